@@ -6,11 +6,18 @@ use mail_parser::parsers::MessageStream;
 /// Bytes as text: UTF-8 when valid, else Windows-1252 (a superset of
 /// ISO-8859-1 for the printable range), which is what unlabelled 8-bit mail
 /// most often is.
+///
+/// NUL characters are dropped here and in every decoder below: they are
+/// never text, and consumers (C clients, SQLite text) mishandle them.
 pub(crate) fn bytes_to_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => windows_1252(bytes),
+        Ok(s) => without_nul(s.to_owned()),
+        Err(_) => without_nul(windows_1252(bytes)),
     }
+}
+
+fn without_nul(s: String) -> String {
+    if s.contains('\0') { s.replace('\0', "") } else { s }
 }
 
 fn windows_1252(bytes: &[u8]) -> String {
@@ -32,10 +39,10 @@ pub(crate) fn decode_charset(bytes: &[u8], charset: Option<&str>) -> String {
             bytes_to_text(bytes)
         }
         Some("utf-8" | "utf8" | "utf_8" | "unicode-1-1-utf-8") => {
-            String::from_utf8_lossy(bytes).into_owned()
+            without_nul(String::from_utf8_lossy(bytes).into_owned())
         }
         Some(other) => match charset_decoder(other.as_bytes()) {
-            Some(decode) => decode(bytes),
+            Some(decode) => without_nul(decode(bytes)),
             None => bytes_to_text(bytes),
         },
     }
@@ -51,7 +58,7 @@ pub(crate) fn decode_header_text(raw: &[u8]) -> String {
     }
     text.push('\n');
     match MessageStream::new(text.as_bytes()).parse_unstructured() {
-        mail_parser::HeaderValue::Text(t) => t.trim().to_owned(),
+        mail_parser::HeaderValue::Text(t) => without_nul(t.trim().to_owned()),
         _ => String::new(),
     }
 }
@@ -76,6 +83,7 @@ mod tests {
             (b"caf\xe9", Some("x-no-such-charset"), "caf\u{e9}"),
             (b"plain", Some("us-ascii"), "plain"),
             (b"caf\xe9", Some("utf-8"), "caf\u{fffd}"),
+            (b"nul\0byte", None, "nulbyte"),
         ];
         for (bytes, charset, want) in cases {
             assert_eq!(decode_charset(bytes, *charset), *want, "{charset:?}");
