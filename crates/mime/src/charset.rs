@@ -17,7 +17,11 @@ pub(crate) fn bytes_to_text(bytes: &[u8]) -> String {
 }
 
 fn without_nul(s: String) -> String {
-    if s.contains('\0') { s.replace('\0', "") } else { s }
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s
+    }
 }
 
 fn windows_1252(bytes: &[u8]) -> String {

@@ -165,7 +165,13 @@ const CASES: &[Expect] = &[
         attachments: &[],
         body: &[],
     },
-    Expect { file: "empty.eml", subject: None, from: None, attachments: &[], body: &[] },
+    Expect {
+        file: "empty.eml",
+        subject: None,
+        from: None,
+        attachments: &[],
+        body: &[],
+    },
     Expect {
         file: "lf-line-endings.eml",
         subject: Some("Unix line endings"),
@@ -208,7 +214,13 @@ const CASES: &[Expect] = &[
         attachments: &[(Some("smime.p7m"), "application/pkcs7-mime", 240)],
         body: &[],
     },
-    Expect { file: "binary-garbage.eml", subject: None, from: None, attachments: &[], body: &[] },
+    Expect {
+        file: "binary-garbage.eml",
+        subject: None,
+        from: None,
+        attachments: &[],
+        body: &[],
+    },
     Expect {
         file: "priority-low-private.eml",
         subject: Some("Not urgent"),
@@ -231,16 +243,35 @@ fn check(e: &Expect) {
     if e.file != "long-header-lines.eml" {
         assert_eq!(s.subject.as_deref(), e.subject, "{}: subject", e.file);
     }
-    assert_eq!(s.from.first().map(|a| a.addr.as_str()), e.from, "{}: from", e.file);
-    let got: Vec<(Option<&str>, &str, usize)> =
-        s.attachments.iter().map(|a| (a.name.as_deref(), a.mime_type.as_str(), a.size)).collect();
+    assert_eq!(
+        s.from.first().map(|a| a.addr.as_str()),
+        e.from,
+        "{}: from",
+        e.file
+    );
+    let got: Vec<(Option<&str>, &str, usize)> = s
+        .attachments
+        .iter()
+        .map(|a| (a.name.as_deref(), a.mime_type.as_str(), a.size))
+        .collect();
     assert_eq!(got, e.attachments, "{}: attachments", e.file);
     for fragment in e.body {
-        assert!(s.body_text.contains(fragment), "{}: body lacks {fragment:?}: {:?}", e.file, s.body_text);
+        assert!(
+            s.body_text.contains(fragment),
+            "{}: body lacks {fragment:?}: {:?}",
+            e.file,
+            s.body_text
+        );
     }
     for a in &s.attachments {
         let content = attachment_content(&raw, a);
-        assert_eq!(content.len(), a.size, "{}: content of {}", e.file, a.part_path);
+        assert_eq!(
+            content.len(),
+            a.size,
+            "{}: content of {}",
+            e.file,
+            a.part_path
+        );
     }
 }
 
@@ -255,13 +286,30 @@ fn every_corpus_file_yields_its_expected_fields() {
 fn every_corpus_file_has_a_table_case_and_a_readme_line() {
     let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("README");
     for name in corpus_names() {
-        assert!(CASES.iter().any(|c| c.file == name), "{name} has no table case");
-        assert!(readme.contains(&format!("`{name}`")), "{name} is not in README.md");
+        assert!(
+            CASES.iter().any(|c| c.file == name),
+            "{name} has no table case"
+        );
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in README.md"
+        );
     }
 }
 
+/// Printable ASCII as is; CR, LF and other bytes escaped, so snapshots show
+/// literals and 8-bit bytes exactly.
 fn escaped(b: &[u8]) -> String {
-    b.escape_ascii().to_string()
+    let mut s = String::new();
+    for &c in b {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            0x20..=0x7e => s.push(char::from(c)),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
 }
 
 #[test]
@@ -284,7 +332,11 @@ fn imap_structures_are_valid_syntax_for_every_file() {
     for name in corpus_names() {
         let raw = corpus(&name);
         let m = ParsedMessage::parse(&raw);
-        for (what, bytes) in [("ENVELOPE", m.envelope()), ("BODY", m.bodystructure(false)), ("BODYSTRUCTURE", m.bodystructure(true))] {
+        for (what, bytes) in [
+            ("ENVELOPE", m.envelope()),
+            ("BODY", m.bodystructure(false)),
+            ("BODYSTRUCTURE", m.bodystructure(true)),
+        ] {
             if let Err(e) = check_imap_list(&bytes) {
                 panic!("{name}: {what} invalid: {e}: {}", escaped(&bytes));
             }
@@ -295,8 +347,20 @@ fn imap_structures_are_valid_syntax_for_every_file() {
 #[test]
 fn imap_syntax_checker_rejects_broken_lists() {
     assert!(check_imap_list(b"(NIL \"a\" 12 {2}\r\nxy ((NIL)(NIL) \"M\"))").is_ok());
-    for bad in [&b"(NIL"[..], b"NIL", b"(\"a\"\"b\")", b"({5}\r\nab)", b"(FOO)", b"(NIL) x", b"(\"\xe9\")"] {
-        assert!(check_imap_list(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+    for bad in [
+        &b"(NIL"[..],
+        b"NIL",
+        b"(\"a\"\"b\")",
+        b"({5}\r\nab)",
+        b"(FOO)",
+        b"(NIL) x",
+        b"(\"\xe9\")",
+    ] {
+        assert!(
+            check_imap_list(bad).is_err(),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
 }
 
@@ -314,13 +378,19 @@ fn dates_keep_their_utc_offset() {
 fn message_ids_and_references_keep_angle_brackets() {
     let s = parse_summary(&corpus("long-header-lines.eml"));
     assert_eq!(s.message_id.as_deref(), Some("<long-headers@example.com>"));
-    assert_eq!(s.in_reply_to.as_deref(), Some("<ref-0059@lists.example.org>"));
+    assert_eq!(
+        s.in_reply_to.as_deref(),
+        Some("<ref-0059@lists.example.org>")
+    );
     assert_eq!(s.references.len(), 60);
     assert_eq!(s.references[0], "<ref-0000@lists.example.org>");
     let subject = s.subject.expect("subject");
     assert!(subject.starts_with("word000 word001") && subject.ends_with("word149"));
     assert_eq!(subject.split(' ').count(), 150);
-    assert_eq!(parse_summary(&corpus("missing-message-id.eml")).message_id, None);
+    assert_eq!(
+        parse_summary(&corpus("missing-message-id.eml")).message_id,
+        None
+    );
 }
 
 #[test]
@@ -330,17 +400,35 @@ fn importance_and_sensitivity_come_from_priority_headers() {
     let low = parse_summary(&corpus("priority-low-private.eml"));
     assert_eq!(low.importance, Importance::Low);
     assert_eq!(low.sensitivity, Some(Sensitivity::Private));
-    assert_eq!(parse_summary(&corpus("plain-ascii.eml")).importance, Importance::Normal);
+    assert_eq!(
+        parse_summary(&corpus("plain-ascii.eml")).importance,
+        Importance::Normal
+    );
 }
 
 #[test]
 fn html_only_and_alternative_bodies_fill_both_fields() {
     let alt = parse_summary(&corpus("multipart-alternative.eml"));
-    assert!(alt.body_html.as_deref().is_some_and(|h| h.contains("<b>20% off</b>")));
-    assert_eq!(alt.body_text, "Spring offers are here: 20% off garden tools.");
+    assert!(
+        alt.body_html
+            .as_deref()
+            .is_some_and(|h| h.contains("<b>20% off</b>"))
+    );
+    assert_eq!(
+        alt.body_text,
+        "Spring offers are here: 20% off garden tools."
+    );
     let related = parse_summary(&corpus("multipart-related-inline-image.eml"));
-    assert!(related.body_html.as_deref().is_some_and(|h| h.contains("cid:logo.1@example.com")));
-    assert!(!related.body_text.contains('<'), "text derived from HTML has no tags");
+    assert!(
+        related
+            .body_html
+            .as_deref()
+            .is_some_and(|h| h.contains("cid:logo.1@example.com"))
+    );
+    assert!(
+        !related.body_text.contains('<'),
+        "text derived from HTML has no tags"
+    );
 }
 
 #[test]
@@ -349,7 +437,10 @@ fn inline_images_are_inline_attachments_with_content_id() {
     let logo = &s.attachments[0];
     assert_eq!(logo.disposition, Disposition::Inline);
     assert_eq!(logo.content_id.as_deref(), Some("logo.1@example.com"));
-    assert!(!s.has_attachments, "inline images do not count as attachments");
+    assert!(
+        !s.has_attachments,
+        "inline images do not count as attachments"
+    );
     let raw = corpus("multipart-related-inline-image.eml");
     assert!(attachment_content(&raw, logo).starts_with(b"\x89PNG\r\n\x1a\n"));
 }
@@ -365,12 +456,18 @@ fn embedded_message_has_its_own_summary_and_attachments() {
     assert_eq!(inner.from[0].addr, "frank@example.net");
     assert_eq!(inner.body_text, "Grace, the draft is attached.");
     let draft = &inner.attachments[0];
-    assert_eq!((draft.name.as_deref(), draft.part_path.as_str(), draft.size), (Some("draft.bin"), "2.2", 200));
+    assert_eq!(
+        (draft.name.as_deref(), draft.part_path.as_str(), draft.size),
+        (Some("draft.bin"), "2.2", 200)
+    );
     let content = attachment_content(&raw, draft);
     assert_eq!(content, (0u8..200).collect::<Vec<u8>>());
     let embedded_bytes = attachment_content(&raw, fwd);
     assert!(embedded_bytes.starts_with(b"From: Frank <frank@example.net>\r\n"));
-    assert_eq!(parse_summary(&embedded_bytes).subject.as_deref(), Some("Contract draft"));
+    assert_eq!(
+        parse_summary(&embedded_bytes).subject.as_deref(),
+        Some("Contract draft")
+    );
 }
 
 #[test]
@@ -387,10 +484,17 @@ fn attachment_contents_decode_base64_and_quoted_printable() {
 #[test]
 fn groups_flatten_into_address_lists() {
     let s = parse_summary(&corpus("group-addresses.eml"));
-    let to: Vec<(&str, Option<&str>)> = s.to.iter().map(|a| (a.addr.as_str(), a.group.as_deref())).collect();
+    let to: Vec<(&str, Option<&str>)> =
+        s.to.iter()
+            .map(|a| (a.addr.as_str(), a.group.as_deref()))
+            .collect();
     assert_eq!(
         to,
-        [("lou@example.com", Some("Project Team")), ("max@example.com", Some("Project Team")), ("ned@example.org", None)]
+        [
+            ("lou@example.com", Some("Project Team")),
+            ("max@example.com", Some("Project Team")),
+            ("ned@example.org", None)
+        ]
     );
     assert!(s.cc.is_empty(), "an empty group lists nobody");
     assert_eq!(s.bcc[0].group.as_deref(), Some("Auditors"));
@@ -401,7 +505,13 @@ fn encoded_display_names_decode_across_charsets() {
     let s = parse_summary(&corpus("encoded-words-mixed.eml"));
     assert_eq!(s.from[0].name.as_deref(), Some("Andr\u{e9} M\u{fc}ller"));
     let names: Vec<Option<&str>> = s.to.iter().map(|a| a.name.as_deref()).collect();
-    assert_eq!(names, [Some("Z\u{f6}e"), Some("\u{41f}\u{440}\u{438}\u{432}\u{435}\u{442}")]);
+    assert_eq!(
+        names,
+        [
+            Some("Z\u{f6}e"),
+            Some("\u{41f}\u{440}\u{438}\u{432}\u{435}\u{442}")
+        ]
+    );
     let latin1 = parse_summary(&corpus("raw-8bit-headers-latin1.eml"));
     assert_eq!(latin1.from[0].name.as_deref(), Some("Jos\u{e9} Mu\u{f1}oz"));
 }
@@ -428,6 +538,9 @@ fn header_size_is_where_the_body_starts() {
     let s = parse_summary(&raw);
     assert!(raw[..s.header_size].ends_with(b"\r\n\r\n"));
     assert!(raw[s.header_size..].starts_with(b"Hi Bob,"));
-    assert_eq!(s.headers.first().map(|h| h.name.as_str()), Some("Return-Path"));
+    assert_eq!(
+        s.headers.first().map(|h| h.name.as_str()),
+        Some("Return-Path")
+    );
     assert_eq!(s.headers.len(), 7);
 }

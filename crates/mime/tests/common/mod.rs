@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: the corpus and an IMAP syntax
 //! checker.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used)]
 
 use std::path::PathBuf;
 
@@ -82,7 +82,11 @@ fn item(b: &[u8], i: usize) -> Result<usize, String> {
             }
         }
         Some(b'{') => {
-            let close = b[i..].iter().position(|&c| c == b'}').ok_or("unclosed literal size")? + i;
+            let close = b[i..]
+                .iter()
+                .position(|&c| c == b'}')
+                .ok_or("unclosed literal size")?
+                + i;
             let n: usize = std::str::from_utf8(&b[i + 1..close])
                 .ok()
                 .and_then(|s| s.parse().ok())
