@@ -1,0 +1,12 @@
+fn main() -> std::process::ExitCode {
+    groxide_runtime::main(
+        groxide_runtime::DaemonSpec {
+            binary: "groxide-delivery",
+            name: "delivery",
+            about: "groxide-delivery: LMTP final delivery into mailbox stores",
+            schema: &groxide_config::schema::DELIVERY,
+            check: groxide_runtime::no_checks,
+        },
+        groxide_delivery::run,
+    )
+}

@@ -1,0 +1,12 @@
+fn main() -> std::process::ExitCode {
+    groxide_runtime::main(
+        groxide_runtime::DaemonSpec {
+            binary: "groxide-imap",
+            name: "imap",
+            about: "groxide-imap: the IMAP4rev1/IMAP4rev2 server",
+            schema: &groxide_config::schema::IMAP,
+            check: groxide_runtime::no_checks,
+        },
+        groxide_imap::run,
+    )
+}

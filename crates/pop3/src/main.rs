@@ -1,0 +1,12 @@
+fn main() -> std::process::ExitCode {
+    groxide_runtime::main(
+        groxide_runtime::DaemonSpec {
+            binary: "groxide-pop3",
+            name: "pop3",
+            about: "groxide-pop3: the POP3 server",
+            schema: &groxide_config::schema::POP3,
+            check: groxide_runtime::no_checks,
+        },
+        groxide_pop3::run,
+    )
+}

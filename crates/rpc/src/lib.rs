@@ -1,0 +1,53 @@
+//! groxide's RPC layer: the gRPC contracts of proto/, one server builder that
+//! every RPC daemon uses (peer ACL at accept time and per request, health,
+//! reflection, optional TLS, graceful drain), and clients whose connections
+//! leave from this node's own address.
+//!
+//! This is the only crate that knows protobuf types; daemons translate to and
+//! from their own types at the edge.
+
+pub mod acl;
+pub mod client;
+pub mod event_publisher;
+pub mod reason;
+pub mod routed;
+pub mod server;
+pub mod tls;
+
+pub use acl::AccessList;
+pub use client::{ChannelPool, ClientOptions, NodeAddr, RpcError};
+pub use event_publisher::EventPublisher;
+pub use routed::RoutedClient;
+pub use server::{RpcServer, ServeError};
+
+/// Generated protobuf and gRPC code, one module per contract.
+#[allow(missing_docs, clippy::all, clippy::unwrap_used)]
+pub mod pb {
+    /// `groxide.exmdb.v1`: the mailbox store.
+    pub mod exmdb {
+        pub mod v1 {
+            tonic::include_proto!("groxide.exmdb.v1");
+        }
+    }
+    /// `groxide.midb.v1`: the IMAP/POP3 view of a store.
+    pub mod midb {
+        pub mod v1 {
+            tonic::include_proto!("groxide.midb.v1");
+        }
+    }
+    /// `groxide.event.v1`: change notifications.
+    pub mod event {
+        pub mod v1 {
+            tonic::include_proto!("groxide.event.v1");
+        }
+    }
+    /// `groxide.timer.v1`: persistent scheduled jobs.
+    pub mod timer {
+        pub mod v1 {
+            tonic::include_proto!("groxide.timer.v1");
+        }
+    }
+}
+
+/// The encoded descriptor set of every groxide contract (served by reflection).
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("groxide_descriptor");

@@ -1,0 +1,28 @@
+//! What every groxide daemon shares at run time, so that a daemon's `main.rs`
+//! is one call and its `lib.rs` holds only its own logic:
+//!
+//! - the command line (`--config-dir`, `--check-config`, `--help`, `--version`);
+//! - loading and validating its config, with errors that name file, line, key;
+//! - logging (`tracing`, text or JSON lines, level reloadable);
+//! - signals: SIGHUP reloads the config and tells the daemon, SIGTERM/SIGINT
+//!   start a drain bounded by `shutdown_timeout`;
+//! - sd_notify READY/RELOADING/STOPPING under systemd;
+//! - the node's identity (host_id, own addresses, outgoing source address)
+//!   and the RPC client options derived from the shared config.
+//!
+//! Only daemons (through this crate) read config files and install signal
+//! handlers; libraries take typed values.
+
+mod cli;
+mod context;
+mod logging;
+mod net;
+mod node;
+mod notify;
+mod rpc_service;
+
+pub use cli::{DaemonSpec, main, no_checks};
+pub use context::Context;
+pub use net::bind_tcp;
+pub use node::{NodeIdentity, client_options, rpc_server_tls};
+pub use rpc_service::{RpcEndpoint, RpcServiceError};

@@ -1,0 +1,12 @@
+fn main() -> std::process::ExitCode {
+    groxide_runtime::main(
+        groxide_runtime::DaemonSpec {
+            binary: "groxide-timer",
+            name: "timer",
+            about: "groxide-timer: persistent scheduled jobs",
+            schema: &groxide_config::schema::TIMER,
+            check: groxide_runtime::no_checks,
+        },
+        groxide_timer::run,
+    )
+}

@@ -1,0 +1,140 @@
+//! cargo xtask — developer commands for groxide.
+//!
+//! - `cargo xtask run`: build every daemon and run a single node from a config
+//!   generated under ./var (data under ./var too); Ctrl-C stops everything.
+//! - `cargo xtask test [ARGS]`: build the daemons, then run every test
+//!   (cargo nextest when installed, else cargo test).
+//! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
+
+mod node;
+mod proc;
+
+use anyhow::{Context as _, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+/// Builds every binary of the workspace (the daemons the tests and `run` start).
+fn build_bins(release: bool) -> Result<()> {
+    let mut c = cargo();
+    c.args(["build", "--workspace", "--bins"]);
+    if release {
+        c.arg("--release");
+    }
+    let st = c.status().context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    Ok(())
+}
+
+/// Where cargo puts binaries for this workspace.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_relative() {
+                workspace_root().join(p)
+            } else {
+                p
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Runs .ci/prepare (idempotent): the Debian packages, Python clients and the
+/// MariaDB server the tests use as real peers.
+fn prepare() {
+    let script = workspace_root().join(".ci/prepare");
+    match Command::new(&script).status() {
+        Ok(st) if st.success() => {}
+        Ok(st) => eprintln!(
+            "xtask: {} failed ({st}); tests that need its peers will fail",
+            script.display()
+        ),
+        Err(e) => eprintln!("xtask: cannot run {}: {e}", script.display()),
+    }
+}
+
+fn test(args: &[String]) -> Result<()> {
+    prepare();
+    build_bins(false)?;
+    let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let mut c = cargo();
+    if nextest {
+        c.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        eprintln!("xtask: cargo-nextest not found; using cargo test");
+        c.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    c.args(args);
+    let st = c.status().context("running the tests")?;
+    if !st.success() {
+        bail!("tests failed");
+    }
+    Ok(())
+}
+
+fn gen_etc() -> Result<()> {
+    let etc = workspace_root().join("etc");
+    std::fs::create_dir_all(&etc)?;
+    for s in groxide_config::schema::all() {
+        let path = etc.join(s.file);
+        std::fs::write(&path, groxide_config::render_default_file(s))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <command>\n\n\
+         commands:\n  \
+         run [--demo-password PW]   build and run a single node under ./var (Ctrl-C stops)\n  \
+         test [ARGS]                build the daemons and run every test\n  \
+         gen-etc                    rewrite etc/*.cfg from the config schemas"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        return usage();
+    };
+    let rest = &args[1..];
+    let result = match cmd.as_str() {
+        "run" => node::run(rest),
+        "test" => test(rest),
+        "gen-etc" => gen_etc(),
+        "-h" | "--help" | "help" => return usage(),
+        other => {
+            eprintln!("xtask: unknown command {other}");
+            return usage();
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
