@@ -135,7 +135,12 @@ pub fn parse_summary(raw: &[u8]) -> MessageSummary {
 /// cc bcc in-reply-to message-id)`, values as written (encoded words stay
 /// encoded), strings quoted or sent as literals as their content requires.
 pub fn render_envelope(raw: &[u8]) -> Vec<u8> {
-    ParsedMessage::parse(raw).envelope()
+    // Only the header block matters; skip parsing the MIME structure.
+    let limits = MimeLimits::default();
+    let block = header::parse_header_block(raw, 0, raw.len(), limits.max_header_fields);
+    let mut out = Vec::new();
+    envelope::write_envelope(&mut out, raw, &block.fields, &limits);
+    out
 }
 
 /// The IMAP BODYSTRUCTURE (`extensible`, with extension data) or BODY of a

@@ -544,3 +544,15 @@ fn header_size_is_where_the_body_starts() {
     );
     assert_eq!(s.headers.len(), 7);
 }
+
+#[test]
+fn envelope_alone_equals_envelope_of_the_parsed_message() {
+    for name in corpus_names() {
+        let raw = corpus(&name);
+        assert_eq!(
+            groxide_mime::render_envelope(&raw),
+            ParsedMessage::parse(&raw).envelope(),
+            "{name}"
+        );
+    }
+}

@@ -203,9 +203,17 @@ proptest! {
         Just("Content-Transfer-Encoding: base64\r\n".to_string()),
         Just("Content-Type: text/plain; charset=shift_jis\r\n".to_string()),
         Just("\r\n".to_string()),
+        "Date: [ -~]{0,30}\r\n",
+        "Subject: =\\?[a-zA-Z0-9_-]{0,10}\\?[bBqQx]\\?[ -~]{0,20}\r\n",
         Just("To: a:b@c;, <d@e>, \"q\r\n".to_string()),
         "[ -~]{0,20}\r\n",
     ], 0..40)) {
         all_outputs_hold_up(parts.concat().as_bytes())?;
+    }
+
+    #[test]
+    fn base_subject_never_panics_and_is_stable(subject in "\\PC{0,40}|([ \\[\\]:(refwdREFWD)]{0,30}[a-z]{0,5})") {
+        let once = base_subject(&subject);
+        prop_assert_eq!(base_subject(&once), once.clone(), "input {:?}", subject);
     }
 }
