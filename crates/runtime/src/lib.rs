@@ -19,10 +19,12 @@ mod logging;
 mod net;
 mod node;
 mod notify;
+mod routing;
 mod rpc_service;
 
 pub use cli::{DaemonSpec, main, no_checks};
 pub use context::Context;
 pub use net::bind_tcp;
 pub use node::{NodeIdentity, client_options, rpc_server_tls};
+pub use routing::Routing;
 pub use rpc_service::{RpcEndpoint, RpcServiceError};
