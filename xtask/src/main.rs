@@ -103,13 +103,42 @@ fn gen_etc() -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask bench <target> [ARGS]`: the benchmarks of one area, each
+/// side by side with its named peer where the issue names one. Targets map to
+/// criterion benches of a crate, or to a harness in xtask/src/bench/.
+fn bench(args: &[String]) -> Result<()> {
+    let Some(target) = args.first() else {
+        bail!("bench: name a target: {}", BENCH_TARGETS.join(", "));
+    };
+    let rest = &args[1..];
+    match target.as_str() {
+        "store" | "mime" | "imap-proto" => {
+            let mut c = cargo();
+            c.args(["bench", "-p", &format!("groxide-{target}")]);
+            if !rest.is_empty() {
+                c.arg("--").args(rest);
+            }
+            let st = c.status().context("running cargo bench")?;
+            if !st.success() {
+                bail!("cargo bench failed");
+            }
+            Ok(())
+        }
+        other => bail!("bench: unknown target {other}; known: {}", BENCH_TARGETS.join(", ")),
+    }
+}
+
+/// What `cargo xtask bench` knows.
+const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto"];
+
 fn usage() -> ExitCode {
     eprintln!(
         "usage: cargo xtask <command>\n\n\
          commands:\n  \
          run [--demo-password PW]   build and run a single node under ./var (Ctrl-C stops)\n  \
          test [ARGS]                build the daemons and run every test\n  \
-         gen-etc                    rewrite etc/*.cfg from the config schemas"
+         gen-etc                    rewrite etc/*.cfg from the config schemas\n  \
+         bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)"
     );
     ExitCode::from(2)
 }
@@ -124,6 +153,7 @@ fn main() -> ExitCode {
         "run" => node::run(rest),
         "test" => test(rest),
         "gen-etc" => gen_etc(),
+        "bench" => bench(rest),
         "-h" | "--help" | "help" => return usage(),
         other => {
             eprintln!("xtask: unknown command {other}");
