@@ -458,8 +458,10 @@ impl<'a> Cursor<'a> {
 
     /// `astring`: 1*ASTRING-CHAR or a string.
     pub fn astring(&mut self) -> Result<Cow<'a, [u8]>, ParseError> {
+        if self.at_string() {
+            return self.string();
+        }
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string(),
             _ => {
                 let atom = self.take_while(is_astring_char);
                 if atom.is_empty() {
@@ -468,6 +470,15 @@ impl<'a> Cursor<'a> {
                 self.count_token()?;
                 Ok(Cow::Borrowed(atom))
             }
+        }
+    }
+
+    /// True when a quoted string or a literal (`{`, `~{`) starts here.
+    pub fn at_string(&self) -> bool {
+        match self.peek() {
+            Some(b'"' | b'{') => true,
+            Some(b'~') => self.peek_at(1) == Some(b'{'),
+            _ => false,
         }
     }
 

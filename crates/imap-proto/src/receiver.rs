@@ -230,10 +230,19 @@ impl Receiver {
     /// Reads one raw line (without CRLF) for the exchanges that are not
     /// commands: the client's answers during AUTHENTICATE and `DONE` after
     /// IDLE. `Ok(None)` means more input is needed. Call it only between
-    /// commands.
+    /// commands (a partial line that [`Receiver::next`] already buffered is
+    /// taken into account); in the middle of a command's literals it fails
+    /// with [`ReceiveErrorKind::OutOfOrder`].
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, ReceiveError> {
         match self.state {
-            State::Line if self.command.is_empty() => {}
+            State::Line if self.line_start == 0 => {
+                // A partial first line already taken by `next` belongs to this line.
+                if !self.command.is_empty() {
+                    let partial = std::mem::take(&mut self.command);
+                    self.input.splice(self.read..self.read, partial);
+                    self.reset_command();
+                }
+            }
             State::Closed => return Err(self.close(None, ReceiveErrorKind::Closed)),
             _ => return Err(self.close(None, ReceiveErrorKind::OutOfOrder)),
         }

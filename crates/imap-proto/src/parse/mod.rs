@@ -222,17 +222,15 @@ pub(crate) fn mailbox_text(c: &mut Cursor<'_>) -> Result<String, ParseError> {
 
 /// `list-mailbox`: `1*list-char` or a string.
 pub(crate) fn list_mailbox(c: &mut Cursor<'_>) -> Result<String, ParseError> {
-    match c.peek() {
-        Some(b'"' | b'{' | b'~') => utf8_string(c.string()?),
-        _ => {
-            let raw = c.take_while(is_list_char);
-            if raw.is_empty() {
-                return Err(c.expected("mailbox pattern"));
-            }
-            c.count_token()?;
-            Ok(ascii_string(raw))
-        }
+    if c.at_string() {
+        return utf8_string(c.string()?);
     }
+    let raw = c.take_while(is_list_char);
+    if raw.is_empty() {
+        return Err(c.expected("mailbox pattern"));
+    }
+    c.count_token()?;
+    Ok(ascii_string(raw))
 }
 
 /// `"(" item *(SP item) ")"`, optionally allowing `()`, at one more level

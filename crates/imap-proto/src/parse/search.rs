@@ -67,7 +67,10 @@ fn parse_search_key(c: &mut Cursor<'_>) -> Result<SearchKey, ParseError> {
         Some(b'0'..=b'9' | b'*' | b'$') => return Ok(SearchKey::SequenceSet(parse_sequence_set(c)?)),
         _ => {}
     }
-    let name = c.keyword().map_err(|_| c.expected("search key"))?;
+    if !c.peek().is_some_and(crate::lexer::is_atom_char) {
+        return Err(c.expected("search key"));
+    }
+    let name = c.keyword()?;
     let key = match name.upper() {
         b"ALL" => SearchKey::All,
         b"ANSWERED" => SearchKey::Answered,
