@@ -68,14 +68,20 @@ impl MailboxAttribute {
         NAMED
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map_or_else(|| MailboxAttribute::Extension(name.to_owned()), |(_, a)| a.clone())
+            .map_or_else(
+                || MailboxAttribute::Extension(name.to_owned()),
+                |(_, a)| a.clone(),
+            )
     }
 
     /// The name without the backslash.
     pub fn name(&self) -> &str {
         match self {
             MailboxAttribute::Extension(name) => name,
-            known => NAMED.iter().find(|(_, a)| a == known).map_or("", |(n, _)| n),
+            known => NAMED
+                .iter()
+                .find(|(_, a)| a == known)
+                .map_or("", |(n, _)| n),
         }
     }
 

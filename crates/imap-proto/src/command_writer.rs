@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::command::{
-    AppendContent, AppendForm, Command, CommandBody, FetchItem, FetchItems, ListReturnOption, ListSelectOption,
-    ModSeqEntryKind, Partial, SearchKey, SearchReturnOption, SelectParams, SortKey, StatusItem, StoreAction,
-    ThreadAlgorithm,
+    AppendContent, AppendForm, Command, CommandBody, FetchItem, FetchItems, ListReturnOption,
+    ListSelectOption, ModSeqEntryKind, Partial, SearchKey, SearchReturnOption, SelectParams,
+    SortKey, StatusItem, StoreAction, ThreadAlgorithm,
 };
 use crate::encode::section::{write_binary_section, write_section};
 use crate::encode::string::{is_atom, is_quotable, write_astring, write_quoted};
@@ -48,12 +48,19 @@ impl Command {
     /// Streamed APPEND content has no bytes here: only its literal header
     /// is written.
     pub fn encode(&self, mode: LiteralMode) -> EncodedCommand {
-        let mut w = Writer { out: Vec::with_capacity(64), mode, waits: Vec::new() };
+        let mut w = Writer {
+            out: Vec::with_capacity(64),
+            mode,
+            waits: Vec::new(),
+        };
         w.raw(self.tag.as_str().as_bytes());
         w.raw(b" ");
         w.body(&self.body);
         w.raw(b"\r\n");
-        EncodedCommand { bytes: w.out, continuation_points: w.waits }
+        EncodedCommand {
+            bytes: w.out,
+            continuation_points: w.waits,
+        }
     }
 }
 
@@ -131,7 +138,10 @@ impl Writer {
             | CommandBody::Close
             | CommandBody::Unselect
             | CommandBody::Expunge => {}
-            CommandBody::Authenticate { mechanism, initial_response } => {
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
                 self.raw(b" ");
                 self.raw(mechanism.as_str().as_bytes());
                 match initial_response {
@@ -176,7 +186,10 @@ impl Writer {
                 self.sp_astring(mailbox.as_str().as_bytes());
                 self.select_params(params);
             }
-            CommandBody::Create { mailbox, special_use } => {
+            CommandBody::Create {
+                mailbox,
+                special_use,
+            } => {
                 self.sp_astring(mailbox.as_str().as_bytes());
                 if !special_use.is_empty() {
                     self.raw(b" (USE (");
@@ -369,7 +382,11 @@ impl Writer {
                     StoreAction::Add => b"+",
                     StoreAction::Remove => b"-",
                 });
-                self.raw(if store.silent { b"FLAGS.SILENT " } else { b"FLAGS " });
+                self.raw(if store.silent {
+                    b"FLAGS.SILENT "
+                } else {
+                    b"FLAGS "
+                });
                 write_flag_list(&mut self.out, &store.flags);
             }
             CommandBody::Copy { set, mailbox, .. } | CommandBody::Move { set, mailbox, .. } => {
@@ -504,12 +521,20 @@ impl Writer {
             FetchItem::BodyStructure => self.raw(b"BODYSTRUCTURE"),
             FetchItem::Uid => self.raw(b"UID"),
             FetchItem::ModSeq => self.raw(b"MODSEQ"),
-            FetchItem::BodySection { peek, section, partial } => {
+            FetchItem::BodySection {
+                peek,
+                section,
+                partial,
+            } => {
                 self.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
                 write_section(&mut self.out, section);
                 self.partial(partial.as_ref());
             }
-            FetchItem::Binary { peek, part, partial } => {
+            FetchItem::Binary {
+                peek,
+                part,
+                partial,
+            } => {
                 self.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
                 write_binary_section(&mut self.out, part);
                 self.partial(partial.as_ref());
@@ -589,12 +614,20 @@ impl Writer {
             SearchKey::Keyword(k) => (b"KEYWORD ", Some(k.as_bytes())),
             SearchKey::Unkeyword(k) => (b"UNKEYWORD ", Some(k.as_bytes())),
             SearchKey::Larger(n) | SearchKey::Smaller(n) => {
-                self.raw(if matches!(key, SearchKey::Larger(_)) { b"LARGER " } else { b"SMALLER " });
+                self.raw(if matches!(key, SearchKey::Larger(_)) {
+                    b"LARGER "
+                } else {
+                    b"SMALLER "
+                });
                 self.number(*n);
                 return;
             }
             SearchKey::Older(n) | SearchKey::Younger(n) => {
-                self.raw(if matches!(key, SearchKey::Older(_)) { b"OLDER " } else { b"YOUNGER " });
+                self.raw(if matches!(key, SearchKey::Older(_)) {
+                    b"OLDER "
+                } else {
+                    b"YOUNGER "
+                });
                 self.number(u64::from(*n));
                 return;
             }

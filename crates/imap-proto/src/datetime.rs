@@ -7,7 +7,9 @@ use crate::error::ParseError;
 use crate::lexer::{Cursor, is_atom_char};
 use crate::num::write_padded;
 
-const MONTHS: [&[u8; 3]; 12] = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
 
 /// Seconds in a day.
 const DAY_SECONDS: i64 = 86_400;
@@ -23,7 +25,10 @@ pub struct ImapDate {
 impl ImapDate {
     /// A valid date (year 1..=9999, month 1..=12, day within the month).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let valid = (1..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+        let valid = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month);
         valid.then_some(ImapDate { year, month, day })
     }
 
@@ -49,7 +54,8 @@ impl ImapDate {
         let era = y.div_euclid(400);
         let year_of_era = y - era * 400;
         let m = i64::from(self.month);
-        let day_of_year = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let day_of_year =
+            (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
         let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
         era * 146_097 + day_of_era - 719_468
     }
@@ -59,13 +65,18 @@ impl ImapDate {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let day_of_era = z - era * 146_097;
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
         let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
         let mp = (5 * day_of_year + 2) / 153;
         let day = day_of_year - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = year_of_era + era * 400 + i64::from(month <= 2);
-        ImapDate::new(u16::try_from(year).ok()?, u8::try_from(month).ok()?, u8::try_from(day).ok()?)
+        ImapDate::new(
+            u16::try_from(year).ok()?,
+            u8::try_from(month).ok()?,
+            u8::try_from(day).ok()?,
+        )
     }
 
     /// Parses `d-Mon-yyyy` (no quotes).
@@ -77,7 +88,11 @@ impl ImapDate {
         if day.is_empty() || day.len() > 2 || year.len() != 4 {
             return None;
         }
-        ImapDate::new(digits(year)? as u16, parse_month(month)?, digits(day)? as u8)
+        ImapDate::new(
+            digits(year)? as u16,
+            parse_month(month)?,
+            digits(day)? as u8,
+        )
     }
 
     /// Writes `d-Mon-yyyy`.
@@ -110,9 +125,21 @@ pub struct ImapDateTime {
 
 impl ImapDateTime {
     /// A valid date-time; `offset_minutes` east of UTC, at most ±23:59.
-    pub fn new(date: ImapDate, hour: u8, minute: u8, second: u8, offset_minutes: i16) -> Option<Self> {
+    pub fn new(
+        date: ImapDate,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        offset_minutes: i16,
+    ) -> Option<Self> {
         let valid = hour < 24 && minute < 60 && second < 61 && offset_minutes.abs() < 24 * 60;
-        valid.then_some(ImapDateTime { date, hour, minute, second, offset_minutes })
+        valid.then_some(ImapDateTime {
+            date,
+            hour,
+            minute,
+            second,
+            offset_minutes,
+        })
     }
 
     /// The local date.
@@ -146,7 +173,13 @@ impl ImapDateTime {
         let days = local.div_euclid(DAY_SECONDS);
         let secs = local.rem_euclid(DAY_SECONDS);
         let date = ImapDate::from_days_since_epoch(days)?;
-        ImapDateTime::new(date, (secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8, offset_minutes)
+        ImapDateTime::new(
+            date,
+            (secs / 3600) as u8,
+            (secs / 60 % 60) as u8,
+            (secs % 60) as u8,
+            offset_minutes,
+        )
     }
 
     /// Parses `dd-Mon-yyyy hh:mm:ss +zzzz` (no quotes); the day may be one
@@ -157,7 +190,12 @@ impl ImapDateTime {
         let date = ImapDate::parse(fields.next()?)?;
         let time = fields.next()?;
         let zone = fields.next()?;
-        if fields.next().is_some() || time.len() != 8 || zone.len() != 5 || time[2] != b':' || time[5] != b':' {
+        if fields.next().is_some()
+            || time.len() != 8
+            || zone.len() != 5
+            || time[2] != b':'
+            || time[5] != b':'
+        {
             return None;
         }
         let hour = digits(&time[0..2])? as u8;
@@ -173,7 +211,13 @@ impl ImapDateTime {
         if zone_minutes >= 60 {
             return None;
         }
-        ImapDateTime::new(date, hour, minute, second, sign * (zone_hours * 60 + zone_minutes))
+        ImapDateTime::new(
+            date,
+            hour,
+            minute,
+            second,
+            sign * (zone_hours * 60 + zone_minutes),
+        )
     }
 
     /// Writes `dd-Mon-yyyy hh:mm:ss +zzzz` (no quotes).
@@ -207,7 +251,9 @@ impl fmt::Display for ImapDateTime {
 
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -223,12 +269,19 @@ fn digits(text: &[u8]) -> Option<u32> {
     if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(text.iter().fold(0, |acc, &d| acc * 10 + u32::from(d - b'0')))
+    Some(
+        text.iter()
+            .fold(0, |acc, &d| acc * 10 + u32::from(d - b'0')),
+    )
 }
 
 /// Parses a search `date`: `d-Mon-yyyy`, optionally in double quotes.
 pub(crate) fn parse_date(c: &mut Cursor<'_>) -> Result<ImapDate, ParseError> {
-    let text = if c.peek() == Some(b'"') { c.quoted()? } else { std::borrow::Cow::Borrowed(c.take_while(is_atom_char)) };
+    let text = if c.peek() == Some(b'"') {
+        c.quoted()?
+    } else {
+        std::borrow::Cow::Borrowed(c.take_while(is_atom_char))
+    };
     c.count_token()?;
     ImapDate::parse(&text).ok_or(ParseError::InvalidDate)
 }
@@ -248,7 +301,11 @@ mod tests {
 
     #[test]
     fn internal_dates_parse_and_format_back() {
-        for text in ["17-Jul-1996 02:44:25 -0700", "01-Jan-2000 00:00:00 +0000", "29-Feb-2024 23:59:60 +1345"] {
+        for text in [
+            "17-Jul-1996 02:44:25 -0700",
+            "01-Jan-2000 00:00:00 +0000",
+            "29-Feb-2024 23:59:60 +1345",
+        ] {
             let dt = ImapDateTime::parse(text.as_bytes()).unwrap();
             assert_eq!(dt.to_string(), text);
         }
@@ -289,8 +346,14 @@ mod tests {
     fn unix_timestamps_convert_with_the_zone_offset() {
         let dt = ImapDateTime::parse(b"17-Jul-1996 02:44:25 -0700").unwrap();
         assert_eq!(dt.unix_timestamp(), 837_596_665);
-        assert_eq!(ImapDateTime::from_unix_timestamp(837_596_665, -420), Some(dt));
+        assert_eq!(
+            ImapDateTime::from_unix_timestamp(837_596_665, -420),
+            Some(dt)
+        );
         assert_eq!(ImapDate::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
-        assert_eq!(ImapDate::from_days_since_epoch(-1), ImapDate::new(1969, 12, 31));
+        assert_eq!(
+            ImapDate::from_days_since_epoch(-1),
+            ImapDate::new(1969, 12, 31)
+        );
     }
 }

@@ -97,7 +97,10 @@ pub enum ParseError {
 impl ParseError {
     /// An `Unknown` error quoting `name` (shortened, printable ASCII only).
     pub(crate) fn unknown(what: &'static str, name: &[u8]) -> Self {
-        ParseError::Unknown { what, name: quote_input(name) }
+        ParseError::Unknown {
+            what,
+            name: quote_input(name),
+        }
     }
 
     /// An `UnknownCommand` error quoting `name`.
@@ -111,7 +114,13 @@ pub(crate) fn quote_input(bytes: &[u8]) -> String {
     let mut out: String = bytes
         .iter()
         .take(MAX_QUOTED_INPUT)
-        .map(|&b| if (0x21..0x7f).contains(&b) { b as char } else { '?' })
+        .map(|&b| {
+            if (0x21..0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            }
+        })
         .collect();
     if bytes.len() > MAX_QUOTED_INPUT {
         out.push_str("...");
@@ -133,7 +142,7 @@ pub struct CommandError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
     /// Answer `BAD` (tagged when [`ReceiveError::tag`] is set, else
-    /// untagged) and keep calling [`crate::Receiver::next`]: the receiver
+    /// untagged) and keep calling [`crate::Receiver::receive`]: the receiver
     /// skips the rest of the bad command by itself.
     Continue,
     /// Answer `* BYE` and close the connection: the input cannot be

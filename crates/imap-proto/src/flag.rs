@@ -29,7 +29,9 @@ impl Flag {
     /// Builds a flag from its wire form (`\Seen`, `$Junk`).
     pub fn from_wire(text: &str) -> Flag {
         match text.strip_prefix('\\') {
-            Some(name) => system_flag(name.as_bytes()).unwrap_or_else(|| Flag::Extension(name.to_owned())),
+            Some(name) => {
+                system_flag(name.as_bytes()).unwrap_or_else(|| Flag::Extension(name.to_owned()))
+            }
             None => Flag::Keyword(text.to_owned()),
         }
     }
@@ -66,7 +68,10 @@ fn system_flag(name: &[u8]) -> Option<Flag> {
         (b"Draft", Flag::Draft),
         (b"Recent", Flag::Recent),
     ];
-    flags.into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| f)
+    flags
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, f)| f)
 }
 
 /// Parses one `flag` (`\Seen`, `\Ext`, keyword).
@@ -114,11 +119,20 @@ mod tests {
 
     #[test]
     fn system_flags_match_case_insensitively_and_keywords_keep_case() {
-        let mut c = Cursor::new(br"(\SEEN \answered $Forwarded \Custom)", &[], &DEFAULT_LIMITS);
+        let mut c = Cursor::new(
+            br"(\SEEN \answered $Forwarded \Custom)",
+            &[],
+            &DEFAULT_LIMITS,
+        );
         let flags = parse_flag_list(&mut c).unwrap();
         assert_eq!(
             flags,
-            vec![Flag::Seen, Flag::Answered, Flag::Keyword("$Forwarded".into()), Flag::Extension("Custom".into())]
+            vec![
+                Flag::Seen,
+                Flag::Answered,
+                Flag::Keyword("$Forwarded".into()),
+                Flag::Extension("Custom".into())
+            ]
         );
         let mut out = Vec::new();
         write_flag_list(&mut out, &flags);

@@ -110,7 +110,11 @@ pub(crate) fn literal_suffix(line: &[u8]) -> Option<(usize, Result<LiteralHeader
     let start = if binary { open - 1 } else { open };
     let header = parse_u64_digits(inner)
         .filter(|&n| n <= i64::MAX as u64)
-        .map(|size| LiteralHeader { size, binary, synchronizing })
+        .map(|size| LiteralHeader {
+            size,
+            binary,
+            synchronizing,
+        })
         .ok_or(ParseError::InvalidLiteral);
     Some((start, header))
 }
@@ -181,7 +185,9 @@ impl<'a> Cursor<'a> {
     pub fn count_token(&mut self) -> Result<(), ParseError> {
         self.tokens += 1;
         if self.tokens > self.max_tokens {
-            return Err(ParseError::TooManyTokens { max: self.max_tokens });
+            return Err(ParseError::TooManyTokens {
+                max: self.max_tokens,
+            });
         }
         Ok(())
     }
@@ -190,7 +196,9 @@ impl<'a> Cursor<'a> {
     pub fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > self.max_depth {
-            return Err(ParseError::TooDeep { max: self.max_depth });
+            return Err(ParseError::TooDeep {
+                max: self.max_depth,
+            });
         }
         Ok(())
     }
@@ -212,7 +220,11 @@ impl<'a> Cursor<'a> {
 
     /// Requires `b` next.
     pub fn expect(&mut self, b: u8, what: &'static str) -> Result<(), ParseError> {
-        if self.eat(b) { Ok(()) } else { Err(self.expected(what)) }
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(self.expected(what))
+        }
     }
 
     /// `Expected(what)`, or `UnexpectedEnd` at the end of the command.
@@ -276,7 +288,11 @@ impl<'a> Cursor<'a> {
     /// Bytes while `pred` holds (may be empty).
     pub fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;
-        let len = self.rest().iter().position(|&b| !pred(b)).unwrap_or(self.rest().len());
+        let len = self
+            .rest()
+            .iter()
+            .position(|&b| !pred(b))
+            .unwrap_or(self.rest().len());
         self.pos += len;
         &self.buf[start..start + len]
     }
@@ -403,7 +419,14 @@ impl<'a> Cursor<'a> {
         }
         self.count_token()?;
         let streamed = self.streamed.contains(&start);
-        Ok((LiteralHeader { size, binary, synchronizing }, streamed))
+        Ok((
+            LiteralHeader {
+                size,
+                binary,
+                synchronizing,
+            },
+            streamed,
+        ))
     }
 
     /// A literal with its data; NUL bytes only when `allow_binary` and the
@@ -432,13 +455,20 @@ impl<'a> Cursor<'a> {
         if streamed {
             return Ok(StringArg::Streamed { size: header.size });
         }
-        self.literal_data(header.size).map(|data| StringArg::Bytes(Cow::Borrowed(data)))
+        self.literal_data(header.size)
+            .map(|data| StringArg::Bytes(Cow::Borrowed(data)))
     }
 
     fn literal_data(&mut self, size: u64) -> Result<&'a [u8], ParseError> {
         let len = usize::try_from(size).map_err(|_| ParseError::LiteralDataMissing)?;
-        let end = self.pos.checked_add(len).ok_or(ParseError::LiteralDataMissing)?;
-        let data = self.buf.get(self.pos..end).ok_or(ParseError::LiteralDataMissing)?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or(ParseError::LiteralDataMissing)?;
+        let data = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(ParseError::LiteralDataMissing)?;
         self.pos = end;
         Ok(data)
     }
@@ -461,16 +491,12 @@ impl<'a> Cursor<'a> {
         if self.at_string() {
             return self.string();
         }
-        match self.peek() {
-            _ => {
-                let atom = self.take_while(is_astring_char);
-                if atom.is_empty() {
-                    return Err(self.expected("string"));
-                }
-                self.count_token()?;
-                Ok(Cow::Borrowed(atom))
-            }
+        let atom = self.take_while(is_astring_char);
+        if atom.is_empty() {
+            return Err(self.expected("string"));
         }
+        self.count_token()?;
+        Ok(Cow::Borrowed(atom))
     }
 
     /// True when a quoted string or a literal (`{`, `~{`) starts here.
@@ -539,7 +565,9 @@ pub(crate) fn ascii_string(bytes: &[u8]) -> String {
 /// Bytes that must be UTF-8 as a `String`.
 pub(crate) fn utf8_string(bytes: Cow<'_, [u8]>) -> Result<String, ParseError> {
     match bytes {
-        Cow::Borrowed(b) => std::str::from_utf8(b).map(str::to_owned).map_err(|_| ParseError::InvalidUtf8),
+        Cow::Borrowed(b) => std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| ParseError::InvalidUtf8),
         Cow::Owned(v) => String::from_utf8(v).map_err(|_| ParseError::InvalidUtf8),
     }
 }
@@ -568,7 +596,10 @@ mod tests {
 
     #[test]
     fn quoted_string_accepts_utf8_but_not_broken_utf8() {
-        assert_eq!(cursor("\"Grüße\"".as_bytes()).quoted().unwrap().as_ref(), "Grüße".as_bytes());
+        assert_eq!(
+            cursor("\"Grüße\"".as_bytes()).quoted().unwrap().as_ref(),
+            "Grüße".as_bytes()
+        );
         assert_eq!(cursor(b"\"\xff\"").quoted(), Err(ParseError::InvalidUtf8));
     }
 
@@ -584,9 +615,15 @@ mod tests {
 
     #[test]
     fn literal_with_nul_needs_binary_form() {
-        assert_eq!(cursor(b"{1}\r\n\0").literal(true).unwrap_err(), ParseError::NulInLiteral);
+        assert_eq!(
+            cursor(b"{1}\r\n\0").literal(true).unwrap_err(),
+            ParseError::NulInLiteral
+        );
         assert!(cursor(b"~{1}\r\n\0").literal(true).is_ok());
-        assert_eq!(cursor(b"~{1}\r\n\0").literal(false).unwrap_err(), ParseError::BinaryLiteralNotAllowed);
+        assert_eq!(
+            cursor(b"~{1}\r\n\0").literal(false).unwrap_err(),
+            ParseError::BinaryLiteralNotAllowed
+        );
     }
 
     #[test]
@@ -605,15 +642,26 @@ mod tests {
         check(b"a LOGIN {x}", None);
         check(b"a LOGIN {}", None);
         check(b"}", None);
-        assert!(literal_suffix(b"a {99999999999999999999}").unwrap().1.is_err());
+        assert!(
+            literal_suffix(b"a {99999999999999999999}")
+                .unwrap()
+                .1
+                .is_err()
+        );
     }
 
     #[test]
     fn numbers_reject_overflow() {
         assert_eq!(cursor(b"4294967295").number(), Ok(u32::MAX));
-        assert_eq!(cursor(b"4294967296").number(), Err(ParseError::NumberOutOfRange));
+        assert_eq!(
+            cursor(b"4294967296").number(),
+            Err(ParseError::NumberOutOfRange)
+        );
         assert_eq!(cursor(b"0").nz_number(), Err(ParseError::NumberOutOfRange));
-        assert_eq!(cursor(b"9223372036854775808").number64(), Err(ParseError::NumberOutOfRange));
+        assert_eq!(
+            cursor(b"9223372036854775808").number64(),
+            Err(ParseError::NumberOutOfRange)
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //! // Two pipelined commands, the second with a synchronising literal.
 //! rx.feed(b"a1 NOOP\r\na2 LOGIN {5}\r\n");
 //! loop {
-//!     match rx.next() {
+//!     match rx.receive() {
 //!         Ok(Received::Command(cmd)) => match cmd.body {
 //!             CommandBody::Noop => replies.push(format!("{} OK NOOP completed", cmd.tag)),
 //!             CommandBody::Login { .. } => replies.push(format!("{} OK LOGIN completed", cmd.tag)),
@@ -77,7 +77,7 @@
 //!   that arrived after the command (discard them after STARTTLS; run them
 //!   through the decompressor after COMPRESS).
 //! - **Errors.** [`Recovery::Continue`]: answer `BAD`, keep calling
-//!   [`Receiver::next`]; the receiver skips the rest of the bad line and
+//!   [`Receiver::receive`]; the receiver skips the rest of the bad line and
 //!   any non-synchronising literal after it. [`Recovery::Close`]: `* BYE`
 //!   and close.
 //!
@@ -121,11 +121,12 @@ mod sequence;
 
 pub use attribute::MailboxAttribute;
 pub use command::{
-    AppendCommand, AppendContent, AppendForm, AppendMessage, AuthMechanism, Command, CommandBody, EnableCapability,
-    FetchCommand, FetchItem, FetchItems, ListCommand, ListReturnOption, ListSelectOption, Mailbox, ModSeqEntry,
-    ModSeqEntryKind, Partial, QresyncParams, QuotaLimit, SearchCommand, SearchKey, SearchReturnOption, Section,
-    SectionText, SelectParams, SortCommand, SortCriterion, SortKey, StatusItem, StoreAction, StoreCommand, Tag,
-    ThreadAlgorithm, ThreadCommand,
+    AppendCommand, AppendContent, AppendForm, AppendMessage, AuthMechanism, Command, CommandBody,
+    EnableCapability, FetchCommand, FetchItem, FetchItems, ListCommand, ListReturnOption,
+    ListSelectOption, Mailbox, ModSeqEntry, ModSeqEntryKind, Partial, QresyncParams, QuotaLimit,
+    SearchCommand, SearchKey, SearchReturnOption, Section, SectionText, SelectParams, SortCommand,
+    SortCriterion, SortKey, StatusItem, StoreAction, StoreCommand, Tag, ThreadAlgorithm,
+    ThreadCommand,
 };
 pub use command_writer::{EncodedCommand, LiteralMode};
 pub use datetime::{ImapDate, ImapDateTime};
@@ -133,17 +134,19 @@ pub use encode::{FetchWriter, ResponseEncoder};
 pub use error::{CommandError, ParseError, ReceiveError, ReceiveErrorKind, Recovery};
 pub use flag::Flag;
 pub use limits::{
-    DEFAULT_MAX_ARGUMENT_LITERAL_BYTES, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_LITERAL_SIZE, DEFAULT_MAX_NESTING_DEPTH,
-    DEFAULT_MAX_TAG_LENGTH, DEFAULT_MAX_TOKENS, LITERAL_MINUS_MAX, NonSyncLiterals, ReceiverLimits,
+    DEFAULT_MAX_ARGUMENT_LITERAL_BYTES, DEFAULT_MAX_LINE_LENGTH, DEFAULT_MAX_LITERAL_SIZE,
+    DEFAULT_MAX_NESTING_DEPTH, DEFAULT_MAX_TAG_LENGTH, DEFAULT_MAX_TOKENS, LITERAL_MINUS_MAX,
+    NonSyncLiterals, ReceiverLimits,
 };
 pub use parse::{
-    AUTH_LOGIN_PASSWORD_CHALLENGE, AUTH_LOGIN_USERNAME_CHALLENGE, AuthenticateResponse, PlainCredentials,
-    decode_sasl_plain, parse_authenticate_response, parse_command, parse_idle_done,
+    AUTH_LOGIN_PASSWORD_CHALLENGE, AUTH_LOGIN_USERNAME_CHALLENGE, AuthenticateResponse,
+    PlainCredentials, decode_sasl_plain, parse_authenticate_response, parse_command,
+    parse_idle_done,
 };
 pub use receiver::{AppendLiteral, Received, Receiver};
 pub use response::{
-    ContinueRequest, Data, ESearchResponse, FetchBodyName, FetchResponse, FetchValue, ListExtendedItem, ListKind,
-    ListResponse, NamespaceDescription, PermanentFlag, QuotaResource, Response, ResponseCode, Status, StatusResponse,
-    StatusValue, ThreadNode,
+    ContinueRequest, Data, ESearchResponse, FetchBodyName, FetchResponse, FetchValue,
+    ListExtendedItem, ListKind, ListResponse, NamespaceDescription, PermanentFlag, QuotaResource,
+    Response, ResponseCode, Status, StatusResponse, StatusValue, ThreadNode,
 };
 pub use sequence::{NumberSet, SeqNumber, SeqRange, SequenceSet};

@@ -94,7 +94,11 @@ pub fn decode(wire: &str) -> Result<String, MailboxNameError> {
             out.push(b as char);
             continue;
         }
-        let end = bytes[i..].iter().position(|&c| c == b'-').ok_or(MailboxNameError::Unterminated)? + i;
+        let end = bytes[i..]
+            .iter()
+            .position(|&c| c == b'-')
+            .ok_or(MailboxNameError::Unterminated)?
+            + i;
         if end == i {
             out.push('&');
         } else {

@@ -71,7 +71,10 @@ enum State {
     /// Handing an APPEND message literal to the session.
     Stream { remaining: u64 },
     /// Skipping the rest of a rejected line.
-    DiscardLine { tail: [u8; DISCARD_TAIL], tail_len: usize },
+    DiscardLine {
+        tail: [u8; DISCARD_TAIL],
+        tail_len: usize,
+    },
     /// Skipping a literal of a rejected command.
     DiscardLiteral { remaining: u64 },
     /// A fatal error happened; nothing more is read.
@@ -144,7 +147,10 @@ impl Receiver {
     /// ([`crate::AppendContent::Inline`], bounded by
     /// [`ReceiverLimits::max_literal_size`]) instead of streaming them.
     pub fn buffering_appends(limits: ReceiverLimits) -> Self {
-        Receiver { stream_appends: false, ..Receiver::new(limits) }
+        Receiver {
+            stream_appends: false,
+            ..Receiver::new(limits)
+        }
     }
 
     /// The limits in force.
@@ -158,7 +164,7 @@ impl Receiver {
         self.limits = limits;
     }
 
-    /// Adds bytes read from the client. Call it after [`Receiver::next`]
+    /// Adds bytes read from the client. Call it after [`Receiver::receive`]
     /// returned [`Received::NeedMore`]; the receiver then holds at most
     /// these bytes plus one command's bounded state.
     pub fn feed(&mut self, bytes: &[u8]) {
@@ -208,7 +214,9 @@ impl Receiver {
 
     /// Heap bytes the receiver holds (for limits checks and metrics).
     pub fn heap_bytes(&self) -> usize {
-        self.input.capacity() + self.command.capacity() + self.streamed.capacity() * size_of::<usize>()
+        self.input.capacity()
+            + self.command.capacity()
+            + self.streamed.capacity() * size_of::<usize>()
     }
 
     /// After [`Received::Continue`] or a synchronising
@@ -230,13 +238,13 @@ impl Receiver {
     /// Reads one raw line (without CRLF) for the exchanges that are not
     /// commands: the client's answers during AUTHENTICATE and `DONE` after
     /// IDLE. `Ok(None)` means more input is needed. Call it only between
-    /// commands (a partial line that [`Receiver::next`] already buffered is
+    /// commands (a partial line that [`Receiver::receive`] already buffered is
     /// taken into account); in the middle of a command's literals it fails
     /// with [`ReceiveErrorKind::OutOfOrder`].
     pub fn next_line(&mut self) -> Result<Option<&[u8]>, ReceiveError> {
         match self.state {
             State::Line if self.line_start == 0 => {
-                // A partial first line already taken by `next` belongs to this line.
+                // A partial first line already taken by `receive` belongs to this line.
                 if !self.command.is_empty() {
                     let partial = std::mem::take(&mut self.command);
                     self.input.splice(self.read..self.read, partial);
@@ -249,10 +257,15 @@ impl Receiver {
         let avail = &self.input[self.read..];
         let Some(i) = avail.iter().position(|&b| b == b'\n') else {
             if avail.len() > self.limits.max_line_length {
-                self.state = State::DiscardLine { tail: [0; DISCARD_TAIL], tail_len: 0 };
+                self.state = State::DiscardLine {
+                    tail: [0; DISCARD_TAIL],
+                    tail_len: 0,
+                };
                 return Err(ReceiveError {
                     tag: None,
-                    kind: ReceiveErrorKind::LineTooLong { max: self.limits.max_line_length },
+                    kind: ReceiveErrorKind::LineTooLong {
+                        max: self.limits.max_line_length,
+                    },
                     recovery: Recovery::Continue,
                 });
             }
@@ -268,7 +281,7 @@ impl Receiver {
     }
 
     /// The next thing the session must act on.
-    pub fn next(&mut self) -> Result<Received<'_>, ReceiveError> {
+    pub fn receive(&mut self) -> Result<Received<'_>, ReceiveError> {
         self.pending_sync = false;
         Ok(match self.step()? {
             Event::Command(command) => Received::Command(command),
@@ -296,7 +309,8 @@ impl Receiver {
                     let n = (*remaining).min(avail);
                     *remaining -= n;
                     let done = *remaining == 0;
-                    self.command.extend_from_slice(&self.input[self.read..self.read + n]);
+                    self.command
+                        .extend_from_slice(&self.input[self.read..self.read + n]);
                     self.read += n;
                     if done {
                         self.line_start = self.command.len();
@@ -326,7 +340,10 @@ impl Receiver {
                     *remaining -= n as u64;
                     self.read += n;
                     if *remaining == 0 {
-                        self.state = State::DiscardLine { tail: [0; DISCARD_TAIL], tail_len: 0 };
+                        self.state = State::DiscardLine {
+                            tail: [0; DISCARD_TAIL],
+                            tail_len: 0,
+                        };
                     }
                 }
                 State::DiscardLine { tail, tail_len } => {
@@ -346,14 +363,16 @@ impl Receiver {
                         Some((_, Ok(h))) if !h.synchronizing => {
                             if h.size > self.limits.max_literal_size {
                                 let max = self.limits.max_literal_size;
-                                return Err(
-                                    self.close(None, ReceiveErrorKind::LiteralTooLarge { size: h.size, max })
-                                );
+                                return Err(self.close(
+                                    None,
+                                    ReceiveErrorKind::LiteralTooLarge { size: h.size, max },
+                                ));
                             }
                             State::DiscardLiteral { remaining: h.size }
                         }
                         Some((_, Err(_))) if line.ends_with(b"+}") => {
-                            return Err(self.close(None, ReceiveErrorKind::Parse(ParseError::InvalidLiteral)));
+                            return Err(self
+                                .close(None, ReceiveErrorKind::Parse(ParseError::InvalidLiteral)));
                         }
                         // A synchronising literal is never sent: the client waits for `+`.
                         _ => State::Line,
@@ -398,7 +417,11 @@ impl Receiver {
             Some((at, Ok(header))) => self.announce_literal(self.line_start + at, header),
             Some((_, Err(error))) => {
                 let synchronizing = !self.command.ends_with(b"+}\r\n");
-                let header = LiteralHeader { size: u64::MAX, binary: false, synchronizing };
+                let header = LiteralHeader {
+                    size: u64::MAX,
+                    binary: false,
+                    synchronizing,
+                };
                 let tag = tag_of(&self.command, &self.limits);
                 Err(self.reject_at_literal(tag, ReceiveErrorKind::Parse(error), header))
             }
@@ -410,12 +433,20 @@ impl Receiver {
         self.reset_command();
         match result {
             Ok(command) => Ok(Event::Command(command)),
-            Err(e) => Err(ReceiveError { tag: e.tag, kind: ReceiveErrorKind::Parse(e.error), recovery: Recovery::Continue }),
+            Err(e) => Err(ReceiveError {
+                tag: e.tag,
+                kind: ReceiveErrorKind::Parse(e.error),
+                recovery: Recovery::Continue,
+            }),
         }
     }
 
     /// A literal was announced at `offset` of the command buffer.
-    fn announce_literal(&mut self, offset: usize, header: LiteralHeader) -> Result<Option<Event>, ReceiveError> {
+    fn announce_literal(
+        &mut self,
+        offset: usize,
+        header: LiteralHeader,
+    ) -> Result<Option<Event>, ReceiveError> {
         let tag = tag_of(&self.command, &self.limits);
         if let Err(error) = check_command_start(&self.command, &self.limits) {
             return Err(self.reject_at_literal(tag, ReceiveErrorKind::Parse(error), header));
@@ -423,7 +454,9 @@ impl Receiver {
         let role = if is_append(&self.command) {
             match append_literal_role(&self.command[..offset], &self.streamed, &self.limits) {
                 Ok(role) => role,
-                Err(error) => return Err(self.reject_at_literal(tag, ReceiveErrorKind::Parse(error), header)),
+                Err(error) => {
+                    return Err(self.reject_at_literal(tag, ReceiveErrorKind::Parse(error), header));
+                }
             }
         } else {
             LiteralRole::Argument
@@ -437,20 +470,32 @@ impl Receiver {
                 }
                 let max = self.limits.max_argument_literal_bytes;
                 if size > (max - self.argument_literal_bytes.min(max)) as u64 {
-                    let kind = ReceiveErrorKind::LiteralTooLarge { size, max: max as u64 };
+                    let kind = ReceiveErrorKind::LiteralTooLarge {
+                        size,
+                        max: max as u64,
+                    };
                     return Err(self.reject_at_literal(tag, kind, header));
                 }
             }
             LiteralRole::Message { .. } => {
                 let max = self.limits.max_literal_size;
                 if size > max {
-                    return Err(self.reject_at_literal(tag, ReceiveErrorKind::LiteralTooLarge { size, max }, header));
+                    return Err(self.reject_at_literal(
+                        tag,
+                        ReceiveErrorKind::LiteralTooLarge { size, max },
+                        header,
+                    ));
                 }
             }
         }
-        if !header.synchronizing && self.limits.non_sync_literals == NonSyncLiterals::UpTo4096 && size > LITERAL_MINUS_MAX
+        if !header.synchronizing
+            && self.limits.non_sync_literals == NonSyncLiterals::UpTo4096
+            && size > LITERAL_MINUS_MAX
         {
-            let kind = ReceiveErrorKind::NonSyncLiteralTooLarge { size, max: LITERAL_MINUS_MAX };
+            let kind = ReceiveErrorKind::NonSyncLiteralTooLarge {
+                size,
+                max: LITERAL_MINUS_MAX,
+            };
             return Err(self.reject_at_literal(tag, kind, header));
         }
         match role {
@@ -476,7 +521,9 @@ impl Receiver {
                     self.argument_literal_bytes += size as usize;
                 }
                 // Both limits keep `size` far below usize::MAX.
-                self.state = State::Literal { remaining: usize::try_from(size).unwrap_or(usize::MAX) };
+                self.state = State::Literal {
+                    remaining: usize::try_from(size).unwrap_or(usize::MAX),
+                };
                 if header.synchronizing {
                     self.pending_sync = true;
                     Ok(Some(Event::Continue(size)))
@@ -491,14 +538,29 @@ impl Receiver {
     /// session answers at once; the literal is skipped if the client sends
     /// it anyway (non-synchronising), or the connection must close when it
     /// is too large to skip.
-    fn reject_at_literal(&mut self, tag: Option<Tag>, kind: ReceiveErrorKind, header: LiteralHeader) -> ReceiveError {
+    fn reject_at_literal(
+        &mut self,
+        tag: Option<Tag>,
+        kind: ReceiveErrorKind,
+        header: LiteralHeader,
+    ) -> ReceiveError {
         self.reset_command();
         if header.synchronizing {
             self.state = State::Line;
-            ReceiveError { tag, kind, recovery: Recovery::Continue }
+            ReceiveError {
+                tag,
+                kind,
+                recovery: Recovery::Continue,
+            }
         } else if header.size <= self.limits.max_literal_size {
-            self.state = State::DiscardLiteral { remaining: header.size };
-            ReceiveError { tag, kind, recovery: Recovery::Continue }
+            self.state = State::DiscardLiteral {
+                remaining: header.size,
+            };
+            ReceiveError {
+                tag,
+                kind,
+                recovery: Recovery::Continue,
+            }
         } else {
             self.close(tag, kind)
         }
@@ -511,10 +573,15 @@ impl Receiver {
             tag_of(&self.command, &self.limits)
         };
         self.reset_command();
-        self.state = State::DiscardLine { tail: [0; DISCARD_TAIL], tail_len: 0 };
+        self.state = State::DiscardLine {
+            tail: [0; DISCARD_TAIL],
+            tail_len: 0,
+        };
         ReceiveError {
             tag,
-            kind: ReceiveErrorKind::LineTooLong { max: self.limits.max_line_length },
+            kind: ReceiveErrorKind::LineTooLong {
+                max: self.limits.max_line_length,
+            },
             recovery: Recovery::Continue,
         }
     }
@@ -524,7 +591,11 @@ impl Receiver {
         self.state = State::Closed;
         self.input = Vec::new();
         self.read = 0;
-        ReceiveError { tag, kind, recovery: Recovery::Close }
+        ReceiveError {
+            tag,
+            kind,
+            recovery: Recovery::Close,
+        }
     }
 
     fn reset_command(&mut self) {

@@ -76,7 +76,10 @@ impl SequenceSet {
 
     /// `1:*`.
     pub fn all() -> Self {
-        SequenceSet::Ranges(vec![SeqRange { start: SeqNumber::Value(NonZeroU32::MIN), end: SeqNumber::Largest }])
+        SequenceSet::Ranges(vec![SeqRange {
+            start: SeqNumber::Value(NonZeroU32::MIN),
+            end: SeqNumber::Largest,
+        }])
     }
 
     /// The ranges (empty for `$`).
@@ -89,19 +92,24 @@ impl SequenceSet {
 
     /// True when `*` appears anywhere in the set.
     pub fn uses_largest(&self) -> bool {
-        self.ranges().iter().any(|r| r.start == SeqNumber::Largest || r.end == SeqNumber::Largest)
+        self.ranges()
+            .iter()
+            .any(|r| r.start == SeqNumber::Largest || r.end == SeqNumber::Largest)
     }
 
     /// True when `n` is in the set, with `*` standing for `largest`
     /// (always false for `$`, which the session resolves).
     pub fn contains(&self, n: u32, largest: u32) -> bool {
-        self.ranges().iter().any(|r| r.resolve(largest).contains(&n))
+        self.ranges()
+            .iter()
+            .any(|r| r.resolve(largest).contains(&n))
     }
 
     /// The set as sorted, merged `low..=high` ranges with `*` standing for
     /// `largest` (empty for `$`).
     pub fn resolve(&self, largest: u32) -> NumberSet {
-        let mut ranges: Vec<RangeInclusive<u32>> = self.ranges().iter().map(|r| r.resolve(largest)).collect();
+        let mut ranges: Vec<RangeInclusive<u32>> =
+            self.ranges().iter().map(|r| r.resolve(largest)).collect();
         ranges.sort_unstable_by_key(|r| *r.start());
         let mut set = NumberSet::default();
         for r in ranges {
@@ -123,7 +131,11 @@ pub(crate) fn parse_sequence_set(c: &mut Cursor<'_>) -> Result<SequenceSet, Pars
     let mut ranges = Vec::new();
     loop {
         let start = parse_seq_number(c)?;
-        let end = if c.eat(b':') { parse_seq_number(c)? } else { start };
+        let end = if c.eat(b':') {
+            parse_seq_number(c)?
+        } else {
+            start
+        };
         c.count_token()?;
         ranges.push(SeqRange { start, end });
         if !c.eat(b',') {
@@ -308,7 +320,19 @@ mod tests {
 
     #[test]
     fn malformed_sequence_sets_are_rejected() {
-        for text in ["0", "1:", ":1", "1,,2", "a", "", "4294967296", "1:0", "$,1", "1;2", "1.5"] {
+        for text in [
+            "0",
+            "1:",
+            ":1",
+            "1,,2",
+            "a",
+            "",
+            "4294967296",
+            "1:0",
+            "$,1",
+            "1;2",
+            "1.5",
+        ] {
             assert_eq!(parse(text), Err(ParseError::InvalidSequenceSet), "{text}");
         }
     }

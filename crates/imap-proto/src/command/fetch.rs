@@ -36,7 +36,11 @@ pub enum FetchItems {
 impl FetchItems {
     /// The items with macros expanded.
     pub fn expand(&self) -> Vec<FetchItem> {
-        let mut items = vec![FetchItem::Flags, FetchItem::InternalDate, FetchItem::Rfc822Size];
+        let mut items = vec![
+            FetchItem::Flags,
+            FetchItem::InternalDate,
+            FetchItem::Rfc822Size,
+        ];
         match self {
             FetchItems::Fast => {}
             FetchItems::All => items.push(FetchItem::Envelope),

@@ -12,8 +12,8 @@ pub use append::{AppendCommand, AppendContent, AppendForm, AppendMessage};
 pub use fetch::{FetchCommand, FetchItem, FetchItems, Partial, Section, SectionText};
 pub use list::{ListCommand, ListReturnOption, ListSelectOption, StatusItem};
 pub use search::{
-    ModSeqEntry, ModSeqEntryKind, SearchCommand, SearchKey, SearchReturnOption, SortCommand, SortCriterion, SortKey,
-    ThreadAlgorithm, ThreadCommand,
+    ModSeqEntry, ModSeqEntryKind, SearchCommand, SearchKey, SearchReturnOption, SortCommand,
+    SortCriterion, SortKey, ThreadAlgorithm, ThreadCommand,
 };
 pub use select::{QresyncParams, SelectParams};
 pub use store::{StoreAction, StoreCommand};
@@ -56,7 +56,11 @@ impl Mailbox {
     /// The name, with `INBOX` normalised.
     pub fn new(name: impl Into<String>) -> Mailbox {
         let name = name.into();
-        if name.eq_ignore_ascii_case("INBOX") { Mailbox("INBOX".to_owned()) } else { Mailbox(name) }
+        if name.eq_ignore_ascii_case("INBOX") {
+            Mailbox("INBOX".to_owned())
+        } else {
+            Mailbox(name)
+        }
     }
 
     /// True for `INBOX`.

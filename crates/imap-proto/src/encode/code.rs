@@ -1,8 +1,8 @@
 //! Writing response codes.
 
+use crate::num::{write_u32, write_u64};
 use crate::response::{PermanentFlag, ResponseCode};
 use crate::sequence::write_number_set;
-use crate::num::{write_u32, write_u64};
 
 use super::string::{write_astring, write_text};
 
@@ -88,7 +88,11 @@ pub(crate) fn write_code(out: &mut Vec<u8>, code: &ResponseCode) {
             write_number_set(out, uids);
             b""
         }
-        ResponseCode::CopyUid { uid_validity, source, destination } => {
+        ResponseCode::CopyUid {
+            uid_validity,
+            source,
+            destination,
+        } => {
             out.extend_from_slice(b"COPYUID ");
             write_u32(out, *uid_validity);
             out.push(b' ');

@@ -107,7 +107,13 @@ impl FetchWriter {
     /// The name of a body item and the literal header for `len` bytes
     /// (`~{len}` when `binary`: BINARY data containing NUL). The caller
     /// must send exactly `len` bytes next, then go on with this writer.
-    pub fn literal_header(&mut self, out: &mut Vec<u8>, name: &FetchBodyName, len: u64, binary: bool) {
+    pub fn literal_header(
+        &mut self,
+        out: &mut Vec<u8>,
+        name: &FetchBodyName,
+        len: u64,
+        binary: bool,
+    ) {
         self.separator(out);
         write_body_name(out, name);
         out.push(b' ');

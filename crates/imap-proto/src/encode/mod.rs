@@ -14,8 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use crate::flag::write_flag_list;
 use crate::num::{write_u32, write_u64};
 use crate::response::{
-    ContinueRequest, Data, ESearchResponse, ListExtendedItem, ListKind, ListResponse, NamespaceDescription, Response,
-    StatusResponse, StatusValue, ThreadNode,
+    ContinueRequest, Data, ESearchResponse, ListExtendedItem, ListKind, ListResponse,
+    NamespaceDescription, Response, StatusResponse, StatusValue, ThreadNode,
 };
 use crate::sequence::{write_modseq_suffix, write_number_set, write_spaced_numbers};
 
@@ -149,10 +149,18 @@ impl ResponseEncoder {
                 write_threads(out, roots);
             }
             Data::Vanished { earlier, uids } => {
-                out.extend_from_slice(if *earlier { b"* VANISHED (EARLIER) " } else { b"* VANISHED " });
+                out.extend_from_slice(if *earlier {
+                    b"* VANISHED (EARLIER) "
+                } else {
+                    b"* VANISHED "
+                });
                 write_number_set(out, uids);
             }
-            Data::Namespace { personal, other, shared } => {
+            Data::Namespace {
+                personal,
+                other,
+                shared,
+            } => {
                 out.extend_from_slice(b"* NAMESPACE");
                 for group in [personal, other, shared] {
                     out.push(b' ');
@@ -338,7 +346,11 @@ fn write_esearch(out: &mut Vec<u8>, e: &ESearchResponse) {
     if e.uid {
         out.extend_from_slice(b" UID");
     }
-    let numbers = [(b" MIN ".as_slice(), e.min), (b" MAX ", e.max), (b" COUNT ", e.count)];
+    let numbers = [
+        (b" MIN ".as_slice(), e.min),
+        (b" MAX ", e.max),
+        (b" COUNT ", e.count),
+    ];
     for (name, value) in numbers {
         if let Some(n) = value {
             out.extend_from_slice(name);
@@ -368,7 +380,11 @@ enum ThreadWork<'a> {
 fn write_threads(out: &mut Vec<u8>, roots: &[ThreadNode]) {
     let mut stack: Vec<ThreadWork<'_>> = Vec::new();
     for root in roots.iter().rev() {
-        stack.extend([ThreadWork::Close, ThreadWork::Chain(root, false), ThreadWork::Open]);
+        stack.extend([
+            ThreadWork::Close,
+            ThreadWork::Chain(root, false),
+            ThreadWork::Open,
+        ]);
     }
     while let Some(work) = stack.pop() {
         match work {
@@ -393,7 +409,11 @@ fn write_threads(out: &mut Vec<u8>, roots: &[ThreadNode]) {
                         out.push(b' ');
                     }
                     for child in node.children.iter().rev() {
-                        stack.extend([ThreadWork::Close, ThreadWork::Chain(child, false), ThreadWork::Open]);
+                        stack.extend([
+                            ThreadWork::Close,
+                            ThreadWork::Chain(child, false),
+                            ThreadWork::Open,
+                        ]);
                     }
                 }
             }

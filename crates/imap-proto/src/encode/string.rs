@@ -64,7 +64,10 @@ pub(crate) fn write_nstring(out: &mut Vec<u8>, bytes: Option<&[u8]>, utf8: bool)
 /// Writes `bytes` as an atom when it is a plain astring-atom (and not
 /// `NIL`, which would read back as nil in nstring places), else as a string.
 pub(crate) fn write_astring(out: &mut Vec<u8>, bytes: &[u8], utf8: bool) {
-    if !bytes.is_empty() && bytes.iter().all(|&b| is_astring_char(b)) && !bytes.eq_ignore_ascii_case(b"NIL") {
+    if !bytes.is_empty()
+        && bytes.iter().all(|&b| is_astring_char(b))
+        && !bytes.eq_ignore_ascii_case(b"NIL")
+    {
         out.extend_from_slice(bytes);
     } else {
         write_string(out, bytes, utf8);
@@ -79,7 +82,13 @@ pub(crate) fn is_atom(bytes: &[u8]) -> bool {
 /// Writes human-readable response text: CR, LF and NUL become SP so a
 /// text built from client input cannot end the line early.
 pub(crate) fn write_text(out: &mut Vec<u8>, text: &str) {
-    out.extend(text.bytes().map(|b| if matches!(b, b'\r' | b'\n' | 0) { b' ' } else { b }));
+    out.extend(text.bytes().map(|b| {
+        if matches!(b, b'\r' | b'\n' | 0) {
+            b' '
+        } else {
+            b
+        }
+    }));
 }
 
 #[cfg(test)]
@@ -95,7 +104,10 @@ mod tests {
     #[test]
     fn strings_choose_quoted_or_literal_by_content() {
         assert_eq!(string(b"hello world", false), b"\"hello world\"");
-        assert_eq!(string(b"say \"hi\" \\o/", false), b"\"say \\\"hi\\\" \\\\o/\"");
+        assert_eq!(
+            string(b"say \"hi\" \\o/", false),
+            b"\"say \\\"hi\\\" \\\\o/\""
+        );
         assert_eq!(string(b"", false), b"\"\"");
         assert_eq!(string(b"two\r\nlines", false), b"{10}\r\ntwo\r\nlines");
         assert_eq!(string("Grüße".as_bytes(), false), "{7}\r\nGrüße".as_bytes());

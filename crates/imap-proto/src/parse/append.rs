@@ -55,7 +55,12 @@ fn parse_message(c: &mut Cursor<'_>) -> Result<AppendMessage, ParseError> {
         (false, true) => AppendForm::Binary,
         (false, false) => AppendForm::Literal,
     };
-    Ok(AppendMessage { flags, internal_date, form, content })
+    Ok(AppendMessage {
+        flags,
+        internal_date,
+        form,
+        content,
+    })
 }
 
 /// What a literal announced inside an APPEND is for.

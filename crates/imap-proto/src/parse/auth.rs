@@ -35,7 +35,10 @@ pub(super) fn parse_authenticate(c: &mut Cursor<'_>) -> Result<CommandBody, Pars
     } else {
         None
     };
-    Ok(CommandBody::Authenticate { mechanism, initial_response })
+    Ok(CommandBody::Authenticate {
+        mechanism,
+        initial_response,
+    })
 }
 
 fn is_base64_char(b: u8) -> bool {
@@ -70,7 +73,11 @@ pub fn parse_authenticate_response(line: &[u8]) -> Result<AuthenticateResponse, 
 
 /// Checks that a line received during IDLE is `DONE` (case-insensitive).
 pub fn parse_idle_done(line: &[u8]) -> Result<(), ParseError> {
-    if strip_crlf(line).eq_ignore_ascii_case(b"DONE") { Ok(()) } else { Err(ParseError::Expected("DONE")) }
+    if strip_crlf(line).eq_ignore_ascii_case(b"DONE") {
+        Ok(())
+    } else {
+        Err(ParseError::Expected("DONE"))
+    }
 }
 
 fn strip_crlf(line: &[u8]) -> &[u8] {
@@ -92,14 +99,19 @@ pub struct PlainCredentials {
 /// Splits a decoded SASL PLAIN message `authzid NUL authcid NUL passwd`.
 pub fn decode_sasl_plain(message: &[u8]) -> Result<PlainCredentials, ParseError> {
     let mut parts = message.split(|&b| b == 0);
-    let (Some(authzid), Some(authcid), Some(password), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(authzid), Some(authcid), Some(password), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(ParseError::InvalidSaslPlain);
     };
     if authcid.is_empty() {
         return Err(ParseError::InvalidSaslPlain);
     }
-    Ok(PlainCredentials { authzid: authzid.to_vec(), authcid: authcid.to_vec(), password: password.to_vec() })
+    Ok(PlainCredentials {
+        authzid: authzid.to_vec(),
+        authcid: authcid.to_vec(),
+        password: password.to_vec(),
+    })
 }
 
 #[cfg(test)]
@@ -108,11 +120,26 @@ mod tests {
 
     #[test]
     fn authenticate_lines_decode_base64_and_star_cancels() {
-        assert_eq!(parse_authenticate_response(b"dGVzdA==\r\n"), Ok(AuthenticateResponse::Data(b"test".to_vec())));
-        assert_eq!(parse_authenticate_response(b""), Ok(AuthenticateResponse::Data(Vec::new())));
-        assert_eq!(parse_authenticate_response(b"*\r\n"), Ok(AuthenticateResponse::Cancel));
-        assert_eq!(parse_authenticate_response(b"dGVz dA=="), Err(ParseError::InvalidBase64));
-        assert_eq!(parse_authenticate_response(b"dGVzdA="), Err(ParseError::InvalidBase64));
+        assert_eq!(
+            parse_authenticate_response(b"dGVzdA==\r\n"),
+            Ok(AuthenticateResponse::Data(b"test".to_vec()))
+        );
+        assert_eq!(
+            parse_authenticate_response(b""),
+            Ok(AuthenticateResponse::Data(Vec::new()))
+        );
+        assert_eq!(
+            parse_authenticate_response(b"*\r\n"),
+            Ok(AuthenticateResponse::Cancel)
+        );
+        assert_eq!(
+            parse_authenticate_response(b"dGVz dA=="),
+            Err(ParseError::InvalidBase64)
+        );
+        assert_eq!(
+            parse_authenticate_response(b"dGVzdA="),
+            Err(ParseError::InvalidBase64)
+        );
     }
 
     #[test]
@@ -135,7 +162,13 @@ mod tests {
 
     #[test]
     fn auth_login_prompts_are_base64_of_their_labels() {
-        assert_eq!(STANDARD.decode(AUTH_LOGIN_USERNAME_CHALLENGE).unwrap(), b"Username:");
-        assert_eq!(STANDARD.decode(AUTH_LOGIN_PASSWORD_CHALLENGE).unwrap(), b"Password:");
+        assert_eq!(
+            STANDARD.decode(AUTH_LOGIN_USERNAME_CHALLENGE).unwrap(),
+            b"Username:"
+        );
+        assert_eq!(
+            STANDARD.decode(AUTH_LOGIN_PASSWORD_CHALLENGE).unwrap(),
+            b"Password:"
+        );
     }
 }

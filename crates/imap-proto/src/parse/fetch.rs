@@ -42,9 +42,17 @@ pub(super) fn parse_fetch(c: &mut Cursor<'_>, uid: bool) -> Result<FetchCommand,
     }
     // RFC 7162 §3.2.6: VANISHED only in UID FETCH together with CHANGEDSINCE.
     if vanished && (!uid || changed_since.is_none()) {
-        return Err(ParseError::Invalid("VANISHED without UID FETCH and CHANGEDSINCE"));
+        return Err(ParseError::Invalid(
+            "VANISHED without UID FETCH and CHANGEDSINCE",
+        ));
     }
-    Ok(FetchCommand { uid, set, items, changed_since, vanished })
+    Ok(FetchCommand {
+        uid,
+        set,
+        items,
+        changed_since,
+        vanished,
+    })
 }
 
 /// Reads a fetch item name, stopping before `[` and `<`.
@@ -74,14 +82,24 @@ fn parse_fetch_item(c: &mut Cursor<'_>) -> Result<FetchItem, ParseError> {
         b"BODY" | b"BODY.PEEK" => {
             let section = parse_section(c)?;
             let partial = parse_partial(c)?;
-            FetchItem::BodySection { peek: name.upper() == b"BODY.PEEK", section, partial }
+            FetchItem::BodySection {
+                peek: name.upper() == b"BODY.PEEK",
+                section,
+                partial,
+            }
         }
         b"BINARY" | b"BINARY.PEEK" => {
             let part = parse_section_binary(c)?;
             let partial = parse_partial(c)?;
-            FetchItem::Binary { peek: name.upper() == b"BINARY.PEEK", part, partial }
+            FetchItem::Binary {
+                peek: name.upper() == b"BINARY.PEEK",
+                part,
+                partial,
+            }
         }
-        b"BINARY.SIZE" => FetchItem::BinarySize { part: parse_section_binary(c)? },
+        b"BINARY.SIZE" => FetchItem::BinarySize {
+            part: parse_section_binary(c)?,
+        },
         _ => return Err(ParseError::unknown("fetch item", name.raw())),
     };
     Ok(item)
@@ -96,7 +114,10 @@ pub(crate) fn parse_section(c: &mut Cursor<'_>) -> Result<Section, ParseError> {
     }
     if c.peek().is_some_and(|b| b.is_ascii_digit()) {
         loop {
-            section.part.push(c.nz_number().map_err(|_| ParseError::Invalid("section part number"))?);
+            section.part.push(
+                c.nz_number()
+                    .map_err(|_| ParseError::Invalid("section part number"))?,
+            );
             if c.peek() == Some(b'.') && c.peek_at(1).is_some_and(|b| b.is_ascii_digit()) {
                 c.eat(b'.');
                 continue;
@@ -138,7 +159,10 @@ fn parse_section_binary(c: &mut Cursor<'_>) -> Result<Vec<u32>, ParseError> {
     let mut part = Vec::new();
     if !c.eat(b']') {
         loop {
-            part.push(c.nz_number().map_err(|_| ParseError::Invalid("section part number"))?);
+            part.push(
+                c.nz_number()
+                    .map_err(|_| ParseError::Invalid("section part number"))?,
+            );
             if !c.eat(b'.') {
                 break;
             }

@@ -24,11 +24,16 @@ pub(super) fn parse_list(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> 
         })?;
         c.sp()?;
         // RFC 5258 §3: RECURSIVEMATCH needs a selection option it can modify.
-        let has_base = selection
-            .iter()
-            .any(|o| matches!(o, ListSelectOption::Subscribed | ListSelectOption::SpecialUse));
+        let has_base = selection.iter().any(|o| {
+            matches!(
+                o,
+                ListSelectOption::Subscribed | ListSelectOption::SpecialUse
+            )
+        });
         if selection.contains(&ListSelectOption::RecursiveMatch) && !has_base {
-            return Err(ParseError::Invalid("RECURSIVEMATCH without another selection option"));
+            return Err(ParseError::Invalid(
+                "RECURSIVEMATCH without another selection option",
+            ));
         }
     }
     let reference = mailbox_text(c)?;
@@ -58,7 +63,12 @@ pub(super) fn parse_list(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> 
             })
         })?;
     }
-    Ok(CommandBody::List(ListCommand { selection, reference, patterns, return_options }))
+    Ok(CommandBody::List(ListCommand {
+        selection,
+        reference,
+        patterns,
+        return_options,
+    }))
 }
 
 pub(super) fn parse_status(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
@@ -97,5 +107,8 @@ pub(super) fn parse_create(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError
             Ok(())
         })?;
     }
-    Ok(CommandBody::Create { mailbox, special_use })
+    Ok(CommandBody::Create {
+        mailbox,
+        special_use,
+    })
 }

@@ -10,8 +10,8 @@ mod select;
 mod store;
 
 pub use auth::{
-    AUTH_LOGIN_PASSWORD_CHALLENGE, AUTH_LOGIN_USERNAME_CHALLENGE, AuthenticateResponse, PlainCredentials, decode_sasl_plain,
-    parse_authenticate_response, parse_idle_done,
+    AUTH_LOGIN_PASSWORD_CHALLENGE, AUTH_LOGIN_USERNAME_CHALLENGE, AuthenticateResponse,
+    PlainCredentials, decode_sasl_plain, parse_authenticate_response, parse_idle_done,
 };
 
 pub(crate) use append::{LiteralRole, append_literal_role};
@@ -32,10 +32,17 @@ pub fn parse_command(input: &[u8], limits: &ReceiverLimits) -> Result<Command, C
 
 /// Parses a framed command whose literals at the `streamed` offsets had
 /// their data handed to the session.
-pub(crate) fn parse_framed(input: &[u8], streamed: &[usize], limits: &ReceiverLimits) -> Result<Command, CommandError> {
+pub(crate) fn parse_framed(
+    input: &[u8],
+    streamed: &[usize],
+    limits: &ReceiverLimits,
+) -> Result<Command, CommandError> {
     let mut c = Cursor::new(input, streamed, limits);
     let tag = parse_tag(&mut c, limits).map_err(|error| CommandError { tag: None, error })?;
-    let body = parse_body(&mut c).map_err(|error| CommandError { tag: Some(tag.clone()), error })?;
+    let body = parse_body(&mut c).map_err(|error| CommandError {
+        tag: Some(tag.clone()),
+        error,
+    })?;
     Ok(Command { tag, body })
 }
 
@@ -60,13 +67,48 @@ pub(crate) fn check_command_start(input: &[u8], limits: &ReceiverLimits) -> Resu
 }
 
 const KNOWN_COMMANDS: &[&[u8]] = &[
-    b"CAPABILITY", b"NOOP", b"LOGOUT", b"STARTTLS", b"AUTHENTICATE", b"LOGIN", b"ID", b"ENABLE", b"SELECT",
-    b"EXAMINE", b"CREATE", b"DELETE", b"RENAME", b"SUBSCRIBE", b"UNSUBSCRIBE", b"LIST", b"LSUB", b"NAMESPACE",
-    b"STATUS", b"APPEND", b"IDLE", b"GETQUOTA", b"GETQUOTAROOT", b"SETQUOTA", b"COMPRESS", b"CHECK", b"CLOSE",
-    b"UNSELECT", b"EXPUNGE", b"SEARCH", b"FETCH", b"STORE", b"COPY", b"MOVE", b"SORT", b"THREAD", b"UID",
+    b"CAPABILITY",
+    b"NOOP",
+    b"LOGOUT",
+    b"STARTTLS",
+    b"AUTHENTICATE",
+    b"LOGIN",
+    b"ID",
+    b"ENABLE",
+    b"SELECT",
+    b"EXAMINE",
+    b"CREATE",
+    b"DELETE",
+    b"RENAME",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"LIST",
+    b"LSUB",
+    b"NAMESPACE",
+    b"STATUS",
+    b"APPEND",
+    b"IDLE",
+    b"GETQUOTA",
+    b"GETQUOTAROOT",
+    b"SETQUOTA",
+    b"COMPRESS",
+    b"CHECK",
+    b"CLOSE",
+    b"UNSELECT",
+    b"EXPUNGE",
+    b"SEARCH",
+    b"FETCH",
+    b"STORE",
+    b"COPY",
+    b"MOVE",
+    b"SORT",
+    b"THREAD",
+    b"UID",
 ];
 
-const UID_COMMANDS: &[&[u8]] = &[b"FETCH", b"SEARCH", b"STORE", b"COPY", b"MOVE", b"EXPUNGE", b"SORT", b"THREAD"];
+const UID_COMMANDS: &[&[u8]] = &[
+    b"FETCH", b"SEARCH", b"STORE", b"COPY", b"MOVE", b"EXPUNGE", b"SORT", b"THREAD",
+];
 
 /// Reads the tag and the SP after it.
 pub(crate) fn parse_tag(c: &mut Cursor<'_>, limits: &ReceiverLimits) -> Result<Tag, ParseError> {
@@ -75,7 +117,9 @@ pub(crate) fn parse_tag(c: &mut Cursor<'_>, limits: &ReceiverLimits) -> Result<T
         return Err(ParseError::InvalidTag);
     }
     if raw.len() > limits.max_tag_length {
-        return Err(ParseError::TagTooLong { max: limits.max_tag_length });
+        return Err(ParseError::TagTooLong {
+            max: limits.max_tag_length,
+        });
     }
     let tag = Tag::new(&ascii_string(raw)).ok_or(ParseError::InvalidTag)?;
     match c.peek() {
@@ -124,14 +168,20 @@ fn parse_body(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
             CommandBody::Examine { mailbox, params }
         }
         b"CREATE" => list::parse_create(c)?,
-        b"DELETE" => CommandBody::Delete { mailbox: sp_mailbox(c)? },
+        b"DELETE" => CommandBody::Delete {
+            mailbox: sp_mailbox(c)?,
+        },
         b"RENAME" => {
             let from = sp_mailbox(c)?;
             let to = sp_mailbox(c)?;
             CommandBody::Rename { from, to }
         }
-        b"SUBSCRIBE" => CommandBody::Subscribe { mailbox: sp_mailbox(c)? },
-        b"UNSUBSCRIBE" => CommandBody::Unsubscribe { mailbox: sp_mailbox(c)? },
+        b"SUBSCRIBE" => CommandBody::Subscribe {
+            mailbox: sp_mailbox(c)?,
+        },
+        b"UNSUBSCRIBE" => CommandBody::Unsubscribe {
+            mailbox: sp_mailbox(c)?,
+        },
         b"LIST" => list::parse_list(c)?,
         b"LSUB" => {
             c.sp()?;
@@ -144,24 +194,38 @@ fn parse_body(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
         b"APPEND" => CommandBody::Append(append::parse_append(c)?),
         b"GETQUOTA" => {
             c.sp()?;
-            CommandBody::GetQuota { root: c.astring_utf8()? }
+            CommandBody::GetQuota {
+                root: c.astring_utf8()?,
+            }
         }
-        b"GETQUOTAROOT" => CommandBody::GetQuotaRoot { mailbox: sp_mailbox(c)? },
+        b"GETQUOTAROOT" => CommandBody::GetQuotaRoot {
+            mailbox: sp_mailbox(c)?,
+        },
         b"SETQUOTA" => parse_setquota(c)?,
         b"COMPRESS" => {
             c.sp()?;
-            CommandBody::Compress { algorithm: c.atom_string()?.to_ascii_uppercase() }
+            CommandBody::Compress {
+                algorithm: c.atom_string()?.to_ascii_uppercase(),
+            }
         }
         b"SEARCH" => CommandBody::Search(search::parse_search(c, false)?),
         b"FETCH" => CommandBody::Fetch(fetch::parse_fetch(c, false)?),
         b"STORE" => CommandBody::Store(store::parse_store(c, false)?),
         b"COPY" => {
             let (set, mailbox) = parse_set_and_mailbox(c)?;
-            CommandBody::Copy { uid: false, set, mailbox }
+            CommandBody::Copy {
+                uid: false,
+                set,
+                mailbox,
+            }
         }
         b"MOVE" => {
             let (set, mailbox) = parse_set_and_mailbox(c)?;
-            CommandBody::Move { uid: false, set, mailbox }
+            CommandBody::Move {
+                uid: false,
+                set,
+                mailbox,
+            }
         }
         b"SORT" => CommandBody::Sort(search::parse_sort(c, false)?),
         b"THREAD" => CommandBody::Thread(search::parse_thread(c, false)?),
@@ -174,22 +238,34 @@ fn parse_body(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
 
 fn parse_uid(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
     c.sp()?;
-    let name = c.keyword().map_err(|_| ParseError::Expected("command after UID"))?;
+    let name = c
+        .keyword()
+        .map_err(|_| ParseError::Expected("command after UID"))?;
     Ok(match name.upper() {
         b"FETCH" => CommandBody::Fetch(fetch::parse_fetch(c, true)?),
         b"SEARCH" => CommandBody::Search(search::parse_search(c, true)?),
         b"STORE" => CommandBody::Store(store::parse_store(c, true)?),
         b"COPY" => {
             let (set, mailbox) = parse_set_and_mailbox(c)?;
-            CommandBody::Copy { uid: true, set, mailbox }
+            CommandBody::Copy {
+                uid: true,
+                set,
+                mailbox,
+            }
         }
         b"MOVE" => {
             let (set, mailbox) = parse_set_and_mailbox(c)?;
-            CommandBody::Move { uid: true, set, mailbox }
+            CommandBody::Move {
+                uid: true,
+                set,
+                mailbox,
+            }
         }
         b"EXPUNGE" => {
             c.sp()?;
-            CommandBody::UidExpunge { uids: parse_sequence_set(c)? }
+            CommandBody::UidExpunge {
+                uids: parse_sequence_set(c)?,
+            }
         }
         b"SORT" => CommandBody::Sort(search::parse_sort(c, true)?),
         b"THREAD" => CommandBody::Thread(search::parse_thread(c, true)?),
@@ -197,7 +273,9 @@ fn parse_uid(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
     })
 }
 
-fn parse_set_and_mailbox(c: &mut Cursor<'_>) -> Result<(crate::sequence::SequenceSet, Mailbox), ParseError> {
+fn parse_set_and_mailbox(
+    c: &mut Cursor<'_>,
+) -> Result<(crate::sequence::SequenceSet, Mailbox), ParseError> {
     c.sp()?;
     let set = parse_sequence_set(c)?;
     let mailbox = sp_mailbox(c)?;
@@ -246,7 +324,11 @@ pub(crate) fn paren_list<'a, T>(
     let mut items = Vec::new();
     if c.eat(b')') {
         c.leave();
-        return if allow_empty { Ok(items) } else { Err(ParseError::Expected(what)) };
+        return if allow_empty {
+            Ok(items)
+        } else {
+            Err(ParseError::Expected(what))
+        };
     }
     loop {
         items.push(item(c)?);
@@ -278,7 +360,9 @@ fn parse_id(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {
             c.sp()?;
         }
     }
-    Ok(CommandBody::Id { parameters: Some(fields) })
+    Ok(CommandBody::Id {
+        parameters: Some(fields),
+    })
 }
 
 fn parse_enable(c: &mut Cursor<'_>) -> Result<CommandBody, ParseError> {

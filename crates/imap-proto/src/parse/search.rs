@@ -2,8 +2,8 @@
 //! RFC 4731, RFC 5182, RFC 5256, RFC 5267, RFC 7162 §3.1.5).
 
 use crate::command::{
-    ModSeqEntry, ModSeqEntryKind, SearchCommand, SearchKey, SearchReturnOption, SortCommand, SortCriterion, SortKey,
-    ThreadAlgorithm, ThreadCommand,
+    ModSeqEntry, ModSeqEntryKind, SearchCommand, SearchKey, SearchReturnOption, SortCommand,
+    SortCriterion, SortKey, ThreadAlgorithm, ThreadCommand,
 };
 use crate::datetime::parse_date;
 use crate::error::ParseError;
@@ -23,7 +23,12 @@ pub(super) fn parse_search(c: &mut Cursor<'_>, uid: bool) -> Result<SearchComman
         c.sp()?;
     }
     let criteria = parse_key_list(c)?;
-    Ok(SearchCommand { uid, return_options, charset, criteria })
+    Ok(SearchCommand {
+        uid,
+        return_options,
+        charset,
+        criteria,
+    })
 }
 
 /// `RETURN (opts) SP`, if present.
@@ -49,7 +54,11 @@ fn parse_return_options(c: &mut Cursor<'_>) -> Result<Option<Vec<SearchReturnOpt
 
 /// `charset`: atom or quoted string.
 fn parse_charset(c: &mut Cursor<'_>) -> Result<String, ParseError> {
-    if c.peek() == Some(b'"') { utf8_string(c.quoted()?) } else { c.atom_string() }
+    if c.peek() == Some(b'"') {
+        utf8_string(c.quoted()?)
+    } else {
+        c.atom_string()
+    }
 }
 
 /// `search-key *(SP search-key)`.
@@ -63,8 +72,17 @@ fn parse_key_list(c: &mut Cursor<'_>) -> Result<Vec<SearchKey>, ParseError> {
 
 fn parse_search_key(c: &mut Cursor<'_>) -> Result<SearchKey, ParseError> {
     match c.peek() {
-        Some(b'(') => return Ok(SearchKey::And(paren_list(c, "search key", false, parse_search_key)?)),
-        Some(b'0'..=b'9' | b'*' | b'$') => return Ok(SearchKey::SequenceSet(parse_sequence_set(c)?)),
+        Some(b'(') => {
+            return Ok(SearchKey::And(paren_list(
+                c,
+                "search key",
+                false,
+                parse_search_key,
+            )?));
+        }
+        Some(b'0'..=b'9' | b'*' | b'$') => {
+            return Ok(SearchKey::SequenceSet(parse_sequence_set(c)?));
+        }
         _ => {}
     }
     if !c.peek().is_some_and(crate::lexer::is_atom_char) {
@@ -186,14 +204,20 @@ fn parse_modseq_key(c: &mut Cursor<'_>) -> Result<SearchKey, ParseError> {
             _ => return Err(ParseError::unknown("MODSEQ entry type", kind.raw())),
         };
         c.sp()?;
-        entry = Some(ModSeqEntry { flag: Flag::from_wire(&ascii_or_err(flag_name)?), kind });
+        entry = Some(ModSeqEntry {
+            flag: Flag::from_wire(&ascii_or_err(flag_name)?),
+            kind,
+        });
     }
     let modseq = c.number64()?;
     Ok(SearchKey::ModSeq { entry, modseq })
 }
 
 fn ascii_or_err(bytes: &[u8]) -> Result<String, ParseError> {
-    if bytes.iter().all(|&b| crate::lexer::is_atom_char(b) || b == b'\\') {
+    if bytes
+        .iter()
+        .all(|&b| crate::lexer::is_atom_char(b) || b == b'\\')
+    {
         Ok(ascii_string(bytes))
     } else {
         Err(ParseError::Invalid("MODSEQ entry name"))
@@ -228,7 +252,13 @@ pub(super) fn parse_sort(c: &mut Cursor<'_>, uid: bool) -> Result<SortCommand, P
     let charset = parse_charset(c)?;
     c.sp()?;
     let search = parse_key_list(c)?;
-    Ok(SortCommand { uid, return_options, criteria, charset, search })
+    Ok(SortCommand {
+        uid,
+        return_options,
+        criteria,
+        charset,
+        search,
+    })
 }
 
 pub(super) fn parse_thread(c: &mut Cursor<'_>, uid: bool) -> Result<ThreadCommand, ParseError> {
@@ -243,5 +273,10 @@ pub(super) fn parse_thread(c: &mut Cursor<'_>, uid: bool) -> Result<ThreadComman
     let charset = parse_charset(c)?;
     c.sp()?;
     let search = parse_key_list(c)?;
-    Ok(ThreadCommand { uid, algorithm, charset, search })
+    Ok(ThreadCommand {
+        uid,
+        algorithm,
+        charset,
+        search,
+    })
 }

@@ -27,7 +27,9 @@ pub(super) fn parse_select(c: &mut Cursor<'_>) -> Result<(Mailbox, SelectParams)
                     c.sp()?;
                     params.qresync = Some(parse_qresync(c)?);
                 }
-                b"CONDSTORE" | b"QRESYNC" => return Err(ParseError::Invalid("repeated select parameter")),
+                b"CONDSTORE" | b"QRESYNC" => {
+                    return Err(ParseError::Invalid("repeated select parameter"));
+                }
                 _ => return Err(ParseError::unknown("select parameter", name.raw())),
             }
             Ok(())
@@ -56,7 +58,12 @@ fn parse_qresync(c: &mut Cursor<'_>) -> Result<QresyncParams, ParseError> {
     }
     c.expect(b')', "')' closing QRESYNC parameters")?;
     c.leave();
-    Ok(QresyncParams { uid_validity, mod_seq, known_uids, seq_match })
+    Ok(QresyncParams {
+        uid_validity,
+        mod_seq,
+        known_uids,
+        seq_match,
+    })
 }
 
 fn parse_seq_match(c: &mut Cursor<'_>) -> Result<(SequenceSet, SequenceSet), ParseError> {

@@ -48,5 +48,12 @@ pub(super) fn parse_store(c: &mut Cursor<'_>, uid: bool) -> Result<StoreCommand,
         }
         flags
     };
-    Ok(StoreCommand { uid, set, unchanged_since, action, silent, flags })
+    Ok(StoreCommand {
+        uid,
+        set,
+        unchanged_since,
+        action,
+        silent,
+        flags,
+    })
 }

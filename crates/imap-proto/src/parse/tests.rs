@@ -50,11 +50,22 @@ fn mb(name: &str) -> Mailbox {
 }
 
 fn fetch(uid: bool, seq: &str, items: FetchItems) -> CommandBody {
-    CommandBody::Fetch(FetchCommand { uid, set: set(seq), items, changed_since: None, vanished: false })
+    CommandBody::Fetch(FetchCommand {
+        uid,
+        set: set(seq),
+        items,
+        changed_since: None,
+        vanished: false,
+    })
 }
 
 fn search(criteria: Vec<SearchKey>) -> CommandBody {
-    CommandBody::Search(SearchCommand { uid: false, return_options: None, charset: None, criteria })
+    CommandBody::Search(SearchCommand {
+        uid: false,
+        return_options: None,
+        charset: None,
+        criteria,
+    })
 }
 
 fn date(y: u16, m: u8, d: u8) -> ImapDate {
@@ -77,16 +88,31 @@ fn simple_commands_parse_case_insensitively() {
 
 #[test]
 fn login_takes_atoms_quoted_strings_and_literals() {
-    check("LOGIN alice secret", CommandBody::Login { username: b"alice".to_vec(), password: b"secret".to_vec() });
+    check(
+        "LOGIN alice secret",
+        CommandBody::Login {
+            username: b"alice".to_vec(),
+            password: b"secret".to_vec(),
+        },
+    );
     check(
         "LOGIN \"al ice\" {6}\r\nse\"c t",
-        CommandBody::Login { username: b"al ice".to_vec(), password: b"se\"c t".to_vec() },
+        CommandBody::Login {
+            username: b"al ice".to_vec(),
+            password: b"se\"c t".to_vec(),
+        },
     );
 }
 
 #[test]
 fn authenticate_decodes_initial_response_and_equals_means_empty() {
-    check("AUTHENTICATE PLAIN", CommandBody::Authenticate { mechanism: AuthMechanism::Plain, initial_response: None });
+    check(
+        "AUTHENTICATE PLAIN",
+        CommandBody::Authenticate {
+            mechanism: AuthMechanism::Plain,
+            initial_response: None,
+        },
+    );
     check(
         "authenticate plain AGFsaWNlAHNlY3JldA==",
         CommandBody::Authenticate {
@@ -96,31 +122,71 @@ fn authenticate_decodes_initial_response_and_equals_means_empty() {
     );
     check(
         "AUTHENTICATE LOGIN =",
-        CommandBody::Authenticate { mechanism: AuthMechanism::Login, initial_response: Some(Vec::new()) },
+        CommandBody::Authenticate {
+            mechanism: AuthMechanism::Login,
+            initial_response: Some(Vec::new()),
+        },
     );
     check(
         "AUTHENTICATE XOAUTH2",
-        CommandBody::Authenticate { mechanism: AuthMechanism::Other("XOAUTH2".into()), initial_response: None },
+        CommandBody::Authenticate {
+            mechanism: AuthMechanism::Other("XOAUTH2".into()),
+            initial_response: None,
+        },
     );
-    check_err("AUTHENTICATE PLAIN AGFsaWNl!", "unexpected characters after the command arguments");
+    check_err(
+        "AUTHENTICATE PLAIN AGFsaWNl!",
+        "unexpected characters after the command arguments",
+    );
     check_err("AUTHENTICATE PLAIN AGF", "invalid base64 data");
 }
 
 #[test]
 fn inbox_is_case_insensitive_but_other_names_are_not() {
-    check("SELECT inbox", CommandBody::Select { mailbox: mb("INBOX"), params: SelectParams::default() });
-    check("DELETE Inbox/Sub", CommandBody::Delete { mailbox: mb("Inbox/Sub") });
+    check(
+        "SELECT inbox",
+        CommandBody::Select {
+            mailbox: mb("INBOX"),
+            params: SelectParams::default(),
+        },
+    );
+    check(
+        "DELETE Inbox/Sub",
+        CommandBody::Delete {
+            mailbox: mb("Inbox/Sub"),
+        },
+    );
     assert_eq!(mb("Inbox/Sub").as_str(), "Inbox/Sub");
-    check("RENAME \"a b\" c", CommandBody::Rename { from: mb("a b"), to: mb("c") });
-    check("SUBSCRIBE \"Grüße\"", CommandBody::Subscribe { mailbox: mb("Grüße") });
-    check("UNSUBSCRIBE x", CommandBody::Unsubscribe { mailbox: mb("x") });
+    check(
+        "RENAME \"a b\" c",
+        CommandBody::Rename {
+            from: mb("a b"),
+            to: mb("c"),
+        },
+    );
+    check(
+        "SUBSCRIBE \"Grüße\"",
+        CommandBody::Subscribe {
+            mailbox: mb("Grüße"),
+        },
+    );
+    check(
+        "UNSUBSCRIBE x",
+        CommandBody::Unsubscribe { mailbox: mb("x") },
+    );
 }
 
 #[test]
 fn select_takes_condstore_and_qresync_parameters() {
     check(
         "SELECT INBOX (CONDSTORE)",
-        CommandBody::Select { mailbox: mb("INBOX"), params: SelectParams { condstore: true, qresync: None } },
+        CommandBody::Select {
+            mailbox: mb("INBOX"),
+            params: SelectParams {
+                condstore: true,
+                qresync: None,
+            },
+        },
     );
     let q = QresyncParams {
         uid_validity: NonZeroU32::new(67890007).unwrap(),
@@ -130,17 +196,32 @@ fn select_takes_condstore_and_qresync_parameters() {
     };
     check(
         "EXAMINE INBOX (QRESYNC (67890007 90060115194045000 41:211,214:541))",
-        CommandBody::Examine { mailbox: mb("INBOX"), params: SelectParams { condstore: false, qresync: Some(q) } },
+        CommandBody::Examine {
+            mailbox: mb("INBOX"),
+            params: SelectParams {
+                condstore: false,
+                qresync: Some(q),
+            },
+        },
     );
     let q = QresyncParams {
         uid_validity: NonZeroU32::new(67890007).unwrap(),
         mod_seq: NonZeroU64::new(90060115194045000).unwrap(),
         known_uids: Some(set("1:29997")),
-        seq_match: Some((set("5000,7500,9000,9990:9999"), set("15000,22500,27000,29970,29973,29976,29979"))),
+        seq_match: Some((
+            set("5000,7500,9000,9990:9999"),
+            set("15000,22500,27000,29970,29973,29976,29979"),
+        )),
     };
     check(
         "SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,29976,29979)))",
-        CommandBody::Select { mailbox: mb("INBOX"), params: SelectParams { condstore: false, qresync: Some(q) } },
+        CommandBody::Select {
+            mailbox: mb("INBOX"),
+            params: SelectParams {
+                condstore: false,
+                qresync: Some(q),
+            },
+        },
     );
     check_err("SELECT INBOX (QRESYNC (0 5))", "number out of range");
     check_err("SELECT INBOX (QRESYNC (1 5 1:*))", "invalid sequence set");
@@ -153,7 +234,10 @@ fn fetch_items_macros_sections_and_partials_parse() {
     check("FETCH 1:* ALL", fetch(false, "1:*", FetchItems::All));
     check("FETCH 1 fast", fetch(false, "1", FetchItems::Fast));
     check("FETCH 1 FULL", fetch(false, "1", FetchItems::Full));
-    check("FETCH 2 UID", fetch(false, "2", FetchItems::List(vec![FetchItem::Uid])));
+    check(
+        "FETCH 2 UID",
+        fetch(false, "2", FetchItems::List(vec![FetchItem::Uid])),
+    );
     check(
         "UID FETCH 1:* (FLAGS BODY.PEEK[])",
         fetch(
@@ -161,7 +245,11 @@ fn fetch_items_macros_sections_and_partials_parse() {
             "1:*",
             FetchItems::List(vec![
                 FetchItem::Flags,
-                FetchItem::BodySection { peek: true, section: Section::default(), partial: None },
+                FetchItem::BodySection {
+                    peek: true,
+                    section: Section::default(),
+                    partial: None,
+                },
             ]),
         ),
     );
@@ -177,21 +265,33 @@ fn fetch_items_macros_sections_and_partials_parse() {
                         part: vec![1, 2],
                         text: Some(SectionText::HeaderFields(vec!["From".into(), "To".into()])),
                     },
-                    partial: Some(Partial { offset: 0, length: NonZeroU64::new(100).unwrap() }),
+                    partial: Some(Partial {
+                        offset: 0,
+                        length: NonZeroU64::new(100).unwrap(),
+                    }),
                 },
                 FetchItem::BodySection {
                     peek: false,
-                    section: Section { part: vec![4], text: Some(SectionText::Mime) },
+                    section: Section {
+                        part: vec![4],
+                        text: Some(SectionText::Mime),
+                    },
                     partial: None,
                 },
                 FetchItem::BodySection {
                     peek: false,
-                    section: Section { part: vec![], text: Some(SectionText::Text) },
+                    section: Section {
+                        part: vec![],
+                        text: Some(SectionText::Text),
+                    },
                     partial: None,
                 },
                 FetchItem::BodySection {
                     peek: false,
-                    section: Section { part: vec![], text: Some(SectionText::HeaderFieldsNot(vec!["X".into()])) },
+                    section: Section {
+                        part: vec![],
+                        text: Some(SectionText::HeaderFieldsNot(vec!["X".into()])),
+                    },
                     partial: None,
                 },
             ]),
@@ -224,9 +324,16 @@ fn fetch_items_macros_sections_and_partials_parse() {
                 FetchItem::Binary {
                     peek: false,
                     part: vec![1, 2],
-                    partial: Some(Partial { offset: 5, length: NonZeroU64::new(10).unwrap() }),
+                    partial: Some(Partial {
+                        offset: 5,
+                        length: NonZeroU64::new(10).unwrap(),
+                    }),
                 },
-                FetchItem::Binary { peek: true, part: vec![], partial: None },
+                FetchItem::Binary {
+                    peek: true,
+                    part: vec![],
+                    partial: None,
+                },
                 FetchItem::BinarySize { part: vec![3] },
             ]),
         ),
@@ -245,8 +352,14 @@ fn fetch_modifiers_changedsince_and_vanished() {
             vanished: true,
         }),
     );
-    check_err("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "invalid VANISHED without UID FETCH and CHANGEDSINCE");
-    check_err("UID FETCH 1:* (FLAGS) (VANISHED)", "invalid VANISHED without UID FETCH and CHANGEDSINCE");
+    check_err(
+        "FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+        "invalid VANISHED without UID FETCH and CHANGEDSINCE",
+    );
+    check_err(
+        "UID FETCH 1:* (FLAGS) (VANISHED)",
+        "invalid VANISHED without UID FETCH and CHANGEDSINCE",
+    );
 }
 
 #[test]
@@ -266,41 +379,117 @@ fn malformed_fetches_name_the_problem() {
 
 #[test]
 fn saved_search_result_is_a_sequence_set() {
-    check("FETCH $ (UID)", fetch(false, "$", FetchItems::List(vec![FetchItem::Uid])));
+    check(
+        "FETCH $ (UID)",
+        fetch(false, "$", FetchItems::List(vec![FetchItem::Uid])),
+    );
     check(
         "UID COPY $ Archive",
-        CommandBody::Copy { uid: true, set: SequenceSet::Saved, mailbox: mb("Archive") },
+        CommandBody::Copy {
+            uid: true,
+            set: SequenceSet::Saved,
+            mailbox: mb("Archive"),
+        },
     );
-    check("SEARCH $ SEEN", search(vec![SearchKey::SequenceSet(SequenceSet::Saved), SearchKey::Seen]));
+    check(
+        "SEARCH $ SEEN",
+        search(vec![
+            SearchKey::SequenceSet(SequenceSet::Saved),
+            SearchKey::Seen,
+        ]),
+    );
     check_err("FETCH $,1 FLAGS", "invalid sequence set");
 }
 
 #[test]
 fn store_forms_parse() {
     let store = |uid, action, silent, flags, unchanged_since| {
-        CommandBody::Store(StoreCommand { uid, set: set("1:3"), unchanged_since, action, silent, flags })
+        CommandBody::Store(StoreCommand {
+            uid,
+            set: set("1:3"),
+            unchanged_since,
+            action,
+            silent,
+            flags,
+        })
     };
-    check("STORE 1:3 FLAGS (\\Seen)", store(false, StoreAction::Replace, false, vec![Flag::Seen], None));
+    check(
+        "STORE 1:3 FLAGS (\\Seen)",
+        store(false, StoreAction::Replace, false, vec![Flag::Seen], None),
+    );
     check(
         "UID STORE 1:3 +FLAGS.SILENT (\\Deleted $Junk)",
-        store(true, StoreAction::Add, true, vec![Flag::Deleted, Flag::Keyword("$Junk".into())], None),
+        store(
+            true,
+            StoreAction::Add,
+            true,
+            vec![Flag::Deleted, Flag::Keyword("$Junk".into())],
+            None,
+        ),
     );
-    check("STORE 1:3 -FLAGS \\Flagged \\Draft", store(false, StoreAction::Remove, false, vec![Flag::Flagged, Flag::Draft], None));
+    check(
+        "STORE 1:3 -FLAGS \\Flagged \\Draft",
+        store(
+            false,
+            StoreAction::Remove,
+            false,
+            vec![Flag::Flagged, Flag::Draft],
+            None,
+        ),
+    );
     check(
         "STORE 1:3 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)",
-        store(false, StoreAction::Add, true, vec![Flag::Deleted], Some(320162338)),
+        store(
+            false,
+            StoreAction::Add,
+            true,
+            vec![Flag::Deleted],
+            Some(320162338),
+        ),
     );
-    check("STORE 1:3 FLAGS ()", store(false, StoreAction::Replace, false, vec![], None));
+    check(
+        "STORE 1:3 FLAGS ()",
+        store(false, StoreAction::Replace, false, vec![], None),
+    );
     check_err("STORE 1:3 LABELS (x)", "unknown store item LABELS");
-    check_err("STORE 1:3 (UNCHANGEDSINCE x) FLAGS (\\Seen)", "expected number");
+    check_err(
+        "STORE 1:3 (UNCHANGEDSINCE x) FLAGS (\\Seen)",
+        "expected number",
+    );
 }
 
 #[test]
 fn copy_move_and_uid_expunge_parse() {
-    check("COPY 2:4 MEETING", CommandBody::Copy { uid: false, set: set("2:4"), mailbox: mb("MEETING") });
-    check("MOVE 1 Trash", CommandBody::Move { uid: false, set: set("1"), mailbox: mb("Trash") });
-    check("UID MOVE 5:* \"Deleted Items\"", CommandBody::Move { uid: true, set: set("5:*"), mailbox: mb("Deleted Items") });
-    check("UID EXPUNGE 3000:3002", CommandBody::UidExpunge { uids: set("3000:3002") });
+    check(
+        "COPY 2:4 MEETING",
+        CommandBody::Copy {
+            uid: false,
+            set: set("2:4"),
+            mailbox: mb("MEETING"),
+        },
+    );
+    check(
+        "MOVE 1 Trash",
+        CommandBody::Move {
+            uid: false,
+            set: set("1"),
+            mailbox: mb("Trash"),
+        },
+    );
+    check(
+        "UID MOVE 5:* \"Deleted Items\"",
+        CommandBody::Move {
+            uid: true,
+            set: set("5:*"),
+            mailbox: mb("Deleted Items"),
+        },
+    );
+    check(
+        "UID EXPUNGE 3000:3002",
+        CommandBody::UidExpunge {
+            uids: set("3000:3002"),
+        },
+    );
     check_err("UID NOOP", "unknown command NOOP");
 }
 
@@ -351,7 +540,10 @@ fn search_keys_cover_every_rfc_key() {
     check(
         "SEARCH HEADER Message-ID \"<x@y>\" KEYWORD $Junk UNKEYWORD NonJunk LARGER 100 SMALLER 5000000000 OLDER 60 YOUNGER 3600",
         search(vec![
-            SearchKey::Header { field: "Message-ID".into(), value: b"<x@y>".to_vec() },
+            SearchKey::Header {
+                field: "Message-ID".into(),
+                value: b"<x@y>".to_vec(),
+            },
             SearchKey::Keyword("$Junk".into()),
             SearchKey::Unkeyword("NonJunk".into()),
             SearchKey::Larger(100),
@@ -368,7 +560,10 @@ fn search_keys_cover_every_rfc_key() {
             SearchKey::Not(Box::new(SearchKey::Seen)),
             SearchKey::Or(
                 Box::new(SearchKey::From(b"a".to_vec())),
-                Box::new(SearchKey::And(vec![SearchKey::To(b"b".to_vec()), SearchKey::Cc(b"c".to_vec())])),
+                Box::new(SearchKey::And(vec![
+                    SearchKey::To(b"b".to_vec()),
+                    SearchKey::Cc(b"c".to_vec()),
+                ])),
             ),
         ]),
     );
@@ -376,21 +571,36 @@ fn search_keys_cover_every_rfc_key() {
 
 #[test]
 fn search_modseq_with_and_without_entry() {
-    check("SEARCH MODSEQ 620162338", search(vec![SearchKey::ModSeq { entry: None, modseq: 620162338 }]));
+    check(
+        "SEARCH MODSEQ 620162338",
+        search(vec![SearchKey::ModSeq {
+            entry: None,
+            modseq: 620162338,
+        }]),
+    );
     check(
         "SEARCH OR NOT MODSEQ 720162338 LARGER 50000 MODSEQ \"/flags/\\\\draft\" all 620162338",
         search(vec![
             SearchKey::Or(
-                Box::new(SearchKey::Not(Box::new(SearchKey::ModSeq { entry: None, modseq: 720162338 }))),
+                Box::new(SearchKey::Not(Box::new(SearchKey::ModSeq {
+                    entry: None,
+                    modseq: 720162338,
+                }))),
                 Box::new(SearchKey::Larger(50000)),
             ),
             SearchKey::ModSeq {
-                entry: Some(ModSeqEntry { flag: Flag::Draft, kind: ModSeqEntryKind::All }),
+                entry: Some(ModSeqEntry {
+                    flag: Flag::Draft,
+                    kind: ModSeqEntryKind::All,
+                }),
                 modseq: 620162338,
             },
         ]),
     );
-    check_err("SEARCH MODSEQ \"/x/\\\\draft\" all 1", "invalid MODSEQ entry name");
+    check_err(
+        "SEARCH MODSEQ \"/x/\\\\draft\" all 1",
+        "invalid MODSEQ entry name",
+    );
 }
 
 #[test]
@@ -419,14 +629,23 @@ fn search_charset_and_esearch_return_options() {
             criteria: vec![SearchKey::All],
         }),
     );
-    check_err("SEARCH RETURN (FOO) ALL", "unknown search return option FOO");
+    check_err(
+        "SEARCH RETURN (FOO) ALL",
+        "unknown search return option FOO",
+    );
 }
 
 #[test]
 fn malformed_searches_name_the_problem() {
     check_err("SEARCH FOO", "unknown search key FOO");
-    check_err("SEARCH BEFORE 31-Feb-2020", "invalid date (expected d-Mon-yyyy)");
-    check_err("SEARCH BEFORE 1-Feb-94", "invalid date (expected d-Mon-yyyy)");
+    check_err(
+        "SEARCH BEFORE 31-Feb-2020",
+        "invalid date (expected d-Mon-yyyy)",
+    );
+    check_err(
+        "SEARCH BEFORE 1-Feb-94",
+        "invalid date (expected d-Mon-yyyy)",
+    );
     check_err("SEARCH ()", "expected search key");
     check_err("SEARCH", "unexpected end of command");
     check_err("SEARCH OR SEEN", "unexpected end of command");
@@ -436,9 +655,15 @@ fn malformed_searches_name_the_problem() {
 #[test]
 fn deep_search_nesting_is_refused() {
     let deep = "NOT ".repeat(100) + "SEEN";
-    check_err(&format!("SEARCH {deep}"), "nesting too deep (max 32 levels)");
+    check_err(
+        &format!("SEARCH {deep}"),
+        "nesting too deep (max 32 levels)",
+    );
     let parens = "(".repeat(100) + "SEEN" + &")".repeat(100);
-    check_err(&format!("SEARCH {parens}"), "nesting too deep (max 32 levels)");
+    check_err(
+        &format!("SEARCH {parens}"),
+        "nesting too deep (max 32 levels)",
+    );
     let ok = "NOT ".repeat(31) + "SEEN";
     assert!(parse(&format!("t SEARCH {ok}\r\n")).is_ok());
 }
@@ -457,8 +682,14 @@ fn sort_and_thread_parse() {
             uid: true,
             return_options: None,
             criteria: vec![
-                SortCriterion { reverse: true, key: SortKey::Date },
-                SortCriterion { reverse: false, key: SortKey::Subject },
+                SortCriterion {
+                    reverse: true,
+                    key: SortKey::Date,
+                },
+                SortCriterion {
+                    reverse: false,
+                    key: SortKey::Subject,
+                },
             ],
             charset: "UTF-8".into(),
             search: vec![SearchKey::Since(date(1994, 2, 1))],
@@ -470,8 +701,14 @@ fn sort_and_thread_parse() {
             uid: false,
             return_options: Some(vec![SearchReturnOption::Min, SearchReturnOption::Count]),
             criteria: vec![
-                SortCriterion { reverse: false, key: SortKey::Arrival },
-                SortCriterion { reverse: false, key: SortKey::DisplayFrom },
+                SortCriterion {
+                    reverse: false,
+                    key: SortKey::Arrival,
+                },
+                SortCriterion {
+                    reverse: false,
+                    key: SortKey::DisplayFrom,
+                },
             ],
             charset: "US-ASCII".into(),
             search: vec![SearchKey::All],
@@ -516,7 +753,10 @@ fn list_basic_and_extended_forms_parse() {
     check(
         "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX* \"Other Users/%\")",
         list(
-            vec![ListSelectOption::Subscribed, ListSelectOption::RecursiveMatch],
+            vec![
+                ListSelectOption::Subscribed,
+                ListSelectOption::RecursiveMatch,
+            ],
             "",
             &["INBOX*", "Other Users/%"],
             vec![],
@@ -532,23 +772,42 @@ fn list_basic_and_extended_forms_parse() {
                 ListReturnOption::Children,
                 ListReturnOption::Subscribed,
                 ListReturnOption::SpecialUse,
-                ListReturnOption::Status(vec![StatusItem::Messages, StatusItem::Unseen, StatusItem::Size]),
+                ListReturnOption::Status(vec![
+                    StatusItem::Messages,
+                    StatusItem::Unseen,
+                    StatusItem::Size,
+                ]),
             ],
         ),
     );
     check("LIST \"\" % RETURN ()", list(vec![], "", &["%"], vec![]));
-    check_err("LIST (RECURSIVEMATCH) \"\" *", "invalid RECURSIVEMATCH without another selection option");
-    check_err("LIST (REMOTE RECURSIVEMATCH) \"\" *", "invalid RECURSIVEMATCH without another selection option");
+    check_err(
+        "LIST (RECURSIVEMATCH) \"\" *",
+        "invalid RECURSIVEMATCH without another selection option",
+    );
+    check_err(
+        "LIST (REMOTE RECURSIVEMATCH) \"\" *",
+        "invalid RECURSIVEMATCH without another selection option",
+    );
     check_err("LIST (FOO) \"\" *", "unknown list selection option FOO");
     check_err("LIST \"\" * (CHILDREN)", "expected RETURN");
-    check("LSUB \"#news.\" \"comp.mail.*\"", CommandBody::Lsub { reference: "#news.".into(), pattern: "comp.mail.*".into() });
+    check(
+        "LSUB \"#news.\" \"comp.mail.*\"",
+        CommandBody::Lsub {
+            reference: "#news.".into(),
+            pattern: "comp.mail.*".into(),
+        },
+    );
 }
 
 #[test]
 fn status_items_include_extension_items() {
     check(
         "STATUS blurdybloop (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ APPENDLIMIT DELETED-STORAGE)",
-        CommandBody::Status { mailbox: mb("blurdybloop"), items: StatusItem::ALL.to_vec() },
+        CommandBody::Status {
+            mailbox: mb("blurdybloop"),
+            items: StatusItem::ALL.to_vec(),
+        },
     );
     check_err("STATUS x ()", "expected status items");
     check_err("STATUS x (WHATEVER)", "unknown status item WHATEVER");
@@ -556,7 +815,13 @@ fn status_items_include_extension_items() {
 
 #[test]
 fn create_takes_special_use_attributes() {
-    check("CREATE owatagusiam/", CommandBody::Create { mailbox: mb("owatagusiam/"), special_use: vec![] });
+    check(
+        "CREATE owatagusiam/",
+        CommandBody::Create {
+            mailbox: mb("owatagusiam/"),
+            special_use: vec![],
+        },
+    );
     check(
         "CREATE MySpecialArchive (USE (\\Archive \\Drafts))",
         CommandBody::Create {
@@ -599,7 +864,10 @@ fn append_forms_parse_with_inline_data() {
         }),
     );
     check_err("APPEND INBOX", "unexpected end of command");
-    check_err("APPEND INBOX \"bad date\" {1}\r\nx", "invalid date-time (expected \"dd-Mon-yyyy hh:mm:ss +zzzz\")");
+    check_err(
+        "APPEND INBOX \"bad date\" {1}\r\nx",
+        "invalid date-time (expected \"dd-Mon-yyyy hh:mm:ss +zzzz\")",
+    );
     check_err("APPEND INBOX hello", "expected message literal");
 }
 
@@ -621,22 +889,53 @@ fn enable_id_quota_and_compress_parse() {
     check("ID NIL", CommandBody::Id { parameters: None });
     check(
         "ID (\"name\" \"sodr\" \"version\" NIL)",
-        CommandBody::Id { parameters: Some(vec![("name".into(), Some("sodr".into())), ("version".into(), None)]) },
+        CommandBody::Id {
+            parameters: Some(vec![
+                ("name".into(), Some("sodr".into())),
+                ("version".into(), None),
+            ]),
+        },
     );
-    check("ID ()", CommandBody::Id { parameters: Some(vec![]) });
-    check("GETQUOTA \"\"", CommandBody::GetQuota { root: String::new() });
-    check("GETQUOTAROOT INBOX", CommandBody::GetQuotaRoot { mailbox: mb("INBOX") });
+    check(
+        "ID ()",
+        CommandBody::Id {
+            parameters: Some(vec![]),
+        },
+    );
+    check(
+        "GETQUOTA \"\"",
+        CommandBody::GetQuota {
+            root: String::new(),
+        },
+    );
+    check(
+        "GETQUOTAROOT INBOX",
+        CommandBody::GetQuotaRoot {
+            mailbox: mb("INBOX"),
+        },
+    );
     check(
         "SETQUOTA \"\" (storage 512 MESSAGE 1000)",
         CommandBody::SetQuota {
             root: String::new(),
             limits: vec![
-                QuotaLimit { resource: "STORAGE".into(), limit: 512 },
-                QuotaLimit { resource: "MESSAGE".into(), limit: 1000 },
+                QuotaLimit {
+                    resource: "STORAGE".into(),
+                    limit: 512,
+                },
+                QuotaLimit {
+                    resource: "MESSAGE".into(),
+                    limit: 1000,
+                },
             ],
         },
     );
-    check("COMPRESS deflate", CommandBody::Compress { algorithm: "DEFLATE".into() });
+    check(
+        "COMPRESS deflate",
+        CommandBody::Compress {
+            algorithm: "DEFLATE".into(),
+        },
+    );
 }
 
 #[test]
@@ -647,7 +946,10 @@ fn tags_and_command_names_are_validated() {
     assert_eq!(err("a1\r\n").error, ParseError::MissingCommand);
     assert_eq!(err(" NOOP\r\n").error, ParseError::InvalidTag);
     let long_tag = "a".repeat(65);
-    assert_eq!(err(&format!("{long_tag} NOOP\r\n")).error, ParseError::TagTooLong { max: 64 });
+    assert_eq!(
+        err(&format!("{long_tag} NOOP\r\n")).error,
+        ParseError::TagTooLong { max: 64 }
+    );
     let e = err("a1 FROB x\r\n");
     assert_eq!(e.tag.as_ref().map(Tag::as_str), Some("a1"));
     assert_eq!(e.to_string(), "unknown command FROB");
@@ -658,7 +960,10 @@ fn tags_and_command_names_are_validated() {
 
 #[test]
 fn string_rules_are_enforced() {
-    check_err("LOGIN {3}\r\na\0b x", "NUL byte in literal (only binary literals ~{N} may contain NUL)");
+    check_err(
+        "LOGIN {3}\r\na\0b x",
+        "NUL byte in literal (only binary literals ~{N} may contain NUL)",
+    );
     check_err("LOGIN ~{1}\r\na x", "binary literal not allowed here");
     check_err("LOGIN {9}\r\nab x", "literal data missing");
     let e = parse_command(b"t SELECT {2}\r\n\xc3\x28\r\n", &DEFAULT_LIMITS).unwrap_err();
@@ -670,13 +975,24 @@ fn string_rules_are_enforced() {
 fn unknown_command_names_are_quoted_safely_in_messages() {
     let long = "X".repeat(100);
     let e = parse(&format!("a {long}\r\n")).unwrap_err();
-    assert_eq!(e.to_string(), format!("unknown command {}...", "X".repeat(40)));
+    assert_eq!(
+        e.to_string(),
+        format!("unknown command {}...", "X".repeat(40))
+    );
 }
 
 #[test]
 fn sequence_ranges_keep_their_written_order() {
-    let CommandBody::Fetch(f) = parse("a FETCH 9:7 UID\r\n").unwrap().body else { panic!() };
+    let CommandBody::Fetch(f) = parse("a FETCH 9:7 UID\r\n").unwrap().body else {
+        panic!()
+    };
     let seven = SeqNumber::Value(NonZeroU32::new(7).unwrap());
     let nine = SeqNumber::Value(NonZeroU32::new(9).unwrap());
-    assert_eq!(f.set, SequenceSet::Ranges(vec![SeqRange { start: nine, end: seven }]));
+    assert_eq!(
+        f.set,
+        SequenceSet::Ranges(vec![SeqRange {
+            start: nine,
+            end: seven
+        }])
+    );
 }

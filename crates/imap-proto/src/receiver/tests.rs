@@ -19,7 +19,7 @@ enum Out {
 fn drain(rx: &mut Receiver) -> Vec<Out> {
     let mut out = Vec::new();
     loop {
-        match rx.next() {
+        match rx.receive() {
             Ok(Received::NeedMore) => return out,
             Ok(Received::Command(c)) => out.push(Out::Command(c)),
             Ok(Received::Continue { literal_size }) => out.push(Out::Continue(literal_size)),
@@ -51,19 +51,31 @@ fn bodies(outs: &[Out]) -> Vec<String> {
             Out::Continue(n) => format!("+{n}"),
             Out::AppendStart(a) => format!("append#{} {}", a.index, a.size),
             Out::Data(d) => format!("data {}", d.len()),
-            Out::Error(e) => format!("error {:?} {}", e.tag.as_ref().map(Tag::as_str), e.message()),
+            Out::Error(e) => format!(
+                "error {:?} {}",
+                e.tag.as_ref().map(Tag::as_str),
+                e.message()
+            ),
         })
         .collect()
 }
 
 fn small_limits() -> ReceiverLimits {
-    ReceiverLimits { max_line_length: 100, max_literal_size: 1000, max_argument_literal_bytes: 50, ..ReceiverLimits::default() }
+    ReceiverLimits {
+        max_line_length: 100,
+        max_literal_size: 1000,
+        max_argument_literal_bytes: 50,
+        ..ReceiverLimits::default()
+    }
 }
 
 #[test]
 fn pipelined_commands_in_one_feed_all_come_out_in_order() {
     let mut rx = Receiver::default();
-    let outs = feed_all(&mut rx, b"a1 NOOP\r\na2 CAPABILITY\r\na3 SELECT INBOX\r\na4 LOG");
+    let outs = feed_all(
+        &mut rx,
+        b"a1 NOOP\r\na2 CAPABILITY\r\na3 SELECT INBOX\r\na4 LOG",
+    );
     assert_eq!(bodies(&outs), ["a1 NOOP", "a2 CAPABILITY", "a3 SELECT"]);
     let outs = feed_all(&mut rx, b"OUT\r\n");
     assert_eq!(bodies(&outs), ["a4 LOGOUT"]);
@@ -84,8 +96,16 @@ fn synchronising_literal_asks_for_continuation_then_completes() {
     let outs = feed_all(&mut rx, b"alice {6}\r\n");
     assert_eq!(outs, [Out::Continue(6)]);
     let outs = feed_all(&mut rx, b"secret\r\n");
-    let Out::Command(cmd) = &outs[0] else { panic!("{outs:?}") };
-    assert_eq!(cmd.body, CommandBody::Login { username: b"alice".to_vec(), password: b"secret".to_vec() });
+    let Out::Command(cmd) = &outs[0] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(
+        cmd.body,
+        CommandBody::Login {
+            username: b"alice".to_vec(),
+            password: b"secret".to_vec()
+        }
+    );
 }
 
 #[test]
@@ -115,7 +135,10 @@ fn literal_minus_refuses_large_non_synchronising_literals_and_skips_them() {
 
 #[test]
 fn literal_plus_accepts_large_non_synchronising_literals() {
-    let limits = ReceiverLimits { non_sync_literals: NonSyncLiterals::Any, ..ReceiverLimits::default() };
+    let limits = ReceiverLimits {
+        non_sync_literals: NonSyncLiterals::Any,
+        ..ReceiverLimits::default()
+    };
     let mut rx = Receiver::new(limits);
     let mut input = b"a1 SEARCH TEXT {5000+}\r\n".to_vec();
     input.extend(std::iter::repeat_n(b'x', 5000));
@@ -127,7 +150,13 @@ fn literal_plus_accepts_large_non_synchronising_literals() {
 fn oversized_synchronising_literal_is_refused_before_it_is_sent() {
     let mut rx = Receiver::new(small_limits());
     let outs = feed_all(&mut rx, b"a1 LOGIN {51}\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") literal too large (max 50 bytes)", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        [
+            "error Some(\"a1\") literal too large (max 50 bytes)",
+            "a2 NOOP"
+        ]
+    );
     let Out::Error(e) = &outs[0] else { panic!() };
     assert_eq!(e.recovery, Recovery::Continue);
     assert_eq!(e.response_code(), Some(ResponseCode::TooBig));
@@ -135,20 +164,32 @@ fn oversized_synchronising_literal_is_refused_before_it_is_sent() {
 
 #[test]
 fn oversized_non_synchronising_literal_closes_the_connection() {
-    let mut rx = Receiver::new(ReceiverLimits { non_sync_literals: NonSyncLiterals::Any, ..small_limits() });
+    let mut rx = Receiver::new(ReceiverLimits {
+        non_sync_literals: NonSyncLiterals::Any,
+        ..small_limits()
+    });
     let outs = feed_all(&mut rx, b"a1 APPEND INBOX {1001+}\r\nxxxx");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") literal too large (max 1000 bytes)"]);
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a1\") literal too large (max 1000 bytes)"]
+    );
     let Out::Error(e) = &outs[0] else { panic!() };
     assert_eq!(e.recovery, Recovery::Close);
-    assert_eq!(rx.next().unwrap_err().kind, ReceiveErrorKind::Closed);
+    assert_eq!(rx.receive().unwrap_err().kind, ReceiveErrorKind::Closed);
     assert_eq!(rx.buffered_len(), 0);
 }
 
 #[test]
 fn argument_literals_share_one_budget_per_command() {
     let mut rx = Receiver::new(small_limits());
-    let outs = feed_all(&mut rx, b"a1 LOGIN {30+}\r\n123456789012345678901234567890 {30}\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") literal too large (max 50 bytes)"]);
+    let outs = feed_all(
+        &mut rx,
+        b"a1 LOGIN {30+}\r\n123456789012345678901234567890 {30}\r\n",
+    );
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a1\") literal too large (max 50 bytes)"]
+    );
 }
 
 #[test]
@@ -156,32 +197,56 @@ fn too_long_line_is_refused_with_its_tag_and_skipped() {
     let mut rx = Receiver::new(small_limits());
     let long = format!("a1 SEARCH TEXT {}\r\na2 NOOP\r\n", "x".repeat(200));
     let outs = feed_all(&mut rx, long.as_bytes());
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") line too long (max 100 bytes)", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        [
+            "error Some(\"a1\") line too long (max 100 bytes)",
+            "a2 NOOP"
+        ]
+    );
 }
 
 #[test]
 fn too_long_line_split_over_feeds_is_skipped_with_its_literal() {
     let mut rx = Receiver::new(small_limits());
-    let mut outs = feed_all(&mut rx, format!("a1 SEARCH TEXT {}", "x".repeat(150)).as_bytes());
+    let mut outs = feed_all(
+        &mut rx,
+        format!("a1 SEARCH TEXT {}", "x".repeat(150)).as_bytes(),
+    );
     outs.extend(feed_all(&mut rx, "y".repeat(150).as_bytes()));
     outs.extend(feed_all(&mut rx, b" {3+}\r\nabc\r\na2 NOOP\r\n"));
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") line too long (max 100 bytes)", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        [
+            "error Some(\"a1\") line too long (max 100 bytes)",
+            "a2 NOOP"
+        ]
+    );
 }
 
 #[test]
 fn parse_errors_keep_the_tag_and_the_next_command_works() {
     let mut rx = Receiver::default();
     let outs = feed_all(&mut rx, b"a1 FETCH x FLAGS\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") invalid sequence set", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a1\") invalid sequence set", "a2 NOOP"]
+    );
 }
 
 #[test]
 fn unknown_command_with_literal_is_refused_without_continuation() {
     let mut rx = Receiver::default();
     let outs = feed_all(&mut rx, b"a1 FROB {5}\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") unknown command FROB", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a1\") unknown command FROB", "a2 NOOP"]
+    );
     let outs = feed_all(&mut rx, b"a3 FROB {5+}\r\nhello\r\na4 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a3\") unknown command FROB", "a4 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a3\") unknown command FROB", "a4 NOOP"]
+    );
 }
 
 #[test]
@@ -200,19 +265,37 @@ fn append_message_literal_is_streamed_in_chunks() {
         })
     );
     outs.extend(feed_all(&mut rx, b" world\r\na2 NOOP\r\n"));
-    assert_eq!(bodies(&outs), ["append#0 11", "data 5", "data 6", "a1 APPEND", "a2 NOOP"]);
-    let Out::Command(cmd) = &outs[3] else { panic!() };
-    let CommandBody::Append(append) = &cmd.body else { panic!() };
-    assert_eq!(append.messages[0].content, AppendContent::Streamed { size: 11 });
+    assert_eq!(
+        bodies(&outs),
+        ["append#0 11", "data 5", "data 6", "a1 APPEND", "a2 NOOP"]
+    );
+    let Out::Command(cmd) = &outs[3] else {
+        panic!()
+    };
+    let CommandBody::Append(append) = &cmd.body else {
+        panic!()
+    };
+    assert_eq!(
+        append.messages[0].content,
+        AppendContent::Streamed { size: 11 }
+    );
     assert_eq!(append.messages[0].flags, vec![crate::flag::Flag::Draft]);
 }
 
 #[test]
 fn append_mailbox_literal_is_an_argument_and_multiappend_streams_each_message() {
     let mut rx = Receiver::default();
-    let outs = feed_all(&mut rx, b"a1 APPEND {5+}\r\nDraft (\\Seen) {3+}\r\nabc ~{2+}\r\nx\0\r\n");
-    assert_eq!(bodies(&outs), ["append#0 3", "data 3", "append#1 2", "data 2", "a1 APPEND"]);
-    let Out::AppendStart(second) = &outs[2] else { panic!() };
+    let outs = feed_all(
+        &mut rx,
+        b"a1 APPEND {5+}\r\nDraft (\\Seen) {3+}\r\nabc ~{2+}\r\nx\0\r\n",
+    );
+    assert_eq!(
+        bodies(&outs),
+        ["append#0 3", "data 3", "append#1 2", "data 2", "a1 APPEND"]
+    );
+    let Out::AppendStart(second) = &outs[2] else {
+        panic!()
+    };
     assert!(second.binary && !second.synchronizing);
     assert_eq!(second.mailbox.as_str(), "Draft");
 }
@@ -221,7 +304,7 @@ fn append_mailbox_literal_is_an_argument_and_multiappend_streams_each_message() 
 fn rejected_append_literal_leaves_the_connection_ready_for_the_next_command() {
     let mut rx = Receiver::default();
     rx.feed(b"a1 APPEND Nowhere {100}\r\n");
-    assert!(matches!(rx.next(), Ok(Received::AppendLiteral(_))));
+    assert!(matches!(rx.receive(), Ok(Received::AppendLiteral(_))));
     assert_eq!(rx.reject_literal(), Some(Tag::new("a1").unwrap()));
     assert_eq!(rx.reject_literal(), None);
     assert_eq!(bodies(&feed_all(&mut rx, b"a2 NOOP\r\n")), ["a2 NOOP"]);
@@ -232,23 +315,42 @@ fn buffering_mode_keeps_append_data_in_the_command() {
     let mut rx = Receiver::buffering_appends(ReceiverLimits::default());
     let outs = feed_all(&mut rx, b"a1 APPEND INBOX {5}\r\nHello\r\n");
     assert_eq!(bodies(&outs), ["+5", "a1 APPEND"]);
-    let Out::Command(cmd) = &outs[1] else { panic!() };
-    let CommandBody::Append(append) = &cmd.body else { panic!() };
-    assert_eq!(append.messages[0].content, AppendContent::Inline(b"Hello".to_vec()));
+    let Out::Command(cmd) = &outs[1] else {
+        panic!()
+    };
+    let CommandBody::Append(append) = &cmd.body else {
+        panic!()
+    };
+    assert_eq!(
+        append.messages[0].content,
+        AppendContent::Inline(b"Hello".to_vec())
+    );
 }
 
 #[test]
 fn oversized_append_is_refused_before_the_message_is_sent() {
     let mut rx = Receiver::new(small_limits());
     let outs = feed_all(&mut rx, b"a1 APPEND INBOX {1001}\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") literal too large (max 1000 bytes)", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        [
+            "error Some(\"a1\") literal too large (max 1000 bytes)",
+            "a2 NOOP"
+        ]
+    );
 }
 
 #[test]
 fn binary_literal_outside_append_is_refused_early() {
     let mut rx = Receiver::default();
     let outs = feed_all(&mut rx, b"a1 LOGIN ~{3}\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") binary literal not allowed here", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        [
+            "error Some(\"a1\") binary literal not allowed here",
+            "a2 NOOP"
+        ]
+    );
 }
 
 #[test]
@@ -263,7 +365,9 @@ fn idle_done_and_authenticate_lines_are_read_as_raw_lines() {
     let line = rx.next_line().unwrap().unwrap().to_vec();
     assert_eq!(
         crate::parse::parse_authenticate_response(&line),
-        Ok(crate::parse::AuthenticateResponse::Data(b"\0alice\0secret".to_vec()))
+        Ok(crate::parse::AuthenticateResponse::Data(
+            b"\0alice\0secret".to_vec()
+        ))
     );
 }
 
@@ -271,17 +375,20 @@ fn idle_done_and_authenticate_lines_are_read_as_raw_lines() {
 fn continuation_line_in_the_middle_of_a_command_is_refused() {
     let mut rx = Receiver::default();
     rx.feed(b"a1 LOGIN {5}\r\n");
-    assert!(matches!(rx.next(), Ok(Received::Continue { .. })));
-    assert_eq!(rx.next_line().unwrap_err().kind, ReceiveErrorKind::OutOfOrder);
+    assert!(matches!(rx.receive(), Ok(Received::Continue { .. })));
+    assert_eq!(
+        rx.next_line().unwrap_err().kind,
+        ReceiveErrorKind::OutOfOrder
+    );
 }
 
 #[test]
 fn bytes_after_starttls_can_be_taken_out() {
     let mut rx = Receiver::default();
     rx.feed(b"a1 STARTTLS\r\na2 LOGIN injected x\r\n");
-    assert!(matches!(rx.next(), Ok(Received::Command(_))));
+    assert!(matches!(rx.receive(), Ok(Received::Command(_))));
     assert_eq!(rx.take_buffered(), b"a2 LOGIN injected x\r\n");
-    assert!(matches!(rx.next(), Ok(Received::NeedMore)));
+    assert!(matches!(rx.receive(), Ok(Received::NeedMore)));
 }
 
 #[test]
@@ -299,16 +406,24 @@ fn script() -> Vec<u8> {
     let mut s = Vec::new();
     s.extend_from_slice(b"a1 LOGIN {5+}\r\nalice \"se\\\"cret\"\r\n");
     s.extend_from_slice(b"a2 SELECT INBOX (CONDSTORE)\r\n");
-    s.extend_from_slice(b"a3 UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]) (CHANGEDSINCE 5)\r\n");
+    s.extend_from_slice(
+        b"a3 UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]) (CHANGEDSINCE 5)\r\n",
+    );
     s.extend_from_slice(b"a4 APPEND Sent (\\Seen) {12+}\r\nHello\r\nWorld ~{3+}\r\na\0b\r\n");
-    s.extend_from_slice(b"a5 SEARCH CHARSET UTF-8 SUBJECT {6+}\r\nGr\xc3\xbc\xc3\x9f OR SEEN NOT DRAFT\r\n");
+    s.extend_from_slice(
+        b"a5 SEARCH CHARSET UTF-8 SUBJECT {6+}\r\nGr\xc3\xbc\xc3\x9f OR SEEN NOT DRAFT\r\n",
+    );
     s.extend_from_slice(b"a6 BAD-COMMAND\r\n");
     s.extend_from_slice(b"a7 LOGOUT\r\n");
     s
 }
 
 fn run_in_pieces(input: &[u8], cuts: &[usize], buffering: bool) -> Vec<Out> {
-    let mut rx = if buffering { Receiver::buffering_appends(ReceiverLimits::default()) } else { Receiver::default() };
+    let mut rx = if buffering {
+        Receiver::buffering_appends(ReceiverLimits::default())
+    } else {
+        Receiver::default()
+    };
     let mut outs = Vec::new();
     let mut start = 0;
     for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
@@ -332,9 +447,19 @@ fn every_single_split_point_gives_the_same_commands() {
     let input = script();
     for buffering in [false, true] {
         let whole = run_in_pieces(&input, &[], buffering);
-        assert_eq!(whole.iter().filter(|o| matches!(o, Out::Command(_))).count(), 6);
+        assert_eq!(
+            whole
+                .iter()
+                .filter(|o| matches!(o, Out::Command(_)))
+                .count(),
+            6
+        );
         for cut in 0..=input.len() {
-            assert_eq!(run_in_pieces(&input, &[cut], buffering), whole, "cut at {cut}");
+            assert_eq!(
+                run_in_pieces(&input, &[cut], buffering),
+                whole,
+                "cut at {cut}"
+            );
         }
     }
 }
@@ -343,7 +468,10 @@ fn every_single_split_point_gives_the_same_commands() {
 fn byte_by_byte_feeding_gives_the_same_commands() {
     let input = script();
     let cuts: Vec<usize> = (1..input.len()).collect();
-    assert_eq!(run_in_pieces(&input, &cuts, false), run_in_pieces(&input, &[], false));
+    assert_eq!(
+        run_in_pieces(&input, &cuts, false),
+        run_in_pieces(&input, &[], false)
+    );
 }
 
 proptest! {

@@ -67,12 +67,22 @@ pub struct StatusResponse {
 impl StatusResponse {
     /// A tagged response.
     pub fn tagged(tag: Tag, status: Status, text: impl Into<String>) -> Self {
-        StatusResponse { tag: Some(tag), status, code: None, text: text.into() }
+        StatusResponse {
+            tag: Some(tag),
+            status,
+            code: None,
+            text: text.into(),
+        }
     }
 
     /// An untagged response.
     pub fn untagged(status: Status, text: impl Into<String>) -> Self {
-        StatusResponse { tag: None, status, code: None, text: text.into() }
+        StatusResponse {
+            tag: None,
+            status,
+            code: None,
+            text: text.into(),
+        }
     }
 
     /// The same response with a response code.
@@ -261,6 +271,16 @@ pub struct ThreadNode {
     pub message: Option<u32>,
     /// Replies.
     pub children: Vec<ThreadNode>,
+}
+
+impl Drop for ThreadNode {
+    /// Drops iteratively: a long reply chain must not overflow the stack.
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.children);
+        while let Some(mut node) = pending.pop() {
+            pending.append(&mut node.children);
+        }
+    }
 }
 
 /// One namespace of a NAMESPACE response.
