@@ -1,7 +1,9 @@
 //! groxide-midb: the IMAP/POP3 view of mailbox stores.
-//!
-//! This build serves gRPC health and reflection on `midb_listen_ip`:`midb_listen_port`
-//! behind `midb_hosts_allow`; the service itself arrives with its issue.
+
+pub mod cache;
+pub mod digest;
+pub mod names;
+pub mod store;
 
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 
