@@ -94,7 +94,7 @@ pub static SHARED: Schema = Schema {
             "outgoing_smtp_url",
             ValueKind::String,
             "smtp://localhost:25",
-            "Where outgoing mail is handed over: smtp://host:port, smtps://host:port.",
+            "Where outgoing mail is handed over: smtp://host:port (plain), smtp+tls://host:port (STARTTLS required), smtps://host:port (implicit TLS), smtp+unverifiedtls://host:port (STARTTLS, certificate not checked); the port defaults to 25 (465 for smtps).",
         ),
         key(
             "routing_cache_time",
@@ -356,7 +356,7 @@ pub static DELIVERY: Schema = Schema {
             "lda_junk_rules",
             ValueKind::String,
             "",
-            "Headers that mark a message as junk, e.g. X-Spam-Flag=YES; X-Spam-Status=Yes*; empty = none.",
+            "Headers that send a message to Junk Email instead of the Inbox, gromox syntax: Header=Value rules separated by ; (an empty value matches the header's presence; a value matches the whole header value or one of its ;/,-separated items, without case), e.g. X-Spam-Flag=YES; X-MC-Relay= ; empty = none.",
         ),
         key(
             "lmtp_conn_timeout",
@@ -374,7 +374,31 @@ pub static DELIVERY: Schema = Schema {
             "smtp_mode",
             ValueKind::Bool,
             "no",
-            "Speak SMTP instead of LMTP on lda_listen (for MTAs without LMTP).",
+            "Speak SMTP instead of LMTP on lda_listen (for MTAs without LMTP); a message is then accepted only when every recipient got it, else 451 for all.",
+        ),
+        key(
+            "lda_max_command_length",
+            int(512, 65_536),
+            "4096",
+            "Longest LMTP/SMTP command line in bytes, line end included; longer lines get 500 5.5.2.",
+        ),
+        key(
+            "lda_max_errors",
+            int(1, 1000),
+            "10",
+            "Bad commands tolerated on one connection before it is closed with 421.",
+        ),
+        key(
+            "lda_max_connections",
+            int(1, 100_000),
+            "1000",
+            "Most LMTP/SMTP connections served at once; more wait in the listen queue.",
+        ),
+        key(
+            "lda_spool_path",
+            ValueKind::Path,
+            "",
+            "Directory for messages being received (one file each, removed after delivery; no fsync needed); empty = <data_path>/spool/delivery.",
         ),
     ],
 };

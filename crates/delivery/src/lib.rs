@@ -1,17 +1,61 @@
-//! groxide-delivery: LMTP final delivery into mailbox stores.
+//! groxide-delivery: LMTP final delivery from an MTA (Postfix) into mailbox
+//! stores, with an optional plain-SMTP mode for a single host without one.
 //!
-//! Not implemented in this build: the binary validates its configuration
-//! (`--check-config`) and refuses to start, so it never claims to serve a
-//! protocol it does not speak.
+//! A session ([`DeliveryServer::serve_connection`], generic over its byte
+//! stream) parses commands with smtp-proto, resolves each RCPT TO through a
+//! [`RecipientResolver`] (the directory), streams DATA into a spool file
+//! ([`Spool`]), and hands the spooled message with per-recipient trace
+//! headers to a [`MailboxWriter`] (the store, through the routed exmdb
+//! client), every recipient at once.
+//!
+//! Invariants:
+//! - **250 only after a durable commit.** A recipient's 250 after DATA is
+//!   sent only when its store answered that the message is committed; every
+//!   failure is a 4xx (retry) or 5xx (bounce) for that recipient alone.
+//! - **Never the whole message in memory.** DATA goes to a spool file as it
+//!   arrives (size enforced while streaming); stores read it from there.
+//! - **One reply per accepted recipient** after DATA, in RCPT order (LMTP).
+//!   In SMTP mode there is one reply: 250 only when every recipient got it,
+//!   else 451 for all (never a loss; possibly a duplicate on retry).
+//! - **Stored bytes = trace prefix + bytes received.** The prefix is
+//!   `Return-Path`, `Delivered-To`, `Received`, CRLF-terminated. Line ends of
+//!   the message are kept as received: Postfix sends CRLF; a client that
+//!   sends bare LF gets its bare LFs stored (only CRLF.CRLF ends DATA).
+//!
+//! Retries after a lost reply: Postfix retries every recipient for which it
+//! did not read a final reply. If a store committed but the 250 was lost
+//! (connection cut, delivery killed after the commit), the retry stores a
+//! second copy: delivery prefers a duplicate to a loss and does not
+//! deduplicate.
+
+pub mod dot;
+pub mod junk;
+pub mod mailbox_writer;
+pub mod recipient;
+pub mod reply;
+mod server;
+mod session;
+pub mod settings;
+pub mod spool;
+pub mod testing;
+pub mod tls;
+pub mod trace;
+
+pub use junk::JunkRules;
+pub use mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
+pub use recipient::{Mailbox, RecipientResolver, Resolution};
+pub use server::DeliveryServer;
+pub use settings::{Protocol, SessionLimits, Settings};
+pub use spool::{Spool, SpooledMessage};
 
 use groxide_runtime::Context;
 
 /// Why the daemon cannot run.
 #[derive(Debug, thiserror::Error)]
-#[error("groxide-delivery is not implemented in this build; nothing to serve")]
+#[error("groxide-delivery is not wired to the directory and store yet")]
 pub struct NotImplemented;
 
-/// Refuses to start.
+/// Refuses to start (until the directory and the exmdb client are wired).
 pub async fn run(_ctx: Context) -> Result<(), NotImplemented> {
     Err(NotImplemented)
 }

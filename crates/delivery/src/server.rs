@@ -1,0 +1,172 @@
+//! The delivery server: its settings and collaborators, one session per
+//! connection (over any stream), STARTTLS, and the accept loops.
+
+use crate::mailbox_writer::MailboxWriter;
+use crate::recipient::RecipientResolver;
+use crate::session::{Conn, Session, SessionEnd};
+use crate::settings::Settings;
+use crate::spool::Spool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// A delivery server: settings, a recipient resolver, a mailbox writer, the
+/// spool and (optionally) TLS.
+pub struct DeliveryServer<R, W> {
+    settings: Settings,
+    resolver: R,
+    writer: W,
+    spool: Spool,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+}
+
+impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
+    /// A server. `tls` enables STARTTLS; `shutdown` ends idle sessions with
+    /// 421 and stops the accept loops.
+    pub fn new(
+        settings: Settings,
+        resolver: R,
+        writer: W,
+        spool: Spool,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        shutdown: CancellationToken,
+    ) -> DeliveryServer<R, W> {
+        DeliveryServer {
+            settings,
+            resolver,
+            writer,
+            spool,
+            tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            shutdown,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The recipient resolver.
+    pub fn resolver(&self) -> &R {
+        &self.resolver
+    }
+
+    /// The mailbox writer.
+    pub fn writer(&self) -> &W {
+        &self.writer
+    }
+
+    /// The spool.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// Whether STARTTLS is offered.
+    pub fn offers_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The shutdown token.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Serves one connection to its end: greeting, commands, and after
+    /// STARTTLS a fresh session over TLS.
+    pub async fn serve_connection<S>(&self, stream: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let idle = self.settings.limits.idle_timeout;
+        let mut conn = Conn::new(stream, idle);
+        let mut session = Session::new(self, peer, false);
+        conn.reply(&session.banner());
+        match session.run(&mut conn).await {
+            SessionEnd::Closed => {}
+            SessionEnd::StartTls => {
+                let Some(acceptor) = self.tls.clone() else {
+                    return;
+                };
+                let stream = conn.into_stream();
+                let handshake = tokio::time::timeout(idle, acceptor.accept(stream)).await;
+                let tls_stream = match handshake {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::info!(peer = %peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(peer = %peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+                // RFC 3207: after TLS the session starts over (no greeting).
+                let mut conn = Conn::new(tls_stream, idle);
+                let mut session = Session::new(self, peer, true);
+                session.run(&mut conn).await;
+            }
+        }
+    }
+}
+
+impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
+    /// Accepts connections on every listener until shutdown, at most
+    /// `max_connections` served at once; then waits up to `drain` for open
+    /// sessions (idle ones get 421 at once; busy ones finish their
+    /// transaction).
+    pub async fn serve(
+        self: Arc<Self>,
+        listeners: Vec<TcpListener>,
+        max_connections: usize,
+        drain: Duration,
+    ) {
+        let tracker = TaskTracker::new();
+        let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+        for listener in listeners {
+            let server = self.clone();
+            let slots = slots.clone();
+            let tasks = tracker.clone();
+            tracker.spawn(async move {
+                loop {
+                    let permit = tokio::select! {
+                        _ = server.shutdown.cancelled() => return,
+                        p = slots.clone().acquire_owned() => match p {
+                            Ok(p) => p,
+                            Err(_) => return,
+                        },
+                    };
+                    let accepted = tokio::select! {
+                        _ = server.shutdown.cancelled() => return,
+                        a = listener.accept() => a,
+                    };
+                    let (stream, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // EMFILE and friends: back off instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let server = server.clone();
+                    tasks.spawn(async move {
+                        server.serve_connection(stream, peer).await;
+                        drop(permit);
+                    });
+                }
+            });
+        }
+        tracker.close();
+        self.shutdown.cancelled().await;
+        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            tracing::warn!(?drain, "sessions still open after the drain bound");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! DATA: receive the message into the spool, deliver it to every accepted
+//! recipient's store at once, and answer — one reply per recipient in RCPT
+//! order (LMTP), or one reply for all (SMTP).
+
+use super::conn::DataBroken;
+use super::{Conn, Flow, Session, Transaction};
+use crate::dot::DotUnstuffer;
+use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
+use crate::recipient::RecipientResolver;
+use crate::reply::{self, Reply};
+use crate::settings::Protocol;
+use crate::spool::SpooledMessage;
+use crate::trace::{TraceInfo, now_rfc5322, trace_prefix};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// How much of the message start is kept to test `lda_junk_rules` (the
+/// header block, or its first part).
+const JUNK_HEADER_SCAN: usize = 64 * 1024;
+
+/// What receiving DATA produced.
+enum Received {
+    /// The message is in the spool.
+    Spooled(SpooledMessage, Vec<u8>),
+    /// It was larger than the limit (read to its end, nothing kept).
+    TooLarge,
+    /// The spool failed (read to its end, nothing kept).
+    SpoolFailed(String),
+}
+
+impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
+    pub(super) async fn data<S>(&mut self, conn: &mut Conn<S>) -> Flow
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let Some(tx) = self.transaction.as_ref() else {
+            return self.error(conn, reply::bad_sequence("send MAIL first"));
+        };
+        if tx.recipients.is_empty() {
+            return self.error(conn, reply::bad_sequence("no valid recipients"));
+        }
+        conn.reply(&Reply::new(
+            354,
+            "",
+            "send the message, end with <CRLF>.<CRLF>",
+        ));
+        if !conn.flush().await {
+            return Flow::Close;
+        }
+        let Some(tx) = self.transaction.take() else {
+            return Flow::Close;
+        };
+        let received = match self.receive(conn, &tx).await {
+            Ok(r) => r,
+            Err(DataBroken::Closed) => {
+                tracing::info!(queue_id = tx.queue_id, peer = %self.peer, "client went away during DATA; nothing delivered");
+                return Flow::Close;
+            }
+            Err(DataBroken::Timeout) => {
+                tracing::info!(queue_id = tx.queue_id, peer = %self.peer, "timeout during DATA; nothing delivered");
+                conn.reply(&reply::idle_timeout());
+                return Flow::Close;
+            }
+        };
+        match received {
+            Received::TooLarge => {
+                let max = self.server.settings().limits.max_message_size;
+                tracing::info!(
+                    queue_id = tx.queue_id,
+                    max,
+                    "message too large; not delivered"
+                );
+                self.same_reply_for_all(conn, &tx, &reply::too_big(max));
+            }
+            Received::SpoolFailed(why) => {
+                tracing::error!(
+                    queue_id = tx.queue_id,
+                    error = why,
+                    "spool write failed; not delivered"
+                );
+                self.same_reply_for_all(
+                    conn,
+                    &tx,
+                    &reply::try_later("local error in processing, try again later"),
+                );
+            }
+            Received::Spooled(message, head) => self.deliver(conn, &tx, message, &head).await,
+        }
+        Flow::Continue
+    }
+
+    /// LMTP answers every accepted recipient; SMTP answers once.
+    fn same_reply_for_all<S>(&self, conn: &mut Conn<S>, tx: &Transaction, r: &Reply)
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let n = match self.protocol() {
+            Protocol::Lmtp => tx.recipients.len(),
+            Protocol::Smtp => 1,
+        };
+        for _ in 0..n {
+            conn.reply(r);
+        }
+    }
+
+    /// Streams DATA into a spool file, enforcing the size limit while
+    /// streaming. Always reads to the terminating dot unless the client goes.
+    async fn receive<S>(&self, conn: &mut Conn<S>, tx: &Transaction) -> Result<Received, DataBroken>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let settings = self.server.settings();
+        let max = settings.limits.max_message_size;
+        let keep_head = !settings.junk_rules.is_empty();
+        let mut spool_error = None;
+        let mut writer = match self.server.spool().create(&tx.queue_id).await {
+            Ok(w) => Some(w),
+            Err(e) => {
+                spool_error = Some(e.to_string());
+                None
+            }
+        };
+        let mut decoder = DotUnstuffer::new();
+        let mut decoded = Vec::with_capacity(super::conn::READ_BUFFER);
+        let mut head = Vec::new();
+        let mut total: u64 = 0;
+        loop {
+            let done = conn.next_data(&mut decoder, &mut decoded).await?;
+            total += decoded.len() as u64;
+            if total > max {
+                // Dropping the writer removes the partial file; keep reading.
+                writer = None;
+            }
+            if keep_head && head.len() < JUNK_HEADER_SCAN {
+                let take = decoded.len().min(JUNK_HEADER_SCAN - head.len());
+                head.extend_from_slice(&decoded[..take]);
+            }
+            if let Some(w) = writer.as_mut()
+                && let Err(e) = w.write(&decoded).await
+            {
+                spool_error = Some(e.to_string());
+                writer = None;
+            }
+            decoded.clear();
+            if done {
+                break;
+            }
+        }
+        if total > max {
+            return Ok(Received::TooLarge);
+        }
+        if let Some(e) = spool_error {
+            return Ok(Received::SpoolFailed(e));
+        }
+        let Some(writer) = writer else {
+            return Ok(Received::SpoolFailed("no spool file".into()));
+        };
+        match writer.finish().await {
+            Ok(message) => Ok(Received::Spooled(message, head)),
+            Err(e) => Ok(Received::SpoolFailed(e.to_string())),
+        }
+    }
+
+    /// Delivers to every recipient concurrently and replies in RCPT order as
+    /// the outcomes arrive. A reply is never 250 before its store committed.
+    async fn deliver<S>(
+        &self,
+        conn: &mut Conn<S>,
+        tx: &Transaction,
+        message: SpooledMessage,
+        head: &[u8],
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let settings = self.server.settings();
+        let folder = if settings.junk_rules.matches(head) {
+            TargetFolder::Junk
+        } else {
+            TargetFolder::Inbox
+        };
+        let date = now_rfc5322();
+        let helo = self.greeting.as_ref().map_or("", |g| g.1.as_str());
+        let info = TraceInfo {
+            reverse_path: &tx.reverse_path,
+            helo,
+            peer: self.peer.ip(),
+            hostname: &settings.hostname,
+            protocol: self.received_with(),
+            queue_id: &tx.queue_id,
+            date: &date,
+        };
+        let prefixes: Vec<Vec<u8>> = tx
+            .recipients
+            .iter()
+            .map(|r| trace_prefix(&info, &r.address))
+            .collect();
+        let writer = self.server.writer();
+        let message = &message;
+        let mut pending: FuturesOrdered<_> = tx
+            .recipients
+            .iter()
+            .zip(&prefixes)
+            .map(|(rcpt, prefix)| async move {
+                let request = DeliveryRequest {
+                    mailbox: &rcpt.mailbox,
+                    folder,
+                    trace_prefix: prefix,
+                    message,
+                    queue_id: &tx.queue_id,
+                };
+                (rcpt, writer.deliver(request).await)
+            })
+            .collect();
+        let mut outcomes = Vec::with_capacity(tx.recipients.len());
+        // Every delivery runs to its end even if the client is gone: a
+        // half-cancelled insert would only make the retry's copy a duplicate.
+        while let Some((rcpt, outcome)) = pending.next().await {
+            log_outcome(
+                tx,
+                &rcpt.address,
+                &rcpt.mailbox.dir,
+                folder,
+                message.len(),
+                &outcome,
+            );
+            if self.protocol() == Protocol::Lmtp {
+                conn.reply(&recipient_reply(&rcpt.address, &outcome));
+                conn.flush().await;
+            }
+            outcomes.push(outcome);
+        }
+        if self.protocol() == Protocol::Smtp {
+            conn.reply(&smtp_reply(&tx.queue_id, &outcomes));
+        }
+    }
+}
+
+fn log_outcome(
+    tx: &Transaction,
+    rcpt: &str,
+    dir: &str,
+    folder: TargetFolder,
+    size: u64,
+    outcome: &DeliveryOutcome,
+) {
+    let queue_id = tx.queue_id.as_str();
+    match outcome {
+        DeliveryOutcome::Delivered { id } => {
+            tracing::info!(queue_id, rcpt, dir, ?folder, size, id, "delivered");
+        }
+        DeliveryOutcome::OverQuota => tracing::info!(queue_id, rcpt, dir, "deferred: over quota"),
+        DeliveryOutcome::TooLarge => {
+            tracing::info!(
+                queue_id,
+                rcpt,
+                dir,
+                size,
+                "rejected: too large for the store"
+            );
+        }
+        DeliveryOutcome::TemporaryFailure(why) => {
+            tracing::warn!(
+                queue_id,
+                rcpt,
+                dir,
+                error = why,
+                "deferred: store unavailable"
+            );
+        }
+    }
+}
+
+/// The LMTP reply for one recipient after DATA.
+fn recipient_reply(address: &str, outcome: &DeliveryOutcome) -> Reply {
+    match outcome {
+        DeliveryOutcome::Delivered { .. } => {
+            Reply::new(250, "2.1.5", format!("<{address}> delivered"))
+        }
+        DeliveryOutcome::OverQuota => Reply::new(452, "4.2.2", format!("<{address}> mailbox full")),
+        DeliveryOutcome::TooLarge => Reply::new(
+            552,
+            "5.3.4",
+            format!("<{address}> message too large for the mailbox"),
+        ),
+        DeliveryOutcome::TemporaryFailure(_) => {
+            reply::try_later(format!("<{address}> mailbox unavailable, try again later"))
+        }
+    }
+}
+
+/// The one SMTP reply after DATA: 250 only when every recipient got the
+/// message; when none did and every failure is permanent, that failure;
+/// otherwise 451 for all, so the client retries (a recipient that already
+/// got it then gets a duplicate, never a loss).
+fn smtp_reply(queue_id: &str, outcomes: &[DeliveryOutcome]) -> Reply {
+    let delivered = outcomes
+        .iter()
+        .filter(|o| matches!(o, DeliveryOutcome::Delivered { .. }))
+        .count();
+    if delivered == outcomes.len() {
+        return Reply::new(250, "2.0.0", format!("OK: queued as {queue_id}"));
+    }
+    if delivered == 0 && outcomes.iter().all(|o| *o == DeliveryOutcome::TooLarge) {
+        return Reply::new(552, "5.3.4", "message too large for the mailbox");
+    }
+    if delivered == 0 && outcomes.iter().all(|o| *o == DeliveryOutcome::OverQuota) {
+        return Reply::new(452, "4.2.2", "mailbox full");
+    }
+    reply::try_later("not every recipient could be reached, try again later")
+}

@@ -1,0 +1,79 @@
+//! The typed settings of a delivery server, read from delivery.cfg.
+
+use crate::junk::JunkRules;
+use groxide_config::Config;
+use std::time::Duration;
+
+/// Which protocol the listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// LMTP (RFC 2033): LHLO, one reply per recipient after DATA.
+    Lmtp,
+    /// SMTP for MTAs without LMTP: EHLO/HELO, one reply after DATA, given
+    /// only when every recipient got the message (else 451 for all).
+    Smtp,
+}
+
+/// The limits every session state enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Largest message (`mail_max_length`), in bytes as received.
+    pub max_message_size: u64,
+    /// Most recipients per transaction (`lda_max_rcpt_num`).
+    pub max_recipients: usize,
+    /// Longest command line, line end included (`lda_max_command_length`).
+    pub max_command_line: usize,
+    /// Idle time before a connection is closed (`lmtp_conn_timeout`); also
+    /// bounds each read inside DATA and each write.
+    pub idle_timeout: Duration,
+    /// Bad commands tolerated on one connection (`lda_max_errors`).
+    pub max_errors: u32,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            max_message_size: 64 * 1024 * 1024,
+            max_recipients: 256,
+            max_command_line: 4096,
+            idle_timeout: Duration::from_secs(180),
+            max_errors: 10,
+        }
+    }
+}
+
+/// Everything a session needs to know besides its collaborators.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// This server's name in the greeting and the Received header.
+    pub hostname: String,
+    /// LMTP or SMTP.
+    pub protocol: Protocol,
+    /// Limits.
+    pub limits: SessionLimits,
+    /// `lda_junk_rules`.
+    pub junk_rules: JunkRules,
+}
+
+impl Settings {
+    /// Reads delivery.cfg's keys; `hostname` is the node's host_id.
+    pub fn from_config(config: &Config, hostname: &str) -> Settings {
+        Settings {
+            hostname: hostname.to_string(),
+            protocol: if config.bool("smtp_mode") {
+                Protocol::Smtp
+            } else {
+                Protocol::Lmtp
+            },
+            limits: SessionLimits {
+                max_message_size: config.size("mail_max_length"),
+                max_recipients: usize::try_from(config.int("lda_max_rcpt_num")).unwrap_or(256),
+                max_command_line: usize::try_from(config.int("lda_max_command_length"))
+                    .unwrap_or(4096),
+                idle_timeout: config.duration("lmtp_conn_timeout"),
+                max_errors: u32::try_from(config.int("lda_max_errors")).unwrap_or(10),
+            },
+            junk_rules: JunkRules::parse(config.string("lda_junk_rules")),
+        }
+    }
+}
