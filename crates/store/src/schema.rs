@@ -1,0 +1,146 @@
+//! The SQLite schema of `exchange.sqlite3` and its forward migrations. The
+//! version lives in `PRAGMA user_version`; opening a store runs every
+//! migration above it, each in its own transaction.
+
+use crate::error::{Result, StoreError};
+use rusqlite::Connection;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 0 → 1: the initial schema.
+    r#"
+CREATE TABLE store_info (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  store_type INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  lang TEXT NOT NULL,
+  mailbox_guid BLOB NOT NULL,
+  last_cn INTEGER NOT NULL,
+  last_uidvalidity INTEGER NOT NULL,
+  next_folder_id INTEGER NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  message_count INTEGER NOT NULL,
+  quota_bytes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE store_properties (tag INTEGER PRIMARY KEY, value);
+CREATE TABLE folders (
+  folder_id INTEGER PRIMARY KEY,
+  parent_id INTEGER,
+  name TEXT NOT NULL,
+  container_class TEXT NOT NULL,
+  role TEXT,
+  hidden INTEGER NOT NULL DEFAULT 0,
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL,
+  cn INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  unread_count INTEGER NOT NULL DEFAULT 0,
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX folders_role ON folders(role) WHERE role IS NOT NULL;
+CREATE INDEX folders_parent ON folders(parent_id);
+CREATE INDEX folders_cn ON folders(cn);
+CREATE TABLE folder_properties (
+  folder_id INTEGER NOT NULL,
+  tag INTEGER NOT NULL,
+  value,
+  PRIMARY KEY (folder_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE folder_tombstones (folder_id INTEGER PRIMARY KEY, cn INTEGER NOT NULL);
+CREATE INDEX folder_tombstones_cn ON folder_tombstones(cn);
+CREATE TABLE messages (
+  message_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  folder_id INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  cn INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  keywords TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,
+  content_hash BLOB,
+  content_kind INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX messages_folder_uid ON messages(folder_id, uid);
+CREATE INDEX messages_folder_cn ON messages(folder_id, cn);
+CREATE TABLE message_properties (
+  message_id INTEGER NOT NULL,
+  tag INTEGER NOT NULL,
+  value,
+  PRIMARY KEY (message_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE recipients (
+  message_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  props BLOB NOT NULL,
+  PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+CREATE TABLE attachments (
+  message_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  props BLOB NOT NULL,
+  content_hash BLOB,
+  part_path TEXT,
+  PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+CREATE TABLE message_tombstones (
+  folder_id INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  cn INTEGER NOT NULL,
+  PRIMARY KEY (folder_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX message_tombstones_cn ON message_tombstones(folder_id, cn);
+CREATE TABLE content_files (
+  hash BLOB PRIMARY KEY,
+  size INTEGER NOT NULL,
+  refcount INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
+    // 1 → 2: find soft-deleted messages and folders to purge without a scan.
+    r#"
+CREATE INDEX messages_deleted ON messages(deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX folders_deleted ON folders(deleted_at) WHERE deleted_at IS NOT NULL;
+"#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The schema version of an open database.
+pub(crate) fn version(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Runs the migrations from the database's version up to `target`.
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+    let current = version(conn)?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "schema version {current} is newer than this build knows ({SCHEMA_VERSION})"
+        )));
+    }
+    for v in current..target.min(SCHEMA_VERSION) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[v as usize])?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+        if v > 0 {
+            tracing::info!(from = v, to = v + 1, "store schema migrated");
+        }
+    }
+    Ok(())
+}
+
+/// Sets the pragmas of every connection: WAL, durable commits, busy timeout.
+pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    Ok(())
+}
