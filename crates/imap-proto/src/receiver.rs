@@ -455,7 +455,11 @@ impl Receiver {
             match append_literal_role(&self.command[..offset], &self.streamed, &self.limits) {
                 Ok(role) => role,
                 Err(error) => {
-                    return Err(self.reject_at_literal(tag, ReceiveErrorKind::Parse(error), header));
+                    return Err(self.reject_at_literal(
+                        tag,
+                        ReceiveErrorKind::Parse(error),
+                        header,
+                    ));
                 }
             }
         } else {

@@ -34,6 +34,11 @@ impl Tag {
         (!text.is_empty() && text.bytes().all(is_tag_char)).then(|| Tag(text.to_owned()))
     }
 
+    /// A tag from text the caller already checked with [`is_tag_char`].
+    pub(crate) fn from_checked(text: String) -> Tag {
+        Tag(text)
+    }
+
     /// The tag text.
     pub fn as_str(&self) -> &str {
         &self.0

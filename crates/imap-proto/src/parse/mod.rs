@@ -121,7 +121,8 @@ pub(crate) fn parse_tag(c: &mut Cursor<'_>, limits: &ReceiverLimits) -> Result<T
             max: limits.max_tag_length,
         });
     }
-    let tag = Tag::new(&ascii_string(raw)).ok_or(ParseError::InvalidTag)?;
+    // `raw` holds only tag characters (checked by `take_while`).
+    let tag = Tag::from_checked(ascii_string(raw));
     match c.peek() {
         Some(b' ') => {
             c.sp()?;
