@@ -35,7 +35,9 @@ pub struct ReceiverLimits {
     /// together). Default [`DEFAULT_MAX_LINE_LENGTH`].
     pub max_line_length: usize,
     /// Largest APPEND message literal (the APPENDLIMIT the server
-    /// advertises). Default [`DEFAULT_MAX_LITERAL_SIZE`].
+    /// advertises); when APPEND data is buffered rather than streamed, the
+    /// total of all messages of one command. Default
+    /// [`DEFAULT_MAX_LITERAL_SIZE`].
     pub max_literal_size: u64,
     /// Total bytes of the other literals of one command (mailbox names,
     /// passwords, search strings), which are held in memory. Default

@@ -105,6 +105,7 @@ pub struct Receiver {
     line_start: usize,
     line_bytes: usize,
     argument_literal_bytes: usize,
+    buffered_message_bytes: u64,
     state: State,
     pending_sync: bool,
 }
@@ -138,6 +139,7 @@ impl Receiver {
             line_start: 0,
             line_bytes: 0,
             argument_literal_bytes: 0,
+            buffered_message_bytes: 0,
             state: State::Line,
             pending_sync: false,
         }
@@ -483,7 +485,13 @@ impl Receiver {
             }
             LiteralRole::Message { .. } => {
                 let max = self.limits.max_literal_size;
-                if size > max {
+                // Buffered messages of one MULTIAPPEND share the limit; streamed ones each have it.
+                let used = if self.stream_appends {
+                    0
+                } else {
+                    self.buffered_message_bytes
+                };
+                if size > max - used.min(max) {
                     return Err(self.reject_at_literal(
                         tag,
                         ReceiveErrorKind::LiteralTooLarge { size, max },
@@ -523,6 +531,8 @@ impl Receiver {
             role => {
                 if role == LiteralRole::Argument {
                     self.argument_literal_bytes += size as usize;
+                } else {
+                    self.buffered_message_bytes += size;
                 }
                 // Both limits keep `size` far below usize::MAX.
                 self.state = State::Literal {
@@ -612,6 +622,7 @@ impl Receiver {
         self.line_start = 0;
         self.line_bytes = 0;
         self.argument_literal_bytes = 0;
+        self.buffered_message_bytes = 0;
     }
 
     fn compact(&mut self) {

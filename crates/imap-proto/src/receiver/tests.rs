@@ -180,6 +180,17 @@ fn oversized_non_synchronising_literal_closes_the_connection() {
 }
 
 #[test]
+fn literal_sizes_beyond_64_bits_are_refused() {
+    let mut rx = Receiver::default();
+    let outs = feed_all(&mut rx, b"a1 LOGIN {99999999999999999999}\r\na2 NOOP\r\n");
+    assert_eq!(bodies(&outs), ["error Some(\"a1\") invalid literal size", "a2 NOOP"]);
+    let outs = feed_all(&mut rx, b"a3 LOGIN {99999999999999999999+}\r\nxyz");
+    assert_eq!(bodies(&outs), ["error Some(\"a3\") invalid literal size"]);
+    let Out::Error(e) = &outs[0] else { panic!() };
+    assert_eq!(e.recovery, Recovery::Close);
+}
+
+#[test]
 fn argument_literals_share_one_budget_per_command() {
     let mut rx = Receiver::new(small_limits());
     let outs = feed_all(
@@ -324,6 +335,21 @@ fn buffering_mode_keeps_append_data_in_the_command() {
     assert_eq!(
         append.messages[0].content,
         AppendContent::Inline(b"Hello".to_vec())
+    );
+}
+
+#[test]
+fn buffered_multiappend_messages_share_one_size_budget() {
+    let mut rx = Receiver::buffering_appends(small_limits());
+    let mut input = b"a1 APPEND INBOX {600+}\r\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 600));
+    input.extend_from_slice(b" {600}\r\na2 NOOP\r\n");
+    assert_eq!(
+        bodies(&feed_all(&mut rx, &input)),
+        [
+            "error Some(\"a1\") literal too large (max 1000 bytes)",
+            "a2 NOOP"
+        ]
     );
 }
 
