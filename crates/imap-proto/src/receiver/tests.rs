@@ -183,7 +183,10 @@ fn oversized_non_synchronising_literal_closes_the_connection() {
 fn literal_sizes_beyond_64_bits_are_refused() {
     let mut rx = Receiver::default();
     let outs = feed_all(&mut rx, b"a1 LOGIN {99999999999999999999}\r\na2 NOOP\r\n");
-    assert_eq!(bodies(&outs), ["error Some(\"a1\") invalid literal size", "a2 NOOP"]);
+    assert_eq!(
+        bodies(&outs),
+        ["error Some(\"a1\") invalid literal size", "a2 NOOP"]
+    );
     let outs = feed_all(&mut rx, b"a3 LOGIN {99999999999999999999+}\r\nxyz");
     assert_eq!(bodies(&outs), ["error Some(\"a3\") invalid literal size"]);
     let Out::Error(e) = &outs[0] else { panic!() };
