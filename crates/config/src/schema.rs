@@ -326,6 +326,55 @@ pub static DELIVERY: Schema = Schema {
             "lda_support_starttls",
             ValueKind::Bool,
             "no",
+        key(
+            "timer_command_allow",
+            ValueKind::String,
+            "",
+            "Absolute paths of the programs `command` jobs may run, separated by spaces. \
+             Jobs run them directly (no shell) with an empty environment. Empty: no command jobs.",
+        ),
+        key(
+            "timer_command_timeout",
+            ValueKind::Duration,
+            "5min",
+            "A command job still running after this long is killed (also the most a job may ask for).",
+        ),
+        key(
+            "timer_command_output_max",
+            ValueKind::Size,
+            "4K",
+            "Bytes of each output stream (stdout, stderr) of a command kept in the job's result.",
+        ),
+        key(
+            "timer_retry_limit",
+            int(0, 1000),
+            "10",
+            "Retries of a job after a transient failure (or an interrupted run) before it is marked failed.",
+        ),
+        key(
+            "timer_retry_delay",
+            ValueKind::Duration,
+            "30s",
+            "Wait before the first retry; each further retry waits twice as long.",
+        ),
+        key(
+            "timer_retry_max_delay",
+            ValueKind::Duration,
+            "1h",
+            "Longest wait between two retries.",
+        ),
+        key(
+            "timer_max_future",
+            ValueKind::Duration,
+            "10y",
+            "Farthest a due time may lie ahead; later ones are refused.",
+        ),
+        key(
+            "timer_keep_finished",
+            ValueKind::Duration,
+            "30d",
+            "How long done, failed and cancelled jobs stay visible before they are deleted.",
+        ),
             "Offer STARTTLS (needs lda_certificate_path and lda_private_key_path).",
         ),
         key(

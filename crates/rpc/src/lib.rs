@@ -12,6 +12,7 @@ pub mod event_publisher;
 pub mod reason;
 pub mod routed;
 pub mod server;
+pub mod timer_client;
 pub mod tls;
 
 pub use acl::AccessList;
@@ -19,6 +20,7 @@ pub use client::{ChannelPool, ClientOptions, NodeAddr, RpcError};
 pub use event_publisher::EventPublisher;
 pub use routed::RoutedClient;
 pub use server::{RpcServer, ServeError};
+pub use timer_client::TimerClient;
 
 /// Generated protobuf and gRPC code, one module per contract.
 #[allow(missing_docs, clippy::all, clippy::unwrap_used)]

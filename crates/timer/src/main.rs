@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
             name: "timer",
             about: "groxide-timer: persistent scheduled jobs",
             schema: &groxide_config::schema::TIMER,
-            check: groxide_runtime::no_checks,
+            check: groxide_timer::limits::check_config,
         },
         groxide_timer::run,
     )
