@@ -51,8 +51,26 @@ pub static SHARED: Schema = Schema {
         key(
             "directory_url",
             ValueKind::String,
-            "sqlite:///var/lib/groxide/directory.sqlite3",
-            "The user directory: sqlite:///path or mysql://user:password@host/database.",
+            "",
+            "The user directory: sqlite:///path or mysql://user:password@host:port/database; empty = the mysql_* keys of mysql_adaptor.cfg when one is set, else sqlite://<data_path>/directory.sqlite3.",
+        ),
+        key(
+            "directory_cache_time",
+            ValueKind::Duration,
+            "60s",
+            "How long user, alias, domain and homeserver answers of the directory are cached (SIGHUP clears the cache; logins always read the directory).",
+        ),
+        key(
+            "directory_connect_timeout",
+            ValueKind::Duration,
+            "20s",
+            "Time allowed to open (or wait for) a connection to the directory database.",
+        ),
+        key(
+            "account_auth_times",
+            int(0, 100_000),
+            "10",
+            "Failed logins to one account within block_interval_auths before it is blocked for that long, per daemon; 0 = no per-account limit.",
         ),
         key(
             "log_level",
@@ -308,24 +326,6 @@ pub static TIMER: Schema = Schema {
             "50",
             "Most jobs run at the same time.",
         ),
-    ],
-};
-
-/// delivery.cfg: groxide-delivery, LMTP final delivery.
-pub static DELIVERY: Schema = Schema {
-    file: "delivery.cfg",
-    about: "groxide-delivery (LMTP final delivery)",
-    keys: &[
-        key(
-            "lda_listen",
-            ValueKind::BindList,
-            "[::]:24",
-            "Where LMTP is served; empty = nowhere.",
-        ),
-        key(
-            "lda_support_starttls",
-            ValueKind::Bool,
-            "no",
         key(
             "timer_command_allow",
             ValueKind::String,
@@ -375,6 +375,24 @@ pub static DELIVERY: Schema = Schema {
             "30d",
             "How long done, failed and cancelled jobs stay visible before they are deleted.",
         ),
+    ],
+};
+
+/// delivery.cfg: groxide-delivery, LMTP final delivery.
+pub static DELIVERY: Schema = Schema {
+    file: "delivery.cfg",
+    about: "groxide-delivery (LMTP final delivery)",
+    keys: &[
+        key(
+            "lda_listen",
+            ValueKind::BindList,
+            "[::]:24",
+            "Where LMTP is served; empty = nowhere.",
+        ),
+        key(
+            "lda_support_starttls",
+            ValueKind::Bool,
+            "no",
             "Offer STARTTLS (needs lda_certificate_path and lda_private_key_path).",
         ),
         key(
@@ -674,8 +692,63 @@ pub static ZCORE: Schema = Schema {
     )],
 };
 
-static ALL: [&Schema; 10] = [
-    &SHARED, &EXMDB, &MIDB, &EVENT, &TIMER, &DELIVERY, &IMAP, &POP3, &HTTP, &ZCORE,
+/// mysql_adaptor.cfg: the MariaDB/MySQL directory, gromox's keys (used when
+/// groxide.cfg's directory_url is empty).
+pub static MYSQL_ADAPTOR: Schema = Schema {
+    file: "mysql_adaptor.cfg",
+    about: "every daemon that reads the user directory, and groxide-admin",
+    keys: &[
+        key(
+            "mysql_host",
+            ValueKind::String,
+            "localhost",
+            "Host name or address of the MariaDB/MySQL directory server.",
+        ),
+        key(
+            "mysql_port",
+            ValueKind::Port,
+            "3306",
+            "TCP port of the MariaDB/MySQL directory server.",
+        ),
+        key(
+            "mysql_username",
+            ValueKind::String,
+            "root",
+            "User name for the directory database.",
+        ),
+        key(
+            "mysql_password",
+            ValueKind::String,
+            "",
+            "Password for the directory database (never logged).",
+        ),
+        key(
+            "mysql_dbname",
+            ValueKind::String,
+            "email",
+            "Name of the directory database (grommunio's tables).",
+        ),
+        key(
+            "connection_num",
+            int(1, 1000),
+            "8",
+            "Most connections one process keeps open to the directory (MariaDB/MySQL or SQLite).",
+        ),
+    ],
+};
+
+static ALL: [&Schema; 11] = [
+    &SHARED,
+    &EXMDB,
+    &MIDB,
+    &EVENT,
+    &TIMER,
+    &DELIVERY,
+    &IMAP,
+    &POP3,
+    &HTTP,
+    &ZCORE,
+    &MYSQL_ADAPTOR,
 ];
 
 /// Every schema: groxide.cfg first, then each daemon's file.
