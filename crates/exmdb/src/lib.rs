@@ -1,9 +1,29 @@
-//! groxide-exmdb: the mailbox store.
+//! groxide-exmdb: the mailbox store daemon.
 //!
-//! This build serves gRPC health and reflection on `listen_ip`:`exmdb_listen_port`
-//! behind `exmdb_hosts_allow`; the service itself arrives with its issue.
+//! Serves groxide.exmdb.v1 on `listen_ip`:`exmdb_listen_port` behind
+//! `exmdb_hosts_allow`, over the store engine (groxide-store). It serves
+//! only stores whose home is this node; for others it answers STORE_NOT_HERE
+//! naming the owner. After each commit it publishes notifications to this
+//! node's groxide-event, never waiting for it.
+//!
+//! SIGHUP reloads the access list, the routing list files and the limits;
+//! SIGTERM stops accepting, lets in-flight requests finish and closes every
+//! store after its queued writes committed.
 
-use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
+mod convert;
+mod errors;
+mod notify;
+pub mod service;
+
+use groxide_config::Config;
+use groxide_routing::HomeserverLookup;
+use groxide_rpc::pb::exmdb::v1::exmdb_server::ExmdbServer;
+use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
+use groxide_store::{ManagerSettings, StoreLimits, StoreManager};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use service::ExmdbService;
 
 /// The config keys of this daemon's RPC endpoint.
 pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
@@ -13,8 +33,113 @@ pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
     acl_key: "exmdb_hosts_allow",
 };
 
+/// Notifications queued for groxide-event before new ones are dropped.
+const EVENT_QUEUE: usize = 4096;
+/// Longest pause between two idle-store sweeps.
+const MAX_SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+/// Largest gRPC message (MAPI inserts carry attachments inline).
+const MAX_RPC_MESSAGE: usize = 96 * 1024 * 1024;
+
+/// Why the daemon stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExmdbError {
+    /// The RPC server failed.
+    #[error(transparent)]
+    Rpc(#[from] RpcServiceError),
+    /// Routing could not be set up.
+    #[error("exmdb: routing: {0}")]
+    Routing(String),
+}
+
+/// The directory's homeserver lookup, once the directory crate provides one.
+// TODO(lead): wire the user directory's HomeserverLookup here; until then
+// routing uses exmdb_list.txt and this node only.
+pub fn homeserver_lookup(_config: &Config) -> Option<Arc<dyn HomeserverLookup>> {
+    None
+}
+
+/// Manager settings from exmdb_provider.cfg.
+pub fn manager_settings(config: &Config) -> ManagerSettings {
+    ManagerSettings {
+        max_open: usize::try_from(config.int("table_size")).unwrap_or(usize::MAX),
+        idle_close: config.duration("cache_interval"),
+        busy_timeout: config.duration("sqlite_busy_timeout"),
+    }
+}
+
+/// Store limits from exmdb_provider.cfg.
+pub fn store_limits(config: &Config) -> StoreLimits {
+    StoreLimits {
+        max_message_size: config.size("mail_max_length"),
+        max_message_count: u64::try_from(config.int("max_store_message_count")).unwrap_or(0),
+    }
+}
+
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), RpcServiceError> {
-    let server = ENDPOINT.server(&ctx)?;
-    ENDPOINT.serve(&ctx, server).await
+pub async fn run(ctx: Context) -> Result<(), ExmdbError> {
+    let config = ctx.config();
+    let routing =
+        Arc::new(Routing::load(&config, homeserver_lookup(&config)).map_err(ExmdbError::Routing)?);
+    let client_opts =
+        groxide_runtime::client_options(&config, routing.node()).map_err(ExmdbError::Routing)?;
+    let publisher = match Routing::local_event_node(&config) {
+        Ok(node) => groxide_rpc::EventPublisher::spawn(node, &client_opts, EVENT_QUEUE),
+        Err(e) => {
+            tracing::warn!(error = %e, "no event service: change notifications disabled");
+            groxide_rpc::EventPublisher::disabled()
+        }
+    };
+    let stores = Arc::new(StoreManager::new(
+        manager_settings(&config),
+        store_limits(&config),
+        Some(Arc::new(notify::Publisher::new(publisher))),
+    ));
+    {
+        let routing = routing.clone();
+        let stores = stores.clone();
+        ctx.on_reload(move |cfg| {
+            if let Err(e) = routing.reload(cfg) {
+                tracing::error!(error = %e, "routing reload refused; keeping the running routes");
+            }
+            stores.reconfigure(manager_settings(cfg), store_limits(cfg));
+            tracing::info!("routing and limits reloaded");
+        });
+    }
+    let sweeper = spawn_idle_sweeper(stores.clone(), ctx.shutdown());
+    let service = ExmdbService::new(stores.clone(), routing.exmdb().clone());
+    let server = ENDPOINT.server(&ctx)?.add_service(
+        ExmdbServer::new(service)
+            .max_decoding_message_size(MAX_RPC_MESSAGE)
+            .max_encoding_message_size(MAX_RPC_MESSAGE),
+    );
+    let served = ENDPOINT.serve(&ctx, server).await;
+    sweeper.abort();
+    // In-flight requests are done: commit what is queued and close every store.
+    let _ = tokio::task::spawn_blocking(move || stores.close_all()).await;
+    tracing::info!("every store closed");
+    served.map_err(ExmdbError::from)
+}
+
+fn spawn_idle_sweeper(
+    stores: Arc<StoreManager>,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            // Half the idle time, so a store closes at most 1.5 × cache_interval after its last use.
+            let idle = (stores.settings().idle_close / 2)
+                .clamp(Duration::from_millis(100), MAX_SWEEP_INTERVAL);
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(idle) => {}
+            }
+            let s = stores.clone();
+            let closed = tokio::task::spawn_blocking(move || s.close_idle())
+                .await
+                .unwrap_or(0);
+            if closed > 0 {
+                tracing::debug!(closed, "closed idle stores");
+            }
+        }
+    })
 }

@@ -90,6 +90,11 @@ impl StoreManager {
         self.limits.set(limits);
     }
 
+    /// The current settings.
+    pub fn settings(&self) -> ManagerSettings {
+        *lock(&self.settings)
+    }
+
     /// The current limits.
     pub fn limits(&self) -> StoreLimits {
         self.limits.get()

@@ -1,0 +1,756 @@
+//! The groxide.exmdb.v1 service over the store engine: validates each
+//! request, refuses stores whose home is another node (STORE_NOT_HERE), and
+//! runs the engine's blocking calls off the async runtime.
+
+use crate::convert;
+use crate::errors::to_status;
+use groxide_routing::Resolver;
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::pb::exmdb::v1::exmdb_server::Exmdb;
+use groxide_rpc::reason;
+use groxide_store::{self as st, Store, StoreError, StoreManager};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Longest `dir` accepted, in bytes.
+pub const MAX_DIR_LEN: usize = 4096;
+/// Largest chunk of an InsertMessage stream.
+pub const MAX_CHUNK: usize = 64 * 1024;
+/// Size of the chunks ReadContent and ReadAttachment send.
+pub const READ_CHUNK: usize = 64 * 1024;
+/// Items buffered between a blocking producer and a response stream.
+const STREAM_BUFFER: usize = 16;
+
+type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The exmdb service.
+#[derive(Clone)]
+pub struct ExmdbService {
+    stores: Arc<StoreManager>,
+    resolver: Arc<Resolver>,
+}
+
+impl ExmdbService {
+    /// A service over `stores`, serving the dirs `resolver` says are local.
+    pub fn new(stores: Arc<StoreManager>, resolver: Arc<Resolver>) -> ExmdbService {
+        ExmdbService { stores, resolver }
+    }
+
+    /// Checks `dir` and that this node is its home.
+    async fn local_dir(&self, dir: &str) -> Result<PathBuf, Status> {
+        let path = validate_dir(dir)?;
+        let route = self
+            .resolver
+            .resolve(dir)
+            .await
+            .map_err(|e| Status::unavailable(format!("cannot route store {dir}: {e}")))?;
+        if !route.local {
+            let owner = groxide_rpc::NodeAddr::new(route.host, route.port).to_string();
+            return Err(reason::store_not_here(dir, &owner));
+        }
+        Ok(path)
+    }
+
+    /// Runs `f` on the open store of `dir` on a blocking thread.
+    async fn with_store<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let path = self.local_dir(dir).await?;
+        let stores = self.stores.clone();
+        blocking(move || {
+            let store = stores.open(&path)?;
+            f(&store)
+        })
+        .await
+    }
+
+    /// Streams the items `produce` sends from a blocking thread.
+    async fn stream_from_store<T, F>(&self, dir: &str, produce: F) -> Result<Stream2<T>, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &mpsc::Sender<Result<T, Status>>) -> Result<(), StoreError>
+            + Send
+            + 'static,
+    {
+        let path = self.local_dir(dir).await?;
+        let stores = self.stores.clone();
+        let store = blocking(move || stores.open(&path)).await?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = produce(&store, &tx) {
+                let _ = tx.blocking_send(Err(to_status(e)));
+            }
+        });
+        Ok(Box::pin(ReceiverStream::new(rx)))
+    }
+}
+
+/// A `dir` is a non-empty absolute path of at most [`MAX_DIR_LEN`] bytes
+/// without `.`/`..` components or NUL.
+pub fn validate_dir(dir: &str) -> Result<PathBuf, Status> {
+    let bad = |why: &str| Status::invalid_argument(format!("dir {dir:?}: {why}"));
+    if dir.is_empty() {
+        return Err(bad("must not be empty"));
+    }
+    if dir.len() > MAX_DIR_LEN {
+        return Err(bad("is longer than 4096 bytes"));
+    }
+    if dir.contains('\0') {
+        return Err(bad("contains NUL"));
+    }
+    let p = Path::new(dir);
+    if !p.is_absolute() {
+        return Err(bad("must be absolute"));
+    }
+    // Split by hand: Path::components() silently drops inner `.` components.
+    if dir.split('/').any(|c| c == "." || c == "..") {
+        return Err(bad("must not contain . or .. components"));
+    }
+    Ok(p.to_path_buf())
+}
+
+async fn blocking<T, F>(f: F) -> Result<T, Status>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Status::internal(format!("store task failed: {e}")))?
+        .map_err(to_status)
+}
+
+fn send<T>(tx: &mpsc::Sender<Result<T, Status>>, item: T) -> bool {
+    tx.blocking_send(Ok(item)).is_ok()
+}
+
+fn copy_chunks(
+    mut r: impl std::io::Read,
+    total: u64,
+    tx: &mpsc::Sender<Result<pb::ContentChunk, Status>>,
+) -> Result<(), StoreError> {
+    let mut first = true;
+    loop {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut n = 0;
+        while n < READ_CHUNK {
+            match r.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        op: "read",
+                        path: "content".into(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        if n == 0 && !first {
+            return Ok(());
+        }
+        buf.truncate(n);
+        let chunk = pb::ContentChunk {
+            data: buf,
+            total_size: if first { total } else { 0 },
+        };
+        first = false;
+        if !send(tx, chunk) || n < READ_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+fn store_kind(t: i32) -> Result<st::StoreKind, Status> {
+    match pb::StoreType::try_from(t) {
+        Ok(pb::StoreType::Private) => Ok(st::StoreKind::Private),
+        Ok(pb::StoreType::Public) => Ok(st::StoreKind::Public),
+        _ => Err(Status::invalid_argument(
+            "store type must be PRIVATE or PUBLIC",
+        )),
+    }
+}
+
+#[tonic::async_trait]
+impl Exmdb for ExmdbService {
+    async fn ping_store(
+        &self,
+        r: Request<pb::PingStoreRequest>,
+    ) -> Result<Response<pb::PingStoreReply>, Status> {
+        let r = r.into_inner();
+        let info = self.with_store(&r.dir, |s| s.info()).await?;
+        Ok(Response::new(pb::PingStoreReply {
+            change_number: info.cn.0,
+        }))
+    }
+
+    async fn create_store(
+        &self,
+        r: Request<pb::CreateStoreRequest>,
+    ) -> Result<Response<pb::CreateStoreReply>, Status> {
+        let r = r.into_inner();
+        let path = self.local_dir(&r.dir).await?;
+        let new = st::NewStore {
+            kind: store_kind(r.r#type)?,
+            owner: r.owner,
+            lang: r.lang,
+            quota_bytes: r.quota_bytes,
+        };
+        let stores = self.stores.clone();
+        let (_, guid, created) = blocking(move || stores.create(&path, &new)).await?;
+        tracing::info!(dir = r.dir, created, "create store");
+        Ok(Response::new(pb::CreateStoreReply {
+            mailbox_guid: guid.to_vec(),
+            created,
+        }))
+    }
+
+    async fn delete_store(
+        &self,
+        r: Request<pb::DeleteStoreRequest>,
+    ) -> Result<Response<pb::DeleteStoreReply>, Status> {
+        let r = r.into_inner();
+        let path = self.local_dir(&r.dir).await?;
+        let stores = self.stores.clone();
+        let existed = blocking(move || stores.delete(&path)).await?;
+        tracing::info!(dir = r.dir, existed, "delete store");
+        Ok(Response::new(pb::DeleteStoreReply {}))
+    }
+
+    async fn get_store_info(
+        &self,
+        r: Request<pb::StoreRequest>,
+    ) -> Result<Response<pb::StoreInfo>, Status> {
+        let r = r.into_inner();
+        let i = self.with_store(&r.dir, |s| s.info()).await?;
+        Ok(Response::new(pb::StoreInfo {
+            change_number: i.cn.0,
+            size_bytes: i.size,
+            quota_bytes: i.quota_bytes,
+            message_count: i.message_count,
+            mailbox_guid: i.mailbox_guid.to_vec(),
+            r#type: match i.kind {
+                st::StoreKind::Private => pb::StoreType::Private,
+                st::StoreKind::Public => pb::StoreType::Public,
+            } as i32,
+            owner: i.owner,
+            created_at: i.created_at,
+            schema_version: i.schema_version,
+        }))
+    }
+
+    async fn set_quota(
+        &self,
+        r: Request<pb::SetQuotaRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let r = r.into_inner();
+        let q = r.quota_bytes;
+        self.with_store(&r.dir, move |s| s.set_quota(q)).await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn list_folders(
+        &self,
+        r: Request<pb::StoreRequest>,
+    ) -> Result<Response<pb::ListFoldersReply>, Status> {
+        let r = r.into_inner();
+        let folders = self.with_store(&r.dir, |s| s.folders()).await?;
+        Ok(Response::new(pb::ListFoldersReply {
+            folders: folders.into_iter().map(convert::folder).collect(),
+        }))
+    }
+
+    async fn get_folder(
+        &self,
+        r: Request<pb::FolderRequest>,
+    ) -> Result<Response<pb::Folder>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let info = self.with_store(&r.dir, move |s| s.folder(f)).await?;
+        Ok(Response::new(convert::folder(info)))
+    }
+
+    async fn get_folder_props(
+        &self,
+        r: Request<pb::FolderRequest>,
+    ) -> Result<Response<pb::PropList>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let props = self.with_store(&r.dir, move |s| s.folder_props(f)).await?;
+        Ok(Response::new(pb::PropList {
+            props: convert::props_to_pb(props),
+        }))
+    }
+
+    async fn create_folder(
+        &self,
+        r: Request<pb::CreateFolderRequest>,
+    ) -> Result<Response<pb::Folder>, Status> {
+        let r = r.into_inner();
+        let p = convert::folder_ref(r.parent.as_ref())?;
+        let (name, class) = (r.name, r.container_class);
+        let f = self
+            .with_store(&r.dir, move |s| s.create_folder(p, &name, &class))
+            .await?;
+        Ok(Response::new(convert::folder(f)))
+    }
+
+    async fn rename_folder(
+        &self,
+        r: Request<pb::RenameFolderRequest>,
+    ) -> Result<Response<pb::Folder>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let name = r.name;
+        let info = self
+            .with_store(&r.dir, move |s| s.rename_folder(f, &name))
+            .await?;
+        Ok(Response::new(convert::folder(info)))
+    }
+
+    async fn move_folder(
+        &self,
+        r: Request<pb::MoveFolderRequest>,
+    ) -> Result<Response<pb::Folder>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let p = convert::folder_ref(r.new_parent.as_ref())?;
+        let name = (!r.new_name.is_empty()).then_some(r.new_name);
+        let info = self
+            .with_store(&r.dir, move |s| s.move_folder(f, p, name.as_deref()))
+            .await?;
+        Ok(Response::new(convert::folder(info)))
+    }
+
+    async fn delete_folder(
+        &self,
+        r: Request<pb::DeleteFolderRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let hard = r.hard;
+        self.with_store(&r.dir, move |s| s.delete_folder(f, hard))
+            .await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn empty_folder(
+        &self,
+        r: Request<pb::EmptyFolderRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let (hard, sub) = (r.hard, r.subfolders);
+        self.with_store(&r.dir, move |s| s.empty_folder(f, hard, sub))
+            .await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn set_folder_props(
+        &self,
+        r: Request<pb::SetFolderPropsRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let set = convert::props_from_pb(&r.set)?;
+        let remove = convert::tags(&r.remove);
+        self.with_store(&r.dir, move |s| s.set_folder_props(f, set, remove))
+            .await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn hierarchy_changes_since(
+        &self,
+        r: Request<pb::HierarchyChangesRequest>,
+    ) -> Result<Response<pb::HierarchyChangesReply>, Status> {
+        let r = r.into_inner();
+        let since = st::ChangeNumber(r.since);
+        let c = self
+            .with_store(&r.dir, move |s| s.hierarchy_changes_since(since))
+            .await?;
+        Ok(Response::new(pb::HierarchyChangesReply {
+            changed: c.changed.into_iter().map(convert::folder).collect(),
+            removed: c
+                .removed
+                .into_iter()
+                .map(|(id, cn)| pb::RemovedFolder {
+                    id: id.0,
+                    change_number: cn.0,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn insert_message(
+        &self,
+        r: Request<Streaming<pb::InsertMessageRequest>>,
+    ) -> Result<Response<pb::InsertMessageReply>, Status> {
+        use pb::insert_message_request::Part;
+        let mut stream = r.into_inner();
+        let header = match stream.message().await? {
+            Some(pb::InsertMessageRequest {
+                part: Some(Part::Header(h)),
+            }) => h,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "InsertMessage must start with a header",
+                ));
+            }
+        };
+        let path = self.local_dir(&header.dir).await?;
+        let folder = convert::folder_ref(header.folder.as_ref())?;
+        let new = st::NewMessage {
+            flags: convert::flags(header.flags)?,
+            keywords: st::flags::normalize_keywords(&header.keywords).map_err(to_status)?,
+            internal_date: convert::internal_date(header.internal_date),
+        };
+        let max = self.stores.limits().max_message_size;
+        if header.expected_size > max {
+            return Err(to_status(StoreError::TooLarge {
+                size: header.expected_size,
+                max,
+            }));
+        }
+        let stores = self.stores.clone();
+        // Chunks go to a blocking writer through a short queue: never the whole message in memory.
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
+        let writer =
+            tokio::task::spawn_blocking(move || -> Result<st::InsertedMessage, StoreError> {
+                let store = stores.open(&path)?;
+                let mut w = store.stage_content()?;
+                while let Some(chunk) = rx.blocking_recv() {
+                    w.write_chunk(&chunk)?;
+                }
+                let staged = w.finish()?;
+                store.insert_mime(folder, staged, new)
+            });
+        let mut feed_error = None;
+        loop {
+            match stream.message().await {
+                Ok(Some(pb::InsertMessageRequest {
+                    part: Some(Part::Chunk(c)),
+                })) => {
+                    if c.len() > MAX_CHUNK {
+                        feed_error = Some(Status::invalid_argument(format!(
+                            "chunks are at most {MAX_CHUNK} bytes"
+                        )));
+                        break;
+                    }
+                    if tx.send(c).await.is_err() {
+                        // The writer stopped (too large, store error): its result says why.
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Ok(Some(_)) => {
+                    feed_error = Some(Status::invalid_argument(
+                        "only the first message may be a header",
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    feed_error = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = feed_error {
+            // Dropping the queue unfinished makes the writer drop its staging file.
+            drop(tx);
+            writer.abort();
+            return Err(e);
+        }
+        drop(tx);
+        let ins = writer
+            .await
+            .map_err(|e| Status::internal(format!("insert task failed: {e}")))?
+            .map_err(to_status)?;
+        tracing::debug!(
+            dir = header.dir,
+            folder = ins.folder.0,
+            uid = ins.uid.0,
+            "message inserted"
+        );
+        Ok(Response::new(convert::inserted(ins)))
+    }
+
+    async fn insert_mapi_message(
+        &self,
+        r: Request<pb::InsertMapiMessageRequest>,
+    ) -> Result<Response<pb::InsertMessageReply>, Status> {
+        let r = r.into_inner();
+        let folder = convert::folder_ref(r.folder.as_ref())?;
+        let m = st::MapiMessage {
+            props: convert::props_from_pb(&r.props)?,
+            recipients: r
+                .recipients
+                .iter()
+                .map(|p| convert::props_from_pb(&p.props))
+                .collect::<Result<_, _>>()?,
+            attachments: r
+                .attachments
+                .into_iter()
+                .map(|a| {
+                    Ok(st::MapiAttachment {
+                        props: convert::props_from_pb(&a.props)?,
+                        content: a.content,
+                    })
+                })
+                .collect::<Result<_, Status>>()?,
+        };
+        let new = st::NewMessage {
+            flags: convert::flags(r.flags)?,
+            keywords: r.keywords,
+            internal_date: convert::internal_date(r.internal_date),
+        };
+        let ins = self
+            .with_store(&r.dir, move |s| s.insert_mapi(folder, m, new))
+            .await?;
+        Ok(Response::new(convert::inserted(ins)))
+    }
+
+    async fn read_message(
+        &self,
+        r: Request<pb::MessageRequest>,
+    ) -> Result<Response<pb::Message>, Status> {
+        let r = r.into_inner();
+        let id = st::MessageId(r.message_id);
+        let m = self.with_store(&r.dir, move |s| s.message(id)).await?;
+        Ok(Response::new(convert::message(m)))
+    }
+
+    type ReadContentStream = Stream2<pb::ContentChunk>;
+
+    async fn read_content(
+        &self,
+        r: Request<pb::ReadContentRequest>,
+    ) -> Result<Response<Self::ReadContentStream>, Status> {
+        let r = r.into_inner();
+        let id = st::MessageId(r.message_id);
+        let (offset, length) = (r.offset, (r.length != 0).then_some(r.length));
+        // Open first, so a missing message is the call's error, not a stream item.
+        let path = self.local_dir(&r.dir).await?;
+        let stores = self.stores.clone();
+        let content = blocking(move || stores.open(&path)?.content(id)).await?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::task::spawn_blocking(move || {
+            let total = content.len();
+            let res = content
+                .reader(offset, length)
+                .and_then(|rd| copy_chunks(rd, total, &tx));
+            if let Err(e) = res {
+                let _ = tx.blocking_send(Err(to_status(e)));
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type ReadAttachmentStream = Stream2<pb::ContentChunk>;
+
+    async fn read_attachment(
+        &self,
+        r: Request<pb::ReadAttachmentRequest>,
+    ) -> Result<Response<Self::ReadAttachmentStream>, Status> {
+        let r = r.into_inner();
+        let (id, pos) = (st::MessageId(r.message_id), r.position);
+        let s = self
+            .stream_from_store(&r.dir, move |s, tx| {
+                let rd = s.attachment_content(id, pos)?;
+                copy_chunks(rd, 0, tx)
+            })
+            .await?;
+        Ok(Response::new(s))
+    }
+
+    async fn set_message_props(
+        &self,
+        r: Request<pb::SetMessagePropsRequest>,
+    ) -> Result<Response<pb::MessageEntry>, Status> {
+        let r = r.into_inner();
+        let id = st::MessageId(r.message_id);
+        let set = convert::props_from_pb(&r.set)?;
+        let remove = convert::tags(&r.remove);
+        let e = self
+            .with_store(&r.dir, move |s| s.set_message_props(id, set, remove))
+            .await?;
+        Ok(Response::new(convert::entry(e)))
+    }
+
+    async fn set_read_state(
+        &self,
+        r: Request<pb::SetReadStateRequest>,
+    ) -> Result<Response<pb::MessageEntry>, Status> {
+        let r = r.into_inner();
+        let (id, read) = (st::MessageId(r.message_id), r.read);
+        let e = self
+            .with_store(&r.dir, move |s| s.set_read(id, read))
+            .await?;
+        Ok(Response::new(convert::entry(e)))
+    }
+
+    async fn set_flags(
+        &self,
+        r: Request<pb::SetFlagsRequest>,
+    ) -> Result<Response<pb::SetFlagsReply>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let op = match pb::FlagOp::try_from(r.op) {
+            Ok(pb::FlagOp::Add) => st::FlagOp::Add,
+            Ok(pb::FlagOp::Remove) => st::FlagOp::Remove,
+            Ok(pb::FlagOp::Replace) => st::FlagOp::Replace,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "op must be ADD, REMOVE or REPLACE",
+                ));
+            }
+        };
+        let flags = convert::flags(r.flags)?;
+        let uids = convert::uid_ranges(&r.uids);
+        let since = (r.unchanged_since != 0).then_some(st::ChangeNumber(r.unchanged_since));
+        let kw = r.keywords;
+        let out = self
+            .with_store(&r.dir, move |s| s.set_flags(f, uids, op, flags, kw, since))
+            .await?;
+        Ok(Response::new(pb::SetFlagsReply {
+            updated: out.updated.into_iter().map(convert::entry).collect(),
+            modified: out.modified.into_iter().map(|u| u.0).collect(),
+        }))
+    }
+
+    async fn copy_messages(
+        &self,
+        r: Request<pb::CopyMessagesRequest>,
+    ) -> Result<Response<pb::CopyMessagesReply>, Status> {
+        let r = r.into_inner();
+        let (f, t) = (
+            convert::folder_ref(r.folder.as_ref())?,
+            convert::folder_ref(r.target.as_ref())?,
+        );
+        let uids = convert::uid_ranges(&r.uids);
+        let out = self
+            .with_store(&r.dir, move |s| s.copy_messages(f, uids, t))
+            .await?;
+        Ok(Response::new(convert::copied(out)))
+    }
+
+    async fn move_messages(
+        &self,
+        r: Request<pb::CopyMessagesRequest>,
+    ) -> Result<Response<pb::CopyMessagesReply>, Status> {
+        let r = r.into_inner();
+        let (f, t) = (
+            convert::folder_ref(r.folder.as_ref())?,
+            convert::folder_ref(r.target.as_ref())?,
+        );
+        let uids = convert::uid_ranges(&r.uids);
+        let out = self
+            .with_store(&r.dir, move |s| s.move_messages(f, uids, t))
+            .await?;
+        Ok(Response::new(convert::copied(out)))
+    }
+
+    async fn delete_messages(
+        &self,
+        r: Request<pb::DeleteMessagesRequest>,
+    ) -> Result<Response<pb::DeleteMessagesReply>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let uids = convert::uid_ranges(&r.uids);
+        let hard = r.hard;
+        let removed = self
+            .with_store(&r.dir, move |s| s.delete_messages(f, uids, hard))
+            .await?;
+        Ok(Response::new(pb::DeleteMessagesReply {
+            removed_uids: removed.into_iter().map(|u| u.0).collect(),
+        }))
+    }
+
+    type ListMessagesStream = Stream2<pb::MessageEntry>;
+
+    async fn list_messages(
+        &self,
+        r: Request<pb::ListMessagesRequest>,
+    ) -> Result<Response<Self::ListMessagesStream>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let range = r
+            .range
+            .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
+        let s = self
+            .stream_from_store(&r.dir, move |s, tx| {
+                s.list_messages(f, range, |e| send(tx, convert::entry(e)))
+            })
+            .await?;
+        Ok(Response::new(s))
+    }
+
+    type ChangesSinceStream = Stream2<pb::MessageChange>;
+
+    async fn changes_since(
+        &self,
+        r: Request<pb::ChangesSinceRequest>,
+    ) -> Result<Response<Self::ChangesSinceStream>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let since = st::ChangeNumber(r.since);
+        let s = self
+            .stream_from_store(&r.dir, move |s, tx| {
+                s.changes_since(f, since, |c| send(tx, convert::change(c)))
+            })
+            .await?;
+        Ok(Response::new(s))
+    }
+
+    async fn purge_soft_deleted(
+        &self,
+        r: Request<pb::PurgeSoftDeletedRequest>,
+    ) -> Result<Response<pb::PurgeSoftDeletedReply>, Status> {
+        let r = r.into_inner();
+        let age = std::time::Duration::from_secs(r.older_than_seconds);
+        let (messages, folders) = self
+            .with_store(&r.dir, move |s| s.purge_soft_deleted(age))
+            .await?;
+        Ok(Response::new(pb::PurgeSoftDeletedReply {
+            messages,
+            folders,
+        }))
+    }
+
+    async fn purge_content(
+        &self,
+        r: Request<pb::StoreRequest>,
+    ) -> Result<Response<pb::PurgeContentReply>, Status> {
+        let r = r.into_inner();
+        let removed_files = self.with_store(&r.dir, |s| s.purge_content()).await?;
+        Ok(Response::new(pb::PurgeContentReply { removed_files }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(dir: &str, ok: bool) {
+        assert_eq!(validate_dir(dir).is_ok(), ok, "{dir:?}");
+    }
+
+    #[test]
+    fn dirs_must_be_absolute_clean_and_bounded() {
+        check("/var/lib/groxide/user/a", true);
+        check("", false);
+        check("relative/dir", false);
+        check("/var/lib/../etc", false);
+        check("/var/./lib", false);
+        check("/a\0b", false);
+        check(&format!("/{}", "a".repeat(MAX_DIR_LEN)), false);
+        check(&format!("/{}", "a".repeat(MAX_DIR_LEN - 1)), true);
+    }
+}
