@@ -9,7 +9,9 @@
 //! go straight to a spool file.
 
 use crate::command::{Command, Mailbox, Tag};
+use crate::datetime::ImapDateTime;
 use crate::error::{ParseError, ReceiveError, ReceiveErrorKind, Recovery};
+use crate::flag::Flag;
 use crate::lexer::{LiteralHeader, is_tag_char, literal_suffix};
 use crate::limits::{LITERAL_MINUS_MAX, NonSyncLiterals, ReceiverLimits};
 use crate::parse::{LiteralRole, append_literal_role, check_command_start, parse_framed};
@@ -55,6 +57,10 @@ pub struct AppendLiteral {
     pub mailbox: Mailbox,
     /// Which message of a MULTIAPPEND (from 0).
     pub index: usize,
+    /// The message's flags (they precede its literal on the wire).
+    pub flags: Vec<Flag>,
+    /// The message's internal date, if the client gave one.
+    pub internal_date: Option<ImapDateTime>,
     /// Size of the message in bytes.
     pub size: u64,
     /// `~{N}`: a binary literal (may contain NUL).
@@ -511,7 +517,12 @@ impl Receiver {
             return Err(self.reject_at_literal(tag, kind, header));
         }
         match role {
-            LiteralRole::Message { mailbox, index } if self.stream_appends => {
+            LiteralRole::Message {
+                mailbox,
+                index,
+                flags,
+                internal_date,
+            } if self.stream_appends => {
                 let Some(tag) = tag else {
                     let kind = ReceiveErrorKind::Parse(ParseError::InvalidTag);
                     return Err(self.reject_at_literal(None, kind, header));
@@ -523,6 +534,8 @@ impl Receiver {
                     tag,
                     mailbox,
                     index,
+                    flags,
+                    internal_date,
                     size,
                     binary: header.binary,
                     synchronizing: header.synchronizing,

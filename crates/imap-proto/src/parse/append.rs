@@ -3,9 +3,9 @@
 //! message so it can be streamed.
 
 use crate::command::{AppendCommand, AppendContent, AppendForm, AppendMessage, Mailbox};
-use crate::datetime::parse_date_time;
+use crate::datetime::{ImapDateTime, parse_date_time};
 use crate::error::ParseError;
-use crate::flag::parse_flag_list;
+use crate::flag::{Flag, parse_flag_list};
 use crate::lexer::{Cursor, StringArg};
 use crate::limits::ReceiverLimits;
 
@@ -74,6 +74,10 @@ pub(crate) enum LiteralRole {
         mailbox: Mailbox,
         /// Which message of a MULTIAPPEND.
         index: usize,
+        /// The message's flags (written before its literal).
+        flags: Vec<Flag>,
+        /// The message's internal date, if given.
+        internal_date: Option<ImapDateTime>,
     },
 }
 
@@ -95,22 +99,30 @@ pub(crate) fn append_literal_role(
     let mailbox = mailbox(&mut c)?;
     let mut index = 0;
     loop {
+        let message = |flags, internal_date| LiteralRole::Message {
+            mailbox: mailbox.clone(),
+            index,
+            flags,
+            internal_date,
+        };
         c.sp()?;
         if c.at_end() {
-            return Ok(LiteralRole::Message { mailbox, index });
+            return Ok(message(Vec::new(), None));
         }
+        let mut flags = Vec::new();
         if c.peek() == Some(b'(') {
-            parse_flag_list(&mut c)?;
+            flags = parse_flag_list(&mut c)?;
             c.sp()?;
             if c.at_end() {
-                return Ok(LiteralRole::Message { mailbox, index });
+                return Ok(message(flags, None));
             }
         }
+        let mut internal_date = None;
         if c.peek() == Some(b'"') {
-            parse_date_time(&mut c)?;
+            internal_date = Some(parse_date_time(&mut c)?);
             c.sp()?;
             if c.at_end() {
-                return Ok(LiteralRole::Message { mailbox, index });
+                return Ok(message(flags, internal_date));
             }
         }
         let utf8 = c.eat_keyword(b"UTF8");
@@ -118,7 +130,7 @@ pub(crate) fn append_literal_role(
             c.sp()?;
             c.expect(b'(', "'(' before the UTF8 message literal")?;
             if c.at_end() {
-                return Ok(LiteralRole::Message { mailbox, index });
+                return Ok(message(flags, internal_date));
             }
         }
         c.message_literal()?;

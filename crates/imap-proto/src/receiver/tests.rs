@@ -273,6 +273,8 @@ fn append_message_literal_is_streamed_in_chunks() {
             tag: Tag::new("a1").unwrap(),
             mailbox: Mailbox::new("Drafts"),
             index: 0,
+            flags: vec![crate::flag::Flag::Draft],
+            internal_date: None,
             size: 11,
             binary: false,
             synchronizing: true,
@@ -312,6 +314,36 @@ fn append_mailbox_literal_is_an_argument_and_multiappend_streams_each_message() 
     };
     assert!(second.binary && !second.synchronizing);
     assert_eq!(second.mailbox.as_str(), "Draft");
+    assert!(second.flags.is_empty() && second.internal_date.is_none());
+    let Out::AppendStart(first) = &outs[0] else {
+        panic!()
+    };
+    assert_eq!(first.flags, vec![crate::flag::Flag::Seen]);
+}
+
+#[test]
+fn streamed_append_start_carries_the_flags_and_date_of_its_message() {
+    let mut rx = Receiver::default();
+    let outs = feed_all(
+        &mut rx,
+        b"a1 APPEND INBOX {1+}\r\nx (\\Flagged $Work) \"05-Jan-2024 10:00:00 +0100\" {2+}\r\nyz\r\n",
+    );
+    assert_eq!(
+        bodies(&outs),
+        ["append#0 1", "data 1", "append#1 2", "data 2", "a1 APPEND"]
+    );
+    let Out::AppendStart(second) = &outs[2] else {
+        panic!()
+    };
+    assert_eq!(
+        second.flags,
+        vec![
+            crate::flag::Flag::Flagged,
+            crate::flag::Flag::Keyword("$Work".into())
+        ]
+    );
+    let date = second.internal_date.expect("date");
+    assert_eq!(date.unix_timestamp(), 1_704_445_200);
 }
 
 #[test]
