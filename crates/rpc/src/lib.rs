@@ -9,6 +9,7 @@
 pub mod acl;
 pub mod client;
 pub mod event_publisher;
+pub mod exmdb_client;
 pub mod reason;
 pub mod routed;
 pub mod server;
@@ -18,6 +19,7 @@ pub mod tls;
 pub use acl::AccessList;
 pub use client::{ChannelPool, ClientOptions, NodeAddr, RpcError};
 pub use event_publisher::EventPublisher;
+pub use exmdb_client::ExmdbClient;
 pub use routed::RoutedClient;
 pub use server::{RpcServer, ServeError};
 pub use timer_client::TimerClient;

@@ -1,0 +1,402 @@
+//! groxide-exmdb in-process with a real groxide-event, driven by the routed
+//! client over sockets: streamed insert and read, flags with UNCHANGEDSINCE,
+//! COPY/MOVE UID maps, changes since, notifications, STORE_NOT_HERE and
+//! refused dirs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures_util::StreamExt;
+use groxide_config::{Config, schema};
+use groxide_rpc::exmdb_client::{ExmdbClient, folder_id, folder_role};
+use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::reason::{Reason, owner_of, reason_of};
+use groxide_rpc::{ClientOptions, NodeAddr};
+use groxide_runtime::{Context, Routing};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+        assert!(Instant::now() < deadline, "port {port} never listened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Node {
+    _cfg: tempfile::TempDir,
+    data: tempfile::TempDir,
+    stop: CancellationToken,
+    exmdb: tokio::task::JoinHandle<()>,
+    client: ExmdbClient,
+    event_port: u16,
+    exmdb_port: u16,
+}
+
+async fn start() -> Node {
+    let cfg = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (exmdb_port, event_port) = (free_port(), free_port());
+    let w = |f: &str, t: String| std::fs::write(cfg.path().join(f), t).unwrap();
+    w("groxide.cfg", "shutdown_timeout = 2s\n".into());
+    w(
+        "exmdb_provider.cfg",
+        format!(
+            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb_port}\nexmdb_hosts_allow = 127.0.0.1\nmail_max_length = 1M\n"
+        ),
+    );
+    w(
+        "event.cfg",
+        format!(
+            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event_port}\nevent_hosts_allow = 127.0.0.1\n"
+        ),
+    );
+    w(
+        "exmdb_list.txt",
+        "/elsewhere/ private 127.0.0.9 5000\n".into(),
+    );
+    let stop = CancellationToken::new();
+    let load = |s| Arc::new(Config::load(cfg.path(), s).unwrap().0);
+    let event_cfg = load(&schema::EVENT);
+    let exmdb_cfg = load(&schema::EXMDB);
+    let (_etx, erx) = watch::channel(event_cfg);
+    let ectx = Context::new("event", erx, stop.clone());
+    tokio::spawn(async move {
+        let _keep = _etx;
+        groxide_event::run(ectx).await.unwrap();
+    });
+    wait_port(event_port).await;
+    let (xtx, xrx) = watch::channel(exmdb_cfg.clone());
+    let xctx = Context::new("exmdb", xrx, stop.clone());
+    let exmdb = tokio::spawn(async move {
+        let _keep = xtx;
+        groxide_exmdb::run(xctx).await.unwrap();
+    });
+    wait_port(exmdb_port).await;
+    let routing = Routing::load(&exmdb_cfg, None).unwrap();
+    let client = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
+    Node {
+        _cfg: cfg,
+        data,
+        stop,
+        exmdb,
+        client,
+        event_port,
+        exmdb_port,
+    }
+}
+
+fn header(dir: &str, role: &str) -> pb::InsertHeader {
+    pb::InsertHeader {
+        dir: dir.into(),
+        folder: Some(folder_role(role)),
+        ..Default::default()
+    }
+}
+
+fn message(n: usize, body: usize) -> Vec<u8> {
+    format!(
+        "Subject: m{n}\r\nFrom: a@example.org\r\n\r\n{}\r\n",
+        "z".repeat(body)
+    )
+    .into_bytes()
+}
+
+fn range(first: u32, last: u32) -> pb::UidRange {
+    pb::UidRange { first, last }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_exmdb_service_end_to_end_in_process() {
+    let node = start().await;
+    let c = &node.client;
+    let dir = node
+        .data
+        .path()
+        .join("user/alice")
+        .to_string_lossy()
+        .into_owned();
+    let created = c
+        .create_store(pb::CreateStoreRequest {
+            dir: dir.clone(),
+            r#type: pb::StoreType::Private as i32,
+            owner: "alice".into(),
+            lang: String::new(),
+            quota_bytes: 0,
+        })
+        .await
+        .unwrap();
+    assert!(created.created);
+    assert_eq!(created.mailbox_guid.len(), 16);
+
+    // Subscribe first, so the insert's notification is seen.
+    let mut events = EventClient::new(
+        groxide_rpc::client::channel(
+            "event",
+            &NodeAddr::new("127.0.0.1", node.event_port),
+            &ClientOptions::default(),
+        )
+        .unwrap(),
+    )
+    .subscribe(SubscribeRequest {
+        dir: dir.clone(),
+        folder: 0,
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert!(matches!(
+        events.next().await.unwrap().unwrap().event,
+        Some(subscribe_reply::Event::Subscribed(_))
+    ));
+
+    // A 300 KB message streams in chunks and back out in chunks.
+    let big = message(1, 300_000);
+    let ins = c
+        .insert_message_bytes(header(&dir, "inbox"), big.clone())
+        .await
+        .unwrap();
+    assert_eq!((ins.uid, ins.folder_id), (1, 0x0d));
+    assert!(ins.uidvalidity > 0);
+    assert_eq!(c.read_content_all(&dir, ins.message_id).await.unwrap(), big);
+    let mut part = Vec::new();
+    let mut s = Box::pin(c.read_content(&dir, ins.message_id, 2, 5).await.unwrap());
+    while let Some(chunk) = s.next().await {
+        part.extend(chunk.unwrap());
+    }
+    assert_eq!(part, b"bject");
+    let n = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match n.event {
+        Some(subscribe_reply::Event::Notification(n)) => {
+            assert_eq!(
+                (n.folder, n.uids.clone(), n.change_number),
+                (0x0d, vec![1], ins.change_number),
+                "{n:?}"
+            );
+        }
+        other => panic!("expected a notification, got {other:?}"),
+    }
+
+    // Too large for mail_max_length = 1M: refused with TOO_LARGE.
+    let err = c
+        .insert_message_bytes(header(&dir, "inbox"), vec![b'x'; 1_100_000])
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), Some(Reason::TooLarge), "{err}");
+
+    for n in 2..=4 {
+        c.insert_message_bytes(header(&dir, "inbox"), message(n, 10))
+            .await
+            .unwrap();
+    }
+    let read = c
+        .read_message(pb::MessageRequest {
+            dir: dir.clone(),
+            message_id: ins.message_id,
+        })
+        .await
+        .unwrap();
+    assert!(read.props.iter().any(
+        |p| p.tag == 0x0037_001F && p.value == Some(pb::prop::Value::StringValue("m1".into()))
+    ));
+
+    // Flags with UNCHANGEDSINCE: message 2 changed after the checkpoint.
+    let checkpoint = c
+        .get_store_info(pb::StoreRequest { dir: dir.clone() })
+        .await
+        .unwrap()
+        .change_number;
+    c.set_flags(pb::SetFlagsRequest {
+        dir: dir.clone(),
+        folder: Some(folder_role("inbox")),
+        uids: vec![range(2, 2)],
+        op: pb::FlagOp::Add as i32,
+        flags: 4,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let out = c
+        .set_flags(pb::SetFlagsRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("inbox")),
+            uids: vec![range(1, u32::MAX)],
+            op: pb::FlagOp::Add as i32,
+            flags: 1,
+            keywords: vec!["$Important".into()],
+            unchanged_since: checkpoint,
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.modified, vec![2]);
+    assert_eq!(
+        out.updated.iter().map(|e| e.uid).collect::<Vec<_>>(),
+        vec![1, 3, 4]
+    );
+
+    // COPY and MOVE report the UID map and the target UIDVALIDITY.
+    let trash = c
+        .get_folder(pb::FolderRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("trash")),
+        })
+        .await
+        .unwrap();
+    let copied = c
+        .copy_messages(pb::CopyMessagesRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("inbox")),
+            uids: vec![range(3, 4)],
+            target: Some(folder_id(trash.id)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(copied.target_uidvalidity, trash.uidvalidity);
+    let map: Vec<(u32, u32)> = copied
+        .uids
+        .iter()
+        .map(|m| (m.source_uid, m.target_uid))
+        .collect();
+    assert_eq!(map, vec![(3, 1), (4, 2)]);
+    let moved = c
+        .move_messages(pb::CopyMessagesRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("inbox")),
+            uids: vec![range(1, 1)],
+            target: Some(folder_role("trash")),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        moved
+            .uids
+            .iter()
+            .map(|m| (m.source_uid, m.target_uid))
+            .collect::<Vec<_>>(),
+        vec![(1, 3)]
+    );
+
+    // Changes since the checkpoint: the removal of UID 1 and the changed 2, 3, 4.
+    let mut changes = Box::pin(
+        c.changes_since(pb::ChangesSinceRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("inbox")),
+            since: checkpoint,
+        })
+        .await
+        .unwrap(),
+    );
+    let mut seen = Vec::new();
+    while let Some(ch) = changes.next().await {
+        seen.push(match ch.unwrap().change.unwrap() {
+            pb::message_change::Change::Removed(r) => format!("-{}", r.uid),
+            pb::message_change::Change::Changed(e) => format!("+{}", e.uid),
+        });
+    }
+    assert_eq!(seen, vec!["-1", "+2", "+3", "+4"]);
+    let mut listed = Box::pin(
+        c.list_messages(pb::ListMessagesRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("trash")),
+            range: None,
+        })
+        .await
+        .unwrap(),
+    );
+    let mut uids = Vec::new();
+    while let Some(e) = listed.next().await {
+        let e = e.unwrap();
+        assert_eq!(e.content_hash.len(), 32);
+        uids.push(e.uid);
+    }
+    assert_eq!(uids, vec![1, 2, 3]);
+
+    // Unknown folder and message: NOT_FOUND with reasons.
+    let err = c
+        .get_folder(pb::FolderRequest {
+            dir: dir.clone(),
+            folder: Some(folder_id(0x9999)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), Some(Reason::NoSuchFolder));
+    let err = c
+        .read_message(pb::MessageRequest {
+            dir: dir.clone(),
+            message_id: 999_999,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), Some(Reason::NoSuchMessage));
+    let missing = node
+        .data
+        .path()
+        .join("user/nobody")
+        .to_string_lossy()
+        .into_owned();
+    let err = c
+        .get_store_info(pb::StoreRequest { dir: missing })
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), Some(Reason::NoSuchStore));
+
+    // Straight to this node for a store the list gives to 127.0.0.9: STORE_NOT_HERE naming it.
+    let ch = groxide_rpc::client::channel(
+        "exmdb",
+        &NodeAddr::new("127.0.0.1", node.exmdb_port),
+        &ClientOptions::default(),
+    )
+    .unwrap();
+    let mut raw = pb::exmdb_client::ExmdbClient::new(ch);
+    let st = raw
+        .get_store_info(pb::StoreRequest {
+            dir: "/elsewhere/bob".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&st), Some(Reason::StoreNotHere), "{st:?}");
+    assert_eq!(owner_of(&st).as_deref(), Some("127.0.0.9:5000"));
+
+    // Bad dirs: INVALID_ARGUMENT.
+    for bad in [
+        "",
+        "relative/x",
+        "/a/../b",
+        &format!("/{}", "d".repeat(5000)),
+    ] {
+        let st = raw
+            .get_store_info(pb::StoreRequest {
+                dir: bad.to_string(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(st.code(), tonic::Code::InvalidArgument, "{bad:?}: {st:?}");
+    }
+
+    // Shutdown drains: the daemon returns after closing its stores.
+    node.stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), node.exmdb)
+        .await
+        .unwrap()
+        .unwrap();
+    // The store reopens with everything in it.
+    let store = groxide_store::Store::open(Path::new(&dir), &groxide_store::OpenOptions::default())
+        .unwrap();
+    assert_eq!(store.info().unwrap().message_count, 6);
+}
