@@ -1,0 +1,179 @@
+//! Two groxide-exmdb processes on 127.0.0.2 and 127.0.0.3 sharing one
+//! exmdb_list.txt: a client on 127.0.0.1 reaches each store through the
+//! routed client; a request sent to the wrong node is answered
+//! STORE_NOT_HERE naming the owner; a peer outside exmdb_hosts_allow is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_config::{Config, schema};
+use groxide_e2e::{ConfigDir, Daemon, free_port, wait_listening};
+use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::reason::{Reason, owner_of, reason_of};
+use groxide_rpc::{ClientOptions, NodeAddr};
+use groxide_runtime::Routing;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+struct Node {
+    ip: IpAddr,
+    port: u16,
+    _config: ConfigDir,
+    daemon: Daemon,
+}
+
+fn list_file(data: &Path, nodes: &[(IpAddr, u16)]) -> String {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, port))| format!("{}/node{}/ private {ip} {port}\n", data.display(), i + 2))
+        .collect()
+}
+
+fn start_node(ip: IpAddr, port: u16, host_id: &str, allow: &str, list: &str) -> Node {
+    let config = ConfigDir::new();
+    config.write(
+        "groxide.cfg",
+        &format!("host_id = {host_id}\nshutdown_timeout = 2s\n"),
+    );
+    config.write(
+        "exmdb_provider.cfg",
+        &format!("listen_ip = {ip}\nexmdb_listen_port = {port}\nexmdb_hosts_allow = {allow}\n"),
+    );
+    config.write(
+        "event.cfg",
+        &format!(
+            "event_listen_ip = {ip}\nevent_listen_port = {}\n",
+            free_port(ip)
+        ),
+    );
+    config.write("exmdb_list.txt", list);
+    let daemon = Daemon::start("exmdb", config.path(), &[]);
+    assert!(
+        wait_listening(SocketAddr::new(ip, port), Duration::from_secs(20)),
+        "exmdb on {ip} did not listen:\n{}",
+        daemon.log()
+    );
+    Node {
+        ip,
+        port,
+        _config: config,
+        daemon,
+    }
+}
+
+fn client(list: &str, source: IpAddr) -> (ExmdbClient, ConfigDir) {
+    let dir = ConfigDir::new();
+    dir.write("groxide.cfg", &format!("rpc_source_ip = {source}\n"));
+    dir.write("exmdb_provider.cfg", &format!("listen_ip = {source}\n"));
+    dir.write("exmdb_list.txt", list);
+    let (cfg, _) = Config::load(dir.path(), &schema::EXMDB).unwrap();
+    let routing = Routing::load(&cfg, None).unwrap();
+    let opts = ClientOptions {
+        source_ip: Some(source),
+        ..ClientOptions::default()
+    };
+    (ExmdbClient::new(routing.exmdb().clone(), opts), dir)
+}
+
+fn raw(node: &Node, source: IpAddr) -> pb::exmdb_client::ExmdbClient<tonic::transport::Channel> {
+    let opts = ClientOptions {
+        source_ip: Some(source),
+        ..ClientOptions::default()
+    };
+    let ch = groxide_rpc::client::channel(
+        "exmdb",
+        &NodeAddr::new(node.ip.to_string(), node.port),
+        &opts,
+    )
+    .unwrap();
+    pb::exmdb_client::ExmdbClient::new(ch)
+}
+
+#[test]
+fn two_nodes_route_stores_refuse_strangers_and_name_the_owner() {
+    let ip2: IpAddr = "127.0.0.2".parse().unwrap();
+    let ip3: IpAddr = "127.0.0.3".parse().unwrap();
+    let me: IpAddr = "127.0.0.1".parse().unwrap();
+    let stranger: IpAddr = "127.0.0.4".parse().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (p2, p3) = (free_port(ip2), free_port(ip3));
+    let list = list_file(data.path(), &[(ip2, p2), (ip3, p3)]);
+    let node2 = start_node(ip2, p2, "node2", "127.0.0.1 127.0.0.3", &list);
+    let node3 = start_node(ip3, p3, "node3", "127.0.0.1 127.0.0.2", &list);
+    let (exmdb, _client_cfg) = client(&list, me);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // Through the routed client: each store lands on its own node.
+        for (node, n) in [(&node2, 2), (&node3, 3)] {
+            let dir = format!("{}/node{n}/user/alice", data.path().display());
+            let created = exmdb
+                .create_store(pb::CreateStoreRequest {
+                    dir: dir.clone(),
+                    r#type: pb::StoreType::Private as i32,
+                    owner: format!("alice{n}"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{e}\n{}", node.daemon.log()));
+            assert!(created.created);
+            let raw_msg = format!("Subject: to node {n}\r\n\r\nhello\r\n").into_bytes();
+            let ins = exmdb
+                .insert_message_bytes(
+                    pb::InsertHeader {
+                        dir: dir.clone(),
+                        folder: Some(folder_role("inbox")),
+                        ..Default::default()
+                    },
+                    raw_msg.clone(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(ins.uid, 1);
+            assert_eq!(
+                exmdb.read_content_all(&dir, ins.message_id).await.unwrap(),
+                raw_msg
+            );
+            assert!(Path::new(&dir).join("exmdb/exchange.sqlite3").exists());
+        }
+
+        // Straight to the wrong node: STORE_NOT_HERE naming the owner.
+        let dir3 = format!("{}/node3/user/alice", data.path().display());
+        let st = raw(&node2, me)
+            .get_store_info(pb::StoreRequest { dir: dir3.clone() })
+            .await
+            .unwrap_err();
+        assert_eq!(reason_of(&st), Some(Reason::StoreNotHere), "{st:?}");
+        assert_eq!(owner_of(&st), Some(format!("127.0.0.3:{p3}")));
+        // The owner answers the same request.
+        raw(&node3, me)
+            .get_store_info(pb::StoreRequest { dir: dir3.clone() })
+            .await
+            .unwrap();
+        // Node 2 may call node 3 (it is on node 3's list).
+        raw(&node3, ip2)
+            .get_store_info(pb::StoreRequest { dir: dir3.clone() })
+            .await
+            .unwrap();
+
+        // A peer not on exmdb_hosts_allow is refused before any request runs.
+        let st = raw(&node3, stranger)
+            .get_store_info(pb::StoreRequest { dir: dir3 })
+            .await
+            .unwrap_err();
+        assert_eq!(st.code(), tonic::Code::PermissionDenied, "{st:?}");
+        assert!(
+            st.message().contains("exmdb_hosts_allow"),
+            "{}",
+            st.message()
+        );
+    });
+    assert!(
+        node3.daemon.wait_log("127.0.0.4", Duration::from_secs(5)),
+        "{}",
+        node3.daemon.log()
+    );
+}
