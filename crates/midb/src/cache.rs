@@ -185,6 +185,10 @@ fn path_text(path: &[u32]) -> String {
 impl CacheDb {
     /// Opens (creating or rebuilding as needed) the cache at `path`.
     pub fn open(path: &Path) -> Result<CacheDb, CacheError> {
+        if !path.exists() {
+            // A WAL left behind by a deleted file must not be replayed into the new one.
+            Self::remove_files(path)?;
+        }
         match Self::try_open(path) {
             Ok(db) => Ok(db),
             Err(e) => {
@@ -419,7 +423,13 @@ impl CacheDb {
             }
             let row = st
                 .query_row(
-                    params![h.0, cols.envelope, cols.bodystructure, cols.body, cols.header],
+                    params![
+                        h.0,
+                        cols.envelope,
+                        cols.bodystructure,
+                        cols.body,
+                        cols.header
+                    ],
                     |r| {
                         Ok(CachedFetch {
                             id: r.get(0)?,
@@ -490,11 +500,7 @@ impl CacheDb {
     }
 
     /// The ranges of part `path` of the cached content `hash`.
-    pub fn part(
-        &self,
-        hash: &ContentHash,
-        path: &[u32],
-    ) -> Result<Option<PartRanges>, CacheError> {
+    pub fn part(&self, hash: &ContentHash, path: &[u32]) -> Result<Option<PartRanges>, CacheError> {
         self.conn
             .prepare_cached(
                 "SELECT p.header_start, p.header_end, p.body_start, p.body_end, \
@@ -551,7 +557,10 @@ impl CacheDb {
                 .map(|c| format!("midb_contains({c}, ?1)"))
                 .collect::<Vec<_>>()
                 .join(" OR ");
-            (format!("SELECT rowid FROM fts WHERE {cond}"), needle.to_owned())
+            (
+                format!("SELECT rowid FROM fts WHERE {cond}"),
+                needle.to_owned(),
+            )
         };
         let mut st = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let ids = st
@@ -562,7 +571,10 @@ impl CacheDb {
     }
 
     /// UIDVALIDITY and last processed change number of a folder.
-    pub fn folder_state(&self, folder: FolderId) -> Result<Option<(u32, ChangeNumber)>, CacheError> {
+    pub fn folder_state(
+        &self,
+        folder: FolderId,
+    ) -> Result<Option<(u32, ChangeNumber)>, CacheError> {
         self.conn
             .prepare_cached("SELECT uidvalidity, last_cn FROM folder_state WHERE folder = ?1")
             .and_then(|mut s| {
@@ -628,7 +640,9 @@ Subject: lunch\r\n\r\nPizza at noon? 100% sure\r\n";
         let db = CacheDb::open_in_memory().unwrap();
         let n: i64 = db
             .conn
-            .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| r.get(0))
+            .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(n, 1);
     }
@@ -673,9 +687,19 @@ Subject: lunch\r\n\r\nPizza at noon? 100% sure\r\n";
         let id = db.digest_id(&h("a")).unwrap().unwrap();
         assert_eq!(db.insert(&h("a"), &Digest::compute(A, 1024)).unwrap(), id);
         assert_eq!(db.digest_count().unwrap(), 1);
-        assert_eq!(db.missing([&h("a"), &h("b"), &h("")]).unwrap(), vec![h("b")]);
+        assert_eq!(
+            db.missing([&h("a"), &h("b"), &h("")]).unwrap(),
+            vec![h("b")]
+        );
         let f = db
-            .fetch([&h("a")], FetchColumns { envelope: true, header: true, ..Default::default() })
+            .fetch(
+                [&h("a")],
+                FetchColumns {
+                    envelope: true,
+                    header: true,
+                    ..Default::default()
+                },
+            )
             .unwrap();
         let f = &f[&h("a")];
         assert_eq!(f.envelope, Digest::compute(A, 1024).envelope);

@@ -114,7 +114,12 @@ fn locate(m: &ParsedMessage<'_>, path: &[u32], kind: SectionKind) -> Option<Rang
 
 /// Walks the parts below `path` (depth first, in order) by asking for each
 /// next part number until one is missing.
-fn collect_parts(m: &ParsedMessage<'_>, path: &mut Vec<u32>, out: &mut Vec<PartRanges>, max: usize) {
+fn collect_parts(
+    m: &ParsedMessage<'_>,
+    path: &mut Vec<u32>,
+    out: &mut Vec<PartRanges>,
+    max: usize,
+) {
     for n in 1u32.. {
         if out.len() >= max {
             return;
@@ -128,8 +133,8 @@ fn collect_parts(m: &ParsedMessage<'_>, path: &mut Vec<u32>, out: &mut Vec<PartR
         }
         let inner_header = locate(m, path, SectionKind::Header).unwrap_or(0..0);
         let inner_text = locate(m, path, SectionKind::Text).unwrap_or(0..0);
-        let message = (inner_header != (0..0) || inner_text != (0..0))
-            .then_some((inner_header, inner_text));
+        let message =
+            (inner_header != (0..0) || inner_text != (0..0)).then_some((inner_header, inner_text));
         out.push(PartRanges {
             path: path.clone(),
             header,
@@ -184,7 +189,7 @@ impl Digest {
             max_search_text: max_text,
             ..MimeLimits::default()
         };
-        let m = ParsedMessage::with_limits(raw, limits.clone());
+        let m = ParsedMessage::with_limits(raw, limits);
         let summary = m.summary();
         let header_len = summary.header_size.min(raw.len());
         let mut parts = vec![PartRanges {
@@ -197,7 +202,8 @@ impl Digest {
 
         let subject = summary.subject.clone().unwrap_or_default();
         let base = groxide_mime::base_subject(&subject);
-        let subject_is_reply = base.to_lowercase() != subject_without_blobs(&subject).to_lowercase();
+        let subject_is_reply =
+            base.to_lowercase() != subject_without_blobs(&subject).to_lowercase();
         let sort = SortKeys {
             base_subject: base.to_lowercase(),
             subject_is_reply,
@@ -299,15 +305,27 @@ inner body\r\n\
         assert_eq!(d.sort.sent_offset_minutes, 60);
         assert_eq!(d.sort.sent_date, Some(1_704_186_000));
         assert_eq!(d.thread.message_id.as_deref(), Some("<m2@example.test>"));
-        assert_eq!(d.thread.references, vec!["<m0@example.test>", "<m1@example.test>"]);
+        assert_eq!(
+            d.thread.references,
+            vec!["<m0@example.test>", "<m1@example.test>"]
+        );
         assert!(d.text.body.contains("Räksmörgås for everyone"));
-        assert!(!d.text.body.starts_with("Re:"), "body text must not start with the subject");
+        assert!(
+            !d.text.body.starts_with("Re:"),
+            "body text must not start with the subject"
+        );
         assert!(d.text.to.contains("Carl"));
         let paths: Vec<Vec<u32>> = d.parts.iter().map(|p| p.path.clone()).collect();
         assert_eq!(paths, vec![vec![], vec![1], vec![2], vec![2, 1]]);
         let inner = d.part(&[2]).unwrap().message.clone().unwrap();
-        assert_eq!(&MIXED[inner.0.start as usize..inner.0.end as usize], b"Subject: inner\r\n\r\n");
-        assert_eq!(&MIXED[inner.1.start as usize..inner.1.end as usize], b"inner body");
+        assert_eq!(
+            &MIXED[inner.0.start as usize..inner.0.end as usize],
+            b"Subject: inner\r\n\r\n"
+        );
+        assert_eq!(
+            &MIXED[inner.1.start as usize..inner.1.end as usize],
+            b"inner body"
+        );
     }
 
     #[test]

@@ -2,8 +2,20 @@
 
 pub mod cache;
 pub mod digest;
+pub mod error;
+pub mod feed;
+#[cfg(any(test, feature = "test-store"))]
+pub mod memory_store;
 pub mod names;
+pub mod open_stores;
+pub mod search;
+pub mod sort;
 pub mod store;
+pub mod thread;
+pub mod view;
+
+pub use error::MidbError;
+pub use view::{Settings, StoreView};
 
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 

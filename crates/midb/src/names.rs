@@ -235,7 +235,11 @@ impl Builder<'_> {
         let mut kids: Vec<&FolderInfo> = self
             .children
             .get(&parent)
-            .map(|ids| ids.iter().filter_map(|id| self.folders.get(id).copied()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.folders.get(id).copied())
+                    .collect()
+            })
             .unwrap_or_default();
         // Standard folders first so they keep their names on a collision.
         kids.sort_by_key(|f| (f.role.and_then(role_name).is_none(), f.id));
@@ -330,15 +334,18 @@ impl MailboxTree {
         b.walk(root, None);
         let mut entries = b.entries;
         let inbox_tree = |n: &str| n == "INBOX" || n.starts_with("INBOX/");
-        entries.sort_by(|a, b| {
-            (!inbox_tree(&a.name), &a.name).cmp(&(!inbox_tree(&b.name), &b.name))
-        });
+        entries
+            .sort_by(|a, b| (!inbox_tree(&a.name), &a.name).cmp(&(!inbox_tree(&b.name), &b.name)));
         let by_name = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (lookup_key(&e.name), i))
             .collect();
-        let by_folder = entries.iter().enumerate().map(|(i, e)| (e.folder, i)).collect();
+        let by_folder = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.folder, i))
+            .collect();
         MailboxTree {
             entries,
             by_name,
@@ -369,7 +376,9 @@ impl MailboxTree {
 
     /// The mailbox of a folder.
     pub fn by_folder(&self, folder: FolderId) -> Option<&MailboxEntry> {
-        self.by_folder.get(&folder).and_then(|&i| self.entries.get(i))
+        self.by_folder
+            .get(&folder)
+            .and_then(|&i| self.entries.get(i))
     }
 
     /// Whether the folder has child folders in the store (listed or not).
@@ -501,7 +510,13 @@ fn role_name_of(role: Option<FolderRole>) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    fn folder(id: u64, parent: u64, name: &str, class: &str, role: Option<FolderRole>) -> FolderInfo {
+    fn folder(
+        id: u64,
+        parent: u64,
+        name: &str,
+        class: &str,
+        role: Option<FolderRole>,
+    ) -> FolderInfo {
         FolderInfo {
             id,
             parent,
@@ -519,7 +534,13 @@ mod tests {
     /// the calendar, and a hidden folder.
     fn store() -> Vec<FolderInfo> {
         use FolderRole::*;
-        let mut hidden = folder(40, 9, "Conversation Action Settings", "IPF.Configuration", None);
+        let mut hidden = folder(
+            40,
+            9,
+            "Conversation Action Settings",
+            "IPF.Configuration",
+            None,
+        );
         hidden.hidden = true;
         vec![
             folder(1, 0, "Root Container", "", None),
@@ -532,7 +553,13 @@ mod tests {
             folder(15, 9, "Kalender", "IPF.Appointment", None),
             folder(19, 9, "Kontakte", "IPF.Contact", None),
             folder(23, 9, "Junk-E-Mail", "IPF.Note", Some(JunkEmail)),
-            folder(25, 9, "Synchronisierungsprobleme", "IPF.Note", Some(SyncIssues)),
+            folder(
+                25,
+                9,
+                "Synchronisierungsprobleme",
+                "IPF.Note",
+                Some(SyncIssues),
+            ),
             folder(26, 25, "Konflikte", "IPF.Note", None),
             folder(30, 9, "Projekte 2024/2025", "IPF.Note", None),
             folder(31, 30, "Angebote", "", None),
@@ -624,17 +651,31 @@ mod tests {
         check("INBOX", Err(NameError::Exists("INBOX".into())));
         check("Sent Items", Err(NameError::Exists("Sent Items".into())));
         assert!(matches!(t.plan_create(""), Err(NameError::Invalid { .. })));
-        assert!(matches!(t.plan_create("a//b"), Err(NameError::Invalid { .. })));
-        assert!(matches!(t.plan_create(" a"), Err(NameError::Invalid { .. })));
-        assert!(matches!(t.plan_create("a\tb"), Err(NameError::Invalid { .. })));
+        assert!(matches!(
+            t.plan_create("a//b"),
+            Err(NameError::Invalid { .. })
+        ));
+        assert!(matches!(
+            t.plan_create(" a"),
+            Err(NameError::Invalid { .. })
+        ));
+        assert!(matches!(
+            t.plan_create("a\tb"),
+            Err(NameError::Invalid { .. })
+        ));
         let long = "x".repeat(MAX_COMPONENT_BYTES + 1);
-        assert!(matches!(t.plan_create(&long), Err(NameError::Invalid { .. })));
+        assert!(matches!(
+            t.plan_create(&long),
+            Err(NameError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn rename_follows_rfc3501_rules() {
         let t = MailboxTree::build(&store());
-        let p = t.plan_rename("Projekte 2024\u{2215}2025", "Archiv/Projekte").unwrap();
+        let p = t
+            .plan_rename("Projekte 2024\u{2215}2025", "Archiv/Projekte")
+            .unwrap();
         assert_eq!(p.folder, 30);
         assert!(!p.inbox);
         assert_eq!(p.parents.parent, 9);
@@ -669,13 +710,22 @@ mod tests {
         let t = MailboxTree::build(&store());
         assert_eq!(t.plan_delete("Projekte 2024\u{2215}2025/Angebote"), Ok(31));
         assert_eq!(t.plan_delete("inbox.33"), Ok(33));
-        assert!(matches!(t.plan_delete("INBOX"), Err(NameError::NotPermitted(_))));
-        assert!(matches!(t.plan_delete("Drafts"), Err(NameError::NotPermitted(_))));
+        assert!(matches!(
+            t.plan_delete("INBOX"),
+            Err(NameError::NotPermitted(_))
+        ));
+        assert!(matches!(
+            t.plan_delete("Drafts"),
+            Err(NameError::NotPermitted(_))
+        ));
         assert!(matches!(
             t.plan_delete("Projekte 2024\u{2215}2025"),
             Err(NameError::NotPermitted(_))
         ));
-        assert_eq!(t.plan_delete("nope"), Err(NameError::NotFound("nope".into())));
+        assert_eq!(
+            t.plan_delete("nope"),
+            Err(NameError::NotFound("nope".into()))
+        );
     }
 
     #[test]

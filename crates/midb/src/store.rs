@@ -421,11 +421,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<FolderStatus, StoreError>> + Send;
 
     /// The messages whose UIDs are in `uids`, ascending, in chunks.
-    fn list_messages(&self, dir: &str, folder: FolderId, uids: &UidSet)
-    -> StoreStream<Vec<MessageEntry>>;
+    fn list_messages(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uids: &UidSet,
+    ) -> StoreStream<Vec<MessageEntry>>;
 
     /// What changed in the folder after `since` (0 = everything present).
-    fn changes(&self, dir: &str, folder: FolderId, since: ChangeNumber) -> StoreStream<ChangeBatch>;
+    fn changes(&self, dir: &str, folder: FolderId, since: ChangeNumber)
+    -> StoreStream<ChangeBatch>;
 
     /// Bytes `range` (clamped to the message) of a message's RFC 5322 form.
     fn read_message(
@@ -485,7 +490,15 @@ mod tests {
     fn uid_sets_merge_and_answer_membership() {
         let s = UidSet::from_ranges([(5, 7), (1, 2), (3, 3), (10, 8)]);
         assert_eq!(s.ranges(), &[1..=3, 5..=10]);
-        for (uid, inside) in [(0, false), (1, true), (3, true), (4, false), (5, true), (10, true), (11, false)] {
+        for (uid, inside) in [
+            (0, false),
+            (1, true),
+            (3, true),
+            (4, false),
+            (5, true),
+            (10, true),
+            (11, false),
+        ] {
             assert_eq!(s.contains(uid), inside, "uid {uid}");
         }
     }

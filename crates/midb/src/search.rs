@@ -1,0 +1,398 @@
+//! IMAP SEARCH criteria and their evaluation against one message.
+//!
+//! Flags, keywords, UIDs, sizes, MODSEQs and internal dates come from the
+//! store's listing; sent dates and headers from the digest cache; text keys
+//! (SUBJECT, FROM, TO, CC, BCC, BODY, TEXT) are answered beforehand by the
+//! FTS index as sets of digest ids, so evaluating a message is a set look-up.
+
+use crate::cache::TextField;
+use crate::store::{ChangeNumber, Flags, MessageEntry, UidSet};
+use std::collections::HashSet;
+
+/// Seconds of a day.
+const DAY: i64 = 86_400;
+
+/// One SEARCH key (RFC 3501 §6.4.4, RFC 4551 MODSEQ, RFC 5032 YOUNGER/OLDER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchKey {
+    /// Every message.
+    All,
+    /// All of these.
+    And(Vec<SearchKey>),
+    /// Either.
+    Or(Box<SearchKey>, Box<SearchKey>),
+    /// Not this.
+    Not(Box<SearchKey>),
+    /// UID in the set (sequence sets arrive as UID sets).
+    Uid(UidSet),
+    /// All these flags set.
+    FlagsSet(Flags),
+    /// All these flags clear.
+    FlagsUnset(Flags),
+    /// Keyword set (case-insensitive).
+    Keyword(String),
+    /// Keyword not set.
+    Unkeyword(String),
+    /// Internal date before this day (days since 1970-01-01, UTC).
+    Before(i64),
+    /// Internal date on this day.
+    On(i64),
+    /// Internal date on or after this day.
+    Since(i64),
+    /// Date field before this day (in the field's own zone).
+    SentBefore(i64),
+    /// Date field on this day.
+    SentOn(i64),
+    /// Date field on or after this day.
+    SentSince(i64),
+    /// Size larger than.
+    Larger(u64),
+    /// Size smaller than.
+    Smaller(u64),
+    /// Substring of a text field.
+    Text(TextField, String),
+    /// Substring of a header field's value; an empty value matches any
+    /// message that has the field.
+    Header(String, String),
+    /// MODSEQ at least this.
+    Modseq(ChangeNumber),
+    /// `\Recent` and unseen: midb keeps no `\Recent`, so nothing.
+    New,
+    /// Not `\Recent`: every message.
+    Old,
+    /// `\Recent`: nothing.
+    Recent,
+    /// Internal date within the last N seconds.
+    Younger(u64),
+    /// Internal date more than N seconds ago.
+    Older(u64),
+}
+
+impl SearchKey {
+    /// Visits every key of the tree.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a SearchKey)) {
+        f(self);
+        match self {
+            SearchKey::And(keys) => keys.iter().for_each(|k| k.walk(f)),
+            SearchKey::Or(a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            SearchKey::Not(k) => k.walk(f),
+            _ => {}
+        }
+    }
+
+    /// Whether any key of the tree satisfies `pred`.
+    pub fn any(&self, pred: impl Fn(&SearchKey) -> bool) -> bool {
+        let mut found = false;
+        self.walk(&mut |k| found |= pred(k));
+        found
+    }
+
+    /// Whether the tree needs sent dates from the cache.
+    pub fn needs_sent_date(&self) -> bool {
+        self.any(|k| {
+            matches!(
+                k,
+                SearchKey::SentBefore(_) | SearchKey::SentOn(_) | SearchKey::SentSince(_)
+            )
+        })
+    }
+
+    /// Whether the tree needs header blocks from the cache.
+    pub fn needs_header(&self) -> bool {
+        self.any(|k| matches!(k, SearchKey::Header(..)))
+    }
+
+    /// Whether the tree has text keys (the FTS index).
+    pub fn needs_text(&self) -> bool {
+        self.any(|k| matches!(k, SearchKey::Text(..)))
+    }
+
+    /// Whether the tree needs any derived data at all.
+    pub fn needs_digest(&self) -> bool {
+        self.needs_sent_date() || self.needs_header() || self.needs_text()
+    }
+
+    /// Whether the tree uses MODSEQ (SEARCH then reports the highest).
+    pub fn uses_modseq(&self) -> bool {
+        self.any(|k| matches!(k, SearchKey::Modseq(_)))
+    }
+
+    /// The text keys in tree order (their FTS answers are looked up once).
+    pub fn text_keys(&self) -> Vec<(TextField, String)> {
+        let mut out = Vec::new();
+        self.walk(&mut |k| {
+            if let SearchKey::Text(f, s) = k {
+                out.push((*f, s.clone()));
+            }
+        });
+        out
+    }
+}
+
+/// The derived facts about one message a search may need.
+#[derive(Debug, Clone, Default)]
+pub struct Derived<'a> {
+    /// Digest id (FTS rowid), when the content is cached.
+    pub digest_id: Option<i64>,
+    /// Date field (Unix seconds) and its UTC offset in minutes.
+    pub sent: Option<(i64, i32)>,
+    /// The header block.
+    pub header: Option<&'a [u8]>,
+}
+
+/// A search ready to evaluate: the tree plus the FTS answer of each text key.
+pub struct Matcher<'k> {
+    key: &'k SearchKey,
+    text: Vec<((TextField, String), HashSet<i64>)>,
+    now: i64,
+}
+
+fn day_of(seconds: i64) -> i64 {
+    seconds.div_euclid(DAY)
+}
+
+fn header_has(header: &[u8], name: &str, needle: &str) -> bool {
+    let m = groxide_mime::ParsedMessage::parse(header);
+    let values = m.header_values(name);
+    if needle.is_empty() {
+        return !values.is_empty();
+    }
+    let needle = needle.to_lowercase();
+    values.iter().any(|v| v.to_lowercase().contains(&needle))
+}
+
+impl<'k> Matcher<'k> {
+    /// A matcher for `key`. `text` answers each of `key.text_keys()`; `now`
+    /// is the current time for YOUNGER/OLDER.
+    pub fn new(
+        key: &'k SearchKey,
+        text: Vec<((TextField, String), HashSet<i64>)>,
+        now: i64,
+    ) -> Matcher<'k> {
+        Matcher { key, text, now }
+    }
+
+    /// Whether the message matches.
+    pub fn matches(&self, m: &MessageEntry, d: &Derived<'_>) -> bool {
+        self.eval(self.key, m, d)
+    }
+
+    fn eval(&self, key: &SearchKey, m: &MessageEntry, d: &Derived<'_>) -> bool {
+        let internal_day = day_of(m.internal_date);
+        let sent_day = || match d.sent {
+            Some((t, offset)) => day_of(t + i64::from(offset) * 60),
+            // Without a readable Date field the internal date stands in.
+            None => internal_day,
+        };
+        match key {
+            SearchKey::All | SearchKey::Old => true,
+            SearchKey::New | SearchKey::Recent => false,
+            SearchKey::And(keys) => keys.iter().all(|k| self.eval(k, m, d)),
+            SearchKey::Or(a, b) => self.eval(a, m, d) || self.eval(b, m, d),
+            SearchKey::Not(k) => !self.eval(k, m, d),
+            SearchKey::Uid(set) => set.contains(m.uid),
+            SearchKey::FlagsSet(f) => m.flags.contains(*f),
+            SearchKey::FlagsUnset(f) => m.flags.lacks(*f),
+            SearchKey::Keyword(k) => m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
+            SearchKey::Unkeyword(k) => !m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
+            SearchKey::Before(day) => internal_day < *day,
+            SearchKey::On(day) => internal_day == *day,
+            SearchKey::Since(day) => internal_day >= *day,
+            SearchKey::SentBefore(day) => sent_day() < *day,
+            SearchKey::SentOn(day) => sent_day() == *day,
+            SearchKey::SentSince(day) => sent_day() >= *day,
+            SearchKey::Larger(n) => m.size > *n,
+            SearchKey::Smaller(n) => m.size < *n,
+            SearchKey::Modseq(n) => m.modseq >= *n,
+            SearchKey::Younger(s) => {
+                m.internal_date
+                    > self
+                        .now
+                        .saturating_sub(i64::try_from(*s).unwrap_or(i64::MAX))
+            }
+            SearchKey::Older(s) => {
+                m.internal_date
+                    <= self
+                        .now
+                        .saturating_sub(i64::try_from(*s).unwrap_or(i64::MAX))
+            }
+            SearchKey::Text(field, needle) => d.digest_id.is_some_and(|id| {
+                self.text
+                    .iter()
+                    .find(|((f, n), _)| f == field && n == needle)
+                    .is_some_and(|(_, ids)| ids.contains(&id))
+            }),
+            SearchKey::Header(name, needle) => {
+                d.header.is_some_and(|h| header_has(h, name, needle))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ContentHash;
+
+    fn msg(
+        uid: u32,
+        flags: Flags,
+        keywords: &[&str],
+        size: u64,
+        date: i64,
+        modseq: u64,
+    ) -> MessageEntry {
+        MessageEntry {
+            uid,
+            flags,
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            modseq,
+            size,
+            internal_date: date,
+            content: ContentHash(format!("h{uid}")),
+        }
+    }
+
+    const D: i64 = DAY;
+    const HEADER1: &[u8] = b"From: a@x\r\nX-Spam: yes please\r\nSubject: hi\r\n\r\n";
+    const HEADER2: &[u8] = b"From: b@x\r\n\r\n";
+
+    /// Three messages; each case lists which of them match.
+    fn check(key: SearchKey, expected: [bool; 3]) {
+        let messages = [
+            msg(1, Flags::SEEN, &["$Label1"], 100, 10 * D + 5, 7),
+            msg(
+                2,
+                Flags::SEEN.with(Flags::FLAGGED),
+                &[],
+                2000,
+                11 * D + 1,
+                9,
+            ),
+            msg(5, Flags::DELETED, &["Work"], 500, 12 * D - 1, 3),
+        ];
+        let derived = [
+            Derived {
+                digest_id: Some(1),
+                sent: Some((10 * D - 3600, 120)),
+                header: Some(HEADER1),
+            },
+            Derived {
+                digest_id: Some(2),
+                sent: None,
+                header: Some(HEADER2),
+            },
+            Derived {
+                digest_id: None,
+                sent: Some((13 * D, -60)),
+                header: None,
+            },
+        ];
+        let text = key
+            .text_keys()
+            .into_iter()
+            .map(|(f, n)| {
+                let ids = match (f, n.as_str()) {
+                    (TextField::Subject, "hi") => HashSet::from([1]),
+                    (TextField::Body, "pizza") => HashSet::from([2]),
+                    _ => HashSet::new(),
+                };
+                ((f, n), ids)
+            })
+            .collect();
+        let m = Matcher::new(&key, text, 12 * D);
+        let got: Vec<bool> = messages
+            .iter()
+            .zip(&derived)
+            .map(|(msg, d)| m.matches(msg, d))
+            .collect();
+        assert_eq!(got, expected, "{key:?}");
+    }
+
+    #[test]
+    fn each_key_matches_exactly_the_messages_it_names() {
+        use SearchKey::*;
+        let b = Box::new;
+        check(All, [true, true, true]);
+        check(Uid(UidSet::from_ranges([(2, 4)])), [false, true, false]);
+        check(
+            Uid(UidSet::from_ranges([(2, u32::MAX)])),
+            [false, true, true],
+        );
+        check(FlagsSet(Flags::SEEN), [true, true, false]);
+        check(
+            FlagsSet(Flags::SEEN.with(Flags::FLAGGED)),
+            [false, true, false],
+        );
+        check(FlagsUnset(Flags::SEEN), [false, false, true]);
+        check(
+            FlagsUnset(Flags::DELETED.with(Flags::FLAGGED)),
+            [true, false, false],
+        );
+        check(Keyword("$label1".into()), [true, false, false]);
+        check(Unkeyword("work".into()), [true, true, false]);
+        check(Before(11), [true, false, false]);
+        check(On(11), [false, true, true]);
+        check(Since(11), [false, true, true]);
+        // Sent dates in the field's own zone: 1 is day 10 at 01:00 (+0200),
+        // 2 has no Date (internal date, day 11), 5 is day 12 at 23:00 (-0100).
+        check(SentOn(10), [true, false, false]);
+        check(SentBefore(12), [true, true, false]);
+        check(SentSince(12), [false, false, true]);
+        check(Larger(500), [false, true, false]);
+        check(Smaller(500), [true, false, false]);
+        check(Modseq(7), [true, true, false]);
+        check(Text(TextField::Subject, "hi".into()), [true, false, false]);
+        check(Text(TextField::Body, "pizza".into()), [false, true, false]);
+        check(
+            Text(TextField::Body, "nothing".into()),
+            [false, false, false],
+        );
+        check(
+            Header("x-spam".into(), "PLEASE".into()),
+            [true, false, false],
+        );
+        check(Header("X-Spam".into(), "".into()), [true, false, false]);
+        check(Header("from".into(), "".into()), [true, true, false]);
+        check(New, [false, false, false]);
+        check(Recent, [false, false, false]);
+        check(Old, [true, true, true]);
+        check(Younger(D as u64), [false, true, true]);
+        check(Older(D as u64), [true, false, false]);
+        check(Not(b(FlagsSet(Flags::SEEN))), [false, false, true]);
+        check(
+            Or(b(Larger(1000)), b(Keyword("work".into()))),
+            [false, true, true],
+        );
+        check(
+            And(vec![FlagsSet(Flags::SEEN), Smaller(1000)]),
+            [true, false, false],
+        );
+        check(And(vec![]), [true, true, true]);
+        check(
+            Not(b(Or(
+                b(Text(TextField::Subject, "hi".into())),
+                b(Uid(UidSet::from_uids([5]))),
+            ))),
+            [false, true, false],
+        );
+    }
+
+    #[test]
+    fn the_tree_reports_what_it_needs() {
+        use SearchKey::*;
+        let k = And(vec![Not(Box::new(SentOn(3))), Modseq(2)]);
+        assert!(k.needs_sent_date() && k.uses_modseq() && k.needs_digest());
+        assert!(!k.needs_text() && !k.needs_header());
+        let k = Or(
+            Box::new(Header("a".into(), "b".into())),
+            Box::new(Text(TextField::Cc, "x".into())),
+        );
+        assert!(k.needs_header() && k.needs_text());
+        assert_eq!(k.text_keys(), vec![(TextField::Cc, "x".to_string())]);
+        assert!(!FlagsSet(Flags::SEEN).needs_digest());
+    }
+}
