@@ -124,12 +124,35 @@ fn bench(args: &[String]) -> Result<()> {
             }
             Ok(())
         }
+        "timer" => bench_timer(rest),
         other => bail!("bench: unknown target {other}; known: {}", BENCH_TARGETS.join(", ")),
     }
 }
 
+/// `cargo xtask bench timer [--jobs N] [--runs R]`: groxide-timer's start-up
+/// time and memory with a state file of N pending jobs (release build).
+fn bench_timer(rest: &[String]) -> Result<()> {
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "groxide-timer"]);
+    c.args(["--bins", "--examples"]);
+    if !c.status().context("running cargo build")?.success() {
+        bail!("cargo build failed");
+    }
+    let release = target_dir().join("release");
+    let st = Command::new(release.join("examples/startup_bench"))
+        .arg("--bin")
+        .arg(release.join("groxide-timer"))
+        .args(rest)
+        .status()
+        .context("running startup_bench")?;
+    if !st.success() {
+        bail!("the timer benchmark failed");
+    }
+    Ok(())
+}
+
 /// What `cargo xtask bench` knows.
-const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto"];
+const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer"];
 
 fn usage() -> ExitCode {
     eprintln!(

@@ -1,0 +1,252 @@
+//! A groxide-timer process for tests: its own config dir, state file and
+//! port; killed when dropped (also on panic, when its log is printed).
+#![allow(dead_code)]
+
+use groxide_rpc::pb::timer::v1::{Job, JobState};
+use groxide_rpc::timer_client::{self, TimerClient};
+use groxide_rpc::{ClientOptions, NodeAddr};
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long anything in these tests may take before it counts as broken.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Now in Unix seconds.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Polls `cond` until it holds; panics naming `what` after [`DEADLINE`].
+pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One timer daemon and its files.
+pub struct TimerProcess {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    child: Option<Child>,
+    log: Arc<Mutex<String>>,
+}
+
+const RECORD_SH: &str = "#!/bin/sh\necho \"$1\" >> \"$2\"\n";
+const SLOW_SH: &str = "#!/bin/sh\nsleep 1\necho 'slow done' >> \"$1\"\n";
+
+impl TimerProcess {
+    /// A config dir with timer.cfg, and two scripts on the allow-list:
+    /// `record.sh TAG FILE` appends TAG to FILE; `slow.sh FILE` waits a
+    /// second, then appends "slow done".
+    pub fn new() -> TimerProcess {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [("record.sh", RECORD_SH), ("slow.sh", SLOW_SH)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let port = TcpListener::bind((LOCAL, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let p = TimerProcess {
+            dir,
+            port,
+            child: None,
+            log: Arc::new(Mutex::new(String::new())),
+        };
+        std::fs::write(
+            p.path("groxide.cfg"),
+            "shutdown_timeout = 10s\nlog_level = info\n",
+        )
+        .unwrap();
+        p.write_config("");
+        p
+    }
+
+    /// A file in the test's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Rewrites timer.cfg with `extra` lines added.
+    pub fn write_config(&self, extra: &str) {
+        let allow = if extra.contains("timer_command_allow") {
+            String::new()
+        } else {
+            format!(
+                "timer_command_allow = {} {}\n",
+                self.path("record.sh").display(),
+                self.path("slow.sh").display()
+            )
+        };
+        let text = format!(
+            "timer_listen_ip = 127.0.0.1\ntimer_listen_port = {}\ntimer_hosts_allow = 127.0.0.1\n\
+             timer_state_path = {}\ntimer_retry_delay = 100ms\n{allow}{extra}",
+            self.port,
+            self.path("state/timer.sqlite3").display()
+        );
+        std::fs::write(self.path("timer.cfg"), text).unwrap();
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_groxide-timer"));
+        cmd.arg("--config-dir")
+            .arg(self.dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("GROXIDE_TIMER_TEST_CRASH")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `groxide-timer --check-config`.
+    pub fn check_config(&self) -> Output {
+        self.command().arg("--check-config").output().unwrap()
+    }
+
+    /// Starts the daemon with extra environment and waits until it listens.
+    pub fn start(&mut self, env: &[(&str, &str)]) {
+        assert!(self.child.is_none(), "already running");
+        let mut cmd = self.command();
+        cmd.envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let log = self.log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        self.child = Some(child);
+        let addr = SocketAddr::new(LOCAL, self.port);
+        let deadline = Instant::now() + DEADLINE;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("groxide-timer exited at start ({st}):\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "not listening:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything the daemon logged so far (all runs).
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A client of the daemon.
+    pub fn client(&self) -> TimerClient {
+        let opts = ClientOptions {
+            source_ip: Some(LOCAL),
+            ..ClientOptions::default()
+        };
+        TimerClient::new(NodeAddr::new("127.0.0.1", self.port), &opts).unwrap()
+    }
+
+    /// Waits until job `id` is in `state`.
+    pub async fn wait_state(&self, id: u64, state: JobState) -> Job {
+        let c = self.client();
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let job = c.get(id).await.unwrap();
+            if job.state == state as i32 {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} is {} ({}), not {}:\n{}",
+                timer_client::state_name(job.state),
+                job.result,
+                timer_client::state_name(state as i32),
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(st.success(), "kill -{sig} {pid}");
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                return st;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!("groxide-timer did not exit:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM; the daemon must drain and exit 0.
+    pub fn stop_term(&mut self) {
+        self.signal("TERM");
+        let st = self.wait_exit();
+        assert!(st.success(), "exit after SIGTERM: {st}\n{}", self.log());
+    }
+
+    /// SIGHUP (reload).
+    pub fn hup(&self) {
+        self.signal("HUP");
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for TimerProcess {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- groxide-timer log ---\n{}", self.log());
+        }
+    }
+}
