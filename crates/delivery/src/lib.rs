@@ -28,7 +28,10 @@
 //! second copy: delivery prefers a duplicate to a loss and does not
 //! deduplicate.
 
+mod daemon;
+pub mod directory_recipients;
 pub mod dot;
+pub mod exmdb_mailboxes;
 pub mod junk;
 pub mod mailbox_writer;
 pub mod recipient;
@@ -48,14 +51,4 @@ pub use server::DeliveryServer;
 pub use settings::{Protocol, SessionLimits, Settings};
 pub use spool::{Spool, SpooledMessage};
 
-use groxide_runtime::Context;
-
-/// Why the daemon cannot run.
-#[derive(Debug, thiserror::Error)]
-#[error("groxide-delivery is not wired to the directory and store yet")]
-pub struct NotImplemented;
-
-/// Refuses to start (until the directory and the exmdb client are wired).
-pub async fn run(_ctx: Context) -> Result<(), NotImplemented> {
-    Err(NotImplemented)
-}
+pub use daemon::{StartError, check_config, run};

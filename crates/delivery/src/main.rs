@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
             name: "delivery",
             about: "groxide-delivery: LMTP final delivery into mailbox stores",
             schema: &groxide_config::schema::DELIVERY,
-            check: groxide_runtime::no_checks,
+            check: groxide_delivery::check_config,
         },
         groxide_delivery::run,
     )

@@ -7,7 +7,7 @@ use crate::session::{Conn, Session, SessionEnd};
 use crate::settings::Settings;
 use crate::spool::Spool;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -18,11 +18,11 @@ use tokio_util::task::TaskTracker;
 /// A delivery server: settings, a recipient resolver, a mailbox writer, the
 /// spool and (optionally) TLS.
 pub struct DeliveryServer<R, W> {
-    settings: Settings,
+    settings: RwLock<Arc<Settings>>,
     resolver: R,
     writer: W,
     spool: Spool,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: RwLock<Option<tokio_rustls::TlsAcceptor>>,
     shutdown: CancellationToken,
 }
 
@@ -38,18 +38,42 @@ impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
         shutdown: CancellationToken,
     ) -> DeliveryServer<R, W> {
         DeliveryServer {
-            settings,
+            settings: RwLock::new(Arc::new(settings)),
             resolver,
             writer,
             spool,
-            tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            tls: RwLock::new(tls.map(tokio_rustls::TlsAcceptor::from)),
             shutdown,
         }
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    /// The current settings (a session keeps the ones it started with).
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// New settings for new sessions (SIGHUP).
+    pub fn set_settings(&self, settings: Settings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+    }
+
+    /// New STARTTLS certificate (SIGHUP); `None` stops offering STARTTLS.
+    pub fn set_tls(&self, tls: Option<Arc<rustls::ServerConfig>>) {
+        *self.tls.write().unwrap_or_else(PoisonError::into_inner) =
+            tls.map(tokio_rustls::TlsAcceptor::from);
+    }
+
+    fn tls_acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        self.tls
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The recipient resolver.
@@ -69,7 +93,7 @@ impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
 
     /// Whether STARTTLS is offered.
     pub fn offers_tls(&self) -> bool {
-        self.tls.is_some()
+        self.tls_acceptor().is_some()
     }
 
     /// The shutdown token.
@@ -83,14 +107,14 @@ impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
-        let idle = self.settings.limits.idle_timeout;
+        let idle = self.settings().limits.idle_timeout;
         let mut conn = Conn::new(stream, idle);
         let mut session = Session::new(self, peer, false);
         conn.reply(&session.banner());
         match session.run(&mut conn).await {
             SessionEnd::Closed => {}
             SessionEnd::StartTls => {
-                let Some(acceptor) = self.tls.clone() else {
+                let Some(acceptor) = self.tls_acceptor() else {
                     return;
                 };
                 let stream = conn.into_stream();

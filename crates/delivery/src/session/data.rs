@@ -65,7 +65,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
         };
         match received {
             Received::TooLarge => {
-                let max = self.server.settings().limits.max_message_size;
+                let max = self.settings.limits.max_message_size;
                 tracing::info!(
                     queue_id = tx.queue_id,
                     max,
@@ -110,7 +110,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let settings = self.server.settings();
+        let settings = &*self.settings;
         let max = settings.limits.max_message_size;
         let keep_head = !settings.junk_rules.is_empty();
         let mut spool_error = None;
@@ -173,7 +173,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
     ) where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let settings = self.server.settings();
+        let settings = &*self.settings;
         let folder = if settings.junk_rules.matches(head) {
             TargetFolder::Junk
         } else {

@@ -16,10 +16,11 @@ use crate::mailbox_writer::MailboxWriter;
 use crate::recipient::{Mailbox, RecipientResolver, Resolution};
 use crate::reply::{self, Reply};
 use crate::server::DeliveryServer;
-use crate::settings::Protocol;
+use crate::settings::{Protocol, Settings};
 use smtp_proto::{Error as ParseError, MAIL_BODY_BINARYMIME, Request};
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// How the client introduced itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,8 @@ pub(crate) enum SessionEnd {
 /// The state of one session.
 pub(crate) struct Session<'a, R, W> {
     server: &'a DeliveryServer<R, W>,
+    /// The settings when the session started (a reload applies to new ones).
+    settings: Arc<Settings>,
     peer: SocketAddr,
     tls: bool,
     greeting: Option<(Greeting, String)>,
@@ -77,6 +80,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
     pub(crate) fn new(server: &'a DeliveryServer<R, W>, peer: SocketAddr, tls: bool) -> Self {
         Session {
             server,
+            settings: server.settings(),
             peer,
             tls,
             greeting: None,
@@ -86,7 +90,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
     }
 
     fn protocol(&self) -> Protocol {
-        self.server.settings().protocol
+        self.settings.protocol
     }
 
     /// The protocol name for Received (RFC 3848).
@@ -113,10 +117,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
         Reply::new(
             220,
             "",
-            format!(
-                "{} {proto} groxide-delivery ready",
-                self.server.settings().hostname
-            ),
+            format!("{} {proto} groxide-delivery ready", self.settings.hostname),
         )
     }
 
@@ -126,7 +127,8 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let limits = &self.server.settings().limits;
+        let settings = self.settings.clone();
+        let limits = &settings.limits;
         loop {
             let line = match conn
                 .next_line(limits.max_command_line, self.server.shutdown())
@@ -187,7 +189,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         self.errors += 1;
-        if self.errors >= self.server.settings().limits.max_errors {
+        if self.errors >= self.settings.limits.max_errors {
             tracing::info!(peer = %self.peer, "closing after too many bad commands");
             conn.reply(&reply::too_many_errors());
             return true;
@@ -272,7 +274,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
     {
         self.transaction = None;
         self.greeting = Some((kind, host.to_string()));
-        let settings = self.server.settings();
+        let settings = &*self.settings;
         let mut lines = vec![settings.hostname.clone()];
         if kind != Greeting::Helo {
             lines.extend(
@@ -311,7 +313,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
                 Reply::new(555, "5.5.4", "BODY=BINARYMIME is not offered"),
             );
         }
-        let max = self.server.settings().limits.max_message_size;
+        let max = self.settings.limits.max_message_size;
         if from.size as u64 > max {
             conn.reply(&reply::too_big(max));
             return Flow::Continue;
@@ -332,7 +334,7 @@ impl<'a, R: RecipientResolver, W: MailboxWriter> Session<'a, R, W> {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let max = self.server.settings().limits.max_recipients;
+        let max = self.settings.limits.max_recipients;
         let Some(tx) = self.transaction.as_mut() else {
             return self.error(conn, reply::bad_sequence("send MAIL first"));
         };

@@ -1,0 +1,161 @@
+//! The daemon: delivery.cfg → listeners, the directory, the routed exmdb
+//! client, the spool; SIGHUP reloads settings, TLS, routing and caches.
+
+use crate::directory_recipients::DirectoryRecipients;
+use crate::exmdb_mailboxes::ExmdbMailboxes;
+use crate::server::DeliveryServer;
+use crate::settings::Settings;
+use crate::spool::Spool;
+use crate::tls::starttls_config;
+use groxide_config::{BindAddr, Config, schema};
+use groxide_directory::{Directory, DirectorySettings};
+use groxide_routing::HomeserverLookup;
+use groxide_rpc::RoutedClient;
+use groxide_runtime::{Context, NodeIdentity, Routing, bind_tcp, client_options};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why the daemon could not start; each names the key or file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A config value cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The directory could not be opened.
+    #[error("user directory: {0}")]
+    Directory(String),
+    /// The spool directory could not be prepared.
+    #[error("spool: {0}")]
+    Spool(std::io::Error),
+    /// A listening socket could not be opened.
+    #[error("{0}")]
+    Listen(std::io::Error),
+}
+
+/// The problems `--check-config` reports for delivery.cfg.
+pub fn check_config(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for bind in config.bind_list("lda_listen") {
+        if let BindAddr::Unix(p) = bind {
+            problems.push(format!(
+                "lda_listen: unix:{} — groxide-delivery listens on TCP only",
+                p.display()
+            ));
+        }
+    }
+    if config.bool("lda_support_starttls")
+        && let Err(e) = tls_config(config)
+    {
+        problems.push(e);
+    }
+    problems
+}
+
+fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    if !config.bool("lda_support_starttls") {
+        return Ok(None);
+    }
+    let cert = config.path("lda_certificate_path");
+    let key = config.path("lda_private_key_path");
+    if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
+        return Err(
+            "lda_support_starttls = yes needs lda_certificate_path and lda_private_key_path".into(),
+        );
+    }
+    starttls_config(&cert, &key)
+        .map(Some)
+        .map_err(|e| format!("lda_certificate_path/lda_private_key_path: {e}"))
+}
+
+/// `lda_spool_path`, or `<data_path>/spool/delivery`.
+fn spool_path(config: &Config) -> PathBuf {
+    let p = config.path("lda_spool_path");
+    if p.as_os_str().is_empty() {
+        config.path("data_path").join("spool").join("delivery")
+    } else {
+        p
+    }
+}
+
+async fn open_directory(config: &Config) -> Result<Directory, StartError> {
+    let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let settings =
+        DirectorySettings::from_config(&adaptor).map_err(|e| StartError::Config(e.to_string()))?;
+    Directory::connect(&settings)
+        .await
+        .map_err(|e| StartError::Directory(e.to_string()))
+}
+
+/// Runs the daemon until shutdown.
+pub async fn run(ctx: Context) -> Result<(), StartError> {
+    let config = ctx.config();
+    let node = NodeIdentity::load(&config);
+    let settings = Settings::from_config(&config, &node.host_id);
+    let tls = tls_config(&config).map_err(StartError::Config)?;
+    let spool = Spool::open(&spool_path(&config)).map_err(StartError::Spool)?;
+
+    let directory = Arc::new(open_directory(&config).await?);
+    let lookup: Arc<dyn HomeserverLookup> = Arc::new((*directory).clone());
+    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
+    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
+    let exmdb = Arc::new(RoutedClient::new("exmdb", routing.exmdb().clone(), options));
+    let recipients = Arc::new(DirectoryRecipients::new(
+        directory.clone(),
+        config.string("lda_recipient_delimiter"),
+    ));
+
+    let mut listeners = Vec::new();
+    for bind in config.bind_list("lda_listen") {
+        match bind {
+            BindAddr::Tcp(addr) => listeners.push(bind_tcp(addr).map_err(StartError::Listen)?),
+            BindAddr::Unix(p) => {
+                return Err(StartError::Config(format!(
+                    "lda_listen: unix:{} — groxide-delivery listens on TCP only",
+                    p.display()
+                )));
+            }
+        }
+    }
+    if listeners.is_empty() {
+        tracing::warn!("lda_listen is empty: not listening anywhere");
+    }
+    let max_connections = usize::try_from(config.int("lda_max_connections")).unwrap_or(1000);
+    let drain = config.duration("shutdown_timeout");
+
+    let server = Arc::new(DeliveryServer::new(
+        settings,
+        recipients.clone(),
+        ExmdbMailboxes::new(exmdb.clone()),
+        spool,
+        tls,
+        ctx.shutdown(),
+    ));
+
+    let reload_server = server.clone();
+    ctx.on_reload(move |cfg| {
+        let host_id = NodeIdentity::load(cfg).host_id;
+        reload_server.set_settings(Settings::from_config(cfg, &host_id));
+        match tls_config(cfg) {
+            Ok(tls) => reload_server.set_tls(tls),
+            Err(e) => tracing::error!(error = e, "STARTTLS certificate not reloaded"),
+        }
+        recipients.set_delimiters(cfg.string("lda_recipient_delimiter"));
+        recipients.directory().clear_cache();
+        if let Err(e) = routing.reload(cfg) {
+            tracing::error!(error = e, "routing lists not reloaded");
+        }
+        exmdb.reset();
+        tracing::info!("reloaded");
+    });
+
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!(%addr, "LMTP listening");
+        }
+    }
+    ctx.notify_ready();
+    server.serve(listeners, max_connections, drain).await;
+    directory.close().await;
+    Ok(())
+}

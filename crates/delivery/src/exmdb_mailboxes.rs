@@ -1,0 +1,184 @@
+//! [`MailboxWriter`] over groxide-exmdb: the routed client finds the node
+//! that is the store's home (a stale route heals on STORE_NOT_HERE), and the
+//! message is streamed to its InsertMessage call — a header, then the trace
+//! prefix and the spool file in chunks of at most 64 KiB. The reply comes
+//! only after the store committed durably.
+
+use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
+use futures_util::stream::{self, Stream};
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::pb::exmdb::v1::exmdb_client::ExmdbClient;
+use groxide_rpc::reason::{Reason, reason_of};
+use groxide_rpc::{RoutedClient, RpcError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use tokio::sync::Notify;
+
+/// Largest chunk of an InsertMessage stream (the contract's limit).
+pub const INSERT_CHUNK: usize = 64 * 1024;
+
+/// Delivers into stores through exmdb.
+pub struct ExmdbMailboxes {
+    client: Arc<RoutedClient>,
+}
+
+impl ExmdbMailboxes {
+    /// A writer over a routed exmdb client.
+    pub fn new(client: Arc<RoutedClient>) -> ExmdbMailboxes {
+        ExmdbMailboxes { client }
+    }
+
+    /// The routed client (to reset on SIGHUP).
+    pub fn client(&self) -> &Arc<RoutedClient> {
+        &self.client
+    }
+}
+
+/// The exmdb folder role of a target folder.
+fn role(folder: TargetFolder) -> &'static str {
+    match folder {
+        TargetFolder::Inbox => "inbox",
+        TargetFolder::Junk => "junk",
+    }
+}
+
+/// Where the insert stream stands.
+enum Part {
+    Header(pb::InsertHeader),
+    Prefix,
+    File(Option<tokio::fs::File>),
+    Done,
+}
+
+/// The request stream: header, prefix, then the file. A read error does not
+/// end the stream (that would look like a complete, shorter message): it is
+/// reported through `failed` and the stream stays open until the caller
+/// drops the call, which cancels it on the server.
+fn insert_stream(
+    header: pb::InsertHeader,
+    prefix: Arc<[u8]>,
+    path: PathBuf,
+    failed: Arc<Notify>,
+) -> impl Stream<Item = pb::InsertMessageRequest> + Send + 'static {
+    let state = (Part::Header(header), prefix, path, failed);
+    stream::unfold(state, |(part, prefix, path, failed)| async move {
+        match part {
+            Part::Header(h) => Some((
+                pb::InsertMessageRequest {
+                    part: Some(pb::insert_message_request::Part::Header(h)),
+                },
+                (Part::Prefix, prefix, path, failed),
+            )),
+            Part::Prefix => Some((
+                pb::InsertMessageRequest {
+                    part: Some(pb::insert_message_request::Part::Chunk(prefix.to_vec())),
+                },
+                (Part::File(None), prefix, path, failed),
+            )),
+            Part::File(file) => {
+                let mut file = match file {
+                    Some(f) => f,
+                    None => match tokio::fs::File::open(&path).await {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::error!(path = %path.display(), error = %e, "cannot open the spool file");
+                            failed.notify_one();
+                            std::future::pending::<()>().await;
+                            return None;
+                        }
+                    },
+                };
+                let mut buf = vec![0u8; INSERT_CHUNK];
+                let mut filled = 0;
+                while filled < buf.len() {
+                    match file.read(&mut buf[filled..]).await {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) => {
+                            tracing::error!(path = %path.display(), error = %e, "cannot read the spool file");
+                            failed.notify_one();
+                            std::future::pending::<()>().await;
+                            return None;
+                        }
+                    }
+                }
+                if filled == 0 {
+                    return None;
+                }
+                buf.truncate(filled);
+                let next = if filled < INSERT_CHUNK {
+                    Part::Done
+                } else {
+                    Part::File(Some(file))
+                };
+                Some((
+                    pb::InsertMessageRequest {
+                        part: Some(pb::insert_message_request::Part::Chunk(buf)),
+                    },
+                    (next, prefix, path, failed),
+                ))
+            }
+            Part::Done => None,
+        }
+    })
+}
+
+/// What an RPC failure means for the recipient.
+fn outcome_of(error: RpcError) -> DeliveryOutcome {
+    if let RpcError::Status { status, .. } = &error {
+        match reason_of(status) {
+            Some(Reason::QuotaExceeded) => return DeliveryOutcome::OverQuota,
+            Some(Reason::TooLarge) => return DeliveryOutcome::TooLarge,
+            _ => {}
+        }
+    }
+    DeliveryOutcome::TemporaryFailure(error.to_string())
+}
+
+impl MailboxWriter for ExmdbMailboxes {
+    async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryOutcome {
+        let dir = request.mailbox.dir.clone();
+        let header = pb::InsertHeader {
+            dir: dir.clone(),
+            folder: Some(pb::FolderSelector {
+                folder: Some(pb::folder_selector::Folder::Role(
+                    role(request.folder).to_string(),
+                )),
+            }),
+            flags: 0,
+            keywords: Vec::new(),
+            internal_date: 0,
+            expected_size: request.stored_len(),
+        };
+        let prefix: Arc<[u8]> = Arc::from(request.trace_prefix);
+        let path = request.message.path().to_path_buf();
+        let failed = Arc::new(Notify::new());
+        let timeout = self.client.request_timeout();
+        let call = self.client.call(&dir, |channel| {
+            let stream =
+                insert_stream(header.clone(), prefix.clone(), path.clone(), failed.clone());
+            async move {
+                let mut client = ExmdbClient::new(channel);
+                let mut req = tonic::Request::new(stream);
+                req.set_timeout(timeout);
+                client
+                    .insert_message(req)
+                    .await
+                    .map(tonic::Response::into_inner)
+            }
+        });
+        tokio::select! {
+            result = call => match result {
+                Ok(reply) => DeliveryOutcome::Delivered {
+                    id: format!("uid {} in folder {}", reply.uid, reply.folder_id),
+                },
+                Err(e) => outcome_of(e),
+            },
+            // Dropping the call cancels the stream: the store keeps nothing.
+            _ = failed.notified() => DeliveryOutcome::TemporaryFailure(
+                "the spool file could not be read".into(),
+            ),
+        }
+    }
+}
