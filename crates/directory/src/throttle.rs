@@ -30,6 +30,20 @@ pub struct ThrottlePolicy {
     pub block_interval: Duration,
 }
 
+impl ThrottlePolicy {
+    /// The policy of a daemon's config: `per_address_key` (e.g.
+    /// `imap_auth_times`), `account_auth_times` and `block_interval_auths`.
+    /// The config's schema must have `per_address_key` and `block_interval_auths`.
+    pub fn from_config(config: &groxide_config::Config, per_address_key: &str) -> ThrottlePolicy {
+        let count = |key: &str| u32::try_from(config.int(key)).unwrap_or(u32::MAX);
+        ThrottlePolicy {
+            failures_per_address: count(per_address_key),
+            failures_per_account: count("account_auth_times"),
+            block_interval: config.duration("block_interval_auths"),
+        }
+    }
+}
+
 impl Default for ThrottlePolicy {
     /// gromox's defaults: 10 failures, one minute.
     fn default() -> Self {
@@ -279,6 +293,25 @@ mod tests {
             clock.advance(Duration::from_secs(61));
             assert_eq!(t.check(a, "bob@x.test"), Ok(()));
         }
+    }
+
+    #[test]
+    fn the_policy_comes_from_the_daemons_auth_keys() {
+        let (config, _) = groxide_config::Config::from_str_for_tests(
+            std::path::Path::new("/etc/groxide"),
+            &groxide_config::schema::IMAP,
+            "account_auth_times = 7\n",
+            "imap_auth_times = 3\nblock_interval_auths = 5min\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ThrottlePolicy::from_config(&config, "imap_auth_times"),
+            ThrottlePolicy {
+                failures_per_address: 3,
+                failures_per_account: 7,
+                block_interval: Duration::from_secs(300),
+            }
+        );
     }
 
     #[test]
