@@ -974,3 +974,127 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
     assert!(p.contains("Received: from mx.postfix.test ("), "{p}");
     assert!(postfix.log().contains("status=sent"), "{}", postfix.log());
 }
+
+/// A MariaDB database for one test, dropped with it.
+struct MariaDb {
+    name: String,
+}
+
+impl MariaDb {
+    fn create() -> MariaDb {
+        let name = format!("groxide_pfmaps_{}", std::process::id());
+        let st = Command::new("mysql")
+            .args(["-uroot", "-h127.0.0.1", "-P3306", "-e"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+            ))
+            .status()
+            .expect("the mysql client (mariadb-client; .ci/prepare installs it)");
+        assert!(
+            st.success(),
+            "MariaDB is not reachable on 127.0.0.1:3306 as root; run .ci/prepare"
+        );
+        MariaDb { name }
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = Command::new("mysql")
+            .args(["-uroot", "-h127.0.0.1", "-P3306", "-e"])
+            .arg(format!("DROP DATABASE IF EXISTS `{}`", self.name))
+            .status();
+    }
+}
+
+/// `postmap -q key map`: the value, or None when the map has no entry.
+fn postmap(map: &str, key: &str) -> Option<String> {
+    let out = Command::new("postmap")
+        .args(["-q", key, map])
+        .output()
+        .expect("postmap");
+    match out.status.code() {
+        Some(0) => Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        Some(1) => None,
+        _ => panic!(
+            "postmap -q {key} {map}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+#[test]
+fn the_mysql_maps_answer_exactly_groxides_recipients() {
+    let db = MariaDb::create();
+    let config = ConfigDir::new();
+    config.write(
+        "groxide.cfg",
+        &format!("directory_url = mysql://root@127.0.0.1:3306/{}\n", db.name),
+    );
+    let admin = |args: &[&str]| {
+        let mut all = vec!["--config-dir", config.path().to_str().unwrap()];
+        all.extend_from_slice(args);
+        let (st, out, err) = run_bin("admin", &all);
+        assert!(st.success(), "groxide-admin {args:?}: {out}{err}");
+    };
+    admin(&["domain", "create", DOMAIN, "--no-store"]);
+    admin(&["domain", "create", "catchall.test", "--no-store"]);
+    admin(&["domain", "create", "off.test", "--no-store"]);
+    admin(&["domain", "suspend", "off.test"]);
+    for user in [
+        format!("good@{DOMAIN}"),
+        format!("suspended@{DOMAIN}"),
+        "catcher@catchall.test".into(),
+        "someone@off.test".into(),
+    ] {
+        admin(&["user", "create", &user, "--password", "x", "--no-store"]);
+    }
+    admin(&["user", "suspend", &format!("suspended@{DOMAIN}")]);
+    admin(&[
+        "alias",
+        "add",
+        &format!("alias@{DOMAIN}"),
+        &format!("good@{DOMAIN}"),
+    ]);
+    admin(&[
+        "alias",
+        "add",
+        &format!("gone@{DOMAIN}"),
+        &format!("suspended@{DOMAIN}"),
+    ]);
+    admin(&["alias", "add", "@catchall.test", "catcher@catchall.test"]);
+
+    let maps = tempfile::tempdir().unwrap();
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/postfix");
+    for f in ["mysql-domains.cf", "mysql-recipients.cf"] {
+        let text = std::fs::read_to_string(deploy.join(f))
+            .unwrap()
+            .replace("user = groxide-postfix", "user = root")
+            .replace("password = CHANGE-ME", "password =")
+            .replace("dbname = email", &format!("dbname = {}", db.name));
+        std::fs::write(maps.path().join(f), text).unwrap();
+    }
+    let domains = format!("mysql:{}/mysql-domains.cf", maps.path().display());
+    let recipients = format!("mysql:{}/mysql-recipients.cf", maps.path().display());
+    assert_eq!(postmap(&domains, DOMAIN).as_deref(), Some(DOMAIN));
+    assert_eq!(
+        postmap(&domains, "catchall.test").as_deref(),
+        Some("catchall.test")
+    );
+    assert_eq!(postmap(&domains, "off.test"), None, "a suspended domain");
+    assert_eq!(postmap(&domains, "not-ours.test"), None);
+    let good = format!("good@{DOMAIN}");
+    for (key, want) in [
+        (good.clone(), Some(good.as_str())),
+        (format!("GOOD@{DOMAIN}"), Some(good.as_str())),
+        (format!("alias@{DOMAIN}"), Some(good.as_str())),
+        ("@catchall.test".to_string(), Some("catcher@catchall.test")),
+        (format!("nobody@{DOMAIN}"), None),
+        (format!("suspended@{DOMAIN}"), None),
+        (format!("gone@{DOMAIN}"), None),
+        ("someone@off.test".to_string(), None),
+        ("x' OR '1'='1".to_string(), None),
+    ] {
+        assert_eq!(postmap(&recipients, &key).as_deref(), want, "{key}");
+    }
+}
