@@ -256,6 +256,12 @@ pub static MIDB: Schema = Schema {
             "midb_list.txt",
             "midb routing list (prefix host port), relative to the config dir; missing = empty.",
         ),
+        key(
+            "midb_search_text_max",
+            ValueKind::Size,
+            "1M",
+            "Most bytes of a message's decoded text kept in the search index; text past it is not found by SEARCH BODY/TEXT.",
+        ),
     ],
 };
 

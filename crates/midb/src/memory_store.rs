@@ -64,6 +64,7 @@ struct MemStore {
     next_folder: FolderId,
     next_uidvalidity: u32,
     folders: BTreeMap<FolderId, MemFolder>,
+    unsubscribed: std::collections::HashSet<FolderId>,
     quota_limit: u64,
 }
 
@@ -144,6 +145,7 @@ impl MemStore {
             next_folder: 0x100,
             next_uidvalidity: 1000,
             folders: BTreeMap::new(),
+            unsubscribed: Default::default(),
             quota_limit: 0,
         };
         for &(id, parent, name, class, role) in std {
@@ -169,7 +171,6 @@ impl MemStore {
             container_class: class.to_owned(),
             role,
             hidden: false,
-            subscribed: true,
             uidvalidity: self.next_uidvalidity,
         };
         self.folders.insert(
@@ -403,8 +404,26 @@ impl Store for MemoryStore {
         subscribed: bool,
     ) -> Result<(), StoreError> {
         self.with(dir, |s| {
-            s.folder_mut(folder)?.info.subscribed = subscribed;
+            s.folder(folder)?;
+            if subscribed {
+                s.unsubscribed.remove(&folder);
+            } else {
+                s.unsubscribed.insert(folder);
+            }
             Ok(())
+        })
+    }
+
+    async fn unsubscribed(
+        &self,
+        dir: &str,
+        folders: Vec<FolderId>,
+    ) -> Result<std::collections::HashSet<FolderId>, StoreError> {
+        self.with(dir, |s| {
+            Ok(folders
+                .into_iter()
+                .filter(|f| s.unsubscribed.contains(f))
+                .collect())
         })
     }
 
@@ -421,15 +440,12 @@ impl Store for MemoryStore {
                 uidnext: f.uidnext,
                 exists: f.messages.len() as u32,
                 unseen: unseen.len() as u32,
-                deleted: f
-                    .messages
-                    .values()
-                    .filter(|m| m.entry.flags.contains(Flags::DELETED))
-                    .count() as u32,
                 highest_modseq: MemStore::highest_modseq(f),
                 size: f.messages.values().map(|m| m.entry.size).sum(),
-                first_unseen_uid: unseen.first().map_or(0, |m| m.entry.uid),
-                highest_uid: f.messages.keys().next_back().copied().unwrap_or(0),
+                // Like groxide-exmdb, the counters midb must derive itself stay unknown.
+                deleted: None,
+                first_unseen_uid: None,
+                highest_uid: None,
             })
         })
     }
@@ -544,7 +560,6 @@ impl Store for MemoryStore {
                 };
                 if change.unchanged_since > 0 && m.entry.modseq > change.unchanged_since {
                     out.modified.push(uid);
-                    out.updated.push(m.entry.clone());
                     continue;
                 }
                 let (flags, mut keywords) = match change.mode {

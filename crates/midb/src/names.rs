@@ -63,7 +63,8 @@ pub struct MailboxEntry {
     pub role: Option<FolderRole>,
     /// Special-use attribute.
     pub special_use: Option<SpecialUse>,
-    /// Subscribed.
+    /// Subscribed (the tree says `true`; the store's subscriptions are
+    /// applied by the view when listing).
     pub subscribed: bool,
     /// Whether listed mailboxes exist below it.
     pub has_children: bool,
@@ -288,7 +289,7 @@ impl Builder<'_> {
                 folder: f.id,
                 role: f.role,
                 special_use: role_special_use(f.role),
-                subscribed: f.subscribed,
+                subscribed: true,
                 has_children: false,
                 noselect: !mail,
             });
@@ -524,7 +525,6 @@ mod tests {
             container_class: class.into(),
             role,
             hidden: false,
-            subscribed: true,
             uidvalidity: id as u32,
         }
     }

@@ -175,8 +175,6 @@ pub struct FolderInfo {
     pub role: Option<FolderRole>,
     /// PR_ATTR_HIDDEN: not shown to clients.
     pub hidden: bool,
-    /// IMAP subscription, kept in the store so it survives midb.sqlite3.
-    pub subscribed: bool,
     /// The folder's UIDVALIDITY.
     pub uidvalidity: u32,
 }
@@ -192,16 +190,16 @@ pub struct FolderStatus {
     pub exists: u32,
     /// Messages without `\Seen`.
     pub unseen: u32,
-    /// Messages with `\Deleted`.
-    pub deleted: u32,
     /// HIGHESTMODSEQ: the highest change number of any message in the folder.
     pub highest_modseq: ChangeNumber,
     /// Sum of message sizes in octets.
     pub size: u64,
-    /// Lowest UID without `\Seen` (0 = none).
-    pub first_unseen_uid: Uid,
-    /// Highest UID present (0 = empty folder).
-    pub highest_uid: Uid,
+    /// Messages with `\Deleted`, when the store counts them.
+    pub deleted: Option<u32>,
+    /// Lowest UID without `\Seen` (0 = none), when the store knows it.
+    pub first_unseen_uid: Option<Uid>,
+    /// Highest UID present (0 = empty folder), when the store knows it.
+    pub highest_uid: Option<Uid>,
 }
 
 /// The content hash the store names a message's bytes by. Equal hashes mean
@@ -404,6 +402,14 @@ pub trait Store: Send + Sync + 'static {
         dir: &str,
         folder: FolderId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Those of `folders` the user unsubscribed from. Subscriptions live in
+    /// the store (a folder property) so that they survive midb.sqlite3.
+    fn unsubscribed(
+        &self,
+        dir: &str,
+        folders: Vec<FolderId>,
+    ) -> impl Future<Output = Result<std::collections::HashSet<FolderId>, StoreError>> + Send;
 
     /// Sets the folder's IMAP subscription.
     fn set_subscribed(

@@ -3,12 +3,19 @@
 use super::StoreView;
 use crate::error::MidbError;
 use crate::names::{CreatePlan, MailboxEntry, NameError};
-use crate::store::{FolderId, FolderInfo, FolderStatus, Store, StoreError, UidSet};
+use crate::store::{Flags, FolderId, FolderInfo, FolderStatus, Store, StoreError, UidSet};
+use futures_util::TryStreamExt;
 
 impl<S: Store> StoreView<S> {
     /// Every listed mailbox of the store.
     pub async fn list_mailboxes(&self, dir: &str) -> Result<Vec<MailboxEntry>, MidbError> {
-        Ok(self.tree(dir).await?.entries().to_vec())
+        let mut entries = self.tree(dir).await?.entries().to_vec();
+        let ids = entries.iter().map(|e| e.folder).collect();
+        let unsubscribed = self.store().unsubscribed(dir, ids).await?;
+        for e in &mut entries {
+            e.subscribed = !unsubscribed.contains(&e.folder);
+        }
+        Ok(entries)
     }
 
     /// Creates the folders of a plan; returns the last one.
@@ -99,7 +106,9 @@ impl<S: Store> StoreView<S> {
         Ok(())
     }
 
-    /// The mailbox `name` and its counters.
+    /// The mailbox `name` and its counters. Counters the store does not
+    /// keep (`\Deleted` count, first unseen UID, highest UID) are counted
+    /// from a listing of the folder.
     pub async fn mailbox_status(
         &self,
         dir: &str,
@@ -107,13 +116,34 @@ impl<S: Store> StoreView<S> {
     ) -> Result<(MailboxEntry, FolderStatus), MidbError> {
         let tree = self.tree(dir).await?;
         let e = tree.find_selectable(name)?.clone();
-        let status = match self.store().folder_status(dir, e.folder).await {
+        let mut status = match self.store().folder_status(dir, e.folder).await {
             Ok(s) => s,
             Err(StoreError::NoSuchFolder(_)) => {
                 return Err(NameError::NotFound(name.to_owned()).into());
             }
             Err(err) => return Err(err.into()),
         };
+        if status.deleted.is_none()
+            || status.first_unseen_uid.is_none()
+            || status.highest_uid.is_none()
+        {
+            let (mut deleted, mut first_unseen, mut highest) = (0u32, 0, 0);
+            let mut s = self.store().list_messages(dir, e.folder, &UidSet::all());
+            while let Some(chunk) = s.try_next().await? {
+                for m in chunk {
+                    if m.flags.contains(Flags::DELETED) {
+                        deleted += 1;
+                    }
+                    if first_unseen == 0 && !m.flags.contains(Flags::SEEN) {
+                        first_unseen = m.uid;
+                    }
+                    highest = highest.max(m.uid);
+                }
+            }
+            status.deleted.get_or_insert(deleted);
+            status.first_unseen_uid.get_or_insert(first_unseen);
+            status.highest_uid.get_or_insert(highest);
+        }
         Ok((e, status))
     }
 

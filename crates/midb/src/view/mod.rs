@@ -222,6 +222,42 @@ impl<S: Store> StoreView<S> {
         Ok(MailboxTree::build(&folders))
     }
 
+    /// The highest UID present in a folder (0 when empty). Stores that do
+    /// not report it are probed with listings of growing windows below
+    /// UIDNEXT, so a large folder costs a few small listings, never a scan.
+    pub(crate) async fn highest_uid(&self, dir: &str, folder: FolderId) -> Result<Uid, MidbError> {
+        let status = self.inner.store.folder_status(dir, folder).await?;
+        if let Some(h) = status.highest_uid {
+            return Ok(h);
+        }
+        if status.exists == 0 {
+            return Ok(0);
+        }
+        let top = status.uidnext.saturating_sub(1);
+        let mut window: u32 = 64;
+        loop {
+            let from = top.saturating_sub(window).max(1);
+            let mut s = self.inner.store.list_messages(
+                dir,
+                folder,
+                &UidSet::from_ranges([(from, Uid::MAX)]),
+            );
+            let mut last = None;
+            while let Some(chunk) = s.try_next().await? {
+                if let Some(e) = chunk.last() {
+                    last = Some(e.uid);
+                }
+            }
+            if let Some(uid) = last {
+                return Ok(uid);
+            }
+            if from == 1 {
+                return Ok(0);
+            }
+            window = window.saturating_mul(16);
+        }
+    }
+
     /// `uids` with IMAP's `n:*` rule applied (needs the highest UID).
     pub(crate) async fn resolve_star(
         &self,
@@ -236,8 +272,8 @@ impl<S: Store> StoreView<S> {
         if !needs {
             return Ok(uids.clone());
         }
-        let status = self.inner.store.folder_status(dir, folder).await?;
-        Ok(uids.with_star_resolved(status.highest_uid))
+        let highest = self.highest_uid(dir, folder).await?;
+        Ok(uids.with_star_resolved(highest))
     }
 
     /// A message's whole RFC 5322 form.

@@ -109,7 +109,7 @@ impl<S: Store> StoreView<S> {
     ) -> Result<(Arc<OpenStore>, Vec<MessageEntry>), MidbError> {
         let open = self.open(dir).await?;
         let highest_uid = if key.any(|k| matches!(k, SearchKey::Uid(s) if s.is_open_ended())) {
-            self.store().folder_status(dir, folder).await?.highest_uid
+            self.highest_uid(dir, folder).await?
         } else {
             0
         };

@@ -935,8 +935,8 @@ async fn quota_and_status_count_messages() {
         (
             st.exists,
             st.unseen,
-            st.deleted,
-            st.first_unseen_uid,
+            st.deleted.unwrap(),
+            st.first_unseen_uid.unwrap(),
             st.uidnext
         ),
         (2, 1, 1, 2, 3)
@@ -945,4 +945,44 @@ async fn quota_and_status_count_messages() {
     let q = f.view.quota(&f.dir).await.unwrap();
     assert_eq!((q.messages, q.used_bytes), (2, 34));
     assert!(f.view.mailbox_status(&f.dir, "Calendar").await.is_err());
+}
+
+#[tokio::test]
+async fn a_star_range_past_the_highest_uid_names_the_highest_message() {
+    let f = fixture();
+    for i in 0..300 {
+        f.mem.deliver(
+            &f.dir,
+            ids::INBOX,
+            format!("Subject: {i}\r\n\r\nx").as_bytes(),
+            Flags::NONE,
+            0,
+        );
+    }
+    let last: Vec<Uid> = (101..=300).collect();
+    f.view
+        .expunge(&f.dir, ids::INBOX, Some(&UidSet::from_uids(last)), true)
+        .await
+        .unwrap();
+    let got: Vec<Uid> = collect_entries(f.view.list_messages(
+        &f.dir,
+        ids::INBOX,
+        UidSet::from_ranges([(250, u32::MAX)]),
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|e| e.uid)
+    .collect();
+    assert_eq!(got, vec![100]);
+    let (found, _) = f
+        .view
+        .search(
+            &f.dir,
+            ids::INBOX,
+            SearchKey::Uid(UidSet::from_ranges([(150, u32::MAX)])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, vec![100]);
 }
