@@ -23,6 +23,12 @@ pub const MAX_DIR_LEN: usize = 4096;
 pub const MAX_CHUNK: usize = 64 * 1024;
 /// Size of the chunks ReadContent and ReadAttachment send.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// What the insert stream hands the blocking writer.
+enum Feed {
+    Chunk(Vec<u8>),
+    End,
+}
+
 /// Items buffered between a blocking producer and a response stream.
 const STREAM_BUFFER: usize = 16;
 
@@ -421,18 +427,28 @@ impl Exmdb for ExmdbService {
         }
         let stores = self.stores.clone();
         // Chunks go to a blocking writer through a short queue: never the whole message in memory.
-        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
+        let (tx, mut rx) = mpsc::channel::<Feed>(4);
         let writer =
             tokio::task::spawn_blocking(move || -> Result<st::InsertedMessage, StoreError> {
                 let store = stores.open(&path)?;
                 let mut w = store.stage_content()?;
-                while let Some(chunk) = rx.blocking_recv() {
-                    w.write_chunk(&chunk)?;
+                loop {
+                    match rx.blocking_recv() {
+                        Some(Feed::Chunk(chunk)) => w.write_chunk(&chunk)?,
+                        Some(Feed::End) => break,
+                        // The stream broke off: drop the staging file, store nothing.
+                        None => {
+                            return Err(StoreError::InvalidArgument(
+                                "the message stream ended early".into(),
+                            ));
+                        }
+                    }
                 }
                 let staged = w.finish()?;
                 store.insert_mime(folder, staged, new)
             });
         let mut feed_error = None;
+        let mut received: u64 = 0;
         loop {
             match stream.message().await {
                 Ok(Some(pb::InsertMessageRequest {
@@ -444,12 +460,31 @@ impl Exmdb for ExmdbService {
                         )));
                         break;
                     }
-                    if tx.send(c).await.is_err() {
+                    received += c.len() as u64;
+                    if tx.send(Feed::Chunk(c)).await.is_err() {
                         // The writer stopped (too large, store error): its result says why.
                         break;
                     }
                 }
-                Ok(None) => break,
+                Ok(Some(pb::InsertMessageRequest {
+                    part: Some(Part::Trailer(t)),
+                })) => {
+                    if t.size != received {
+                        feed_error = Some(Status::invalid_argument(format!(
+                            "the trailer announces {} bytes but {received} arrived",
+                            t.size
+                        )));
+                    } else {
+                        let _ = tx.send(Feed::End).await;
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    feed_error = Some(Status::invalid_argument(
+                        "the message stream ended without a trailer",
+                    ));
+                    break;
+                }
                 Ok(Some(_)) => {
                     feed_error = Some(Status::invalid_argument(
                         "only the first message may be a header",
@@ -463,9 +498,9 @@ impl Exmdb for ExmdbService {
             }
         }
         if let Some(e) = feed_error {
-            // Dropping the queue unfinished makes the writer drop its staging file.
+            // Closing the queue without End makes the writer drop its staging file.
             drop(tx);
-            writer.abort();
+            let _ = writer.await;
             return Err(e);
         }
         drop(tx);

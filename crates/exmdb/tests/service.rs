@@ -389,6 +389,40 @@ async fn the_exmdb_service_end_to_end_in_process() {
         assert_eq!(st.code(), tonic::Code::InvalidArgument, "{bad:?}: {st:?}");
     }
 
+    // A stream that breaks off stores nothing and leaves no staging file.
+    let before = c
+        .get_store_info(pb::StoreRequest { dir: dir.clone() })
+        .await
+        .unwrap()
+        .message_count;
+    let parts = vec![
+        pb::InsertMessageRequest {
+            part: Some(pb::insert_message_request::Part::Header(header(
+                &dir, "inbox",
+            ))),
+        },
+        pb::InsertMessageRequest {
+            part: Some(pb::insert_message_request::Part::Chunk(
+                b"Subject: cut".to_vec(),
+            )),
+        },
+    ];
+    let stream = futures_util::stream::iter(parts).chain(futures_util::stream::pending());
+    let cut = tokio::time::timeout(Duration::from_millis(300), raw.insert_message(stream)).await;
+    assert!(cut.is_err(), "the call must still be waiting for the rest");
+    let tmp = Path::new(&dir).join("tmp");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "staging file left behind");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after = c
+        .get_store_info(pb::StoreRequest { dir: dir.clone() })
+        .await
+        .unwrap()
+        .message_count;
+    assert_eq!(after, before, "a broken-off message was stored");
+
     // Shutdown drains: the daemon returns after closing its stores.
     node.stop.cancel();
     tokio::time::timeout(Duration::from_secs(10), node.exmdb)

@@ -114,29 +114,45 @@ impl ExmdbClient {
         let first = pb::InsertMessageRequest {
             part: Some(pb::insert_message_request::Part::Header(header)),
         };
-        let chunks = futures_util::stream::unfold(Some(reader), |state| async move {
-            let mut reader = state?;
+        // State: the reader (None once read to the end) and the bytes sent so far.
+        let chunks = futures_util::stream::unfold(Some((Some(reader), 0u64)), |state| async move {
+            let (reader, sent) = state?;
+            let Some(mut reader) = reader else {
+                // Read to the end: the trailer tells the server the message is complete.
+                let part = pb::InsertMessageRequest {
+                    part: Some(pb::insert_message_request::Part::Trailer(
+                        pb::InsertTrailer { size: sent },
+                    )),
+                };
+                return Some((part, None));
+            };
             let mut buf = vec![0u8; INSERT_CHUNK];
             let mut n = 0;
             while n < INSERT_CHUNK {
                 match reader.read(&mut buf[n..]).await {
                     Ok(0) => break,
                     Ok(k) => n += k,
-                    // The server sees a truncated stream and refuses the message.
+                    // No trailer follows: the server stores nothing.
                     Err(e) => {
                         tracing::warn!(error = %e, "reading a message to insert failed");
                         return None;
                     }
                 }
             }
+            let more = n == INSERT_CHUNK;
             if n == 0 {
-                return None;
+                let part = pb::InsertMessageRequest {
+                    part: Some(pb::insert_message_request::Part::Trailer(
+                        pb::InsertTrailer { size: sent },
+                    )),
+                };
+                return Some((part, None));
             }
             buf.truncate(n);
             let part = pb::InsertMessageRequest {
                 part: Some(pb::insert_message_request::Part::Chunk(buf)),
             };
-            Some((part, (n == INSERT_CHUNK).then_some(reader)))
+            Some((part, Some((more.then_some(reader), sent + n as u64))))
         });
         let stream = futures_util::stream::iter([first]).chain(chunks);
         match raw(ch).insert_message(stream).await {
