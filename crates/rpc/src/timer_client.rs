@@ -157,7 +157,7 @@ pub fn maintenance(
     }
 }
 
-/// A command (argv[0] must be on the timer's `timer_command_allow`).
+/// A command (`argv[0]` must be on the timer's `timer_command_allow`).
 pub fn command<S: Into<String>>(argv: impl IntoIterator<Item = S>, timeout_secs: u32) -> JobSpec {
     JobSpec {
         kind: Some(Kind::Command(pb::Command {

@@ -45,7 +45,7 @@ pub struct CapturedOutput {
 /// Everything known about one run of a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandReport {
-    /// argv[0].
+    /// `argv[0]`.
     pub program: String,
     /// How it ended.
     pub exit: CommandExit,
@@ -88,7 +88,7 @@ impl CommandReport {
     }
 }
 
-/// Runs `argv` (non-empty; argv[0] an absolute path), killing it after
+/// Runs `argv` (non-empty; `argv[0]` an absolute path), killing it after
 /// `timeout`, keeping at most `output_max` bytes of each output stream.
 pub async fn run_command(argv: &[String], timeout: Duration, output_max: usize) -> CommandReport {
     let program = argv.first().cloned().unwrap_or_default();

@@ -53,28 +53,6 @@ pub trait DeferredSender: Send + Sync {
     ) -> BoxFuture<'a, Result<String, SendError>>;
 }
 
-/// A sender for a daemon without store or relay access: every attempt fails.
-#[derive(Debug, Clone, Default)]
-pub struct NoSender;
-
-impl DeferredSender for NoSender {
-    fn submit<'a>(&'a self, _: &'a str, _: u64) -> BoxFuture<'a, Result<String, SendError>> {
-        Box::pin(async {
-            Err(SendError::Permanent(
-                "deferred send is not available in this groxide-timer".into(),
-            ))
-        })
-    }
-
-    fn file_as_sent<'a>(&'a self, _: &'a str, _: u64) -> BoxFuture<'a, Result<String, SendError>> {
-        Box::pin(async {
-            Err(SendError::Permanent(
-                "deferred send is not available in this groxide-timer".into(),
-            ))
-        })
-    }
-}
-
 /// The result of a job whose earlier attempt was interrupted mid-hand-over.
 pub const UNCERTAIN_RESULT: &str = "not resent: an earlier attempt was interrupted while handing the message to the relay, \
      which may have accepted it (never sending twice wins over sending; check the relay's log, then send again by hand)";

@@ -18,7 +18,7 @@
 //!   interrupted runs count as attempts, so a job that crashes the daemon
 //!   every time fails in the end instead of looping.
 //! - **A deferred send never sends twice.** See below.
-//! - **Commands only from the allow-list, never through a shell**: argv[0]
+//! - **Commands only from the allow-list, never through a shell**: `argv[0]`
 //!   must be listed (checked at Add and again when the job runs, since a
 //!   SIGHUP may shorten the list); no PATH search, empty environment.
 //! - **Bounded memory.** Nothing of the pending jobs is held in memory; the
@@ -56,8 +56,21 @@
 //! message (a retried Add with the same due time gets the existing job).
 //!
 //! Tests can make the process abort at these points
-//! ([`crash::CRASH_ENV`]); the fault tests in `tests/` use it with a real
-//! process.
+//! ([`crash::CRASH_ENV`]); `tests/deferred_send.rs` does it with the real
+//! process, a real store and an SMTP relay that counts what it receives.
+//!
+//! # Production wiring
+//! [`wiring::StoreAndRelay`]: stores are reached through the routed
+//! exmdb client (homeserver from the user directory, connected on first
+//! use so the timer starts without it; then the list file; then this
+//! node), the relay through groxide-submit (`outgoing_smtp_url`). A deferred
+//! send reads the message's recipients (To, Cc, Bcc) for the envelope, uses
+//! the store owner as the envelope sender, streams the stored MIME with its
+//! `Bcc:` fields removed ([`bcc`]), then moves the message to Sent Items,
+//! marked read and no longer a draft. Some recipients refused: the others
+//! got it, the job is done and the result names the refused ones (a resend
+//! would reach the accepted ones twice). None accepted: retried when one
+//! was deferred (4xx), failed otherwise.
 //!
 //! # Signals
 //! SIGHUP re-reads timer.cfg: the allow-list and limits apply to the next
@@ -66,29 +79,33 @@
 //! `shutdown_timeout`; a job still running then is left marked running and
 //! runs again at the next start.
 
+pub mod bcc;
 pub mod clock;
 pub mod command;
 pub mod crash;
 pub mod deferred_send;
+pub mod directory_lookup;
 pub mod exec;
 pub mod job;
 pub mod limits;
 pub mod maintenance;
+pub mod relay_sender;
 pub mod scheduler;
 pub mod service;
 pub mod store;
+pub mod store_maintenance;
 pub mod testing;
 pub mod validate;
+pub mod wiring;
 
 use crate::clock::now_ms;
 use crate::crash::CrashHooks;
-use crate::deferred_send::NoSender;
 use crate::exec::{Dispatcher, JobExecutor};
 use crate::limits::{SharedLimits, TimerLimits};
-use crate::maintenance::NoMaintenance;
 use crate::scheduler::Scheduler;
 use crate::service::TimerService;
 use crate::store::{JobStore, StoreError};
+use crate::wiring::StoreAndRelay;
 use groxide_rpc::pb::timer::v1::timer_server::TimerServer;
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
@@ -110,15 +127,22 @@ pub enum TimerError {
     /// The RPC server could not serve.
     #[error(transparent)]
     Rpc(#[from] RpcServiceError),
+    /// The routing, directory or relay settings cannot be used.
+    #[error("{0}")]
+    Config(String),
 }
 
-/// Runs the daemon until shutdown.
+/// Runs the daemon until shutdown: deferred sends and maintenance reach
+/// stores through groxide-exmdb and the relay through groxide-submit.
 pub async fn run(ctx: Context) -> Result<(), TimerError> {
+    let outside = Arc::new(StoreAndRelay::load(&ctx.config()).map_err(TimerError::Config)?);
     let executor = Arc::new(Dispatcher::new(
-        Arc::new(NoSender),
-        Arc::new(NoMaintenance),
+        outside.sender(),
+        outside.maintenance(),
         CrashHooks::from_env(),
     ));
+    let reload = outside.clone();
+    ctx.on_reload(move |cfg| reload.reload(cfg));
     serve(ctx, executor).await
 }
 

@@ -106,9 +106,15 @@ pub fn parse_allow_list(value: &str) -> Vec<String> {
 }
 
 /// Checks beyond value syntax, run at start, on SIGHUP and by
-/// `--check-config`: every allow-list entry must be an absolute path.
+/// `--check-config`: every allow-list entry must be an absolute path, and
+/// `outgoing_smtp_url` must be a relay URL.
 pub fn check_config(config: &Config) -> Vec<String> {
     let file = config.dir().join(groxide_config::schema::TIMER.file);
+    let relay = config
+        .string(crate::wiring::RELAY_KEY)
+        .parse::<groxide_submit::RelayUrl>()
+        .err()
+        .map(|e| e.to_string());
     parse_allow_list(config.string(COMMAND_ALLOW_KEY))
         .into_iter()
         .filter(|p| !Path::new(p).is_absolute())
@@ -118,6 +124,7 @@ pub fn check_config(config: &Config) -> Vec<String> {
                 file.display()
             )
         })
+        .chain(relay)
         .collect()
 }
 

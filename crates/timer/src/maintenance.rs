@@ -25,7 +25,7 @@ pub trait StoreMaintenance: Send + Sync {
     ) -> BoxFuture<'a, Result<String, MaintenanceError>>;
 }
 
-/// Maintenance for a daemon without store access: every attempt fails.
+/// Maintenance that is not available: every attempt fails (tests of other kinds).
 #[derive(Debug, Clone, Default)]
 pub struct NoMaintenance;
 

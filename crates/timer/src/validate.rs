@@ -9,7 +9,7 @@ use crate::job::JobSpec;
 use crate::limits::{COMMAND_ALLOW_KEY, TimerLimits};
 use std::path::Path;
 
-/// Most arguments of a command, argv[0] included (gromox's limit).
+/// Most arguments of a command, `argv[0]` included (gromox's limit).
 pub const MAX_ARGS: usize = 128;
 /// Most bytes of a command line, all arguments together.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
@@ -81,7 +81,7 @@ pub enum AddError {
         "command: {program} is not on {COMMAND_ALLOW_KEY} (timer.cfg); only listed programs may be run"
     )]
     NotAllowed {
-        /// argv[0].
+        /// `argv[0]`.
         program: String,
     },
 }

@@ -67,13 +67,25 @@ impl TimerProcess {
             child: None,
             log: Arc::new(Mutex::new(String::new())),
         };
-        std::fs::write(
-            p.path("groxide.cfg"),
-            "shutdown_timeout = 10s\nlog_level = info\n",
-        )
-        .unwrap();
+        p.write_shared("");
         p.write_config("");
         p
+    }
+
+    /// Rewrites groxide.cfg with `extra` lines added.
+    pub fn write_shared(&self, extra: &str) {
+        let text = format!(
+            "shutdown_timeout = 10s\nlog_level = info\ndata_path = {}\n\
+             directory_url = sqlite://{}\n{extra}",
+            self.path("data").display(),
+            self.path("directory.sqlite3").display()
+        );
+        std::fs::write(self.path("groxide.cfg"), text).unwrap();
+    }
+
+    /// The config directory.
+    pub fn config_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// A file in the test's directory.

@@ -1,0 +1,81 @@
+//! What the production timer reaches beyond its state file, built from the
+//! config: the stores (routed exmdb client, homeserver answers from the
+//! directory) and the relay (`outgoing_smtp_url`). Reloaded on SIGHUP.
+
+use crate::directory_lookup::LazyDirectory;
+use crate::relay_sender::RelaySender;
+use crate::store_maintenance::ExmdbMaintenance;
+use groxide_config::{Config, schema};
+use groxide_directory::DirectorySettings;
+use groxide_routing::HomeserverLookup;
+use groxide_rpc::exmdb_client::ExmdbClient;
+use groxide_runtime::{NodeIdentity, Routing, client_options};
+use groxide_submit::{SubmitOptions, Submitter};
+use std::sync::Arc;
+
+/// The config key of the relay.
+pub const RELAY_KEY: &str = "outgoing_smtp_url";
+
+/// The store and relay side of the timer's jobs.
+pub struct StoreAndRelay {
+    routing: Arc<Routing>,
+    exmdb: Arc<ExmdbClient>,
+    directory: Arc<LazyDirectory>,
+    sender: Arc<RelaySender>,
+}
+
+/// The submitter for `outgoing_smtp_url`, greeting with this node's host_id.
+pub fn submitter(config: &Config) -> Result<Submitter, String> {
+    let options = SubmitOptions {
+        helo_name: NodeIdentity::load(config).host_id,
+        ..SubmitOptions::default()
+    };
+    Submitter::new(config.string(RELAY_KEY), options).map_err(|e| e.to_string())
+}
+
+impl StoreAndRelay {
+    /// Builds everything from the loaded config; the directory is connected
+    /// on first use.
+    pub fn load(config: &Config) -> Result<StoreAndRelay, String> {
+        let (adaptor, _) =
+            Config::load(config.dir(), &schema::MYSQL_ADAPTOR).map_err(|e| e.to_string())?;
+        let settings = DirectorySettings::from_config(&adaptor).map_err(|e| e.to_string())?;
+        let directory = Arc::new(LazyDirectory::new(settings));
+        let lookup: Arc<dyn HomeserverLookup> = directory.clone();
+        let routing = Arc::new(Routing::load(config, Some(lookup))?);
+        let options = client_options(config, routing.node())?;
+        let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+        let sender = Arc::new(RelaySender::new(exmdb.clone(), submitter(config)?));
+        Ok(StoreAndRelay {
+            routing,
+            exmdb,
+            directory,
+            sender,
+        })
+    }
+
+    /// The deferred sender.
+    pub fn sender(&self) -> Arc<RelaySender> {
+        self.sender.clone()
+    }
+
+    /// The maintenance runner.
+    pub fn maintenance(&self) -> Arc<ExmdbMaintenance> {
+        Arc::new(ExmdbMaintenance::new(self.exmdb.clone()))
+    }
+
+    /// SIGHUP: list files, routes, connections, directory cache, relay.
+    pub fn reload(&self, config: &Config) {
+        if let Err(e) = self.routing.reload(config) {
+            tracing::error!(error = %e, "routing lists not reloaded");
+        }
+        self.exmdb.routed().reset();
+        self.directory.clear_cache();
+        match submitter(config) {
+            Ok(s) => self.sender.set_submitter(s),
+            Err(e) => {
+                tracing::error!(error = %e, "{RELAY_KEY} not reloaded; keeping the old relay")
+            }
+        }
+    }
+}
