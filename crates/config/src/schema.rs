@@ -577,6 +577,12 @@ pub static IMAP: Schema = Schema {
             "400",
             "Most connections served at once (gromox: contexts).",
         ),
+        key(
+            "imap_idle_check_interval",
+            ValueKind::Duration,
+            "1min",
+            "During IDLE, check the selected mailbox at least this often even without change events (covers an unreachable event service).",
+        ),
     ],
 };
 

@@ -1,0 +1,378 @@
+//! Commands about mailboxes as a whole: LIST (with LIST-EXTENDED,
+//! LIST-STATUS, SPECIAL-USE), LSUB, CREATE, DELETE, RENAME, (UN)SUBSCRIBE,
+//! STATUS, and QUOTA.
+
+use super::{Handled, Reply, Session, Stop};
+use crate::backend::{Backend, BackendError, MailboxEntry, SearchKey, SystemFlags};
+use crate::names::{self, ListPattern, SEPARATOR};
+use futures_util::StreamExt;
+use groxide_imap_proto::{
+    Data, ListCommand, ListExtendedItem, ListKind, ListResponse, ListReturnOption,
+    ListSelectOption, Mailbox, MailboxAttribute, QuotaResource, ResponseCode, StatusItem,
+    StatusValue,
+};
+
+/// The one quota root of a store.
+const QUOTA_ROOT: &str = "";
+
+fn special_use_attribute(special_use: &str) -> MailboxAttribute {
+    MailboxAttribute::from_name(special_use)
+}
+
+fn is_child_of(child: &str, parent: &str) -> bool {
+    child.len() > parent.len() + 1
+        && child.starts_with(parent)
+        && child[parent.len()..].starts_with(SEPARATOR)
+}
+
+impl<B: Backend> Session<'_, B> {
+    /// The store name of a mailbox argument, or `NO`.
+    pub(super) fn store_name(&self, mailbox: &Mailbox) -> Result<String, Stop> {
+        names::from_wire(mailbox.as_str(), self.enabled.utf8_names())
+            .map_err(|e| Reply::no(Some(ResponseCode::Cannot), e.to_string()).into())
+    }
+
+    /// The wire form of a store name for this client.
+    pub(super) fn wire_name(&self, name: &str) -> String {
+        names::to_wire(name, self.enabled.utf8_names())
+    }
+
+    pub(super) async fn list(&mut self, list: ListCommand) -> Handled {
+        let account = self.account()?;
+        let utf8 = self.enabled.utf8_names();
+        let basic = list.selection.is_empty() && list.return_options.is_empty();
+        if basic && list.patterns.len() == 1 && list.patterns[0].is_empty() {
+            // `LIST "" ""`: the hierarchy separator and root.
+            self.data(&Data::List(ListResponse {
+                kind: ListKind::List,
+                attributes: vec![MailboxAttribute::NoSelect],
+                delimiter: Some(SEPARATOR),
+                mailbox: String::new(),
+                extended: Vec::new(),
+            }));
+            return Ok(Reply::ok("LIST completed"));
+        }
+        let patterns: Vec<ListPattern> = list
+            .patterns
+            .iter()
+            .map(|p| ListPattern::new(&list.reference, p, utf8))
+            .collect();
+        let select_subscribed = list.selection.contains(&ListSelectOption::Subscribed);
+        let recursive = list.selection.contains(&ListSelectOption::RecursiveMatch);
+        let select_special = list.selection.contains(&ListSelectOption::SpecialUse);
+        let return_subscribed =
+            select_subscribed || list.return_options.contains(&ListReturnOption::Subscribed);
+        let status_items: Option<Vec<StatusItem>> =
+            list.return_options.iter().find_map(|o| match o {
+                ListReturnOption::Status(items) => Some(items.clone()),
+                _ => None,
+            });
+        let entries = self.server.backend().list_mailboxes(&account.dir).await?;
+        for e in &entries {
+            if !patterns.iter().any(|p| p.matches(&e.name)) {
+                continue;
+            }
+            let subscribed_child = entries
+                .iter()
+                .any(|c| c.subscribed && is_child_of(&c.name, &e.name));
+            let mut extended = Vec::new();
+            if select_subscribed {
+                if recursive && subscribed_child {
+                    extended.push(ListExtendedItem::ChildInfo(vec!["SUBSCRIBED".to_owned()]));
+                } else if !e.subscribed {
+                    continue;
+                }
+            }
+            if select_special && e.special_use.is_none() {
+                continue;
+            }
+            let attributes = attributes_of(e, return_subscribed);
+            self.data(&Data::List(ListResponse {
+                kind: ListKind::List,
+                attributes,
+                delimiter: Some(SEPARATOR),
+                mailbox: names::to_wire(&e.name, utf8),
+                extended,
+            }));
+            if let Some(items) = &status_items
+                && !e.noselect
+            {
+                match self.status_values(&account.dir, &e.name, items).await {
+                    Ok(values) => {
+                        let mailbox = names::to_wire(&e.name, utf8);
+                        self.data(&Data::Status {
+                            mailbox,
+                            items: values,
+                        });
+                    }
+                    // A mailbox deleted meanwhile just has no STATUS.
+                    Err(BackendError::NoSuchMailbox) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            self.conn.flush_if_full().await?;
+        }
+        Ok(Reply::ok("LIST completed"))
+    }
+
+    pub(super) async fn lsub(&mut self, reference: &str, pattern: &str) -> Handled {
+        let account = self.account()?;
+        let utf8 = self.enabled.utf8_names();
+        let pattern = ListPattern::new(reference, pattern, utf8);
+        let entries = self.server.backend().list_mailboxes(&account.dir).await?;
+        for e in entries
+            .iter()
+            .filter(|e| e.subscribed && pattern.matches(&e.name))
+        {
+            let attributes = if e.noselect {
+                vec![MailboxAttribute::NoSelect]
+            } else {
+                Vec::new()
+            };
+            self.data(&Data::List(ListResponse {
+                kind: ListKind::Lsub,
+                attributes,
+                delimiter: Some(SEPARATOR),
+                mailbox: names::to_wire(&e.name, utf8),
+                extended: Vec::new(),
+            }));
+        }
+        Ok(Reply::ok("LSUB completed"))
+    }
+
+    pub(super) async fn create(
+        &mut self,
+        mailbox: Mailbox,
+        special_use: Vec<MailboxAttribute>,
+    ) -> Handled {
+        let account = self.account()?;
+        let name = self.store_name(&mailbox)?;
+        if name == "INBOX" {
+            return Ok(Reply::no(
+                Some(ResponseCode::AlreadyExists),
+                "INBOX always exists",
+            ));
+        }
+        if special_use.len() > 1 || special_use.iter().any(|a| !a.is_special_use()) {
+            return Ok(Reply::no(
+                Some(ResponseCode::UseAttr),
+                "One special-use attribute (\\Sent, \\Trash, ...) per mailbox",
+            ));
+        }
+        let use_attr = special_use.first().map(|a| a.name().to_owned());
+        self.server
+            .backend()
+            .create_mailbox(&account.dir, &name, use_attr.as_deref())
+            .await?;
+        Ok(Reply::ok("CREATE completed"))
+    }
+
+    pub(super) async fn delete(&mut self, mailbox: Mailbox) -> Handled {
+        let account = self.account()?;
+        let name = self.store_name(&mailbox)?;
+        if name == "INBOX" {
+            return Ok(Reply::no(
+                Some(ResponseCode::Cannot),
+                "INBOX cannot be deleted",
+            ));
+        }
+        self.server
+            .backend()
+            .delete_mailbox(&account.dir, &name)
+            .await?;
+        Ok(Reply::ok("DELETE completed"))
+    }
+
+    pub(super) async fn rename(&mut self, from: Mailbox, to: Mailbox) -> Handled {
+        let account = self.account()?;
+        let from = self.store_name(&from)?;
+        let to = self.store_name(&to)?;
+        if to == "INBOX" {
+            return Ok(Reply::no(
+                Some(ResponseCode::AlreadyExists),
+                "INBOX always exists",
+            ));
+        }
+        if from != "INBOX" && (to == from || is_child_of(&to, &from)) {
+            return Ok(Reply::no(
+                Some(ResponseCode::Cannot),
+                "A mailbox cannot be moved below itself",
+            ));
+        }
+        self.server
+            .backend()
+            .rename_mailbox(&account.dir, &from, &to)
+            .await?;
+        Ok(Reply::ok("RENAME completed"))
+    }
+
+    pub(super) async fn subscribe(&mut self, mailbox: Mailbox, subscribed: bool) -> Handled {
+        let account = self.account()?;
+        let name = self.store_name(&mailbox)?;
+        self.server
+            .backend()
+            .set_subscription(&account.dir, &name, subscribed)
+            .await?;
+        Ok(Reply::ok(if subscribed {
+            "SUBSCRIBE completed"
+        } else {
+            "UNSUBSCRIBE completed"
+        }))
+    }
+
+    pub(super) async fn status(&mut self, mailbox: Mailbox, items: Vec<StatusItem>) -> Handled {
+        let account = self.account()?;
+        let name = self.store_name(&mailbox)?;
+        let values = self.status_values(&account.dir, &name, &items).await?;
+        let mailbox = self.wire_name(&name);
+        self.data(&Data::Status {
+            mailbox,
+            items: values,
+        });
+        Ok(Reply::ok("STATUS completed"))
+    }
+
+    /// The values of STATUS `items` for mailbox `name`.
+    async fn status_values(
+        &mut self,
+        dir: &str,
+        name: &str,
+        items: &[StatusItem],
+    ) -> Result<Vec<StatusValue>, BackendError> {
+        let backend = self.server.backend();
+        let st = backend.mailbox_status(dir, name).await?;
+        if items.contains(&StatusItem::HighestModSeq) {
+            self.enabled.condstore = true;
+        }
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            values.push(match item {
+                StatusItem::Messages => StatusValue::Messages(st.exists),
+                StatusItem::Recent => StatusValue::Recent(0),
+                StatusItem::UidNext => StatusValue::UidNext(st.uidnext),
+                StatusItem::UidValidity => StatusValue::UidValidity(st.uidvalidity),
+                StatusItem::Unseen => StatusValue::Unseen(st.unseen),
+                StatusItem::Deleted => StatusValue::Deleted(st.deleted),
+                StatusItem::Size => StatusValue::Size(st.size),
+                StatusItem::HighestModSeq => StatusValue::HighestModSeq(st.highest_modseq),
+                StatusItem::AppendLimit => {
+                    StatusValue::AppendLimit(Some(self.settings.max_literal_size))
+                }
+                StatusItem::DeletedStorage => StatusValue::DeletedStorage(if st.deleted == 0 {
+                    0
+                } else {
+                    deleted_storage(backend, dir, st.folder_id).await?
+                }),
+            });
+        }
+        Ok(values)
+    }
+}
+
+/// Bytes of the messages marked `\Deleted`.
+async fn deleted_storage<B: Backend>(
+    backend: &B,
+    dir: &str,
+    folder: u64,
+) -> Result<u64, BackendError> {
+    {
+        let found = backend
+            .search(dir, folder, SearchKey::FlagsSet(SystemFlags::DELETED))
+            .await?;
+        if found.uids.is_empty() {
+            return Ok(0);
+        }
+        let ranges = crate::backend::ranges_of(found.uids.iter().copied());
+        let mut stream = backend.list_messages(dir, folder, ranges, true).await?;
+        let mut total = 0u64;
+        while let Some(chunk) = stream.next().await {
+            total += chunk?.sizes.iter().sum::<u64>();
+        }
+        Ok(total)
+    }
+}
+
+impl<B: Backend> Session<'_, B> {
+    pub(super) async fn get_quota_root(&mut self, mailbox: Mailbox) -> Handled {
+        let account = self.account()?;
+        let name = self.store_name(&mailbox)?;
+        let backend = self.server.backend();
+        backend.mailbox_status(&account.dir, &name).await?;
+        let quota = backend.quota(&account.dir).await?;
+        let resources = quota_resources(&quota);
+        let wire = self.wire_name(&name);
+        let roots = if resources.is_empty() {
+            Vec::new()
+        } else {
+            vec![QUOTA_ROOT.to_owned()]
+        };
+        self.data(&Data::QuotaRoot {
+            mailbox: wire,
+            roots,
+        });
+        if !resources.is_empty() {
+            self.data(&Data::Quota {
+                root: QUOTA_ROOT.to_owned(),
+                resources,
+            });
+        }
+        Ok(Reply::ok("GETQUOTAROOT completed"))
+    }
+
+    pub(super) async fn get_quota(&mut self, root: &str) -> Handled {
+        let account = self.account()?;
+        let quota = self.server.backend().quota(&account.dir).await?;
+        let resources = quota_resources(&quota);
+        if root != QUOTA_ROOT || resources.is_empty() {
+            return Ok(Reply::no(
+                Some(ResponseCode::NonExistent),
+                "No such quota root",
+            ));
+        }
+        self.data(&Data::Quota {
+            root: QUOTA_ROOT.to_owned(),
+            resources,
+        });
+        Ok(Reply::ok("GETQUOTA completed"))
+    }
+}
+
+/// LIST attributes of a mailbox.
+fn attributes_of(e: &MailboxEntry, subscribed: bool) -> Vec<MailboxAttribute> {
+    let mut attributes = Vec::new();
+    if e.noselect {
+        attributes.push(MailboxAttribute::NoSelect);
+    }
+    attributes.push(if e.has_children {
+        MailboxAttribute::HasChildren
+    } else {
+        MailboxAttribute::HasNoChildren
+    });
+    if subscribed && e.subscribed {
+        attributes.push(MailboxAttribute::Subscribed);
+    }
+    if let Some(u) = &e.special_use {
+        attributes.push(special_use_attribute(u));
+    }
+    attributes
+}
+
+/// The limited resources of a quota (STORAGE in KiB, RFC 9208).
+fn quota_resources(q: &crate::backend::Quota) -> Vec<QuotaResource> {
+    let mut out = Vec::new();
+    if q.limit_bytes > 0 {
+        out.push(QuotaResource {
+            name: "STORAGE".to_owned(),
+            usage: q.used_bytes.div_ceil(1024),
+            limit: q.limit_bytes / 1024,
+        });
+    }
+    if q.message_limit > 0 {
+        out.push(QuotaResource {
+            name: "MESSAGE".to_owned(),
+            usage: q.messages,
+            limit: q.message_limit,
+        });
+    }
+    out
+}

@@ -1,0 +1,457 @@
+//! SEARCH (with ESEARCH and SEARCHRES), SORT and THREAD. Sequence-number
+//! keys and `$` become UID sets here, since only the session knows its
+//! numbering; results are mapped back to the client's numbers and limited
+//! to messages the client knows.
+
+use super::view::Selected;
+use super::{Handled, Reply, Session, Stop};
+use crate::backend::{
+    self, Backend, SearchKey, SortCriterion, SortKey, SystemFlags, ThreadAlgorithm, ThreadTree,
+};
+use groxide_imap_proto::{
+    Data, ESearchResponse, NumberSet, ResponseCode, SearchCommand, SearchKey as Key,
+    SearchReturnOption, SequenceSet, SortCommand, SortKey as WireSortKey, Tag,
+    ThreadAlgorithm as WireAlgorithm, ThreadCommand, ThreadNode,
+};
+
+/// Charsets search strings may use.
+const CHARSETS: [&str; 2] = ["US-ASCII", "UTF-8"];
+
+fn bad_charset() -> Stop {
+    Stop::Reply(Reply::no(
+        Some(ResponseCode::BadCharset(
+            CHARSETS.iter().map(|c| (*c).to_owned()).collect(),
+        )),
+        "Supported charsets: US-ASCII, UTF-8",
+    ))
+}
+
+fn check_charset(charset: Option<&str>) -> Result<(), Stop> {
+    match charset {
+        None => Ok(()),
+        Some(c) if CHARSETS.iter().any(|x| x.eq_ignore_ascii_case(c)) => Ok(()),
+        Some(_) => Err(bad_charset()),
+    }
+}
+
+fn text(bytes: &[u8]) -> Result<String, Stop> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| bad_charset())
+}
+
+/// Sequence numbers of a SEARCH key as UID ranges; numbers past the end
+/// simply match nothing.
+fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
+    if matches!(set, SequenceSet::Saved) {
+        return SearchKey::Uid(backend::ranges_of(view.saved_search.iter().copied()));
+    }
+    let exists = view.exists();
+    let mut positions = Vec::new();
+    for range in set.ranges() {
+        if exists == 0 {
+            break;
+        }
+        let r = range.resolve(exists);
+        if *r.start() > exists {
+            continue;
+        }
+        let end = (*r.end()).min(exists);
+        positions.push((*r.start() as usize - 1)..=(end as usize - 1));
+    }
+    positions.sort_unstable_by_key(|r| *r.start());
+    SearchKey::Uid(view.uid_ranges(&positions))
+}
+
+fn flag_key(set: bool, flag: SystemFlags) -> SearchKey {
+    if set {
+        SearchKey::FlagsSet(flag)
+    } else {
+        SearchKey::FlagsUnset(flag)
+    }
+}
+
+/// Converts a client search key; `modseq` is set when MODSEQ is used.
+fn convert(key: &Key, view: &Selected, modseq: &mut bool) -> Result<SearchKey, Stop> {
+    use crate::session::flags::FORWARDED;
+    // Iterative conversion would need a work stack; the parser bounds nesting depth.
+    Ok(match key {
+        Key::All => SearchKey::All,
+        Key::Answered => flag_key(true, SystemFlags::ANSWERED),
+        Key::Unanswered => flag_key(false, SystemFlags::ANSWERED),
+        Key::Deleted => flag_key(true, SystemFlags::DELETED),
+        Key::Undeleted => flag_key(false, SystemFlags::DELETED),
+        Key::Draft => flag_key(true, SystemFlags::DRAFT),
+        Key::Undraft => flag_key(false, SystemFlags::DRAFT),
+        Key::Flagged => flag_key(true, SystemFlags::FLAGGED),
+        Key::Unflagged => flag_key(false, SystemFlags::FLAGGED),
+        Key::Seen => flag_key(true, SystemFlags::SEEN),
+        Key::Unseen => flag_key(false, SystemFlags::SEEN),
+        Key::Keyword(k) if k.eq_ignore_ascii_case(FORWARDED) => {
+            flag_key(true, SystemFlags::FORWARDED)
+        }
+        Key::Unkeyword(k) if k.eq_ignore_ascii_case(FORWARDED) => {
+            flag_key(false, SystemFlags::FORWARDED)
+        }
+        Key::Keyword(k) => SearchKey::Keyword(k.clone()),
+        Key::Unkeyword(k) => SearchKey::Unkeyword(k.clone()),
+        // No message is \Recent in groxide: NEW and RECENT match nothing.
+        Key::New | Key::Recent => SearchKey::Not(Box::new(SearchKey::All)),
+        Key::Old => SearchKey::All,
+        Key::Before(d) => SearchKey::Before(d.days_since_epoch()),
+        Key::On(d) => SearchKey::On(d.days_since_epoch()),
+        Key::Since(d) => SearchKey::Since(d.days_since_epoch()),
+        Key::SentBefore(d) => SearchKey::SentBefore(d.days_since_epoch()),
+        Key::SentOn(d) => SearchKey::SentOn(d.days_since_epoch()),
+        Key::SentSince(d) => SearchKey::SentSince(d.days_since_epoch()),
+        Key::Larger(n) => SearchKey::Larger(*n),
+        Key::Smaller(n) => SearchKey::Smaller(*n),
+        Key::Bcc(s) => SearchKey::Bcc(text(s)?),
+        Key::Cc(s) => SearchKey::Cc(text(s)?),
+        Key::From(s) => SearchKey::From(text(s)?),
+        Key::To(s) => SearchKey::To(text(s)?),
+        Key::Subject(s) => SearchKey::Subject(text(s)?),
+        Key::Body(s) => SearchKey::Body(text(s)?),
+        Key::Text(s) => SearchKey::Text(text(s)?),
+        Key::Header { field, value } => SearchKey::Header(field.clone(), text(value)?),
+        Key::Uid(set) => SearchKey::Uid(view.raw_uid_ranges(set)),
+        Key::SequenceSet(set) => seq_key(view, set),
+        Key::Not(k) => SearchKey::Not(Box::new(convert(k, view, modseq)?)),
+        Key::Or(a, b) => SearchKey::Or(
+            Box::new(convert(a, view, modseq)?),
+            Box::new(convert(b, view, modseq)?),
+        ),
+        Key::And(keys) => SearchKey::And(
+            keys.iter()
+                .map(|k| convert(k, view, modseq))
+                .collect::<Result<_, _>>()?,
+        ),
+        Key::ModSeq { modseq: m, .. } => {
+            *modseq = true;
+            SearchKey::ModSeq(*m)
+        }
+        Key::Older(s) => SearchKey::Older(u64::from(*s)),
+        Key::Younger(s) => SearchKey::Younger(u64::from(*s)),
+    })
+}
+
+fn convert_all(keys: &[Key], view: &Selected, modseq: &mut bool) -> Result<SearchKey, Stop> {
+    if let [one] = keys {
+        return convert(one, view, modseq);
+    }
+    Ok(SearchKey::And(
+        keys.iter()
+            .map(|k| convert(k, view, modseq))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+fn sort_key(key: WireSortKey) -> SortKey {
+    match key {
+        WireSortKey::Arrival => SortKey::Arrival,
+        WireSortKey::Cc => SortKey::Cc,
+        WireSortKey::Date => SortKey::Date,
+        WireSortKey::From => SortKey::From,
+        WireSortKey::Size => SortKey::Size,
+        WireSortKey::Subject => SortKey::Subject,
+        WireSortKey::To => SortKey::To,
+        WireSortKey::DisplayFrom => SortKey::DisplayFrom,
+        WireSortKey::DisplayTo => SortKey::DisplayTo,
+    }
+}
+
+impl<B: Backend> Session<'_, B> {
+    pub(super) async fn search(&mut self, tag: &Tag, cmd: SearchCommand) -> Handled {
+        let account = self.require_selected()?;
+        let save = cmd
+            .return_options
+            .as_ref()
+            .is_some_and(|o| o.contains(&SearchReturnOption::Save));
+        let mut uses_modseq = false;
+        let prepared = check_charset(cmd.charset.as_deref()).and_then(|()| {
+            let view = self.view()?;
+            convert_all(&cmd.criteria, view, &mut uses_modseq)
+        });
+        let criteria = match prepared {
+            Ok(c) => c,
+            Err(e) => {
+                // SEARCHRES: a failed SAVE empties `$` (RFC 5182 §2.1).
+                if save && let Ok(view) = self.view() {
+                    view.saved_search.clear();
+                }
+                return Err(e);
+            }
+        };
+        if uses_modseq {
+            self.enabled.condstore = true;
+        }
+        let folder = self.view()?.folder;
+        let found = match self
+            .server
+            .backend()
+            .search(&account.dir, folder, criteria)
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                if save && let Ok(view) = self.view() {
+                    view.saved_search.clear();
+                }
+                return Err(e.into());
+            }
+        };
+        let view = self.view()?;
+        let uids: Vec<u32> = found
+            .uids
+            .into_iter()
+            .filter(|u| view.seq_of(*u).is_some())
+            .collect();
+        let numbers: Vec<u32> = if cmd.uid {
+            uids.clone()
+        } else {
+            uids.iter().filter_map(|u| view.seq_of(*u)).collect()
+        };
+        let modseq = (uses_modseq && !numbers.is_empty()).then_some(found.highest_modseq);
+        let return_options = match cmd.return_options {
+            Some(o) => Some(o),
+            // IMAP4rev2 answers every SEARCH with ESEARCH.
+            None if self.enabled.rev2 => Some(Vec::new()),
+            None => None,
+        };
+        match return_options {
+            None => self.data(&Data::Search { numbers, modseq }),
+            Some(options) => {
+                self.esearch(tag, cmd.uid, &options, &uids, &numbers, modseq, true);
+            }
+        }
+        Ok(Reply::ok("SEARCH completed"))
+    }
+
+    /// Writes `* ESEARCH` for results in ascending order and applies SAVE.
+    #[allow(clippy::too_many_arguments)]
+    fn esearch(
+        &mut self,
+        tag: &Tag,
+        uid: bool,
+        options: &[SearchReturnOption],
+        uids: &[u32],
+        numbers: &[u32],
+        modseq: Option<u64>,
+        ascending: bool,
+    ) {
+        let all_options = [SearchReturnOption::All];
+        let options = if options.is_empty() {
+            &all_options[..]
+        } else {
+            options
+        };
+        let has = |o: SearchReturnOption| options.contains(&o);
+        if has(SearchReturnOption::Save)
+            && let Some(view) = self.selected.as_mut()
+        {
+            // SAVE with only MIN/MAX keeps just those (RFC 5182 §2.4).
+            let min_max_only = !has(SearchReturnOption::All)
+                && !has(SearchReturnOption::Count)
+                && (has(SearchReturnOption::Min) || has(SearchReturnOption::Max));
+            let mut saved: Vec<u32> = if min_max_only {
+                let mut v = Vec::new();
+                if has(SearchReturnOption::Min)
+                    && let Some(m) = uids.iter().min()
+                {
+                    v.push(*m);
+                }
+                if has(SearchReturnOption::Max)
+                    && let Some(m) = uids.iter().max()
+                {
+                    v.push(*m);
+                }
+                v
+            } else {
+                uids.to_vec()
+            };
+            saved.sort_unstable();
+            saved.dedup();
+            view.saved_search = saved;
+        }
+        if options == [SearchReturnOption::Save] {
+            return;
+        }
+        let (min, max) = if ascending {
+            (numbers.first().copied(), numbers.last().copied())
+        } else {
+            (numbers.iter().min().copied(), numbers.iter().max().copied())
+        };
+        let response = ESearchResponse {
+            tag: Some(tag.clone()),
+            uid,
+            min: has(SearchReturnOption::Min).then_some(min).flatten(),
+            max: has(SearchReturnOption::Max).then_some(max).flatten(),
+            count: has(SearchReturnOption::Count).then_some(numbers.len() as u32),
+            all: (has(SearchReturnOption::All) && !numbers.is_empty()).then(|| {
+                if ascending {
+                    NumberSet::from_ordered(numbers.iter().copied())
+                } else {
+                    NumberSet::from_unordered(numbers.iter().copied())
+                }
+            }),
+            modseq,
+        };
+        self.data(&Data::ESearch(response));
+    }
+
+    pub(super) async fn sort(&mut self, tag: &Tag, cmd: SortCommand) -> Handled {
+        let account = self.require_selected()?;
+        check_charset(Some(&cmd.charset))?;
+        let mut uses_modseq = false;
+        let criteria = convert_all(&cmd.search, self.view()?, &mut uses_modseq)?;
+        if uses_modseq {
+            self.enabled.condstore = true;
+        }
+        let order: Vec<SortCriterion> = cmd
+            .criteria
+            .iter()
+            .map(|c| SortCriterion {
+                key: sort_key(c.key),
+                reverse: c.reverse,
+            })
+            .collect();
+        let folder = self.view()?.folder;
+        let sorted = self
+            .server
+            .backend()
+            .sort(&account.dir, folder, order, criteria)
+            .await?;
+        let view = self.view()?;
+        let uids: Vec<u32> = sorted
+            .into_iter()
+            .filter(|u| view.seq_of(*u).is_some())
+            .collect();
+        let numbers: Vec<u32> = if cmd.uid {
+            uids.clone()
+        } else {
+            uids.iter().filter_map(|u| view.seq_of(*u)).collect()
+        };
+        match cmd.return_options {
+            None => self.data(&Data::Sort {
+                numbers,
+                modseq: None,
+            }),
+            Some(options) => self.esearch(tag, cmd.uid, &options, &uids, &numbers, None, false),
+        }
+        Ok(Reply::ok("SORT completed"))
+    }
+
+    pub(super) async fn thread(&mut self, cmd: ThreadCommand) -> Handled {
+        let account = self.require_selected()?;
+        let algorithm = match &cmd.algorithm {
+            WireAlgorithm::References => ThreadAlgorithm::References,
+            WireAlgorithm::OrderedSubject => ThreadAlgorithm::OrderedSubject,
+            WireAlgorithm::Other(name) => {
+                return Ok(Reply::bad(format!(
+                    "Unsupported threading algorithm {name}"
+                )));
+            }
+        };
+        check_charset(Some(&cmd.charset))?;
+        let mut uses_modseq = false;
+        let criteria = convert_all(&cmd.search, self.view()?, &mut uses_modseq)?;
+        let folder = self.view()?.folder;
+        let trees = self
+            .server
+            .backend()
+            .thread(&account.dir, folder, algorithm, criteria)
+            .await?;
+        let view = self.view()?;
+        let roots = convert_threads(trees, view, cmd.uid);
+        self.data(&Data::Thread(roots));
+        Ok(Reply::ok("THREAD completed"))
+    }
+}
+
+/// Backend thread trees to response nodes, without recursion: UIDs become
+/// the client's numbers; unknown messages become placeholders.
+fn convert_threads(trees: Vec<ThreadTree>, view: &Selected, uid: bool) -> Vec<ThreadNode> {
+    let number = |u: u32| -> Option<u32> {
+        if u == 0 {
+            return None;
+        }
+        let seq = view.seq_of(u)?;
+        Some(if uid { u } else { seq })
+    };
+    // Post-order over (tree, parent slot) pairs, building children first.
+    enum Work {
+        Enter(ThreadTree),
+        Leave {
+            message: Option<u32>,
+            children: usize,
+        },
+    }
+    let mut work: Vec<Work> = trees.into_iter().rev().map(Work::Enter).collect();
+    let mut built: Vec<ThreadNode> = Vec::new();
+    let roots_expected = work.len();
+    while let Some(item) = work.pop() {
+        match item {
+            Work::Enter(mut tree) => {
+                let children = std::mem::take(&mut tree.children);
+                work.push(Work::Leave {
+                    message: number(tree.uid),
+                    children: children.len(),
+                });
+                work.extend(children.into_iter().rev().map(Work::Enter));
+            }
+            Work::Leave { message, children } => {
+                let kids = built.split_off(built.len() - children);
+                built.push(ThreadNode {
+                    message,
+                    children: kids,
+                });
+            }
+        }
+    }
+    debug_assert_eq!(built.len(), roots_expected);
+    built
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_thread_trees_convert_without_recursion() {
+        let mut tree = ThreadTree {
+            uid: 100_000,
+            children: Vec::new(),
+        };
+        for uid in (1..100_000).rev() {
+            tree = ThreadTree {
+                uid,
+                children: vec![tree],
+            };
+        }
+        let view = Selected::new("INBOX".into(), 1, 1, false, (1..=100_000).collect());
+        let roots = convert_threads(vec![tree], &view, true);
+        assert_eq!(roots.len(), 1);
+        assert_eq!(roots[0].message, Some(1));
+        assert_eq!(roots[0].children[0].message, Some(2));
+    }
+
+    #[test]
+    fn unknown_messages_become_placeholders() {
+        let tree = ThreadTree {
+            uid: 0,
+            children: vec![
+                ThreadTree {
+                    uid: 7,
+                    children: Vec::new(),
+                },
+                ThreadTree {
+                    uid: 9,
+                    children: Vec::new(),
+                },
+            ],
+        };
+        let view = Selected::new("INBOX".into(), 1, 1, false, vec![7]);
+        let roots = convert_threads(vec![tree], &view, false);
+        assert_eq!(roots[0].message, None);
+        assert_eq!(roots[0].children[0].message, Some(1));
+        assert_eq!(roots[0].children[1].message, None);
+    }
+}

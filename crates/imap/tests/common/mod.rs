@@ -1,0 +1,197 @@
+//! A raw IMAP test client over an in-memory duplex stream to a session
+//! backed by [`MemoryBackend`].
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_imap::backend::SystemFlags;
+use groxide_imap::backend::memory::MemoryBackend;
+use groxide_imap::{ImapServer, Settings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for a response before it fails (a hang guard,
+/// not a performance assertion).
+pub const HANG_GUARD: Duration = Duration::from_secs(20);
+
+pub const USER: &str = "alice@example.test";
+pub const PASSWORD: &str = "secret";
+
+/// A server with one user and a handful of messages.
+pub struct World {
+    pub backend: MemoryBackend,
+    pub server: Arc<ImapServer<MemoryBackend>>,
+    pub dir: String,
+    pub shutdown: CancellationToken,
+}
+
+pub fn message(n: u32) -> String {
+    format!(
+        "From: Sender {n} <sender{n}@example.test>\r\n\
+         To: Alice <alice@example.test>\r\n\
+         Subject: Message {n}\r\n\
+         Date: Mon, {d:02} Jan 2024 10:00:00 +0000\r\n\
+         Message-ID: <m{n}@example.test>\r\n\
+         \r\n\
+         Body of message {n}.\r\n",
+        d = n.min(28)
+    )
+}
+
+impl World {
+    /// A world with default settings and no messages.
+    pub fn new() -> World {
+        World::with_settings(Settings::default())
+    }
+
+    pub fn with_settings(settings: Settings) -> World {
+        let backend = MemoryBackend::new();
+        let dir = backend.add_user(USER, PASSWORD);
+        let shutdown = CancellationToken::new();
+        let server = ImapServer::new(backend.clone(), settings, None, shutdown.clone());
+        World {
+            backend,
+            server,
+            dir,
+            shutdown,
+        }
+    }
+
+    /// Delivers `count` numbered messages to `mailbox`.
+    pub fn deliver(&self, mailbox: &str, count: u32) {
+        for n in 1..=count {
+            self.backend
+                .deliver(
+                    &self.dir,
+                    mailbox,
+                    message(n).as_bytes(),
+                    SystemFlags::default(),
+                    1_704_103_200 + i64::from(n) * 60,
+                )
+                .unwrap();
+        }
+    }
+
+    /// Opens a session; the greeting is read and returned.
+    pub async fn connect(&self) -> Client {
+        let (client, server_side) = tokio::io::duplex(256 * 1024);
+        let server = self.server.clone();
+        let peer: SocketAddr = "192.0.2.7:50000".parse().unwrap();
+        tokio::spawn(async move {
+            server.serve_connection(server_side, peer, false).await;
+        });
+        let mut c = Client {
+            stream: client,
+            buf: Vec::new(),
+        };
+        let greeting = c.line().await;
+        assert!(greeting.starts_with("* OK "), "{greeting}");
+        c
+    }
+
+    /// A logged-in session.
+    pub async fn login(&self) -> Client {
+        let mut c = self.connect().await;
+        let r = c.cmd(&format!("l1 LOGIN {USER} {PASSWORD}")).await;
+        assert!(r.contains("l1 OK"), "{r}");
+        c
+    }
+
+    /// A logged-in session with INBOX selected.
+    pub async fn select(&self) -> Client {
+        let mut c = self.login().await;
+        let r = c.cmd("s1 SELECT INBOX").await;
+        assert!(r.contains("s1 OK"), "{r}");
+        c
+    }
+}
+
+pub struct Client {
+    stream: DuplexStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16384];
+        let n = tokio::time::timeout(HANG_GUARD, self.stream.read(&mut chunk))
+            .await
+            .expect("server did not answer in time")
+            .expect("read");
+        if n == 0 {
+            return false;
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        true
+    }
+
+    /// Sends raw bytes.
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads one line (without CRLF); a literal announced at its end is
+    /// read too and included, followed by the rest of the line.
+    pub async fn line(&mut self) -> String {
+        let mut out = Vec::new();
+        loop {
+            let pos = loop {
+                if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                    break p;
+                }
+                if !self.fill().await {
+                    return format!("<EOF>{}", String::from_utf8_lossy(&out));
+                }
+            };
+            let line: Vec<u8> = self.buf.drain(..pos + 2).take(pos).collect();
+            out.extend_from_slice(&line);
+            let Some(size) = literal_size(&line) else {
+                return String::from_utf8_lossy(&out).into_owned();
+            };
+            out.extend_from_slice(b"\r\n");
+            while self.buf.len() < size {
+                assert!(self.fill().await, "EOF inside a literal");
+            }
+            out.extend(self.buf.drain(..size));
+        }
+    }
+
+    /// Sends `command` + CRLF and returns every line up to and including
+    /// the tagged response, joined with `\n`.
+    pub async fn cmd(&mut self, command: &str) -> String {
+        let tag = command.split(' ').next().unwrap().to_owned();
+        self.send(format!("{command}\r\n").as_bytes()).await;
+        self.until_tagged(&tag).await
+    }
+
+    /// Reads lines until the one tagged `tag`.
+    pub async fn until_tagged(&mut self, tag: &str) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let l = self.line().await;
+            let done = l.starts_with(&format!("{tag} ")) || l.starts_with("<EOF>");
+            lines.push(l);
+            if done {
+                return lines.join("\n");
+            }
+        }
+    }
+
+    /// True when the server closed the connection.
+    pub async fn closed(&mut self) -> bool {
+        self.buf.is_empty() && !self.fill().await
+    }
+}
+
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"}")?;
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    std::str::from_utf8(&line[open + 1..]).ok()?.parse().ok()
+}
+
+/// Asserts that `actual` (lines joined by `\n`) equals `expected` lines.
+pub fn check(actual: &str, expected: &[&str]) {
+    let actual_lines: Vec<&str> = actual.split('\n').collect();
+    assert_eq!(actual_lines, expected, "\nactual:\n{actual}\n");
+}
