@@ -6,6 +6,7 @@
 //!   (cargo nextest when installed, else cargo test).
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
 
+mod demo;
 mod node;
 mod proc;
 

@@ -131,11 +131,39 @@ fn wait_for(addr: &str, deadline: Instant) -> bool {
     false
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    if let Some(a) = args.iter().find(|a| a.as_str() != "--release") {
-        bail!("run: unknown argument {a}");
+/// The options of `cargo xtask run`.
+struct RunArgs {
+    release: bool,
+    demo_password: Option<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<RunArgs> {
+    let mut parsed = RunArgs {
+        release: false,
+        demo_password: None,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--release" => parsed.release = true,
+            "--demo-password" => match args.next() {
+                Some(pw) if !pw.is_empty() => parsed.demo_password = Some(pw.clone()),
+                _ => bail!("run: --demo-password needs a password"),
+            },
+            other => match other.strip_prefix("--demo-password=") {
+                Some(pw) if !pw.is_empty() => parsed.demo_password = Some(pw.to_string()),
+                _ => bail!("run: unknown argument {other}"),
+            },
+        }
     }
-    let release = args.iter().any(|a| a == "--release");
+    Ok(parsed)
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let RunArgs {
+        release,
+        demo_password,
+    } = parse_args(args)?;
     build_bins(release)?;
     let bin_dir = target_dir().join(if release { "release" } else { "debug" });
     let l = layout();
@@ -153,6 +181,12 @@ pub fn run(args: &[String]) -> Result<()> {
             bail!("groxide-{name} did not start listening on {ready_addr} within 15 s");
         }
     }
+    // exmdb is up: the demo account's stores can be made.
+    let (password, generated) = match demo_password {
+        Some(pw) => (pw, false),
+        None => (crate::demo::generate_password()?, true),
+    };
+    let demo = crate::demo::ensure_demo_account(&bin_dir, &l.config, &password);
     println!();
     println!(
         "groxide is running (config {}, data {}).",
@@ -161,6 +195,17 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     println!("  RPC: exmdb [::1]:5000, midb [::1]:5555, event [::1]:33333, timer [::1]:6666");
     println!("  not yet implemented, not started: {}", PENDING.join(", "));
+    match &demo {
+        Ok(()) if generated => println!(
+            "  demo account: {} password {password} (generated; --demo-password PW to choose)",
+            crate::demo::DEMO_USER
+        ),
+        Ok(()) => println!(
+            "  demo account: {} (password from --demo-password)",
+            crate::demo::DEMO_USER
+        ),
+        Err(e) => println!("  demo account not created: {e:#}"),
+    }
     println!("Press Ctrl-C to stop.");
 
     let rt = tokio::runtime::Builder::new_current_thread()
