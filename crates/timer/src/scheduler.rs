@@ -17,7 +17,7 @@ use crate::deferred_send::UNCERTAIN_RESULT;
 use crate::exec::{ExecEnv, JobExecutor, Outcome};
 use crate::job::{Job, JobSpec, JobState, SendStage};
 use crate::limits::{SharedLimits, TimerLimits};
-use crate::store::{JobStore, Lane};
+use crate::store::{AttemptEnd, JobStore, Lane};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -71,7 +71,7 @@ impl Scheduler {
     /// `drain` for the running ones; jobs still running after that are
     /// abandoned (they stay marked running and run again at the next start).
     pub async fn run(self, shutdown: CancellationToken, drain: Duration) {
-        let mut running: JoinSet<()> = JoinSet::new();
+        let mut running: JoinSet<Ended> = JoinSet::new();
         let mut lane = Lane::Oldest;
         let mut last_purge: Option<Instant> = None;
         loop {
@@ -84,23 +84,29 @@ impl Scheduler {
                 self.purge_finished(&limits).await;
             }
             let mut pause = RECHECK;
-            while running.len() < limits.threads {
+            let free = limits.threads.saturating_sub(running.len());
+            if free > 0 {
                 let now = now_ms();
-                match self.store.call(move |s| s.claim(now, lane)).await {
-                    Ok(Some(job)) => {
-                        lane = match lane {
-                            Lane::Oldest => Lane::Newest,
-                            Lane::Newest => Lane::Oldest,
-                        };
-                        let (store, executor, limits) =
-                            (self.store.clone(), self.executor.clone(), limits.clone());
-                        running.spawn(attempt(store, executor, job, limits));
+                let start_lane = lane;
+                match self
+                    .store
+                    .call(move |s| s.claim_many(now, free, start_lane))
+                    .await
+                {
+                    Ok(claimed) => {
+                        lane = claimed.next_lane;
+                        for e in claimed.unreadable {
+                            error!(error = %e, "a job in the state file cannot be read; marked failed");
+                        }
+                        for job in claimed.jobs {
+                            let (store, executor, limits) =
+                                (self.store.clone(), self.executor.clone(), limits.clone());
+                            running.spawn(run_attempt(store, executor, job, limits));
+                        }
                     }
-                    Ok(None) => break,
                     Err(e) => {
-                        error!(error = %e, "cannot take the next due job");
+                        error!(error = %e, "cannot take due jobs");
                         pause = ERROR_PAUSE;
-                        break;
                     }
                 }
             }
@@ -118,9 +124,12 @@ impl Scheduler {
                 _ = shutdown.cancelled() => break,
                 _ = self.waker.0.notified() => {}
                 Some(joined) = running.join_next(), if !running.is_empty() => {
-                    if let Err(e) = joined {
-                        error!(error = %e, "a job task failed");
+                    // Every attempt that has ended by now shares one commit.
+                    let mut ended = vec![joined];
+                    while let Some(more) = running.try_join_next() {
+                        ended.push(more);
                     }
+                    record(&self.store, ended).await;
                 }
                 _ = tokio::time::sleep(pause) => {}
             }
@@ -134,7 +143,9 @@ impl Scheduler {
             "stopping: waiting for running jobs"
         );
         let drained = tokio::time::timeout(drain, async {
-            while running.join_next().await.is_some() {}
+            while let Some(joined) = running.join_next().await {
+                record(&self.store, vec![joined]).await;
+            }
         })
         .await;
         if drained.is_err() {
@@ -158,66 +169,115 @@ impl Scheduler {
     }
 }
 
-/// Runs one attempt of a claimed job and records its outcome.
-pub(crate) async fn attempt(
+/// How one attempt ended, before it is recorded.
+pub(crate) struct Ended {
+    end: AttemptEnd,
+    kind: &'static str,
+    dir: String,
+    attempt: u32,
+}
+
+/// Runs one attempt of a claimed job and decides how it ends.
+pub(crate) async fn run_attempt(
     store: JobStore,
     executor: Arc<dyn JobExecutor>,
     job: Job,
     limits: Arc<TimerLimits>,
-) {
+) -> Ended {
     let max = limits.max_attempts();
     let outcome = if job.attempts > max {
         // Earlier attempts were interrupted (crash, stop) until none was left.
         Outcome::Failed(give_up_text(&job))
     } else {
         let env = ExecEnv {
-            store: store.clone(),
+            store,
             limits: limits.clone(),
         };
         executor.execute(&job, &env).await
     };
     let now = now_ms();
     let id = job.id;
-    let (state, result, run_at) = match outcome {
-        Outcome::Done(text) => (JobState::Done, text, None),
-        Outcome::Failed(text) => (JobState::Failed, text, None),
+    let finished = |state, result| AttemptEnd::Finished {
+        id,
+        state,
+        result,
+        now_ms: now,
+    };
+    let end = match outcome {
+        Outcome::Done(text) => finished(JobState::Done, text),
+        Outcome::Failed(text) => finished(JobState::Failed, text),
         Outcome::Retry(text) if job.attempts < max => {
             let wait = limits.backoff(job.attempts);
             let at = now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
-            let text = format!(
-                "attempt {} of {max} failed, next at {}: {text}",
-                job.attempts,
-                rfc3339(at / 1000)
-            );
-            (JobState::Pending, text, Some(at))
+            AttemptEnd::Retry {
+                id,
+                run_at_ms: at,
+                result: format!(
+                    "attempt {} of {max} failed, next at {}: {text}",
+                    job.attempts,
+                    rfc3339(at / 1000)
+                ),
+            }
         }
-        Outcome::Retry(text) => (
+        Outcome::Retry(text) => finished(
             JobState::Failed,
             format!("gave up after {} attempts: {text}", job.attempts),
-            None,
         ),
     };
-    let first_line = result.lines().next().unwrap_or("").to_string();
-    let recorded = match run_at {
-        Some(at) => {
-            let r = result.clone();
-            store.call(move |s| s.retry_at(id, at, &r)).await
+    Ended {
+        end,
+        kind: job.spec.kind(),
+        dir: job.spec.dir().to_string(),
+        attempt: job.attempts,
+    }
+}
+
+/// Runs one attempt of a claimed job and records its outcome (tests).
+#[cfg(test)]
+pub(crate) async fn attempt(
+    store: JobStore,
+    executor: Arc<dyn JobExecutor>,
+    job: Job,
+    limits: Arc<TimerLimits>,
+) {
+    let ended = run_attempt(store.clone(), executor, job, limits).await;
+    record(&store, vec![Ok(ended)]).await;
+}
+
+/// Records ended attempts in one transaction and logs each.
+async fn record(store: &JobStore, joined: Vec<Result<Ended, tokio::task::JoinError>>) {
+    let mut ended = Vec::with_capacity(joined.len());
+    for j in joined {
+        match j {
+            Ok(e) => ended.push(e),
+            // A panicking job stays marked running; it runs again after a restart.
+            Err(e) => error!(error = %e, "a job task failed"),
         }
-        None => {
-            let r = result.clone();
-            store.call(move |s| s.finish(id, state, &r, now)).await
-        }
-    };
-    let (kind, dir) = (job.spec.kind(), job.spec.dir());
-    match recorded {
-        Err(e) => {
-            error!(job = %id, kind, dir, error = %e, outcome = %first_line, "cannot record the outcome; the job runs again after a restart")
-        }
-        Ok(()) if state == JobState::Failed => {
-            warn!(job = %id, kind, dir, attempt = job.attempts, result = %first_line, "job failed")
-        }
-        Ok(()) => {
-            info!(job = %id, kind, dir, attempt = job.attempts, state = state.name(), result = %first_line, "job attempt finished")
+    }
+    if ended.is_empty() {
+        return;
+    }
+    let ends: Vec<AttemptEnd> = ended.iter().map(|e| e.end.clone()).collect();
+    let recorded = store.call(move |s| s.record(&ends)).await;
+    for e in &ended {
+        let (id, state, result) = match &e.end {
+            AttemptEnd::Finished {
+                id, state, result, ..
+            } => (*id, *state, result),
+            AttemptEnd::Retry { id, result, .. } => (*id, JobState::Pending, result),
+        };
+        let first_line = result.lines().next().unwrap_or("");
+        let (kind, dir, attempt) = (e.kind, e.dir.as_str(), e.attempt);
+        match &recorded {
+            Err(err) => {
+                error!(job = %id, kind, dir, error = %err, outcome = %first_line, "cannot record the outcome; the job runs again after a restart")
+            }
+            Ok(()) if state == JobState::Failed => {
+                warn!(job = %id, kind, dir, attempt, result = %first_line, "job failed")
+            }
+            Ok(()) => {
+                info!(job = %id, kind, dir, attempt, state = state.name(), result = %first_line, "job attempt finished")
+            }
         }
     }
 }

@@ -133,6 +133,42 @@ pub enum Lane {
     Newest,
 }
 
+/// What [`JobStore::claim_many`] took.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The jobs, now running.
+    pub jobs: Vec<Job>,
+    /// Rows that could not be read; they were marked failed.
+    pub unreadable: Vec<StoreError>,
+    /// The lane the next claim starts with.
+    pub next_lane: Lane,
+}
+
+/// How an attempt ended, for [`JobStore::record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptEnd {
+    /// Done, failed: final.
+    Finished {
+        /// The job.
+        id: JobId,
+        /// Done or failed.
+        state: JobState,
+        /// The result text.
+        result: String,
+        /// When (Unix milliseconds).
+        now_ms: i64,
+    },
+    /// Back to pending for another attempt.
+    Retry {
+        /// The job.
+        id: JobId,
+        /// When the next attempt is due (Unix milliseconds).
+        run_at_ms: i64,
+        /// Why the attempt failed.
+        result: String,
+    },
+}
+
 /// Which jobs [`JobStore::list`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
@@ -407,24 +443,60 @@ impl JobStore {
     /// Takes one due job (`run_at_ms <= now_ms`) from `lane`'s end of the
     /// queue, marks it running and counts the attempt, durably.
     pub fn claim(&self, now_ms: i64, lane: Lane) -> Result<Option<Job>, StoreError> {
-        let order = match lane {
-            Lane::Oldest => "ASC",
-            Lane::Newest => "DESC",
+        let mut claimed = self.claim_many(now_ms, 1, lane)?;
+        match claimed.jobs.pop() {
+            Some(job) => Ok(Some(job)),
+            None => claimed.unreadable.pop().map_or(Ok(None), Err),
+        }
+    }
+
+    /// Takes up to `n` due jobs in one transaction (one fsync), alternating
+    /// between the two ends of the queue starting with `lane`. A row that
+    /// cannot be read is marked failed (so it is not taken again) and
+    /// reported in [`Claimed::unreadable`].
+    pub fn claim_many(&self, now_ms: i64, n: usize, lane: Lane) -> Result<Claimed, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| self.sql(e))?;
+        let mut claimed = Claimed {
+            jobs: Vec::new(),
+            unreadable: Vec::new(),
+            next_lane: lane,
         };
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "UPDATE jobs SET state = 2, attempts = attempts + 1
-                 WHERE id = (SELECT id FROM jobs WHERE state = 1 AND run_at_ms <= ?1
-                             ORDER BY run_at_ms {order}, id {order} LIMIT 1)
-                 RETURNING {COLUMNS}"
-            ))
-            .map_err(|e| self.sql(e))?;
-        let raw = stmt
-            .query_row(params![now_ms], RawJob::read)
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        raw.map(|r| r.into_job(&self.path)).transpose()
+        for _ in 0..n {
+            let order = match claimed.next_lane {
+                Lane::Oldest => "ASC",
+                Lane::Newest => "DESC",
+            };
+            let raw = tx
+                .prepare_cached(&format!(
+                    "UPDATE jobs SET state = 2, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM jobs WHERE state = 1 AND run_at_ms <= ?1
+                                 ORDER BY run_at_ms {order}, id {order} LIMIT 1)
+                     RETURNING {COLUMNS}"
+                ))
+                .and_then(|mut stmt| stmt.query_row(params![now_ms], RawJob::read).optional())
+                .map_err(|e| self.sql(e))?;
+            let Some(raw) = raw else { break };
+            claimed.next_lane = match claimed.next_lane {
+                Lane::Oldest => Lane::Newest,
+                Lane::Newest => Lane::Oldest,
+            };
+            let id = raw.id;
+            match raw.into_job(&self.path) {
+                Ok(job) => claimed.jobs.push(job),
+                Err(e) => {
+                    // An unreadable row must not be claimed again and again.
+                    tx.execute(
+                        "UPDATE jobs SET state = 4, result = ?2, finished = ?3, run_at_ms = 0 WHERE id = ?1",
+                        params![id, e.to_string(), now_ms / 1000],
+                    )
+                    .map_err(|e| self.sql(e))?;
+                    claimed.unreadable.push(e);
+                }
+            }
+        }
+        tx.commit().map_err(|e| self.sql(e))?;
+        Ok(claimed)
     }
 
     /// When the next pending job is due (Unix milliseconds), if any.
@@ -444,27 +516,60 @@ impl JobStore {
         result: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        debug_assert!(state.is_final());
-        let conn = self.lock();
-        conn.execute(
-            "UPDATE jobs SET state = ?2, result = ?3, finished = ?4, run_at_ms = 0
-             WHERE id = ?1 AND state = 2",
-            params![id.0 as i64, state.code(), result, now_ms / 1000],
-        )
-        .map_err(|e| self.sql(e))?;
-        Ok(())
+        self.record(&[AttemptEnd::Finished {
+            id,
+            state,
+            result: result.to_string(),
+            now_ms,
+        }])
     }
 
     /// Puts a running job back to pending, next due at `run_at_ms`, with
     /// `result` saying why.
     pub fn retry_at(&self, id: JobId, run_at_ms: i64, result: &str) -> Result<(), StoreError> {
-        let conn = self.lock();
-        conn.execute(
-            "UPDATE jobs SET state = 1, result = ?3, run_at_ms = ?2 WHERE id = ?1 AND state = 2",
-            params![id.0 as i64, run_at_ms, result],
-        )
-        .map_err(|e| self.sql(e))?;
-        Ok(())
+        self.record(&[AttemptEnd::Retry {
+            id,
+            run_at_ms,
+            result: result.to_string(),
+        }])
+    }
+
+    /// Records how attempts ended, all in one transaction (one fsync).
+    pub fn record(&self, ends: &[AttemptEnd]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| self.sql(e))?;
+        for end in ends {
+            match end {
+                AttemptEnd::Finished {
+                    id,
+                    state,
+                    result,
+                    now_ms,
+                } => {
+                    debug_assert!(state.is_final());
+                    tx.prepare_cached(
+                        "UPDATE jobs SET state = ?2, result = ?3, finished = ?4, run_at_ms = 0
+                         WHERE id = ?1 AND state = 2",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![id.0 as i64, state.code(), result, now_ms / 1000])
+                    })
+                    .map_err(|e| self.sql(e))?;
+                }
+                AttemptEnd::Retry {
+                    id,
+                    run_at_ms,
+                    result,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE jobs SET state = 1, result = ?3, run_at_ms = ?2 WHERE id = ?1 AND state = 2",
+                    )
+                    .and_then(|mut st| st.execute(params![id.0 as i64, run_at_ms, result]))
+                    .map_err(|e| self.sql(e))?;
+                }
+            }
+        }
+        tx.commit().map_err(|e| self.sql(e))
     }
 
     /// Records how far a deferred send got, durably, with a note (the
@@ -871,6 +976,31 @@ mod tests {
         assert!(store.get(old).unwrap().is_none());
         assert!(store.get(fresh).unwrap().is_some());
         assert!(store.get(pending).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_unreadable_job_is_failed_once_instead_of_claimed_forever() {
+        let (_d, store) = open();
+        let id = added(store.add(NOW, &cmd("a"), NOW_MS).unwrap());
+        store
+            .lock()
+            .execute(
+                "UPDATE jobs SET spec = '{\"kind\":\"teleport\"}' WHERE id = ?1",
+                [id.0 as i64],
+            )
+            .unwrap();
+        let err = store.claim(NOW_MS, Lane::Oldest).unwrap_err();
+        assert!(err.to_string().contains("cannot decode the job"), "{err}");
+        assert_eq!(store.claim(NOW_MS, Lane::Oldest).unwrap(), None);
+        let states: Vec<i64> = store
+            .lock()
+            .prepare("SELECT state FROM jobs")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(states, [JobState::Failed.code()]);
     }
 
     #[test]
