@@ -36,7 +36,8 @@ async fn wait_port(port: u16) {
 }
 
 struct Node {
-    _cfg: tempfile::TempDir,
+    cfg: tempfile::TempDir,
+    reload: watch::Sender<Arc<Config>>,
     data: tempfile::TempDir,
     stop: CancellationToken,
     exmdb: tokio::task::JoinHandle<()>,
@@ -81,14 +82,14 @@ async fn start() -> Node {
     let (xtx, xrx) = watch::channel(exmdb_cfg.clone());
     let xctx = Context::new("exmdb", xrx, stop.clone());
     let exmdb = tokio::spawn(async move {
-        let _keep = xtx;
         groxide_exmdb::run(xctx).await.unwrap();
     });
     wait_port(exmdb_port).await;
     let routing = Routing::load(&exmdb_cfg, None).unwrap();
     let client = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
     Node {
-        _cfg: cfg,
+        cfg,
+        reload: xtx,
         data,
         stop,
         exmdb,
@@ -423,7 +424,41 @@ async fn the_exmdb_service_end_to_end_in_process() {
         .message_count;
     assert_eq!(after, before, "a broken-off message was stored");
 
+    // SIGHUP with a smaller mail_max_length applies to the next insert.
+    let text = std::fs::read_to_string(node.cfg.path().join("exmdb_provider.cfg")).unwrap();
+    std::fs::write(
+        node.cfg.path().join("exmdb_provider.cfg"),
+        text.replace("mail_max_length = 1M", "mail_max_length = 100"),
+    )
+    .unwrap();
+    node.reload
+        .send(Arc::new(
+            Config::load(node.cfg.path(), &schema::EXMDB).unwrap().0,
+        ))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c
+            .insert_message_bytes(header(&dir, "inbox"), message(9, 200))
+            .await
+        {
+            Err(e) if e.reason() == Some(Reason::TooLarge) => break,
+            Ok(_) => assert!(
+                Instant::now() < deadline,
+                "the reloaded limit never applied"
+            ),
+            Err(e) => panic!("{e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     // Shutdown drains: the daemon returns after closing its stores.
+    let served = c
+        .get_store_info(pb::StoreRequest { dir: dir.clone() })
+        .await
+        .unwrap()
+        .message_count;
+    assert!(served >= 6);
     node.stop.cancel();
     tokio::time::timeout(Duration::from_secs(10), node.exmdb)
         .await
@@ -432,5 +467,5 @@ async fn the_exmdb_service_end_to_end_in_process() {
     // The store reopens with everything in it.
     let store = groxide_store::Store::open(Path::new(&dir), &groxide_store::OpenOptions::default())
         .unwrap();
-    assert_eq!(store.info().unwrap().message_count, 6);
+    assert_eq!(store.info().unwrap().message_count, served);
 }
