@@ -94,19 +94,27 @@ fn inserts(c: &mut Criterion) {
     for size in [10 * 1024, 100 * 1024] {
         let kb = size / 1024;
         let one = new_store(&tmp.path().join(format!("one-{kb}")));
-        g.bench_with_input(BenchmarkId::new("1_writer", format!("{kb}KB")), &size, |b, &size| {
-            b.iter(|| insert(&one, size))
-        });
-        let shared = [Arc::new(new_store(&tmp.path().join(format!("shared-{kb}"))))];
-        g.bench_with_input(BenchmarkId::new("16_writers_1_store", format!("{kb}KB")), &size, |b, &size| {
-            b.iter_custom(|iters| concurrent(&shared, size, iters))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("1_writer", format!("{kb}KB")),
+            &size,
+            |b, &size| b.iter(|| insert(&one, size)),
+        );
+        let shared = [Arc::new(new_store(
+            &tmp.path().join(format!("shared-{kb}")),
+        ))];
+        g.bench_with_input(
+            BenchmarkId::new("16_writers_1_store", format!("{kb}KB")),
+            &size,
+            |b, &size| b.iter_custom(|iters| concurrent(&shared, size, iters)),
+        );
         let many: Vec<Arc<Store>> = (0..STORES)
             .map(|i| Arc::new(new_store(&tmp.path().join(format!("many-{kb}-{i}")))))
             .collect();
-        g.bench_with_input(BenchmarkId::new("16_writers_50_stores", format!("{kb}KB")), &size, |b, &size| {
-            b.iter_custom(|iters| concurrent(&many, size, iters))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("16_writers_50_stores", format!("{kb}KB")),
+            &size,
+            |b, &size| b.iter_custom(|iters| concurrent(&many, size, iters)),
+        );
         let commits: u64 = shared[0].writer_stats().commits;
         let writes: u64 = shared[0].writer_stats().writes;
         eprintln!("group commit at {kb}KB: {writes} writes in {commits} commits");
@@ -118,7 +126,8 @@ fn big_folder(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = new_store(&tmp.path().join("big"));
     let mut w = store.stage_content().unwrap_or_else(|e| panic!("{e}"));
-    w.write_chunk(&message(2048)).unwrap_or_else(|e| panic!("{e}"));
+    w.write_chunk(&message(2048))
+        .unwrap_or_else(|e| panic!("{e}"));
     let staged = w.finish().unwrap_or_else(|e| panic!("{e}"));
     let t = Instant::now();
     store

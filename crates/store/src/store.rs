@@ -872,7 +872,12 @@ impl Store {
     #[doc(hidden)]
     /// Inserts `n` messages with the bytes of `staged` in one write: a fast
     /// way to fill a folder for benchmarks and load tests.
-    pub fn insert_copies(&self, folder: impl Into<FolderRef>, mut staged: StagedContent, n: usize) -> Result<()> {
+    pub fn insert_copies(
+        &self,
+        folder: impl Into<FolderRef>,
+        mut staged: StagedContent,
+        n: usize,
+    ) -> Result<()> {
         let raw = match staged.take_bytes() {
             Some(b) => b,
             None => self.read_file(&staged.hash())?,
