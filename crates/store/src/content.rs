@@ -193,7 +193,6 @@ impl ContentFiles {
     /// Removes every content file the database does not reference and every
     /// staging leftover in `tmp/`. Returns how many files went.
     pub(crate) fn sweep(&self, referenced: impl Fn(&ContentHash) -> bool) -> Result<u64> {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let mut removed = 0;
         let cid = self.layout.cid_dir();
         let fanouts = std::fs::read_dir(&cid).map_err(|e| StoreError::io("list", &cid, e))?;
@@ -203,6 +202,8 @@ impl ContentFiles {
             };
             for f in files.flatten() {
                 let name = f.file_name();
+                // Locked per file, so a sweep of a big store does not stall staging.
+                let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
                 let keep = name
                     .to_str()
                     .and_then(ContentHash::from_hex)
@@ -212,7 +213,6 @@ impl ContentFiles {
                 }
             }
         }
-        drop(pending);
         removed += self.clear_tmp_older_than(std::time::Duration::from_secs(3600))?;
         Ok(removed)
     }

@@ -230,32 +230,30 @@ fn select_uids(
     conn: &Connection,
     folder: FolderId,
     ranges: &[UidRange],
-) -> Result<Vec<(MessageRow, i64)>> {
+) -> Result<Vec<MessageRow>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {ENTRY_COLUMNS}, content_kind FROM messages
          WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 AND deleted_at IS NULL ORDER BY uid"
     ))?;
-    let mut out: Vec<(MessageRow, i64)> = Vec::new();
+    let mut out: Vec<MessageRow> = Vec::new();
     for r in ranges {
         let rows = st.query_map(
             params![folder.0 as i64, i64::from(r.first.0), i64::from(r.last.0)],
             |row| {
-                Ok((
-                    MessageRow {
-                        entry: entry_from_row(row)?,
-                        folder,
-                        origin: ContentOrigin::from_code(row.get(8)?),
-                    },
-                    0i64,
-                ))
+                Ok(MessageRow {
+                    entry: entry_from_row(row)?,
+                    folder,
+                    origin: ContentOrigin::from_code(row.get(8)?),
+                })
             },
         )?;
         for row in rows {
             out.push(row?);
         }
     }
-    out.sort_by_key(|(m, _)| m.entry.uid);
-    out.dedup_by_key(|(m, _)| m.entry.uid);
+    // Overlapping ranges name a message once.
+    out.sort_by_key(|m| m.entry.uid);
+    out.dedup_by_key(|m| m.entry.uid);
     Ok(out)
 }
 
@@ -556,7 +554,7 @@ pub(crate) fn set_flags(
     folders::get(ctx.conn, folder)?;
     let keywords = flags::normalize_keywords(keywords)?;
     let mut out = FlagsOutcome::default();
-    for (row, _) in select_uids(ctx.conn, folder, ranges)? {
+    for row in select_uids(ctx.conn, folder, ranges)? {
         if unchanged_since.is_some_and(|u| row.entry.cn > u) {
             out.modified.push(row.entry.uid);
             continue;
@@ -694,13 +692,13 @@ pub(crate) fn copy(
     folders::get(ctx.conn, folder)?;
     let t = folders::get(ctx.conn, target)?;
     let rows = select_uids(ctx.conn, folder, ranges)?;
-    let bytes: u64 = rows.iter().map(|(r, _)| r.entry.size).sum();
+    let bytes: u64 = rows.iter().map(|r| r.entry.size).sum();
     ctx.check_room(rows.len() as u64, bytes)?;
     let mut out = CopyOutcome {
         target_uidvalidity: t.uidvalidity,
         uids: Vec::with_capacity(rows.len()),
     };
-    for (row, _) in rows {
+    for row in rows {
         let e = &row.entry;
         let ins = insert_row(
             ctx,
@@ -794,7 +792,7 @@ pub(crate) fn move_to(
             "source and target folder are the same".into(),
         ));
     }
-    for (row, _) in select_uids(ctx.conn, folder, ranges)? {
+    for row in select_uids(ctx.conn, folder, ranges)? {
         let e = &row.entry;
         let cn_removed = ctx.next_cn()?;
         tombstone(ctx, folder, e.uid, e.message_id, cn_removed)?;
@@ -837,7 +835,7 @@ pub(crate) fn delete_uids(
 ) -> Result<Vec<ImapUid>> {
     folders::get(ctx.conn, folder)?;
     let mut out = Vec::new();
-    for (row, _) in select_uids(ctx.conn, folder, ranges)? {
+    for row in select_uids(ctx.conn, folder, ranges)? {
         remove(ctx, &row, hard)?;
         out.push(row.entry.uid);
     }
@@ -858,7 +856,7 @@ pub(crate) fn delete_all_in_folder(
     hard: bool,
 ) -> Result<()> {
     let rows = select_uids(ctx.conn, folder, &[UidRange::ALL])?;
-    for (row, _) in rows {
+    for row in rows {
         remove(ctx, &row, hard)?;
     }
     if hard {
