@@ -68,13 +68,14 @@ impl Conn {
     /// Returns 0 at end of stream. Cancel-safe: nothing is lost when the
     /// future is dropped before it completes.
     pub async fn read(&mut self, sink: &mut (dyn FnMut(&[u8]) + Send)) -> io::Result<usize> {
-        let mut buf = std::mem::take(&mut self.read_buf);
-        let result = match self.stream() {
-            Ok(stream) => stream.read(&mut buf).await,
-            Err(e) => Err(e),
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "connection closed",
+            ));
         };
-        self.read_buf = buf;
-        let n = result?;
+        // Borrowing (not taking) the buffer keeps this cancel-safe.
+        let n = stream.read(&mut self.read_buf).await?;
         if n == 0 {
             return Ok(0);
         }

@@ -171,17 +171,19 @@ impl<B: Backend> Session<'_, B> {
         mut state: AppendState<B::Upload>,
         cmd: &AppendCommand,
     ) -> Result<Reply, Stop> {
+        if state.error.is_none()
+            && !self.enabled.utf8
+            && cmd.messages.iter().any(|m| m.form == AppendForm::Utf8)
+        {
+            // Dropping the unfinished upload discards it.
+            state.current = None;
+            state.error = Some(Reply::bad("Enable UTF8=ACCEPT before APPEND UTF8"));
+        }
         if let Some(upload) = state.current.take() {
             match upload.finish().await {
                 Ok(a) => state.done.push(a),
                 Err(e) => state.error = state.error.or(Some(failure_reply(&e))),
             }
-        }
-        if state.error.is_none()
-            && !self.enabled.utf8
-            && cmd.messages.iter().any(|m| m.form == AppendForm::Utf8)
-        {
-            state.error = Some(Reply::bad("Enable UTF8=ACCEPT before APPEND UTF8"));
         }
         if let Some(reply) = state.error.take() {
             self.rollback(&state.mailbox, &state.done).await;

@@ -338,9 +338,18 @@ impl<B: Backend> Session<'_, B> {
         since: u64,
         set: &groxide_imap_proto::SequenceSet,
     ) -> Result<(), Stop> {
-        let wanted = match self.selected.as_ref() {
-            Some(s) => s.raw_uid_ranges(set),
-            None => return Ok(()),
+        // `*` reaches past the highest UID left: expunged ones may lie above it.
+        let wanted: Vec<UidRange> = match set {
+            groxide_imap_proto::SequenceSet::Saved => match self.selected.as_ref() {
+                Some(s) => s.raw_uid_ranges(set),
+                None => return Ok(()),
+            },
+            ranges => ranges
+                .resolve(u32::MAX)
+                .ranges()
+                .iter()
+                .map(|&(a, b)| UidRange::new(a, b))
+                .collect(),
         };
         let mut stream = self
             .server

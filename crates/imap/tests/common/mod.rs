@@ -8,7 +8,7 @@ use groxide_imap::{ImapServer, Settings};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// How long a test waits for a response before it fails (a hang guard,
@@ -46,10 +46,41 @@ impl World {
     }
 
     pub fn with_settings(settings: Settings) -> World {
+        World::build(settings, None)
+    }
+
+    /// A world whose server has a self-signed certificate for `localhost`;
+    /// also returns a client config that trusts it.
+    pub fn with_tls(settings: Settings) -> (World, Arc<rustls::ClientConfig>) {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let cert = ck.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server_cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key)
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let client_cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        (
+            World::build(settings, Some(Arc::new(server_cfg))),
+            Arc::new(client_cfg),
+        )
+    }
+
+    fn build(settings: Settings, tls: Option<Arc<rustls::ServerConfig>>) -> World {
         let backend = MemoryBackend::new();
         let dir = backend.add_user(USER, PASSWORD);
         let shutdown = CancellationToken::new();
-        let server = ImapServer::new(backend.clone(), settings, None, shutdown.clone());
+        let server = ImapServer::new(backend.clone(), settings, tls, shutdown.clone());
         World {
             backend,
             server,
@@ -75,19 +106,23 @@ impl World {
 
     /// Opens a session; the greeting is read and returned.
     pub async fn connect(&self) -> Client {
+        let mut c = Client::over(self.open(false));
+        let greeting = c.line().await;
+        assert!(greeting.starts_with("* OK "), "{greeting}");
+        c
+    }
+
+    /// Opens a raw duplex connection to a session (implicit TLS or not).
+    pub fn open(&self, implicit_tls: bool) -> tokio::io::DuplexStream {
         let (client, server_side) = tokio::io::duplex(256 * 1024);
         let server = self.server.clone();
         let peer: SocketAddr = "192.0.2.7:50000".parse().unwrap();
         tokio::spawn(async move {
-            server.serve_connection(server_side, peer, false).await;
+            server
+                .serve_connection(server_side, peer, implicit_tls)
+                .await;
         });
-        let mut c = Client {
-            stream: client,
-            buf: Vec::new(),
-        };
-        let greeting = c.line().await;
-        assert!(greeting.starts_with("* OK "), "{greeting}");
-        c
+        client
     }
 
     /// A logged-in session.
@@ -107,12 +142,29 @@ impl World {
     }
 }
 
+/// A stream a test client can use.
+pub trait ClientIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ClientIo for T {}
+
 pub struct Client {
-    stream: DuplexStream,
+    stream: Box<dyn ClientIo>,
     buf: Vec<u8>,
 }
 
 impl Client {
+    /// A client over `stream` (greeting not read).
+    pub fn over(stream: impl ClientIo + 'static) -> Client {
+        Client {
+            stream: Box::new(stream),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Takes the raw stream and any bytes read but not consumed.
+    pub fn into_parts(self) -> (Box<dyn ClientIo>, Vec<u8>) {
+        (self.stream, self.buf)
+    }
+
     async fn fill(&mut self) -> bool {
         let mut chunk = [0u8; 16384];
         let n = tokio::time::timeout(HANG_GUARD, self.stream.read(&mut chunk))
@@ -192,6 +244,9 @@ fn literal_size(line: &[u8]) -> Option<usize> {
 
 /// Asserts that `actual` (lines joined by `\n`) equals `expected` lines.
 pub fn check(actual: &str, expected: &[&str]) {
-    let actual_lines: Vec<&str> = actual.split('\n').collect();
-    assert_eq!(actual_lines, expected, "\nactual:\n{actual}\n");
+    let expected = expected.join("\n");
+    assert_eq!(
+        actual, expected,
+        "\nactual:\n{actual}\nexpected:\n{expected}\n"
+    );
 }

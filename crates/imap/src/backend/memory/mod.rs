@@ -168,6 +168,7 @@ struct State {
     failures: HashMap<IpAddr, u32>,
     block_after: u32,
     unavailable: bool,
+    silent: bool,
 }
 
 struct Inner {
@@ -351,6 +352,11 @@ impl MemoryBackend {
             .unwrap_or_default()
     }
 
+    /// Stops (or resumes) change hints, as if the event service lost them.
+    pub fn set_notifications(&self, on: bool) {
+        self.state().silent = !on;
+    }
+
     /// Sends a resync marker to every watcher of `dir` (missed events).
     pub fn send_resync(&self, dir: &str) {
         if let Some(tx) = self.events().get(dir) {
@@ -363,6 +369,9 @@ impl MemoryBackend {
     }
 
     fn notify(&self, dir: &str, folder: u64) {
+        if self.state().silent {
+            return;
+        }
         if let Some(tx) = self.events().get(dir) {
             let _ = tx.send(StoreEvent::Changed { folder });
         }

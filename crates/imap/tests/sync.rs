@@ -1,0 +1,277 @@
+//! Sessions in step with the store: two sessions on one mailbox, deferred
+//! expunges, flag changes made elsewhere, IDLE, missed hints, QRESYNC.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{World, check};
+use groxide_imap::Settings;
+use groxide_imap::backend::SystemFlags;
+use std::time::Duration;
+
+#[tokio::test]
+async fn an_expunge_during_another_sessions_fetch_is_deferred() {
+    let w = World::new();
+    w.deliver("INBOX", 3);
+    let mut a = w.select().await;
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    check(
+        &b.cmd("b2 EXPUNGE").await,
+        &["* 2 EXPUNGE", "b2 OK EXPUNGE completed"],
+    );
+    // A's numbering stays as it was: no EXPUNGE while answering FETCH.
+    check(
+        &a.cmd("a1 FETCH 1:3 (UID)").await,
+        &[
+            "* 1 FETCH (UID 1)",
+            "* 3 FETCH (UID 3)",
+            "a1 OK FETCH completed",
+        ],
+    );
+    check(
+        &a.cmd("a2 STORE 3 +FLAGS (\\Flagged)").await,
+        &["* 3 FETCH (FLAGS (\\Flagged))", "a2 OK STORE completed"],
+    );
+    check(
+        &a.cmd("a3 SEARCH ALL").await,
+        &["* SEARCH 1 3", "a3 OK SEARCH completed"],
+    );
+    check(
+        &a.cmd("a4 NOOP").await,
+        &["* 2 EXPUNGE", "a4 OK NOOP completed"],
+    );
+    check(
+        &a.cmd("a5 FETCH 2 UID").await,
+        &["* 2 FETCH (UID 3)", "a5 OK FETCH completed"],
+    );
+}
+
+#[tokio::test]
+async fn uid_commands_may_report_expunges() {
+    let w = World::new();
+    w.deliver("INBOX", 2);
+    let mut a = w.select().await;
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b2 EXPUNGE").await;
+    check(
+        &a.cmd("a1 UID FETCH 1:* (FLAGS)").await,
+        &[
+            "* 2 FETCH (UID 2 FLAGS ())",
+            "* 1 EXPUNGE",
+            "a1 OK FETCH completed",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn flag_changes_made_elsewhere_arrive_as_untagged_fetch() {
+    let w = World::new();
+    w.deliver("INBOX", 2);
+    let mut a = w.select().await;
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 2 +FLAGS (\\Answered $Done)").await;
+    check(
+        &a.cmd("a1 NOOP").await,
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Done)",
+            "* 2 FETCH (FLAGS (\\Answered $Done))",
+            "a1 OK NOOP completed",
+        ],
+    );
+    // Reported once.
+    check(&a.cmd("a2 NOOP").await, &["a2 OK NOOP completed"]);
+    // New mail shows up at the next command of any kind.
+    w.deliver("INBOX", 1);
+    check(
+        &a.cmd("a3 LIST \"\" Drafts").await,
+        &[
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
+            "* 3 EXISTS",
+            "a3 OK LIST completed",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn idle_sees_new_mail_flag_changes_and_expunges_from_elsewhere() {
+    let w = World::new();
+    w.deliver("INBOX", 2);
+    let mut a = w.select().await;
+    a.send(b"i1 IDLE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    w.backend
+        .deliver(
+            &w.dir,
+            "INBOX",
+            common::message(9).as_bytes(),
+            SystemFlags::default(),
+            1_704_103_200,
+        )
+        .unwrap();
+    assert_eq!(a.line().await, "* 3 EXISTS");
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 1 +FLAGS (\\Seen \\Deleted)").await;
+    assert_eq!(a.line().await, "* 1 FETCH (FLAGS (\\Seen \\Deleted))");
+    b.cmd("b2 EXPUNGE").await;
+    assert_eq!(a.line().await, "* 1 EXPUNGE");
+    a.send(b"DONE\r\n").await;
+    check(&a.until_tagged("i1").await, &["i1 OK IDLE terminated"]);
+    check(
+        &a.cmd("a2 FETCH 1:* UID").await,
+        &[
+            "* 1 FETCH (UID 2)",
+            "* 2 FETCH (UID 3)",
+            "a2 OK FETCH completed",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn idle_without_a_selected_mailbox_waits_for_done() {
+    let w = World::new();
+    let mut a = w.login().await;
+    a.send(b"i1 IDLE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    a.send(b"done\r\n").await;
+    check(&a.until_tagged("i1").await, &["i1 OK IDLE terminated"]);
+    a.send(b"i2 IDLE\r\nNOPE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    check(&a.until_tagged("i2").await, &["i2 BAD Expected DONE"]);
+}
+
+#[tokio::test]
+async fn a_resync_marker_makes_idle_catch_up_with_missed_changes() {
+    let w = World::new();
+    w.deliver("INBOX", 1);
+    let mut a = w.select().await;
+    a.send(b"i1 IDLE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    w.backend.set_notifications(false);
+    w.deliver("INBOX", 1);
+    w.backend.set_notifications(true);
+    w.backend.send_resync(&w.dir);
+    assert_eq!(a.line().await, "* 2 EXISTS");
+    a.send(b"DONE\r\n").await;
+    a.until_tagged("i1").await;
+}
+
+#[tokio::test]
+async fn idle_checks_the_mailbox_periodically_when_hints_are_lost() {
+    let w = World::with_settings(Settings {
+        idle_check_interval: Duration::from_millis(50),
+        ..Settings::default()
+    });
+    let mut a = w.select().await;
+    a.send(b"i1 IDLE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    w.backend.set_notifications(false);
+    w.deliver("INBOX", 1);
+    assert_eq!(a.line().await, "* 1 EXISTS");
+    a.send(b"DONE\r\n").await;
+    a.until_tagged("i1").await;
+}
+
+#[tokio::test]
+async fn idle_autologout_closes_the_session() {
+    let w = World::with_settings(Settings {
+        autologout: Duration::from_millis(100),
+        ..Settings::default()
+    });
+    let mut a = w.login().await;
+    a.send(b"i1 IDLE\r\n").await;
+    assert_eq!(a.line().await, "+ idling");
+    assert_eq!(a.line().await, "* BYE Autologout; idle for too long");
+    assert!(a.closed().await);
+}
+
+#[tokio::test]
+async fn qresync_select_reports_vanished_earlier_and_changed_flags() {
+    let w = World::new();
+    w.deliver("INBOX", 5);
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 2 +FLAGS (\\Seen)").await;
+    b.cmd("b2 STORE 3 +FLAGS (\\Deleted)").await;
+    b.cmd("b3 EXPUNGE").await;
+    let mut c = w.login().await;
+    check(
+        &c.cmd("c1 ENABLE QRESYNC").await,
+        &["* ENABLED QRESYNC", "c1 OK ENABLE completed"],
+    );
+    check(
+        &c.cmd("c2 SELECT INBOX (QRESYNC (1001 10 1:5))").await,
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
+            "* 4 EXISTS",
+            "* 0 RECENT",
+            "* OK [UNSEEN 1] First unseen",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
+            "* OK [UIDVALIDITY 1001] UIDs valid",
+            "* OK [UIDNEXT 6] Predicted next UID",
+            "* OK [HIGHESTMODSEQ 13] Highest",
+            "* VANISHED (EARLIER) 3",
+            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (11))",
+            "c2 OK [READ-WRITE] SELECT completed",
+        ],
+    );
+    // A stale UIDVALIDITY gets a plain SELECT.
+    let out = c.cmd("c3 SELECT INBOX (QRESYNC (99 10))").await;
+    assert!(!out.contains("VANISHED"), "{out}");
+    // QRESYNC needs ENABLE.
+    let mut d = w.login().await;
+    check(
+        &d.cmd("d1 SELECT INBOX (QRESYNC (1001 10))").await,
+        &["d1 BAD Enable QRESYNC before using it in SELECT"],
+    );
+}
+
+#[tokio::test]
+async fn qresync_sessions_get_vanished_instead_of_expunge() {
+    let w = World::new();
+    w.deliver("INBOX", 3);
+    let mut a = w.login().await;
+    a.cmd("a1 ENABLE QRESYNC").await;
+    a.cmd("a2 SELECT INBOX").await;
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 2 +FLAGS (\\Seen)").await;
+    b.cmd("b2 STORE 3 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b3 EXPUNGE").await;
+    check(
+        &a.cmd("a3 NOOP").await,
+        &[
+            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (9))",
+            "* VANISHED 3",
+            "a3 OK NOOP completed",
+        ],
+    );
+    check(
+        &a.cmd("a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 8 VANISHED)")
+            .await,
+        &[
+            "* VANISHED (EARLIER) 3",
+            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (9))",
+            "a4 OK FETCH completed",
+        ],
+    );
+    check(
+        &a.cmd("a5 FETCH 1 (FLAGS) (CHANGEDSINCE 8 VANISHED)").await,
+        &["a5 BAD invalid VANISHED without UID FETCH and CHANGEDSINCE"],
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_selected_mailbox_elsewhere_ends_the_session_cleanly() {
+    let w = World::new();
+    let mut b = w.login().await;
+    b.cmd("b1 CREATE Tmp").await;
+    let mut a = w.login().await;
+    a.cmd("a1 SELECT Tmp").await;
+    b.cmd("b2 DELETE Tmp").await;
+    a.send(b"a2 NOOP\r\n").await;
+    assert_eq!(
+        a.line().await,
+        "* BYE [NONEXISTENT] The selected mailbox was deleted"
+    );
+    assert!(a.closed().await);
+}
