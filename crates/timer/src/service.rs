@@ -68,8 +68,13 @@ pub fn spec_from_pb(spec: Option<pb::JobSpec>) -> Result<JobSpec, AddError> {
             message_id: d.message_id,
         }),
         Some(Kind::Maintenance(m)) => {
-            let action = MaintenanceAction::parse(&m.action, m.older_than_secs)
-                .ok_or(AddError::UnknownAction { given: m.action })?;
+            let action =
+                MaintenanceAction::parse(&m.action, m.older_than_secs).ok_or_else(|| {
+                    AddError::UnknownAction {
+                        // Echo a readable prefix only: the request may be megabytes.
+                        given: m.action.chars().take(80).collect(),
+                    }
+                })?;
             Ok(JobSpec::Maintenance { dir: m.dir, action })
         }
         Some(Kind::Command(c)) => Ok(JobSpec::Command {

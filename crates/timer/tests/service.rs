@@ -352,3 +352,19 @@ async fn a_peer_not_on_the_access_list_is_refused_until_a_reload_admits_it() {
     }
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn a_command_past_its_time_limit_is_killed_and_fails() {
+    let (_, exec) = dispatcher();
+    let rig = Rig::start(exec, "timer_command_allow = /bin/sleep\n").await;
+    let c = rig.client();
+    let id = c
+        .add(now(), timer_client::command(["/bin/sleep", "60"], 1))
+        .await
+        .unwrap();
+    let job = wait_final(&c, id).await;
+    assert_eq!(timer_client::state_name(job.state), "failed");
+    assert_eq!(job.result, "killed after its time limit of 1s");
+    assert_eq!(job.attempts, 1, "a timeout is not retried");
+    rig.stop().await;
+}
