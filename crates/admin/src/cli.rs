@@ -56,6 +56,35 @@ pub(crate) enum Command {
     Rebalance(RebalanceArgs),
     /// Send SIGHUP to every groxide daemon of this config directory on this machine.
     Reload,
+    /// Jobs of this node's groxide-timer (deferred sends, maintenance, commands).
+    #[command(subcommand)]
+    Timer(TimerCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TimerCommand {
+    /// List jobs, newest last.
+    List {
+        /// Only jobs in these states (pending, running, done, failed, cancelled); repeatable.
+        #[arg(long)]
+        state: Vec<String>,
+        /// Only jobs of this store (maildir).
+        #[arg(long)]
+        dir: Option<String>,
+        /// At most this many jobs.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Show one job with its result.
+    Show {
+        /// The job id.
+        id: u64,
+    },
+    /// Cancel a pending job (exit 4 when it already ran or is running).
+    Cancel {
+        /// The job id.
+        id: u64,
+    },
 }
 
 /// Where a store is created or removed.

@@ -48,6 +48,9 @@ fn check_all(dir: &Path) -> ExitCode {
 }
 
 async fn run(command: Command, cli_dir: &Path, json: bool) -> Result<(), Failure> {
+    if let Command::Timer(c) = command {
+        return commands::timer::run(c, cli_dir, json).await;
+    }
     if let Command::Reload = command {
         setup::load_config(cli_dir)?;
         commands::cluster::reload(cli_dir, json);
@@ -62,7 +65,7 @@ async fn run(command: Command, cli_dir: &Path, json: bool) -> Result<(), Failure
         Command::Server(c) => commands::server::run(c, &setup, json).await,
         Command::Failover(args) => commands::cluster::failover(args, &setup, json).await,
         Command::Rebalance(args) => commands::cluster::rebalance(args, &setup, json).await,
-        Command::CheckConfig | Command::Reload => Ok(()),
+        Command::CheckConfig | Command::Reload | Command::Timer(_) => Ok(()),
     };
     setup.directory.close().await;
     result

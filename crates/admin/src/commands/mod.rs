@@ -5,6 +5,7 @@ pub(crate) mod altname;
 pub(crate) mod cluster;
 pub(crate) mod domain;
 pub(crate) mod server;
+pub(crate) mod timer;
 pub(crate) mod user;
 
 use crate::failure::{Failure, exit};
