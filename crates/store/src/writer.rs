@@ -193,7 +193,14 @@ fn run_batch(setup: &mut WriterSetup, batch: Vec<Job>, stats: &WriterStats) {
             events: Vec::new(),
             unlink: Vec::new(),
         };
-        let (ok, finish) = job(&mut ctx);
+        // A bug in one write must not take the store's writer down with it.
+        let Ok((ok, finish)) =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut ctx)))
+        else {
+            tracing::error!(dir = %setup.dir.display(), "a write panicked; rolled back, its caller sees the store as closed");
+            let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
+            continue;
+        };
         if ok {
             let _ = conn.execute_batch("RELEASE op");
             events.append(&mut ctx.events);
