@@ -1,8 +1,9 @@
 //! [`MailboxWriter`] over groxide-exmdb: the routed client finds the node
 //! that is the store's home (a stale route heals on STORE_NOT_HERE), and the
-//! message is streamed to its InsertMessage call — a header, then the trace
-//! prefix and the spool file in chunks of at most 64 KiB. The reply comes
-//! only after the store committed durably.
+//! message is streamed to its InsertMessage call — a header, the trace
+//! prefix and the spool file in chunks of at most 64 KiB, and a trailer with
+//! the byte count (a stream without it stores nothing). The reply comes only
+//! after the store committed durably.
 
 use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
 use futures_util::stream::{self, Stream};
@@ -48,44 +49,76 @@ enum Part {
     Header(pb::InsertHeader),
     Prefix,
     File(Option<tokio::fs::File>),
+    Trailer,
     Done,
 }
 
-/// The request stream: header, prefix, then the file. A read error does not
-/// end the stream (that would look like a complete, shorter message): it is
-/// reported through `failed` and the stream stays open until the caller
-/// drops the call, which cancels it on the server.
+/// The state of an insert stream between two items.
+struct Feed {
+    part: Part,
+    prefix: Arc<[u8]>,
+    path: PathBuf,
+    /// Bytes sent in chunks so far.
+    sent: u64,
+    /// What must be sent in all: prefix + spool file.
+    expected: u64,
+    failed: Arc<Notify>,
+}
+
+/// A read problem: reported through `failed`, and the stream stays open
+/// (never ends) until the caller drops the call, which cancels it on the
+/// server — a stream without its trailer stores nothing.
+async fn broken(feed: &Feed, what: &str) -> Option<(pb::InsertMessageRequest, Feed)> {
+    tracing::error!(path = %feed.path.display(), "{what}");
+    feed.failed.notify_one();
+    std::future::pending::<()>().await;
+    None
+}
+
+fn chunk(bytes: Vec<u8>) -> pb::InsertMessageRequest {
+    pb::InsertMessageRequest {
+        part: Some(pb::insert_message_request::Part::Chunk(bytes)),
+    }
+}
+
+/// The request stream: header, prefix, the file in chunks, the trailer.
 fn insert_stream(
     header: pb::InsertHeader,
     prefix: Arc<[u8]>,
     path: PathBuf,
+    expected: u64,
     failed: Arc<Notify>,
 ) -> impl Stream<Item = pb::InsertMessageRequest> + Send + 'static {
-    let state = (Part::Header(header), prefix, path, failed);
-    stream::unfold(state, |(part, prefix, path, failed)| async move {
-        match part {
-            Part::Header(h) => Some((
-                pb::InsertMessageRequest {
+    let feed = Feed {
+        part: Part::Header(header),
+        prefix,
+        path,
+        sent: 0,
+        expected,
+        failed,
+    };
+    stream::unfold(feed, |mut feed| async move {
+        match std::mem::replace(&mut feed.part, Part::Done) {
+            Part::Header(h) => {
+                feed.part = Part::Prefix;
+                let item = pb::InsertMessageRequest {
                     part: Some(pb::insert_message_request::Part::Header(h)),
-                },
-                (Part::Prefix, prefix, path, failed),
-            )),
-            Part::Prefix => Some((
-                pb::InsertMessageRequest {
-                    part: Some(pb::insert_message_request::Part::Chunk(prefix.to_vec())),
-                },
-                (Part::File(None), prefix, path, failed),
-            )),
+                };
+                Some((item, feed))
+            }
+            Part::Prefix => {
+                feed.part = Part::File(None);
+                feed.sent += feed.prefix.len() as u64;
+                let item = chunk(feed.prefix.to_vec());
+                Some((item, feed))
+            }
             Part::File(file) => {
                 let mut file = match file {
                     Some(f) => f,
-                    None => match tokio::fs::File::open(&path).await {
+                    None => match tokio::fs::File::open(&feed.path).await {
                         Ok(f) => f,
                         Err(e) => {
-                            tracing::error!(path = %path.display(), error = %e, "cannot open the spool file");
-                            failed.notify_one();
-                            std::future::pending::<()>().await;
-                            return None;
+                            return broken(&feed, &format!("cannot open the spool file: {e}")).await;
                         }
                     },
                 };
@@ -96,32 +129,46 @@ fn insert_stream(
                         Ok(0) => break,
                         Ok(n) => filled += n,
                         Err(e) => {
-                            tracing::error!(path = %path.display(), error = %e, "cannot read the spool file");
-                            failed.notify_one();
-                            std::future::pending::<()>().await;
-                            return None;
+                            return broken(&feed, &format!("cannot read the spool file: {e}"))
+                                .await;
                         }
                     }
                 }
                 if filled == 0 {
-                    return None;
+                    feed.part = Part::Trailer;
+                    return Box::pin(next_trailer(feed)).await;
                 }
                 buf.truncate(filled);
-                let next = if filled < INSERT_CHUNK {
-                    Part::Done
+                feed.sent += filled as u64;
+                feed.part = if filled < INSERT_CHUNK {
+                    Part::Trailer
                 } else {
                     Part::File(Some(file))
                 };
-                Some((
-                    pb::InsertMessageRequest {
-                        part: Some(pb::insert_message_request::Part::Chunk(buf)),
-                    },
-                    (next, prefix, path, failed),
-                ))
+                Some((chunk(buf), feed))
             }
+            Part::Trailer => next_trailer(feed).await,
             Part::Done => None,
         }
     })
+}
+
+/// The trailer, once the bytes sent are exactly what the spool holds.
+async fn next_trailer(mut feed: Feed) -> Option<(pb::InsertMessageRequest, Feed)> {
+    if feed.sent != feed.expected {
+        let what = format!(
+            "the spool file changed: {} bytes sent, {} expected",
+            feed.sent, feed.expected
+        );
+        return broken(&feed, &what).await;
+    }
+    feed.part = Part::Done;
+    let item = pb::InsertMessageRequest {
+        part: Some(pb::insert_message_request::Part::Trailer(
+            pb::InsertTrailer { size: feed.sent },
+        )),
+    };
+    Some((item, feed))
 }
 
 /// What an RPC failure means for the recipient.
@@ -154,10 +201,16 @@ impl MailboxWriter for ExmdbMailboxes {
         let prefix: Arc<[u8]> = Arc::from(request.trace_prefix);
         let path = request.message.path().to_path_buf();
         let failed = Arc::new(Notify::new());
+        let expected = request.stored_len();
         let timeout = self.client.request_timeout();
         let call = self.client.call(&dir, |channel| {
-            let stream =
-                insert_stream(header.clone(), prefix.clone(), path.clone(), failed.clone());
+            let stream = insert_stream(
+                header.clone(),
+                prefix.clone(),
+                path.clone(),
+                expected,
+                failed.clone(),
+            );
             async move {
                 let mut client = ExmdbClient::new(channel);
                 let mut req = tonic::Request::new(stream);
