@@ -7,6 +7,8 @@
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
 
 mod demo;
+#[path = "bench/delivery.rs"]
+mod bench_delivery;
 mod node;
 mod proc;
 
@@ -126,6 +128,7 @@ fn bench(args: &[String]) -> Result<()> {
             Ok(())
         }
         "timer" => bench_timer(rest),
+        "delivery" => bench_delivery::run(rest),
         other => bail!("bench: unknown target {other}; known: {}", BENCH_TARGETS.join(", ")),
     }
 }
@@ -153,7 +156,7 @@ fn bench_timer(rest: &[String]) -> Result<()> {
 }
 
 /// What `cargo xtask bench` knows.
-const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer"];
+const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer", "delivery"];
 
 fn usage() -> ExitCode {
     eprintln!(

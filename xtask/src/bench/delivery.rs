@@ -1,0 +1,358 @@
+//! `cargo xtask bench delivery [--seconds S] [--reps R]`: LMTP deliveries/s
+//! and p50/p99 latency of groxide-delivery (with groxide-exmdb, release
+//! build) and Dovecot's LMTP, side by side in one run, with one load
+//! generator (crates/delivery/examples/lmtp_load.rs, release) and the same
+//! messages: 4 and 16 connections, 10 KB and 100 KB messages, 50 users.
+//!
+//! Dovecot runs from /work/shared/peers/dovecot.conf's recipe (maildir,
+//! `mail_fsync = optimized`, its default: new mail is fsynced before the
+//! reply). Both write to the same file system, under ./var/bench/delivery.
+
+use crate::proc::Supervisor;
+use crate::{cargo, target_dir, workspace_root};
+use anyhow::{Context as _, Result, bail};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the peer recipes live.
+const PEERS: &str = "/work/shared/peers";
+/// Dovecot's LMTP address in the peer config.
+const DOVECOT_LMTP: &str = "127.0.0.1:10024";
+/// Users in each server.
+const USERS: usize = 50;
+/// The load: connections × message size.
+const CONNECTIONS: &[usize] = &[4, 16];
+const SIZES: &[usize] = &[10 * 1024, 100 * 1024];
+
+struct Options {
+    seconds: f64,
+    reps: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        seconds: 10.0,
+        reps: 3,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().context("a value is missing");
+        match a.as_str() {
+            "--seconds" => o.seconds = value()?.parse().context("--seconds")?,
+            "--reps" => o.reps = value()?.parse().context("--reps")?,
+            other => bail!("bench delivery: unknown argument {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for(addr: SocketAddr, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not listen on {addr} within 30 s")
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// One groxide node (event, exmdb, delivery) with 50 users.
+fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<SocketAddr> {
+    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
+    std::fs::create_dir_all(&cfg)?;
+    std::fs::create_dir_all(&data)?;
+    let lmtp: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let (exmdb, event) = (free_port()?, free_port()?);
+    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
+    write(
+        "groxide.cfg",
+        format!(
+            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
+             log_level = warn\nshutdown_timeout = 5s\n",
+            d = data.display()
+        ),
+    )?;
+    write(
+        "exmdb_provider.cfg",
+        format!(
+            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write(
+        "event.cfg",
+        format!(
+            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
+    for (name, port) in [("event", event), ("exmdb", exmdb)] {
+        let mut c = Command::new(bin.join(format!("groxide-{name}")));
+        c.arg("--config-dir").arg(&cfg);
+        sup.spawn(name, c)?;
+        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
+    }
+    let admin = |args: &[&str]| {
+        run_ok(
+            Command::new(bin.join("groxide-admin"))
+                .arg("--config-dir")
+                .arg(&cfg)
+                .args(args),
+            "groxide-admin",
+        )
+    };
+    admin(&["domain", "create", "bench.test"])?;
+    for i in 1..=USERS {
+        admin(&[
+            "user",
+            "create",
+            &format!("user{i}@bench.test"),
+            "--password",
+            "pass",
+        ])?;
+    }
+    let mut c = Command::new(bin.join("groxide-delivery"));
+    c.arg("--config-dir").arg(&cfg);
+    sup.spawn("delivery", c)?;
+    wait_for(lmtp, "groxide-delivery")?;
+    Ok(lmtp)
+}
+
+/// Dovecot from the peer recipe; returns its config file (for stopping).
+fn start_dovecot(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("dovecot");
+    for sub in ["run", "state", "log", "mail"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let recipe = std::fs::read_to_string(Path::new(PEERS).join("dovecot.conf"))
+        .context("reading the Dovecot peer recipe")?;
+    let conf = dir.join("dovecot.conf");
+    std::fs::write(
+        &conf,
+        recipe.replace("@PEERS@", &root.display().to_string()),
+    )?;
+    let passwd: String = (1..=USERS)
+        .map(|i| format!("user{i}:{{PLAIN}}pass::::::\n"))
+        .collect();
+    std::fs::write(dir.join("passwd"), passwd)?;
+    if !Command::new("id").arg("vmail").output()?.status.success() {
+        run_ok(
+            Command::new("useradd").args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "vmail",
+            ]),
+            "useradd vmail",
+        )?;
+    }
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg("vmail:vmail")
+            .arg(dir.join("mail")),
+        "chown",
+    )?;
+    // Dovecot's unprivileged processes must reach their files.
+    let mut p = Some(dir.as_path());
+    while let Some(d) = p {
+        if d == Path::new("/") {
+            break;
+        }
+        let _ = Command::new("chmod").arg("o+x").arg(d).status();
+        p = d.parent();
+    }
+    let fsync = run_ok(
+        Command::new("doveconf")
+            .arg("-c")
+            .arg(&conf)
+            .arg("mail_fsync"),
+        "doveconf",
+    )?;
+    println!("dovecot: {}", fsync.trim());
+    // dovecot forks into the background; its children must not hold our pipes.
+    let st = Command::new("dovecot")
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("starting dovecot (dovecot-lmtpd; .ci/prepare installs it)")?;
+    if !st.success() {
+        bail!(
+            "dovecot did not start; see {}",
+            dir.join("log/dovecot.log").display()
+        );
+    }
+    wait_for(DOVECOT_LMTP.parse()?, "dovecot lmtp")?;
+    Ok(conf)
+}
+
+/// One figure from lmtp_load's JSON line.
+fn field(json: &str, key: &str) -> f64 {
+    json.split(&format!("\"{key}\": "))
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn load(
+    generator: &Path,
+    addr: &str,
+    conns: usize,
+    size: usize,
+    o: &Options,
+    domain: &str,
+) -> Result<Figures> {
+    let mut runs = Vec::new();
+    for _ in 0..o.reps {
+        let out = run_ok(
+            Command::new(generator).args([
+                addr,
+                &conns.to_string(),
+                &size.to_string(),
+                &o.seconds.to_string(),
+                &USERS.to_string(),
+                domain,
+                "1",
+            ]),
+            "lmtp_load",
+        )?;
+        if field(&out, "errors") > 0.0 {
+            bail!("{addr}: deliveries failed: {out}");
+        }
+        runs.push(Figures {
+            rate: field(&out, "rate"),
+            p50: field(&out, "p50_ms"),
+            p99: field(&out, "p99_ms"),
+        });
+    }
+    Ok(Figures {
+        rate: median(runs.iter().map(|r| r.rate).collect()),
+        p50: median(runs.iter().map(|r| r.p50).collect()),
+        p99: median(runs.iter().map(|r| r.p99).collect()),
+    })
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let st = cargo()
+        .args([
+            "build",
+            "--release",
+            "--bins",
+            "-p",
+            "groxide-event",
+            "-p",
+            "groxide-exmdb",
+        ])
+        .args([
+            "-p",
+            "groxide-delivery",
+            "-p",
+            "groxide-admin",
+            "--example",
+            "lmtp_load",
+        ])
+        .status()
+        .context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    let bin = target_dir().join("release");
+    let generator = bin.join("examples/lmtp_load");
+    let root = workspace_root().join("var/bench/delivery");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+
+    let mut sup = Supervisor::default();
+    let groxide = start_groxide(&mut sup, &root, &bin)?;
+    let dovecot = start_dovecot(&root)?;
+    let result = (|| -> Result<Vec<(usize, usize, Figures, Figures)>> {
+        let mut rows = Vec::new();
+        for &size in SIZES {
+            for &conns in CONNECTIONS {
+                let g = load(
+                    &generator,
+                    &groxide.to_string(),
+                    conns,
+                    size,
+                    &o,
+                    "bench.test",
+                )?;
+                let d = load(&generator, DOVECOT_LMTP, conns, size, &o, "localhost")?;
+                println!(
+                    "{conns:>2} conns {:>3} KB: groxide {:>7.1}/s  dovecot {:>7.1}/s  ratio {:.2}",
+                    size / 1024,
+                    g.rate,
+                    d.rate,
+                    g.rate / d.rate
+                );
+                rows.push((conns, size, g, d));
+            }
+        }
+        Ok(rows)
+    })();
+    let _ = Command::new("doveadm")
+        .arg("-c")
+        .arg(&dovecot)
+        .arg("stop")
+        .status();
+    sup.stop_all(Duration::from_secs(10));
+    let rows = result?;
+    println!(
+        "\nLMTP delivery, {} users, median of {} runs of {} s (release; client on the same machine)\n",
+        USERS, o.reps, o.seconds
+    );
+    println!(
+        "| conns | size | groxide/s | p50 ms | p99 ms | dovecot/s | p50 ms | p99 ms | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (conns, size, g, d) in rows {
+        println!(
+            "| {conns} | {} KB | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} |",
+            size / 1024,
+            g.rate,
+            g.p50,
+            g.p99,
+            d.rate,
+            d.p50,
+            d.p99,
+            g.rate / d.rate
+        );
+    }
+    Ok(())
+}
