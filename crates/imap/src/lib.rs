@@ -25,6 +25,7 @@ pub mod admission;
 pub mod backend;
 pub mod capability;
 pub mod conn;
+mod daemon;
 pub mod names;
 pub mod server;
 pub mod session;
@@ -34,14 +35,4 @@ pub use backend::Backend;
 pub use server::{ImapServer, Listener};
 pub use settings::Settings;
 
-use groxide_runtime::Context;
-
-/// Why the daemon cannot run.
-#[derive(Debug, thiserror::Error)]
-#[error("groxide-imap is not implemented in this build; nothing to serve")]
-pub struct NotImplemented;
-
-/// Refuses to start.
-pub async fn run(_ctx: Context) -> Result<(), NotImplemented> {
-    Err(NotImplemented)
-}
+pub use daemon::{StartError, check_config, run, tls_config};

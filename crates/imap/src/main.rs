@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
             name: "imap",
             about: "groxide-imap: the IMAP4rev1/IMAP4rev2 server",
             schema: &groxide_config::schema::IMAP,
-            check: groxide_runtime::no_checks,
+            check: groxide_imap::check_config,
         },
         groxide_imap::run,
     )

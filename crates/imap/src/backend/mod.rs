@@ -4,7 +4,9 @@
 //! whole protocol runs against [`memory::MemoryBackend`] in tests and
 //! against the real services in the daemon.
 
+pub mod events;
 pub mod memory;
+pub mod services;
 mod types;
 
 pub use types::*;

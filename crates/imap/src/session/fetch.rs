@@ -470,9 +470,16 @@ impl<B: Backend> Session<'_, B> {
         meta: &MessageMetadata,
         plan: &Plan,
     ) -> Result<(), Failed> {
-        let Some(seq) = self.selected.as_ref().and_then(|s| s.seq_of(meta.uid)) else {
+        let Some(view) = self.selected.as_mut() else {
             return Ok(());
         };
+        let Some(seq) = view.seq_of(meta.uid) else {
+            return Ok(());
+        };
+        // Flags newer than the view's MODSEQ are reported here; the catch-up must not repeat them.
+        if meta.modseq > view.known_modseq && plan.metadata.contains(MetadataItems::FLAGS) {
+            view.note_reported(meta.uid, meta.modseq);
+        }
         let mut sections: Vec<Option<OpenSection>> = Vec::with_capacity(plan.bodies.len());
         for body in &plan.bodies {
             if body.from_metadata {

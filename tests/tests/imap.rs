@@ -1,0 +1,647 @@
+//! groxide-imap as a process over real event, exmdb and midb processes,
+//! driven by real clients: Python's imaplib and imapclient, curl, mbsync,
+//! and a raw client for IDLE and two-session behaviour. Messages arrive
+//! through the store (exmdb InsertMessage), as delivery puts them there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_config::{Config, schema};
+use groxide_directory::{Directory, DirectorySettings};
+use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening};
+use groxide_routing::HomeserverLookup;
+use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_runtime::{Routing, client_options};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const START: Duration = Duration::from_secs(30);
+const USER: &str = "demo@example.test";
+const PASSWORD: &str = "secret";
+
+/// One node on a loopback address: event, exmdb, midb, imap.
+struct Node {
+    ip: IpAddr,
+    _data: tempfile::TempDir,
+    config: ConfigDir,
+    imap_port: u16,
+    imaps_port: u16,
+    dir: String,
+    daemons: Vec<Daemon>,
+}
+
+impl Node {
+    fn start(ip: &str) -> Node {
+        let ip: IpAddr = ip.parse().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new();
+        let db = data.path().join("directory.sqlite3");
+        let (exmdb, midb, event) = (free_port(ip), free_port(ip), free_port(ip));
+        let (imap_port, imaps_port) = (free_port(ip), free_port(ip));
+        config.write(
+            "groxide.cfg",
+            &format!(
+                "host_id = {ip}\ndata_path = {}\ndirectory_url = sqlite://{}\n\
+                 shutdown_timeout = 3s\nrpc_timeout = 20s\nrpc_connect_timeout = 2s\n",
+                data.path().display(),
+                db.display()
+            ),
+        );
+        config.write(
+            "exmdb_provider.cfg",
+            &format!("listen_ip = {ip}\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = {ip}\n"),
+        );
+        config.write(
+            "midb.cfg",
+            &format!("midb_listen_ip = {ip}\nmidb_listen_port = {midb}\nmidb_hosts_allow = {ip}\n"),
+        );
+        config.write(
+            "event.cfg",
+            &format!(
+                "event_listen_ip = {ip}\nevent_listen_port = {event}\nevent_hosts_allow = {ip}\n"
+            ),
+        );
+        let ck =
+            rcgen::generate_simple_self_signed(vec!["localhost".into(), ip.to_string()]).unwrap();
+        config.write("cert.pem", &ck.cert.pem());
+        config.write("key.pem", &ck.signing_key.serialize_pem());
+        config.write(
+            "imap.cfg",
+            &format!(
+                "imap_listen = {ip}:{imap_port}\nimap_listen_tls = {ip}:{imaps_port}\n\
+                 imap_certificate_path = cert.pem\nimap_private_key_path = key.pem\n"
+            ),
+        );
+        let mut node = Node {
+            ip,
+            _data: data,
+            config,
+            imap_port,
+            imaps_port,
+            dir: String::new(),
+            daemons: Vec::new(),
+        };
+        node.daemon("event", event);
+        node.daemon("exmdb", exmdb);
+        node.daemon("midb", midb);
+        node.admin(&["domain", "create", "example.test"]);
+        let out = node.admin(&["user", "create", USER, "--password", PASSWORD]);
+        node.dir = out
+            .split(", store ")
+            .nth(1)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("no store in {out:?}"));
+        node.daemon("imap", imap_port);
+        node
+    }
+
+    fn daemon(&mut self, name: &str, port: u16) {
+        let d = Daemon::start(name, self.config.path(), &[]);
+        assert!(
+            wait_listening(SocketAddr::new(self.ip, port), START),
+            "groxide-{name} did not listen:\n{}",
+            d.log()
+        );
+        self.daemons.push(d);
+    }
+
+    fn imap(&self) -> &Daemon {
+        self.daemons.last().unwrap()
+    }
+
+    fn admin(&self, args: &[&str]) -> String {
+        let dir = self.config.path().to_str().unwrap();
+        let mut all = vec!["--config-dir", dir];
+        all.extend_from_slice(args);
+        let (st, out, err) = run_bin("admin", &all);
+        assert!(st.success(), "groxide-admin {args:?} failed: {out}{err}");
+        out
+    }
+
+    async fn store(&self) -> ExmdbClient {
+        let (cfg, _) = Config::load(self.config.path(), &schema::IMAP).unwrap();
+        let (adaptor, _) = Config::load(self.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
+        let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
+            .await
+            .unwrap();
+        let lookup: Arc<dyn HomeserverLookup> = Arc::new(dir);
+        let routing = Routing::load(&cfg, Some(lookup)).unwrap();
+        let opts = client_options(&cfg, routing.node()).unwrap();
+        ExmdbClient::new(routing.exmdb().clone(), opts)
+    }
+
+    /// Files `raw` in the inbox through the store, as delivery does.
+    async fn deliver(&self, store: &ExmdbClient, raw: &[u8]) -> u32 {
+        let header = pb::InsertHeader {
+            dir: self.dir.clone(),
+            folder: Some(folder_role("inbox")),
+            flags: 0,
+            keywords: Vec::new(),
+            internal_date: 0,
+            expected_size: raw.len() as u64,
+        };
+        store
+            .insert_message(header, std::io::Cursor::new(raw.to_vec()))
+            .await
+            .unwrap()
+            .uid
+    }
+
+    fn logs(&self) -> String {
+        self.daemons
+            .iter()
+            .map(|d| d.log())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    }
+}
+
+fn message(n: u32) -> Vec<u8> {
+    format!(
+        "From: Sender {n} <sender{n}@remote.test>\r\nTo: {USER}\r\nSubject: Message {n}\r\n\
+         Date: Mon, 01 Jan 2024 10:{n:02}:00 +0000\r\nMessage-ID: <m{n}@remote.test>\r\n\r\n\
+         Body of message {n}.\r\n"
+    )
+    .into_bytes()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn python(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
+    })
+}
+
+/// A blocking raw client.
+struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    fn connect(node: &Node) -> Raw {
+        let s = TcpStream::connect((node.ip, node.imap_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut raw = Raw {
+            reader: BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+        };
+        assert!(raw.line().starts_with("* OK"));
+        raw
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.reader.read_line(&mut l).unwrap();
+        l.trim_end().to_string()
+    }
+
+    fn send(&mut self, text: &str) {
+        self.writer.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn cmd(&mut self, tag: &str, command: &str) -> Vec<String> {
+        self.send(&format!("{tag} {command}\r\n"));
+        let mut lines = Vec::new();
+        loop {
+            let l = self.line();
+            let done = l.starts_with(&format!("{tag} ")) || l.is_empty();
+            lines.push(l);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    fn login_select(node: &Node) -> Raw {
+        let mut r = Raw::connect(node);
+        let out = r.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
+        assert!(out.last().unwrap().starts_with("l OK"), "{out:?}");
+        let out = r.cmd("s", "SELECT INBOX");
+        assert!(out.last().unwrap().starts_with("s OK"), "{out:?}");
+        r
+    }
+}
+
+const IMAPLIB: &str = r#"
+import imaplib, json, sys
+host, port = sys.argv[1], int(sys.argv[2])
+M = imaplib.IMAP4(host, port)
+out = {}
+out["login"] = M.login("demo@example.test", "secret")[0]
+out["caps"] = M.capability()[1][0].decode().split()
+typ, boxes = M.list()
+out["list"] = [b.decode() for b in boxes]
+out["create"] = M.create("Work/2024")[0]
+typ, data = M.select("INBOX")
+out["exists"] = int(data[0])
+typ, data = M.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
+out["fetch"] = [d.decode() for d in data]
+typ, data = M.fetch("2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY[TEXT])")
+out["body"] = [[p.decode() for p in d] if isinstance(d, tuple) else d.decode() for d in data]
+out["store"] = M.store("1", "+FLAGS", "(\\Flagged)")[1][0].decode()
+out["search"] = M.search(None, "FLAGGED")[1][0].decode()
+out["uidsearch"] = M.uid("SEARCH", "SUBJECT", "Message 3")[1][0].decode()
+out["copy"] = M.copy("1:2", "Work/2024")[0]
+out["status"] = M.status("Work/2024", "(MESSAGES UIDNEXT)")[1][0].decode()
+M.store("3", "+FLAGS", "(\\Deleted)")
+out["expunge"] = [d.decode() for d in M.expunge()[1] if d]
+out["sort"] = M.sort("(REVERSE DATE)", "UTF-8", "ALL")[1][0].decode()
+out["thread"] = M.thread("ORDEREDSUBJECT", "UTF-8", "ALL")[1][0].decode()
+out["logout"] = M.logout()[0]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_imaplib_session_against_real_daemons() {
+    let node = Node::start("127.0.0.71");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for n in 1..=3 {
+            node.deliver(&store, &message(n)).await;
+        }
+    });
+    let port = node.imap_port.to_string();
+    let out = python(IMAPLIB, &[&node.ip.to_string(), &port]);
+    let logs = node.logs();
+    assert_eq!(out["login"], "OK", "{logs}");
+    assert!(
+        out["caps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "QRESYNC")
+    );
+    let list = out["list"].to_string();
+    assert!(
+        list.contains("\\\\Sent") && list.contains("INBOX"),
+        "{list}"
+    );
+    assert_eq!(out["create"], "OK");
+    assert_eq!(out["exists"], 3);
+    let fetch = out["fetch"].to_string();
+    assert!(fetch.contains("3 (UID 3 FLAGS () RFC822.SIZE"), "{fetch}");
+    let body = out["body"].to_string();
+    assert!(body.contains("Subject: Message 2"), "{body}");
+    assert!(body.contains("Body of message 2."), "{body}");
+    assert!(
+        out["store"].as_str().unwrap().contains("\\Flagged"),
+        "{}",
+        out["store"]
+    );
+    assert_eq!(out["search"], "1");
+    assert_eq!(out["uidsearch"], "3");
+    assert_eq!(out["copy"], "OK");
+    assert_eq!(out["status"], "\"Work/2024\" (MESSAGES 2 UIDNEXT 3)");
+    assert_eq!(out["expunge"], serde_json::json!(["3"]));
+    assert_eq!(out["sort"], "2 1");
+    assert_eq!(out["thread"], "(1)(2)");
+    assert_eq!(out["logout"], "BYE");
+}
+
+const IMAPCLIENT: &str = r#"
+import json, ssl, sys
+from imapclient import IMAPClient
+host, port, tls_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out = {}
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with IMAPClient(host, port=port, ssl=False) as c:
+    c.starttls(ctx)
+    c.login("demo@example.test", "secret")
+    out["caps"] = sorted(x.decode() for x in c.capabilities())
+    out["namespace"] = str(c.namespace())
+    c.enable("CONDSTORE")
+    info = c.select_folder("INBOX")
+    out["highestmodseq"] = info.get(b"HIGHESTMODSEQ", 0)
+    out["uids"] = c.search(["ALL"])
+    out["flags"] = {str(k): [f.decode() for f in v[b"FLAGS"]] for k, v in c.fetch([1, 2], ["FLAGS", "MODSEQ"]).items()}
+    c.add_flags([2], [b"$Important"])
+    out["changed"] = sorted(c.fetch([1, 2], ["FLAGS"], modifiers=["CHANGEDSINCE %d" % info[b"HIGHESTMODSEQ"]]).keys())
+    c.move([1], "Deleted Items")
+    out["after_move"] = c.search(["ALL"])
+    out["quota"] = str(c.get_quota_root("INBOX"))
+    out["special"] = sorted(str(f[0]) for f in c.list_folders() if any(b"\\" in x and x not in (b"\\HasNoChildren", b"\\HasChildren") for x in f[0]))
+with IMAPClient(host, port=tls_port, ssl=True, ssl_context=ctx) as c:
+    c.login("demo@example.test", "secret")
+    out["tls_select"] = c.select_folder("INBOX", readonly=True)[b"EXISTS"]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn imapclient_with_starttls_condstore_move_and_implicit_tls() {
+    let node = Node::start("127.0.0.72");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for n in 1..=2 {
+            node.deliver(&store, &message(n)).await;
+        }
+    });
+    let out = python(
+        IMAPCLIENT,
+        &[
+            &node.ip.to_string(),
+            &node.imap_port.to_string(),
+            &node.imaps_port.to_string(),
+        ],
+    );
+    assert!(out["caps"].as_array().unwrap().iter().any(|c| c == "MOVE"));
+    assert!(
+        out["namespace"].as_str().unwrap().contains("'/'"),
+        "{}",
+        out["namespace"]
+    );
+    assert!(out["highestmodseq"].as_u64().unwrap() > 0);
+    assert_eq!(out["uids"], serde_json::json!([1, 2]));
+    assert_eq!(out["changed"], serde_json::json!([2]));
+    assert_eq!(out["after_move"], serde_json::json!([2]));
+    assert_eq!(out["tls_select"], 1);
+}
+
+#[test]
+fn curl_lists_and_reads_mail() {
+    let node = Node::start("127.0.0.73");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        node.deliver(&store, &message(1)).await;
+    });
+    let base = format!("imap://{}:{}", node.ip, node.imap_port);
+    let creds = format!("{USER}:{PASSWORD}");
+    let list = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-u", &creds, &format!("{base}/")])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(list.contains("\"INBOX\""), "{list}\n{}", node.logs());
+    let body = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "20",
+            "-u",
+            &creds,
+            &format!("{base}/INBOX;UID=1"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(body.stdout, message(1), "{}", node.logs());
+    let tls = Command::new("curl")
+        .args([
+            "-sk",
+            "--max-time",
+            "20",
+            "-u",
+            &creds,
+            &format!("imaps://{}:{}/INBOX;UID=1", node.ip, node.imaps_port),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(tls.stdout, message(1));
+}
+
+#[test]
+fn idle_sees_new_mail_within_100_ms() {
+    let node = Node::start("127.0.0.74");
+    let rt = runtime();
+    let store = rt.block_on(node.store());
+    rt.block_on(node.deliver(&store, &message(1)));
+    let mut r = Raw::login_select(&node);
+    r.send("i IDLE\r\n");
+    assert_eq!(r.line(), "+ idling");
+    for n in 2..=4 {
+        rt.block_on(node.deliver(&store, &message(n)));
+        let stored = Instant::now();
+        r.writer
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let line = r.line();
+        assert_eq!(
+            line,
+            format!("* {n} EXISTS"),
+            "after {:?}",
+            stored.elapsed()
+        );
+        assert!(stored.elapsed() < Duration::from_millis(100));
+        r.writer
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+    }
+    r.send("DONE\r\n");
+    assert_eq!(r.line(), "i OK IDLE terminated");
+}
+
+#[test]
+fn two_sessions_see_each_others_changes_at_the_allowed_points() {
+    let node = Node::start("127.0.0.75");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for n in 1..=3 {
+            node.deliver(&store, &message(n)).await;
+        }
+    });
+    let mut a = Raw::login_select(&node);
+    let mut b = Raw::login_select(&node);
+    b.cmd("b1", "STORE 2 +FLAGS.SILENT (\\Deleted)");
+    let out = b.cmd("b2", "EXPUNGE");
+    assert_eq!(out, ["* 2 EXPUNGE", "b2 OK EXPUNGE completed"]);
+    // A is told nothing about the expunge while answering FETCH by number.
+    let out = a.cmd("a1", "FETCH 1:3 (UID)");
+    assert_eq!(
+        out,
+        [
+            "* 1 FETCH (UID 1)",
+            "* 3 FETCH (UID 3)",
+            "a1 OK FETCH completed"
+        ]
+    );
+    b.cmd("b3", "STORE 1 +FLAGS (\\Answered)");
+    let out = a.cmd("a2", "NOOP");
+    assert!(
+        out.contains(&"* 1 FETCH (FLAGS (\\Answered))".to_string()),
+        "{out:?}"
+    );
+    assert!(out.contains(&"* 2 EXPUNGE".to_string()), "{out:?}");
+    assert_eq!(out.last().unwrap(), "a2 OK NOOP completed");
+}
+
+#[test]
+fn sigterm_says_bye_to_open_sessions() {
+    let mut node = Node::start("127.0.0.76");
+    let mut r = Raw::connect(&node);
+    r.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
+    node.imap().signal("TERM");
+    assert_eq!(r.line(), "* BYE [UNAVAILABLE] shutting down");
+    let imap = node.daemons.last_mut().unwrap();
+    let status = imap.wait_exit(Duration::from_secs(10)).expect("exited");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn sighup_reloads_the_certificate_for_new_connections() {
+    let node = Node::start("127.0.0.77");
+    let fingerprint = |port: u16| -> Vec<u8> {
+        let out = Command::new("openssl")
+            .args(["s_client", "-connect", &format!("{}:{port}", node.ip)])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let start = text
+            .find("-----BEGIN CERTIFICATE-----")
+            .expect("certificate");
+        let end = text.find("-----END CERTIFICATE-----").unwrap();
+        text.as_bytes()[start..end].to_vec()
+    };
+    let before = fingerprint(node.imaps_port);
+    let ck = rcgen::generate_simple_self_signed(vec!["other.test".into()]).unwrap();
+    node.config.write("cert.pem", &ck.cert.pem());
+    node.config
+        .write("key.pem", &ck.signing_key.serialize_pem());
+    node.imap().signal("HUP");
+    assert!(node.imap().wait_log("reloaded", Duration::from_secs(10)));
+    let after = fingerprint(node.imaps_port);
+    assert_ne!(before, after);
+}
+
+/// mbsync syncs a mailbox with folders both ways, then again after flag
+/// changes and deletions on both sides; both sides end up the same.
+#[test]
+fn mbsync_two_way_sync_converges() {
+    let node = Node::start("127.0.0.78");
+    let rt = runtime();
+    let store = rt.block_on(node.store());
+    for n in 1..=4 {
+        rt.block_on(node.deliver(&store, &message(n)));
+    }
+    let mut r = Raw::login_select(&node);
+    r.cmd("c1", "CREATE Projects/Alpha");
+    r.cmd("c2", "COPY 1:2 Projects/Alpha");
+    let local = tempfile::tempdir().unwrap();
+    let maildir = local.path().join("mail");
+    std::fs::create_dir_all(&maildir).unwrap();
+    let rc = local.path().join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount groxide\nHost {}\nPort {}\nUser {USER}\nPass {PASSWORD}\nSSLType None\nAuthMechs LOGIN\n\n\
+             IMAPStore remote\nAccount groxide\n\n\
+             MaildirStore local\nPath {}/\nInbox {}/INBOX\nSubFolders Verbatim\n\n\
+             Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\nSyncState *\n",
+            node.ip,
+            node.imap_port,
+            maildir.display(),
+            maildir.display()
+        ),
+    )
+    .unwrap();
+    let mbsync = || {
+        let out = Command::new("mbsync")
+            .args(["-c", rc.to_str().unwrap(), "-a"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mbsync failed:\n{}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            node.logs()
+        );
+    };
+    mbsync();
+    let files = |folder: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        for sub in ["cur", "new"] {
+            if let Ok(entries) = std::fs::read_dir(maildir.join(folder).join(sub)) {
+                for e in entries {
+                    names.push(e.unwrap().file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        names.sort();
+        names
+    };
+    assert_eq!(files("INBOX").len(), 4, "{:?}", files("INBOX"));
+    assert_eq!(files("Projects/Alpha").len(), 2);
+
+    // Local: mark one read, delete another. Server: flag one, expunge one.
+    let inbox = maildir.join("INBOX");
+    let mut by_uid: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for sub in ["cur", "new"] {
+        for e in std::fs::read_dir(inbox.join(sub)).unwrap() {
+            let e = e.unwrap();
+            by_uid.push((e.file_name().to_string_lossy().into_owned(), e.path()));
+        }
+    }
+    let find = |n: u32| -> std::path::PathBuf {
+        by_uid
+            .iter()
+            .find(|(_, p)| {
+                let mut s = String::new();
+                std::fs::File::open(p)
+                    .unwrap()
+                    .read_to_string(&mut s)
+                    .unwrap();
+                // mbsync stores LF line ends.
+                s.lines()
+                    .any(|l| l.trim_end() == format!("Subject: Message {n}"))
+            })
+            .map(|(_, p)| p.clone())
+            .unwrap()
+    };
+    let m1 = find(1);
+    let m2 = find(2);
+    let name = m1.file_name().unwrap().to_string_lossy().into_owned();
+    let base = name.split(":2,").next().unwrap();
+    std::fs::rename(&m1, inbox.join("cur").join(format!("{base}:2,S"))).unwrap();
+    std::fs::remove_file(m2).unwrap();
+    r.cmd("s1", "STORE 3 +FLAGS (\\Flagged)");
+    r.cmd("s2", "STORE 4 +FLAGS (\\Deleted)");
+    r.cmd("s3", "EXPUNGE");
+    mbsync();
+
+    // Server side.
+    let out = r.cmd("f1", "UID FETCH 1:* (FLAGS)");
+    let flags: Vec<&String> = out.iter().filter(|l| l.contains("FETCH (UID")).collect();
+    assert_eq!(flags.len(), 2, "{out:?}");
+    assert!(
+        out.iter().any(|l| l.contains("UID 1 FLAGS (\\Seen)")),
+        "{out:?}"
+    );
+    assert!(
+        out.iter().any(|l| l.contains("UID 3 FLAGS (\\Flagged)")),
+        "{out:?}"
+    );
+    // Local side.
+    let names = files("INBOX");
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(",S")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(",F")), "{names:?}");
+    // A third run changes nothing.
+    mbsync();
+    assert_eq!(files("INBOX"), names);
+}
