@@ -1,8 +1,10 @@
 //! groxide-pop3: the POP3 server.
-//!
-//! Not implemented in this build: the binary validates its configuration
-//! (`--check-config`) and refuses to start, so it never claims to serve a
-//! protocol it does not speak.
+
+pub mod command;
+pub mod dot;
+pub mod maildrop;
+pub mod sasl;
+pub mod session;
 
 use groxide_runtime::Context;
 
