@@ -651,6 +651,18 @@ pub static POP3: Schema = Schema {
             "400",
             "Most connections served at once (gromox: contexts).",
         ),
+        key(
+            "pop3_max_line_length",
+            ValueKind::Size,
+            "4K",
+            "Longest command line (SASL responses included) a client may send, in bytes.",
+        ),
+        key(
+            "pop3_max_errors",
+            int(1, 10_000),
+            "10",
+            "Bad commands and failed logins one connection may make before it is closed.",
+        ),
     ],
 };
 

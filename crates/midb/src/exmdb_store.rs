@@ -534,8 +534,9 @@ impl Store for ExmdbStore {
                 expected_size: meta.size,
             })),
         };
-        // A failing body must abort the call (RST_STREAM), never end the
-        // request stream normally, or the server could store a short message.
+        // The trailer (with the byte count) tells exmdb the message is
+        // complete; a body that fails ends the stream without it, and
+        // exmdb stores nothing.
         let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<StoreError>();
         let (req_tx, req_rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
@@ -543,11 +544,13 @@ impl Store for ExmdbStore {
             if req_tx.send(header).await.is_err() {
                 return;
             }
+            let mut sent: u64 = 0;
             while let Some(item) = body.next().await {
                 match item {
                     Ok(mut b) => {
                         while !b.is_empty() {
                             let piece = b.split_to(b.len().min(INSERT_CHUNK));
+                            sent += piece.len() as u64;
                             let part = pb::InsertMessageRequest {
                                 part: Some(pb::insert_message_request::Part::Chunk(piece.to_vec())),
                             };
@@ -558,19 +561,24 @@ impl Store for ExmdbStore {
                     }
                     Err(e) => {
                         let _ = fail_tx.send(e);
-                        // Keep the request open until the call is dropped.
-                        req_tx.closed().await;
                         return;
                     }
                 }
             }
+            let trailer = pb::InsertMessageRequest {
+                part: Some(pb::insert_message_request::Part::Trailer(
+                    pb::InsertTrailer { size: sent },
+                )),
+            };
+            let _ = req_tx.send(trailer).await;
         });
         let request = tokio_stream::wrappers::ReceiverStream::new(req_rx);
         let mut raw = pb::exmdb_client::ExmdbClient::new(ch);
-        let reply = tokio::select! {
-            r = raw.insert_message(request) => r,
-            Ok(e) = fail_rx => return Err(e),
-        };
+        let reply = raw.insert_message(request).await;
+        // The body's own error says more than exmdb's "ended without a trailer".
+        if let Ok(e) = fail_rx.await {
+            return Err(e);
+        }
         let reply = reply
             .map_err(|s| {
                 if groxide_rpc::reason::reason_of(&s) == Some(Reason::StoreNotHere) {

@@ -515,6 +515,26 @@ async fn midb_over_a_real_exmdb() {
         .into_inner();
     assert_eq!(x.expunged, vec![3]);
 
+    // An APPEND whose bytes fall short of the announced size stores nothing.
+    let before = list(&mut m, &dir, inbox.folder_id).await.len();
+    let short = vec![
+        pb::AppendChunk {
+            part: Some(pb::append_chunk::Part::Header(pb::AppendHeader {
+                dir: dir.clone(),
+                mailbox: "INBOX".into(),
+                size: 1000,
+                ..Default::default()
+            })),
+        },
+        pb::AppendChunk {
+            part: Some(pb::append_chunk::Part::Data(
+                b"Subject: cut\r\n\r\n".to_vec(),
+            )),
+        },
+    ];
+    assert!(m.append(futures_util::stream::iter(short)).await.is_err());
+    assert_eq!(list(&mut m, &dir, inbox.folder_id).await.len(), before);
+
     // Errors carry reasons.
     let e = m
         .mailbox_status(pb::MailboxStatusRequest {

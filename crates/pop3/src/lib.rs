@@ -1,19 +1,212 @@
-//! groxide-pop3: the POP3 server.
+//! groxide-pop3: the POP3 server (RFC 1939, CAPA RFC 2449, STLS RFC 2595,
+//! SASL PLAIN RFC 5034, response codes RFC 2449/RFC 3206).
+//!
+//! INBOX only, read through groxide-midb wherever the mailbox lives; logins
+//! through the user directory. The session ([`session`]) is generic over its
+//! stream and over [`maildrop::Backend`], so it runs in memory in tests.
+//!
+//! Invariants: the message list is the snapshot taken at login; deletions
+//! are applied only at QUIT in the UPDATE state, in one midb Expunge; a
+//! dropped or timed-out connection deletes nothing. UIDL is
+//! `<UIDVALIDITY>.<UID>` from the store, stable across sessions, restarts
+//! and midb.sqlite3 rebuilds. Not implemented: APOP, maildrop locking
+//! (`[IN-USE]` is never sent: concurrent sessions are safe because deleting
+//! an already deleted UID is a no-op).
 
 pub mod command;
+pub mod directory_backend;
 pub mod dot;
 pub mod maildrop;
+pub mod midb_maildrop;
 pub mod sasl;
+pub mod server;
 pub mod session;
 
-use groxide_runtime::Context;
+use directory_backend::DirectoryBackend;
+use groxide_config::{BindAddr, Config, schema};
+use groxide_directory::{
+    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
+};
+use groxide_routing::HomeserverLookup;
+use groxide_rpc::RoutedClient;
+use groxide_rpc::tls::{load_certs, load_key};
+use groxide_runtime::{Context, Routing, bind_tcp, client_options};
+use server::{Listener, Pop3Server};
+use session::SessionConfig;
+use std::sync::Arc;
 
-/// Why the daemon cannot run.
+/// Why the daemon could not start; each names the key or file at fault.
 #[derive(Debug, thiserror::Error)]
-#[error("groxide-pop3 is not implemented in this build; nothing to serve")]
-pub struct NotImplemented;
+pub enum StartError {
+    /// A config value cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The directory could not be opened.
+    #[error("user directory: {0}")]
+    Directory(String),
+    /// A listening socket could not be opened.
+    #[error("{0}")]
+    Listen(std::io::Error),
+}
 
-/// Refuses to start.
-pub async fn run(_ctx: Context) -> Result<(), NotImplemented> {
-    Err(NotImplemented)
+/// The TLS configuration of pop3.cfg, `None` when no certificate is set.
+pub fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    let cert = config.path("pop3_certificate_path");
+    let key = config.path("pop3_private_key_path");
+    if cert.as_os_str().is_empty() && key.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
+        return Err("pop3_certificate_path and pop3_private_key_path must be set together".into());
+    }
+    let certs = load_certs(&cert).map_err(|e| format!("pop3_certificate_path: {e}"))?;
+    let key = load_key(&key).map_err(|e| format!("pop3_private_key_path: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("pop3_certificate_path/pop3_private_key_path: {e}"))?;
+    Ok(Some(Arc::new(cfg)))
+}
+
+/// Session settings from pop3.cfg.
+pub fn session_config(config: &Config) -> SessionConfig {
+    SessionConfig {
+        greeting: "groxide POP3 server ready".into(),
+        stls_offered: false,
+        force_tls: config.bool("pop3_force_tls"),
+        idle_timeout: config.duration("pop3_conn_timeout"),
+        max_line: usize::try_from(config.size("pop3_max_line_length"))
+            .unwrap_or(4096)
+            .max(64),
+        max_errors: u32::try_from(config.int("pop3_max_errors")).unwrap_or(10),
+    }
+}
+
+/// The problems `--check-config` reports for pop3.cfg.
+pub fn check_config(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    let tls = match tls_config(config) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    };
+    for key in ["pop3_listen", "pop3_listen_tls"] {
+        for bind in config.bind_list(key) {
+            if let BindAddr::Unix(p) = bind {
+                problems.push(format!(
+                    "{key}: unix:{} — groxide-pop3 listens on TCP only",
+                    p.display()
+                ));
+            }
+        }
+    }
+    if tls.is_none() && !config.bind_list("pop3_listen_tls").is_empty() {
+        problems.push(
+            "pop3_listen_tls needs pop3_certificate_path and pop3_private_key_path (or set pop3_listen_tls to empty)".into(),
+        );
+    }
+    if tls.is_none() && config.bool("pop3_force_tls") {
+        problems.push(
+            "pop3_force_tls = yes needs pop3_certificate_path and pop3_private_key_path".into(),
+        );
+    }
+    problems.extend(Routing::check(config));
+    problems
+}
+
+async fn open_directory(config: &Config) -> Result<Directory, StartError> {
+    let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let settings =
+        DirectorySettings::from_config(&adaptor).map_err(|e| StartError::Config(e.to_string()))?;
+    Directory::connect(&settings)
+        .await
+        .map_err(|e| StartError::Directory(e.to_string()))
+}
+
+fn listeners(config: &Config) -> Result<Vec<Listener>, StartError> {
+    let mut out = Vec::new();
+    for (key, implicit_tls) in [("pop3_listen", false), ("pop3_listen_tls", true)] {
+        for bind in config.bind_list(key) {
+            match bind {
+                BindAddr::Tcp(addr) => out.push(Listener {
+                    socket: bind_tcp(addr).map_err(StartError::Listen)?,
+                    implicit_tls,
+                }),
+                BindAddr::Unix(p) => {
+                    return Err(StartError::Config(format!(
+                        "{key}: unix:{} — groxide-pop3 listens on TCP only",
+                        p.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the daemon until shutdown.
+pub async fn run(ctx: Context) -> Result<(), StartError> {
+    let config = ctx.config();
+    let problems = check_config(&config);
+    if !problems.is_empty() {
+        return Err(StartError::Config(problems.join("; ")));
+    }
+    let tls = tls_config(&config).map_err(StartError::Config)?;
+    let directory = open_directory(&config).await?;
+    let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
+    let throttle = LoginThrottle::new(
+        ThrottlePolicy::from_config(&config, "pop3_auth_times"),
+        Arc::new(SystemClock),
+    );
+    let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
+    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
+    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
+    let midb = Arc::new(RoutedClient::new("midb", routing.midb().clone(), options));
+    let backend = DirectoryBackend::new(auth, midb.clone());
+
+    let listeners = listeners(&config)?;
+    if listeners.is_empty() {
+        tracing::warn!("pop3_listen and pop3_listen_tls are empty: not listening anywhere");
+    }
+    let max_sessions = usize::try_from(config.int("context_num")).unwrap_or(400);
+    let server = Pop3Server::new(
+        backend,
+        session_config(&config),
+        config.bool("pop3_support_stls"),
+        tls,
+        max_sessions,
+        ctx.shutdown(),
+    );
+    let reload = server.clone();
+    let reload_directory = directory.clone();
+    ctx.on_reload(move |cfg| {
+        reload.set_settings(session_config(cfg), cfg.bool("pop3_support_stls"));
+        match tls_config(cfg) {
+            Ok(tls) => reload.set_tls(tls),
+            Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
+        }
+        reload_directory.clear_cache();
+        if let Err(e) = routing.reload(cfg) {
+            tracing::error!(error = e, "routing lists not reloaded");
+        }
+        midb.reset();
+        tracing::info!("reloaded");
+    });
+    for l in &listeners {
+        if let Ok(addr) = l.socket.local_addr() {
+            tracing::info!(%addr, implicit_tls = l.implicit_tls, "POP3 listening");
+        }
+    }
+    ctx.notify_ready();
+    server
+        .serve(listeners, config.duration("shutdown_timeout"))
+        .await;
+    directory.close().await;
+    Ok(())
 }

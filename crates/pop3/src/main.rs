@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
             name: "pop3",
             about: "groxide-pop3: the POP3 server",
             schema: &groxide_config::schema::POP3,
-            check: groxide_runtime::no_checks,
+            check: groxide_pop3::check_config,
         },
         groxide_pop3::run,
     )

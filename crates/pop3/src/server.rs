@@ -1,0 +1,230 @@
+//! Listeners: plain POP3 (with STLS) and implicit TLS, at most
+//! `context_num` sessions at once, TLS and settings swapped on SIGHUP, and a
+//! bounded drain on shutdown (a session cut off deletes nothing).
+
+use crate::maildrop::Backend;
+use crate::session::{self, Outcome, SessionConfig};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Time a client has to complete a TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One listening socket.
+pub struct Listener {
+    /// The socket.
+    pub socket: TcpListener,
+    /// TLS from the first byte (pop3_listen_tls).
+    pub implicit_tls: bool,
+}
+
+struct Shared<B> {
+    backend: B,
+    settings: Mutex<Arc<SessionConfig>>,
+    support_stls: Mutex<bool>,
+    tls: Mutex<Option<Arc<rustls::ServerConfig>>>,
+    slots: Arc<Semaphore>,
+    shutdown: CancellationToken,
+}
+
+/// The POP3 server. Cheap to clone.
+pub struct Pop3Server<B> {
+    shared: Arc<Shared<B>>,
+}
+
+impl<B> Clone for Pop3Server<B> {
+    fn clone(&self) -> Self {
+        Pop3Server {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl<B: Backend + 'static> Pop3Server<B> {
+    /// A server of `backend`. `support_stls`: offer STLS when TLS is configured.
+    pub fn new(
+        backend: B,
+        settings: SessionConfig,
+        support_stls: bool,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        max_sessions: usize,
+        shutdown: CancellationToken,
+    ) -> Pop3Server<B> {
+        Pop3Server {
+            shared: Arc::new(Shared {
+                backend,
+                settings: Mutex::new(Arc::new(settings)),
+                support_stls: Mutex::new(support_stls),
+                tls: Mutex::new(tls),
+                slots: Arc::new(Semaphore::new(max_sessions.max(1))),
+                shutdown,
+            }),
+        }
+    }
+
+    /// New settings for new sessions (SIGHUP).
+    pub fn set_settings(&self, settings: SessionConfig, support_stls: bool) {
+        *self
+            .shared
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(settings);
+        *self
+            .shared
+            .support_stls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = support_stls;
+    }
+
+    /// A new certificate for new sessions (SIGHUP).
+    pub fn set_tls(&self, tls: Option<Arc<rustls::ServerConfig>>) {
+        *self.shared.tls.lock().unwrap_or_else(|p| p.into_inner()) = tls;
+    }
+
+    fn tls(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.shared
+            .tls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn settings(&self, tls: bool) -> SessionConfig {
+        let base = self
+            .shared
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let stls = *self
+            .shared
+            .support_stls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        SessionConfig {
+            stls_offered: stls && tls,
+            ..(*base).clone()
+        }
+    }
+
+    /// Accepts on every listener until shutdown, then waits up to `drain`
+    /// for open sessions.
+    pub async fn serve(&self, listeners: Vec<Listener>, drain: Duration) {
+        let tracker = TaskTracker::new();
+        for l in listeners {
+            let server = self.clone();
+            let t = tracker.clone();
+            tracker.spawn(async move { server.accept_loop(l, t).await });
+        }
+        tracker.close();
+        self.shared.shutdown.cancelled().await;
+        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            tracing::info!(
+                "sessions still open after the drain time; they are cut off (nothing is deleted)"
+            );
+        }
+    }
+
+    async fn accept_loop(&self, l: Listener, tracker: TaskTracker) {
+        loop {
+            let accepted = tokio::select! {
+                _ = self.shared.shutdown.cancelled() => return,
+                a = l.socket.accept() => a,
+            };
+            let (stream, addr) = match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let server = self.clone();
+            let implicit = l.implicit_tls;
+            tracker.spawn(async move { server.connection(stream, addr, implicit).await });
+        }
+    }
+
+    async fn connection(&self, mut stream: TcpStream, addr: SocketAddr, implicit_tls: bool) {
+        let peer = unmapped(addr.ip());
+        let Ok(_slot) = self.shared.slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "refusing a connection: context_num sessions are open");
+            let _ = stream
+                .write_all(b"-ERR [SYS/TEMP] too many connections; try again later\r\n")
+                .await;
+            return;
+        };
+        let tls = self.tls();
+        let settings = self.settings(tls.is_some());
+        if implicit_tls {
+            let Some(tls) = tls else {
+                tracing::warn!(%peer, "implicit TLS connection but no certificate is configured");
+                return;
+            };
+            let Some(tls_stream) = handshake(tls, stream, peer).await else {
+                return;
+            };
+            session::run(
+                tls_stream,
+                peer,
+                true,
+                true,
+                &self.shared.backend,
+                &settings,
+            )
+            .await;
+            return;
+        }
+        match session::run(stream, peer, false, true, &self.shared.backend, &settings).await {
+            Outcome::Closed => {}
+            Outcome::StartTls(plain) => {
+                let Some(tls) = tls else { return };
+                let Some(tls_stream) = handshake(tls, plain, peer).await else {
+                    return;
+                };
+                session::run(
+                    tls_stream,
+                    peer,
+                    true,
+                    false,
+                    &self.shared.backend,
+                    &settings,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+async fn handshake(
+    tls: Arc<rustls::ServerConfig>,
+    stream: TcpStream,
+    peer: IpAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
