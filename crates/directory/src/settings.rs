@@ -109,6 +109,9 @@ pub enum SettingsError {
     /// [`DirectorySettings::from_config`] was given a config of another file.
     #[error("the directory settings are read from a config loaded for mysql_adaptor.cfg, not {0}")]
     WrongSchema(&'static str),
+    /// mysql_adaptor.cfg (or groxide.cfg) of the config directory is invalid.
+    #[error("{0}")]
+    Config(String),
 }
 
 impl DirectoryUrl {

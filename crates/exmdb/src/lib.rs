@@ -16,6 +16,7 @@ mod notify;
 pub mod service;
 
 use groxide_config::Config;
+use groxide_directory::LazyDirectory;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::pb::exmdb::v1::exmdb_server::ExmdbServer;
 use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
@@ -51,11 +52,12 @@ pub enum ExmdbError {
     Routing(String),
 }
 
-/// The directory's homeserver lookup, once the directory crate provides one.
-// TODO(lead): wire the user directory's HomeserverLookup here; until then
-// routing uses exmdb_list.txt and this node only.
-pub fn homeserver_lookup(_config: &Config) -> Option<Arc<dyn HomeserverLookup>> {
-    None
+/// The directory's homeserver lookup (connected on first use, so exmdb
+/// starts while the directory is down; routing then fails retryably).
+pub fn homeserver_lookup(config: &Config) -> Result<Arc<LazyDirectory>, ExmdbError> {
+    LazyDirectory::from_config_dir(config)
+        .map(Arc::new)
+        .map_err(|e| ExmdbError::Routing(e.to_string()))
 }
 
 /// Manager settings from exmdb_provider.cfg.
@@ -78,8 +80,9 @@ pub fn store_limits(config: &Config) -> StoreLimits {
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context) -> Result<(), ExmdbError> {
     let config = ctx.config();
-    let routing =
-        Arc::new(Routing::load(&config, homeserver_lookup(&config)).map_err(ExmdbError::Routing)?);
+    let directory = homeserver_lookup(&config)?;
+    let lookup: Arc<dyn HomeserverLookup> = directory.clone();
+    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(ExmdbError::Routing)?);
     let client_opts =
         groxide_runtime::client_options(&config, routing.node()).map_err(ExmdbError::Routing)?;
     let publisher = match Routing::local_event_node(&config) {
@@ -97,7 +100,10 @@ pub async fn run(ctx: Context) -> Result<(), ExmdbError> {
     {
         let routing = routing.clone();
         let stores = stores.clone();
+        let directory = directory.clone();
         ctx.on_reload(move |cfg| {
+            // Failover: homeservers changed in the directory apply at once.
+            directory.clear_cache();
             if let Err(e) = routing.reload(cfg) {
                 tracing::error!(error = %e, "routing reload refused; keeping the running routes");
             }

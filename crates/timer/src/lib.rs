@@ -84,7 +84,6 @@ pub mod clock;
 pub mod command;
 pub mod crash;
 pub mod deferred_send;
-pub mod directory_lookup;
 pub mod exec;
 pub mod job;
 pub mod limits;

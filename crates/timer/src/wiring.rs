@@ -2,11 +2,10 @@
 //! config: the stores (routed exmdb client, homeserver answers from the
 //! directory) and the relay (`outgoing_smtp_url`). Reloaded on SIGHUP.
 
-use crate::directory_lookup::LazyDirectory;
 use crate::relay_sender::RelaySender;
 use crate::store_maintenance::ExmdbMaintenance;
-use groxide_config::{Config, schema};
-use groxide_directory::DirectorySettings;
+use groxide_config::Config;
+use groxide_directory::LazyDirectory;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_runtime::{NodeIdentity, Routing, client_options};
@@ -37,10 +36,8 @@ impl StoreAndRelay {
     /// Builds everything from the loaded config; the directory is connected
     /// on first use.
     pub fn load(config: &Config) -> Result<StoreAndRelay, String> {
-        let (adaptor, _) =
-            Config::load(config.dir(), &schema::MYSQL_ADAPTOR).map_err(|e| e.to_string())?;
-        let settings = DirectorySettings::from_config(&adaptor).map_err(|e| e.to_string())?;
-        let directory = Arc::new(LazyDirectory::new(settings));
+        let directory =
+            Arc::new(LazyDirectory::from_config_dir(config).map_err(|e| e.to_string())?);
         let lookup: Arc<dyn HomeserverLookup> = directory.clone();
         let routing = Arc::new(Routing::load(config, Some(lookup))?);
         let options = client_options(config, routing.node())?;
