@@ -103,6 +103,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let recipients = Arc::new(DirectoryRecipients::new(
         directory.clone(),
         config.string("lda_recipient_delimiter"),
+        config.duration("directory_cache_time"),
     ));
 
     let mut listeners = Vec::new();
@@ -141,7 +142,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
             Err(e) => tracing::error!(error = e, "STARTTLS certificate not reloaded"),
         }
         recipients.set_delimiters(cfg.string("lda_recipient_delimiter"));
-        recipients.directory().clear_cache();
+        recipients.clear_cache();
         if let Err(e) = routing.reload(cfg) {
             tracing::error!(error = e, "routing lists not reloaded");
         }

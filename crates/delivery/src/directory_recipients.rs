@@ -2,24 +2,33 @@
 //! extension and `@domain` catch-all, as groxide-directory resolves them.
 
 use crate::recipient::{Mailbox, RecipientResolver, Resolution};
+use crate::resolution_cache::ResolutionCache;
 use groxide_directory::{Directory, RecipientPolicy};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
-/// Recipients from the directory.
+/// Recipients from the directory, answers cached briefly.
 pub struct DirectoryRecipients {
     directory: Arc<Directory>,
     policy: RwLock<RecipientPolicy>,
+    cache: ResolutionCache,
 }
 
 impl DirectoryRecipients {
     /// Resolves with `delimiters` (`lda_recipient_delimiter`) starting an
-    /// address extension.
-    pub fn new(directory: Arc<Directory>, delimiters: &str) -> DirectoryRecipients {
+    /// address extension; answers are kept for `cache_time`
+    /// (`directory_cache_time`).
+    pub fn new(
+        directory: Arc<Directory>,
+        delimiters: &str,
+        cache_time: Duration,
+    ) -> DirectoryRecipients {
         DirectoryRecipients {
             directory,
             policy: RwLock::new(RecipientPolicy {
                 delimiters: delimiters.to_string(),
             }),
+            cache: ResolutionCache::new(cache_time),
         }
     }
 
@@ -29,6 +38,13 @@ impl DirectoryRecipients {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .delimiters = delimiters.to_string();
+        self.cache.clear();
+    }
+
+    /// Forgets cached answers, here and in the directory (SIGHUP).
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+        self.directory.clear_cache();
     }
 
     /// The directory.
@@ -39,6 +55,18 @@ impl DirectoryRecipients {
 
 impl RecipientResolver for DirectoryRecipients {
     async fn resolve(&self, address: &str) -> Resolution {
+        let miss = match self.cache.get(address, Instant::now()) {
+            Ok(known) => return known,
+            Err(miss) => miss,
+        };
+        let r = self.lookup(address).await;
+        self.cache.insert(address, &r, miss, Instant::now());
+        r
+    }
+}
+
+impl DirectoryRecipients {
+    async fn lookup(&self, address: &str) -> Resolution {
         let policy = self
             .policy
             .read()

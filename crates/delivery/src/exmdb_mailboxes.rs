@@ -6,6 +6,7 @@
 //! after the store committed durably.
 
 use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
+use crate::spool::SpoolReader;
 use futures_util::stream::{self, Stream};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::pb::exmdb::v1::exmdb_client::ExmdbClient;
@@ -13,11 +14,12 @@ use groxide_rpc::reason::{Reason, reason_of};
 use groxide_rpc::{RoutedClient, RpcError};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
 use tokio::sync::Notify;
 
-/// Largest chunk of an InsertMessage stream (the contract's limit).
+/// Largest chunk of an InsertMessage stream (the contract's limit); spool
+/// pieces are no larger.
 pub const INSERT_CHUNK: usize = 64 * 1024;
+const _: () = assert!(crate::spool::SPOOL_CHUNK <= INSERT_CHUNK);
 
 /// Delivers into stores through exmdb.
 pub struct ExmdbMailboxes {
@@ -48,8 +50,7 @@ fn role(folder: TargetFolder) -> &'static str {
 enum Part {
     Header(pb::InsertHeader),
     Prefix,
-    File(Option<tokio::fs::File>),
-    Trailer,
+    File(SpoolReader),
     Done,
 }
 
@@ -57,6 +58,7 @@ enum Part {
 struct Feed {
     part: Part,
     prefix: Arc<[u8]>,
+    reader: Option<SpoolReader>,
     path: PathBuf,
     /// Bytes sent in chunks so far.
     sent: u64,
@@ -85,6 +87,7 @@ fn chunk(bytes: Vec<u8>) -> pb::InsertMessageRequest {
 fn insert_stream(
     header: pb::InsertHeader,
     prefix: Arc<[u8]>,
+    reader: SpoolReader,
     path: PathBuf,
     expected: u64,
     failed: Arc<Notify>,
@@ -92,6 +95,7 @@ fn insert_stream(
     let feed = Feed {
         part: Part::Header(header),
         prefix,
+        reader: Some(reader),
         path,
         sent: 0,
         expected,
@@ -107,47 +111,20 @@ fn insert_stream(
                 Some((item, feed))
             }
             Part::Prefix => {
-                feed.part = Part::File(None);
+                feed.part = Part::File(feed.reader.take()?);
                 feed.sent += feed.prefix.len() as u64;
                 let item = chunk(feed.prefix.to_vec());
                 Some((item, feed))
             }
-            Part::File(file) => {
-                let mut file = match file {
-                    Some(f) => f,
-                    None => match tokio::fs::File::open(&feed.path).await {
-                        Ok(f) => f,
-                        Err(e) => {
-                            return broken(&feed, &format!("cannot open the spool file: {e}")).await;
-                        }
-                    },
-                };
-                let mut buf = vec![0u8; INSERT_CHUNK];
-                let mut filled = 0;
-                while filled < buf.len() {
-                    match file.read(&mut buf[filled..]).await {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) => {
-                            return broken(&feed, &format!("cannot read the spool file: {e}"))
-                                .await;
-                        }
-                    }
+            Part::File(mut reader) => match reader.next_piece().await {
+                Ok(Some(piece)) => {
+                    feed.sent += piece.len() as u64;
+                    feed.part = Part::File(reader);
+                    Some((chunk(piece), feed))
                 }
-                if filled == 0 {
-                    feed.part = Part::Trailer;
-                    return Box::pin(next_trailer(feed)).await;
-                }
-                buf.truncate(filled);
-                feed.sent += filled as u64;
-                feed.part = if filled < INSERT_CHUNK {
-                    Part::Trailer
-                } else {
-                    Part::File(Some(file))
-                };
-                Some((chunk(buf), feed))
-            }
-            Part::Trailer => next_trailer(feed).await,
+                Ok(None) => next_trailer(feed).await,
+                Err(e) => broken(&feed, &format!("cannot read the spool file: {e}")).await,
+            },
             Part::Done => None,
         }
     })
@@ -200,6 +177,7 @@ impl MailboxWriter for ExmdbMailboxes {
         };
         let prefix: Arc<[u8]> = Arc::from(request.trace_prefix);
         let path = request.message.path().to_path_buf();
+        let message = request.message;
         let failed = Arc::new(Notify::new());
         let expected = request.stored_len();
         let timeout = self.client.request_timeout();
@@ -207,6 +185,7 @@ impl MailboxWriter for ExmdbMailboxes {
             let stream = insert_stream(
                 header.clone(),
                 prefix.clone(),
+                message.reader(),
                 path.clone(),
                 expected,
                 failed.clone(),

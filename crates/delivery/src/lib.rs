@@ -36,6 +36,7 @@ pub mod junk;
 pub mod mailbox_writer;
 pub mod recipient;
 pub mod reply;
+pub mod resolution_cache;
 mod server;
 mod session;
 pub mod settings;

@@ -6,14 +6,25 @@
 //! Spool files need no fsync: nothing is acknowledged before the stores
 //! committed, so a crash only makes the client retry.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncWriteExt, BufWriter};
 
-/// Write buffer of a spool file.
-const SPOOL_WRITE_BUFFER: usize = 64 * 1024;
+/// The unit of spool I/O: bytes are written and read in pieces of this size,
+/// one trip to the blocking thread pool each (so a small message costs one
+/// trip to write and one to read, and memory stays bounded for any size).
+pub const SPOOL_CHUNK: usize = 64 * 1024;
 
 /// File name suffix of spool files.
 const SPOOL_SUFFIX: &str = ".eml";
+
+/// Runs file I/O on the blocking pool; a panic there is an I/O error here.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| std::io::Error::other(format!("spool I/O task failed: {e}")))?
+}
 
 /// The spool directory.
 #[derive(Debug, Clone)]
@@ -53,21 +64,18 @@ impl Spool {
         &self.dir
     }
 
-    /// Starts a spool file for the transaction `queue_id`.
-    pub async fn create(&self, queue_id: &str) -> std::io::Result<SpoolWriter> {
+    /// Starts a spool file for the transaction `queue_id`. The file is made
+    /// when the first piece is written.
+    pub fn create(&self, queue_id: &str) -> SpoolWriter {
         let path = self
             .dir
             .join(format!("{}.{queue_id}{SPOOL_SUFFIX}", std::process::id()));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
-        Ok(SpoolWriter {
-            file: BufWriter::with_capacity(SPOOL_WRITE_BUFFER, file),
+        SpoolWriter {
+            buf: Vec::new(),
+            file: None,
             guard: SpoolGuard(path),
             len: 0,
-        })
+        }
     }
 
     /// How many spool files exist right now (for tests and health checks).
@@ -91,16 +99,49 @@ impl Drop for SpoolGuard {
 /// A spool file being written. Dropping it removes the file.
 #[derive(Debug)]
 pub struct SpoolWriter {
-    file: BufWriter<tokio::fs::File>,
+    /// Bytes not yet written (less than [`SPOOL_CHUNK`] between calls).
+    buf: Vec<u8>,
+    file: Option<std::fs::File>,
     guard: SpoolGuard,
     len: u64,
 }
 
 impl SpoolWriter {
     /// Appends message bytes.
-    pub async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(bytes).await?;
+    pub async fn write(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
         self.len += bytes.len() as u64;
+        while !bytes.is_empty() {
+            let take = bytes.len().min(SPOOL_CHUNK - self.buf.len());
+            self.buf.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.buf.len() == SPOOL_CHUNK {
+                self.flush_piece().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered piece (creating the file first if needed).
+    async fn flush_piece(&mut self) -> std::io::Result<()> {
+        let mut piece = std::mem::take(&mut self.buf);
+        let file = self.file.take();
+        let path = self.guard.0.clone();
+        let (file, mut piece) = blocking(move || {
+            let mut file = match file {
+                Some(f) => f,
+                None => std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?,
+            };
+            file.write_all(&piece)?;
+            piece.clear();
+            Ok((file, piece))
+        })
+        .await?;
+        self.file = Some(file);
+        // The allocation is reused for the next piece.
+        std::mem::swap(&mut self.buf, &mut piece);
         Ok(())
     }
 
@@ -116,9 +157,10 @@ impl SpoolWriter {
 
     /// Completes the file; it stays until the returned message is dropped.
     pub async fn finish(mut self) -> std::io::Result<SpooledMessage> {
-        self.file.flush().await?;
-        let file = self.file.into_inner();
-        drop(file);
+        if !self.buf.is_empty() || self.file.is_none() {
+            self.flush_piece().await?;
+        }
+        drop(self.file.take());
         Ok(SpooledMessage {
             guard: self.guard,
             len: self.len,
@@ -149,9 +191,62 @@ impl SpooledMessage {
         self.len == 0
     }
 
-    /// Opens the file for reading (each delivery reads it independently).
-    pub async fn open(&self) -> std::io::Result<tokio::fs::File> {
-        tokio::fs::File::open(self.path()).await
+    /// A reader of the message in pieces of at most [`SPOOL_CHUNK`] bytes;
+    /// each delivery reads the file on its own.
+    pub fn reader(&self) -> SpoolReader {
+        SpoolReader {
+            path: self.path().to_path_buf(),
+            file: None,
+            done: false,
+        }
+    }
+}
+
+/// Reads a spooled message piece by piece.
+#[derive(Debug)]
+pub struct SpoolReader {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    done: bool,
+}
+
+impl SpoolReader {
+    /// The next piece, or `None` at the end. The file is opened by the first
+    /// call, in the same trip to the blocking pool as the first read.
+    pub async fn next_piece(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let file = self.file.take();
+        let path = self.path.clone();
+        let (file, piece) = blocking(move || {
+            let mut file = match file {
+                Some(f) => f,
+                None => std::fs::File::open(&path)?,
+            };
+            let mut piece = vec![0u8; SPOOL_CHUNK];
+            let mut filled = 0;
+            while filled < piece.len() {
+                match file.read(&mut piece[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            piece.truncate(filled);
+            Ok((file, piece))
+        })
+        .await?;
+        if piece.len() < SPOOL_CHUNK {
+            self.done = true;
+        } else {
+            self.file = Some(file);
+        }
+        if piece.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(piece))
     }
 }
 
@@ -163,12 +258,18 @@ mod tests {
     async fn a_spool_file_lives_as_long_as_its_message() {
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
-        let mut w = spool.create("q1").await.unwrap();
+        let mut w = spool.create("q1");
         w.write(b"hello ").await.unwrap();
         w.write(b"world").await.unwrap();
         let msg = w.finish().await.unwrap();
         assert_eq!(msg.len(), 11);
         assert_eq!(std::fs::read(msg.path()).unwrap(), b"hello world");
+        let mut r = msg.reader();
+        assert_eq!(
+            r.next_piece().await.unwrap().as_deref(),
+            Some(&b"hello world"[..])
+        );
+        assert_eq!(r.next_piece().await.unwrap(), None);
         assert_eq!(spool.file_count(), 1);
         drop(msg);
         assert_eq!(spool.file_count(), 0);
@@ -178,10 +279,33 @@ mod tests {
     async fn an_abandoned_spool_file_is_removed() {
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
-        let mut w = spool.create("q2").await.unwrap();
-        w.write(b"partial").await.unwrap();
+        let mut w = spool.create("q2");
+        w.write(&vec![b'x'; SPOOL_CHUNK + 10]).await.unwrap();
+        assert_eq!(spool.file_count(), 1, "a full piece is on disk");
         drop(w);
         assert_eq!(spool.file_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_message_of_several_pieces_reads_back_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let data: Vec<u8> = (0..3 * SPOOL_CHUNK + 17).map(|i| (i % 251) as u8).collect();
+        for exact in [data.len(), 2 * SPOOL_CHUNK, 0] {
+            let mut w = spool.create(&format!("q{exact}"));
+            for part in data[..exact].chunks(1000) {
+                w.write(part).await.unwrap();
+            }
+            let msg = w.finish().await.unwrap();
+            assert_eq!(msg.len(), exact as u64);
+            let mut r = msg.reader();
+            let mut back = Vec::new();
+            while let Some(p) = r.next_piece().await.unwrap() {
+                assert!(p.len() <= SPOOL_CHUNK);
+                back.extend(p);
+            }
+            assert_eq!(back, data[..exact]);
+        }
     }
 
     #[test]

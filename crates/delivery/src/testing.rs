@@ -147,12 +147,15 @@ impl MailboxWriter for MemoryStore {
         if self.state().down.contains(dir) {
             return DeliveryOutcome::TemporaryFailure(format!("store of {dir} is down"));
         }
-        let body = match tokio::fs::read(request.message.path()).await {
-            Ok(b) => b,
-            Err(e) => return DeliveryOutcome::TemporaryFailure(e.to_string()),
-        };
         let mut bytes = request.trace_prefix.to_vec();
-        bytes.extend_from_slice(&body);
+        let mut reader = request.message.reader();
+        loop {
+            match reader.next_piece().await {
+                Ok(Some(piece)) => bytes.extend_from_slice(&piece),
+                Ok(None) => break,
+                Err(e) => return DeliveryOutcome::TemporaryFailure(e.to_string()),
+            }
+        }
         let mut s = self.state();
         let used: u64 = s
             .messages

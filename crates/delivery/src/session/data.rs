@@ -114,13 +114,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
         let max = settings.limits.max_message_size;
         let keep_head = !settings.junk_rules.is_empty();
         let mut spool_error = None;
-        let mut writer = match self.server.spool().create(&tx.queue_id).await {
-            Ok(w) => Some(w),
-            Err(e) => {
-                spool_error = Some(e.to_string());
-                None
-            }
-        };
+        let mut writer = Some(self.server.spool().create(&tx.queue_id));
         let mut decoder = DotUnstuffer::new();
         let mut decoded = Vec::with_capacity(super::conn::READ_BUFFER);
         let mut head = Vec::new();
