@@ -11,6 +11,7 @@ mod demo;
 mod bench_delivery;
 mod node;
 mod proc;
+mod welcome;
 
 use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};

@@ -15,8 +15,9 @@ const DAEMONS: &[(&str, &str)] = &[
     ("timer", "[::1]:6666"),
     ("exmdb", "[::1]:5000"),
     ("midb", "[::1]:5555"),
+    ("delivery", "127.0.0.1:2424"),
 ];
-const PENDING: &[&str] = &["delivery", "imap", "pop3", "http", "zcore"];
+const PENDING: &[&str] = &["imap", "pop3", "http", "zcore"];
 
 struct Layout {
     config: PathBuf,
@@ -206,6 +207,19 @@ pub fn run(args: &[String]) -> Result<()> {
         ),
         Err(e) => println!("  demo account not created: {e:#}"),
     }
+    if demo.is_ok() {
+        match crate::welcome::deliver_once(&l.data, crate::demo::DEMO_USER) {
+            Ok(true) => println!("  welcome message delivered to {}", crate::demo::DEMO_USER),
+            Ok(false) => {}
+            Err(e) => println!("  welcome message not delivered: {e:#}"),
+        }
+    }
+    println!(
+        "  LMTP {} (deliver mail as Postfix would):\n    swaks --protocol LMTP --server {} --to {} --from you@example.test",
+        crate::welcome::LMTP_ADDR,
+        crate::welcome::LMTP_ADDR,
+        crate::demo::DEMO_USER
+    );
     println!("Press Ctrl-C to stop.");
 
     let rt = tokio::runtime::Builder::new_current_thread()
