@@ -16,8 +16,9 @@ const DAEMONS: &[(&str, &str)] = &[
     ("exmdb", "[::1]:5000"),
     ("midb", "[::1]:5555"),
     ("delivery", "127.0.0.1:2424"),
+    ("pop3", "127.0.0.1:1110"),
 ];
-const PENDING: &[&str] = &["imap", "pop3", "http", "zcore"];
+const PENDING: &[&str] = &["imap", "http", "zcore"];
 
 struct Layout {
     config: PathBuf,
@@ -219,6 +220,14 @@ pub fn run(args: &[String]) -> Result<()> {
         crate::welcome::LMTP_ADDR,
         crate::welcome::LMTP_ADDR,
         crate::demo::DEMO_USER
+    );
+    let user = crate::demo::DEMO_USER;
+    let pw = if generated { password.as_str() } else { "PASSWORD" };
+    println!("  POP3 127.0.0.1:1110 (STLS), 127.0.0.1:1995 (TLS); read the first (welcome) message:");
+    println!("    curl -k pop3s://127.0.0.1:1995/1 -u {user}:{pw}");
+    println!(
+        "    python3 -c \"import poplib,ssl; p=poplib.POP3_SSL('127.0.0.1',1995,context=ssl._create_unverified_context()); \
+         p.user('{user}'); p.pass_('{pw}'); print(p.stat()); print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\""
     );
     println!("Press Ctrl-C to stop.");
 
