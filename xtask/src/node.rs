@@ -17,8 +17,9 @@ const DAEMONS: &[(&str, &str)] = &[
     ("midb", "[::1]:5555"),
     ("delivery", "127.0.0.1:2424"),
     ("pop3", "127.0.0.1:1110"),
+    ("imap", "127.0.0.1:1143"),
 ];
-const PENDING: &[&str] = &["imap", "http", "zcore"];
+const PENDING: &[&str] = &["http", "zcore"];
 
 struct Layout {
     config: PathBuf,
@@ -229,6 +230,11 @@ pub fn run(args: &[String]) -> Result<()> {
         "    python3 -c \"import poplib,ssl; p=poplib.POP3_SSL('127.0.0.1',1995,context=ssl._create_unverified_context()); \
          p.user('{user}'); p.pass_('{pw}'); print(p.stat()); print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\""
     );
+    println!(
+        "  IMAP 127.0.0.1:1143 (STARTTLS), 127.0.0.1:1993 (TLS, self-signed); user {user}, password {pw}:"
+    );
+    println!("    curl -k imaps://127.0.0.1:1993/INBOX -u {user}:{pw}");
+    println!("    curl -k 'imaps://127.0.0.1:1993/INBOX;UID=1' -u {user}:{pw}");
     println!("Press Ctrl-C to stop.");
 
     let rt = tokio::runtime::Builder::new_current_thread()

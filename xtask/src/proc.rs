@@ -40,6 +40,14 @@ impl Supervisor {
         Ok(())
     }
 
+    /// The process id of the child started as `name`.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.id())
+    }
+
     /// The name of a child that has exited, if any.
     pub fn exited(&mut self) -> Option<(String, String)> {
         for (name, child) in &mut self.children {

@@ -27,10 +27,14 @@ use tonic::transport::Channel;
 
 /// APPEND chunks queued toward midb (backpressure beyond that).
 const APPEND_QUEUE: usize = 4;
+/// Password checks running at once per CPU: each may take tens of MiB
+/// (argon2) and a directory connection, so a login storm must queue.
+const LOGINS_PER_CPU: usize = 2;
 
 /// The backend over the directory, midb and groxide-event.
 pub struct ServiceBackend {
     auth: Arc<Authenticator>,
+    logins: tokio::sync::Semaphore,
     midb: Arc<RoutedClient>,
     events: Arc<EventHub>,
 }
@@ -38,7 +42,13 @@ pub struct ServiceBackend {
 impl ServiceBackend {
     /// A backend over these services.
     pub fn new(auth: Arc<Authenticator>, midb: Arc<RoutedClient>, events: Arc<EventHub>) -> Self {
-        ServiceBackend { auth, midb, events }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ServiceBackend {
+            auth,
+            logins: tokio::sync::Semaphore::new(cpus * LOGINS_PER_CPU),
+            midb,
+            events,
+        }
     }
 
     /// The routed midb client (SIGHUP resets it).
@@ -347,6 +357,11 @@ impl Backend for ServiceBackend {
         password: &str,
         client: IpAddr,
     ) -> Result<Account, AuthFailure> {
+        let _turn = self
+            .logins
+            .acquire()
+            .await
+            .map_err(|_| AuthFailure::Unavailable("shutting down".into()))?;
         let user = self
             .auth
             .authenticate(login, password, Protocol::Imap, client)

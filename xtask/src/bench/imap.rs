@@ -1,0 +1,662 @@
+//! `cargo xtask bench imap [--seconds S] [--reps R] [--idle N] [--dovecot-idle N]
+//! [--big N] [--only mixed|idle|big]`: groxide-imap (with event, exmdb and
+//! midb, release build) side by side with Dovecot's imapd in one run, with
+//! one load generator (crates/imap/examples/imap_load.rs, release):
+//!
+//! - **mixed**: an imaptest-style cycle (LIST, STATUS, SELECT, FETCH flags,
+//!   FETCH body, STORE, APPEND, STORE \Deleted + EXPUNGE), 20 users × 20
+//!   clients, with persistent sessions and with LOGIN/LOGOUT every cycle;
+//!   commands/s and latency percentiles, medians of R runs;
+//! - **idle**: N connections in IDLE; resident memory per connection (the
+//!   summed VmRSS of the server's processes, divided by N, and the growth
+//!   over the idle server divided by N);
+//! - **big**: peak RSS growth of groxide-imap for `UID FETCH 1:* (UID
+//!   FLAGS)` on a folder of N messages (groxide only).
+//!
+//! Dovecot runs from /work/shared/peers/dovecot.conf with its process and
+//! connection limits raised for the connection counts used here.
+
+use crate::proc::Supervisor;
+use crate::{cargo, target_dir, workspace_root};
+use anyhow::{Context as _, Result, bail};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PEERS: &str = "/work/shared/peers";
+const DOVECOT_IMAP: &str = "127.0.0.1:10143";
+/// Users of the mixed workload, and clients per user.
+const USERS: usize = 20;
+const CLIENTS_PER_USER: usize = 20;
+/// Messages each user's INBOX starts with.
+const INBOX_MESSAGES: usize = 100;
+const PASSWORD: &str = "pass";
+/// `PASSWORD` as SHA512-CRYPT: both servers check the same scheme (the
+/// directory's default argon2id costs far more per login than Dovecot's PLAIN).
+const PASSWORD_HASH: &str = "$6$benchsalt$BOQsrHQl6PtpUhbXVoxk0Z8hihdWmXG.eVyz6T8cvjvgll2Jv7GtNEStWVjTGHCc/sC1fzr3314VG5GZt1s73/";
+
+struct Options {
+    seconds: f64,
+    reps: usize,
+    idle: usize,
+    dovecot_idle: usize,
+    big: usize,
+    only: Option<String>,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        seconds: 10.0,
+        reps: 3,
+        idle: 10_000,
+        // Dovecot forks an imap process per connection (~5 MiB RSS each):
+        // 10 000 of them would not fit next to everything else on a 2-core,
+        // 23 GiB machine; per-connection figures are flat in N.
+        dovecot_idle: 2_000,
+        big: 250_000,
+        only: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().context("a value is missing");
+        match a.as_str() {
+            "--seconds" => o.seconds = value()?.parse().context("--seconds")?,
+            "--reps" => o.reps = value()?.parse().context("--reps")?,
+            "--idle" => o.idle = value()?.parse().context("--idle")?,
+            "--dovecot-idle" => o.dovecot_idle = value()?.parse().context("--dovecot-idle")?,
+            "--big" => o.big = value()?.parse().context("--big")?,
+            "--only" => o.only = Some(value()?.clone()),
+            other => bail!("bench imap: unknown argument {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for(addr: SocketAddr, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not listen on {addr} within 30 s")
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A /proc/PID/status field in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// `pid` and every process below it.
+fn process_tree(pid: u32) -> Vec<u32> {
+    let mut parent_of: HashMap<u32, u32> = HashMap::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let ppid = std::fs::read_to_string(format!("/proc/{p}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("PPid:"))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse().ok())
+                });
+            if let Some(pp) = ppid {
+                parent_of.insert(p, pp);
+            }
+        }
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let cur = out[i];
+        out.extend(
+            parent_of
+                .iter()
+                .filter(|(_, pp)| **pp == cur)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    out
+}
+
+/// Summed VmRSS and Pss (shared pages split between their users) of a
+/// process tree, in KiB, and the number of processes.
+fn tree_memory_kib(pid: u32) -> (u64, u64, usize) {
+    let tree = process_tree(pid);
+    let pss = |p: u32| -> u64 {
+        std::fs::read_to_string(format!("/proc/{p}/smaps_rollup"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Pss:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    (
+        tree.iter().map(|p| status_kib(*p, "VmRSS:")).sum(),
+        tree.iter().map(|p| pss(*p)).sum(),
+        tree.len(),
+    )
+}
+
+/// Memory of a server with and without IDLE sessions.
+struct IdleMemory {
+    rss_before: u64,
+    rss_after: u64,
+    pss_before: u64,
+    pss_after: u64,
+    processes: usize,
+}
+
+struct Groxide {
+    imap: SocketAddr,
+    config: PathBuf,
+    user_dirs: Vec<String>,
+    big_dir: String,
+}
+
+/// One groxide node (event, exmdb, midb, imap) with the benchmark users.
+fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> Result<Groxide> {
+    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
+    std::fs::create_dir_all(&cfg)?;
+    std::fs::create_dir_all(&data)?;
+    let imap: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let (exmdb, midb, event) = (free_port()?, free_port()?, free_port()?);
+    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
+    write(
+        "groxide.cfg",
+        format!(
+            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
+             log_level = warn\nshutdown_timeout = 5s\n",
+            d = data.display()
+        ),
+    )?;
+    write(
+        "exmdb_provider.cfg",
+        format!(
+            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write(
+        "midb.cfg",
+        format!(
+            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb}\nmidb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write(
+        "event.cfg",
+        format!(
+            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    let limit = o.idle.max(USERS * CLIENTS_PER_USER) + 100;
+    write(
+        "imap.cfg",
+        format!(
+            "imap_listen = {imap}\nimap_listen_tls =\ncontext_num = {limit}\n\
+             imap_max_connections_per_ip = {limit}\nimap_max_connections_per_user = {limit}\n"
+        ),
+    )?;
+    for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {
+        let mut c = Command::new(bin.join(format!("groxide-{name}")));
+        c.arg("--config-dir").arg(&cfg);
+        sup.spawn(name, c)?;
+        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
+    }
+    let admin = |args: &[&str]| {
+        run_ok(
+            Command::new(bin.join("groxide-admin"))
+                .arg("--config-dir")
+                .arg(&cfg)
+                .args(args),
+            "groxide-admin",
+        )
+    };
+    let store_of = |out: String| -> Result<String> {
+        out.split(", store ")
+            .nth(1)
+            .map(|s| s.trim().to_string())
+            .context("groxide-admin did not name the store")
+    };
+    admin(&["domain", "create", "bench.test"])?;
+    let mut user_dirs = Vec::new();
+    for i in 1..=USERS {
+        user_dirs.push(store_of(admin(&[
+            "user",
+            "create",
+            &format!("user{i}@bench.test"),
+            "--password",
+            PASSWORD,
+        ])?)?);
+    }
+    let big_dir = store_of(admin(&[
+        "user",
+        "create",
+        "big@bench.test",
+        "--password",
+        PASSWORD,
+    ])?)?;
+    run_ok(
+        Command::new("sqlite3")
+            .arg(data.join("directory.sqlite3"))
+            .arg(format!(
+                "UPDATE users SET password = '{PASSWORD_HASH}' WHERE username LIKE '%@bench.test'"
+            )),
+        "sqlite3 (setting the benchmark password hashes)",
+    )?;
+    let mut c = Command::new(bin.join("groxide-imap"));
+    c.arg("--config-dir").arg(&cfg);
+    sup.spawn("imap", c)?;
+    wait_for(imap, "groxide-imap")?;
+    Ok(Groxide {
+        imap,
+        config: cfg,
+        user_dirs,
+        big_dir,
+    })
+}
+
+/// Dovecot from the peer recipe with raised limits; returns its config.
+fn start_dovecot(root: &Path, o: &Options) -> Result<PathBuf> {
+    let dir = root.join("dovecot");
+    for sub in ["run", "state", "log", "mail"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let recipe = std::fs::read_to_string(Path::new(PEERS).join("dovecot.conf"))
+        .context("reading the Dovecot peer recipe")?;
+    let limit = o.dovecot_idle.max(USERS * CLIENTS_PER_USER) + 100;
+    let conf_text = recipe
+        .replace("@PEERS@", &root.display().to_string())
+        .replace("process_limit = 1024", &format!("process_limit = {limit}"))
+        .replace(
+            "mail_max_userip_connections = 1000",
+            &format!("mail_max_userip_connections = {limit}"),
+        )
+        + &format!("default_client_limit = {}\n", limit + 1000);
+    let conf = dir.join("dovecot.conf");
+    std::fs::write(&conf, conf_text)?;
+    let passwd: String = (1..=USERS)
+        .map(|i| format!("user{i}:{{SHA512-CRYPT}}{PASSWORD_HASH}::::::\n"))
+        .collect();
+    std::fs::write(dir.join("passwd"), passwd)?;
+    if !Command::new("id").arg("vmail").output()?.status.success() {
+        run_ok(
+            Command::new("useradd").args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "vmail",
+            ]),
+            "useradd vmail",
+        )?;
+    }
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg("vmail:vmail")
+            .arg(dir.join("mail")),
+        "chown",
+    )?;
+    let mut p = Some(dir.as_path());
+    while let Some(d) = p {
+        if d == Path::new("/") {
+            break;
+        }
+        let _ = Command::new("chmod").arg("o+x").arg(d).status();
+        p = d.parent();
+    }
+    let st = Command::new("dovecot")
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("starting dovecot (dovecot-imapd)")?;
+    if !st.success() {
+        bail!(
+            "dovecot did not start; see {}",
+            dir.join("log/dovecot.log").display()
+        );
+    }
+    wait_for(DOVECOT_IMAP.parse()?, "dovecot imap")?;
+    Ok(conf)
+}
+
+fn dovecot_master_pid(root: &Path) -> Result<u32> {
+    let text = std::fs::read_to_string(root.join("dovecot/run/master.pid"))
+        .context("reading Dovecot's master.pid")?;
+    text.trim().parse().context("Dovecot's master.pid")
+}
+
+fn field(json: &str, key: &str) -> f64 {
+    json.split(&format!("\"{key}\": "))
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    rate: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    errors: f64,
+}
+
+fn mixed(
+    generator: &Path,
+    addr: &str,
+    user_format: &str,
+    churn: bool,
+    o: &Options,
+) -> Result<(Figures, String)> {
+    let mut runs = Vec::new();
+    let mut last = String::new();
+    for _ in 0..o.reps {
+        let out = run_ok(
+            Command::new(generator).args([
+                "mixed",
+                addr,
+                &USERS.to_string(),
+                &CLIENTS_PER_USER.to_string(),
+                &o.seconds.to_string(),
+                user_format,
+                PASSWORD,
+                if churn { "1" } else { "0" },
+            ]),
+            "imap_load mixed",
+        )?;
+        runs.push(Figures {
+            rate: field(&out, "rate"),
+            p50: field(&out, "p50_ms"),
+            p90: field(&out, "p90_ms"),
+            p99: field(&out, "p99_ms"),
+            errors: field(&out, "errors"),
+        });
+        last = out;
+    }
+    let pick = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+    Ok((
+        Figures {
+            rate: pick(|r| r.rate),
+            p50: pick(|r| r.p50),
+            p90: pick(|r| r.p90),
+            p99: pick(|r| r.p99),
+            errors: pick(|r| r.errors),
+        },
+        last,
+    ))
+}
+
+/// Opens `n` IDLE sessions and reads the server's memory with them open.
+fn idle(
+    generator: &Path,
+    addr: &str,
+    user_format: &str,
+    n: usize,
+    server_pid: u32,
+) -> Result<IdleMemory> {
+    let (rss_before, pss_before, _) = tree_memory_kib(server_pid);
+    let mut child = Command::new(generator)
+        .args([
+            "idle",
+            addr,
+            &n.to_string(),
+            &USERS.to_string(),
+            user_format,
+            PASSWORD,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting imap_load idle")?;
+    let stdout = child.stdout.take().context("imap_load stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    if !line.starts_with("READY") {
+        let _ = child.kill();
+        bail!("imap_load idle: {line}");
+    }
+    // Let allocators settle before reading the figures.
+    std::thread::sleep(Duration::from_secs(3));
+    let (rss_after, pss_after, processes) = tree_memory_kib(server_pid);
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(b"\n");
+    }
+    let _ = child.wait();
+    Ok(IdleMemory {
+        rss_before,
+        rss_after,
+        pss_before,
+        pss_after,
+        processes,
+    })
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let wants = |part: &str| o.only.as_deref().is_none_or(|p| p == part);
+    let st = cargo()
+        .args(["build", "--release", "--bins"])
+        .args([
+            "-p",
+            "groxide-event",
+            "-p",
+            "groxide-exmdb",
+            "-p",
+            "groxide-midb",
+        ])
+        .args([
+            "-p",
+            "groxide-imap",
+            "-p",
+            "groxide-admin",
+            "--example",
+            "imap_load",
+        ])
+        .status()
+        .context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    let bin = target_dir().join("release");
+    let generator = bin.join("examples/imap_load");
+    let root = workspace_root().join("var/bench/imap");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+
+    let mut sup = Supervisor::default();
+    let g = start_groxide(&mut sup, &root, &bin, &o)?;
+    let dovecot = start_dovecot(&root, &o)?;
+    let gaddr = g.imap.to_string();
+    let gformat = "user{}@bench.test";
+    let dformat = "user{}";
+    let result = (|| -> Result<()> {
+        let imap_pid = sup.pid("imap").context("groxide-imap pid")?;
+        if wants("mixed") {
+            println!("filling {USERS} mailboxes with {INBOX_MESSAGES} messages each …");
+            for dir in &g.user_dirs {
+                run_ok(
+                    Command::new(&generator).args([
+                        "fill-store",
+                        g.config.to_str().unwrap_or_default(),
+                        dir,
+                        &INBOX_MESSAGES.to_string(),
+                        "8",
+                        "4k",
+                    ]),
+                    "imap_load fill-store",
+                )?;
+            }
+            run_ok(
+                Command::new(&generator).args([
+                    "fill",
+                    DOVECOT_IMAP,
+                    &USERS.to_string(),
+                    dformat,
+                    PASSWORD,
+                    &INBOX_MESSAGES.to_string(),
+                ]),
+                "imap_load fill (dovecot)",
+            )?;
+            let mut rows = Vec::new();
+            for churn in [false, true] {
+                let (gf, gjson) = mixed(&generator, &gaddr, gformat, churn, &o)?;
+                let (df, djson) = mixed(&generator, DOVECOT_IMAP, dformat, churn, &o)?;
+                println!(
+                    "groxide {}: {gjson}",
+                    if churn { "churn" } else { "persistent" }
+                );
+                println!(
+                    "dovecot {}: {djson}",
+                    if churn { "churn" } else { "persistent" }
+                );
+                rows.push((churn, gf, df));
+            }
+            println!(
+                "\nMixed IMAP workload, {USERS} users x {CLIENTS_PER_USER} clients, {INBOX_MESSAGES} messages of 4 KB per INBOX, median of {} runs of {} s (release; client on the same machine)\n",
+                o.reps, o.seconds
+            );
+            println!(
+                "| sessions | groxide cmd/s | p50 ms | p90 ms | p99 ms | errors | dovecot cmd/s | p50 ms | p90 ms | p99 ms | errors | ratio |"
+            );
+            println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            for (churn, gf, df) in rows {
+                println!(
+                    "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} |",
+                    if churn {
+                        "login/logout every cycle"
+                    } else {
+                        "persistent"
+                    },
+                    gf.rate,
+                    gf.p50,
+                    gf.p90,
+                    gf.p99,
+                    gf.errors,
+                    df.rate,
+                    df.p50,
+                    df.p90,
+                    df.p99,
+                    df.errors,
+                    gf.rate / df.rate
+                );
+            }
+        }
+        if wants("idle") {
+            let gm = idle(&generator, &gaddr, gformat, o.idle, imap_pid)?;
+            let dpid = dovecot_master_pid(&root)?;
+            let dm = idle(&generator, DOVECOT_IMAP, dformat, o.dovecot_idle, dpid)?;
+            let per = |total: u64, n: usize| total as f64 / n.max(1) as f64;
+            println!("\nIDLE connections: memory of the server (summed over its processes)\n");
+            println!(
+                "| server | connections | processes | RSS idle MiB | RSS loaded MiB | RSS KiB/conn | RSS growth KiB/conn | PSS growth KiB/conn |"
+            );
+            println!("|---|---|---|---|---|---|---|---|");
+            for (name, n, m) in [
+                ("groxide-imap", o.idle, &gm),
+                ("dovecot", o.dovecot_idle, &dm),
+            ] {
+                println!(
+                    "| {name} | {n} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                    m.processes,
+                    m.rss_before as f64 / 1024.0,
+                    m.rss_after as f64 / 1024.0,
+                    per(m.rss_after, n),
+                    per(m.rss_after.saturating_sub(m.rss_before), n),
+                    per(m.pss_after.saturating_sub(m.pss_before), n),
+                );
+            }
+            println!(
+                "ratio groxide/dovecot per connection: RSS growth {:.4}, PSS growth {:.4}",
+                per(gm.rss_after.saturating_sub(gm.rss_before), o.idle)
+                    / per(dm.rss_after.saturating_sub(dm.rss_before), o.dovecot_idle),
+                per(gm.pss_after.saturating_sub(gm.pss_before), o.idle)
+                    / per(dm.pss_after.saturating_sub(dm.pss_before), o.dovecot_idle),
+            );
+        }
+        if wants("big") {
+            println!("\nfilling big@bench.test with {} messages …", o.big);
+            let t = Instant::now();
+            run_ok(
+                Command::new(&generator).args([
+                    "fill-store",
+                    g.config.to_str().unwrap_or_default(),
+                    &g.big_dir,
+                    &o.big.to_string(),
+                    "16",
+                    "tiny",
+                ]),
+                "imap_load fill-store",
+            )?;
+            println!("filled in {:.0} s", t.elapsed().as_secs_f64());
+            let rss = status_kib(imap_pid, "VmRSS:");
+            // Reset the peak so VmHWM shows this request's high-water mark.
+            std::fs::write(format!("/proc/{imap_pid}/clear_refs"), "5")?;
+            let out = run_ok(
+                Command::new(&generator).args(["fetchall", &gaddr, "big@bench.test", PASSWORD]),
+                "imap_load fetchall",
+            )?;
+            let hwm = status_kib(imap_pid, "VmHWM:");
+            println!("\nUID FETCH 1:* (UID FLAGS) on {} messages: {out}", o.big);
+            println!(
+                "groxide-imap RSS before {:.1} MiB, peak during SELECT+FETCH {:.1} MiB, growth {:.1} MiB ({:.1} bytes/message)",
+                rss as f64 / 1024.0,
+                hwm as f64 / 1024.0,
+                hwm.saturating_sub(rss) as f64 / 1024.0,
+                hwm.saturating_sub(rss) as f64 * 1024.0 / o.big as f64
+            );
+        }
+        Ok(())
+    })();
+    let _ = Command::new("doveadm")
+        .arg("-c")
+        .arg(&dovecot)
+        .arg("stop")
+        .status();
+    sup.stop_all(Duration::from_secs(10));
+    result
+}
