@@ -108,7 +108,18 @@ impl Node {
     }
 
     fn imap(&self) -> &Daemon {
-        self.daemons.last().unwrap()
+        &self.daemons[3]
+    }
+
+    /// Starts groxide-pop3 on this node; returns its port.
+    fn start_pop3(&mut self) -> u16 {
+        let port = free_port(self.ip);
+        self.config.write(
+            "pop3.cfg",
+            &format!("pop3_listen = {}:{port}\npop3_listen_tls =\n", self.ip),
+        );
+        self.daemon("pop3", port);
+        port
     }
 
     fn admin(&self, args: &[&str]) -> String {
@@ -496,7 +507,7 @@ fn sigterm_says_bye_to_open_sessions() {
     r.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
     node.imap().signal("TERM");
     assert_eq!(r.line(), "* BYE [UNAVAILABLE] shutting down");
-    let imap = node.daemons.last_mut().unwrap();
+    let imap = &mut node.daemons[3];
     let status = imap.wait_exit(Duration::from_secs(10)).expect("exited");
     assert!(status.success(), "{status}");
 }
@@ -644,4 +655,41 @@ fn mbsync_two_way_sync_converges() {
     // A third run changes nothing.
     mbsync();
     assert_eq!(files("INBOX"), names);
+}
+
+const POP3_DELE: &str = r#"
+import json, poplib, sys
+p = poplib.POP3(sys.argv[1], int(sys.argv[2]))
+p.user("demo@example.test")
+p.pass_("secret")
+count = p.stat()[0]
+p.dele(1)
+print(json.dumps({"count": count, "quit": p.quit().decode()}))
+"#;
+
+#[test]
+fn a_pop3_deletion_reaches_an_idling_imap_session() {
+    let mut node = Node::start("127.0.0.79");
+    let pop3 = node.start_pop3();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for n in 1..=2 {
+            node.deliver(&store, &message(n)).await;
+        }
+    });
+    let mut r = Raw::login_select(&node);
+    r.send("i IDLE\r\n");
+    assert_eq!(r.line(), "+ idling");
+    let out = python(POP3_DELE, &[&node.ip.to_string(), &pop3.to_string()]);
+    assert_eq!(out["count"], 2, "{}", node.logs());
+    assert!(out["quit"].as_str().unwrap().starts_with("+OK"), "{out}");
+    r.writer
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    assert_eq!(r.line(), "* 1 EXPUNGE", "{}", node.logs());
+    r.send("DONE\r\n");
+    assert_eq!(r.line(), "i OK IDLE terminated");
+    let out = r.cmd("f", "FETCH 1:* (UID)");
+    assert_eq!(out, ["* 1 FETCH (UID 2)", "f OK FETCH completed"]);
 }
