@@ -1098,3 +1098,49 @@ fn the_mysql_maps_answer_exactly_groxides_recipients() {
         assert_eq!(postmap(&recipients, &key).as_deref(), want, "{key}");
     }
 }
+
+#[test]
+fn sighup_applies_a_new_size_limit_to_new_sessions() {
+    let (_data, node, good, _full) = single_node("127.0.10.6");
+    let rt = runtime();
+    let submitter = groxide_submit::Submitter::new(
+        &format!("lmtp://{}", node.lmtp()),
+        groxide_submit::SubmitOptions::default(),
+    )
+    .unwrap();
+    let envelope = groxide_submit::Envelope {
+        from: "sender@remote.test".into(),
+        recipients: vec![format!("good@{DOMAIN}")],
+    };
+    let msg = message("reload", 200);
+    assert!(msg.len() > 2048);
+    let report = rt.block_on(submitter.send_bytes(&envelope, &msg)).unwrap();
+    assert!(report.all_accepted(), "{report:?}");
+
+    node.config.write(
+        "delivery.cfg",
+        &format!("lda_listen = {}\nmail_max_length = 2K\n", node.lmtp()),
+    );
+    let delivery = node.delivery.as_ref().unwrap();
+    delivery.signal("HUP");
+    assert!(delivery.wait_log("reloaded", START), "{}", delivery.log());
+    // The relay sees the new SIZE and refuses before sending.
+    let err = rt
+        .block_on(submitter.send_bytes(&envelope, &msg))
+        .unwrap_err();
+    assert_eq!(err.reply().map(|r| r.code), Some(552), "{err}");
+    // A client that ignores SIZE gets 552 5.3.4 after the data.
+    let report = rt
+        .block_on(submitter.send(&envelope, msg.as_slice(), None))
+        .unwrap();
+    let reply = report.recipients[0].status.reply().clone();
+    assert_eq!(
+        (reply.code, reply.status),
+        (552, Some([5, 3, 4])),
+        "{reply}"
+    );
+    rt.block_on(async {
+        let client = node.store_client().await;
+        assert_eq!(folder_messages(&client, &good, "inbox").await.len(), 1);
+    });
+}

@@ -160,3 +160,35 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     directory.close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn problems(delivery_cfg: &str) -> Vec<String> {
+        let (cfg, _) = Config::from_str_for_tests(
+            Path::new("/etc/groxide"),
+            &schema::DELIVERY,
+            "",
+            delivery_cfg,
+        )
+        .unwrap();
+        check_config(&cfg)
+    }
+
+    #[test]
+    fn check_config_names_what_cannot_work() {
+        assert!(problems("").is_empty());
+        let p = problems("lda_support_starttls = yes\n");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("lda_certificate_path"), "{p:?}");
+        let p = problems("lda_listen = unix:/run/groxide/lmtp.sock\n");
+        assert!(p[0].contains("TCP only"), "{p:?}");
+        let p = problems(
+            "lda_support_starttls = yes\nlda_certificate_path = /nonexistent/c.pem\n\
+             lda_private_key_path = /nonexistent/k.pem\n",
+        );
+        assert!(p[0].contains("/nonexistent/c.pem"), "{p:?}");
+    }
+}

@@ -668,3 +668,53 @@ async fn starttls_upgrades_the_session_and_drops_pipelined_plaintext() {
     let stored = String::from_utf8(h.store.messages("/stores/alice")[0].bytes.clone()).unwrap();
     assert!(stored.contains(" with LMTPS id "), "{stored}");
 }
+
+mod random_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces a hostile or broken client might send, in any order.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("LHLO x\r\n".to_string()),
+            Just("MAIL FROM:<a@b.test>\r\n".to_string()),
+            Just("MAIL FROM:<>\r\n".to_string()),
+            Just("RCPT TO:<alice@example.test>\r\n".to_string()),
+            Just("RCPT TO:<bob@example.test>\r\n".to_string()),
+            Just("RCPT TO:<nobody@example.test>\r\n".to_string()),
+            Just("DATA\r\n".to_string()),
+            Just("Subject: x\r\n\r\nbody\r\n".to_string()),
+            Just(".\r\n".to_string()),
+            Just("..\r\n".to_string()),
+            Just("\n.\n".to_string()),
+            Just("RSET\r\n".to_string()),
+            Just("NOOP\r\n".to_string()),
+            Just("STARTTLS\r\n".to_string()),
+            "[ -~]{0,40}\r?\n?",
+            proptest::collection::vec(any::<u8>(), 0..64)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever arrives, the session never panics, every "delivered"
+        /// reply stands for exactly one stored copy, and no spool file stays.
+        #[test]
+        fn random_sessions_store_exactly_what_they_acknowledge(
+            pieces in proptest::collection::vec(piece(), 0..40)
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let mut s = settings(Protocol::Lmtp);
+            s.limits.max_errors = 1000;
+            let h = harness_with(s, None);
+            let script: String = pieces.concat();
+            let t = rt.block_on(h.converse(script.as_bytes()));
+            let delivered = t.matches("> delivered\r\n").count();
+            prop_assert_eq!(h.store.total(), delivered, "{}", t);
+            prop_assert_eq!(h.spool_files(), 0);
+            prop_assert!(t.starts_with("220 "));
+        }
+    }
+}
