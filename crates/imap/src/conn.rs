@@ -12,6 +12,8 @@ pub const READ_CHUNK: usize = 8 * 1024;
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 /// Buffers grown beyond this are released after use.
 const KEEP_CAPACITY: usize = 128 * 1024;
+/// Output buffer kept while waiting for the client.
+const IDLE_CAPACITY: usize = 4 * 1024;
 
 /// A byte stream a session can run over.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -99,6 +101,19 @@ impl Conn {
             self.out = Vec::new();
         }
         result
+    }
+
+    /// Gives back output memory while the session waits for its client
+    /// (an idle connection should cost kilobytes, not its largest answer).
+    pub fn release_buffers(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > IDLE_CAPACITY {
+            self.out = Vec::new();
+        }
+        if let Some(d) = self.deflate.as_mut()
+            && d.scratch.capacity() > IDLE_CAPACITY
+        {
+            d.scratch = Vec::new();
+        }
     }
 
     /// Flushes when enough output is buffered.

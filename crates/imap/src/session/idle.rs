@@ -27,6 +27,7 @@ impl<B: Backend> Session<'_, B> {
         self.sync_selected(true, true).await?;
         self.conn.out().extend_from_slice(b"+ idling\r\n");
         self.conn.flush().await?;
+        self.conn.release_buffers();
         let deadline = Instant::now() + self.settings.autologout;
         let check_every = self.settings.idle_check_interval;
         let shutdown = self.server.shutdown_token();

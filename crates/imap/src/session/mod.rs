@@ -199,6 +199,7 @@ impl<'a, B: Backend> Session<'a, B> {
     /// Flushes and reads more input; ends the session at EOF, timeout or shutdown.
     async fn read_more(&mut self) -> Flow {
         self.conn.flush().await?;
+        self.conn.release_buffers();
         let limit = self.idle_limit();
         let shutdown = self.server.shutdown_token();
         let Session { conn, rx, .. } = self;
