@@ -1,6 +1,6 @@
 //! Hostile and random input: the session never panics, answers every
 //! command it read, and a broken stream ends the session cleanly.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
