@@ -264,6 +264,8 @@ out["caps"] = M.capability()[1][0].decode().split()
 typ, boxes = M.list()
 out["list"] = [b.decode() for b in boxes]
 out["create"] = M.create("Work/2024")[0]
+msg = b"From: me@example.test\r\nTo: demo@example.test\r\nSubject: appended\r\nDate: Mon, 01 Jan 2024 11:00:00 +0000\r\n\r\nA note to self.\r\n"
+out["append"] = [d.decode() for d in M.append("Work/2024", "(\\Seen)", None, msg)[1]]
 typ, data = M.select("INBOX")
 out["exists"] = int(data[0])
 typ, data = M.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
@@ -324,7 +326,12 @@ fn python_imaplib_session_against_real_daemons() {
     assert_eq!(out["search"], "1");
     assert_eq!(out["uidsearch"], "3");
     assert_eq!(out["copy"], "OK");
-    assert_eq!(out["status"], "\"Work/2024\" (MESSAGES 2 UIDNEXT 3)");
+    let append = out["append"][0].as_str().unwrap();
+    assert!(
+        append.starts_with("[APPENDUID ") && append.ends_with(" 1] APPEND completed"),
+        "{append}"
+    );
+    assert_eq!(out["status"], "\"Work/2024\" (MESSAGES 3 UIDNEXT 4)");
     assert_eq!(out["expunge"], serde_json::json!(["3"]));
     assert_eq!(out["sort"], "2 1");
     assert_eq!(out["thread"], "(1)(2)");
@@ -630,6 +637,11 @@ fn mbsync_two_way_sync_converges() {
     let base = name.split(":2,").next().unwrap();
     std::fs::rename(&m1, inbox.join("cur").join(format!("{base}:2,S"))).unwrap();
     std::fs::remove_file(m2).unwrap();
+    std::fs::write(
+        inbox.join("new").join("1700000000.local1.host"),
+        "From: me@example.test\nTo: demo@example.test\nSubject: Written offline\n\nHello from the Maildir.\n",
+    )
+    .unwrap();
     r.cmd("s1", "STORE 3 +FLAGS (\\Flagged)");
     r.cmd("s2", "STORE 4 +FLAGS (\\Deleted)");
     r.cmd("s3", "EXPUNGE");
@@ -638,7 +650,9 @@ fn mbsync_two_way_sync_converges() {
     // Server side.
     let out = r.cmd("f1", "UID FETCH 1:* (FLAGS)");
     let flags: Vec<&String> = out.iter().filter(|l| l.contains("FETCH (UID")).collect();
-    assert_eq!(flags.len(), 2, "{out:?}");
+    assert_eq!(flags.len(), 3, "{out:?}");
+    let search = r.cmd("q1", "UID SEARCH SUBJECT \"Written offline\"");
+    assert_eq!(search[0], "* SEARCH 5", "{search:?}");
     assert!(
         out.iter().any(|l| l.contains("UID 1 FLAGS (\\Seen)")),
         "{out:?}"
@@ -649,7 +663,7 @@ fn mbsync_two_way_sync_converges() {
     );
     // Local side.
     let names = files("INBOX");
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(",S")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(",F")), "{names:?}");
     // A third run changes nothing.

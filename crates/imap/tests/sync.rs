@@ -87,9 +87,20 @@ async fn flag_changes_made_elsewhere_arrive_as_untagged_fetch() {
     check(
         &a.cmd("a3 LIST \"\" Drafts").await,
         &[
-            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
             "* 3 EXISTS",
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
             "a3 OK LIST completed",
+        ],
+    );
+    // UID FETCH n:* includes mail that arrived since the last command.
+    w.deliver("INBOX", 1);
+    check(
+        &a.cmd("a4 UID FETCH 3:* (FLAGS)").await,
+        &[
+            "* 4 EXISTS",
+            "* 3 FETCH (UID 3 FLAGS ())",
+            "* 4 FETCH (UID 4 FLAGS ())",
+            "a4 OK FETCH completed",
         ],
     );
 }

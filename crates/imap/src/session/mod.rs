@@ -377,6 +377,22 @@ impl<'a, B: Backend> Session<'a, B> {
             _ => false,
         };
         let force_sync = matches!(body, CommandBody::Noop | CommandBody::Check);
+        // New mail and flag changes first, so `UID FETCH n:*` sees what has
+        // arrived; expunges wait for the end (the command's numbers predate them).
+        let pre_sync = !matches!(
+            body,
+            CommandBody::Select { .. }
+                | CommandBody::Examine { .. }
+                | CommandBody::Close
+                | CommandBody::Unselect
+                | CommandBody::Logout
+                | CommandBody::Idle
+                | CommandBody::Noop
+                | CommandBody::Check
+        );
+        if pre_sync && self.selected.is_some() {
+            self.sync_selected(false, false).await?;
+        }
         let handled = match body {
             CommandBody::Logout => {
                 self.untagged(Status::Bye, None, "Logging out");
