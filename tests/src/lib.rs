@@ -5,6 +5,11 @@
 //! The binaries must be built first (`cargo xtask test` does it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod clients;
+pub mod cluster;
+
+pub use cluster::{Cluster, ClusterOptions, Node, NodeOptions, Service};
+
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -50,6 +55,30 @@ pub fn wait_listening(addr: SocketAddr, timeout: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+/// Like [`wait_listening`], with the probes leaving from `source`, so a
+/// node's own `*_hosts_allow` list (which may not hold 127.0.0.1) does not log
+/// the probe as a refused stranger.
+pub fn wait_listening_from(addr: SocketAddr, source: IpAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if connect_from(addr, source).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn connect_from(addr: SocketAddr, source: IpAddr) -> std::io::Result<TcpStream> {
+    let domain = socket2::Domain::for_address(addr);
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+    if source.is_ipv4() == addr.is_ipv4() {
+        socket.bind(&SocketAddr::new(source, 0).into())?;
+    }
+    socket.connect_timeout(&addr.into(), Duration::from_millis(100))?;
+    Ok(socket.into())
 }
 
 /// Polls `cond` every 20 ms until it holds or `timeout` passes.
@@ -148,6 +177,11 @@ impl Daemon {
     /// Everything the daemon has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// How many log lines contain `needle`.
+    pub fn count_log(&self, needle: &str) -> usize {
+        self.log().lines().filter(|l| l.contains(needle)).count()
     }
 
     /// Waits until the log contains `needle`.

@@ -27,7 +27,10 @@ fn systemd_analyze_verify_accepts_every_unit() {
         std::fs::write(tmp.path().join(&name), text).unwrap();
         units.push(name);
     }
-    assert!(units.len() >= 10, "expected a unit per daemon and groxide.target, found {units:?}");
+    assert!(
+        units.len() >= 10,
+        "expected a unit per daemon and groxide.target, found {units:?}"
+    );
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg("--man=no")
@@ -36,14 +39,23 @@ fn systemd_analyze_verify_accepts_every_unit() {
         .output()
         .expect("systemd-analyze (package systemd) must be installed");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "systemd-analyze verify failed:\n{stderr}");
-    assert!(stderr.trim().is_empty(), "systemd-analyze verify warned:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify failed:\n{stderr}"
+    );
+    assert!(
+        stderr.trim().is_empty(),
+        "systemd-analyze verify warned:\n{stderr}"
+    );
 }
 
 #[test]
 fn every_daemon_unit_is_type_notify_with_reload_and_hardening() {
-    for d in ["exmdb", "midb", "event", "timer", "delivery", "imap", "pop3", "http", "zcore"] {
-        let text = std::fs::read_to_string(units_dir().join(format!("groxide-{d}.service"))).unwrap();
+    for d in [
+        "exmdb", "midb", "event", "timer", "delivery", "imap", "pop3", "http", "zcore",
+    ] {
+        let text =
+            std::fs::read_to_string(units_dir().join(format!("groxide-{d}.service"))).unwrap();
         for needle in [
             "Type=notify",
             "ExecReload=/bin/kill -HUP $MAINPID",

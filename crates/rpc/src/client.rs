@@ -118,8 +118,10 @@ pub enum RpcError {
         /// Why.
         message: String,
     },
-    /// The node answered with an error status.
-    #[error("groxide-{service} at {node}: {}: {}", .status.code(), .status.message())]
+    /// The node answered with an error status. Shown as the gRPC code's
+    /// canonical name and the stable reason, e.g. `PERMISSION_DENIED
+    /// (PEER_NOT_ALLOWED)`, so a log line says what the other node refused.
+    #[error("groxide-{service} at {node}: {}: {}", status_label(.status), .status.message())]
     Status {
         /// Service.
         service: &'static str,
@@ -128,6 +130,39 @@ pub enum RpcError {
         /// The status as received (its metadata may carry a [`crate::reason::Reason`]).
         status: tonic::Status,
     },
+}
+
+/// `CODE` or `CODE (REASON)` of a status, in gRPC's canonical upper-case names.
+fn status_label(status: &tonic::Status) -> String {
+    let code = code_name(status.code());
+    match crate::reason::reason_of(status) {
+        Some(reason) => format!("{code} ({})", reason.as_str()),
+        None => code.to_string(),
+    }
+}
+
+/// The canonical name of a gRPC status code (as in the gRPC specification).
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
 }
 
 impl RpcError {
@@ -348,5 +383,36 @@ impl ChannelPool {
             Ok(mut g) => g.clear(),
             Err(p) => p.into_inner().clear(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::{Reason, status};
+
+    fn check(st: tonic::Status, expected: &str) {
+        let node = NodeAddr::new("127.0.0.4", 5000);
+        assert_eq!(
+            RpcError::from_status("exmdb", &node, st).to_string(),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_the_code_the_reason_and_the_node() {
+        check(
+            status(
+                tonic::Code::PermissionDenied,
+                Reason::PeerNotAllowed,
+                "groxide-exmdb refuses peer 127.0.0.3: not in exmdb_hosts_allow",
+            ),
+            "groxide-exmdb at 127.0.0.4:5000: PERMISSION_DENIED (PEER_NOT_ALLOWED): \
+             groxide-exmdb refuses peer 127.0.0.3: not in exmdb_hosts_allow",
+        );
+        check(
+            tonic::Status::internal("boom"),
+            "groxide-exmdb at 127.0.0.4:5000: INTERNAL: boom",
+        );
     }
 }

@@ -114,12 +114,21 @@ impl ServiceBackend {
     }
 }
 
-/// The backend error for a failed routed call.
+/// The backend error for a failed routed call. Failures of the node rather
+/// than of the request (unreachable, refused, store elsewhere) are logged
+/// with the node and what it said, since the client only sees "try again".
 fn backend_error(e: &RpcError) -> BackendError {
-    match e {
+    let error = match e {
         RpcError::Status { status, .. } => status_error(status),
         other => BackendError::Unavailable(other.to_string()),
+    };
+    if matches!(
+        error,
+        BackendError::Unavailable(_) | BackendError::Internal(_)
+    ) {
+        tracing::warn!(error = %e, "midb call failed");
     }
+    error
 }
 
 /// The backend error for a status from midb.
@@ -134,7 +143,8 @@ fn status_error(s: &tonic::Status) -> BackendError {
             BackendError::UnknownCte
         }
         Some(Reason::NotPermitted) => BackendError::NotPermitted(s.message().to_owned()),
-        Some(Reason::NoSuchStore | Reason::StoreNotHere) => {
+        // A refused node is a cluster configuration problem: retryable for the client.
+        Some(Reason::NoSuchStore | Reason::StoreNotHere | Reason::PeerNotAllowed) => {
             BackendError::Unavailable(s.message().to_owned())
         }
         _ => match s.code() {
