@@ -9,8 +9,8 @@
 mod demo;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
-#[path = "bench/imap.rs"]
-mod bench_imap;
+#[path = "bench/pop3.rs"]
+mod bench_pop3;
 mod node;
 mod proc;
 mod welcome;
@@ -132,7 +132,7 @@ fn bench(args: &[String]) -> Result<()> {
         }
         "timer" => bench_timer(rest),
         "delivery" => bench_delivery::run(rest),
-        "imap" => bench_imap::run(rest),
+        "pop3" => bench_pop3::run(rest),
         other => bail!("bench: unknown target {other}; known: {}", BENCH_TARGETS.join(", ")),
     }
 }
@@ -160,7 +160,7 @@ fn bench_timer(rest: &[String]) -> Result<()> {
 }
 
 /// What `cargo xtask bench` knows.
-const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer", "delivery", "imap"];
+const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer", "delivery", "pop3"];
 
 fn usage() -> ExitCode {
     eprintln!(

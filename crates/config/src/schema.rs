@@ -262,6 +262,12 @@ pub static MIDB: Schema = Schema {
             "1M",
             "Most bytes of a message's decoded text kept in the search index; text past it is not found by SEARCH BODY/TEXT.",
         ),
+        key(
+            "midb_read_content_files",
+            ValueKind::Bool,
+            "yes",
+            "Read message bytes (up to 1 MB) straight from the store's immutable content files on this node instead of through exmdb; missing files fall back to exmdb.",
+        ),
     ],
 };
 

@@ -21,36 +21,57 @@ use std::sync::{Arc, Mutex};
 pub const PR_GROXIDE_IMAP_UNSUBSCRIBED: u32 = 0x67F1_000B;
 /// Messages per listing chunk handed to the view.
 const LIST_CHUNK: usize = 4096;
-/// Most (folder, UID) → message id entries remembered; the table is
-/// emptied when it grows past this.
+/// Most (folder, UID) → message entries remembered; the table is emptied
+/// when it grows past this.
 const MESSAGE_ID_CACHE: usize = 200_000;
+/// Largest content file read directly (bigger ones stream from exmdb).
+const DIRECT_READ_MAX: u64 = 1024 * 1024;
+/// Largest gRPC message accepted from exmdb.
+const MAX_RPC_MESSAGE: usize = 96 * 1024 * 1024;
 /// Bytes per chunk sent to InsertMessage (the server's limit).
 const INSERT_CHUNK: usize = groxide_rpc::exmdb_client::INSERT_CHUNK;
 
 /// groxide-exmdb as midb's store.
 pub struct ExmdbStore {
     client: Arc<ExmdbClient>,
-    message_ids: Arc<MessageIds>,
+    refs: Arc<MessageRefs>,
+    direct_reads: bool,
 }
 
-/// What (folder, UID) names which exmdb message id.
-#[derive(Default)]
-struct MessageIds(Mutex<HashMap<(String, FolderId, Uid), u64>>);
+/// What midb knows of the message a (folder, UID) names.
+#[derive(Debug, Clone)]
+struct MessageRef {
+    id: u64,
+    /// Lower-case hex SHA-256 of the content (empty: none yet).
+    hash: String,
+    size: u64,
+}
 
-impl MessageIds {
+/// (dir, folder, UID) → [`MessageRef`], learnt from listings.
+#[derive(Default)]
+struct MessageRefs(Mutex<HashMap<(String, FolderId, Uid), MessageRef>>);
+
+impl MessageRefs {
     fn remember(&self, dir: &str, folder: FolderId, entries: &[pb::MessageEntry]) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if m.len() + entries.len() > MESSAGE_ID_CACHE {
             m.clear();
         }
         for e in entries {
-            m.insert((dir.to_owned(), folder, e.uid), e.message_id);
+            m.insert(
+                (dir.to_owned(), folder, e.uid),
+                MessageRef {
+                    id: e.message_id,
+                    hash: hex(&e.content_hash),
+                    size: e.size,
+                },
+            );
         }
     }
 
-    fn known(&self, dir: &str, folder: FolderId, uid: Uid) -> Option<u64> {
+    fn known(&self, dir: &str, folder: FolderId, uid: Uid) -> Option<MessageRef> {
         let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(&(dir.to_owned(), folder, uid)).copied()
+        m.get(&(dir.to_owned(), folder, uid)).cloned()
     }
 
     async fn lookup(
@@ -59,9 +80,9 @@ impl MessageIds {
         dir: &str,
         folder: FolderId,
         uid: Uid,
-    ) -> Result<u64, StoreError> {
-        if let Some(id) = self.known(dir, folder, uid) {
-            return Ok(id);
+    ) -> Result<MessageRef, StoreError> {
+        if let Some(r) = self.known(dir, folder, uid) {
+            return Ok(r);
         }
         let mut s = Box::pin(
             client
@@ -79,13 +100,40 @@ impl MessageIds {
         while let Some(e) = s.try_next().await.map_err(store_error)? {
             if e.uid == uid {
                 self.remember(dir, folder, std::slice::from_ref(&e));
-                return Ok(e.message_id);
+                return Ok(MessageRef {
+                    id: e.message_id,
+                    hash: hex(&e.content_hash),
+                    size: e.size,
+                });
             }
         }
         Err(StoreError::NoSuchMessage(format!(
             "uid {uid} in folder {folder}"
         )))
     }
+}
+
+/// The bytes `range` of a content file, when it is there and has the size
+/// the store listed. Content files are immutable and named by their hash,
+/// and appear under `cid/` only when complete, so whatever is read is the
+/// message; anything unexpected means "ask exmdb".
+fn read_content_file(dir: &str, r: &MessageRef, range: &std::ops::Range<u64>) -> Option<Bytes> {
+    if r.hash.len() != 64 || r.size > DIRECT_READ_MAX {
+        return None;
+    }
+    let path = std::path::Path::new(dir)
+        .join("cid")
+        .join(&r.hash[..2])
+        .join(&r.hash);
+    // Small files from the page cache: a read here costs less than a hand-off.
+    let bytes = std::fs::read(&path).ok()?;
+    if bytes.len() as u64 != r.size {
+        return None;
+    }
+    let bytes = Bytes::from(bytes);
+    let start = usize::try_from(range.start.min(r.size)).ok()?;
+    let end = usize::try_from(range.end.min(r.size)).ok()?.max(start);
+    Some(bytes.slice(start..end))
 }
 
 fn store_error(e: RpcError) -> StoreError {
@@ -187,12 +235,82 @@ where
     tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
 }
 
+/// What a read needs, owned (reads outlive the call that starts them).
+struct Reader {
+    client: Arc<ExmdbClient>,
+    refs: Arc<MessageRefs>,
+    direct: bool,
+}
+
+impl Reader {
+    /// The message's size and the bytes of `range`: from its content file
+    /// when allowed and present, else streamed by exmdb's ReadContent.
+    async fn read(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uid: Uid,
+        range: std::ops::Range<u64>,
+    ) -> Result<(u64, StoreStream<Bytes>), StoreError> {
+        let r = self.refs.lookup(&self.client, dir, folder, uid).await?;
+        if self.direct
+            && let Some(bytes) = read_content_file(dir, &r, &range)
+        {
+            return Ok((r.size, futures_util::stream::iter([Ok(bytes)]).boxed()));
+        }
+        if range.end != u64::MAX && range.end <= range.start {
+            return Ok((r.size, futures_util::stream::empty().boxed()));
+        }
+        let length = if range.end == u64::MAX {
+            0
+        } else {
+            range.end - range.start
+        };
+        let req = pb::ReadContentRequest {
+            dir: dir.to_owned(),
+            message_id: r.id,
+            offset: range.start,
+            length,
+        };
+        // The raw call: its first chunk announces the whole content's size.
+        let mut s = self
+            .client
+            .routed()
+            .call_idempotent(dir, |ch| {
+                let req = req.clone();
+                async move {
+                    pb::exmdb_client::ExmdbClient::new(ch)
+                        .max_decoding_message_size(MAX_RPC_MESSAGE)
+                        .read_content(req)
+                        .await
+                        .map(tonic::Response::into_inner)
+                }
+            })
+            .await
+            .map_err(store_error)?;
+        let status_error = |st: tonic::Status| match groxide_rpc::reason::reason_of(&st) {
+            Some(Reason::NoSuchMessage) => StoreError::NoSuchMessage(st.message().to_owned()),
+            _ => StoreError::Unavailable(st.message().to_owned()),
+        };
+        let Some(first) = s.message().await.map_err(status_error)? else {
+            return Ok((r.size, futures_util::stream::empty().boxed()));
+        };
+        let total = first.total_size;
+        let head = futures_util::stream::iter([Ok(Bytes::from(first.data))]);
+        let rest = s.map(move |c| c.map(|c| Bytes::from(c.data)).map_err(status_error));
+        Ok((total, head.chain(rest).boxed()))
+    }
+}
+
 impl ExmdbStore {
-    /// A store reached through `client`.
-    pub fn new(client: Arc<ExmdbClient>) -> ExmdbStore {
+    /// A store reached through `client`. `direct_reads`: read message
+    /// bytes from the store's content files when they are on this node
+    /// (`midb_read_content_files`), else always through exmdb.
+    pub fn new(client: Arc<ExmdbClient>, direct_reads: bool) -> ExmdbStore {
         ExmdbStore {
             client,
-            message_ids: Arc::new(MessageIds::default()),
+            refs: Arc::new(MessageRefs::default()),
+            direct_reads,
         }
     }
 
@@ -366,7 +484,7 @@ impl Store for ExmdbStore {
         let client = self.client.clone();
         let dir = dir.to_owned();
         let rs = ranges(uids);
-        let ids = self.message_ids.clone();
+        let ids = self.refs.clone();
         produce(move |tx| async move {
             let mut chunk: Vec<MessageEntry> = Vec::with_capacity(LIST_CHUNK);
             let mut raw_chunk: Vec<pb::MessageEntry> = Vec::with_capacity(LIST_CHUNK);
@@ -453,32 +571,35 @@ impl Store for ExmdbStore {
         uid: Uid,
         range: std::ops::Range<u64>,
     ) -> StoreStream<Bytes> {
-        let client = self.client.clone();
+        let reader = Reader {
+            client: self.client.clone(),
+            refs: self.refs.clone(),
+            direct: self.direct_reads,
+        };
         let dir = dir.to_owned();
-        let ids = self.message_ids.clone();
-        produce(move |tx| async move {
-            let id = ids.lookup(&client, &dir, folder, uid).await?;
-            let length = if range.end == u64::MAX {
-                0
-            } else {
-                range.end.saturating_sub(range.start)
-            };
-            if length == 0 && range.end != u64::MAX {
-                return Ok(());
-            }
-            let mut s = Box::pin(
-                client
-                    .read_content(&dir, id, range.start, length)
-                    .await
-                    .map_err(store_error)?,
-            );
-            while let Some(chunk) = s.try_next().await.map_err(store_error)? {
-                if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        })
+        let start = async move {
+            reader
+                .read(&dir, folder, uid, range)
+                .await
+                .map(|(_, body)| body)
+        };
+        futures_util::stream::once(start).try_flatten().boxed()
+    }
+
+    async fn read_message_sized(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uid: Uid,
+        range: std::ops::Range<u64>,
+    ) -> Result<(u64, StoreStream<Bytes>), StoreError> {
+        Reader {
+            client: self.client.clone(),
+            refs: self.refs.clone(),
+            direct: self.direct_reads,
+        }
+        .read(dir, folder, uid, range)
+        .await
     }
 
     async fn store_flags(
@@ -690,5 +811,55 @@ impl Store for ExmdbStore {
             messages: i.message_count,
             message_limit: 0,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_files_are_read_only_when_they_match_the_listing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().to_string_lossy().into_owned();
+        let hash = "ab".to_owned() + &"0".repeat(62);
+        std::fs::create_dir_all(root.path().join("cid/ab")).unwrap();
+        std::fs::write(
+            root.path().join("cid/ab").join(&hash),
+            b"Subject: x\r\n\r\nbody",
+        )
+        .unwrap();
+        let r = |hash: &str, size| MessageRef {
+            id: 1,
+            hash: hash.to_owned(),
+            size,
+        };
+        let read = |m: &MessageRef, range| read_content_file(&dir, m, &range).map(|b| b.to_vec());
+        assert_eq!(
+            read(&r(&hash, 18), 0..u64::MAX),
+            Some(b"Subject: x\r\n\r\nbody".to_vec())
+        );
+        assert_eq!(read(&r(&hash, 18), 2..5), Some(b"bje".to_vec()));
+        assert_eq!(read(&r(&hash, 18), 30..40), Some(Vec::new()));
+        assert_eq!(
+            read(&r(&hash, 17), 0..u64::MAX),
+            None,
+            "size differs from the listing"
+        );
+        assert_eq!(
+            read(&r(&("cd".to_owned() + &hash[2..]), 18), 0..u64::MAX),
+            None,
+            "missing file"
+        );
+        assert_eq!(
+            read(&r("", 18), 0..u64::MAX),
+            None,
+            "no hash: MIME not generated yet"
+        );
+        assert_eq!(
+            read(&r(&hash, DIRECT_READ_MAX + 1), 0..u64::MAX),
+            None,
+            "large files stream from exmdb"
+        );
     }
 }

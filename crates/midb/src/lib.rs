@@ -80,7 +80,10 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
     let routing = Arc::new(Routing::load(&config, None).map_err(RunError::Setup)?);
     let opts = groxide_runtime::client_options(&config, routing.node()).map_err(RunError::Setup)?;
     let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts.clone()));
-    let store = Arc::new(ExmdbStore::new(client.clone()));
+    let store = Arc::new(ExmdbStore::new(
+        client.clone(),
+        config.bool("midb_read_content_files"),
+    ));
     let feed: Arc<dyn ChangeFeed> = match Routing::local_event_node(&config) {
         Ok(node) => Arc::new(EventFeed::new(node, opts)),
         Err(e) => {

@@ -536,6 +536,23 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn read_message_sized(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uid: Uid,
+        range: std::ops::Range<u64>,
+    ) -> Result<(u64, StoreStream<Bytes>), StoreError> {
+        let size = self.with(dir, |s| {
+            s.folder(folder)?
+                .messages
+                .get(&uid)
+                .map(|m| m.bytes.len() as u64)
+                .ok_or_else(|| StoreError::NoSuchMessage(format!("uid {uid}")))
+        })?;
+        Ok((size, self.read_message(dir, folder, uid, range)))
+    }
+
     async fn store_flags(
         &self,
         dir: &str,

@@ -447,6 +447,16 @@ pub trait Store: Send + Sync + 'static {
         range: std::ops::Range<u64>,
     ) -> StoreStream<Bytes>;
 
+    /// Like [`Store::read_message`], and first the size of the whole
+    /// message (what a peek at the whole message needs, without a listing).
+    fn read_message_sized(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uid: Uid,
+        range: std::ops::Range<u64>,
+    ) -> impl Future<Output = Result<(u64, StoreStream<Bytes>), StoreError>> + Send;
+
     /// Changes flags and keywords of the messages in `uids`.
     fn store_flags(
         &self,

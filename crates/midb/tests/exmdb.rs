@@ -63,7 +63,7 @@ where
     });
 }
 
-async fn start() -> Node {
+async fn start(direct_reads: bool) -> Node {
     let cfg = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let (exmdb_port, event_port, midb_port) = (free_port(), free_port(), free_port());
@@ -84,7 +84,9 @@ async fn start() -> Node {
     w(
         "midb.cfg",
         format!(
-            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb_port}\nmidb_hosts_allow = 127.0.0.1\n"
+            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb_port}\nmidb_hosts_allow = 127.0.0.1\n\
+             midb_read_content_files = {}\n",
+            if direct_reads { "yes" } else { "no" }
         ),
     );
     let stop = CancellationToken::new();
@@ -226,8 +228,17 @@ The numbers are attached.\r\n--b1\r\nContent-Type: application/octet-stream\r\n\
 Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--b1--\r\n";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn midb_over_a_real_exmdb() {
-    let node = start().await;
+async fn midb_over_a_real_exmdb_reading_content_files() {
+    midb_over_a_real_exmdb(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn midb_over_a_real_exmdb_reading_through_exmdb_only() {
+    midb_over_a_real_exmdb(false).await;
+}
+
+async fn midb_over_a_real_exmdb(direct_reads: bool) {
+    let node = start(direct_reads).await;
     let dir = create_store(&node, "alice").await;
     let mut m = node.midb.clone();
 

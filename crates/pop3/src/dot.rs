@@ -43,30 +43,44 @@ impl DotStuffer {
         self.done
     }
 
-    /// Appends the wire form of `chunk` to `out`.
+    /// Appends the wire form of `chunk` to `out`. Works a line at a time:
+    /// runs without a line break are copied whole.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         out.reserve(chunk.len() + chunk.len() / 32 + 4);
-        for &b in chunk {
-            if self.done {
-                return;
-            }
-            if self.at_line_start && b == b'.' {
+        let mut rest = chunk;
+        while !rest.is_empty() && !self.done {
+            if self.at_line_start && rest[0] == b'.' {
                 out.push(b'.');
             }
-            if b == b'\n' {
-                if !self.prev_cr {
-                    out.push(b'\r');
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    let line = &rest[..i];
+                    out.extend_from_slice(line);
+                    let cr = match line.last() {
+                        Some(&b) => b == b'\r',
+                        None => self.prev_cr,
+                    };
+                    if !cr {
+                        out.push(b'\r');
+                    }
+                    out.push(b'\n');
+                    if line.iter().any(|&b| b != b'\r') {
+                        self.line_empty = false;
+                    }
+                    self.prev_cr = false;
+                    self.end_of_line();
+                    rest = &rest[i + 1..];
                 }
-                out.push(b'\n');
-                self.end_of_line();
-            } else {
-                out.push(b);
-                self.at_line_start = false;
-                if b != b'\r' {
-                    self.line_empty = false;
+                None => {
+                    out.extend_from_slice(rest);
+                    self.at_line_start = false;
+                    if rest.iter().any(|&b| b != b'\r') {
+                        self.line_empty = false;
+                    }
+                    self.prev_cr = rest.last() == Some(&b'\r');
+                    rest = &[];
                 }
             }
-            self.prev_cr = b == b'\r';
         }
     }
 

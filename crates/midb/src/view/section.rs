@@ -13,7 +13,7 @@ use crate::store::{
     FlagChange, FlagMode, Flags, FolderId, MessageEntry, Store, StoreError, Uid, UidSet,
 };
 use bytes::Bytes;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use groxide_mime::SectionKind;
 use std::ops::Range;
 
@@ -218,6 +218,9 @@ impl<S: Store> StoreView<S> {
         uid: Uid,
         req: SectionRequest,
     ) -> ViewStream<SectionPiece> {
+        if req.part.is_empty() && matches!(req.kind, SectionKind::Full) && !req.set_seen {
+            return self.peek_whole(dir, folder, uid, req.offset, req.length);
+        }
         let view = self.clone();
         let dir = dir.to_owned();
         spawn_stream(move |tx| async move {
@@ -288,6 +291,53 @@ impl<S: Store> StoreView<S> {
             }
             Ok(())
         })
+    }
+}
+
+impl<S: Store> StoreView<S> {
+    /// `BODY.PEEK[]<partial>` (and POP3's RETR): the bytes stream straight
+    /// from the store in the caller's task; the store announces the size,
+    /// so the message is not listed first.
+    fn peek_whole(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uid: Uid,
+        offset: u64,
+        length: u64,
+    ) -> ViewStream<SectionPiece> {
+        let store = self.store().clone();
+        let dir = dir.to_owned();
+        let start = async move {
+            let end = if length == 0 {
+                u64::MAX
+            } else {
+                offset.saturating_add(length)
+            };
+            let (total, mut body) = store
+                .read_message_sized(&dir, folder, uid, offset..end)
+                .await?;
+            let w = window(total, offset, length);
+            // The first piece carries the size and the first chunk: one message less.
+            let data = match body.next().await {
+                Some(chunk) => chunk?,
+                None => Bytes::new(),
+            };
+            let first = SectionPiece {
+                total_size: w.end - w.start,
+                data,
+                ..Default::default()
+            };
+            let rest = body.map(|r| {
+                r.map(|data| SectionPiece {
+                    data,
+                    ..Default::default()
+                })
+                .map_err(MidbError::from)
+            });
+            Ok::<_, MidbError>(futures_util::stream::iter([Ok(first)]).chain(rest))
+        };
+        futures_util::stream::once(start).try_flatten().boxed()
     }
 }
 

@@ -1,0 +1,259 @@
+//! POP3 load generator for `cargo xtask bench pop3`; the same program drives
+//! groxide-pop3 and Dovecot's POP3 and prints one JSON line per run.
+//!
+//! usage:
+//!   pop3_load deliver LMTP_ADDR MBOX USERS DOMAIN PER_USER
+//!       splits an mbox and delivers PER_USER messages to each of
+//!       user1@DOMAIN … userU@DOMAIN over LMTP (the same messages to each);
+//!   pop3_load retr POP3_ADDR CONNECTIONS SECONDS USERS LOGIN_SUFFIX
+//!       each connection logs in once as one user and RETRs that user's
+//!       messages round and round: messages/s and MB/s;
+//!   pop3_load login POP3_ADDR CONNECTIONS SECONDS USERS LOGIN_SUFFIX
+//!       each connection loops connect, USER, PASS, STAT, QUIT: logins/s.
+//! Logins are user<i><LOGIN_SUFFIX> with password `pass`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const PASSWORD: &str = "pass";
+
+struct Conn {
+    io: BufReader<TcpStream>,
+    line: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let mut c = Conn {
+            io: BufReader::with_capacity(256 * 1024, s),
+            line: Vec::new(),
+        };
+        c.reply().await?;
+        Ok(c)
+    }
+
+    async fn reply(&mut self) -> std::io::Result<String> {
+        self.line.clear();
+        self.io.read_until(b'\n', &mut self.line).await?;
+        let l = String::from_utf8_lossy(&self.line).into_owned();
+        if l.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(l)
+    }
+
+    async fn cmd(&mut self, c: &str) -> std::io::Result<String> {
+        self.io.get_mut().write_all(c.as_bytes()).await?;
+        self.io.get_mut().write_all(b"\r\n").await?;
+        let r = self.reply().await?;
+        if !r.starts_with("+OK") {
+            return Err(std::io::Error::other(format!("{c}: {r}")));
+        }
+        Ok(r)
+    }
+
+    /// Reads a multi-line body; returns its byte count.
+    async fn body(&mut self) -> std::io::Result<u64> {
+        let mut n = 0u64;
+        loop {
+            self.line.clear();
+            let k = self.io.read_until(b'\n', &mut self.line).await?;
+            if k == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            if self.line == b".\r\n" {
+                return Ok(n);
+            }
+            n += k as u64;
+        }
+    }
+
+    async fn login(&mut self, user: &str) -> std::io::Result<u32> {
+        self.cmd(&format!("USER {user}")).await?;
+        self.cmd(&format!("PASS {PASSWORD}")).await?;
+        let stat = self.cmd("STAT").await?;
+        Ok(stat
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+}
+
+fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            out.push(Vec::new());
+            continue;
+        }
+        if let Some(m) = out.last_mut() {
+            // mboxrd-style ">From " quoting is kept as is: the same bytes go to both servers.
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            m.extend_from_slice(body);
+            m.extend_from_slice(b"\r\n");
+        }
+    }
+    out
+}
+
+async fn lmtp_reply(io: &mut BufReader<TcpStream>) -> String {
+    let mut all = String::new();
+    loop {
+        let mut l = String::new();
+        io.read_line(&mut l).await.unwrap();
+        all.push_str(&l);
+        if l.len() < 4 || l.as_bytes()[3] != b'-' {
+            return all;
+        }
+    }
+}
+
+async fn deliver(addr: &str, mbox: &str, users: usize, domain: &str, per_user: usize) {
+    let messages = split_mbox(&std::fs::read(mbox).unwrap());
+    assert!(!messages.is_empty(), "no messages in {mbox}");
+    let s = TcpStream::connect(addr).await.unwrap();
+    let mut io = BufReader::new(s);
+    lmtp_reply(&mut io).await;
+    io.get_mut().write_all(b"LHLO bench\r\n").await.unwrap();
+    lmtp_reply(&mut io).await;
+    let start = Instant::now();
+    let mut bytes = 0u64;
+    for u in 1..=users {
+        for m in messages.iter().cycle().skip(u).take(per_user) {
+            let cmds =
+                format!("MAIL FROM:<sender@bench.test>\r\nRCPT TO:<user{u}@{domain}>\r\nDATA\r\n");
+            io.get_mut().write_all(cmds.as_bytes()).await.unwrap();
+            for _ in 0..3 {
+                let r = lmtp_reply(&mut io).await;
+                assert!(r.starts_with('2') || r.starts_with('3'), "LMTP: {r}");
+            }
+            let mut data = Vec::with_capacity(m.len() + 64);
+            for line in m.split_inclusive(|&b| b == b'\n') {
+                if line.starts_with(b".") {
+                    data.push(b'.');
+                }
+                data.extend_from_slice(line);
+            }
+            data.extend_from_slice(b".\r\n");
+            io.get_mut().write_all(&data).await.unwrap();
+            let r = lmtp_reply(&mut io).await;
+            assert!(r.starts_with("250"), "LMTP DATA: {r}");
+            bytes += m.len() as u64;
+        }
+    }
+    io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+    println!(
+        "{{\"mode\": \"deliver\", \"messages\": {}, \"bytes\": {bytes}, \"seconds\": {:.3}}}",
+        users * per_user,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: pop3_load deliver LMTP MBOX USERS DOMAIN PER_USER | retr|login POP3 CONNECTIONS SECONDS USERS LOGIN_SUFFIX";
+    if args.len() < 7 {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    }
+    let mode = args[1].clone();
+    if mode == "deliver" {
+        deliver(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+            &args[5],
+            args[6].parse().unwrap(),
+        )
+        .await;
+        return;
+    }
+    let addr = Arc::new(args[2].clone());
+    let connections: usize = args[3].parse().unwrap();
+    let seconds: f64 = args[4].parse().unwrap();
+    let users: usize = args[5].parse().unwrap();
+    let suffix = Arc::new(args.get(6).cloned().unwrap_or_default());
+    let ops = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let counting = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (addr, suffix, ops, bytes, errors, stop, counting) = (
+            addr.clone(),
+            suffix.clone(),
+            ops.clone(),
+            bytes.clone(),
+            errors.clone(),
+            stop.clone(),
+            counting.clone(),
+        );
+        let user = format!("user{}{}", c % users + 1, suffix);
+        let retr = mode == "retr";
+        tasks.push(tokio::spawn(async move {
+            let run = async {
+                if retr {
+                    let mut conn = Conn::open(&addr).await?;
+                    let n = conn.login(&user).await?;
+                    if n == 0 {
+                        return Err(std::io::Error::other(format!("{user} has no messages")));
+                    }
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        conn.cmd(&format!("RETR {}", i % n + 1)).await?;
+                        let b = conn.body().await?;
+                        if counting.load(Ordering::Relaxed) {
+                            ops.fetch_add(1, Ordering::Relaxed);
+                            bytes.fetch_add(b, Ordering::Relaxed);
+                        }
+                        i += 1;
+                    }
+                    conn.cmd("QUIT").await?;
+                } else {
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut conn = Conn::open(&addr).await?;
+                        conn.login(&user).await?;
+                        conn.cmd("QUIT").await?;
+                        if counting.load(Ordering::Relaxed) {
+                            ops.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                Ok::<(), std::io::Error>(())
+            };
+            if let Err(e) = run.await {
+                eprintln!("{user}: {e}");
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    // One second of warm-up, then the measured window.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    counting.store(true, Ordering::Relaxed);
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    counting.store(false, Ordering::Relaxed);
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let n = ops.load(Ordering::Relaxed) as f64;
+    let b = bytes.load(Ordering::Relaxed) as f64;
+    println!(
+        "{{\"mode\": \"{mode}\", \"ops\": {n}, \"rate\": {:.1}, \"mbps\": {:.2}, \"errors\": {}}}",
+        n / elapsed,
+        b / elapsed / 1e6,
+        errors.load(Ordering::Relaxed)
+    );
+}

@@ -1,0 +1,429 @@
+//! `cargo xtask bench pop3 [--seconds S] [--reps R]`: POP3 RETR throughput
+//! (messages/s, MB/s) and logins/s of groxide-pop3 (over midb, exmdb,
+//! release build) and Dovecot's POP3, side by side in one run, with one load
+//! generator (crates/pop3/examples/pop3_load.rs, release) and the same
+//! messages (/work/shared/peers/gen_mbox.py, delivered over LMTP to both).
+//!
+//! Logins: groxide verifies the argon2id hash its directory stores; Dovecot
+//! is measured twice, with the peer recipe's {PLAIN} passwords and with
+//! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
+
+use crate::proc::Supervisor;
+use crate::{cargo, target_dir, workspace_root};
+use anyhow::{Context as _, Result, bail};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the peer recipes live.
+const PEERS: &str = "/work/shared/peers";
+/// Dovecot's addresses in the peer config.
+const DOVECOT_POP3: &str = "127.0.0.1:10110";
+const DOVECOT_LMTP: &str = "127.0.0.1:10024";
+/// Users in each server; messages go to the first `MAIL_USERS`.
+const USERS: usize = 50;
+const MAIL_USERS: usize = 20;
+/// Messages per mail user, and sample messages generated.
+const PER_USER: usize = 40;
+const SAMPLE: usize = 200;
+/// Concurrent connections per measurement.
+const CONNECTIONS: &[usize] = &[4, 16];
+
+struct Options {
+    seconds: f64,
+    reps: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        seconds: 8.0,
+        reps: 3,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().context("a value is missing");
+        match a.as_str() {
+            "--seconds" => o.seconds = value()?.parse().context("--seconds")?,
+            "--reps" => o.reps = value()?.parse().context("--reps")?,
+            other => bail!("bench pop3: unknown argument {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn listening(addr: &str) -> bool {
+    addr.parse::<SocketAddr>()
+        .map(|a| TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok())
+        .unwrap_or(false)
+}
+
+fn wait_for(addr: &str, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if listening(addr) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not listen on {addr} within 30 s")
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+struct Groxide {
+    pop3: String,
+    lmtp: String,
+    directory: PathBuf,
+}
+
+/// One groxide node: event, exmdb, midb, delivery, pop3, with `USERS` users.
+fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxide> {
+    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
+    std::fs::create_dir_all(&cfg)?;
+    std::fs::create_dir_all(&data)?;
+    let (exmdb, event, midb) = (free_port()?, free_port()?, free_port()?);
+    let lmtp = format!("127.0.0.1:{}", free_port()?);
+    let pop3 = format!("127.0.0.1:{}", free_port()?);
+    let directory = data.join("directory.sqlite3");
+    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
+    write(
+        "groxide.cfg",
+        format!(
+            "host_id = 127.0.0.1\ndata_path = {}\ndirectory_url = sqlite://{}\n\
+             log_level = warn\nshutdown_timeout = 5s\n",
+            data.display(),
+            directory.display()
+        ),
+    )?;
+    write(
+        "exmdb_provider.cfg",
+        format!(
+            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write(
+        "midb.cfg",
+        format!(
+            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb}\nmidb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write(
+        "event.cfg",
+        format!(
+            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    write("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
+    write(
+        "pop3.cfg",
+        format!("pop3_listen = {pop3}\npop3_listen_tls =\ncontext_num = 1000\n"),
+    )?;
+    for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {
+        let mut c = Command::new(bin.join(format!("groxide-{name}")));
+        c.arg("--config-dir").arg(&cfg);
+        sup.spawn(name, c)?;
+        wait_for(&format!("127.0.0.1:{port}"), name)?;
+    }
+    let admin = |args: &[&str]| {
+        run_ok(
+            Command::new(bin.join("groxide-admin"))
+                .arg("--config-dir")
+                .arg(&cfg)
+                .args(args),
+            "groxide-admin",
+        )
+    };
+    admin(&["domain", "create", "bench.test"])?;
+    for i in 1..=USERS {
+        admin(&[
+            "user",
+            "create",
+            &format!("user{i}@bench.test"),
+            "--password",
+            "pass",
+        ])?;
+    }
+    for (name, addr) in [("delivery", &lmtp), ("pop3", &pop3)] {
+        let mut c = Command::new(bin.join(format!("groxide-{name}")));
+        c.arg("--config-dir").arg(&cfg);
+        sup.spawn(name, c)?;
+        wait_for(addr, name)?;
+    }
+    Ok(Groxide {
+        pop3,
+        lmtp,
+        directory,
+    })
+}
+
+/// Dovecot from the peer recipe; returns its config file (for stopping).
+fn start_dovecot(root: &Path) -> Result<PathBuf> {
+    if listening(DOVECOT_POP3) {
+        bail!(
+            "something already listens on {DOVECOT_POP3} (another Dovecot peer?); stop it with doveadm -c <its dovecot.conf> stop"
+        );
+    }
+    let dir = root.join("dovecot");
+    for sub in ["run", "state", "log", "mail"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let recipe = std::fs::read_to_string(Path::new(PEERS).join("dovecot.conf"))
+        .context("reading the Dovecot peer recipe")?;
+    let conf = dir.join("dovecot.conf");
+    std::fs::write(
+        &conf,
+        recipe.replace("@PEERS@", &root.display().to_string()),
+    )?;
+    write_plain_passwords(&dir)?;
+    if !Command::new("id").arg("vmail").output()?.status.success() {
+        run_ok(
+            Command::new("useradd").args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "vmail",
+            ]),
+            "useradd vmail",
+        )?;
+    }
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg("vmail:vmail")
+            .arg(dir.join("mail")),
+        "chown",
+    )?;
+    // Dovecot's unprivileged processes must reach their files.
+    let mut p = Some(dir.as_path());
+    while let Some(d) = p {
+        if d == Path::new("/") {
+            break;
+        }
+        let _ = Command::new("chmod").arg("o+x").arg(d).status();
+        p = d.parent();
+    }
+    let st = Command::new("dovecot")
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("starting dovecot (dovecot-pop3d; .ci/prepare installs it)")?;
+    if !st.success() {
+        bail!(
+            "dovecot did not start; see {}",
+            dir.join("log/dovecot.log").display()
+        );
+    }
+    wait_for(DOVECOT_POP3, "dovecot pop3")?;
+    wait_for(DOVECOT_LMTP, "dovecot lmtp")?;
+    Ok(conf)
+}
+
+fn write_plain_passwords(dovecot_dir: &Path) -> Result<()> {
+    let passwd: String = (1..=USERS)
+        .map(|i| format!("user{i}:{{PLAIN}}pass::::::\n"))
+        .collect();
+    std::fs::write(dovecot_dir.join("passwd"), passwd)?;
+    Ok(())
+}
+
+/// Gives Dovecot's users the argon2id hashes groxide's directory holds.
+fn write_groxide_hashes(dovecot_dir: &Path, directory: &Path) -> Result<()> {
+    let script = "import sqlite3, sys\n\
+        db = sqlite3.connect(sys.argv[1])\n\
+        for name, pw in db.execute(\"SELECT username, password FROM users WHERE username LIKE 'user%@bench.test'\"):\n\
+        \x20   print(name.split('@')[0] + ':{ARGON2ID}' + pw + '::::::')\n";
+    let out = run_ok(
+        Command::new("python3").args(["-c", script]).arg(directory),
+        "reading groxide's password hashes",
+    )?;
+    if !out.contains("$argon2id$") {
+        bail!("groxide's directory holds no argon2id hashes: {out}");
+    }
+    std::fs::write(dovecot_dir.join("passwd"), out)?;
+    Ok(())
+}
+
+/// One figure from pop3_load's JSON line.
+fn field(json: &str, key: &str) -> f64 {
+    json.split(&format!("\"{key}\": "))
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Median (rate, MB/s) of `reps` runs of one load.
+fn load(
+    generator: &Path,
+    mode: &str,
+    addr: &str,
+    conns: usize,
+    suffix: &str,
+    o: &Options,
+) -> Result<(f64, f64)> {
+    let (mut rates, mut mbps) = (Vec::new(), Vec::new());
+    for _ in 0..o.reps {
+        let out = run_ok(
+            Command::new(generator).args([
+                mode,
+                addr,
+                &conns.to_string(),
+                &o.seconds.to_string(),
+                &MAIL_USERS.to_string(),
+                suffix,
+            ]),
+            "pop3_load",
+        )?;
+        if field(&out, "errors") > 0.0 {
+            bail!("{addr}: {mode} failed: {out}");
+        }
+        rates.push(field(&out, "rate"));
+        mbps.push(field(&out, "mbps"));
+    }
+    Ok((median(rates), median(mbps)))
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let st = cargo()
+        .args(["build", "--release", "--bins"])
+        .args([
+            "-p",
+            "groxide-event",
+            "-p",
+            "groxide-exmdb",
+            "-p",
+            "groxide-midb",
+        ])
+        .args([
+            "-p",
+            "groxide-delivery",
+            "-p",
+            "groxide-pop3",
+            "-p",
+            "groxide-admin",
+        ])
+        .args(["--example", "pop3_load"])
+        .status()
+        .context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    let bin = target_dir().join("release");
+    let generator = bin.join("examples/pop3_load");
+    let root = workspace_root().join("var/bench/pop3");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+    let mbox = root.join("sample.mbox");
+    run_ok(
+        Command::new("python3")
+            .arg(Path::new(PEERS).join("gen_mbox.py"))
+            .arg(&mbox)
+            .arg(SAMPLE.to_string())
+            .arg("7"),
+        "gen_mbox.py",
+    )?;
+
+    let mut sup = Supervisor::default();
+    let groxide = start_groxide(&mut sup, &root, &bin)?;
+    let dovecot = start_dovecot(&root)?;
+    let result = (|| -> Result<Vec<String>> {
+        let mbox = mbox.to_string_lossy().into_owned();
+        let per = PER_USER.to_string();
+        let users = MAIL_USERS.to_string();
+        for (addr, domain) in [
+            (groxide.lmtp.as_str(), "bench.test"),
+            (DOVECOT_LMTP, "localhost"),
+        ] {
+            let out = run_ok(
+                Command::new(&generator).args(["deliver", addr, &mbox, &users, domain, &per]),
+                "pop3_load deliver",
+            )?;
+            println!("delivered to {addr}: {}", out.trim());
+        }
+        let mut rows = Vec::new();
+        for &conns in CONNECTIONS {
+            let g = load(&generator, "retr", &groxide.pop3, conns, "@bench.test", &o)?;
+            let d = load(&generator, "retr", DOVECOT_POP3, conns, "", &o)?;
+            println!(
+                "RETR {conns:>2} conns: groxide {:.0}/s {:.1} MB/s, dovecot {:.0}/s {:.1} MB/s",
+                g.0, g.1, d.0, d.1
+            );
+            rows.push(format!(
+                "| RETR | {conns} | {:.0} msg/s, {:.1} MB/s | {:.0} msg/s, {:.1} MB/s | {:.2} |",
+                g.0,
+                g.1,
+                d.0,
+                d.1,
+                g.0 / d.0
+            ));
+        }
+        let dovecot_dir = root.join("dovecot");
+        for &conns in CONNECTIONS {
+            let g = load(&generator, "login", &groxide.pop3, conns, "@bench.test", &o)?;
+            write_plain_passwords(&dovecot_dir)?;
+            let plain = load(&generator, "login", DOVECOT_POP3, conns, "", &o)?;
+            write_groxide_hashes(&dovecot_dir, &groxide.directory)?;
+            let argon = load(&generator, "login", DOVECOT_POP3, conns, "", &o)?;
+            println!(
+                "logins {conns:>2} conns: groxide {:.0}/s, dovecot {:.0}/s (argon2id), {:.0}/s (PLAIN)",
+                g.0, argon.0, plain.0
+            );
+            rows.push(format!(
+                "| login (argon2id both) | {conns} | {:.0}/s | {:.0}/s | {:.2} |",
+                g.0,
+                argon.0,
+                g.0 / argon.0
+            ));
+            rows.push(format!(
+                "| login (dovecot {{PLAIN}}) | {conns} | {:.0}/s | {:.0}/s | {:.2} |",
+                g.0,
+                plain.0,
+                g.0 / plain.0
+            ));
+        }
+        Ok(rows)
+    })();
+    let _ = Command::new("doveadm")
+        .arg("-c")
+        .arg(&dovecot)
+        .arg("stop")
+        .status();
+    sup.stop_all(Duration::from_secs(10));
+    let rows = result?;
+    println!(
+        "\nPOP3, {MAIL_USERS} users x {PER_USER} messages (gen_mbox.py, 2-60 KB), median of {} runs of {} s \
+         (release; client on the same machine)\n",
+        o.reps, o.seconds
+    );
+    println!("| measure | conns | groxide | dovecot | ratio |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
