@@ -295,6 +295,16 @@ pub fn run(args: &[String]) -> Result<()> {
     let bin = target_dir().join("release");
     let generator = bin.join("examples/lmtp_load");
     let root = workspace_root().join("var/bench/delivery");
+    // A Dovecot left behind by an interrupted run would hold the LMTP port.
+    let old_conf = root.join("dovecot/dovecot.conf");
+    if old_conf.exists() {
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(&old_conf)
+            .arg("stop")
+            .stderr(Stdio::null())
+            .status();
+    }
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root)?;
 
