@@ -394,8 +394,8 @@ impl Node {
 
     /// SIGKILLs every daemon of the node at once.
     pub fn kill_all(&mut self) {
-        for (_, d) in &self.daemons {
-            d.signal("KILL");
+        for (_, d) in &mut self.daemons {
+            d.kill_now();
         }
         self.daemons.clear();
     }
@@ -527,6 +527,13 @@ impl Node {
             .iter()
             .map(|(s, d)| format!("--- groxide-{} on {} ---\n{}\n", s.name(), self.ip, d.log()))
             .collect()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // All at once, then each drop reaps its process (and prints its log on a panic).
+        self.kill_all();
     }
 }
 

@@ -204,6 +204,14 @@ impl Daemon {
         assert!(st.success(), "kill -{sig} {} failed", self.name);
     }
 
+    /// Sends SIGKILL without waiting (the drop reaps it); lets a caller kill
+    /// many daemons at once.
+    pub fn kill_now(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+        }
+    }
+
     /// Waits for the process to exit.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;

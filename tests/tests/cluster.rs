@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_e2e::clients::{Imap, Pop3, message};
+use groxide_e2e::cluster::Storage;
 use groxide_e2e::{Cluster, ClusterOptions, Service};
 use std::time::{Duration, Instant};
 
@@ -265,4 +266,304 @@ fn every_rpc_client_calls_from_its_nodes_address_so_the_other_nodes_lists_decide
         })
         .unwrap();
     assert_eq!(seen.as_deref(), Some("* 2 EXISTS"), "{}", c.logs());
+}
+
+fn shared(prefix: &str) -> ClusterOptions {
+    ClusterOptions {
+        storage: Storage::Shared,
+        ..ClusterOptions::new(prefix, 3)
+    }
+}
+
+/// The Message-IDs of every message in `user`'s INBOX, read over IMAP at `addr`.
+fn inbox_ids(addr: std::net::SocketAddr, user: &str) -> Vec<String> {
+    let mut imap = Imap::login_select(addr, user, PASSWORD, "INBOX")
+        .unwrap_or_else(|e| panic!("{user} at {addr}: {e}"));
+    let ids = imap
+        .fetch_all()
+        .unwrap()
+        .iter()
+        .filter_map(|(_, b)| {
+            String::from_utf8_lossy(b).lines().find_map(|l| {
+                l.strip_prefix("Message-ID: <")
+                    .map(|v| v.trim_end_matches('>').to_string())
+            })
+        })
+        .collect();
+    imap.logout();
+    ids
+}
+
+/// A raw gRPC channel to `service` at `node`, calling from `source`.
+fn channel(
+    node: &groxide_e2e::Node,
+    service: Service,
+    source: std::net::IpAddr,
+) -> tonic::transport::Channel {
+    let opts = groxide_rpc::ClientOptions {
+        source_ip: Some(source),
+        ..groxide_rpc::ClientOptions::default()
+    };
+    let addr = groxide_rpc::NodeAddr::new(node.ip.to_string(), node.ports.of(service));
+    groxide_rpc::client::channel(service.name(), &addr, &opts).unwrap()
+}
+
+#[test]
+fn shared_storage_failover_after_kill_9_under_load_keeps_every_acknowledged_message() {
+    use groxide_e2e::clients::lmtp_deliver;
+    use groxide_rpc::pb::exmdb::v1 as xpb;
+    use groxide_rpc::pb::midb::v1 as mpb;
+    use groxide_rpc::reason::{Reason, owner_of, reason_of};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let mut c = Cluster::start(shared("127.0.93"));
+    c.create_domain(DOMAIN);
+    let moved: Vec<String> = (1..=4).map(|i| user(&format!("c{i}"))).collect();
+    let dirs: Vec<String> = moved
+        .iter()
+        .map(|u| c.create_user(u, PASSWORD, 2))
+        .collect();
+    let stay = user("alice");
+    c.create_user(&stay, PASSWORD, 0);
+    let (ip1, ip3) = (c.node(0).ip, c.node(2).ip);
+
+    // Mail for node 3's users flows in through node 1's LMTP.
+    let lmtp = c.node(0).addr(Service::Delivery);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let load = {
+        let (stop, acked, failed, moved) =
+            (stop.clone(), acked.clone(), failed.clone(), moved.clone());
+        std::thread::spawn(move || {
+            let mut i = 0usize;
+            while !stop.load(Ordering::SeqCst) {
+                let rcpt = &moved[i % moved.len()];
+                let id = format!("load-{i}@remote.test");
+                let msg = message("load@remote.test", rcpt, &format!("load {i}"), &id);
+                match lmtp_deliver(lmtp, "load@remote.test", &[rcpt], &msg) {
+                    Ok(r) if r.len() == 1 && r[0].code == 250 => {
+                        acked.lock().unwrap().push((rcpt.clone(), id));
+                    }
+                    _ => {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                i += 1;
+            }
+        })
+    };
+    assert!(
+        groxide_e2e::wait_until(Duration::from_secs(60), || acked.lock().unwrap().len()
+            >= 20),
+        "deliveries did not get going:\n{}",
+        c.logs()
+    );
+    c.node_mut(2).kill_all();
+    let failed_at_kill = failed.load(Ordering::SeqCst);
+    assert!(
+        groxide_e2e::wait_until(Duration::from_secs(30), || failed.load(Ordering::SeqCst)
+            >= failed_at_kill + 3),
+        "deliveries to the dead node did not fail:\n{}",
+        c.logs()
+    );
+    stop.store(true, Ordering::SeqCst);
+    load.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+
+    // Fail node 3's users over to node 1 (admin reloads node 1), then node 2.
+    let sql_change = Instant::now();
+    let v = c.node(0).admin_json(&[
+        "failover",
+        "--from",
+        &ip3.to_string(),
+        "--to",
+        &ip1.to_string(),
+    ]);
+    assert_eq!(v["users"], 4, "{v}");
+    c.node(1).reload();
+    let imap1 = c.node(0).addr(Service::Imap);
+    let mut last_error = String::new();
+    let served = groxide_e2e::wait_until(Duration::from_secs(30), || {
+        match Imap::login_select(imap1, &moved[0], PASSWORD, "INBOX") {
+            Ok(s) => {
+                s.logout();
+                true
+            }
+            Err(e) => {
+                last_error = e.to_string();
+                false
+            }
+        }
+    });
+    let took = sql_change.elapsed();
+    assert!(
+        served,
+        "node 1 never served {}: {last_error}\n{}",
+        moved[0],
+        c.logs()
+    );
+    println!(
+        "failover: SQL change (groxide-admin failover) to the first IMAP LOGIN + SELECT of a moved user at the new home: {} ms",
+        took.as_millis()
+    );
+
+    // Every message acknowledged before the kill is at node 1 (and node 2).
+    for u in &moved {
+        let at1 = inbox_ids(imap1, u);
+        let at2 = inbox_ids(c.node(1).addr(Service::Imap), u);
+        assert_eq!(at1, at2, "{u}: nodes 1 and 2 see the same INBOX");
+        for (rcpt, id) in acked.iter().filter(|(r, _)| r == u) {
+            assert!(
+                at1.contains(id),
+                "{rcpt}: acknowledged {id} is lost after the failover"
+            );
+        }
+    }
+    println!(
+        "failover: {} deliveries acknowledged before the kill, {} refused or cut, none lost",
+        acked.len(),
+        failed.load(Ordering::SeqCst)
+    );
+    // New mail for the moved users is accepted at both remaining nodes.
+    for u in &moved {
+        c.node(0).deliver_ok(
+            u,
+            &message("a@remote.test", u, "after failover", "af1@remote.test"),
+        );
+        c.node(1).deliver_ok(
+            u,
+            &message("a@remote.test", u, "after failover", "af2@remote.test"),
+        );
+    }
+    c.node(0).deliver_ok(
+        &stay,
+        &message("a@remote.test", &stay, "still here", "s1@remote.test"),
+    );
+
+    // Node 3 comes back: it refuses the stores it no longer holds.
+    c.node_mut(2).start_all(&Service::STORE);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let n3 = c.node(2);
+        let st = xpb::exmdb_client::ExmdbClient::new(channel(n3, Service::Exmdb, ip3))
+            .get_store_info(xpb::StoreRequest {
+                dir: dirs[0].clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(reason_of(&st), Some(Reason::StoreNotHere), "{st:?}");
+        assert_eq!(owner_of(&st), Some(format!("{ip1}:{}", n3.ports.exmdb)));
+        let st = mpb::midb_client::MidbClient::new(channel(n3, Service::Midb, ip3))
+            .mailbox_status(mpb::MailboxStatusRequest {
+                dir: dirs[0].clone(),
+                name: "INBOX".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(reason_of(&st), Some(Reason::StoreNotHere), "midb: {st:?}");
+        assert_eq!(owner_of(&st), Some(format!("{ip1}:{}", n3.ports.midb)));
+    });
+}
+
+/// Every selectable mailbox of `user` with the SHA-256 of each message, by UID.
+fn mailbox_digest(addr: std::net::SocketAddr, user: &str) -> Vec<(String, Vec<[u8; 32]>)> {
+    use sha2::Digest;
+    let mut imap = Imap::connect(addr).unwrap();
+    imap.login(user, PASSWORD)
+        .unwrap_or_else(|e| panic!("{user}: {e}"));
+    let mut names = imap.mailboxes().unwrap();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        imap.ok(&format!("EXAMINE {}", groxide_e2e::clients::quote(&name)))
+            .unwrap_or_else(|e| panic!("{user} {name}: {e}"));
+        let hashes = imap
+            .fetch_all()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| sha2::Sha256::digest(b).into())
+            .collect();
+        out.push((name, hashes));
+    }
+    imap.logout();
+    out
+}
+
+#[test]
+fn rebalance_after_a_failover_spreads_users_over_three_nodes_and_loses_nothing() {
+    let mut c = Cluster::start(shared("127.0.94"));
+    c.create_domain(DOMAIN);
+    let users: Vec<String> = (0..9).map(|i| user(&format!("u{i}"))).collect();
+    for (i, u) in users.iter().enumerate() {
+        c.create_user(u, PASSWORD, i % 3);
+        for n in 0..3 {
+            c.node(n).deliver_ok(
+                u,
+                &message(
+                    "a@remote.test",
+                    u,
+                    &format!("m{n}"),
+                    &format!("{i}.{n}@remote.test"),
+                ),
+            );
+        }
+    }
+    // A mailbox of its own and a moved message, made over IMAP at another node.
+    let mut imap =
+        Imap::login_select(c.node(1).addr(Service::Imap), &users[2], PASSWORD, "INBOX").unwrap();
+    imap.ok("CREATE Archive").unwrap();
+    imap.ok("UID MOVE 1 Archive").unwrap();
+    imap.logout();
+
+    // Node 3 fails; its users go to node 1; more mail arrives for them.
+    let (ip1, ip3) = (c.node(0).ip.to_string(), c.node(2).ip.to_string());
+    c.node_mut(2).kill_all();
+    c.node(0).admin(&["failover", "--from", &ip3, "--to", &ip1]);
+    c.node(1).reload();
+    for u in users.iter().skip(2).step_by(3) {
+        c.node(1)
+            .deliver_ok(u, &message("a@remote.test", u, "during", "d@remote.test"));
+    }
+    let homes = |c: &Cluster| -> Vec<u64> {
+        let list = c.node(0).admin_json(&["user", "list"]);
+        let mut count = [0u64; 4];
+        for u in list.as_array().unwrap() {
+            count[u["homeserver"].as_u64().unwrap() as usize] += 1;
+        }
+        count[1..].to_vec()
+    };
+    assert_eq!(homes(&c), [6, 3, 0], "after the failover");
+    let imap2 = c.node(1).addr(Service::Imap);
+    let before: Vec<_> = users.iter().map(|u| mailbox_digest(imap2, u)).collect();
+
+    // Node 3 is back: rebalance, SIGHUP everywhere.
+    c.node_mut(2).start_all(&Service::ALL);
+    let v = c.node(0).admin_json(&["rebalance"]);
+    assert_eq!(v["moved"], 3, "{v}");
+    c.reload_all();
+    assert_eq!(homes(&c), [3, 3, 3], "after the rebalance");
+
+    // Nothing lost, nothing changed: the same mailboxes, counts and bytes, seen from every node.
+    for n in 0..3 {
+        let addr = c.node(n).addr(Service::Imap);
+        let after: Vec<_> = users.iter().map(|u| mailbox_digest(addr, u)).collect();
+        assert_eq!(after, before, "seen from node {}", n + 1);
+    }
+    assert!(
+        before[2]
+            .iter()
+            .any(|(name, h)| name == "Archive" && h.len() == 1)
+    );
+    // And every user takes new mail at its (new) home.
+    for u in &users {
+        c.node(2).deliver_ok(
+            u,
+            &message("a@remote.test", u, "after", "after@remote.test"),
+        );
+    }
 }

@@ -77,7 +77,14 @@ pub fn settings(config: &Config) -> Settings {
 /// normally this node's), digests precomputed from this node's groxide-event.
 pub async fn run(ctx: Context) -> Result<(), RunError> {
     let config = ctx.config();
-    let routing = Arc::new(Routing::load(&config, None).map_err(RunError::Setup)?);
+    // The directory's homeserver decides which stores are this node's
+    // (connected on first use, so midb starts while the directory is down).
+    let directory = Arc::new(
+        groxide_directory::LazyDirectory::from_config_dir(&config)
+            .map_err(|e| RunError::Setup(e.to_string()))?,
+    );
+    let lookup: Arc<dyn groxide_routing::HomeserverLookup> = directory.clone();
+    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(RunError::Setup)?);
     let opts = groxide_runtime::client_options(&config, routing.node()).map_err(RunError::Setup)?;
     let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts.clone()));
     let store = Arc::new(ExmdbStore::new(
@@ -92,10 +99,13 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
         }
     };
     let view = StoreView::new(store, feed, settings(&config));
+    let home = routing.midb().clone();
     {
         let view = view.clone();
         let routing = routing.clone();
         ctx.on_reload(move |cfg| {
+            // Failover: homeservers changed in the directory apply at once.
+            directory.clear_cache();
             if let Err(e) = routing.reload(cfg) {
                 tracing::error!(error = %e, "routing reload refused; keeping the running routes");
             }
@@ -104,15 +114,24 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
             tracing::info!("routing and limits reloaded");
         });
     }
-    serve(&ctx, view).await
+    serve(&ctx, view, Some(home)).await
 }
 
 /// Serves `view` on the configured endpoint until shutdown (the daemon, and
-/// tests with another store).
-pub async fn serve<S: store::Store>(ctx: &Context, view: StoreView<S>) -> Result<(), RunError> {
+/// tests with another store). With `home`, only the stores it routes to this
+/// node are served; others get STORE_NOT_HERE.
+pub async fn serve<S: store::Store>(
+    ctx: &Context,
+    view: StoreView<S>,
+    home: Option<Arc<groxide_routing::Resolver>>,
+) -> Result<(), RunError> {
     view.spawn_idle_sweeper(ctx.shutdown());
+    let mut service = service::MidbService::new(view.clone());
+    if let Some(home) = home {
+        service = service.serving_home_stores(home);
+    }
     let server = ENDPOINT.server(ctx)?.add_service(
-        MidbServer::new(service::MidbService::new(view.clone()))
+        MidbServer::new(service)
             .max_decoding_message_size(MAX_RPC_MESSAGE)
             .max_encoding_message_size(MAX_RPC_MESSAGE),
     );

@@ -16,9 +16,11 @@ use crate::view::{
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use groxide_routing::Resolver;
 use groxide_rpc::pb::midb::v1 as pb;
 use groxide_rpc::reason::{Reason, status};
 use std::pin::Pin;
+use std::sync::Arc;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 /// Deepest SEARCH key tree accepted.
@@ -29,12 +31,37 @@ pub const MAX_UID_RANGES: usize = 100_000;
 /// The midb gRPC service over a view.
 pub struct MidbService<S> {
     view: StoreView<S>,
+    home: Option<Arc<Resolver>>,
 }
 
 impl<S: Store> MidbService<S> {
-    /// The service of `view`.
+    /// The service of `view`, serving every store it is asked for.
     pub fn new(view: StoreView<S>) -> MidbService<S> {
-        MidbService { view }
+        MidbService { view, home: None }
+    }
+
+    /// Serves only the stores `resolver` says are this node's; others are
+    /// answered STORE_NOT_HERE naming their home, as groxide-exmdb does, so
+    /// callers re-route after a failover instead of reading a moved store here.
+    pub fn serving_home_stores(mut self, resolver: Arc<Resolver>) -> MidbService<S> {
+        self.home = Some(resolver);
+        self
+    }
+
+    /// Refuses `dir` when its home is another node.
+    async fn here(&self, dir: &str) -> Result<(), Status> {
+        let Some(resolver) = &self.home else {
+            return Ok(());
+        };
+        let route = resolver
+            .resolve(dir)
+            .await
+            .map_err(|e| Status::unavailable(format!("cannot route store {dir}: {e}")))?;
+        if route.local {
+            return Ok(());
+        }
+        let owner = groxide_rpc::NodeAddr::new(route.host, route.port).to_string();
+        Err(groxide_rpc::reason::store_not_here(dir, &owner))
     }
 }
 
@@ -221,6 +248,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::ListMailboxesRequest>,
     ) -> Result<Response<pb::ListMailboxesReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let list = self.view.list_mailboxes(&r.dir).await.map_err(err)?;
         Ok(Response::new(pb::ListMailboxesReply {
             mailboxes: list
@@ -245,6 +273,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::CreateMailboxRequest>,
     ) -> Result<Response<pb::CreateMailboxReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let (folder_id, uidvalidity) = self
             .view
             .create_mailbox(&r.dir, &r.name, &r.special_use)
@@ -261,6 +290,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::DeleteMailboxRequest>,
     ) -> Result<Response<pb::DeleteMailboxReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         self.view
             .delete_mailbox(&r.dir, &r.name)
             .await
@@ -273,6 +303,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::RenameMailboxRequest>,
     ) -> Result<Response<pb::RenameMailboxReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         self.view
             .rename_mailbox(&r.dir, &r.from, &r.to)
             .await
@@ -285,6 +316,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::SetSubscriptionRequest>,
     ) -> Result<Response<pb::SetSubscriptionReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         self.view
             .set_subscription(&r.dir, &r.name, r.subscribed)
             .await
@@ -297,6 +329,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::MailboxStatusRequest>,
     ) -> Result<Response<pb::MailboxStatusReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let (e, s) = self
             .view
             .mailbox_status(&r.dir, &r.name)
@@ -326,6 +359,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::ListMessagesRequest>,
     ) -> Result<Response<Self::ListMessagesStream>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let uids = uid_set(&r.uids)?;
         let with = r.with_size_and_date;
         let s = self.view.list_messages(&r.dir, r.folder_id, uids);
@@ -362,6 +396,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::FetchMetadataRequest>,
     ) -> Result<Response<Self::FetchMetadataStream>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let uids = uid_set(&r.uids)?;
         let req = MetadataRequest {
             items: MetadataItems(r.items),
@@ -387,6 +422,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::FetchSectionRequest>,
     ) -> Result<Response<Self::FetchSectionStream>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let req = SectionRequest {
             part: r.part,
             kind: section_kind(r.kind, r.header_fields)?,
@@ -409,6 +445,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::StoreFlagsRequest>,
     ) -> Result<Response<pb::StoreFlagsReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let uids = explicit_uid_set(&r.uids)?;
         let mode = match pb::StoreMode::try_from(r.mode) {
             Ok(pb::StoreMode::StoreReplace) => FlagMode::Replace,
@@ -448,6 +485,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
                 ));
             }
         };
+        self.here(&header.dir).await?;
         let body = incoming
             .map(|item| match item {
                 Ok(pb::AppendChunk {
@@ -483,6 +521,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::CopyMessagesRequest>,
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let uids = explicit_uid_set(&r.uids)?;
         let c = self
             .view
@@ -503,6 +542,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::ExpungeRequest>,
     ) -> Result<Response<pb::ExpungeReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let uids = if r.uids.is_empty() {
             None
         } else {
@@ -524,6 +564,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let key = search_key(r.criteria, 0)?;
         let (uids, highest_modseq) = self
             .view
@@ -538,6 +579,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
 
     async fn sort(&self, r: Request<pb::SortRequest>) -> Result<Response<pb::SortReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let key = search_key(r.criteria, 0)?;
         let criteria = r
             .sort
@@ -574,6 +616,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::ThreadRequest>,
     ) -> Result<Response<pb::ThreadReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let key = search_key(r.criteria, 0)?;
         let algorithm = match pb::ThreadAlgorithm::try_from(r.algorithm) {
             Ok(pb::ThreadAlgorithm::ThreadReferences) => ThreadAlgorithm::References,
@@ -597,6 +640,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::ChangesRequest>,
     ) -> Result<Response<Self::ChangesStream>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let s = self
             .view
             .changes(&r.dir, r.folder_id, r.since_modseq, r.vanished);
@@ -608,6 +652,7 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         r: Request<pb::GetQuotaRequest>,
     ) -> Result<Response<pb::GetQuotaReply>, Status> {
         let r = r.into_inner();
+        self.here(&r.dir).await?;
         let q = self.view.quota(&r.dir).await.map_err(err)?;
         Ok(Response::new(pb::GetQuotaReply {
             used_bytes: q.used_bytes,

@@ -69,6 +69,17 @@ impl RouteCache {
         state.routes.insert(dir.to_string(), (route, now));
     }
 
+    /// Stores a route learnt now (not computed from an earlier lookup), so
+    /// it belongs to the current generation. Nothing is stored with a zero ttl.
+    pub(crate) fn put(&self, dir: &str, route: Route, now: Instant) {
+        let generation = self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation;
+        self.insert(dir, route, generation, now);
+    }
+
     /// Forgets every route, including those being computed right now.
     pub(crate) fn clear(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

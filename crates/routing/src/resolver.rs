@@ -36,6 +36,9 @@ pub enum RouteSource {
     },
     /// Nothing matched: this node.
     Default,
+    /// The node this route last pointed at answered that the store's home
+    /// is here (STORE_NOT_HERE naming its owner); kept for the cache time.
+    Redirect,
 }
 
 /// Why a store could not be routed.
@@ -168,6 +171,21 @@ impl Resolver {
         *current = table;
         // Cleared while the table is still locked, so no resolution sees the new table with old cache entries.
         self.cache.clear();
+    }
+
+    /// Routes `dir` to `host:port` for the cache time, because the node it
+    /// was routed to named that node as the store's home. The named node
+    /// still checks for itself that the store is its own, so a wrong hint
+    /// costs a round trip, never a second writer.
+    pub fn redirect(&self, dir: &str, host: &str, port: u16) -> Route {
+        let route = Route {
+            host: host.to_string(),
+            port,
+            local: self.local.is_local(host),
+            source: RouteSource::Redirect,
+        };
+        self.cache.put(dir, route.clone(), Instant::now());
+        route
     }
 
     /// Forgets every cached route (e.g. after a mailbox moved to another node).

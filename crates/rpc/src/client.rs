@@ -33,6 +33,23 @@ impl NodeAddr {
     }
 }
 
+impl NodeAddr {
+    /// Parses `host:port` or `[v6]:port` (the [`fmt::Display`] form).
+    pub fn parse(s: &str) -> Option<NodeAddr> {
+        let (host, port) = s.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.strip_suffix(']')?,
+            None if host.contains(':') => return None,
+            None => host,
+        };
+        if host.is_empty() {
+            return None;
+        }
+        Some(NodeAddr::new(host, port))
+    }
+}
+
 impl fmt::Display for NodeAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.host.contains(':') {
@@ -397,6 +414,27 @@ mod tests {
             RpcError::from_status("exmdb", &node, st).to_string(),
             expected
         );
+    }
+
+    #[test]
+    fn node_addresses_read_back_from_their_display_form() {
+        for (text, want) in [
+            ("127.0.0.4:5000", Some(NodeAddr::new("127.0.0.4", 5000))),
+            ("[::1]:5000", Some(NodeAddr::new("::1", 5000))),
+            (
+                "node3.example.org:5000",
+                Some(NodeAddr::new("node3.example.org", 5000)),
+            ),
+            ("::1:5000", None),
+            (":5000", None),
+            ("host", None),
+            ("host:99999", None),
+        ] {
+            assert_eq!(NodeAddr::parse(text), want, "{text}");
+            if let Some(n) = want {
+                assert_eq!(n.to_string(), text);
+            }
+        }
     }
 
     #[test]

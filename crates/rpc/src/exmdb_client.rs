@@ -159,7 +159,8 @@ impl ExmdbClient {
             Ok(r) => Ok(r.into_inner()),
             Err(status) => {
                 if reason_of(&status) == Some(Reason::StoreNotHere) {
-                    self.routed.resolver().clear_cache();
+                    // A stream cannot be replayed: the caller retries, on the owner.
+                    self.routed.heal(&dir, &status);
                 }
                 Err(RpcError::from_status("exmdb", &node, status))
             }

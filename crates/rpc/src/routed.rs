@@ -4,7 +4,7 @@
 //! route and the call is tried once more against the fresh route.
 
 use crate::client::{ChannelPool, ClientOptions, NodeAddr, RpcError};
-use crate::reason::{Reason, reason_of};
+use crate::reason::{Reason, owner_of, reason_of};
 use groxide_routing::{Resolver, Route};
 use std::future::Future;
 use std::sync::Arc;
@@ -49,6 +49,17 @@ impl RoutedClient {
     pub fn reset(&self) {
         self.pool.clear();
         self.resolver.clear_cache();
+    }
+
+    /// After a STORE_NOT_HERE answer for `dir`: follow the owner it names
+    /// (for this store, for the cache time), else forget every cached route.
+    pub fn heal(&self, dir: &str, status: &tonic::Status) {
+        match owner_of(status).as_deref().and_then(NodeAddr::parse) {
+            Some(owner) => {
+                self.resolver.redirect(dir, &owner.host, owner.port);
+            }
+            None => self.resolver.clear_cache(),
+        }
     }
 
     /// Where `dir` lives.
@@ -109,11 +120,13 @@ impl RoutedClient {
                 Ok(v) => return Ok(v),
                 Err(status) => {
                     let err = RpcError::from_status(self.service, &node, status);
-                    let stale = matches!(&err, RpcError::Status { status, .. } if reason_of(status) == Some(Reason::StoreNotHere));
-                    if stale && !healed {
+                    if let RpcError::Status { status, .. } = &err
+                        && reason_of(status) == Some(Reason::StoreNotHere)
+                        && !healed
+                    {
                         healed = true;
-                        tracing::info!(service = self.service, dir, node = %node, "stale route: store not here; re-resolving");
-                        self.resolver.clear_cache();
+                        tracing::info!(service = self.service, dir, node = %node, owner = ?owner_of(status), "stale route: store not here; following its owner");
+                        self.heal(dir, status);
                         continue;
                     }
                     if idempotent && !retried && matches!(err, RpcError::Unreachable { .. }) {

@@ -63,11 +63,12 @@ impl StoreAndRelay {
 
     /// SIGHUP: list files, routes, connections, directory cache, relay.
     pub fn reload(&self, config: &Config) {
+        // The directory first: a route resolved in between must not bring back an old homeserver.
+        self.directory.clear_cache();
         if let Err(e) = self.routing.reload(config) {
             tracing::error!(error = %e, "routing lists not reloaded");
         }
         self.exmdb.routed().reset();
-        self.directory.clear_cache();
         match submitter(config) {
             Ok(s) => self.sender.set_submitter(s),
             Err(e) => {

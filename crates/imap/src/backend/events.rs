@@ -35,6 +35,9 @@ pub struct EventHub {
     routing: Arc<Routing>,
     pool: ChannelPool,
     feeds: Mutex<HashMap<String, Arc<Feed>>>,
+    /// Bumped by [`EventHub::reset`]: every live subscription ends and is
+    /// made again at the store's (possibly new) home.
+    reloads: tokio::sync::watch::Sender<u64>,
 }
 
 impl EventHub {
@@ -44,6 +47,7 @@ impl EventHub {
             routing,
             pool: ChannelPool::new("event", options),
             feeds: Mutex::new(HashMap::new()),
+            reloads: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -56,9 +60,11 @@ impl EventHub {
         self.feeds().len()
     }
 
-    /// Drops pooled connections (SIGHUP); subscriptions re-resolve on their next retry.
+    /// Drops pooled connections and re-makes every subscription (SIGHUP):
+    /// after a failover or rebalance a store's events come from its new home.
     pub fn reset(&self) {
         self.pool.clear();
+        self.reloads.send_modify(|generation| *generation += 1);
     }
 
     /// A receiver of the hints of `dir`. When the store had no subscription
@@ -133,6 +139,7 @@ impl EventHub {
         ready: &mut Option<oneshot::Sender<()>>,
         first: bool,
     ) -> Result<(), String> {
+        let mut reloads = self.reloads.subscribe();
         let route = self
             .routing
             .exmdb()
@@ -154,6 +161,8 @@ impl EventHub {
         loop {
             let next = tokio::select! {
                 m = stream.message() => m,
+                // Re-made by the caller; the new subscription starts with a resync.
+                _ = reloads.changed() => return Ok(()),
                 _ = check.tick() => {
                     if feed.tx.receiver_count() == 0 && self.retire(dir, feed) {
                         return Ok(());

@@ -241,3 +241,41 @@ fn resolution_futures_can_move_between_threads() {
     assert_send(&future);
     assert_eq!(r.local_node(), &this_node());
 }
+
+#[test]
+fn a_redirect_named_by_the_old_home_is_used_for_that_store_until_a_reload() {
+    let directory = Arc::new(FakeDirectory::default());
+    let bob = "/var/lib/groxide/user/n2/example.org/bob";
+    directory.answer(bob, Ok(Some("127.0.0.2")));
+    let r = resolver(Some(directory.clone()), MINUTE);
+    assert_eq!(run(r.resolve(bob)).unwrap().host, "127.0.0.2");
+    // 127.0.0.2 answered STORE_NOT_HERE naming this node: the hint wins over
+    // the (stale) homeserver answer, for this store only.
+    let learnt = r.redirect(bob, "127.0.0.3", 5000);
+    assert_eq!(
+        learnt,
+        route("127.0.0.3", 5000, true, RouteSource::Redirect)
+    );
+    assert_eq!(run(r.resolve(bob)).unwrap(), learnt);
+    assert_eq!(directory.calls(), 1);
+    assert_eq!(
+        run(r.resolve("/var/lib/groxide/user/n2/example.org/eve"))
+            .unwrap()
+            .source,
+        RouteSource::ListFile { line: 1 }
+    );
+    // A reload forgets it: the directory decides again.
+    r.reload(list(LIST));
+    assert_eq!(run(r.resolve(bob)).unwrap().host, "127.0.0.2");
+}
+
+#[test]
+fn without_a_cache_a_redirect_is_not_remembered() {
+    let r = resolver(None, Duration::ZERO);
+    let bob = "/var/lib/groxide/user/n2/example.org/bob";
+    r.redirect(bob, "127.0.0.3", 5000);
+    assert_eq!(
+        run(r.resolve(bob)).unwrap().source,
+        RouteSource::ListFile { line: 1 }
+    );
+}
