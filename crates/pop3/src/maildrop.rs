@@ -45,10 +45,12 @@ pub trait Maildrop: Send {
         &mut self,
     ) -> impl Future<Output = Result<Vec<MaildropMessage>, MaildropError>> + Send;
 
-    /// The bytes of a message, as stored, in chunks.
+    /// The bytes of a message, as stored, in chunks. `whole`: RETR (the
+    /// client likely reads the next message next); TOP otherwise.
     fn retrieve(
         &mut self,
         uid: u32,
+        whole: bool,
     ) -> impl Future<
         Output = Result<BoxStream<'static, Result<Bytes, MaildropError>>, MaildropError>,
     > + Send;

@@ -29,12 +29,77 @@ fn maildrop_error(e: RpcError) -> MaildropError {
     }
 }
 
+/// Largest message read ahead (the next message after a RETR).
+const READ_AHEAD_MAX: u64 = 1024 * 1024;
+
 /// A user's INBOX served by midb.
 pub struct MidbMaildrop {
     midb: Arc<RoutedClient>,
     dir: String,
     folder: u64,
     uidvalidity: u32,
+    /// (UID, size) of the snapshot, ascending.
+    order: Vec<(u32, u64)>,
+    ahead: Option<ReadAhead>,
+}
+
+/// The next message, fetched while the client reads the current one:
+/// clients RETR in order, so the midb round trip is hidden.
+struct ReadAhead {
+    uid: u32,
+    task: tokio::task::JoinHandle<Result<Vec<Bytes>, MaildropError>>,
+}
+
+impl Drop for MidbMaildrop {
+    fn drop(&mut self) {
+        if let Some(a) = self.ahead.take() {
+            a.task.abort();
+        }
+    }
+}
+
+/// FetchSection of a whole message, without setting \Seen.
+async fn fetch(
+    midb: Arc<RoutedClient>,
+    dir: String,
+    folder: u64,
+    uid: u32,
+) -> Result<BoxStream<'static, Result<Bytes, MaildropError>>, MaildropError> {
+    let req = pb::FetchSectionRequest {
+        dir: dir.clone(),
+        folder_id: folder,
+        uid,
+        ..Default::default()
+    };
+    let mut stream = midb
+        .call_idempotent(&dir, |ch| {
+            let req = req.clone();
+            async move {
+                client(ch)
+                    .fetch_section(req)
+                    .await
+                    .map(tonic::Response::into_inner)
+            }
+        })
+        .await
+        .map_err(maildrop_error)?;
+    // The first chunk tells whether the message is there at all.
+    let first = match stream.message().await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(MaildropError::Gone),
+        Err(s) => {
+            return Err(match groxide_rpc::reason::reason_of(&s) {
+                Some(Reason::NoSuchMessage) => MaildropError::Gone,
+                _ => MaildropError::Unavailable(s.message().to_owned()),
+            });
+        }
+    };
+    let head = futures_util::stream::iter([Ok(Bytes::from(first.data))]);
+    let rest = stream.map(|r| {
+        r.map(|c| Bytes::from(c.data))
+            .map_err(|s| MaildropError::Unavailable(s.message().to_owned()))
+    });
+    Ok(head.chain(rest).boxed())
 }
 
 fn ranges(uids: &[u32]) -> Vec<pb::UidRange> {
@@ -77,7 +142,35 @@ impl MidbMaildrop {
             dir: dir.to_owned(),
             folder: status.folder_id,
             uidvalidity: status.uidvalidity,
+            order: Vec::new(),
+            ahead: None,
         })
+    }
+
+    /// Starts fetching the message after `uid` in the snapshot, if small.
+    fn read_ahead_after(&mut self, uid: u32) {
+        let i = self.order.partition_point(|(u, _)| *u <= uid);
+        let Some(&(next, size)) = self.order.get(i) else {
+            return;
+        };
+        if size > READ_AHEAD_MAX {
+            return;
+        }
+        let (midb, dir, folder) = (self.midb.clone(), self.dir.clone(), self.folder);
+        let task = tokio::spawn(async move {
+            let mut body = fetch(midb, dir, folder, next).await?;
+            let mut chunks = Vec::new();
+            let mut total = 0u64;
+            while let Some(c) = body.try_next().await? {
+                total += c.len() as u64;
+                if total > READ_AHEAD_MAX {
+                    return Err(MaildropError::Unavailable("larger than listed".into()));
+                }
+                chunks.push(c);
+            }
+            Ok(chunks)
+        });
+        self.ahead = Some(ReadAhead { uid: next, task });
     }
 
     /// The UIDL of a UID.
@@ -108,17 +201,20 @@ impl crate::maildrop::Maildrop for MidbMaildrop {
             .await
             .map_err(maildrop_error)?;
         let mut out = Vec::new();
+        self.order.clear();
         while let Some(chunk) = stream
             .try_next()
             .await
             .map_err(|s| MaildropError::Unavailable(s.message().to_owned()))?
         {
             for (i, uid) in chunk.uids.iter().enumerate() {
+                let size = chunk.sizes.get(i).copied().unwrap_or(0);
                 out.push(MaildropMessage {
                     uid: *uid,
-                    size: chunk.sizes.get(i).copied().unwrap_or(0),
+                    size,
                     uidl: self.uidl(*uid),
                 });
+                self.order.push((*uid, size));
             }
         }
         Ok(out)
@@ -127,43 +223,24 @@ impl crate::maildrop::Maildrop for MidbMaildrop {
     async fn retrieve(
         &mut self,
         uid: u32,
+        whole: bool,
     ) -> Result<BoxStream<'static, Result<Bytes, MaildropError>>, MaildropError> {
-        let req = pb::FetchSectionRequest {
-            dir: self.dir.clone(),
-            folder_id: self.folder,
-            uid,
-            ..Default::default()
-        };
-        let mut stream = self
-            .midb
-            .call_idempotent(&self.dir, |ch| {
-                let req = req.clone();
-                async move {
-                    client(ch)
-                        .fetch_section(req)
-                        .await
-                        .map(tonic::Response::into_inner)
-                }
-            })
-            .await
-            .map_err(maildrop_error)?;
-        // The first chunk tells whether the message is there at all.
-        let first = match stream.message().await {
-            Ok(Some(c)) => c,
-            Ok(None) => return Err(MaildropError::Gone),
-            Err(s) => {
-                return Err(match groxide_rpc::reason::reason_of(&s) {
-                    Some(Reason::NoSuchMessage) => MaildropError::Gone,
-                    _ => MaildropError::Unavailable(s.message().to_owned()),
-                });
+        let ready = match self.ahead.take() {
+            Some(a) if a.uid == uid => a.task.await.ok().and_then(Result::ok),
+            Some(a) => {
+                a.task.abort();
+                None
             }
+            None => None,
         };
-        let head = futures_util::stream::iter([Ok(Bytes::from(first.data))]);
-        let rest = stream.map(|r| {
-            r.map(|c| Bytes::from(c.data))
-                .map_err(|s| MaildropError::Unavailable(s.message().to_owned()))
-        });
-        Ok(head.chain(rest).boxed())
+        let body = match ready {
+            Some(chunks) => futures_util::stream::iter(chunks.into_iter().map(Ok)).boxed(),
+            None => fetch(self.midb.clone(), self.dir.clone(), self.folder, uid).await?,
+        };
+        if whole {
+            self.read_ahead_after(uid);
+        }
+        Ok(body)
     }
 
     async fn commit(&mut self, update: MaildropUpdate) -> Result<(), MaildropError> {

@@ -519,7 +519,7 @@ where
             Err(e) => return self.fail(&e).await,
         };
         let m = tx.messages[i].clone();
-        let mut body = match tx.drop.retrieve(m.uid).await {
+        let mut body = match tx.drop.retrieve(m.uid, lines.is_none()).await {
             Ok(s) => s,
             Err(MaildropError::Gone) => {
                 return self

@@ -47,6 +47,7 @@ impl Maildrop for FakeDrop {
     async fn retrieve(
         &mut self,
         uid: u32,
+        _whole: bool,
     ) -> Result<BoxStream<'static, Result<Bytes, MaildropError>>, MaildropError> {
         if self.fake.gone.contains(&uid) {
             return Err(MaildropError::Gone);
