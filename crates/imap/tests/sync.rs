@@ -286,3 +286,30 @@ async fn deleting_the_selected_mailbox_elsewhere_ends_the_session_cleanly() {
     );
     assert!(a.closed().await);
 }
+
+#[tokio::test]
+async fn a_sessions_own_changes_need_no_catch_up_but_others_do() {
+    let w = World::new();
+    w.deliver("INBOX", 3);
+    let mut a = w.select().await;
+    let before = w.backend.changes_requests();
+    a.cmd("a1 STORE 1 +FLAGS (\\Seen)").await;
+    a.cmd("a2 STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    a.cmd("a3 EXPUNGE").await;
+    check(
+        &a.cmd("a4 STATUS Drafts (MESSAGES)").await,
+        &["* STATUS \"Drafts\" (MESSAGES 0)", "a4 OK STATUS completed"],
+    );
+    assert_eq!(w.backend.changes_requests(), before);
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 1 +FLAGS (\\Flagged)").await;
+    check(
+        &a.cmd("a5 STATUS Drafts (MESSAGES)").await,
+        &[
+            "* 1 FETCH (FLAGS (\\Seen \\Flagged))",
+            "* STATUS \"Drafts\" (MESSAGES 0)",
+            "a5 OK STATUS completed",
+        ],
+    );
+    assert!(w.backend.changes_requests() > before);
+}

@@ -27,7 +27,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PEERS: &str = "/work/shared/peers";
-const DOVECOT_IMAP: &str = "127.0.0.1:10143";
 /// Users of the mixed workload, and clients per user.
 const USERS: usize = 20;
 const CLIENTS_PER_USER: usize = 20;
@@ -113,6 +112,30 @@ fn status_kib(pid: u32, field: &str) -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU seconds (user + system) a process used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    // USER_HZ is 100 on Linux.
+    ticks / 100.0
+}
+
+/// CPU seconds of the groxide daemons, by name.
+fn groxide_cpu(sup: &Supervisor) -> Vec<(&'static str, f64)> {
+    ["imap", "midb", "exmdb", "event"]
+        .iter()
+        .map(|n| (*n, sup.pid(n).map_or(0.0, cpu_seconds)))
+        .collect()
 }
 
 /// `pid` and every process below it.
@@ -290,8 +313,10 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
     })
 }
 
-/// Dovecot from the peer recipe with raised limits; returns its config.
-fn start_dovecot(root: &Path, o: &Options) -> Result<PathBuf> {
+/// Dovecot from the peer recipe with raised limits, IMAP only, on a free
+/// port (other benchmarks may run the recipe's ports at the same time);
+/// returns its config and IMAP address.
+fn start_dovecot(root: &Path, o: &Options) -> Result<(PathBuf, String)> {
     let dir = root.join("dovecot");
     for sub in ["run", "state", "log", "mail"] {
         std::fs::create_dir_all(dir.join(sub))?;
@@ -307,6 +332,11 @@ fn start_dovecot(root: &Path, o: &Options) -> Result<PathBuf> {
             &format!("mail_max_userip_connections = {limit}"),
         )
         + &format!("default_client_limit = {}\n", limit + 1000);
+    let port = free_port()?;
+    let conf_text = conf_text
+        .replace("protocols = imap pop3 lmtp", "protocols = imap")
+        .replace("port = 10143", &format!("port = {port}"));
+    let imap = format!("127.0.0.1:{port}");
     let conf = dir.join("dovecot.conf");
     std::fs::write(&conf, conf_text)?;
     let passwd: String = (1..=USERS)
@@ -354,8 +384,8 @@ fn start_dovecot(root: &Path, o: &Options) -> Result<PathBuf> {
             dir.join("log/dovecot.log").display()
         );
     }
-    wait_for(DOVECOT_IMAP.parse()?, "dovecot imap")?;
-    Ok(conf)
+    wait_for(imap.parse()?, "dovecot imap")?;
+    Ok((conf, imap))
 }
 
 fn dovecot_master_pid(root: &Path) -> Result<u32> {
@@ -510,7 +540,8 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let mut sup = Supervisor::default();
     let g = start_groxide(&mut sup, &root, &bin, &o)?;
-    let dovecot = start_dovecot(&root, &o)?;
+    let (dovecot, dovecot_imap) = start_dovecot(&root, &o)?;
+    let dovecot_imap = dovecot_imap.as_str();
     let gaddr = g.imap.to_string();
     let gformat = "user{}@bench.test";
     let dformat = "user{}";
@@ -534,7 +565,7 @@ pub fn run(args: &[String]) -> Result<()> {
             run_ok(
                 Command::new(&generator).args([
                     "fill",
-                    DOVECOT_IMAP,
+                    dovecot_imap,
                     &USERS.to_string(),
                     dformat,
                     PASSWORD,
@@ -544,8 +575,16 @@ pub fn run(args: &[String]) -> Result<()> {
             )?;
             let mut rows = Vec::new();
             for churn in [false, true] {
+                let before = groxide_cpu(&sup);
                 let (gf, gjson) = mixed(&generator, &gaddr, gformat, churn, &o)?;
-                let (df, djson) = mixed(&generator, DOVECOT_IMAP, dformat, churn, &o)?;
+                let after = groxide_cpu(&sup);
+                let spent: Vec<String> = before
+                    .iter()
+                    .zip(&after)
+                    .map(|((n, b), (_, a))| format!("{n} {:.1}", a - b))
+                    .collect();
+                println!("groxide CPU seconds during the runs: {}", spent.join(", "));
+                let (df, djson) = mixed(&generator, dovecot_imap, dformat, churn, &o)?;
                 println!(
                     "groxide {}: {gjson}",
                     if churn { "churn" } else { "persistent" }
@@ -589,7 +628,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if wants("idle") {
             let gm = idle(&generator, &gaddr, gformat, o.idle, imap_pid)?;
             let dpid = dovecot_master_pid(&root)?;
-            let dm = idle(&generator, DOVECOT_IMAP, dformat, o.dovecot_idle, dpid)?;
+            let dm = idle(&generator, dovecot_imap, dformat, o.dovecot_idle, dpid)?;
             let per = |total: u64, n: usize| total as f64 / n.max(1) as f64;
             println!("\nIDLE connections: memory of the server (summed over its processes)\n");
             println!(

@@ -182,7 +182,10 @@ impl EventHub {
                         }
                     }
                     Some(Event::Notification(n)) => {
-                        let _ = feed.tx.send(StoreEvent::Changed { folder: n.folder });
+                        let _ = feed.tx.send(StoreEvent::Changed {
+                            folder: n.folder,
+                            change_number: n.change_number,
+                        });
                     }
                     Some(Event::Resync(_)) => {
                         let _ = feed.tx.send(StoreEvent::Resync);

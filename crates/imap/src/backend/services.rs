@@ -616,8 +616,8 @@ impl Backend for ServiceBackend {
         dir: &str,
         request: AppendRequest,
     ) -> Result<ServiceUpload, BackendError> {
-        // Known before the client sends the message: TRYCREATE needs no literal.
-        self.mailbox_status(dir, &request.mailbox).await?;
+        // A missing mailbox fails the call at once; the upload's next
+        // write or its finish reports it (TRYCREATE).
         let (channel, node) = self
             .midb
             .channel(dir)
@@ -673,6 +673,7 @@ impl Backend for ServiceBackend {
             .await?;
         Ok(CopyResult {
             target_uidvalidity: r.target_uidvalidity,
+            modseq: r.modseq,
             source_uids: r.source_uids,
             target_uids: r.target_uids,
         })

@@ -340,6 +340,8 @@ pub struct Appended {
 pub struct CopyResult {
     /// UIDVALIDITY of the target.
     pub target_uidvalidity: u32,
+    /// MOVE: the change number of the removal from the source (0 otherwise).
+    pub modseq: u64,
     /// Source UIDs, ascending.
     pub source_uids: Vec<u32>,
     /// Target UIDs, same order.
@@ -517,6 +519,8 @@ pub enum StoreEvent {
     Changed {
         /// The folder id.
         folder: u64,
+        /// The change number (MODSEQ) of the commit; 0 when unknown.
+        change_number: u64,
     },
     /// Events may have been missed: every watcher must catch up.
     Resync,

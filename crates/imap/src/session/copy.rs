@@ -74,6 +74,7 @@ impl<B: Backend> Session<'_, B> {
             for u in &result.source_uids {
                 view.mark_expunged(*u);
             }
+            view.note_own_change(result.modseq);
         }
         self.report_expunges();
         Ok(Reply::ok(done))
@@ -104,6 +105,9 @@ impl<B: Backend> Session<'_, B> {
         if let Some(view) = self.selected.as_mut() {
             for u in &expunged {
                 view.mark_expunged(*u);
+            }
+            if !expunged.is_empty() {
+                view.note_own_change(modseq);
             }
         }
         self.report_expunges();

@@ -291,7 +291,10 @@ impl<B: Backend> Session<'_, B> {
             }
         }
         let plan = Plan::new(items);
-        let result = if plan.list_only() && changed_since.is_none() {
+        let result = if plan.metadata.0 == 0 && changed_since.is_none() {
+            // Only UIDs and bodies: the view knows the UIDs, no listing needed.
+            self.fetch_from_view(&dir, folder, &positions, &plan).await
+        } else if plan.list_only() && changed_since.is_none() {
             self.fetch_from_list(&dir, folder, ranges, &plan).await
         } else {
             self.fetch_from_metadata(&dir, folder, ranges, &plan, changed_since.unwrap_or(0))
@@ -325,6 +328,7 @@ impl<B: Backend> Session<'_, B> {
         if let Some(view) = self.selected.as_mut() {
             for m in &result.updated {
                 view.note_reported(m.uid, m.modseq);
+                view.note_own_change(m.modseq);
             }
         }
         Ok(())
@@ -377,6 +381,37 @@ impl<B: Backend> Session<'_, B> {
                 earlier: true,
                 uids,
             });
+        }
+        Ok(())
+    }
+
+    async fn fetch_from_view(
+        &mut self,
+        dir: &str,
+        folder: u64,
+        positions: &Positions,
+        plan: &Plan,
+    ) -> Result<(), Failed> {
+        for range in positions {
+            for position in range.clone() {
+                // Messages known to be gone are skipped, as the store would skip them.
+                let Some(uid) = self
+                    .selected
+                    .as_ref()
+                    .and_then(|s| s.uid_at(position).filter(|u| !s.is_pending_expunge(*u)))
+                else {
+                    continue;
+                };
+                let meta = MessageMetadata {
+                    uid,
+                    ..MessageMetadata::default()
+                };
+                match self.write_message(dir, folder, &meta, plan).await {
+                    Ok(()) | Err(Failed::Gone) => {}
+                    Err(e) => return Err(e),
+                }
+                self.conn.flush_if_full().await?;
+            }
         }
         Ok(())
     }

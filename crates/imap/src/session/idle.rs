@@ -50,6 +50,11 @@ impl<B: Backend> Session<'_, B> {
                 }
             }
             let selected_folder = self.selected.as_ref().map(|s| s.folder);
+            let own = self
+                .selected
+                .as_ref()
+                .map(|s| s.own_changes.clone())
+                .unwrap_or_default();
             let wake = {
                 let Session {
                     conn, rx, watch, ..
@@ -57,7 +62,10 @@ impl<B: Backend> Session<'_, B> {
                 let hint = async {
                     match (watch.as_mut(), selected_folder) {
                         (Some(w), Some(folder)) => match w.recv().await {
-                            Ok(StoreEvent::Changed { folder: f }) => f == folder || f == 0,
+                            Ok(StoreEvent::Changed {
+                                folder: f,
+                                change_number,
+                            }) => (f == folder || f == 0) && !own.contains(&change_number),
                             Ok(StoreEvent::Resync) | Err(RecvError::Lagged(_)) => true,
                             Err(RecvError::Closed) => {
                                 // No more hints: rely on the periodic check.

@@ -340,11 +340,17 @@ impl<'a, B: Backend> Session<'a, B> {
             return;
         };
         let folder = self.selected.as_ref().map(|s| s.folder);
+        let own = self.selected.as_ref().map(|s| &s.own_changes);
         let mut dirty = false;
         loop {
             match watch.try_recv() {
-                Ok(StoreEvent::Changed { folder: f }) => {
-                    if Some(f) == folder || f == 0 {
+                Ok(StoreEvent::Changed {
+                    folder: f,
+                    change_number,
+                }) => {
+                    // Our own commits were reported when they were made.
+                    let ours = own.is_some_and(|o| o.contains(&change_number));
+                    if (Some(f) == folder || f == 0) && !ours {
                         dirty = true;
                     }
                 }

@@ -71,6 +71,9 @@ impl<B: Backend> Session<'_, B> {
                 continue;
             };
             view.note_reported(m.uid, m.modseq);
+            if unchanged_since.is_none_or(|u| m.modseq > u) {
+                view.note_own_change(m.modseq);
+            }
             let mut announce = None;
             note_keywords(view, &m.keywords, &mut announce);
             if let Some(flags) = announce {

@@ -47,7 +47,13 @@ pub struct Selected {
     pub saved_search: Vec<u32>,
     /// A change hint arrived: catch up before the next tagged response.
     pub dirty: bool,
+    /// Change numbers of this session's own recent commits: their hints
+    /// need no catch-up (the client was told already).
+    pub own_changes: std::collections::VecDeque<u64>,
 }
+
+/// Own change numbers remembered.
+const OWN_CHANGES: usize = 64;
 
 impl Selected {
     /// A mailbox whose messages are `uids` (ascending).
@@ -70,7 +76,19 @@ impl Selected {
             reported: HashMap::new(),
             saved_search: Vec::new(),
             dirty: false,
+            own_changes: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Records a commit this session made (its hint can be ignored).
+    pub fn note_own_change(&mut self, change_number: u64) {
+        if change_number == 0 || self.own_changes.contains(&change_number) {
+            return;
+        }
+        if self.own_changes.len() == OWN_CHANGES {
+            self.own_changes.pop_front();
+        }
+        self.own_changes.push_back(change_number);
     }
 
     /// Messages the client knows (EXISTS).

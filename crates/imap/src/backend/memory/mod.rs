@@ -174,6 +174,7 @@ struct State {
 struct Inner {
     state: Mutex<State>,
     events: Mutex<HashMap<String, broadcast::Sender<StoreEvent>>>,
+    changes_requests: std::sync::atomic::AtomicU64,
 }
 
 /// An in-memory [`Backend`]. Cheap to clone (shared state).
@@ -205,6 +206,7 @@ impl MemoryBackend {
                     ..State::default()
                 }),
                 events: Mutex::new(HashMap::new()),
+                changes_requests: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -352,6 +354,13 @@ impl MemoryBackend {
             .unwrap_or_default()
     }
 
+    /// How many `changes` requests sessions made (catch-ups).
+    pub fn changes_requests(&self) -> u64 {
+        self.inner
+            .changes_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Stops (or resumes) change hints, as if the event service lost them.
     pub fn set_notifications(&self, on: bool) {
         self.state().silent = !on;
@@ -369,11 +378,18 @@ impl MemoryBackend {
     }
 
     fn notify(&self, dir: &str, folder: u64) {
-        if self.state().silent {
-            return;
-        }
+        let change_number = {
+            let st = self.state();
+            if st.silent {
+                return;
+            }
+            st.stores.get(dir).map_or(0, |s| s.change_number)
+        };
         if let Some(tx) = self.events().get(dir) {
-            let _ = tx.send(StoreEvent::Changed { folder });
+            let _ = tx.send(StoreEvent::Changed {
+                folder,
+                change_number,
+            });
         }
     }
 
@@ -963,7 +979,7 @@ impl Backend for MemoryBackend {
                 result.target_uids.push(new_uid);
             }
             if remove && !result.source_uids.is_empty() {
-                s.remove_messages(folder, &result.source_uids)?;
+                result.modseq = s.remove_messages(folder, &result.source_uids)?;
             }
             Ok((result, target_id))
         })?;
@@ -1048,6 +1064,9 @@ impl Backend for MemoryBackend {
         since: u64,
         vanished: bool,
     ) -> Result<BackendStream<ChangesChunk>, BackendError> {
+        self.inner
+            .changes_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let chunk = self.with_store(dir, |s| {
             let f = s.folder(folder)?;
             let changed = f
