@@ -421,7 +421,7 @@ where
             }
             Err(LoginError::NotPermitted) => {
                 return self
-                    .fail("-ERR [AUTH] this account may not use POP3\r\n")
+                    .fail("-ERR [SYS/PERM] this account may not use POP3\r\n")
                     .await;
             }
             Err(LoginError::Unavailable(why)) => {

@@ -377,7 +377,7 @@ async fn failed_logins_carry_response_codes() {
     c.cmd("USER nopop").await;
     assert_eq!(
         c.cmd("PASS secret").await,
-        "-ERR [AUTH] this account may not use POP3"
+        "-ERR [SYS/PERM] this account may not use POP3"
     );
     c.cmd("USER down").await;
     assert_eq!(
