@@ -52,7 +52,7 @@ impl DotStuffer {
             if self.at_line_start && rest[0] == b'.' {
                 out.push(b'.');
             }
-            match rest.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', rest) {
                 Some(i) => {
                     let line = &rest[..i];
                     out.extend_from_slice(line);
@@ -64,7 +64,7 @@ impl DotStuffer {
                         out.push(b'\r');
                     }
                     out.push(b'\n');
-                    if line.iter().any(|&b| b != b'\r') {
+                    if self.line_empty && line.iter().any(|&b| b != b'\r') {
                         self.line_empty = false;
                     }
                     self.prev_cr = false;
@@ -74,7 +74,7 @@ impl DotStuffer {
                 None => {
                     out.extend_from_slice(rest);
                     self.at_line_start = false;
-                    if rest.iter().any(|&b| b != b'\r') {
+                    if self.line_empty && rest.iter().any(|&b| b != b'\r') {
                         self.line_empty = false;
                     }
                     self.prev_cr = rest.last() == Some(&b'\r');
