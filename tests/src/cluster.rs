@@ -783,6 +783,11 @@ impl Cluster {
         &mut self.nodes[i]
     }
 
+    /// The MariaDB database of the directory (with [`DirectoryBackend::MariaDb`]).
+    pub fn database(&self) -> Option<&str> {
+        self._db.as_ref().map(|d| d.name.as_str())
+    }
+
     /// The cluster's scratch directory.
     pub fn root(&self) -> &Path {
         self.root.path()

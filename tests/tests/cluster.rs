@@ -567,3 +567,115 @@ fn rebalance_after_a_failover_spreads_users_over_three_nodes_and_loses_nothing()
         );
     }
 }
+
+#[test]
+fn rpc_between_nodes_over_tls_with_client_certificates_refuses_a_node_without_one() {
+    use groxide_rpc::pb::exmdb::v1 as xpb;
+    let c = Cluster::start(ClusterOptions {
+        rpc_tls: true,
+        ..ClusterOptions::new("127.0.95", 2)
+    });
+    c.create_domain(DOMAIN);
+    let bob = user("bob");
+    let dir = c.create_user(&bob, PASSWORD, 1);
+    // LMTP at node 1 → exmdb at node 2, IMAP at node 1 → midb and event at node 2: all TLS.
+    let mut idler = Imap::login_select(c.node(0).addr(Service::Imap), &bob, PASSWORD, "INBOX")
+        .unwrap_or_else(|e| panic!("{e}\n{}", c.logs()));
+    idler.idle().unwrap();
+    let raw = message("a@remote.test", &bob, "over tls", "tls1@remote.test");
+    c.node(0).deliver_ok(&bob, &raw);
+    let seen = idler
+        .idle_until(Instant::now() + IDLE_DEADLINE, |l| l.ends_with(" EXISTS"))
+        .unwrap();
+    assert_eq!(seen.as_deref(), Some("* 1 EXISTS"), "{}", c.logs());
+    idler.done().unwrap();
+    assert!(idler.fetch_all().unwrap()[0].1.ends_with(&raw));
+
+    // The same call from node 1's address: with the cluster CA's client
+    // certificate it is served; without one, or in plain text, it is refused.
+    let (n1, n2) = (c.node(0), c.node(1));
+    let ca = c.ca.as_ref().unwrap();
+    let (cert, key) = ca.issue(n1.ip, c.root(), "client");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = |tls: Option<std::sync::Arc<rustls::ClientConfig>>| {
+        rt.block_on(async {
+            let opts = groxide_rpc::ClientOptions {
+                source_ip: Some(n1.ip),
+                tls,
+                ..groxide_rpc::ClientOptions::default()
+            };
+            let addr = groxide_rpc::NodeAddr::new(n2.ip.to_string(), n2.ports.exmdb);
+            let ch = groxide_rpc::client::channel("exmdb", &addr, &opts).unwrap();
+            xpb::exmdb_client::ExmdbClient::new(ch)
+                .get_store_info(xpb::StoreRequest { dir: dir.clone() })
+                .await
+        })
+    };
+    let with_cert = groxide_rpc::tls::client_config(&ca.pem, Some((&cert, &key))).unwrap();
+    call(Some(with_cert)).unwrap();
+    let without = groxide_rpc::tls::client_config(&ca.pem, None).unwrap();
+    // The refusal comes as a TLS alert or a closed connection, whichever the client reads first.
+    let refused = [
+        tonic::Code::Unavailable,
+        tonic::Code::Unknown,
+        tonic::Code::Cancelled,
+    ];
+    let st = call(Some(without)).unwrap_err();
+    assert!(refused.contains(&st.code()), "{st:?}");
+    let line = log_line(n2.daemon(Service::Exmdb), "TLS handshake failed");
+    assert!(line.contains(&format!("peer={}", n1.ip)), "{line}");
+    assert!(line.contains("certificate"), "{line}");
+    // Plain text to a TLS port: whatever the client makes of the answer, no store answers it.
+    let st = call(None).unwrap_err();
+    assert_eq!(groxide_rpc::reason::reason_of(&st), None, "{st:?}");
+}
+
+#[test]
+fn the_seeds_failover_by_sql_update_and_sighup_works_with_a_mariadb_directory() {
+    use groxide_e2e::cluster::{DirectoryBackend, mysql};
+    let mut c = Cluster::start(ClusterOptions {
+        directory: DirectoryBackend::MariaDb,
+        ..shared("127.0.96")
+    });
+    c.create_domain(DOMAIN);
+    let dave = user("dave");
+    c.create_user(&dave, PASSWORD, 1);
+    c.node(0).deliver_ok(
+        &dave,
+        &message("a@remote.test", &dave, "before", "m1@remote.test"),
+    );
+    c.node_mut(1).kill_all();
+    let db = c.node(0).admin_json(&["server", "list"]);
+    let id_of = |ip: std::net::IpAddr| {
+        db.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["hostname"] == ip.to_string())
+            .map(|s| s["id"].as_u64().unwrap())
+            .unwrap()
+    };
+    let (to, from) = (id_of(c.node(0).ip), id_of(c.node(1).ip));
+    let database = c.database().unwrap();
+    // The seed's procedure: one UPDATE, then SIGHUP.
+    mysql(&format!(
+        "UPDATE `{database}`.users SET homeserver={to} WHERE homeserver={from}"
+    ));
+    c.node(0).reload();
+    assert_eq!(
+        inbox_ids(c.node(0).addr(Service::Imap), &dave),
+        ["m1@remote.test"],
+        "{}",
+        c.logs()
+    );
+    c.node(0).deliver_ok(
+        &dave,
+        &message("a@remote.test", &dave, "after", "m2@remote.test"),
+    );
+    assert_eq!(
+        inbox_ids(c.node(0).addr(Service::Imap), &dave),
+        ["m1@remote.test", "m2@remote.test"]
+    );
+}

@@ -293,8 +293,13 @@ async fn connection(
                 tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
             match handshake {
                 Ok(Ok(tls)) => serve_io(tls, peer, local, allowed, shared, shutdown).await,
-                Ok(Err(e)) => {
+                // A port probe that hangs up before speaking TLS is no news.
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     debug!(service = shared.service, peer = %display_peer(peer_ip), error = %e, "TLS handshake failed")
+                }
+                Ok(Err(e)) => {
+                    // Visible by default: a node without a valid client certificate is refused here.
+                    info!(service = shared.service, peer = %display_peer(peer_ip), error = %e, "TLS handshake failed")
                 }
                 Err(_) => {
                     debug!(service = shared.service, peer = %display_peer(peer_ip), "TLS handshake timed out")
