@@ -18,6 +18,12 @@ pub fn cache_path(dir: &str) -> PathBuf {
     Path::new(dir).join("exmdb").join("midb.sqlite3")
 }
 
+/// The store's own database, whose presence says `dir` is a store of this
+/// node (midb never creates files in a directory that is not one).
+pub fn store_database(dir: &str) -> PathBuf {
+    Path::new(dir).join("exmdb").join("exchange.sqlite3")
+}
+
 /// One open store.
 pub struct OpenStore {
     dir: String,
@@ -135,6 +141,16 @@ impl OpenStores {
             }
         }
         let path = cache_path(dir);
+        let store_db = store_database(dir);
+        if !store_db.exists() {
+            return Err(CacheError::Io {
+                path: store_db,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no store of this node here (is midb running on the store's home node?)",
+                ),
+            });
+        }
         let db = CacheDb::open(&path)?;
         let store = Arc::new(OpenStore {
             dir: dir.to_owned(),
@@ -218,6 +234,7 @@ mod tests {
     fn store_dir(root: &Path, name: &str) -> String {
         let d = root.join(name);
         std::fs::create_dir_all(d.join("exmdb")).unwrap();
+        std::fs::write(d.join("exmdb/exchange.sqlite3"), b"").unwrap();
         d.to_string_lossy().into_owned()
     }
 
@@ -237,6 +254,17 @@ mod tests {
         t.acquire(&c).unwrap();
         assert_eq!(t.len(), 2);
         assert!(t.acquire(&a).unwrap().fresh, "a was closed to make room");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_store_is_never_written_to() {
+        let root = tempfile::tempdir().unwrap();
+        let t = OpenStores::new(2, Duration::from_secs(3600));
+        let d = root.path().join("x");
+        std::fs::create_dir_all(d.join("exmdb")).unwrap();
+        let dir = d.to_string_lossy().into_owned();
+        assert!(t.acquire(&dir).is_err());
+        assert!(!cache_path(&dir).exists());
     }
 
     #[test]

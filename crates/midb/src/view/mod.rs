@@ -166,6 +166,12 @@ impl<S: Store> StoreView<S> {
 
     /// The open store of `dir` (opened, with its feed, when needed).
     pub(crate) async fn open(&self, dir: &str) -> Result<Arc<OpenStore>, MidbError> {
+        if !crate::open_stores::store_database(dir).exists() {
+            return Err(StoreError::NoSuchStore(format!(
+                "{dir} holds no store of this node (midb runs on the store's home node)"
+            ))
+            .into());
+        }
         let view = self.clone();
         let d = dir.to_owned();
         let acquired = tokio::task::spawn_blocking(move || view.inner.open.acquire(&d)).await??;

@@ -20,6 +20,7 @@ fn fixture_with_feed(feed: bool) -> Fixture {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("user").to_string_lossy().into_owned();
     std::fs::create_dir_all(format!("{dir}/exmdb")).unwrap();
+    std::fs::write(format!("{dir}/exmdb/exchange.sqlite3"), b"").unwrap();
     let mem = MemoryStore::new();
     mem.create_store(&dir);
     let f: Arc<dyn ChangeFeed> = if feed {
