@@ -69,3 +69,103 @@ fn every_daemon_unit_is_type_notify_with_reload_and_hardening() {
         }
     }
 }
+
+/// deploy/cluster/nodeN with /etc/groxide/ pointing into a temp dir that
+/// holds the TLS files the configs name.
+fn cluster_node_copy(n: usize) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../deploy/cluster/node{n}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let etc = format!("{}/", tmp.path().display());
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("/etc/groxide/", &etc);
+        std::fs::write(tmp.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let tls = tmp.path().join("tls");
+    std::fs::create_dir(&tls).unwrap();
+    let ca = groxide_e2e::cluster::ClusterCa::new(&tls);
+    let ip = format!("10.0.0.{n}").parse().unwrap();
+    ca.issue(ip, &tls, &format!("mx{n}"));
+    ca.issue(ip, &tls, "mail");
+    tmp
+}
+
+#[test]
+fn the_three_node_example_configs_pass_every_check_config() {
+    for n in 1..=3 {
+        let dir = cluster_node_copy(n);
+        let d = dir.path().to_str().unwrap();
+        let (st, out, err) = groxide_e2e::run_bin("admin", &["--config-dir", d, "check-config"]);
+        assert!(
+            st.success(),
+            "groxide-admin check-config of node{n}: {out}{err}"
+        );
+        for daemon in [
+            "exmdb", "midb", "event", "timer", "delivery", "imap", "pop3",
+        ] {
+            let (st, out, err) =
+                groxide_e2e::run_bin(daemon, &["--config-dir", d, "--check-config"]);
+            assert!(
+                st.success(),
+                "groxide-{daemon} --check-config of node{n}: {out}{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_three_node_example_routes_each_prefix_to_its_node_and_lists_every_node() {
+    use groxide_config::{Config, schema};
+    use groxide_runtime::{NodeIdentity, Routing};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    for n in 1..=3 {
+        let dir = cluster_node_copy(n);
+        let (cfg, warnings) = Config::load(dir.path(), &schema::EXMDB).unwrap();
+        assert!(warnings.is_empty(), "node{n}: {warnings:?}");
+        let me = ips[n - 1];
+        let node = NodeIdentity::load(&cfg);
+        assert_eq!(node.host_id, format!("mx{n}.example.org"));
+        assert_eq!(
+            node.source_ip.unwrap().to_string(),
+            me,
+            "node{n} calls from its address"
+        );
+        let routing = Routing::load(&cfg, None).unwrap();
+        for (m, ip) in ips.iter().enumerate() {
+            let store = format!(
+                "/var/lib/groxide/mail/user/mx{}.example.org/example.org/u",
+                m + 1
+            );
+            for resolver in [routing.exmdb(), routing.midb()] {
+                let route = rt.block_on(resolver.resolve(&store)).unwrap();
+                assert_eq!(route.host, *ip, "node{n}: {store}");
+                assert_eq!(route.local, *ip == me, "node{n}: {store}");
+            }
+        }
+        for (schema, key) in [
+            (&schema::EXMDB, "exmdb_hosts_allow"),
+            (&schema::MIDB, "midb_hosts_allow"),
+            (&schema::EVENT, "event_hosts_allow"),
+            (&schema::TIMER, "timer_hosts_allow"),
+        ] {
+            let (c, _) = Config::load(dir.path(), schema).unwrap();
+            let acl = groxide_rpc::AccessList::new(key, c.hosts_allow(key));
+            for ip in ips {
+                assert!(
+                    acl.allows(Some(ip.parse().unwrap())),
+                    "node{n} {key} lacks {ip}"
+                );
+            }
+            assert!(
+                !acl.allows(Some("127.0.0.1".parse().unwrap())),
+                "node{n} {key}"
+            );
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub const DEMO_USER: &str = "demo@example.test";
 /// Length of a generated password.
 const GENERATED_PASSWORD_LEN: usize = 16;
 /// groxide-admin's exit status for "already exists".
-const EXIT_EXISTS: i32 = 4;
+pub const EXIT_EXISTS: i32 = 4;
 
 /// A password of letters and digits from the system's random source.
 pub fn generate_password() -> Result<String> {
@@ -28,7 +28,7 @@ pub fn generate_password() -> Result<String> {
 }
 
 /// Runs groxide-admin; returns its exit code (stderr shown on failure).
-fn admin(bin_dir: &Path, config: &Path, args: &[&str], stdin: Option<&str>) -> Result<i32> {
+pub fn admin(bin_dir: &Path, config: &Path, args: &[&str], stdin: Option<&str>) -> Result<i32> {
     let mut cmd = Command::new(bin_dir.join("groxide-admin"));
     cmd.arg("--config-dir")
         .arg(config)

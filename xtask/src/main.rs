@@ -2,16 +2,20 @@
 //!
 //! - `cargo xtask run`: build every daemon and run a single node from a config
 //!   generated under ./var (data under ./var too); Ctrl-C stops everything.
+//! - `cargo xtask cluster [--mariadb] [--shared-storage] [--tls] [--release]`:
+//!   three nodes on 127.0.0.2-4 under ./var/cluster; Ctrl-C stops everything.
 //! - `cargo xtask test [ARGS]`: build the daemons, then run every test
 //!   (cargo nextest when installed, else cargo test).
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
 
+mod cluster;
 mod demo;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
 #[path = "bench/pop3.rs"]
 mod bench_pop3;
 mod node;
+mod node_config;
 mod proc;
 mod welcome;
 
@@ -167,6 +171,8 @@ fn usage() -> ExitCode {
         "usage: cargo xtask <command>\n\n\
          commands:\n  \
          run [--demo-password PW]   build and run a single node under ./var (Ctrl-C stops)\n  \
+         cluster [--mariadb] [--shared-storage] [--tls] [--release]\n  \
+                                    three nodes on 127.0.0.2-4 under ./var/cluster (Ctrl-C stops)\n  \
          test [ARGS]                build the daemons and run every test\n  \
          gen-etc                    rewrite etc/*.cfg from the config schemas\n  \
          bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)"
@@ -182,6 +188,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match cmd.as_str() {
         "run" => node::run(rest),
+        "cluster" => cluster::run(rest),
         "test" => test(rest),
         "gen-etc" => gen_etc(),
         "bench" => bench(rest),

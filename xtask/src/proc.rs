@@ -58,6 +58,30 @@ impl Supervisor {
         None
     }
 
+    /// Waits for Ctrl-C or for a child to exit, then stops every child.
+    /// Returns the child that exited on its own, if one did.
+    pub fn run_until_ctrl_c(&mut self) -> Result<Option<(String, String)>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let stopped_by = rt.block_on(async {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => return None,
+                    _ = tick.tick() => {
+                        if let Some(exited) = self.exited() {
+                            return Some(exited);
+                        }
+                    }
+                }
+            }
+        });
+        eprintln!("xtask: stopping");
+        self.stop_all(Duration::from_secs(10));
+        Ok(stopped_by)
+    }
+
     /// SIGTERM to every child, then SIGKILL to those still running after `grace`.
     pub fn stop_all(&mut self, grace: Duration) {
         for (_, child) in &self.children {

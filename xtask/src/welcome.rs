@@ -39,17 +39,31 @@ pub fn deliver_once(data: &Path, rcpt: &str) -> Result<bool> {
     if marker.exists() {
         return Ok(false);
     }
-    let stream = TcpStream::connect(LMTP_ADDR).context("connecting to groxide-delivery")?;
+    send(
+        LMTP_ADDR,
+        rcpt,
+        "Welcome to groxide",
+        &format!(
+            "This message came in through LMTP (groxide-delivery on {LMTP_ADDR})\r\n\
+             and was stored by groxide-exmdb. Read it with IMAP or POP3.\r\n"
+        ),
+    )?;
+    std::fs::write(&marker, "")?;
+    Ok(true)
+}
+
+/// Delivers one plain-text message to `rcpt` through the LMTP server at `lmtp`.
+pub fn send(lmtp: &str, rcpt: &str, subject: &str, body: &str) -> Result<()> {
+    let stream = TcpStream::connect(lmtp)
+        .with_context(|| format!("connecting to groxide-delivery at {lmtp}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
     expect(&mut r, "220")?;
     let message = format!(
         "From: groxide <postmaster@example.test>\r\nTo: <{rcpt}>\r\n\
-         Subject: Welcome to groxide\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\r\n\
-         This message came in through LMTP (groxide-delivery on {LMTP_ADDR})\r\n\
-         and was stored by groxide-exmdb. Read it with IMAP or POP3.\r\n"
+         Subject: {subject}\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
     );
     write!(w, "LHLO xtask.local\r\n")?;
     expect(&mut r, "250")?;
@@ -63,6 +77,5 @@ pub fn deliver_once(data: &Path, rcpt: &str) -> Result<bool> {
     expect(&mut r, "250")?;
     write!(w, "QUIT\r\n")?;
     let _ = reply(&mut r);
-    std::fs::write(&marker, "")?;
-    Ok(true)
+    Ok(())
 }
