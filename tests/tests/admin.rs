@@ -8,10 +8,10 @@ use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, Protocol, SystemClock,
     ThrottlePolicy,
 };
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening};
+use groxide_e2e::{Node, Service, run_bin};
 use groxide_runtime::Routing;
 use serde_json::Value;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,38 +45,12 @@ async fn directory(config: &Path) -> (Config, Directory) {
 
 #[tokio::test]
 async fn admin_creates_stores_on_the_home_node_and_failover_reroutes_them() {
-    let ip: IpAddr = NODE.parse().unwrap();
-    let port = free_port(ip);
-    let config = ConfigDir::new();
-    let data = tempfile::tempdir().unwrap();
-    let data_path = data.path().join("data");
-    std::fs::create_dir(&data_path).unwrap();
-    config.write(
-        "groxide.cfg",
-        &format!(
-            "host_id = node1\ndata_path = {}\ndirectory_url = sqlite://{}/directory.sqlite3\nshutdown_timeout = 2s\n",
-            data_path.display(),
-            data.path().display()
-        ),
-    );
-    config.write(
-        "exmdb_provider.cfg",
-        &format!("listen_ip = {NODE}\nexmdb_listen_port = {port}\nexmdb_hosts_allow = {NODE}\n"),
-    );
-    config.write(
-        "event.cfg",
-        &format!(
-            "event_listen_ip = {NODE}\nevent_listen_port = {}\n",
-            free_port(ip)
-        ),
-    );
-    let exmdb = Daemon::start("exmdb", config.path(), &[]);
-    assert!(
-        wait_listening(SocketAddr::new(ip, port), Duration::from_secs(20)),
-        "exmdb did not listen:\n{}",
-        exmdb.log()
-    );
-    let cfg = config.path();
+    let mut node = Node::standalone(NODE);
+    node.start_all(&[Service::Event, Service::Exmdb]);
+    let exmdb = node.daemon(Service::Exmdb);
+    let port = node.ports.exmdb;
+    let data_path = node.data.clone();
+    let cfg = node.config.path();
 
     assert_eq!(admin_ok(cfg, &["server", "add", NODE])["id"], 1);
     let domain = admin_ok(cfg, &["domain", "create", "example.test", "--server", "1"]);

@@ -6,7 +6,8 @@
 
 use groxide_config::{Config, schema};
 use groxide_directory::{Directory, DirectorySettings};
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening, wait_until};
+use groxide_e2e::cluster::{MariaDb, NodeOptions, Ports};
+use groxide_e2e::{ConfigDir, Node, Service, free_port, run_bin, wait_listening, wait_until};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
 use groxide_rpc::pb::exmdb::v1 as pb;
@@ -20,141 +21,58 @@ use std::time::Duration;
 const DOMAIN: &str = "example.test";
 const START: Duration = Duration::from_secs(30);
 
-/// One node: event, exmdb and (optionally) delivery on one loopback address,
-/// its own config dir; the data dir and the SQLite directory are shared.
-struct Node {
-    ip: IpAddr,
-    config: ConfigDir,
-    exmdb_port: u16,
-    lmtp_port: u16,
-    event: Option<Daemon>,
-    exmdb: Option<Daemon>,
-    delivery: Option<Daemon>,
+/// A node at `ip` (the e2e harness's [`Node`]) with its data and the SQLite
+/// directory in `data` (nodes on one data dir share both), `allow` as every
+/// RPC service's hosts_allow and `delivery_extra` added to delivery.cfg.
+fn node_at(ip: &str, data: &Path, allow: &str, delivery_extra: &str) -> Node {
+    node_with_ports(ip, data, allow, delivery_extra, None)
 }
 
-impl Node {
-    /// Writes the config of a node at `ip`. `allow` = exmdb_hosts_allow.
-    fn new(ip: &str, data: &Path, exmdb_port: u16, allow: &str, delivery_extra: &str) -> Node {
-        let ip: IpAddr = ip.parse().unwrap();
-        let config = ConfigDir::new();
-        let db = data.join("directory.sqlite3");
-        let lmtp_port = free_port(ip);
-        config.write(
-            "groxide.cfg",
-            &format!(
-                "host_id = {ip}\ndata_path = {}\ndirectory_url = sqlite://{}\n\
-                 shutdown_timeout = 3s\nrpc_timeout = 20s\nrpc_connect_timeout = 2s\n",
-                data.display(),
-                db.display()
-            ),
-        );
-        config.write(
-            "exmdb_provider.cfg",
-            &format!(
-                "listen_ip = {ip}\nexmdb_listen_port = {exmdb_port}\nexmdb_hosts_allow = {allow}\n"
-            ),
-        );
-        config.write(
-            "event.cfg",
-            &format!(
-                "event_listen_ip = {ip}\nevent_listen_port = {}\nevent_hosts_allow = {allow}\n",
-                free_port(ip)
-            ),
-        );
-        config.write(
-            "delivery.cfg",
-            &format!("lda_listen = {ip}:{lmtp_port}\n{delivery_extra}"),
-        );
-        Node {
-            ip,
-            config,
-            exmdb_port,
-            lmtp_port,
-            event: None,
-            exmdb: None,
-            delivery: None,
+fn node_with_ports(
+    ip: &str,
+    data: &Path,
+    allow: &str,
+    delivery_extra: &str,
+    ports: Option<Ports>,
+) -> Node {
+    let mut o = NodeOptions::standalone(ip.parse().unwrap(), data);
+    o.allow = allow.split(' ').map(|a| a.parse().unwrap()).collect();
+    if let Some(p) = ports {
+        o.ports = p;
+    }
+    let node = Node::new(o);
+    for line in delivery_extra.lines() {
+        if let Some((key, value)) = line.split_once(" = ") {
+            node.set("delivery.cfg", key, value);
         }
     }
+    node
+}
 
-    fn start(&self, name: &str, port: u16) -> Daemon {
-        let d = Daemon::start(name, self.config.path(), &[]);
-        assert!(
-            wait_listening(SocketAddr::new(self.ip, port), START),
-            "groxide-{name} on {} did not listen:\n{}",
-            self.ip,
-            d.log()
-        );
-        d
-    }
+/// Starts the store side of a node: event and exmdb.
+fn start_store(node: &mut Node) {
+    node.start_all(&[Service::Event, Service::Exmdb]);
+}
 
-    fn start_store(&mut self) {
-        let event_port = Config::load(self.config.path(), &schema::EVENT)
-            .unwrap()
-            .0
-            .port("event_listen_port");
-        self.event = Some(self.start("event", event_port));
-        self.exmdb = Some(self.start("exmdb", self.exmdb_port));
-    }
+/// Creates a user through `node`; returns its store directory.
+fn user(node: &Node, address: &str, extra: &[&str]) -> String {
+    let mut args = vec!["--json", "user", "create", address, "--password", "secret"];
+    args.extend_from_slice(extra);
+    let v: serde_json::Value = serde_json::from_str(&node.admin(&args)).unwrap();
+    v["maildir"].as_str().unwrap().to_string()
+}
 
-    fn start_exmdb(&mut self) {
-        self.exmdb = Some(self.start("exmdb", self.exmdb_port));
-    }
-
-    fn start_delivery(&mut self) {
-        self.delivery = Some(self.start("delivery", self.lmtp_port));
-    }
-
-    fn lmtp(&self) -> SocketAddr {
-        SocketAddr::new(self.ip, self.lmtp_port)
-    }
-
-    /// Runs groxide-admin with this node's config; returns stdout.
-    fn admin(&self, args: &[&str]) -> String {
-        let dir = self.config.path().to_str().unwrap();
-        let mut all = vec!["--config-dir", dir];
-        all.extend_from_slice(args);
-        let (st, out, err) = run_bin("admin", &all);
-        assert!(st.success(), "groxide-admin {args:?} failed: {out}{err}");
-        out
-    }
-
-    /// Creates a user; returns its store directory.
-    fn user(&self, address: &str, extra: &[&str]) -> String {
-        let mut args = vec!["user", "create", address, "--password", "secret"];
-        args.extend_from_slice(extra);
-        let out = self.admin(&args);
-        out.split(", store ")
-            .nth(1)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|| panic!("no store in {out:?}"))
-    }
-
-    /// A routed exmdb client as this node's daemons have one.
-    async fn store_client(&self) -> ExmdbClient {
-        let (cfg, _) = Config::load(self.config.path(), &schema::DELIVERY).unwrap();
-        let (adaptor, _) = Config::load(self.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
-        let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
-            .await
-            .unwrap();
-        let lookup: Arc<dyn HomeserverLookup> = Arc::new(dir);
-        let routing = Routing::load(&cfg, Some(lookup)).unwrap();
-        let opts = client_options(&cfg, routing.node()).unwrap();
-        ExmdbClient::new(routing.exmdb().clone(), opts)
-    }
-
-    fn logs(&self) -> String {
-        let mut s = String::new();
-        for (n, d) in [
-            ("event", &self.event),
-            ("exmdb", &self.exmdb),
-            ("delivery", &self.delivery),
-        ] {
-            if let Some(d) = d {
-                s.push_str(&format!("--- {n} on {} ---\n{}\n", self.ip, d.log()));
-            }
-        }
-        s
-    }
+/// A routed exmdb client as `node`'s daemons have one.
+async fn store_client(node: &Node) -> ExmdbClient {
+    let (cfg, _) = Config::load(node.config.path(), &schema::DELIVERY).unwrap();
+    let (adaptor, _) = Config::load(node.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
+    let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
+        .await
+        .unwrap();
+    let lookup: Arc<dyn HomeserverLookup> = Arc::new(dir);
+    let routing = Routing::load(&cfg, Some(lookup)).unwrap();
+    let opts = client_options(&cfg, routing.node()).unwrap();
+    ExmdbClient::new(routing.exmdb().clone(), opts)
 }
 
 /// Every message in a folder of a store, as stored.
@@ -230,19 +148,12 @@ fn message(subject: &str, body_lines: usize) -> Vec<u8> {
 /// A single node with good@, full@ (tiny quota) and the usual daemons.
 fn single_node(ip: &str) -> (tempfile::TempDir, Node, String, String) {
     let data = tempfile::tempdir().unwrap();
-    let ipaddr: IpAddr = ip.parse().unwrap();
-    let mut node = Node::new(
-        ip,
-        data.path(),
-        free_port(ipaddr),
-        ip,
-        "lda_recipient_delimiter = +\n",
-    );
-    node.start_store();
+    let mut node = node_at(ip, data.path(), ip, "lda_recipient_delimiter = +\n");
+    start_store(&mut node);
     node.admin(&["domain", "create", DOMAIN]);
-    let good = node.user(&format!("good@{DOMAIN}"), &[]);
-    let full = node.user(&format!("full@{DOMAIN}"), &["--quota", "1K"]);
-    node.start_delivery();
+    let good = user(&node, &format!("good@{DOMAIN}"), &[]);
+    let full = user(&node, &format!("full@{DOMAIN}"), &["--quota", "1K"]);
+    node.start(Service::Delivery);
     (data, node, good, full)
 }
 
@@ -282,7 +193,7 @@ fn python_lmtp_gets_one_reply_per_recipient_and_the_store_holds_the_exact_bytes(
             "-c",
             LMTP_PY,
             &node.ip.to_string(),
-            &node.lmtp_port.to_string(),
+            &node.ports.lmtp.to_string(),
         ])
         .arg(&path)
         .args([
@@ -319,7 +230,7 @@ fn python_lmtp_gets_one_reply_per_recipient_and_the_store_holds_the_exact_bytes(
     );
 
     runtime().block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         let stored = folder_messages(&client, &good, "inbox").await;
         assert_eq!(
             stored.len(),
@@ -358,25 +269,24 @@ fn python_lmtp_gets_one_reply_per_recipient_and_the_store_holds_the_exact_bytes(
 fn swaks_sees_per_recipient_lmtp_replies_and_junk_goes_to_junk() {
     let data = tempfile::tempdir().unwrap();
     let ip = "127.0.10.5";
-    let mut node = Node::new(
-        ip,
-        data.path(),
-        free_port(ip.parse().unwrap()),
-        ip,
-        "lda_junk_rules = X-Spam-Flag=YES\n",
-    );
-    node.start_store();
+    let mut node = node_at(ip, data.path(), ip, "lda_junk_rules = X-Spam-Flag=YES\n");
+    start_store(&mut node);
     node.admin(&["domain", "create", DOMAIN]);
-    let good = node.user(&format!("good@{DOMAIN}"), &[]);
-    node.user(&format!("full@{DOMAIN}"), &["--quota", "1K"]);
-    node.start_delivery();
+    let good = user(&node, &format!("good@{DOMAIN}"), &[]);
+    user(&node, &format!("full@{DOMAIN}"), &["--quota", "1K"]);
+    node.start(Service::Delivery);
     let tmp = tempfile::tempdir().unwrap();
     let mut msg = b"X-Spam-Flag: YES\r\n".to_vec();
     msg.extend_from_slice(&message("swaks", 100));
     let path = tmp.path().join("m.eml");
     std::fs::write(&path, &msg).unwrap();
     let out = Command::new("swaks")
-        .args(["--protocol", "LMTP", "--server", &node.lmtp().to_string()])
+        .args([
+            "--protocol",
+            "LMTP",
+            "--server",
+            &node.addr(Service::Delivery).to_string(),
+        ])
         .args([
             "--from",
             "sender@remote.test",
@@ -420,7 +330,7 @@ fn swaks_sees_per_recipient_lmtp_replies_and_junk_goes_to_junk() {
     );
     assert!(after_data[2].starts_with("221"), "{transcript}");
     runtime().block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         let junk = folder_messages(&client, &good, "junk").await;
         assert_eq!(junk.len(), 1, "X-Spam-Flag: YES goes to Junk Email");
         assert!(folder_messages(&client, &good, "inbox").await.is_empty());
@@ -439,7 +349,7 @@ fn a_store_node_that_is_down_gets_451_and_nothing_is_stored_until_a_retry() {
     let (_data, mut node, good, _full) = single_node("127.0.10.4");
     let rt = runtime();
     let submitter = groxide_submit::Submitter::new(
-        &format!("lmtp://{}", node.lmtp()),
+        &format!("lmtp://{}", node.addr(Service::Delivery)),
         groxide_submit::SubmitOptions::default(),
     )
     .unwrap();
@@ -449,9 +359,7 @@ fn a_store_node_that_is_down_gets_451_and_nothing_is_stored_until_a_retry() {
     };
     let msg = message("outage", 20);
     // The store's exmdb goes away (SIGKILL: no drain).
-    let mut exmdb = node.exmdb.take().unwrap();
-    exmdb.signal("KILL");
-    exmdb.wait_exit(Duration::from_secs(10)).unwrap();
+    node.kill(Service::Exmdb);
     let report = rt.block_on(submitter.send_bytes(&envelope, &msg)).unwrap();
     let reply = report.recipients[0].status.reply().clone();
     assert_eq!(
@@ -461,9 +369,9 @@ fn a_store_node_that_is_down_gets_451_and_nothing_is_stored_until_a_retry() {
         node.logs()
     );
 
-    node.start_exmdb();
+    node.start(Service::Exmdb);
     rt.block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         assert!(
             folder_messages(&client, &good, "inbox").await.is_empty(),
             "nothing stored"
@@ -473,7 +381,7 @@ fn a_store_node_that_is_down_gets_451_and_nothing_is_stored_until_a_retry() {
     let report = rt.block_on(submitter.send_bytes(&envelope, &msg)).unwrap();
     assert!(report.all_accepted(), "{report:?}\n{}", node.logs());
     rt.block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         let stored = folder_messages(&client, &good, "inbox").await;
         assert_eq!(stored.len(), 1);
         assert_eq!(split_trace(&stored[0]).1, msg.as_slice());
@@ -485,29 +393,32 @@ fn a_recipient_homed_on_another_node_is_delivered_through_that_nodes_exmdb() {
     let data = tempfile::tempdir().unwrap();
     let (ip2, ip3): (IpAddr, IpAddr) = ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
     // Both nodes serve exmdb on the same port (routing connects to host:port).
-    let port = loop {
-        let p = free_port(ip2);
-        if std::net::TcpListener::bind(SocketAddr::new(ip3, p)).is_ok() {
-            break p;
-        }
-    };
+    let ports = Ports::free_on(&[ip2, ip3]);
     let allow = "127.0.0.2 127.0.0.3";
-    let mut node2 = Node::new("127.0.0.2", data.path(), port, allow, "");
-    let mut node3 = Node::new("127.0.0.3", data.path(), port, allow, "");
-    node2.start_store();
-    node3.start_store();
+    let mut node2 = node_with_ports("127.0.0.2", data.path(), allow, "", Some(ports));
+    let mut node3 = node_with_ports("127.0.0.3", data.path(), allow, "", Some(ports));
+    start_store(&mut node2);
+    start_store(&mut node3);
     node2.admin(&["server", "add", "127.0.0.2"]);
     node2.admin(&["server", "add", "127.0.0.3"]);
     node2.admin(&["domain", "create", DOMAIN, "--server", "127.0.0.2"]);
-    let local = node2.user(&format!("local@{DOMAIN}"), &["--server", "127.0.0.2"]);
-    let remote = node2.user(&format!("remote@{DOMAIN}"), &["--server", "127.0.0.3"]);
+    let local = user(
+        &node2,
+        &format!("local@{DOMAIN}"),
+        &["--server", "127.0.0.2"],
+    );
+    let remote = user(
+        &node2,
+        &format!("remote@{DOMAIN}"),
+        &["--server", "127.0.0.3"],
+    );
     assert!(remote.contains("/127.0.0.3/"), "{remote}");
-    node2.start_delivery();
+    node2.start(Service::Delivery);
 
     let msg = message("cross-node", 50);
     let rt = runtime();
     let submitter = groxide_submit::Submitter::new(
-        &format!("lmtp://{}", node2.lmtp()),
+        &format!("lmtp://{}", node2.addr(Service::Delivery)),
         groxide_submit::SubmitOptions::default(),
     )
     .unwrap();
@@ -527,7 +438,7 @@ fn a_recipient_homed_on_another_node_is_delivered_through_that_nodes_exmdb() {
         // Ask node 3's exmdb directly (no routing): the store is there.
         let ch = groxide_rpc::client::channel(
             "exmdb",
-            &groxide_rpc::NodeAddr::new("127.0.0.3", port),
+            &groxide_rpc::NodeAddr::new("127.0.0.3", ports.exmdb),
             &groxide_rpc::ClientOptions {
                 source_ip: Some(ip2),
                 ..Default::default()
@@ -542,7 +453,7 @@ fn a_recipient_homed_on_another_node_is_delivered_through_that_nodes_exmdb() {
             .unwrap()
             .into_inner();
         assert_eq!(info.message_count, 1, "the message is in node 3's store");
-        let client = node2.store_client().await;
+        let client = store_client(&node2).await;
         for (dir, rcpt) in [(&local, "local"), (&remote, "remote")] {
             let stored = folder_messages(&client, dir, "inbox").await;
             assert_eq!(stored.len(), 1, "{rcpt}");
@@ -569,19 +480,19 @@ fn sha256(b: &[u8]) -> [u8; 32] {
 fn sigkill_of_delivery_and_exmdb_under_load_loses_no_acknowledged_message() {
     let data = tempfile::tempdir().unwrap();
     let ip = "127.0.10.3";
-    let mut node = Node::new(ip, data.path(), free_port(ip.parse().unwrap()), ip, "");
-    node.start_store();
+    let mut node = node_at(ip, data.path(), ip, "");
+    start_store(&mut node);
     node.admin(&["domain", "create", DOMAIN]);
     let users: Vec<String> = (0..4)
-        .map(|i| node.user(&format!("load{i}@{DOMAIN}"), &[]))
+        .map(|i| user(&node, &format!("load{i}@{DOMAIN}"), &[]))
         .collect();
-    node.start_delivery();
+    node.start(Service::Delivery);
 
     let rt = runtime();
     let sent = Arc::new(std::sync::Mutex::new(Vec::<Sent>::new()));
     let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let url = format!("lmtp://{}", node.lmtp());
+    let url = format!("lmtp://{}", node.addr(Service::Delivery));
     let mut clients = Vec::new();
     for c in 0..4usize {
         let (sent, acked, stop, url) = (sent.clone(), acked.clone(), stop.clone(), url.clone());
@@ -636,15 +547,11 @@ fn sigkill_of_delivery_and_exmdb_under_load_loses_no_acknowledged_message() {
         );
     };
     wait_acked(40);
-    let mut d = node.delivery.take().unwrap();
-    d.signal("KILL");
-    d.wait_exit(Duration::from_secs(10)).unwrap();
-    node.start_delivery();
+    node.kill(Service::Delivery);
+    node.start(Service::Delivery);
     wait_acked(80);
-    let mut e = node.exmdb.take().unwrap();
-    e.signal("KILL");
-    e.wait_exit(Duration::from_secs(10)).unwrap();
-    node.start_exmdb();
+    node.kill(Service::Exmdb);
+    node.start(Service::Exmdb);
     wait_acked(120);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for c in clients {
@@ -653,7 +560,7 @@ fn sigkill_of_delivery_and_exmdb_under_load_loses_no_acknowledged_message() {
 
     let sent = sent.lock().unwrap();
     rt.block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         let mut acked_found = 0;
         for (i, dir) in users.iter().enumerate() {
             let stored = folder_messages(&client, dir, "inbox").await;
@@ -867,19 +774,13 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
     let data = tempfile::tempdir().unwrap();
     chmod(data.path(), 0o755);
     let ip = "127.0.10.2";
-    let mut node = Node::new(
-        ip,
-        data.path(),
-        free_port(ip.parse().unwrap()),
-        ip,
-        "lda_recipient_delimiter = +\n",
-    );
-    node.start_store();
+    let mut node = node_at(ip, data.path(), ip, "lda_recipient_delimiter = +\n");
+    start_store(&mut node);
     node.admin(&["domain", "create", DOMAIN]);
     node.admin(&["domain", "create", "catchall.test"]);
-    let good = node.user(&format!("good@{DOMAIN}"), &[]);
-    let catcher = node.user("catcher@catchall.test", &[]);
-    node.user(&format!("suspended@{DOMAIN}"), &[]);
+    let good = user(&node, &format!("good@{DOMAIN}"), &[]);
+    let catcher = user(&node, "catcher@catchall.test", &[]);
+    user(&node, &format!("suspended@{DOMAIN}"), &[]);
     node.admin(&["user", "suspend", &format!("suspended@{DOMAIN}")]);
     node.admin(&[
         "alias",
@@ -888,7 +789,7 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
         &format!("good@{DOMAIN}"),
     ]);
     node.admin(&["alias", "add", "@catchall.test", "catcher@catchall.test"]);
-    node.start_delivery();
+    node.start(Service::Delivery);
     let db = data.path().join("directory.sqlite3");
     for entry in std::fs::read_dir(data.path()).unwrap().flatten() {
         if entry
@@ -900,7 +801,7 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
         }
     }
     chmod(data.path(), 0o777);
-    let postfix = start_postfix(&db, node.lmtp());
+    let postfix = start_postfix(&db, node.addr(Service::Delivery));
 
     let tmp = tempfile::tempdir().unwrap();
     let msg = message("via-postfix", 30);
@@ -945,7 +846,7 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
 
     // Postfix relays over LMTP: good@ gets three copies (direct, alias, +tag).
     let rt = runtime();
-    let client = rt.block_on(node.store_client());
+    let client = rt.block_on(store_client(&node));
     let counts = || {
         rt.block_on(async {
             (
@@ -975,38 +876,6 @@ fn postfix_with_the_deploy_snippets_accepts_exactly_groxides_recipients_and_rela
     assert!(postfix.log().contains("status=sent"), "{}", postfix.log());
 }
 
-/// A MariaDB database for one test, dropped with it.
-struct MariaDb {
-    name: String,
-}
-
-impl MariaDb {
-    fn create() -> MariaDb {
-        let name = format!("groxide_pfmaps_{}", std::process::id());
-        let st = Command::new("mysql")
-            .args(["-uroot", "-h127.0.0.1", "-P3306", "-e"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
-            ))
-            .status()
-            .expect("the mysql client (mariadb-client; .ci/prepare installs it)");
-        assert!(
-            st.success(),
-            "MariaDB is not reachable on 127.0.0.1:3306 as root; run .ci/prepare"
-        );
-        MariaDb { name }
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let _ = Command::new("mysql")
-            .args(["-uroot", "-h127.0.0.1", "-P3306", "-e"])
-            .arg(format!("DROP DATABASE IF EXISTS `{}`", self.name))
-            .status();
-    }
-}
-
 /// `postmap -q key map`: the value, or None when the map has no entry.
 fn postmap(map: &str, key: &str) -> Option<String> {
     let out = Command::new("postmap")
@@ -1025,7 +894,7 @@ fn postmap(map: &str, key: &str) -> Option<String> {
 
 #[test]
 fn the_mysql_maps_answer_exactly_groxides_recipients() {
-    let db = MariaDb::create();
+    let db = MariaDb::create("groxide_pfmaps");
     let config = ConfigDir::new();
     config.write(
         "groxide.cfg",
@@ -1104,7 +973,7 @@ fn sighup_applies_a_new_size_limit_to_new_sessions() {
     let (_data, node, good, _full) = single_node("127.0.10.6");
     let rt = runtime();
     let submitter = groxide_submit::Submitter::new(
-        &format!("lmtp://{}", node.lmtp()),
+        &format!("lmtp://{}", node.addr(Service::Delivery)),
         groxide_submit::SubmitOptions::default(),
     )
     .unwrap();
@@ -1117,11 +986,8 @@ fn sighup_applies_a_new_size_limit_to_new_sessions() {
     let report = rt.block_on(submitter.send_bytes(&envelope, &msg)).unwrap();
     assert!(report.all_accepted(), "{report:?}");
 
-    node.config.write(
-        "delivery.cfg",
-        &format!("lda_listen = {}\nmail_max_length = 2K\n", node.lmtp()),
-    );
-    let delivery = node.delivery.as_ref().unwrap();
+    node.set("delivery.cfg", "mail_max_length", "2K");
+    let delivery = node.daemon(Service::Delivery);
     delivery.signal("HUP");
     assert!(delivery.wait_log("reloaded", START), "{}", delivery.log());
     // The relay sees the new SIZE and refuses before sending.
@@ -1140,7 +1006,7 @@ fn sighup_applies_a_new_size_limit_to_new_sessions() {
         "{reply}"
     );
     rt.block_on(async {
-        let client = node.store_client().await;
+        let client = store_client(&node).await;
         assert_eq!(folder_messages(&client, &good, "inbox").await.len(), 1);
     });
 }

@@ -5,61 +5,42 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_config::{Config, schema};
-use groxide_e2e::{ConfigDir, Daemon, free_port, wait_listening};
+use groxide_e2e::cluster::{NodeOptions, Ports};
+use groxide_e2e::{ConfigDir, Node, Service};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::{Reason, owner_of, reason_of};
 use groxide_rpc::{ClientOptions, NodeAddr};
 use groxide_runtime::Routing;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-struct Node {
-    ip: IpAddr,
-    port: u16,
-    _config: ConfigDir,
-    daemon: Daemon,
-}
-
-fn list_file(data: &Path, nodes: &[(IpAddr, u16)]) -> String {
+fn list_file(data: &Path, nodes: &[IpAddr], port: u16) -> String {
     nodes
         .iter()
         .enumerate()
-        .map(|(i, (ip, port))| format!("{}/node{}/ private {ip} {port}\n", data.display(), i + 2))
+        .map(|(i, ip)| format!("{}/node{}/ private {ip} {port}\n", data.display(), i + 2))
         .collect()
 }
 
-fn start_node(ip: IpAddr, port: u16, host_id: &str, allow: &str, list: &str) -> Node {
-    let config = ConfigDir::new();
-    config.write(
-        "groxide.cfg",
-        &format!("host_id = {host_id}\nshutdown_timeout = 2s\n"),
-    );
-    config.write(
-        "exmdb_provider.cfg",
-        &format!("listen_ip = {ip}\nexmdb_listen_port = {port}\nexmdb_hosts_allow = {allow}\n"),
-    );
-    config.write(
-        "event.cfg",
-        &format!(
-            "event_listen_ip = {ip}\nevent_listen_port = {}\n",
-            free_port(ip)
-        ),
-    );
-    config.write("exmdb_list.txt", list);
-    let daemon = Daemon::start("exmdb", config.path(), &[]);
-    assert!(
-        wait_listening(SocketAddr::new(ip, port), Duration::from_secs(20)),
-        "exmdb on {ip} did not listen:\n{}",
-        daemon.log()
-    );
-    Node {
-        ip,
-        port,
-        _config: config,
-        daemon,
-    }
+/// A node running exmdb (and event) only, routing by `list` alone.
+fn start_node(
+    ip: IpAddr,
+    host_id: &str,
+    allow: &str,
+    list: &str,
+    ports: Ports,
+    data: &Path,
+) -> Node {
+    let mut options = NodeOptions::standalone(ip, data);
+    options.host_id = host_id.to_string();
+    options.allow = allow.split(' ').map(|a| a.parse().unwrap()).collect();
+    options.ports = ports;
+    options.exmdb_list = list.to_string();
+    let mut node = Node::new(options);
+    node.start_all(&[Service::Event, Service::Exmdb]);
+    node
 }
 
 fn client(list: &str, source: IpAddr) -> (ExmdbClient, ConfigDir) {
@@ -83,7 +64,7 @@ fn raw(node: &Node, source: IpAddr) -> pb::exmdb_client::ExmdbClient<tonic::tran
     };
     let ch = groxide_rpc::client::channel(
         "exmdb",
-        &NodeAddr::new(node.ip.to_string(), node.port),
+        &NodeAddr::new(node.ip.to_string(), node.ports.exmdb),
         &opts,
     )
     .unwrap();
@@ -97,10 +78,25 @@ fn two_nodes_route_stores_refuse_strangers_and_name_the_owner() {
     let me: IpAddr = "127.0.0.1".parse().unwrap();
     let stranger: IpAddr = "127.0.0.4".parse().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let (p2, p3) = (free_port(ip2), free_port(ip3));
-    let list = list_file(data.path(), &[(ip2, p2), (ip3, p3)]);
-    let node2 = start_node(ip2, p2, "node2", "127.0.0.1 127.0.0.3", &list);
-    let node3 = start_node(ip3, p3, "node3", "127.0.0.1 127.0.0.2", &list);
+    let ports = Ports::free_on(&[ip2, ip3]);
+    let p3 = ports.exmdb;
+    let list = list_file(data.path(), &[ip2, ip3], ports.exmdb);
+    let node2 = start_node(
+        ip2,
+        "node2",
+        "127.0.0.1 127.0.0.2 127.0.0.3",
+        &list,
+        ports,
+        data.path(),
+    );
+    let node3 = start_node(
+        ip3,
+        "node3",
+        "127.0.0.1 127.0.0.2 127.0.0.3",
+        &list,
+        ports,
+        data.path(),
+    );
     let (exmdb, _client_cfg) = client(&list, me);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -118,7 +114,7 @@ fn two_nodes_route_stores_refuse_strangers_and_name_the_owner() {
                     ..Default::default()
                 })
                 .await
-                .unwrap_or_else(|e| panic!("{e}\n{}", node.daemon.log()));
+                .unwrap_or_else(|e| panic!("{e}\n{}", node.logs()));
             assert!(created.created);
             let raw_msg = format!("Subject: to node {n}\r\n\r\nhello\r\n").into_bytes();
             let ins = exmdb
@@ -171,9 +167,10 @@ fn two_nodes_route_stores_refuse_strangers_and_name_the_owner() {
             st.message()
         );
     });
+    let exmdb3 = node3.daemon(Service::Exmdb);
     assert!(
-        node3.daemon.wait_log("127.0.0.4", Duration::from_secs(5)),
+        exmdb3.wait_log("127.0.0.4", Duration::from_secs(5)),
         "{}",
-        node3.daemon.log()
+        exmdb3.log()
     );
 }

@@ -6,134 +6,59 @@
 
 use groxide_config::{Config, schema};
 use groxide_directory::{Directory, DirectorySettings};
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening};
+use groxide_e2e::{Daemon, Node, Service};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_runtime::{Routing, client_options};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, TcpStream};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const START: Duration = Duration::from_secs(30);
 const USER: &str = "demo@example.test";
 const PASSWORD: &str = "secret";
 
-/// One node on a loopback address: event, exmdb, midb, imap.
-struct Node {
+/// One node on a loopback address (the e2e harness's [`Node`]) running
+/// event, exmdb, midb and imap, with the demo user.
+struct ImapNode {
+    node: Node,
     ip: IpAddr,
-    _data: tempfile::TempDir,
-    config: ConfigDir,
     imap_port: u16,
     imaps_port: u16,
     dir: String,
-    daemons: Vec<Daemon>,
 }
 
-impl Node {
-    fn start(ip: &str) -> Node {
-        let ip: IpAddr = ip.parse().unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let config = ConfigDir::new();
-        let db = data.path().join("directory.sqlite3");
-        let (exmdb, midb, event) = (free_port(ip), free_port(ip), free_port(ip));
-        let (imap_port, imaps_port) = (free_port(ip), free_port(ip));
-        config.write(
-            "groxide.cfg",
-            &format!(
-                "host_id = {ip}\ndata_path = {}\ndirectory_url = sqlite://{}\n\
-                 shutdown_timeout = 3s\nrpc_timeout = 20s\nrpc_connect_timeout = 2s\n",
-                data.path().display(),
-                db.display()
-            ),
-        );
-        config.write(
-            "exmdb_provider.cfg",
-            &format!("listen_ip = {ip}\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = {ip}\n"),
-        );
-        config.write(
-            "midb.cfg",
-            &format!("midb_listen_ip = {ip}\nmidb_listen_port = {midb}\nmidb_hosts_allow = {ip}\n"),
-        );
-        config.write(
-            "event.cfg",
-            &format!(
-                "event_listen_ip = {ip}\nevent_listen_port = {event}\nevent_hosts_allow = {ip}\n"
-            ),
-        );
-        let ck =
-            rcgen::generate_simple_self_signed(vec!["localhost".into(), ip.to_string()]).unwrap();
-        config.write("cert.pem", &ck.cert.pem());
-        config.write("key.pem", &ck.signing_key.serialize_pem());
-        config.write(
-            "imap.cfg",
-            &format!(
-                "imap_listen = {ip}:{imap_port}\nimap_listen_tls = {ip}:{imaps_port}\n\
-                 imap_certificate_path = cert.pem\nimap_private_key_path = key.pem\n"
-            ),
-        );
-        let mut node = Node {
-            ip,
-            _data: data,
-            config,
-            imap_port,
-            imaps_port,
-            dir: String::new(),
-            daemons: Vec::new(),
-        };
-        node.daemon("event", event);
-        node.daemon("exmdb", exmdb);
-        node.daemon("midb", midb);
-        node.admin(&["domain", "create", "example.test"]);
-        let out = node.admin(&["user", "create", USER, "--password", PASSWORD]);
-        node.dir = out
-            .split(", store ")
-            .nth(1)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|| panic!("no store in {out:?}"));
-        node.daemon("imap", imap_port);
-        node
-    }
-
-    fn daemon(&mut self, name: &str, port: u16) {
-        let d = Daemon::start(name, self.config.path(), &[]);
-        assert!(
-            wait_listening(SocketAddr::new(self.ip, port), START),
-            "groxide-{name} did not listen:\n{}",
-            d.log()
-        );
-        self.daemons.push(d);
+impl ImapNode {
+    fn start(ip: &str) -> ImapNode {
+        let mut node = Node::standalone(ip);
+        node.start_all(&Service::STORE);
+        node.create_domain("example.test");
+        let dir = node.create_user(USER, PASSWORD, None);
+        node.start(Service::Imap);
+        ImapNode {
+            ip: node.ip,
+            imap_port: node.ports.imap,
+            imaps_port: node.ports.imaps,
+            dir,
+            node,
+        }
     }
 
     fn imap(&self) -> &Daemon {
-        &self.daemons[3]
+        self.node.daemon(Service::Imap)
     }
 
-    /// Starts groxide-pop3 on this node; returns its port.
+    /// Starts groxide-pop3 on this node; returns its (plain) port.
     fn start_pop3(&mut self) -> u16 {
-        let port = free_port(self.ip);
-        self.config.write(
-            "pop3.cfg",
-            &format!("pop3_listen = {}:{port}\npop3_listen_tls =\n", self.ip),
-        );
-        self.daemon("pop3", port);
-        port
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let dir = self.config.path().to_str().unwrap();
-        let mut all = vec!["--config-dir", dir];
-        all.extend_from_slice(args);
-        let (st, out, err) = run_bin("admin", &all);
-        assert!(st.success(), "groxide-admin {args:?} failed: {out}{err}");
-        out
+        self.node.start(Service::Pop3);
+        self.node.ports.pop3
     }
 
     async fn store(&self) -> ExmdbClient {
-        let (cfg, _) = Config::load(self.config.path(), &schema::IMAP).unwrap();
-        let (adaptor, _) = Config::load(self.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
+        let (cfg, _) = Config::load(self.node.config.path(), &schema::IMAP).unwrap();
+        let (adaptor, _) = Config::load(self.node.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
         let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
             .await
             .unwrap();
@@ -161,11 +86,7 @@ impl Node {
     }
 
     fn logs(&self) -> String {
-        self.daemons
-            .iter()
-            .map(|d| d.log())
-            .collect::<Vec<_>>()
-            .join("\n----\n")
+        self.node.logs()
     }
 }
 
@@ -210,7 +131,7 @@ struct Raw {
 }
 
 impl Raw {
-    fn connect(node: &Node) -> Raw {
+    fn connect(node: &ImapNode) -> Raw {
         let s = TcpStream::connect((node.ip, node.imap_port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         let mut raw = Raw {
@@ -244,7 +165,7 @@ impl Raw {
         }
     }
 
-    fn login_select(node: &Node) -> Raw {
+    fn login_select(node: &ImapNode) -> Raw {
         let mut r = Raw::connect(node);
         let out = r.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
         assert!(out.last().unwrap().starts_with("l OK"), "{out:?}");
@@ -287,7 +208,7 @@ print(json.dumps(out))
 
 #[test]
 fn python_imaplib_session_against_real_daemons() {
-    let node = Node::start("127.0.0.71");
+    let node = ImapNode::start("127.0.0.71");
     let rt = runtime();
     rt.block_on(async {
         let store = node.store().await;
@@ -370,7 +291,7 @@ print(json.dumps(out))
 
 #[test]
 fn imapclient_with_starttls_condstore_move_and_implicit_tls() {
-    let node = Node::start("127.0.0.72");
+    let node = ImapNode::start("127.0.0.72");
     let rt = runtime();
     rt.block_on(async {
         let store = node.store().await;
@@ -401,7 +322,7 @@ fn imapclient_with_starttls_condstore_move_and_implicit_tls() {
 
 #[test]
 fn curl_lists_and_reads_mail() {
-    let node = Node::start("127.0.0.73");
+    let node = ImapNode::start("127.0.0.73");
     let rt = runtime();
     rt.block_on(async {
         let store = node.store().await;
@@ -443,7 +364,7 @@ fn curl_lists_and_reads_mail() {
 
 #[test]
 fn idle_sees_new_mail_within_100_ms() {
-    let node = Node::start("127.0.0.74");
+    let node = ImapNode::start("127.0.0.74");
     let rt = runtime();
     let store = rt.block_on(node.store());
     rt.block_on(node.deliver(&store, &message(1)));
@@ -474,7 +395,7 @@ fn idle_sees_new_mail_within_100_ms() {
 
 #[test]
 fn two_sessions_see_each_others_changes_at_the_allowed_points() {
-    let node = Node::start("127.0.0.75");
+    let node = ImapNode::start("127.0.0.75");
     let rt = runtime();
     rt.block_on(async {
         let store = node.store().await;
@@ -509,19 +430,19 @@ fn two_sessions_see_each_others_changes_at_the_allowed_points() {
 
 #[test]
 fn sigterm_says_bye_to_open_sessions() {
-    let mut node = Node::start("127.0.0.76");
+    let mut node = ImapNode::start("127.0.0.76");
     let mut r = Raw::connect(&node);
     r.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
     node.imap().signal("TERM");
     assert_eq!(r.line(), "* BYE [UNAVAILABLE] shutting down");
-    let imap = &mut node.daemons[3];
+    let imap = &mut *node.node.daemon_mut(Service::Imap);
     let status = imap.wait_exit(Duration::from_secs(10)).expect("exited");
     assert!(status.success(), "{status}");
 }
 
 #[test]
 fn sighup_reloads_the_certificate_for_new_connections() {
-    let node = Node::start("127.0.0.77");
+    let node = ImapNode::start("127.0.0.77");
     let fingerprint = |port: u16| -> Vec<u8> {
         let out = Command::new("openssl")
             .args(["s_client", "-connect", &format!("{}:{port}", node.ip)])
@@ -537,8 +458,9 @@ fn sighup_reloads_the_certificate_for_new_connections() {
     };
     let before = fingerprint(node.imaps_port);
     let ck = rcgen::generate_simple_self_signed(vec!["other.test".into()]).unwrap();
-    node.config.write("cert.pem", &ck.cert.pem());
-    node.config
+    node.node.config.write("cert.pem", &ck.cert.pem());
+    node.node
+        .config
         .write("key.pem", &ck.signing_key.serialize_pem());
     node.imap().signal("HUP");
     assert!(node.imap().wait_log("reloaded", Duration::from_secs(10)));
@@ -550,7 +472,7 @@ fn sighup_reloads_the_certificate_for_new_connections() {
 /// changes and deletions on both sides; both sides end up the same.
 #[test]
 fn mbsync_two_way_sync_converges() {
-    let node = Node::start("127.0.0.78");
+    let node = ImapNode::start("127.0.0.78");
     let rt = runtime();
     let store = rt.block_on(node.store());
     for n in 1..=4 {
@@ -683,7 +605,7 @@ print(json.dumps({"count": count, "quit": p.quit().decode()}))
 
 #[test]
 fn a_pop3_deletion_reaches_an_idling_imap_session() {
-    let mut node = Node::start("127.0.0.79");
+    let mut node = ImapNode::start("127.0.0.79");
     let pop3 = node.start_pop3();
     let rt = runtime();
     rt.block_on(async {

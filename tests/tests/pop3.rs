@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening};
+use groxide_e2e::cluster::NodeOptions;
+use groxide_e2e::{Node, Service};
 use groxide_rpc::pb::event::v1::{
     NotificationKind, SubscribeRequest, event_client::EventClient, subscribe_reply,
 };
@@ -14,180 +15,55 @@ use groxide_rpc::pb::midb::v1 as mpb;
 use groxide_rpc::pb::midb::v1::midb_client::MidbClient;
 use groxide_rpc::{ClientOptions, NodeAddr};
 use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const START: Duration = Duration::from_secs(30);
 const DOMAIN: &str = "example.test";
 const USER: &str = "demo@example.test";
 const PASSWORD: &str = "secret";
 
-/// Ports of one node's services.
-#[derive(Clone, Copy)]
-struct Ports {
-    exmdb: u16,
-    midb: u16,
-    event: u16,
-    lmtp: u16,
-    pop3: u16,
-    pop3s: u16,
+/// A node at `ip` with its data in `data`, the directory at `db` (shared
+/// between nodes) and `allow` as every RPC service's hosts_allow.
+fn node_at(ip: &str, data: &Path, db: &Path, allow: &str) -> Node {
+    let mut o = NodeOptions::standalone(ip.parse().unwrap(), data);
+    o.directory_url = format!("sqlite://{}", db.display());
+    o.allow = allow.split(' ').map(|a| a.parse().unwrap()).collect();
+    Node::new(o)
 }
 
-/// One node on a loopback address with its own config dir.
-struct Node {
-    ip: IpAddr,
-    config: ConfigDir,
-    ports: Ports,
-    daemons: Vec<(String, Daemon)>,
+/// Creates the demo domain and user; returns the user's store directory.
+fn create_user(node: &Node) -> String {
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None)
 }
 
-fn ports(ip: IpAddr) -> Ports {
-    Ports {
-        exmdb: free_port(ip),
-        midb: free_port(ip),
-        event: free_port(ip),
-        lmtp: free_port(ip),
-        pop3: free_port(ip),
-        pop3s: free_port(ip),
-    }
-}
-
-impl Node {
-    /// Writes a node's config. `data`: its data dir; `db`: the shared
-    /// directory; `allow`: the RPC services' hosts_allow.
-    fn new(ip: &str, data: &Path, db: &Path, allow: &str) -> Node {
-        let ip: IpAddr = ip.parse().unwrap();
-        let p = ports(ip);
-        let config = ConfigDir::new();
-        config.write(
-            "groxide.cfg",
-            &format!(
-                "host_id = {ip}\nrpc_source_ip = {ip}\ndata_path = {}\ndirectory_url = sqlite://{}\n\
-                 shutdown_timeout = 3s\nrpc_timeout = 20s\nrpc_connect_timeout = 2s\n",
-                data.display(),
-                db.display()
-            ),
+/// Delivers `subjects.len()` messages to the demo user through `node`'s LMTP.
+fn deliver(node: &Node, subjects: &[&str]) {
+    for s in subjects {
+        let msg = format!(
+            "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {s}\r\n\
+             Message-ID: <{s}@remote.test>\r\n\r\nHello, this is {s}.\r\n.a line with a dot\r\nbye\r\n"
         );
-        config.write(
-            "exmdb_provider.cfg",
-            &format!(
-                "listen_ip = {ip}\nexmdb_listen_port = {}\nexmdb_hosts_allow = {allow}\n",
-                p.exmdb
-            ),
-        );
-        config.write(
-            "midb.cfg",
-            &format!(
-                "midb_listen_ip = {ip}\nmidb_listen_port = {}\nmidb_hosts_allow = {allow}\n",
-                p.midb
-            ),
-        );
-        config.write(
-            "event.cfg",
-            &format!(
-                "event_listen_ip = {ip}\nevent_listen_port = {}\nevent_hosts_allow = {allow}\n",
-                p.event
-            ),
-        );
-        config.write("delivery.cfg", &format!("lda_listen = {ip}:{}\n", p.lmtp));
-        let ck =
-            rcgen::generate_simple_self_signed(vec!["localhost".into(), ip.to_string()]).unwrap();
-        config.write("cert.pem", &ck.cert.pem());
-        config.write("key.pem", &ck.signing_key.serialize_pem());
-        config.write(
-            "pop3.cfg",
-            &format!(
-                "pop3_listen = {ip}:{}\npop3_listen_tls = {ip}:{}\n\
-                 pop3_certificate_path = cert.pem\npop3_private_key_path = key.pem\n",
-                p.pop3, p.pop3s
-            ),
-        );
-        Node {
-            ip,
-            config,
-            ports: p,
-            daemons: Vec::new(),
-        }
-    }
-
-    fn start(&mut self, name: &str) {
-        let port = match name {
-            "event" => self.ports.event,
-            "exmdb" => self.ports.exmdb,
-            "midb" => self.ports.midb,
-            "delivery" => self.ports.lmtp,
-            "pop3" => self.ports.pop3,
-            other => panic!("no port for {other}"),
-        };
-        let d = Daemon::start(name, self.config.path(), &[]);
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                LMTP_PY,
+                &node.ip.to_string(),
+                &node.ports.lmtp.to_string(),
+                USER,
+            ])
+            .env("MSG", msg)
+            .output()
+            .unwrap();
         assert!(
-            wait_listening(SocketAddr::new(self.ip, port), START),
-            "groxide-{name} on {} did not listen:\n{}",
-            self.ip,
-            d.log()
+            out.status.success(),
+            "LMTP delivery failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            node.logs()
         );
-        self.daemons.push((name.to_owned(), d));
-    }
-
-    /// Stops (SIGKILL) a daemon.
-    fn stop(&mut self, name: &str) {
-        self.daemons.retain(|(n, _)| n != name);
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let dir = self.config.path().to_str().unwrap();
-        let mut all = vec!["--config-dir", dir];
-        all.extend_from_slice(args);
-        let (st, out, err) = run_bin("admin", &all);
-        assert!(st.success(), "groxide-admin {args:?} failed: {out}{err}");
-        out
-    }
-
-    /// Creates the demo user; returns its store directory.
-    fn create_user(&self) -> String {
-        self.admin(&["domain", "create", DOMAIN]);
-        let out = self.admin(&["user", "create", USER, "--password", PASSWORD]);
-        out.split(", store ")
-            .nth(1)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|| panic!("no store in {out:?}"))
-    }
-
-    fn logs(&self) -> String {
-        self.daemons
-            .iter()
-            .map(|(n, d)| format!("--- {n} on {} ---\n{}\n", self.ip, d.log()))
-            .collect()
-    }
-
-    /// Delivers `subjects.len()` messages to the demo user through LMTP.
-    fn deliver(&self, subjects: &[&str]) {
-        for s in subjects {
-            let msg = format!(
-                "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {s}\r\n\
-                 Message-ID: <{s}@remote.test>\r\n\r\nHello, this is {s}.\r\n.a line with a dot\r\nbye\r\n"
-            );
-            let out = Command::new("python3")
-                .args([
-                    "-c",
-                    LMTP_PY,
-                    &self.ip.to_string(),
-                    &self.ports.lmtp.to_string(),
-                    USER,
-                ])
-                .env("MSG", msg)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "LMTP delivery failed: {}{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-                self.logs()
-            );
-        }
     }
 }
 
@@ -271,13 +147,11 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 fn single(ip: &str) -> (tempfile::TempDir, Node, String) {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("directory.sqlite3");
-    let mut node = Node::new(ip, data.path(), &db, ip);
-    for d in ["event", "exmdb", "midb"] {
-        node.start(d);
-    }
-    let dir = node.create_user();
-    node.start("delivery");
-    node.start("pop3");
+    let mut node = node_at(ip, data.path(), &db, ip);
+    node.start_all(&Service::STORE);
+    let dir = create_user(&node);
+    node.start(Service::Delivery);
+    node.start(Service::Pop3);
     (data, node, dir)
 }
 
@@ -333,7 +207,7 @@ fn inbox_metadata(node: &Node, dir: &str) -> Vec<(u32, u32, Vec<u8>)> {
 #[test]
 fn python_poplib_reads_every_message_and_dele_applies_at_quit() {
     let (_data, node, _dir) = single("127.0.21.1");
-    node.deliver(&["one", "two", "three"]);
+    deliver(&node, &["one", "two", "three"]);
     let v = poplib(&node, node.ports.pop3, "plain", "2", "quit");
     assert!(v["welcome"].as_str().unwrap().starts_with("+OK"));
     let capa = strings(&v["capa"]);
@@ -385,7 +259,7 @@ fn python_poplib_reads_every_message_and_dele_applies_at_quit() {
 #[test]
 fn dele_on_a_dropped_connection_deletes_nothing() {
     let (_data, node, _dir) = single("127.0.21.2");
-    node.deliver(&["a", "b"]);
+    deliver(&node, &["a", "b"]);
     let v = poplib(&node, node.ports.pop3, "plain", "1,2", "drop");
     assert_eq!(v["stat"][0], 2);
     // And a raw client that sends DELE and then just hangs up.
@@ -412,7 +286,7 @@ fn dele_on_a_dropped_connection_deletes_nothing() {
 #[test]
 fn poplib_over_implicit_tls_and_stls() {
     let (_data, node, _dir) = single("127.0.21.3");
-    node.deliver(&["secure"]);
+    deliver(&node, &["secure"]);
     let v = poplib(&node, node.ports.pop3s, "ssl", "", "quit");
     assert_eq!(v["stat"][0], 1);
     assert!(
@@ -440,7 +314,7 @@ fn curl(args: &[&str]) -> String {
 #[test]
 fn curl_lists_and_retrieves_over_plain_stls_and_implicit_tls() {
     let (_data, node, _dir) = single("127.0.21.4");
-    node.deliver(&["curl-one", "curl-two"]);
+    deliver(&node, &["curl-one", "curl-two"]);
     let auth = format!("{USER}:{PASSWORD}");
     let base = format!("pop3://{}:{}", node.ip, node.ports.pop3);
     let list = curl(&["-u", &auth, &format!("{base}/")]);
@@ -479,7 +353,7 @@ fn curl_lists_and_retrieves_over_plain_stls_and_implicit_tls() {
 #[test]
 fn fetchmail_downloads_and_removes_every_message() {
     let (_data, node, _dir) = single("127.0.21.5");
-    node.deliver(&["fm-1", "fm-2", "fm-3"]);
+    deliver(&node, &["fm-1", "fm-2", "fm-3"]);
     let home = tempfile::tempdir().unwrap();
     let out_file = home.path().join("received.mbox");
     let rc = home.path().join("fetchmailrc");
@@ -526,7 +400,7 @@ fn fetchmail_downloads_and_removes_every_message() {
 #[test]
 fn uidl_and_flags_survive_a_restart_and_a_deleted_midb_cache() {
     let (_data, mut node, dir) = single("127.0.21.6");
-    node.deliver(&["keep-1", "keep-2"]);
+    deliver(&node, &["keep-1", "keep-2"]);
     let first = poplib(&node, node.ports.pop3, "plain", "", "quit");
     let uidl = strings(&first["uidl"]);
     assert_eq!(uidl.len(), 2);
@@ -543,11 +417,11 @@ fn uidl_and_flags_survive_a_restart_and_a_deleted_midb_cache() {
     );
     let cache = Path::new(&dir).join("exmdb/midb.sqlite3");
     assert!(cache.exists(), "the ENVELOPE fetch made midb.sqlite3");
-    node.stop("pop3");
-    node.stop("midb");
+    node.kill(Service::Pop3);
+    node.kill(Service::Midb);
     std::fs::remove_file(&cache).unwrap();
-    node.start("midb");
-    node.start("pop3");
+    node.start(Service::Midb);
+    node.start(Service::Pop3);
     let second = poplib(&node, node.ports.pop3, "plain", "", "quit");
     assert_eq!(strings(&second["uidl"]), uidl);
     assert_eq!(
@@ -598,19 +472,17 @@ fn a_user_homed_on_another_node_reads_through_that_nodes_midb() {
     let data_b = tempfile::tempdir().unwrap();
     let db = data_b.path().join("directory.sqlite3");
     let allow = format!("{b_ip} {a_ip}");
-    let mut b = Node::new(b_ip, data_b.path(), &db, &allow);
-    for d in ["event", "exmdb", "midb"] {
-        b.start(d);
-    }
-    let dir = b.create_user();
-    b.start("delivery");
-    b.deliver(&["far-1", "far-2"]);
-    let mut a = Node::new(a_ip, data_a.path(), &db, a_ip);
+    let mut b = node_at(b_ip, data_b.path(), &db, &allow);
+    b.start_all(&Service::STORE);
+    let dir = create_user(&b);
+    b.start(Service::Delivery);
+    deliver(&b, &["far-1", "far-2"]);
+    let mut a = node_at(a_ip, data_a.path(), &db, a_ip);
     a.config.write(
         "midb_list.txt",
         &format!("{}/ {b_ip} {}\n", data_b.path().display(), b.ports.midb),
     );
-    a.start("pop3");
+    a.start(Service::Pop3);
     // Subscribe at B's event service: the deletion must show up there.
     let rt = runtime();
     let mut events = rt.block_on(async {
