@@ -667,3 +667,56 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
 pub async fn collect<T>(s: impl Stream<Item = Result<T, Status>>) -> Result<Vec<T>, Status> {
     s.try_collect().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::NoFeed;
+    use crate::memory_store::MemoryStore;
+    use crate::view::Settings;
+    use groxide_routing::{ListKind, LocalNode, RouteTable};
+    use groxide_rpc::reason::{owner_of, reason_of};
+    use pb::midb_server::Midb;
+    use std::time::Duration;
+
+    const HERE: &str = "/data/user/n1/example.org/anna";
+    const THERE: &str = "/data/user/n2/example.org/bert";
+
+    fn status(dir: &str) -> Request<pb::MailboxStatusRequest> {
+        Request::new(pb::MailboxStatusRequest {
+            dir: dir.into(),
+            name: "INBOX".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_store_homed_on_another_node_is_refused_naming_its_home() {
+        let mem = MemoryStore::new();
+        mem.create_store(HERE);
+        mem.create_store(THERE);
+        let view = StoreView::new(mem, Arc::new(NoFeed), Settings::default());
+        let table = RouteTable::parse(
+            "/data/user/n1/ 127.0.0.2 5555\n/data/user/n2/ 127.0.0.3 5555\n",
+            ListKind::Midb,
+            std::path::Path::new("midb_list.txt"),
+        )
+        .unwrap();
+        let this_node = LocalNode::new("n1", vec!["127.0.0.2".parse().unwrap()]);
+        let resolver = Resolver::new(table, None, this_node, 5555, Duration::from_secs(60));
+        let service = MidbService::new(view.clone()).serving_home_stores(Arc::new(resolver));
+
+        service.mailbox_status(status(HERE)).await.unwrap();
+        let refused = service.mailbox_status(status(THERE)).await.unwrap_err();
+        assert_eq!(
+            reason_of(&refused),
+            Some(Reason::StoreNotHere),
+            "{refused:?}"
+        );
+        assert_eq!(owner_of(&refused).as_deref(), Some("127.0.0.3:5555"));
+        // Without a home check (tests, a single node) every store is served.
+        MidbService::new(view)
+            .mailbox_status(status(THERE))
+            .await
+            .unwrap();
+    }
+}
