@@ -22,10 +22,10 @@ async fn an_expunge_during_another_sessions_fetch_is_deferred() {
     );
     // A's numbering stays as it was: no EXPUNGE while answering FETCH.
     check(
-        &a.cmd("a1 FETCH 1:3 (UID)").await,
+        &a.cmd("a1 FETCH 1:3 (UID FLAGS)").await,
         &[
-            "* 1 FETCH (UID 1)",
-            "* 3 FETCH (UID 3)",
+            "* 1 FETCH (UID 1 FLAGS ())",
+            "* 3 FETCH (UID 3 FLAGS ())",
             "a1 OK FETCH completed",
         ],
     );
@@ -87,8 +87,8 @@ async fn flag_changes_made_elsewhere_arrive_as_untagged_fetch() {
     check(
         &a.cmd("a3 LIST \"\" Drafts").await,
         &[
-            "* 3 EXISTS",
             "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
+            "* 3 EXISTS",
             "a3 OK LIST completed",
         ],
     );
@@ -306,8 +306,8 @@ async fn a_sessions_own_changes_need_no_catch_up_but_others_do() {
     check(
         &a.cmd("a5 STATUS Drafts (MESSAGES)").await,
         &[
-            "* 1 FETCH (FLAGS (\\Seen \\Flagged))",
             "* STATUS \"Drafts\" (MESSAGES 0)",
+            "* 1 FETCH (FLAGS (\\Seen \\Flagged))",
             "a5 OK STATUS completed",
         ],
     );

@@ -383,21 +383,14 @@ impl<'a, B: Backend> Session<'a, B> {
             _ => false,
         };
         let force_sync = matches!(body, CommandBody::Noop | CommandBody::Check);
-        // New mail and flag changes first, so `UID FETCH n:*` sees what has
-        // arrived; expunges wait for the end (the command's numbers predate them).
-        let pre_sync = !matches!(
-            body,
-            CommandBody::Select { .. }
-                | CommandBody::Examine { .. }
-                | CommandBody::Close
-                | CommandBody::Unselect
-                | CommandBody::Logout
-                | CommandBody::Idle
-                | CommandBody::Noop
-                | CommandBody::Check
-        );
-        if pre_sync && self.selected.is_some() {
-            self.sync_selected(false, false).await?;
+        // Commands that ask about "the newest" messages see what has arrived
+        // (`UID FETCH n:*`, searches); expunges still wait for the end, as the
+        // command's numbers predate them.
+        if wants_fresh_view(&body) && self.selected.is_some() {
+            self.poll_events();
+            // Without hints the store must be asked every time.
+            let stale = self.watch.is_none() || self.selected.as_ref().is_some_and(|s| s.dirty);
+            self.sync_selected(false, stale).await?;
         }
         let handled = match body {
             CommandBody::Logout => {
@@ -590,6 +583,20 @@ impl<'a, B: Backend> Session<'a, B> {
         } else {
             "UNSELECT completed"
         }))
+    }
+}
+
+/// True for commands whose answer should include messages that arrived
+/// since the last report: UID sets with `*` and searches.
+fn wants_fresh_view(body: &CommandBody) -> bool {
+    match body {
+        CommandBody::Fetch(f) => f.uid && f.set.uses_largest(),
+        CommandBody::Store(s) => s.uid && s.set.uses_largest(),
+        CommandBody::Copy { uid, set, .. } | CommandBody::Move { uid, set, .. } => {
+            *uid && set.uses_largest()
+        }
+        CommandBody::Search(_) | CommandBody::Sort(_) | CommandBody::Thread(_) => true,
+        _ => false,
     }
 }
 
