@@ -8,12 +8,18 @@
 //!   (cargo nextest when installed, else cargo test).
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
 
-mod cluster;
-mod demo;
+#[path = "bench/cluster.rs"]
+mod bench_cluster;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
+#[path = "bench/imap.rs"]
+mod bench_imap;
 #[path = "bench/pop3.rs"]
 mod bench_pop3;
+#[path = "bench/stats.rs"]
+mod bench_stats;
+mod cluster;
+mod demo;
 mod node;
 mod node_config;
 mod proc;
@@ -136,8 +142,13 @@ fn bench(args: &[String]) -> Result<()> {
         }
         "timer" => bench_timer(rest),
         "delivery" => bench_delivery::run(rest),
+        "cluster" => bench_cluster::run(rest),
         "pop3" => bench_pop3::run(rest),
-        other => bail!("bench: unknown target {other}; known: {}", BENCH_TARGETS.join(", ")),
+        "imap" => bench_imap::run(rest),
+        other => bail!(
+            "bench: unknown target {other}; known: {}",
+            BENCH_TARGETS.join(", ")
+        ),
     }
 }
 
@@ -164,7 +175,16 @@ fn bench_timer(rest: &[String]) -> Result<()> {
 }
 
 /// What `cargo xtask bench` knows.
-const BENCH_TARGETS: &[&str] = &["store", "mime", "imap-proto", "timer", "delivery", "pop3"];
+const BENCH_TARGETS: &[&str] = &[
+    "store",
+    "mime",
+    "imap-proto",
+    "timer",
+    "delivery",
+    "imap",
+    "pop3",
+    "cluster",
+];
 
 fn usage() -> ExitCode {
     eprintln!(

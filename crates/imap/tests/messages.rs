@@ -531,3 +531,25 @@ async fn append_utf8_needs_utf8_accept() {
         &["a3 OK [APPENDUID 1002 1] APPEND completed"],
     );
 }
+
+#[tokio::test]
+async fn uid_fetch_of_a_large_folder_streams_every_message_in_order() {
+    let w = World::new();
+    w.backend
+        .deliver_many(&w.dir, "INBOX", common::message(1).as_bytes(), 20_000)
+        .unwrap();
+    let mut c = w.select().await;
+    let out = c.cmd("a1 UID FETCH 1:* (UID FLAGS)").await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 20_001);
+    for (i, line) in lines[..20_000].iter().enumerate() {
+        let n = i + 1;
+        assert_eq!(*line, format!("* {n} FETCH (UID {n} FLAGS ())"));
+    }
+    assert_eq!(lines[20_000], "a1 OK FETCH completed");
+    let search = c.cmd("a2 SEARCH RETURN (COUNT MIN MAX) ALL").await;
+    assert_eq!(
+        search,
+        "* ESEARCH (TAG \"a2\") MIN 1 MAX 20000 COUNT 20000\na2 OK SEARCH completed"
+    );
+}

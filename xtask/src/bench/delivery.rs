@@ -8,6 +8,7 @@
 //! `mail_fsync = optimized`, its default: new mail is fsynced before the
 //! reply). Both write to the same file system, under ./var/bench/delivery.
 
+use crate::bench_stats::median;
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
@@ -222,11 +223,6 @@ struct Figures {
     rate: f64,
     p50: f64,
     p99: f64,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn load(

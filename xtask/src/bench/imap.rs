@@ -16,10 +16,10 @@
 //! Dovecot runs from /work/shared/peers/dovecot.conf with its process and
 //! connection limits raised for the connection counts used here.
 
+use crate::bench_stats::{cpu_seconds, median, process_tree};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -114,64 +114,12 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds (user + system) a process used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    // Fields after the command name (which may contain spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
-        .sum();
-    // USER_HZ is 100 on Linux.
-    ticks / 100.0
-}
-
 /// CPU seconds of the groxide daemons, by name.
 fn groxide_cpu(sup: &Supervisor) -> Vec<(&'static str, f64)> {
     ["imap", "midb", "exmdb", "event"]
         .iter()
-        .map(|n| (*n, sup.pid(n).map_or(0.0, cpu_seconds)))
+        .map(|n| (*n, sup.pid(n).map_or(0.0, |p| cpu_seconds(p, false))))
         .collect()
-}
-
-/// `pid` and every process below it.
-fn process_tree(pid: u32) -> Vec<u32> {
-    let mut parent_of: HashMap<u32, u32> = HashMap::new();
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        for e in entries.flatten() {
-            let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let ppid = std::fs::read_to_string(format!("/proc/{p}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("PPid:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse().ok())
-                });
-            if let Some(pp) = ppid {
-                parent_of.insert(p, pp);
-            }
-        }
-    }
-    let mut out = vec![pid];
-    let mut i = 0;
-    while i < out.len() {
-        let cur = out[i];
-        out.extend(
-            parent_of
-                .iter()
-                .filter(|(_, pp)| **pp == cur)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    out
 }
 
 /// Summed VmRSS and Pss (shared pages split between their users) of a
@@ -400,11 +348,6 @@ fn field(json: &str, key: &str) -> f64 {
         .and_then(|r| r.split([',', '}']).next())
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(f64::NAN)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 #[derive(Clone, Copy, Default)]

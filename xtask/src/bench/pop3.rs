@@ -8,6 +8,7 @@
 //! is measured twice, with the peer recipe's {PLAIN} passwords and with
 //! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
 
+use crate::bench_stats::{cpu_seconds, median, tree_cpu_seconds};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
@@ -271,12 +272,32 @@ fn field(json: &str, key: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+/// CPU seconds of groxide's daemons on the read path.
+fn groxide_cpu(sup: &Supervisor) -> f64 {
+    ["pop3", "midb", "exmdb", "event"]
+        .iter()
+        .map(|n| sup.pid(n).map_or(0.0, |p| cpu_seconds(p, false)))
+        .sum()
 }
 
-/// Median (rate, MB/s) of `reps` runs of one load.
+/// CPU seconds of Dovecot: the master and its per-login processes.
+fn dovecot_cpu(root: &Path) -> f64 {
+    std::fs::read_to_string(root.join("dovecot/run/master.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .map_or(0.0, tree_cpu_seconds)
+}
+
+/// What one load measured (medians over the runs).
+#[derive(Clone, Copy)]
+struct Figures {
+    rate: f64,
+    mbps: f64,
+    /// Server CPU milliseconds per 1000 operations.
+    cpu_ms: f64,
+}
+
+/// Runs one load `reps` times; `cpu` reads the server's CPU seconds.
 fn load(
     generator: &Path,
     mode: &str,
@@ -284,9 +305,11 @@ fn load(
     conns: usize,
     suffix: &str,
     o: &Options,
-) -> Result<(f64, f64)> {
-    let (mut rates, mut mbps) = (Vec::new(), Vec::new());
+    cpu: &dyn Fn() -> f64,
+) -> Result<Figures> {
+    let (mut rates, mut mbps, mut cpus) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..o.reps {
+        let before = cpu();
         let out = run_ok(
             Command::new(generator).args([
                 mode,
@@ -298,13 +321,22 @@ fn load(
             ]),
             "pop3_load",
         )?;
+        let used = cpu() - before;
         if field(&out, "errors") > 0.0 {
             bail!("{addr}: {mode} failed: {out}");
         }
+        // The run also spends a warm-up second and the wind-down: ops cover the window.
+        let ops = field(&out, "ops").max(1.0);
+        let window_share = o.seconds / (o.seconds + 1.0);
         rates.push(field(&out, "rate"));
         mbps.push(field(&out, "mbps"));
+        cpus.push(used * window_share / ops * 1e6);
     }
-    Ok((median(rates), median(mbps)))
+    Ok(Figures {
+        rate: median(rates),
+        mbps: median(mbps),
+        cpu_ms: median(cpus),
+    })
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -366,44 +398,71 @@ pub fn run(args: &[String]) -> Result<()> {
             println!("delivered to {addr}: {}", out.trim());
         }
         let mut rows = Vec::new();
+        let g_cpu = || groxide_cpu(&sup);
+        let d_cpu = || dovecot_cpu(&root);
         for &conns in CONNECTIONS {
-            let g = load(&generator, "retr", &groxide.pop3, conns, "@bench.test", &o)?;
-            let d = load(&generator, "retr", DOVECOT_POP3, conns, "", &o)?;
+            let g = load(
+                &generator,
+                "retr",
+                &groxide.pop3,
+                conns,
+                "@bench.test",
+                &o,
+                &g_cpu,
+            )?;
+            let d = load(&generator, "retr", DOVECOT_POP3, conns, "", &o, &d_cpu)?;
             println!(
-                "RETR {conns:>2} conns: groxide {:.0}/s {:.1} MB/s, dovecot {:.0}/s {:.1} MB/s",
-                g.0, g.1, d.0, d.1
+                "RETR {conns:>2} conns: groxide {:.0}/s {:.1} MB/s {:.0} CPU ms/1000, dovecot {:.0}/s {:.1} MB/s {:.0} CPU ms/1000",
+                g.rate, g.mbps, g.cpu_ms, d.rate, d.mbps, d.cpu_ms
             );
             rows.push(format!(
-                "| RETR | {conns} | {:.0} msg/s, {:.1} MB/s | {:.0} msg/s, {:.1} MB/s | {:.2} |",
-                g.0,
-                g.1,
-                d.0,
-                d.1,
-                g.0 / d.0
+                "| RETR | {conns} | {:.0} msg/s, {:.1} MB/s, {:.0} ms | {:.0} msg/s, {:.1} MB/s, {:.0} ms | {:.2} | {:.2} |",
+                g.rate,
+                g.mbps,
+                g.cpu_ms,
+                d.rate,
+                d.mbps,
+                d.cpu_ms,
+                g.rate / d.rate,
+                d.cpu_ms / g.cpu_ms
             ));
         }
         let dovecot_dir = root.join("dovecot");
         for &conns in CONNECTIONS {
-            let g = load(&generator, "login", &groxide.pop3, conns, "@bench.test", &o)?;
+            let g = load(
+                &generator,
+                "login",
+                &groxide.pop3,
+                conns,
+                "@bench.test",
+                &o,
+                &g_cpu,
+            )?;
             write_plain_passwords(&dovecot_dir)?;
-            let plain = load(&generator, "login", DOVECOT_POP3, conns, "", &o)?;
+            let plain = load(&generator, "login", DOVECOT_POP3, conns, "", &o, &d_cpu)?;
             write_groxide_hashes(&dovecot_dir, &groxide.directory)?;
-            let argon = load(&generator, "login", DOVECOT_POP3, conns, "", &o)?;
+            let argon = load(&generator, "login", DOVECOT_POP3, conns, "", &o, &d_cpu)?;
             println!(
                 "logins {conns:>2} conns: groxide {:.0}/s, dovecot {:.0}/s (argon2id), {:.0}/s (PLAIN)",
-                g.0, argon.0, plain.0
+                g.rate, argon.rate, plain.rate
             );
             rows.push(format!(
-                "| login (argon2id both) | {conns} | {:.0}/s | {:.0}/s | {:.2} |",
-                g.0,
-                argon.0,
-                g.0 / argon.0
+                "| login (argon2id both) | {conns} | {:.0}/s, {:.0} ms | {:.0}/s, {:.0} ms | {:.2} | {:.2} |",
+                g.rate,
+                g.cpu_ms,
+                argon.rate,
+                argon.cpu_ms,
+                g.rate / argon.rate,
+                argon.cpu_ms / g.cpu_ms
             ));
             rows.push(format!(
-                "| login (dovecot {{PLAIN}}) | {conns} | {:.0}/s | {:.0}/s | {:.2} |",
-                g.0,
-                plain.0,
-                g.0 / plain.0
+                "| login (dovecot {{PLAIN}}) | {conns} | {:.0}/s, {:.0} ms | {:.0}/s, {:.0} ms | {:.2} | {:.2} |",
+                g.rate,
+                g.cpu_ms,
+                plain.rate,
+                plain.cpu_ms,
+                g.rate / plain.rate,
+                plain.cpu_ms / g.cpu_ms
             ));
         }
         Ok(rows)
@@ -420,8 +479,13 @@ pub fn run(args: &[String]) -> Result<()> {
          (release; client on the same machine)\n",
         o.reps, o.seconds
     );
-    println!("| measure | conns | groxide | dovecot | ratio |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "ms = server CPU milliseconds per 1000 messages or logins (all groxide daemons on the path; \
+         Dovecot's master and children); ratio = groxide rate / dovecot rate; \
+         CPU ratio = dovecot CPU / groxide CPU (above 1: groxide needs less)\n"
+    );
+    println!("| measure | conns | groxide | dovecot | ratio | CPU ratio |");
+    println!("|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }

@@ -1,0 +1,238 @@
+//! `cargo xtask bench cluster [--seconds S] [--reps R]`: what serving a
+//! mailbox from another node costs. A three-node release cluster
+//! (`cargo xtask cluster`'s, on 127.0.0.12-14 under var/bench/cluster) with
+//! every user homed on node 1; the same load runs against node 1 (local:
+//! IMAP → midb and LMTP → exmdb on the same node) and against node 2
+//! (remote: IMAP at node 2 → midb at node 1, LMTP at node 2 → exmdb at node
+//! 1), alternating run by run, with the IMAP and LMTP load generators of the
+//! IMAP and delivery benchmarks (crates/imap/examples/imap_load.rs,
+//! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local.
+
+use crate::bench_stats::median;
+use crate::cluster::{DOMAIN, Spec};
+use crate::node_config::{PORTS, host_literal};
+use crate::{cargo, target_dir, workspace_root};
+use anyhow::{Context as _, Result, bail};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::process::Command;
+
+/// Users, all homed on node 1.
+const USERS: usize = 20;
+/// IMAP clients per user (persistent sessions).
+const CLIENTS_PER_USER: usize = 20;
+/// Messages each INBOX starts with.
+const INBOX_MESSAGES: usize = 100;
+/// LMTP connections, and the message size.
+const LMTP_CONNECTIONS: &[usize] = &[4, 16];
+const LMTP_SIZE: usize = 10 * 1024;
+const PASSWORD: &str = "pass";
+
+struct Options {
+    seconds: f64,
+    reps: usize,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        seconds: 10.0,
+        reps: 3,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().context("a value is missing");
+        match a.as_str() {
+            "--seconds" => o.seconds = value()?.parse().context("--seconds")?,
+            "--reps" => o.reps = value()?.parse().context("--reps")?,
+            other => bail!("bench cluster: unknown argument {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// One figure of a load generator's JSON line.
+fn field(json: &str, key: &str) -> f64 {
+    json.split(&format!("\"{key}\": "))
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Medians of the runs against one node.
+#[derive(Default)]
+struct Runs {
+    rate: Vec<f64>,
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+}
+
+impl Runs {
+    fn add(&mut self, json: &str) -> Result<()> {
+        if field(json, "errors") > 0.0 {
+            bail!("the load generator saw errors: {json}");
+        }
+        self.rate.push(field(json, "rate"));
+        self.p50.push(field(json, "p50_ms"));
+        self.p99.push(field(json, "p99_ms"));
+        Ok(())
+    }
+
+    fn medians(&self) -> (f64, f64, f64) {
+        (
+            median(self.rate.clone()),
+            median(self.p50.clone()),
+            median(self.p99.clone()),
+        )
+    }
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let o = parse(args)?;
+    let st = cargo()
+        .args(["build", "--release", "--bins"])
+        .args([
+            "-p",
+            "groxide-event",
+            "-p",
+            "groxide-timer",
+            "-p",
+            "groxide-exmdb",
+        ])
+        .args([
+            "-p",
+            "groxide-midb",
+            "-p",
+            "groxide-delivery",
+            "-p",
+            "groxide-pop3",
+        ])
+        .args(["-p", "groxide-imap", "-p", "groxide-admin"])
+        .args(["--example", "lmtp_load", "--example", "imap_load"])
+        .status()
+        .context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    let bin = target_dir().join("release");
+    let spec = Spec {
+        root: workspace_root().join("var/bench/cluster"),
+        ips: (12..=14)
+            .map(|n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+            .collect(),
+        shared_storage: false,
+        mariadb: None,
+        tls: false,
+        log_level: "warn",
+    };
+    let cluster = crate::cluster::start(spec, &bin)?;
+    cluster.admin(0, &["domain", "create", DOMAIN])?;
+    for i in 1..=USERS {
+        cluster.create_user(&format!("user{i}@{DOMAIN}"), PASSWORD, 0)?;
+    }
+    let imap_of = |n: usize| format!("{}:{}", host_literal(cluster.nodes[n].ip), PORTS.imap);
+    let (local, remote) = (0, 1);
+    let user_format = format!("user{{}}@{DOMAIN}");
+    let imap_load = bin.join("examples/imap_load");
+    let lmtp_load = bin.join("examples/lmtp_load");
+    println!("filling {USERS} mailboxes with {INBOX_MESSAGES} messages each …");
+    run_ok(
+        Command::new(&imap_load).args([
+            "fill",
+            &imap_of(local),
+            &USERS.to_string(),
+            &user_format,
+            PASSWORD,
+            &INBOX_MESSAGES.to_string(),
+        ]),
+        "imap_load fill",
+    )?;
+
+    let mut rows = Vec::new();
+    let mut imap = [Runs::default(), Runs::default()];
+    for _ in 0..o.reps {
+        for (slot, node) in [(0, local), (1, remote)] {
+            let out = run_ok(
+                Command::new(&imap_load).args([
+                    "mixed",
+                    &imap_of(node),
+                    &USERS.to_string(),
+                    &CLIENTS_PER_USER.to_string(),
+                    &o.seconds.to_string(),
+                    &user_format,
+                    PASSWORD,
+                    "0",
+                ]),
+                "imap_load mixed",
+            )?;
+            imap[slot].add(&out)?;
+        }
+    }
+    rows.push((
+        format!("IMAP mix, {} sessions (cmds/s)", USERS * CLIENTS_PER_USER),
+        imap[0].medians(),
+        imap[1].medians(),
+    ));
+    for &conns in LMTP_CONNECTIONS {
+        let mut lmtp = [Runs::default(), Runs::default()];
+        for _ in 0..o.reps {
+            for (slot, node) in [(0, local), (1, remote)] {
+                let out = run_ok(
+                    Command::new(&lmtp_load).args([
+                        &cluster.lmtp(node),
+                        &conns.to_string(),
+                        &LMTP_SIZE.to_string(),
+                        &o.seconds.to_string(),
+                        &USERS.to_string(),
+                        DOMAIN,
+                        "1",
+                    ]),
+                    "lmtp_load",
+                )?;
+                lmtp[slot].add(&out)?;
+            }
+        }
+        rows.push((
+            format!("LMTP, {conns} conns, {} KB (msgs/s)", LMTP_SIZE / 1024),
+            lmtp[0].medians(),
+            lmtp[1].medians(),
+        ));
+    }
+    drop(cluster);
+    print_table(&rows, &o, &bin);
+    Ok(())
+}
+
+type Row = (String, (f64, f64, f64), (f64, f64, f64));
+
+fn print_table(rows: &[Row], o: &Options, bin: &Path) {
+    println!(
+        "\nCross-node vs home-node service, users homed on node 1, median of {} runs of {} s \
+         (release, {}; three nodes and the load generators on one machine)\n",
+        o.reps,
+        o.seconds,
+        bin.display()
+    );
+    println!(
+        "| workload | at the home node | p50 / p99 ms | at another node | p50 / p99 ms | remote / local |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, (lr, l50, l99), (rr, r50, r99)) in rows {
+        println!(
+            "| {name} | {lr:.0} | {l50:.1} / {l99:.1} | {rr:.0} | {r50:.1} / {r99:.1} | {:.2} |",
+            rr / lr
+        );
+    }
+}

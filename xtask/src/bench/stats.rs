@@ -1,0 +1,92 @@
+//! What every side-by-side benchmark measures the same way: medians and the
+//! CPU time of the processes under test (from /proc).
+
+/// The median of `v` (the upper one for an even count); NaN when empty.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Clock ticks of /proc/PID/stat (USER_HZ; 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// Fields of /proc/PID/stat after the command name (which may hold spaces
+/// and parentheses): index 0 is the state, 1 the parent pid.
+fn stat_fields(pid: u32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.to_owned()))
+        .map(|r| r.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// CPU seconds (user + system) of a process so far; with `reaped`, plus
+/// those of its children it has waited for. 0 when the process is gone.
+pub fn cpu_seconds(pid: u32, reaped: bool) -> f64 {
+    let f = stat_fields(pid);
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime, stime, cutime, cstime are fields 14..17 of the file.
+    let own = tick(11) + tick(12);
+    let children = if reaped { tick(13) + tick(14) } else { 0.0 };
+    (own + children) / TICKS_PER_SECOND
+}
+
+/// The parent pid of a process, when it still runs.
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    stat_fields(pid).get(1).and_then(|p| p.parse().ok())
+}
+
+/// `pid` and every process below it (found through /proc).
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| Some((p, parent_pid(p)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = vec![pid];
+    let mut i = 0;
+    while let Some(&cur) = out.get(i) {
+        out.extend(parents.iter().filter(|(_, pp)| *pp == cur).map(|(p, _)| *p));
+        i += 1;
+    }
+    out
+}
+
+/// CPU seconds of a process tree that forks per connection (Dovecot):
+/// every live process with the children it has reaped.
+pub fn tree_cpu_seconds(pid: u32) -> f64 {
+    process_tree(pid)
+        .into_iter()
+        .map(|p| cpu_seconds(p, true))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert!(median(Vec::new()).is_nan());
+    }
+
+    #[test]
+    fn this_process_has_a_parent_and_cpu_time() {
+        let me = std::process::id();
+        assert!(parent_pid(me).is_some());
+        // Burn a little CPU so the counters cannot both be zero.
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        assert!(x != 1);
+        assert!(cpu_seconds(me, false) > 0.0);
+        assert_eq!(cpu_seconds(u32::MAX, true), 0.0);
+    }
+}
