@@ -4,16 +4,16 @@
 
 use crate::backend::events::EventHub;
 use crate::backend::services::ServiceBackend;
-use crate::server::{ImapServer, Listener};
+use crate::server::ImapServer;
 use crate::settings::Settings;
-use groxide_config::{BindAddr, Config, schema};
+use groxide_config::{Config, schema};
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
-use groxide_rpc::tls::{load_certs, load_key};
-use groxide_runtime::{Context, Routing, bind_tcp, client_options};
+use groxide_runtime::client_listen::{ClientListen, server_tls};
+use groxide_runtime::{Context, Routing, client_options};
 use std::sync::Arc;
 
 /// Why the daemon could not start; each names the key or file at fault.
@@ -32,56 +32,14 @@ pub enum StartError {
 
 /// The TLS configuration of imap.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    let cert = config.path("imap_certificate_path");
-    let key = config.path("imap_private_key_path");
-    if cert.as_os_str().is_empty() && key.as_os_str().is_empty() {
-        return Ok(None);
-    }
-    if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
-        return Err("imap_certificate_path and imap_private_key_path must be set together".into());
-    }
-    let certs = load_certs(&cert).map_err(|e| format!("imap_certificate_path: {e}"))?;
-    let key = load_key(&key).map_err(|e| format!("imap_private_key_path: {e}"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("imap_certificate_path/imap_private_key_path: {e}"))?;
-    Ok(Some(Arc::new(cfg)))
+    server_tls(config, "imap")
 }
 
 /// The problems `--check-config` reports for imap.cfg.
 pub fn check_config(config: &Config) -> Vec<String> {
-    let mut problems = Vec::new();
-    let tls = match tls_config(config) {
-        Ok(t) => t,
-        Err(e) => {
-            problems.push(e);
-            None
-        }
-    };
-    for key in ["imap_listen", "imap_listen_tls"] {
-        for bind in config.bind_list(key) {
-            if let BindAddr::Unix(p) = bind {
-                problems.push(format!(
-                    "{key}: unix:{} — groxide-imap listens on TCP only",
-                    p.display()
-                ));
-            }
-        }
-    }
-    if tls.is_none() && !config.bind_list("imap_listen_tls").is_empty() {
-        problems.push(
-            "imap_listen_tls needs imap_certificate_path and imap_private_key_path (or set imap_listen_tls to empty)".into(),
-        );
-    }
-    if tls.is_none() && config.bool("imap_force_tls") {
-        problems.push(
-            "imap_force_tls = yes needs imap_certificate_path and imap_private_key_path".into(),
-        );
-    }
+    let mut problems = ClientListen::from_config(config, "imap")
+        .err()
+        .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
 }
@@ -96,27 +54,6 @@ async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         .map_err(|e| StartError::Directory(e.to_string()))
 }
 
-fn listeners(config: &Config) -> Result<Vec<Listener>, StartError> {
-    let mut out = Vec::new();
-    for (key, implicit_tls) in [("imap_listen", false), ("imap_listen_tls", true)] {
-        for bind in config.bind_list(key) {
-            match bind {
-                BindAddr::Tcp(addr) => out.push(Listener {
-                    socket: bind_tcp(addr).map_err(StartError::Listen)?,
-                    implicit_tls,
-                }),
-                BindAddr::Unix(p) => {
-                    return Err(StartError::Config(format!(
-                        "{key}: unix:{} — groxide-imap listens on TCP only",
-                        p.display()
-                    )));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context) -> Result<(), StartError> {
     let config = ctx.config();
@@ -124,8 +61,13 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }
+    let listen = ClientListen::from_config(&config, "imap")
+        .map_err(|problems| StartError::Config(problems.join("; ")))?;
+    for warning in &listen.warnings {
+        tracing::warn!("{warning}");
+    }
     let settings = Settings::from_config(&config);
-    let tls = tls_config(&config).map_err(StartError::Config)?;
+    let tls = listen.tls.clone();
 
     let directory = open_directory(&config).await?;
     let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
@@ -144,7 +86,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let events = EventHub::new(routing.clone(), options);
     let backend = ServiceBackend::new(auth, midb.clone(), events.clone());
 
-    let listeners = listeners(&config)?;
+    let listeners = listen.bind().map_err(StartError::Listen)?;
     if listeners.is_empty() {
         tracing::warn!("imap_listen and imap_listen_tls are empty: not listening anywhere");
     }

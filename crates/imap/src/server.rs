@@ -7,23 +7,14 @@ use crate::backend::Backend;
 use crate::conn::BoxedIo;
 use crate::session::Session;
 use crate::settings::Settings;
+pub use groxide_runtime::client_listen::Listener;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// A listening socket and whether it speaks implicit TLS.
-#[derive(Debug)]
-pub struct Listener {
-    /// The socket.
-    pub socket: TcpListener,
-    /// TLS from the first byte (port 993).
-    pub implicit_tls: bool,
-}
 
 /// Everything sessions share.
 pub struct ImapServer<B: Backend> {

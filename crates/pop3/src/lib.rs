@@ -23,15 +23,15 @@ pub mod server;
 pub mod session;
 
 use directory_backend::DirectoryBackend;
-use groxide_config::{BindAddr, Config, schema};
+use groxide_config::{Config, schema};
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
-use groxide_rpc::tls::{load_certs, load_key};
-use groxide_runtime::{Context, Routing, bind_tcp, client_options};
-use server::{Listener, Pop3Server};
+use groxide_runtime::client_listen::{ClientListen, server_tls};
+use groxide_runtime::{Context, Routing, client_options};
+use server::Pop3Server;
 use session::SessionConfig;
 use std::sync::Arc;
 
@@ -51,24 +51,7 @@ pub enum StartError {
 
 /// The TLS configuration of pop3.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    let cert = config.path("pop3_certificate_path");
-    let key = config.path("pop3_private_key_path");
-    if cert.as_os_str().is_empty() && key.as_os_str().is_empty() {
-        return Ok(None);
-    }
-    if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
-        return Err("pop3_certificate_path and pop3_private_key_path must be set together".into());
-    }
-    let certs = load_certs(&cert).map_err(|e| format!("pop3_certificate_path: {e}"))?;
-    let key = load_key(&key).map_err(|e| format!("pop3_private_key_path: {e}"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("pop3_certificate_path/pop3_private_key_path: {e}"))?;
-    Ok(Some(Arc::new(cfg)))
+    server_tls(config, "pop3")
 }
 
 /// Session settings from pop3.cfg.
@@ -87,34 +70,9 @@ pub fn session_config(config: &Config) -> SessionConfig {
 
 /// The problems `--check-config` reports for pop3.cfg.
 pub fn check_config(config: &Config) -> Vec<String> {
-    let mut problems = Vec::new();
-    let tls = match tls_config(config) {
-        Ok(t) => t,
-        Err(e) => {
-            problems.push(e);
-            None
-        }
-    };
-    for key in ["pop3_listen", "pop3_listen_tls"] {
-        for bind in config.bind_list(key) {
-            if let BindAddr::Unix(p) = bind {
-                problems.push(format!(
-                    "{key}: unix:{} — groxide-pop3 listens on TCP only",
-                    p.display()
-                ));
-            }
-        }
-    }
-    if tls.is_none() && !config.bind_list("pop3_listen_tls").is_empty() {
-        problems.push(
-            "pop3_listen_tls needs pop3_certificate_path and pop3_private_key_path (or set pop3_listen_tls to empty)".into(),
-        );
-    }
-    if tls.is_none() && config.bool("pop3_force_tls") {
-        problems.push(
-            "pop3_force_tls = yes needs pop3_certificate_path and pop3_private_key_path".into(),
-        );
-    }
+    let mut problems = ClientListen::from_config(config, "pop3")
+        .err()
+        .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
 }
@@ -129,27 +87,6 @@ async fn open_directory(config: &Config) -> Result<Directory, StartError> {
         .map_err(|e| StartError::Directory(e.to_string()))
 }
 
-fn listeners(config: &Config) -> Result<Vec<Listener>, StartError> {
-    let mut out = Vec::new();
-    for (key, implicit_tls) in [("pop3_listen", false), ("pop3_listen_tls", true)] {
-        for bind in config.bind_list(key) {
-            match bind {
-                BindAddr::Tcp(addr) => out.push(Listener {
-                    socket: bind_tcp(addr).map_err(StartError::Listen)?,
-                    implicit_tls,
-                }),
-                BindAddr::Unix(p) => {
-                    return Err(StartError::Config(format!(
-                        "{key}: unix:{} — groxide-pop3 listens on TCP only",
-                        p.display()
-                    )));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context) -> Result<(), StartError> {
     let config = ctx.config();
@@ -157,7 +94,12 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }
-    let tls = tls_config(&config).map_err(StartError::Config)?;
+    let listen = ClientListen::from_config(&config, "pop3")
+        .map_err(|problems| StartError::Config(problems.join("; ")))?;
+    for warning in &listen.warnings {
+        tracing::warn!("{warning}");
+    }
+    let tls = listen.tls.clone();
     let directory = open_directory(&config).await?;
     let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
     let throttle = LoginThrottle::new(
@@ -170,7 +112,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let midb = Arc::new(RoutedClient::new("midb", routing.midb().clone(), options));
     let backend = DirectoryBackend::new(auth, midb.clone());
 
-    let listeners = listeners(&config)?;
+    let listeners = listen.bind().map_err(StartError::Listen)?;
     if listeners.is_empty() {
         tracing::warn!("pop3_listen and pop3_listen_tls are empty: not listening anywhere");
     }

@@ -4,25 +4,18 @@
 
 use crate::maildrop::Backend;
 use crate::session::{self, Outcome, SessionConfig};
+pub use groxide_runtime::client_listen::Listener;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Time a client has to complete a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One listening socket.
-pub struct Listener {
-    /// The socket.
-    pub socket: TcpListener,
-    /// TLS from the first byte (pop3_listen_tls).
-    pub implicit_tls: bool,
-}
 
 struct Shared<B> {
     backend: B,

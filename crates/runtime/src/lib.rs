@@ -7,6 +7,8 @@
 //! - signals: SIGHUP reloads the config and tells the daemon, SIGTERM/SIGINT
 //!   start a drain bounded by `shutdown_timeout`;
 //! - sd_notify READY/RELOADING/STOPPING under systemd;
+//! - where mail-client daemons listen and with which certificate
+//!   ([`client_listen`]);
 //! - the node's identity (host_id, own addresses, outgoing source address)
 //!   and the RPC client options derived from the shared config.
 //!
@@ -14,6 +16,7 @@
 //! handlers; libraries take typed values.
 
 mod cli;
+pub mod client_listen;
 mod context;
 mod logging;
 mod net;

@@ -1,0 +1,215 @@
+//! Where a mail-client daemon (imap, pop3) listens and with which
+//! certificate: the `<proto>_listen`, `<proto>_listen_tls`,
+//! `<proto>_certificate_path`, `<proto>_private_key_path` and
+//! `<proto>_force_tls` keys, read the same way by every such daemon.
+//!
+//! A fresh install has no certificate. Then the implicit-TLS listener that
+//! is only there by default (e.g. `imap_listen_tls = [::]:993`) is left out
+//! with a warning, so the daemon starts in plain+STARTTLS-less mode on its
+//! plain port; a `*_listen_tls` the administrator set without a certificate
+//! is an error, as is `*_force_tls = yes`.
+
+use crate::net::bind_tcp;
+use groxide_config::{BindAddr, Config, Origin};
+use groxide_rpc::tls::{load_certs, load_key};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// One listening socket of a client protocol.
+#[derive(Debug)]
+pub struct Listener {
+    /// The socket.
+    pub socket: TcpListener,
+    /// TLS from the first byte (`*_listen_tls`, ports 993 and 995).
+    pub implicit_tls: bool,
+}
+
+/// What `<proto>_*` keys ask for: the server certificate and the addresses.
+#[derive(Debug)]
+pub struct ClientListen {
+    /// The server TLS configuration; `None` when no certificate is set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Addresses, each with whether it speaks implicit TLS.
+    pub binds: Vec<(SocketAddr, bool)>,
+    /// What was left out and why (logged at start).
+    pub warnings: Vec<String>,
+}
+
+impl ClientListen {
+    /// Reads the keys of `proto` ("imap", "pop3"). Every problem comes back
+    /// at once, each naming its key.
+    pub fn from_config(config: &Config, proto: &str) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let tls = server_tls(config, proto).unwrap_or_else(|e| {
+            problems.push(e);
+            None
+        });
+        let mut binds = Vec::new();
+        let mut warnings = Vec::new();
+        let plain_key = format!("{proto}_listen");
+        let tls_key = format!("{proto}_listen_tls");
+        for (key, implicit_tls) in [(&plain_key, false), (&tls_key, true)] {
+            let list = config.bind_list(key);
+            if implicit_tls && tls.is_none() && !list.is_empty() {
+                if config.origin(key) == Origin::Default {
+                    warnings.push(format!(
+                        "{key}: not listening on its default address: no certificate \
+                         ({proto}_certificate_path, {proto}_private_key_path)"
+                    ));
+                } else {
+                    problems.push(format!(
+                        "{key} needs {proto}_certificate_path and {proto}_private_key_path \
+                         (or set {key} to empty)"
+                    ));
+                }
+                continue;
+            }
+            for bind in list {
+                match bind {
+                    BindAddr::Tcp(addr) => binds.push((addr, implicit_tls)),
+                    BindAddr::Unix(p) => problems.push(format!(
+                        "{key}: unix:{} — groxide-{proto} listens on TCP only",
+                        p.display()
+                    )),
+                }
+            }
+        }
+        if tls.is_none() && config.bool(&format!("{proto}_force_tls")) {
+            problems.push(format!(
+                "{proto}_force_tls = yes needs {proto}_certificate_path and {proto}_private_key_path"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                tls,
+                binds,
+                warnings,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Opens every socket; the first that cannot be opened fails them all.
+    pub fn bind(&self) -> std::io::Result<Vec<Listener>> {
+        self.binds
+            .iter()
+            .map(|(addr, implicit_tls)| {
+                Ok(Listener {
+                    socket: bind_tcp(*addr)?,
+                    implicit_tls: *implicit_tls,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The server TLS configuration of `proto`, `None` when neither
+/// `<proto>_certificate_path` nor `<proto>_private_key_path` is set.
+pub fn server_tls(
+    config: &Config,
+    proto: &str,
+) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    let cert_key = format!("{proto}_certificate_path");
+    let key_key = format!("{proto}_private_key_path");
+    let cert = config.path(&cert_key);
+    let key = config.path(&key_key);
+    if cert.as_os_str().is_empty() && key.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
+        return Err(format!("{cert_key} and {key_key} must be set together"));
+    }
+    let certs = load_certs(&cert).map_err(|e| format!("{cert_key}: {e}"))?;
+    let key = load_key(&key).map_err(|e| format!("{key_key}: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("{cert_key}/{key_key}: {e}"))?;
+    Ok(Some(Arc::new(cfg)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use groxide_config::schema;
+    use std::path::Path;
+
+    fn imap(dir: &Path, text: &str) -> Config {
+        Config::from_str_for_tests(dir, &schema::IMAP, "", text)
+            .expect("config")
+            .0
+    }
+
+    fn certificate(dir: &Path) -> String {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+        std::fs::write(dir.join("cert.pem"), ck.cert.pem()).expect("write");
+        std::fs::write(dir.join("key.pem"), ck.signing_key.serialize_pem()).expect("write");
+        "imap_certificate_path = cert.pem\nimap_private_key_path = key.pem\n".into()
+    }
+
+    #[test]
+    fn a_fresh_install_listens_in_plain_and_leaves_out_the_default_tls_port() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listen = ClientListen::from_config(&imap(dir.path(), ""), "imap").expect("valid");
+        assert!(listen.tls.is_none());
+        assert!(!listen.binds.is_empty());
+        assert!(listen.binds.iter().all(|(_, implicit)| !implicit));
+        assert_eq!(listen.warnings.len(), 1, "{:?}", listen.warnings);
+        assert!(listen.warnings[0].contains("imap_listen_tls"));
+    }
+
+    #[test]
+    fn an_implicit_tls_port_set_without_a_certificate_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = imap(dir.path(), "imap_listen_tls = 127.0.0.1:9993\n");
+        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        assert!(problems[0].contains("imap_listen_tls needs imap_certificate_path"));
+        let cfg = imap(dir.path(), "imap_force_tls = yes\n");
+        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        assert!(problems.iter().any(|p| p.contains("imap_force_tls")));
+    }
+
+    #[test]
+    fn with_a_certificate_both_ports_listen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text =
+            certificate(dir.path()) + "imap_listen = 127.0.0.1:9143\nimap_listen_tls = 127.0.0.1:9993\n";
+        let listen = ClientListen::from_config(&imap(dir.path(), &text), "imap").expect("valid");
+        assert!(listen.tls.is_some());
+        assert!(listen.warnings.is_empty());
+        let implicit: Vec<bool> = listen.binds.iter().map(|(_, i)| *i).collect();
+        assert_eq!(implicit, [false, true]);
+    }
+
+    #[test]
+    fn half_a_certificate_and_unix_sockets_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = imap(
+            dir.path(),
+            "imap_certificate_path = cert.pem\nimap_listen = unix:/run/x.sock\n",
+        );
+        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        assert!(
+            problems.iter().any(|p| p.contains("must be set together")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("TCP only")),
+            "{problems:?}"
+        );
+        let cfg = imap(
+            dir.path(),
+            "imap_certificate_path = nowhere.pem\nimap_private_key_path = nowhere.key\n",
+        );
+        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        assert!(
+            problems[0].starts_with("imap_certificate_path:"),
+            "{problems:?}"
+        );
+    }
+}
