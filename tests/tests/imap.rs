@@ -408,15 +408,33 @@ fn two_sessions_see_each_others_changes_at_the_allowed_points() {
     b.cmd("b1", "STORE 2 +FLAGS.SILENT (\\Deleted)");
     let out = b.cmd("b2", "EXPUNGE");
     assert_eq!(out, ["* 2 EXPUNGE", "b2 OK EXPUNGE completed"]);
-    // A is told nothing about the expunge while answering FETCH by number.
+    // A is told nothing about the expunge while answering FETCH by number:
+    // its numbers still hold, and the UID of message 2 is still what its
+    // view knows (RFC 2180 §4.1.1 lets a server answer from it).
     let out = a.cmd("a1", "FETCH 1:3 (UID)");
     assert_eq!(
         out,
         [
             "* 1 FETCH (UID 1)",
+            "* 2 FETCH (UID 2)",
             "* 3 FETCH (UID 3)",
             "a1 OK FETCH completed"
         ]
+    );
+    // Its content is gone: the FETCH says so, still without an EXPUNGE.
+    let out = a.cmd("a1b", "FETCH 1:3 (FLAGS)");
+    assert_eq!(
+        out,
+        [
+            "* 1 FETCH (FLAGS ())",
+            "* 3 FETCH (FLAGS ())",
+            "a1b NO [EXPUNGEISSUED] Some of the requested messages no longer exist"
+        ]
+    );
+    let out = a.cmd("a1c", "FETCH 2 (BODY.PEEK[])");
+    assert_eq!(
+        out,
+        ["a1c NO [EXPUNGEISSUED] Some of the requested messages no longer exist"]
     );
     b.cmd("b3", "STORE 1 +FLAGS (\\Answered)");
     let out = a.cmd("a2", "NOOP");

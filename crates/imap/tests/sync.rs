@@ -20,13 +20,14 @@ async fn an_expunge_during_another_sessions_fetch_is_deferred() {
         &b.cmd("b2 EXPUNGE").await,
         &["* 2 EXPUNGE", "b2 OK EXPUNGE completed"],
     );
-    // A's numbering stays as it was: no EXPUNGE while answering FETCH.
+    // A's numbering stays as it was: no EXPUNGE while answering FETCH, but
+    // the tagged reply says that some messages were gone (RFC 5530).
     check(
         &a.cmd("a1 FETCH 1:3 (UID FLAGS)").await,
         &[
             "* 1 FETCH (UID 1 FLAGS ())",
             "* 3 FETCH (UID 3 FLAGS ())",
-            "a1 OK FETCH completed",
+            "a1 NO [EXPUNGEISSUED] Some of the requested messages no longer exist",
         ],
     );
     check(

@@ -300,11 +300,19 @@ impl<B: Backend> Session<'_, B> {
             self.fetch_from_metadata(&dir, folder, ranges, &plan, changed_since.unwrap_or(0))
                 .await
         };
+        let wanted: usize = positions.iter().map(|r| r.clone().count()).sum();
         match result {
-            Ok(()) => Ok(Reply::ok("FETCH completed")),
+            // Another session expunged some of them and FETCH by number may
+            // not say so (RFC 5530, as Dovecot answers): the others were
+            // sent, the client learns why not all. A UID FETCH reports the
+            // expunges at its end instead.
+            Ok(written) if written < wanted && !uid && changed_since.is_none() => Ok(Reply::no(
+                Some(ResponseCode::ExpungeIssued),
+                "Some of the requested messages no longer exist",
+            )),
+            Ok(_) | Err(Failed::Gone) => Ok(Reply::ok("FETCH completed")),
             Err(Failed::Reply(r)) => Ok(r),
             Err(Failed::End(e)) => Err(Stop::End(e)),
-            Err(Failed::Gone) => Ok(Reply::ok("FETCH completed")),
         }
     }
 
@@ -391,7 +399,8 @@ impl<B: Backend> Session<'_, B> {
         folder: u64,
         positions: &Positions,
         plan: &Plan,
-    ) -> Result<(), Failed> {
+    ) -> Result<usize, Failed> {
+        let mut written = 0;
         for range in positions {
             for position in range.clone() {
                 // Messages known to be gone are skipped, as the store would skip them.
@@ -407,13 +416,14 @@ impl<B: Backend> Session<'_, B> {
                     ..MessageMetadata::default()
                 };
                 match self.write_message(dir, folder, &meta, plan).await {
-                    Ok(()) | Err(Failed::Gone) => {}
+                    Ok(()) => written += 1,
+                    Err(Failed::Gone) => {}
                     Err(e) => return Err(e),
                 }
                 self.conn.flush_if_full().await?;
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     async fn fetch_from_list(
@@ -422,7 +432,8 @@ impl<B: Backend> Session<'_, B> {
         folder: u64,
         ranges: Vec<UidRange>,
         plan: &Plan,
-    ) -> Result<(), Failed> {
+    ) -> Result<usize, Failed> {
+        let mut written = 0;
         let with_size = plan.metadata.contains(MetadataItems::SIZE)
             || plan.metadata.contains(MetadataItems::INTERNALDATE);
         let mut stream = self
@@ -452,13 +463,14 @@ impl<B: Backend> Session<'_, B> {
                     meta.keywords = k;
                 }
                 match self.write_message(dir, folder, &meta, plan).await {
-                    Ok(()) | Err(Failed::Gone) => {}
+                    Ok(()) => written += 1,
+                    Err(Failed::Gone) => {}
                     Err(e) => return Err(e),
                 }
             }
             self.conn.flush_if_full().await?;
         }
-        Ok(())
+        Ok(written)
     }
 
     async fn fetch_from_metadata(
@@ -468,7 +480,8 @@ impl<B: Backend> Session<'_, B> {
         ranges: Vec<UidRange>,
         plan: &Plan,
         changed_since: u64,
-    ) -> Result<(), Failed> {
+    ) -> Result<usize, Failed> {
+        let mut written = 0;
         let mut items = plan.metadata;
         // Flags are cheap and needed to write FLAGS; UID is always there.
         items.insert(MetadataItems::FLAGS);
@@ -488,12 +501,13 @@ impl<B: Backend> Session<'_, B> {
         while let Some(meta) = stream.next().await {
             let meta = meta.map_err(backend_failure)?;
             match self.write_message(dir, folder, &meta, plan).await {
-                Ok(()) | Err(Failed::Gone) => {}
+                Ok(()) => written += 1,
+                Err(Failed::Gone) => {}
                 Err(e) => return Err(e),
             }
             self.conn.flush_if_full().await?;
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Opens the body sections of one message (so failures are known before
