@@ -7,7 +7,7 @@ use crate::server::DeliveryServer;
 use crate::settings::Settings;
 use crate::spool::Spool;
 use crate::tls::starttls_config;
-use groxide_config::{BindAddr, Config, schema};
+use groxide_config::{BindAddr, Config};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
@@ -78,10 +78,8 @@ fn spool_path(config: &Config) -> PathBuf {
 }
 
 async fn open_directory(config: &Config) -> Result<Directory, StartError> {
-    let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+    let settings = DirectorySettings::from_config_dir(config)
         .map_err(|e| StartError::Config(e.to_string()))?;
-    let settings =
-        DirectorySettings::from_config(&adaptor).map_err(|e| StartError::Config(e.to_string()))?;
     Directory::connect(&settings)
         .await
         .map_err(|e| StartError::Directory(e.to_string()))
@@ -164,6 +162,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use groxide_config::schema;
     use std::path::Path;
 
     fn problems(delivery_cfg: &str) -> Vec<String> {

@@ -9,7 +9,7 @@
 //! cannot answer.
 
 use crate::{Directory, DirectorySettings, DirectoryUrl, SettingsError};
-use groxide_config::{Config, schema};
+use groxide_config::Config;
 use groxide_routing::{HomeserverLookup, LookupError, LookupFuture};
 use tokio::sync::OnceCell;
 
@@ -31,10 +31,8 @@ impl LazyDirectory {
     /// A lookup in the directory configured in `config`'s directory
     /// (groxide.cfg `directory_url`, or mysql_adaptor.cfg's keys).
     pub fn from_config_dir(config: &Config) -> Result<LazyDirectory, SettingsError> {
-        let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
-            .map_err(|e| SettingsError::Config(e.to_string()))?;
-        Ok(LazyDirectory::new(DirectorySettings::from_config(
-            &adaptor,
+        Ok(LazyDirectory::new(DirectorySettings::from_config_dir(
+            config,
         )?))
     }
 

@@ -238,6 +238,14 @@ impl DirectorySettings {
         }
     }
 
+    /// The directory configured in the config directory of a daemon's
+    /// `config` (groxide.cfg `directory_url`, or mysql_adaptor.cfg's keys).
+    pub fn from_config_dir(config: &Config) -> Result<DirectorySettings, SettingsError> {
+        let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+            .map_err(|e| SettingsError::Config(e.to_string()))?;
+        DirectorySettings::from_config(&adaptor)
+    }
+
     /// Reads the settings from a config loaded for [`schema::MYSQL_ADAPTOR`]
     /// (it holds groxide.cfg's keys too). `directory_url` wins when set;
     /// when it is empty, the `mysql_*` keys name a MariaDB/MySQL database if

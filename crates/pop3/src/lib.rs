@@ -23,7 +23,7 @@ pub mod server;
 pub mod session;
 
 use directory_backend::DirectoryBackend;
-use groxide_config::{Config, schema};
+use groxide_config::Config;
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
@@ -78,10 +78,8 @@ pub fn check_config(config: &Config) -> Vec<String> {
 }
 
 async fn open_directory(config: &Config) -> Result<Directory, StartError> {
-    let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+    let settings = DirectorySettings::from_config_dir(config)
         .map_err(|e| StartError::Config(e.to_string()))?;
-    let settings =
-        DirectorySettings::from_config(&adaptor).map_err(|e| StartError::Config(e.to_string()))?;
     Directory::connect(&settings)
         .await
         .map_err(|e| StartError::Directory(e.to_string()))

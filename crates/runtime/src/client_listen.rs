@@ -177,8 +177,8 @@ mod tests {
     #[test]
     fn with_a_certificate_both_ports_listen() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let text =
-            certificate(dir.path()) + "imap_listen = 127.0.0.1:9143\nimap_listen_tls = 127.0.0.1:9993\n";
+        let text = certificate(dir.path())
+            + "imap_listen = 127.0.0.1:9143\nimap_listen_tls = 127.0.0.1:9993\n";
         let listen = ClientListen::from_config(&imap(dir.path(), &text), "imap").expect("valid");
         assert!(listen.tls.is_some());
         assert!(listen.warnings.is_empty());
