@@ -39,6 +39,8 @@ pub struct Spec {
     pub tls: bool,
     /// The daemons' log level.
     pub log_level: &'static str,
+    /// Lines appended to a config file of every node: (file, lines).
+    pub extra: Vec<(&'static str, String)>,
 }
 
 /// One started node.
@@ -205,6 +207,12 @@ pub fn start(spec: Spec, bin_dir: &Path) -> Result<Running> {
         };
         let config_dir = dir.join("config");
         config.write(&config_dir)?;
+        for (file, lines) in &spec.extra {
+            let path = config_dir.join(file);
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(lines);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
         nodes.push(Node {
             name,
             ip: *ip,
@@ -315,6 +323,7 @@ fn parse(args: &[String]) -> Result<Args> {
             mariadb: None,
             tls: false,
             log_level: "info",
+            extra: Vec::new(),
         },
         release: false,
         password: None,

@@ -267,6 +267,8 @@ async fn mixed_client(
                 let r = c.command(&format!("LOGIN \"{user}\" \"{password}\"")).await;
                 stats.record("LOGIN", t, &r);
                 if !matches!(&r, Ok(a) if ok(a)) {
+                    stats.errors += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
                 client.insert(c)
@@ -376,7 +378,17 @@ async fn mixed(args: &[String]) {
         }
     }
     // The window opens once every client has logged in and run one cycle.
+    let warm_up = Instant::now();
     while warmed.load(Ordering::Relaxed) < users * clients {
+        if warm_up.elapsed() > Duration::from_secs(120) {
+            eprintln!(
+                "imap_load: only {} of {} clients logged in and ran a cycle within 120 s \
+                 (refused logins? check the server's per-user and per-address limits)",
+                warmed.load(Ordering::Relaxed),
+                users * clients
+            );
+            std::process::exit(1);
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     window.store(true, Ordering::Relaxed);

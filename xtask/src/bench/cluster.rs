@@ -136,6 +136,14 @@ pub fn run(args: &[String]) -> Result<()> {
         mariadb: None,
         tls: false,
         log_level: "warn",
+        // 20 sessions per user from one address: above the defaults.
+        extra: vec![(
+            "imap.cfg",
+            format!(
+                "imap_max_connections_per_ip = {n}\nimap_max_connections_per_user = {n}\ncontext_num = {n}\n",
+                n = USERS * CLIENTS_PER_USER + 100
+            ),
+        )],
     };
     let cluster = crate::cluster::start(spec, &bin)?;
     cluster.admin(0, &["domain", "create", DOMAIN])?;
