@@ -10,14 +10,14 @@
 
 #[path = "bench/cluster.rs"]
 mod bench_cluster;
+#[path = "bench/common.rs"]
+mod bench_common;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
 #[path = "bench/imap.rs"]
 mod bench_imap;
 #[path = "bench/pop3.rs"]
 mod bench_pop3;
-#[path = "bench/stats.rs"]
-mod bench_stats;
 mod cluster;
 mod demo;
 mod node;

@@ -8,7 +8,7 @@
 //! IMAP and delivery benchmarks (crates/imap/examples/imap_load.rs,
 //! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local.
 
-use crate::bench_stats::median;
+use crate::bench_common::{field, median, run_ok};
 use crate::cluster::{DOMAIN, Spec};
 use crate::node_config::{PORTS, host_literal};
 use crate::{cargo, target_dir, workspace_root};
@@ -48,27 +48,6 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
-}
-
-fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd.output().with_context(|| format!("running {what}"))?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// One figure of a load generator's JSON line.
-fn field(json: &str, key: &str) -> f64 {
-    json.split(&format!("\"{key}\": "))
-        .nth(1)
-        .and_then(|r| r.split([',', '}']).next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 /// Medians of the runs against one node.

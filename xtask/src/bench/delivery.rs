@@ -8,14 +8,14 @@
 //! `mail_fsync = optimized`, its default: new mail is fsynced before the
 //! reply). Both write to the same file system, under ./var/bench/delivery.
 
-use crate::bench_stats::median;
+use crate::bench_common::{field, free_port, median, run_ok, wait_for};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where the peer recipes live.
 const PEERS: &str = "/work/shared/peers";
@@ -47,33 +47,6 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_for(addr: SocketAddr, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    bail!("{what} did not listen on {addr} within 30 s")
-}
-
-fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd.output().with_context(|| format!("running {what}"))?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// One groxide node (event, exmdb, delivery) with 50 users.
@@ -207,15 +180,6 @@ fn start_dovecot(root: &Path) -> Result<PathBuf> {
     }
     wait_for(DOVECOT_LMTP.parse()?, "dovecot lmtp")?;
     Ok(conf)
-}
-
-/// One figure from lmtp_load's JSON line.
-fn field(json: &str, key: &str) -> f64 {
-    json.split(&format!("\"{key}\": "))
-        .nth(1)
-        .and_then(|r| r.split([',', '}']).next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 #[derive(Clone, Copy, Default)]

@@ -16,12 +16,12 @@
 //! Dovecot runs from /work/shared/peers/dovecot.conf with its process and
 //! connection limits raised for the connection counts used here.
 
-use crate::bench_stats::{cpu_seconds, median, process_tree};
+use crate::bench_common::{cpu_seconds, field, free_port, median, process_tree, run_ok, wait_for};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,33 +72,6 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_for(addr: SocketAddr, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    bail!("{what} did not listen on {addr} within 30 s")
-}
-
-fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd.output().with_context(|| format!("running {what}"))?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A /proc/PID/status field in KiB.
@@ -340,14 +313,6 @@ fn dovecot_master_pid(root: &Path) -> Result<u32> {
     let text = std::fs::read_to_string(root.join("dovecot/run/master.pid"))
         .context("reading Dovecot's master.pid")?;
     text.trim().parse().context("Dovecot's master.pid")
-}
-
-fn field(json: &str, key: &str) -> f64 {
-    json.split(&format!("\"{key}\": "))
-        .nth(1)
-        .and_then(|r| r.split([',', '}']).next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 #[derive(Clone, Copy, Default)]

@@ -8,14 +8,16 @@
 //! is measured twice, with the peer recipe's {PLAIN} passwords and with
 //! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
 
-use crate::bench_stats::{cpu_seconds, median, tree_cpu_seconds};
+use crate::bench_common::{
+    cpu_seconds, field, free_port, median, run_ok, tree_cpu_seconds, wait_for,
+};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where the peer recipes live.
 const PEERS: &str = "/work/shared/peers";
@@ -51,39 +53,6 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn listening(addr: &str) -> bool {
-    addr.parse::<SocketAddr>()
-        .map(|a| TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok())
-        .unwrap_or(false)
-}
-
-fn wait_for(addr: &str, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if listening(addr) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    bail!("{what} did not listen on {addr} within 30 s")
-}
-
-fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd.output().with_context(|| format!("running {what}"))?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 struct Groxide {
@@ -138,7 +107,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
         let mut c = Command::new(bin.join(format!("groxide-{name}")));
         c.arg("--config-dir").arg(&cfg);
         sup.spawn(name, c)?;
-        wait_for(&format!("127.0.0.1:{port}"), name)?;
+        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
     }
     let admin = |args: &[&str]| {
         run_ok(
@@ -163,7 +132,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
         let mut c = Command::new(bin.join(format!("groxide-{name}")));
         c.arg("--config-dir").arg(&cfg);
         sup.spawn(name, c)?;
-        wait_for(addr, name)?;
+        wait_for(addr.parse()?, name)?;
     }
     Ok(Groxide {
         pop3,
@@ -174,7 +143,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
 
 /// Dovecot from the peer recipe; returns its config file (for stopping).
 fn start_dovecot(root: &Path) -> Result<PathBuf> {
-    if listening(DOVECOT_POP3) {
+    if TcpStream::connect_timeout(&DOVECOT_POP3.parse()?, Duration::from_millis(200)).is_ok() {
         bail!(
             "something already listens on {DOVECOT_POP3} (another Dovecot peer?); stop it with doveadm -c <its dovecot.conf> stop"
         );
@@ -233,8 +202,8 @@ fn start_dovecot(root: &Path) -> Result<PathBuf> {
             dir.join("log/dovecot.log").display()
         );
     }
-    wait_for(DOVECOT_POP3, "dovecot pop3")?;
-    wait_for(DOVECOT_LMTP, "dovecot lmtp")?;
+    wait_for(DOVECOT_POP3.parse()?, "dovecot pop3")?;
+    wait_for(DOVECOT_LMTP.parse()?, "dovecot lmtp")?;
     Ok(conf)
 }
 
@@ -261,15 +230,6 @@ fn write_groxide_hashes(dovecot_dir: &Path, directory: &Path) -> Result<()> {
     }
     std::fs::write(dovecot_dir.join("passwd"), out)?;
     Ok(())
-}
-
-/// One figure from pop3_load's JSON line.
-fn field(json: &str, key: &str) -> f64 {
-    json.split(&format!("\"{key}\": "))
-        .nth(1)
-        .and_then(|r| r.split([',', '}']).next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 /// CPU seconds of groxide's daemons on the read path.

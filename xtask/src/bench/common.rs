@@ -1,5 +1,50 @@
-//! What every side-by-side benchmark measures the same way: medians and the
-//! CPU time of the processes under test (from /proc).
+//! What every side-by-side benchmark does the same way: free ports, waiting
+//! for a listener, running a load generator and reading its JSON figures,
+//! medians, and the CPU time of the processes under test (from /proc).
+
+use anyhow::{Context as _, Result, bail};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A TCP port free on 127.0.0.1 now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits up to 30 s until something accepts connections at `addr`.
+pub fn wait_for(addr: SocketAddr, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not listen on {addr} within 30 s")
+}
+
+/// Runs a command to its end; its standard output, or an error with both outputs.
+pub fn run_ok(cmd: &mut Command, what: &str) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A number field of a load generator's one-line JSON; NaN when absent.
+pub fn field(json: &str, key: &str) -> f64 {
+    json.split(&format!("\"{key}\": "))
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
 
 /// The median of `v` (the upper one for an even count); NaN when empty.
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -68,6 +113,14 @@ pub fn tree_cpu_seconds(pid: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_of_a_load_generators_json() {
+        let json = r#"{"commands": 10, "rate": 2.5, "per": {"x": 1}}"#;
+        assert_eq!(field(json, "rate"), 2.5);
+        assert_eq!(field(json, "commands"), 10.0);
+        assert!(field(json, "p99_ms").is_nan());
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
