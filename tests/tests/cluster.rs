@@ -111,6 +111,9 @@ fn a_node_removed_from_exmdb_hosts_allow_is_refused_and_sighup_restores_it() {
         (400..500).contains(&replies[0].code),
         "a refused node gives a temporary failure: {replies:?}"
     );
+    // The log line may land just after the reply went out.
+    n2.daemon(Service::Delivery)
+        .wait_log("exmdb_hosts_allow", Duration::from_secs(5));
     let log = n2.daemon(Service::Delivery).log();
     let line = log
         .lines()
