@@ -4,7 +4,8 @@
 
 use anyhow::{Context as _, Result, bail};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A TCP port free on 127.0.0.1 now.
@@ -44,6 +45,63 @@ pub fn field(json: &str, key: &str) -> f64 {
         .and_then(|r| r.split([',', '}']).next())
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(f64::NAN)
+}
+
+/// Starts the Dovecot peer whose config `conf` (from the peer recipe) and
+/// mail live in `dir`: the `vmail` user exists, owns `dir/mail`, and every
+/// directory above `dir` is searchable for Dovecot's unprivileged processes.
+/// `package` names what installs the protocol (for the error).
+pub fn launch_dovecot(dir: &Path, conf: &Path, package: &str) -> Result<()> {
+    if !Command::new("id").arg("vmail").output()?.status.success() {
+        run_ok(
+            Command::new("useradd").args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "vmail",
+            ]),
+            "useradd vmail",
+        )?;
+    }
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg("vmail:vmail")
+            .arg(dir.join("mail")),
+        "chown",
+    )?;
+    let mut p = Some(dir);
+    while let Some(d) = p {
+        if d == Path::new("/") {
+            break;
+        }
+        let _ = Command::new("chmod").arg("o+x").arg(d).status();
+        p = d.parent();
+    }
+    // dovecot forks into the background; its children must not hold our pipes.
+    let st = Command::new("dovecot")
+        .arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("starting dovecot ({package}; .ci/prepare installs it)"))?;
+    if !st.success() {
+        bail!(
+            "dovecot did not start; see {}",
+            dir.join("log/dovecot.log").display()
+        );
+    }
+    Ok(())
+}
+
+/// The pid of the Dovecot master started under `dir`.
+pub fn dovecot_master_pid(dir: &Path) -> Result<u32> {
+    let text = std::fs::read_to_string(dir.join("run/master.pid"))
+        .context("reading Dovecot's master.pid")?;
+    text.trim().parse().context("Dovecot's master.pid")
 }
 
 /// The median of `v` (the upper one for an even count); NaN when empty.

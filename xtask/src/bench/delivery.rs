@@ -8,7 +8,7 @@
 //! `mail_fsync = optimized`, its default: new mail is fsynced before the
 //! reply). Both write to the same file system, under ./var/bench/delivery.
 
-use crate::bench_common::{field, free_port, median, run_ok, wait_for};
+use crate::bench_common::{field, free_port, launch_dovecot, median, run_ok, wait_for};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
@@ -127,34 +127,6 @@ fn start_dovecot(root: &Path) -> Result<PathBuf> {
         .map(|i| format!("user{i}:{{PLAIN}}pass::::::\n"))
         .collect();
     std::fs::write(dir.join("passwd"), passwd)?;
-    if !Command::new("id").arg("vmail").output()?.status.success() {
-        run_ok(
-            Command::new("useradd").args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "vmail",
-            ]),
-            "useradd vmail",
-        )?;
-    }
-    run_ok(
-        Command::new("chown")
-            .arg("-R")
-            .arg("vmail:vmail")
-            .arg(dir.join("mail")),
-        "chown",
-    )?;
-    // Dovecot's unprivileged processes must reach their files.
-    let mut p = Some(dir.as_path());
-    while let Some(d) = p {
-        if d == Path::new("/") {
-            break;
-        }
-        let _ = Command::new("chmod").arg("o+x").arg(d).status();
-        p = d.parent();
-    }
     let fsync = run_ok(
         Command::new("doveconf")
             .arg("-c")
@@ -163,21 +135,7 @@ fn start_dovecot(root: &Path) -> Result<PathBuf> {
         "doveconf",
     )?;
     println!("dovecot: {}", fsync.trim());
-    // dovecot forks into the background; its children must not hold our pipes.
-    let st = Command::new("dovecot")
-        .arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("starting dovecot (dovecot-lmtpd; .ci/prepare installs it)")?;
-    if !st.success() {
-        bail!(
-            "dovecot did not start; see {}",
-            dir.join("log/dovecot.log").display()
-        );
-    }
+    launch_dovecot(&dir, &conf, "dovecot-lmtpd")?;
     wait_for(DOVECOT_LMTP.parse()?, "dovecot lmtp")?;
     Ok(conf)
 }

@@ -16,7 +16,10 @@
 //! Dovecot runs from /work/shared/peers/dovecot.conf with its process and
 //! connection limits raised for the connection counts used here.
 
-use crate::bench_common::{cpu_seconds, field, free_port, median, process_tree, run_ok, wait_for};
+use crate::bench_common::{
+    cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median, process_tree,
+    run_ok, wait_for,
+};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
@@ -264,55 +267,9 @@ fn start_dovecot(root: &Path, o: &Options) -> Result<(PathBuf, String)> {
         .map(|i| format!("user{i}:{{SHA512-CRYPT}}{PASSWORD_HASH}::::::\n"))
         .collect();
     std::fs::write(dir.join("passwd"), passwd)?;
-    if !Command::new("id").arg("vmail").output()?.status.success() {
-        run_ok(
-            Command::new("useradd").args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "vmail",
-            ]),
-            "useradd vmail",
-        )?;
-    }
-    run_ok(
-        Command::new("chown")
-            .arg("-R")
-            .arg("vmail:vmail")
-            .arg(dir.join("mail")),
-        "chown",
-    )?;
-    let mut p = Some(dir.as_path());
-    while let Some(d) = p {
-        if d == Path::new("/") {
-            break;
-        }
-        let _ = Command::new("chmod").arg("o+x").arg(d).status();
-        p = d.parent();
-    }
-    let st = Command::new("dovecot")
-        .arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("starting dovecot (dovecot-imapd)")?;
-    if !st.success() {
-        bail!(
-            "dovecot did not start; see {}",
-            dir.join("log/dovecot.log").display()
-        );
-    }
+    launch_dovecot(&dir, &conf, "dovecot-imapd")?;
     wait_for(imap.parse()?, "dovecot imap")?;
     Ok((conf, imap))
-}
-
-fn dovecot_master_pid(root: &Path) -> Result<u32> {
-    let text = std::fs::read_to_string(root.join("dovecot/run/master.pid"))
-        .context("reading Dovecot's master.pid")?;
-    text.trim().parse().context("Dovecot's master.pid")
 }
 
 #[derive(Clone, Copy, Default)]
@@ -535,7 +492,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         if wants("idle") {
             let gm = idle(&generator, &gaddr, gformat, o.idle, imap_pid)?;
-            let dpid = dovecot_master_pid(&root)?;
+            let dpid = dovecot_master_pid(&root.join("dovecot"))?;
             let dm = idle(&generator, dovecot_imap, dformat, o.dovecot_idle, dpid)?;
             let per = |total: u64, n: usize| total as f64 / n.max(1) as f64;
             println!("\nIDLE connections: memory of the server (summed over its processes)\n");

@@ -9,14 +9,15 @@
 //! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
 
 use crate::bench_common::{
-    cpu_seconds, field, free_port, median, run_ok, tree_cpu_seconds, wait_for,
+    cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median, run_ok,
+    tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Where the peer recipes live.
@@ -160,48 +161,7 @@ fn start_dovecot(root: &Path) -> Result<PathBuf> {
         recipe.replace("@PEERS@", &root.display().to_string()),
     )?;
     write_plain_passwords(&dir)?;
-    if !Command::new("id").arg("vmail").output()?.status.success() {
-        run_ok(
-            Command::new("useradd").args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "vmail",
-            ]),
-            "useradd vmail",
-        )?;
-    }
-    run_ok(
-        Command::new("chown")
-            .arg("-R")
-            .arg("vmail:vmail")
-            .arg(dir.join("mail")),
-        "chown",
-    )?;
-    // Dovecot's unprivileged processes must reach their files.
-    let mut p = Some(dir.as_path());
-    while let Some(d) = p {
-        if d == Path::new("/") {
-            break;
-        }
-        let _ = Command::new("chmod").arg("o+x").arg(d).status();
-        p = d.parent();
-    }
-    let st = Command::new("dovecot")
-        .arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("starting dovecot (dovecot-pop3d; .ci/prepare installs it)")?;
-    if !st.success() {
-        bail!(
-            "dovecot did not start; see {}",
-            dir.join("log/dovecot.log").display()
-        );
-    }
+    launch_dovecot(&dir, &conf, "dovecot-pop3d")?;
     wait_for(DOVECOT_POP3.parse()?, "dovecot pop3")?;
     wait_for(DOVECOT_LMTP.parse()?, "dovecot lmtp")?;
     Ok(conf)
@@ -242,10 +202,7 @@ fn groxide_cpu(sup: &Supervisor) -> f64 {
 
 /// CPU seconds of Dovecot: the master and its per-login processes.
 fn dovecot_cpu(root: &Path) -> f64 {
-    std::fs::read_to_string(root.join("dovecot/run/master.pid"))
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .map_or(0.0, tree_cpu_seconds)
+    dovecot_master_pid(&root.join("dovecot")).map_or(0.0, tree_cpu_seconds)
 }
 
 /// What one load measured (medians over the runs).
