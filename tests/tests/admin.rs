@@ -123,7 +123,7 @@ async fn admin_creates_stores_on_the_home_node_and_failover_reroutes_them() {
         exmdb.pid()
     );
     assert!(
-        exmdb.wait_log("reloaded", Duration::from_secs(10)),
+        exmdb.wait_log("configuration reloaded", Duration::from_secs(10)),
         "{}",
         exmdb.log()
     );

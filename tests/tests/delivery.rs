@@ -989,7 +989,11 @@ fn sighup_applies_a_new_size_limit_to_new_sessions() {
     node.set("delivery.cfg", "mail_max_length", "2K");
     let delivery = node.daemon(Service::Delivery);
     delivery.signal("HUP");
-    assert!(delivery.wait_log("reloaded", START), "{}", delivery.log());
+    assert!(
+        delivery.wait_log("configuration reloaded", START),
+        "{}",
+        delivery.log()
+    );
     // The relay sees the new SIZE and refuses before sending.
     let err = rt
         .block_on(submitter.send_bytes(&envelope, &msg))

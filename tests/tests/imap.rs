@@ -481,7 +481,10 @@ fn sighup_reloads_the_certificate_for_new_connections() {
         .config
         .write("key.pem", &ck.signing_key.serialize_pem());
     node.imap().signal("HUP");
-    assert!(node.imap().wait_log("reloaded", Duration::from_secs(10)));
+    assert!(
+        node.imap()
+            .wait_log("configuration reloaded", Duration::from_secs(10))
+    );
     let after = fingerprint(node.imaps_port);
     assert_ne!(before, after);
 }

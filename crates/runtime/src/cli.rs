@@ -1,6 +1,6 @@
 //! The one `main` every daemon calls.
 
-use crate::context::Context;
+use crate::context::{Context, ReloadAcks};
 use crate::logging::{self, LogControl};
 use crate::notify;
 use groxide_config::{Config, ConfigWarning, Schema};
@@ -20,6 +20,8 @@ use tracing::{error, info, warn};
 const EXIT_CONFIG: u8 = 78;
 /// Time a daemon gets beyond `shutdown_timeout` to return after its drain.
 const EXIT_MARGIN: Duration = Duration::from_secs(2);
+/// How long a reload waits for the daemon's hooks before logging anyway.
+const HOOK_BOUND: Duration = Duration::from_secs(30);
 
 /// What the runtime must know about a daemon.
 pub struct DaemonSpec {
@@ -127,6 +129,7 @@ where
     let (tx, rx) = watch::channel(Arc::new(config));
     let shutdown = CancellationToken::new();
     let ctx = Context::new(spec.name, rx, shutdown.clone());
+    let acks = ctx.reload_acks();
     let name = spec.name;
 
     runtime.block_on(async move {
@@ -140,7 +143,7 @@ where
         info!(daemon = name, version = env!("CARGO_PKG_VERSION"), config_dir = %dir.display(), "starting");
         let daemon = tokio::spawn(run(ctx));
         tokio::pin!(daemon);
-        let mut signals_task = Box::pin(signals.run(dir, spec, tx, shutdown.clone(), log, warned));
+        let mut signals_task = Box::pin(signals.run(dir, spec, Publisher { tx, acks }, shutdown.clone(), log, warned));
         tokio::select! {
             res = &mut daemon => return finish(name, res),
             _ = &mut signals_task => {}
@@ -196,6 +199,27 @@ fn log_warnings(warnings: &[ConfigWarning], warned: &mut HashSet<String>) {
     }
 }
 
+/// Hands a reloaded configuration to the daemon and waits for its hooks.
+struct Publisher {
+    tx: watch::Sender<Arc<Config>>,
+    acks: ReloadAcks,
+}
+
+impl Publisher {
+    /// Returns once every reload hook (ACLs, routing, TLS, limits) has applied
+    /// `config`, so "configuration reloaded" in the log means it is in force.
+    async fn publish(&self, daemon: &'static str, config: Config) {
+        let config = Arc::new(config);
+        let _ = self.tx.send(config.clone());
+        if tokio::time::timeout(HOOK_BOUND, self.acks.applied(&config))
+            .await
+            .is_err()
+        {
+            warn!(daemon, bound = ?HOOK_BOUND, "a reload hook has not finished; going on");
+        }
+    }
+}
+
 struct Signals {
     hup: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
@@ -216,7 +240,7 @@ impl Signals {
         mut self,
         dir: PathBuf,
         spec: DaemonSpec,
-        tx: watch::Sender<Arc<Config>>,
+        publisher: Publisher,
         shutdown: CancellationToken,
         log: LogControl,
         mut warned: HashSet<String>,
@@ -229,7 +253,7 @@ impl Signals {
                         Ok((config, warnings)) => {
                             log_warnings(&warnings, &mut warned);
                             log.set_level(&config.log_level("log_level").to_string());
-                            let _ = tx.send(Arc::new(config));
+                            publisher.publish(spec.name, config).await;
                             info!(daemon = spec.name, "configuration reloaded");
                             notify::status("configuration reloaded");
                         }

@@ -2,7 +2,7 @@
 //! the shutdown token and the readiness call.
 
 use groxide_config::Config;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -12,6 +12,27 @@ pub struct Context {
     name: &'static str,
     config: watch::Receiver<Arc<Config>>,
     shutdown: CancellationToken,
+    applied: ReloadAcks,
+}
+
+/// Each reload hook's last applied configuration, so the runtime can say
+/// "configuration reloaded" only once every hook has run with it.
+#[derive(Clone, Default)]
+pub struct ReloadAcks(Arc<Mutex<Vec<watch::Receiver<Arc<Config>>>>>);
+
+impl ReloadAcks {
+    fn register(&self, rx: watch::Receiver<Arc<Config>>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(rx);
+    }
+
+    /// Returns once every hook still running has applied `config` (a hook
+    /// whose task ended, at shutdown, no longer counts).
+    pub async fn applied(&self, config: &Arc<Config>) {
+        let hooks = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for mut hook in hooks {
+            let _ = hook.wait_for(|c| Arc::ptr_eq(c, config)).await;
+        }
+    }
 }
 
 impl Context {
@@ -26,7 +47,13 @@ impl Context {
             name,
             config,
             shutdown,
+            applied: ReloadAcks::default(),
         }
+    }
+
+    /// Lets the caller that sends reloads wait until every hook has run.
+    pub fn reload_acks(&self) -> ReloadAcks {
+        self.applied.clone()
     }
 
     /// The daemon's short name, e.g. `exmdb`.
@@ -52,6 +79,8 @@ impl Context {
     {
         let mut rx = self.config.clone();
         rx.mark_unchanged();
+        let (ack, acks) = watch::channel(rx.borrow().clone());
+        self.applied.register(acks);
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
             loop {
@@ -63,6 +92,7 @@ impl Context {
                         }
                         let cfg = rx.borrow_and_update().clone();
                         hook(&cfg);
+                        let _ = ack.send(cfg);
                     }
                 }
             }
@@ -78,5 +108,59 @@ impl Context {
     pub fn notify_ready(&self) {
         tracing::info!(daemon = self.name, "ready");
         crate::notify::ready();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use groxide_config::schema;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    fn config(level: &str) -> Arc<Config> {
+        let text = format!("log_level = {level}\n");
+        Arc::new(
+            Config::from_str_for_tests(Path::new("/nonexistent"), &schema::SHARED, &text, "")
+                .expect("config")
+                .0,
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reload_counts_as_applied_only_after_every_hook_ran_with_it() {
+        let (tx, rx) = watch::channel(config("info"));
+        let ctx = Context::new("test", rx, CancellationToken::new());
+        let runs = Arc::new(AtomicU32::new(0));
+        for _ in 0..2 {
+            let runs = runs.clone();
+            ctx.on_reload(move |_| {
+                // A slow hook: the caller must still wait for it.
+                std::thread::sleep(Duration::from_millis(100));
+                runs.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let next = config("debug");
+        tx.send(next.clone()).expect("send");
+        tokio::time::timeout(Duration::from_secs(10), ctx.reload_acks().applied(&next))
+            .await
+            .expect("hooks acknowledged");
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn hooks_that_ended_at_shutdown_do_not_hold_a_reload() {
+        let (tx, rx) = watch::channel(config("info"));
+        let stop = CancellationToken::new();
+        let ctx = Context::new("test", rx, stop.clone());
+        ctx.on_reload(|_| {});
+        stop.cancel();
+        tokio::task::yield_now().await;
+        let next = config("debug");
+        let _ = tx.send(next.clone());
+        tokio::time::timeout(Duration::from_secs(10), ctx.reload_acks().applied(&next))
+            .await
+            .expect("an ended hook is not waited for");
     }
 }
