@@ -137,6 +137,42 @@ fn send<T>(tx: &mpsc::Sender<Result<T, Status>>, item: T) -> bool {
     tx.blocking_send(Ok(item)).is_ok()
 }
 
+/// Items of a listing per stream message: one message per item cost a
+/// thread wake-up, an HTTP/2 frame and a decode each.
+const LIST_BATCH: usize = 256;
+
+/// Gathers a listing's items into chunks of [`LIST_BATCH`] for the stream.
+struct Batcher<'a, T, C> {
+    tx: &'a mpsc::Sender<Result<C, Status>>,
+    items: Vec<T>,
+    wrap: fn(Vec<T>) -> C,
+}
+
+impl<'a, T, C> Batcher<'a, T, C> {
+    fn new(tx: &'a mpsc::Sender<Result<C, Status>>, wrap: fn(Vec<T>) -> C) -> Self {
+        Batcher {
+            tx,
+            items: Vec::new(),
+            wrap,
+        }
+    }
+
+    /// Adds one item; false once the receiver has gone.
+    fn push(&mut self, item: T) -> bool {
+        self.items.push(item);
+        self.items.len() < LIST_BATCH || self.flush()
+    }
+
+    /// Sends what is gathered (nothing when empty); false once the receiver has gone.
+    fn flush(&mut self) -> bool {
+        if self.items.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.items, Vec::with_capacity(LIST_BATCH));
+        send(self.tx, (self.wrap)(chunk))
+    }
+}
+
 fn copy_chunks(
     mut r: impl std::io::Read,
     total: u64,
@@ -708,7 +744,7 @@ impl Exmdb for ExmdbService {
         }))
     }
 
-    type ListMessagesStream = Stream2<pb::MessageEntry>;
+    type ListMessagesStream = Stream2<pb::MessageEntries>;
 
     async fn list_messages(
         &self,
@@ -721,13 +757,16 @@ impl Exmdb for ExmdbService {
             .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
         let s = self
             .stream_from_store(&r.dir, move |s, tx| {
-                s.list_messages(f, range, |e| send(tx, convert::entry(e)))
+                let mut out = Batcher::new(tx, |entries| pb::MessageEntries { entries });
+                s.list_messages(f, range, |e| out.push(convert::entry(e)))?;
+                out.flush();
+                Ok(())
             })
             .await?;
         Ok(Response::new(s))
     }
 
-    type ChangesSinceStream = Stream2<pb::MessageChange>;
+    type ChangesSinceStream = Stream2<pb::MessageChanges>;
 
     async fn changes_since(
         &self,
@@ -738,7 +777,20 @@ impl Exmdb for ExmdbService {
         let since = st::ChangeNumber(r.since);
         let s = self
             .stream_from_store(&r.dir, move |s, tx| {
-                s.changes_since(f, since, |c| send(tx, convert::change(c)))
+                let mut out = Batcher::new(tx, |changes| pb::MessageChanges {
+                    changes,
+                    highest_modseq: 0,
+                });
+                let highest = s.changes_since(f, since, |c| out.push(convert::change(c)))?;
+                let changes = std::mem::take(&mut out.items);
+                send(
+                    tx,
+                    pb::MessageChanges {
+                        changes,
+                        highest_modseq: highest.0,
+                    },
+                );
+                Ok(())
             })
             .await?;
         Ok(Response::new(s))
@@ -772,6 +824,38 @@ impl Exmdb for ExmdbService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listings_go_out_in_full_chunks_in_order_and_the_rest_at_the_end() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut out = Batcher::new(&tx, |v: Vec<u32>| v);
+        for i in 0..600u32 {
+            assert!(out.push(i));
+        }
+        assert!(out.flush());
+        assert!(out.flush(), "an empty flush sends nothing");
+        drop(tx);
+        let mut chunks = Vec::new();
+        while let Ok(c) = rx.try_recv() {
+            chunks.push(c.unwrap());
+        }
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![LIST_BATCH, LIST_BATCH, 600 - 2 * LIST_BATCH]);
+        assert_eq!(chunks.concat(), (0..600).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_listing_stops_once_its_reader_is_gone() {
+        let (tx, rx) = mpsc::channel(16);
+        drop(rx);
+        let mut out = Batcher::new(&tx, |v: Vec<u32>| v);
+        let accepted = (0..LIST_BATCH as u32).take_while(|i| out.push(*i)).count();
+        assert_eq!(
+            accepted,
+            LIST_BATCH - 1,
+            "the first full chunk finds no reader"
+        );
+    }
 
     fn check(dir: &str, ok: bool) {
         assert_eq!(validate_dir(dir).is_ok(), ok, "{dir:?}");

@@ -304,13 +304,29 @@ async fn the_exmdb_service_end_to_end_in_process() {
         .unwrap(),
     );
     let mut seen = Vec::new();
-    while let Some(ch) = changes.next().await {
-        seen.push(match ch.unwrap().change.unwrap() {
-            pb::message_change::Change::Removed(r) => format!("-{}", r.uid),
-            pb::message_change::Change::Changed(e) => format!("+{}", e.uid),
-        });
+    let mut highest = 0;
+    while let Some(chunk) = changes.next().await {
+        let chunk = chunk.unwrap();
+        highest = chunk.highest_modseq;
+        for ch in chunk.changes {
+            seen.push(match ch.change.unwrap() {
+                pb::message_change::Change::Removed(r) => format!("-{}", r.uid),
+                pb::message_change::Change::Changed(e) => format!("+{}", e.uid),
+            });
+        }
     }
     assert_eq!(seen, vec!["-1", "+2", "+3", "+4"]);
+    let inbox = c
+        .get_folder(pb::FolderRequest {
+            dir: dir.clone(),
+            folder: Some(folder_role("inbox")),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        highest, inbox.highest_modseq,
+        "the changes lead to the folder's MODSEQ"
+    );
     let mut listed = Box::pin(
         c.list_messages(pb::ListMessagesRequest {
             dir: dir.clone(),

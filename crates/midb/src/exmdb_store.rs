@@ -39,39 +39,65 @@ pub struct ExmdbStore {
 }
 
 /// What midb knows of the message a (folder, UID) names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct MessageRef {
     id: u64,
-    /// Lower-case hex SHA-256 of the content (empty: none yet).
-    hash: String,
+    /// SHA-256 of the content (None: no MIME form yet).
+    hash: Option<[u8; 32]>,
     size: u64,
 }
 
-/// (dir, folder, UID) → [`MessageRef`], learnt from listings.
+impl MessageRef {
+    fn of(e: &pb::MessageEntry) -> MessageRef {
+        MessageRef {
+            id: e.message_id,
+            hash: e.content_hash.as_slice().try_into().ok(),
+            size: e.size,
+        }
+    }
+}
+
+/// (dir, folder) → UID → [`MessageRef`], learnt from listings. Kept per
+/// folder so remembering a listing allocates per folder, not per message.
 #[derive(Default)]
-struct MessageRefs(Mutex<HashMap<(String, FolderId, Uid), MessageRef>>);
+struct MessageRefs(Mutex<RefTable>);
+
+#[derive(Default)]
+struct RefTable {
+    /// dir → folder → UID.
+    stores: HashMap<String, HashMap<FolderId, HashMap<Uid, MessageRef>>>,
+    len: usize,
+}
 
 impl MessageRefs {
     fn remember(&self, dir: &str, folder: FolderId, entries: &[pb::MessageEntry]) {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() + entries.len() > MESSAGE_ID_CACHE {
-            m.clear();
+        if entries.is_empty() {
+            return;
         }
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if t.len + entries.len() > MESSAGE_ID_CACHE {
+            *t = RefTable::default();
+        }
+        let RefTable { stores, len } = &mut *t;
+        let folders = match stores.get_mut(dir) {
+            Some(f) => f,
+            None => stores.entry(dir.to_owned()).or_default(),
+        };
+        let known = folders.entry(folder).or_default();
         for e in entries {
-            m.insert(
-                (dir.to_owned(), folder, e.uid),
-                MessageRef {
-                    id: e.message_id,
-                    hash: hex(&e.content_hash),
-                    size: e.size,
-                },
-            );
+            if known.insert(e.uid, MessageRef::of(e)).is_none() {
+                *len += 1;
+            }
         }
     }
 
     fn known(&self, dir: &str, folder: FolderId, uid: Uid) -> Option<MessageRef> {
-        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.get(&(dir.to_owned(), folder, uid)).cloned()
+        let t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        t.stores
+            .get(dir)
+            .and_then(|f| f.get(&folder))
+            .and_then(|k| k.get(&uid))
+            .copied()
     }
 
     async fn lookup(
@@ -100,11 +126,7 @@ impl MessageRefs {
         while let Some(e) = s.try_next().await.map_err(store_error)? {
             if e.uid == uid {
                 self.remember(dir, folder, std::slice::from_ref(&e));
-                return Ok(MessageRef {
-                    id: e.message_id,
-                    hash: hex(&e.content_hash),
-                    size: e.size,
-                });
+                return Ok(MessageRef::of(&e));
             }
         }
         Err(StoreError::NoSuchMessage(format!(
@@ -118,13 +140,14 @@ impl MessageRefs {
 /// and appear under `cid/` only when complete, so whatever is read is the
 /// message; anything unexpected means "ask exmdb".
 fn read_content_file(dir: &str, r: &MessageRef, range: &std::ops::Range<u64>) -> Option<Bytes> {
-    if r.hash.len() != 64 || r.size > DIRECT_READ_MAX {
+    let hash = hex(&r.hash?);
+    if r.size > DIRECT_READ_MAX {
         return None;
     }
     let path = std::path::Path::new(dir)
         .join("cid")
-        .join(&r.hash[..2])
-        .join(&r.hash);
+        .join(&hash[..2])
+        .join(&hash);
     // Small files from the page cache: a read here costs less than a hand-off.
     let bytes = std::fs::read(&path).ok()?;
     if bytes.len() as u64 != r.size {
@@ -539,26 +562,26 @@ impl Store for ExmdbStore {
                     .map_err(store_error)?,
             );
             let mut batch = ChangeBatch::default();
-            while let Some(c) = s.try_next().await.map_err(store_error)? {
-                match c.change {
-                    Some(pb::message_change::Change::Changed(e)) => batch.changed.push(entry(&e)),
-                    Some(pb::message_change::Change::Removed(r)) => batch.vanished.push(r.uid),
-                    None => {}
-                }
-                if batch.changed.len() + batch.vanished.len() >= LIST_CHUNK
-                    && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
-                {
-                    return Ok(());
+            let mut highest = 0;
+            while let Some(chunk) = s.try_next().await.map_err(store_error)? {
+                // The last chunk carries the MODSEQ the changes lead to.
+                highest = chunk.highest_modseq;
+                for c in chunk.changes {
+                    match c.change {
+                        Some(pb::message_change::Change::Changed(e)) => {
+                            batch.changed.push(entry(&e));
+                        }
+                        Some(pb::message_change::Change::Removed(r)) => batch.vanished.push(r.uid),
+                        None => {}
+                    }
+                    if batch.changed.len() + batch.vanished.len() >= LIST_CHUNK
+                        && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                    {
+                        return Ok(());
+                    }
                 }
             }
-            batch.highest_modseq = client
-                .get_folder(pb::FolderRequest {
-                    dir: dir.clone(),
-                    folder: Some(folder_id(folder)),
-                })
-                .await
-                .map_err(store_error)?
-                .highest_modseq;
+            batch.highest_modseq = highest;
             let _ = tx.send(Ok(batch)).await;
             Ok(())
         })
@@ -831,7 +854,12 @@ mod tests {
         .unwrap();
         let r = |hash: &str, size| MessageRef {
             id: 1,
-            hash: hash.to_owned(),
+            hash: (0..hash.len() / 2)
+                .map(|i| u8::from_str_radix(&hash[2 * i..2 * i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+                .as_slice()
+                .try_into()
+                .ok(),
             size,
         };
         let read = |m: &MessageRef, range| read_content_file(&dir, m, &range).map(|b| b.to_vec());

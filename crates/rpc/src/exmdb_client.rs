@@ -270,14 +270,15 @@ impl ExmdbClient {
             })
             .await?;
         let node = self.node_of(&dir).await;
-        Ok(stream.map(move |i| i.map_err(|s| RpcError::from_status("exmdb", &node, s))))
+        Ok(flatten(stream, node, |c: pb::MessageEntries| c.entries))
     }
 
-    /// What changed in a folder after a change number, streamed.
+    /// What changed in a folder after a change number, streamed in chunks;
+    /// the last one carries the folder's highest MODSEQ.
     pub async fn changes_since(
         &self,
         req: pb::ChangesSinceRequest,
-    ) -> Result<impl Stream<Item = Result<pb::MessageChange, RpcError>> + Send + use<>, RpcError>
+    ) -> Result<impl Stream<Item = Result<pb::MessageChanges, RpcError>> + Send + use<>, RpcError>
     {
         let dir = req.dir.clone();
         let stream = self
@@ -378,4 +379,25 @@ impl ExmdbClient {
     unary!(
         /// Removes unreferenced content files.
         purge_content, pb::StoreRequest, pb::PurgeContentReply, false);
+}
+
+/// The items of a chunked listing stream, one by one; the first error ends it.
+fn flatten<C, T>(
+    stream: tonic::Streaming<C>,
+    node: NodeAddr,
+    items: fn(C) -> Vec<T>,
+) -> impl Stream<Item = Result<T, RpcError>> + Send + use<C, T>
+where
+    C: Send + 'static,
+    T: Send + 'static,
+{
+    stream
+        .map(move |chunk| match chunk {
+            Ok(c) => futures_util::stream::iter(items(c).into_iter().map(Ok)).left_stream(),
+            Err(s) => futures_util::stream::once(std::future::ready(Err(RpcError::from_status(
+                "exmdb", &node, s,
+            ))))
+            .right_stream(),
+        })
+        .flatten()
 }

@@ -136,9 +136,14 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     Ok(())
 }
 
+/// Prepared statements kept per connection: more than the store's distinct
+/// cached statements, so none is parsed again while the connection lives.
+const STATEMENT_CACHE: usize = 96;
+
 /// Sets the pragmas of every connection: WAL, durable commits, busy timeout.
 pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;

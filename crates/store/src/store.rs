@@ -27,8 +27,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Read connections kept open per store when idle.
-pub const MAX_IDLE_READERS: usize = 4;
+/// Read connections kept open per store when idle. A busy mailbox (a phone,
+/// a desktop client and webmail, each with several connections) reads from
+/// many threads at once; a connection opened for one read and dropped costs
+/// an open, a schema parse and its statement cache.
+pub const MAX_IDLE_READERS: usize = 16;
 /// Size of the chunks [`Store::insert_mime_from`] copies in.
 const COPY_CHUNK: usize = 64 * 1024;
 
@@ -385,10 +388,14 @@ impl Store {
                 c
             }
         };
-        // One read transaction: every statement of `f` sees the same snapshot.
-        conn.execute_batch("BEGIN DEFERRED")?;
+        // One read transaction: every statement of `f` sees the same
+        // snapshot. Cached statements: reads are frequent and tiny, parsing
+        // BEGIN and COMMIT each time showed in profiles.
+        conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
         let r = f(&conn);
-        let _ = conn.execute_batch("COMMIT");
+        if let Ok(mut commit) = conn.prepare_cached("COMMIT") {
+            let _ = commit.execute([]);
+        }
         let mut pool = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
@@ -516,15 +523,20 @@ impl Store {
 
     /// Streams what changed in a folder after `since`: removals, then
     /// added or changed messages. Replaying it over the state at `since`
-    /// gives the state now (UIDs are never reused).
+    /// gives the state now (UIDs are never reused). Returns the folder's
+    /// highest MODSEQ in the same snapshot: the state the changes lead to.
     pub fn changes_since(
         &self,
         folder: impl Into<FolderRef>,
         since: ChangeNumber,
         mut each: impl FnMut(MessageChange) -> bool,
-    ) -> Result<()> {
+    ) -> Result<ChangeNumber> {
         let r = folder.into();
-        self.with_reader(|c| messages::changes_since(c, folders::resolve(c, r)?, since, &mut each))
+        self.with_reader(|c| {
+            let id = folders::resolve(c, r)?;
+            messages::changes_since(c, id, since, &mut each)?;
+            Ok(folders::get(c, id)?.highest_modseq)
+        })
     }
 
     /// The message's RFC 5322 form. For a message created as properties it is
