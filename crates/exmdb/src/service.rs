@@ -86,8 +86,14 @@ impl ExmdbService {
             + 'static,
     {
         let path = self.local_dir(dir).await?;
-        let stores = self.stores.clone();
-        let store = blocking(move || stores.open(&path)).await?;
+        // Usually open already: then one hand-off (the producer), not two.
+        let store = match self.stores.already_open(&path) {
+            Some(s) => s,
+            None => {
+                let stores = self.stores.clone();
+                blocking(move || stores.open(&path)).await?
+            }
+        };
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         tokio::task::spawn_blocking(move || {
             if let Err(e) = produce(&store, &tx) {

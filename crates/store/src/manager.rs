@@ -121,6 +121,20 @@ impl StoreManager {
             .clone()
     }
 
+    /// The store at `dir` when it is open now — without opening it or
+    /// waiting for another caller that is — so async callers can skip a
+    /// hand-off to a blocking thread. `None` means "use [`Self::open`]".
+    pub fn already_open(&self, dir: &Path) -> Option<Arc<Store>> {
+        let slot = lock(&self.slots).get(dir)?.clone();
+        let state = slot.state.try_lock().ok()?;
+        if state.removed {
+            return None;
+        }
+        let store = state.store.clone()?;
+        *lock(&slot.last_used) = Instant::now();
+        Some(store)
+    }
+
     /// The open store at `dir`, opening it if needed.
     pub fn open(&self, dir: &Path) -> Result<Arc<Store>> {
         self.get_or(dir, |opts| Store::open(dir, opts))

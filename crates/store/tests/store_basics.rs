@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use groxide_store::tags::*;
 use groxide_store::*;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
@@ -727,7 +728,14 @@ fn the_manager_opens_lazily_and_closes_idle_and_least_recently_used_stores() {
         assert!(created);
     }
     assert_eq!(mgr.open_count(), 2, "table_size bounds the open stores");
+    assert!(
+        mgr.already_open(&dirs[0]).is_none(),
+        "the least recently used store was closed and is not reopened by already_open"
+    );
     let held = mgr.open(&dirs[0]).unwrap();
+    let same = mgr.already_open(&dirs[0]).expect("open now");
+    assert!(Arc::ptr_eq(&held, &same));
+    drop(same);
     insert(&held, FolderRole::Inbox, &message(1));
     assert_eq!(mgr.open_count(), 2);
     mgr.reconfigure(
@@ -747,6 +755,10 @@ fn the_manager_opens_lazily_and_closes_idle_and_least_recently_used_stores() {
     drop(again);
     assert!(mgr.delete(&dirs[0]).unwrap());
     assert!(!dirs[0].exists());
+    assert!(
+        mgr.already_open(&dirs[0]).is_none(),
+        "a deleted store is gone"
+    );
     assert!(matches!(
         mgr.open(&dirs[0]),
         Err(StoreError::NoSuchStore(_))
