@@ -33,6 +33,7 @@ pub(crate) fn folder(f: st::FolderInfo) -> pb::Folder {
         unread_count: f.unread_count,
         size_bytes: f.size,
         created_at: f.created_at,
+        props: Vec::new(),
     }
 }
 

@@ -31,6 +31,8 @@ enum Feed {
 
 /// Items buffered between a blocking producer and a response stream.
 const STREAM_BUFFER: usize = 16;
+/// Most property tags one ListFolders may ask for.
+const MAX_PROP_TAGS: usize = 256;
 
 type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -307,12 +309,27 @@ impl Exmdb for ExmdbService {
 
     async fn list_folders(
         &self,
-        r: Request<pb::StoreRequest>,
+        r: Request<pb::ListFoldersRequest>,
     ) -> Result<Response<pb::ListFoldersReply>, Status> {
         let r = r.into_inner();
-        let folders = self.with_store(&r.dir, |s| s.folders()).await?;
+        if r.prop_tags.len() > MAX_PROP_TAGS {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_PROP_TAGS} property tags per ListFolders"
+            )));
+        }
+        let tags: Vec<st::props::PropTag> =
+            r.prop_tags.iter().map(|t| st::props::PropTag(*t)).collect();
+        let folders = self
+            .with_store(&r.dir, move |s| s.folders_with_props(&tags))
+            .await?;
         Ok(Response::new(pb::ListFoldersReply {
-            folders: folders.into_iter().map(convert::folder).collect(),
+            folders: folders
+                .into_iter()
+                .map(|(f, props)| pb::Folder {
+                    props: convert::props_to_pb(props),
+                    ..convert::folder(f)
+                })
+                .collect(),
         }))
     }
 

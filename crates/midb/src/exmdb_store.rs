@@ -363,8 +363,9 @@ impl Store for ExmdbStore {
     async fn folders(&self, dir: &str) -> Result<Vec<FolderInfo>, StoreError> {
         let r = self
             .client
-            .list_folders(pb::StoreRequest {
+            .list_folders(pb::ListFoldersRequest {
                 dir: dir.to_owned(),
+                prop_tags: Vec::new(),
             })
             .await
             .map_err(store_error)?;
@@ -426,25 +427,28 @@ impl Store for ExmdbStore {
         dir: &str,
         folders: Vec<FolderId>,
     ) -> Result<HashSet<FolderId>, StoreError> {
-        let mut out = HashSet::new();
-        for f in folders {
-            let props = self
-                .client
-                .get_folder_props(pb::FolderRequest {
-                    dir: dir.to_owned(),
-                    folder: Some(folder_id(f)),
+        // One request for every folder's flag (LIST asks on every call).
+        let wanted: HashSet<FolderId> = folders.into_iter().collect();
+        let listed = self
+            .client
+            .list_folders(pb::ListFoldersRequest {
+                dir: dir.to_owned(),
+                prop_tags: vec![PR_GROXIDE_IMAP_UNSUBSCRIBED],
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(listed
+            .folders
+            .into_iter()
+            .filter(|f| wanted.contains(&f.id))
+            .filter(|f| {
+                f.props.iter().any(|p| {
+                    p.tag == PR_GROXIDE_IMAP_UNSUBSCRIBED
+                        && matches!(p.value, Some(pb::prop::Value::BoolValue(true)))
                 })
-                .await
-                .map_err(store_error)?;
-            let off = props.props.iter().any(|p| {
-                p.tag == PR_GROXIDE_IMAP_UNSUBSCRIBED
-                    && matches!(p.value, Some(pb::prop::Value::BoolValue(true)))
-            });
-            if off {
-                out.insert(f);
-            }
-        }
-        Ok(out)
+            })
+            .map(|f| f.id)
+            .collect())
     }
 
     async fn set_subscribed(

@@ -320,8 +320,8 @@ impl ExmdbClient {
         /// Changes the quota.
         set_quota, pb::SetQuotaRequest, pb::Empty, false);
     unary!(
-        /// Every folder with its counters.
-        list_folders, pb::StoreRequest, pb::ListFoldersReply, true);
+        /// Every folder with its counters and the properties asked for.
+        list_folders, pb::ListFoldersRequest, pb::ListFoldersReply, true);
     unary!(
         /// One folder (IMAP STATUS).
         get_folder, pb::FolderRequest, pb::Folder, true);

@@ -435,6 +435,29 @@ impl Store {
         self.with_reader(folders::list)
     }
 
+    /// Every folder with those of its properties (as [`Self::folder_props`]
+    /// gives them) whose tags are in `tags`, from one snapshot: a client
+    /// listing mailboxes with, say, their subscription state asks once, not
+    /// once per folder.
+    pub fn folders_with_props(&self, tags: &[PropTag]) -> Result<Vec<(FolderInfo, Vec<Prop>)>> {
+        self.with_reader(|c| {
+            folders::list(c)?
+                .into_iter()
+                .map(|f| {
+                    let props = if tags.is_empty() {
+                        Vec::new()
+                    } else {
+                        folders::props(c, f.id)?
+                            .into_iter()
+                            .filter(|(t, _)| tags.contains(t))
+                            .collect()
+                    };
+                    Ok((f, props))
+                })
+                .collect()
+        })
+    }
+
     /// One folder.
     pub fn folder(&self, r: impl Into<FolderRef>) -> Result<FolderInfo> {
         let r = r.into();

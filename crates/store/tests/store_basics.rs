@@ -800,3 +800,37 @@ fn a_commit_observer_hears_every_change() {
     );
     assert_eq!(events.last().unwrap().cn, s.store.info().unwrap().cn);
 }
+
+#[test]
+fn folders_come_with_the_asked_properties_in_one_call() {
+    let s = private_store();
+    let custom = PropTag(0x67F1_000B);
+    s.store
+        .set_folder_props(
+            FolderRole::Drafts,
+            vec![(custom, PropValue::Bool(true))],
+            vec![],
+        )
+        .unwrap();
+    let listed = s
+        .store
+        .folders_with_props(&[custom, PR_DISPLAY_NAME])
+        .unwrap();
+    assert_eq!(listed.len(), s.store.folders().unwrap().len());
+    for (f, props) in &listed {
+        assert_eq!(
+            prop(props, PR_DISPLAY_NAME),
+            Some(&PropValue::Unicode(f.name.clone())),
+            "{}",
+            f.name
+        );
+        let is_drafts = f.role == Some(FolderRole::Drafts);
+        assert_eq!(prop(props, custom).is_some(), is_drafts, "{}", f.name);
+        assert!(
+            prop(props, PR_CONTENT_COUNT).is_none(),
+            "only the asked tags come back"
+        );
+    }
+    let bare = s.store.folders_with_props(&[]).unwrap();
+    assert!(bare.iter().all(|(_, p)| p.is_empty()));
+}
