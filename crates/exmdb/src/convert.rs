@@ -34,6 +34,9 @@ pub(crate) fn folder(f: st::FolderInfo) -> pb::Folder {
         size_bytes: f.size,
         created_at: f.created_at,
         props: Vec::new(),
+        deleted_count: None,
+        first_unseen_uid: None,
+        highest_uid: None,
     }
 }
 

@@ -339,8 +339,15 @@ impl Exmdb for ExmdbService {
     ) -> Result<Response<pb::Folder>, Status> {
         let r = r.into_inner();
         let f = convert::folder_ref(r.folder.as_ref())?;
-        let info = self.with_store(&r.dir, move |s| s.folder(f)).await?;
-        Ok(Response::new(convert::folder(info)))
+        let (info, imap) = self
+            .with_store(&r.dir, move |s| s.folder_with_imap_status(f))
+            .await?;
+        Ok(Response::new(pb::Folder {
+            deleted_count: Some(imap.deleted),
+            first_unseen_uid: Some(imap.first_unseen_uid),
+            highest_uid: Some(imap.highest_uid),
+            ..convert::folder(info)
+        }))
     }
 
     async fn get_folder_props(

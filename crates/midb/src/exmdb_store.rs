@@ -496,9 +496,10 @@ impl Store for ExmdbStore {
             unseen: u32::try_from(f.unread_count).unwrap_or(u32::MAX),
             highest_modseq: f.highest_modseq,
             size: f.size_bytes,
-            deleted: None,
-            first_unseen_uid: None,
-            highest_uid: None,
+            // Absent only from an exmdb that predates them: midb then scans.
+            deleted: f.deleted_count,
+            first_unseen_uid: f.first_unseen_uid,
+            highest_uid: f.highest_uid,
         })
     }
 

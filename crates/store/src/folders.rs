@@ -425,6 +425,46 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<FolderInfo>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// What IMAP SELECT and STATUS need beyond a folder's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImapStatus {
+    /// Live messages flagged \Deleted.
+    pub deleted: u32,
+    /// UID of the first live message without \Seen (0: none).
+    pub first_unseen_uid: u32,
+    /// The highest UID of a live message (0: the folder is empty).
+    pub highest_uid: u32,
+}
+
+/// [`ImapStatus`] of a folder, from indexes (no scan of its messages): the
+/// terms match the partial indexes of schema version 3.
+pub(crate) fn imap_status(conn: &Connection, id: FolderId) -> Result<ImapStatus> {
+    let f = id.0 as i64;
+    let uid = |sql: &str| -> Result<u32> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row([f], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map_or(0, |u| u as u32))
+    };
+    let highest_uid = uid(
+        "SELECT uid FROM messages WHERE folder_id = ?1 AND deleted_at IS NULL ORDER BY uid DESC LIMIT 1",
+    )?;
+    let first_unseen_uid = uid(
+        "SELECT uid FROM messages WHERE folder_id = ?1 AND flags & 1 = 0 AND deleted_at IS NULL ORDER BY uid LIMIT 1",
+    )?;
+    let deleted: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM messages WHERE folder_id = ?1 AND flags & 8 != 0 AND deleted_at IS NULL",
+        )?
+        .query_row([f], |r| r.get(0))?;
+    Ok(ImapStatus {
+        deleted: u32::try_from(deleted).unwrap_or(u32::MAX),
+        first_unseen_uid,
+        highest_uid,
+    })
+}
+
 /// One live folder.
 pub(crate) fn get(conn: &Connection, id: FolderId) -> Result<FolderInfo> {
     let mut st = conn.prepare_cached(&format!(

@@ -52,7 +52,7 @@ pub use content::{ContentWriter, StagedContent, StoreLayout};
 pub use error::{Result, StoreError};
 pub use events::{ChangeEvent, ChangeKind, CommitObserver};
 pub use flags::{FlagOp, ImapFlags};
-pub use folders::{FolderInfo, FolderRef, FolderRole, StoreKind};
+pub use folders::{FolderInfo, FolderRef, FolderRole, ImapStatus, StoreKind};
 pub use ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange, UidValidity};
 pub use limits::StoreLimits;
 pub use manager::{ManagerSettings, StoreManager};

@@ -106,6 +106,12 @@ CREATE TABLE content_files (
 CREATE INDEX messages_deleted ON messages(deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX folders_deleted ON folders(deleted_at) WHERE deleted_at IS NOT NULL;
 "#,
+    // 2 → 3: SELECT/STATUS find a folder's first unseen message and count its
+    // \Deleted ones without a scan (the terms match `folders::imap_status`).
+    r#"
+CREATE INDEX messages_unseen ON messages(folder_id, uid) WHERE flags & 1 = 0 AND deleted_at IS NULL;
+CREATE INDEX messages_flag_deleted ON messages(folder_id, uid) WHERE flags & 8 != 0 AND deleted_at IS NULL;
+"#,
 ];
 
 /// The schema version this build writes.

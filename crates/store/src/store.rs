@@ -464,6 +464,19 @@ impl Store {
         self.with_reader(|c| folders::get(c, folders::resolve(c, r)?))
     }
 
+    /// A folder with what IMAP SELECT/STATUS need beyond its counters,
+    /// from one snapshot.
+    pub fn folder_with_imap_status(
+        &self,
+        r: impl Into<FolderRef>,
+    ) -> Result<(FolderInfo, folders::ImapStatus)> {
+        let r = r.into();
+        self.with_reader(|c| {
+            let id = folders::resolve(c, r)?;
+            Ok((folders::get(c, id)?, folders::imap_status(c, id)?))
+        })
+    }
+
     /// A folder's properties, stored and computed.
     pub fn folder_props(&self, r: impl Into<FolderRef>) -> Result<Vec<Prop>> {
         let r = r.into();

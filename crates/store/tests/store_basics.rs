@@ -834,3 +834,67 @@ fn folders_come_with_the_asked_properties_in_one_call() {
     let bare = s.store.folders_with_props(&[]).unwrap();
     assert!(bare.iter().all(|(_, p)| p.is_empty()));
 }
+
+#[test]
+fn imap_status_finds_first_unseen_highest_uid_and_deleted_count_from_indexes() {
+    let s = private_store();
+    let empty = s
+        .store
+        .folder_with_imap_status(FolderRole::Inbox)
+        .unwrap()
+        .1;
+    assert_eq!(empty, ImapStatus::default(), "an empty folder has none");
+    for n in 1..=5 {
+        insert(&s.store, FolderRole::Inbox, &message(n));
+    }
+    let flag = |uids: &[u32], f: ImapFlags| {
+        s.store
+            .set_flags(
+                FolderRole::Inbox,
+                uids.iter().map(|u| UidRange::single(ImapUid(*u))).collect(),
+                FlagOp::Add,
+                f,
+                vec![],
+                None,
+            )
+            .unwrap();
+    };
+    flag(&[1, 2], ImapFlags::SEEN);
+    flag(&[3, 4, 5], ImapFlags::DELETED);
+    // UID 5 is expunged: it no longer counts, and 4 becomes the highest.
+    s.store
+        .delete_messages(FolderRole::Inbox, vec![UidRange::single(ImapUid(5))], false)
+        .unwrap();
+    let (info, st) = s.store.folder_with_imap_status(FolderRole::Inbox).unwrap();
+    assert_eq!(info.message_count, 4);
+    assert_eq!(
+        st,
+        ImapStatus {
+            deleted: 2,
+            first_unseen_uid: 3,
+            highest_uid: 4
+        }
+    );
+
+    // The answers come from the partial indexes, not a scan of the folder.
+    let db = rusqlite::Connection::open(s.dir.join("exmdb/exchange.sqlite3")).unwrap();
+    for (sql, index) in [
+        (
+            "SELECT uid FROM messages WHERE folder_id = ?1 AND flags & 1 = 0 AND deleted_at IS NULL ORDER BY uid LIMIT 1",
+            "messages_unseen",
+        ),
+        (
+            "SELECT count(*) FROM messages WHERE folder_id = ?1 AND flags & 8 != 0 AND deleted_at IS NULL",
+            "messages_flag_deleted",
+        ),
+    ] {
+        let plan: Vec<String> = db
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([info.id.0 as i64], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
+    }
+}
