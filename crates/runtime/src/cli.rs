@@ -215,7 +215,7 @@ impl Publisher {
             .await
             .is_err()
         {
-            warn!(daemon, bound = ?HOOK_BOUND, "a reload hook has not finished; going on");
+            warn!(daemon, bound = ?HOOK_BOUND, "part of the new configuration is still being applied (TLS, routing or limits); the reload goes on");
         }
     }
 }
