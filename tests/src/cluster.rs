@@ -97,18 +97,14 @@ impl Ports {
     /// Nine distinct ports, each free on every one of `ips` a moment ago.
     pub fn free_on(ips: &[IpAddr]) -> Ports {
         let first = ips.first().copied().expect("at least one address");
-        let mut held: Vec<TcpListener> = Vec::new();
         let mut ports = Vec::new();
         while ports.len() < 9 {
-            let l = TcpListener::bind(SocketAddr::new(first, 0)).expect("bind an ephemeral port");
-            let port = l.local_addr().unwrap().port();
-            let others: Option<Vec<TcpListener>> = ips[1..]
+            // Outside the ephemeral range, so no outgoing connection takes it.
+            let port = crate::free_port(first);
+            if ips[1..]
                 .iter()
-                .map(|ip| TcpListener::bind(SocketAddr::new(*ip, port)).ok())
-                .collect();
-            held.push(l);
-            if let Some(others) = others {
-                held.extend(others);
+                .all(|ip| TcpListener::bind(SocketAddr::new(*ip, port)).is_ok())
+            {
                 ports.push(port);
             }
         }

@@ -36,13 +36,33 @@ pub fn daemon_bin(name: &str) -> PathBuf {
     p
 }
 
-/// A port on `ip` that was free a moment ago.
+/// Listen ports are picked below the kernel's ephemeral range (32768–60999
+/// on Linux): a port from that range, free when picked, could be taken by
+/// any outgoing connection (daemons of the node talk to each other from its
+/// address) before the daemon binds it.
+const LISTEN_PORTS: std::ops::Range<u16> = 10_000..32_000;
+
+/// A port on `ip` that was free a moment ago, outside the ephemeral range,
+/// and not handed out before by this process.
 pub fn free_port(ip: IpAddr) -> u16 {
-    TcpListener::bind(SocketAddr::new(ip, 0))
-        .expect("bind an ephemeral port")
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, RandomState};
+    static GIVEN: Mutex<Option<HashSet<(IpAddr, u16)>>> = Mutex::new(None);
+    let seed = RandomState::new();
+    let span = u64::from(LISTEN_PORTS.end - LISTEN_PORTS.start);
+    for attempt in 0u64..10_000 {
+        let port = LISTEN_PORTS.start + (seed.hash_one(attempt) % span) as u16;
+        let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+        let given = given.get_or_insert_with(HashSet::new);
+        if given.contains(&(ip, port)) {
+            continue;
+        }
+        if TcpListener::bind(SocketAddr::new(ip, port)).is_ok() {
+            given.insert((ip, port));
+            return port;
+        }
+    }
+    panic!("no free port on {ip} in {LISTEN_PORTS:?}");
 }
 
 /// Polls until `addr` accepts TCP connections or `timeout` passes.

@@ -71,6 +71,15 @@ impl ExmdbService {
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let path = self.local_dir(dir).await?;
+        self.on_blocking_thread(path, f).await
+    }
+
+    /// Runs `f` on the store at `path` (a routed, local dir) on a blocking thread.
+    async fn on_blocking_thread<T, F>(&self, path: PathBuf, f: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
         let stores = self.stores.clone();
         blocking(move || {
             let store = stores.open(&path)?;
@@ -92,7 +101,7 @@ impl ExmdbService {
         let path = self.local_dir(dir).await?;
         match self.stores.already_open(&path) {
             Some(store) => f(&store).map_err(to_status),
-            None => self.with_store(dir, f).await,
+            None => self.on_blocking_thread(path, f).await,
         }
     }
 
