@@ -205,6 +205,11 @@ impl<'a, T, C> Batcher<'a, T, C> {
         let chunk = std::mem::replace(&mut self.items, Vec::with_capacity(LIST_BATCH));
         send(self.tx, (self.wrap)(chunk))
     }
+
+    /// The items not sent yet, for a last chunk the caller completes.
+    fn into_rest(self) -> Vec<T> {
+        self.items
+    }
 }
 
 fn copy_chunks(
@@ -843,7 +848,7 @@ impl Exmdb for ExmdbService {
                     highest_modseq: 0,
                 });
                 let highest = s.changes_since(f, since, |c| out.push(convert::change(c)))?;
-                let changes = std::mem::take(&mut out.items);
+                let changes = out.into_rest();
                 send(
                     tx,
                     pb::MessageChanges {
