@@ -5,6 +5,7 @@ use prost::Message;
 use std::path::PathBuf;
 
 const PROTOS: &[&str] = &[
+    "groxide/common/v1/common.proto",
     "groxide/exmdb/v1/exmdb.proto",
     "groxide/midb/v1/midb.proto",
     "groxide/event/v1/event.proto",

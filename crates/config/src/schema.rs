@@ -115,6 +115,12 @@ pub static SHARED: Schema = Schema {
             "Where outgoing mail is handed over: smtp://host:port (plain), smtp+tls://host:port (STARTTLS required), smtps://host:port (implicit TLS), smtp+unverifiedtls://host:port (STARTTLS, certificate not checked); the port defaults to 25 (465 for smtps).",
         ),
         key(
+            "local_mailbox_view",
+            ValueKind::Bool,
+            "yes",
+            "groxide-imap and groxide-pop3 read the stores homed on this node in-process (their SQLite files and content files, beside groxide-exmdb, which stays their only writer); no = through this node's groxide-midb like stores of other nodes.",
+        ),
+        key(
             "routing_cache_time",
             ValueKind::Duration,
             "60s",
@@ -261,12 +267,6 @@ pub static MIDB: Schema = Schema {
             ValueKind::Size,
             "1M",
             "Most bytes of a message's decoded text kept in the search index; text past it is not found by SEARCH BODY/TEXT.",
-        ),
-        key(
-            "midb_read_content_files",
-            ValueKind::Bool,
-            "yes",
-            "Read message bytes (up to 1 MB) straight from the store's immutable content files on this node instead of through exmdb; missing files fall back to exmdb.",
         ),
     ],
 };

@@ -10,7 +10,7 @@ use crate::tls::starttls_config;
 use groxide_config::{BindAddr, Config};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_routing::HomeserverLookup;
-use groxide_rpc::RoutedClient;
+use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_runtime::{Context, NodeIdentity, Routing, bind_tcp, client_options};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +97,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let lookup: Arc<dyn HomeserverLookup> = Arc::new((*directory).clone());
     let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
     let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let exmdb = Arc::new(RoutedClient::new("exmdb", routing.exmdb().clone(), options));
+    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
     let recipients = Arc::new(DirectoryRecipients::new(
         directory.clone(),
         config.string("lda_recipient_delimiter"),
@@ -144,7 +144,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
         if let Err(e) = routing.reload(cfg) {
             tracing::error!(error = e, "routing lists not reloaded");
         }
-        exmdb.reset();
+        exmdb.routed().reset();
         tracing::info!("reloaded");
     });
 

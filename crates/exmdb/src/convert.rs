@@ -44,7 +44,7 @@ pub(crate) fn entry(e: st::MessageEntry) -> pb::MessageEntry {
     pb::MessageEntry {
         uid: e.uid.0,
         message_id: e.message_id.0,
-        flags: u32::from(e.flags.0),
+        flags: e.flags.bits(),
         keywords: e.keywords,
         size: e.size,
         internal_date: e.internal_date,
@@ -54,7 +54,7 @@ pub(crate) fn entry(e: st::MessageEntry) -> pb::MessageEntry {
 }
 
 pub(crate) fn flags(bits: u32) -> Result<st::ImapFlags, Status> {
-    if bits & !u32::from(st::ImapFlags::ALL.0) != 0 {
+    if bits & !st::ImapFlags::ALL.bits() != 0 {
         return Err(Status::invalid_argument(format!(
             "unknown flag bits in {bits:#x}"
         )));
@@ -62,7 +62,7 @@ pub(crate) fn flags(bits: u32) -> Result<st::ImapFlags, Status> {
     Ok(st::ImapFlags::from_bits(bits))
 }
 
-pub(crate) fn uid_ranges(r: &[pb::UidRange]) -> Vec<st::UidRange> {
+pub(crate) fn uid_ranges(r: &[groxide_rpc::pb::common::v1::UidRange]) -> Vec<st::UidRange> {
     r.iter()
         .map(|r| st::UidRange::new(r.first, r.last))
         .collect()

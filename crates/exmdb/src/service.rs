@@ -527,6 +527,7 @@ impl Exmdb for ExmdbService {
                 max,
             }));
         }
+        let expected = header.expected_size;
         let stores = self.stores.clone();
         // Chunks go to a blocking writer through a short queue: never the whole message in memory.
         let (tx, mut rx) = mpsc::channel::<Feed>(4);
@@ -575,6 +576,10 @@ impl Exmdb for ExmdbService {
                         feed_error = Some(Status::invalid_argument(format!(
                             "the trailer announces {} bytes but {received} arrived",
                             t.size
+                        )));
+                    } else if expected != 0 && expected != received {
+                        feed_error = Some(Status::invalid_argument(format!(
+                            "the message was announced with {expected} bytes but has {received}"
                         )));
                     } else {
                         let _ = tx.send(Feed::End).await;
@@ -739,16 +744,7 @@ impl Exmdb for ExmdbService {
     ) -> Result<Response<pb::SetFlagsReply>, Status> {
         let r = r.into_inner();
         let f = convert::folder_ref(r.folder.as_ref())?;
-        let op = match pb::FlagOp::try_from(r.op) {
-            Ok(pb::FlagOp::Add) => st::FlagOp::Add,
-            Ok(pb::FlagOp::Remove) => st::FlagOp::Remove,
-            Ok(pb::FlagOp::Replace) => st::FlagOp::Replace,
-            _ => {
-                return Err(Status::invalid_argument(
-                    "op must be ADD, REMOVE or REPLACE",
-                ));
-            }
-        };
+        let op = groxide_rpc::midb_view::parse_flag_mode(r.mode)?;
         let flags = convert::flags(r.flags)?;
         let uids = convert::uid_ranges(&r.uids);
         let since = (r.unchanged_since != 0).then_some(st::ChangeNumber(r.unchanged_since));

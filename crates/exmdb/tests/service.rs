@@ -115,8 +115,8 @@ fn message(n: usize, body: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-fn range(first: u32, last: u32) -> pb::UidRange {
-    pb::UidRange { first, last }
+fn range(first: u32, last: u32) -> groxide_rpc::pb::common::v1::UidRange {
+    groxide_rpc::pb::common::v1::UidRange { first, last }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -227,7 +227,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
         dir: dir.clone(),
         folder: Some(folder_role("inbox")),
         uids: vec![range(2, 2)],
-        op: pb::FlagOp::Add as i32,
+        mode: groxide_rpc::pb::common::v1::FlagMode::Add as i32,
         flags: 4,
         ..Default::default()
     })
@@ -238,7 +238,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
             dir: dir.clone(),
             folder: Some(folder_role("inbox")),
             uids: vec![range(1, u32::MAX)],
-            op: pb::FlagOp::Add as i32,
+            mode: groxide_rpc::pb::common::v1::FlagMode::Add as i32,
             flags: 1,
             keywords: vec!["$Important".into()],
             unchanged_since: checkpoint,

@@ -1,5 +1,6 @@
-//! The daemon: imap.cfg → listeners, TLS, the directory, the routed midb
-//! client and the event hub; SIGHUP reloads settings, certificates,
+//! The daemon: imap.cfg → listeners, TLS, the directory, the mailbox view
+//! (in-process for this node's stores, the routed midb client for others)
+//! and the event hub; SIGHUP reloads settings, certificates,
 //! routing and caches; SIGTERM stops accepting, says BYE and drains.
 
 use crate::backend::events::EventHub;
@@ -10,8 +11,11 @@ use groxide_config::Config;
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
+use groxide_midb::RoutedView;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
+use groxide_rpc::exmdb_client::ExmdbClient;
+use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, server_tls};
 use groxide_runtime::{Context, Routing, client_options};
 use std::sync::Arc;
@@ -81,8 +85,23 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
         routing.midb().clone(),
         options.clone(),
     ));
+    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
+    // Stores homed on this node are read in-process (their files are here;
+    // writes go to this node's exmdb); others through their node's midb.
+    let local = groxide_midb::local_view(
+        exmdb.clone(),
+        Arc::new(groxide_midb::feed::NoFeed),
+        groxide_midb::Settings::default(),
+    );
+    local.spawn_idle_sweeper(ctx.shutdown());
+    let view = Arc::new(RoutedView::new(
+        local,
+        RemoteView::new(midb.clone()),
+        routing.midb().clone(),
+        config.bool("local_mailbox_view"),
+    ));
     let events = EventHub::new(routing.clone(), options);
-    let backend = ServiceBackend::new(auth, midb.clone(), events.clone());
+    let backend = ServiceBackend::new(auth, view, events.clone());
 
     let listeners = listen.bind().map_err(StartError::Listen)?;
     if listeners.is_empty() {
@@ -104,6 +123,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
             tracing::error!(error = e, "routing lists not reloaded");
         }
         midb.reset();
+        exmdb.routed().reset();
         events.reset();
         tracing::info!("reloaded");
     });

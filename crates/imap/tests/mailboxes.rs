@@ -14,11 +14,14 @@ async fn list_shows_every_mailbox_with_children_and_special_use() {
     check(
         &c.cmd("a1 LIST \"\" *").await,
         &[
+            // INBOX first, then by name; the store's standard mail folders,
+            // Outbox included (Outlook and EWS clients use it).
             "* LIST (\\HasNoChildren) \"/\" \"INBOX\"",
-            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
-            "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"",
             "* LIST (\\HasNoChildren \\Trash) \"/\" \"Deleted Items\"",
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
             "* LIST (\\HasNoChildren \\Junk) \"/\" \"Junk Email\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Outbox\"",
+            "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"",
             "a1 OK LIST completed",
         ],
     );
@@ -77,10 +80,10 @@ async fn list_extended_selects_special_use_and_returns_status() {
     check(
         &c.cmd("a1 LIST (SPECIAL-USE) \"\" *").await,
         &[
-            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
-            "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"",
             "* LIST (\\HasNoChildren \\Trash) \"/\" \"Deleted Items\"",
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
             "* LIST (\\HasNoChildren \\Junk) \"/\" \"Junk Email\"",
+            "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"",
             "a1 OK LIST completed",
         ],
     );
@@ -209,6 +212,7 @@ async fn status_reports_every_item() {
     w.deliver("INBOX", 3);
     let mut c = w.select().await;
     c.cmd("a0 STORE 1 +FLAGS (\\Seen \\Deleted)").await;
+    let (uv, ms) = (w.uidvalidity("INBOX"), w.modseq("INBOX"));
     let out = c
         .cmd("a1 STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ APPENDLIMIT DELETED-STORAGE)")
         .await;
@@ -218,7 +222,7 @@ async fn status_reports_every_item() {
         &out,
         &[
             &format!(
-                "* STATUS \"INBOX\" (MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY 1001 UNSEEN 2 DELETED 1 SIZE {size} HIGHESTMODSEQ 9 APPENDLIMIT 67108864 DELETED-STORAGE {first})"
+                "* STATUS \"INBOX\" (MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY {uv} UNSEEN 2 DELETED 1 SIZE {size} HIGHESTMODSEQ {ms} APPENDLIMIT 67108864 DELETED-STORAGE {first})"
             ),
             "a1 OK STATUS completed",
         ],

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{World, check};
-use groxide_imap::backend::SystemFlags;
+use groxide_imap::backend::Flags;
 
 const MULTIPART: &str = "From: Bob <bob@example.test>\r\n\
 To: alice@example.test\r\n\
@@ -39,9 +39,9 @@ async fn select_reports_the_mailbox_state() {
             "* 0 RECENT",
             "* OK [UNSEEN 1] First unseen",
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
-            "* OK [UIDVALIDITY 1001] UIDs valid",
+            &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("INBOX")),
             "* OK [UIDNEXT 4] Predicted next UID",
-            "* OK [HIGHESTMODSEQ 8] Highest",
+            &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("INBOX")),
             "a1 OK [READ-WRITE] SELECT completed",
         ],
     );
@@ -53,9 +53,9 @@ async fn select_reports_the_mailbox_state() {
             "* 0 EXISTS",
             "* 0 RECENT",
             "* OK [PERMANENTFLAGS ()] Flags permitted",
-            "* OK [UIDVALIDITY 1002] UIDs valid",
+            &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("Drafts")),
             "* OK [UIDNEXT 1] Predicted next UID",
-            "* OK [HIGHESTMODSEQ 2] Highest",
+            &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("Drafts")),
             "a2 OK [READ-ONLY] EXAMINE completed",
         ],
     );
@@ -84,9 +84,9 @@ async fn select_in_imap4rev2_has_no_recent_and_lists_the_mailbox() {
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
             "* 1 EXISTS",
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
-            "* OK [UIDVALIDITY 1001] UIDs valid",
+            &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("INBOX")),
             "* OK [UIDNEXT 2] Predicted next UID",
-            "* OK [HIGHESTMODSEQ 6] Highest",
+            &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("INBOX")),
             "* LIST () \"/\" \"INBOX\"",
             "a1 OK [READ-WRITE] SELECT completed",
         ],
@@ -180,7 +180,7 @@ async fn fetch_body_peek_leaves_seen_alone_and_body_sets_it() {
     );
     assert_eq!(
         w.backend.flags_of(&w.dir, "INBOX", 1).unwrap().0,
-        SystemFlags::SEEN
+        Flags::SEEN
     );
     // The own change is not reported again as an unsolicited FETCH.
     check(&c.cmd("a4 NOOP").await, &["a4 OK NOOP completed"]);
@@ -223,7 +223,7 @@ async fn fetch_bodystructure_and_binary_of_a_multipart_message() {
             &w.dir,
             "INBOX",
             MULTIPART.as_bytes(),
-            SystemFlags::default(),
+            Flags::default(),
             1_704_103_200,
         )
         .unwrap();
@@ -290,36 +290,50 @@ async fn store_changes_flags_and_reports_them_unless_silent() {
 async fn condstore_unchangedsince_reports_modified_messages() {
     let w = World::new();
     w.deliver("INBOX", 3);
+    let m = w.modseq("INBOX");
     let mut c = w.login().await;
     let out = c.cmd("a1 SELECT INBOX (CONDSTORE)").await;
-    assert!(out.contains("* OK [HIGHESTMODSEQ 8] Highest"), "{out}");
+    assert!(
+        out.contains(&format!("* OK [HIGHESTMODSEQ {m}] Highest")),
+        "{out}"
+    );
     check(
         &c.cmd("a2 STORE 2 +FLAGS (\\Seen)").await,
         &[
-            "* 2 FETCH (FLAGS (\\Seen) MODSEQ (9))",
+            &format!("* 2 FETCH (FLAGS (\\Seen) MODSEQ ({}))", m + 1),
             "a2 OK STORE completed",
         ],
     );
     check(
-        &c.cmd("a3 STORE 1:3 (UNCHANGEDSINCE 8) +FLAGS.SILENT (\\Deleted)")
-            .await,
+        &c.cmd(&format!(
+            "a3 STORE 1:3 (UNCHANGEDSINCE {m}) +FLAGS.SILENT (\\Deleted)"
+        ))
+        .await,
         &[
-            "* 1 FETCH (MODSEQ (10))",
-            "* 3 FETCH (MODSEQ (10))",
+            // Each message change takes its own change number.
+            &format!("* 1 FETCH (MODSEQ ({}))", m + 2),
+            &format!("* 3 FETCH (MODSEQ ({}))", m + 3),
             "a3 OK [MODIFIED 2] Some messages were modified since UNCHANGEDSINCE",
         ],
     );
     check(
-        &c.cmd("a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 9)").await,
+        &c.cmd(&format!(
+            "a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {})",
+            m + 1
+        ))
+        .await,
         &[
-            "* 1 FETCH (UID 1 FLAGS (\\Deleted) MODSEQ (10))",
-            "* 3 FETCH (UID 3 FLAGS (\\Deleted) MODSEQ (10))",
+            &format!("* 1 FETCH (UID 1 FLAGS (\\Deleted) MODSEQ ({}))", m + 2),
+            &format!("* 3 FETCH (UID 3 FLAGS (\\Deleted) MODSEQ ({}))", m + 3),
             "a4 OK FETCH completed",
         ],
     );
     check(
-        &c.cmd("a5 UID SEARCH MODSEQ 10").await,
-        &["* SEARCH 1 3 (MODSEQ 10)", "a5 OK SEARCH completed"],
+        &c.cmd(&format!("a5 UID SEARCH MODSEQ {}", m + 2)).await,
+        &[
+            &format!("* SEARCH 1 3 (MODSEQ {})", m + 3),
+            "a5 OK SEARCH completed",
+        ],
     );
 }
 
@@ -377,7 +391,10 @@ async fn copy_and_move_report_copyuid_and_trycreate() {
     let mut c = w.select().await;
     check(
         &c.cmd("a1 COPY 1:2 Drafts").await,
-        &["a1 OK [COPYUID 1002 1:2 1:2] COPY completed"],
+        &[&format!(
+            "a1 OK [COPYUID {} 1:2 1:2] COPY completed",
+            w.uidvalidity("Drafts")
+        )],
     );
     check(
         &c.cmd("a2 COPY 1 Nowhere").await,
@@ -386,7 +403,7 @@ async fn copy_and_move_report_copyuid_and_trycreate() {
     check(
         &c.cmd("a3 UID MOVE 2:3 Drafts").await,
         &[
-            "* OK [COPYUID 1002 2:3 3:4] Moved",
+            &format!("* OK [COPYUID {} 2:3 3:4] Moved", w.uidvalidity("Drafts")),
             "* 3 EXPUNGE",
             "* 2 EXPUNGE",
             "a3 OK MOVE completed",
@@ -409,7 +426,13 @@ async fn copy_into_the_selected_mailbox_announces_the_new_messages() {
     let mut c = w.select().await;
     check(
         &c.cmd("a1 COPY 1 INBOX").await,
-        &["* 2 EXISTS", "a1 OK [COPYUID 1001 1 2] COPY completed"],
+        &[
+            "* 2 EXISTS",
+            &format!(
+                "a1 OK [COPYUID {} 1 2] COPY completed",
+                w.uidvalidity("INBOX")
+            ),
+        ],
     );
 }
 
@@ -433,7 +456,10 @@ async fn append_streams_the_message_and_reports_appenduid() {
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Todo)",
             "* 1 EXISTS",
-            "a1 OK [APPENDUID 1001 1] APPEND completed",
+            &format!(
+                "a1 OK [APPENDUID {} 1] APPEND completed",
+                w.uidvalidity("INBOX")
+            ),
         ],
     );
     check(
@@ -453,7 +479,10 @@ async fn multiappend_with_literal_plus_stores_every_message() {
         .await;
     check(
         &c.until_tagged("a1").await,
-        &["a1 OK [APPENDUID 1002 1:2] APPEND completed"],
+        &[&format!(
+            "a1 OK [APPENDUID {} 1:2] APPEND completed",
+            w.uidvalidity("Drafts")
+        )],
     );
     assert_eq!(w.backend.uids_of(&w.dir, "Drafts"), vec![1, 2]);
 }
@@ -487,7 +516,7 @@ async fn append_larger_than_the_limit_is_refused_with_toobig() {
         &["a1 NO [TOOBIG] literal too large (max 100 bytes)"],
     );
     check(&c.cmd("a2 NOOP").await, &["a2 OK NOOP completed"]);
-    w.backend.set_max_message_size(&w.dir, 3);
+    w.backend.set_max_message_size(3);
     c.send(b"a3 APPEND INBOX {4+}\r\nabcd\r\n").await;
     check(
         &c.until_tagged("a3").await,
@@ -505,7 +534,7 @@ async fn append_larger_than_the_limit_is_refused_with_toobig() {
 async fn a_failed_multiappend_leaves_no_message_behind() {
     let w = World::new();
     let mut c = w.login().await;
-    w.backend.set_max_message_size(&w.dir, 5);
+    w.backend.set_max_message_size(5);
     c.send(b"a1 APPEND Drafts {3+}\r\nabc {9+}\r\ntoo large\r\n")
         .await;
     check(
@@ -528,7 +557,10 @@ async fn append_utf8_needs_utf8_accept() {
     c.send(b"a3 APPEND Drafts UTF8 (~{3+}\r\nabc)\r\n").await;
     check(
         &c.until_tagged("a3").await,
-        &["a3 OK [APPENDUID 1002 1] APPEND completed"],
+        &[&format!(
+            "a3 OK [APPENDUID {} 1] APPEND completed",
+            w.uidvalidity("Drafts")
+        )],
     );
 }
 

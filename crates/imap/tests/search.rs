@@ -5,7 +5,7 @@
 mod common;
 
 use common::{World, check};
-use groxide_imap::backend::SystemFlags;
+use groxide_imap::backend::Flags;
 
 fn mail(subject: &str, from: &str, date: &str, id: &str, refs: &str, body: &str) -> String {
     let refs = if refs.is_empty() {
@@ -65,9 +65,9 @@ fn world() -> World {
     ];
     for (i, m) in messages.iter().enumerate() {
         let flags = if i % 2 == 0 {
-            SystemFlags::SEEN
+            Flags::SEEN
         } else {
-            SystemFlags::default()
+            Flags::default()
         };
         w.backend
             .deliver(

@@ -6,7 +6,7 @@ mod common;
 
 use common::{World, check};
 use groxide_imap::Settings;
-use groxide_imap::backend::SystemFlags;
+use groxide_imap::backend::Flags;
 use std::time::Duration;
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn idle_sees_new_mail_flag_changes_and_expunges_from_elsewhere() {
             &w.dir,
             "INBOX",
             common::message(9).as_bytes(),
-            SystemFlags::default(),
+            Flags::default(),
             1_704_103_200,
         )
         .unwrap();
@@ -202,6 +202,7 @@ async fn idle_autologout_closes_the_session() {
 async fn qresync_select_reports_vanished_earlier_and_changed_flags() {
     let w = World::new();
     w.deliver("INBOX", 5);
+    let (uv, m) = (w.uidvalidity("INBOX"), w.modseq("INBOX"));
     let mut b = w.select().await;
     b.cmd("b1 STORE 2 +FLAGS (\\Seen)").await;
     b.cmd("b2 STORE 3 +FLAGS (\\Deleted)").await;
@@ -212,28 +213,35 @@ async fn qresync_select_reports_vanished_earlier_and_changed_flags() {
         &["* ENABLED QRESYNC", "c1 OK ENABLE completed"],
     );
     check(
-        &c.cmd("c2 SELECT INBOX (QRESYNC (1001 10 1:5))").await,
+        &c.cmd(&format!("c2 SELECT INBOX (QRESYNC ({uv} {m} 1:5))"))
+            .await,
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
             "* 4 EXISTS",
             "* 0 RECENT",
             "* OK [UNSEEN 1] First unseen",
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
-            "* OK [UIDVALIDITY 1001] UIDs valid",
+            &format!("* OK [UIDVALIDITY {uv}] UIDs valid"),
             "* OK [UIDNEXT 6] Predicted next UID",
-            "* OK [HIGHESTMODSEQ 13] Highest",
+            &format!("* OK [HIGHESTMODSEQ {}] Highest", m + 3),
             "* VANISHED (EARLIER) 3",
-            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (11))",
+            &format!("* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ ({}))", m + 1),
             "c2 OK [READ-WRITE] SELECT completed",
         ],
     );
     // A stale UIDVALIDITY gets a plain SELECT.
-    let out = c.cmd("c3 SELECT INBOX (QRESYNC (99 10))").await;
+    let out = c
+        .cmd(&format!(
+            "c3 SELECT INBOX (QRESYNC ({} {m}))",
+            uv.wrapping_add(1)
+        ))
+        .await;
     assert!(!out.contains("VANISHED"), "{out}");
     // QRESYNC needs ENABLE.
     let mut d = w.login().await;
     check(
-        &d.cmd("d1 SELECT INBOX (QRESYNC (1001 10))").await,
+        &d.cmd(&format!("d1 SELECT INBOX (QRESYNC ({uv} {m}))"))
+            .await,
         &["d1 BAD Enable QRESYNC before using it in SELECT"],
     );
 }
@@ -242,6 +250,7 @@ async fn qresync_select_reports_vanished_earlier_and_changed_flags() {
 async fn qresync_sessions_get_vanished_instead_of_expunge() {
     let w = World::new();
     w.deliver("INBOX", 3);
+    let m = w.modseq("INBOX");
     let mut a = w.login().await;
     a.cmd("a1 ENABLE QRESYNC").await;
     a.cmd("a2 SELECT INBOX").await;
@@ -252,22 +261,25 @@ async fn qresync_sessions_get_vanished_instead_of_expunge() {
     check(
         &a.cmd("a3 NOOP").await,
         &[
-            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (9))",
+            &format!("* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ ({}))", m + 1),
             "* VANISHED 3",
             "a3 OK NOOP completed",
         ],
     );
     check(
-        &a.cmd("a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 8 VANISHED)")
-            .await,
+        &a.cmd(&format!(
+            "a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m} VANISHED)"
+        ))
+        .await,
         &[
             "* VANISHED (EARLIER) 3",
-            "* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (9))",
+            &format!("* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ ({}))", m + 1),
             "a4 OK FETCH completed",
         ],
     );
     check(
-        &a.cmd("a5 FETCH 1 (FLAGS) (CHANGEDSINCE 8 VANISHED)").await,
+        &a.cmd(&format!("a5 FETCH 1 (FLAGS) (CHANGEDSINCE {m} VANISHED)"))
+            .await,
         &["a5 BAD invalid VANISHED without UID FETCH and CHANGEDSINCE"],
     );
 }

@@ -60,6 +60,10 @@ pub enum ViewError {
     /// The request is not allowed (e.g. deleting INBOX).
     #[error("{0}")]
     NotPermitted(String),
+    /// CREATE asked for a special use that belongs to a standard folder
+    /// (RFC 6154 USEATTR).
+    #[error("\\{0} is the special use of a standard folder")]
+    SpecialUseTaken(String),
     /// A BINARY fetch met a transfer encoding that cannot be undone.
     #[error("unknown content-transfer-encoding")]
     UnknownCte,

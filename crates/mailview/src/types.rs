@@ -21,6 +21,8 @@ pub enum SpecialUse {
     Trash,
     /// `\Junk`.
     Junk,
+    /// `\Archive`: a folder the user made and marked as an archive.
+    Archive,
 }
 
 impl SpecialUse {
@@ -31,6 +33,7 @@ impl SpecialUse {
             SpecialUse::Drafts => "Drafts",
             SpecialUse::Trash => "Trash",
             SpecialUse::Junk => "Junk",
+            SpecialUse::Archive => "Archive",
         }
     }
 
@@ -41,9 +44,17 @@ impl SpecialUse {
             SpecialUse::Drafts,
             SpecialUse::Trash,
             SpecialUse::Junk,
+            SpecialUse::Archive,
         ]
         .into_iter()
         .find(|u| u.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// Whether the use belongs to a standard folder of every store (Sent
+    /// Items, Drafts, Deleted Items, Junk Email) rather than to a folder a
+    /// user may mark.
+    pub fn is_standard(self) -> bool {
+        !matches!(self, SpecialUse::Archive)
     }
 }
 

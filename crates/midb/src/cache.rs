@@ -4,7 +4,8 @@
 //! so a missing, outdated or corrupt file is simply rebuilt.
 
 use crate::digest::{Digest, PartRanges, SortKeys, ThreadKeys};
-use crate::store::{ChangeNumber, ContentHash, FolderId};
+use groxide_mailview::{FolderId, ModSeq as ChangeNumber, TextField};
+use groxide_store::ContentHash;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 /// Bumped whenever the schema or the meaning of a derived column changes;
 /// a file of another version is discarded and rebuilt.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// How long a statement waits for a lock held by another connection.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Needles shorter than this (in characters) cannot use the trigram index.
@@ -21,7 +22,7 @@ const TRIGRAM: usize = 3;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS digest (
   id INTEGER PRIMARY KEY,
-  hash TEXT NOT NULL UNIQUE,
+  hash BLOB NOT NULL UNIQUE,
   size INTEGER NOT NULL,
   header BLOB NOT NULL,
   envelope BLOB NOT NULL,
@@ -85,36 +86,16 @@ pub enum CacheError {
     },
 }
 
-/// What a SEARCH text key looks in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextField {
-    /// SUBJECT.
-    Subject,
-    /// FROM.
-    From,
-    /// TO.
-    To,
-    /// CC.
-    Cc,
-    /// BCC.
-    Bcc,
-    /// BODY.
-    Body,
-    /// TEXT: header and body.
-    Text,
-}
-
-impl TextField {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            TextField::Subject => &["subject"],
-            TextField::From => &["sender"],
-            TextField::To => &["recipient"],
-            TextField::Cc => &["cc"],
-            TextField::Bcc => &["bcc"],
-            TextField::Body => &["body"],
-            TextField::Text => &["headers", "body"],
-        }
+/// The FTS columns a SEARCH text key looks in.
+fn columns(field: TextField) -> &'static [&'static str] {
+    match field {
+        TextField::Subject => &["subject"],
+        TextField::From => &["sender"],
+        TextField::To => &["recipient"],
+        TextField::Cc => &["cc"],
+        TextField::Bcc => &["bcc"],
+        TextField::Body => &["body"],
+        TextField::Text => &["headers", "body"],
     }
 }
 
@@ -299,7 +280,7 @@ impl CacheDb {
     pub fn digest_id(&self, hash: &ContentHash) -> Result<Option<i64>, CacheError> {
         self.conn
             .prepare_cached("SELECT id FROM digest WHERE hash = ?1")
-            .and_then(|mut s| s.query_row([&hash.0], |r| r.get(0)).optional())
+            .and_then(|mut s| s.query_row([&hash.0[..]], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -311,11 +292,11 @@ impl CacheDb {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         for h in hashes {
-            if h.is_unknown() || !seen.insert(h) {
+            if !seen.insert(h) {
                 continue;
             }
             if self.digest_id(h)?.is_none() {
-                out.push(h.clone());
+                out.push(*h);
             }
         }
         Ok(out)
@@ -338,7 +319,7 @@ impl CacheDb {
              sort_cc, display_from, display_to, message_id, in_reply_to, refs) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             params![
-                hash.0,
+                &hash.0[..],
                 d.size as i64,
                 d.header,
                 d.envelope,
@@ -418,13 +399,13 @@ impl CacheDb {
             .map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
         for h in hashes {
-            if h.is_unknown() || out.contains_key(h) {
+            if out.contains_key(h) {
                 continue;
             }
             let row = st
                 .query_row(
                     params![
-                        h.0,
+                        &h.0[..],
                         cols.envelope,
                         cols.bodystructure,
                         cols.body,
@@ -443,7 +424,7 @@ impl CacheDb {
                 .optional()
                 .map_err(|e| self.err(e))?;
             if let Some(row) = row {
-                out.insert(h.clone(), row);
+                out.insert(*h, row);
             }
         }
         Ok(out)
@@ -464,11 +445,11 @@ impl CacheDb {
             .map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
         for h in hashes {
-            if h.is_unknown() || out.contains_key(h) {
+            if out.contains_key(h) {
                 continue;
             }
             let row = st
-                .query_row([&h.0], |r| {
+                .query_row([&h.0[..]], |r| {
                     let refs: String = r.get(12)?;
                     Ok(CachedKeys {
                         id: r.get(0)?,
@@ -493,7 +474,7 @@ impl CacheDb {
                 .optional()
                 .map_err(|e| self.err(e))?;
             if let Some(row) = row {
-                out.insert(h.clone(), row);
+                out.insert(*h, row);
             }
         }
         Ok(out)
@@ -508,7 +489,7 @@ impl CacheDb {
                  FROM part p JOIN digest d ON d.id = p.digest WHERE d.hash = ?1 AND p.path = ?2",
             )
             .and_then(|mut s| {
-                s.query_row(params![hash.0, path_text(path)], |r| {
+                s.query_row(params![&hash.0[..], path_text(path)], |r| {
                     let mh: Option<(i64, i64)> = match (r.get(4)?, r.get(5)?) {
                         (Some(a), Some(b)) => Some((a, b)),
                         _ => None,
@@ -533,7 +514,7 @@ impl CacheDb {
     /// substring semantics of IMAP SEARCH). Needles of three or more
     /// characters use the trigram index; shorter ones scan the indexed text.
     pub fn text_matches(&self, field: TextField, needle: &str) -> Result<HashSet<i64>, CacheError> {
-        let cols = field.columns();
+        let cols = columns(field);
         if needle.is_empty() {
             let mut st = self
                 .conn
@@ -619,7 +600,11 @@ mod tests {
     use super::*;
 
     fn h(s: &str) -> ContentHash {
-        ContentHash(s.into())
+        let mut b = [0u8; 32];
+        for (o, c) in b.iter_mut().zip(s.bytes()) {
+            *o = c;
+        }
+        ContentHash(b)
     }
 
     fn db_with(messages: &[(&str, &[u8])]) -> CacheDb {
@@ -688,7 +673,7 @@ Subject: lunch\r\n\r\nPizza at noon? 100% sure\r\n";
         assert_eq!(db.insert(&h("a"), &Digest::compute(A, 1024)).unwrap(), id);
         assert_eq!(db.digest_count().unwrap(), 1);
         assert_eq!(
-            db.missing([&h("a"), &h("b"), &h("")]).unwrap(),
+            db.missing([&h("a"), &h("b"), &h("b")]).unwrap(),
             vec![h("b")]
         );
         let f = db

@@ -3,9 +3,9 @@
 //! delivery then finds them ready). A hint may be lost; requests still
 //! catch up by change number.
 
-use crate::store::FolderId;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use groxide_mailview::FolderId;
 use groxide_rpc::pb::event::v1::{
     NotificationKind, SubscribeRequest, event_client::EventClient, subscribe_reply,
 };

@@ -1,43 +1,54 @@
-//! groxide-midb: the IMAP/POP3 view of mailbox stores.
+//! groxide-midb: the IMAP/POP3 view of mailbox stores — the mailbox view
+//! contract ([`groxide_mailview::MailboxView`]) implemented over the stores
+//! of this node ([`StoreView`]), as a library and as a daemon.
 //!
-//! Serves `groxide.midb.v1` on `midb_listen_ip`:`midb_listen_port` behind
-//! `midb_hosts_allow`, on the home node of the stores it serves. What midb
-//! adds to the store (groxide-exmdb, reached through the routed client):
-//! IMAP mailbox names ([`names`]), digests of message bytes computed once
-//! per content hash and kept in `<dir>/exmdb/midb.sqlite3` ([`digest`],
-//! [`cache`]), body sections as byte ranges of the original, and
-//! SEARCH/SORT/THREAD ([`search`], [`sort`], [`thread`]).
+//! The library: [`StoreView`] reads a store's SQLite file (WAL, beside
+//! groxide-exmdb) and content files directly and writes through exmdb, the
+//! store's one writer ([`exmdb_writes`]); what it adds to the store is
+//! derived from message bytes and kept in `<dir>/exmdb/midb.sqlite3`:
+//! IMAP mailbox names ([`names`]), digests computed once per content hash
+//! ([`digest`], [`cache`]), body sections as byte ranges of the original,
+//! SEARCH/SORT/THREAD ([`search`], [`sort`], [`thread`]). groxide-imap and
+//! groxide-pop3 link it and serve the stores of their node in-process;
+//! [`RoutedView`] sends a store homed on another node to that node's midb.
+//!
+//! The daemon serves `groxide.midb.v1` ([`service`]) on `midb_listen_ip`:
+//! `midb_listen_port` behind `midb_hosts_allow` for callers on other nodes,
+//! and precomputes digests of new messages from this node's groxide-event.
 //!
 //! Invariants: midb owns only data derived from message bytes, keyed by
 //! content hash, so an entry never goes stale and midb.sqlite3 may be
 //! deleted at any time; UIDs, flags, keywords, MODSEQs and subscriptions are
-//! the store's, passed through and never invented. A folder's digests are
-//! refreshed by change number (`changes since` the last one processed),
-//! never by a full rescan.
+//! the store's, passed through and never invented; midb never writes a
+//! store. A folder's digests are refreshed by change number (`changes
+//! since` the last one processed), never by a full rescan.
 
 pub mod cache;
 pub mod digest;
+#[cfg(feature = "direct-writes")]
+pub mod direct_writes;
 pub mod error;
-pub mod exmdb_store;
+pub mod exmdb_writes;
 pub mod feed;
-#[cfg(any(test, feature = "test-store"))]
-pub mod memory_store;
 pub mod names;
 pub mod open_stores;
+pub mod routed;
 pub mod search;
 pub mod service;
 pub mod sort;
-pub mod store;
 pub mod thread;
 pub mod view;
+pub mod writes;
 
 pub use error::MidbError;
+pub use routed::RoutedView;
 pub use view::{Settings, StoreView};
 
-use exmdb_store::ExmdbStore;
+use exmdb_writes::ExmdbWrites;
 use feed::{ChangeFeed, EventFeed, NoFeed};
 use groxide_config::Config;
 use groxide_rpc::exmdb_client::ExmdbClient;
+use groxide_rpc::midb_view::MAX_RPC_MESSAGE;
 use groxide_rpc::pb::midb::v1::midb_server::MidbServer;
 use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
@@ -49,9 +60,6 @@ pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
     port_key: "midb_listen_port",
     acl_key: "midb_hosts_allow",
 };
-
-/// Largest gRPC message midb accepts or sends (APPEND chunks, sections).
-const MAX_RPC_MESSAGE: usize = 16 * 1024 * 1024;
 
 /// Why the daemon stopped.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +78,19 @@ pub fn settings(config: &Config) -> Settings {
         table_size: usize::try_from(config.int("midb_table_size")).unwrap_or(5000),
         cache_interval: config.duration("midb_cache_interval"),
         search_text_max: usize::try_from(config.size("midb_search_text_max")).unwrap_or(1 << 20),
+        ..Settings::default()
     }
+}
+
+/// A view of this node's stores that writes through groxide-exmdb, the
+/// stores' one writer (midb's daemon, and imap and pop3 for the stores
+/// homed on their node). `feed` precomputes digests of new messages.
+pub fn local_view(
+    exmdb: Arc<ExmdbClient>,
+    feed: Arc<dyn ChangeFeed>,
+    settings: Settings,
+) -> StoreView<ExmdbWrites> {
+    StoreView::new(Arc::new(ExmdbWrites::new(exmdb)), feed, settings)
 }
 
 /// Runs the daemon until shutdown: the view over groxide-exmdb (routed,
@@ -87,10 +107,6 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
     let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(RunError::Setup)?);
     let opts = groxide_runtime::client_options(&config, routing.node()).map_err(RunError::Setup)?;
     let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts.clone()));
-    let store = Arc::new(ExmdbStore::new(
-        client.clone(),
-        config.bool("midb_read_content_files"),
-    ));
     let feed: Arc<dyn ChangeFeed> = match Routing::local_event_node(&config) {
         Ok(node) => Arc::new(EventFeed::new(node, opts)),
         Err(e) => {
@@ -98,7 +114,7 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
             Arc::new(NoFeed)
         }
     };
-    let view = StoreView::new(store, feed, settings(&config));
+    let view = local_view(client.clone(), feed, settings(&config));
     let home = routing.midb().clone();
     {
         let view = view.clone();
@@ -118,15 +134,15 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
 }
 
 /// Serves `view` on the configured endpoint until shutdown (the daemon, and
-/// tests with another store). With `home`, only the stores it routes to this
-/// node are served; others get STORE_NOT_HERE.
-pub async fn serve<S: store::Store>(
+/// tests with direct writes). With `home`, only the stores it routes to
+/// this node are served; others get STORE_NOT_HERE.
+pub async fn serve<W: writes::StoreWrites>(
     ctx: &Context,
-    view: StoreView<S>,
+    view: StoreView<W>,
     home: Option<Arc<groxide_routing::Resolver>>,
 ) -> Result<(), RunError> {
     view.spawn_idle_sweeper(ctx.shutdown());
-    let mut service = service::MidbService::new(view.clone());
+    let mut service = service::MidbService::new(Arc::new(view.clone()));
     if let Some(home) = home {
         service = service.serving_home_stores(home);
     }
@@ -137,7 +153,7 @@ pub async fn serve<S: store::Store>(
     );
     let health = server.health();
     health
-        .set_serving::<MidbServer<service::MidbService<S>>>()
+        .set_serving::<MidbServer<service::MidbService<StoreView<W>>>>()
         .await;
     let served = ENDPOINT.serve(ctx, server).await;
     view.close_all();

@@ -15,8 +15,81 @@
 //! (two folders that both show as `Sent Items`, a user folder called
 //! `inbox`) are told apart by appending `.<folder id>` to the later one.
 
-use crate::store::{FolderId, FolderInfo, FolderRole};
+use groxide_mailview::{FolderId, SpecialUse};
 use std::collections::HashMap;
+
+/// The standard folders midb treats specially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FolderRole {
+    /// Root of the visible tree (Top of Information Store).
+    IpmSubtree,
+    /// Inbox: IMAP `INBOX`.
+    Inbox,
+    /// Outbox.
+    Outbox,
+    /// Sent Items (`\Sent`).
+    SentItems,
+    /// Deleted Items (`\Trash`).
+    DeletedItems,
+    /// Drafts (`\Drafts`).
+    Drafts,
+    /// Junk Email (`\Junk`).
+    JunkEmail,
+    /// Sync Issues and its subtree: never shown over IMAP.
+    SyncIssues,
+}
+
+impl FolderRole {
+    /// The role of a store folder, when it is one midb treats specially.
+    pub fn of_store(role: groxide_store::FolderRole) -> Option<FolderRole> {
+        use groxide_store::FolderRole as R;
+        Some(match role {
+            R::IpmSubtree => FolderRole::IpmSubtree,
+            R::Inbox => FolderRole::Inbox,
+            R::Outbox => FolderRole::Outbox,
+            R::Sent => FolderRole::SentItems,
+            R::Trash => FolderRole::DeletedItems,
+            R::Drafts => FolderRole::Drafts,
+            R::Junk => FolderRole::JunkEmail,
+            R::SyncIssues => FolderRole::SyncIssues,
+            _ => return None,
+        })
+    }
+}
+
+/// One folder of the store's tree, as the names need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderInfo {
+    /// The folder's id.
+    pub id: FolderId,
+    /// Its parent's id (0 for the root).
+    pub parent: FolderId,
+    /// PR_DISPLAY_NAME.
+    pub display_name: String,
+    /// PR_CONTAINER_CLASS ("" or "IPF.Note…" for mail).
+    pub container_class: String,
+    /// The standard folder this is, if any.
+    pub role: Option<FolderRole>,
+    /// PR_ATTR_HIDDEN: not shown to clients.
+    pub hidden: bool,
+    /// The folder's UIDVALIDITY.
+    pub uidvalidity: u32,
+}
+
+impl FolderInfo {
+    /// The tree's view of a store folder.
+    pub fn of_store(f: &groxide_store::FolderInfo) -> FolderInfo {
+        FolderInfo {
+            id: f.id.0,
+            parent: f.parent.map_or(0, |p| p.0),
+            display_name: f.name.clone(),
+            container_class: f.container_class.clone(),
+            role: f.role.and_then(FolderRole::of_store),
+            hidden: f.hidden,
+            uidvalidity: f.uidvalidity.0,
+        }
+    }
+}
 
 /// The hierarchy separator of IMAP names.
 pub const SEPARATOR: char = '/';
@@ -26,31 +99,6 @@ pub const ESCAPED_SLASH: char = '\u{2215}';
 pub const MAX_COMPONENT_BYTES: usize = 255;
 /// Deepest hierarchy a name may have.
 pub const MAX_DEPTH: usize = 64;
-
-/// RFC 6154 special use of a mailbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpecialUse {
-    /// `\Sent`.
-    Sent,
-    /// `\Drafts`.
-    Drafts,
-    /// `\Trash`.
-    Trash,
-    /// `\Junk`.
-    Junk,
-}
-
-impl SpecialUse {
-    /// The attribute without backslash, as the midb contract carries it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpecialUse::Sent => "Sent",
-            SpecialUse::Drafts => "Drafts",
-            SpecialUse::Trash => "Trash",
-            SpecialUse::Junk => "Junk",
-        }
-    }
-}
 
 /// One listed mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +118,20 @@ pub struct MailboxEntry {
     pub has_children: bool,
     /// Not a mail folder; shown only as a parent.
     pub noselect: bool,
+}
+
+impl MailboxEntry {
+    /// The contract's form of the entry.
+    pub fn to_view(&self) -> groxide_mailview::MailboxEntry {
+        groxide_mailview::MailboxEntry {
+            name: self.name.clone(),
+            folder: self.folder,
+            special_use: self.special_use,
+            subscribed: self.subscribed,
+            has_children: self.has_children,
+            noselect: self.noselect,
+        }
+    }
 }
 
 /// Why a name cannot be used.

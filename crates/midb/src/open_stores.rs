@@ -1,11 +1,14 @@
-//! The stores midb has open: each with its midb.sqlite3 connection, a lock
-//! per folder for refreshes, and (when a change feed is configured) a task
-//! that keeps digests of new messages computed ahead of requests. Bounded by
-//! `midb_table_size` (least recently used closed first) and closed after
-//! `midb_cache_interval` without use.
+//! The stores midb has open: each with its reader of the store (the
+//! store's SQLite file and content files, read beside groxide-exmdb, the
+//! writer), its midb.sqlite3 connection, a lock per folder for refreshes,
+//! and (when a change feed is configured) a task that keeps digests of new
+//! messages computed ahead of requests. Bounded by `midb_table_size` (least
+//! recently used closed first) and closed after `midb_cache_interval`
+//! without use.
 
 use crate::cache::{CacheDb, CacheError};
-use crate::store::FolderId;
+use groxide_mailview::FolderId;
+use groxide_store::{StoreLayout, StoreReader};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,22 +16,36 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::task::AbortHandle;
 
-/// midb's file inside a store directory.
+/// How often an open store checks that its midb.sqlite3 still exists (it
+/// may be deleted at any moment and is then rebuilt).
+const FILE_CHECK: Duration = Duration::from_secs(1);
+
+/// midb's file inside a store directory, next to the store's database.
 pub fn cache_path(dir: &str) -> PathBuf {
-    Path::new(dir).join("exmdb").join("midb.sqlite3")
+    StoreLayout::new(Path::new(dir))
+        .exmdb_dir()
+        .join("midb.sqlite3")
 }
 
-/// The store's own database, whose presence says `dir` is a store of this
-/// node (midb never creates files in a directory that is not one).
-pub fn store_database(dir: &str) -> PathBuf {
-    Path::new(dir).join("exmdb").join("exchange.sqlite3")
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The store itself (missing, or of another schema version).
+    #[error(transparent)]
+    Store(#[from] groxide_store::StoreError),
+    /// midb.sqlite3.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 /// One open store.
 pub struct OpenStore {
     dir: String,
     path: PathBuf,
+    reader: StoreReader,
     db: Mutex<CacheDb>,
+    /// When the cache file was last seen to exist (ms since `epoch`).
+    file_seen: AtomicU64,
     folder_locks: Mutex<HashMap<FolderId, Arc<tokio::sync::Mutex<()>>>>,
     last_used: AtomicU64,
     feed_task: Mutex<Option<AbortHandle>>,
@@ -41,7 +58,12 @@ impl OpenStore {
         &self.dir
     }
 
-    /// The cache connection (blocking: use inside `spawn_blocking`).
+    /// The store's reader.
+    pub fn reader(&self) -> &StoreReader {
+        &self.reader
+    }
+
+    /// The cache connection (a short blocking call: queries of one store).
     pub fn db(&self) -> MutexGuard<'_, CacheDb> {
         // A panic while holding the lock leaves a usable connection.
         self.db.lock().unwrap_or_else(|p| p.into_inner())
@@ -54,13 +76,14 @@ impl OpenStore {
     }
 
     fn touch(&self) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_used.store(ms, Ordering::Relaxed);
+        self.last_used.store(self.now_ms(), Ordering::Relaxed);
     }
 
     fn idle_for(&self) -> Duration {
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(now.saturating_sub(self.last_used.load(Ordering::Relaxed)))
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.last_used.load(Ordering::Relaxed)),
+        )
     }
 
     /// Attaches the task that follows the store's change feed (aborted on close).
@@ -71,8 +94,24 @@ impl OpenStore {
         }
     }
 
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether midb.sqlite3 was deleted under us (checked at most once per
+    /// [`FILE_CHECK`]: a `stat` per request showed in profiles).
     fn file_is_gone(&self) -> bool {
-        !self.path.exists()
+        let now = self.now_ms();
+        let seen = self.file_seen.load(Ordering::Relaxed);
+        if now.saturating_sub(seen) < FILE_CHECK.as_millis() as u64 {
+            return false;
+        }
+        if self.path.exists() {
+            self.file_seen.store(now, Ordering::Relaxed);
+            false
+        } else {
+            true
+        }
     }
 }
 
@@ -90,6 +129,7 @@ pub struct OpenStores {
     table: Mutex<HashMap<String, Arc<OpenStore>>>,
     limit: AtomicU64,
     idle: Mutex<Duration>,
+    busy_timeout: Duration,
     epoch: Instant,
 }
 
@@ -102,14 +142,28 @@ pub struct Acquired {
 }
 
 impl OpenStores {
-    /// A table of at most `limit` stores, closing stores idle for `idle`.
-    pub fn new(limit: usize, idle: Duration) -> OpenStores {
+    /// A table of at most `limit` stores, closing stores idle for `idle`;
+    /// readers wait up to `busy_timeout` on a locked database.
+    pub fn new(limit: usize, idle: Duration, busy_timeout: Duration) -> OpenStores {
         OpenStores {
             table: Mutex::new(HashMap::new()),
             limit: AtomicU64::new(limit.max(1) as u64),
             idle: Mutex::new(idle),
+            busy_timeout,
             epoch: Instant::now(),
         }
+    }
+
+    /// The open store of `dir`, when it is open and its cache file is
+    /// there (no file I/O beyond an occasional `stat`).
+    pub fn get(&self, dir: &str) -> Option<Arc<OpenStore>> {
+        let table = self.lock();
+        let s = table.get(dir)?;
+        if s.file_is_gone() {
+            return None;
+        }
+        s.touch();
+        Some(s.clone())
     }
 
     /// Changes the bounds (SIGHUP).
@@ -122,9 +176,10 @@ impl OpenStores {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The open store of `dir`, opening (or, if its file was deleted,
-    /// reopening) it. Blocking: call inside `spawn_blocking`.
-    pub fn acquire(&self, dir: &str) -> Result<Acquired, CacheError> {
+    /// The open store of `dir`, opening (or, if its cache file was deleted,
+    /// reopening) it. Opening is blocking file work: call it inside
+    /// `spawn_blocking`.
+    pub fn acquire(&self, dir: &str) -> Result<Acquired, OpenError> {
         {
             let mut table = self.lock();
             if let Some(s) = table.get(dir).cloned() {
@@ -141,21 +196,16 @@ impl OpenStores {
             }
         }
         let path = cache_path(dir);
-        let store_db = store_database(dir);
-        if !store_db.exists() {
-            return Err(CacheError::Io {
-                path: store_db,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no store of this node here (is midb running on the store's home node?)",
-                ),
-            });
-        }
+        // The store first: midb never creates files in a directory that
+        // holds no store.
+        let reader = StoreReader::open(Path::new(dir), self.busy_timeout)?;
         let db = CacheDb::open(&path)?;
         let store = Arc::new(OpenStore {
             dir: dir.to_owned(),
             path,
+            reader,
             db: Mutex::new(db),
+            file_seen: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
             folder_locks: Mutex::new(HashMap::new()),
             last_used: AtomicU64::new(0),
             feed_task: Mutex::new(None),
@@ -233,15 +283,28 @@ mod tests {
 
     fn store_dir(root: &Path, name: &str) -> String {
         let d = root.join(name);
-        std::fs::create_dir_all(d.join("exmdb")).unwrap();
-        std::fs::write(d.join("exmdb/exchange.sqlite3"), b"").unwrap();
+        groxide_store::Store::create(
+            &d,
+            &groxide_store::NewStore {
+                kind: groxide_store::StoreKind::Private,
+                owner: format!("{name}@example.test"),
+                lang: String::new(),
+                quota_bytes: 0,
+            },
+            &groxide_store::OpenOptions::default(),
+        )
+        .unwrap();
         d.to_string_lossy().into_owned()
+    }
+
+    fn table(limit: usize, idle: Duration) -> OpenStores {
+        OpenStores::new(limit, idle, Duration::from_secs(5))
     }
 
     #[test]
     fn the_table_is_bounded_and_closes_the_least_recently_used() {
         let root = tempfile::tempdir().unwrap();
-        let t = OpenStores::new(2, Duration::from_secs(3600));
+        let t = table(2, Duration::from_secs(3600));
         let (a, b, c) = (
             store_dir(root.path(), "a"),
             store_dir(root.path(), "b"),
@@ -253,24 +316,28 @@ mod tests {
         assert!(!t.acquire(&b).unwrap().fresh);
         t.acquire(&c).unwrap();
         assert_eq!(t.len(), 2);
-        assert!(t.acquire(&a).unwrap().fresh, "a was closed to make room");
+        assert!(t.get(&a).is_none(), "a was closed to make room");
+        assert!(t.acquire(&a).unwrap().fresh);
     }
 
     #[test]
     fn a_directory_that_is_not_a_store_is_never_written_to() {
         let root = tempfile::tempdir().unwrap();
-        let t = OpenStores::new(2, Duration::from_secs(3600));
+        let t = table(2, Duration::from_secs(3600));
         let d = root.path().join("x");
         std::fs::create_dir_all(d.join("exmdb")).unwrap();
         let dir = d.to_string_lossy().into_owned();
-        assert!(t.acquire(&dir).is_err());
+        assert!(matches!(
+            t.acquire(&dir),
+            Err(OpenError::Store(groxide_store::StoreError::NoSuchStore(_)))
+        ));
         assert!(!cache_path(&dir).exists());
     }
 
     #[test]
     fn idle_stores_close_and_a_deleted_file_reopens() {
         let root = tempfile::tempdir().unwrap();
-        let t = OpenStores::new(10, Duration::ZERO);
+        let t = table(10, Duration::ZERO);
         let a = store_dir(root.path(), "a");
         t.acquire(&a).unwrap();
         assert_eq!(t.close_idle(), 1);
@@ -278,6 +345,8 @@ mod tests {
         t.set_limits(10, Duration::from_secs(3600));
         t.acquire(&a).unwrap();
         std::fs::remove_file(cache_path(&a)).unwrap();
+        std::thread::sleep(FILE_CHECK + Duration::from_millis(50));
+        assert!(t.get(&a).is_none(), "the deletion is noticed");
         assert!(
             t.acquire(&a).unwrap().fresh,
             "deleted midb.sqlite3 is recreated"

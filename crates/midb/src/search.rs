@@ -5,93 +5,31 @@
 //! (SUBJECT, FROM, TO, CC, BCC, BODY, TEXT) are answered beforehand by the
 //! FTS index as sets of digest ids, so evaluating a message is a set look-up.
 
-use crate::cache::TextField;
-use crate::store::{ChangeNumber, Flags, MessageEntry, UidSet};
+use crate::view::Entry as MessageEntry;
+use groxide_mailview::{SearchKey, TextField};
 use std::collections::HashSet;
 
 /// Seconds of a day.
 const DAY: i64 = 86_400;
 
-/// One SEARCH key (RFC 3501 §6.4.4, RFC 4551 MODSEQ, RFC 5032 YOUNGER/OLDER).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SearchKey {
-    /// Every message.
-    All,
-    /// All of these.
-    And(Vec<SearchKey>),
-    /// Either.
-    Or(Box<SearchKey>, Box<SearchKey>),
-    /// Not this.
-    Not(Box<SearchKey>),
-    /// UID in the set (sequence sets arrive as UID sets).
-    Uid(UidSet),
-    /// All these flags set.
-    FlagsSet(Flags),
-    /// All these flags clear.
-    FlagsUnset(Flags),
-    /// Keyword set (case-insensitive).
-    Keyword(String),
-    /// Keyword not set.
-    Unkeyword(String),
-    /// Internal date before this day (days since 1970-01-01, UTC).
-    Before(i64),
-    /// Internal date on this day.
-    On(i64),
-    /// Internal date on or after this day.
-    Since(i64),
-    /// Date field before this day (in the field's own zone).
-    SentBefore(i64),
-    /// Date field on this day.
-    SentOn(i64),
-    /// Date field on or after this day.
-    SentSince(i64),
-    /// Size larger than.
-    Larger(u64),
-    /// Size smaller than.
-    Smaller(u64),
-    /// Substring of a text field.
-    Text(TextField, String),
-    /// Substring of a header field's value; an empty value matches any
-    /// message that has the field.
-    Header(String, String),
-    /// MODSEQ at least this.
-    Modseq(ChangeNumber),
-    /// `\Recent` and unseen: midb keeps no `\Recent`, so nothing.
-    New,
-    /// Not `\Recent`: every message.
-    Old,
-    /// `\Recent`: nothing.
-    Recent,
-    /// Internal date within the last N seconds.
-    Younger(u64),
-    /// Internal date more than N seconds ago.
-    Older(u64),
+/// What a search key tree needs from the digest cache.
+pub trait KeyNeeds {
+    /// Whether the tree needs sent dates from the cache.
+    fn needs_sent_date(&self) -> bool;
+    /// Whether the tree needs header blocks from the cache.
+    fn needs_header(&self) -> bool;
+    /// Whether the tree has text keys (the FTS index).
+    fn needs_text(&self) -> bool;
+    /// Whether the tree needs any derived data at all.
+    fn needs_digest(&self) -> bool {
+        self.needs_sent_date() || self.needs_header() || self.needs_text()
+    }
+    /// The text keys in tree order (their FTS answers are looked up once).
+    fn text_keys(&self) -> Vec<(TextField, String)>;
 }
 
-impl SearchKey {
-    /// Visits every key of the tree.
-    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a SearchKey)) {
-        f(self);
-        match self {
-            SearchKey::And(keys) => keys.iter().for_each(|k| k.walk(f)),
-            SearchKey::Or(a, b) => {
-                a.walk(f);
-                b.walk(f);
-            }
-            SearchKey::Not(k) => k.walk(f),
-            _ => {}
-        }
-    }
-
-    /// Whether any key of the tree satisfies `pred`.
-    pub fn any(&self, pred: impl Fn(&SearchKey) -> bool) -> bool {
-        let mut found = false;
-        self.walk(&mut |k| found |= pred(k));
-        found
-    }
-
-    /// Whether the tree needs sent dates from the cache.
-    pub fn needs_sent_date(&self) -> bool {
+impl KeyNeeds for SearchKey {
+    fn needs_sent_date(&self) -> bool {
         self.any(|k| {
             matches!(
                 k,
@@ -100,28 +38,15 @@ impl SearchKey {
         })
     }
 
-    /// Whether the tree needs header blocks from the cache.
-    pub fn needs_header(&self) -> bool {
+    fn needs_header(&self) -> bool {
         self.any(|k| matches!(k, SearchKey::Header(..)))
     }
 
-    /// Whether the tree has text keys (the FTS index).
-    pub fn needs_text(&self) -> bool {
+    fn needs_text(&self) -> bool {
         self.any(|k| matches!(k, SearchKey::Text(..)))
     }
 
-    /// Whether the tree needs any derived data at all.
-    pub fn needs_digest(&self) -> bool {
-        self.needs_sent_date() || self.needs_header() || self.needs_text()
-    }
-
-    /// Whether the tree uses MODSEQ (SEARCH then reports the highest).
-    pub fn uses_modseq(&self) -> bool {
-        self.any(|k| matches!(k, SearchKey::Modseq(_)))
-    }
-
-    /// The text keys in tree order (their FTS answers are looked up once).
-    pub fn text_keys(&self) -> Vec<(TextField, String)> {
+    fn text_keys(&self) -> Vec<(TextField, String)> {
         let mut out = Vec::new();
         self.walk(&mut |k| {
             if let SearchKey::Text(f, s) = k {
@@ -188,14 +113,13 @@ impl<'k> Matcher<'k> {
             None => internal_day,
         };
         match key {
-            SearchKey::All | SearchKey::Old => true,
-            SearchKey::New | SearchKey::Recent => false,
+            SearchKey::All => true,
             SearchKey::And(keys) => keys.iter().all(|k| self.eval(k, m, d)),
             SearchKey::Or(a, b) => self.eval(a, m, d) || self.eval(b, m, d),
             SearchKey::Not(k) => !self.eval(k, m, d),
-            SearchKey::Uid(set) => set.contains(m.uid),
+            SearchKey::Uid(set) => set.contains(m.uid.0),
             SearchKey::FlagsSet(f) => m.flags.contains(*f),
-            SearchKey::FlagsUnset(f) => m.flags.lacks(*f),
+            SearchKey::FlagsUnset(f) => !m.flags.intersects(*f),
             SearchKey::Keyword(k) => m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
             SearchKey::Unkeyword(k) => !m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
             SearchKey::Before(day) => internal_day < *day,
@@ -206,7 +130,7 @@ impl<'k> Matcher<'k> {
             SearchKey::SentSince(day) => sent_day() >= *day,
             SearchKey::Larger(n) => m.size > *n,
             SearchKey::Smaller(n) => m.size < *n,
-            SearchKey::Modseq(n) => m.modseq >= *n,
+            SearchKey::ModSeq(n) => m.cn.0 >= *n,
             SearchKey::Younger(s) => {
                 m.internal_date
                     > self
@@ -235,7 +159,8 @@ impl<'k> Matcher<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ContentHash;
+    use groxide_mailview::{Flags, UidRange, UidSet};
+    use groxide_store::{ChangeNumber, ImapUid, MessageId};
 
     fn msg(
         uid: u32,
@@ -246,13 +171,14 @@ mod tests {
         modseq: u64,
     ) -> MessageEntry {
         MessageEntry {
-            uid,
+            uid: ImapUid(uid),
+            message_id: MessageId(u64::from(uid)),
             flags,
             keywords: keywords.iter().map(|s| s.to_string()).collect(),
-            modseq,
+            cn: ChangeNumber(modseq),
             size,
             internal_date: date,
-            content: ContentHash(format!("h{uid}")),
+            content_hash: None,
         }
     }
 
@@ -266,7 +192,7 @@ mod tests {
             msg(1, Flags::SEEN, &["$Label1"], 100, 10 * D + 5, 7),
             msg(
                 2,
-                Flags::SEEN.with(Flags::FLAGGED),
+                Flags::SEEN.union(Flags::FLAGGED),
                 &[],
                 2000,
                 11 * D + 1,
@@ -317,19 +243,22 @@ mod tests {
         use SearchKey::*;
         let b = Box::new;
         check(All, [true, true, true]);
-        check(Uid(UidSet::from_ranges([(2, 4)])), [false, true, false]);
         check(
-            Uid(UidSet::from_ranges([(2, u32::MAX)])),
+            Uid(UidSet::from_ranges([UidRange::new(2, 4)])),
+            [false, true, false],
+        );
+        check(
+            Uid(UidSet::from_ranges([UidRange::new(2, u32::MAX)])),
             [false, true, true],
         );
         check(FlagsSet(Flags::SEEN), [true, true, false]);
         check(
-            FlagsSet(Flags::SEEN.with(Flags::FLAGGED)),
+            FlagsSet(Flags::SEEN.union(Flags::FLAGGED)),
             [false, true, false],
         );
         check(FlagsUnset(Flags::SEEN), [false, false, true]);
         check(
-            FlagsUnset(Flags::DELETED.with(Flags::FLAGGED)),
+            FlagsUnset(Flags::DELETED.union(Flags::FLAGGED)),
             [true, false, false],
         );
         check(Keyword("$label1".into()), [true, false, false]);
@@ -344,7 +273,7 @@ mod tests {
         check(SentSince(12), [false, false, true]);
         check(Larger(500), [false, true, false]);
         check(Smaller(500), [true, false, false]);
-        check(Modseq(7), [true, true, false]);
+        check(ModSeq(7), [true, true, false]);
         check(Text(TextField::Subject, "hi".into()), [true, false, false]);
         check(Text(TextField::Body, "pizza".into()), [false, true, false]);
         check(
@@ -357,9 +286,6 @@ mod tests {
         );
         check(Header("X-Spam".into(), "".into()), [true, false, false]);
         check(Header("from".into(), "".into()), [true, true, false]);
-        check(New, [false, false, false]);
-        check(Recent, [false, false, false]);
-        check(Old, [true, true, true]);
         check(Younger(D as u64), [false, true, true]);
         check(Older(D as u64), [true, false, false]);
         check(Not(b(FlagsSet(Flags::SEEN))), [false, false, true]);
@@ -384,7 +310,7 @@ mod tests {
     #[test]
     fn the_tree_reports_what_it_needs() {
         use SearchKey::*;
-        let k = And(vec![Not(Box::new(SentOn(3))), Modseq(2)]);
+        let k = And(vec![Not(Box::new(SentOn(3))), ModSeq(2)]);
         assert!(k.needs_sent_date() && k.uses_modseq() && k.needs_digest());
         assert!(!k.needs_text() && !k.needs_header());
         let k = Or(

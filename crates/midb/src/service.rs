@@ -1,49 +1,33 @@
-//! The `groxide.midb.v1.Midb` gRPC service: translation between protobuf
-//! and [`StoreView`] at the edge, errors as statuses with stable reasons.
+//! The `groxide.midb.v1.Midb` gRPC service: the mailbox view contract on
+//! the wire, for callers on other nodes. It only translates (the
+//! conversions live in `groxide_rpc::midb_view`, shared with the client)
+//! and refuses stores whose home is another node.
 
-use crate::cache::TextField;
-use crate::error::MidbError;
-use crate::names::NameError;
-use crate::search::SearchKey;
-use crate::sort::{SortCriterion, SortKey};
-use crate::store::{
-    AppendMeta, ChangeBatch, FlagChange, FlagMode, Flags, MessageEntry, Store, StoreError, Uid,
-    UidSet,
-};
-use crate::thread::ThreadNode;
-use crate::view::{
-    MetadataItems, MetadataRequest, SectionRequest, StoreView, ThreadAlgorithm, ViewStream,
-};
-use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use groxide_mailview::{AppendUpload, MailboxView, ViewError, ViewStream};
 use groxide_routing::Resolver;
+use groxide_rpc::midb_view as wire;
 use groxide_rpc::pb::midb::v1 as pb;
-use groxide_rpc::reason::{Reason, status};
 use std::pin::Pin;
 use std::sync::Arc;
-use tonic::{Code, Request, Response, Status, Streaming};
-
-/// Deepest SEARCH key tree accepted.
-pub const MAX_SEARCH_DEPTH: usize = 64;
-/// Most UID ranges one request may carry.
-pub const MAX_UID_RANGES: usize = 100_000;
+use tonic::{Request, Response, Status, Streaming};
 
 /// The midb gRPC service over a view.
-pub struct MidbService<S> {
-    view: StoreView<S>,
+pub struct MidbService<V> {
+    view: Arc<V>,
     home: Option<Arc<Resolver>>,
 }
 
-impl<S: Store> MidbService<S> {
+impl<V: MailboxView> MidbService<V> {
     /// The service of `view`, serving every store it is asked for.
-    pub fn new(view: StoreView<S>) -> MidbService<S> {
+    pub fn new(view: Arc<V>) -> MidbService<V> {
         MidbService { view, home: None }
     }
 
     /// Serves only the stores `resolver` says are this node's; others are
     /// answered STORE_NOT_HERE naming their home, as groxide-exmdb does, so
     /// callers re-route after a failover instead of reading a moved store here.
-    pub fn serving_home_stores(mut self, resolver: Arc<Resolver>) -> MidbService<S> {
+    pub fn serving_home_stores(mut self, resolver: Arc<Resolver>) -> MidbService<V> {
         self.home = Some(resolver);
         self
     }
@@ -65,163 +49,8 @@ impl<S: Store> MidbService<S> {
     }
 }
 
-/// The status a failed request answers with.
-pub fn to_status(e: &MidbError) -> Status {
-    let msg = e.to_string();
-    match e {
-        MidbError::Store(s) => match s {
-            StoreError::NoSuchStore(_) => status(Code::NotFound, Reason::NoSuchStore, msg),
-            StoreError::NoSuchFolder(_) => status(Code::NotFound, Reason::NoSuchFolder, msg),
-            StoreError::NoSuchMessage(_) => status(Code::NotFound, Reason::NoSuchMessage, msg),
-            StoreError::FolderExists(_) => status(Code::AlreadyExists, Reason::FolderExists, msg),
-            StoreError::QuotaExceeded(_) => {
-                status(Code::ResourceExhausted, Reason::QuotaExceeded, msg)
-            }
-            StoreError::TooLarge(_) => status(Code::InvalidArgument, Reason::TooLarge, msg),
-            StoreError::NotPermitted(_) => {
-                status(Code::FailedPrecondition, Reason::NotPermitted, msg)
-            }
-            StoreError::Unavailable(_) => Status::unavailable(msg),
-            StoreError::Other(_) => Status::internal(msg),
-        },
-        MidbError::Name(n) => match n {
-            NameError::NotFound(_) => status(Code::NotFound, Reason::NoSuchFolder, msg),
-            NameError::Exists(_) => status(Code::AlreadyExists, Reason::FolderExists, msg),
-            NameError::Invalid { .. } => Status::invalid_argument(msg),
-            NameError::NotPermitted(_) => {
-                status(Code::FailedPrecondition, Reason::NotPermitted, msg)
-            }
-        },
-        MidbError::Invalid(_) => Status::invalid_argument(msg),
-        // IMAP answers NO [UNKNOWN-CTE]; the message starts with that code.
-        MidbError::UnknownCte(c) => status(
-            Code::FailedPrecondition,
-            Reason::NotPermitted,
-            format!("UNKNOWN-CTE: cannot decode content-transfer-encoding {c}"),
-        ),
-        MidbError::Cache(_) | MidbError::Internal(_) => Status::internal(msg),
-    }
-}
-
-fn err(e: MidbError) -> Status {
-    if matches!(e, MidbError::Cache(_) | MidbError::Internal(_)) {
-        tracing::warn!(error = %e, "midb request failed");
-    }
-    to_status(&e)
-}
-
-fn uid_set(ranges: &[pb::UidRange]) -> Result<UidSet, Status> {
-    if ranges.len() > MAX_UID_RANGES {
-        return Err(Status::invalid_argument("too many UID ranges"));
-    }
-    if ranges.is_empty() {
-        return Ok(UidSet::all());
-    }
-    Ok(UidSet::from_ranges(ranges.iter().map(|r| {
-        let last = if r.last == 0 { Uid::MAX } else { r.last };
-        (r.first.max(1), last)
-    })))
-}
-
-fn explicit_uid_set(ranges: &[pb::UidRange]) -> Result<UidSet, Status> {
-    if ranges.is_empty() {
-        return Err(Status::invalid_argument("no UIDs given"));
-    }
-    uid_set(ranges)
-}
-
-fn pb_ranges(uids: impl IntoIterator<Item = Uid>) -> Vec<pb::UidRange> {
-    UidSet::from_uids(uids)
-        .ranges()
-        .iter()
-        .map(|r| pb::UidRange {
-            first: *r.start(),
-            last: *r.end(),
-        })
-        .collect()
-}
-
-fn search_key(k: Option<pb::SearchKey>, depth: usize) -> Result<SearchKey, Status> {
-    use pb::search_key::Key;
-    if depth > MAX_SEARCH_DEPTH {
-        return Err(Status::invalid_argument(
-            "SEARCH criteria nested too deeply",
-        ));
-    }
-    let Some(k) = k.and_then(|k| k.key) else {
-        return Ok(SearchKey::All);
-    };
-    let sub = |k: Option<Box<pb::SearchKey>>| search_key(k.map(|b| *b), depth + 1);
-    Ok(match k {
-        Key::All(_) => SearchKey::All,
-        Key::And(list) => SearchKey::And(
-            list.keys
-                .into_iter()
-                .map(|k| search_key(Some(k), depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Key::Or(pair) => SearchKey::Or(Box::new(sub(pair.left)?), Box::new(sub(pair.right)?)),
-        Key::Not(k) => SearchKey::Not(Box::new(search_key(Some(*k), depth + 1)?)),
-        Key::Uid(set) => SearchKey::Uid(explicit_uid_set(&set.ranges)?),
-        Key::FlagsSet(f) => SearchKey::FlagsSet(Flags(f)),
-        Key::FlagsUnset(f) => SearchKey::FlagsUnset(Flags(f)),
-        Key::Keyword(k) => SearchKey::Keyword(k),
-        Key::Unkeyword(k) => SearchKey::Unkeyword(k),
-        Key::Before(d) => SearchKey::Before(d),
-        Key::On(d) => SearchKey::On(d),
-        Key::Since(d) => SearchKey::Since(d),
-        Key::SentBefore(d) => SearchKey::SentBefore(d),
-        Key::SentOn(d) => SearchKey::SentOn(d),
-        Key::SentSince(d) => SearchKey::SentSince(d),
-        Key::Larger(n) => SearchKey::Larger(n),
-        Key::Smaller(n) => SearchKey::Smaller(n),
-        Key::Bcc(s) => SearchKey::Text(TextField::Bcc, s),
-        Key::Cc(s) => SearchKey::Text(TextField::Cc, s),
-        Key::From(s) => SearchKey::Text(TextField::From, s),
-        Key::To(s) => SearchKey::Text(TextField::To, s),
-        Key::Subject(s) => SearchKey::Text(TextField::Subject, s),
-        Key::Body(s) => SearchKey::Text(TextField::Body, s),
-        Key::Text(s) => SearchKey::Text(TextField::Text, s),
-        Key::Header(h) => SearchKey::Header(h.name, h.value),
-        Key::Modseq(n) => SearchKey::Modseq(n),
-        Key::New(_) => SearchKey::New,
-        Key::Old(_) => SearchKey::Old,
-        Key::Recent(_) => SearchKey::Recent,
-        Key::Younger(n) => SearchKey::Younger(n),
-        Key::Older(n) => SearchKey::Older(n),
-    })
-}
-
-fn metadata(e: &MessageEntry) -> pb::MessageMetadata {
-    pb::MessageMetadata {
-        uid: e.uid,
-        flags: e.flags.0,
-        keywords: e.keywords.clone(),
-        modseq: e.modseq,
-        size: e.size,
-        internal_date: e.internal_date,
-        ..Default::default()
-    }
-}
-
-fn thread_node(n: ThreadNode) -> pb::ThreadNode {
-    pb::ThreadNode {
-        uid: n.uid,
-        children: n.children.into_iter().map(thread_node).collect(),
-    }
-}
-
-fn section_kind(kind: i32, names: Vec<String>) -> Result<groxide_mime::SectionKind, Status> {
-    use groxide_mime::SectionKind as K;
-    Ok(match pb::SectionKind::try_from(kind) {
-        Ok(pb::SectionKind::SectionFull) => K::Full,
-        Ok(pb::SectionKind::SectionHeader) => K::Header,
-        Ok(pb::SectionKind::SectionHeaderFields) => K::HeaderFields(names),
-        Ok(pb::SectionKind::SectionHeaderFieldsNot) => K::HeaderFieldsNot(names),
-        Ok(pb::SectionKind::SectionText) => K::Text,
-        Ok(pb::SectionKind::SectionMime) => K::Mime,
-        Err(_) => return Err(Status::invalid_argument("unknown section kind")),
-    })
+fn err(e: ViewError) -> Status {
+    wire::view_status(&e)
 }
 
 type Out<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -233,16 +62,8 @@ fn out<T: Send + 'static, U: Send + 'static>(
     s.map(move |r| r.map(&f).map_err(err)).boxed()
 }
 
-fn batch_chunk(b: ChangeBatch) -> pb::ChangesChunk {
-    pb::ChangesChunk {
-        changed: b.changed.iter().map(metadata).collect(),
-        vanished: pb_ranges(b.vanished),
-        highest_modseq: b.highest_modseq,
-    }
-}
-
 #[tonic::async_trait]
-impl<S: Store> pb::midb_server::Midb for MidbService<S> {
+impl<V: MailboxView> pb::midb_server::Midb for MidbService<V> {
     async fn list_mailboxes(
         &self,
         r: Request<pb::ListMailboxesRequest>,
@@ -274,9 +95,18 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::CreateMailboxReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
+        let special_use = if r.special_use.is_empty() {
+            None
+        } else {
+            Some(
+                groxide_mailview::SpecialUse::parse(&r.special_use).ok_or_else(|| {
+                    Status::invalid_argument(format!("unknown special use {:?}", r.special_use))
+                })?,
+            )
+        };
         let (folder_id, uidvalidity) = self
             .view
-            .create_mailbox(&r.dir, &r.name, &r.special_use)
+            .create_mailbox(&r.dir, &r.name, special_use)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::CreateMailboxReply {
@@ -330,25 +160,22 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::MailboxStatusReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let (e, s) = self
+        let s = self
             .view
             .mailbox_status(&r.dir, &r.name)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::MailboxStatusReply {
-            folder_id: e.folder,
+            folder_id: s.folder,
             uidvalidity: s.uidvalidity,
             uidnext: s.uidnext,
             exists: s.exists,
             unseen: s.unseen,
-            deleted: s.deleted.unwrap_or(0),
+            deleted: s.deleted,
             highest_modseq: s.highest_modseq,
             size: s.size,
-            first_unseen_uid: s.first_unseen_uid.unwrap_or(0),
-            special_use: e
-                .special_use
-                .map(|u| u.as_str().to_owned())
-                .unwrap_or_default(),
+            first_unseen_uid: s.first_unseen_uid,
+            highest_uid: s.highest_uid,
         }))
     }
 
@@ -360,33 +187,13 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<Self::ListMessagesStream>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let uids = uid_set(&r.uids)?;
-        let with = r.with_size_and_date;
-        let s = self.view.list_messages(&r.dir, r.folder_id, uids);
-        Ok(Response::new(out(s, move |chunk: Vec<MessageEntry>| {
-            let mut c = pb::MessageListChunk {
-                uids: Vec::with_capacity(chunk.len()),
-                flags: Vec::with_capacity(chunk.len()),
-                modseqs: Vec::with_capacity(chunk.len()),
-                ..Default::default()
-            };
-            for e in chunk {
-                c.uids.push(e.uid);
-                c.flags.push(e.flags.0);
-                c.modseqs.push(e.modseq);
-                if with {
-                    c.sizes.push(e.size);
-                    c.internal_dates.push(e.internal_date);
-                }
-                if !e.keywords.is_empty() {
-                    c.keywords.push(pb::MessageKeywords {
-                        uid: e.uid,
-                        keywords: e.keywords,
-                    });
-                }
-            }
-            c
-        })))
+        let uids = wire::uid_set_or_all(&r.uids)?;
+        let s = self
+            .view
+            .list_messages(&r.dir, r.folder_id, uids)
+            .await
+            .map_err(err)?;
+        Ok(Response::new(out(s, wire::list_chunk)))
     }
 
     type FetchMetadataStream = Out<pb::MessageMetadata>;
@@ -397,22 +204,19 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<Self::FetchMetadataStream>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let uids = uid_set(&r.uids)?;
-        let req = MetadataRequest {
-            items: MetadataItems(r.items),
+        let req = groxide_mailview::MetadataRequest {
+            uids: wire::uid_set_or_all(&r.uids)?,
+            items: groxide_mailview::MetadataItems::from_bits(r.items),
             header_fields: r.header_fields,
             header_fields_not: r.header_fields_not,
             changed_since: r.changed_since,
         };
-        let s = self.view.fetch_metadata(&r.dir, r.folder_id, uids, req);
-        Ok(Response::new(out(s, |m| {
-            let mut p = m.entry.as_ref().map(metadata).unwrap_or_default();
-            p.envelope = m.envelope;
-            p.bodystructure = m.bodystructure;
-            p.body = m.body;
-            p.header_fields = m.header_fields;
-            p
-        })))
+        let s = self
+            .view
+            .fetch_metadata(&r.dir, r.folder_id, req)
+            .await
+            .map_err(err)?;
+        Ok(Response::new(out(s, wire::metadata)))
     }
 
     type FetchSectionStream = Out<pb::SectionChunk>;
@@ -423,20 +227,16 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<Self::FetchSectionStream>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let req = SectionRequest {
-            part: r.part,
-            kind: section_kind(r.kind, r.header_fields)?,
-            binary: r.binary,
-            offset: r.offset,
-            length: r.length,
-            set_seen: r.set_seen,
-        };
-        let s = self.view.fetch_section(&r.dir, r.folder_id, r.uid, req);
+        let (dir, folder) = (r.dir.clone(), r.folder_id);
+        let req = wire::parse_section(r)?;
+        let s = self
+            .view
+            .fetch_section(&dir, folder, req)
+            .await
+            .map_err(err)?;
         Ok(Response::new(out(s, |p| pb::SectionChunk {
             total_size: p.total_size,
             data: p.data.to_vec(),
-            seen_set: p.seen_set,
-            modseq: p.modseq,
         })))
     }
 
@@ -446,27 +246,30 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::StoreFlagsReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let uids = explicit_uid_set(&r.uids)?;
-        let mode = match pb::StoreMode::try_from(r.mode) {
-            Ok(pb::StoreMode::StoreReplace) => FlagMode::Replace,
-            Ok(pb::StoreMode::StoreAdd) => FlagMode::Add,
-            Ok(pb::StoreMode::StoreRemove) => FlagMode::Remove,
-            Err(_) => return Err(Status::invalid_argument("unknown store mode")),
-        };
-        let change = FlagChange {
-            mode,
-            flags: Flags(r.flags),
+        let uids = wire::explicit_uid_set(&r.uids)?;
+        let change = groxide_mailview::FlagChange {
+            mode: wire::parse_flag_mode(r.mode)?,
+            flags: groxide_mailview::Flags::from_bits(r.flags),
             keywords: r.keywords,
             unchanged_since: r.unchanged_since,
         };
         let up = self
             .view
-            .store_flags(&r.dir, r.folder_id, &uids, &change)
+            .store_flags(&r.dir, r.folder_id, uids, change)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::StoreFlagsReply {
-            updated: up.updated.iter().map(metadata).collect(),
-            modified: pb_ranges(up.modified),
+            updated: up
+                .updated
+                .into_iter()
+                .map(|entry| {
+                    wire::metadata(groxide_mailview::MessageMetadata {
+                        entry,
+                        ..Default::default()
+                    })
+                })
+                .collect(),
+            modified: wire::uid_ranges(&groxide_mailview::UidSet::from_ranges(up.modified)),
         }))
     }
 
@@ -486,30 +289,49 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
             }
         };
         self.here(&header.dir).await?;
-        let body = incoming
-            .map(|item| match item {
-                Ok(pb::AppendChunk {
-                    part: Some(pb::append_chunk::Part::Data(d)),
-                }) => Ok(Bytes::from(d)),
-                Ok(_) => Err(StoreError::Other("a second APPEND header".into())),
-                Err(s) => Err(StoreError::Unavailable(format!(
-                    "APPEND stream broke: {}",
-                    s.message()
-                ))),
-            })
-            .boxed();
-        let meta = AppendMeta {
-            folder: 0,
-            flags: Flags(header.flags),
+        let request = groxide_mailview::AppendRequest {
+            mailbox: header.mailbox,
+            flags: groxide_mailview::Flags::from_bits(header.flags),
             keywords: header.keywords,
             internal_date: header.internal_date,
             size: header.size,
         };
-        let a = self
+        let mut upload = self
             .view
-            .append(&header.dir, &header.mailbox, meta, body)
+            .begin_append(&header.dir, request)
             .await
             .map_err(err)?;
+        // Only the trailer commits: a stream that breaks or ends without it
+        // drops the upload unfinished, and nothing is stored.
+        let mut received: u64 = 0;
+        loop {
+            match incoming.next().await.transpose()? {
+                Some(pb::AppendChunk {
+                    part: Some(pb::append_chunk::Part::Data(d)),
+                }) => {
+                    received += d.len() as u64;
+                    upload.write(bytes::Bytes::from(d)).await.map_err(err)?;
+                }
+                Some(pb::AppendChunk {
+                    part: Some(pb::append_chunk::Part::Trailer(t)),
+                }) if t.size == received => break,
+                Some(pb::AppendChunk {
+                    part: Some(pb::append_chunk::Part::Trailer(t)),
+                }) => {
+                    return Err(Status::invalid_argument(format!(
+                        "the APPEND trailer announces {} bytes but {received} arrived",
+                        t.size
+                    )));
+                }
+                Some(_) => return Err(Status::invalid_argument("a second APPEND header")),
+                None => {
+                    return Err(Status::invalid_argument(
+                        "the APPEND stream ended without its trailer",
+                    ));
+                }
+            }
+        }
+        let a = upload.finish().await.map_err(err)?;
         Ok(Response::new(pb::AppendReply {
             uidvalidity: a.uidvalidity,
             uid: a.uid,
@@ -522,10 +344,10 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let uids = explicit_uid_set(&r.uids)?;
+        let uids = wire::explicit_uid_set(&r.uids)?;
         let c = self
             .view
-            .copy_messages(&r.dir, r.folder_id, &uids, &r.target_mailbox, r.r#move)
+            .copy_messages(&r.dir, r.folder_id, uids, &r.target_mailbox, r.r#move)
             .await
             .map_err(err)?;
         let (source_uids, target_uids) = c.pairs.into_iter().unzip();
@@ -543,14 +365,10 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::ExpungeReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let uids = if r.uids.is_empty() {
-            None
-        } else {
-            Some(uid_set(&r.uids)?)
-        };
+        let which = wire::parse_expunge_scope(&r)?;
         let x = self
             .view
-            .expunge(&r.dir, r.folder_id, uids.as_ref(), r.unconditional)
+            .expunge(&r.dir, r.folder_id, which)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::ExpungeReply {
@@ -565,47 +383,30 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::SearchReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let key = search_key(r.criteria, 0)?;
-        let (uids, highest_modseq) = self
+        let key = wire::parse_search_key(r.criteria, 0)?;
+        let found = self
             .view
             .search(&r.dir, r.folder_id, key)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::SearchReply {
-            uids,
-            highest_modseq,
+            uids: found.uids,
+            highest_modseq: found.highest_modseq,
         }))
     }
 
     async fn sort(&self, r: Request<pb::SortRequest>) -> Result<Response<pb::SortReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let key = search_key(r.criteria, 0)?;
-        let criteria = r
+        let key = wire::parse_search_key(r.criteria, 0)?;
+        let order = r
             .sort
             .iter()
-            .map(|c| {
-                let key = match pb::SortKey::try_from(c.key) {
-                    Ok(pb::SortKey::SortArrival) => SortKey::Arrival,
-                    Ok(pb::SortKey::SortCc) => SortKey::Cc,
-                    Ok(pb::SortKey::SortDate) => SortKey::Date,
-                    Ok(pb::SortKey::SortFrom) => SortKey::From,
-                    Ok(pb::SortKey::SortSize) => SortKey::Size,
-                    Ok(pb::SortKey::SortSubject) => SortKey::Subject,
-                    Ok(pb::SortKey::SortTo) => SortKey::To,
-                    Ok(pb::SortKey::SortDisplayfrom) => SortKey::DisplayFrom,
-                    Ok(pb::SortKey::SortDisplayto) => SortKey::DisplayTo,
-                    Err(_) => return Err(Status::invalid_argument("unknown sort key")),
-                };
-                Ok(SortCriterion {
-                    key,
-                    reverse: c.reverse,
-                })
-            })
+            .map(wire::parse_sort_criterion)
             .collect::<Result<Vec<_>, Status>>()?;
         let uids = self
             .view
-            .sort(&r.dir, r.folder_id, &criteria, key)
+            .sort(&r.dir, r.folder_id, order, key)
             .await
             .map_err(err)?;
         Ok(Response::new(pb::SortReply { uids }))
@@ -617,20 +418,14 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
     ) -> Result<Response<pb::ThreadReply>, Status> {
         let r = r.into_inner();
         self.here(&r.dir).await?;
-        let key = search_key(r.criteria, 0)?;
-        let algorithm = match pb::ThreadAlgorithm::try_from(r.algorithm) {
-            Ok(pb::ThreadAlgorithm::ThreadReferences) => ThreadAlgorithm::References,
-            Ok(pb::ThreadAlgorithm::ThreadOrderedsubject) => ThreadAlgorithm::OrderedSubject,
-            Err(_) => return Err(Status::invalid_argument("unknown thread algorithm")),
-        };
+        let key = wire::parse_search_key(r.criteria, 0)?;
+        let algorithm = wire::parse_thread_algorithm(r.algorithm)?;
         let threads = self
             .view
             .thread(&r.dir, r.folder_id, algorithm, key)
             .await
             .map_err(err)?;
-        Ok(Response::new(pb::ThreadReply {
-            threads: threads.into_iter().map(thread_node).collect(),
-        }))
+        Ok(Response::new(wire::thread_reply(threads)))
     }
 
     type ChangesStream = Out<pb::ChangesChunk>;
@@ -643,8 +438,10 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
         self.here(&r.dir).await?;
         let s = self
             .view
-            .changes(&r.dir, r.folder_id, r.since_modseq, r.vanished);
-        Ok(Response::new(out(s, batch_chunk)))
+            .changes(&r.dir, r.folder_id, r.since_modseq, r.vanished)
+            .await
+            .map_err(err)?;
+        Ok(Response::new(out(s, wire::change_chunk)))
     }
 
     async fn get_quota(
@@ -666,57 +463,4 @@ impl<S: Store> pb::midb_server::Midb for MidbService<S> {
 /// Collects a server stream into a vector (tests and small replies).
 pub async fn collect<T>(s: impl Stream<Item = Result<T, Status>>) -> Result<Vec<T>, Status> {
     s.try_collect().await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::feed::NoFeed;
-    use crate::memory_store::MemoryStore;
-    use crate::view::Settings;
-    use groxide_routing::{ListKind, LocalNode, RouteTable};
-    use groxide_rpc::reason::{owner_of, reason_of};
-    use pb::midb_server::Midb;
-    use std::time::Duration;
-
-    const HERE: &str = "/data/user/n1/example.org/anna";
-    const THERE: &str = "/data/user/n2/example.org/bert";
-
-    fn status(dir: &str) -> Request<pb::MailboxStatusRequest> {
-        Request::new(pb::MailboxStatusRequest {
-            dir: dir.into(),
-            name: "INBOX".into(),
-        })
-    }
-
-    #[tokio::test]
-    async fn a_store_homed_on_another_node_is_refused_naming_its_home() {
-        let mem = MemoryStore::new();
-        mem.create_store(HERE);
-        mem.create_store(THERE);
-        let view = StoreView::new(mem, Arc::new(NoFeed), Settings::default());
-        let table = RouteTable::parse(
-            "/data/user/n1/ 127.0.0.2 5555\n/data/user/n2/ 127.0.0.3 5555\n",
-            ListKind::Midb,
-            std::path::Path::new("midb_list.txt"),
-        )
-        .unwrap();
-        let this_node = LocalNode::new("n1", vec!["127.0.0.2".parse().unwrap()]);
-        let resolver = Resolver::new(table, None, this_node, 5555, Duration::from_secs(60));
-        let service = MidbService::new(view.clone()).serving_home_stores(Arc::new(resolver));
-
-        service.mailbox_status(status(HERE)).await.unwrap();
-        let refused = service.mailbox_status(status(THERE)).await.unwrap_err();
-        assert_eq!(
-            reason_of(&refused),
-            Some(Reason::StoreNotHere),
-            "{refused:?}"
-        );
-        assert_eq!(owner_of(&refused).as_deref(), Some("127.0.0.3:5555"));
-        // Without a home check (tests, a single node) every store is served.
-        MidbService::new(view)
-            .mailbox_status(status(THERE))
-            .await
-            .unwrap();
-    }
 }

@@ -1,40 +1,8 @@
 //! SORT (RFC 5256) with DISPLAYFROM/DISPLAYTO (RFC 5957).
 
 use crate::digest::SortKeys;
-use crate::store::Uid;
+use groxide_mailview::{SortCriterion, SortKey, Uid};
 use std::cmp::Ordering;
-
-/// A sort key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// Internal date.
-    Arrival,
-    /// Local part of the first Cc address.
-    Cc,
-    /// Sent date (internal date when the Date field is unreadable).
-    Date,
-    /// Local part of the first From address.
-    From,
-    /// Size.
-    Size,
-    /// Base subject.
-    Subject,
-    /// Local part of the first To address.
-    To,
-    /// Display name of the first From address.
-    DisplayFrom,
-    /// Display name of the first To address.
-    DisplayTo,
-}
-
-/// One sort criterion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortCriterion {
-    /// The key.
-    pub key: SortKey,
-    /// REVERSE.
-    pub reverse: bool,
-}
 
 /// What SORT knows of one message.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 //! message without a readable Date field uses its internal date instead, so
 //! every comparison is a total order.
 
-use crate::store::Uid;
+use groxide_mailview::{ThreadTree as ThreadNode, Uid};
 use std::collections::HashMap;
 
 /// What threading knows of one message.
@@ -23,16 +23,6 @@ pub struct ThreadMessage {
     pub message_id: Option<String>,
     /// References ids; the first In-Reply-To id when References has none.
     pub references: Vec<String>,
-}
-
-/// A node of a thread tree; `uid` 0 is a placeholder for a message that is
-/// referenced but not in the mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadNode {
-    /// UID, or 0 for a placeholder.
-    pub uid: Uid,
-    /// Replies.
-    pub children: Vec<ThreadNode>,
 }
 
 /// THREAD=ORDEREDSUBJECT: one thread per base subject; the earliest message

@@ -1,35 +1,36 @@
 //! The real [`Backend`]: logins through the user directory (its throttling,
-//! account state and the IMAP/POP3 privilege bit), the INBOX through midb.
+//! account state and the IMAP/POP3 privilege bit), the INBOX through the
+//! mailbox view (in-process for this node's stores, midb for others).
 
 use crate::maildrop::{Backend, LoginError};
-use crate::midb_maildrop::MidbMaildrop;
+use crate::view_maildrop::ViewMaildrop;
 use groxide_directory::{AuthError, Authenticator, Protocol};
-use groxide_rpc::RoutedClient;
+use groxide_mailview::MailboxView;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// Directory logins, midb maildrops.
-pub struct DirectoryBackend {
+/// Directory logins, maildrops over a view.
+pub struct DirectoryBackend<V> {
     auth: Arc<Authenticator>,
-    midb: Arc<RoutedClient>,
+    view: Arc<V>,
 }
 
-impl DirectoryBackend {
-    /// A backend authenticating with `auth` and reading through `midb`.
-    pub fn new(auth: Arc<Authenticator>, midb: Arc<RoutedClient>) -> DirectoryBackend {
-        DirectoryBackend { auth, midb }
+impl<V: MailboxView> DirectoryBackend<V> {
+    /// A backend authenticating with `auth` and reading through `view`.
+    pub fn new(auth: Arc<Authenticator>, view: Arc<V>) -> DirectoryBackend<V> {
+        DirectoryBackend { auth, view }
     }
 }
 
-impl Backend for DirectoryBackend {
-    type Drop = MidbMaildrop;
+impl<V: MailboxView> Backend for DirectoryBackend<V> {
+    type Drop = ViewMaildrop<V>;
 
     async fn login(
         &self,
         user: &str,
         password: &str,
         peer: IpAddr,
-    ) -> Result<MidbMaildrop, LoginError> {
+    ) -> Result<ViewMaildrop<V>, LoginError> {
         let account = self
             .auth
             .authenticate(user, password, Protocol::Pop3, peer)
@@ -43,7 +44,7 @@ impl Backend for DirectoryBackend {
                 AuthError::Unavailable(e) => LoginError::Unavailable(e.to_string()),
             })?;
         tracing::debug!(user = %account.username, dir = %account.maildir, %peer, "POP3 login");
-        MidbMaildrop::open(self.midb.clone(), &account.maildir)
+        ViewMaildrop::open(self.view.clone(), &account.maildir)
             .await
             .map_err(|e| LoginError::Unavailable(e.to_string()))
     }

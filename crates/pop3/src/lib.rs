@@ -17,18 +17,21 @@ pub mod command;
 pub mod directory_backend;
 pub mod dot;
 pub mod maildrop;
-pub mod midb_maildrop;
 pub mod sasl;
 pub mod server;
 pub mod session;
+pub mod view_maildrop;
 
 use directory_backend::DirectoryBackend;
 use groxide_config::Config;
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
+use groxide_midb::RoutedView;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
+use groxide_rpc::exmdb_client::ExmdbClient;
+use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, server_tls};
 use groxide_runtime::{Context, Routing, client_options};
 use server::Pop3Server;
@@ -107,8 +110,27 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
     let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
     let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let midb = Arc::new(RoutedClient::new("midb", routing.midb().clone(), options));
-    let backend = DirectoryBackend::new(auth, midb.clone());
+    let midb = Arc::new(RoutedClient::new(
+        "midb",
+        routing.midb().clone(),
+        options.clone(),
+    ));
+    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+    // Stores homed on this node are read in-process (their files are here;
+    // writes go to this node's exmdb); others through their node's midb.
+    let local = groxide_midb::local_view(
+        exmdb.clone(),
+        Arc::new(groxide_midb::feed::NoFeed),
+        groxide_midb::Settings::default(),
+    );
+    local.spawn_idle_sweeper(ctx.shutdown());
+    let view = Arc::new(RoutedView::new(
+        local,
+        RemoteView::new(midb.clone()),
+        routing.midb().clone(),
+        config.bool("local_mailbox_view"),
+    ));
+    let backend = DirectoryBackend::new(auth, view);
 
     let listeners = listen.bind().map_err(StartError::Listen)?;
     if listeners.is_empty() {
@@ -136,6 +158,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
             tracing::error!(error = e, "routing lists not reloaded");
         }
         midb.reset();
+        exmdb.routed().reset();
         tracing::info!("reloaded");
     });
     for l in &listeners {

@@ -135,6 +135,15 @@ pub enum RpcError {
         /// Why.
         message: String,
     },
+    /// Data the caller was sending could not be read (the bytes of a message
+    /// being inserted, say); the request was abandoned and nothing done.
+    #[error("groxide-{service}: {message}")]
+    Input {
+        /// Service.
+        service: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The node answered with an error status. Shown as the gRPC code's
     /// canonical name and the stable reason, e.g. `PERMISSION_DENIED
     /// (PEER_NOT_ALLOWED)`, so a log line says what the other node refused.
@@ -219,7 +228,7 @@ impl RpcError {
                 status.code(),
                 tonic::Code::Unavailable | tonic::Code::ResourceExhausted | tonic::Code::Aborted
             ),
-            RpcError::InvalidAddress { .. } => false,
+            RpcError::InvalidAddress { .. } | RpcError::Input { .. } => false,
         }
     }
 

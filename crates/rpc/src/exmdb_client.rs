@@ -15,13 +15,66 @@ use futures_util::{Stream, StreamExt};
 use groxide_routing::Resolver;
 use std::future::Future;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 use tonic::transport::Channel;
 
 /// Size of the chunks [`ExmdbClient::insert_message`] sends (the server's limit).
 pub const INSERT_CHUNK: usize = 64 * 1024;
 /// Largest gRPC message the client accepts (MAPI messages carry attachments inline).
 const MAX_RPC_MESSAGE: usize = 96 * 1024 * 1024;
+
+/// Why an insert failed.
+#[derive(Debug)]
+pub enum InsertError<E> {
+    /// The message's bytes could not be read; nothing was stored.
+    Body(E),
+    /// exmdb refused the message or could not be reached.
+    Rpc(RpcError),
+}
+
+/// The request stream of an insert after its header: body chunks of at most
+/// [`INSERT_CHUNK`] bytes, then the trailer.
+struct InsertParts<E> {
+    body: std::pin::Pin<Box<dyn Stream<Item = Result<bytes::Bytes, E>> + Send>>,
+    pending: bytes::Bytes,
+    sent: u64,
+    fail: Option<tokio::sync::oneshot::Sender<E>>,
+    done: bool,
+}
+
+impl<E> InsertParts<E> {
+    async fn next_part(&mut self) -> Option<pb::InsertMessageRequest> {
+        if self.done {
+            return None;
+        }
+        while self.pending.is_empty() {
+            match self.body.next().await {
+                Some(Ok(b)) => self.pending = b,
+                Some(Err(e)) => {
+                    // No trailer follows: the server stores nothing.
+                    self.done = true;
+                    if let Some(tx) = self.fail.take() {
+                        let _ = tx.send(e);
+                    }
+                    return None;
+                }
+                None => {
+                    self.done = true;
+                    return Some(pb::InsertMessageRequest {
+                        part: Some(pb::insert_message_request::Part::Trailer(
+                            pb::InsertTrailer { size: self.sent },
+                        )),
+                    });
+                }
+            }
+        }
+        let piece = self.pending.split_to(self.pending.len().min(INSERT_CHUNK));
+        self.sent += piece.len() as u64;
+        Some(pb::InsertMessageRequest {
+            part: Some(pb::insert_message_request::Part::Chunk(piece.to_vec())),
+        })
+    }
+}
 
 /// A routed client of groxide-exmdb.
 pub struct ExmdbClient {
@@ -98,9 +151,68 @@ impl ExmdbClient {
         }
     }
 
-    /// Inserts a message, streaming its bytes from `reader` in chunks (never
-    /// the whole message in memory). Not retried: on STORE_NOT_HERE the
-    /// route is healed and the error returned, and the caller sends again.
+    /// Inserts a message whose bytes arrive as a stream (never the whole
+    /// message in memory): they are cut into chunks of [`INSERT_CHUNK`]
+    /// and followed by the trailer with the byte count, which tells exmdb
+    /// the message is complete. An error item of `body` ends the request
+    /// without a trailer — exmdb then stores nothing — and is returned as
+    /// [`InsertError::Body`]. Not retried: on STORE_NOT_HERE the route is
+    /// healed and the error returned, and the caller sends again. With
+    /// `timeout`, the whole call must finish within it (a local spool file);
+    /// without, it runs as long as the body keeps coming (an APPEND from a
+    /// slow client).
+    pub async fn insert_message_stream<E, S>(
+        &self,
+        header: pb::InsertHeader,
+        body: S,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<pb::InsertMessageReply, InsertError<E>>
+    where
+        E: Send + 'static,
+        S: Stream<Item = Result<bytes::Bytes, E>> + Send + 'static,
+    {
+        let dir = header.dir.clone();
+        let (ch, node) = self.routed.channel(&dir).await.map_err(InsertError::Rpc)?;
+        let first = pb::InsertMessageRequest {
+            part: Some(pb::insert_message_request::Part::Header(header)),
+        };
+        let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<E>();
+        let parts = InsertParts {
+            body: Box::pin(body),
+            pending: bytes::Bytes::new(),
+            sent: 0,
+            fail: Some(fail_tx),
+            done: false,
+        };
+        let requests = futures_util::stream::iter([first])
+            .chain(futures_util::stream::unfold(parts, |mut p| async move {
+                p.next_part().await.map(|r| (r, p))
+            }));
+        let mut request = tonic::Request::new(requests);
+        if let Some(t) = timeout {
+            request.set_timeout(t);
+        }
+        let reply = raw(ch).insert_message(request).await;
+        // The body's own error says more than exmdb's "ended without a trailer".
+        if let Ok(e) = fail_rx.await {
+            return Err(InsertError::Body(e));
+        }
+        match reply {
+            Ok(r) => Ok(r.into_inner()),
+            Err(status) => {
+                if reason_of(&status) == Some(Reason::StoreNotHere) {
+                    // A stream cannot be replayed: the caller retries, on the owner.
+                    self.routed.heal(&dir, &status);
+                }
+                Err(InsertError::Rpc(RpcError::from_status(
+                    "exmdb", &node, status,
+                )))
+            }
+        }
+    }
+
+    /// Inserts a message, streaming its bytes from `reader` (see
+    /// [`ExmdbClient::insert_message_stream`]).
     pub async fn insert_message<R>(
         &self,
         header: pb::InsertHeader,
@@ -109,62 +221,16 @@ impl ExmdbClient {
     where
         R: AsyncRead + Unpin + Send + 'static,
     {
-        let dir = header.dir.clone();
-        let (ch, node) = self.routed.channel(&dir).await?;
-        let first = pb::InsertMessageRequest {
-            part: Some(pb::insert_message_request::Part::Header(header)),
-        };
-        // State: the reader (None once read to the end) and the bytes sent so far.
-        let chunks = futures_util::stream::unfold(Some((Some(reader), 0u64)), |state| async move {
-            let (reader, sent) = state?;
-            let Some(mut reader) = reader else {
-                // Read to the end: the trailer tells the server the message is complete.
-                let part = pb::InsertMessageRequest {
-                    part: Some(pb::insert_message_request::Part::Trailer(
-                        pb::InsertTrailer { size: sent },
-                    )),
-                };
-                return Some((part, None));
-            };
-            let mut buf = vec![0u8; INSERT_CHUNK];
-            let mut n = 0;
-            while n < INSERT_CHUNK {
-                match reader.read(&mut buf[n..]).await {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    // No trailer follows: the server stores nothing.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading a message to insert failed");
-                        return None;
-                    }
-                }
-            }
-            let more = n == INSERT_CHUNK;
-            if n == 0 {
-                let part = pb::InsertMessageRequest {
-                    part: Some(pb::insert_message_request::Part::Trailer(
-                        pb::InsertTrailer { size: sent },
-                    )),
-                };
-                return Some((part, None));
-            }
-            buf.truncate(n);
-            let part = pb::InsertMessageRequest {
-                part: Some(pb::insert_message_request::Part::Chunk(buf)),
-            };
-            Some((part, Some((more.then_some(reader), sent + n as u64))))
-        });
-        let stream = futures_util::stream::iter([first]).chain(chunks);
-        match raw(ch).insert_message(stream).await {
-            Ok(r) => Ok(r.into_inner()),
-            Err(status) => {
-                if reason_of(&status) == Some(Reason::StoreNotHere) {
-                    // A stream cannot be replayed: the caller retries, on the owner.
-                    self.routed.heal(&dir, &status);
-                }
-                Err(RpcError::from_status("exmdb", &node, status))
-            }
-        }
+        let body = tokio_util::io::ReaderStream::with_capacity(reader, INSERT_CHUNK);
+        self.insert_message_stream(header, body, None)
+            .await
+            .map_err(|e| match e {
+                InsertError::Rpc(e) => e,
+                InsertError::Body(e) => RpcError::Input {
+                    service: "exmdb",
+                    message: format!("reading the message to insert failed: {e}"),
+                },
+            })
     }
 
     /// Inserts a message held in memory (small messages, tests).

@@ -10,6 +10,7 @@ pub mod acl;
 pub mod client;
 pub mod event_publisher;
 pub mod exmdb_client;
+pub mod midb_view;
 pub mod reason;
 pub mod routed;
 pub mod server;
@@ -27,6 +28,12 @@ pub use timer_client::TimerClient;
 /// Generated protobuf and gRPC code, one module per contract.
 #[allow(missing_docs, clippy::all, clippy::unwrap_used)]
 pub mod pb {
+    /// `groxide.common.v1`: UID ranges and flag changes, shared by the others.
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("groxide.common.v1");
+        }
+    }
     /// `groxide.exmdb.v1`: the mailbox store.
     pub mod exmdb {
         pub mod v1 {

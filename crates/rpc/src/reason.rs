@@ -35,6 +35,10 @@ pub enum Reason {
     Modified,
     /// The request was well-formed but not allowed in this state.
     NotPermitted,
+    /// A BINARY fetch met a content-transfer-encoding it cannot undo.
+    UnknownCte,
+    /// A special use was asked for that belongs to a standard folder.
+    SpecialUseTaken,
 }
 
 impl Reason {
@@ -51,6 +55,8 @@ impl Reason {
             Reason::FolderExists => "FOLDER_EXISTS",
             Reason::Modified => "MODIFIED",
             Reason::NotPermitted => "NOT_PERMITTED",
+            Reason::UnknownCte => "UNKNOWN_CTE",
+            Reason::SpecialUseTaken => "SPECIAL_USE_TAKEN",
         }
     }
 
@@ -67,6 +73,8 @@ impl Reason {
             "FOLDER_EXISTS" => Reason::FolderExists,
             "MODIFIED" => Reason::Modified,
             "NOT_PERMITTED" => Reason::NotPermitted,
+            "UNKNOWN_CTE" => Reason::UnknownCte,
+            "SPECIAL_USE_TAKEN" => Reason::SpecialUseTaken,
             _ => return None,
         })
     }

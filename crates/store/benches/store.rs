@@ -163,7 +163,7 @@ fn big_folder(c: &mut Criterion) {
             let mut n = 0usize;
             store
                 .list_messages(FolderRole::Inbox, UidRange::ALL, |e| {
-                    n += usize::from(e.uid.0 > 0 && e.flags.0 < 64);
+                    n += usize::from(e.uid.0 > 0 && e.flags.bits() < 64);
                     true
                 })
                 .unwrap_or_else(|e| panic!("{e}"));

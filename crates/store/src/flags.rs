@@ -21,97 +21,14 @@ pub const MAX_KEYWORD_LEN: usize = 128;
 /// Most keywords one message may carry.
 pub const MAX_KEYWORDS: usize = 64;
 
-/// The IMAP system flags a message keeps (`\Recent` is per session, not stored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ImapFlags(pub u8);
+/// The IMAP system flags a message keeps: the flags of the mailbox view
+/// contract (one definition; `\Recent` is per session, never stored).
+pub use groxide_mailview::Flags as ImapFlags;
 
-impl ImapFlags {
-    /// No flags.
-    pub const NONE: ImapFlags = ImapFlags(0);
-    /// `\Seen`.
-    pub const SEEN: ImapFlags = ImapFlags(1);
-    /// `\Answered`.
-    pub const ANSWERED: ImapFlags = ImapFlags(2);
-    /// `\Flagged`.
-    pub const FLAGGED: ImapFlags = ImapFlags(4);
-    /// `\Deleted`.
-    pub const DELETED: ImapFlags = ImapFlags(8);
-    /// `\Draft`.
-    pub const DRAFT: ImapFlags = ImapFlags(16);
-    /// `$Forwarded`.
-    pub const FORWARDED: ImapFlags = ImapFlags(32);
-    /// Every flag above.
-    pub const ALL: ImapFlags = ImapFlags(63);
-
-    /// Whether every flag of `other` is set.
-    pub fn contains(self, other: ImapFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Both sets.
-    pub fn union(self, other: ImapFlags) -> ImapFlags {
-        ImapFlags(self.0 | other.0)
-    }
-
-    /// This set without `other`.
-    pub fn without(self, other: ImapFlags) -> ImapFlags {
-        ImapFlags(self.0 & !other.0)
-    }
-
-    /// Sets or clears `flag`.
-    pub fn with(self, flag: ImapFlags, on: bool) -> ImapFlags {
-        if on {
-            self.union(flag)
-        } else {
-            self.without(flag)
-        }
-    }
-
-    /// Only known bits.
-    pub fn from_bits(bits: u32) -> ImapFlags {
-        ImapFlags((bits & u32::from(ImapFlags::ALL.0)) as u8)
-    }
-
-    /// IMAP names of the set flags, in a fixed order.
-    pub fn names(self) -> Vec<&'static str> {
-        [
-            (ImapFlags::SEEN, "\\Seen"),
-            (ImapFlags::ANSWERED, "\\Answered"),
-            (ImapFlags::FLAGGED, "\\Flagged"),
-            (ImapFlags::DELETED, "\\Deleted"),
-            (ImapFlags::DRAFT, "\\Draft"),
-            (ImapFlags::FORWARDED, "$Forwarded"),
-        ]
-        .into_iter()
-        .filter(|(f, _)| self.contains(*f))
-        .map(|(_, n)| n)
-        .collect()
-    }
-
-    /// The flag an IMAP name stands for (case-insensitive).
-    pub fn from_name(name: &str) -> Option<ImapFlags> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "\\seen" => ImapFlags::SEEN,
-            "\\answered" => ImapFlags::ANSWERED,
-            "\\flagged" => ImapFlags::FLAGGED,
-            "\\deleted" => ImapFlags::DELETED,
-            "\\draft" => ImapFlags::DRAFT,
-            "$forwarded" => ImapFlags::FORWARDED,
-            _ => return None,
-        })
-    }
-}
-
-/// How a flag change combines with the current flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagOp {
-    /// Add the given flags and keywords (IMAP `+FLAGS`).
-    Add,
-    /// Remove them (`-FLAGS`).
-    Remove,
-    /// Replace all flags and keywords (`FLAGS`).
-    Replace,
-}
+/// How a flag change combines with the current flags: the contract's
+/// [`groxide_mailview::FlagMode`] (`Add` is `+FLAGS`, `Remove` `-FLAGS`,
+/// `Replace` `FLAGS`).
+pub use groxide_mailview::FlagMode as FlagOp;
 
 /// Checks and normalises keywords: IMAP atoms without `\`, at most
 /// [`MAX_KEYWORD_LEN`] bytes; duplicates (ignoring ASCII case) dropped; sorted.
@@ -274,14 +191,14 @@ pub fn set_mapped(
         PR_MESSAGE_FLAGS => {
             let v = long()?;
             let f = flags
-                .with(ImapFlags::SEEN, v & MSGFLAG_READ != 0)
-                .with(ImapFlags::DRAFT, v & MSGFLAG_UNSENT != 0);
+                .set(ImapFlags::SEEN, v & MSGFLAG_READ != 0)
+                .set(ImapFlags::DRAFT, v & MSGFLAG_UNSENT != 0);
             let rest = v & !(MSGFLAG_READ | MSGFLAG_UNSENT);
             (f, k, (rest != 0).then_some(PropValue::Long(rest)))
         }
         PR_FLAG_STATUS => {
             let v = long()?;
-            let f = flags.with(ImapFlags::FLAGGED, v == FOLLOWUP_FLAGGED);
+            let f = flags.set(ImapFlags::FLAGGED, v == FOLLOWUP_FLAGGED);
             (
                 f,
                 k,

@@ -302,7 +302,7 @@ fn insert_row(
                 folder.0 as i64,
                 i64::from(uid),
                 cn.0 as i64,
-                i64::from(flags.0),
+                i64::from(flags.bits()),
                 flags::join_keywords(keywords),
                 size as i64,
                 internal_date,
@@ -521,7 +521,7 @@ fn write_flags(
         )?
         .execute(params![
             row.entry.message_id.0 as i64,
-            i64::from(fl.0),
+            i64::from(fl.bits()),
             flags::join_keywords(keywords),
             cn.0 as i64
         ])?;
@@ -578,7 +578,7 @@ pub(crate) fn set_flags(
 /// Sets or clears `\Seen` of one message (MAPI read state).
 pub(crate) fn set_read(ctx: &mut WriteCtx<'_>, id: MessageId, read: bool) -> Result<MessageEntry> {
     let row = get_row(ctx.conn, id)?;
-    let nf = row.entry.flags.with(ImapFlags::SEEN, read);
+    let nf = row.entry.flags.set(ImapFlags::SEEN, read);
     if nf == row.entry.flags {
         return Ok(row.entry);
     }

@@ -166,6 +166,82 @@ impl std::fmt::Debug for StoreReader {
     }
 }
 
+/// One read transaction of a store: every call sees the same snapshot
+/// (see [`StoreReader::read`]).
+pub struct ReadTxn<'a> {
+    conn: &'a Connection,
+}
+
+impl std::fmt::Debug for ReadTxn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTxn").finish_non_exhaustive()
+    }
+}
+
+impl ReadTxn<'_> {
+    /// Every folder with its counters, ordered by id.
+    pub fn folders(&self) -> Result<Vec<FolderInfo>> {
+        folders::list(self.conn)
+    }
+
+    /// Every folder with those of its properties whose tags are in `tags`.
+    pub fn folders_with_props(&self, tags: &[PropTag]) -> Result<Vec<(FolderInfo, Vec<Prop>)>> {
+        folders::list(self.conn)?
+            .into_iter()
+            .map(|f| {
+                let props = if tags.is_empty() {
+                    Vec::new()
+                } else {
+                    folders::props(self.conn, f.id)?
+                        .into_iter()
+                        .filter(|(t, _)| tags.contains(t))
+                        .collect()
+                };
+                Ok((f, props))
+            })
+            .collect()
+    }
+
+    /// A folder with what IMAP SELECT/STATUS need beyond its counters.
+    pub fn folder_with_imap_status(
+        &self,
+        r: impl Into<FolderRef>,
+    ) -> Result<(FolderInfo, folders::ImapStatus)> {
+        let id = folders::resolve(self.conn, r.into())?;
+        Ok((
+            folders::get(self.conn, id)?,
+            folders::imap_status(self.conn, id)?,
+        ))
+    }
+
+    /// The messages of a folder with UIDs in any of `ranges` (ascending,
+    /// disjoint), in UID order, until `each` returns false.
+    pub fn list_messages_in(
+        &self,
+        folder: impl Into<FolderRef>,
+        ranges: &[UidRange],
+        mut each: impl FnMut(MessageEntry) -> bool,
+    ) -> Result<()> {
+        let id = folders::resolve(self.conn, folder.into())?;
+        let mut go_on = true;
+        for r in ranges {
+            messages::list(self.conn, id, *r, &mut |e| {
+                go_on = each(e);
+                go_on
+            })?;
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Store-wide numbers.
+    pub fn info(&self) -> Result<StoreInfo> {
+        store_info(self.conn)
+    }
+}
+
 /// An open store: its reader and its writer thread. Reads go through
 /// [`StoreReader`] (`Deref`); writes are the methods of `Store`.
 pub struct Store {
@@ -304,33 +380,43 @@ impl StoreReader {
         r
     }
 
-    /// Store-wide numbers.
-    pub fn info(&self) -> Result<StoreInfo> {
-        self.with_reader(|c| {
-            let version = schema::version(c)?;
-            c.query_row(
-                "SELECT store_type, owner, mailbox_guid, last_cn, size_bytes, message_count, quota_bytes, created_at
-                 FROM store_info WHERE id = 1",
-                [],
-                |r| {
-                    let guid: Vec<u8> = r.get(2)?;
-                    Ok(StoreInfo {
-                        kind: StoreKind::from_code(r.get(0)?).unwrap_or(StoreKind::Private),
-                        owner: r.get(1)?,
-                        mailbox_guid: <[u8; 16]>::try_from(guid.as_slice()).unwrap_or_default(),
-                        cn: ChangeNumber(r.get::<_, i64>(3)? as u64),
-                        size: r.get::<_, i64>(4)? as u64,
-                        message_count: r.get::<_, i64>(5)? as u64,
-                        quota_bytes: r.get::<_, i64>(6)? as u64,
-                        created_at: r.get(7)?,
-                        schema_version: version,
-                    })
-                },
-            )
-            .map_err(StoreError::from)
-        })
+    /// Runs `f` on one read transaction: every read it makes sees the same
+    /// snapshot, which holds every commit acknowledged before it began.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadTxn<'_>) -> Result<T>) -> Result<T> {
+        self.with_reader(|conn| f(&ReadTxn { conn }))
     }
 
+    /// Store-wide numbers.
+    pub fn info(&self) -> Result<StoreInfo> {
+        self.with_reader(store_info)
+    }
+}
+
+fn store_info(c: &Connection) -> Result<StoreInfo> {
+    let version = schema::version(c)?;
+    c.query_row(
+        "SELECT store_type, owner, mailbox_guid, last_cn, size_bytes, message_count, quota_bytes, created_at
+         FROM store_info WHERE id = 1",
+        [],
+        |r| {
+            let guid: Vec<u8> = r.get(2)?;
+            Ok(StoreInfo {
+                kind: StoreKind::from_code(r.get(0)?).unwrap_or(StoreKind::Private),
+                owner: r.get(1)?,
+                mailbox_guid: <[u8; 16]>::try_from(guid.as_slice()).unwrap_or_default(),
+                cn: ChangeNumber(r.get::<_, i64>(3)? as u64),
+                size: r.get::<_, i64>(4)? as u64,
+                message_count: r.get::<_, i64>(5)? as u64,
+                quota_bytes: r.get::<_, i64>(6)? as u64,
+                created_at: r.get(7)?,
+                schema_version: version,
+            })
+        },
+    )
+    .map_err(StoreError::from)
+}
+
+impl StoreReader {
     /// Every folder with its counters, ordered by id.
     pub fn folders(&self) -> Result<Vec<FolderInfo>> {
         self.with_reader(folders::list)
@@ -341,22 +427,7 @@ impl StoreReader {
     /// listing mailboxes with, say, their subscription state asks once, not
     /// once per folder.
     pub fn folders_with_props(&self, tags: &[PropTag]) -> Result<Vec<(FolderInfo, Vec<Prop>)>> {
-        self.with_reader(|c| {
-            folders::list(c)?
-                .into_iter()
-                .map(|f| {
-                    let props = if tags.is_empty() {
-                        Vec::new()
-                    } else {
-                        folders::props(c, f.id)?
-                            .into_iter()
-                            .filter(|(t, _)| tags.contains(t))
-                            .collect()
-                    };
-                    Ok((f, props))
-                })
-                .collect()
-        })
+        self.read(|t| t.folders_with_props(tags))
     }
 
     /// One folder.
@@ -372,10 +443,7 @@ impl StoreReader {
         r: impl Into<FolderRef>,
     ) -> Result<(FolderInfo, folders::ImapStatus)> {
         let r = r.into();
-        self.with_reader(|c| {
-            let id = folders::resolve(c, r)?;
-            Ok((folders::get(c, id)?, folders::imap_status(c, id)?))
-        })
+        self.read(|t| t.folder_with_imap_status(r))
     }
 
     /// A folder's properties, stored and computed.

@@ -374,7 +374,9 @@ fn changes_since_lists_removals_and_changes_after_a_checkpoint() {
         .iter()
         .map(|c| match c {
             MessageChange::Removed(r) => format!("-{}", r.uid),
-            MessageChange::Changed(e) => format!("+{} {:?}", e.uid, e.flags.names()),
+            MessageChange::Changed(e) => {
+                format!("+{} {:?}", e.uid, e.flags.names().collect::<Vec<_>>())
+            }
         })
         .collect();
     assert_eq!(

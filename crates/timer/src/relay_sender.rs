@@ -139,7 +139,7 @@ impl RelaySender {
                 .move_messages(pb::CopyMessagesRequest {
                     dir: dir.to_string(),
                     folder: Some(folder_id(message.folder_id)),
-                    uids: vec![pb::UidRange {
+                    uids: vec![groxide_rpc::pb::common::v1::UidRange {
                         first: uid,
                         last: uid,
                     }],
@@ -159,19 +159,19 @@ impl RelaySender {
             }
         };
         // A sent message is no draft (MSGFLAG_UNSENT) and has been read.
-        for (op, flags) in [
-            (pb::FlagOp::Remove, FLAG_DRAFT),
-            (pb::FlagOp::Add, FLAG_SEEN),
+        for (mode, flags) in [
+            (groxide_rpc::pb::common::v1::FlagMode::Remove, FLAG_DRAFT),
+            (groxide_rpc::pb::common::v1::FlagMode::Add, FLAG_SEEN),
         ] {
             self.exmdb
                 .set_flags(pb::SetFlagsRequest {
                     dir: dir.to_string(),
                     folder: Some(folder_id(sent.id)),
-                    uids: vec![pb::UidRange {
+                    uids: vec![groxide_rpc::pb::common::v1::UidRange {
                         first: uid,
                         last: uid,
                     }],
-                    op: op as i32,
+                    mode: mode as i32,
                     flags,
                     keywords: Vec::new(),
                     unchanged_since: 0,

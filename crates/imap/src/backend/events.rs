@@ -5,7 +5,7 @@
 //! any gap every watcher gets [`StoreEvent::Resync`] and catches up by
 //! MODSEQ. The subscription ends when its last session does.
 
-use super::{BackendError, EventWatch, StoreEvent};
+use super::{EventWatch, StoreEvent, ViewError};
 use groxide_rpc::pb::event::v1::{
     SubscribeRequest, event_client::EventClient, subscribe_reply::Event,
 };
@@ -69,7 +69,7 @@ impl EventHub {
 
     /// A receiver of the hints of `dir`. When the store had no subscription
     /// yet, waits (briefly) until it is live.
-    pub async fn watch(self: &Arc<Self>, dir: &str) -> Result<EventWatch, BackendError> {
+    pub async fn watch(self: &Arc<Self>, dir: &str) -> Result<EventWatch, ViewError> {
         let (rx, ready) = {
             let mut feeds = self.feeds();
             if let Some(feed) = feeds.get(dir) {

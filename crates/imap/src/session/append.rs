@@ -6,9 +6,9 @@
 
 use super::flags::from_wire;
 use super::{Flow, Reply, Session, Stop, no_for};
+use crate::backend::MailboxView as _;
 use crate::backend::{
-    AppendRequest, AppendUpload, Appended, Backend, BackendError, StoreMode, StoreRequest,
-    SystemFlags, ranges_of,
+    AppendRequest, AppendUpload, Appended, Backend, ExpungeScope, UidSet, ViewError,
 };
 use crate::names;
 use bytes::Bytes;
@@ -30,9 +30,9 @@ impl<U> AppendState<U> {
     pub fn abandon(self) {}
 }
 
-fn failure_reply(e: &BackendError) -> Reply {
+fn failure_reply(e: &ViewError) -> Reply {
     match e {
-        BackendError::NoSuchMailbox => Reply::no(
+        ViewError::NoSuchMailbox => Reply::no(
             Some(ResponseCode::TryCreate),
             "No such mailbox; create it first",
         ),
@@ -102,7 +102,7 @@ impl<B: Backend> Session<'_, B> {
     async fn begin_upload(
         &mut self,
         literal: &AppendLiteral,
-    ) -> Result<(String, B::Upload), Reply> {
+    ) -> Result<(String, crate::backend::Upload<B>), Reply> {
         let account = self.account().map_err(|s| match s {
             Stop::Reply(r) => r,
             Stop::End(_) => Reply::bad("Log in first"),
@@ -112,7 +112,7 @@ impl<B: Backend> Session<'_, B> {
         let (flags, keywords) = from_wire(&literal.flags).map_err(|e| Reply::bad(e.to_string()))?;
         let request = AppendRequest {
             mailbox: mailbox.clone(),
-            flags: flags.without(SystemFlags(0)),
+            flags,
             keywords,
             internal_date: literal.internal_date.map_or(0, |d| d.unix_timestamp()),
             size: literal.size,
@@ -120,6 +120,7 @@ impl<B: Backend> Session<'_, B> {
         let upload = self
             .server
             .backend()
+            .view()
             .begin_append(&account.dir, request)
             .await
             .map_err(|e| failure_reply(&e))?;
@@ -168,7 +169,7 @@ impl<B: Backend> Session<'_, B> {
 
     async fn finish_streamed(
         &mut self,
-        mut state: AppendState<B::Upload>,
+        mut state: AppendState<crate::backend::Upload<B>>,
         cmd: &AppendCommand,
     ) -> Result<Reply, Stop> {
         if state.error.is_none()
@@ -211,7 +212,7 @@ impl<B: Backend> Session<'_, B> {
                 internal_date: m.internal_date.map_or(0, |d| d.unix_timestamp()),
                 size: data.len() as u64,
             };
-            let backend = self.server.backend();
+            let backend = self.server.backend().view();
             let result = async {
                 let mut upload = backend.begin_append(&account.dir, request).await?;
                 upload.write(Bytes::from(data)).await?;
@@ -248,24 +249,13 @@ impl<B: Backend> Session<'_, B> {
             return;
         }
         let dir = login.account.dir.clone();
-        let backend = self.server.backend();
-        let uids = ranges_of(done.iter().map(|a| a.uid));
+        let backend = self.server.backend().view();
+        let uids = UidSet::from_uids(done.iter().map(|a| a.uid));
         let result = async {
             let st = backend.mailbox_status(&dir, mailbox).await?;
             backend
-                .store_flags(
-                    &dir,
-                    st.folder_id,
-                    StoreRequest {
-                        uids: uids.clone(),
-                        mode: StoreMode::Add,
-                        flags: SystemFlags::DELETED,
-                        keywords: Vec::new(),
-                        unchanged_since: 0,
-                    },
-                )
-                .await?;
-            backend.expunge(&dir, st.folder_id, Some(uids)).await
+                .expunge(&dir, st.folder, ExpungeScope::Outright(uids))
+                .await
         }
         .await;
         if let Err(e) = result {

@@ -1,7 +1,8 @@
 //! COPY, MOVE (RFC 6851) with COPYUID (UIDPLUS), and EXPUNGE / UID EXPUNGE.
 
 use super::{Handled, Reply, Session, Stop};
-use crate::backend::{Backend, BackendError, ExpungeResult, UidRange};
+use crate::backend::MailboxView as _;
+use crate::backend::{Backend, ExpungeScope, Expunged, UidRange, UidSet, ViewError};
 use groxide_imap_proto::{Mailbox, NumberSet, ResponseCode, SequenceSet, Status};
 
 impl<B: Backend> Session<'_, B> {
@@ -40,11 +41,18 @@ impl<B: Backend> Session<'_, B> {
         let result = match self
             .server
             .backend()
-            .copy_messages(&account.dir, folder, ranges, &target, remove)
+            .view()
+            .copy_messages(
+                &account.dir,
+                folder,
+                UidSet::from_ranges(ranges),
+                &target,
+                remove,
+            )
             .await
         {
             Ok(r) => r,
-            Err(BackendError::NoSuchMailbox) => {
+            Err(ViewError::NoSuchMailbox) => {
                 return Ok(Reply::no(
                     Some(ResponseCode::TryCreate),
                     "No such destination mailbox",
@@ -57,13 +65,13 @@ impl<B: Backend> Session<'_, B> {
         {
             view.dirty = true;
         }
-        if result.source_uids.is_empty() {
+        if result.pairs.is_empty() {
             return Ok(Reply::ok(done));
         }
         let code = ResponseCode::CopyUid {
             uid_validity: result.target_uidvalidity,
-            source: NumberSet::from_ordered(result.source_uids.iter().copied()),
-            destination: NumberSet::from_ordered(result.target_uids.iter().copied()),
+            source: NumberSet::from_ordered(result.pairs.iter().map(|(s, _)| *s)),
+            destination: NumberSet::from_ordered(result.pairs.iter().map(|(_, t)| *t)),
         };
         if !remove {
             return Ok(Reply::ok_with(code, done));
@@ -71,7 +79,7 @@ impl<B: Backend> Session<'_, B> {
         // MOVE: COPYUID goes in an untagged OK before the expunges (RFC 6851 §4.3).
         self.untagged(Status::Ok, Some(code), "Moved");
         if let Some(view) = self.selected.as_mut() {
-            for u in &result.source_uids {
+            for (u, _) in &result.pairs {
                 view.mark_expunged(*u);
             }
             view.note_own_change(result.modseq);
@@ -97,10 +105,18 @@ impl<B: Backend> Session<'_, B> {
         if ranges.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Reply::ok("EXPUNGE completed"));
         }
-        let ExpungeResult { expunged, modseq } = self
+        let which = match ranges {
+            Some(r) => ExpungeScope::DeletedAmong(UidSet::from_ranges(r)),
+            None => ExpungeScope::Deleted,
+        };
+        let Expunged {
+            uids: expunged,
+            modseq,
+        } = self
             .server
             .backend()
-            .expunge(&account.dir, folder, ranges)
+            .view()
+            .expunge(&account.dir, folder, which)
             .await?;
         if let Some(view) = self.selected.as_mut() {
             for u in &expunged {

@@ -7,9 +7,11 @@
 use super::flags::flag_list;
 use super::view::Positions;
 use super::{End, Handled, Reply, Session, Stop};
+use crate::backend::MailboxView as _;
 use crate::backend::{
-    Backend, BackendError, BackendStream, MessageMetadata, MetadataItems, MetadataRequest,
-    SectionChunk, SectionPart, SectionRequest, StoreMode, StoreRequest, SystemFlags, UidRange,
+    Backend, FlagChange, FlagMode, Flags, MessageEntry, MessageMetadata, MetadataItems,
+    MetadataRequest, SectionChunk, SectionPart, SectionRequest, UidRange, UidSet, ViewError,
+    ViewStream,
 };
 use futures_util::StreamExt;
 use groxide_imap_proto::{
@@ -33,7 +35,7 @@ struct BodyItem {
 struct OpenSection {
     total: u64,
     first: bytes::Bytes,
-    rest: BackendStream<SectionChunk>,
+    rest: ViewStream<SectionChunk>,
 }
 
 fn section_part(text: &Option<SectionText>) -> SectionPart {
@@ -213,11 +215,11 @@ impl Plan {
     /// The compact message list suffices.
     fn list_only(&self) -> bool {
         self.bodies.is_empty()
-            && self.metadata.only(MetadataItems(
-                MetadataItems::FLAGS.0
-                    | MetadataItems::MODSEQ.0
-                    | MetadataItems::SIZE.0
-                    | MetadataItems::INTERNALDATE.0,
+            && self.metadata.only(MetadataItems::from_bits(
+                MetadataItems::FLAGS.bits()
+                    | MetadataItems::MODSEQ.bits()
+                    | MetadataItems::SIZE.bits()
+                    | MetadataItems::INTERNALDATE.bits(),
             ))
     }
 }
@@ -291,7 +293,7 @@ impl<B: Backend> Session<'_, B> {
             }
         }
         let plan = Plan::new(items);
-        let result = if plan.metadata.0 == 0 && changed_since.is_none() {
+        let result = if plan.metadata.bits() == 0 && changed_since.is_none() {
             // Only UIDs and bodies: the view knows the UIDs, no listing needed.
             self.fetch_from_view(&dir, folder, &positions, &plan).await
         } else if plan.list_only() && changed_since.is_none() {
@@ -321,13 +323,14 @@ impl<B: Backend> Session<'_, B> {
         let result = self
             .server
             .backend()
+            .view()
             .store_flags(
                 dir,
                 folder,
-                StoreRequest {
-                    uids: ranges.to_vec(),
-                    mode: StoreMode::Add,
-                    flags: SystemFlags::SEEN,
+                UidSet::from_ranges(ranges.iter().copied()),
+                FlagChange {
+                    mode: FlagMode::Add,
+                    flags: Flags::SEEN,
                     keywords: Vec::new(),
                     unchanged_since: 0,
                 },
@@ -366,6 +369,7 @@ impl<B: Backend> Session<'_, B> {
         let mut stream = self
             .server
             .backend()
+            .view()
             .changes(dir, folder, since, true)
             .await?;
         let mut gone: Vec<(u32, u32)> = Vec::new();
@@ -412,7 +416,10 @@ impl<B: Backend> Session<'_, B> {
                     continue;
                 };
                 let meta = MessageMetadata {
-                    uid,
+                    entry: MessageEntry {
+                        uid,
+                        ..MessageEntry::default()
+                    },
                     ..MessageMetadata::default()
                 };
                 match self.write_message(dir, folder, &meta, plan).await {
@@ -434,34 +441,20 @@ impl<B: Backend> Session<'_, B> {
         plan: &Plan,
     ) -> Result<usize, Failed> {
         let mut written = 0;
-        let with_size = plan.metadata.contains(MetadataItems::SIZE)
-            || plan.metadata.contains(MetadataItems::INTERNALDATE);
         let mut stream = self
             .server
             .backend()
-            .list_messages(dir, folder, ranges, with_size)
+            .view()
+            .list_messages(dir, folder, UidSet::from_ranges(ranges))
             .await
             .map_err(backend_failure)?;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(backend_failure)?;
-            let mut keywords = chunk.keywords.into_iter().peekable();
-            for (i, &uid) in chunk.uids.iter().enumerate() {
-                let mut meta = MessageMetadata {
-                    uid,
-                    flags: chunk.flags.get(i).copied().unwrap_or(0),
-                    modseq: chunk.modseqs.get(i).copied().unwrap_or(0),
-                    size: chunk.sizes.get(i).copied().unwrap_or(0),
-                    internal_date: chunk.internal_dates.get(i).copied().unwrap_or(0),
+            for entry in chunk {
+                let meta = MessageMetadata {
+                    entry,
                     ..MessageMetadata::default()
                 };
-                while keywords.peek().is_some_and(|(u, _)| *u < uid) {
-                    keywords.next();
-                }
-                if keywords.peek().is_some_and(|(u, _)| *u == uid)
-                    && let Some((_, k)) = keywords.next()
-                {
-                    meta.keywords = k;
-                }
                 match self.write_message(dir, folder, &meta, plan).await {
                     Ok(()) => written += 1,
                     Err(Failed::Gone) => {}
@@ -486,7 +479,7 @@ impl<B: Backend> Session<'_, B> {
         // Flags are cheap and needed to write FLAGS; UID is always there.
         items.insert(MetadataItems::FLAGS);
         let request = MetadataRequest {
-            uids: ranges,
+            uids: UidSet::from_ranges(ranges),
             items,
             header_fields: plan.header_fields.clone(),
             header_fields_not: plan.header_fields_not,
@@ -495,6 +488,7 @@ impl<B: Backend> Session<'_, B> {
         let mut stream = self
             .server
             .backend()
+            .view()
             .fetch_metadata(dir, folder, request)
             .await
             .map_err(backend_failure)?;
@@ -522,12 +516,12 @@ impl<B: Backend> Session<'_, B> {
         let Some(view) = self.selected.as_mut() else {
             return Ok(());
         };
-        let Some(seq) = view.seq_of(meta.uid) else {
+        let Some(seq) = view.seq_of(meta.entry.uid) else {
             return Ok(());
         };
         // Flags newer than the view's MODSEQ are reported here; the catch-up must not repeat them.
-        if meta.modseq > view.known_modseq && plan.metadata.contains(MetadataItems::FLAGS) {
-            view.note_reported(meta.uid, meta.modseq);
+        if meta.entry.modseq > view.known_modseq && plan.metadata.contains(MetadataItems::FLAGS) {
+            view.note_reported(meta.entry.uid, meta.entry.modseq);
         }
         let mut sections: Vec<Option<OpenSection>> = Vec::with_capacity(plan.bodies.len());
         for body in &plan.bodies {
@@ -536,7 +530,7 @@ impl<B: Backend> Session<'_, B> {
                 continue;
             }
             let mut request = body.request.clone();
-            request.uid = meta.uid;
+            request.uid = meta.entry.uid;
             sections.push(Some(self.open_section(dir, folder, request).await?));
         }
         let utf8 = self.enc.utf8();
@@ -545,15 +539,19 @@ impl<B: Backend> Session<'_, B> {
         for item in &plan.items {
             let out = self.conn.out();
             match item {
-                FetchItem::Uid => w.uid(out, meta.uid),
-                FetchItem::Flags => w.flags(out, &flag_list(meta.flags, &meta.keywords)),
+                FetchItem::Uid => w.uid(out, meta.entry.uid),
+                FetchItem::Flags => {
+                    w.flags(out, &flag_list(meta.entry.flags, &meta.entry.keywords))
+                }
                 FetchItem::InternalDate => {
-                    if let Some(date) = ImapDateTime::from_unix_timestamp(meta.internal_date, 0) {
+                    if let Some(date) =
+                        ImapDateTime::from_unix_timestamp(meta.entry.internal_date, 0)
+                    {
                         w.internal_date(out, &date);
                     }
                 }
-                FetchItem::Rfc822Size => w.rfc822_size(out, meta.size),
-                FetchItem::ModSeq => w.modseq(out, meta.modseq),
+                FetchItem::Rfc822Size => w.rfc822_size(out, meta.entry.size),
+                FetchItem::ModSeq => w.modseq(out, meta.entry.modseq),
                 FetchItem::Envelope => w.envelope(out, &meta.envelope),
                 FetchItem::BodyStructure => w.body_structure(out, &meta.bodystructure),
                 FetchItem::Body => w.body(out, &meta.body),
@@ -592,6 +590,7 @@ impl<B: Backend> Session<'_, B> {
         let mut stream = self
             .server
             .backend()
+            .view()
             .fetch_section(dir, folder, request)
             .await
             .map_err(backend_failure)?;
@@ -670,9 +669,9 @@ fn apply_partial(data: &[u8], partial: Option<Partial>) -> &[u8] {
     }
 }
 
-fn backend_failure(e: BackendError) -> Failed {
+fn backend_failure(e: ViewError) -> Failed {
     match e {
-        BackendError::NoSuchMessage => Failed::Gone,
+        ViewError::NoSuchMessage => Failed::Gone,
         e => {
             let (code, text) = super::no_for(&e);
             Failed::Reply(Reply::no(code, text))

@@ -1,31 +1,30 @@
 //! Flags between the wire ([`Flag`]) and the store (system bits plus
 //! keywords; `$Forwarded` is a bit).
 
-use crate::backend::SystemFlags;
+use crate::backend::Flags;
 use groxide_imap_proto::{Flag, PermanentFlag};
 use std::collections::BTreeSet;
 
 /// The system flags in the order they are written.
-const SYSTEM: [(SystemFlags, Flag); 5] = [
-    (SystemFlags::SEEN, Flag::Seen),
-    (SystemFlags::ANSWERED, Flag::Answered),
-    (SystemFlags::FLAGGED, Flag::Flagged),
-    (SystemFlags::DELETED, Flag::Deleted),
-    (SystemFlags::DRAFT, Flag::Draft),
+const SYSTEM: [(Flags, Flag); 5] = [
+    (Flags::SEEN, Flag::Seen),
+    (Flags::ANSWERED, Flag::Answered),
+    (Flags::FLAGGED, Flag::Flagged),
+    (Flags::DELETED, Flag::Deleted),
+    (Flags::DRAFT, Flag::Draft),
 ];
 
-/// The keyword stored as [`SystemFlags::FORWARDED`].
+/// The keyword stored as [`Flags::FORWARDED`].
 pub const FORWARDED: &str = "$Forwarded";
 
 /// A message's flags as written in FETCH.
-pub fn flag_list(bits: u32, keywords: &[String]) -> Vec<Flag> {
-    let bits = SystemFlags(bits);
+pub fn flag_list(bits: Flags, keywords: &[String]) -> Vec<Flag> {
     let mut out: Vec<Flag> = SYSTEM
         .iter()
         .filter(|(b, _)| bits.contains(*b))
         .map(|(_, f)| f.clone())
         .collect();
-    if bits.contains(SystemFlags::FORWARDED) {
+    if bits.contains(Flags::FORWARDED) {
         out.push(Flag::Keyword(FORWARDED.to_owned()));
     }
     out.extend(
@@ -73,19 +72,19 @@ pub struct UnknownFlag(pub String);
 
 /// Client flags as system bits and keywords; `\Recent` is ignored (it
 /// cannot be stored), unknown `\`-flags are refused.
-pub fn from_wire(flags: &[Flag]) -> Result<(SystemFlags, Vec<String>), UnknownFlag> {
-    let mut bits = SystemFlags::default();
+pub fn from_wire(flags: &[Flag]) -> Result<(Flags, Vec<String>), UnknownFlag> {
+    let mut bits = Flags::default();
     let mut keywords: Vec<String> = Vec::new();
     for f in flags {
         match f {
-            Flag::Seen => bits = bits.with(SystemFlags::SEEN),
-            Flag::Answered => bits = bits.with(SystemFlags::ANSWERED),
-            Flag::Flagged => bits = bits.with(SystemFlags::FLAGGED),
-            Flag::Deleted => bits = bits.with(SystemFlags::DELETED),
-            Flag::Draft => bits = bits.with(SystemFlags::DRAFT),
+            Flag::Seen => bits = bits.union(Flags::SEEN),
+            Flag::Answered => bits = bits.union(Flags::ANSWERED),
+            Flag::Flagged => bits = bits.union(Flags::FLAGGED),
+            Flag::Deleted => bits = bits.union(Flags::DELETED),
+            Flag::Draft => bits = bits.union(Flags::DRAFT),
             Flag::Recent => {}
             Flag::Keyword(k) if k.eq_ignore_ascii_case(FORWARDED) => {
-                bits = bits.with(SystemFlags::FORWARDED);
+                bits = bits.union(Flags::FORWARDED);
             }
             Flag::Keyword(k) => {
                 if !keywords.iter().any(|x| x.eq_ignore_ascii_case(k)) {
@@ -115,13 +114,11 @@ mod tests {
         let (bits, keywords) = from_wire(&wire).unwrap();
         assert_eq!(
             bits,
-            SystemFlags::DRAFT
-                .with(SystemFlags::SEEN)
-                .with(SystemFlags::FORWARDED)
+            Flags::DRAFT.union(Flags::SEEN).union(Flags::FORWARDED)
         );
         assert_eq!(keywords, vec!["Work".to_owned()]);
         assert_eq!(
-            flag_list(bits.0, &keywords),
+            flag_list(bits, &keywords),
             vec![
                 Flag::Seen,
                 Flag::Draft,

@@ -3,7 +3,9 @@
 //! STATUS, and QUOTA.
 
 use super::{Handled, Reply, Session, Stop};
-use crate::backend::{Backend, BackendError, MailboxEntry, SearchKey, SystemFlags};
+use crate::backend::{
+    Backend, Flags, MailboxEntry, MailboxView, SearchKey, SpecialUse, UidSet, ViewError,
+};
 use crate::names::{self, ListPattern, SEPARATOR};
 use futures_util::StreamExt;
 use groxide_imap_proto::{
@@ -15,8 +17,8 @@ use groxide_imap_proto::{
 /// The one quota root of a store.
 const QUOTA_ROOT: &str = "";
 
-fn special_use_attribute(special_use: &str) -> MailboxAttribute {
-    MailboxAttribute::from_name(special_use)
+fn special_use_attribute(special_use: SpecialUse) -> MailboxAttribute {
+    MailboxAttribute::from_name(special_use.as_str())
 }
 
 fn is_child_of(child: &str, parent: &str) -> bool {
@@ -67,7 +69,12 @@ impl<B: Backend> Session<'_, B> {
                 ListReturnOption::Status(items) => Some(items.clone()),
                 _ => None,
             });
-        let entries = self.server.backend().list_mailboxes(&account.dir).await?;
+        let entries = self
+            .server
+            .backend()
+            .view()
+            .list_mailboxes(&account.dir)
+            .await?;
         for e in &entries {
             if !patterns.iter().any(|p| p.matches(&e.name)) {
                 continue;
@@ -106,7 +113,7 @@ impl<B: Backend> Session<'_, B> {
                         });
                     }
                     // A mailbox deleted meanwhile just has no STATUS.
-                    Err(BackendError::NoSuchMailbox) => {}
+                    Err(ViewError::NoSuchMailbox) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -119,7 +126,12 @@ impl<B: Backend> Session<'_, B> {
         let account = self.account()?;
         let utf8 = self.enabled.utf8_names();
         let pattern = ListPattern::new(reference, pattern, utf8);
-        let entries = self.server.backend().list_mailboxes(&account.dir).await?;
+        let entries = self
+            .server
+            .backend()
+            .view()
+            .list_mailboxes(&account.dir)
+            .await?;
         for e in entries
             .iter()
             .filter(|e| e.subscribed && pattern.matches(&e.name))
@@ -159,10 +171,25 @@ impl<B: Backend> Session<'_, B> {
                 "One special-use attribute (\\Sent, \\Trash, ...) per mailbox",
             ));
         }
-        let use_attr = special_use.first().map(|a| a.name().to_owned());
+        let use_attr = match special_use.first() {
+            None => None,
+            Some(a) => match SpecialUse::parse(a.name()) {
+                Some(u) => Some(u),
+                None => {
+                    return Ok(Reply::no(
+                        Some(ResponseCode::UseAttr),
+                        format!(
+                            "\\{} cannot be given to a mailbox (\\Archive can)",
+                            a.name()
+                        ),
+                    ));
+                }
+            },
+        };
         self.server
             .backend()
-            .create_mailbox(&account.dir, &name, use_attr.as_deref())
+            .view()
+            .create_mailbox(&account.dir, &name, use_attr)
             .await?;
         Ok(Reply::ok("CREATE completed"))
     }
@@ -178,6 +205,7 @@ impl<B: Backend> Session<'_, B> {
         }
         self.server
             .backend()
+            .view()
             .delete_mailbox(&account.dir, &name)
             .await?;
         Ok(Reply::ok("DELETE completed"))
@@ -201,6 +229,7 @@ impl<B: Backend> Session<'_, B> {
         }
         self.server
             .backend()
+            .view()
             .rename_mailbox(&account.dir, &from, &to)
             .await?;
         Ok(Reply::ok("RENAME completed"))
@@ -211,6 +240,7 @@ impl<B: Backend> Session<'_, B> {
         let name = self.store_name(&mailbox)?;
         self.server
             .backend()
+            .view()
             .set_subscription(&account.dir, &name, subscribed)
             .await?;
         Ok(Reply::ok(if subscribed {
@@ -238,8 +268,8 @@ impl<B: Backend> Session<'_, B> {
         dir: &str,
         name: &str,
         items: &[StatusItem],
-    ) -> Result<Vec<StatusValue>, BackendError> {
-        let backend = self.server.backend();
+    ) -> Result<Vec<StatusValue>, ViewError> {
+        let backend = self.server.backend().view();
         let st = backend.mailbox_status(dir, name).await?;
         if items.contains(&StatusItem::HighestModSeq) {
             self.enabled.condstore = true;
@@ -261,7 +291,7 @@ impl<B: Backend> Session<'_, B> {
                 StatusItem::DeletedStorage => StatusValue::DeletedStorage(if st.deleted == 0 {
                     0
                 } else {
-                    deleted_storage(backend, dir, st.folder_id).await?
+                    deleted_storage(backend, dir, st.folder).await?
                 }),
             });
         }
@@ -270,33 +300,32 @@ impl<B: Backend> Session<'_, B> {
 }
 
 /// Bytes of the messages marked `\Deleted`.
-async fn deleted_storage<B: Backend>(
-    backend: &B,
+async fn deleted_storage<V: MailboxView>(
+    view: &V,
     dir: &str,
     folder: u64,
-) -> Result<u64, BackendError> {
-    {
-        let found = backend
-            .search(dir, folder, SearchKey::FlagsSet(SystemFlags::DELETED))
-            .await?;
-        if found.uids.is_empty() {
-            return Ok(0);
-        }
-        let ranges = crate::backend::ranges_of(found.uids.iter().copied());
-        let mut stream = backend.list_messages(dir, folder, ranges, true).await?;
-        let mut total = 0u64;
-        while let Some(chunk) = stream.next().await {
-            total += chunk?.sizes.iter().sum::<u64>();
-        }
-        Ok(total)
+) -> Result<u64, ViewError> {
+    let found = view
+        .search(dir, folder, SearchKey::FlagsSet(Flags::DELETED))
+        .await?;
+    if found.uids.is_empty() {
+        return Ok(0);
     }
+    let mut stream = view
+        .list_messages(dir, folder, UidSet::from_uids(found.uids))
+        .await?;
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        total += chunk?.iter().map(|m| m.size).sum::<u64>();
+    }
+    Ok(total)
 }
 
 impl<B: Backend> Session<'_, B> {
     pub(super) async fn get_quota_root(&mut self, mailbox: Mailbox) -> Handled {
         let account = self.account()?;
         let name = self.store_name(&mailbox)?;
-        let backend = self.server.backend();
+        let backend = self.server.backend().view();
         backend.mailbox_status(&account.dir, &name).await?;
         let quota = backend.quota(&account.dir).await?;
         let resources = quota_resources(&quota);
@@ -321,7 +350,7 @@ impl<B: Backend> Session<'_, B> {
 
     pub(super) async fn get_quota(&mut self, root: &str) -> Handled {
         let account = self.account()?;
-        let quota = self.server.backend().quota(&account.dir).await?;
+        let quota = self.server.backend().view().quota(&account.dir).await?;
         let resources = quota_resources(&quota);
         if root != QUOTA_ROOT || resources.is_empty() {
             return Ok(Reply::no(
@@ -351,7 +380,7 @@ fn attributes_of(e: &MailboxEntry, subscribed: bool) -> Vec<MailboxAttribute> {
     if subscribed && e.subscribed {
         attributes.push(MailboxAttribute::Subscribed);
     }
-    if let Some(u) = &e.special_use {
+    if let Some(u) = e.special_use {
         attributes.push(special_use_attribute(u));
     }
     attributes

@@ -22,7 +22,8 @@ mod sync;
 pub mod view;
 
 use crate::admission::UserSlot;
-use crate::backend::{Account, Backend, BackendError, EventWatch, StoreEvent};
+use crate::backend::MailboxView as _;
+use crate::backend::{Account, Backend, EventWatch, StoreEvent, ViewError};
 use crate::capability::{CapabilityState, capabilities};
 use crate::conn::{BoxedIo, Conn};
 use crate::server::ImapServer;
@@ -107,7 +108,7 @@ pub struct Session<'a, B: Backend> {
     login: Option<Login>,
     selected: Option<Selected>,
     watch: Option<EventWatch>,
-    append: Option<append::AppendState<B::Upload>>,
+    append: Option<append::AppendState<crate::backend::Upload<B>>>,
 }
 
 fn receiver_limits(settings: &Settings, authenticated: bool) -> ReceiverLimits {
@@ -573,7 +574,12 @@ impl<'a, B: Backend> Session<'a, B> {
             && let Err(e) = self
                 .server
                 .backend()
-                .expunge(&account.dir, s.folder, None)
+                .view()
+                .expunge(
+                    &account.dir,
+                    s.folder,
+                    crate::backend::ExpungeScope::Deleted,
+                )
                 .await
         {
             tracing::info!(dir = %account.dir, folder = s.folder, error = %e, "CLOSE could not expunge");
@@ -676,8 +682,8 @@ impl From<io::Error> for Stop {
     }
 }
 
-impl From<BackendError> for Stop {
-    fn from(e: BackendError) -> Stop {
+impl From<ViewError> for Stop {
+    fn from(e: ViewError) -> Stop {
         let (code, text) = no_for(&e);
         Stop::Reply(Reply::no(code, text))
     }
@@ -687,27 +693,28 @@ impl From<BackendError> for Stop {
 pub type Handled = Result<Reply, Stop>;
 
 /// The response code and text for a failed backend request.
-pub fn no_for(e: &BackendError) -> (Option<ResponseCode>, String) {
+pub fn no_for(e: &ViewError) -> (Option<ResponseCode>, String) {
     let code = match e {
-        BackendError::NoSuchMailbox => ResponseCode::NonExistent,
-        BackendError::MailboxExists => ResponseCode::AlreadyExists,
-        BackendError::NoSuchMessage => ResponseCode::ExpungeIssued,
-        BackendError::OverQuota => ResponseCode::OverQuota,
-        BackendError::TooBig => ResponseCode::TooBig,
-        BackendError::InvalidName(_) | BackendError::NotPermitted(_) => ResponseCode::Cannot,
-        BackendError::UnknownCte => ResponseCode::UnknownCte,
-        BackendError::Unavailable(_) => ResponseCode::Unavailable,
-        BackendError::Internal(_) => ResponseCode::ServerBug,
+        ViewError::NoSuchMailbox => ResponseCode::NonExistent,
+        ViewError::MailboxExists => ResponseCode::AlreadyExists,
+        ViewError::NoSuchMessage => ResponseCode::ExpungeIssued,
+        ViewError::OverQuota => ResponseCode::OverQuota,
+        ViewError::TooBig => ResponseCode::TooBig,
+        ViewError::InvalidName(_) | ViewError::NotPermitted(_) => ResponseCode::Cannot,
+        ViewError::UnknownCte => ResponseCode::UnknownCte,
+        ViewError::SpecialUseTaken(_) => ResponseCode::UseAttr,
+        ViewError::Unavailable(_) => ResponseCode::Unavailable,
+        _ => ResponseCode::ServerBug,
     };
     let text = match e {
-        BackendError::NoSuchMailbox => "No such mailbox".to_owned(),
-        BackendError::MailboxExists => "Mailbox already exists".to_owned(),
-        BackendError::NoSuchMessage => "The message no longer exists".to_owned(),
-        BackendError::OverQuota => "Quota exceeded".to_owned(),
-        BackendError::TooBig => "Message too large".to_owned(),
-        BackendError::UnknownCte => "Unknown content-transfer-encoding".to_owned(),
-        BackendError::Unavailable(_) => "Mail store temporarily unavailable; try again".to_owned(),
-        BackendError::Internal(_) => "Internal error".to_owned(),
+        ViewError::NoSuchMailbox => "No such mailbox".to_owned(),
+        ViewError::MailboxExists => "Mailbox already exists".to_owned(),
+        ViewError::NoSuchMessage => "The message no longer exists".to_owned(),
+        ViewError::OverQuota => "Quota exceeded".to_owned(),
+        ViewError::TooBig => "Message too large".to_owned(),
+        ViewError::UnknownCte => "Unknown content-transfer-encoding".to_owned(),
+        ViewError::Unavailable(_) => "Mail store temporarily unavailable; try again".to_owned(),
+        ViewError::Internal(_) => "Internal error".to_owned(),
         other => capitalise(&other.to_string()),
     };
     (Some(code), text)

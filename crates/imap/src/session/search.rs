@@ -5,8 +5,10 @@
 
 use super::view::Selected;
 use super::{Handled, Reply, Session, Stop};
+use crate::backend::MailboxView as _;
 use crate::backend::{
-    self, Backend, SearchKey, SortCriterion, SortKey, SystemFlags, ThreadAlgorithm, ThreadTree,
+    Backend, Flags, SearchKey, SortCriterion, SortKey, TextField, ThreadAlgorithm, ThreadTree,
+    UidSet,
 };
 use groxide_imap_proto::{
     Data, ESearchResponse, NumberSet, ResponseCode, SearchCommand, SearchKey as Key,
@@ -42,7 +44,7 @@ fn text(bytes: &[u8]) -> Result<String, Stop> {
 /// simply match nothing.
 fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
     if matches!(set, SequenceSet::Saved) {
-        return SearchKey::Uid(backend::ranges_of(view.saved_search.iter().copied()));
+        return SearchKey::Uid(UidSet::from_uids(view.saved_search.iter().copied()));
     }
     let exists = view.exists();
     let mut positions = Vec::new();
@@ -58,10 +60,10 @@ fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
         positions.push((*r.start() as usize - 1)..=(end as usize - 1));
     }
     positions.sort_unstable_by_key(|r| *r.start());
-    SearchKey::Uid(view.uid_ranges(&positions))
+    SearchKey::Uid(UidSet::from_ranges(view.uid_ranges(&positions)))
 }
 
-fn flag_key(set: bool, flag: SystemFlags) -> SearchKey {
+fn flag_key(set: bool, flag: Flags) -> SearchKey {
     if set {
         SearchKey::FlagsSet(flag)
     } else {
@@ -75,22 +77,18 @@ fn convert(key: &Key, view: &Selected, modseq: &mut bool) -> Result<SearchKey, S
     // Iterative conversion would need a work stack; the parser bounds nesting depth.
     Ok(match key {
         Key::All => SearchKey::All,
-        Key::Answered => flag_key(true, SystemFlags::ANSWERED),
-        Key::Unanswered => flag_key(false, SystemFlags::ANSWERED),
-        Key::Deleted => flag_key(true, SystemFlags::DELETED),
-        Key::Undeleted => flag_key(false, SystemFlags::DELETED),
-        Key::Draft => flag_key(true, SystemFlags::DRAFT),
-        Key::Undraft => flag_key(false, SystemFlags::DRAFT),
-        Key::Flagged => flag_key(true, SystemFlags::FLAGGED),
-        Key::Unflagged => flag_key(false, SystemFlags::FLAGGED),
-        Key::Seen => flag_key(true, SystemFlags::SEEN),
-        Key::Unseen => flag_key(false, SystemFlags::SEEN),
-        Key::Keyword(k) if k.eq_ignore_ascii_case(FORWARDED) => {
-            flag_key(true, SystemFlags::FORWARDED)
-        }
-        Key::Unkeyword(k) if k.eq_ignore_ascii_case(FORWARDED) => {
-            flag_key(false, SystemFlags::FORWARDED)
-        }
+        Key::Answered => flag_key(true, Flags::ANSWERED),
+        Key::Unanswered => flag_key(false, Flags::ANSWERED),
+        Key::Deleted => flag_key(true, Flags::DELETED),
+        Key::Undeleted => flag_key(false, Flags::DELETED),
+        Key::Draft => flag_key(true, Flags::DRAFT),
+        Key::Undraft => flag_key(false, Flags::DRAFT),
+        Key::Flagged => flag_key(true, Flags::FLAGGED),
+        Key::Unflagged => flag_key(false, Flags::FLAGGED),
+        Key::Seen => flag_key(true, Flags::SEEN),
+        Key::Unseen => flag_key(false, Flags::SEEN),
+        Key::Keyword(k) if k.eq_ignore_ascii_case(FORWARDED) => flag_key(true, Flags::FORWARDED),
+        Key::Unkeyword(k) if k.eq_ignore_ascii_case(FORWARDED) => flag_key(false, Flags::FORWARDED),
         Key::Keyword(k) => SearchKey::Keyword(k.clone()),
         Key::Unkeyword(k) => SearchKey::Unkeyword(k.clone()),
         // No message is \Recent in groxide: NEW and RECENT match nothing.
@@ -104,15 +102,15 @@ fn convert(key: &Key, view: &Selected, modseq: &mut bool) -> Result<SearchKey, S
         Key::SentSince(d) => SearchKey::SentSince(d.days_since_epoch()),
         Key::Larger(n) => SearchKey::Larger(*n),
         Key::Smaller(n) => SearchKey::Smaller(*n),
-        Key::Bcc(s) => SearchKey::Bcc(text(s)?),
-        Key::Cc(s) => SearchKey::Cc(text(s)?),
-        Key::From(s) => SearchKey::From(text(s)?),
-        Key::To(s) => SearchKey::To(text(s)?),
-        Key::Subject(s) => SearchKey::Subject(text(s)?),
-        Key::Body(s) => SearchKey::Body(text(s)?),
-        Key::Text(s) => SearchKey::Text(text(s)?),
+        Key::Bcc(s) => SearchKey::Text(TextField::Bcc, text(s)?),
+        Key::Cc(s) => SearchKey::Text(TextField::Cc, text(s)?),
+        Key::From(s) => SearchKey::Text(TextField::From, text(s)?),
+        Key::To(s) => SearchKey::Text(TextField::To, text(s)?),
+        Key::Subject(s) => SearchKey::Text(TextField::Subject, text(s)?),
+        Key::Body(s) => SearchKey::Text(TextField::Body, text(s)?),
+        Key::Text(s) => SearchKey::Text(TextField::Text, text(s)?),
         Key::Header { field, value } => SearchKey::Header(field.clone(), text(value)?),
-        Key::Uid(set) => SearchKey::Uid(view.raw_uid_ranges(set)),
+        Key::Uid(set) => SearchKey::Uid(UidSet::from_ranges(view.raw_uid_ranges(set))),
         Key::SequenceSet(set) => seq_key(view, set),
         Key::Not(k) => SearchKey::Not(Box::new(convert(k, view, modseq)?)),
         Key::Or(a, b) => SearchKey::Or(
@@ -187,6 +185,7 @@ impl<B: Backend> Session<'_, B> {
         let found = match self
             .server
             .backend()
+            .view()
             .search(&account.dir, folder, criteria)
             .await
         {
@@ -317,6 +316,7 @@ impl<B: Backend> Session<'_, B> {
         let sorted = self
             .server
             .backend()
+            .view()
             .sort(&account.dir, folder, order, criteria)
             .await?;
         let view = self.view()?;
@@ -357,6 +357,7 @@ impl<B: Backend> Session<'_, B> {
         let trees = self
             .server
             .backend()
+            .view()
             .thread(&account.dir, folder, algorithm, criteria)
             .await?;
         let view = self.view()?;

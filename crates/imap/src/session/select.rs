@@ -6,7 +6,8 @@
 use super::flags::{flag_list, mailbox_flags, permanent_flags};
 use super::view::Selected;
 use super::{Handled, Reply, Session};
-use crate::backend::{Backend, UidRange};
+use crate::backend::MailboxView as _;
+use crate::backend::{Backend, UidRange, UidSet};
 use futures_util::StreamExt;
 use groxide_imap_proto::{
     Data, FetchWriter, ListKind, ListResponse, Mailbox, NumberSet, QresyncParams, ResponseCode,
@@ -39,18 +40,17 @@ impl<B: Backend> Session<'_, B> {
         let name = self.store_name(&mailbox)?;
         // Hints older than the status below are covered by it.
         self.poll_events();
-        let backend = self.server.backend();
+        let backend = self.server.backend().view();
         let st = backend.mailbox_status(&account.dir, &name).await?;
         let mut uids: Vec<u32> = Vec::with_capacity(st.exists as usize);
         let mut keywords = BTreeSet::new();
         let mut stream = backend
-            .list_messages(&account.dir, st.folder_id, Vec::new(), false)
+            .list_messages(&account.dir, st.folder, UidSet::all())
             .await?;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            uids.extend_from_slice(&chunk.uids);
-            for (_, k) in chunk.keywords {
-                keywords.extend(k);
+            for m in chunk? {
+                uids.push(m.uid);
+                keywords.extend(m.keywords);
             }
         }
         if !uids.is_sorted_by(|a, b| a < b) {
@@ -58,7 +58,7 @@ impl<B: Backend> Session<'_, B> {
             uids.dedup();
         }
         uids.shrink_to_fit();
-        let mut view = Selected::new(name, st.folder_id, st.uidvalidity, read_only, uids);
+        let mut view = Selected::new(name, st.folder, st.uidvalidity, read_only, uids);
         view.known_modseq = st.highest_modseq;
         view.keywords = keywords;
         let uidnext = st.uidnext.max(view.max_uid().saturating_add(1));
@@ -135,6 +135,7 @@ impl<B: Backend> Session<'_, B> {
         let mut stream = self
             .server
             .backend()
+            .view()
             .changes(dir, folder, since, true)
             .await?;
         let mut vanished = NumberSet::new();

@@ -4,7 +4,8 @@ use super::flags::{flag_list, from_wire};
 use super::sync::note_keywords;
 use super::view::Selected;
 use super::{Handled, Reply, Session, Stop};
-use crate::backend::{Backend, StoreMode, StoreRequest, ranges_contain};
+use crate::backend::MailboxView as _;
+use crate::backend::{Backend, FlagChange, FlagMode, UidSet};
 use groxide_imap_proto::{Data, FetchWriter, NumberSet, ResponseCode, StoreAction, StoreCommand};
 
 impl<B: Backend> Session<'_, B> {
@@ -42,18 +43,19 @@ impl<B: Backend> Session<'_, B> {
             return Ok(Reply::ok("STORE completed"));
         }
         let mode = match action {
-            StoreAction::Replace => StoreMode::Replace,
-            StoreAction::Add => StoreMode::Add,
-            StoreAction::Remove => StoreMode::Remove,
+            StoreAction::Replace => FlagMode::Replace,
+            StoreAction::Add => FlagMode::Add,
+            StoreAction::Remove => FlagMode::Remove,
         };
         let result = self
             .server
             .backend()
+            .view()
             .store_flags(
                 &account.dir,
                 folder,
-                StoreRequest {
-                    uids: ranges,
+                UidSet::from_ranges(ranges),
+                FlagChange {
                     mode,
                     flags: bits,
                     keywords,
@@ -114,7 +116,7 @@ fn modified_set(view: &Selected, modified: &[crate::backend::UidRange], uid: boo
     let mut out = NumberSet::new();
     for r in modified {
         for &u in view.uids_within(r.first, r.last) {
-            if ranges_contain(modified, u) {
+            if modified.iter().any(|r| r.contains(u)) {
                 match (uid, view.seq_of(u)) {
                     (true, _) => out.push(u),
                     (false, Some(seq)) => out.push(seq),

@@ -6,7 +6,8 @@
 
 use super::flags::flag_list;
 use super::{End, Flow, Session};
-use crate::backend::{Backend, BackendError};
+use crate::backend::MailboxView as _;
+use crate::backend::{Backend, ViewError};
 use futures_util::StreamExt;
 use groxide_imap_proto::{Data, FetchWriter, Flag, NumberSet, ResponseCode};
 
@@ -22,7 +23,7 @@ impl<B: Backend> Session<'_, B> {
             match self.catch_up().await {
                 Ok(()) => {}
                 Err(CatchUp::End(e)) => return Err(e),
-                Err(CatchUp::Backend(BackendError::NoSuchMailbox)) => {
+                Err(CatchUp::Backend(ViewError::NoSuchMailbox)) => {
                     self.selected = None;
                     return self
                         .bye(
@@ -82,6 +83,7 @@ impl<B: Backend> Session<'_, B> {
         let mut stream = self
             .server
             .backend()
+            .view()
             .changes(&dir, folder, since, true)
             .await
             .map_err(|e| {
@@ -161,7 +163,7 @@ impl<B: Backend> Session<'_, B> {
         if !new_uids.is_empty() {
             new_uids.sort_unstable();
             new_uids.dedup();
-            new_uids.retain(|u| !crate::backend::ranges_contain(&new_vanished, *u));
+            new_uids.retain(|u| !new_vanished.iter().any(|r| r.contains(*u)));
             // A message that arrived and vanished between two catch-ups is never announced.
             let before = s.exists();
             s.append_uids(new_uids);
@@ -196,5 +198,5 @@ pub(super) fn note_keywords(
 /// Why a catch-up stopped.
 enum CatchUp {
     End(End),
-    Backend(BackendError),
+    Backend(ViewError),
 }

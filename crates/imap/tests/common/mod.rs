@@ -2,8 +2,8 @@
 //! backed by [`MemoryBackend`].
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_imap::backend::SystemFlags;
-use groxide_imap::backend::memory::MemoryBackend;
+use groxide_imap::backend::Flags;
+use groxide_imap::backend::local::LocalBackend;
 use groxide_imap::{ImapServer, Settings};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,10 +20,11 @@ pub const PASSWORD: &str = "secret";
 
 /// A server with one user and a handful of messages.
 pub struct World {
-    pub backend: MemoryBackend,
-    pub server: Arc<ImapServer<MemoryBackend>>,
+    pub backend: Arc<LocalBackend>,
+    pub server: Arc<ImapServer<Arc<LocalBackend>>>,
     pub dir: String,
     pub shutdown: CancellationToken,
+    _root: tempfile::TempDir,
 }
 
 pub fn message(n: u32) -> String {
@@ -77,7 +78,8 @@ impl World {
     }
 
     fn build(settings: Settings, tls: Option<Arc<rustls::ServerConfig>>) -> World {
-        let backend = MemoryBackend::new();
+        let root = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::new(root.path());
         let dir = backend.add_user(USER, PASSWORD);
         let shutdown = CancellationToken::new();
         let server = ImapServer::new(backend.clone(), settings, tls, shutdown.clone());
@@ -86,6 +88,7 @@ impl World {
             server,
             dir,
             shutdown,
+            _root: root,
         }
     }
 
@@ -97,11 +100,21 @@ impl World {
                     &self.dir,
                     mailbox,
                     message(n).as_bytes(),
-                    SystemFlags::default(),
+                    Flags::default(),
                     1_704_103_200 + i64::from(n) * 60,
                 )
                 .unwrap();
         }
+    }
+
+    /// UIDVALIDITY of a mailbox (the store chooses it).
+    pub fn uidvalidity(&self, mailbox: &str) -> u32 {
+        self.backend.state_of(&self.dir, mailbox).unwrap().0
+    }
+
+    /// HIGHESTMODSEQ of a mailbox now (the store's change number).
+    pub fn modseq(&self, mailbox: &str) -> u64 {
+        self.backend.state_of(&self.dir, mailbox).unwrap().1
     }
 
     /// Opens a session; the greeting is read and returned.

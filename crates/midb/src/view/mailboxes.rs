@@ -2,20 +2,56 @@
 
 use super::StoreView;
 use crate::error::MidbError;
-use crate::names::{CreatePlan, MailboxEntry, NameError};
-use crate::store::{Flags, FolderId, FolderInfo, FolderStatus, Store, StoreError, UidSet};
-use futures_util::TryStreamExt;
+use crate::exmdb_writes::{PR_GROXIDE_IMAP_SPECIAL_USE, PR_GROXIDE_IMAP_UNSUBSCRIBED};
+use crate::names::{CreatePlan, FolderInfo, MailboxTree, NameError};
+use crate::writes::StoreWrites;
+use groxide_mailview::{FolderId, MailboxEntry, MailboxStatus, SpecialUse, UidSet};
+use groxide_store::{PropTag, PropValue};
 
-impl<S: Store> StoreView<S> {
-    /// Every listed mailbox of the store.
+impl<W: StoreWrites> StoreView<W> {
+    /// Every listed mailbox of the store, with its subscription and the
+    /// special use a user gave it (folder properties), from one snapshot.
     pub async fn list_mailboxes(&self, dir: &str) -> Result<Vec<MailboxEntry>, MidbError> {
-        let mut entries = self.tree(dir).await?.entries().to_vec();
-        let ids = entries.iter().map(|e| e.folder).collect();
-        let unsubscribed = self.store().unsubscribed(dir, ids).await?;
-        for e in &mut entries {
-            e.subscribed = !unsubscribed.contains(&e.folder);
+        let open = self.open(dir).await?;
+        let folders = open.reader().folders_with_props(&[
+            PropTag(PR_GROXIDE_IMAP_UNSUBSCRIBED),
+            PropTag(PR_GROXIDE_IMAP_SPECIAL_USE),
+        ])?;
+        let mut unsubscribed = std::collections::HashSet::new();
+        let mut marked = std::collections::HashMap::new();
+        for (f, props) in &folders {
+            for (t, v) in props {
+                match (t.0, v) {
+                    (PR_GROXIDE_IMAP_UNSUBSCRIBED, PropValue::Bool(true)) => {
+                        unsubscribed.insert(f.id.0);
+                    }
+                    (PR_GROXIDE_IMAP_SPECIAL_USE, PropValue::Unicode(u)) => {
+                        if let Some(u) = SpecialUse::parse(u) {
+                            marked.insert(f.id.0, u);
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
-        Ok(entries)
+        let infos: Vec<FolderInfo> = folders
+            .iter()
+            .map(|(f, _)| FolderInfo::of_store(f))
+            .collect();
+        let tree = MailboxTree::build(&infos);
+        Ok(tree
+            .entries()
+            .iter()
+            .map(|e| {
+                let mut v = e.to_view();
+                v.subscribed = !unsubscribed.contains(&e.folder);
+                // A standard folder keeps its own use.
+                if v.special_use.is_none() {
+                    v.special_use = marked.get(&e.folder).copied();
+                }
+                v
+            })
+            .collect())
     }
 
     /// Creates the folders of a plan; returns the last one.
@@ -23,66 +59,71 @@ impl<S: Store> StoreView<S> {
         &self,
         dir: &str,
         plan: &CreatePlan,
-    ) -> Result<Option<FolderInfo>, MidbError> {
+    ) -> Result<Option<(FolderId, u32)>, MidbError> {
         let mut parent = plan.parent;
         let mut last = None;
         for name in &plan.create {
-            let f = self.store().create_folder(dir, parent, name).await?;
+            let f = self.writes().create_folder(dir, parent, name).await?;
             parent = f.id;
-            last = Some(f);
+            last = Some((f.id, f.uidvalidity));
         }
         Ok(last)
     }
 
-    /// CREATE `name`, with its missing parents. Special-use attributes
-    /// belong to the store's standard folders, so a CREATE asking for one is
-    /// refused.
+    /// CREATE `name`, with its missing parents (RFC 6154 CREATE-SPECIAL-USE:
+    /// `\Archive` marks the new folder; the uses of the standard folders —
+    /// Sent, Drafts, Trash, Junk — are theirs and refused).
     pub async fn create_mailbox(
         &self,
         dir: &str,
         name: &str,
-        special_use: &str,
+        special_use: Option<SpecialUse>,
     ) -> Result<(FolderId, u32), MidbError> {
-        if !special_use.is_empty() {
-            return Err(NameError::NotPermitted(format!(
-                "special use \\{special_use} belongs to a standard folder"
-            ))
-            .into());
+        if let Some(u) = special_use.filter(|u| u.is_standard()) {
+            return Err(MidbError::Write(
+                groxide_mailview::ViewError::SpecialUseTaken(u.as_str().to_owned()),
+            ));
         }
-        let tree = self.tree(dir).await?;
-        let plan = tree.plan_create(name)?;
-        match self.create_folders(dir, &plan).await? {
-            Some(f) => Ok((f.id, f.uidvalidity)),
-            None => Err(NameError::Exists(name.to_owned()).into()),
+        let open = self.open(dir).await?;
+        let plan = Self::tree(&open)?.plan_create(name)?;
+        let Some(created) = self.create_folders(dir, &plan).await? else {
+            return Err(NameError::Exists(name.to_owned()).into());
+        };
+        if let Some(u) = special_use {
+            self.writes()
+                .set_special_use(dir, created.0, Some(u))
+                .await?;
         }
+        Ok(created)
     }
 
     /// DELETE `name`.
     pub async fn delete_mailbox(&self, dir: &str, name: &str) -> Result<(), MidbError> {
-        let folder = self.tree(dir).await?.plan_delete(name)?;
-        self.store().delete_folder(dir, folder).await?;
+        let open = self.open(dir).await?;
+        let folder = Self::tree(&open)?.plan_delete(name)?;
+        self.writes().delete_folder(dir, folder).await?;
         Ok(())
     }
 
     /// RENAME `from` `to`. Renaming INBOX moves its messages into a new
     /// mailbox and leaves INBOX (and its subfolders) in place (RFC 3501).
     pub async fn rename_mailbox(&self, dir: &str, from: &str, to: &str) -> Result<(), MidbError> {
-        let tree = self.tree(dir).await?;
-        let plan = tree.plan_rename(from, to)?;
+        let open = self.open(dir).await?;
+        let plan = Self::tree(&open)?.plan_rename(from, to)?;
         let parent = match self.create_folders(dir, &plan.parents).await? {
-            Some(f) => f.id,
+            Some((id, _)) => id,
             None => plan.parents.parent,
         };
         if plan.inbox {
             let target = self
-                .store()
+                .writes()
                 .create_folder(dir, parent, &plan.new_display_name)
                 .await?;
-            self.store()
+            self.writes()
                 .copy_messages(dir, plan.folder, &UidSet::all(), target.id, true)
                 .await?;
         } else {
-            self.store()
+            self.writes()
                 .move_folder(dir, plan.folder, parent, &plan.new_display_name)
                 .await?;
         }
@@ -96,59 +137,49 @@ impl<S: Store> StoreView<S> {
         name: &str,
         subscribed: bool,
     ) -> Result<(), MidbError> {
-        let tree = self.tree(dir).await?;
+        let open = self.open(dir).await?;
+        let tree = Self::tree(&open)?;
         let e = tree
             .find(name)
             .ok_or_else(|| NameError::NotFound(name.to_owned()))?;
-        self.store()
+        self.writes()
             .set_subscribed(dir, e.folder, subscribed)
             .await?;
         Ok(())
     }
 
-    /// The mailbox `name` and its counters. Counters the store does not
-    /// keep (`\Deleted` count, first unseen UID, highest UID) are counted
-    /// from a listing of the folder.
-    pub async fn mailbox_status(
-        &self,
-        dir: &str,
-        name: &str,
-    ) -> Result<(MailboxEntry, FolderStatus), MidbError> {
-        let tree = self.tree(dir).await?;
-        let e = tree.find_selectable(name)?.clone();
-        let mut status = match self.store().folder_status(dir, e.folder).await {
-            Ok(s) => s,
-            Err(StoreError::NoSuchFolder(_)) => {
-                return Err(NameError::NotFound(name.to_owned()).into());
-            }
-            Err(err) => return Err(err.into()),
+    /// The counters of the selectable mailbox `name`, from one snapshot.
+    pub async fn mailbox_status(&self, dir: &str, name: &str) -> Result<MailboxStatus, MidbError> {
+        let open = self.open(dir).await?;
+        let r = open.reader().read(|t| {
+            let folders: Vec<FolderInfo> = t.folders()?.iter().map(FolderInfo::of_store).collect();
+            let tree = MailboxTree::build(&folders);
+            let Ok(e) = tree.find_selectable(name) else {
+                return Ok(None);
+            };
+            let (f, st) = t.folder_with_imap_status(groxide_store::FolderId(e.folder))?;
+            Ok(Some((f, st)))
+        })?;
+        let Some((f, st)) = r else {
+            return Err(NameError::NotFound(name.to_owned()).into());
         };
-        if status.deleted.is_none()
-            || status.first_unseen_uid.is_none()
-            || status.highest_uid.is_none()
-        {
-            let (mut deleted, mut first_unseen, mut highest) = (0u32, 0, 0);
-            let mut s = self.store().list_messages(dir, e.folder, &UidSet::all());
-            while let Some(chunk) = s.try_next().await? {
-                for m in chunk {
-                    if m.flags.contains(Flags::DELETED) {
-                        deleted += 1;
-                    }
-                    if first_unseen == 0 && !m.flags.contains(Flags::SEEN) {
-                        first_unseen = m.uid;
-                    }
-                    highest = highest.max(m.uid);
-                }
-            }
-            status.deleted.get_or_insert(deleted);
-            status.first_unseen_uid.get_or_insert(first_unseen);
-            status.highest_uid.get_or_insert(highest);
-        }
-        Ok((e, status))
+        Ok(MailboxStatus {
+            folder: f.id.0,
+            uidvalidity: f.uidvalidity.0,
+            uidnext: f.uidnext,
+            exists: u32::try_from(f.message_count).unwrap_or(u32::MAX),
+            unseen: u32::try_from(f.unread_count).unwrap_or(u32::MAX),
+            deleted: st.deleted,
+            highest_modseq: f.highest_modseq.0,
+            size: f.size,
+            first_unseen_uid: st.first_unseen_uid,
+            highest_uid: st.highest_uid,
+        })
     }
 
-    /// The folder of a selectable mailbox.
+    /// The folder of the mailbox `name` (any listed one, for COPY targets).
     pub(crate) async fn folder_of(&self, dir: &str, name: &str) -> Result<FolderId, MidbError> {
-        Ok(self.tree(dir).await?.find_selectable(name)?.folder)
+        let open = self.open(dir).await?;
+        Ok(Self::tree(&open)?.find_selectable(name)?.folder)
     }
 }

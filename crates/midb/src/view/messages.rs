@@ -1,71 +1,18 @@
 //! Message listings, FETCH metadata and CONDSTORE/QRESYNC changes.
 
-use super::{StoreView, ViewStream, spawn_stream};
+use super::{Entry, LIST_CHUNK, StoreView, view_entry};
 use crate::cache::FetchColumns;
 use crate::error::MidbError;
-use crate::store::{ChangeBatch, ChangeNumber, FolderId, MessageEntry, Store, UidSet};
-use futures_util::TryStreamExt;
+use crate::open_stores::OpenStore;
+use crate::writes::StoreWrites;
+use futures_util::StreamExt;
+use groxide_mailview::{
+    ChangeBatch, FolderId, MessageEntry, MessageMetadata, MetadataItems, MetadataRequest, ModSeq,
+    Uid, UidSet, ViewError, ViewStream,
+};
 use groxide_mime::{SectionKind, SectionSpec};
-
-/// The FETCH items of a metadata request, as the contract's `MetadataItem` bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MetadataItems(pub u32);
-
-impl MetadataItems {
-    /// FLAGS.
-    pub const FLAGS: u32 = 1;
-    /// RFC822.SIZE.
-    pub const SIZE: u32 = 2;
-    /// INTERNALDATE.
-    pub const INTERNALDATE: u32 = 4;
-    /// ENVELOPE.
-    pub const ENVELOPE: u32 = 8;
-    /// BODYSTRUCTURE.
-    pub const BODYSTRUCTURE: u32 = 16;
-    /// BODY.
-    pub const BODY: u32 = 32;
-    /// MODSEQ.
-    pub const MODSEQ: u32 = 64;
-    /// The named header fields.
-    pub const HEADER_FIELDS: u32 = 128;
-
-    fn has(self, bit: u32) -> bool {
-        self.0 & bit != 0
-    }
-
-    /// Whether any item comes from the digest cache.
-    pub fn needs_digest(self) -> bool {
-        self.has(Self::ENVELOPE | Self::BODYSTRUCTURE | Self::BODY | Self::HEADER_FIELDS)
-    }
-}
-
-/// A FETCH of metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MetadataRequest {
-    /// The items.
-    pub items: MetadataItems,
-    /// For HEADER_FIELDS: the field names.
-    pub header_fields: Vec<String>,
-    /// HEADER.FIELDS.NOT instead.
-    pub header_fields_not: bool,
-    /// CHANGEDSINCE (0 = all).
-    pub changed_since: ChangeNumber,
-}
-
-/// The metadata of one message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MessageMetadata {
-    /// The listing entry (UID, flags, keywords, MODSEQ, size, date).
-    pub entry: Option<MessageEntry>,
-    /// ENVELOPE, when asked for.
-    pub envelope: Vec<u8>,
-    /// BODYSTRUCTURE, when asked for.
-    pub bodystructure: Vec<u8>,
-    /// BODY, when asked for.
-    pub body: Vec<u8>,
-    /// The header fields asked for, with the blank line.
-    pub header_fields: Vec<u8>,
-}
+use groxide_store::{ChangeNumber, FolderRef, MessageChange};
+use std::sync::Arc;
 
 fn select_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
     let kind = if not {
@@ -84,147 +31,271 @@ fn select_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
     .to_vec()
 }
 
-impl<S: Store> StoreView<S> {
-    /// UID, flags, keywords, MODSEQ, size and internal date of the messages
-    /// in `uids`, ascending, in the store's chunks.
-    pub fn list_messages(
-        &self,
-        dir: &str,
-        folder: FolderId,
-        uids: UidSet,
-    ) -> ViewStream<Vec<MessageEntry>> {
-        let view = self.clone();
-        let dir = dir.to_owned();
-        spawn_stream(move |tx| async move {
-            let uids = view.resolve_star(&dir, folder, &uids).await?;
-            let mut s = view.store().list_messages(&dir, folder, &uids);
-            while let Some(chunk) = s.try_next().await? {
-                if tx.send(Ok(chunk)).await.is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        })
-    }
+/// Where a chunked listing stands.
+struct Cursor {
+    open: Arc<OpenStore>,
+    folder: FolderId,
+    uids: UidSet,
+    after: Uid,
+    done: bool,
+}
 
-    /// FETCH metadata of the messages in `uids`, ascending. Digests missing
-    /// from the cache are computed on the way (each message parsed once).
-    pub fn fetch_metadata(
-        &self,
-        dir: &str,
-        folder: FolderId,
-        uids: UidSet,
-        req: MetadataRequest,
-    ) -> ViewStream<MessageMetadata> {
-        let view = self.clone();
-        let dir = dir.to_owned();
-        spawn_stream(move |tx| async move {
-            let uids = view.resolve_star(&dir, folder, &uids).await?;
-            let open = if req.items.needs_digest() {
-                Some(view.open(&dir).await?)
-            } else {
-                None
-            };
-            let cols = FetchColumns {
-                envelope: req.items.has(MetadataItems::ENVELOPE),
-                bodystructure: req.items.has(MetadataItems::BODYSTRUCTURE),
-                body: req.items.has(MetadataItems::BODY),
-                header: req.items.has(MetadataItems::HEADER_FIELDS),
-            };
-            let mut s = view.store().list_messages(&dir, folder, &uids);
-            while let Some(chunk) = s.try_next().await? {
-                let chunk: Vec<MessageEntry> = chunk
-                    .into_iter()
-                    .filter(|e| e.modseq > req.changed_since)
-                    .collect();
-                let cached = match &open {
-                    Some(open) => {
-                        view.ensure_digests(open, &dir, folder, &chunk).await?;
-                        let hashes: Vec<_> = chunk.iter().map(|e| e.content.clone()).collect();
-                        view.with_db(open, move |db| db.fetch(hashes.iter(), cols))
-                            .await?
-                    }
-                    None => Default::default(),
-                };
-                for e in chunk {
-                    let mut m = MessageMetadata::default();
-                    if req.items.needs_digest() {
-                        let (envelope, bodystructure, body, header) = match cached.get(&e.content) {
-                            Some(c) => (
-                                c.envelope.clone(),
-                                c.bodystructure.clone(),
-                                c.body.clone(),
-                                c.header.clone(),
-                            ),
-                            None => {
-                                // No hash from the store (or gone meanwhile): derive now.
-                                let d = view.transient_digest(&dir, folder, &e).await?;
-                                (d.envelope, d.bodystructure, d.body, d.header)
-                            }
-                        };
-                        if cols.envelope {
-                            m.envelope = envelope;
-                        }
-                        if cols.bodystructure {
-                            m.bodystructure = bodystructure;
-                        }
-                        if cols.body {
-                            m.body = body;
-                        }
-                        if cols.header {
-                            m.header_fields =
-                                select_fields(&header, &req.header_fields, req.header_fields_not);
-                        }
-                    }
-                    m.entry = Some(e);
-                    if tx.send(Ok(m)).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// What changed in a folder since `since`; vanished UIDs only when
-    /// asked for. The last chunk carries the folder's highest MODSEQ.
-    pub fn changes(
-        &self,
-        dir: &str,
-        folder: FolderId,
-        since: ChangeNumber,
-        vanished: bool,
-    ) -> ViewStream<ChangeBatch> {
-        let store = self.store().clone();
-        let dir = dir.to_owned();
-        spawn_stream(move |tx| async move {
-            let mut s = store.changes(&dir, folder, since);
-            let mut highest = since;
-            let mut pending: Option<ChangeBatch> = None;
-            while let Some(mut batch) = s.try_next().await? {
-                if !vanished {
-                    batch.vanished.clear();
-                }
-                highest = highest
-                    .max(batch.highest_modseq)
-                    .max(batch.changed.iter().map(|e| e.modseq).max().unwrap_or(0));
-                if let Some(p) = pending.replace(batch)
-                    && tx.send(Ok(p)).await.is_err()
-                {
-                    return Ok(());
-                }
-            }
-            let mut last = pending.unwrap_or_default();
-            last.highest_modseq = highest;
-            let _ = tx.send(Ok(last)).await;
-            Ok(())
-        })
+impl Cursor {
+    fn next<W: StoreWrites>(&mut self) -> Result<Option<Vec<Entry>>, MidbError> {
+        if self.done {
+            return Ok(None);
+        }
+        let (chunk, more) =
+            StoreView::<W>::chunk(&self.open, self.folder, &self.uids, self.after, LIST_CHUNK)?;
+        self.done = !more;
+        match chunk.last() {
+            Some(last) => self.after = last.uid.0,
+            None => return Ok(None),
+        }
+        Ok(Some(chunk))
     }
 }
 
-/// Collects a listing stream (tests, POP3-sized folders).
-pub async fn collect_entries(
-    s: ViewStream<Vec<MessageEntry>>,
-) -> Result<Vec<MessageEntry>, MidbError> {
-    s.try_concat().await
+impl<W: StoreWrites> StoreView<W> {
+    async fn cursor(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uids: &UidSet,
+    ) -> Result<Cursor, MidbError> {
+        let open = self.open(dir).await?;
+        let uids = Self::resolve_star(&open, folder, uids)?;
+        Ok(Cursor {
+            open,
+            folder,
+            uids,
+            after: 0,
+            done: false,
+        })
+    }
+
+    /// UID, flags, keywords, MODSEQ, size and internal date of the messages
+    /// in `uids`, ascending, in chunks of at most [`LIST_CHUNK`].
+    pub async fn list_messages(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        uids: UidSet,
+    ) -> Result<ViewStream<Vec<MessageEntry>>, MidbError> {
+        let mut cursor = self.cursor(dir, folder, &uids).await?;
+        // The first chunk now: most folders fit in it, and a missing folder
+        // is an error of the request rather than of the stream.
+        let first = cursor.next::<W>()?;
+        let head = futures_util::stream::iter(
+            first.map(|c| Ok(c.iter().map(view_entry).collect::<Vec<_>>())),
+        );
+        let rest = futures_util::stream::unfold(cursor, |mut c| async move {
+            match c.next::<W>() {
+                Ok(Some(chunk)) => Some((Ok(chunk.iter().map(view_entry).collect()), c)),
+                Ok(None) => None,
+                Err(e) => {
+                    c.done = true;
+                    Some((Err(ViewError::from(e)), c))
+                }
+            }
+        });
+        Ok(head.chain(rest).boxed())
+    }
+
+    /// The metadata of one chunk of messages.
+    async fn metadata_of(
+        &self,
+        open: &Arc<OpenStore>,
+        folder: FolderId,
+        chunk: Vec<Entry>,
+        req: &MetadataRequest,
+    ) -> Result<Vec<MessageMetadata>, MidbError> {
+        let chunk: Vec<Entry> = chunk
+            .into_iter()
+            .filter(|e| e.cn.0 > req.changed_since)
+            .collect();
+        let items = req.items;
+        if !items.needs_digest() {
+            return Ok(chunk
+                .iter()
+                .map(|e| MessageMetadata {
+                    entry: view_entry(e),
+                    ..MessageMetadata::default()
+                })
+                .collect());
+        }
+        let chunk = self.with_content(open, folder, chunk).await?;
+        self.ensure_digests(open, &chunk).await?;
+        let cols = FetchColumns {
+            envelope: items.contains(MetadataItems::ENVELOPE),
+            bodystructure: items.contains(MetadataItems::BODYSTRUCTURE),
+            body: items.contains(MetadataItems::BODY),
+            header: items.contains(MetadataItems::HEADER_FIELDS),
+        };
+        let cached = Self::with_db(open, |db| {
+            db.fetch(chunk.iter().filter_map(|e| e.content_hash.as_ref()), cols)
+        })?;
+        let mut out = Vec::with_capacity(chunk.len());
+        for e in &chunk {
+            let mut m = MessageMetadata {
+                entry: view_entry(e),
+                ..MessageMetadata::default()
+            };
+            // A digest missing now belongs to a message replaced meanwhile:
+            // its metadata stays empty rather than wrong.
+            if let Some(c) = e.content_hash.as_ref().and_then(|h| cached.get(h)) {
+                if cols.envelope {
+                    m.envelope = c.envelope.clone();
+                }
+                if cols.bodystructure {
+                    m.bodystructure = c.bodystructure.clone();
+                }
+                if cols.body {
+                    m.body = c.body.clone();
+                }
+                if cols.header {
+                    m.header_fields =
+                        select_fields(&c.header, &req.header_fields, req.header_fields_not);
+                }
+            }
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// FETCH metadata of the messages in `req.uids`, ascending. Digests
+    /// missing from the cache are computed on the way (each content once).
+    pub async fn fetch_metadata(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        req: MetadataRequest,
+    ) -> Result<ViewStream<MessageMetadata>, MidbError> {
+        let mut cursor = self.cursor(dir, folder, &req.uids).await?;
+        let first = match cursor.next::<W>()? {
+            Some(chunk) => self.metadata_of(&cursor.open, folder, chunk, &req).await?,
+            None => Vec::new(),
+        };
+        let head = futures_util::stream::iter(first.into_iter().map(Ok));
+        let view = self.clone();
+        let rest =
+            futures_util::stream::unfold((cursor, view, req), |(mut c, view, req)| async move {
+                let step = match c.next::<W>() {
+                    Ok(Some(chunk)) => {
+                        let open = c.open.clone();
+                        view.metadata_of(&open, c.folder, chunk, &req)
+                            .await
+                            .map(Some)
+                    }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                match step {
+                    Ok(Some(items)) => Some((
+                        futures_util::stream::iter(items.into_iter().map(Ok)).boxed(),
+                        (c, view, req),
+                    )),
+                    Ok(None) => None,
+                    Err(e) => {
+                        c.done = true;
+                        Some((
+                            futures_util::stream::iter([Err(ViewError::from(e))]).boxed(),
+                            (c, view, req),
+                        ))
+                    }
+                }
+            })
+            .flatten();
+        Ok(head.chain(rest).boxed())
+    }
+
+    /// What changed in a folder since `since`; vanished UIDs only when
+    /// asked for. The last piece carries the folder's highest MODSEQ, read
+    /// in the same snapshot as the changes.
+    pub async fn changes(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        since: ModSeq,
+        vanished: bool,
+    ) -> Result<ViewStream<ChangeBatch>, MidbError> {
+        let open = self.open(dir).await?;
+        if since == 0 {
+            return self.replay_all(open, folder).await;
+        }
+        let mut batch = ChangeBatch::default();
+        let mut removed: Vec<Uid> = Vec::new();
+        // Changes since a MODSEQ the client saw are few; everything since 0
+        // streams as a listing (above).
+        let highest = open.reader().changes_since(
+            FolderRef::Id(groxide_store::FolderId(folder)),
+            ChangeNumber(since),
+            |c| {
+                match c {
+                    MessageChange::Changed(e) => batch.changed.push(view_entry(&e)),
+                    MessageChange::Removed(r) if vanished => removed.push(r.uid.0),
+                    MessageChange::Removed(_) => {}
+                }
+                true
+            },
+        )?;
+        removed.sort_unstable();
+        batch.vanished = groxide_mailview::ranges_of(removed);
+        batch.highest_modseq = highest.0.max(since);
+        let mut pieces: Vec<Result<ChangeBatch, ViewError>> = Vec::new();
+        // Split a large replay so that no single piece is huge on the wire.
+        while batch.changed.len() > LIST_CHUNK {
+            let rest = batch.changed.split_off(LIST_CHUNK);
+            let head = std::mem::replace(&mut batch.changed, rest);
+            pieces.push(Ok(ChangeBatch {
+                changed: head,
+                vanished: Vec::new(),
+                highest_modseq: 0,
+            }));
+        }
+        pieces.push(Ok(batch));
+        Ok(futures_util::stream::iter(pieces).boxed())
+    }
+
+    /// Everything since MODSEQ 0: every message present, in chunks, then
+    /// the folder's highest MODSEQ (read before the listing, so a change
+    /// made meanwhile is reported again later rather than missed).
+    async fn replay_all(
+        &self,
+        open: Arc<OpenStore>,
+        folder: FolderId,
+    ) -> Result<ViewStream<ChangeBatch>, MidbError> {
+        let (f, _) = open
+            .reader()
+            .folder_with_imap_status(groxide_store::FolderId(folder))?;
+        let highest = f.highest_modseq.0;
+        let cursor = Cursor {
+            open,
+            folder,
+            uids: UidSet::all(),
+            after: 0,
+            done: false,
+        };
+        let chunks = futures_util::stream::unfold(Some(cursor), |state| async move {
+            let mut c = state?;
+            match c.next::<W>() {
+                Ok(Some(chunk)) => Some((
+                    Ok(ChangeBatch {
+                        changed: chunk.iter().map(view_entry).collect(),
+                        vanished: Vec::new(),
+                        highest_modseq: 0,
+                    }),
+                    Some(c),
+                )),
+                Ok(None) => None,
+                Err(e) => Some((Err(ViewError::from(e)), None)),
+            }
+        });
+        let last = futures_util::stream::iter([Ok(ChangeBatch {
+            changed: Vec::new(),
+            vanished: Vec::new(),
+            highest_modseq: highest,
+        })]);
+        Ok(chunks.chain(last).boxed())
+    }
 }

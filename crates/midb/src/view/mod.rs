@@ -1,36 +1,49 @@
-//! [`StoreView`]: the IMAP/POP3 view of the stores, over a [`Store`] and the
-//! digest cache. One method per midb request, in midb's own types; the gRPC
-//! service (`crate::service`) only translates.
+//! [`StoreView`]: the IMAP/POP3 view of the stores of this node — the
+//! mailbox view contract ([`groxide_mailview::MailboxView`]) implemented
+//! over the stores' own files.
+//!
+//! Reads go straight to the store: its SQLite file through a
+//! [`groxide_store::StoreReader`] (WAL, beside groxide-exmdb, the writer)
+//! and its content files; derived data (ENVELOPE, BODYSTRUCTURE, part
+//! ranges, search text) comes from midb.sqlite3 ([`crate::cache`]). Every
+//! write goes to the store's one writer through [`StoreWrites`]. Reads run
+//! on the calling task: they are short SQLite queries and page-cache
+//! reads, and a hand-off to another thread costs more than they do; only
+//! parsing a large message and reading a large body leave the task.
+//! Listings are read in chunks of [`LIST_CHUNK`] messages, each chunk one
+//! read transaction, so memory stays bounded for any folder size.
 
+mod contract;
 mod mailboxes;
 mod messages;
 mod query;
 mod section;
 mod writes;
 
-pub use messages::{MessageMetadata, MetadataItems, MetadataRequest, collect_entries};
-pub use query::ThreadAlgorithm;
-pub use section::{SectionPiece, SectionRequest};
+pub use contract::LocalUpload;
 
-use crate::cache::{CacheDb, CacheError};
+use crate::cache::CacheDb;
 use crate::digest::Digest;
 use crate::error::MidbError;
 use crate::feed::{ChangeFeed, FeedEvent};
-use crate::names::MailboxTree;
-use crate::open_stores::{OpenStore, OpenStores};
-use crate::store::{ContentHash, FolderId, MessageEntry, Store, StoreError, Uid, UidSet};
-use bytes::Bytes;
-use futures_util::stream::BoxStream;
-use futures_util::{StreamExt, TryStreamExt};
+use crate::names::{FolderInfo, MailboxTree};
+use crate::open_stores::{OpenError, OpenStore, OpenStores};
+use crate::writes::StoreWrites;
+use futures_util::StreamExt;
+use groxide_mailview::{FolderId, Uid, UidSet};
+use groxide_store::{ContentHash, FolderRef, MessageEntry, StoreError};
 use std::collections::HashSet;
-use std::future::Future;
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-/// Messages whose digests are computed at the same time.
-const PARALLEL_DIGESTS: usize = 2;
-/// Items buffered between a producing task and a streamed reply.
-const STREAM_BUFFER: usize = 4;
+/// Messages per chunk of a listing (each chunk is one read transaction).
+pub const LIST_CHUNK: usize = 1024;
+/// Messages up to this size are parsed on the calling task; larger ones on
+/// a blocking thread.
+const PARSE_INLINE_MAX: u64 = 256 * 1024;
+/// Bytes read from a content file per piece of a streamed body.
+const READ_PIECE: usize = 256 * 1024;
 
 /// The tunables of a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +54,8 @@ pub struct Settings {
     pub cache_interval: Duration,
     /// Most bytes of decoded text indexed per message (`midb_search_text_max`).
     pub search_text_max: usize,
+    /// How long a read waits on a locked store database.
+    pub busy_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -49,23 +64,24 @@ impl Default for Settings {
             table_size: 5000,
             cache_interval: Duration::from_secs(30 * 60),
             search_text_max: 1 << 20,
+            busy_timeout: Duration::from_secs(60),
         }
     }
 }
 
-struct Inner<S> {
-    store: Arc<S>,
+struct Inner<W> {
+    writes: Arc<W>,
     open: OpenStores,
     feed: Arc<dyn ChangeFeed>,
     settings: Mutex<Settings>,
 }
 
-/// The IMAP/POP3 view of the stores. Cheap to clone.
-pub struct StoreView<S> {
-    inner: Arc<Inner<S>>,
+/// The IMAP/POP3 view of the stores of this node. Cheap to clone.
+pub struct StoreView<W> {
+    inner: Arc<Inner<W>>,
 }
 
-impl<S> Clone for StoreView<S> {
+impl<W> Clone for StoreView<W> {
     fn clone(&self) -> Self {
         StoreView {
             inner: self.inner.clone(),
@@ -73,43 +89,41 @@ impl<S> Clone for StoreView<S> {
     }
 }
 
-/// A stream of results of a view request.
-pub type ViewStream<T> = BoxStream<'static, Result<T, MidbError>>;
+/// A message as the view reads it from the store.
+pub(crate) type Entry = MessageEntry;
 
-/// Runs `produce` in a task feeding a bounded channel; the stream ends when
-/// it returns (its error, if any, is the last item).
-pub(crate) fn spawn_stream<T, F, Fut>(produce: F) -> ViewStream<T>
-where
-    T: Send + 'static,
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, MidbError>>) -> Fut,
-    Fut: Future<Output = Result<(), MidbError>> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);
-    let fut = produce(tx.clone());
-    tokio::spawn(async move {
-        if let Err(e) = fut.await {
-            let _ = tx.send(Err(e)).await;
-        }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+/// The contract's form of a store entry.
+pub(crate) fn view_entry(e: &Entry) -> groxide_mailview::MessageEntry {
+    groxide_mailview::MessageEntry {
+        uid: e.uid.0,
+        flags: e.flags,
+        keywords: e.keywords.clone(),
+        modseq: e.cn.0,
+        size: e.size,
+        internal_date: e.internal_date,
+    }
 }
 
-impl<S: Store> StoreView<S> {
-    /// A view over `store`, with hints from `feed`.
-    pub fn new(store: Arc<S>, feed: Arc<dyn ChangeFeed>, settings: Settings) -> StoreView<S> {
+impl<W: StoreWrites> StoreView<W> {
+    /// A view writing through `writes`, with hints from `feed`.
+    pub fn new(writes: Arc<W>, feed: Arc<dyn ChangeFeed>, settings: Settings) -> StoreView<W> {
         StoreView {
             inner: Arc::new(Inner {
-                store,
-                open: OpenStores::new(settings.table_size, settings.cache_interval),
+                writes,
+                open: OpenStores::new(
+                    settings.table_size,
+                    settings.cache_interval,
+                    settings.busy_timeout,
+                ),
                 feed,
                 settings: Mutex::new(settings),
             }),
         }
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<S> {
-        &self.inner.store
+    /// The writer of the stores.
+    pub fn writes(&self) -> &Arc<W> {
+        &self.inner.writes
     }
 
     fn settings(&self) -> Settings {
@@ -164,21 +178,33 @@ impl<S: Store> StoreView<S> {
         });
     }
 
-    /// The open store of `dir` (opened, with its feed, when needed).
+    /// The open store of `dir`, opened (with its feed) when needed. A store
+    /// whose schema is older than this build's is first opened by its
+    /// writer, which migrates it.
     pub(crate) async fn open(&self, dir: &str) -> Result<Arc<OpenStore>, MidbError> {
-        if !crate::open_stores::store_database(dir).exists() {
-            return Err(StoreError::NoSuchStore(format!(
-                "{dir} holds no store of this node (midb runs on the store's home node)"
-            ))
-            .into());
+        if let Some(s) = self.inner.open.get(dir) {
+            return Ok(s);
         }
-        let view = self.clone();
-        let d = dir.to_owned();
-        let acquired = tokio::task::spawn_blocking(move || view.inner.open.acquire(&d)).await??;
-        if acquired.fresh {
-            self.follow(&acquired.store);
+        let mut asked_writer = false;
+        loop {
+            let view = self.clone();
+            let d = dir.to_owned();
+            match tokio::task::spawn_blocking(move || view.inner.open.acquire(&d)).await? {
+                Ok(acquired) => {
+                    if acquired.fresh {
+                        self.follow(&acquired.store);
+                    }
+                    return Ok(acquired.store);
+                }
+                Err(OpenError::Store(StoreError::SchemaMismatch { found, expected }))
+                    if found < expected && !asked_writer =>
+                {
+                    asked_writer = true;
+                    self.inner.writes.open_store(dir).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(acquired.store)
     }
 
     /// Follows the store's change feed, computing digests of new messages.
@@ -201,9 +227,8 @@ impl<S: Store> StoreView<S> {
                 }
                 let Some(open) = weak.upgrade() else { return };
                 for folder in folders {
-                    let dir = open.dir().to_owned();
-                    if let Err(e) = view.refresh_folder(&open, &dir, folder).await {
-                        tracing::debug!(dir = %dir, folder, error = %e, "precomputing digests failed");
+                    if let Err(e) = view.refresh_folder(&open, folder).await {
+                        tracing::debug!(dir = %open.dir(), folder, error = %e, "precomputing digests failed");
                     }
                 }
             }
@@ -211,166 +236,254 @@ impl<S: Store> StoreView<S> {
         open.set_feed_task(task.abort_handle());
     }
 
-    /// Runs `f` on the cache of `open` in a blocking task.
-    pub(crate) async fn with_db<T, F>(&self, open: &Arc<OpenStore>, f: F) -> Result<T, MidbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut CacheDb) -> Result<T, CacheError> + Send + 'static,
-    {
-        let open = open.clone();
-        let r = tokio::task::spawn_blocking(move || f(&mut open.db())).await?;
-        Ok(r?)
+    /// Runs `f` on the digest cache of `open` (short queries: on this task).
+    pub(crate) fn with_db<T>(
+        open: &OpenStore,
+        f: impl FnOnce(&mut CacheDb) -> Result<T, crate::cache::CacheError>,
+    ) -> Result<T, MidbError> {
+        Ok(f(&mut open.db())?)
     }
 
     /// The mailbox tree of a store.
-    pub(crate) async fn tree(&self, dir: &str) -> Result<MailboxTree, MidbError> {
-        let folders = self.inner.store.folders(dir).await?;
+    pub(crate) fn tree(open: &OpenStore) -> Result<MailboxTree, MidbError> {
+        let folders: Vec<FolderInfo> = open
+            .reader()
+            .folders()?
+            .iter()
+            .map(FolderInfo::of_store)
+            .collect();
         Ok(MailboxTree::build(&folders))
     }
 
-    /// The highest UID present in a folder (0 when empty). Stores that do
-    /// not report it are probed with listings of growing windows below
-    /// UIDNEXT, so a large folder costs a few small listings, never a scan.
-    pub(crate) async fn highest_uid(&self, dir: &str, folder: FolderId) -> Result<Uid, MidbError> {
-        let status = self.inner.store.folder_status(dir, folder).await?;
-        if let Some(h) = status.highest_uid {
-            return Ok(h);
-        }
-        if status.exists == 0 {
-            return Ok(0);
-        }
-        let top = status.uidnext.saturating_sub(1);
-        let mut window: u32 = 64;
-        loop {
-            let from = top.saturating_sub(window).max(1);
-            let mut s = self.inner.store.list_messages(
-                dir,
-                folder,
-                &UidSet::from_ranges([(from, Uid::MAX)]),
-            );
-            let mut last = None;
-            while let Some(chunk) = s.try_next().await? {
-                if let Some(e) = chunk.last() {
-                    last = Some(e.uid);
-                }
-            }
-            if let Some(uid) = last {
-                return Ok(uid);
-            }
-            if from == 1 {
-                return Ok(0);
-            }
-            window = window.saturating_mul(16);
-        }
+    /// The highest UID present in a folder (0 when empty).
+    pub(crate) fn highest_uid(open: &OpenStore, folder: FolderId) -> Result<Uid, MidbError> {
+        let (_, st) = open
+            .reader()
+            .folder_with_imap_status(groxide_store::FolderId(folder))?;
+        Ok(st.highest_uid)
     }
 
     /// `uids` with IMAP's `n:*` rule applied (needs the highest UID).
-    pub(crate) async fn resolve_star(
-        &self,
-        dir: &str,
+    pub(crate) fn resolve_star(
+        open: &OpenStore,
         folder: FolderId,
         uids: &UidSet,
     ) -> Result<UidSet, MidbError> {
         let needs = uids
             .ranges()
             .last()
-            .is_some_and(|r| *r.end() == Uid::MAX && *r.start() > 1);
+            .is_some_and(|r| r.last == Uid::MAX && r.first > 1);
         if !needs {
             return Ok(uids.clone());
         }
-        let highest = self.highest_uid(dir, folder).await?;
-        Ok(uids.with_star_resolved(highest))
+        Ok(uids.with_star_resolved(Self::highest_uid(open, folder)?))
     }
 
-    /// A message's whole RFC 5322 form.
-    pub(crate) async fn read_all(
+    /// Up to `max` messages of `uids` above `after`, ascending, from one
+    /// read transaction; the second value is whether more may follow.
+    pub(crate) fn chunk(
+        open: &OpenStore,
+        folder: FolderId,
+        uids: &UidSet,
+        after: Uid,
+        max: usize,
+    ) -> Result<(Vec<Entry>, bool), MidbError> {
+        let ranges: Vec<groxide_store::UidRange> = uids
+            .ranges()
+            .iter()
+            .filter(|r| r.last > after)
+            .map(|r| groxide_store::UidRange::new(r.first.max(after.saturating_add(1)), r.last))
+            .collect();
+        let mut out = Vec::with_capacity(max.min(64));
+        if ranges.is_empty() || after == Uid::MAX {
+            return Ok((out, false));
+        }
+        open.reader().read(|t| {
+            t.list_messages_in(
+                FolderRef::Id(groxide_store::FolderId(folder)),
+                &ranges,
+                |e| {
+                    out.push(e);
+                    out.len() < max
+                },
+            )
+        })?;
+        let more = out.len() >= max;
+        Ok((out, more))
+    }
+
+    /// Every message of `uids` (small sets: STORE, COPY, EXPUNGE targets).
+    pub(crate) fn entries(
+        open: &OpenStore,
+        folder: FolderId,
+        uids: &UidSet,
+    ) -> Result<Vec<Entry>, MidbError> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (chunk, more) = Self::chunk(open, folder, uids, after, LIST_CHUNK)?;
+            if let Some(last) = chunk.last() {
+                after = last.uid.0;
+            }
+            all.extend(chunk);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The message with `uid`, its MIME form made by the writer first if
+    /// it has none yet (a message created as properties).
+    pub(crate) async fn entry_with_content(
         &self,
-        dir: &str,
+        open: &OpenStore,
         folder: FolderId,
         uid: Uid,
-        size_hint: u64,
-    ) -> Result<Vec<u8>, MidbError> {
-        let mut out = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0).min(1 << 26));
-        let mut s = self.inner.store.read_message(dir, folder, uid, 0..u64::MAX);
-        while let Some(chunk) = s.try_next().await? {
-            out.extend_from_slice(&chunk);
+    ) -> Result<Entry, MidbError> {
+        let find = || -> Result<Entry, MidbError> {
+            Self::chunk(open, folder, &UidSet::single(uid), 0, 1)?
+                .0
+                .pop()
+                .ok_or(MidbError::Store(StoreError::NoSuchUid {
+                    folder: groxide_store::FolderId(folder),
+                    uid: groxide_store::ImapUid(uid),
+                }))
+        };
+        let e = find()?;
+        if e.content_hash.is_some() {
+            return Ok(e);
+        }
+        self.inner
+            .writes
+            .make_mime(open.dir(), e.message_id.0)
+            .await?;
+        find()
+    }
+
+    /// Gives every entry without a MIME form one (made by the writer), so
+    /// that each has a content hash; entries gone meanwhile are dropped.
+    pub(crate) async fn with_content(
+        &self,
+        open: &OpenStore,
+        folder: FolderId,
+        entries: Vec<Entry>,
+    ) -> Result<Vec<Entry>, MidbError> {
+        if entries.iter().all(|e| e.content_hash.is_some()) {
+            return Ok(entries);
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.content_hash.is_some() {
+                out.push(e);
+                continue;
+            }
+            match self.entry_with_content(open, folder, e.uid.0).await {
+                Ok(e) => out.push(e),
+                Err(MidbError::Store(StoreError::NoSuchUid { .. })) => {}
+                Err(MidbError::Write(groxide_mailview::ViewError::NoSuchMessage)) => {}
+                Err(err) => return Err(err),
+            }
         }
         Ok(out)
     }
 
-    /// Computes a digest without caching it (content the store has no hash for).
-    pub(crate) async fn transient_digest(
-        &self,
-        dir: &str,
-        folder: FolderId,
-        entry: &MessageEntry,
-    ) -> Result<Digest, MidbError> {
-        let raw = self.read_all(dir, folder, entry.uid, entry.size).await?;
-        let max = self.settings().search_text_max;
-        Ok(tokio::task::spawn_blocking(move || Digest::compute(&raw, max)).await?)
+    /// The bytes `range` of a content file (clamped to its size).
+    pub(crate) fn read_range(
+        open: &OpenStore,
+        hash: &ContentHash,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<u8>, MidbError> {
+        let path = open.reader().content_path(hash);
+        let io = |e: std::io::Error| {
+            MidbError::Store(StoreError::Io {
+                op: "read",
+                path: path.clone(),
+                source: e,
+            })
+        };
+        let mut f = std::fs::File::open(&path).map_err(io)?;
+        let len = f.metadata().map_err(io)?.len();
+        let start = range.start.min(len);
+        let end = range.end.min(len).max(start);
+        f.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
+        f.take(end - start).read_to_end(&mut out).map_err(io)?;
+        Ok(out)
     }
 
     /// Makes sure every content of `entries` has a cached digest, reading
-    /// and parsing each missing one once.
+    /// and parsing each missing one once. Entries must have content hashes
+    /// (see [`StoreView::with_content`]).
     pub(crate) async fn ensure_digests(
         &self,
         open: &Arc<OpenStore>,
-        dir: &str,
-        folder: FolderId,
-        entries: &[MessageEntry],
+        entries: &[Entry],
     ) -> Result<(), MidbError> {
-        let hashes: Vec<ContentHash> = entries.iter().map(|e| e.content.clone()).collect();
-        let missing: HashSet<ContentHash> = self
-            .with_db(open, move |db| db.missing(hashes.iter()))
-            .await?
-            .into_iter()
-            .collect();
+        let missing: HashSet<ContentHash> = Self::with_db(open, |db| {
+            db.missing(entries.iter().filter_map(|e| e.content_hash.as_ref()))
+        })?
+        .into_iter()
+        .collect();
         if missing.is_empty() {
             return Ok(());
         }
-        let mut todo: Vec<MessageEntry> = Vec::with_capacity(missing.len());
-        let mut queued = HashSet::new();
-        for e in entries {
-            if missing.contains(&e.content) && queued.insert(e.content.clone()) {
-                todo.push(e.clone());
-            }
-        }
         let max = self.settings().search_text_max;
-        let results: Vec<Result<(), MidbError>> = futures_util::stream::iter(todo)
-            .map(|e| {
-                let view = self.clone();
-                let open = open.clone();
-                let dir = dir.to_owned();
-                async move {
-                    let raw = match view.read_all(&dir, folder, e.uid, e.size).await {
-                        Ok(raw) => raw,
-                        // Expunged meanwhile: nothing to digest.
-                        Err(MidbError::Store(StoreError::NoSuchMessage(_))) => return Ok(()),
-                        Err(err) => return Err(err),
-                    };
-                    let digest =
-                        tokio::task::spawn_blocking(move || Digest::compute(&raw, max)).await?;
-                    let hash = e.content.clone();
-                    view.with_db(&open, move |db| db.insert(&hash, &digest))
-                        .await
-                        .map(|_| ())
+        let mut done = HashSet::new();
+        for e in entries {
+            let Some(hash) = e.content_hash else { continue };
+            if !missing.contains(&hash) || !done.insert(hash) {
+                continue;
+            }
+            let digest = if e.size <= PARSE_INLINE_MAX {
+                let raw = Self::read_range(open, &hash, 0..u64::MAX)?;
+                Digest::compute(&raw, max)
+            } else {
+                let o = open.clone();
+                tokio::task::spawn_blocking(move || -> Result<Digest, MidbError> {
+                    let raw = Self::read_range(&o, &hash, 0..u64::MAX)?;
+                    Ok(Digest::compute(&raw, max))
+                })
+                .await??
+            };
+            Self::with_db(open, |db| db.insert(&hash, &digest))?;
+        }
+        Ok(())
+    }
+
+    /// Streams the bytes `range` of a content file in pieces; small ranges
+    /// are read here, large ones piece by piece on blocking threads.
+    pub(crate) fn stream_range(
+        open: Arc<OpenStore>,
+        hash: ContentHash,
+        range: std::ops::Range<u64>,
+    ) -> groxide_mailview::ViewStream<bytes::Bytes> {
+        let pieces =
+            futures_util::stream::unfold(Some((open, range.start)), move |state| async move {
+                let (open, at) = state?;
+                if at >= range.end {
+                    return None;
                 }
-            })
-            .buffer_unordered(PARALLEL_DIGESTS)
-            .collect()
-            .await;
-        results.into_iter().collect()
+                let end = range.end.min(at.saturating_add(READ_PIECE as u64));
+                let piece = if end - at <= READ_PIECE as u64 && at == range.start {
+                    Self::read_range(&open, &hash, at..end)
+                } else {
+                    let o = open.clone();
+                    match tokio::task::spawn_blocking(move || Self::read_range(&o, &hash, at..end))
+                        .await
+                    {
+                        Ok(r) => r,
+                        Err(e) => Err(e.into()),
+                    }
+                };
+                match piece {
+                    Ok(p) if p.is_empty() => None,
+                    Ok(p) => {
+                        let next = at + p.len() as u64;
+                        Some((Ok(bytes::Bytes::from(p)), Some((open, next))))
+                    }
+                    Err(e) => Some((Err(e.into()), None)),
+                }
+            });
+        pieces.boxed()
     }
 }
-
-/// Bytes of a stream collected (tests and small sections).
-pub async fn collect_bytes(mut s: ViewStream<Bytes>) -> Result<Vec<u8>, MidbError> {
-    let mut out = Vec::new();
-    while let Some(b) = s.try_next().await? {
-        out.extend_from_slice(&b);
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests;

@@ -2,26 +2,20 @@
 //! complete before them: changes since the last processed change number,
 //! never a full rescan.
 
-use super::StoreView;
+use super::{Entry, LIST_CHUNK, StoreView};
 use crate::cache::{CachedKeys, FetchColumns};
 use crate::error::MidbError;
 use crate::open_stores::OpenStore;
-use crate::search::{Derived, Matcher, SearchKey};
-use crate::sort::{SortCriterion, SortItem, sort};
-use crate::store::{ChangeNumber, ContentHash, FolderId, MessageEntry, Store, Uid, UidSet};
-use crate::thread::{ThreadMessage, ThreadNode, ordered_subject, references};
-use futures_util::TryStreamExt;
+use crate::search::{Derived, KeyNeeds, Matcher};
+use crate::sort::{SortItem, sort};
+use crate::thread::{ThreadMessage, ordered_subject, references};
+use crate::writes::StoreWrites;
+use groxide_mailview::{
+    FolderId, SearchKey, SearchResult, SortCriterion, ThreadAlgorithm, ThreadTree, Uid, UidSet,
+};
+use groxide_store::{ChangeNumber, ContentHash, FolderRef, MessageChange};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// A THREAD algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThreadAlgorithm {
-    /// THREAD=REFERENCES.
-    References,
-    /// THREAD=ORDEREDSUBJECT.
-    OrderedSubject,
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -58,44 +52,67 @@ fn uid_bound(key: &SearchKey) -> UidSet {
     }
 }
 
-impl<S: Store> StoreView<S> {
+impl<W: StoreWrites> StoreView<W> {
     /// Brings the digests of a folder up to date: every message changed
     /// since the last processed change number gets its digest computed.
     pub(crate) async fn refresh_folder(
         &self,
         open: &Arc<OpenStore>,
-        dir: &str,
         folder: FolderId,
     ) -> Result<(), MidbError> {
         let lock = open.folder_lock(folder);
         let _guard = lock.lock().await;
-        let status = self.store().folder_status(dir, folder).await?;
-        let state = self
-            .with_db(open, move |db| db.folder_state(folder))
-            .await?;
+        let (f, _) = open
+            .reader()
+            .folder_with_imap_status(groxide_store::FolderId(folder))?;
+        let state = Self::with_db(open, |db| db.folder_state(folder))?;
         let since = match state {
-            Some((uidvalidity, cn)) if uidvalidity == status.uidvalidity => {
-                if cn >= status.highest_modseq {
+            Some((uidvalidity, cn)) if uidvalidity == f.uidvalidity.0 => {
+                if cn >= f.highest_modseq.0 {
                     return Ok(());
                 }
                 cn
             }
             _ => 0,
         };
-        let mut highest: ChangeNumber = since;
-        let mut changes = self.store().changes(dir, folder, since);
-        while let Some(batch) = changes.try_next().await? {
-            self.ensure_digests(open, dir, folder, &batch.changed)
-                .await?;
-            highest = highest
-                .max(batch.highest_modseq)
-                .max(batch.changed.iter().map(|e| e.modseq).max().unwrap_or(0));
-        }
-        let uidvalidity = status.uidvalidity;
-        self.with_db(open, move |db| {
-            db.set_folder_state(folder, uidvalidity, highest)
-        })
-        .await?;
+        let highest = if since == 0 {
+            // Everything: the listing in chunks (bounded memory for any size).
+            let all = UidSet::all();
+            let mut after = 0;
+            loop {
+                let (chunk, more) = Self::chunk(open, folder, &all, after, LIST_CHUNK)?;
+                if let Some(last) = chunk.last() {
+                    after = last.uid.0;
+                }
+                let chunk = self.with_content(open, folder, chunk).await?;
+                self.ensure_digests(open, &chunk).await?;
+                if !more {
+                    break;
+                }
+            }
+            f.highest_modseq
+        } else {
+            let mut changed: Vec<Entry> = Vec::new();
+            let highest = open.reader().changes_since(
+                FolderRef::Id(groxide_store::FolderId(folder)),
+                ChangeNumber(since),
+                |c| {
+                    if let MessageChange::Changed(e) = c {
+                        changed.push(e);
+                    }
+                    true
+                },
+            )?;
+            for chunk in changed.chunks(LIST_CHUNK) {
+                let chunk = self.with_content(open, folder, chunk.to_vec()).await?;
+                self.ensure_digests(open, &chunk).await?;
+            }
+            highest
+        };
+        let uidvalidity = f.uidvalidity.0;
+        Self::with_db(open, |db| {
+            db.set_folder_state(folder, uidvalidity, highest.0)
+        })?;
         Ok(())
     }
 
@@ -106,34 +123,36 @@ impl<S: Store> StoreView<S> {
         folder: FolderId,
         key: SearchKey,
         refresh: bool,
-    ) -> Result<(Arc<OpenStore>, Vec<MessageEntry>), MidbError> {
+    ) -> Result<(Arc<OpenStore>, Vec<Entry>), MidbError> {
         let open = self.open(dir).await?;
         let highest_uid = if key.any(|k| matches!(k, SearchKey::Uid(s) if s.is_open_ended())) {
-            self.highest_uid(dir, folder).await?
+            Self::highest_uid(&open, folder)?
         } else {
             0
         };
         let key = resolve_star_in(key, highest_uid);
         if refresh || key.needs_digest() {
-            self.refresh_folder(&open, dir, folder).await?;
+            self.refresh_folder(&open, folder).await?;
         }
         let mut text = Vec::new();
         for (field, needle) in key.text_keys() {
-            let n = needle.clone();
-            let ids = self
-                .with_db(&open, move |db| db.text_matches(field, &n))
-                .await?;
+            let ids = Self::with_db(&open, |db| db.text_matches(field, &needle))?;
             text.push(((field, needle), ids));
         }
         let matcher = Matcher::new(&key, text, now());
         let need_keys = key.needs_sent_date() || key.needs_text();
         let need_header = key.needs_header();
+        let bound = uid_bound(&key);
         let mut out = Vec::new();
-        let mut listing = self.store().list_messages(dir, folder, &uid_bound(&key));
-        while let Some(chunk) = listing.try_next().await? {
-            let hashes: Vec<ContentHash> = chunk.iter().map(|e| e.content.clone()).collect();
+        let mut after = 0;
+        loop {
+            let (chunk, more) = Self::chunk(&open, folder, &bound, after, LIST_CHUNK)?;
+            if let Some(last) = chunk.last() {
+                after = last.uid.0;
+            }
+            let hashes: Vec<ContentHash> = chunk.iter().filter_map(|e| e.content_hash).collect();
             let (keys, headers) = if need_keys || need_header {
-                self.with_db(&open, move |db| {
+                Self::with_db(&open, |db| {
                     let keys = if need_keys {
                         db.keys(hashes.iter())?
                     } else {
@@ -151,14 +170,13 @@ impl<S: Store> StoreView<S> {
                         HashMap::new()
                     };
                     Ok((keys, headers))
-                })
-                .await?
+                })?
             } else {
                 (HashMap::new(), HashMap::new())
             };
             for e in chunk {
-                let k = keys.get(&e.content);
-                let h = headers.get(&e.content);
+                let k = e.content_hash.as_ref().and_then(|h| keys.get(h));
+                let h = e.content_hash.as_ref().and_then(|h| headers.get(h));
                 let d = Derived {
                     digest_id: k.map(|k| k.id).or(h.map(|h| h.id)),
                     sent: k.and_then(|k| k.sort.sent_date.map(|t| (t, k.sort.sent_offset_minutes))),
@@ -168,35 +186,34 @@ impl<S: Store> StoreView<S> {
                     out.push(e);
                 }
             }
+            if !more {
+                break;
+            }
         }
         Ok((open, out))
     }
 
-    /// SEARCH: matching UIDs ascending, and the highest MODSEQ among them
-    /// when the criteria use MODSEQ.
+    /// SEARCH: matching UIDs ascending, and the highest MODSEQ among them.
     pub async fn search(
         &self,
         dir: &str,
         folder: FolderId,
         key: SearchKey,
-    ) -> Result<(Vec<Uid>, u64), MidbError> {
-        let uses_modseq = key.uses_modseq();
+    ) -> Result<SearchResult, MidbError> {
         let (_, found) = self.select(dir, folder, key, false).await?;
-        let highest = if uses_modseq {
-            found.iter().map(|e| e.modseq).max().unwrap_or(0)
-        } else {
-            0
-        };
-        Ok((found.into_iter().map(|e| e.uid).collect(), highest))
+        Ok(SearchResult {
+            highest_modseq: found.iter().map(|e| e.cn.0).max().unwrap_or(0),
+            uids: found.into_iter().map(|e| e.uid.0).collect(),
+        })
     }
 
-    async fn keys_of(
-        &self,
-        open: &Arc<OpenStore>,
-        found: &[MessageEntry],
+    fn keys_of(
+        open: &OpenStore,
+        found: &[Entry],
     ) -> Result<HashMap<ContentHash, CachedKeys>, MidbError> {
-        let hashes: Vec<ContentHash> = found.iter().map(|e| e.content.clone()).collect();
-        self.with_db(open, move |db| db.keys(hashes.iter())).await
+        Self::with_db(open, |db| {
+            db.keys(found.iter().filter_map(|e| e.content_hash.as_ref()))
+        })
     }
 
     /// SORT: the matching UIDs in the asked order.
@@ -208,14 +225,18 @@ impl<S: Store> StoreView<S> {
         key: SearchKey,
     ) -> Result<Vec<Uid>, MidbError> {
         let (open, found) = self.select(dir, folder, key, true).await?;
-        let keys = self.keys_of(&open, &found).await?;
+        let keys = Self::keys_of(&open, &found)?;
         let items = found
             .iter()
             .map(|e| SortItem {
-                uid: e.uid,
+                uid: e.uid.0,
                 size: e.size,
                 internal_date: e.internal_date,
-                keys: keys.get(&e.content).map(|k| &k.sort),
+                keys: e
+                    .content_hash
+                    .as_ref()
+                    .and_then(|h| keys.get(h))
+                    .map(|k| &k.sort),
             })
             .collect();
         Ok(sort(items, criteria))
@@ -228,20 +249,20 @@ impl<S: Store> StoreView<S> {
         folder: FolderId,
         algorithm: ThreadAlgorithm,
         key: SearchKey,
-    ) -> Result<Vec<ThreadNode>, MidbError> {
+    ) -> Result<Vec<ThreadTree>, MidbError> {
         let (open, found) = self.select(dir, folder, key, true).await?;
-        let keys = self.keys_of(&open, &found).await?;
+        let keys = Self::keys_of(&open, &found)?;
         let messages: Vec<ThreadMessage> = found
             .iter()
             .map(|e| {
-                let k = keys.get(&e.content);
+                let k = e.content_hash.as_ref().and_then(|h| keys.get(h));
                 let references = match k {
                     Some(k) if !k.thread.references.is_empty() => k.thread.references.clone(),
                     Some(k) => k.thread.in_reply_to.iter().cloned().collect(),
                     None => Vec::new(),
                 };
                 ThreadMessage {
-                    uid: e.uid,
+                    uid: e.uid.0,
                     date: k.and_then(|k| k.sort.sent_date).unwrap_or(e.internal_date),
                     base_subject: k.map(|k| k.sort.base_subject.clone()).unwrap_or_default(),
                     is_reply: k.is_some_and(|k| k.sort.subject_is_reply),

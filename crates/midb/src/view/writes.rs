@@ -1,18 +1,16 @@
-//! Writes passed through to the store: STORE, APPEND, COPY/MOVE, EXPUNGE;
-//! and quota. midb adds only name resolution and IMAP's `*` rule.
+//! Writes passed through to the store's writer: STORE, APPEND, COPY/MOVE,
+//! EXPUNGE; and quota. The view adds only name resolution, IMAP's `*` rule,
+//! the choice of messages an EXPUNGE removes, and the MODSEQ afterwards.
 
 use super::StoreView;
 use crate::error::MidbError;
-use crate::store::{
-    AppendMeta, Appended, Copied, Expunged, FlagChange, FlagUpdate, FolderId, Quota, Store,
-    StoreError, StoreStream, UidSet,
+use crate::writes::{AppendMeta, StoreWrites};
+use groxide_mailview::{
+    AppendRequest, Copied, ExpungeScope, Expunged, FlagChange, FlagUpdate, Flags, FolderId, ModSeq,
+    Quota, UidSet,
 };
-use bytes::Bytes;
-use futures_util::StreamExt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-impl<S: Store> StoreView<S> {
+impl<W: StoreWrites> StoreView<W> {
     /// STORE flags and keywords.
     pub async fn store_flags(
         &self,
@@ -21,93 +19,109 @@ impl<S: Store> StoreView<S> {
         uids: &UidSet,
         change: &FlagChange,
     ) -> Result<FlagUpdate, MidbError> {
-        let uids = self.resolve_star(dir, folder, uids).await?;
-        Ok(self.store().store_flags(dir, folder, &uids, change).await?)
+        let open = self.open(dir).await?;
+        let uids = Self::resolve_star(&open, folder, uids)?;
+        if uids.is_empty() {
+            return Ok(FlagUpdate::default());
+        }
+        Ok(self.writes().set_flags(dir, folder, &uids, change).await?)
     }
 
-    /// APPEND to the mailbox `mailbox`; `body` is streamed to the store as
-    /// it arrives, and must be exactly `size` bytes long (0: not checked).
-    pub async fn append(
+    /// The header of an APPEND to the mailbox `req.mailbox`.
+    pub async fn append_meta(
         &self,
         dir: &str,
-        mailbox: &str,
-        mut meta: AppendMeta,
-        body: StoreStream<Bytes>,
-    ) -> Result<Appended, MidbError> {
-        meta.folder = self.folder_of(dir, mailbox).await?;
-        let announced = meta.size;
-        let seen = Arc::new(AtomicU64::new(0));
-        let counted = seen.clone();
-        let checked = body
-            .map(move |chunk| {
-                let chunk = chunk?;
-                let n =
-                    counted.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
-                if announced > 0 && n > announced {
-                    return Err(StoreError::TooLarge(format!(
-                        "more than the announced {announced} bytes"
-                    )));
-                }
-                Ok(chunk)
-            })
-            .chain(futures_util::stream::once(async move {
-                let n = seen.load(Ordering::Relaxed);
-                if announced > 0 && n != announced {
-                    return Err(StoreError::Other(format!(
-                        "message ended after {n} of the announced {announced} bytes"
-                    )));
-                }
-                Ok(Bytes::new())
-            }))
-            .filter(|r| futures_util::future::ready(!matches!(r, Ok(b) if b.is_empty())))
-            .boxed();
-        let result = self.store().append(dir, meta, checked).await?;
-        Ok(result)
+        req: &AppendRequest,
+    ) -> Result<AppendMeta, MidbError> {
+        Ok(AppendMeta {
+            folder: self.folder_of(dir, &req.mailbox).await?,
+            flags: req.flags,
+            keywords: req.keywords.clone(),
+            internal_date: req.internal_date,
+            size: req.size,
+        })
     }
 
-    /// COPY or MOVE to the mailbox `target`.
+    /// The folder's highest MODSEQ now.
+    fn modseq(
+        &self,
+        open: &crate::open_stores::OpenStore,
+        folder: FolderId,
+    ) -> Result<ModSeq, MidbError> {
+        let (f, _) = open
+            .reader()
+            .folder_with_imap_status(groxide_store::FolderId(folder))?;
+        Ok(f.highest_modseq.0)
+    }
+
+    /// COPY (or MOVE, `remove`) the messages in `uids` to the mailbox
+    /// `target` (which may be the source: MOVE then gives them new UIDs).
     pub async fn copy_messages(
         &self,
         dir: &str,
         folder: FolderId,
         uids: &UidSet,
         target: &str,
-        remove_source: bool,
+        remove: bool,
     ) -> Result<Copied, MidbError> {
-        let target = self.folder_of(dir, target).await?;
-        let uids = self.resolve_star(dir, folder, uids).await?;
-        Ok(self
-            .store()
-            .copy_messages(dir, folder, &uids, target, remove_source)
-            .await?)
+        let open = self.open(dir).await?;
+        let target = Self::tree(&open)?.find_selectable(target)?.folder;
+        let uids = Self::resolve_star(&open, folder, uids)?;
+        let map = self
+            .writes()
+            .copy_messages(dir, folder, &uids, target, remove)
+            .await?;
+        Ok(Copied {
+            target_uidvalidity: map.target_uidvalidity,
+            pairs: map.pairs,
+            modseq: self.modseq(&open, if remove { folder } else { target })?,
+        })
     }
 
-    /// EXPUNGE (all `\Deleted`), UID EXPUNGE (those of `uids`), or POP3's
-    /// unconditional removal of `uids`.
+    /// EXPUNGE: the messages `which` names are removed; returns their UIDs
+    /// and the folder's MODSEQ afterwards.
     pub async fn expunge(
         &self,
         dir: &str,
         folder: FolderId,
-        uids: Option<&UidSet>,
-        unconditional: bool,
+        which: &ExpungeScope,
     ) -> Result<Expunged, MidbError> {
-        if unconditional && uids.is_none() {
-            return Err(MidbError::Invalid(
-                "an unconditional expunge must name its UIDs".into(),
-            ));
-        }
-        let uids = match uids {
-            Some(u) => Some(self.resolve_star(dir, folder, u).await?),
-            None => None,
+        let open = self.open(dir).await?;
+        let (scope, only_deleted) = match which {
+            ExpungeScope::Deleted => (UidSet::all(), true),
+            ExpungeScope::DeletedAmong(u) => (Self::resolve_star(&open, folder, u)?, true),
+            ExpungeScope::Outright(u) => (Self::resolve_star(&open, folder, u)?, false),
         };
-        Ok(self
-            .store()
-            .expunge(dir, folder, uids.as_ref(), unconditional)
-            .await?)
+        let picked: Vec<u32> = Self::entries(&open, folder, &scope)?
+            .iter()
+            .filter(|e| !only_deleted || e.flags.contains(Flags::DELETED))
+            .map(|e| e.uid.0)
+            .collect();
+        if picked.is_empty() {
+            return Ok(Expunged {
+                uids: Vec::new(),
+                modseq: self.modseq(&open, folder)?,
+            });
+        }
+        let uids = self
+            .writes()
+            .delete_messages(dir, folder, &UidSet::from_uids(picked))
+            .await?;
+        Ok(Expunged {
+            uids,
+            modseq: self.modseq(&open, folder)?,
+        })
     }
 
     /// Quota usage of the store.
     pub async fn quota(&self, dir: &str) -> Result<Quota, MidbError> {
-        Ok(self.store().quota(dir).await?)
+        let open = self.open(dir).await?;
+        let i = open.reader().info()?;
+        Ok(Quota {
+            used_bytes: i.size,
+            limit_bytes: i.quota_bytes,
+            messages: i.message_count,
+            message_limit: 0,
+        })
     }
 }
