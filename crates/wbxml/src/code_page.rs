@@ -853,7 +853,7 @@ code_pages! {
         TemplateName = 0x15,
         TemplateDescription = 0x16,
         ContentOwner = 0x17,
-        RemoveRightsManagementDistribution = 0x18,
+        RemoveRightsManagementProtection = 0x18,
     }
 
     /// Code page 25: the Find command (protocol 16.1).
@@ -1007,9 +1007,91 @@ mod tests {
         ] {
             assert_eq!(Tag::new(page, token), None, "{page} {token:#04x}");
         }
-        assert_eq!(CodePage::Find.tags().len(), 22);
-        assert_eq!(CodePage::Contacts2.tags().len(), 10);
-        assert_eq!(CodePage::ResolveRecipients.tags().len(), 25);
+    }
+
+    /// Three pages in full, as [MS-ASWBXML] §2.1.2.1.11, .13 and .26 print
+    /// them (libwbxml predates Find, so the reference tests cannot check it).
+    #[test]
+    fn whole_pages_match_the_spec_tables() {
+        let find: &[(u8, &str)] = &[
+            (0x05, "Find"),
+            (0x06, "SearchId"),
+            (0x07, "ExecuteSearch"),
+            (0x08, "MailBoxSearchCriterion"),
+            (0x09, "Query"),
+            (0x0A, "Status"),
+            (0x0B, "FreeText"),
+            (0x0C, "Options"),
+            (0x0D, "Range"),
+            (0x0E, "DeepTraversal"),
+            (0x11, "Response"),
+            (0x12, "Result"),
+            (0x13, "Properties"),
+            (0x14, "Preview"),
+            (0x15, "HasAttachments"),
+            (0x16, "Total"),
+            (0x17, "DisplayCc"),
+            (0x18, "DisplayBcc"),
+            (0x19, "GalSearchCriterion"),
+            (0x20, "MaxPictures"),
+            (0x21, "MaxSize"),
+            (0x22, "Picture"),
+        ];
+        assert_eq!(CodePage::Find.tags(), find);
+        let contacts2: &[(u8, &str)] = &[
+            (0x05, "CustomerId"),
+            (0x06, "GovernmentId"),
+            (0x07, "IMAddress"),
+            (0x08, "IMAddress2"),
+            (0x09, "IMAddress3"),
+            (0x0A, "ManagerName"),
+            (0x0B, "CompanyMainPhone"),
+            (0x0C, "AccountName"),
+            (0x0D, "NickName"),
+            (0x0E, "MMS"),
+        ];
+        assert_eq!(CodePage::Contacts2.tags(), contacts2);
+        let names: Vec<&str> = CodePage::ResolveRecipients
+            .tags()
+            .iter()
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ResolveRecipients",
+                "Response",
+                "Status",
+                "Type",
+                "Recipient",
+                "DisplayName",
+                "EmailAddress",
+                "Certificates",
+                "Certificate",
+                "MiniCertificate",
+                "Options",
+                "To",
+                "CertificateRetrieval",
+                "RecipientCount",
+                "MaxCertificates",
+                "MaxAmbiguousRecipients",
+                "CertificateCount",
+                "Availability",
+                "StartTime",
+                "EndTime",
+                "MergedFreeBusy",
+                "Picture",
+                "MaxSize",
+                "Data",
+                "MaxPictures",
+            ]
+        );
+        let tokens: Vec<u8> = CodePage::ResolveRecipients
+            .tags()
+            .iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(tokens, (0x05..=0x1D).collect::<Vec<u8>>());
     }
 
     #[test]
