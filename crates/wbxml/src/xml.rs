@@ -380,16 +380,16 @@ fn read_xml(xml: &str, limits: &Limits) -> Result<Element, XmlError> {
                         position,
                     });
                 }
-                let element = Open {
-                    tag,
-                    hex,
-                    text: String::new(),
-                    cdata: None,
-                    children: Vec::new(),
-                };
                 if matches!(event, Event::Start(_)) {
-                    open.push(element);
+                    open.push(Open {
+                        tag,
+                        hex,
+                        text: String::new(),
+                        cdata: None,
+                        children: Vec::new(),
+                    });
                 } else {
+                    // `<Tag/>`: no content, or empty opaque data if marked.
                     let finished = Element {
                         tag,
                         content: if hex {
