@@ -1292,6 +1292,15 @@ pub const PID_NAME_KEYWORDS: KnownProp = KnownProp::string(
     PropType::MvUnicode,
 );
 
+/// [MS-OXPROPS] `PidNameCalendarUid`: the iCalendar UID (groxide keeps it
+/// on tasks and notes, whose [MS-OXOTASK]/[MS-OXONOTE] forms have no UID).
+pub const PID_NAME_CALENDAR_UID: KnownProp = KnownProp::string(
+    "PidNameCalendarUid",
+    psets::PUBLIC_STRINGS,
+    "urn:schemas:calendar:uid",
+    PropType::Unicode,
+);
+
 /// Every property above, for reverse look-ups.
 pub const ALL: &[KnownProp] = &[
     PID_LID_ATTENDEE_CRITICAL_CHANGE,
@@ -1502,6 +1511,7 @@ pub const ALL: &[KnownProp] = &[
     PID_LID_LOG_FLAGS,
     PID_LID_LOG_TYPE_DESC,
     PID_NAME_KEYWORDS,
+    PID_NAME_CALENDAR_UID,
 ];
 
 /// The documented property a name stands for, if it is one of [`ALL`].

@@ -15,8 +15,10 @@
 pub mod charset;
 pub mod error;
 pub mod goid;
+pub mod ical;
 pub mod item;
 pub mod recur;
+pub mod text;
 pub mod tz;
 
 pub use error::{BlobError, ExportError, ParseError, ParseErrorKind};
