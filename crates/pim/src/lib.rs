@@ -20,6 +20,7 @@ pub mod item;
 pub mod recur;
 pub mod text;
 pub mod tz;
+pub mod vcard;
 
 pub use error::{BlobError, ExportError, ParseError, ParseErrorKind};
 pub use item::{
