@@ -68,6 +68,9 @@ impl Zone {
             }
             Zone::Utc => 0,
             Zone::Fixed(m) => *m,
+            Zone::Iana(tz) if local.year() > LAST_TZDB_YEAR => {
+                extrapolated(*tz).offset_at_local(local)
+            }
             Zone::Iana(tz) => match tz.from_local_datetime(&local) {
                 chrono::LocalResult::Single(t) => return t.timestamp(),
                 chrono::LocalResult::Ambiguous(a, b) => return a.timestamp().min(b.timestamp()),
@@ -98,6 +101,7 @@ impl Zone {
             }
             Zone::Utc => 0,
             Zone::Fixed(m) => *m,
+            Zone::Iana(tz) if t.year() > LAST_TZDB_YEAR => extrapolated(*tz).offset_at_utc(t),
             Zone::Iana(tz) => tz.offset_from_utc_datetime(&t).fix().local_minus_utc() / 60,
             Zone::Rules(def) => match def.rule_for_year(t.year()) {
                 Some(r) => r.reg.offset_at_utc(t),
@@ -106,6 +110,24 @@ impl Zone {
         };
         t + Duration::minutes(i64::from(offset_min))
     }
+}
+
+/// The last year whose transitions the bundled tz database lists; later
+/// years repeat that year's rules (as a VTIMEZONE's RRULE would).
+pub const LAST_TZDB_YEAR: i32 = 2090;
+
+thread_local! {
+    static EXTRAPOLATED: std::cell::RefCell<std::collections::HashMap<&'static str, crate::tz::TzReg>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The rules of a zone after [`LAST_TZDB_YEAR`].
+fn extrapolated(tz: chrono_tz::Tz) -> crate::tz::TzReg {
+    EXTRAPOLATED.with(|c| {
+        *c.borrow_mut()
+            .entry(tz.name())
+            .or_insert_with(|| crate::tz::TzReg::of_zone(tz, LAST_TZDB_YEAR))
+    })
 }
 
 /// The instances of a rule, in order, as wall times.

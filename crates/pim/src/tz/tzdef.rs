@@ -258,6 +258,7 @@ impl TzReg {
     /// daylight time, Ramadan suspensions) is described by its offset at
     /// the end of the year, without daylight time.
     pub fn of_zone(tz: chrono_tz::Tz, year: i32) -> TzReg {
+        let year = year.min(crate::recur::expand::LAST_TZDB_YEAR);
         let offset_at =
             |t: NaiveDateTime| tz.offset_from_utc_datetime(&t).fix().local_minus_utc() / 60;
         let mut transitions: Vec<(NaiveDateTime, i32, i32)> = Vec::new();
