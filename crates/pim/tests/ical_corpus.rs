@@ -1,6 +1,7 @@
 //! The iCalendar corpus (tests/corpus/groupware/ical): every file read,
 //! errors where the input is broken, MAPI property lists snapshotted, and
 //! round trips compared by meaning.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_mapi::{PropValue, lids, tags};
 use groxide_pim::ical::{

@@ -1,5 +1,6 @@
 //! Recurrence expansion checked against an independent implementation
 //! (the `rrule` crate), and bounded on endless rules.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use groxide_pim::recur::{ExpandOptions, RecurRule, RuleIter, Series, Zone, expand};

@@ -1,6 +1,7 @@
 //! The vCard corpus (tests/corpus/groupware/vcard): every card read,
 //! broken cards reported alone, MAPI property lists snapshotted, round
 //! trips through 3.0 and 4.0 compared by meaning.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_mapi::{PropValue, lids, tags};
 use groxide_pim::vcard::{VcardVersion, compare_vcards, item_to_vcard, parse_vcards};
