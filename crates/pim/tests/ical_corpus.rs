@@ -227,3 +227,59 @@ fn the_outlook_series_has_its_moved_and_deleted_instances() {
     // The owner organised it.
     assert_eq!(item.int(&lids::PID_LID_RESPONSE_STATUS), Some(1));
 }
+
+#[test]
+fn a_stored_series_expands_from_its_mapi_properties_alone() {
+    use groxide_pim::recur::{ExpandOptions, Zone, expand, mapi::series_of_item};
+    let mut item = items("outlook-weekly-windows-zone.ics").remove(0);
+    item.original = None;
+    let series = series_of_item(&item, &Zone::Iana(chrono_tz::Europe::Berlin))
+        .unwrap()
+        .unwrap();
+    let from = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp();
+    let x = expand(
+        &series,
+        from,
+        from + 180 * 86_400,
+        &ExpandOptions::default(),
+    );
+    let starts: Vec<String> = x
+        .instances
+        .iter()
+        .map(|i| {
+            chrono::DateTime::from_timestamp(i.start, 0)
+                .unwrap()
+                .with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%m-%d %H:%M")
+                .to_string()
+        })
+        .collect();
+    // Mondays 09:00 Berlin time from 4 March to 24 June, across the DST
+    // change; 8 April deleted, 15 April moved to Tuesday 16 April 14:00.
+    assert_eq!(
+        starts,
+        [
+            "03-04 09:00",
+            "03-11 09:00",
+            "03-18 09:00",
+            "03-25 09:00",
+            "04-01 09:00",
+            "04-16 14:00",
+            "04-22 09:00",
+            "04-29 09:00",
+            "05-06 09:00",
+            "05-13 09:00",
+            "05-20 09:00",
+            "05-27 09:00",
+            "06-03 09:00",
+            "06-10 09:00",
+            "06-17 09:00",
+            "06-24 09:00",
+        ]
+    );
+}

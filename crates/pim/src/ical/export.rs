@@ -19,12 +19,13 @@ use crate::goid::GlobalObjectId;
 use crate::item::{AttachmentContent, AttendeeRole, Item, ItemClass, Recipient, ResponseStatus};
 use crate::recur::Zone;
 use crate::recur::convert::rule_of_pattern;
+use crate::recur::mapi::{item_zone, zone_of_definition};
 use crate::recur::pattern::{AppointmentRecurrencePattern, RecurrencePattern, time_of_minutes};
 use crate::recur::rule::Until;
 use crate::text::lines::{Block, logical_lines, split};
 use crate::text::write::{Prop, push_line};
 use crate::tz::tzdef::nth_weekday;
-use crate::tz::{TzDefinition, TzReg, windows::windows_to_iana};
+use crate::tz::{TzDefinition, TzReg};
 use chrono::Datelike;
 use groxide_mapi::{KnownProp, lids, tags};
 
@@ -260,54 +261,6 @@ fn merge_component(o: &Block, f: &Block, unchanged: &[bool]) -> String {
     }
     out.push_str(&format!("END:{}\r\n", o.kind));
     out
-}
-
-/// The zone of an item's series or start (from its TZDEFINITION).
-pub(crate) fn item_zone(item: &Item, recur: bool) -> Zone {
-    let keys: &[&KnownProp] = if recur {
-        &[
-            &lids::PID_LID_APPOINTMENT_TIME_ZONE_DEFINITION_RECUR,
-            &lids::PID_LID_APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY,
-        ]
-    } else {
-        &[&lids::PID_LID_APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY]
-    };
-    for k in keys {
-        if let Some(def) = item.binary(*k).and_then(|b| TzDefinition::decode(b).ok()) {
-            return zone_of_definition(def);
-        }
-    }
-    if let Some(reg) = item
-        .binary(&lids::PID_LID_TIME_ZONE_STRUCT)
-        .and_then(|b| TzReg::decode_struct(b).ok())
-    {
-        let name = item
-            .str(&lids::PID_LID_TIME_ZONE_DESCRIPTION)
-            .unwrap_or("Custom")
-            .to_owned();
-        return zone_of_definition(TzDefinition {
-            key_name: name,
-            rules: vec![crate::tz::TzRule {
-                flags: 2,
-                start_year: 1601,
-                reg,
-            }],
-        });
-    }
-    Zone::Utc
-}
-
-fn zone_of_definition(def: TzDefinition) -> Zone {
-    if def.key_name.eq_ignore_ascii_case("UTC") {
-        return Zone::Utc;
-    }
-    if let Some(tz) = windows_to_iana(&def.key_name).and_then(|i| i.parse::<chrono_tz::Tz>().ok()) {
-        return Zone::Iana(tz);
-    }
-    if let Ok(tz) = def.key_name.parse::<chrono_tz::Tz>() {
-        return Zone::Iana(tz);
-    }
-    Zone::Rules(def)
 }
 
 fn tzid_of(z: &Zone) -> Option<String> {

@@ -935,7 +935,10 @@ fn event_item(
             .and_then(|e| e.values.first())
         {
             Some(ICalendarValue::Duration(d)) => When::Time(
-                start.local() + Duration::seconds(duration_secs(d)),
+                start
+                    .local()
+                    .checked_add_signed(Duration::seconds(duration_secs(d)))
+                    .unwrap_or(start.local()),
                 start.zone(),
             ),
             Some(_) => {
@@ -944,7 +947,13 @@ fn event_item(
                     ParseErrorKind::BadValue("not a duration".into()),
                 ));
             }
-            None if all_day => When::Date(start.local().date() + Duration::days(1)),
+            None if all_day => When::Date(
+                start
+                    .local()
+                    .date()
+                    .succ_opt()
+                    .unwrap_or(start.local().date()),
+            ),
             None => start.clone(),
         },
     };
@@ -1088,7 +1097,8 @@ fn event_item(
                     recurrence: pattern.clone(),
                     writer_version2: 0x3009,
                     start_time_offset: start_off,
-                    end_time_offset: start_off + u32::try_from(duration / 60).unwrap_or(0),
+                    end_time_offset: start_off
+                        .saturating_add(u32::try_from(duration / 60).unwrap_or(u32::MAX)),
                     exceptions,
                 };
                 item.set(

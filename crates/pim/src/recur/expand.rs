@@ -75,7 +75,9 @@ impl Zone {
                 chrono::LocalResult::Single(t) => return t.timestamp(),
                 chrono::LocalResult::Ambiguous(a, b) => return a.timestamp().min(b.timestamp()),
                 chrono::LocalResult::None => {
-                    let before = local - Duration::hours(26);
+                    let before = local
+                        .checked_sub_signed(Duration::hours(26))
+                        .unwrap_or(local);
                     tz.offset_from_utc_datetime(&before).fix().local_minus_utc() / 60
                 }
             },
@@ -108,7 +110,8 @@ impl Zone {
                 None => 0,
             },
         };
-        t + Duration::minutes(i64::from(offset_min))
+        t.checked_add_signed(Duration::minutes(i64::from(offset_min)))
+            .unwrap_or(t)
     }
 }
 
@@ -506,7 +509,8 @@ impl Iterator for RuleIter {
 /// The first day of the week holding `d`, weeks starting on `wkst`.
 pub fn week_start(d: NaiveDate, wkst: Weekday) -> NaiveDate {
     let back = (7 + d.weekday().num_days_from_monday() - wkst.num_days_from_monday()) % 7;
-    d - Duration::days(i64::from(back))
+    d.checked_sub_signed(Duration::days(i64::from(back)))
+        .unwrap_or(d)
 }
 
 /// RFC 5545 week number of `d` (week 1 holds at least four days of the
@@ -648,9 +652,11 @@ pub fn expand(series: &Series, from: i64, to: i64, opts: &ExpandOptions) -> Expa
             continue;
         }
         let e = if series.all_day {
-            series
-                .zone
-                .to_utc(t + Duration::seconds(series.duration), fl)
+            series.zone.to_utc(
+                t.checked_add_signed(Duration::seconds(series.duration))
+                    .unwrap_or(t),
+                fl,
+            )
         } else {
             s + series.duration
         };

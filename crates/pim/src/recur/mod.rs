@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod expand;
+pub mod mapi;
 pub mod pattern;
 pub mod rule;
 
