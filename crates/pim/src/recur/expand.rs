@@ -9,7 +9,7 @@
 //! [`ExpandOptions::max_instances`] and by [`ExpandOptions::max_periods`]
 //! (a rule whose periods stay empty, such as 30 February, ends there).
 //!
-//! [`expand`] applies a series (DTSTART, time zone, EXDATE, RDATE,
+//! [`expand()`] applies a series (DTSTART, time zone, EXDATE, RDATE,
 //! overrides and cancelled instances) to a UTC range.
 
 use super::rule::{Freq, RecurRule, Until};

@@ -1,4 +1,4 @@
-//! Recurrence: rules ([`rule`]), bounded expansion ([`expand`]), the MAPI
+//! Recurrence: rules ([`rule`]), bounded expansion ([`mod@expand`]), the MAPI
 //! recurrence blobs ([`pattern`]) and the mapping between rules and blobs
 //! ([`convert`]).
 
