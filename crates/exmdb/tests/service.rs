@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Event, Exmdb};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_id, folder_role};
 use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
 use groxide_rpc::pb::exmdb::v1 as pb;
@@ -37,7 +37,7 @@ async fn wait_port(port: u16) {
 
 struct Node {
     cfg: tempfile::TempDir,
-    reload: watch::Sender<Arc<Config>>,
+    reload: watch::Sender<Arc<Config<Exmdb>>>,
     data: tempfile::TempDir,
     stop: CancellationToken,
     exmdb: tokio::task::JoinHandle<()>,
@@ -69,9 +69,8 @@ async fn start() -> Node {
         "/elsewhere/ private 127.0.0.9 5000\n".into(),
     );
     let stop = CancellationToken::new();
-    let load = |s| Arc::new(Config::load(cfg.path(), s).unwrap().0);
-    let event_cfg = load(&schema::EVENT);
-    let exmdb_cfg = load(&schema::EXMDB);
+    let event_cfg = Arc::new(Config::<Event>::load(cfg.path()).unwrap().0);
+    let exmdb_cfg = Arc::new(Config::<Exmdb>::load(cfg.path()).unwrap().0);
     let (_etx, erx) = watch::channel(event_cfg);
     let ectx = Context::new("event", erx, stop.clone());
     tokio::spawn(async move {
@@ -448,9 +447,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
     )
     .unwrap();
     node.reload
-        .send(Arc::new(
-            Config::load(node.cfg.path(), &schema::EXMDB).unwrap().0,
-        ))
+        .send(Arc::new(Config::<Exmdb>::load(node.cfg.path()).unwrap().0))
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -36,18 +36,19 @@ pub use view::{Settings, StoreView};
 
 use exmdb_store::ExmdbStore;
 use feed::{ChangeFeed, EventFeed, NoFeed};
-use groxide_config::Config;
+use groxide_config::keys::midb;
+use groxide_config::{Config, Midb};
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::pb::midb::v1::midb_server::MidbServer;
 use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Midb> = RpcEndpoint {
     service: "midb",
-    ip_key: "midb_listen_ip",
-    port_key: "midb_listen_port",
-    acl_key: "midb_hosts_allow",
+    ip: midb::MIDB_LISTEN_IP,
+    port: midb::MIDB_LISTEN_PORT,
+    acl: midb::MIDB_HOSTS_ALLOW,
 };
 
 /// Largest gRPC message midb accepts or sends (APPEND chunks, sections).
@@ -65,17 +66,18 @@ pub enum RunError {
 }
 
 /// View settings from midb.cfg.
-pub fn settings(config: &Config) -> Settings {
+pub fn settings(config: &Config<Midb>) -> Settings {
     Settings {
-        table_size: usize::try_from(config.int("midb_table_size")).unwrap_or(5000),
-        cache_interval: config.duration("midb_cache_interval"),
-        search_text_max: usize::try_from(config.size("midb_search_text_max")).unwrap_or(1 << 20),
+        table_size: config.get(midb::MIDB_TABLE_SIZE),
+        cache_interval: config.get(midb::MIDB_CACHE_INTERVAL),
+        search_text_max: usize::try_from(config.get(midb::MIDB_SEARCH_TEXT_MAX))
+            .unwrap_or(usize::MAX),
     }
 }
 
 /// Runs the daemon until shutdown: the view over groxide-exmdb (routed,
 /// normally this node's), digests precomputed from this node's groxide-event.
-pub async fn run(ctx: Context) -> Result<(), RunError> {
+pub async fn run(ctx: Context<Midb>) -> Result<(), RunError> {
     let config = ctx.config();
     // The directory's homeserver decides which stores are this node's
     // (connected on first use, so midb starts while the directory is down).
@@ -89,7 +91,7 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
     let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts.clone()));
     let store = Arc::new(ExmdbStore::new(
         client.clone(),
-        config.bool("midb_read_content_files"),
+        config.get(midb::MIDB_READ_CONTENT_FILES),
     ));
     let feed: Arc<dyn ChangeFeed> = match Routing::local_event_node(&config) {
         Ok(node) => Arc::new(EventFeed::new(node, opts)),
@@ -121,7 +123,7 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
 /// tests with another store). With `home`, only the stores it routes to this
 /// node are served; others get STORE_NOT_HERE.
 pub async fn serve<S: store::Store>(
-    ctx: &Context,
+    ctx: &Context<Midb>,
     view: StoreView<S>,
     home: Option<Arc<groxide_routing::Resolver>>,
 ) -> Result<(), RunError> {

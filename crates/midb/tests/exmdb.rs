@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use groxide_config::{Config, schema};
+use groxide_config::{Config, ConfigFile, Event, Exmdb, Midb};
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_rpc::pb::midb::v1 as pb;
@@ -47,9 +47,14 @@ impl Drop for Node {
     }
 }
 
-fn spawn_daemon<F, Fut, E>(cfg: &Arc<Config>, name: &'static str, stop: &CancellationToken, run: F)
-where
-    F: FnOnce(Context) -> Fut + Send + 'static,
+fn spawn_daemon<C, F, Fut, E>(
+    cfg: &Arc<Config<C>>,
+    name: &'static str,
+    stop: &CancellationToken,
+    run: F,
+) where
+    C: ConfigFile,
+    F: FnOnce(Context<C>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
     E: std::fmt::Display,
 {
@@ -90,13 +95,14 @@ async fn start(direct_reads: bool) -> Node {
         ),
     );
     let stop = CancellationToken::new();
-    let load = |s| Arc::new(Config::load(cfg.path(), s).unwrap().0);
-    spawn_daemon(&load(&schema::EVENT), "event", &stop, groxide_event::run);
+    let event_cfg = Arc::new(Config::<Event>::load(cfg.path()).unwrap().0);
+    spawn_daemon(&event_cfg, "event", &stop, groxide_event::run);
     wait_port(event_port).await;
-    let exmdb_cfg = load(&schema::EXMDB);
+    let exmdb_cfg = Arc::new(Config::<Exmdb>::load(cfg.path()).unwrap().0);
     spawn_daemon(&exmdb_cfg, "exmdb", &stop, groxide_exmdb::run);
     wait_port(exmdb_port).await;
-    spawn_daemon(&load(&schema::MIDB), "midb", &stop, groxide_midb::run);
+    let midb_cfg = Arc::new(Config::<Midb>::load(cfg.path()).unwrap().0);
+    spawn_daemon(&midb_cfg, "midb", &stop, groxide_midb::run);
     wait_port(midb_port).await;
     let routing = Routing::load(&exmdb_cfg, None).unwrap();
     let exmdb = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());

@@ -105,16 +105,18 @@ use crate::scheduler::Scheduler;
 use crate::service::TimerService;
 use crate::store::{JobStore, StoreError};
 use crate::wiring::StoreAndRelay;
+use groxide_config::Timer;
+use groxide_config::keys::{shared, timer};
 use groxide_rpc::pb::timer::v1::timer_server::TimerServer;
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Timer> = RpcEndpoint {
     service: "timer",
-    ip_key: "timer_listen_ip",
-    port_key: "timer_listen_port",
-    acl_key: "timer_hosts_allow",
+    ip: timer::TIMER_LISTEN_IP,
+    port: timer::TIMER_LISTEN_PORT,
+    acl: timer::TIMER_HOSTS_ALLOW,
 };
 
 /// Why the timer stopped with an error.
@@ -133,7 +135,7 @@ pub enum TimerError {
 
 /// Runs the daemon until shutdown: deferred sends and maintenance reach
 /// stores through groxide-exmdb and the relay through groxide-submit.
-pub async fn run(ctx: Context) -> Result<(), TimerError> {
+pub async fn run(ctx: Context<Timer>) -> Result<(), TimerError> {
     let outside = Arc::new(StoreAndRelay::load(&ctx.config()).map_err(TimerError::Config)?);
     let executor = Arc::new(Dispatcher::new(
         outside.sender(),
@@ -146,10 +148,10 @@ pub async fn run(ctx: Context) -> Result<(), TimerError> {
 }
 
 /// Runs the daemon with `executor` running the jobs (tests pass fakes).
-pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), TimerError> {
+pub async fn serve(ctx: Context<Timer>, executor: Arc<dyn JobExecutor>) -> Result<(), TimerError> {
     let config = ctx.config();
     let limits = SharedLimits::new(TimerLimits::from_config(&config));
-    let path = config.path("timer_state_path");
+    let path = config.get(timer::TIMER_STATE_PATH);
     let store = tokio::task::spawn_blocking(move || {
         let store = JobStore::open(&path)?;
         let recovery = store.recover(now_ms())?;
@@ -157,7 +159,7 @@ pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), T
     })
     .await
     .map_err(|e| StoreError::Worker {
-        path: config.path("timer_state_path"),
+        path: config.get(timer::TIMER_STATE_PATH),
         message: e.to_string(),
     })??;
     let (store, recovery) = store;
@@ -189,7 +191,7 @@ pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), T
 
     // The scheduler stops with the daemon, or when the server fails.
     let stop = ctx.shutdown().child_token();
-    let drain = config.duration("shutdown_timeout");
+    let drain = config.get(shared::SHUTDOWN_TIMEOUT);
     let scheduling = tokio::spawn(scheduler.run(stop.clone(), drain));
     let served = ENDPOINT.serve(&ctx, server).await;
     stop.cancel();

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{DEADLINE, TimerProcess, now};
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Exmdb};
 use groxide_rpc::ClientOptions;
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
 use groxide_rpc::pb::exmdb::v1 as pb;
@@ -109,7 +109,7 @@ impl Stores {
             ),
         )
         .unwrap();
-        let config = Arc::new(Config::load(node.config_dir(), &schema::EXMDB).unwrap().0);
+        let config = Arc::new(Config::<Exmdb>::load(node.config_dir()).unwrap().0);
         let stop = CancellationToken::new();
         let (tx, rx) = watch::channel(config.clone());
         let ctx = Context::new("exmdb", rx, stop.clone());

@@ -2,8 +2,7 @@
 //! Add/Get/List/Cancel, refusals with clear errors, the access list, reloads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::Config;
-use groxide_config::schema::TIMER;
+use groxide_config::{Config, Timer};
 use groxide_rpc::pb::timer::v1::{JobState, ListRequest};
 use groxide_rpc::timer_client::{self, TimerClient};
 use groxide_rpc::{ClientOptions, NodeAddr, RpcError};
@@ -42,12 +41,12 @@ fn free_port() -> u16 {
 struct Rig {
     dir: tempfile::TempDir,
     port: u16,
-    config: watch::Sender<Arc<Config>>,
+    config: watch::Sender<Arc<Config<Timer>>>,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config> {
+fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config<Timer>> {
     let acl = if extra.contains("timer_hosts_allow") {
         ""
     } else {
@@ -58,7 +57,7 @@ fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config> {
          timer_state_path = {}/timer.sqlite3\ntimer_retry_delay = 10ms\n{extra}",
         dir.display()
     );
-    let (c, _) = Config::from_str_for_tests(dir, &TIMER, "shutdown_timeout = 1s\n", &text)
+    let (c, _) = Config::from_str_for_tests(dir, "shutdown_timeout = 1s\n", &text)
         .unwrap_or_else(|e| panic!("{e}"));
     Arc::new(c)
 }
