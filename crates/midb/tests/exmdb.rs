@@ -3,120 +3,53 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use groxide_config::{Config, ConfigFile, Event, Exmdb, Midb};
+use groxide_config::{Event, Exmdb, Midb};
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_rpc::pb::midb::v1 as pb;
 use groxide_rpc::pb::midb::v1::midb_client::MidbClient;
 use groxide_rpc::{ClientOptions, NodeAddr};
-use groxide_runtime::{Context, Routing};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
+use groxide_runtime::Routing;
+use groxide_testkit::{InProcess, LocalNode};
 use tonic::transport::Channel;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never listened");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 struct Node {
-    _cfg: tempfile::TempDir,
+    _local: LocalNode,
+    _daemons: (InProcess<Event>, InProcess<Exmdb>, InProcess<Midb>),
     data: tempfile::TempDir,
-    stop: CancellationToken,
     exmdb: ExmdbClient,
     midb: MidbClient<Channel>,
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-fn spawn_daemon<C, F, Fut, E>(
-    cfg: &Arc<Config<C>>,
-    name: &'static str,
-    stop: &CancellationToken,
-    run: F,
-) where
-    C: ConfigFile,
-    F: FnOnce(Context<C>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
-    E: std::fmt::Display,
-{
-    let (tx, rx) = watch::channel(cfg.clone());
-    let ctx = Context::new(name, rx, stop.clone());
-    tokio::spawn(async move {
-        let _keep = tx;
-        if let Err(e) = run(ctx).await {
-            panic!("{name}: {e}");
-        }
-    });
-}
-
 async fn start(direct_reads: bool) -> Node {
-    let cfg = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let (exmdb_port, event_port, midb_port) = (free_port(), free_port(), free_port());
-    let w = |f: &str, t: String| std::fs::write(cfg.path().join(f), t).unwrap();
-    w("groxide.cfg", "shutdown_timeout = 2s\n".into());
-    w(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb_port}\nexmdb_hosts_allow = 127.0.0.1\n"
-        ),
-    );
-    w(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event_port}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    );
-    w(
+    let local = LocalNode::new();
+    local.append(
         "midb.cfg",
-        format!(
-            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb_port}\nmidb_hosts_allow = 127.0.0.1\n\
-             midb_read_content_files = {}\n",
+        &format!(
+            "midb_read_content_files = {}\n",
             if direct_reads { "yes" } else { "no" }
         ),
     );
-    let stop = CancellationToken::new();
-    let event_cfg = Arc::new(Config::<Event>::load(cfg.path()).unwrap().0);
-    spawn_daemon(&event_cfg, "event", &stop, groxide_event::run);
-    wait_port(event_port).await;
-    let exmdb_cfg = Arc::new(Config::<Exmdb>::load(cfg.path()).unwrap().0);
-    spawn_daemon(&exmdb_cfg, "exmdb", &stop, groxide_exmdb::run);
-    wait_port(exmdb_port).await;
-    let midb_cfg = Arc::new(Config::<Midb>::load(cfg.path()).unwrap().0);
-    spawn_daemon(&midb_cfg, "midb", &stop, groxide_midb::run);
-    wait_port(midb_port).await;
-    let routing = Routing::load(&exmdb_cfg, None).unwrap();
-    let exmdb = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
+    let event = local
+        .start(groxide_event::ENDPOINT, groxide_event::run)
+        .await;
+    let exmdb = local
+        .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
+        .await;
+    let midb = local.start(groxide_midb::ENDPOINT, groxide_midb::run).await;
+    let routing = Routing::load(&exmdb.config(), None).unwrap();
+    let exmdb_client = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
     let ch = groxide_rpc::client::channel(
         "midb",
-        &NodeAddr::new("127.0.0.1", midb_port),
+        &NodeAddr::new("127.0.0.1", local.midb_port),
         &ClientOptions::default(),
     )
     .unwrap();
     Node {
-        _cfg: cfg,
-        data,
-        stop,
-        exmdb,
+        _local: local,
+        _daemons: (event, exmdb, midb),
+        data: tempfile::tempdir().unwrap(),
+        exmdb: exmdb_client,
         midb: MidbClient::new(ch),
     }
 }

@@ -55,8 +55,8 @@
 //! Add also refuses to schedule a second active deferred send of the same
 //! message (a retried Add with the same due time gets the existing job).
 //!
-//! Tests can make the process abort at these points
-//! ([`crash::CRASH_ENV`]); `tests/deferred_send.rs` does it with the real
+//! Test builds (the `testing` feature) can make the process abort at these
+//! points ([`crash::CRASH_ENV`]); `tests/deferred_send.rs` does it with the real
 //! process, a real store and an SMTP relay that counts what it receives.
 //!
 //! # Production wiring
@@ -93,6 +93,7 @@ pub mod scheduler;
 pub mod service;
 pub mod store;
 pub mod store_maintenance;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
 pub mod wiring;
