@@ -21,6 +21,29 @@
 //!
 //! The Rust type (here `usize`) is what `Config::get` returns; it is checked
 //! against the kind when the constant is compiled (see [`crate::Key`]).
+//!
+//! | kind | Rust type | `get` returns |
+//! | --- | --- | --- |
+//! | `ValueKind::String` | [`Text`] | `&str` |
+//! | `ValueKind::Choice(&[..])` | [`Choice`] | `&'static str`, as listed |
+//! | `ValueKind::Path` | `PathBuf` | joined to the config dir; empty = unset |
+//! | `ValueKind::Bool` | `bool` | |
+//! | `ValueKind::Size` | `u64` | bytes |
+//! | `ValueKind::Duration` | `Duration` | |
+//! | `int(min, max)` | `u16` `u32` `u64` `usize` `i32` `i64` | whichever holds `min..=max` |
+//! | `ValueKind::Port` | `u16` | |
+//! | `ValueKind::IpAddr` | `Option<IpAddr>` | `None` when empty |
+//! | `ValueKind::IpList` | `Vec<IpAddr>` | |
+//! | `ValueKind::HostsAllow` | `HostsAllow` | |
+//! | `ValueKind::LogLevel` | `LogLevel` | |
+//! | `ValueKind::BindList` | `Vec<BindAddr>` | empty = do not listen |
+//!
+//! **A new key:** add it to its file's block (above, in the order etc/ should
+//! list it), run `cargo xtask gen-etc`, read it with
+//! `config.get(keys::<file>::<KEY>)` from a `Config<ThatFile>`.
+//! **A new file:** a new block, its static in `ALL` below, its type and
+//! module re-exported in lib.rs (`pub use schema::{..}`, `keys`), and a line
+//! in tests/it/main.rs `every_file` (a test compares it with `ALL`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
