@@ -1,199 +1,337 @@
 //! IMAP load generator for `cargo xtask bench imap`. The same program
 //! drives groxide-imap and Dovecot.
 //!
-//! - `imap_load mixed ADDR USERS CLIENTS SECONDS USER_FORMAT PASSWORD CHURN`:
-//!   USERS × CLIENTS connections run an imaptest-style cycle (LIST, STATUS,
-//!   SELECT, FETCH flags, FETCH body, STORE, APPEND, EXPUNGE; with CHURN=1
-//!   also LOGIN and LOGOUT every cycle) for SECONDS; prints one JSON line
-//!   with commands/s and latency percentiles per command.
-//! - `imap_load fill ADDR USERS USER_FORMAT PASSWORD COUNT`: APPENDs COUNT
-//!   messages to each user's INBOX (8 connections).
+//! It is built to cost far less CPU than the servers it measures (on a
+//! 2-core machine a busy generator makes every server look the same): one
+//! thread, one reusable buffer per connection, responses scanned as bytes
+//! (literals skipped, nothing copied but the UIDs it needs), no allocation
+//! per command. It reports its own CPU seconds so the benchmark can show it.
+//!
+//! - `imap_load mixed ADDR USERS CLIENTS SECONDS USER_FORMAT PASSWORD CHURN MBOX`:
+//!   USERS × CLIENTS connections run the imaptest-style round below for
+//!   SECONDS (with CHURN=1 also LOGIN and LOGOUT every round); prints one
+//!   JSON line with commands/s, latency percentiles per command and the
+//!   generator's CPU seconds. Per round: SELECT INBOX; LIST 50 %; STATUS
+//!   50 %; FETCH 1:* (UID FLAGS ENVELOPE); FETCH of body parts (HEADER and
+//!   TEXT) of one message, or of the whole mailbox in 30 % of rounds; STORE
+//!   of flags 50 %; STORE \Deleted on 5 % of the messages (at least one);
+//!   EXPUNGE; APPEND of the next message of MBOX.
+//! - `imap_load fill ADDR USERS USER_FORMAT PASSWORD COUNT MBOX`: APPENDs
+//!   COUNT messages of MBOX to each user's INBOX (8 connections).
 //! - `imap_load idle ADDR CONNECTIONS USERS USER_FORMAT PASSWORD`: opens
 //!   CONNECTIONS sessions in IDLE on INBOX, prints `READY n`, holds them
 //!   until stdin closes.
 //! - `imap_load fetchall ADDR USER PASSWORD`: one `UID FETCH 1:* (UID
 //!   FLAGS)`; prints lines received and seconds.
-//! - `imap_load fill-store CONFIG_DIR STORE_DIR COUNT PARALLEL SIZE`:
-//!   inserts COUNT messages (SIZE `tiny` or `4k`) into the store's inbox
-//!   straight through groxide-exmdb, PARALLEL at once: the fast way to a
-//!   huge folder.
+//! - `imap_load fill-store CONFIG_DIR STORE_DIR COUNT PARALLEL`: inserts
+//!   COUNT tiny messages into the store's inbox straight through
+//!   groxide-exmdb, PARALLEL at once: the fast way to a huge folder.
 //!
-//! USER_FORMAT has `{}` for the user number (1-based).
+//! USER_FORMAT has `{}` for the user number (1-based). MBOX is an mbox file
+//! (e.g. from /work/shared/peers/gen_mbox.py); its messages are sent with
+//! CRLF line ends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::RefCell;
+use std::io::Write as _;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-/// Size of the messages APPENDed.
-const MESSAGE_SIZE: usize = 4 * 1024;
+/// The commands the mixed round times, in report order.
+const NAMES: [&str; 11] = [
+    "LOGIN",
+    "SELECT",
+    "LIST",
+    "STATUS",
+    "FETCH",
+    "FETCH_BODY",
+    "STORE",
+    "STORE_DELETED",
+    "EXPUNGE",
+    "APPEND",
+    "LOGOUT",
+];
+const LOGIN: usize = 0;
+const SELECT: usize = 1;
+const LIST: usize = 2;
+const STATUS: usize = 3;
+const FETCH: usize = 4;
+const FETCH_BODY: usize = 5;
+const STORE: usize = 6;
+const STORE_DELETED: usize = 7;
+const EXPUNGE: usize = 8;
+const APPEND: usize = 9;
+const LOGOUT: usize = 10;
 
-fn message(tag: u64) -> Vec<u8> {
-    let mut m = format!(
-        "From: Load <load@bench.test>\r\nTo: bench@bench.test\r\nSubject: load {tag}\r\n\
-         Message-ID: <{tag}@bench.test>\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\n\r\n"
-    )
-    .into_bytes();
-    let line =
-        b"The quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.\r\n";
-    while m.len() + line.len() <= MESSAGE_SIZE {
-        m.extend_from_slice(line);
+/// The messages of an mbox file, with CRLF line ends.
+fn read_mbox(path: &str) -> Vec<Vec<u8>> {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let mut out = Vec::new();
+    let mut cur: Vec<u8> = Vec::new();
+    let mut started = false;
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b"From ") {
+            if started && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            started = true;
+            continue;
+        }
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        // mboxrd quoting of "From " lines in bodies.
+        let body = if body.starts_with(b">From ") {
+            &body[1..]
+        } else {
+            body
+        };
+        cur.extend_from_slice(body);
+        cur.extend_from_slice(b"\r\n");
     }
-    m
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    assert!(!out.is_empty(), "{path} holds no message");
+    out
 }
 
-struct Client {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-    tag: u64,
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Ok,
+    No,
+    Bad,
 }
 
-/// One response: its untagged lines (literals inlined) and the tagged line.
-struct Answer {
-    untagged: Vec<String>,
-    tagged: String,
+/// One IMAP connection with one reusable read buffer.
+struct Conn {
+    s: TcpStream,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    tag: u32,
+    out: Vec<u8>,
+    /// The parts of one logical response line outside its literals, when
+    /// UIDs are being collected.
+    scratch: Vec<u8>,
 }
 
-impl Client {
-    async fn connect(addr: &str) -> std::io::Result<Client> {
+fn eof() -> std::io::Error {
+    std::io::ErrorKind::UnexpectedEof.into()
+}
+
+/// The size of a literal announced at the end of `line` (`{n}` or `{n+}`).
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|b| *b == b'{')?;
+    let digits = &inner[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The number after `UID ` in a FETCH response line.
+fn uid_in(line: &[u8]) -> Option<u32> {
+    let at = memfind(line, b"UID ")?;
+    let rest = &line[at + 4..];
+    let end = rest
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(rest.len());
+    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Conn {
+    async fn connect(addr: &str) -> std::io::Result<Conn> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        let (r, w) = s.into_split();
-        let mut c = Client {
-            reader: BufReader::with_capacity(4096, r),
-            writer: w,
+        let mut c = Conn {
+            s,
+            buf: vec![0; 64 * 1024],
+            pos: 0,
+            len: 0,
             tag: 0,
+            out: Vec::with_capacity(256),
+            scratch: Vec::new(),
         };
-        let greeting = c.line().await?;
-        if !greeting.starts_with("* OK") {
-            return Err(std::io::Error::other(greeting));
+        let (start, end) = c.line().await?;
+        if !c.buf[start..end].starts_with(b"* OK") {
+            return Err(std::io::Error::other(
+                String::from_utf8_lossy(&c.buf[start..end]).into_owned(),
+            ));
         }
         Ok(c)
     }
 
-    /// A line, with any literal it announces read and appended.
-    async fn line(&mut self) -> std::io::Result<String> {
-        let mut out = String::new();
+    /// Reads more bytes into the buffer (moving unread bytes to its front).
+    async fn fill(&mut self) -> std::io::Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = self.s.read(&mut self.buf[self.len..]).await?;
+        if n == 0 {
+            return Err(eof());
+        }
+        self.len += n;
+        Ok(())
+    }
+
+    /// The next line (without CRLF) as a range of the buffer, consumed.
+    async fn line(&mut self) -> std::io::Result<(usize, usize)> {
         loop {
-            let mut raw = Vec::new();
-            let n = self.reader.read_until(b'\n', &mut raw).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            let text = String::from_utf8_lossy(&raw);
-            let text = text.trim_end_matches(['\r', '\n']);
-            out.push_str(text);
-            let size = text
-                .strip_suffix('}')
-                .and_then(|t| t.rsplit_once('{'))
-                .and_then(|(_, n)| n.parse::<usize>().ok());
-            match size {
-                Some(size) => {
-                    let mut lit = vec![0u8; size];
-                    self.reader.read_exact(&mut lit).await?;
-                    out.push_str(&String::from_utf8_lossy(&lit));
+            if let Some(i) = memchr(&self.buf[self.pos..self.len], b'\n') {
+                let start = self.pos;
+                let mut end = start + i;
+                self.pos = end + 1;
+                if end > start && self.buf[end - 1] == b'\r' {
+                    end -= 1;
                 }
-                None => return Ok(out),
+                return Ok((start, end));
             }
+            self.fill().await?;
         }
     }
 
-    async fn command(&mut self, text: &str) -> std::io::Result<Answer> {
-        self.tag += 1;
-        let tag = format!("t{}", self.tag);
-        self.writer
-            .write_all(format!("{tag} {text}\r\n").as_bytes())
-            .await?;
-        self.finish(&tag).await
+    /// Skips `n` bytes of a literal.
+    async fn skip(&mut self, mut n: usize) -> std::io::Result<()> {
+        loop {
+            let have = self.len - self.pos;
+            if have >= n {
+                self.pos += n;
+                return Ok(());
+            }
+            n -= have;
+            self.pos = self.len;
+            self.fill().await?;
+        }
     }
 
-    async fn finish(&mut self, tag: &str) -> std::io::Result<Answer> {
-        let mut untagged = Vec::new();
+    /// Starts a command: `tag SP` in the output buffer.
+    fn begin(&mut self) {
+        self.tag += 1;
+        self.out.clear();
+        let _ = write!(self.out, "t{} ", self.tag);
+    }
+
+    /// Sends the output buffer plus CRLF and reads the response.
+    async fn send(&mut self, uids: Option<&mut Vec<u32>>) -> std::io::Result<Status> {
+        self.out.extend_from_slice(b"\r\n");
+        self.s.write_all(&self.out).await?;
+        self.response(uids).await
+    }
+
+    /// A whole command from text.
+    async fn command(&mut self, text: &[u8]) -> std::io::Result<Status> {
+        self.begin();
+        self.out.extend_from_slice(text);
+        self.send(None).await
+    }
+
+    /// Reads untagged lines until this command's tagged line; collects the
+    /// UIDs of FETCH responses into `uids` when given.
+    async fn response(&mut self, mut uids: Option<&mut Vec<u32>>) -> std::io::Result<Status> {
+        let mut tag = [0u8; 16];
+        let tag_len = {
+            let mut w = &mut tag[..];
+            let _ = write!(w, "t{} ", self.tag);
+            16 - w.len()
+        };
+        let mut continued = false;
         loop {
-            let l = self.line().await?;
-            if l.starts_with(tag) && l.as_bytes().get(tag.len()) == Some(&b' ') {
-                return Ok(Answer {
-                    untagged,
-                    tagged: l,
+            let (start, end) = self.line().await?;
+            let lit = literal_size(&self.buf[start..end]);
+            if let Some(u) = uids.as_deref_mut() {
+                if !continued {
+                    self.scratch.clear();
+                }
+                if continued || self.buf[start..end].starts_with(b"* ") {
+                    let part = &self.buf[start..end];
+                    self.scratch.extend_from_slice(part);
+                    if lit.is_none()
+                        && let Some(uid) = uid_in(&self.scratch)
+                    {
+                        u.push(uid);
+                    }
+                }
+            }
+            if let Some(n) = lit {
+                self.skip(n).await?;
+                continued = true;
+                continue;
+            }
+            let is_tagged = !continued && self.buf[start..end].starts_with(&tag[..tag_len]);
+            continued = false;
+            if is_tagged {
+                let rest = &self.buf[start + tag_len..end];
+                return Ok(if rest.starts_with(b"OK") {
+                    Status::Ok
+                } else if rest.starts_with(b"NO") {
+                    Status::No
+                } else {
+                    Status::Bad
                 });
             }
-            untagged.push(l);
         }
     }
 
-    async fn append(&mut self, mailbox: &str, data: &[u8]) -> std::io::Result<Answer> {
-        self.tag += 1;
-        let tag = format!("t{}", self.tag);
-        // LITERAL+ is not assumed: wait for the continuation.
-        self.writer
-            .write_all(format!("{tag} APPEND {mailbox} {{{}}}\r\n", data.len()).as_bytes())
-            .await?;
-        let cont = self.line().await?;
-        if !cont.starts_with('+') {
-            return Ok(Answer {
-                untagged: Vec::new(),
-                tagged: cont,
-            });
-        }
-        self.writer.write_all(data).await?;
-        self.writer.write_all(b"\r\n").await?;
-        self.finish(&tag).await
+    /// APPEND with a non-synchronising literal (both servers offer LITERAL+).
+    async fn append(&mut self, mailbox: &str, data: &[u8]) -> std::io::Result<Status> {
+        self.begin();
+        let _ = write!(self.out, "APPEND {mailbox} {{{}+}}\r\n", data.len());
+        self.s.write_all(&self.out).await?;
+        self.s.write_all(data).await?;
+        self.s.write_all(b"\r\n").await?;
+        self.response(None).await
     }
 
-    async fn login(&mut self, user: &str, password: &str) -> std::io::Result<()> {
-        let a = self
-            .command(&format!("LOGIN \"{user}\" \"{password}\""))
-            .await?;
-        if !ok(&a) {
-            return Err(std::io::Error::other(a.tagged));
-        }
-        Ok(())
+    async fn login(&mut self, user: &str, password: &str) -> std::io::Result<Status> {
+        self.begin();
+        let _ = write!(self.out, "LOGIN \"{user}\" \"{password}\"");
+        self.send(None).await
     }
 }
 
-fn ok(a: &Answer) -> bool {
-    a.tagged.split(' ').nth(1) == Some("OK")
+fn memchr(hay: &[u8], b: u8) -> Option<usize> {
+    hay.iter().position(|x| *x == b)
 }
 
 fn user_name(format: &str, n: usize) -> String {
     format.replace("{}", &n.to_string())
 }
 
-/// Latencies per command name.
+/// Latencies (µs) per command and errors, shared by the clients of one
+/// thread.
 #[derive(Default)]
 struct Stats {
-    latencies: HashMap<&'static str, Vec<u32>>,
+    latencies: [Vec<u32>; NAMES.len()],
     errors: u64,
     /// Only commands completed while this is set count.
-    window: Option<Arc<AtomicBool>>,
+    counting: bool,
 }
 
-impl Stats {
-    fn record(&mut self, name: &'static str, started: Instant, answer: &std::io::Result<Answer>) {
-        if let Some(w) = &self.window
-            && !w.load(Ordering::Relaxed)
-        {
-            return;
-        }
-        match answer {
-            Ok(a) if ok(a) => self
-                .latencies
-                .entry(name)
-                .or_default()
-                .push(started.elapsed().as_micros() as u32),
-            _ => self.errors += 1,
-        }
-    }
+type Shared = Rc<RefCell<Stats>>;
 
-    fn merge(&mut self, other: Stats) {
-        for (k, mut v) in other.latencies {
-            self.latencies.entry(k).or_default().append(&mut v);
-        }
-        self.errors += other.errors;
+fn record(stats: &Shared, which: usize, started: Instant, r: &std::io::Result<Status>) {
+    let mut s = stats.borrow_mut();
+    if !s.counting {
+        return;
+    }
+    match r {
+        Ok(Status::Ok) => s.latencies[which].push(started.elapsed().as_micros() as u32),
+        _ => s.errors += 1,
     }
 }
 
@@ -207,140 +345,162 @@ impl Rng {
         self.0 ^= self.0 << 17;
         (self.0 % n.max(1) as u64) as usize
     }
+
+    fn percent(&mut self, p: usize) -> bool {
+        self.below(100) < p
+    }
 }
 
-fn uids_of(a: &Answer) -> Vec<u32> {
-    a.untagged
-        .iter()
-        .filter_map(|l| l.split("UID ").nth(1))
-        .filter_map(|r| r.split([' ', ')']).next())
-        .filter_map(|u| u.parse().ok())
-        .collect()
+/// What the clients of a run share.
+struct Run {
+    addr: String,
+    password: String,
+    churn: bool,
+    messages: Rc<Vec<Vec<u8>>>,
+    stats: Shared,
+    stop: Rc<std::cell::Cell<bool>>,
+    warmed: Rc<std::cell::Cell<usize>>,
 }
 
-/// One timed command.
-async fn step(
-    c: &mut Client,
-    name: &'static str,
-    cmd: String,
-    stats: &mut Stats,
-) -> std::io::Result<Answer> {
+/// One timed command built by `build` into the connection's output buffer.
+async fn timed(
+    c: &mut Conn,
+    stats: &Shared,
+    which: usize,
+    uids: Option<&mut Vec<u32>>,
+    build: impl FnOnce(&mut Vec<u8>),
+) -> std::io::Result<Status> {
     let t = Instant::now();
-    let r = c.command(&cmd).await;
-    stats.record(name, t, &r);
+    c.begin();
+    build(&mut c.out);
+    let r = c.send(uids).await;
+    record(stats, which, t, &r);
     r
 }
 
+/// One round of the mixed workload on a logged-in connection.
+async fn round(
+    c: &mut Conn,
+    run: &Run,
+    rng: &mut Rng,
+    uids: &mut Vec<u32>,
+    seq: &mut usize,
+) -> std::io::Result<()> {
+    let st = &run.stats;
+    timed(c, st, SELECT, None, |o| {
+        o.extend_from_slice(b"SELECT INBOX")
+    })
+    .await?;
+    if rng.percent(50) {
+        timed(c, st, LIST, None, |o| o.extend_from_slice(b"LIST \"\" *")).await?;
+    }
+    if rng.percent(50) {
+        timed(c, st, STATUS, None, |o| {
+            o.extend_from_slice(b"STATUS INBOX (MESSAGES UNSEEN UIDNEXT)")
+        })
+        .await?;
+    }
+    uids.clear();
+    timed(c, st, FETCH, Some(uids), |o| {
+        o.extend_from_slice(b"UID FETCH 1:* (UID FLAGS ENVELOPE)")
+    })
+    .await?;
+    if !uids.is_empty() {
+        if rng.percent(30) {
+            timed(c, st, FETCH_BODY, None, |o| {
+                o.extend_from_slice(b"UID FETCH 1:* (BODY.PEEK[HEADER] BODY.PEEK[TEXT])")
+            })
+            .await?;
+        } else {
+            let u = uids[rng.below(uids.len())];
+            timed(c, st, FETCH_BODY, None, |o| {
+                let _ = write!(o, "UID FETCH {u} (BODY.PEEK[HEADER] BODY.PEEK[TEXT])");
+            })
+            .await?;
+        }
+        if rng.percent(50) {
+            let u = uids[rng.below(uids.len())];
+            let (sign, flags) = match rng.below(4) {
+                0 => ('+', "\\Seen"),
+                1 => ('-', "\\Seen"),
+                2 => ('+', "\\Flagged \\Answered"),
+                _ => ('-', "\\Flagged"),
+            };
+            timed(c, st, STORE, None, |o| {
+                let _ = write!(o, "UID STORE {u} {sign}FLAGS ({flags})");
+            })
+            .await?;
+        }
+        let n = uids.len().div_ceil(20);
+        timed(c, st, STORE_DELETED, None, |o| {
+            o.extend_from_slice(b"UID STORE ");
+            for i in 0..n {
+                if i > 0 {
+                    o.push(b',');
+                }
+                let _ = write!(o, "{}", uids[rng.below(uids.len())]);
+            }
+            o.extend_from_slice(b" +FLAGS.SILENT (\\Deleted)");
+        })
+        .await?;
+        timed(c, st, EXPUNGE, None, |o| o.extend_from_slice(b"EXPUNGE")).await?;
+    }
+    *seq = (*seq + 1) % run.messages.len();
+    let t = Instant::now();
+    let r = c.append("INBOX", &run.messages[*seq]).await;
+    record(st, APPEND, t, &r);
+    r.map(|_| ())
+}
+
 /// One client of the mixed workload.
-#[allow(clippy::too_many_arguments)]
-async fn mixed_client(
-    addr: String,
-    user: String,
-    password: String,
-    churn: bool,
-    stop: Arc<AtomicBool>,
-    window: Arc<AtomicBool>,
-    warmed: Arc<std::sync::atomic::AtomicUsize>,
-    seed: u64,
-) -> Stats {
-    let mut stats = Stats {
-        window: Some(window),
-        ..Stats::default()
-    };
-    let mut first_cycle = true;
-    let mut rng = Rng(seed | 1);
-    let mut client: Option<Client> = None;
-    let mut seq = seed * 1_000_000;
-    while !stop.load(Ordering::Relaxed) {
-        let c = match client.as_mut() {
+async fn mixed_client(run: Rc<Run>, user: String, seed: u64) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut seq = rng.below(run.messages.len());
+    let mut uids = Vec::new();
+    let mut conn: Option<Conn> = None;
+    let mut first = true;
+    while !run.stop.get() {
+        let c = match conn.as_mut() {
             Some(c) => c,
             None => {
                 let t = Instant::now();
-                let mut c = match Client::connect(&addr).await {
-                    Ok(c) => c,
+                let opened = async {
+                    let mut c = Conn::connect(&run.addr).await?;
+                    match c.login(&user, &run.password).await? {
+                        Status::Ok => Ok(c),
+                        other => Err(std::io::Error::other(format!("LOGIN {other:?}"))),
+                    }
+                }
+                .await;
+                match opened {
+                    Ok(c) => {
+                        record(&run.stats, LOGIN, t, &Ok(Status::Ok));
+                        conn.insert(c)
+                    }
                     Err(_) => {
-                        stats.errors += 1;
+                        run.stats.borrow_mut().errors += 1;
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
-                };
-                let r = c.command(&format!("LOGIN \"{user}\" \"{password}\"")).await;
-                stats.record("LOGIN", t, &r);
-                if !matches!(&r, Ok(a) if ok(a)) {
-                    stats.errors += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
                 }
-                client.insert(c)
             }
         };
-        if step(c, "LIST", "LIST \"\" *".into(), &mut stats)
-            .await
-            .is_err()
-        {
-            client = None;
+        if round(c, &run, &mut rng, &mut uids, &mut seq).await.is_err() {
+            run.stats.borrow_mut().errors += 1;
+            conn = None;
             continue;
         }
-        let _ = step(
-            c,
-            "STATUS",
-            "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)".into(),
-            &mut stats,
-        )
-        .await;
-        let _ = step(c, "SELECT", "SELECT INBOX".into(), &mut stats).await;
-        let uids = match step(c, "FETCH", "UID FETCH 1:* (UID FLAGS)".into(), &mut stats).await {
-            Ok(a) => uids_of(&a),
-            Err(_) => {
-                client = None;
-                continue;
-            }
-        };
-        if !uids.is_empty() {
-            let u = uids[rng.below(uids.len())];
-            let _ = step(
-                c,
-                "FETCH_BODY",
-                format!("UID FETCH {u} (BODY.PEEK[])"),
-                &mut stats,
-            )
-            .await;
-            let u = uids[rng.below(uids.len())];
-            let _ = step(
-                c,
-                "STORE",
-                format!("UID STORE {u} +FLAGS (\\Seen)"),
-                &mut stats,
-            )
-            .await;
-        }
-        seq += 1;
-        let t = Instant::now();
-        let r = c.append("INBOX", &message(seq)).await;
-        stats.record("APPEND", t, &r);
-        if !uids.is_empty() {
-            let u = uids[rng.below(uids.len())];
-            let _ = step(
-                c,
-                "STORE",
-                format!("UID STORE {u} +FLAGS.SILENT (\\Deleted)"),
-                &mut stats,
-            )
-            .await;
-            let _ = step(c, "EXPUNGE", "EXPUNGE".into(), &mut stats).await;
-        }
-        if churn {
+        if run.churn {
             let t = Instant::now();
-            let r = c.command("LOGOUT").await;
-            stats.record("LOGOUT", t, &r);
-            client = None;
+            let r = c.command(b"LOGOUT").await;
+            record(&run.stats, LOGOUT, t, &r);
+            conn = None;
         }
-        if first_cycle {
-            first_cycle = false;
-            warmed.fetch_add(1, Ordering::Relaxed);
+        if first {
+            first = false;
+            run.warmed.set(run.warmed.get() + 1);
         }
     }
-    stats
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -351,83 +511,105 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line, in clock ticks (100 per second).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 async fn mixed(args: &[String]) {
-    let addr = args[0].clone();
     let users: usize = args[1].parse().unwrap();
     let clients: usize = args[2].parse().unwrap();
     let seconds: f64 = args[3].parse().unwrap();
     let format = args[4].clone();
-    let password = args[5].clone();
-    let churn = args[6] == "1";
-    let stop = Arc::new(AtomicBool::new(false));
-    let window = Arc::new(AtomicBool::new(false));
-    let warmed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for u in 1..=users {
-        for c in 0..clients {
-            tasks.push(tokio::spawn(mixed_client(
-                addr.clone(),
-                user_name(&format, u),
-                password.clone(),
-                churn,
-                stop.clone(),
-                window.clone(),
-                warmed.clone(),
-                (u * 1000 + c) as u64,
-            )));
-        }
-    }
-    // The window opens once every client has logged in and run one cycle.
-    let warm_up = Instant::now();
-    while warmed.load(Ordering::Relaxed) < users * clients {
-        if warm_up.elapsed() > Duration::from_secs(120) {
-            eprintln!(
-                "imap_load: only {} of {} clients logged in and ran a cycle within 120 s \
-                 (refused logins? check the server's per-user and per-address limits)",
-                warmed.load(Ordering::Relaxed),
-                users * clients
+    let run = Rc::new(Run {
+        addr: args[0].clone(),
+        password: args[5].clone(),
+        churn: args[6] == "1",
+        messages: Rc::new(read_mbox(&args[7])),
+        stats: Rc::default(),
+        stop: Rc::default(),
+        warmed: Rc::default(),
+    });
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let mut tasks = Vec::new();
+            for u in 1..=users {
+                for c in 0..clients {
+                    tasks.push(tokio::task::spawn_local(mixed_client(
+                        run.clone(),
+                        user_name(&format, u),
+                        (u * 1000 + c) as u64,
+                    )));
+                }
+            }
+            // The window opens once every client has logged in and run one round.
+            let warm_up = Instant::now();
+            while run.warmed.get() < users * clients {
+                if warm_up.elapsed() > Duration::from_secs(120) {
+                    eprintln!(
+                        "imap_load: only {} of {} clients logged in and ran a round within 120 s \
+                         (refused logins? check the server's per-user and per-address limits)",
+                        run.warmed.get(),
+                        users * clients
+                    );
+                    std::process::exit(1);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // The benchmark samples the servers' CPU time at these two lines.
+            let cpu_before = own_cpu_seconds();
+            run.stats.borrow_mut().counting = true;
+            println!("WINDOW OPEN");
+            let _ = std::io::stdout().flush();
+            let started = Instant::now();
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            run.stats.borrow_mut().counting = false;
+            let elapsed = started.elapsed().as_secs_f64();
+            let cpu = own_cpu_seconds() - cpu_before;
+            println!("WINDOW CLOSED");
+            let _ = std::io::stdout().flush();
+            run.stop.set(true);
+            for t in tasks {
+                let _ = t.await;
+            }
+            let stats = run.stats.borrow();
+            let mut total = 0usize;
+            let mut every: Vec<u32> = Vec::new();
+            let mut per = Vec::new();
+            for (i, name) in NAMES.iter().enumerate() {
+                let mut v = stats.latencies[i].clone();
+                if v.is_empty() {
+                    continue;
+                }
+                v.sort_unstable();
+                total += v.len();
+                per.push(format!(
+                    "\"{name}\": {{\"count\": {}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}}}",
+                    v.len(),
+                    percentile(&v, 0.5),
+                    percentile(&v, 0.99)
+                ));
+                every.extend_from_slice(&v);
+            }
+            every.sort_unstable();
+            println!(
+                "{{\"commands\": {total}, \"seconds\": {elapsed:.3}, \"rate\": {:.1}, \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"errors\": {}, \"generator_cpu_s\": {cpu:.3}, \"per_command\": {{{}}}}}",
+                total as f64 / elapsed,
+                percentile(&every, 0.5),
+                percentile(&every, 0.9),
+                percentile(&every, 0.99),
+                stats.errors,
+                per.join(", ")
             );
-            std::process::exit(1);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    window.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    window.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Stats::default();
-    for t in tasks {
-        all.merge(t.await.unwrap());
-    }
-    let mut total = 0usize;
-    let mut every: Vec<u32> = Vec::new();
-    let mut per = Vec::new();
-    let mut names: Vec<&&str> = all.latencies.keys().collect();
-    names.sort();
-    for name in names {
-        let mut v = all.latencies[*name].clone();
-        v.sort_unstable();
-        total += v.len();
-        per.push(format!(
-            "\"{name}\": {{\"count\": {}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}}}",
-            v.len(),
-            percentile(&v, 0.5),
-            percentile(&v, 0.99)
-        ));
-        every.extend_from_slice(&v);
-    }
-    every.sort_unstable();
-    println!(
-        "{{\"commands\": {total}, \"seconds\": {elapsed:.3}, \"rate\": {:.1}, \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"errors\": {}, \"per_command\": {{{}}}}}",
-        total as f64 / elapsed,
-        percentile(&every, 0.5),
-        percentile(&every, 0.9),
-        percentile(&every, 0.99),
-        all.errors,
-        per.join(", ")
-    );
+        })
+        .await;
 }
 
 async fn fill(args: &[String]) {
@@ -435,35 +617,41 @@ async fn fill(args: &[String]) {
     let users: usize = args[1].parse().unwrap();
     let format = args[2].clone();
     let password = args[3].clone();
-    let count: u64 = args[4].parse().unwrap();
-    let mut tasks = Vec::new();
-    let per_task = users.div_ceil(8);
-    for chunk in (1..=users).collect::<Vec<_>>().chunks(per_task) {
-        let (addr, format, password, chunk) = (
-            addr.clone(),
-            format.clone(),
-            password.clone(),
-            chunk.to_vec(),
-        );
-        tasks.push(tokio::spawn(async move {
-            for u in chunk {
-                let mut c = Client::connect(&addr).await.unwrap();
-                c.login(&user_name(&format, u), &password).await.unwrap();
-                for i in 0..count {
-                    let a = c
-                        .append("INBOX", &message(u as u64 * 1_000_000 + i))
-                        .await
-                        .unwrap();
-                    assert!(ok(&a), "APPEND failed: {}", a.tagged);
-                }
-                c.command("LOGOUT").await.ok();
+    let count: usize = args[4].parse().unwrap();
+    let messages = Rc::new(read_mbox(&args[5]));
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let mut tasks = Vec::new();
+            let per_task = users.div_ceil(8);
+            for chunk in (1..=users).collect::<Vec<_>>().chunks(per_task) {
+                let (addr, format, password, chunk, messages) = (
+                    addr.clone(),
+                    format.clone(),
+                    password.clone(),
+                    chunk.to_vec(),
+                    messages.clone(),
+                );
+                tasks.push(tokio::task::spawn_local(async move {
+                    for u in chunk {
+                        let mut c = Conn::connect(&addr).await.unwrap();
+                        let user = user_name(&format, u);
+                        assert_eq!(c.login(&user, &password).await.unwrap(), Status::Ok);
+                        for i in 0..count {
+                            let m = &messages[(u * 7919 + i) % messages.len()];
+                            let s = c.append("INBOX", m).await.unwrap();
+                            assert_eq!(s, Status::Ok, "APPEND failed for {user}");
+                        }
+                        let _ = c.command(b"LOGOUT").await;
+                    }
+                }));
             }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    println!("{{\"filled\": {}}}", users as u64 * count);
+            for t in tasks {
+                t.await.unwrap();
+            }
+        })
+        .await;
+    println!("{{\"filled\": {}}}", users * count);
 }
 
 async fn idle(args: &[String]) {
@@ -473,37 +661,43 @@ async fn idle(args: &[String]) {
     let format = args[3].clone();
     let password = args[4].clone();
     let mut held = Vec::with_capacity(connections);
-    let mut opening = Vec::new();
-    for i in 0..connections {
-        let (addr, user, password) = (
-            addr.clone(),
-            user_name(&format, i % users + 1),
-            password.clone(),
-        );
-        opening.push(tokio::spawn(async move {
-            let mut c = Client::connect(&addr).await?;
-            c.login(&user, &password).await?;
-            let a = c.command("SELECT INBOX").await?;
-            if !ok(&a) {
-                return Err(std::io::Error::other(a.tagged));
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let mut opening = Vec::new();
+            for i in 0..connections {
+                let (addr, user, password) = (
+                    addr.clone(),
+                    user_name(&format, i % users + 1),
+                    password.clone(),
+                );
+                opening.push(tokio::task::spawn_local(async move {
+                    let mut c = Conn::connect(&addr).await?;
+                    if c.login(&user, &password).await? != Status::Ok {
+                        return Err(std::io::Error::other("LOGIN refused"));
+                    }
+                    if c.command(b"SELECT INBOX").await? != Status::Ok {
+                        return Err(std::io::Error::other("SELECT refused"));
+                    }
+                    c.s.write_all(b"i IDLE\r\n").await?;
+                    let (s, e) = c.line().await?;
+                    if !c.buf[s..e].starts_with(b"+") {
+                        return Err(std::io::Error::other("IDLE refused"));
+                    }
+                    Ok(c)
+                }));
+                // Keep the accept queues of both servers from overflowing.
+                if opening.len() == 200 {
+                    for o in opening.drain(..) {
+                        held.push(o.await.unwrap().expect("an IDLE session"));
+                    }
+                }
             }
-            c.writer.write_all(b"i IDLE\r\n").await?;
-            let cont = c.line().await?;
-            if !cont.starts_with('+') {
-                return Err(std::io::Error::other(cont));
-            }
-            Ok(c)
-        }));
-        // Keep the accept queues of both servers from overflowing.
-        if opening.len() == 200 {
             for o in opening.drain(..) {
                 held.push(o.await.unwrap().expect("an IDLE session"));
             }
-        }
-    }
-    for o in opening.drain(..) {
-        held.push(o.await.unwrap().expect("an IDLE session"));
-    }
+        })
+        .await;
     println!("READY {}", held.len());
     let _ = tokio::task::spawn_blocking(|| {
         let mut rest = String::new();
@@ -514,28 +708,17 @@ async fn idle(args: &[String]) {
 }
 
 async fn fetchall(args: &[String]) {
-    let mut c = Client::connect(&args[0]).await.unwrap();
-    c.login(&args[1], &args[2]).await.unwrap();
-    let a = c.command("SELECT INBOX").await.unwrap();
-    assert!(ok(&a), "{}", a.tagged);
+    let mut c = Conn::connect(&args[0]).await.unwrap();
+    assert_eq!(c.login(&args[1], &args[2]).await.unwrap(), Status::Ok);
+    assert_eq!(c.command(b"SELECT INBOX").await.unwrap(), Status::Ok);
     let t = Instant::now();
-    c.tag += 1;
-    c.writer
-        .write_all(format!("t{} UID FETCH 1:* (UID FLAGS)\r\n", c.tag).as_bytes())
-        .await
-        .unwrap();
-    let tag = format!("t{} ", c.tag);
-    let mut lines = 0u64;
-    loop {
-        let l = c.line().await.unwrap();
-        if l.starts_with(&tag) {
-            assert!(l.contains(" OK"), "{l}");
-            break;
-        }
-        lines += 1;
-    }
+    let mut uids = Vec::new();
+    c.begin();
+    c.out.extend_from_slice(b"UID FETCH 1:* (UID FLAGS)");
+    assert_eq!(c.send(Some(&mut uids)).await.unwrap(), Status::Ok);
     println!(
-        "{{\"lines\": {lines}, \"seconds\": {:.3}}}",
+        "{{\"lines\": {}, \"seconds\": {:.3}}}",
+        uids.len(),
         t.elapsed().as_secs_f64()
     );
 }
@@ -544,15 +727,16 @@ async fn fill_store(args: &[String]) {
     use groxide_config::{Config, Imap};
     use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
     use groxide_rpc::pb::exmdb::v1::InsertHeader;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
     let (cfg, _) = Config::<Imap>::load(std::path::Path::new(&args[0])).unwrap();
     let dir = args[1].clone();
     let count: u64 = args[2].parse().unwrap();
     let parallel: u64 = args[3].parse().unwrap();
-    let tiny = args.get(4).is_none_or(|s| s == "tiny");
     let routing = groxide_runtime::Routing::load(&cfg, None).unwrap();
     let opts = groxide_runtime::client_options(&cfg, routing.node()).unwrap();
     let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts));
-    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..parallel {
@@ -563,15 +747,11 @@ async fn fill_store(args: &[String]) {
                 if i >= count {
                     return;
                 }
-                let raw = if tiny {
-                    format!(
-                        "From: a@bench.test\r\nTo: big@bench.test\r\nSubject: m {i}\r\n\
-                         Message-ID: <{i}@big>\r\n\r\nbody {i}\r\n"
-                    )
-                    .into_bytes()
-                } else {
-                    message(i)
-                };
+                let raw = format!(
+                    "From: a@bench.test\r\nTo: big@bench.test\r\nSubject: m {i}\r\n\
+                     Message-ID: <{i}@big>\r\n\r\nbody {i}\r\n"
+                )
+                .into_bytes();
                 let header = InsertHeader {
                     dir: dir.clone(),
                     folder: Some(folder_role("inbox")),
@@ -596,22 +776,27 @@ async fn fill_store(args: &[String]) {
     );
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((mode, rest)) = args.split_first() else {
-        eprintln!("usage: imap_load mixed|fill|idle|fetchall ...");
+        eprintln!("usage: imap_load mixed|fill|idle|fetchall|fill-store ...");
         std::process::exit(2);
     };
-    match mode.as_str() {
-        "mixed" => mixed(rest).await,
-        "fill" => fill(rest).await,
-        "idle" => idle(rest).await,
-        "fetchall" => fetchall(rest).await,
-        "fill-store" => fill_store(rest).await,
-        other => {
-            eprintln!("unknown mode {other}");
-            std::process::exit(2);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        match mode.as_str() {
+            "mixed" => mixed(rest).await,
+            "fill" => fill(rest).await,
+            "idle" => idle(rest).await,
+            "fetchall" => fetchall(rest).await,
+            "fill-store" => fill_store(rest).await,
+            other => {
+                eprintln!("unknown mode {other}");
+                std::process::exit(2);
+            }
         }
-    }
+    });
 }

@@ -19,6 +19,19 @@ pub enum StoreError {
         /// The type found there.
         existing: &'static str,
     },
+    /// The database's schema is not the one this build reads; a reader
+    /// never migrates (the store's writer does, when it opens the store).
+    #[error("store schema version {found}, this build reads version {expected}")]
+    SchemaMismatch {
+        /// The database's version.
+        found: u32,
+        /// This build's version.
+        expected: u32,
+    },
+    /// A message created as properties has no MIME form yet; the store's
+    /// writer generates it on first need.
+    #[error("message {0} has no MIME form yet")]
+    NoMimeYet(MessageId),
     /// No folder with that id (or it was deleted).
     #[error("no folder {0}")]
     NoSuchFolder(FolderId),

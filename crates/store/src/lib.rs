@@ -62,5 +62,7 @@ pub use messages::{
 };
 pub use props::{Prop, PropTag, PropType, PropValue};
 pub use schema::SCHEMA_VERSION;
-pub use store::{HierarchyChanges, MessageContent, NewStore, OpenOptions, Store, StoreInfo};
+pub use store::{
+    HierarchyChanges, MessageContent, NewStore, OpenOptions, Store, StoreInfo, StoreReader,
+};
 pub use writer::{MAX_BATCH, SharedLimits, WriterCounts};

@@ -146,6 +146,16 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
 /// cached statements, so none is parsed again while the connection lives.
 const STATEMENT_CACHE: usize = 96;
 
+/// Sets the pragmas of a connection that only reads beside the writer: the
+/// journal mode is the writer's business (a read-only connection may not
+/// change it), writes are refused outright.
+pub(crate) fn configure_reader(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(())
+}
+
 /// Sets the pragmas of every connection: WAL, durable commits, busy timeout.
 pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
     conn.busy_timeout(busy_timeout)?;

@@ -146,20 +146,46 @@ impl MessageContent {
     }
 }
 
-/// An open store.
-pub struct Store {
+/// The read half of a store: pooled read connections and the content
+/// files. [`Store`] (the writer's process) derefs to one; other daemons of
+/// the store's home node open one of their own with [`StoreReader::open`]
+/// and read beside the writer (WAL): they see every transaction committed
+/// before their read began, and never write.
+pub struct StoreReader {
     dir: PathBuf,
     files: Arc<ContentFiles>,
-    writer: Writer,
     readers: Mutex<Vec<Connection>>,
     busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for StoreReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreReader")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open store: its reader and its writer thread. Reads go through
+/// [`StoreReader`] (`Deref`); writes are the methods of `Store`.
+pub struct Store {
+    reader: StoreReader,
+    writer: Writer,
     limits: Arc<SharedLimits>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = StoreReader;
+
+    fn deref(&self) -> &StoreReader {
+        &self.reader
+    }
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("dir", &self.dir)
+            .field("dir", &self.reader.dir)
             .finish_non_exhaustive()
     }
 }
@@ -187,6 +213,18 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     Ok(conn)
 }
 
+/// A connection that only reads: never creates the database, never
+/// changes its journal mode (the writer set WAL), refuses writes.
+fn open_read_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    schema::configure_reader(&conn, busy_timeout)?;
+    Ok(conn)
+}
+
 fn has_store_row(conn: &Connection) -> Result<bool> {
     let exists: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_info')",
@@ -202,176 +240,44 @@ fn has_store_row(conn: &Connection) -> Result<bool> {
         .is_some())
 }
 
-impl Store {
-    /// Opens the store at `dir`: runs pending schema migrations, clears
-    /// staging leftovers, starts the writer.
-    pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Store> {
+impl StoreReader {
+    /// Opens the store at `dir` for reading beside its writer (another
+    /// process's [`Store`]): no migration, no writer, no staging clean-up.
+    /// A database whose schema is not this build's is refused
+    /// ([`StoreError::SchemaMismatch`]): an older one is migrated when its
+    /// writer opens it, a newer one needs this build upgraded.
+    pub fn open(dir: &Path, busy_timeout: Duration) -> Result<StoreReader> {
         let layout = StoreLayout::new(dir);
         let db = layout.database();
         if !db.exists() {
             return Err(StoreError::NoSuchStore(dir.to_path_buf()));
         }
-        let mut conn = open_connection(&db, opts.busy_timeout)?;
-        if !has_store_row(&conn)? {
-            return Err(StoreError::NoSuchStore(dir.to_path_buf()));
-        }
-        schema::migrate_to(&mut conn, schema::SCHEMA_VERSION)?;
-        Store::start(dir, layout, conn, opts)
-    }
-
-    fn start(
-        dir: &Path,
-        layout: StoreLayout,
-        conn: Connection,
-        opts: &OpenOptions,
-    ) -> Result<Store> {
-        let files = Arc::new(ContentFiles::new(layout));
-        // Nothing is staging yet: every leftover is from a crash.
-        files.clear_tmp_older_than(Duration::ZERO)?;
-        let writer = Writer::start(WriterSetup {
+        let reader = StoreReader {
             dir: dir.to_path_buf(),
-            conn,
-            files: files.clone(),
-            limits: opts.limits.clone(),
-            observer: opts.observer.clone(),
-        })?;
-        Ok(Store {
-            dir: dir.to_path_buf(),
-            files,
-            writer,
+            files: Arc::new(ContentFiles::new(layout)),
             readers: Mutex::new(Vec::new()),
-            busy_timeout: opts.busy_timeout,
-            limits: opts.limits.clone(),
-        })
-    }
-
-    /// Creates a store with its standard folders at `dir`, or opens the one
-    /// there. Returns the store, its mailbox GUID, and whether it was created.
-    /// An existing store of the other kind is an error.
-    pub fn create(
-        dir: &Path,
-        new: &NewStore,
-        opts: &OpenOptions,
-    ) -> Result<(Store, [u8; 16], bool)> {
-        Store::create_at_version(dir, new, opts, schema::SCHEMA_VERSION)
-    }
-
-    #[doc(hidden)]
-    /// Creates a store with the schema at `version` (tests of migrations), then opens it.
-    pub fn create_at_version(
-        dir: &Path,
-        new: &NewStore,
-        opts: &OpenOptions,
-        version: u32,
-    ) -> Result<(Store, [u8; 16], bool)> {
-        if !dir.is_absolute() {
-            return Err(StoreError::InvalidArgument(format!(
-                "store directory {} is not absolute",
-                dir.display()
-            )));
-        }
-        let layout = StoreLayout::new(dir);
-        layout.create_dirs()?;
-        let db = layout.database();
-        let mut conn = open_connection(&db, opts.busy_timeout)?;
-        if has_store_row(&conn)? {
-            let (kind, guid): (i64, Vec<u8>) = conn.query_row(
-                "SELECT store_type, mailbox_guid FROM store_info WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let kind = StoreKind::from_code(kind)
-                .ok_or_else(|| StoreError::Corrupt("unknown store type".into()))?;
-            if kind != new.kind {
-                return Err(StoreError::StoreTypeMismatch {
-                    dir: dir.to_path_buf(),
-                    existing: kind.as_str(),
+            busy_timeout,
+        };
+        reader.with_reader(|c| {
+            if !has_store_row(c)? {
+                return Err(StoreError::NoSuchStore(dir.to_path_buf()));
+            }
+            let found = schema::version(c)?;
+            if found != schema::SCHEMA_VERSION {
+                return Err(StoreError::SchemaMismatch {
+                    found,
+                    expected: schema::SCHEMA_VERSION,
                 });
             }
-            let guid = <[u8; 16]>::try_from(guid.as_slice())
-                .map_err(|_| StoreError::Corrupt("mailbox guid".into()))?;
-            drop(conn);
-            return Ok((Store::open(dir, opts)?, guid, false));
-        }
-        schema::migrate_to(&mut conn, version)?;
-        let guid: [u8; 16] = random_bytes();
-        let tx = conn.transaction()?;
-        let now = unix_now();
-        let (standard, first_custom) = match new.kind {
-            StoreKind::Private => (folders::STANDARD_PRIVATE, folders::FIRST_CUSTOM_FOLDER_ID),
-            StoreKind::Public => (
-                folders::STANDARD_PUBLIC,
-                folders::FIRST_CUSTOM_PUBLIC_FOLDER_ID,
-            ),
-        };
-        tx.execute(
-            "INSERT INTO store_info (id, store_type, owner, lang, mailbox_guid, last_cn, last_uidvalidity,
-                next_folder_id, size_bytes, message_count, quota_bytes, created_at)
-             VALUES (1, ?1, ?2, ?3, ?4, 0, 0, ?5, 0, 0, ?6, ?7)",
-            params![
-                new.kind.code(),
-                new.owner,
-                new.lang,
-                &guid[..],
-                first_custom as i64,
-                new.quota_bytes as i64,
-                now
-            ],
-        )?;
-        {
-            let mut ctx = WriteCtx {
-                conn: &tx,
-                limits: opts.limits.get(),
-                now,
-                events: Vec::new(),
-                unlink: Vec::new(),
-            };
-            for f in standard {
-                let parent = (f.parent != 0).then_some(FolderId(f.parent));
-                folders::insert_row(
-                    &mut ctx,
-                    FolderId(f.id),
-                    parent,
-                    f.name,
-                    f.class,
-                    Some(f.role),
-                    f.hidden,
-                )?;
-            }
-            let mut st = tx.prepare("INSERT INTO store_properties (tag, value) VALUES (?1, ?2)")?;
-            for (tag, v) in [
-                (
-                    PR_CREATION_TIME,
-                    PropValue::SysTime(crate::props::filetime_from_unix(now)),
-                ),
-                (PR_DISPLAY_NAME, PropValue::Unicode(new.owner.clone())),
-            ] {
-                st.execute(params![i64::from(tag.0), to_sql(&v)])?;
-            }
-        }
-        tx.commit()?;
-        sync_dir(&layout.exmdb_dir())?;
-        drop(conn);
-        Ok((Store::open_unmigrated(dir, opts)?, guid, true))
-    }
-
-    fn open_unmigrated(dir: &Path, opts: &OpenOptions) -> Result<Store> {
-        let layout = StoreLayout::new(dir);
-        let conn = open_connection(&layout.database(), opts.busy_timeout)?;
-        Store::start(dir, layout, conn, opts)
+            Ok(())
+        })?;
+        Ok(reader)
     }
 
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-
-    /// Counters of the writer (commits vs. writes shows group commit at work).
-    pub fn writer_stats(&self) -> WriterCounts {
-        self.writer.stats()
-    }
-
-    // ----- reads -----
 
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self
@@ -381,12 +287,7 @@ impl Store {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => {
-                let c =
-                    open_connection(&StoreLayout::new(&self.dir).database(), self.busy_timeout)?;
-                c.pragma_update(None, "query_only", true)?;
-                c
-            }
+            None => open_read_connection(&self.files.layout().database(), self.busy_timeout)?,
         };
         // One read transaction: every statement of `f` sees the same
         // snapshot. Cached statements: reads are frequent and tiny, parsing
@@ -575,45 +476,28 @@ impl Store {
         })
     }
 
-    /// The message's RFC 5322 form. For a message created as properties it is
-    /// generated now and cached until the message changes.
+    /// The message's RFC 5322 form. A message created as properties has
+    /// one only once the store's writer generated it
+    /// ([`StoreError::NoMimeYet`] until then; [`Store::content`] generates it).
     pub fn content(&self, id: MessageId) -> Result<MessageContent> {
         let row = self.with_reader(|c| messages::get_row(c, id))?;
-        let hash = match row.entry.content_hash {
-            Some(h) => h,
-            None => self.generate_content(id)?,
-        };
-        let file = self.files.open(&hash)?;
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("stat", self.files.layout().content_path(&hash), e))?
-            .len();
-        Ok(MessageContent { file, len, hash })
+        match row.entry.content_hash {
+            Some(h) => self.open_content(&h),
+            None => Err(StoreError::NoMimeYet(id)),
+        }
     }
 
-    fn generate_content(&self, id: MessageId) -> Result<ContentHash> {
-        let rec = self.with_reader(|c| messages::read(c, id))?;
-        let mut attachments = Vec::with_capacity(rec.attachments.len());
-        for a in &rec.attachments {
-            let mut bytes = Vec::new();
-            self.attachment_content(id, a.position)?
-                .read_to_end(&mut bytes)
-                .map_err(|e| StoreError::io("read attachment of", self.dir.clone(), e))?;
-            attachments.push((a.props.clone(), bytes));
-        }
-        let outgoing = derive::build_outgoing(&rec.props, &rec.recipients, &attachments);
-        let raw = groxide_mime::build_mime(&outgoing).map_err(|e| {
-            StoreError::InvalidArgument(format!("cannot build MIME for message {id}: {e}"))
-        })?;
-        let mut w = self.files.writer(u64::MAX)?;
-        w.write_chunk(&raw)?;
-        let staged = w.finish()?;
-        let (hash, size) = (staged.hash(), staged.size());
-        let seen = rec.entry.cn;
-        self.writer.submit(staged, move |ctx| {
-            messages::cache_generated(ctx, id, seen, &hash, size)
-        })?;
-        Ok(hash)
+    fn open_content(&self, hash: &ContentHash) -> Result<MessageContent> {
+        let file = self.files.open(hash)?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("stat", self.files.layout().content_path(hash), e))?
+            .len();
+        Ok(MessageContent {
+            file,
+            len,
+            hash: *hash,
+        })
     }
 
     /// The bytes of attachment `position` of a message.
@@ -650,8 +534,212 @@ impl Store {
     pub fn content_path(&self, hash: &ContentHash) -> PathBuf {
         self.files.layout().content_path(hash)
     }
+}
+
+impl Store {
+    /// Opens the store at `dir`: runs pending schema migrations, clears
+    /// staging leftovers, starts the writer.
+    pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Store> {
+        let layout = StoreLayout::new(dir);
+        let db = layout.database();
+        if !db.exists() {
+            return Err(StoreError::NoSuchStore(dir.to_path_buf()));
+        }
+        let mut conn = open_connection(&db, opts.busy_timeout)?;
+        if !has_store_row(&conn)? {
+            return Err(StoreError::NoSuchStore(dir.to_path_buf()));
+        }
+        schema::migrate_to(&mut conn, schema::SCHEMA_VERSION)?;
+        Store::start(dir, layout, conn, opts)
+    }
+
+    fn start(
+        dir: &Path,
+        layout: StoreLayout,
+        conn: Connection,
+        opts: &OpenOptions,
+    ) -> Result<Store> {
+        let files = Arc::new(ContentFiles::new(layout));
+        // Nothing is staging yet: every leftover is from a crash.
+        files.clear_tmp_older_than(Duration::ZERO)?;
+        let writer = Writer::start(WriterSetup {
+            dir: dir.to_path_buf(),
+            conn,
+            files: files.clone(),
+            limits: opts.limits.clone(),
+            observer: opts.observer.clone(),
+        })?;
+        Ok(Store {
+            reader: StoreReader {
+                dir: dir.to_path_buf(),
+                files,
+                readers: Mutex::new(Vec::new()),
+                busy_timeout: opts.busy_timeout,
+            },
+            writer,
+            limits: opts.limits.clone(),
+        })
+    }
+
+    /// Creates a store with its standard folders at `dir`, or opens the one
+    /// there. Returns the store, its mailbox GUID, and whether it was created.
+    /// An existing store of the other kind is an error.
+    pub fn create(
+        dir: &Path,
+        new: &NewStore,
+        opts: &OpenOptions,
+    ) -> Result<(Store, [u8; 16], bool)> {
+        Store::create_at_version(dir, new, opts, schema::SCHEMA_VERSION)
+    }
+
+    #[doc(hidden)]
+    /// Creates a store with the schema at `version` (tests of migrations), then opens it.
+    pub fn create_at_version(
+        dir: &Path,
+        new: &NewStore,
+        opts: &OpenOptions,
+        version: u32,
+    ) -> Result<(Store, [u8; 16], bool)> {
+        if !dir.is_absolute() {
+            return Err(StoreError::InvalidArgument(format!(
+                "store directory {} is not absolute",
+                dir.display()
+            )));
+        }
+        let layout = StoreLayout::new(dir);
+        layout.create_dirs()?;
+        let db = layout.database();
+        let mut conn = open_connection(&db, opts.busy_timeout)?;
+        if has_store_row(&conn)? {
+            let (kind, guid): (i64, Vec<u8>) = conn.query_row(
+                "SELECT store_type, mailbox_guid FROM store_info WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let kind = StoreKind::from_code(kind)
+                .ok_or_else(|| StoreError::Corrupt("unknown store type".into()))?;
+            if kind != new.kind {
+                return Err(StoreError::StoreTypeMismatch {
+                    dir: dir.to_path_buf(),
+                    existing: kind.as_str(),
+                });
+            }
+            let guid = <[u8; 16]>::try_from(guid.as_slice())
+                .map_err(|_| StoreError::Corrupt("mailbox guid".into()))?;
+            drop(conn);
+            return Ok((Store::open(dir, opts)?, guid, false));
+        }
+        schema::migrate_to(&mut conn, version)?;
+        let guid: [u8; 16] = random_bytes();
+        let tx = conn.transaction()?;
+        let now = unix_now();
+        let (standard, first_custom) = match new.kind {
+            StoreKind::Private => (folders::STANDARD_PRIVATE, folders::FIRST_CUSTOM_FOLDER_ID),
+            StoreKind::Public => (
+                folders::STANDARD_PUBLIC,
+                folders::FIRST_CUSTOM_PUBLIC_FOLDER_ID,
+            ),
+        };
+        tx.execute(
+            "INSERT INTO store_info (id, store_type, owner, lang, mailbox_guid, last_cn, last_uidvalidity,
+                next_folder_id, size_bytes, message_count, quota_bytes, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, 0, 0, ?5, 0, 0, ?6, ?7)",
+            params![
+                new.kind.code(),
+                new.owner,
+                new.lang,
+                &guid[..],
+                first_custom as i64,
+                new.quota_bytes as i64,
+                now
+            ],
+        )?;
+        {
+            let mut ctx = WriteCtx {
+                conn: &tx,
+                limits: opts.limits.get(),
+                now,
+                events: Vec::new(),
+                unlink: Vec::new(),
+            };
+            for f in standard {
+                let parent = (f.parent != 0).then_some(FolderId(f.parent));
+                folders::insert_row(
+                    &mut ctx,
+                    FolderId(f.id),
+                    parent,
+                    f.name,
+                    f.class,
+                    Some(f.role),
+                    f.hidden,
+                )?;
+            }
+            let mut st = tx.prepare("INSERT INTO store_properties (tag, value) VALUES (?1, ?2)")?;
+            for (tag, v) in [
+                (
+                    PR_CREATION_TIME,
+                    PropValue::SysTime(crate::props::filetime_from_unix(now)),
+                ),
+                (PR_DISPLAY_NAME, PropValue::Unicode(new.owner.clone())),
+            ] {
+                st.execute(params![i64::from(tag.0), to_sql(&v)])?;
+            }
+        }
+        tx.commit()?;
+        sync_dir(&layout.exmdb_dir())?;
+        drop(conn);
+        Ok((Store::open_unmigrated(dir, opts)?, guid, true))
+    }
+
+    fn open_unmigrated(dir: &Path, opts: &OpenOptions) -> Result<Store> {
+        let layout = StoreLayout::new(dir);
+        let conn = open_connection(&layout.database(), opts.busy_timeout)?;
+        Store::start(dir, layout, conn, opts)
+    }
 
     // ----- writes -----
+
+    /// Counters of the writer (commits vs. writes shows group commit at work).
+    pub fn writer_stats(&self) -> WriterCounts {
+        self.writer.stats()
+    }
+
+    /// The message's RFC 5322 form. For a message created as properties it is
+    /// generated now and cached until the message changes.
+    pub fn content(&self, id: MessageId) -> Result<MessageContent> {
+        match self.reader.content(id) {
+            Err(StoreError::NoMimeYet(_)) => {
+                let hash = self.generate_content(id)?;
+                self.open_content(&hash)
+            }
+            other => other,
+        }
+    }
+
+    fn generate_content(&self, id: MessageId) -> Result<ContentHash> {
+        let rec = self.with_reader(|c| messages::read(c, id))?;
+        let mut attachments = Vec::with_capacity(rec.attachments.len());
+        for a in &rec.attachments {
+            let mut bytes = Vec::new();
+            self.attachment_content(id, a.position)?
+                .read_to_end(&mut bytes)
+                .map_err(|e| StoreError::io("read attachment of", self.reader.dir.clone(), e))?;
+            attachments.push((a.props.clone(), bytes));
+        }
+        let outgoing = derive::build_outgoing(&rec.props, &rec.recipients, &attachments);
+        let raw = groxide_mime::build_mime(&outgoing).map_err(|e| {
+            StoreError::InvalidArgument(format!("cannot build MIME for message {id}: {e}"))
+        })?;
+        let mut w = self.files.writer(u64::MAX)?;
+        w.write_chunk(&raw)?;
+        let staged = w.finish()?;
+        let (hash, size) = (staged.hash(), staged.size());
+        let seen = rec.entry.cn;
+        self.writer.submit(staged, move |ctx| {
+            messages::cache_generated(ctx, id, seen, &hash, size)
+        })?;
+        Ok(hash)
+    }
 
     /// A writer that stages a new message's bytes (limit: the max message size).
     pub fn stage_content(&self) -> Result<ContentWriter> {

@@ -1,12 +1,20 @@
 //! `cargo xtask bench imap [--seconds S] [--reps R] [--idle N] [--dovecot-idle N]
 //! [--big N] [--only mixed|idle|big]`: groxide-imap (with event, exmdb and
 //! midb, release build) side by side with Dovecot's imapd in one run, with
-//! one load generator (crates/imap/examples/imap_load.rs, release):
+//! one load generator (crates/imap/examples/imap_load.rs, release; one
+//! thread, built to cost far less than either server):
 //!
-//! - **mixed**: an imaptest-style cycle (LIST, STATUS, SELECT, FETCH flags,
-//!   FETCH body, STORE, APPEND, STORE \Deleted + EXPUNGE), 20 users × 20
-//!   clients, with persistent sessions and with LOGIN/LOGOUT every cycle;
-//!   commands/s and latency percentiles, medians of R runs;
+//! - **mixed**: the imaptest-style round (SELECT; LIST 50 %; STATUS 50 %;
+//!   FETCH flags and envelopes; FETCH body parts of one message, of the
+//!   whole mailbox in 30 % of rounds; STORE flags 50 %; STORE \Deleted on
+//!   5 % of the messages; EXPUNGE; APPEND of a gen_mbox.py message), 20
+//!   users × 20 clients, with persistent sessions and with LOGIN/LOGOUT
+//!   every round (SHA512-CRYPT on both servers). Reported per server:
+//!   commands/s, latency percentiles, errors, **server CPU milliseconds per
+//!   command** (every groxide daemon; every Dovecot process, reaped
+//!   children included) sampled exactly over the measuring window, and the
+//!   generator's own CPU; medians of R runs (default 3 × 20 s), the
+//!   servers alternating which goes first;
 //! - **idle**: N connections in IDLE; resident memory per connection (the
 //!   summed VmRSS of the server's processes, divided by N, and the growth
 //!   over the idle server divided by N);
@@ -18,7 +26,7 @@
 
 use crate::bench_common::{
     cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median, process_tree,
-    run_ok, wait_for,
+    run_ok, tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
@@ -35,6 +43,8 @@ const USERS: usize = 20;
 const CLIENTS_PER_USER: usize = 20;
 /// Messages each user's INBOX starts with.
 const INBOX_MESSAGES: usize = 100;
+/// Distinct sample messages (gen_mbox.py) the fill and APPENDs cycle through.
+const SAMPLE_MESSAGES: usize = 500;
 const PASSWORD: &str = "pass";
 /// `PASSWORD` as SHA512-CRYPT: both servers check the same scheme (the
 /// directory's default argon2id costs far more per login than Dovecot's PLAIN).
@@ -51,7 +61,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options> {
     let mut o = Options {
-        seconds: 10.0,
+        seconds: 20.0,
         reps: 3,
         idle: 10_000,
         // Dovecot forks an imap process per connection (~5 MiB RSS each):
@@ -132,7 +142,6 @@ struct IdleMemory {
 struct Groxide {
     imap: SocketAddr,
     config: PathBuf,
-    user_dirs: Vec<String>,
     big_dir: String,
 }
 
@@ -200,15 +209,14 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
             .context("groxide-admin did not name the store")
     };
     admin(&["domain", "create", "bench.test"])?;
-    let mut user_dirs = Vec::new();
     for i in 1..=USERS {
-        user_dirs.push(store_of(admin(&[
+        store_of(admin(&[
             "user",
             "create",
             &format!("user{i}@bench.test"),
             "--password",
             PASSWORD,
-        ])?)?);
+        ])?)?;
     }
     let big_dir = store_of(admin(&[
         "user",
@@ -232,7 +240,6 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
     Ok(Groxide {
         imap,
         config: cfg,
-        user_dirs,
         big_dir,
     })
 }
@@ -279,51 +286,91 @@ struct Figures {
     p90: f64,
     p99: f64,
     errors: f64,
+    /// Server CPU milliseconds per command (every process of the server).
+    cpu_ms: f64,
+    /// The generator's own CPU seconds per second of the window.
+    generator_load: f64,
 }
 
-fn mixed(
+/// CPU seconds by process name.
+type CpuByProcess = Vec<(&'static str, f64)>;
+
+/// One run of the mixed workload against one server. `cpu` reads the
+/// server's CPU seconds, by process name; it is sampled when the generator
+/// opens and closes its measuring window.
+fn mixed_once(
     generator: &Path,
     addr: &str,
     user_format: &str,
     churn: bool,
+    mbox: &Path,
     o: &Options,
-) -> Result<(Figures, String)> {
-    let mut runs = Vec::new();
-    let mut last = String::new();
-    for _ in 0..o.reps {
-        let out = run_ok(
-            Command::new(generator).args([
-                "mixed",
-                addr,
-                &USERS.to_string(),
-                &CLIENTS_PER_USER.to_string(),
-                &o.seconds.to_string(),
-                user_format,
-                PASSWORD,
-                if churn { "1" } else { "0" },
-            ]),
-            "imap_load mixed",
-        )?;
-        runs.push(Figures {
-            rate: field(&out, "rate"),
-            p50: field(&out, "p50_ms"),
-            p90: field(&out, "p90_ms"),
-            p99: field(&out, "p99_ms"),
-            errors: field(&out, "errors"),
-        });
-        last = out;
+    cpu: &dyn Fn() -> CpuByProcess,
+) -> Result<(Figures, String, CpuByProcess)> {
+    let mut child = Command::new(generator)
+        .args([
+            "mixed",
+            addr,
+            &USERS.to_string(),
+            &CLIENTS_PER_USER.to_string(),
+            &o.seconds.to_string(),
+            user_format,
+            PASSWORD,
+            if churn { "1" } else { "0" },
+        ])
+        .arg(mbox)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting imap_load mixed")?;
+    let stdout = child.stdout.take().context("imap_load stdout")?;
+    let (mut before, mut after, mut json) = (Vec::new(), Vec::new(), String::new());
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        match line.as_str() {
+            "WINDOW OPEN" => before = cpu(),
+            "WINDOW CLOSED" => after = cpu(),
+            _ => json = line,
+        }
     }
-    let pick = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+    let st = child.wait()?;
+    if !st.success() || after.is_empty() {
+        bail!("imap_load mixed failed ({st}): {json}");
+    }
+    let spent: CpuByProcess = before
+        .iter()
+        .zip(&after)
+        .map(|((n, b), (_, a))| (*n, a - b))
+        .collect();
+    let total: f64 = spent.iter().map(|(_, s)| s).sum();
+    let commands = field(&json, "commands");
+    let seconds = field(&json, "seconds");
     Ok((
         Figures {
-            rate: pick(|r| r.rate),
-            p50: pick(|r| r.p50),
-            p90: pick(|r| r.p90),
-            p99: pick(|r| r.p99),
-            errors: pick(|r| r.errors),
+            rate: field(&json, "rate"),
+            p50: field(&json, "p50_ms"),
+            p90: field(&json, "p90_ms"),
+            p99: field(&json, "p99_ms"),
+            errors: field(&json, "errors"),
+            cpu_ms: total * 1000.0 / commands.max(1.0),
+            generator_load: field(&json, "generator_cpu_s") / seconds.max(1e-9),
         },
-        last,
+        json,
+        spent,
     ))
+}
+
+/// Medians of each figure over runs.
+fn medians(runs: &[Figures]) -> Figures {
+    let pick = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+    Figures {
+        rate: pick(|r| r.rate),
+        p50: pick(|r| r.p50),
+        p90: pick(|r| r.p90),
+        p99: pick(|r| r.p99),
+        errors: pick(|r| r.errors),
+        cpu_ms: pick(|r| r.cpu_ms),
+        generator_load: pick(|r| r.generator_load),
+    }
 }
 
 /// Opens `n` IDLE sessions and reads the server's memory with them open.
@@ -413,80 +460,111 @@ pub fn run(args: &[String]) -> Result<()> {
     let result = (|| -> Result<()> {
         let imap_pid = sup.pid("imap").context("groxide-imap pid")?;
         if wants("mixed") {
-            println!("filling {USERS} mailboxes with {INBOX_MESSAGES} messages each …");
-            for dir in &g.user_dirs {
-                run_ok(
-                    Command::new(&generator).args([
-                        "fill-store",
-                        g.config.to_str().unwrap_or_default(),
-                        dir,
-                        &INBOX_MESSAGES.to_string(),
-                        "8",
-                        "4k",
-                    ]),
-                    "imap_load fill-store",
-                )?;
-            }
+            let mbox = root.join("sample.mbox");
             run_ok(
-                Command::new(&generator).args([
+                Command::new("python3")
+                    .arg(Path::new(PEERS).join("gen_mbox.py"))
+                    .arg(&mbox)
+                    .arg(SAMPLE_MESSAGES.to_string()),
+                "gen_mbox.py",
+            )?;
+            println!("filling {USERS} mailboxes of each server with {INBOX_MESSAGES} messages …");
+            for (addr, format) in [(gaddr.as_str(), gformat), (dovecot_imap, dformat)] {
+                let mut fill = Command::new(&generator);
+                fill.args([
                     "fill",
-                    dovecot_imap,
+                    addr,
                     &USERS.to_string(),
-                    dformat,
+                    format,
                     PASSWORD,
                     &INBOX_MESSAGES.to_string(),
-                ]),
-                "imap_load fill (dovecot)",
-            )?;
+                ])
+                .arg(&mbox);
+                run_ok(&mut fill, "imap_load fill")?;
+            }
+            let dovecot_dir = root.join("dovecot");
+            let g_cpu = || groxide_cpu(&sup);
+            let d_cpu = || {
+                vec![(
+                    "dovecot",
+                    dovecot_master_pid(&dovecot_dir).map_or(0.0, tree_cpu_seconds),
+                )]
+            };
             let mut rows = Vec::new();
             for churn in [false, true] {
-                let before = groxide_cpu(&sup);
-                let (gf, gjson) = mixed(&generator, &gaddr, gformat, churn, &o)?;
-                let after = groxide_cpu(&sup);
-                let spent: Vec<String> = before
-                    .iter()
-                    .zip(&after)
-                    .map(|((n, b), (_, a))| format!("{n} {:.1}", a - b))
-                    .collect();
-                println!("groxide CPU seconds during the runs: {}", spent.join(", "));
-                let (df, djson) = mixed(&generator, dovecot_imap, dformat, churn, &o)?;
-                println!(
-                    "groxide {}: {gjson}",
-                    if churn { "churn" } else { "persistent" }
-                );
-                println!(
-                    "dovecot {}: {djson}",
-                    if churn { "churn" } else { "persistent" }
-                );
-                rows.push((churn, gf, df));
+                let kind = if churn { "churn" } else { "persistent" };
+                let (mut gruns, mut druns) = (Vec::new(), Vec::new());
+                for rep in 0..o.reps {
+                    // Alternate which server goes first so drift hits both.
+                    let mut one = |dovecot: bool| -> Result<()> {
+                        let (addr, format, cpu): (
+                            &str,
+                            &str,
+                            &dyn Fn() -> Vec<(&'static str, f64)>,
+                        ) = if dovecot {
+                            (dovecot_imap, dformat, &d_cpu)
+                        } else {
+                            (&gaddr, gformat, &g_cpu)
+                        };
+                        let (f, json, spent) =
+                            mixed_once(&generator, addr, format, churn, &mbox, &o, cpu)?;
+                        let who = if dovecot { "dovecot" } else { "groxide" };
+                        let spent: Vec<String> =
+                            spent.iter().map(|(n, s)| format!("{n} {s:.1}")).collect();
+                        println!(
+                            "{who} {kind} run {}: CPU s {}; {json}",
+                            rep + 1,
+                            spent.join(", ")
+                        );
+                        if dovecot {
+                            druns.push(f)
+                        } else {
+                            gruns.push(f)
+                        }
+                        Ok(())
+                    };
+                    let dovecot_first = rep % 2 == 1;
+                    one(dovecot_first)?;
+                    one(!dovecot_first)?;
+                }
+                rows.push((churn, medians(&gruns), medians(&druns)));
             }
             println!(
-                "\nMixed IMAP workload, {USERS} users x {CLIENTS_PER_USER} clients, {INBOX_MESSAGES} messages of 4 KB per INBOX, median of {} runs of {} s (release; client on the same machine)\n",
+                "\nMixed IMAP workload, {USERS} users x {CLIENTS_PER_USER} clients, {INBOX_MESSAGES} messages \
+                 per INBOX at the start (gen_mbox.py, 1-50 KB), medians of {} runs of {} s each \
+                 (release; generator on the same 2 cores; SHA512-CRYPT passwords on both)\n",
                 o.reps, o.seconds
             );
             println!(
-                "| sessions | groxide cmd/s | p50 ms | p90 ms | p99 ms | errors | dovecot cmd/s | p50 ms | p90 ms | p99 ms | errors | ratio |"
+                "| sessions | server | cmd/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/cmd | generator CPU % of a core |"
             );
-            println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-            for (churn, gf, df) in rows {
+            println!("|---|---|---|---|---|---|---|---|---|");
+            for (churn, gf, df) in &rows {
+                let kind = if *churn {
+                    "login/logout every round"
+                } else {
+                    "persistent"
+                };
+                for (who, f) in [("groxide", gf), ("dovecot", df)] {
+                    println!(
+                        "| {kind} | {who} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.3} | {:.1} |",
+                        f.rate,
+                        f.p50,
+                        f.p90,
+                        f.p99,
+                        f.errors,
+                        f.cpu_ms,
+                        f.generator_load * 100.0
+                    );
+                }
+            }
+            println!();
+            for (churn, gf, df) in &rows {
                 println!(
-                    "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} |",
-                    if churn {
-                        "login/logout every cycle"
-                    } else {
-                        "persistent"
-                    },
-                    gf.rate,
-                    gf.p50,
-                    gf.p90,
-                    gf.p99,
-                    gf.errors,
-                    df.rate,
-                    df.p50,
-                    df.p90,
-                    df.p99,
-                    df.errors,
-                    gf.rate / df.rate
+                    "ratio groxide/dovecot ({}): throughput {:.2}x, server CPU per command {:.2}x",
+                    if *churn { "churn" } else { "persistent" },
+                    gf.rate / df.rate,
+                    gf.cpu_ms / df.cpu_ms
                 );
             }
         }
