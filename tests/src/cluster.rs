@@ -339,7 +339,7 @@ impl Node {
             service.name(),
             self.ip
         );
-        let d = Daemon::start(service.name(), self.config.path(), &[]);
+        let d = crate::start_daemon(service.name(), self.config.path(), &[]);
         let up = wait_listening_from(self.addr(service), self.ip, START_TIMEOUT);
         self.daemons.push((service, d));
         assert!(

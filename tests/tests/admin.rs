@@ -3,7 +3,7 @@
 //! through the directory library, and a failover that re-routes the store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::{Config, schema};
+use groxide_config::{Config, MysqlAdaptor};
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, Protocol, SystemClock,
     ThrottlePolicy,
@@ -36,8 +36,8 @@ fn admin_ok(config: &Path, args: &[&str]) -> Value {
     value
 }
 
-async fn directory(config: &Path) -> (Config, Directory) {
-    let (cfg, _) = Config::load(config, &schema::MYSQL_ADAPTOR).unwrap();
+async fn directory(config: &Path) -> (Config<MysqlAdaptor>, Directory) {
+    let (cfg, _) = Config::<MysqlAdaptor>::load(config).unwrap();
     let settings = DirectorySettings::from_config(&cfg).unwrap();
     let directory = Directory::connect(&settings).await.unwrap();
     (cfg, directory)

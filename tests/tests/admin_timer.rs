@@ -1,7 +1,7 @@
 //! `groxide-admin timer list|show|cancel` against a real groxide-timer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening};
+use groxide_e2e::{ConfigDir, free_port, run_bin, start_daemon, wait_listening};
 use groxide_rpc::client::{ClientOptions, NodeAddr};
 use groxide_rpc::timer_client::{TimerClient, command};
 use std::net::SocketAddr;
@@ -27,7 +27,7 @@ fn admin_lists_shows_and_cancels_timer_jobs() {
             state.display()
         ),
     );
-    let _timer = Daemon::start("timer", dir.path(), &[]);
+    let _timer = start_daemon("timer", dir.path(), &[]);
     assert!(wait_listening(
         SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::from_secs(10)

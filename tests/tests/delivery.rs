@@ -4,7 +4,7 @@
 //! delivery and exmdb under load. Messages are read back through exmdb.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Delivery, MysqlAdaptor};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_e2e::cluster::{MariaDb, NodeOptions, Ports};
 use groxide_e2e::{ConfigDir, Node, Service, free_port, run_bin, wait_listening, wait_until};
@@ -64,8 +64,8 @@ fn user(node: &Node, address: &str, extra: &[&str]) -> String {
 
 /// A routed exmdb client as `node`'s daemons have one.
 async fn store_client(node: &Node) -> ExmdbClient {
-    let (cfg, _) = Config::load(node.config.path(), &schema::DELIVERY).unwrap();
-    let (adaptor, _) = Config::load(node.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
+    let (cfg, _) = Config::<Delivery>::load(node.config.path()).unwrap();
+    let (adaptor, _) = Config::<MysqlAdaptor>::load(node.config.path()).unwrap();
     let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
         .await
         .unwrap();

@@ -117,7 +117,8 @@ fn the_three_node_example_configs_pass_every_check_config() {
 
 #[test]
 fn the_three_node_example_routes_each_prefix_to_its_node_and_lists_every_node() {
-    use groxide_config::{Config, schema};
+    use groxide_config::keys::{event, exmdb, midb, timer};
+    use groxide_config::{Config, DaemonFile, Exmdb, HostsAllow, Key};
     use groxide_runtime::{NodeIdentity, Routing};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -126,7 +127,7 @@ fn the_three_node_example_routes_each_prefix_to_its_node_and_lists_every_node() 
     let ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
     for n in 1..=3 {
         let dir = cluster_node_copy(n);
-        let (cfg, warnings) = Config::load(dir.path(), &schema::EXMDB).unwrap();
+        let (cfg, warnings) = Config::<Exmdb>::load(dir.path()).unwrap();
         assert!(warnings.is_empty(), "node{n}: {warnings:?}");
         let me = ips[n - 1];
         let node = NodeIdentity::load(&cfg);
@@ -148,14 +149,22 @@ fn the_three_node_example_routes_each_prefix_to_its_node_and_lists_every_node() 
                 assert_eq!(route.local, *ip == me, "node{n}: {store}");
             }
         }
-        for (schema, key) in [
-            (&schema::EXMDB, "exmdb_hosts_allow"),
-            (&schema::MIDB, "midb_hosts_allow"),
-            (&schema::EVENT, "event_hosts_allow"),
-            (&schema::TIMER, "timer_hosts_allow"),
+        fn access_list<F: DaemonFile>(
+            dir: &std::path::Path,
+            key: Key<HostsAllow, F>,
+        ) -> (&'static str, groxide_rpc::AccessList) {
+            let (c, _) = Config::<F>::load(dir).unwrap();
+            (
+                key.name(),
+                groxide_rpc::AccessList::new(key.name(), c.get(key)),
+            )
+        }
+        for (key, acl) in [
+            access_list(dir.path(), exmdb::EXMDB_HOSTS_ALLOW),
+            access_list(dir.path(), midb::MIDB_HOSTS_ALLOW),
+            access_list(dir.path(), event::EVENT_HOSTS_ALLOW),
+            access_list(dir.path(), timer::TIMER_HOSTS_ALLOW),
         ] {
-            let (c, _) = Config::load(dir.path(), schema).unwrap();
-            let acl = groxide_rpc::AccessList::new(key, c.hosts_allow(key));
             for ip in ips {
                 assert!(
                     acl.allows(Some(ip.parse().unwrap())),

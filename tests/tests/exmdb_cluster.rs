@@ -4,7 +4,7 @@
 //! STORE_NOT_HERE naming the owner; a peer outside exmdb_hosts_allow is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Exmdb};
 use groxide_e2e::cluster::{NodeOptions, Ports};
 use groxide_e2e::{ConfigDir, Node, Service};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
@@ -48,7 +48,7 @@ fn client(list: &str, source: IpAddr) -> (ExmdbClient, ConfigDir) {
     dir.write("groxide.cfg", &format!("rpc_source_ip = {source}\n"));
     dir.write("exmdb_provider.cfg", &format!("listen_ip = {source}\n"));
     dir.write("exmdb_list.txt", list);
-    let (cfg, _) = Config::load(dir.path(), &schema::EXMDB).unwrap();
+    let (cfg, _) = Config::<Exmdb>::load(dir.path()).unwrap();
     let routing = Routing::load(&cfg, None).unwrap();
     let opts = ClientOptions {
         source_ip: Some(source),

@@ -3,7 +3,7 @@
 //! bounded SIGTERM drain.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_e2e::{ConfigDir, Daemon, free_port, run_bin, wait_listening, wait_until};
+use groxide_e2e::{ConfigDir, free_port, run_bin, start_daemon, wait_listening, wait_until};
 use groxide_rpc::client::{ClientOptions, NodeAddr, channel};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ fn event_access_list_is_enforced_and_reloaded_by_sighup_and_sigterm_drains() {
         )
     };
     dir.write("event.cfg", &event_cfg("127.0.0.1"));
-    let mut daemon = Daemon::start("event", dir.path(), &[]);
+    let mut daemon = start_daemon("event", dir.path(), &[]);
     assert!(
         wait_listening(addr, Duration::from_secs(10)),
         "event did not listen:\n{}",

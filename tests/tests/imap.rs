@@ -4,7 +4,7 @@
 //! through the store (exmdb InsertMessage), as delivery puts them there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Imap, MysqlAdaptor};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_e2e::{Daemon, Node, Service};
 use groxide_routing::HomeserverLookup;
@@ -57,8 +57,8 @@ impl ImapNode {
     }
 
     async fn store(&self) -> ExmdbClient {
-        let (cfg, _) = Config::load(self.node.config.path(), &schema::IMAP).unwrap();
-        let (adaptor, _) = Config::load(self.node.config.path(), &schema::MYSQL_ADAPTOR).unwrap();
+        let (cfg, _) = Config::<Imap>::load(self.node.config.path()).unwrap();
+        let (adaptor, _) = Config::<MysqlAdaptor>::load(self.node.config.path()).unwrap();
         let dir = Directory::connect(&DirectorySettings::from_config(&adaptor).unwrap())
             .await
             .unwrap();

@@ -36,10 +36,45 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// A nested cargo, run in the workspace root with the environment of the
+/// shell that ran `cargo xtask`: the variables cargo set for running xtask
+/// itself are removed (see [`set_by_cargo_run`]).
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(workspace_root());
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_run) {
+            c.env_remove(name);
+        }
+    }
     c
+}
+
+/// Whether cargo sets the variable `name` for the program `cargo run` starts
+/// (or for build scripts and tests it compiles), i.e. whether xtask sees it
+/// only because it was started by cargo.
+///
+/// A nested cargo must not inherit them: build scripts that watch such a
+/// variable (ring's reruns on `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`) would
+/// see it change between `cargo build` and `cargo xtask …`, and rebuild
+/// ring, rustls, tonic and everything above them on every switch. `CARGO`
+/// (the path of cargo itself) and what the user sets to configure cargo
+/// (`CARGO_HOME`, `CARGO_TARGET_DIR`, `CARGO_BUILD_*`, …) stay.
+fn set_by_cargo_run(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_MANIFEST_LINKS"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_BIN_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+            | "CARGO_RUSTC_CURRENT_DIR"
+            | "OUT_DIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_CFG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// Builds every binary of the workspace (the daemons the tests and `run` start).
@@ -87,7 +122,7 @@ fn prepare() {
 fn test(args: &[String]) -> Result<()> {
     prepare();
     build_bins(false)?;
-    let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let nextest = cargo()
         .args(["nextest", "--version"])
         .output()
         .map(|o| o.status.success())
@@ -224,5 +259,49 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    /// The variables a nested cargo gets removed (the test binary itself was
+    /// started by cargo, so it has them).
+    fn removed() -> Vec<String> {
+        cargo()
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .filter_map(|(name, _)| name.to_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn a_nested_cargo_does_not_inherit_what_cargo_set_for_running_xtask() {
+        let removed = removed();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(
+                std::env::var_os(name).is_some(),
+                "cargo sets {name} for tests"
+            );
+            assert!(removed.iter().any(|r| r == name), "{name} is passed on");
+        }
+    }
+
+    #[test]
+    fn what_configures_cargo_is_passed_on() {
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "CARGO_INCREMENTAL",
+            "RUSTFLAGS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_run(name), "{name}");
+        }
+        assert!(!removed().iter().any(|name| OsStr::new(name) == "PATH"));
     }
 }

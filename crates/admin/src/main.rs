@@ -16,7 +16,7 @@ mod stores;
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
 use failure::{Failure, exit};
-use groxide_config::{Config, schema};
+use groxide_config::schema;
 use setup::Setup;
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,8 +27,8 @@ fn check_all(dir: &Path) -> ExitCode {
         if std::ptr::eq(*s, &schema::SHARED) {
             continue;
         }
-        match Config::load(dir, s) {
-            Ok((_, warnings)) => {
+        match groxide_config::check_file(dir, s) {
+            Ok(warnings) => {
                 for w in warnings {
                     eprintln!("warning: {w}");
                 }

@@ -2,7 +2,8 @@
 //! client of the exmdb that holds a store.
 
 use crate::failure::{Failure, exit};
-use groxide_config::{Config, schema};
+use groxide_config::keys::shared;
+use groxide_config::{Config, MysqlAdaptor};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
@@ -12,13 +13,13 @@ use std::sync::Arc;
 
 /// The loaded config and the open directory.
 pub(crate) struct Setup {
-    pub config: Config,
+    pub config: Config<MysqlAdaptor>,
     pub directory: Directory,
 }
 
 /// groxide.cfg and mysql_adaptor.cfg of `dir`; warnings go to stderr.
-pub(crate) fn load_config(dir: &Path) -> Result<Config, Failure> {
-    match Config::load(dir, &schema::MYSQL_ADAPTOR) {
+pub(crate) fn load_config(dir: &Path) -> Result<Config<MysqlAdaptor>, Failure> {
+    match Config::<MysqlAdaptor>::load(dir) {
         Ok((config, warnings)) => {
             for warning in warnings {
                 eprintln!("warning: {warning}");
@@ -41,7 +42,7 @@ impl Setup {
 
     /// `data_path`: mailboxes live below it.
     pub(crate) fn data_path(&self) -> PathBuf {
-        self.config.path("data_path")
+        self.config.get(shared::DATA_PATH)
     }
 
     /// A client of groxide-exmdb that routes by store directory, asking this

@@ -1,18 +1,14 @@
 //! The merged configuration of one daemon: defaults < groxide.cfg < its own file < environment.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::bind::BindAddr;
 use crate::error::{ConfigError, ConfigErrors, ConfigWarning};
 use crate::file::{Assignment, parse_config_text, read_config_file};
-use crate::hosts_allow::HostsAllow;
-use crate::log_level::LogLevel;
+use crate::key::{ConfigFile, Key, KeyType, Loaded, ReadableIn};
 use crate::origin::Origin;
 use crate::schema;
-use crate::spec::{KeySpec, Schema, ValueKind};
+use crate::spec::{KeySpec, Schema};
 use crate::suggest::closest;
 use crate::value::{Value, parse_value};
 
@@ -20,21 +16,137 @@ use crate::value::{Value, parse_value};
 pub const ENV_PREFIX: &str = "GROXIDE_";
 
 /// What a config load returns: the config and its warnings, or every error found.
-pub type LoadResult = Result<(Config, Vec<ConfigWarning>), ConfigErrors>;
+pub type LoadResult<F> = Result<(Config<F>, Vec<ConfigWarning>), ConfigErrors>;
 
-/// The validated configuration of one daemon.
+/// The validated configuration of one daemon: groxide.cfg's keys and those
+/// of the daemon's file `F` ([`crate::Midb`], [`crate::Imap`], …; for
+/// [`crate::Shared`], groxide.cfg's alone).
 ///
-/// Holds every key of [`schema::SHARED`] and of the daemon's schema. Each
-/// value was checked at load, so the typed getters cannot fail; asking for a
-/// key the two schemas do not have, or with the getter of another kind, is a
-/// programming error (a debug assertion; release builds return an empty or
-/// zero value).
+/// Every value was checked at load and every key has one, so
+/// [`Config::get`] cannot fail and has no default of its own. It takes a
+/// typed key of [`crate::keys`]: one of `F`'s file or of groxide.cfg; a key
+/// of another file does not compile. To read another daemon's file, load it:
+/// `Config::<Exmdb>::load(config.dir())`.
 #[derive(Debug, Clone)]
-pub struct Config {
-    dir: PathBuf,
-    daemon: &'static Schema,
-    entries: HashMap<&'static str, Entry>,
+pub struct Config<F: ConfigFile> {
+    raw: RawConfig,
+    _file: PhantomData<F>,
 }
+
+impl<F: ConfigFile> Config<F> {
+    /// Loads `<dir>/groxide.cfg` ([`schema::SHARED`]) plus the file of `F`,
+    /// then applies `GROXIDE_<KEY>` environment variables.
+    ///
+    /// A missing directory is an error; a missing file inside it means "all
+    /// defaults", as in gromox. Every value of every known key is checked,
+    /// and all errors are returned together. Keys of other daemons found in
+    /// groxide.cfg are ignored (each daemon takes its own); keys no schema
+    /// knows become warnings.
+    pub fn load(dir: &Path) -> LoadResult<F> {
+        Config::typed(RawConfig::load_from(dir, F::SCHEMA, &process_env))
+    }
+
+    /// [`Config::load`] with the environment given as a function (for tests).
+    pub fn load_with_env(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> LoadResult<F> {
+        Config::typed(RawConfig::load_from(dir, F::SCHEMA, &|var| {
+            env(var).map_or(EnvValue::Unset, EnvValue::Set)
+        }))
+    }
+
+    /// Builds a config from file texts without touching the disk or the
+    /// environment (for tests). Errors and warnings name `<dir>/groxide.cfg`
+    /// and the file of `F` in `dir`; `dir` need not exist. When `F` is
+    /// [`crate::Shared`] there is one file and `daemon_text` is ignored.
+    pub fn from_str_for_tests(dir: &Path, shared_text: &str, daemon_text: &str) -> LoadResult<F> {
+        let sources = Sources {
+            shared: Some(shared_text.as_bytes().to_vec()),
+            daemon: Some(daemon_text.as_bytes().to_vec()),
+        };
+        Config::typed(RawConfig::build(
+            dir,
+            F::SCHEMA,
+            sources,
+            &|_| EnvValue::Unset,
+            Vec::new(),
+        ))
+    }
+
+    fn typed(loaded: RawResult) -> LoadResult<F> {
+        loaded.map(|(raw, warnings)| {
+            (
+                Config {
+                    raw,
+                    _file: PhantomData,
+                },
+                warnings,
+            )
+        })
+    }
+
+    /// The value of `key`, as its Rust type: `config.get(keys::midb::MIDB_TABLE_SIZE)`.
+    pub fn get<T: KeyType, G: ReadableIn<F>>(&self, key: Key<T, G>) -> T::Out<'_> {
+        let entry = self.raw.entry(G::IS_SHARED, key.index());
+        T::read(Loaded {
+            value: &entry.value,
+            text: &entry.text,
+            dir: &self.raw.dir,
+        })
+    }
+
+    /// Where the key's value came from.
+    pub fn origin<T: KeyType, G: ReadableIn<F>>(&self, key: Key<T, G>) -> &Origin {
+        &self.raw.entry(G::IS_SHARED, key.index()).origin
+    }
+
+    /// Whether a file or environment variable set the key (it is not the default).
+    pub fn is_set<T: KeyType, G: ReadableIn<F>>(&self, key: Key<T, G>) -> bool {
+        *self.origin(key) != Origin::Default
+    }
+
+    /// The config directory this was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.raw.dir
+    }
+
+    /// The schema of the daemon's file (`F`'s).
+    pub fn schema(&self) -> &'static Schema {
+        F::SCHEMA
+    }
+
+    /// Every key with its value text and origin: groxide.cfg's keys, then the
+    /// daemon's, in schema order (for printing a config).
+    pub fn entries(&self) -> impl Iterator<Item = (&'static KeySpec, &str, &Origin)> {
+        self.raw
+            .entries
+            .iter()
+            .map(|entry| (entry.spec, entry.text.as_str(), &entry.origin))
+    }
+}
+
+/// Loads and checks `<dir>/groxide.cfg` and `<dir>/<schema.file>` (plus the
+/// environment) as a daemon would, without keeping the values: for
+/// `--check-config` of a file chosen at run time. Returns the warnings.
+pub fn check_file(dir: &Path, schema: &'static Schema) -> Result<Vec<ConfigWarning>, ConfigErrors> {
+    RawConfig::load_from(dir, schema, &process_env).map(|(_, warnings)| warnings)
+}
+
+fn process_env(var: &str) -> EnvValue {
+    match std::env::var(var) {
+        Ok(value) => EnvValue::Set(value),
+        Err(std::env::VarError::NotPresent) => EnvValue::Unset,
+        Err(std::env::VarError::NotUnicode(_)) => EnvValue::NotUtf8,
+    }
+}
+
+/// A loaded config without its file type: groxide.cfg's keys, then the
+/// daemon file's, each at its catalogue position.
+#[derive(Debug, Clone)]
+struct RawConfig {
+    dir: PathBuf,
+    entries: Vec<Entry>,
+}
+
+type RawResult = Result<(RawConfig, Vec<ConfigWarning>), ConfigErrors>;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -57,56 +169,27 @@ struct Sources {
     daemon: Option<Vec<u8>>,
 }
 
-impl Config {
-    /// Loads `<dir>/groxide.cfg` ([`schema::SHARED`]) plus `<dir>/<daemon.file>`,
-    /// then applies `GROXIDE_<KEY>` environment variables.
+/// A config being built: each key's value once its layer parsed.
+struct Building {
+    daemon: &'static Schema,
+    slots: Vec<Option<Entry>>,
+}
+
+impl RawConfig {
+    /// The entry of key `index` of groxide.cfg (`shared`) or of the daemon's file.
     ///
-    /// A missing directory is an error; a missing file inside it means "all
-    /// defaults", as in gromox. Every value of every known key is checked,
-    /// and all errors are returned together. Keys of other daemons found in
-    /// groxide.cfg are ignored (each daemon takes its own); keys no schema
-    /// knows become warnings.
-    pub fn load(dir: &Path, daemon: &'static Schema) -> LoadResult {
-        Config::load_from(dir, daemon, &|var| match std::env::var(var) {
-            Ok(value) => EnvValue::Set(value),
-            Err(std::env::VarError::NotPresent) => EnvValue::Unset,
-            Err(std::env::VarError::NotUnicode(_)) => EnvValue::NotUtf8,
-        })
-    }
-
-    /// [`Config::load`] with the environment given as a function (for tests).
-    pub fn load_with_env(
-        dir: &Path,
-        daemon: &'static Schema,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> LoadResult {
-        Config::load_from(dir, daemon, &|var| {
-            env(var).map_or(EnvValue::Unset, EnvValue::Set)
-        })
-    }
-
-    /// Builds a config from file texts without touching the disk or the
-    /// environment (for tests). Errors and warnings name `<dir>/groxide.cfg`
-    /// and `<dir>/<daemon.file>`; `dir` need not exist. When `daemon` is
-    /// [`schema::SHARED`] there is one file and `daemon_text` is ignored.
-    pub fn from_str_for_tests(
-        dir: &Path,
-        daemon: &'static Schema,
-        shared_text: &str,
-        daemon_text: &str,
-    ) -> LoadResult {
-        let sources = Sources {
-            shared: Some(shared_text.as_bytes().to_vec()),
-            daemon: Some(daemon_text.as_bytes().to_vec()),
+    /// The typed API only asks for keys of these two files, and a loaded
+    /// config has an entry for every one of them, at its catalogue position.
+    fn entry(&self, shared: bool, index: usize) -> &Entry {
+        let slot = if shared {
+            index
+        } else {
+            schema::SHARED_KEYS + index
         };
-        Config::build(dir, daemon, sources, &|_| EnvValue::Unset, Vec::new())
+        &self.entries[slot]
     }
 
-    fn load_from(
-        dir: &Path,
-        daemon: &'static Schema,
-        env: &dyn Fn(&str) -> EnvValue,
-    ) -> LoadResult {
+    fn load_from(dir: &Path, daemon: &'static Schema, env: &dyn Fn(&str) -> EnvValue) -> RawResult {
         match std::fs::metadata(dir) {
             Ok(metadata) if metadata.is_dir() => {}
             Ok(_) => {
@@ -139,7 +222,7 @@ impl Config {
         } else {
             read(daemon.file)
         };
-        Config::build(
+        RawConfig::build(
             dir,
             daemon,
             Sources {
@@ -157,15 +240,22 @@ impl Config {
         sources: Sources,
         env: &dyn Fn(&str) -> EnvValue,
         mut errors: Vec<ConfigError>,
-    ) -> LoadResult {
-        let mut config = Config {
-            dir: dir.to_path_buf(),
+    ) -> RawResult {
+        let mut config = Building {
             daemon,
-            entries: HashMap::new(),
+            slots: Vec::new(),
         };
         let mut warnings = Vec::new();
-        for spec in config.known_keys() {
-            config.set(spec, spec.default.to_string(), Origin::Default, &mut errors);
+        let known = config.known_keys();
+        config.slots = known.iter().map(|_| None).collect();
+        for (slot, spec) in known.iter().enumerate() {
+            config.set(
+                slot,
+                spec,
+                spec.default.to_string(),
+                Origin::Default,
+                &mut errors,
+            );
         }
 
         let shared_file = dir.join(schema::SHARED.file);
@@ -195,11 +285,12 @@ impl Config {
             }
         }
 
-        for spec in config.known_keys() {
+        for (slot, spec) in known.iter().enumerate() {
             let var = format!("{ENV_PREFIX}{}", spec.name.to_ascii_uppercase());
             match env(&var) {
                 EnvValue::Unset => {}
                 EnvValue::Set(value) => config.set(
+                    slot,
                     spec,
                     value.trim().to_string(),
                     Origin::Env { var },
@@ -209,13 +300,23 @@ impl Config {
             }
         }
 
-        if errors.is_empty() {
-            Ok((config, warnings))
-        } else {
-            Err(ConfigErrors::new(errors))
+        // A key without a value is one whose default did not parse, which
+        // pushed an error: a config is returned only when every key has one.
+        let entries: Option<Vec<Entry>> = config.slots.into_iter().collect();
+        match entries {
+            Some(entries) if errors.is_empty() => Ok((
+                RawConfig {
+                    dir: dir.to_path_buf(),
+                    entries,
+                },
+                warnings,
+            )),
+            _ => Err(ConfigErrors::new(errors)),
         }
     }
+}
 
+impl Building {
     /// The keys this config holds: groxide.cfg's, then the daemon's.
     fn known_keys(&self) -> Vec<&'static KeySpec> {
         let daemon_keys = if is_shared(self.daemon) {
@@ -226,8 +327,12 @@ impl Config {
         schema::SHARED.keys.iter().chain(daemon_keys).collect()
     }
 
-    fn spec_of(&self, key: &str) -> Option<&'static KeySpec> {
-        schema::SHARED.key(key).or_else(|| self.daemon.key(key))
+    /// The slot and spec of the key named `key`, if this config holds it.
+    fn slot_of(&self, key: &str) -> Option<(usize, &'static KeySpec)> {
+        self.known_keys()
+            .into_iter()
+            .enumerate()
+            .find(|(_, spec)| spec.name == key)
     }
 
     /// Applies a groxide.cfg line: keys of any daemon are fine there.
@@ -242,8 +347,8 @@ impl Config {
             file: file.to_path_buf(),
             line: assignment.line,
         };
-        if let Some(spec) = self.spec_of(&assignment.key) {
-            self.set(spec, assignment.value, origin, errors);
+        if let Some((slot, spec)) = self.slot_of(&assignment.key) {
+            self.set(slot, spec, assignment.value, origin, errors);
             return;
         }
         let belongs_to_some_daemon = schema::all()
@@ -276,8 +381,8 @@ impl Config {
             file: file.to_path_buf(),
             line: assignment.line,
         };
-        if let Some(spec) = self.spec_of(&assignment.key) {
-            self.set(spec, assignment.value, origin, errors);
+        if let Some((slot, spec)) = self.slot_of(&assignment.key) {
+            self.set(slot, spec, assignment.value, origin, errors);
             return;
         }
         let belongs_in = schema::all()
@@ -304,6 +409,7 @@ impl Config {
     /// leaves the previous layer's value in place.
     fn set(
         &mut self,
+        slot: usize,
         spec: &'static KeySpec,
         text: String,
         origin: Origin,
@@ -311,15 +417,14 @@ impl Config {
     ) {
         match parse_value(spec.kind, &text) {
             Ok(value) => {
-                self.entries.insert(
-                    spec.name,
-                    Entry {
+                if let Some(place) = self.slots.get_mut(slot) {
+                    *place = Some(Entry {
                         spec,
                         text,
                         origin,
                         value,
-                    },
-                );
+                    });
+                }
             }
             Err(reason) => errors.push(ConfigError::BadValue {
                 origin,
@@ -328,181 +433,6 @@ impl Config {
                 reason,
             }),
         }
-    }
-
-    fn entry(&self, key: &str) -> Option<&Entry> {
-        let entry = self.entries.get(key);
-        debug_assert!(
-            entry.is_some(),
-            "config key {key:?} is in neither groxide.cfg nor {}",
-            self.daemon.file
-        );
-        entry
-    }
-
-    /// Returns `pick(value)`, asserting (in debug builds) that the key has the getter's kind.
-    fn typed<'a, T>(
-        &'a self,
-        key: &str,
-        getter: &str,
-        pick: impl Fn(&'a Value) -> Option<T>,
-    ) -> Option<T> {
-        let entry = self.entry(key)?;
-        let value = pick(&entry.value);
-        debug_assert!(
-            value.is_some(),
-            "config key {key:?} is a {:?}, not read by {getter}()",
-            entry.spec.kind
-        );
-        value
-    }
-
-    /// The value as text, trimmed (the default if unset).
-    pub fn string(&self, key: &str) -> &str {
-        self.entry(key).map_or("", |entry| entry.text.as_str())
-    }
-
-    /// A [`ValueKind::Bool`] value.
-    pub fn bool(&self, key: &str) -> bool {
-        self.typed(key, "bool", |value| match value {
-            Value::Bool(flag) => Some(*flag),
-            _ => None,
-        })
-        .unwrap_or(false)
-    }
-
-    /// A [`ValueKind::Size`] value in bytes.
-    pub fn size(&self, key: &str) -> u64 {
-        self.typed(key, "size", |value| match value {
-            Value::Size(bytes) => Some(*bytes),
-            _ => None,
-        })
-        .unwrap_or(0)
-    }
-
-    /// A [`ValueKind::Duration`] value.
-    pub fn duration(&self, key: &str) -> Duration {
-        self.typed(key, "duration", |value| match value {
-            Value::Duration(duration) => Some(*duration),
-            _ => None,
-        })
-        .unwrap_or(Duration::ZERO)
-    }
-
-    /// A [`ValueKind::Int`] (or [`ValueKind::Port`]) value.
-    pub fn int(&self, key: &str) -> i64 {
-        self.typed(key, "int", |value| match value {
-            Value::Int(number) => Some(*number),
-            Value::Port(port) => Some(i64::from(*port)),
-            _ => None,
-        })
-        .unwrap_or(0)
-    }
-
-    /// A [`ValueKind::Port`] value.
-    pub fn port(&self, key: &str) -> u16 {
-        self.typed(key, "port", |value| match value {
-            Value::Port(port) => Some(*port),
-            _ => None,
-        })
-        .unwrap_or(0)
-    }
-
-    /// A [`ValueKind::IpAddr`] value; `None` when empty. IPv4-mapped IPv6 is returned as IPv4.
-    pub fn ip(&self, key: &str) -> Option<IpAddr> {
-        self.typed(key, "ip", |value| match value {
-            Value::Ip(ip) => Some(*ip),
-            _ => None,
-        })
-        .flatten()
-    }
-
-    /// A [`ValueKind::IpList`] value. IPv4-mapped IPv6 is returned as IPv4.
-    pub fn ip_list(&self, key: &str) -> Vec<IpAddr> {
-        self.typed(key, "ip_list", |value| match value {
-            Value::IpList(list) => Some(list.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-    }
-
-    /// A [`ValueKind::HostsAllow`] value.
-    pub fn hosts_allow(&self, key: &str) -> HostsAllow {
-        self.typed(key, "hosts_allow", |value| match value {
-            Value::HostsAllow(list) => Some(list.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-    }
-
-    /// A [`ValueKind::LogLevel`] value.
-    pub fn log_level(&self, key: &str) -> LogLevel {
-        self.typed(key, "log_level", |value| match value {
-            Value::LogLevel(level) => Some(*level),
-            _ => None,
-        })
-        .unwrap_or(LogLevel::Info)
-    }
-
-    /// A [`ValueKind::Choice`] value, spelled as in the schema's word list.
-    pub fn choice(&self, key: &str) -> &'static str {
-        self.typed(key, "choice", |value| match value {
-            Value::Choice(word) => Some(*word),
-            _ => None,
-        })
-        .unwrap_or("")
-    }
-
-    /// A [`ValueKind::BindList`] value; empty means "do not listen".
-    pub fn bind_list(&self, key: &str) -> Vec<BindAddr> {
-        self.typed(key, "bind_list", |value| match value {
-            Value::BindList(list) => Some(list.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-    }
-
-    /// A [`ValueKind::Path`] value; a relative path is joined to the config
-    /// dir, and the empty value stays empty (meaning "not set").
-    pub fn path(&self, key: &str) -> PathBuf {
-        let Some(entry) = self.entry(key) else {
-            return PathBuf::new();
-        };
-        debug_assert!(
-            matches!(entry.spec.kind, ValueKind::Path),
-            "config key {key:?} is a {:?}, not read by path()",
-            entry.spec.kind
-        );
-        if entry.text.is_empty() {
-            PathBuf::new()
-        } else {
-            self.dir.join(&entry.text)
-        }
-    }
-
-    /// Where the key's value came from.
-    pub fn origin(&self, key: &str) -> Origin {
-        self.entry(key)
-            .map_or(Origin::Default, |entry| entry.origin.clone())
-    }
-
-    /// The config directory this was loaded from.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The daemon's schema this config was loaded for.
-    pub fn schema(&self) -> &'static Schema {
-        self.daemon
-    }
-
-    /// Every key with its value text and origin: groxide.cfg's keys, then the
-    /// daemon's, in schema order (for `--print-config`).
-    pub fn entries(&self) -> impl Iterator<Item = (&'static KeySpec, &str, &Origin)> {
-        self.known_keys()
-            .into_iter()
-            .filter_map(|spec| self.entries.get(spec.name))
-            .map(|entry| (entry.spec, entry.text.as_str(), &entry.origin))
     }
 }
 

@@ -7,7 +7,8 @@ use crate::server::DeliveryServer;
 use crate::settings::Settings;
 use crate::spool::Spool;
 use crate::tls::starttls_config;
-use groxide_config::{BindAddr, Config};
+use groxide_config::keys::{delivery, shared};
+use groxide_config::{BindAddr, Config, Delivery};
 use groxide_directory::{Directory, DirectorySettings};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::ExmdbClient;
@@ -33,9 +34,9 @@ pub enum StartError {
 }
 
 /// The problems `--check-config` reports for delivery.cfg.
-pub fn check_config(config: &Config) -> Vec<String> {
+pub fn check_config(config: &Config<Delivery>) -> Vec<String> {
     let mut problems = Vec::new();
-    for bind in config.bind_list("lda_listen") {
+    for bind in config.get(delivery::LDA_LISTEN) {
         if let BindAddr::Unix(p) = bind {
             problems.push(format!(
                 "lda_listen: unix:{} — groxide-delivery listens on TCP only",
@@ -43,7 +44,7 @@ pub fn check_config(config: &Config) -> Vec<String> {
             ));
         }
     }
-    if config.bool("lda_support_starttls")
+    if config.get(delivery::LDA_SUPPORT_STARTTLS)
         && let Err(e) = tls_config(config)
     {
         problems.push(e);
@@ -51,12 +52,12 @@ pub fn check_config(config: &Config) -> Vec<String> {
     problems
 }
 
-fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    if !config.bool("lda_support_starttls") {
+fn tls_config(config: &Config<Delivery>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    if !config.get(delivery::LDA_SUPPORT_STARTTLS) {
         return Ok(None);
     }
-    let cert = config.path("lda_certificate_path");
-    let key = config.path("lda_private_key_path");
+    let cert = config.get(delivery::LDA_CERTIFICATE_PATH);
+    let key = config.get(delivery::LDA_PRIVATE_KEY_PATH);
     if cert.as_os_str().is_empty() || key.as_os_str().is_empty() {
         return Err(
             "lda_support_starttls = yes needs lda_certificate_path and lda_private_key_path".into(),
@@ -68,16 +69,16 @@ fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, Stri
 }
 
 /// `lda_spool_path`, or `<data_path>/spool/delivery`.
-fn spool_path(config: &Config) -> PathBuf {
-    let p = config.path("lda_spool_path");
+fn spool_path(config: &Config<Delivery>) -> PathBuf {
+    let p = config.get(delivery::LDA_SPOOL_PATH);
     if p.as_os_str().is_empty() {
-        config.path("data_path").join("spool").join("delivery")
+        config.get(shared::DATA_PATH).join("spool").join("delivery")
     } else {
         p
     }
 }
 
-async fn open_directory(config: &Config) -> Result<Directory, StartError> {
+async fn open_directory(config: &Config<Delivery>) -> Result<Directory, StartError> {
     let settings = DirectorySettings::from_config_dir(config)
         .map_err(|e| StartError::Config(e.to_string()))?;
     Directory::connect(&settings)
@@ -86,7 +87,7 @@ async fn open_directory(config: &Config) -> Result<Directory, StartError> {
 }
 
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), StartError> {
+pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     let config = ctx.config();
     let node = NodeIdentity::load(&config);
     let settings = Settings::from_config(&config, &node.host_id);
@@ -100,12 +101,12 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
     let recipients = Arc::new(DirectoryRecipients::new(
         directory.clone(),
-        config.string("lda_recipient_delimiter"),
-        config.duration("directory_cache_time"),
+        config.get(delivery::LDA_RECIPIENT_DELIMITER),
+        config.get(shared::DIRECTORY_CACHE_TIME),
     ));
 
     let mut listeners = Vec::new();
-    for bind in config.bind_list("lda_listen") {
+    for bind in config.get(delivery::LDA_LISTEN) {
         match bind {
             BindAddr::Tcp(addr) => listeners.push(bind_tcp(addr).map_err(StartError::Listen)?),
             BindAddr::Unix(p) => {
@@ -119,8 +120,8 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     if listeners.is_empty() {
         tracing::warn!("lda_listen is empty: not listening anywhere");
     }
-    let max_connections = usize::try_from(config.int("lda_max_connections")).unwrap_or(1000);
-    let drain = config.duration("shutdown_timeout");
+    let max_connections = config.get(delivery::LDA_MAX_CONNECTIONS);
+    let drain = config.get(shared::SHUTDOWN_TIMEOUT);
 
     let server = Arc::new(DeliveryServer::new(
         settings,
@@ -139,7 +140,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
             Ok(tls) => reload_server.set_tls(tls),
             Err(e) => tracing::error!(error = e, "STARTTLS certificate not reloaded"),
         }
-        recipients.set_delimiters(cfg.string("lda_recipient_delimiter"));
+        recipients.set_delimiters(cfg.get(delivery::LDA_RECIPIENT_DELIMITER));
         recipients.clear_cache();
         if let Err(e) = routing.reload(cfg) {
             tracing::error!(error = e, "routing lists not reloaded");
@@ -162,17 +163,12 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use groxide_config::schema;
     use std::path::Path;
 
     fn problems(delivery_cfg: &str) -> Vec<String> {
-        let (cfg, _) = Config::from_str_for_tests(
-            Path::new("/etc/groxide"),
-            &schema::DELIVERY,
-            "",
-            delivery_cfg,
-        )
-        .unwrap();
+        let (cfg, _) =
+            Config::<Delivery>::from_str_for_tests(Path::new("/etc/groxide"), "", delivery_cfg)
+                .unwrap();
         check_config(&cfg)
     }
 

@@ -41,6 +41,7 @@ mod server;
 mod session;
 pub mod settings;
 pub mod spool;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
 pub mod trace;

@@ -62,3 +62,10 @@ pub trait MailboxWriter: Send + Sync + 'static {
     fn deliver(&self, request: DeliveryRequest<'_>)
     -> impl Future<Output = DeliveryOutcome> + Send;
 }
+
+/// A shared writer delivers as the one it points to.
+impl<T: MailboxWriter> MailboxWriter for std::sync::Arc<T> {
+    async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryOutcome {
+        (**self).deliver(request).await
+    }
+}

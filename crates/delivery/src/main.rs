@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-delivery",
             name: "delivery",
             about: "groxide-delivery: LMTP final delivery into mailbox stores",
-            schema: &groxide_config::schema::DELIVERY,
+            file: groxide_config::Delivery,
             check: groxide_delivery::check_config,
         },
         groxide_delivery::run,

@@ -32,3 +32,10 @@ pub trait RecipientResolver: Send + Sync + 'static {
     /// Resolves one address as given in RCPT TO.
     fn resolve(&self, address: &str) -> impl Future<Output = Resolution> + Send;
 }
+
+/// A shared resolver resolves as the one it points to.
+impl<T: RecipientResolver> RecipientResolver for std::sync::Arc<T> {
+    async fn resolve(&self, address: &str) -> Resolution {
+        (**self).resolve(address).await
+    }
+}

@@ -1,7 +1,8 @@
 //! The typed settings of a delivery server, read from delivery.cfg.
 
 use crate::junk::JunkRules;
-use groxide_config::Config;
+use groxide_config::keys::delivery;
+use groxide_config::{Config, Delivery};
 use std::time::Duration;
 
 /// Which protocol the listener speaks.
@@ -57,23 +58,22 @@ pub struct Settings {
 
 impl Settings {
     /// Reads delivery.cfg's keys; `hostname` is the node's host_id.
-    pub fn from_config(config: &Config, hostname: &str) -> Settings {
+    pub fn from_config(config: &Config<Delivery>, hostname: &str) -> Settings {
         Settings {
             hostname: hostname.to_string(),
-            protocol: if config.bool("smtp_mode") {
+            protocol: if config.get(delivery::SMTP_MODE) {
                 Protocol::Smtp
             } else {
                 Protocol::Lmtp
             },
             limits: SessionLimits {
-                max_message_size: config.size("mail_max_length"),
-                max_recipients: usize::try_from(config.int("lda_max_rcpt_num")).unwrap_or(256),
-                max_command_line: usize::try_from(config.int("lda_max_command_length"))
-                    .unwrap_or(4096),
-                idle_timeout: config.duration("lmtp_conn_timeout"),
-                max_errors: u32::try_from(config.int("lda_max_errors")).unwrap_or(10),
+                max_message_size: config.get(delivery::MAIL_MAX_LENGTH),
+                max_recipients: config.get(delivery::LDA_MAX_RCPT_NUM),
+                max_command_line: config.get(delivery::LDA_MAX_COMMAND_LENGTH),
+                idle_timeout: config.get(delivery::LMTP_CONN_TIMEOUT),
+                max_errors: config.get(delivery::LDA_MAX_ERRORS),
             },
-            junk_rules: JunkRules::parse(config.string("lda_junk_rules")),
+            junk_rules: JunkRules::parse(config.get(delivery::LDA_JUNK_RULES)),
         }
     }
 }

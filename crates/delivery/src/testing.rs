@@ -5,7 +5,7 @@
 use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
 use crate::recipient::{Mailbox, RecipientResolver, Resolution};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use tokio::sync::Notify;
 
 /// A fixed table of recipients.
@@ -48,18 +48,6 @@ impl RecipientResolver for MemoryDirectory {
             .get(&address.to_ascii_lowercase())
             .cloned()
             .unwrap_or(Resolution::Unknown)
-    }
-}
-
-impl<T: RecipientResolver> RecipientResolver for Arc<T> {
-    async fn resolve(&self, address: &str) -> Resolution {
-        (**self).resolve(address).await
-    }
-}
-
-impl<T: MailboxWriter> MailboxWriter for Arc<T> {
-    async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryOutcome {
-        (**self).deliver(request).await
     }
 }
 

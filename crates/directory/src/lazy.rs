@@ -9,7 +9,7 @@
 //! cannot answer.
 
 use crate::{Directory, DirectorySettings, DirectoryUrl, SettingsError};
-use groxide_config::Config;
+use groxide_config::{Config, ConfigFile};
 use groxide_routing::{HomeserverLookup, LookupError, LookupFuture};
 use tokio::sync::OnceCell;
 
@@ -30,7 +30,9 @@ impl LazyDirectory {
 
     /// A lookup in the directory configured in `config`'s directory
     /// (groxide.cfg `directory_url`, or mysql_adaptor.cfg's keys).
-    pub fn from_config_dir(config: &Config) -> Result<LazyDirectory, SettingsError> {
+    pub fn from_config_dir<F: ConfigFile>(
+        config: &Config<F>,
+    ) -> Result<LazyDirectory, SettingsError> {
         Ok(LazyDirectory::new(DirectorySettings::from_config_dir(
             config,
         )?))

@@ -1,7 +1,8 @@
 //! Where the directory lives and how it is reached: `directory_url`, or
 //! gromox's `mysql_*` keys, or the default SQLite file.
 
-use groxide_config::{Config, Origin, schema};
+use groxide_config::keys::{mysql_adaptor, shared};
+use groxide_config::{Config, ConfigFile, MysqlAdaptor};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -106,9 +107,6 @@ pub enum SettingsError {
     /// The URL is malformed; the message never repeats a password.
     #[error("directory_url: {0}")]
     BadUrl(String),
-    /// [`DirectorySettings::from_config`] was given a config of another file.
-    #[error("the directory settings are read from a config loaded for mysql_adaptor.cfg, not {0}")]
-    WrongSchema(&'static str),
     /// mysql_adaptor.cfg (or groxide.cfg) of the config directory is invalid.
     #[error("{0}")]
     Config(String),
@@ -240,54 +238,45 @@ impl DirectorySettings {
 
     /// The directory configured in the config directory of a daemon's
     /// `config` (groxide.cfg `directory_url`, or mysql_adaptor.cfg's keys).
-    pub fn from_config_dir(config: &Config) -> Result<DirectorySettings, SettingsError> {
-        let (adaptor, _) = Config::load(config.dir(), &schema::MYSQL_ADAPTOR)
+    pub fn from_config_dir<F: ConfigFile>(
+        config: &Config<F>,
+    ) -> Result<DirectorySettings, SettingsError> {
+        let (adaptor, _) = Config::<MysqlAdaptor>::load(config.dir())
             .map_err(|e| SettingsError::Config(e.to_string()))?;
         DirectorySettings::from_config(&adaptor)
     }
 
-    /// Reads the settings from a config loaded for [`schema::MYSQL_ADAPTOR`]
-    /// (it holds groxide.cfg's keys too). `directory_url` wins when set;
-    /// when it is empty, the `mysql_*` keys name a MariaDB/MySQL database if
-    /// any of them is set; otherwise the directory is
-    /// `<data_path>/directory.sqlite3`.
-    pub fn from_config(config: &Config) -> Result<DirectorySettings, SettingsError> {
-        if config.schema().file != schema::MYSQL_ADAPTOR.file {
-            return Err(SettingsError::WrongSchema(config.schema().file));
-        }
-        let url_text = config.string("directory_url").trim();
-        let mysql_keys = [
-            "mysql_host",
-            "mysql_port",
-            "mysql_username",
-            "mysql_password",
-            "mysql_dbname",
-        ];
+    /// Reads the settings from mysql_adaptor.cfg (and groxide.cfg, which
+    /// that config holds too). `directory_url` wins when set; when it is
+    /// empty, the `mysql_*` keys name a MariaDB/MySQL database if any of them
+    /// is set; otherwise the directory is `<data_path>/directory.sqlite3`.
+    pub fn from_config(config: &Config<MysqlAdaptor>) -> Result<DirectorySettings, SettingsError> {
+        let url_text = config.get(shared::DIRECTORY_URL).trim();
+        let mysql_set = config.is_set(mysql_adaptor::MYSQL_HOST)
+            || config.is_set(mysql_adaptor::MYSQL_PORT)
+            || config.is_set(mysql_adaptor::MYSQL_USERNAME)
+            || config.is_set(mysql_adaptor::MYSQL_PASSWORD)
+            || config.is_set(mysql_adaptor::MYSQL_DBNAME);
         let url = if !url_text.is_empty() {
             DirectoryUrl::parse(url_text)?
-        } else if mysql_keys
-            .iter()
-            .any(|key| !matches!(config.origin(key), Origin::Default))
-        {
+        } else if mysql_set {
             DirectoryUrl::Mysql(MysqlTarget {
-                host: config.string("mysql_host").to_string(),
-                port: config.port("mysql_port"),
-                username: config.string("mysql_username").to_string(),
-                password: config.string("mysql_password").to_string(),
-                database: config.string("mysql_dbname").to_string(),
+                host: config.get(mysql_adaptor::MYSQL_HOST).to_string(),
+                port: config.get(mysql_adaptor::MYSQL_PORT),
+                username: config.get(mysql_adaptor::MYSQL_USERNAME).to_string(),
+                password: config.get(mysql_adaptor::MYSQL_PASSWORD).to_string(),
+                database: config.get(mysql_adaptor::MYSQL_DBNAME).to_string(),
             })
         } else {
             DirectoryUrl::Sqlite {
-                path: config.path("data_path").join(DEFAULT_SQLITE_FILE),
+                path: config.get(shared::DATA_PATH).join(DEFAULT_SQLITE_FILE),
             }
         };
         Ok(DirectorySettings {
             url,
-            max_connections: u32::try_from(config.int("connection_num"))
-                .unwrap_or(8)
-                .max(1),
-            connect_timeout: config.duration("directory_connect_timeout"),
-            cache_ttl: config.duration("directory_cache_time"),
+            max_connections: config.get(mysql_adaptor::CONNECTION_NUM),
+            connect_timeout: config.get(shared::DIRECTORY_CONNECT_TIMEOUT),
+            cache_ttl: config.get(shared::DIRECTORY_CACHE_TIME),
         })
     }
 }
@@ -345,13 +334,9 @@ mod tests {
     }
 
     fn settings(shared: &str, mysql: &str) -> DirectorySettings {
-        let (config, _) = Config::from_str_for_tests(
-            Path::new("/etc/groxide"),
-            &schema::MYSQL_ADAPTOR,
-            shared,
-            mysql,
-        )
-        .unwrap();
+        let (config, _) =
+            Config::<MysqlAdaptor>::from_str_for_tests(Path::new("/etc/groxide"), shared, mysql)
+                .unwrap();
         DirectorySettings::from_config(&config).unwrap()
     }
 
@@ -374,15 +359,5 @@ mod tests {
         );
         assert_eq!(s.url.to_string(), "sqlite:///d.sqlite3");
         assert_eq!(s.cache_ttl, Duration::from_secs(5));
-    }
-
-    #[test]
-    fn a_config_of_another_file_is_refused() {
-        let (config, _) =
-            Config::from_str_for_tests(Path::new("/etc/groxide"), &schema::IMAP, "", "").unwrap();
-        assert_eq!(
-            DirectorySettings::from_config(&config),
-            Err(SettingsError::WrongSchema("imap.cfg"))
-        );
     }
 }

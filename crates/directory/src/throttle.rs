@@ -8,6 +8,8 @@
 //! address's: one good password must not reset guessing at others).
 
 use crate::clock::Clock;
+use groxide_config::keys::shared;
+use groxide_config::{Config, DaemonFile, Key};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -31,15 +33,18 @@ pub struct ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
-    /// The policy of a daemon's config: `per_address_key` (e.g.
-    /// `imap_auth_times`), `account_auth_times` and `block_interval_auths`.
-    /// The config's schema must have `per_address_key` and `block_interval_auths`.
-    pub fn from_config(config: &groxide_config::Config, per_address_key: &str) -> ThrottlePolicy {
-        let count = |key: &str| u32::try_from(config.int(key)).unwrap_or(u32::MAX);
+    /// The policy of a daemon's config: its `per_address` key (e.g.
+    /// `imap_auth_times`), its `block_interval` key (`block_interval_auths`
+    /// of its file) and groxide.cfg's `account_auth_times`.
+    pub fn from_config<F: DaemonFile>(
+        config: &Config<F>,
+        per_address: Key<u32, F>,
+        block_interval: Key<Duration, F>,
+    ) -> ThrottlePolicy {
         ThrottlePolicy {
-            failures_per_address: count(per_address_key),
-            failures_per_account: count("account_auth_times"),
-            block_interval: config.duration("block_interval_auths"),
+            failures_per_address: config.get(per_address),
+            failures_per_account: config.get(shared::ACCOUNT_AUTH_TIMES),
+            block_interval: config.get(block_interval),
         }
     }
 }
@@ -297,15 +302,18 @@ mod tests {
 
     #[test]
     fn the_policy_comes_from_the_daemons_auth_keys() {
-        let (config, _) = groxide_config::Config::from_str_for_tests(
+        let (config, _) = Config::<groxide_config::Imap>::from_str_for_tests(
             std::path::Path::new("/etc/groxide"),
-            &groxide_config::schema::IMAP,
             "account_auth_times = 7\n",
             "imap_auth_times = 3\nblock_interval_auths = 5min\n",
         )
         .unwrap();
         assert_eq!(
-            ThrottlePolicy::from_config(&config, "imap_auth_times"),
+            ThrottlePolicy::from_config(
+                &config,
+                groxide_config::keys::imap::IMAP_AUTH_TIMES,
+                groxide_config::keys::imap::BLOCK_INTERVAL_AUTHS
+            ),
             ThrottlePolicy {
                 failures_per_address: 3,
                 failures_per_account: 7,

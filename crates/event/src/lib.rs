@@ -13,29 +13,25 @@ mod bus;
 
 pub use bus::{Bus, Subscription};
 
+use groxide_config::Event;
+use groxide_config::keys::event;
 use groxide_rpc::pb::event::v1::event_server::EventServer;
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Event> = RpcEndpoint {
     service: "event",
-    ip_key: "event_listen_ip",
-    port_key: "event_listen_port",
-    acl_key: "event_hosts_allow",
+    ip: event::EVENT_LISTEN_IP,
+    port: event::EVENT_LISTEN_PORT,
+    acl: event::EVENT_HOSTS_ALLOW,
 };
 
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), RpcServiceError> {
-    let queue = usize::try_from(ctx.config().int("event_queue_length"))
-        .unwrap_or(1024)
-        .max(1);
-    let bus = Bus::new(queue);
+pub async fn run(ctx: Context<Event>) -> Result<(), RpcServiceError> {
+    let bus = Bus::new(ctx.config().get(event::EVENT_QUEUE_LENGTH));
     let reload_bus = bus.clone();
     ctx.on_reload(move |cfg| {
-        let q = usize::try_from(cfg.int("event_queue_length"))
-            .unwrap_or(1024)
-            .max(1);
-        reload_bus.set_queue_length(q);
+        reload_bus.set_queue_length(cfg.get(event::EVENT_QUEUE_LENGTH));
     });
     let server = ENDPOINT
         .server(&ctx)?

@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-event",
             name: "event",
             about: "groxide-event: change notifications",
-            schema: &groxide_config::schema::EVENT,
+            file: groxide_config::Event,
             check: groxide_runtime::no_checks,
         },
         groxide_event::run,

@@ -15,7 +15,8 @@ mod errors;
 mod notify;
 pub mod service;
 
-use groxide_config::Config;
+use groxide_config::keys::exmdb;
+use groxide_config::{Config, ConfigFile, Exmdb};
 use groxide_directory::LazyDirectory;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::pb::exmdb::v1::exmdb_server::ExmdbServer;
@@ -27,11 +28,11 @@ use std::time::Duration;
 pub use service::ExmdbService;
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Exmdb> = RpcEndpoint {
     service: "exmdb",
-    ip_key: "listen_ip",
-    port_key: "exmdb_listen_port",
-    acl_key: "exmdb_hosts_allow",
+    ip: exmdb::LISTEN_IP,
+    port: exmdb::EXMDB_LISTEN_PORT,
+    acl: exmdb::EXMDB_HOSTS_ALLOW,
 };
 
 /// Notifications queued for groxide-event before new ones are dropped.
@@ -54,31 +55,33 @@ pub enum ExmdbError {
 
 /// The directory's homeserver lookup (connected on first use, so exmdb
 /// starts while the directory is down; routing then fails retryably).
-pub fn homeserver_lookup(config: &Config) -> Result<Arc<LazyDirectory>, ExmdbError> {
+pub fn homeserver_lookup<F: ConfigFile>(
+    config: &Config<F>,
+) -> Result<Arc<LazyDirectory>, ExmdbError> {
     LazyDirectory::from_config_dir(config)
         .map(Arc::new)
         .map_err(|e| ExmdbError::Routing(e.to_string()))
 }
 
 /// Manager settings from exmdb_provider.cfg.
-pub fn manager_settings(config: &Config) -> ManagerSettings {
+pub fn manager_settings(config: &Config<Exmdb>) -> ManagerSettings {
     ManagerSettings {
-        max_open: usize::try_from(config.int("table_size")).unwrap_or(usize::MAX),
-        idle_close: config.duration("cache_interval"),
-        busy_timeout: config.duration("sqlite_busy_timeout"),
+        max_open: config.get(exmdb::TABLE_SIZE),
+        idle_close: config.get(exmdb::CACHE_INTERVAL),
+        busy_timeout: config.get(exmdb::SQLITE_BUSY_TIMEOUT),
     }
 }
 
 /// Store limits from exmdb_provider.cfg.
-pub fn store_limits(config: &Config) -> StoreLimits {
+pub fn store_limits(config: &Config<Exmdb>) -> StoreLimits {
     StoreLimits {
-        max_message_size: config.size("mail_max_length"),
-        max_message_count: u64::try_from(config.int("max_store_message_count")).unwrap_or(0),
+        max_message_size: config.get(exmdb::MAIL_MAX_LENGTH),
+        max_message_count: config.get(exmdb::MAX_STORE_MESSAGE_COUNT),
     }
 }
 
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), ExmdbError> {
+pub async fn run(ctx: Context<Exmdb>) -> Result<(), ExmdbError> {
     let config = ctx.config();
     let directory = homeserver_lookup(&config)?;
     let lookup: Arc<dyn HomeserverLookup> = directory.clone();

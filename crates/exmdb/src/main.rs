@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-exmdb",
             name: "exmdb",
             about: "groxide-exmdb: the mailbox store",
-            schema: &groxide_config::schema::EXMDB,
+            file: groxide_config::Exmdb,
             check: groxide_runtime::no_checks,
         },
         groxide_exmdb::run,

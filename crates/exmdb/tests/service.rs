@@ -5,97 +5,45 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::StreamExt;
-use groxide_config::{Config, schema};
+use groxide_config::{Event, Exmdb};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_id, folder_role};
 use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::{Reason, owner_of, reason_of};
 use groxide_rpc::{ClientOptions, NodeAddr};
-use groxide_runtime::{Context, Routing};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use groxide_runtime::Routing;
+use groxide_testkit::{InProcess, LocalNode};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never listened");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 struct Node {
-    cfg: tempfile::TempDir,
-    reload: watch::Sender<Arc<Config>>,
+    local: LocalNode,
+    exmdb: InProcess<Exmdb>,
+    _event: InProcess<Event>,
     data: tempfile::TempDir,
-    stop: CancellationToken,
-    exmdb: tokio::task::JoinHandle<()>,
     client: ExmdbClient,
-    event_port: u16,
-    exmdb_port: u16,
 }
 
 async fn start() -> Node {
-    let cfg = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let (exmdb_port, event_port) = (free_port(), free_port());
-    let w = |f: &str, t: String| std::fs::write(cfg.path().join(f), t).unwrap();
-    w("groxide.cfg", "shutdown_timeout = 2s\n".into());
-    w(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb_port}\nexmdb_hosts_allow = 127.0.0.1\nmail_max_length = 1M\n"
-        ),
-    );
-    w(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event_port}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    );
-    w(
-        "exmdb_list.txt",
-        "/elsewhere/ private 127.0.0.9 5000\n".into(),
-    );
-    let stop = CancellationToken::new();
-    let load = |s| Arc::new(Config::load(cfg.path(), s).unwrap().0);
-    let event_cfg = load(&schema::EVENT);
-    let exmdb_cfg = load(&schema::EXMDB);
-    let (_etx, erx) = watch::channel(event_cfg);
-    let ectx = Context::new("event", erx, stop.clone());
-    tokio::spawn(async move {
-        let _keep = _etx;
-        groxide_event::run(ectx).await.unwrap();
-    });
-    wait_port(event_port).await;
-    let (xtx, xrx) = watch::channel(exmdb_cfg.clone());
-    let xctx = Context::new("exmdb", xrx, stop.clone());
-    let exmdb = tokio::spawn(async move {
-        groxide_exmdb::run(xctx).await.unwrap();
-    });
-    wait_port(exmdb_port).await;
-    let routing = Routing::load(&exmdb_cfg, None).unwrap();
+    let local = LocalNode::new();
+    local.append("exmdb_provider.cfg", "mail_max_length = 1M\n");
+    local
+        .config
+        .write("exmdb_list.txt", "/elsewhere/ private 127.0.0.9 5000\n");
+    let event = local
+        .start(groxide_event::ENDPOINT, groxide_event::run)
+        .await;
+    let exmdb = local
+        .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
+        .await;
+    let routing = Routing::load(&exmdb.config(), None).unwrap();
     let client = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
     Node {
-        cfg,
-        reload: xtx,
-        data,
-        stop,
+        local,
         exmdb,
+        _event: event,
+        data: tempfile::tempdir().unwrap(),
         client,
-        event_port,
-        exmdb_port,
     }
 }
 
@@ -146,7 +94,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
     let mut events = EventClient::new(
         groxide_rpc::client::channel(
             "event",
-            &NodeAddr::new("127.0.0.1", node.event_port),
+            &NodeAddr::new("127.0.0.1", node.local.event_port),
             &ClientOptions::default(),
         )
         .unwrap(),
@@ -376,7 +324,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
     // Straight to this node for a store the list gives to 127.0.0.9: STORE_NOT_HERE naming it.
     let ch = groxide_rpc::client::channel(
         "exmdb",
-        &NodeAddr::new("127.0.0.1", node.exmdb_port),
+        &NodeAddr::new("127.0.0.1", node.local.exmdb_port),
         &ClientOptions::default(),
     )
     .unwrap();
@@ -441,17 +389,12 @@ async fn the_exmdb_service_end_to_end_in_process() {
     assert_eq!(after, before, "a broken-off message was stored");
 
     // SIGHUP with a smaller mail_max_length applies to the next insert.
-    let text = std::fs::read_to_string(node.cfg.path().join("exmdb_provider.cfg")).unwrap();
-    std::fs::write(
-        node.cfg.path().join("exmdb_provider.cfg"),
-        text.replace("mail_max_length = 1M", "mail_max_length = 100"),
-    )
-    .unwrap();
-    node.reload
-        .send(Arc::new(
-            Config::load(node.cfg.path(), &schema::EXMDB).unwrap().0,
-        ))
-        .unwrap();
+    let text = std::fs::read_to_string(node.local.config.join("exmdb_provider.cfg")).unwrap();
+    node.local.config.write(
+        "exmdb_provider.cfg",
+        &text.replace("mail_max_length = 1M", "mail_max_length = 100"),
+    );
+    node.exmdb.reload(node.local.load::<Exmdb>()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match c
@@ -475,11 +418,9 @@ async fn the_exmdb_service_end_to_end_in_process() {
         .unwrap()
         .message_count;
     assert!(served >= 6);
-    node.stop.cancel();
-    tokio::time::timeout(Duration::from_secs(10), node.exmdb)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut exmdb = node.exmdb;
+    exmdb.stop();
+    exmdb.stopped().await;
     // The store reopens with everything in it.
     let store = groxide_store::Store::open(Path::new(&dir), &groxide_store::OpenOptions::default())
         .unwrap();

@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-http",
             name: "http",
             about: "groxide-http: Autodiscover, EWS, CalDAV/CardDAV and ActiveSync over HTTP",
-            schema: &groxide_config::schema::HTTP,
+            file: groxide_config::Http,
             check: groxide_runtime::no_checks,
         },
         groxide_http::run,

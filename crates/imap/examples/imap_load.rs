@@ -724,12 +724,12 @@ async fn fetchall(args: &[String]) {
 }
 
 async fn fill_store(args: &[String]) {
-    use groxide_config::{Config, schema};
+    use groxide_config::{Config, Imap};
     use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
     use groxide_rpc::pb::exmdb::v1::InsertHeader;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
-    let (cfg, _) = Config::load(std::path::Path::new(&args[0]), &schema::IMAP).unwrap();
+    let (cfg, _) = Config::<Imap>::load(std::path::Path::new(&args[0])).unwrap();
     let dir = args[1].clone();
     let count: u64 = args[2].parse().unwrap();
     let parallel: u64 = args[3].parse().unwrap();

@@ -7,7 +7,8 @@ use crate::backend::events::EventHub;
 use crate::backend::services::ServiceBackend;
 use crate::server::ImapServer;
 use crate::settings::Settings;
-use groxide_config::Config;
+use groxide_config::keys::{imap, shared};
+use groxide_config::{Config, Imap};
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
@@ -16,7 +17,7 @@ use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::RemoteView;
-use groxide_runtime::client_listen::{ClientListen, server_tls};
+use groxide_runtime::client_listen::{ClientListen, IMAP_KEYS, server_tls};
 use groxide_runtime::{Context, Routing, client_options};
 use std::sync::Arc;
 
@@ -35,20 +36,20 @@ pub enum StartError {
 }
 
 /// The TLS configuration of imap.cfg, `None` when no certificate is set.
-pub fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    server_tls(config, "imap")
+pub fn tls_config(config: &Config<Imap>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    server_tls(config, &IMAP_KEYS)
 }
 
 /// The problems `--check-config` reports for imap.cfg.
-pub fn check_config(config: &Config) -> Vec<String> {
-    let mut problems = ClientListen::from_config(config, "imap")
+pub fn check_config(config: &Config<Imap>) -> Vec<String> {
+    let mut problems = ClientListen::from_config(config, &IMAP_KEYS)
         .err()
         .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
 }
 
-async fn open_directory(config: &Config) -> Result<Directory, StartError> {
+async fn open_directory(config: &Config<Imap>) -> Result<Directory, StartError> {
     let settings = DirectorySettings::from_config_dir(config)
         .map_err(|e| StartError::Config(e.to_string()))?;
     Directory::connect(&settings)
@@ -57,13 +58,13 @@ async fn open_directory(config: &Config) -> Result<Directory, StartError> {
 }
 
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), StartError> {
+pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     let config = ctx.config();
     let problems = check_config(&config);
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }
-    let listen = ClientListen::from_config(&config, "imap")
+    let listen = ClientListen::from_config(&config, &IMAP_KEYS)
         .map_err(|problems| StartError::Config(problems.join("; ")))?;
     for warning in &listen.warnings {
         tracing::warn!("{warning}");
@@ -74,7 +75,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let directory = open_directory(&config).await?;
     let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
     let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, "imap_auth_times"),
+        ThrottlePolicy::from_config(&config, imap::IMAP_AUTH_TIMES, imap::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
     );
     let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
@@ -98,7 +99,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
         local,
         RemoteView::new(midb.clone()),
         routing.midb().clone(),
-        config.bool("local_mailbox_view"),
+        config.get(groxide_config::keys::shared::LOCAL_MAILBOX_VIEW),
     ));
     let events = EventHub::new(routing.clone(), options);
     let backend = ServiceBackend::new(auth, view, events.clone());
@@ -107,7 +108,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     if listeners.is_empty() {
         tracing::warn!("imap_listen and imap_listen_tls are empty: not listening anywhere");
     }
-    let drain = config.duration("shutdown_timeout");
+    let drain = config.get(shared::SHUTDOWN_TIMEOUT);
     let server = ImapServer::new(backend, settings, tls, ctx.shutdown());
 
     let reload = server.clone();

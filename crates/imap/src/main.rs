@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-imap",
             name: "imap",
             about: "groxide-imap: the IMAP4rev1/IMAP4rev2 server",
-            schema: &groxide_config::schema::IMAP,
+            file: groxide_config::Imap,
             check: groxide_imap::check_config,
         },
         groxide_imap::run,

@@ -1,7 +1,8 @@
 //! The session limits and switches read from imap.cfg (reloadable by
 //! SIGHUP: new values apply to new commands and connections).
 
-use groxide_config::Config;
+use groxide_config::keys::imap;
+use groxide_config::{Config, Imap};
 use std::time::Duration;
 
 /// What sessions obey. [`Default`] gives imap.cfg's defaults.
@@ -56,29 +57,31 @@ impl Default for Settings {
     }
 }
 
-fn count(config: &Config, key: &str) -> u32 {
-    u32::try_from(config.int(key)).unwrap_or(u32::MAX)
-}
-
 impl Settings {
     /// The settings of a loaded imap.cfg (values are validated at load).
-    pub fn from_config(config: &Config) -> Settings {
-        let has_tls = !config.path("imap_certificate_path").as_os_str().is_empty()
-            && !config.path("imap_private_key_path").as_os_str().is_empty();
+    pub fn from_config(config: &Config<Imap>) -> Settings {
+        let has_tls = !config
+            .get(imap::IMAP_CERTIFICATE_PATH)
+            .as_os_str()
+            .is_empty()
+            && !config
+                .get(imap::IMAP_PRIVATE_KEY_PATH)
+                .as_os_str()
+                .is_empty();
         Settings {
-            rfc9051: config.bool("imap_rfc9051"),
-            starttls: config.bool("imap_support_starttls") && has_tls,
-            force_tls: config.bool("imap_force_tls"),
-            conn_timeout: config.duration("imap_conn_timeout"),
-            autologout: config.duration("imap_autologout_time"),
-            auth_failures_per_session: count(config, "imap_auth_times"),
-            max_literal_size: config.size("imap_max_literal_size"),
-            max_line_length: usize::try_from(config.size("imap_max_line_length"))
+            rfc9051: config.get(imap::IMAP_RFC9051),
+            starttls: config.get(imap::IMAP_SUPPORT_STARTTLS) && has_tls,
+            force_tls: config.get(imap::IMAP_FORCE_TLS),
+            conn_timeout: config.get(imap::IMAP_CONN_TIMEOUT),
+            autologout: config.get(imap::IMAP_AUTOLOGOUT_TIME),
+            auth_failures_per_session: config.get(imap::IMAP_AUTH_TIMES),
+            max_literal_size: config.get(imap::IMAP_MAX_LITERAL_SIZE),
+            max_line_length: usize::try_from(config.get(imap::IMAP_MAX_LINE_LENGTH))
                 .unwrap_or(usize::MAX),
-            max_connections_per_user: count(config, "imap_max_connections_per_user"),
-            max_connections_per_ip: count(config, "imap_max_connections_per_ip"),
-            max_connections: count(config, "context_num"),
-            idle_check_interval: config.duration("imap_idle_check_interval"),
+            max_connections_per_user: config.get(imap::IMAP_MAX_CONNECTIONS_PER_USER),
+            max_connections_per_ip: config.get(imap::IMAP_MAX_CONNECTIONS_PER_IP),
+            max_connections: config.get(imap::CONTEXT_NUM),
+            idle_check_interval: config.get(imap::IMAP_IDLE_CHECK_INTERVAL),
         }
     }
 }
@@ -86,13 +89,11 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use groxide_config::schema;
     use std::path::Path;
 
     fn load(imap_cfg: &str) -> Settings {
         let (config, _) =
-            Config::from_str_for_tests(Path::new("/etc/groxide"), &schema::IMAP, "", imap_cfg)
-                .unwrap();
+            Config::<Imap>::from_str_for_tests(Path::new("/etc/groxide"), "", imap_cfg).unwrap();
         Settings::from_config(&config)
     }
 

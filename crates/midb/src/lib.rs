@@ -46,7 +46,8 @@ pub use view::{Settings, StoreView};
 
 use exmdb_writes::ExmdbWrites;
 use feed::{ChangeFeed, EventFeed, NoFeed};
-use groxide_config::Config;
+use groxide_config::keys::midb;
+use groxide_config::{Config, Midb};
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::MAX_RPC_MESSAGE;
 use groxide_rpc::pb::midb::v1::midb_server::MidbServer;
@@ -54,11 +55,11 @@ use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Midb> = RpcEndpoint {
     service: "midb",
-    ip_key: "midb_listen_ip",
-    port_key: "midb_listen_port",
-    acl_key: "midb_hosts_allow",
+    ip: midb::MIDB_LISTEN_IP,
+    port: midb::MIDB_LISTEN_PORT,
+    acl: midb::MIDB_HOSTS_ALLOW,
 };
 
 /// Why the daemon stopped.
@@ -73,11 +74,12 @@ pub enum RunError {
 }
 
 /// View settings from midb.cfg.
-pub fn settings(config: &Config) -> Settings {
+pub fn settings(config: &Config<Midb>) -> Settings {
     Settings {
-        table_size: usize::try_from(config.int("midb_table_size")).unwrap_or(5000),
-        cache_interval: config.duration("midb_cache_interval"),
-        search_text_max: usize::try_from(config.size("midb_search_text_max")).unwrap_or(1 << 20),
+        table_size: config.get(midb::MIDB_TABLE_SIZE),
+        cache_interval: config.get(midb::MIDB_CACHE_INTERVAL),
+        search_text_max: usize::try_from(config.get(midb::MIDB_SEARCH_TEXT_MAX))
+            .unwrap_or(usize::MAX),
         ..Settings::default()
     }
 }
@@ -95,7 +97,7 @@ pub fn local_view(
 
 /// Runs the daemon until shutdown: the view over groxide-exmdb (routed,
 /// normally this node's), digests precomputed from this node's groxide-event.
-pub async fn run(ctx: Context) -> Result<(), RunError> {
+pub async fn run(ctx: Context<Midb>) -> Result<(), RunError> {
     let config = ctx.config();
     // The directory's homeserver decides which stores are this node's
     // (connected on first use, so midb starts while the directory is down).
@@ -137,7 +139,7 @@ pub async fn run(ctx: Context) -> Result<(), RunError> {
 /// tests with direct writes). With `home`, only the stores it routes to
 /// this node are served; others get STORE_NOT_HERE.
 pub async fn serve<W: writes::StoreWrites>(
-    ctx: &Context,
+    ctx: &Context<Midb>,
     view: StoreView<W>,
     home: Option<Arc<groxide_routing::Resolver>>,
 ) -> Result<(), RunError> {

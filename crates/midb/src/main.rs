@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-midb",
             name: "midb",
             about: "groxide-midb: the IMAP/POP3 view of mailbox stores",
-            schema: &groxide_config::schema::MIDB,
+            file: groxide_config::Midb,
             check: groxide_runtime::no_checks,
         },
         groxide_midb::run,

@@ -23,7 +23,8 @@ pub mod session;
 pub mod view_maildrop;
 
 use directory_backend::DirectoryBackend;
-use groxide_config::Config;
+use groxide_config::keys::{pop3, shared};
+use groxide_config::{Config, Pop3};
 use groxide_directory::{
     Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
 };
@@ -32,7 +33,7 @@ use groxide_routing::HomeserverLookup;
 use groxide_rpc::RoutedClient;
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::RemoteView;
-use groxide_runtime::client_listen::{ClientListen, server_tls};
+use groxide_runtime::client_listen::{ClientListen, POP3_KEYS, server_tls};
 use groxide_runtime::{Context, Routing, client_options};
 use server::Pop3Server;
 use session::SessionConfig;
@@ -53,34 +54,34 @@ pub enum StartError {
 }
 
 /// The TLS configuration of pop3.cfg, `None` when no certificate is set.
-pub fn tls_config(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    server_tls(config, "pop3")
+pub fn tls_config(config: &Config<Pop3>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    server_tls(config, &POP3_KEYS)
 }
 
 /// Session settings from pop3.cfg.
-pub fn session_config(config: &Config) -> SessionConfig {
+pub fn session_config(config: &Config<Pop3>) -> SessionConfig {
     SessionConfig {
         greeting: "groxide POP3 server ready".into(),
         stls_offered: false,
-        force_tls: config.bool("pop3_force_tls"),
-        idle_timeout: config.duration("pop3_conn_timeout"),
-        max_line: usize::try_from(config.size("pop3_max_line_length"))
-            .unwrap_or(4096)
+        force_tls: config.get(pop3::POP3_FORCE_TLS),
+        idle_timeout: config.get(pop3::POP3_CONN_TIMEOUT),
+        max_line: usize::try_from(config.get(pop3::POP3_MAX_LINE_LENGTH))
+            .unwrap_or(usize::MAX)
             .max(64),
-        max_errors: u32::try_from(config.int("pop3_max_errors")).unwrap_or(10),
+        max_errors: config.get(pop3::POP3_MAX_ERRORS),
     }
 }
 
 /// The problems `--check-config` reports for pop3.cfg.
-pub fn check_config(config: &Config) -> Vec<String> {
-    let mut problems = ClientListen::from_config(config, "pop3")
+pub fn check_config(config: &Config<Pop3>) -> Vec<String> {
+    let mut problems = ClientListen::from_config(config, &POP3_KEYS)
         .err()
         .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
 }
 
-async fn open_directory(config: &Config) -> Result<Directory, StartError> {
+async fn open_directory(config: &Config<Pop3>) -> Result<Directory, StartError> {
     let settings = DirectorySettings::from_config_dir(config)
         .map_err(|e| StartError::Config(e.to_string()))?;
     Directory::connect(&settings)
@@ -89,13 +90,13 @@ async fn open_directory(config: &Config) -> Result<Directory, StartError> {
 }
 
 /// Runs the daemon until shutdown.
-pub async fn run(ctx: Context) -> Result<(), StartError> {
+pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     let config = ctx.config();
     let problems = check_config(&config);
     if !problems.is_empty() {
         return Err(StartError::Config(problems.join("; ")));
     }
-    let listen = ClientListen::from_config(&config, "pop3")
+    let listen = ClientListen::from_config(&config, &POP3_KEYS)
         .map_err(|problems| StartError::Config(problems.join("; ")))?;
     for warning in &listen.warnings {
         tracing::warn!("{warning}");
@@ -104,7 +105,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let directory = open_directory(&config).await?;
     let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
     let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, "pop3_auth_times"),
+        ThrottlePolicy::from_config(&config, pop3::POP3_AUTH_TIMES, pop3::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
     );
     let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
@@ -128,7 +129,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
         local,
         RemoteView::new(midb.clone()),
         routing.midb().clone(),
-        config.bool("local_mailbox_view"),
+        config.get(groxide_config::keys::shared::LOCAL_MAILBOX_VIEW),
     ));
     let backend = DirectoryBackend::new(auth, view);
 
@@ -136,11 +137,11 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     if listeners.is_empty() {
         tracing::warn!("pop3_listen and pop3_listen_tls are empty: not listening anywhere");
     }
-    let max_sessions = usize::try_from(config.int("context_num")).unwrap_or(400);
+    let max_sessions = config.get(pop3::CONTEXT_NUM);
     let server = Pop3Server::new(
         backend,
         session_config(&config),
-        config.bool("pop3_support_stls"),
+        config.get(pop3::POP3_SUPPORT_STLS),
         tls,
         max_sessions,
         ctx.shutdown(),
@@ -148,7 +149,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     let reload = server.clone();
     let reload_directory = directory.clone();
     ctx.on_reload(move |cfg| {
-        reload.set_settings(session_config(cfg), cfg.bool("pop3_support_stls"));
+        reload.set_settings(session_config(cfg), cfg.get(pop3::POP3_SUPPORT_STLS));
         match tls_config(cfg) {
             Ok(tls) => reload.set_tls(tls),
             Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
@@ -168,7 +169,7 @@ pub async fn run(ctx: Context) -> Result<(), StartError> {
     }
     ctx.notify_ready();
     server
-        .serve(listeners, config.duration("shutdown_timeout"))
+        .serve(listeners, config.get(shared::SHUTDOWN_TIMEOUT))
         .await;
     directory.close().await;
     Ok(())

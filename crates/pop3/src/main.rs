@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-pop3",
             name: "pop3",
             about: "groxide-pop3: the POP3 server",
-            schema: &groxide_config::schema::POP3,
+            file: groxide_config::Pop3,
             check: groxide_pop3::check_config,
         },
         groxide_pop3::run,

@@ -132,10 +132,8 @@ async fn a_removed_peer_is_refused_on_its_already_open_connection() {
 
 #[tokio::test]
 async fn an_unreachable_node_is_named_in_the_error() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // Free and reserved for this test: nothing listens there.
+    let port = groxide_testkit::free_local_port();
     let node = NodeAddr::new("127.0.0.1", port);
     let ch = channel("exmdb", &node, &opts("127.0.0.1")).unwrap();
     let status = HealthClient::new(ch)

@@ -3,7 +3,8 @@
 use crate::context::{Context, ReloadAcks};
 use crate::logging::{self, LogControl};
 use crate::notify;
-use groxide_config::{Config, ConfigWarning, Schema};
+use groxide_config::keys::shared;
+use groxide_config::{Config, ConfigWarning, DaemonFile};
 use std::collections::HashSet;
 use std::fmt::Display;
 use std::future::Future;
@@ -23,28 +24,29 @@ const EXIT_MARGIN: Duration = Duration::from_secs(2);
 /// How long a reload waits for the daemon's hooks before logging anyway.
 const HOOK_BOUND: Duration = Duration::from_secs(30);
 
-/// What the runtime must know about a daemon.
-pub struct DaemonSpec {
+/// What the runtime must know about a daemon; `F` is its config file.
+pub struct DaemonSpec<F: DaemonFile> {
     /// Binary name, e.g. `groxide-exmdb`.
     pub binary: &'static str,
     /// Short name used in logs, e.g. `exmdb`.
     pub name: &'static str,
     /// One line for `--help`.
     pub about: &'static str,
-    /// The daemon's own config file schema (groxide.cfg is always read too).
-    pub schema: &'static Schema,
+    /// The daemon's own config file, e.g. [`groxide_config::Midb`]
+    /// (groxide.cfg is always read too).
+    pub file: F,
     /// Checks beyond value syntax (list files parse, certificate files exist…);
     /// each message should name the file. Run at start, on reload and by
     /// `--check-config`.
-    pub check: fn(&Config) -> Vec<String>,
+    pub check: fn(&Config<F>) -> Vec<String>,
 }
 
 /// No extra checks.
-pub fn no_checks(_: &Config) -> Vec<String> {
+pub fn no_checks<F: DaemonFile>(_: &Config<F>) -> Vec<String> {
     Vec::new()
 }
 
-fn command(spec: &DaemonSpec) -> clap::Command {
+fn command<F: DaemonFile>(spec: &DaemonSpec<F>) -> clap::Command {
     clap::Command::new(spec.binary)
         .about(spec.about)
         .version(env!("CARGO_PKG_VERSION"))
@@ -71,9 +73,10 @@ fn command(spec: &DaemonSpec) -> clap::Command {
 /// signals, and runs `run` on a multi-threaded tokio runtime until it returns.
 /// Exit status: 0 after a clean stop, 78 for configuration errors, 1 when the
 /// daemon fails.
-pub fn main<F, Fut, E>(spec: DaemonSpec, run: F) -> ExitCode
+pub fn main<F, R, Fut, E>(spec: DaemonSpec<F>, run: R) -> ExitCode
 where
-    F: FnOnce(Context) -> Fut,
+    F: DaemonFile,
+    R: FnOnce(Context<F>) -> Fut,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Display + Send + 'static,
 {
@@ -107,8 +110,8 @@ where
 
     let log = logging::init(
         spec.name,
-        &config.log_level("log_level").to_string(),
-        config.choice("log_format") == "json",
+        &config.get(shared::LOG_LEVEL).to_string(),
+        config.get(shared::LOG_FORMAT) == "json",
     );
     let mut warned = HashSet::new();
     log_warnings(&warnings, &mut warned);
@@ -125,7 +128,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    let shutdown_timeout = config.duration("shutdown_timeout");
+    let shutdown_timeout = config.get(shared::SHUTDOWN_TIMEOUT);
     let (tx, rx) = watch::channel(Arc::new(config));
     let shutdown = CancellationToken::new();
     let ctx = Context::new(spec.name, rx, shutdown.clone());
@@ -179,9 +182,10 @@ fn finish<E: Display>(
     }
 }
 
-fn load(dir: &Path, spec: &DaemonSpec) -> Result<(Config, Vec<ConfigWarning>), Vec<String>> {
-    let (config, warnings) =
-        Config::load(dir, spec.schema).map_err(|errs| vec![errs.to_string()])?;
+type Loaded<F> = (Config<F>, Vec<ConfigWarning>);
+
+fn load<F: DaemonFile>(dir: &Path, spec: &DaemonSpec<F>) -> Result<Loaded<F>, Vec<String>> {
+    let (config, warnings) = Config::<F>::load(dir).map_err(|errs| vec![errs.to_string()])?;
     let problems = (spec.check)(&config);
     if problems.is_empty() {
         Ok((config, warnings))
@@ -200,15 +204,15 @@ fn log_warnings(warnings: &[ConfigWarning], warned: &mut HashSet<String>) {
 }
 
 /// Hands a reloaded configuration to the daemon and waits for its hooks.
-struct Publisher {
-    tx: watch::Sender<Arc<Config>>,
-    acks: ReloadAcks,
+struct Publisher<F: DaemonFile> {
+    tx: watch::Sender<Arc<Config<F>>>,
+    acks: ReloadAcks<F>,
 }
 
-impl Publisher {
+impl<F: DaemonFile> Publisher<F> {
     /// Returns once every reload hook (ACLs, routing, TLS, limits) has applied
     /// `config`, so "configuration reloaded" in the log means it is in force.
-    async fn publish(&self, daemon: &'static str, config: Config) {
+    async fn publish(&self, daemon: &'static str, config: Config<F>) {
         let config = Arc::new(config);
         let _ = self.tx.send(config.clone());
         if tokio::time::timeout(HOOK_BOUND, self.acks.applied(&config))
@@ -236,11 +240,11 @@ impl Signals {
     }
 
     /// Serves SIGHUP reloads until SIGTERM/SIGINT, then cancels `shutdown`.
-    async fn run(
+    async fn run<F: DaemonFile>(
         mut self,
         dir: PathBuf,
-        spec: DaemonSpec,
-        publisher: Publisher,
+        spec: DaemonSpec<F>,
+        publisher: Publisher<F>,
         shutdown: CancellationToken,
         log: LogControl,
         mut warned: HashSet<String>,
@@ -252,7 +256,7 @@ impl Signals {
                     match load(&dir, &spec) {
                         Ok((config, warnings)) => {
                             log_warnings(&warnings, &mut warned);
-                            log.set_level(&config.log_level("log_level").to_string());
+                            log.set_level(&config.get(shared::LOG_LEVEL).to_string());
                             publisher.publish(spec.name, config).await;
                             info!(daemon = spec.name, "configuration reloaded");
                             notify::status("configuration reloaded");

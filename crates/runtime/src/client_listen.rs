@@ -10,11 +10,50 @@
 //! is an error, as is `*_force_tls = yes`.
 
 use crate::net::bind_tcp;
-use groxide_config::{BindAddr, Config, Origin};
+use groxide_config::keys::{imap, pop3};
+use groxide_config::{BindAddr, Config, DaemonFile, Imap, Key, Pop3};
 use groxide_rpc::tls::{load_certs, load_key};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+
+/// The `<proto>_*` keys of one mail-client protocol, all of its daemon's file `F`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientKeys<F: DaemonFile> {
+    /// The protocol's name in key names and messages: `imap`, `pop3`.
+    pub proto: &'static str,
+    /// `<proto>_listen`: where the plain protocol is served.
+    pub listen: Key<Vec<BindAddr>, F>,
+    /// `<proto>_listen_tls`: where implicit TLS is served.
+    pub listen_tls: Key<Vec<BindAddr>, F>,
+    /// `<proto>_certificate_path`.
+    pub certificate_path: Key<PathBuf, F>,
+    /// `<proto>_private_key_path`.
+    pub private_key_path: Key<PathBuf, F>,
+    /// `<proto>_force_tls`.
+    pub force_tls: Key<bool, F>,
+}
+
+/// groxide-imap's listen and certificate keys.
+pub const IMAP_KEYS: ClientKeys<Imap> = ClientKeys {
+    proto: "imap",
+    listen: imap::IMAP_LISTEN,
+    listen_tls: imap::IMAP_LISTEN_TLS,
+    certificate_path: imap::IMAP_CERTIFICATE_PATH,
+    private_key_path: imap::IMAP_PRIVATE_KEY_PATH,
+    force_tls: imap::IMAP_FORCE_TLS,
+};
+
+/// groxide-pop3's listen and certificate keys.
+pub const POP3_KEYS: ClientKeys<Pop3> = ClientKeys {
+    proto: "pop3",
+    listen: pop3::POP3_LISTEN,
+    listen_tls: pop3::POP3_LISTEN_TLS,
+    certificate_path: pop3::POP3_CERTIFICATE_PATH,
+    private_key_path: pop3::POP3_PRIVATE_KEY_PATH,
+    force_tls: pop3::POP3_FORCE_TLS,
+};
 
 /// One listening socket of a client protocol.
 #[derive(Debug)]
@@ -37,22 +76,25 @@ pub struct ClientListen {
 }
 
 impl ClientListen {
-    /// Reads the keys of `proto` ("imap", "pop3"). Every problem comes back
-    /// at once, each naming its key.
-    pub fn from_config(config: &Config, proto: &str) -> Result<Self, Vec<String>> {
+    /// Reads the keys of one protocol ([`IMAP_KEYS`], [`POP3_KEYS`]). Every
+    /// problem comes back at once, each naming its key.
+    pub fn from_config<F: DaemonFile>(
+        config: &Config<F>,
+        keys: &ClientKeys<F>,
+    ) -> Result<Self, Vec<String>> {
+        let proto = keys.proto;
         let mut problems = Vec::new();
-        let tls = server_tls(config, proto).unwrap_or_else(|e| {
+        let tls = server_tls(config, keys).unwrap_or_else(|e| {
             problems.push(e);
             None
         });
         let mut binds = Vec::new();
         let mut warnings = Vec::new();
-        let plain_key = format!("{proto}_listen");
-        let tls_key = format!("{proto}_listen_tls");
-        for (key, implicit_tls) in [(&plain_key, false), (&tls_key, true)] {
-            let list = config.bind_list(key);
+        for (typed_key, implicit_tls) in [(keys.listen, false), (keys.listen_tls, true)] {
+            let list = config.get(typed_key);
+            let key = typed_key.name();
             if implicit_tls && tls.is_none() && !list.is_empty() {
-                if config.origin(key) == Origin::Default {
+                if !config.is_set(typed_key) {
                     warnings.push(format!(
                         "{key}: not listening on its default address: no certificate \
                          ({proto}_certificate_path, {proto}_private_key_path)"
@@ -75,7 +117,7 @@ impl ClientListen {
                 }
             }
         }
-        if tls.is_none() && config.bool(&format!("{proto}_force_tls")) {
+        if tls.is_none() && config.get(keys.force_tls) {
             problems.push(format!(
                 "{proto}_force_tls = yes needs {proto}_certificate_path and {proto}_private_key_path"
             ));
@@ -105,16 +147,16 @@ impl ClientListen {
     }
 }
 
-/// The server TLS configuration of `proto`, `None` when neither
+/// The server TLS configuration of one protocol, `None` when neither
 /// `<proto>_certificate_path` nor `<proto>_private_key_path` is set.
-pub fn server_tls(
-    config: &Config,
-    proto: &str,
+pub fn server_tls<F: DaemonFile>(
+    config: &Config<F>,
+    keys: &ClientKeys<F>,
 ) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    let cert_key = format!("{proto}_certificate_path");
-    let key_key = format!("{proto}_private_key_path");
-    let cert = config.path(&cert_key);
-    let key = config.path(&key_key);
+    let cert_key = keys.certificate_path.name();
+    let key_key = keys.private_key_path.name();
+    let cert = config.get(keys.certificate_path);
+    let key = config.get(keys.private_key_path);
     if cert.as_os_str().is_empty() && key.as_os_str().is_empty() {
         return Ok(None);
     }
@@ -136,13 +178,10 @@ pub fn server_tls(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use groxide_config::schema;
     use std::path::Path;
 
-    fn imap(dir: &Path, text: &str) -> Config {
-        Config::from_str_for_tests(dir, &schema::IMAP, "", text)
-            .expect("config")
-            .0
+    fn imap(dir: &Path, text: &str) -> Config<Imap> {
+        Config::from_str_for_tests(dir, "", text).expect("config").0
     }
 
     fn certificate(dir: &Path) -> String {
@@ -155,7 +194,7 @@ mod tests {
     #[test]
     fn a_fresh_install_listens_in_plain_and_leaves_out_the_default_tls_port() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let listen = ClientListen::from_config(&imap(dir.path(), ""), "imap").expect("valid");
+        let listen = ClientListen::from_config(&imap(dir.path(), ""), &IMAP_KEYS).expect("valid");
         assert!(listen.tls.is_none());
         assert!(!listen.binds.is_empty());
         assert!(listen.binds.iter().all(|(_, implicit)| !implicit));
@@ -167,10 +206,10 @@ mod tests {
     fn an_implicit_tls_port_set_without_a_certificate_is_an_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = imap(dir.path(), "imap_listen_tls = 127.0.0.1:9993\n");
-        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        let problems = ClientListen::from_config(&cfg, &IMAP_KEYS).expect_err("refused");
         assert!(problems[0].contains("imap_listen_tls needs imap_certificate_path"));
         let cfg = imap(dir.path(), "imap_force_tls = yes\n");
-        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        let problems = ClientListen::from_config(&cfg, &IMAP_KEYS).expect_err("refused");
         assert!(problems.iter().any(|p| p.contains("imap_force_tls")));
     }
 
@@ -179,7 +218,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let text = certificate(dir.path())
             + "imap_listen = 127.0.0.1:9143\nimap_listen_tls = 127.0.0.1:9993\n";
-        let listen = ClientListen::from_config(&imap(dir.path(), &text), "imap").expect("valid");
+        let listen =
+            ClientListen::from_config(&imap(dir.path(), &text), &IMAP_KEYS).expect("valid");
         assert!(listen.tls.is_some());
         assert!(listen.warnings.is_empty());
         let implicit: Vec<bool> = listen.binds.iter().map(|(_, i)| *i).collect();
@@ -193,7 +233,7 @@ mod tests {
             dir.path(),
             "imap_certificate_path = cert.pem\nimap_listen = unix:/run/x.sock\n",
         );
-        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        let problems = ClientListen::from_config(&cfg, &IMAP_KEYS).expect_err("refused");
         assert!(
             problems.iter().any(|p| p.contains("must be set together")),
             "{problems:?}"
@@ -206,7 +246,7 @@ mod tests {
             dir.path(),
             "imap_certificate_path = nowhere.pem\nimap_private_key_path = nowhere.key\n",
         );
-        let problems = ClientListen::from_config(&cfg, "imap").expect_err("refused");
+        let problems = ClientListen::from_config(&cfg, &IMAP_KEYS).expect_err("refused");
         assert!(
             problems[0].starts_with("imap_certificate_path:"),
             "{problems:?}"

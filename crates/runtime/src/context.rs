@@ -1,33 +1,60 @@
 //! The handle a daemon gets from the runtime: its current config, reloads,
 //! the shutdown token and the readiness call.
 
-use groxide_config::Config;
+use groxide_config::{Config, ConfigFile};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a daemon's `run` needs from the runtime. Cheap to clone.
-#[derive(Clone)]
-pub struct Context {
+///
+/// `F` is the daemon's config file ([`groxide_config::Midb`], …): its
+/// config reads that file's keys and groxide.cfg's.
+pub struct Context<F: ConfigFile> {
     name: &'static str,
-    config: watch::Receiver<Arc<Config>>,
+    config: watch::Receiver<Arc<Config<F>>>,
     shutdown: CancellationToken,
-    applied: ReloadAcks,
+    applied: ReloadAcks<F>,
+}
+
+impl<F: ConfigFile> Clone for Context<F> {
+    fn clone(&self) -> Self {
+        Context {
+            name: self.name,
+            config: self.config.clone(),
+            shutdown: self.shutdown.clone(),
+            applied: self.applied.clone(),
+        }
+    }
 }
 
 /// Each reload hook's last applied configuration, so the runtime can say
 /// "configuration reloaded" only once every hook has run with it.
-#[derive(Clone, Default)]
-pub struct ReloadAcks(Arc<Mutex<Vec<watch::Receiver<Arc<Config>>>>>);
+pub struct ReloadAcks<F: ConfigFile>(Arc<Mutex<Vec<Applied<F>>>>);
 
-impl ReloadAcks {
-    fn register(&self, rx: watch::Receiver<Arc<Config>>) {
+/// One hook's last applied configuration.
+type Applied<F> = watch::Receiver<Arc<Config<F>>>;
+
+impl<F: ConfigFile> Clone for ReloadAcks<F> {
+    fn clone(&self) -> Self {
+        ReloadAcks(self.0.clone())
+    }
+}
+
+impl<F: ConfigFile> Default for ReloadAcks<F> {
+    fn default() -> Self {
+        ReloadAcks(Arc::default())
+    }
+}
+
+impl<F: ConfigFile> ReloadAcks<F> {
+    fn register(&self, rx: Applied<F>) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(rx);
     }
 
     /// Returns once every hook still running has applied `config` (a hook
     /// whose task ended, at shutdown, no longer counts).
-    pub async fn applied(&self, config: &Arc<Config>) {
+    pub async fn applied(&self, config: &Arc<Config<F>>) {
         let hooks = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for mut hook in hooks {
             let _ = hook.wait_for(|c| Arc::ptr_eq(c, config)).await;
@@ -35,14 +62,14 @@ impl ReloadAcks {
     }
 }
 
-impl Context {
+impl<F: ConfigFile> Context<F> {
     /// A context outside the runtime (tests starting a daemon in-process): the
     /// caller keeps the sender to simulate reloads and cancels `shutdown` to stop.
     pub fn new(
         name: &'static str,
-        config: watch::Receiver<Arc<Config>>,
+        config: watch::Receiver<Arc<Config<F>>>,
         shutdown: CancellationToken,
-    ) -> Context {
+    ) -> Context<F> {
         Context {
             name,
             config,
@@ -52,7 +79,7 @@ impl Context {
     }
 
     /// Lets the caller that sends reloads wait until every hook has run.
-    pub fn reload_acks(&self) -> ReloadAcks {
+    pub fn reload_acks(&self) -> ReloadAcks<F> {
         self.applied.clone()
     }
 
@@ -62,20 +89,20 @@ impl Context {
     }
 
     /// The current configuration.
-    pub fn config(&self) -> Arc<Config> {
+    pub fn config(&self) -> Arc<Config<F>> {
         self.config.borrow().clone()
     }
 
     /// A receiver that changes after every successful SIGHUP reload.
-    pub fn reloads(&self) -> watch::Receiver<Arc<Config>> {
+    pub fn reloads(&self) -> watch::Receiver<Arc<Config<F>>> {
         self.config.clone()
     }
 
     /// Runs `hook` with the new config after every successful reload, until
     /// shutdown. Use it to swap ACLs, routing tables and caches.
-    pub fn on_reload<F>(&self, hook: F)
+    pub fn on_reload<H>(&self, hook: H)
     where
-        F: Fn(&Config) + Send + 'static,
+        H: Fn(&Config<F>) + Send + 'static,
     {
         let mut rx = self.config.clone();
         rx.mark_unchanged();
@@ -114,15 +141,15 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use groxide_config::schema;
+    use groxide_config::Shared;
     use std::path::Path;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
-    fn config(level: &str) -> Arc<Config> {
+    fn config(level: &str) -> Arc<Config<Shared>> {
         let text = format!("log_level = {level}\n");
         Arc::new(
-            Config::from_str_for_tests(Path::new("/nonexistent"), &schema::SHARED, &text, "")
+            Config::from_str_for_tests(Path::new("/nonexistent"), &text, "")
                 .expect("config")
                 .0,
         )

@@ -2,10 +2,12 @@
 //! configured to listen on (what makes a routing target "local"), and the
 //! address outgoing RPC connections leave from.
 
-use groxide_config::{Config, schema};
+use groxide_config::keys::{event, exmdb, midb, shared, timer};
+use groxide_config::{Config, ConfigFile, DaemonFile, Key, ReadableIn};
 use groxide_routing::LocalNode;
 use groxide_rpc::ClientOptions;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The node's identity, derived from the config directory.
@@ -26,31 +28,26 @@ impl NodeIdentity {
     /// listen keys of the RPC daemons' files in the same directory. A broken
     /// file of another daemon is that daemon's error; here its address is
     /// skipped with a warning.
-    pub fn load(config: &Config) -> NodeIdentity {
-        let host_id = match config.string("host_id") {
+    pub fn load<F: ConfigFile>(config: &Config<F>) -> NodeIdentity {
+        let host_id = match config.get(shared::HOST_ID) {
             "" => system_hostname(),
             h => h.to_string(),
         };
+        let dir = config.dir();
+        let listen_ips = [
+            listen_ip(dir, exmdb::LISTEN_IP),
+            listen_ip(dir, midb::MIDB_LISTEN_IP),
+            listen_ip(dir, event::EVENT_LISTEN_IP),
+            listen_ip(dir, timer::TIMER_LISTEN_IP),
+        ];
         let mut addresses = Vec::new();
-        for (schema, key) in &schema::RPC_LISTEN_IP_KEYS {
-            let ip = match Config::load(config.dir(), schema) {
-                Ok((c, _)) => c.ip(key),
-                Err(e) => {
-                    tracing::warn!(
-                        file = schema.file,
-                        "cannot read {key} for the node identity: {e}"
-                    );
-                    None
-                }
-            };
-            if let Some(ip) = ip.map(canonical)
-                && !addresses.contains(&ip)
-            {
+        for ip in listen_ips.into_iter().flatten().map(canonical) {
+            if !addresses.contains(&ip) {
                 addresses.push(ip);
             }
         }
         let source_ip = config
-            .ip("rpc_source_ip")
+            .get(shared::RPC_SOURCE_IP)
             .map(canonical)
             .or_else(|| addresses.iter().copied().find(|a| !a.is_unspecified()));
         NodeIdentity {
@@ -65,6 +62,22 @@ impl NodeIdentity {
         LocalNode {
             host_id: self.host_id.clone(),
             addresses: self.addresses.clone(),
+        }
+    }
+}
+
+/// The listen address `key` of another RPC daemon's file in `dir`. A broken
+/// file is that daemon's error; here its address is skipped with a warning.
+fn listen_ip<F: DaemonFile>(dir: &Path, key: Key<Option<IpAddr>, F>) -> Option<IpAddr> {
+    match Config::<F>::load(dir) {
+        Ok((c, _)) => c.get(key),
+        Err(e) => {
+            tracing::warn!(
+                file = key.file(),
+                "cannot read {} for the node identity: {e}",
+                key.name()
+            );
+            None
         }
     }
 }
@@ -86,12 +99,15 @@ fn system_hostname() -> String {
 
 /// RPC client options from groxide.cfg: timeouts, pool size, source address
 /// and (with `rpc_tls`) the CA that other nodes' certificates must chain to.
-pub fn client_options(config: &Config, node: &NodeIdentity) -> Result<ClientOptions, String> {
-    let tls = if config.bool("rpc_tls") {
-        let ca = non_empty_path(config, "tls_ca_path")
+pub fn client_options<F: ConfigFile>(
+    config: &Config<F>,
+    node: &NodeIdentity,
+) -> Result<ClientOptions, String> {
+    let tls = if config.get(shared::RPC_TLS) {
+        let ca = non_empty_path(config, shared::TLS_CA_PATH)
             .ok_or("rpc_tls = yes needs tls_ca_path (the CA that signs the nodes' certificates)")?;
-        let cert = non_empty_path(config, "tls_certificate_path");
-        let key = non_empty_path(config, "tls_private_key_path");
+        let cert = non_empty_path(config, shared::TLS_CERTIFICATE_PATH);
+        let key = non_empty_path(config, shared::TLS_PRIVATE_KEY_PATH);
         let client_cert = match (&cert, &key) {
             (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
             _ => None,
@@ -102,40 +118,38 @@ pub fn client_options(config: &Config, node: &NodeIdentity) -> Result<ClientOpti
     };
     Ok(ClientOptions {
         source_ip: node.source_ip,
-        connect_timeout: config.duration("rpc_connect_timeout"),
-        request_timeout: config.duration("rpc_timeout"),
+        connect_timeout: config.get(shared::RPC_CONNECT_TIMEOUT),
+        request_timeout: config.get(shared::RPC_TIMEOUT),
         tls,
-        connections_per_node: usize::try_from(config.int("rpc_proxy_connection_num"))
-            .unwrap_or(1)
-            .max(1),
+        connections_per_node: config.get(shared::RPC_PROXY_CONNECTION_NUM),
     })
 }
 
 /// The TLS server config for RPC daemons when `rpc_tls = yes`. Client
 /// certificates are required when `tls_ca_path` is set.
-pub fn rpc_server_tls(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
-    if !config.bool("rpc_tls") {
+pub fn rpc_server_tls<F: ConfigFile>(
+    config: &Config<F>,
+) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+    if !config.get(shared::RPC_TLS) {
         return Ok(None);
     }
-    let cert = non_empty_path(config, "tls_certificate_path")
+    let cert = non_empty_path(config, shared::TLS_CERTIFICATE_PATH)
         .ok_or("rpc_tls = yes needs tls_certificate_path")?;
-    let key = non_empty_path(config, "tls_private_key_path")
+    let key = non_empty_path(config, shared::TLS_PRIVATE_KEY_PATH)
         .ok_or("rpc_tls = yes needs tls_private_key_path")?;
-    let ca = non_empty_path(config, "tls_ca_path");
+    let ca = non_empty_path(config, shared::TLS_CA_PATH);
     groxide_rpc::tls::server_config(&cert, &key, ca.as_deref())
         .map(Some)
         .map_err(|e| e.to_string())
 }
 
-fn non_empty_path(config: &Config, key: &str) -> Option<std::path::PathBuf> {
-    let p = config.path(key);
-    if p.as_os_str().is_empty() {
-        None
-    } else if p.is_relative() {
-        Some(config.dir().join(p))
-    } else {
-        Some(p)
-    }
+/// The path of `key` (already resolved against the config dir), `None` when empty.
+fn non_empty_path<F: ConfigFile, G: ReadableIn<F>>(
+    config: &Config<F>,
+    key: Key<PathBuf, G>,
+) -> Option<PathBuf> {
+    let p = config.get(key);
+    (!p.as_os_str().is_empty()).then_some(p)
 }
 
 #[cfg(test)]
@@ -147,7 +161,7 @@ mod tests {
         for (f, t) in files {
             std::fs::write(dir.path().join(f), t).unwrap();
         }
-        let (cfg, _) = Config::load(dir.path(), &schema::EVENT).unwrap();
+        let (cfg, _) = Config::<groxide_config::Event>::load(dir.path()).unwrap();
         NodeIdentity::load(&cfg)
     }
 

@@ -4,9 +4,11 @@
 //! (event). SIGHUP re-reads the list files and clears the caches at once.
 
 use crate::node::NodeIdentity;
-use groxide_config::{Config, schema};
+use groxide_config::keys::{event, exmdb, midb, shared};
+use groxide_config::{Config, ConfigFile, DaemonFile, Event, Exmdb, Key, Midb};
 use groxide_routing::{HomeserverLookup, ListKind, Resolver, Route, RouteTable};
 use groxide_rpc::NodeAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where this node's daemons find stores.
@@ -17,12 +19,17 @@ pub struct Routing {
     event_port: u16,
 }
 
-fn load_table(cfg: &Config, key: &str, kind: ListKind) -> Result<RouteTable, String> {
-    RouteTable::load(&cfg.path(key), kind).map_err(|e| e.to_string())
+fn load_table<F: DaemonFile>(
+    cfg: &Config<F>,
+    key: Key<PathBuf, F>,
+    kind: ListKind,
+) -> Result<RouteTable, String> {
+    RouteTable::load(&cfg.get(key), kind).map_err(|e| e.to_string())
 }
 
-fn daemon_config(config: &Config, s: &'static groxide_config::Schema) -> Result<Config, String> {
-    Config::load(config.dir(), s)
+/// Another daemon's file `D` of the config directory of `config`.
+fn daemon_config<F: ConfigFile, D: DaemonFile>(config: &Config<F>) -> Result<Config<D>, String> {
+    Config::<D>::load(config.dir())
         .map(|(c, _)| c)
         .map_err(|e| e.to_string())
 }
@@ -37,62 +44,56 @@ fn default_host(ip: Option<std::net::IpAddr>) -> String {
 impl Routing {
     /// Builds the resolvers from `config`'s directory. `homeserver` is the
     /// directory's lookup (None: list files and this node only).
-    pub fn load(
-        config: &Config,
+    pub fn load<F: ConfigFile>(
+        config: &Config<F>,
         homeserver: Option<Arc<dyn HomeserverLookup>>,
     ) -> Result<Routing, String> {
         let node = NodeIdentity::load(config);
-        let ttl = config.duration("routing_cache_time");
-        let exmdb_cfg = daemon_config(config, &schema::EXMDB)?;
-        let midb_cfg = daemon_config(config, &schema::MIDB)?;
-        let event_cfg = daemon_config(config, &schema::EVENT)?;
+        let ttl = config.get(shared::ROUTING_CACHE_TIME);
+        let exmdb_cfg = daemon_config::<F, Exmdb>(config)?;
+        let midb_cfg = daemon_config::<F, Midb>(config)?;
+        let event_cfg = daemon_config::<F, Event>(config)?;
         let exmdb = Resolver::new(
-            load_table(&exmdb_cfg, "exmdb_list_file", ListKind::Exmdb)?,
+            load_table(&exmdb_cfg, exmdb::EXMDB_LIST_FILE, ListKind::Exmdb)?,
             homeserver.clone(),
             node.local_node(),
-            exmdb_cfg.port("exmdb_listen_port"),
+            exmdb_cfg.get(exmdb::EXMDB_LISTEN_PORT),
             ttl,
         )
-        .with_default_host(default_host(exmdb_cfg.ip("listen_ip")));
+        .with_default_host(default_host(exmdb_cfg.get(exmdb::LISTEN_IP)));
         let midb = Resolver::new(
-            load_table(&midb_cfg, "midb_list_file", ListKind::Midb)?,
+            load_table(&midb_cfg, midb::MIDB_LIST_FILE, ListKind::Midb)?,
             homeserver,
             node.local_node(),
-            midb_cfg.port("midb_listen_port"),
+            midb_cfg.get(midb::MIDB_LISTEN_PORT),
             ttl,
         )
-        .with_default_host(default_host(midb_cfg.ip("midb_listen_ip")));
+        .with_default_host(default_host(midb_cfg.get(midb::MIDB_LISTEN_IP)));
         Ok(Routing {
             node,
             exmdb: Arc::new(exmdb),
             midb: Arc::new(midb),
-            event_port: event_cfg.port("event_listen_port"),
+            event_port: event_cfg.get(event::EVENT_LISTEN_PORT),
         })
     }
 
     /// Checks that the list files of `config`'s directory parse (for
     /// `--check-config`); each message names file and line.
-    pub fn check(config: &Config) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (s, key, kind) in [
-            (&schema::EXMDB, "exmdb_list_file", ListKind::Exmdb),
-            (&schema::MIDB, "midb_list_file", ListKind::Midb),
-        ] {
-            match daemon_config(config, s).and_then(|c| load_table(&c, key, kind)) {
-                Ok(_) => {}
-                Err(e) => problems.push(e),
-            }
-        }
-        problems
+    pub fn check<F: ConfigFile>(config: &Config<F>) -> Vec<String> {
+        let exmdb = daemon_config::<F, Exmdb>(config)
+            .and_then(|c| load_table(&c, exmdb::EXMDB_LIST_FILE, ListKind::Exmdb));
+        let midb = daemon_config::<F, Midb>(config)
+            .and_then(|c| load_table(&c, midb::MIDB_LIST_FILE, ListKind::Midb));
+        [exmdb.err(), midb.err()].into_iter().flatten().collect()
     }
 
     /// Re-reads the list files (SIGHUP) and clears every cached route. On an
     /// error the running tables stay.
-    pub fn reload(&self, config: &Config) -> Result<(), String> {
-        let exmdb_cfg = daemon_config(config, &schema::EXMDB)?;
-        let midb_cfg = daemon_config(config, &schema::MIDB)?;
-        let e = load_table(&exmdb_cfg, "exmdb_list_file", ListKind::Exmdb)?;
-        let m = load_table(&midb_cfg, "midb_list_file", ListKind::Midb)?;
+    pub fn reload<F: ConfigFile>(&self, config: &Config<F>) -> Result<(), String> {
+        let exmdb_cfg = daemon_config::<F, Exmdb>(config)?;
+        let midb_cfg = daemon_config::<F, Midb>(config)?;
+        let e = load_table(&exmdb_cfg, exmdb::EXMDB_LIST_FILE, ListKind::Exmdb)?;
+        let m = load_table(&midb_cfg, midb::MIDB_LIST_FILE, ListKind::Midb)?;
         self.exmdb.reload(e);
         self.midb.reload(m);
         Ok(())
@@ -120,11 +121,11 @@ impl Routing {
     }
 
     /// This node's own event service (where exmdb publishes).
-    pub fn local_event_node(config: &Config) -> Result<NodeAddr, String> {
-        let c = daemon_config(config, &schema::EVENT)?;
+    pub fn local_event_node<F: ConfigFile>(config: &Config<F>) -> Result<NodeAddr, String> {
+        let c = daemon_config::<F, Event>(config)?;
         Ok(NodeAddr::new(
-            default_host(c.ip("event_listen_ip")),
-            c.port("event_listen_port"),
+            default_host(c.get(event::EVENT_LISTEN_IP)),
+            c.get(event::EVENT_LISTEN_PORT),
         ))
     }
 }

@@ -5,21 +5,23 @@
 use crate::context::Context;
 use crate::net::bind_tcp;
 use crate::node::rpc_server_tls;
+use groxide_config::keys::shared;
+use groxide_config::{Config, DaemonFile, HostsAllow, Key};
 use groxide_rpc::server::Listener;
 use groxide_rpc::{AccessList, RpcServer};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-/// The config keys of one RPC service.
+/// The config keys of one RPC service, all of its daemon's file `F`.
 #[derive(Debug, Clone, Copy)]
-pub struct RpcEndpoint {
+pub struct RpcEndpoint<F: DaemonFile> {
     /// Service name for logs and errors, e.g. `event`.
     pub service: &'static str,
-    /// Key of the listen address, e.g. `event_listen_ip`.
-    pub ip_key: &'static str,
-    /// Key of the port, e.g. `event_listen_port`.
-    pub port_key: &'static str,
-    /// Key of the access list, e.g. `event_hosts_allow`.
-    pub acl_key: &'static str,
+    /// The listen address, e.g. `event_listen_ip`.
+    pub ip: Key<Option<IpAddr>, F>,
+    /// The port, e.g. `event_listen_port`.
+    pub port: Key<u16, F>,
+    /// The access list, e.g. `event_hosts_allow`.
+    pub acl: Key<HostsAllow, F>,
 }
 
 /// Why an RPC daemon could not serve.
@@ -45,29 +47,29 @@ pub enum RpcServiceError {
     Serve(#[from] groxide_rpc::ServeError),
 }
 
-impl RpcEndpoint {
+impl<F: DaemonFile> RpcEndpoint<F> {
     /// The address the config says to listen on.
-    pub fn listen_addr(&self, config: &groxide_config::Config) -> SocketAddr {
+    pub fn listen_addr(&self, config: &Config<F>) -> SocketAddr {
         let ip = config
-            .ip(self.ip_key)
-            .unwrap_or(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST));
-        SocketAddr::new(ip, config.port(self.port_key))
+            .get(self.ip)
+            .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST));
+        SocketAddr::new(ip, config.get(self.port))
     }
 
     /// A server for this endpoint with its access list wired to reloads.
-    pub fn server(&self, ctx: &Context) -> Result<RpcServer, RpcServiceError> {
+    pub fn server(&self, ctx: &Context<F>) -> Result<RpcServer, RpcServiceError> {
         let config = ctx.config();
-        let acl = AccessList::new(self.acl_key, config.hosts_allow(self.acl_key));
-        tracing::info!(service = self.service, key = self.acl_key, allowed = %acl.describe(), "access list");
+        let acl = AccessList::new(self.acl.name(), config.get(self.acl));
+        tracing::info!(service = self.service, key = self.acl.name(), allowed = %acl.describe(), "access list");
         let reload_acl = acl.clone();
-        let key = self.acl_key;
+        let key = self.acl;
         let service = self.service;
         ctx.on_reload(move |cfg| {
-            reload_acl.replace(cfg.hosts_allow(key));
-            tracing::info!(service, key, allowed = %reload_acl.describe(), "access list reloaded");
+            reload_acl.replace(cfg.get(key));
+            tracing::info!(service, key = key.name(), allowed = %reload_acl.describe(), "access list reloaded");
         });
         let mut server = RpcServer::new(self.service, acl)
-            .with_drain_timeout(config.duration("shutdown_timeout"));
+            .with_drain_timeout(config.get(shared::SHUTDOWN_TIMEOUT));
         if let Some(tls) =
             rpc_server_tls(&config).map_err(|e| RpcServiceError::Tls(e, self.service))?
         {
@@ -77,12 +79,12 @@ impl RpcEndpoint {
     }
 
     /// Binds, reports ready, and serves `server` until shutdown.
-    pub async fn serve(&self, ctx: &Context, server: RpcServer) -> Result<(), RpcServiceError> {
+    pub async fn serve(&self, ctx: &Context<F>, server: RpcServer) -> Result<(), RpcServiceError> {
         let addr = self.listen_addr(&ctx.config());
         let listener = bind_tcp(addr).map_err(|source| RpcServiceError::Bind {
             service: self.service,
-            ip_key: self.ip_key,
-            port_key: self.port_key,
+            ip_key: self.ip.name(),
+            port_key: self.port.name(),
             source,
         })?;
         ctx.notify_ready();

@@ -29,13 +29,18 @@ fn new_store() -> NewStore {
     }
 }
 
-/// The child: writes until killed, printing `ACK <message id> <sha256>` after
-/// each acknowledged insert. Does nothing when run as an ordinary test.
+/// Not a test: the child process of
+/// [`sigkill_at_random_moments_loses_no_acknowledged_message`], which runs
+/// this test binary with `--ignored --exact crash_child_writes_until_killed`
+/// and [`CHILD_ENV`] set. It writes until killed, printing
+/// `ACK <message id> <sha256>` after each acknowledged insert. Ignored, so a
+/// test run never counts it; started any other way it fails.
 #[test]
+#[ignore = "the child process of sigkill_at_random_moments_loses_no_acknowledged_message, which starts it"]
 fn crash_child_writes_until_killed() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+    let dir = std::env::var(CHILD_ENV).unwrap_or_else(|_| {
+        panic!("{CHILD_ENV} is not set: this is a child process that sigkill_at_random_moments_loses_no_acknowledged_message starts, not a test")
+    });
     let (store, _, _) =
         Store::create(Path::new(&dir), &new_store(), &OpenOptions::default()).unwrap();
     let store = Arc::new(store);
@@ -165,6 +170,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_message() {
             .args([
                 "crash_child_writes_until_killed",
                 "--exact",
+                "--ignored",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -6,7 +6,6 @@ use groxide_submit::{
     Envelope, RecipientStatus, Stage, SubmitError, SubmitOptions, Submitter, TrustRoots,
 };
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -24,18 +23,10 @@ impl Drop for Sink {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Sink {
     fn start(mode: &str, tls: Option<&(PathBuf, PathBuf)>) -> Sink {
         let out = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = groxide_testkit::free_local_port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut cmd = Command::new("python3");
         cmd.arg(script)
@@ -261,7 +252,7 @@ async fn only_refused_recipients_send_no_data() {
 
 #[tokio::test]
 async fn an_unreachable_relay_is_a_temporary_error() {
-    let port = free_port();
+    let port = groxide_testkit::free_local_port();
     let s = Submitter::new(
         &format!("smtp://127.0.0.1:{port}"),
         options(TrustRoots::System),

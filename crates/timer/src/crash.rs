@@ -1,6 +1,8 @@
 //! Crash injection for fault tests: `GROXIDE_TIMER_TEST_CRASH=<point>` makes
 //! the process abort (as abruptly as `kill -9`: no drain, no destructors) at
-//! that point of a job. Unset in production, where every hit is a no-op.
+//! that point of a job. Read only by builds with the `testing` feature (the
+//! crate's tests take it as a dev-dependency feature), so a release binary
+//! ignores the variable and every hit is a no-op.
 
 /// The environment variable tests set.
 pub const CRASH_ENV: &str = "GROXIDE_TIMER_TEST_CRASH";
@@ -29,6 +31,7 @@ impl CrashPoint {
         }
     }
 
+    #[cfg(feature = "testing")]
     fn parse(s: &str) -> Option<CrashPoint> {
         [
             CrashPoint::AfterSubmit,
@@ -56,7 +59,18 @@ impl CrashHooks {
         CrashHooks(Some(point))
     }
 
-    /// Reads [`CRASH_ENV`]; an unknown value is logged and ignored.
+    /// Reads [`CRASH_ENV`]; an unknown value is logged and ignored. Only
+    /// builds with the `testing` feature (test builds) read it: a release
+    /// binary never aborts on purpose.
+    #[cfg(not(feature = "testing"))]
+    pub fn from_env() -> CrashHooks {
+        CrashHooks(None)
+    }
+
+    /// Reads [`CRASH_ENV`]; an unknown value is logged and ignored. Only
+    /// builds with the `testing` feature (test builds) read it: a release
+    /// binary never aborts on purpose.
+    #[cfg(feature = "testing")]
     pub fn from_env() -> CrashHooks {
         match std::env::var(CRASH_ENV) {
             Ok(v) => match CrashPoint::parse(&v) {

@@ -55,8 +55,8 @@
 //! Add also refuses to schedule a second active deferred send of the same
 //! message (a retried Add with the same due time gets the existing job).
 //!
-//! Tests can make the process abort at these points
-//! ([`crash::CRASH_ENV`]); `tests/deferred_send.rs` does it with the real
+//! Test builds (the `testing` feature) can make the process abort at these
+//! points ([`crash::CRASH_ENV`]); `tests/deferred_send.rs` does it with the real
 //! process, a real store and an SMTP relay that counts what it receives.
 //!
 //! # Production wiring
@@ -93,6 +93,7 @@ pub mod scheduler;
 pub mod service;
 pub mod store;
 pub mod store_maintenance;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
 pub mod wiring;
@@ -105,16 +106,18 @@ use crate::scheduler::Scheduler;
 use crate::service::TimerService;
 use crate::store::{JobStore, StoreError};
 use crate::wiring::StoreAndRelay;
+use groxide_config::Timer;
+use groxide_config::keys::{shared, timer};
 use groxide_rpc::pb::timer::v1::timer_server::TimerServer;
 use groxide_runtime::{Context, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
 
 /// The config keys of this daemon's RPC endpoint.
-pub const ENDPOINT: RpcEndpoint = RpcEndpoint {
+pub const ENDPOINT: RpcEndpoint<Timer> = RpcEndpoint {
     service: "timer",
-    ip_key: "timer_listen_ip",
-    port_key: "timer_listen_port",
-    acl_key: "timer_hosts_allow",
+    ip: timer::TIMER_LISTEN_IP,
+    port: timer::TIMER_LISTEN_PORT,
+    acl: timer::TIMER_HOSTS_ALLOW,
 };
 
 /// Why the timer stopped with an error.
@@ -133,7 +136,7 @@ pub enum TimerError {
 
 /// Runs the daemon until shutdown: deferred sends and maintenance reach
 /// stores through groxide-exmdb and the relay through groxide-submit.
-pub async fn run(ctx: Context) -> Result<(), TimerError> {
+pub async fn run(ctx: Context<Timer>) -> Result<(), TimerError> {
     let outside = Arc::new(StoreAndRelay::load(&ctx.config()).map_err(TimerError::Config)?);
     let executor = Arc::new(Dispatcher::new(
         outside.sender(),
@@ -146,10 +149,10 @@ pub async fn run(ctx: Context) -> Result<(), TimerError> {
 }
 
 /// Runs the daemon with `executor` running the jobs (tests pass fakes).
-pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), TimerError> {
+pub async fn serve(ctx: Context<Timer>, executor: Arc<dyn JobExecutor>) -> Result<(), TimerError> {
     let config = ctx.config();
     let limits = SharedLimits::new(TimerLimits::from_config(&config));
-    let path = config.path("timer_state_path");
+    let path = config.get(timer::TIMER_STATE_PATH);
     let store = tokio::task::spawn_blocking(move || {
         let store = JobStore::open(&path)?;
         let recovery = store.recover(now_ms())?;
@@ -157,7 +160,7 @@ pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), T
     })
     .await
     .map_err(|e| StoreError::Worker {
-        path: config.path("timer_state_path"),
+        path: config.get(timer::TIMER_STATE_PATH),
         message: e.to_string(),
     })??;
     let (store, recovery) = store;
@@ -189,7 +192,7 @@ pub async fn serve(ctx: Context, executor: Arc<dyn JobExecutor>) -> Result<(), T
 
     // The scheduler stops with the daemon, or when the server fails.
     let stop = ctx.shutdown().child_token();
-    let drain = config.duration("shutdown_timeout");
+    let drain = config.get(shared::SHUTDOWN_TIMEOUT);
     let scheduling = tokio::spawn(scheduler.run(stop.clone(), drain));
     let served = ENDPOINT.serve(&ctx, server).await;
     stop.cancel();

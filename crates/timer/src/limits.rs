@@ -1,14 +1,15 @@
 //! The reloadable settings of the timer (timer.cfg), read once per use so
 //! that a SIGHUP applies to the next job.
 
-use groxide_config::Config;
+use groxide_config::keys::{shared, timer};
+use groxide_config::{Config, Timer};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Key of the command allow-list.
-pub const COMMAND_ALLOW_KEY: &str = "timer_command_allow";
+pub const COMMAND_ALLOW_KEY: &str = timer::TIMER_COMMAND_ALLOW.name();
 
 /// Every setting a job or the scheduler consults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +54,21 @@ impl TimerLimits {
     /// The settings of a loaded (already validated) timer.cfg. Allow-list
     /// entries that are not absolute paths are left out; [`check_config`]
     /// reports them before the config is accepted.
-    pub fn from_config(config: &Config) -> TimerLimits {
-        let clamp = |v: i64, lo: i64| usize::try_from(v.max(lo)).unwrap_or(usize::MAX);
+    pub fn from_config(config: &Config<Timer>) -> TimerLimits {
         TimerLimits {
-            threads: clamp(config.int("timer_threads_num"), 1),
-            command_allow: parse_allow_list(config.string(COMMAND_ALLOW_KEY))
+            threads: config.get(timer::TIMER_THREADS_NUM),
+            command_allow: parse_allow_list(config.get(timer::TIMER_COMMAND_ALLOW))
                 .into_iter()
                 .filter(|p| Path::new(p).is_absolute())
                 .collect(),
-            command_timeout: config.duration("timer_command_timeout"),
-            command_output_max: usize::try_from(config.size("timer_command_output_max"))
+            command_timeout: config.get(timer::TIMER_COMMAND_TIMEOUT),
+            command_output_max: usize::try_from(config.get(timer::TIMER_COMMAND_OUTPUT_MAX))
                 .unwrap_or(usize::MAX),
-            retry_limit: u32::try_from(config.int("timer_retry_limit").max(0)).unwrap_or(u32::MAX),
-            retry_delay: config.duration("timer_retry_delay"),
-            retry_max_delay: config.duration("timer_retry_max_delay"),
-            max_future: config.duration("timer_max_future"),
-            keep_finished: config.duration("timer_keep_finished"),
+            retry_limit: config.get(timer::TIMER_RETRY_LIMIT),
+            retry_delay: config.get(timer::TIMER_RETRY_DELAY),
+            retry_max_delay: config.get(timer::TIMER_RETRY_MAX_DELAY),
+            max_future: config.get(timer::TIMER_MAX_FUTURE),
+            keep_finished: config.get(timer::TIMER_KEEP_FINISHED),
         }
     }
 
@@ -108,14 +108,14 @@ pub fn parse_allow_list(value: &str) -> Vec<String> {
 /// Checks beyond value syntax, run at start, on SIGHUP and by
 /// `--check-config`: every allow-list entry must be an absolute path, and
 /// `outgoing_smtp_url` must be a relay URL.
-pub fn check_config(config: &Config) -> Vec<String> {
-    let file = config.dir().join(groxide_config::schema::TIMER.file);
+pub fn check_config(config: &Config<Timer>) -> Vec<String> {
+    let file = config.dir().join(timer::TIMER_COMMAND_ALLOW.file());
     let relay = config
-        .string(crate::wiring::RELAY_KEY)
+        .get(shared::OUTGOING_SMTP_URL)
         .parse::<groxide_submit::RelayUrl>()
         .err()
         .map(|e| e.to_string());
-    parse_allow_list(config.string(COMMAND_ALLOW_KEY))
+    parse_allow_list(config.get(timer::TIMER_COMMAND_ALLOW))
         .into_iter()
         .filter(|p| !Path::new(p).is_absolute())
         .map(|p| {
@@ -158,10 +158,9 @@ impl SharedLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use groxide_config::schema::TIMER;
 
-    fn config(text: &str) -> Config {
-        match Config::from_str_for_tests(Path::new("/etc/groxide"), &TIMER, "", text) {
+    fn config(text: &str) -> Config<Timer> {
+        match Config::from_str_for_tests(Path::new("/etc/groxide"), "", text) {
             Ok((c, _)) => c,
             Err(e) => panic!("config: {e}"),
         }

@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-timer",
             name: "timer",
             about: "groxide-timer: persistent scheduled jobs",
-            schema: &groxide_config::schema::TIMER,
+            file: groxide_config::Timer,
             check: groxide_timer::limits::check_config,
         },
         groxide_timer::run,

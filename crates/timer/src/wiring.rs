@@ -4,7 +4,8 @@
 
 use crate::relay_sender::RelaySender;
 use crate::store_maintenance::ExmdbMaintenance;
-use groxide_config::Config;
+use groxide_config::keys::shared;
+use groxide_config::{Config, Timer};
 use groxide_directory::LazyDirectory;
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::ExmdbClient;
@@ -13,7 +14,7 @@ use groxide_submit::{SubmitOptions, Submitter};
 use std::sync::Arc;
 
 /// The config key of the relay.
-pub const RELAY_KEY: &str = "outgoing_smtp_url";
+pub const RELAY_KEY: &str = shared::OUTGOING_SMTP_URL.name();
 
 /// The store and relay side of the timer's jobs.
 pub struct StoreAndRelay {
@@ -24,18 +25,18 @@ pub struct StoreAndRelay {
 }
 
 /// The submitter for `outgoing_smtp_url`, greeting with this node's host_id.
-pub fn submitter(config: &Config) -> Result<Submitter, String> {
+pub fn submitter(config: &Config<Timer>) -> Result<Submitter, String> {
     let options = SubmitOptions {
         helo_name: NodeIdentity::load(config).host_id,
         ..SubmitOptions::default()
     };
-    Submitter::new(config.string(RELAY_KEY), options).map_err(|e| e.to_string())
+    Submitter::new(config.get(shared::OUTGOING_SMTP_URL), options).map_err(|e| e.to_string())
 }
 
 impl StoreAndRelay {
     /// Builds everything from the loaded config; the directory is connected
     /// on first use.
-    pub fn load(config: &Config) -> Result<StoreAndRelay, String> {
+    pub fn load(config: &Config<Timer>) -> Result<StoreAndRelay, String> {
         let directory =
             Arc::new(LazyDirectory::from_config_dir(config).map_err(|e| e.to_string())?);
         let lookup: Arc<dyn HomeserverLookup> = directory.clone();
@@ -62,7 +63,7 @@ impl StoreAndRelay {
     }
 
     /// SIGHUP: list files, routes, connections, directory cache, relay.
-    pub fn reload(&self, config: &Config) {
+    pub fn reload(&self, config: &Config<Timer>) {
         // The directory first: a route resolved in between must not bring back an old homeserver.
         self.directory.clear_cache();
         if let Err(e) = self.routing.reload(config) {

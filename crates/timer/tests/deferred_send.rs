@@ -7,29 +7,20 @@
 mod common;
 
 use common::{DEADLINE, TimerProcess, now};
-use groxide_config::{Config, schema};
+use groxide_config::{Config, Exmdb};
 use groxide_rpc::ClientOptions;
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::pb::timer::v1::JobState;
 use groxide_rpc::timer_client;
-use groxide_runtime::{Context, Routing};
+use groxide_runtime::Routing;
+use groxide_testkit::{InProcess, free_local_port, wait_listening_async};
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The counting relay; killed on drop.
 struct Relay {
@@ -96,12 +87,13 @@ impl Drop for Relay {
 struct Stores {
     client: ExmdbClient,
     stop: CancellationToken,
+    _exmdb: InProcess<Exmdb>,
     dir: PathBuf,
 }
 
 impl Stores {
     async fn start(node: &TimerProcess) -> Stores {
-        let port = free_port();
+        let port = free_local_port();
         std::fs::write(
             node.path("exmdb_provider.cfg"),
             format!(
@@ -109,20 +101,14 @@ impl Stores {
             ),
         )
         .unwrap();
-        let config = Arc::new(Config::load(node.config_dir(), &schema::EXMDB).unwrap().0);
+        let config = Config::<Exmdb>::load(node.config_dir()).unwrap().0;
         let stop = CancellationToken::new();
-        let (tx, rx) = watch::channel(config.clone());
-        let ctx = Context::new("exmdb", rx, stop.clone());
-        tokio::spawn(async move {
-            let _keep = tx;
-            groxide_exmdb::run(ctx).await.unwrap();
-        });
-        let deadline = Instant::now() + DEADLINE;
-        while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
-            assert!(Instant::now() < deadline, "exmdb did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let routing = Routing::load(&config, None).unwrap();
+        let exmdb = groxide_testkit::spawn("exmdb", config, &stop, groxide_exmdb::run);
+        assert!(
+            wait_listening_async(SocketAddr::from(([127, 0, 0, 1], port)), DEADLINE).await,
+            "exmdb did not start"
+        );
+        let routing = Routing::load(&exmdb.config(), None).unwrap();
         let client = ExmdbClient::new(routing.exmdb().clone(), ClientOptions::default());
         let dir = node.path("data/user/example.org/alice");
         client
@@ -134,7 +120,12 @@ impl Stores {
             })
             .await
             .unwrap();
-        Stores { client, stop, dir }
+        Stores {
+            client,
+            stop,
+            _exmdb: exmdb,
+            dir,
+        }
     }
 
     fn dir(&self) -> String {
@@ -205,7 +196,7 @@ async fn setup(relay_port: u16) -> (TimerProcess, Stores) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_send_reaches_the_relay_once_and_lands_in_sent_items() {
-    let port = free_port();
+    let port = free_local_port();
     let relay = Relay::start(port);
     let (mut node, stores) = setup(port).await;
     node.start(&[]);
@@ -278,7 +269,7 @@ async fn a_deferred_send_reaches_the_relay_once_and_lands_in_sent_items() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_step_of_a_send_never_sends_twice() {
-    let port = free_port();
+    let port = free_local_port();
     let relay = Relay::start(port);
     let (mut node, stores) = setup(port).await;
     // (crash point, final state, in Sent Items, result contains)
@@ -320,7 +311,7 @@ async fn a_crash_at_any_step_of_a_send_never_sends_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_relay_is_retried_and_refused_recipients_fail_the_job() {
-    let port = free_port();
+    let port = free_local_port();
     let (mut node, stores) = setup(port).await;
     node.start(&[]);
     let c = node.client();

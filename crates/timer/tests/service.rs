@@ -2,26 +2,23 @@
 //! Add/Get/List/Cancel, refusals with clear errors, the access list, reloads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use groxide_config::Config;
-use groxide_config::schema::TIMER;
+use groxide_config::{Config, Timer};
 use groxide_rpc::pb::timer::v1::{JobState, ListRequest};
 use groxide_rpc::timer_client::{self, TimerClient};
 use groxide_rpc::{ClientOptions, NodeAddr, RpcError};
-use groxide_runtime::Context;
+use groxide_testkit::{DEADLINE, InProcess, LOCALHOST, free_local_port, wait_listening_async};
 use groxide_timer::crash::CrashHooks;
 use groxide_timer::exec::{Dispatcher, JobExecutor};
 use groxide_timer::maintenance::NoMaintenance;
 use groxide_timer::testing::{FakeSender, GatedExecutor};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
-const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-const DEADLINE: Duration = Duration::from_secs(20);
+const LOCAL: IpAddr = LOCALHOST;
 
 fn now() -> i64 {
     SystemTime::now()
@@ -30,24 +27,14 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind((LOCAL, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One timer served in-process on 127.0.0.1.
 struct Rig {
     dir: tempfile::TempDir,
     port: u16,
-    config: watch::Sender<Arc<Config>>,
-    stop: CancellationToken,
-    task: Option<tokio::task::JoinHandle<()>>,
+    timer: InProcess<Timer>,
 }
 
-fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config> {
+fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config<Timer>> {
     let acl = if extra.contains("timer_hosts_allow") {
         ""
     } else {
@@ -58,7 +45,7 @@ fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config> {
          timer_state_path = {}/timer.sqlite3\ntimer_retry_delay = 10ms\n{extra}",
         dir.display()
     );
-    let (c, _) = Config::from_str_for_tests(dir, &TIMER, "shutdown_timeout = 1s\n", &text)
+    let (c, _) = Config::from_str_for_tests(dir, "shutdown_timeout = 1s\n", &text)
         .unwrap_or_else(|e| panic!("{e}"));
     Arc::new(c)
 }
@@ -66,29 +53,18 @@ fn config(dir: &Path, port: u16, extra: &str) -> Arc<Config> {
 impl Rig {
     async fn start(executor: Arc<dyn JobExecutor>, extra: &str) -> Rig {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let (tx, rx) = watch::channel(config(dir.path(), port, extra));
-        let stop = CancellationToken::new();
-        let ctx = Context::new("timer", rx, stop.clone());
-        let task = tokio::spawn(async move {
-            groxide_timer::serve(ctx, executor).await.unwrap();
-        });
-        let addr = SocketAddr::new(LOCAL, port);
-        let deadline = Instant::now() + DEADLINE;
-        while TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the timer did not start listening"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Rig {
-            dir,
-            port,
-            config: tx,
-            stop,
-            task: Some(task),
-        }
+        let port = free_local_port();
+        let timer = groxide_testkit::spawn(
+            "timer",
+            config(dir.path(), port, extra),
+            &CancellationToken::new(),
+            move |ctx| groxide_timer::serve(ctx, executor),
+        );
+        assert!(
+            wait_listening_async(SocketAddr::new(LOCAL, port), DEADLINE).await,
+            "the timer did not start listening"
+        );
+        Rig { dir, port, timer }
     }
 
     /// A client whose connections leave from `source`.
@@ -104,18 +80,16 @@ impl Rig {
         self.client_from(LOCAL)
     }
 
-    /// Stands for SIGHUP with a new timer.cfg.
-    fn reload(&self, extra: &str) {
-        self.config
-            .send(config(self.dir.path(), self.port, extra))
-            .unwrap();
+    /// Stands for SIGHUP with a new timer.cfg; returns once it is applied.
+    async fn reload(&self, extra: &str) {
+        self.timer
+            .reload(config(self.dir.path(), self.port, extra))
+            .await;
     }
 
     async fn stop(mut self) {
-        self.stop.cancel();
-        if let Some(t) = self.task.take() {
-            t.await.unwrap();
-        }
+        self.timer.stop();
+        self.timer.stopped().await;
     }
 }
 
@@ -192,7 +166,8 @@ async fn a_command_not_on_the_allow_list_is_refused_at_add_naming_the_key() {
     );
 
     // SIGHUP with a longer list: now it is accepted.
-    rig.reload("timer_command_allow = /bin/echo /bin/sh\n");
+    rig.reload("timer_command_allow = /bin/echo /bin/sh\n")
+        .await;
     let deadline = Instant::now() + DEADLINE;
     let id = loop {
         match c
@@ -334,7 +309,8 @@ async fn a_peer_not_on_the_access_list_is_refused_until_a_reload_admits_it() {
     assert_eq!(code(&err), Code::PermissionDenied, "{err}");
     assert!(err.to_string().contains("timer_hosts_allow"), "{err}");
 
-    rig.reload("timer_hosts_allow = 127.0.0.1 127.0.0.2\n");
+    rig.reload("timer_hosts_allow = 127.0.0.1 127.0.0.2\n")
+        .await;
     let deadline = Instant::now() + DEADLINE;
     loop {
         let c = rig.client_from(other);

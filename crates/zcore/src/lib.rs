@@ -12,6 +12,6 @@ use groxide_runtime::Context;
 pub struct NotImplemented;
 
 /// Refuses to start.
-pub async fn run(_ctx: Context) -> Result<(), NotImplemented> {
+pub async fn run(_ctx: Context<groxide_config::Zcore>) -> Result<(), NotImplemented> {
     Err(NotImplemented)
 }

@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
             binary: "groxide-zcore",
             name: "zcore",
             about: "groxide-zcore: the session API for web and sync clients",
-            schema: &groxide_config::schema::ZCORE,
+            file: groxide_config::Zcore,
             check: groxide_runtime::no_checks,
         },
         groxide_zcore::run,

@@ -3,7 +3,8 @@
 use crate::cli::TimerCommand;
 use crate::failure::{Failure, exit};
 use crate::output::print;
-use groxide_config::{Config, schema};
+use groxide_config::keys::timer;
+use groxide_config::{Config, Timer};
 use groxide_rpc::NodeAddr;
 use groxide_rpc::timer_client::{
     TimerClient, format_job_details, format_job_line, job_json, parse_state, state_name,
@@ -16,12 +17,12 @@ use std::path::Path;
 /// `timer_listen_port` of timer.cfg in the config directory.
 fn client(dir: &Path) -> Result<TimerClient, Failure> {
     let (timer_cfg, _) =
-        Config::load(dir, &schema::TIMER).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
-    let host = match timer_cfg.ip("timer_listen_ip") {
+        Config::<Timer>::load(dir).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let host = match timer_cfg.get(timer::TIMER_LISTEN_IP) {
         Some(ip) if !ip.is_unspecified() => ip.to_string(),
         _ => "::1".to_string(),
     };
-    let node = NodeAddr::new(host, timer_cfg.port("timer_listen_port"));
+    let node = NodeAddr::new(host, timer_cfg.get(timer::TIMER_LISTEN_PORT));
     let identity = NodeIdentity::load(&timer_cfg);
     let options =
         client_options(&timer_cfg, &identity).map_err(|e| Failure::new(exit::CONFIG, e))?;

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use groxide_config::{Config, ConfigError, ConfigWarning, LogLevel, Origin, schema};
+use groxide_config::keys::{imap, shared};
+use groxide_config::{Config, ConfigError, ConfigWarning, Imap, LogLevel, Origin, Shared, schema};
 
 fn write(dir: &Path, file: &str, text: &[u8]) {
     std::fs::write(dir.join(file), text).unwrap();
@@ -15,12 +16,15 @@ fn no_env(_: &str) -> Option<String> {
 }
 
 /// Loads the imap config of `dir` with `env` as the environment; returns the error text on failure.
-fn load_imap(dir: &Path, env: &[(&str, &str)]) -> Result<(Config, Vec<ConfigWarning>), String> {
+fn load_imap(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<(Config<Imap>, Vec<ConfigWarning>), String> {
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Config::load_with_env(dir, &schema::IMAP, &|var| env.get(var).cloned())
+    Config::<Imap>::load_with_env(dir, &|var| env.get(var).cloned())
         .map_err(|errors| errors.to_string())
 }
 
@@ -35,7 +39,7 @@ fn file_origin(dir: &Path, file: &str, line: usize) -> Origin {
 fn a_missing_config_dir_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
-    let errors = Config::load_with_env(&missing, &schema::IMAP, &no_env)
+    let errors = Config::<Imap>::load_with_env(&missing, &no_env)
         .err()
         .unwrap();
     assert!(matches!(errors.errors(), [ConfigError::MissingDir { path }] if *path == missing));
@@ -49,7 +53,7 @@ fn a_missing_config_dir_is_an_error() {
 fn a_file_given_as_config_dir_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "plain", b"");
-    let errors = Config::load_with_env(&dir.path().join("plain"), &schema::IMAP, &no_env)
+    let errors = Config::<Imap>::load_with_env(&dir.path().join("plain"), &no_env)
         .err()
         .unwrap();
     assert!(matches!(
@@ -64,11 +68,11 @@ fn missing_files_in_an_existing_dir_mean_all_defaults() {
     let (config, warnings) = load_imap(dir.path(), &[]).unwrap();
     assert_eq!(warnings, vec![]);
     assert_eq!(
-        config.duration("imap_conn_timeout"),
+        config.get(imap::IMAP_CONN_TIMEOUT),
         Duration::from_secs(180)
     );
-    assert_eq!(config.log_level("log_level"), LogLevel::Info);
-    assert_eq!(config.origin("imap_conn_timeout"), Origin::Default);
+    assert_eq!(config.get(shared::LOG_LEVEL), LogLevel::Info);
+    assert_eq!(config.origin(imap::IMAP_CONN_TIMEOUT), &Origin::Default);
     assert_eq!(config.dir(), dir.path());
 }
 
@@ -83,18 +87,18 @@ fn the_daemon_file_overrides_groxide_cfg_and_origins_say_which_line_won() {
     write(dir.path(), "imap.cfg", b"# imap\nLOG_LEVEL = warn\n");
     let (config, warnings) = load_imap(dir.path(), &[]).unwrap();
     assert_eq!(warnings, vec![]);
-    assert_eq!(config.log_level("log_level"), LogLevel::Warn);
+    assert_eq!(config.get(shared::LOG_LEVEL), LogLevel::Warn);
     assert_eq!(
-        config.origin("log_level"),
-        file_origin(dir.path(), "imap.cfg", 2)
+        config.origin(shared::LOG_LEVEL),
+        &file_origin(dir.path(), "imap.cfg", 2)
     );
-    assert_eq!(config.string("host_id"), "node1");
+    assert_eq!(config.get(shared::HOST_ID), "node1");
     assert_eq!(
-        config.origin("host_id"),
-        file_origin(dir.path(), "groxide.cfg", 2)
+        config.origin(shared::HOST_ID),
+        &file_origin(dir.path(), "groxide.cfg", 2)
     );
     // A daemon's key may be set in groxide.cfg, as in gromox.cfg.
-    assert_eq!(config.int("imap_auth_times"), 3);
+    assert_eq!(config.get(imap::IMAP_AUTH_TIMES), 3);
 }
 
 #[test]
@@ -111,15 +115,15 @@ fn an_environment_variable_wins_over_both_files() {
         ("GROXIDE_IMAP_CONN_TIMEOUT", " 2h "),
     ];
     let (config, _) = load_imap(dir.path(), &env).unwrap();
-    assert_eq!(config.log_level("log_level"), LogLevel::Trace);
+    assert_eq!(config.get(shared::LOG_LEVEL), LogLevel::Trace);
     assert_eq!(
-        config.origin("log_level"),
-        Origin::Env {
+        config.origin(shared::LOG_LEVEL),
+        &Origin::Env {
             var: "GROXIDE_LOG_LEVEL".to_string()
         }
     );
     assert_eq!(
-        config.duration("imap_conn_timeout"),
+        config.get(imap::IMAP_CONN_TIMEOUT),
         Duration::from_secs(7200)
     );
 }
@@ -216,7 +220,7 @@ fn a_config_file_larger_than_the_limit_is_refused() {
     let line = "# padding padding padding padding padding padding padding padding\n";
     let text = line.repeat(groxide_config::MAX_FILE_SIZE as usize / line.len() + 1);
     write(dir.path(), "imap.cfg", text.as_bytes());
-    let errors = Config::load_with_env(dir.path(), &schema::IMAP, &no_env)
+    let errors = Config::<Imap>::load_with_env(dir.path(), &no_env)
         .err()
         .unwrap();
     assert!(
@@ -233,8 +237,8 @@ fn groxide_cfg_alone_can_be_loaded_for_admin_tools() {
         "groxide.cfg",
         b"host_id = n1\nimap_conn_timeout = 5min\nbogus = 1\n",
     );
-    let (config, warnings) = Config::load_with_env(dir.path(), &schema::SHARED, &no_env).unwrap();
-    assert_eq!(config.string("host_id"), "n1");
+    let (config, warnings) = Config::<Shared>::load_with_env(dir.path(), &no_env).unwrap();
+    assert_eq!(config.get(shared::HOST_ID), "n1");
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].key, "bogus");
     assert_eq!(config.entries().count(), schema::SHARED.keys.len());

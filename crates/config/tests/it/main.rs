@@ -7,55 +7,44 @@ mod etc_files;
 mod hosts_allow;
 mod load;
 mod schemas;
-mod values;
 
-use groxide_config::{Schema, ValueKind};
-
-/// A schema with one key of every kind, for value tests.
-pub static EVERY_KIND: Schema = Schema {
-    file: "every_kind.cfg",
-    about: "tests",
-    keys: &[
-        key("a_string", ValueKind::String, "text"),
-        key("a_path", ValueKind::Path, "data"),
-        key("a_bool", ValueKind::Bool, "no"),
-        key("a_size", ValueKind::Size, "1k"),
-        key("a_duration", ValueKind::Duration, "1min"),
-        key(
-            "an_int",
-            ValueKind::Int {
-                min: 100,
-                max: 1000,
-            },
-            "100",
-        ),
-        key(
-            "an_unbounded_int",
-            ValueKind::Int {
-                min: 0,
-                max: i64::MAX,
-            },
-            "0",
-        ),
-        key("a_port", ValueKind::Port, "5000"),
-        key("an_ip", ValueKind::IpAddr, "::1"),
-        key("an_ip_list", ValueKind::IpList, ""),
-        key("a_hosts_allow", ValueKind::HostsAllow, ""),
-        key("a_log_level", ValueKind::LogLevel, "info"),
-        key("a_choice", ValueKind::Choice(&["text", "json"]), "text"),
-        key("a_bind_list", ValueKind::BindList, "[::1]:143"),
-    ],
+use groxide_config::{
+    ConfigFile, Delivery, Event, Exmdb, Http, Imap, Midb, MysqlAdaptor, Pop3, Shared, Timer, Zcore,
 };
 
-const fn key(
-    name: &'static str,
-    kind: ValueKind,
-    default: &'static str,
-) -> groxide_config::KeySpec {
-    groxide_config::KeySpec {
-        name,
-        kind,
-        default,
-        doc: "test key",
+/// A check to run with the config type of each file.
+pub trait EveryFile {
+    fn visit<F: ConfigFile>(&mut self);
+}
+
+/// Runs `check` once per config file type, groxide.cfg first.
+pub fn every_file(check: &mut impl EveryFile) {
+    check.visit::<Shared>();
+    check.visit::<Exmdb>();
+    check.visit::<Midb>();
+    check.visit::<Event>();
+    check.visit::<Timer>();
+    check.visit::<Delivery>();
+    check.visit::<Imap>();
+    check.visit::<Pop3>();
+    check.visit::<Http>();
+    check.visit::<Zcore>();
+    check.visit::<MysqlAdaptor>();
+}
+
+#[test]
+fn every_file_visits_every_schema() {
+    struct Files(Vec<&'static str>);
+    impl EveryFile for Files {
+        fn visit<F: ConfigFile>(&mut self) {
+            self.0.push(F::SCHEMA.file);
+        }
     }
+    let mut files = Files(Vec::new());
+    every_file(&mut files);
+    let all: Vec<&str> = groxide_config::schema::all()
+        .iter()
+        .map(|schema| schema.file)
+        .collect();
+    assert_eq!(files.0, all);
 }

@@ -5,17 +5,16 @@
 use groxide_rpc::pb::timer::v1::{Job, JobState};
 use groxide_rpc::timer_client::{self, TimerClient};
 use groxide_rpc::{ClientOptions, NodeAddr};
-use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use groxide_testkit::{LOCALHOST, Process, free_local_port, wait_until, wait_until_async};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus, Output};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How long anything in these tests may take before it counts as broken.
-pub const DEADLINE: Duration = Duration::from_secs(30);
-const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+pub use groxide_testkit::DEADLINE;
+
+const LOCAL: IpAddr = LOCALHOST;
 
 /// Now in Unix seconds.
 pub fn now() -> i64 {
@@ -26,20 +25,20 @@ pub fn now() -> i64 {
 }
 
 /// Polls `cond` until it holds; panics naming `what` after [`DEADLINE`].
-pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+pub async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
+    assert!(
+        wait_until_async(DEADLINE, cond).await,
+        "timed out waiting for {what}"
+    );
 }
 
 /// One timer daemon and its files.
 pub struct TimerProcess {
     dir: tempfile::TempDir,
     pub port: u16,
-    child: Option<Child>,
-    log: Arc<Mutex<String>>,
+    process: Option<Process>,
+    /// The logs of the runs that ended.
+    past_log: String,
 }
 
 const RECORD_SH: &str = "#!/bin/sh\necho \"$1\" >> \"$2\"\n";
@@ -56,16 +55,11 @@ impl TimerProcess {
             std::fs::write(&p, text).unwrap();
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        let port = TcpListener::bind((LOCAL, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let p = TimerProcess {
             dir,
-            port,
-            child: None,
-            log: Arc::new(Mutex::new(String::new())),
+            port: free_local_port(),
+            process: None,
+            past_log: String::new(),
         };
         p.write_shared("");
         p.write_config("");
@@ -119,7 +113,7 @@ impl TimerProcess {
             .arg(self.dir.path())
             .env_remove("RUST_LOG")
             .env_remove("GROXIDE_TIMER_TEST_CRASH")
-            .stdin(Stdio::null());
+            .stdin(std::process::Stdio::null());
         cmd
     }
 
@@ -130,49 +124,34 @@ impl TimerProcess {
 
     /// Starts the daemon with extra environment and waits until it listens.
     pub fn start(&mut self, env: &[(&str, &str)]) {
-        assert!(self.child.is_none(), "already running");
+        assert!(self.process.is_none(), "already running");
         let mut cmd = self.command();
-        cmd.envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let log = self.log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut l = log.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            });
-        }
-        self.child = Some(child);
+        cmd.envs(env.iter().copied());
+        let process = self.process.insert(Process::spawn("groxide-timer", cmd));
         let addr = SocketAddr::new(LOCAL, self.port);
-        let deadline = Instant::now() + DEADLINE;
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-            if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("groxide-timer exited at start ({st}):\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "not listening:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(20));
+        let mut exited = None;
+        let listening = wait_until(DEADLINE, || {
+            exited = process.exited();
+            exited.is_some()
+                || TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+        });
+        if let Some(st) = exited {
+            panic!("groxide-timer exited at start ({st}):\n{}", self.log());
         }
+        assert!(listening, "not listening:\n{}", self.log());
     }
 
     /// Everything the daemon logged so far (all runs).
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        let current = self.process.as_ref().map(Process::log).unwrap_or_default();
+        format!("{}{current}", self.past_log)
+    }
+
+    /// Ends the current run's bookkeeping: its log joins the past ones.
+    fn ended(&mut self) -> Option<Process> {
+        let process = self.process.take()?;
+        self.past_log.push_str(&process.log());
+        Some(process)
     }
 
     /// A client of the daemon.
@@ -205,60 +184,48 @@ impl TimerProcess {
         }
     }
 
-    fn signal(&self, sig: &str) {
-        let pid = self.child.as_ref().expect("running").id();
-        let st = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
-        assert!(st.success(), "kill -{sig} {pid}");
+    fn running(&mut self) -> &mut Process {
+        self.process.as_mut().expect("running")
     }
 
     /// Waits for the process to exit by itself.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
+        let status = self.running().wait_exit(DEADLINE);
+        let mut process = self.ended().expect("running");
+        match status {
+            Some(st) => st,
+            None => {
+                process.kill();
                 panic!("groxide-timer did not exit:\n{}", self.log());
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// SIGTERM; the daemon must drain and exit 0.
     pub fn stop_term(&mut self) {
-        self.signal("TERM");
+        self.running().signal("TERM");
         let st = self.wait_exit();
         assert!(st.success(), "exit after SIGTERM: {st}\n{}", self.log());
     }
 
     /// SIGHUP (reload).
     pub fn hup(&self) {
-        self.signal("HUP");
+        self.process.as_ref().expect("running").signal("HUP");
     }
 
     /// SIGKILL.
     pub fn kill(&mut self) {
-        let mut child = self.child.take().expect("running");
-        child.kill().unwrap();
-        child.wait().unwrap();
+        if let Some(mut process) = self.ended() {
+            process.kill();
+        }
     }
 }
 
 impl Drop for TimerProcess {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- groxide-timer log ---\n{}", self.log());
+        // The running process prints its own log when dropped during a panic.
+        if std::thread::panicking() && !self.past_log.is_empty() {
+            eprintln!("--- earlier runs of groxide-timer ---\n{}", self.past_log);
         }
     }
 }

@@ -4,16 +4,20 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use groxide_config::{BindAddr, Config, LogLevel};
-
-use crate::EVERY_KIND;
+use super::EveryKind;
+use super::every_kind::*;
+use crate::{BindAddr, Config, Key, KeyType, LogLevel};
 
 const DIR: &str = "/etc/groxide";
 
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
 /// Loads `every_kind.cfg` holding the single line `key = text`.
-fn load(key: &str, text: &str) -> Result<Config, String> {
+fn load(key: &str, text: &str) -> Result<Config<EveryKind>, String> {
     let daemon_text = format!("{key} = {text}\n");
-    Config::from_str_for_tests(Path::new(DIR), &EVERY_KIND, "", &daemon_text)
+    Config::from_str_for_tests(Path::new(DIR), "", &daemon_text)
         .map(|(config, warnings)| {
             assert_eq!(warnings, vec![], "no warnings expected for {key}");
             config
@@ -28,46 +32,41 @@ fn check_bad(key: &str, text: &str, message: &str) {
     assert_eq!(load(key, text).err(), Some(expected), "{key} = {text}");
 }
 
+/// The value of `key = text`, which must load.
 #[track_caller]
-fn check_good<T: PartialEq + std::fmt::Debug>(
-    key: &str,
-    text: &str,
-    get: fn(&Config, &str) -> T,
-    expected: T,
-) {
-    match load(key, text) {
-        Ok(config) => assert_eq!(get(&config, key), expected, "{key} = {text}"),
-        Err(error) => panic!("{key} = {text}: unexpected error {error}"),
+fn read<T: KeyType>(key: Key<T, EveryKind>, text: &str) -> T::Out<'static> {
+    match load(key.name(), text) {
+        // Leaked so the value may borrow from it: a few bytes per test.
+        Ok(config) => Box::leak(Box::new(config)).get(key),
+        Err(error) => panic!("{} = {text}: unexpected error {error}", key.name()),
     }
+}
+
+/// Asserts that `key = text` loads and reads as `expected`.
+#[track_caller]
+fn check_good<T: KeyType, E: std::fmt::Debug>(key: Key<T, EveryKind>, text: &str, expected: E)
+where
+    T::Out<'static>: PartialEq<E> + std::fmt::Debug,
+{
+    let value = read(key, text);
+    assert!(
+        value == expected,
+        "{} = {text}: read {value:?}, expected {expected:?}",
+        key.name()
+    );
 }
 
 #[test]
 fn strings_and_paths_keep_their_text_and_paths_resolve_against_the_config_dir() {
+    check_good(A_STRING, "  hello world  ", "hello world");
+    check_good(A_STRING, "", "");
+    check_good(A_PATH, "/var/lib/x", PathBuf::from("/var/lib/x"));
     check_good(
-        "a_string",
-        "  hello world  ",
-        |c, k| c.string(k).to_string(),
-        "hello world".to_string(),
-    );
-    check_good(
-        "a_string",
-        "",
-        |c, k| c.string(k).to_string(),
-        String::new(),
-    );
-    check_good(
-        "a_path",
-        "/var/lib/x",
-        Config::path,
-        PathBuf::from("/var/lib/x"),
-    );
-    check_good(
-        "a_path",
+        A_PATH,
         "lists/exmdb.txt",
-        Config::path,
         PathBuf::from("/etc/groxide/lists/exmdb.txt"),
     );
-    check_good("a_path", "", Config::path, PathBuf::new());
+    check_good(A_PATH, "", PathBuf::new());
 }
 
 #[test]
@@ -87,7 +86,7 @@ fn booleans_accept_gromox_words_and_refuse_typos() {
         ("", false),
         ("Off", false),
     ] {
-        check_good("a_bool", text, Config::bool, expected);
+        check_good(A_BOOL, text, expected);
     }
     let message = "(expected yes/no, on/off, true/false or 1/0)";
     check_bad(
@@ -104,9 +103,9 @@ fn booleans_accept_gromox_words_and_refuse_typos() {
 
 #[test]
 fn sizes_accept_suffixes_and_refuse_garbage() {
-    check_good("a_size", "64M", Config::size, 64 << 20);
-    check_good("a_size", "1.5k", Config::size, 1536);
-    check_good("a_size", "100", Config::size, 100);
+    check_good(A_SIZE, "64M", 64 << 20);
+    check_good(A_SIZE, "1.5k", 1536);
+    check_good(A_SIZE, "100", 100);
     check_bad(
         "a_size",
         "64 megs",
@@ -131,24 +130,9 @@ fn sizes_accept_suffixes_and_refuse_garbage() {
 
 #[test]
 fn durations_accept_unit_sums_and_refuse_garbage() {
-    check_good(
-        "a_duration",
-        "1d1h",
-        Config::duration,
-        Duration::from_secs(90_000),
-    );
-    check_good(
-        "a_duration",
-        "3.5 hours",
-        Config::duration,
-        Duration::from_secs(12_600),
-    );
-    check_good(
-        "a_duration",
-        "45",
-        Config::duration,
-        Duration::from_secs(45),
-    );
+    check_good(A_DURATION, "1d1h", Duration::from_secs(90_000));
+    check_good(A_DURATION, "3.5 hours", Duration::from_secs(12_600));
+    check_good(A_DURATION, "45", Duration::from_secs(45));
     check_bad(
         "a_duration",
         "3 parsecs",
@@ -168,14 +152,9 @@ fn durations_accept_unit_sums_and_refuse_garbage() {
 
 #[test]
 fn integers_are_checked_against_their_range() {
-    check_good("an_int", "100", Config::int, 100);
-    check_good("an_int", "1000", Config::int, 1000);
-    check_good(
-        "an_unbounded_int",
-        "9223372036854775807",
-        Config::int,
-        i64::MAX,
-    );
+    check_good(AN_INT, "100", 100);
+    check_good(AN_INT, "1000", 1000);
+    check_good(AN_UNBOUNDED_INT, "9223372036854775807", i64::MAX as u64);
     check_bad(
         "an_int",
         "99",
@@ -200,9 +179,8 @@ fn integers_are_checked_against_their_range() {
 
 #[test]
 fn ports_are_1_to_65535() {
-    check_good("a_port", "1", Config::port, 1);
-    check_good("a_port", "65535", Config::port, 65535);
-    check_good("a_port", "143", Config::int, 143);
+    check_good(A_PORT, "1", 1);
+    check_good(A_PORT, "65535", 65535);
     for text in ["0", "65536", "-1", "http"] {
         check_bad(
             "a_port",
@@ -214,16 +192,10 @@ fn ports_are_1_to_65535() {
 
 #[test]
 fn ip_addresses_accept_v6_v4_and_mapped_literals_and_refuse_hostnames() {
-    let ip = |text: &str| -> IpAddr { text.parse().unwrap() };
-    check_good("an_ip", "::1", Config::ip, Some(ip("::1")));
-    check_good("an_ip", "127.0.0.2", Config::ip, Some(ip("127.0.0.2")));
-    check_good(
-        "an_ip",
-        "::ffff:127.0.0.2",
-        Config::ip,
-        Some(ip("127.0.0.2")),
-    );
-    check_good("an_ip", "", Config::ip, None);
+    check_good(AN_IP, "::1", Some(ip("::1")));
+    check_good(AN_IP, "127.0.0.2", Some(ip("127.0.0.2")));
+    check_good(AN_IP, "::ffff:127.0.0.2", Some(ip("127.0.0.2")));
+    check_good(AN_IP, "", None);
     let message = "(expected an IP address such as ::1 or 192.0.2.1 (not a hostname))";
     check_bad(
         "an_ip",
@@ -236,12 +208,11 @@ fn ip_addresses_accept_v6_v4_and_mapped_literals_and_refuse_hostnames() {
         &format!("invalid IP address \"[::1]\" {message}"),
     );
     check_good(
-        "an_ip_list",
+        AN_IP_LIST,
         "::1 10.0.0.1 ::ffff:10.0.0.2",
-        Config::ip_list,
         vec![ip("::1"), ip("10.0.0.1"), ip("10.0.0.2")],
     );
-    check_good("an_ip_list", "", Config::ip_list, vec![]);
+    check_good(AN_IP_LIST, "", Vec::<IpAddr>::new());
     check_bad(
         "an_ip_list",
         "::1 db1",
@@ -251,18 +222,10 @@ fn ip_addresses_accept_v6_v4_and_mapped_literals_and_refuse_hostnames() {
 
 #[test]
 fn hosts_allow_values_are_checked_entry_by_entry() {
-    check_good(
-        "a_hosts_allow",
-        "10.0.0.0/8 ::1",
-        |c, k| c.hosts_allow(k).to_string(),
-        "10.0.0.0/8 ::1".to_string(),
-    );
-    check_good(
-        "a_hosts_allow",
-        "",
-        |c, k| c.hosts_allow(k).is_default(),
-        true,
-    );
+    let list = read(A_HOSTS_ALLOW, "10.0.0.0/8 ::1");
+    assert_eq!(list.to_string(), "10.0.0.0/8 ::1");
+    assert!(list.allows(ip("10.1.2.3")) && !list.allows(ip("192.0.2.1")));
+    assert!(read(A_HOSTS_ALLOW, "").is_default());
     check_bad(
         "a_hosts_allow",
         "db1 10.0.0.0/33",
@@ -272,9 +235,9 @@ fn hosts_allow_values_are_checked_entry_by_entry() {
 
 #[test]
 fn log_levels_accept_words_and_gromox_numbers() {
-    check_good("a_log_level", "debug", Config::log_level, LogLevel::Debug);
-    check_good("a_log_level", "4", Config::log_level, LogLevel::Info);
-    check_good("a_log_level", "6", Config::log_level, LogLevel::Debug);
+    check_good(A_LOG_LEVEL, "debug", LogLevel::Debug);
+    check_good(A_LOG_LEVEL, "4", LogLevel::Info);
+    check_good(A_LOG_LEVEL, "6", LogLevel::Debug);
     check_bad(
         "a_log_level",
         "loud",
@@ -284,13 +247,13 @@ fn log_levels_accept_words_and_gromox_numbers() {
 
 #[test]
 fn choices_match_any_case_and_return_the_listed_spelling() {
-    check_good("a_choice", "JSON", Config::choice, "json");
-    check_good(
-        "a_choice",
-        "JSON",
-        |c, k| c.string(k).to_string(),
-        "JSON".to_string(),
-    );
+    check_good(A_CHOICE, "JSON", "json");
+    // The text stays as written, for printing the config.
+    let config = load("a_choice", "JSON").unwrap();
+    let text = config
+        .entries()
+        .find(|(spec, _, _)| spec.name == "a_choice");
+    assert_eq!(text.map(|(_, text, _)| text), Some("JSON"));
     check_bad(
         "a_choice",
         "xml",
@@ -301,16 +264,15 @@ fn choices_match_any_case_and_return_the_listed_spelling() {
 #[test]
 fn bind_lists_parse_into_addresses() {
     check_good(
-        "a_bind_list",
+        A_BIND_LIST,
         "[::]:143 127.0.0.1:143 unix:/run/x.sock",
-        Config::bind_list,
         vec![
             BindAddr::Tcp("[::]:143".parse().unwrap()),
             BindAddr::Tcp("127.0.0.1:143".parse().unwrap()),
             BindAddr::Unix(PathBuf::from("/run/x.sock")),
         ],
     );
-    check_good("a_bind_list", "", Config::bind_list, vec![]);
+    check_good(A_BIND_LIST, "", vec![]);
     check_bad(
         "a_bind_list",
         "[::1]:0",
@@ -321,13 +283,7 @@ fn bind_lists_parse_into_addresses() {
 #[test]
 fn the_error_names_file_line_key_value_and_an_example() {
     let daemon_text = format!("{}imap_conn_timeout = 3 parsecs\n", "\n".repeat(11));
-    let errors = Config::from_str_for_tests(
-        Path::new(DIR),
-        &groxide_config::schema::IMAP,
-        "",
-        &daemon_text,
-    )
-    .err();
+    let errors = Config::<crate::Imap>::from_str_for_tests(Path::new(DIR), "", &daemon_text).err();
     assert_eq!(
         errors.map(|e| e.to_string()),
         Some(
@@ -340,7 +296,7 @@ fn the_error_names_file_line_key_value_and_an_example() {
 mod round_trips {
     use proptest::prelude::*;
 
-    use groxide_config::{parse_duration, parse_size};
+    use crate::{parse_duration, parse_size};
 
     proptest! {
         #[test]
@@ -362,10 +318,10 @@ mod round_trips {
         #[test]
         fn any_text_value_reads_back_trimmed(value in "[^\r\n]{0,200}") {
             let text = format!("a_string = {value}\n");
-            let loaded = groxide_config::Config::from_str_for_tests(
-                std::path::Path::new("/t"), &crate::EVERY_KIND, "", &text);
+            let loaded = crate::Config::<crate::tests::EveryKind>::from_str_for_tests(
+                std::path::Path::new("/t"), "", &text);
             let config = loaded.map(|(config, _)| config);
-            prop_assert_eq!(config.ok().map(|c| c.string("a_string").to_string()), Some(value.trim().to_string()));
+            prop_assert_eq!(config.ok().map(|c| c.get(crate::tests::every_kind::A_STRING).to_string()), Some(value.trim().to_string()));
         }
     }
 }
