@@ -436,8 +436,18 @@ pub struct ImapStatus {
     pub highest_uid: u32,
 }
 
-/// [`ImapStatus`] of a folder, from indexes (no scan of its messages): the
-/// terms match the partial indexes of schema version 3.
+/// The highest live UID of a folder (soft-deleted messages may sit above it).
+pub(crate) const HIGHEST_UID_SQL: &str = "SELECT uid FROM messages INDEXED BY messages_live \
+     WHERE folder_id = ?1 AND deleted_at IS NULL ORDER BY uid DESC LIMIT 1";
+/// The first unseen live UID of a folder.
+pub(crate) const FIRST_UNSEEN_SQL: &str = "SELECT uid FROM messages INDEXED BY messages_unseen \
+     WHERE folder_id = ?1 AND flags & 1 = 0 AND deleted_at IS NULL ORDER BY uid LIMIT 1";
+/// How many live messages of a folder carry \Deleted.
+pub(crate) const DELETED_COUNT_SQL: &str = "SELECT count(*) FROM messages INDEXED BY messages_flag_deleted \
+     WHERE folder_id = ?1 AND flags & 8 != 0 AND deleted_at IS NULL";
+
+/// [`ImapStatus`] of a folder, from indexes (no scan of its messages; see
+/// `query_plans`).
 pub(crate) fn imap_status(conn: &Connection, id: FolderId) -> Result<ImapStatus> {
     let f = id.0 as i64;
     let uid = |sql: &str| -> Result<u32> {
@@ -447,16 +457,10 @@ pub(crate) fn imap_status(conn: &Connection, id: FolderId) -> Result<ImapStatus>
             .optional()?
             .map_or(0, |u| u as u32))
     };
-    let highest_uid = uid(
-        "SELECT uid FROM messages WHERE folder_id = ?1 AND deleted_at IS NULL ORDER BY uid DESC LIMIT 1",
-    )?;
-    let first_unseen_uid = uid(
-        "SELECT uid FROM messages WHERE folder_id = ?1 AND flags & 1 = 0 AND deleted_at IS NULL ORDER BY uid LIMIT 1",
-    )?;
+    let highest_uid = uid(HIGHEST_UID_SQL)?;
+    let first_unseen_uid = uid(FIRST_UNSEEN_SQL)?;
     let deleted: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM messages WHERE folder_id = ?1 AND flags & 8 != 0 AND deleted_at IS NULL",
-        )?
+        .prepare_cached(DELETED_COUNT_SQL)?
         .query_row([f], |r| r.get(0))?;
     Ok(ImapStatus {
         deleted: u32::try_from(deleted).unwrap_or(u32::MAX),

@@ -42,6 +42,8 @@ pub mod limits;
 mod manager;
 pub mod messages;
 pub mod props;
+#[cfg(test)]
+mod query_plans;
 mod schema;
 mod store;
 pub mod tags;

@@ -181,8 +181,45 @@ pub(crate) struct MessageRow {
     pub(crate) origin: ContentOrigin,
 }
 
-const ENTRY_COLUMNS: &str =
-    "uid, message_id, flags, keywords, size, internal_date, cn, content_hash";
+/// The columns [`entry_from_row`] reads, in its order.
+macro_rules! entry_columns {
+    () => {
+        "uid, message_id, flags, keywords, size, internal_date, cn, content_hash"
+    };
+}
+const ENTRY_COLUMNS: &str = entry_columns!();
+
+// The hot queries of every IMAP/POP3 command name their index: the planner
+// has no statistics, and a wrong guess (the primary key, or the index that
+// also holds soft-deleted messages) turns a lookup into a scan of the
+// folder's history. `query_plans` tests that they stay lookups.
+
+/// Live messages of a folder in a UID range (covering index).
+pub(crate) const LIST_SQL: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM messages INDEXED BY messages_live \
+     WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 AND deleted_at IS NULL ORDER BY uid"
+);
+/// [`LIST_SQL`] with the content kind, for writes.
+pub(crate) const SELECT_UIDS_SQL: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    ", content_kind FROM messages INDEXED BY messages_live \
+     WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 AND deleted_at IS NULL ORDER BY uid"
+);
+/// Messages removed from a folder after a change number.
+pub(crate) const REMOVED_SINCE_SQL: &str = "SELECT uid, message_id, cn \
+     FROM message_tombstones INDEXED BY message_tombstones_cn \
+     WHERE folder_id = ?1 AND cn > ?2 ORDER BY uid";
+/// Live messages of a folder changed after a change number (a soft-deleted
+/// message's change number is its removal's, so few old rows match).
+pub(crate) const CHANGED_SINCE_SQL: &str = concat!(
+    "SELECT ",
+    entry_columns!(),
+    " FROM messages INDEXED BY messages_folder_cn \
+     WHERE folder_id = ?1 AND cn > ?2 AND deleted_at IS NULL ORDER BY uid"
+);
 
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageEntry> {
     let keywords: String = r.get(3)?;
@@ -231,10 +268,7 @@ fn select_uids(
     folder: FolderId,
     ranges: &[UidRange],
 ) -> Result<Vec<MessageRow>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {ENTRY_COLUMNS}, content_kind FROM messages
-         WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3 AND deleted_at IS NULL ORDER BY uid"
-    ))?;
+    let mut st = conn.prepare_cached(SELECT_UIDS_SQL)?;
     let mut out: Vec<MessageRow> = Vec::new();
     for r in ranges {
         let rows = st.query_map(
@@ -765,10 +799,11 @@ fn tombstone(
     ctx.conn
         .prepare_cached("INSERT OR REPLACE INTO message_tombstones (folder_id, uid, message_id, cn) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![folder.0 as i64, i64::from(uid.0), id.0 as i64, cn.0 as i64])?;
-    ctx.conn.execute(
-        "UPDATE folders SET highest_modseq = max(highest_modseq, ?2) WHERE folder_id = ?1",
-        params![folder.0 as i64, cn.0 as i64],
-    )?;
+    ctx.conn
+        .prepare_cached(
+            "UPDATE folders SET highest_modseq = max(highest_modseq, ?2) WHERE folder_id = ?1",
+        )?
+        .execute(params![folder.0 as i64, cn.0 as i64])?;
     ctx.event(folder, ChangeKind::MessageRemoved, Some(uid), cn);
     Ok(())
 }
@@ -1052,10 +1087,7 @@ pub(crate) fn list(
     range: UidRange,
     each: &mut dyn FnMut(MessageEntry) -> bool,
 ) -> Result<()> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM messages WHERE folder_id = ?1 AND uid BETWEEN ?2 AND ?3
-           AND deleted_at IS NULL ORDER BY uid"
-    ))?;
+    let mut st = conn.prepare_cached(LIST_SQL)?;
     let mut rows = st.query(params![
         folder.0 as i64,
         i64::from(range.first.0),
@@ -1077,9 +1109,7 @@ pub(crate) fn changes_since(
     since: ChangeNumber,
     each: &mut dyn FnMut(MessageChange) -> bool,
 ) -> Result<()> {
-    let mut st = conn.prepare_cached(
-        "SELECT uid, message_id, cn FROM message_tombstones WHERE folder_id = ?1 AND cn > ?2 ORDER BY uid",
-    )?;
+    let mut st = conn.prepare_cached(REMOVED_SINCE_SQL)?;
     let mut rows = st.query(params![folder.0 as i64, since.0 as i64])?;
     while let Some(r) = rows.next()? {
         let removed = RemovedMessage {
@@ -1091,9 +1121,7 @@ pub(crate) fn changes_since(
             return Ok(());
         }
     }
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM messages WHERE folder_id = ?1 AND cn > ?2 AND deleted_at IS NULL ORDER BY uid"
-    ))?;
+    let mut st = conn.prepare_cached(CHANGED_SINCE_SQL)?;
     let mut rows = st.query(params![folder.0 as i64, since.0 as i64])?;
     while let Some(r) = rows.next()? {
         if !each(MessageChange::Changed(entry_from_row(r)?)) {

@@ -112,6 +112,14 @@ CREATE INDEX folders_deleted ON folders(deleted_at) WHERE deleted_at IS NOT NULL
 CREATE INDEX messages_unseen ON messages(folder_id, uid) WHERE flags & 1 = 0 AND deleted_at IS NULL;
 CREATE INDEX messages_flag_deleted ON messages(folder_id, uid) WHERE flags & 8 != 0 AND deleted_at IS NULL;
 "#,
+    // 3 → 4: listings read live messages only, from the index alone. A
+    // folder's soft-deleted messages stay in `messages` until they are
+    // purged; without this index every listing stepped over all of them
+    // (a folder with steady expunges listed its whole history).
+    r#"
+CREATE INDEX messages_live ON messages(folder_id, uid, message_id, flags, keywords, size,
+  internal_date, cn, content_hash, content_kind, deleted_at) WHERE deleted_at IS NULL;
+"#,
 ];
 
 /// The schema version this build writes.

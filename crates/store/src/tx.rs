@@ -28,11 +28,12 @@ pub(crate) fn unix_now() -> i64 {
 impl<'c> WriteCtx<'c> {
     /// Takes the store's next change number.
     pub(crate) fn next_cn(&mut self) -> Result<ChangeNumber> {
-        let cn: i64 = self.conn.query_row(
-            "UPDATE store_info SET last_cn = last_cn + 1 WHERE id = 1 RETURNING last_cn",
-            [],
-            |r| r.get(0),
-        )?;
+        let cn: i64 = self
+            .conn
+            .prepare_cached(
+                "UPDATE store_info SET last_cn = last_cn + 1 WHERE id = 1 RETURNING last_cn",
+            )?
+            .query_row([], |r| r.get(0))?;
         Ok(ChangeNumber(cn as u64))
     }
 
@@ -62,11 +63,12 @@ impl<'c> WriteCtx<'c> {
 
     /// Adds one reference to a content file.
     pub(crate) fn add_content_ref(&mut self, hash: &ContentHash, size: u64) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO content_files (hash, size, refcount) VALUES (?1, ?2, 1)
-             ON CONFLICT(hash) DO UPDATE SET refcount = refcount + 1",
-            params![&hash.0[..], size as i64],
-        )?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO content_files (hash, size, refcount) VALUES (?1, ?2, 1)
+                 ON CONFLICT(hash) DO UPDATE SET refcount = refcount + 1",
+            )?
+            .execute(params![&hash.0[..], size as i64])?;
         Ok(())
     }
 
@@ -74,16 +76,16 @@ impl<'c> WriteCtx<'c> {
     pub(crate) fn drop_content_ref(&mut self, hash: &ContentHash) -> Result<()> {
         let left: Option<i64> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "UPDATE content_files SET refcount = refcount - 1 WHERE hash = ?1 RETURNING refcount",
-                [&hash.0[..]],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([&hash.0[..]], |r| r.get(0))
             .optional()?;
         match left {
             Some(n) if n <= 0 => {
                 self.conn
-                    .execute("DELETE FROM content_files WHERE hash = ?1", [&hash.0[..]])?;
+                    .prepare_cached("DELETE FROM content_files WHERE hash = ?1")?
+                    .execute([&hash.0[..]])?;
                 self.unlink.push(*hash);
             }
             Some(_) => {}
@@ -99,11 +101,12 @@ impl<'c> WriteCtx<'c> {
     /// Checks that `messages` more messages of `bytes` bytes fit the store's
     /// quota and message-count limit.
     pub(crate) fn check_room(&self, messages: u64, bytes: u64) -> Result<()> {
-        let (size, count, quota): (i64, i64, i64) = self.conn.query_row(
-            "SELECT size_bytes, message_count, quota_bytes FROM store_info WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (size, count, quota): (i64, i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT size_bytes, message_count, quota_bytes FROM store_info WHERE id = 1",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let (size, count, quota) = (size as u64, count as u64, quota as u64);
         if quota > 0 && bytes > 0 && size.saturating_add(bytes) > quota {
             return Err(StoreError::QuotaExceeded {
@@ -121,10 +124,11 @@ impl<'c> WriteCtx<'c> {
 
     /// Adjusts the store's size and message count.
     pub(crate) fn adjust_store_totals(&self, messages: i64, bytes: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE store_info SET message_count = message_count + ?1, size_bytes = size_bytes + ?2 WHERE id = 1",
-            params![messages, bytes],
-        )?;
+        self.conn
+            .prepare_cached(
+                "UPDATE store_info SET message_count = message_count + ?1, size_bytes = size_bytes + ?2 WHERE id = 1",
+            )?
+            .execute(params![messages, bytes])?;
         Ok(())
     }
 
@@ -137,12 +141,13 @@ impl<'c> WriteCtx<'c> {
         bytes: i64,
         cn: ChangeNumber,
     ) -> Result<()> {
-        self.conn.execute(
-            "UPDATE folders SET message_count = message_count + ?2, unread_count = unread_count + ?3,
-               size_bytes = size_bytes + ?4, highest_modseq = max(highest_modseq, ?5)
-             WHERE folder_id = ?1",
-            params![folder.0 as i64, messages, unread, bytes, cn.0 as i64],
-        )?;
+        self.conn
+            .prepare_cached(
+                "UPDATE folders SET message_count = message_count + ?2, unread_count = unread_count + ?3,
+                   size_bytes = size_bytes + ?4, highest_modseq = max(highest_modseq, ?5)
+                 WHERE folder_id = ?1",
+            )?
+            .execute(params![folder.0 as i64, messages, unread, bytes, cn.0 as i64])?;
         Ok(())
     }
 }

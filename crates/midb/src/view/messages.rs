@@ -125,16 +125,32 @@ impl<W: StoreWrites> StoreView<W> {
                 .collect());
         }
         let chunk = self.with_content(open, folder, chunk).await?;
-        self.ensure_digests(open, &chunk).await?;
         let cols = FetchColumns {
             envelope: items.contains(MetadataItems::ENVELOPE),
             bodystructure: items.contains(MetadataItems::BODYSTRUCTURE),
             body: items.contains(MetadataItems::BODY),
             header: items.contains(MetadataItems::HEADER_FIELDS),
         };
-        let cached = Self::with_db(open, |db| {
+        // What is cached, in one read; then digests of the rest (new
+        // messages), computed once and read back.
+        let mut cached = Self::with_db(open, |db| {
             db.fetch(chunk.iter().filter_map(|e| e.content_hash.as_ref()), cols)
         })?;
+        let uncached: Vec<Entry> = chunk
+            .iter()
+            .filter(|e| e.content_hash.is_some_and(|h| !cached.contains_key(&h)))
+            .cloned()
+            .collect();
+        if !uncached.is_empty() {
+            self.ensure_digests(open, &uncached).await?;
+            let more = Self::with_db(open, |db| {
+                db.fetch(
+                    uncached.iter().filter_map(|e| e.content_hash.as_ref()),
+                    cols,
+                )
+            })?;
+            cached.extend(more);
+        }
         let mut out = Vec::with_capacity(chunk.len());
         for e in &chunk {
             let mut m = MessageMetadata {

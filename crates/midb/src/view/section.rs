@@ -79,29 +79,42 @@ impl<W: StoreWrites> StoreView<W> {
         path: &[u32],
         want_header: bool,
     ) -> Result<(Option<PartRanges>, Vec<u8>), MidbError> {
-        self.ensure_digests(open, std::slice::from_ref(entry))
-            .await?;
         let Some(hash) = entry.content_hash else {
             return Ok((None, Vec::new()));
         };
-        Self::with_db(open, |db| {
-            let part = db.part(&hash, path)?;
-            let header = if want_header {
-                db.fetch(
-                    [&hash],
-                    crate::cache::FetchColumns {
-                        header: true,
-                        ..Default::default()
-                    },
-                )?
-                .remove(&hash)
-                .map(|c| c.header)
-                .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            Ok((part, header))
-        })
+        // One read of the cache; a message not digested yet (new) is
+        // digested first and read again.
+        let look = || {
+            Self::with_db(open, |db| {
+                db.in_read_txn(|| {
+                    if db.digest_id(&hash)?.is_none() {
+                        return Ok(None);
+                    }
+                    let part = db.part(&hash, path)?;
+                    let header = if want_header {
+                        db.fetch(
+                            [&hash],
+                            crate::cache::FetchColumns {
+                                header: true,
+                                ..Default::default()
+                            },
+                        )?
+                        .remove(&hash)
+                        .map(|c| c.header)
+                        .unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(Some((part, header)))
+                })
+            })
+        };
+        if let Some(found) = look()? {
+            return Ok(found);
+        }
+        self.ensure_digests(open, std::slice::from_ref(entry))
+            .await?;
+        Ok(look()?.unwrap_or((None, Vec::new())))
     }
 
     async fn locate(
