@@ -385,6 +385,8 @@ fn idle_sees_new_mail_within_100_ms() {
             stored.elapsed()
         );
         assert!(stored.elapsed() < Duration::from_millis(100));
+        // The idling session claims the new message (message 1 predates it).
+        assert_eq!(r.line(), format!("* {} RECENT", n - 1));
         r.writer
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
@@ -649,4 +651,61 @@ fn a_pop3_deletion_reaches_an_idling_imap_session() {
     assert_eq!(r.line(), "i OK IDLE terminated");
     let out = r.cmd("f", "FETCH 1:* (UID)");
     assert_eq!(out, ["* 1 FETCH (UID 2)", "f OK FETCH completed"]);
+}
+
+/// Issue 18 through the real daemons (imap in-process view over exmdb's
+/// store, messages delivered through exmdb): \Recent belongs to one
+/// session, MOVE to the selected mailbox renumbers, an explicit UID
+/// 4294967295 is not `*`, a deleted subscribed mailbox stays subscribed.
+#[test]
+fn conformance_details_hold_over_the_real_daemons() {
+    let node = ImapNode::start("127.0.0.80");
+    let mut a = Raw::login_select(&node);
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for n in 1..=2 {
+            node.deliver(&store, &message(n)).await;
+        }
+    });
+    let out = a.cmd("a1", "NOOP");
+    assert!(out.contains(&"* 2 EXISTS".to_string()), "{out:?}");
+    assert!(out.contains(&"* 2 RECENT".to_string()), "{out:?}");
+    let mut b = Raw::connect(&node);
+    b.cmd("l", &format!("LOGIN {USER} {PASSWORD}"));
+    let out = b.cmd("b1", "SELECT INBOX");
+    assert!(out.contains(&"* 0 RECENT".to_string()), "{out:?}");
+    assert_eq!(
+        a.cmd("a2", "SEARCH RECENT"),
+        ["* SEARCH 1 2", "a2 OK SEARCH completed"]
+    );
+    assert_eq!(
+        b.cmd("b2", "SEARCH RECENT"),
+        ["* SEARCH", "b2 OK SEARCH completed"]
+    );
+    let out = a.cmd("a3", "MOVE 1 INBOX");
+    assert!(
+        out[0].starts_with("* OK [COPYUID ") && out[0].contains(" 1 3]"),
+        "{out:?}"
+    );
+    assert_eq!(out[1], "* 1 EXPUNGE", "{out:?}");
+    assert_eq!(out.last().unwrap(), "a3 OK MOVE completed");
+    assert_eq!(
+        a.cmd("a4", "UID SEARCH UID 4294967295"),
+        ["* SEARCH", "a4 OK SEARCH completed"]
+    );
+    a.cmd("a5", "CREATE Fruit/Peach");
+    a.cmd("a6", "SUBSCRIBE Fruit/Peach");
+    a.cmd("a7", "DELETE Fruit/Peach");
+    assert_eq!(
+        a.cmd("a8", "LIST (SUBSCRIBED) \"\" \"Fruit/*\""),
+        [
+            "* LIST (\\NonExistent \\Subscribed) \"/\" \"Fruit/Peach\"",
+            "a8 OK LIST completed"
+        ]
+    );
+    assert_eq!(
+        a.cmd("a9", "LSUB \"\" \"Fruit/*\""),
+        ["* LSUB () \"/\" \"Fruit/Peach\"", "a9 OK LSUB completed"]
+    );
 }

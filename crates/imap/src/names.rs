@@ -65,14 +65,10 @@ impl ListPattern {
     /// The pattern `reference` + `pattern` as sent; decoded from modified
     /// UTF-7 unless `utf8` (wildcards never occur in encoded runs).
     pub fn new(reference: &str, pattern: &str, utf8: bool) -> ListPattern {
+        // RFC 3501 leaves the join to the server: the two are simply
+        // concatenated, as Dovecot does (`LIST Fruit %` is `Fruit%`).
         let mut joined = String::with_capacity(reference.len() + pattern.len());
         joined.push_str(reference);
-        if !reference.is_empty() && !reference.ends_with(SEPARATOR) && !pattern.is_empty() {
-            // RFC 3501 leaves the join to the server; a missing separator is implied.
-            if !pattern.starts_with(SEPARATOR) {
-                joined.push(SEPARATOR);
-            }
-        }
         joined.push_str(pattern);
         let decoded = if utf8 || !joined.is_ascii() {
             joined
@@ -180,7 +176,10 @@ mod tests {
         check("", "a/*", "a/b/c", true);
         check("", "inbox", "INBOX", true);
         check("", "INBOX", "INBOX", true);
-        check("a", "%", "a/b", true);
+        // Reference and pattern are concatenated (as Dovecot): `a` + `%` is `a%`.
+        check("a", "%", "a/b", false);
+        check("a", "%", "a", true);
+        check("a/", "%", "a/b", true);
         check("a/", "%", "a/b", true);
         check("", "%b", "ab", true);
         check("", "%/%", "a/b", true);

@@ -35,10 +35,10 @@ async fn select_reports_the_mailbox_state() {
         &c.cmd("a1 SELECT INBOX").await,
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
             "* 3 EXISTS",
             "* 0 RECENT",
             "* OK [UNSEEN 1] First unseen",
-            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
             &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("INBOX")),
             "* OK [UIDNEXT 4] Predicted next UID",
             &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("INBOX")),
@@ -50,9 +50,9 @@ async fn select_reports_the_mailbox_state() {
         &[
             "* OK [CLOSED] Previous mailbox closed",
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
+            "* OK [PERMANENTFLAGS ()] Read-only mailbox",
             "* 0 EXISTS",
             "* 0 RECENT",
-            "* OK [PERMANENTFLAGS ()] Flags permitted",
             &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("Drafts")),
             "* OK [UIDNEXT 1] Predicted next UID",
             &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("Drafts")),
@@ -82,8 +82,8 @@ async fn select_in_imap4rev2_has_no_recent_and_lists_the_mailbox() {
         &c.cmd("a1 SELECT inbox").await,
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
-            "* 1 EXISTS",
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
+            "* 1 EXISTS",
             &format!("* OK [UIDVALIDITY {}] UIDs valid", w.uidvalidity("INBOX")),
             "* OK [UIDNEXT 2] Predicted next UID",
             &format!("* OK [HIGHESTMODSEQ {}] Highest", w.modseq("INBOX")),
@@ -428,6 +428,8 @@ async fn copy_into_the_selected_mailbox_announces_the_new_messages() {
         &c.cmd("a1 COPY 1 INBOX").await,
         &[
             "* 2 EXISTS",
+            // The copy is new to every session; this one claims it (RFC 3501 §6.4.7).
+            "* 1 RECENT",
             &format!(
                 "a1 OK [COPYUID {} 1 2] COPY completed",
                 w.uidvalidity("INBOX")
@@ -456,6 +458,7 @@ async fn append_streams_the_message_and_reports_appenduid() {
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Todo)",
             "* 1 EXISTS",
+            "* 1 RECENT",
             &format!(
                 "a1 OK [APPENDUID {} 1] APPEND completed",
                 w.uidvalidity("INBOX")
@@ -465,7 +468,7 @@ async fn append_streams_the_message_and_reports_appenduid() {
     check(
         &c.cmd("a2 FETCH 1 (FLAGS INTERNALDATE)").await,
         &[
-            "* 1 FETCH (FLAGS (\\Seen $Todo) INTERNALDATE \"05-Jan-2024 09:00:00 +0000\")",
+            "* 1 FETCH (FLAGS (\\Seen \\Recent $Todo) INTERNALDATE \"05-Jan-2024 09:00:00 +0000\")",
             "a2 OK FETCH completed",
         ],
     );

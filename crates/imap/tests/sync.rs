@@ -90,6 +90,8 @@ async fn flag_changes_made_elsewhere_arrive_as_untagged_fetch() {
         &[
             "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
             "* 3 EXISTS",
+            // Delivered while A has the mailbox selected: A claims it.
+            "* 1 RECENT",
             "a3 OK LIST completed",
         ],
     );
@@ -99,8 +101,9 @@ async fn flag_changes_made_elsewhere_arrive_as_untagged_fetch() {
         &a.cmd("a4 UID FETCH 3:* (FLAGS)").await,
         &[
             "* 4 EXISTS",
-            "* 3 FETCH (UID 3 FLAGS ())",
-            "* 4 FETCH (UID 4 FLAGS ())",
+            "* 2 RECENT",
+            "* 3 FETCH (UID 3 FLAGS (\\Recent))",
+            "* 4 FETCH (UID 4 FLAGS (\\Recent))",
             "a4 OK FETCH completed",
         ],
     );
@@ -123,6 +126,7 @@ async fn idle_sees_new_mail_flag_changes_and_expunges_from_elsewhere() {
         )
         .unwrap();
     assert_eq!(a.line().await, "* 3 EXISTS");
+    assert_eq!(a.line().await, "* 1 RECENT");
     let mut b = w.select().await;
     b.cmd("b1 STORE 1 +FLAGS (\\Seen \\Deleted)").await;
     assert_eq!(a.line().await, "* 1 FETCH (FLAGS (\\Seen \\Deleted))");
@@ -217,10 +221,10 @@ async fn qresync_select_reports_vanished_earlier_and_changed_flags() {
             .await,
         &[
             "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
             "* 4 EXISTS",
             "* 0 RECENT",
             "* OK [UNSEEN 1] First unseen",
-            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted",
             &format!("* OK [UIDVALIDITY {uv}] UIDs valid"),
             "* OK [UIDNEXT 6] Predicted next UID",
             &format!("* OK [HIGHESTMODSEQ {}] Highest", m + 3),

@@ -240,4 +240,18 @@ pub trait MailboxView: Send + Sync + 'static {
 
     /// The store's quota.
     fn quota(&self, dir: &str) -> impl Future<Output = Result<Quota, ViewError>> + Send;
+
+    /// `\Recent` (RFC 3501 §2.3.2): a folder keeps the highest UID a session
+    /// has claimed; the messages above it are recent to the next session
+    /// that claims them, and to no other. Returns the marker as it was;
+    /// with `claim_up_to`, raises it to that UID first (never lowers it),
+    /// so the caller alone sees the UIDs above the returned value and up to
+    /// `claim_up_to` as recent. Soft state of the view: a lost marker
+    /// starts again at the folder's highest UID (nothing is recent).
+    fn claim_recent(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        claim_up_to: Option<Uid>,
+    ) -> impl Future<Output = Result<Uid, ViewError>> + Send;
 }

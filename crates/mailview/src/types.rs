@@ -73,6 +73,9 @@ pub struct MailboxEntry {
     pub has_children: bool,
     /// Not selectable (a placeholder parent).
     pub noselect: bool,
+    /// No such mailbox: a subscription kept after its mailbox was deleted
+    /// (RFC 3501 §6.3.6, RFC 5258 `\NonExistent`); `folder` is 0.
+    pub nonexistent: bool,
 }
 
 /// SELECT/STATUS data of one mailbox.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Bumped whenever the schema or the meaning of a derived column changes;
 /// a file of another version is discarded and rebuilt.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 /// How long a statement waits for a lock held by another connection.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Needles shorter than this (in characters) cannot use the trigram index.
@@ -62,6 +62,11 @@ CREATE TABLE IF NOT EXISTS folder_state (
   folder INTEGER PRIMARY KEY,
   uidvalidity INTEGER NOT NULL,
   last_cn INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recent (
+  folder INTEGER PRIMARY KEY,
+  uidvalidity INTEGER NOT NULL,
+  claimed_uid INTEGER NOT NULL
 );
 ";
 
@@ -249,7 +254,8 @@ impl CacheDb {
             tracing::info!(path = %self.path.display(), version, "midb cache of another version; rebuilding");
             c.execute_batch(
                 "DROP TABLE IF EXISTS part; DROP TABLE IF EXISTS fts; \
-                 DROP TABLE IF EXISTS digest; DROP TABLE IF EXISTS folder_state;",
+                 DROP TABLE IF EXISTS digest; DROP TABLE IF EXISTS folder_state; \
+                 DROP TABLE IF EXISTS recent;",
             )
             .map_err(|e| self.err(e))?;
         }
@@ -626,6 +632,56 @@ impl CacheDb {
             .and_then(|mut s| s.execute(params![folder as i64, uidvalidity as i64, cn as i64]))
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+
+    /// The `\Recent` marker of a folder (see
+    /// [`groxide_mailview::MailboxView::claim_recent`]): the UID claimed up
+    /// to, or `initial` when the folder has none yet (or another
+    /// UIDVALIDITY); with `claim_up_to`, raised to it in the same
+    /// transaction, so two processes sharing the file never both claim a
+    /// UID.
+    pub fn claim_recent(
+        &mut self,
+        folder: FolderId,
+        uidvalidity: u32,
+        initial: u32,
+        claim_up_to: Option<u32>,
+    ) -> Result<u32, CacheError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| CacheError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        let claimed =
+            tx.prepare_cached("SELECT uidvalidity, claimed_uid FROM recent WHERE folder = ?1")
+                .and_then(|mut s| {
+                    s.query_row([folder as i64], |r| {
+                        Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u32))
+                    })
+                    .optional()
+                })
+                .and_then(|row| {
+                    let before = match row {
+                        Some((v, uid)) if v == uidvalidity => uid,
+                        _ => initial,
+                    };
+                    let after = claim_up_to.map_or(before, |u| u.max(before));
+                    if row != Some((uidvalidity, after)) {
+                        tx.prepare_cached(
+                        "INSERT INTO recent (folder, uidvalidity, claimed_uid) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (folder) DO UPDATE SET uidvalidity = ?2, claimed_uid = ?3",
+                    )?
+                    .execute(params![folder as i64, uidvalidity as i64, after as i64])?;
+                    }
+                    Ok(before)
+                })
+                .and_then(|before| tx.commit().map(|()| before));
+        claimed.map_err(|e| CacheError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })
     }
 
     /// Number of digests stored.

@@ -204,26 +204,61 @@ impl Digest {
         let base = groxide_mime::base_subject(&subject);
         let subject_is_reply =
             base.to_lowercase() != subject_without_blobs(&subject).to_lowercase();
+        // A field that starts with a group sorts by the group's name, as its
+        // ENVELOPE starts with it (RFC 5256: the first address's mailbox).
+        let groups = ["from", "to", "cc", "bcc"].map(|f| m.address_groups(f));
+        let first_group = (
+            groups[0].first.clone(),
+            groups[1].first.clone(),
+            groups[2].first.clone(),
+        );
         let sort = SortKeys {
             base_subject: base.to_lowercase(),
             subject_is_reply,
             sent_date: summary.date.map(|d| d.unix_seconds),
             sent_offset_minutes: summary.date.map_or(0, |d| d.utc_offset_minutes),
-            from: groxide_mime::sort_address(&summary.from).to_lowercase(),
-            to: groxide_mime::sort_address(&summary.to).to_lowercase(),
-            cc: groxide_mime::sort_address(&summary.cc).to_lowercase(),
-            display_from: groxide_mime::display_sort_key(&summary.from).to_lowercase(),
-            display_to: groxide_mime::display_sort_key(&summary.to).to_lowercase(),
+            from: first_group
+                .0
+                .clone()
+                .unwrap_or_else(|| groxide_mime::sort_address(&summary.from))
+                .to_lowercase(),
+            to: first_group
+                .1
+                .clone()
+                .unwrap_or_else(|| groxide_mime::sort_address(&summary.to))
+                .to_lowercase(),
+            cc: first_group
+                .2
+                .unwrap_or_else(|| groxide_mime::sort_address(&summary.cc))
+                .to_lowercase(),
+            display_from: first_group
+                .0
+                .unwrap_or_else(|| groxide_mime::display_sort_key(&summary.from))
+                .to_lowercase(),
+            display_to: first_group
+                .1
+                .unwrap_or_else(|| groxide_mime::display_sort_key(&summary.to))
+                .to_lowercase(),
         };
         let thread = ThreadKeys {
             message_id: summary.message_id.clone(),
             in_reply_to: summary.in_reply_to.clone(),
             references: summary.references.clone(),
         };
-        let from = addresses_text(&summary.from);
-        let to = addresses_text(&summary.to);
-        let cc = addresses_text(&summary.cc);
-        let bcc = addresses_text(&summary.bcc);
+        // SEARCH FROM/TO/CC/BCC also find a group's name.
+        let [from, to, cc, bcc] =
+            [&summary.from, &summary.to, &summary.cc, &summary.bcc].map(|a| addresses_text(a));
+        let with_groups = |text: String, g: &groxide_mime::AddressGroups| {
+            g.names.iter().fold(text, |mut t, n| {
+                if !n.is_empty() {
+                    if !t.is_empty() {
+                        t.push('\n');
+                    }
+                    t.push_str(n);
+                }
+                t
+            })
+        };
         // searchable_text starts with the subject and the addresses; BODY
         // searches only what follows.
         let full = m.searchable_text();
@@ -239,10 +274,10 @@ impl Digest {
         let header = raw.get(..header_len).unwrap_or_default().to_vec();
         let text = IndexText {
             subject,
-            from,
-            to,
-            cc,
-            bcc,
+            from: with_groups(from, &groups[0]),
+            to: with_groups(to, &groups[1]),
+            cc: with_groups(cc, &groups[2]),
+            bcc: with_groups(bcc, &groups[3]),
             headers: String::from_utf8_lossy(&header).into_owned(),
             body,
         };

@@ -141,6 +141,27 @@ impl StoreWrites for DirectWrites {
         .await
     }
 
+    async fn set_dangling_subscriptions(
+        &self,
+        dir: &str,
+        root: FolderId,
+        names: Vec<String>,
+    ) -> Result<(), ViewError> {
+        let tag = PropTag(crate::exmdb_writes::PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS);
+        self.run(dir, move |s| {
+            if names.is_empty() {
+                s.set_folder_props(id(root), Vec::new(), vec![tag])
+            } else {
+                s.set_folder_props(
+                    id(root),
+                    vec![(tag, PropValue::MvUnicode(names))],
+                    Vec::new(),
+                )
+            }
+        })
+        .await
+    }
+
     async fn set_special_use(
         &self,
         dir: &str,

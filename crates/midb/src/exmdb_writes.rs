@@ -20,6 +20,10 @@ pub const PR_GROXIDE_IMAP_UNSUBSCRIBED: u32 = 0x67F1_000B;
 /// folder of their own (PT_UNICODE, e.g. `Archive`).
 pub const PR_GROXIDE_IMAP_SPECIAL_USE: u32 = 0x67F2_001F;
 
+/// The IPM_SUBTREE property holding the names that stay subscribed after
+/// their mailbox was deleted (PT_MV_UNICODE; RFC 3501 §6.3.6).
+pub const PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS: u32 = 0x67F3_101F;
+
 /// Writes through groxide-exmdb.
 pub struct ExmdbWrites {
     client: Arc<ExmdbClient>,
@@ -150,6 +154,35 @@ impl StoreWrites for ExmdbWrites {
             .set_folder_props(pb::SetFolderPropsRequest {
                 dir: dir.to_owned(),
                 folder: Some(folder_id(folder)),
+                set,
+                remove,
+            })
+            .await
+            .map_err(view_error)?;
+        Ok(())
+    }
+
+    async fn set_dangling_subscriptions(
+        &self,
+        dir: &str,
+        root: FolderId,
+        names: Vec<String>,
+    ) -> Result<(), ViewError> {
+        let (set, remove) = if names.is_empty() {
+            (Vec::new(), vec![PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS])
+        } else {
+            (
+                vec![pb::Prop {
+                    tag: PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS,
+                    value: Some(pb::prop::Value::MvString(pb::MvString { values: names })),
+                }],
+                Vec::new(),
+            )
+        };
+        self.client
+            .set_folder_props(pb::SetFolderPropsRequest {
+                dir: dir.to_owned(),
+                folder: Some(folder_id(root)),
                 set,
                 remove,
             })

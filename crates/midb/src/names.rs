@@ -130,6 +130,7 @@ impl MailboxEntry {
             subscribed: self.subscribed,
             has_children: self.has_children,
             noselect: self.noselect,
+            nonexistent: false,
         }
     }
 }
@@ -416,6 +417,11 @@ impl MailboxTree {
             children: b.children,
             root,
         }
+    }
+
+    /// The IPM_SUBTREE folder, parent of the top-level mailboxes.
+    pub fn root(&self) -> FolderId {
+        self.root
     }
 
     /// Every listed mailbox, INBOX first, then by name.

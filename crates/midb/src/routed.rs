@@ -258,4 +258,13 @@ impl<W: StoreWrites> MailboxView for RoutedView<W> {
     async fn quota(&self, dir: &str) -> Result<Quota, ViewError> {
         route!(self, dir, v => MailboxView::quota(v, dir))
     }
+
+    async fn claim_recent(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        claim_up_to: Option<Uid>,
+    ) -> Result<Uid, ViewError> {
+        route!(self, dir, v => MailboxView::claim_recent(v, dir, folder, claim_up_to))
+    }
 }

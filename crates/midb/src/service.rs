@@ -84,6 +84,7 @@ impl<V: MailboxView> pb::midb_server::Midb for MidbService<V> {
                     subscribed: e.subscribed,
                     has_children: e.has_children,
                     noselect: e.noselect,
+                    nonexistent: e.nonexistent,
                 })
                 .collect(),
         }))
@@ -457,6 +458,21 @@ impl<V: MailboxView> pb::midb_server::Midb for MidbService<V> {
             messages: q.messages,
             message_limit: q.message_limit,
         }))
+    }
+
+    async fn claim_recent(
+        &self,
+        r: Request<pb::ClaimRecentRequest>,
+    ) -> Result<Response<pb::ClaimRecentReply>, Status> {
+        let r = r.into_inner();
+        self.here(&r.dir).await?;
+        let claim = (r.claim_up_to != 0).then_some(r.claim_up_to);
+        let previous = self
+            .view
+            .claim_recent(&r.dir, r.folder_id, claim)
+            .await
+            .map_err(err)?;
+        Ok(Response::new(pb::ClaimRecentReply { previous }))
     }
 }
 

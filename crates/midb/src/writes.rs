@@ -82,6 +82,15 @@ pub trait StoreWrites: Send + Sync + 'static {
         subscribed: bool,
     ) -> impl Future<Output = Result<(), ViewError>> + Send;
 
+    /// Keeps the names subscribed without a mailbox (a subscribed mailbox
+    /// was deleted) on the IPM_SUBTREE folder `root`; empty removes them.
+    fn set_dangling_subscriptions(
+        &self,
+        dir: &str,
+        root: FolderId,
+        names: Vec<String>,
+    ) -> impl Future<Output = Result<(), ViewError>> + Send;
+
     /// Marks a folder with a special use (or clears it): a folder property,
     /// so that it lives in the store.
     fn set_special_use(

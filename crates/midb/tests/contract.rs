@@ -319,6 +319,8 @@ macro_rules! contract {
 
 contract!(
     mailboxes_can_be_created_renamed_subscribed_and_deleted,
+    a_deleted_subscribed_mailbox_stays_subscribed_until_unsubscribed,
+    recent_is_claimed_by_one_caller_and_moves_in_place_renumber,
     renaming_inbox_moves_its_messages_and_keeps_inbox,
     appended_messages_have_store_uids_and_their_metadata,
     an_append_shorter_or_longer_than_announced_stores_nothing,
@@ -421,6 +423,92 @@ async fn renaming_inbox_moves_its_messages_and_keeps_inbox<V: MailboxView>(h: &H
     let old = h.view.mailbox_status(&h.dir, "Old mail").await.unwrap();
     assert_eq!(old.exists, 2);
     assert_eq!(old.unseen, 1, "flags travel with the messages");
+}
+
+/// RFC 3501 §6.3.6 and Dovecot: a subscription outlives its mailbox (shown
+/// as nonexistent) until UNSUBSCRIBE; new mailboxes are not subscribed.
+async fn a_deleted_subscribed_mailbox_stays_subscribed_until_unsubscribed<V: MailboxView>(
+    h: &Harness<V>,
+) {
+    let (v, dir) = (&*h.view, h.dir.as_str());
+    let entry = |l: Vec<MailboxEntry>, name: &str| l.into_iter().find(|e| e.name == name);
+    v.create_mailbox(dir, "Fruit/Peach", None).await.unwrap();
+    let peach = entry(v.list_mailboxes(dir).await.unwrap(), "Fruit/Peach").unwrap();
+    assert!(
+        !peach.subscribed && !peach.nonexistent,
+        "new: not subscribed"
+    );
+    v.set_subscription(dir, "Fruit/Peach", true).await.unwrap();
+    v.delete_mailbox(dir, "Fruit/Peach").await.unwrap();
+    let kept = entry(v.list_mailboxes(dir).await.unwrap(), "Fruit/Peach").unwrap();
+    assert!(
+        kept.subscribed && kept.nonexistent && kept.noselect,
+        "{kept:?}"
+    );
+    assert_eq!(
+        v.set_subscription(dir, "Nowhere", true).await,
+        Err(ViewError::NoSuchMailbox),
+        "only existing mailboxes can be subscribed"
+    );
+    v.set_subscription(dir, "Nowhere", false).await.unwrap();
+    // Re-created under the kept name, the mailbox is subscribed again.
+    v.create_mailbox(dir, "Fruit/Peach", None).await.unwrap();
+    let again = entry(v.list_mailboxes(dir).await.unwrap(), "Fruit/Peach").unwrap();
+    assert!(again.subscribed && !again.nonexistent, "{again:?}");
+    v.delete_mailbox(dir, "Fruit/Peach").await.unwrap();
+    v.set_subscription(dir, "Fruit/Peach", false).await.unwrap();
+    assert_eq!(
+        entry(v.list_mailboxes(dir).await.unwrap(), "Fruit/Peach"),
+        None
+    );
+}
+
+/// \Recent: one caller claims what arrived since the last claim; appended,
+/// delivered and moved-in-place messages are all above the marker.
+async fn recent_is_claimed_by_one_caller_and_moves_in_place_renumber<V: MailboxView>(
+    h: &Harness<V>,
+) {
+    let (v, dir) = (&*h.view, h.dir.as_str());
+    let folder = h.inbox().await;
+    assert_eq!(v.claim_recent(dir, folder, None).await.unwrap(), 0);
+    let raw = msg("r", "a@b", "", "x");
+    let one = append(h, "INBOX", &raw, raw.len() as u64, Flags::NONE, &[])
+        .await
+        .unwrap()
+        .uid;
+    let two = h.deliver(&raw, Flags::NONE, 0).await;
+    assert_eq!(
+        v.claim_recent(dir, folder, None).await.unwrap(),
+        0,
+        "a read claims nothing"
+    );
+    assert_eq!(
+        v.claim_recent(dir, folder, Some(two)).await.unwrap(),
+        0,
+        "the first claimer gets 1..=2"
+    );
+    assert_eq!(
+        v.claim_recent(dir, folder, Some(two)).await.unwrap(),
+        two,
+        "the second gets none"
+    );
+    assert_eq!(
+        v.claim_recent(dir, folder, Some(one)).await.unwrap(),
+        two,
+        "never lowered"
+    );
+    // MOVE to the same mailbox (RFC 6851): new UIDs, recent again.
+    let moved = v
+        .copy_messages(dir, folder, UidSet::single(one), "INBOX", true)
+        .await
+        .unwrap();
+    assert_eq!(moved.pairs.len(), 1);
+    let (old, new) = moved.pairs[0];
+    assert_eq!(old, one);
+    assert!(new > two, "{moved:?}");
+    let uids: Vec<Uid> = h.entries(folder).await.iter().map(|e| e.uid).collect();
+    assert_eq!(uids, vec![two, new]);
+    assert_eq!(v.claim_recent(dir, folder, Some(new)).await.unwrap(), two);
 }
 
 async fn append<V: MailboxView>(

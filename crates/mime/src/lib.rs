@@ -40,7 +40,7 @@ pub use limits::{
     DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_PARAMS,
     DEFAULT_MAX_PARTS, DEFAULT_MAX_SEARCH_TEXT, MAX_QUOTED_STRING, MimeLimits,
 };
-pub use search::{base_subject, display_sort_key, sort_address};
+pub use search::{AddressGroups, base_subject, display_sort_key, sort_address};
 pub use section::{SectionBytes, SectionKind, SectionSpec};
 pub use summary::{
     AttachmentInfo, Disposition, HeaderEntry, Importance, MessageDate, MessageSummary, Sensitivity,
@@ -122,6 +122,11 @@ impl<'a> ParsedMessage<'a> {
     /// See [`header_values`].
     pub fn header_values(&self, name: &str) -> Vec<String> {
         search::header_values(self.raw, &self.root, name)
+    }
+
+    /// The groups of the top-level address field `name` (`From`, `To`, …).
+    pub fn address_groups(&self, name: &str) -> AddressGroups {
+        search::address_groups(self.raw, &self.root, name, self.limits.max_addresses)
     }
 }
 

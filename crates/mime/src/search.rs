@@ -3,7 +3,7 @@
 
 use mail_parser::decoders::html::html_to_text;
 
-use crate::address::{Address, decode_address_list};
+use crate::address::{Address, RawAddress, decode_address_list, parse_address_list};
 use crate::charset::decode_header_text;
 use crate::limits::MimeLimits;
 use crate::summary::part_text;
@@ -87,6 +87,35 @@ pub(crate) fn header_values(raw: &[u8], root: &Part, name: &str) -> Vec<String> 
         .filter(|f| f.is(raw, name))
         .map(|f| decode_header_text(&raw[f.value.clone()]))
         .collect()
+}
+
+/// The RFC 5322 groups of an address field (`undisclosed-recipients:;`,
+/// `team: a@x, b@y;`), which [`Address`] lists only through their members.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressGroups {
+    /// Decoded group names, in field order (empty groups included).
+    pub names: Vec<String>,
+    /// The field's first item is a group: IMAP's ENVELOPE then starts with
+    /// it, so its name is the first address's mailbox for SORT (RFC 5256).
+    pub first: Option<String>,
+}
+
+/// See [`AddressGroups`].
+pub(crate) fn address_groups(raw: &[u8], root: &Part, name: &str, max: usize) -> AddressGroups {
+    let Some(v) = root.field_value(raw, name) else {
+        return AddressGroups::default();
+    };
+    let mut out = AddressGroups::default();
+    for (i, item) in parse_address_list(&v, max).into_iter().enumerate() {
+        if let RawAddress::Group { name, .. } = item {
+            let name = decode_header_text(&name);
+            if i == 0 {
+                out.first = Some(name.clone());
+            }
+            out.names.push(name);
+        }
+    }
+    out
 }
 
 /// The base subject of RFC 5256 §2.1 for SORT SUBJECT and THREAD.

@@ -717,6 +717,7 @@ impl mv::MailboxView for RemoteView {
                 subscribed: m.subscribed,
                 has_children: m.has_children,
                 noselect: m.noselect,
+                nonexistent: m.nonexistent,
             })
             .collect())
     }
@@ -1118,6 +1119,27 @@ impl mv::MailboxView for RemoteView {
             messages: r.messages,
             message_limit: r.message_limit,
         })
+    }
+
+    async fn claim_recent(
+        &self,
+        dir: &str,
+        folder: mv::FolderId,
+        claim_up_to: Option<mv::Uid>,
+    ) -> Result<mv::Uid, ViewError> {
+        let r = self
+            .unary(
+                dir,
+                claim_up_to.is_none(),
+                pb::ClaimRecentRequest {
+                    dir: dir.into(),
+                    folder_id: folder,
+                    claim_up_to: claim_up_to.unwrap_or(0),
+                },
+                |mut c, r| async move { c.claim_recent(r).await },
+            )
+            .await?;
+        Ok(r.previous)
     }
 }
 

@@ -809,7 +809,8 @@ fn tombstone(
 }
 
 /// Moves the messages of `folder` in `ranges` to `target`: same message ids,
-/// new UIDs there, tombstones here.
+/// new UIDs there, tombstones here. `target` may be `folder` (IMAP MOVE to
+/// the selected mailbox, RFC 6851): the messages then get new UIDs in place.
 pub(crate) fn move_to(
     ctx: &mut WriteCtx<'_>,
     folder: FolderId,
@@ -822,11 +823,7 @@ pub(crate) fn move_to(
         target_uidvalidity: t.uidvalidity,
         uids: Vec::new(),
     };
-    if folder == target {
-        return Err(StoreError::InvalidArgument(
-            "source and target folder are the same".into(),
-        ));
-    }
+    // Selected before any is renumbered, so a move in place moves each once.
     for row in select_uids(ctx.conn, folder, ranges)? {
         let e = &row.entry;
         let cn_removed = ctx.next_cn()?;

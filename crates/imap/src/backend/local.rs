@@ -550,4 +550,16 @@ impl MailboxView for TestView {
     async fn quota(&self, dir: &str) -> Result<Quota, ViewError> {
         delegate!(self, MailboxView::quota(&self.view, dir))
     }
+
+    async fn claim_recent(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        claim_up_to: Option<Uid>,
+    ) -> Result<Uid, ViewError> {
+        delegate!(
+            self,
+            MailboxView::claim_recent(&self.view, dir, folder, claim_up_to)
+        )
+    }
 }

@@ -519,6 +519,7 @@ impl<B: Backend> Session<'_, B> {
         let Some(seq) = view.seq_of(meta.entry.uid) else {
             return Ok(());
         };
+        let recent = !self.enabled.rev2 && view.is_recent(meta.entry.uid);
         // Flags newer than the view's MODSEQ are reported here; the catch-up must not repeat them.
         if meta.entry.modseq > view.known_modseq && plan.metadata.contains(MetadataItems::FLAGS) {
             view.note_reported(meta.entry.uid, meta.entry.modseq);
@@ -540,9 +541,10 @@ impl<B: Backend> Session<'_, B> {
             let out = self.conn.out();
             match item {
                 FetchItem::Uid => w.uid(out, meta.entry.uid),
-                FetchItem::Flags => {
-                    w.flags(out, &flag_list(meta.entry.flags, &meta.entry.keywords))
-                }
+                FetchItem::Flags => w.flags(
+                    out,
+                    &flag_list(meta.entry.flags, &meta.entry.keywords, recent),
+                ),
                 FetchItem::InternalDate => {
                     if let Some(date) =
                         ImapDateTime::from_unix_timestamp(meta.entry.internal_date, 0)

@@ -17,13 +17,17 @@ const SYSTEM: [(Flags, Flag); 5] = [
 /// The keyword stored as [`Flags::FORWARDED`].
 pub const FORWARDED: &str = "$Forwarded";
 
-/// A message's flags as written in FETCH.
-pub fn flag_list(bits: Flags, keywords: &[String]) -> Vec<Flag> {
+/// A message's flags as written in FETCH; `recent` adds `\Recent`, which is
+/// the session's, not the store's.
+pub fn flag_list(bits: Flags, keywords: &[String], recent: bool) -> Vec<Flag> {
     let mut out: Vec<Flag> = SYSTEM
         .iter()
         .filter(|(b, _)| bits.contains(*b))
         .map(|(_, f)| f.clone())
         .collect();
+    if recent {
+        out.push(Flag::Recent);
+    }
     if bits.contains(Flags::FORWARDED) {
         out.push(Flag::Keyword(FORWARDED.to_owned()));
     }
@@ -118,7 +122,7 @@ mod tests {
         );
         assert_eq!(keywords, vec!["Work".to_owned()]);
         assert_eq!(
-            flag_list(bits, &keywords),
+            flag_list(bits, &keywords, false),
             vec![
                 Flag::Seen,
                 Flag::Draft,

@@ -59,24 +59,39 @@ impl<B: Backend> Session<'_, B> {
             .iter()
             .map(|p| ListPattern::new(&list.reference, p, utf8))
             .collect();
+        // RFC 5258: the extended form returns child information only when
+        // asked (RETURN (CHILDREN)); the basic form always does, as Dovecot.
+        let extended = !list.selection.is_empty()
+            || !list.return_options.is_empty()
+            || list.patterns.len() > 1;
         let select_subscribed = list.selection.contains(&ListSelectOption::Subscribed);
         let recursive = list.selection.contains(&ListSelectOption::RecursiveMatch);
         let select_special = list.selection.contains(&ListSelectOption::SpecialUse);
-        let return_subscribed =
-            select_subscribed || list.return_options.contains(&ListReturnOption::Subscribed);
+        let options = AttributeOptions {
+            subscribed: select_subscribed
+                || list.return_options.contains(&ListReturnOption::Subscribed),
+            children: !extended || list.return_options.contains(&ListReturnOption::Children),
+        };
         let status_items: Option<Vec<StatusItem>> =
             list.return_options.iter().find_map(|o| match o {
                 ListReturnOption::Status(items) => Some(items.clone()),
                 _ => None,
             });
-        let entries = self
+        let mut entries = self
             .server
             .backend()
             .view()
             .list_mailboxes(&account.dir)
             .await?;
+        if select_subscribed && recursive {
+            add_missing_parents(&mut entries);
+        }
         for e in &entries {
             if !patterns.iter().any(|p| p.matches(&e.name)) {
+                continue;
+            }
+            // A kept subscription without its mailbox shows only where subscriptions are asked for.
+            if e.nonexistent && !select_subscribed {
                 continue;
             }
             let subscribed_child = entries
@@ -93,7 +108,7 @@ impl<B: Backend> Session<'_, B> {
             if select_special && e.special_use.is_none() {
                 continue;
             }
-            let attributes = attributes_of(e, return_subscribed);
+            let attributes = attributes_of(e, options);
             self.data(&Data::List(ListResponse {
                 kind: ListKind::List,
                 attributes,
@@ -132,24 +147,45 @@ impl<B: Backend> Session<'_, B> {
             .view()
             .list_mailboxes(&account.dir)
             .await?;
-        for e in entries
-            .iter()
-            .filter(|e| e.subscribed && pattern.matches(&e.name))
-        {
-            let attributes = if e.noselect {
-                vec![MailboxAttribute::NoSelect]
-            } else {
-                Vec::new()
-            };
-            self.data(&Data::List(ListResponse {
-                kind: ListKind::Lsub,
-                attributes,
-                delimiter: Some(SEPARATOR),
-                mailbox: names::to_wire(&e.name, utf8),
-                extended: Vec::new(),
-            }));
+        let mut shown = std::collections::HashSet::new();
+        for e in entries.iter().filter(|e| e.subscribed) {
+            if pattern.matches(&e.name) {
+                if shown.insert(e.name.clone()) {
+                    let noselect = e.noselect && !e.nonexistent;
+                    self.lsub_line(&e.name, noselect, utf8);
+                }
+                continue;
+            }
+            // RFC 3501 §6.3.9: `%` that stops above a subscribed mailbox
+            // returns its parent at that level, \Noselect unless subscribed.
+            for (i, _) in e.name.match_indices(SEPARATOR) {
+                let parent = &e.name[..i];
+                if !pattern.matches(parent) || shown.contains(parent) {
+                    continue;
+                }
+                let subscribed = entries.iter().any(|p| p.subscribed && p.name == parent);
+                if !subscribed {
+                    shown.insert(parent.to_owned());
+                    self.lsub_line(parent, true, utf8);
+                }
+            }
         }
         Ok(Reply::ok("LSUB completed"))
+    }
+
+    fn lsub_line(&mut self, name: &str, noselect: bool, utf8: bool) {
+        let attributes = if noselect {
+            vec![MailboxAttribute::NoSelect]
+        } else {
+            Vec::new()
+        };
+        self.data(&Data::List(ListResponse {
+            kind: ListKind::Lsub,
+            attributes,
+            delimiter: Some(SEPARATOR),
+            mailbox: names::to_wire(name, utf8),
+            extended: Vec::new(),
+        }));
     }
 
     pub(super) async fn create(
@@ -278,7 +314,9 @@ impl<B: Backend> Session<'_, B> {
         for item in items {
             values.push(match item {
                 StatusItem::Messages => StatusValue::Messages(st.exists),
-                StatusItem::Recent => StatusValue::Recent(0),
+                StatusItem::Recent => {
+                    StatusValue::Recent(recent_unclaimed(backend, dir, st.folder).await?)
+                }
                 StatusItem::UidNext => StatusValue::UidNext(st.uidnext),
                 StatusItem::UidValidity => StatusValue::UidValidity(st.uidvalidity),
                 StatusItem::Unseen => StatusValue::Unseen(st.unseen),
@@ -297,6 +335,30 @@ impl<B: Backend> Session<'_, B> {
         }
         Ok(values)
     }
+}
+
+/// Messages no session has claimed as `\Recent` (STATUS RECENT).
+async fn recent_unclaimed<V: MailboxView>(
+    view: &V,
+    dir: &str,
+    folder: u64,
+) -> Result<u32, ViewError> {
+    let claimed = view.claim_recent(dir, folder, None).await?;
+    let Some(first) = claimed.checked_add(1) else {
+        return Ok(0);
+    };
+    let mut stream = view
+        .list_messages(
+            dir,
+            folder,
+            UidSet::from_ranges([crate::backend::UidRange::new(first, u32::MAX - 1)]),
+        )
+        .await?;
+    let mut count = 0u32;
+    while let Some(chunk) = stream.next().await {
+        count = count.saturating_add(chunk?.len() as u32);
+    }
+    Ok(count)
 }
 
 /// Bytes of the messages marked `\Deleted`.
@@ -366,24 +428,61 @@ impl<B: Backend> Session<'_, B> {
     }
 }
 
+/// Which optional attributes a LIST returns.
+#[derive(Debug, Clone, Copy)]
+struct AttributeOptions {
+    /// `\Subscribed`.
+    subscribed: bool,
+    /// `\HasChildren` / `\HasNoChildren`.
+    children: bool,
+}
+
 /// LIST attributes of a mailbox.
-fn attributes_of(e: &MailboxEntry, subscribed: bool) -> Vec<MailboxAttribute> {
+fn attributes_of(e: &MailboxEntry, options: AttributeOptions) -> Vec<MailboxAttribute> {
     let mut attributes = Vec::new();
-    if e.noselect {
+    if e.nonexistent {
+        // \NonExistent implies \Noselect (RFC 5258 §3.4).
+        attributes.push(MailboxAttribute::NonExistent);
+    } else if e.noselect {
         attributes.push(MailboxAttribute::NoSelect);
     }
-    attributes.push(if e.has_children {
-        MailboxAttribute::HasChildren
-    } else {
-        MailboxAttribute::HasNoChildren
-    });
-    if subscribed && e.subscribed {
+    if options.children && (e.has_children || !e.nonexistent) {
+        attributes.push(if e.has_children {
+            MailboxAttribute::HasChildren
+        } else {
+            MailboxAttribute::HasNoChildren
+        });
+    }
+    if options.subscribed && e.subscribed {
         attributes.push(MailboxAttribute::Subscribed);
     }
     if let Some(u) = e.special_use {
         attributes.push(special_use_attribute(u));
     }
     attributes
+}
+
+/// Adds the missing parents of kept subscriptions (`Ghost` for a kept
+/// `Ghost/Child`) as nonexistent entries, for RECURSIVEMATCH's CHILDINFO.
+fn add_missing_parents(entries: &mut Vec<MailboxEntry>) {
+    let mut missing: Vec<String> = Vec::new();
+    for e in entries.iter().filter(|e| e.nonexistent) {
+        for (i, _) in e.name.match_indices(SEPARATOR) {
+            let parent = &e.name[..i];
+            if !entries.iter().any(|x| x.name == parent) && !missing.iter().any(|m| m == parent) {
+                missing.push(parent.to_owned());
+            }
+        }
+    }
+    entries.extend(missing.into_iter().map(|name| MailboxEntry {
+        name,
+        folder: 0,
+        special_use: None,
+        subscribed: false,
+        has_children: true,
+        noselect: true,
+        nonexistent: true,
+    }));
 }
 
 /// The limited resources of a quota (STORAGE in KiB, RFC 9208).

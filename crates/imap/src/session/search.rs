@@ -10,9 +10,10 @@ use crate::backend::{
     Backend, Flags, SearchKey, SortCriterion, SortKey, TextField, ThreadAlgorithm, ThreadTree,
     UidSet,
 };
+use futures_util::StreamExt;
 use groxide_imap_proto::{
     Data, ESearchResponse, NumberSet, ResponseCode, SearchCommand, SearchKey as Key,
-    SearchReturnOption, SequenceSet, SortCommand, SortKey as WireSortKey, Tag,
+    SearchReturnOption, SeqNumber, SequenceSet, SortCommand, SortKey as WireSortKey, Tag,
     ThreadAlgorithm as WireAlgorithm, ThreadCommand, ThreadNode,
 };
 
@@ -40,8 +41,9 @@ fn text(bytes: &[u8]) -> Result<String, Stop> {
     String::from_utf8(bytes.to_vec()).map_err(|_| bad_charset())
 }
 
-/// Sequence numbers of a SEARCH key as UID ranges; numbers past the end
-/// simply match nothing.
+/// Sequence numbers of a SEARCH key as UID ranges. A number past the end
+/// names no message (never the last one): `7:*` in a mailbox of six matches
+/// nothing, as in Dovecot; `2:100` matches 2 to the last.
 fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
     if matches!(set, SequenceSet::Saved) {
         return SearchKey::Uid(UidSet::from_uids(view.saved_search.iter().copied()));
@@ -49,15 +51,16 @@ fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
     let exists = view.exists();
     let mut positions = Vec::new();
     for range in set.ranges() {
-        if exists == 0 {
-            break;
-        }
-        let r = range.resolve(exists);
-        if *r.start() > exists {
+        let star = [range.start, range.end].contains(&SeqNumber::Largest);
+        let numbers = [range.start, range.end].map(|n| match n {
+            SeqNumber::Value(v) => v.get(),
+            SeqNumber::Largest => exists,
+        });
+        let (lo, hi) = (numbers[0].min(numbers[1]), numbers[0].max(numbers[1]));
+        if exists == 0 || lo > exists || (star && hi > exists) {
             continue;
         }
-        let end = (*r.end()).min(exists);
-        positions.push((*r.start() as usize - 1)..=(end as usize - 1));
+        positions.push((lo as usize - 1)..=(hi.min(exists) as usize - 1));
     }
     positions.sort_unstable_by_key(|r| *r.start());
     SearchKey::Uid(UidSet::from_ranges(view.uid_ranges(&positions)))
@@ -91,9 +94,13 @@ fn convert(key: &Key, view: &Selected, modseq: &mut bool) -> Result<SearchKey, S
         Key::Unkeyword(k) if k.eq_ignore_ascii_case(FORWARDED) => flag_key(false, Flags::FORWARDED),
         Key::Keyword(k) => SearchKey::Keyword(k.clone()),
         Key::Unkeyword(k) => SearchKey::Unkeyword(k.clone()),
-        // No message is \Recent in groxide: NEW and RECENT match nothing.
-        Key::New | Key::Recent => SearchKey::Not(Box::new(SearchKey::All)),
-        Key::Old => SearchKey::All,
+        // \Recent is the session's: its UIDs go to the view.
+        Key::Recent => SearchKey::Uid(view.recent_uids()),
+        Key::New => SearchKey::And(vec![
+            SearchKey::Uid(view.recent_uids()),
+            flag_key(false, Flags::SEEN),
+        ]),
+        Key::Old => SearchKey::Not(Box::new(SearchKey::Uid(view.recent_uids()))),
         Key::Before(d) => SearchKey::Before(d.days_since_epoch()),
         Key::On(d) => SearchKey::On(d.days_since_epoch()),
         Key::Since(d) => SearchKey::Since(d.days_since_epoch()),
@@ -208,12 +215,23 @@ impl<B: Backend> Session<'_, B> {
         } else {
             uids.iter().filter_map(|u| view.seq_of(*u)).collect()
         };
-        let modseq = (uses_modseq && !numbers.is_empty()).then_some(found.highest_modseq);
         let return_options = match cmd.return_options {
             Some(o) => Some(o),
             // IMAP4rev2 answers every SEARCH with ESEARCH.
             None if self.enabled.rev2 => Some(Vec::new()),
             None => None,
+        };
+        let modseq = if !uses_modseq || uids.is_empty() {
+            None
+        } else if let Some(ends) = return_options
+            .as_deref()
+            .and_then(|o| min_max_only(o, &uids))
+        {
+            // RFC 4731 §3.2: MIN/MAX alone report the MODSEQ of those messages.
+            let server = self.server;
+            Some(highest_modseq_of(server.backend().view(), &account.dir, folder, ends).await?)
+        } else {
+            Some(found.highest_modseq)
         };
         match return_options {
             None => self.data(&Data::Search { numbers, modseq }),
@@ -271,6 +289,18 @@ impl<B: Backend> Session<'_, B> {
             view.saved_search = saved;
         }
         if options == [SearchReturnOption::Save] {
+            // With MODSEQ, SAVE alone still reports the MODSEQ (as Dovecot does).
+            if let Some(modseq) = modseq {
+                self.data(&Data::ESearch(ESearchResponse {
+                    tag: Some(tag.clone()),
+                    uid,
+                    min: None,
+                    max: None,
+                    count: None,
+                    all: None,
+                    modseq: Some(modseq),
+                }));
+            }
             return;
         }
         let (min, max) = if ascending {
@@ -365,6 +395,40 @@ impl<B: Backend> Session<'_, B> {
         self.data(&Data::Thread(roots));
         Ok(Reply::ok("THREAD completed"))
     }
+}
+
+/// The highest MODSEQ of the messages `uids`.
+async fn highest_modseq_of<V: crate::backend::MailboxView>(
+    view: &V,
+    dir: &str,
+    folder: u64,
+    uids: Vec<u32>,
+) -> Result<u64, Stop> {
+    let mut stream = view
+        .list_messages(dir, folder, UidSet::from_uids(uids))
+        .await?;
+    let mut highest = 0;
+    while let Some(chunk) = stream.next().await {
+        highest = chunk?.iter().map(|m| m.modseq).fold(highest, u64::max);
+    }
+    Ok(highest)
+}
+
+/// The UIDs MIN and MAX name when they are the only results asked for
+/// (SAVE aside), else `None`; `uids` ascending and not empty.
+fn min_max_only(options: &[SearchReturnOption], uids: &[u32]) -> Option<Vec<u32>> {
+    let has = |o| options.contains(&o);
+    if options.is_empty() || has(SearchReturnOption::All) || has(SearchReturnOption::Count) {
+        return None;
+    }
+    let mut ends = Vec::new();
+    if has(SearchReturnOption::Min) {
+        ends.extend(uids.first());
+    }
+    if has(SearchReturnOption::Max) {
+        ends.extend(uids.last());
+    }
+    (!ends.is_empty()).then_some(ends)
 }
 
 /// Backend thread trees to response nodes, without recursion: UIDs become

@@ -61,20 +61,16 @@ impl<B: Backend> Session<'_, B> {
         let mut view = Selected::new(name, st.folder, st.uidvalidity, read_only, uids);
         view.known_modseq = st.highest_modseq;
         view.keywords = keywords;
+        // SELECT claims the messages no session has seen; EXAMINE only looks.
+        let max_uid = view.max_uid();
+        let claim = (!read_only && max_uid > 0).then_some(max_uid);
+        let claimed_before = backend.claim_recent(&account.dir, st.folder, claim).await?;
+        view.add_recent(claimed_before.saturating_add(1), max_uid);
         let uidnext = st.uidnext.max(view.max_uid().saturating_add(1));
         let rev1 = !self.enabled.rev2;
 
+        // Dovecot's order: FLAGS, PERMANENTFLAGS, EXISTS, RECENT, UNSEEN, UIDVALIDITY, UIDNEXT.
         self.data(&Data::Flags(mailbox_flags(&view.keywords)));
-        self.data(&Data::Exists(view.exists()));
-        if rev1 {
-            self.data(&Data::Recent(0));
-            if let Some(seq) = (st.first_unseen_uid > 0)
-                .then(|| view.seq_of(st.first_unseen_uid))
-                .flatten()
-            {
-                self.untagged(Status::Ok, Some(ResponseCode::Unseen(seq)), "First unseen");
-            }
-        }
         let permanent = if read_only {
             Vec::new()
         } else {
@@ -83,8 +79,22 @@ impl<B: Backend> Session<'_, B> {
         self.untagged(
             Status::Ok,
             Some(ResponseCode::PermanentFlags(permanent)),
-            "Flags permitted",
+            if read_only {
+                "Read-only mailbox"
+            } else {
+                "Flags permitted"
+            },
         );
+        self.data(&Data::Exists(view.exists()));
+        if rev1 {
+            self.data(&Data::Recent(view.recent_count()));
+            if let Some(seq) = (st.first_unseen_uid > 0)
+                .then(|| view.seq_of(st.first_unseen_uid))
+                .flatten()
+            {
+                self.untagged(Status::Ok, Some(ResponseCode::Unseen(seq)), "First unseen");
+            }
+        }
         self.untagged(
             Status::Ok,
             Some(ResponseCode::UidValidity(view.uidvalidity)),
@@ -157,7 +167,8 @@ impl<B: Backend> Session<'_, B> {
                 let Some(seq) = s.seq_of(m.uid) else { continue };
                 let mut w = FetchWriter::start(&mut fetches, seq, utf8);
                 w.uid(&mut fetches, m.uid);
-                w.flags(&mut fetches, &flag_list(m.flags, &m.keywords));
+                let recent = !self.enabled.rev2 && s.is_recent(m.uid);
+                w.flags(&mut fetches, &flag_list(m.flags, &m.keywords, recent));
                 w.modseq(&mut fetches, m.modseq);
                 w.finish(&mut fetches);
             }

@@ -85,13 +85,14 @@ impl<B: Backend> Session<'_, B> {
             if silent && !changed {
                 continue;
             }
+            let recent = !self.enabled.rev2 && view.is_recent(m.uid);
             let out = self.conn.out();
             let mut w = FetchWriter::start(out, seq, utf8);
             if uid {
                 w.uid(out, m.uid);
             }
             if !silent {
-                w.flags(out, &flag_list(m.flags, &m.keywords));
+                w.flags(out, &flag_list(m.flags, &m.keywords, recent));
             }
             if condstore {
                 w.modseq(out, m.modseq);

@@ -135,12 +135,13 @@ impl<B: Backend> Session<'_, B> {
                 if let Some(flags) = announce {
                     self.enc.data(self.conn.out(), &Data::Flags(flags));
                 }
+                let recent = !self.enabled.rev2 && s.is_recent(m.uid);
                 let out = self.conn.out();
                 let mut w = FetchWriter::start(out, seq, self.enc.utf8());
                 if qresync {
                     w.uid(out, m.uid);
                 }
-                w.flags(out, &flag_list(m.flags, &m.keywords));
+                w.flags(out, &flag_list(m.flags, &m.keywords, recent));
                 if condstore {
                     w.modseq(out, m.modseq);
                 }
@@ -166,13 +167,48 @@ impl<B: Backend> Session<'_, B> {
             new_uids.retain(|u| !new_vanished.iter().any(|r| r.contains(*u)));
             // A message that arrived and vanished between two catch-ups is never announced.
             let before = s.exists();
+            let newest = new_uids.last().copied().unwrap_or(0);
             s.append_uids(new_uids);
             if s.exists() != before {
                 let exists = s.exists();
                 self.enc.data(self.conn.out(), &Data::Exists(exists));
+                self.claim_new_recent(&dir, newest).await;
             }
         }
         Ok(())
+    }
+
+    /// New messages up to `newest` arrived: a read-write session claims the
+    /// ones no session has seen (they are `\Recent` to it alone), a
+    /// read-only one sees them as recent without claiming; `* n RECENT`
+    /// follows the EXISTS for IMAP4rev1 clients.
+    async fn claim_new_recent(&mut self, dir: &str, newest: u32) {
+        let Some(s) = self.selected.as_ref() else {
+            return;
+        };
+        let (folder, claim) = (s.folder, (!s.read_only).then_some(newest));
+        let before = match self
+            .server
+            .backend()
+            .view()
+            .claim_recent(dir, folder, claim)
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => {
+                // \Recent is soft state: the messages are just not recent.
+                tracing::info!(peer = %self.peer, error = %e, "cannot claim recent messages");
+                return;
+            }
+        };
+        let Some(s) = self.selected.as_mut() else {
+            return;
+        };
+        s.add_recent(before.saturating_add(1), newest);
+        if !self.enabled.rev2 {
+            let recent = s.recent_count();
+            self.enc.data(self.conn.out(), &Data::Recent(recent));
+        }
     }
 }
 

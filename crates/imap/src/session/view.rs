@@ -50,6 +50,9 @@ pub struct Selected {
     /// Change numbers of this session's own recent commits: their hints
     /// need no catch-up (the client was told already).
     pub own_changes: std::collections::VecDeque<u64>,
+    /// UIDs that are `\Recent` to this session (claimed by it, or above
+    /// the folder's marker when read-only), as ranges.
+    recent: Vec<UidRange>,
 }
 
 /// Own change numbers remembered.
@@ -77,7 +80,37 @@ impl Selected {
             saved_search: Vec::new(),
             dirty: false,
             own_changes: std::collections::VecDeque::new(),
+            recent: Vec::new(),
         }
+    }
+
+    /// Makes the messages with UIDs in `first..=last` recent to this session.
+    pub fn add_recent(&mut self, first: u32, last: u32) {
+        if first > last {
+            return;
+        }
+        let mut ranges = std::mem::take(&mut self.recent);
+        ranges.push(UidRange::new(first, last));
+        self.recent = crate::backend::UidSet::from_ranges(ranges).into_ranges();
+    }
+
+    /// Whether the message is `\Recent` to this session.
+    pub fn is_recent(&self, uid: u32) -> bool {
+        let i = self.recent.partition_point(|r| r.last < uid);
+        self.recent.get(i).is_some_and(|r| r.first <= uid)
+    }
+
+    /// How many known messages are `\Recent` to this session (RECENT).
+    pub fn recent_count(&self) -> u32 {
+        self.recent
+            .iter()
+            .map(|r| self.uids_within(r.first, r.last).len() as u32)
+            .sum()
+    }
+
+    /// The UIDs `\Recent` to this session (SEARCH RECENT).
+    pub fn recent_uids(&self) -> crate::backend::UidSet {
+        crate::backend::UidSet::from_ranges(self.recent.iter().copied())
     }
 
     /// Records a commit this session made (its hint can be ignored).
@@ -191,7 +224,10 @@ impl Selected {
     }
 
     /// UID ranges of a UID set as the client wrote it (for SEARCH UID),
-    /// `*` being the highest known UID.
+    /// `*` being the highest known UID. A UID the client writes is taken
+    /// literally: `4294967295` names that UID (which the store never
+    /// assigns), not "up to the highest" as `u32::MAX` does in a view
+    /// request, so it is sent as one below.
     pub fn raw_uid_ranges(&self, set: &SequenceSet) -> Vec<UidRange> {
         if matches!(set, SequenceSet::Saved) {
             return crate::backend::ranges_of(self.saved_search.iter().copied());
@@ -200,7 +236,7 @@ impl Selected {
             .ranges()
             .iter()
             .filter(|(_, b)| *b > 0)
-            .map(|&(a, b)| UidRange::new(a.max(1), b))
+            .map(|&(a, b)| UidRange::new(a.clamp(1, u32::MAX - 1), b.min(u32::MAX - 1)))
             .collect()
     }
 

@@ -244,4 +244,13 @@ impl<W: StoreWrites> MailboxView for StoreView<W> {
     async fn quota(&self, dir: &str) -> Result<Quota, ViewError> {
         Ok(StoreView::quota(self, dir).await?)
     }
+
+    async fn claim_recent(
+        &self,
+        dir: &str,
+        folder: FolderId,
+        claim_up_to: Option<Uid>,
+    ) -> Result<Uid, ViewError> {
+        Ok(StoreView::claim_recent(self, dir, folder, claim_up_to).await?)
+    }
 }

@@ -2,8 +2,12 @@
 
 use super::StoreView;
 use crate::error::MidbError;
-use crate::exmdb_writes::{PR_GROXIDE_IMAP_SPECIAL_USE, PR_GROXIDE_IMAP_UNSUBSCRIBED};
+use crate::exmdb_writes::{
+    PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS, PR_GROXIDE_IMAP_SPECIAL_USE,
+    PR_GROXIDE_IMAP_UNSUBSCRIBED,
+};
 use crate::names::{CreatePlan, FolderInfo, MailboxTree, NameError};
+use crate::open_stores::OpenStore;
 use crate::writes::StoreWrites;
 use groxide_mailview::{FolderId, MailboxEntry, MailboxStatus, SpecialUse, UidSet};
 use groxide_store::{PropTag, PropValue};
@@ -16,9 +20,11 @@ impl<W: StoreWrites> StoreView<W> {
         let folders = open.reader().folders_with_props(&[
             PropTag(PR_GROXIDE_IMAP_UNSUBSCRIBED),
             PropTag(PR_GROXIDE_IMAP_SPECIAL_USE),
+            PropTag(PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS),
         ])?;
         let mut unsubscribed = std::collections::HashSet::new();
         let mut marked = std::collections::HashMap::new();
+        let mut dangling = Vec::new();
         for (f, props) in &folders {
             for (t, v) in props {
                 match (t.0, v) {
@@ -30,6 +36,9 @@ impl<W: StoreWrites> StoreView<W> {
                             marked.insert(f.id.0, u);
                         }
                     }
+                    (PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS, PropValue::MvUnicode(names)) => {
+                        dangling.clone_from(names);
+                    }
                     _ => {}
                 }
             }
@@ -39,7 +48,7 @@ impl<W: StoreWrites> StoreView<W> {
             .map(|(f, _)| FolderInfo::of_store(f))
             .collect();
         let tree = MailboxTree::build(&infos);
-        Ok(tree
+        let mut out: Vec<MailboxEntry> = tree
             .entries()
             .iter()
             .map(|e| {
@@ -51,23 +60,59 @@ impl<W: StoreWrites> StoreView<W> {
                 }
                 v
             })
-            .collect())
+            .collect();
+        // Subscriptions outlive their mailboxes (RFC 3501 §6.3.6).
+        for name in dangling {
+            if tree.find(&name).is_none() {
+                out.push(MailboxEntry {
+                    name,
+                    folder: 0,
+                    special_use: None,
+                    subscribed: true,
+                    has_children: false,
+                    noselect: true,
+                    nonexistent: true,
+                });
+            }
+        }
+        Ok(out)
     }
 
-    /// Creates the folders of a plan; returns the last one.
+    /// The names subscribed without a mailbox, and the IPM_SUBTREE folder
+    /// that keeps them.
+    fn dangling_subscriptions(
+        open: &OpenStore,
+        tree: &MailboxTree,
+    ) -> Result<Vec<String>, MidbError> {
+        let root = tree.root();
+        let props = open
+            .reader()
+            .folders_with_props(&[PropTag(PR_GROXIDE_IMAP_DANGLING_SUBSCRIPTIONS)])?;
+        Ok(props
+            .into_iter()
+            .filter(|(f, _)| f.id.0 == root)
+            .flat_map(|(_, p)| p)
+            .find_map(|(_, v)| match v {
+                PropValue::MvUnicode(names) => Some(names),
+                _ => None,
+            })
+            .unwrap_or_default())
+    }
+
+    /// Creates the folders of a plan, parents first; returns them.
     async fn create_folders(
         &self,
         dir: &str,
         plan: &CreatePlan,
-    ) -> Result<Option<(FolderId, u32)>, MidbError> {
+    ) -> Result<Vec<(FolderId, u32)>, MidbError> {
         let mut parent = plan.parent;
-        let mut last = None;
+        let mut created = Vec::with_capacity(plan.create.len());
         for name in &plan.create {
             let f = self.writes().create_folder(dir, parent, name).await?;
             parent = f.id;
-            last = Some((f.id, f.uidvalidity));
+            created.push((f.id, f.uidvalidity));
         }
-        Ok(last)
+        Ok(created)
     }
 
     /// CREATE `name`, with its missing parents (RFC 6154 CREATE-SPECIAL-USE:
@@ -85,10 +130,28 @@ impl<W: StoreWrites> StoreView<W> {
             ));
         }
         let open = self.open(dir).await?;
-        let plan = Self::tree(&open)?.plan_create(name)?;
-        let Some(created) = self.create_folders(dir, &plan).await? else {
+        let tree = Self::tree(&open)?;
+        let plan = tree.plan_create(name)?;
+        let folders = self.create_folders(dir, &plan).await?;
+        let Some(&created) = folders.last() else {
             return Err(NameError::Exists(name.to_owned()).into());
         };
+        // Parents made on the way are not subscribed either.
+        for &(parent, _) in &folders[..folders.len() - 1] {
+            self.writes().set_subscribed(dir, parent, false).await?;
+        }
+        // A new mailbox is not subscribed (as in Dovecot), unless its name
+        // stayed subscribed after an earlier mailbox of that name was deleted.
+        let mut dangling = Self::dangling_subscriptions(&open, &tree)?;
+        let before = dangling.len();
+        dangling.retain(|n| n != name);
+        if dangling.len() != before {
+            self.writes()
+                .set_dangling_subscriptions(dir, tree.root(), dangling)
+                .await?;
+        } else {
+            self.writes().set_subscribed(dir, created.0, false).await?;
+        }
         if let Some(u) = special_use {
             self.writes()
                 .set_special_use(dir, created.0, Some(u))
@@ -100,8 +163,27 @@ impl<W: StoreWrites> StoreView<W> {
     /// DELETE `name`.
     pub async fn delete_mailbox(&self, dir: &str, name: &str) -> Result<(), MidbError> {
         let open = self.open(dir).await?;
-        let folder = Self::tree(&open)?.plan_delete(name)?;
+        let tree = Self::tree(&open)?;
+        let folder = tree.plan_delete(name)?;
+        let subscribed = !open
+            .reader()
+            .folders_with_props(&[PropTag(PR_GROXIDE_IMAP_UNSUBSCRIBED)])?
+            .into_iter()
+            .any(|(f, p)| {
+                f.id.0 == folder && p.iter().any(|(_, v)| matches!(v, PropValue::Bool(true)))
+            });
         self.writes().delete_folder(dir, folder).await?;
+        // The subscription stays (RFC 3501 §6.3.6): LSUB and LIST (SUBSCRIBED)
+        // show the name, as \NonExistent, until it is unsubscribed.
+        if subscribed && let Some(e) = tree.find(name) {
+            let mut dangling = Self::dangling_subscriptions(&open, &tree)?;
+            if !dangling.contains(&e.name) {
+                dangling.push(e.name.clone());
+                self.writes()
+                    .set_dangling_subscriptions(dir, tree.root(), dangling)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -110,8 +192,8 @@ impl<W: StoreWrites> StoreView<W> {
     pub async fn rename_mailbox(&self, dir: &str, from: &str, to: &str) -> Result<(), MidbError> {
         let open = self.open(dir).await?;
         let plan = Self::tree(&open)?.plan_rename(from, to)?;
-        let parent = match self.create_folders(dir, &plan.parents).await? {
-            Some((id, _)) => id,
+        let parent = match self.create_folders(dir, &plan.parents).await?.last() {
+            Some(&(id, _)) => id,
             None => plan.parents.parent,
         };
         if plan.inbox {
@@ -139,9 +221,22 @@ impl<W: StoreWrites> StoreView<W> {
     ) -> Result<(), MidbError> {
         let open = self.open(dir).await?;
         let tree = Self::tree(&open)?;
-        let e = tree
-            .find(name)
-            .ok_or_else(|| NameError::NotFound(name.to_owned()))?;
+        let Some(e) = tree.find(name) else {
+            // UNSUBSCRIBE of a name without a mailbox drops a kept
+            // subscription, or does nothing (as in Dovecot).
+            if subscribed {
+                return Err(NameError::NotFound(name.to_owned()).into());
+            }
+            let mut dangling = Self::dangling_subscriptions(&open, &tree)?;
+            let before = dangling.len();
+            dangling.retain(|n| n != name);
+            if dangling.len() != before {
+                self.writes()
+                    .set_dangling_subscriptions(dir, tree.root(), dangling)
+                    .await?;
+            }
+            return Ok(());
+        };
         self.writes()
             .set_subscribed(dir, e.folder, subscribed)
             .await?;

@@ -17,6 +17,7 @@ mod contract;
 mod mailboxes;
 mod messages;
 mod query;
+mod recent;
 mod section;
 mod writes;
 

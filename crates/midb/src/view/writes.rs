@@ -33,8 +33,11 @@ impl<W: StoreWrites> StoreView<W> {
         dir: &str,
         req: &AppendRequest,
     ) -> Result<AppendMeta, MidbError> {
+        let folder = self.folder_of(dir, &req.mailbox).await?;
+        // The marker starts below the new message: it is recent to whoever claims it.
+        Self::recent_marker(&*self.open(dir).await?, folder, None)?;
         Ok(AppendMeta {
-            folder: self.folder_of(dir, &req.mailbox).await?,
+            folder,
             flags: req.flags,
             keywords: req.keywords.clone(),
             internal_date: req.internal_date,
@@ -67,6 +70,8 @@ impl<W: StoreWrites> StoreView<W> {
         let open = self.open(dir).await?;
         let target = Self::tree(&open)?.find_selectable(target)?.folder;
         let uids = Self::resolve_star(&open, folder, uids)?;
+        // The copies are recent to whoever claims them first.
+        Self::recent_marker(&open, target, None)?;
         let map = self
             .writes()
             .copy_messages(dir, folder, &uids, target, remove)
