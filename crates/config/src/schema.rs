@@ -913,6 +913,13 @@ config_file! {
         "Largest request body, in bytes; a larger one is refused with 413.",
     );
 
+    HTTP_RQBODY_PREFETCH_SIZE: u64 = key(
+        "http_rqbody_prefetch_size",
+        ValueKind::Size,
+        "64K",
+        "Request bodies declared this size or smaller are received whole before the request is handled, so a refusal (401, 403) never cuts off a client still sending; larger ones stream.",
+    );
+
     HTTP_RQBODY_TIMEOUT: Duration = key(
         "http_rqbody_timeout",
         ValueKind::Duration,

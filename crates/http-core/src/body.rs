@@ -54,16 +54,10 @@ impl BodyError {
 }
 
 impl IntoResponse for BodyError {
+    /// The status with the reason as text. (The server closes an HTTP/1
+    /// connection after 408 and 413: the rest of the body is not read.)
     fn into_response(self) -> Response {
-        let mut response = (self.status(), format!("{self}\n")).into_response();
-        if !matches!(self, BodyError::Broken(_)) {
-            // The rest of the body is not read: the connection cannot be reused.
-            response.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
-        }
-        response
+        (self.status(), format!("{self}\n")).into_response()
     }
 }
 

@@ -29,17 +29,23 @@ type CredentialDigest = [u8; 32];
 
 /// Remembered Basic logins: keyed hash of (login, password) → user.
 pub struct CredentialCache {
+    key: [u8; 32],
+    state: Mutex<CacheState>,
+}
+
+struct CacheState {
     ttl: Duration,
     capacity: usize,
-    key: [u8; 32],
-    entries: Mutex<HashMap<CredentialDigest, (Arc<User>, Instant)>>,
+    entries: HashMap<CredentialDigest, (Arc<User>, Instant)>,
 }
 
 impl std::fmt::Debug for CredentialCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
         f.debug_struct("CredentialCache")
-            .field("ttl", &self.ttl)
-            .field("capacity", &self.capacity)
+            .field("ttl", &state.ttl)
+            .field("capacity", &state.capacity)
+            .field("len", &state.entries.len())
             .finish_non_exhaustive()
     }
 }
@@ -49,11 +55,25 @@ impl CredentialCache {
     /// `ttl` remembers nothing.
     pub fn new(ttl: Duration, capacity: usize) -> CredentialCache {
         CredentialCache {
-            ttl,
-            capacity: capacity.max(1),
             key: rand::random(),
-            entries: Mutex::new(HashMap::new()),
+            state: Mutex::new(CacheState {
+                ttl,
+                capacity: capacity.max(1),
+                entries: HashMap::new(),
+            }),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the limits (SIGHUP) and forgets every login.
+    pub fn set_limits(&self, ttl: Duration, capacity: usize) {
+        let mut state = self.lock();
+        state.ttl = ttl;
+        state.capacity = capacity.max(1);
+        state.entries.clear();
     }
 
     fn digest(&self, login: &str, password: &str) -> CredentialDigest {
@@ -66,15 +86,16 @@ impl CredentialCache {
     }
 
     fn get(&self, login: &str, password: &str) -> Option<Arc<User>> {
-        if self.ttl.is_zero() {
+        let digest = self.digest(login, password);
+        let mut state = self.lock();
+        if state.ttl.is_zero() {
             return None;
         }
-        let digest = self.digest(login, password);
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.get(&digest) {
-            Some((user, at)) if at.elapsed() < self.ttl => Some(user.clone()),
+        let ttl = state.ttl;
+        match state.entries.get(&digest) {
+            Some((user, at)) if at.elapsed() < ttl => Some(user.clone()),
             Some(_) => {
-                entries.remove(&digest);
+                state.entries.remove(&digest);
                 None
             }
             None => None,
@@ -82,15 +103,16 @@ impl CredentialCache {
     }
 
     fn put(&self, login: &str, password: &str, user: Arc<User>) {
-        if self.ttl.is_zero() {
+        let digest = self.digest(login, password);
+        let mut state = self.lock();
+        if state.ttl.is_zero() {
             return;
         }
-        let digest = self.digest(login, password);
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= self.capacity && !entries.contains_key(&digest) {
-            let ttl = self.ttl;
+        let (ttl, capacity) = (state.ttl, state.capacity);
+        let entries = &mut state.entries;
+        if entries.len() >= capacity && !entries.contains_key(&digest) {
             entries.retain(|_, (_, at)| at.elapsed() < ttl);
-            if entries.len() >= self.capacity
+            if entries.len() >= capacity
                 && let Some(oldest) = entries
                     .iter()
                     .min_by_key(|(_, (_, at))| *at)
@@ -105,18 +127,12 @@ impl CredentialCache {
     /// Forgets every login (SIGHUP; a changed password or suspension then
     /// applies to the next request).
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.lock().entries.clear();
     }
 
     /// How many logins are remembered now.
     pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.lock().entries.len()
     }
 
     /// Whether nothing is remembered.
@@ -295,6 +311,41 @@ mod tests {
             let got = got.as_ref().map(|(l, p)| (l.as_str(), p.as_str()));
             assert_eq!(got, want, "{value}");
         }
+    }
+
+    fn user(id: u64) -> Arc<User> {
+        Arc::new(User {
+            id: groxide_directory::UserId(id),
+            username: format!("u{id}@example.test"),
+            domain_id: groxide_directory::DomainId(1),
+            maildir: format!("/data/u{id}"),
+            homeserver: groxide_directory::ServerId::ANY,
+            address_status: groxide_directory::AddressStatus::NORMAL,
+            privilege_bits: groxide_directory::PrivilegeBits::NEW_USER_DEFAULT,
+            lang: String::new(),
+            timezone: String::new(),
+        })
+    }
+
+    #[test]
+    fn the_cache_keeps_its_capacity_by_forgetting_the_oldest_login() {
+        let cache = CredentialCache::new(Duration::from_secs(60), 2);
+        cache.put("a@x", "pw", user(1));
+        std::thread::sleep(Duration::from_millis(2));
+        cache.put("b@x", "pw", user(2));
+        std::thread::sleep(Duration::from_millis(2));
+        cache.put("c@x", "pw", user(3));
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get("a@x", "pw").is_none());
+        assert_eq!(cache.get("B@X", "pw").map(|u| u.id.0), Some(2));
+        assert!(cache.get("c@x", "other").is_none());
+        cache.set_limits(Duration::ZERO, 2);
+        assert!(cache.is_empty());
+        cache.put("c@x", "pw", user(3));
+        assert!(
+            cache.get("c@x", "pw").is_none(),
+            "a zero lifetime remembers nothing"
+        );
     }
 
     #[test]
