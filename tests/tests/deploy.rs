@@ -421,14 +421,14 @@ fn the_haproxy_snippets_pass_haproxy_c_and_route_groxide_paths_with_a_proxy_head
         "haproxy: {}",
         haproxy.log()
     );
-    // Wait for the health check (GET /health with a PROXY header) to mark the node up.
-    let health = node.daemon(Service::Http);
+    // HAProxy's health check (GET /health with a PROXY header) reaches the node.
+    let metrics = format!("http://{}:{}/metrics", node.ip, node.ports.http_metrics);
     assert!(
-        wait_until(Duration::from_secs(10), || health
-            .log()
-            .contains("path=/health status=200")),
+        wait_until(Duration::from_secs(15), || curl(&[&metrics]).1.contains(
+            "groxide_http_requests_total{protocol=\"health\",status=\"200\"}"
+        )),
         "no health check reached groxide-http:\n{}\n{}",
-        health.log(),
+        node.logs(),
         haproxy.log()
     );
     check_front_end(&node, tls, SocketAddr::new(front, plain_port), "127.0.34.9");

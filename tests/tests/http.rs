@@ -323,7 +323,10 @@ fn forwarding_headers_and_plain_basic_are_believed_only_from_trusted_proxies() {
         "127.0.31.9",
         "-H",
         "Forwarded: for=\"[2001:db8::7]:4711\";proto=https",
-        &http(&node, "/health"),
+        &http(
+            &node,
+            "/autodiscover/autodiscover.json?Email=alice@example.test&Protocol=Ews",
+        ),
     ]);
     assert_eq!(forwarded.code, 200);
     assert!(access_log_has(&node, "client=2001:db8::7"));
@@ -333,7 +336,8 @@ fn forwarding_headers_and_plain_basic_are_believed_only_from_trusted_proxies() {
 fn the_proxy_protocol_names_the_client_only_from_configured_peers() {
     let node = http_node("127.0.31.2", &[("http_proxy_protocol_from", "127.0.31.19")]);
     let to = node.addr(Service::Http);
-    let get = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let get = "GET /autodiscover/autodiscover.json?Email=alice@example.test&Protocol=Ews HTTP/1.1\r\n\
+               Host: x\r\nConnection: close\r\n\r\n";
     // Version 1 from the proxy.
     let mut s = connect_from(to, "127.0.31.19".parse().unwrap());
     s.write_all(

@@ -108,20 +108,31 @@ impl Drop for Completion {
         self.metrics.request_done(protocol, self.status, duration);
         self.metrics.request_ended();
         self.activity.ended();
-        tracing::info!(
-            target: "groxide_http::access",
-            method = %self.method,
-            path = %self.path,
-            status = self.status,
-            bytes = self.bytes,
-            duration_ms = duration.as_secs_f64() * 1000.0,
-            user = %self.note.user().unwrap_or("-"),
-            client = %self.client,
-            protocol = %protocol,
-            version = ?self.version,
-            complete = self.complete,
-            "request"
-        );
+        macro_rules! line {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "groxide_http::access",
+                    $level,
+                    method = %self.method,
+                    path = %self.path,
+                    status = self.status,
+                    bytes = self.bytes,
+                    duration_ms = duration.as_secs_f64() * 1000.0,
+                    user = %self.note.user().unwrap_or("-"),
+                    client = %self.client,
+                    protocol = %protocol,
+                    version = ?self.version,
+                    complete = self.complete,
+                    "request"
+                )
+            };
+        }
+        // Load balancers ask for /health every few seconds: not worth a line each.
+        if protocol == "health" && self.status == 200 {
+            line!(tracing::Level::DEBUG);
+        } else {
+            line!(tracing::Level::INFO);
+        }
     }
 }
 
