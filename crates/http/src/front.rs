@@ -346,6 +346,154 @@ impl Front {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::ServerSettings;
+    use groxide_config::{Config, Http};
+    use groxide_directory::{AddressStatus, DomainId, PrivilegeBits, ServerId, User, UserId};
+    use groxide_http_core::auth::{AuthFuture, AuthScheme, Denial, Verdict};
+    use groxide_http_core::{Principal, RequestBody};
+    use http_body_util::{BodyExt, Full};
+
+    /// A scheme of its own, to show that modules never see which one
+    /// authenticated: `Token good` is alice, with DAV only.
+    struct Token;
+
+    impl AuthScheme for Token {
+        fn name(&self) -> &'static str {
+            "Token"
+        }
+
+        fn challenge(&self, _: &ClientInfo) -> Option<HeaderValue> {
+            Some(HeaderValue::from_static("Token realm=\"test\""))
+        }
+
+        fn authenticate<'a>(
+            &'a self,
+            authorization: &'a HeaderValue,
+            _: &'a ClientInfo,
+            protocol: Protocol,
+        ) -> AuthFuture<'a> {
+            let good = authorization.as_bytes() == b"Token good";
+            Box::pin(async move {
+                if !good {
+                    return Verdict::Denied(Denial::BadCredentials);
+                }
+                if protocol != Protocol::Dav {
+                    return Verdict::Denied(Denial::NotPermitted(protocol));
+                }
+                Verdict::Granted(Principal {
+                    user: Arc::new(User {
+                        id: UserId(7),
+                        username: "alice@example.test".into(),
+                        domain_id: DomainId(1),
+                        maildir: "/data/alice".into(),
+                        homeserver: ServerId::ANY,
+                        address_status: AddressStatus::NORMAL,
+                        privilege_bits: PrivilegeBits::DAV,
+                        lang: String::new(),
+                        timezone: String::new(),
+                    }),
+                    scheme: "Token",
+                })
+            })
+        }
+    }
+
+    async fn whoami(principal: Principal, RequestBody(body): RequestBody) -> String {
+        format!(
+            "{} {} {}",
+            principal.user.username,
+            principal.scheme,
+            body.len()
+        )
+    }
+
+    fn front(text: &str) -> Front {
+        let config =
+            Config::<Http>::from_str_for_tests(std::path::Path::new("/etc/groxide"), "", text)
+                .unwrap()
+                .0;
+        let mounts = vec![
+            Mount {
+                name: "dav",
+                prefixes: vec![Prefix::exact("/dav")],
+                auth: Some(Protocol::Dav),
+                router: axum::Router::new().fallback(whoami),
+            },
+            Mount {
+                name: "eas",
+                prefixes: vec![Prefix::exact("/eas")],
+                auth: Some(Protocol::ActiveSync),
+                router: axum::Router::new().fallback(whoami),
+            },
+        ];
+        Front::new(
+            MountTable::new(mounts).unwrap(),
+            Arc::new(AuthGate::new(vec![Arc::new(Token)])),
+            Arc::new(Metrics::default()),
+            Arc::new(SettingsCell::new(ServerSettings::from_config(&config))),
+        )
+    }
+
+    async fn ask(
+        front: &Front,
+        path: &str,
+        auth: Option<&'static str>,
+        body: &str,
+    ) -> (u16, String, Option<String>) {
+        let conn = ConnectionFacts {
+            peer: "192.0.2.1:4000".parse().unwrap(),
+            origin: "192.0.2.1".parse().unwrap(),
+            tls: true,
+            id: 1,
+            activity: Arc::new(Activity::default()),
+        };
+        let mut req = Request::builder()
+            .method("PUT")
+            .uri(path)
+            .header(CONTENT_LENGTH, body.len());
+        if let Some(a) = auth {
+            req = req.header(http::header::AUTHORIZATION, a);
+        }
+        let req = req
+            .body(Full::new(bytes::Bytes::from(body.to_string())))
+            .unwrap();
+        let response = front.handle(&conn, req).await;
+        let status = response.status().as_u16();
+        let challenge = response
+            .headers()
+            .get(http::header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            challenge,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_mount_with_a_protocol_gets_only_requests_authenticated_for_it() {
+        let f = front("http_rqbody_max_size = 100\n");
+        let (status, _, challenge) = ask(&f, "/dav/x", None, "").await;
+        assert_eq!(
+            (status, challenge.as_deref()),
+            (401, Some("Token realm=\"test\""))
+        );
+        let (status, _, _) = ask(&f, "/dav/x", Some("Token bad"), "").await;
+        assert_eq!(status, 401);
+        let (status, _, _) = ask(&f, "/dav/x", Some("Basic YTpi"), "").await;
+        assert_eq!(status, 401, "a scheme no one offers is not accepted");
+        let (status, body, _) = ask(&f, "/dav/x", Some("Token good"), "12345").await;
+        assert_eq!((status, body.as_str()), (200, "alice@example.test Token 5"));
+        // The same user, another protocol without its privilege bit.
+        let (status, _, _) = ask(&f, "/eas/x", Some("Token good"), "").await;
+        assert_eq!(status, 403);
+        // A declared body over the limit is refused before authentication.
+        let (status, _, _) = ask(&f, "/dav/x", None, &"x".repeat(101)).await;
+        assert_eq!(status, 413);
+        let (status, _, _) = ask(&f, "/elsewhere", Some("Token good"), "").await;
+        assert_eq!(status, 404);
+    }
 
     fn mount(name: &'static str, prefixes: Vec<Prefix>) -> Mount {
         Mount {
