@@ -40,11 +40,13 @@ pub enum Service {
     Imap,
     /// groxide-pop3
     Pop3,
+    /// groxide-http
+    Http,
 }
 
 impl Service {
     /// Every daemon, in start order (RPC services first).
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Event,
         Service::Timer,
         Service::Exmdb,
@@ -52,6 +54,7 @@ impl Service {
         Service::Delivery,
         Service::Imap,
         Service::Pop3,
+        Service::Http,
     ];
     /// What a node needs to hold stores: event, exmdb, midb.
     pub const STORE: [Service; 3] = [Service::Event, Service::Exmdb, Service::Midb];
@@ -66,6 +69,7 @@ impl Service {
             Service::Delivery => "delivery",
             Service::Imap => "imap",
             Service::Pop3 => "pop3",
+            Service::Http => "http",
         }
     }
 }
@@ -91,14 +95,20 @@ pub struct Ports {
     pub pop3: u16,
     /// POP3 over TLS
     pub pop3s: u16,
+    /// plain HTTP
+    pub http: u16,
+    /// HTTPS
+    pub https: u16,
+    /// the HTTP metrics listener
+    pub http_metrics: u16,
 }
 
 impl Ports {
-    /// Nine distinct ports, each free on every one of `ips` a moment ago.
+    /// Twelve distinct ports, each free on every one of `ips` a moment ago.
     pub fn free_on(ips: &[IpAddr]) -> Ports {
         let first = ips.first().copied().expect("at least one address");
         let mut ports = Vec::new();
-        while ports.len() < 9 {
+        while ports.len() < 12 {
             // Outside the ephemeral range, so no outgoing connection takes it.
             let port = crate::free_port(first);
             if ips[1..]
@@ -118,6 +128,9 @@ impl Ports {
             imaps: ports[6],
             pop3: ports[7],
             pop3s: ports[8],
+            http: ports[9],
+            https: ports[10],
+            http_metrics: ports[11],
         }
     }
 
@@ -131,6 +144,7 @@ impl Ports {
             Service::Delivery => self.lmtp,
             Service::Imap => self.imap,
             Service::Pop3 => self.pop3,
+            Service::Http => self.http,
         }
     }
 }
@@ -298,6 +312,16 @@ impl Node {
                 "pop3_listen = {ip}:{}\npop3_listen_tls = {ip}:{}\n\
                  pop3_certificate_path = cert.pem\npop3_private_key_path = key.pem\n",
                 p.pop3, p.pop3s
+            ),
+        );
+        config.write(
+            "http.cfg",
+            &format!(
+                "http_listen = {ip}:{}\nhttp_listen_tls = {ip}:{}\n\
+                 http_metrics_listen = {ip}:{}\n\
+                 http_certificate_path = cert.pem\nhttp_private_key_path = key.pem\n\
+                 oxdisco_https_port = {}\n",
+                p.http, p.https, p.http_metrics, p.https
             ),
         );
         if !o.exmdb_list.is_empty() {

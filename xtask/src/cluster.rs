@@ -435,6 +435,10 @@ fn print_summary(r: &Running, users: &[(String, usize, String)], password: &str)
         p.exmdb, p.midb, p.event, p.timer, p.lmtp, p.imap, p.imaps, p.pop3, p.pop3s
     );
     println!(
+        "  HTTP :{}, HTTPS :{} (autodiscover names each user's home node: servers.extname), metrics :{}",
+        p.http, p.https, p.http_metrics
+    );
+    println!(
         "  certificates: {} signs every node's (IP and extname)",
         rel(&r.ca_pem)
     );
@@ -466,6 +470,10 @@ fn print_summary(r: &Running, users: &[(String, usize, String)], password: &str)
     println!(
         "    curl --cacert {ca} pop3s://{}:{}/1 -u {carol}:{password}   # read at {}",
         n1.ip, p.pop3s, n1.name
+    );
+    println!(
+        "    curl --cacert {ca} 'https://{}:{}/autodiscover/autodiscover.json?Email={carol}&Protocol=Ews'   # names {}'s extname",
+        n1.ip, p.https, n3.name
     );
     println!(
         "  fail {} over to {} (then SIGHUP every node's daemons):",

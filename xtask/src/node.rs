@@ -153,6 +153,38 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     println!("    curl -k imaps://127.0.0.1:1993/INBOX -u {user}:{pw}");
     println!("    curl -k 'imaps://127.0.0.1:1993/INBOX;UID=1' -u {user}:{pw}");
+    let p = crate::node_config::PORTS;
+    let base = format!("https://localhost:{}", p.https);
+    println!(
+        "  HTTP 127.0.0.1:{} (plain), {base} (TLS, HTTP/2), metrics http://127.0.0.1:{}/metrics:",
+        p.http, p.http_metrics
+    );
+    println!(
+        "    autoconfig:   {base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={user}"
+    );
+    println!("    autodiscover: {base}/autodiscover/autodiscover.xml (POST, Basic auth)");
+    println!(
+        "                  {base}/autodiscover/autodiscover.json?Email={user}&Protocol=ActiveSync"
+    );
+    println!(
+        "    curl -k '{base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={user}'"
+    );
+    println!(
+        "    curl -k -u {user}:{pw} -d '<Autodiscover><Request><EMailAddress>{user}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>' {base}/autodiscover/autodiscover.xml"
+    );
+    println!(
+        "  Thunderbird: New Account → Email; your name, {user}, password {pw}; example.test has no"
+    );
+    println!("    DNS, so autoconfig cannot find this server: choose \"Configure manually\":");
+    println!(
+        "    incoming IMAP, server localhost, port {}, SSL/TLS, normal password, username {user}",
+        p.imaps
+    );
+    println!(
+        "    (or POP3 localhost {} SSL/TLS); no outgoing server runs here (sending needs an SMTP relay).",
+        p.pop3s
+    );
+    println!("    Accept the self-signed certificate when asked (Confirm Security Exception).");
     println!("Press Ctrl-C to stop.");
 
     if let Some((name, st)) = sup.run_until_ctrl_c()? {

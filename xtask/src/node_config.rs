@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 /// Daemons in start order (RPC services first).
 pub const DAEMONS: &[&str] = &[
-    "event", "timer", "exmdb", "midb", "delivery", "pop3", "imap",
+    "event", "timer", "exmdb", "midb", "delivery", "pop3", "imap", "http",
 ];
 /// Daemons whose protocol is not implemented yet; not started.
-pub const PENDING: &[&str] = &["http", "zcore"];
+pub const PENDING: &[&str] = &["zcore"];
 /// How long a daemon may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -32,6 +32,7 @@ pub struct Ports {
     pub pop3s: u16,
     pub http: u16,
     pub https: u16,
+    pub http_metrics: u16,
 }
 
 /// The ports every xtask node uses (each node has its own address).
@@ -47,6 +48,7 @@ pub const PORTS: Ports = Ports {
     pop3s: 1995,
     http: 8080,
     https: 8443,
+    http_metrics: 8090,
 };
 
 /// RPC over TLS: the CA every node trusts and this node's certificate
@@ -213,12 +215,19 @@ impl NodeConfig {
                 p.pop3, p.pop3s
             ),
         )?;
+        // Discovery hands out this node's ports; there is no submission
+        // service (Postfix) in a development node, so none is advertised.
         write(
             &dir.join("http.cfg"),
             &format!(
                 "http_listen = {pub_host}:{}\nhttp_listen_tls = {pub_host}:{}\n\
-                 http_certificate_path = {c}\nhttp_private_key_path = {k}\n",
-                p.http, p.https
+                 http_metrics_listen = {pub_host}:{}\n\
+                 http_certificate_path = {c}\nhttp_private_key_path = {k}\n\
+                 oxdisco_https_port = {}\n\
+                 autoconfig_imap_tls_port = {}\nautoconfig_imap_starttls_port = {}\n\
+                 autoconfig_pop3_tls_port = {}\nautoconfig_pop3_starttls_port = {}\n\
+                 autoconfig_submission_tls_port = 0\nautoconfig_submission_starttls_port = 0\n",
+                p.http, p.https, p.http_metrics, p.https, p.imaps, p.imap, p.pop3s, p.pop3
             ),
         )?;
         write(
@@ -250,6 +259,7 @@ impl NodeConfig {
             "midb" => addr(self.rpc_ip, p.midb),
             "delivery" => addr(self.public_ip, p.lmtp),
             "pop3" => addr(self.public_ip, p.pop3),
+            "http" => addr(self.public_ip, p.http),
             _ => addr(self.public_ip, p.imap),
         }
     }

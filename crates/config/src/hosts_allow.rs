@@ -154,24 +154,9 @@ impl HostsAllow {
     /// Parses a space-separated list of addresses and CIDR networks; the empty
     /// list means `::1` only.
     pub fn parse(text: &str) -> Result<HostsAllow, HostsAllowError> {
-        let words: Vec<&str> = text.split_whitespace().collect();
-        if words.len() > MAX_HOSTS_ALLOW_ENTRIES {
-            return Err(HostsAllowError::TooManyEntries(words.len()));
-        }
-        if words.is_empty() {
+        let entries = parse_nets(text)?;
+        if entries.is_empty() {
             return Ok(HostsAllow::default());
-        }
-        let mut entries = Vec::with_capacity(words.len());
-        let mut bad = Vec::new();
-        for word in words {
-            match word.parse::<AllowedNet>() {
-                Ok(net) if entries.contains(&net) => {}
-                Ok(net) => entries.push(net),
-                Err(error) => bad.push(error),
-            }
-        }
-        if !bad.is_empty() {
-            return Err(HostsAllowError::BadEntries(bad));
         }
         Ok(HostsAllow {
             entries,
@@ -227,6 +212,69 @@ impl fmt::Display for HostsAllow {
             write!(f, "{net}")?;
         }
         Ok(())
+    }
+}
+
+/// Parses space-separated addresses and networks, duplicates dropped; every
+/// bad entry is reported.
+fn parse_nets(text: &str) -> Result<Vec<AllowedNet>, HostsAllowError> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() > MAX_HOSTS_ALLOW_ENTRIES {
+        return Err(HostsAllowError::TooManyEntries(words.len()));
+    }
+    let mut entries = Vec::with_capacity(words.len());
+    let mut bad = Vec::new();
+    for word in words {
+        match word.parse::<AllowedNet>() {
+            Ok(net) if entries.contains(&net) => {}
+            Ok(net) => entries.push(net),
+            Err(error) => bad.push(error),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(HostsAllowError::BadEntries(bad));
+    }
+    Ok(entries)
+}
+
+/// A list of addresses and CIDR networks where the empty list means none,
+/// e.g. `http_trusted_proxies`. Same syntax and address rules as
+/// [`HostsAllow`] (IPv4 and IPv4-mapped IPv6 are the same peer).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetList {
+    entries: Vec<AllowedNet>,
+}
+
+impl NetList {
+    /// Parses a space-separated list of addresses and CIDR networks; the
+    /// empty list is empty.
+    pub fn parse(text: &str) -> Result<NetList, HostsAllowError> {
+        Ok(NetList {
+            entries: parse_nets(text)?,
+        })
+    }
+
+    /// Whether `peer` lies in one of the networks.
+    pub fn contains(&self, peer: IpAddr) -> bool {
+        self.entries.iter().any(|net| net.contains(peer))
+    }
+
+    /// Whether the list is empty (it then contains nobody).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The networks, in the order written, duplicates removed.
+    pub fn entries(&self) -> &[AllowedNet] {
+        &self.entries
+    }
+}
+
+impl FromStr for NetList {
+    type Err = HostsAllowError;
+
+    fn from_str(text: &str) -> Result<NetList, HostsAllowError> {
+        NetList::parse(text)
     }
 }
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::bind::BindAddr;
-use crate::hosts_allow::HostsAllow;
+use crate::hosts_allow::{HostsAllow, NetList};
 use crate::log_level::LogLevel;
 use crate::spec::{KeySpec, Schema, ValueKind};
 use crate::value::Value;
@@ -103,6 +103,7 @@ pub const fn kind_bit(kind: &ValueKind) -> u16 {
         ValueKind::LogLevel => 1 << 10,
         ValueKind::Choice(_) => 1 << 11,
         ValueKind::BindList => 1 << 12,
+        ValueKind::NetList => 1 << 13,
     }
 }
 
@@ -194,6 +195,13 @@ value_type!(
     HostsAllow,
     |v| v.clone(),
     HostsAllow::default()
+);
+value_type!(
+    NetList,
+    ValueKind::NetList,
+    NetList,
+    |v| v.clone(),
+    NetList::default()
 );
 value_type!(
     Vec<BindAddr>,

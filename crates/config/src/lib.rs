@@ -68,7 +68,7 @@ pub use config::{Config, ENV_PREFIX, LoadResult, check_file};
 pub use duration::parse_duration;
 pub use error::{ConfigError, ConfigErrors, ConfigWarning};
 pub use file::{MAX_FILE_SIZE, MAX_LINE_LEN};
-pub use hosts_allow::HostsAllow;
+pub use hosts_allow::{HostsAllow, NetList};
 pub use invalid::InvalidValue;
 pub use key::{Choice, ConfigFile, DaemonFile, Key, KeyType, ReadableIn, Text};
 pub use log_level::{LogLevel, parse_log_level};

@@ -35,6 +35,7 @@
 //! | `ValueKind::IpAddr` | `Option<IpAddr>` | `None` when empty |
 //! | `ValueKind::IpList` | `Vec<IpAddr>` | |
 //! | `ValueKind::HostsAllow` | `HostsAllow` | |
+//! | `ValueKind::NetList` | `NetList` | empty = none |
 //! | `ValueKind::LogLevel` | `LogLevel` | |
 //! | `ValueKind::BindList` | `Vec<BindAddr>` | empty = do not listen |
 //!
@@ -50,7 +51,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::bind::BindAddr;
-use crate::hosts_allow::HostsAllow;
+use crate::hosts_allow::{HostsAllow, NetList};
 use crate::key::{Choice, Text};
 use crate::log_level::LogLevel;
 use crate::spec::{KeySpec, Schema, ValueKind};
@@ -888,7 +889,175 @@ config_file! {
         "http_conn_timeout",
         ValueKind::Duration,
         "3min",
-        "Idle time after which a connection is closed.",
+        "Idle time after which a connection with no request in progress is closed.",
+    );
+
+    HTTP_HEADER_TIMEOUT: Duration = key(
+        "http_header_timeout",
+        ValueKind::Duration,
+        "30s",
+        "Time allowed for the TLS handshake, a PROXY protocol header, and each request's head (request line and headers).",
+    );
+
+    HTTP_MAX_HEADER_SIZE: u64 = key(
+        "http_max_header_size",
+        ValueKind::Size,
+        "64K",
+        "Largest request head (request line and headers), in bytes; at least 8K.",
+    );
+
+    HTTP_RQBODY_MAX_SIZE: u64 = key(
+        "http_rqbody_max_size",
+        ValueKind::Size,
+        "50M",
+        "Largest request body, in bytes; a larger one is refused with 413.",
+    );
+
+    HTTP_RQBODY_PREFETCH_SIZE: u64 = key(
+        "http_rqbody_prefetch_size",
+        ValueKind::Size,
+        "64K",
+        "Request bodies declared this size or smaller are received whole before the request is handled, so a refusal (401, 403) never cuts off a client still sending; larger ones stream.",
+    );
+
+    HTTP_RQBODY_TIMEOUT: Duration = key(
+        "http_rqbody_timeout",
+        ValueKind::Duration,
+        "5min",
+        "Time allowed to receive a request body, counted from the end of the request head; a slower body is refused with 408.",
+    );
+
+    CONTEXT_NUM: usize = key(
+        "context_num",
+        int(1, 1_000_000),
+        "4000",
+        "Most connections served at once (gromox: contexts); further clients wait in the listen queue. Long polls (ActiveSync Ping) each hold one.",
+    );
+
+    HTTP_COMPRESS: bool = key(
+        "http_compress",
+        ValueKind::Bool,
+        "yes",
+        "Compress responses with gzip for clients that accept it.",
+    );
+
+    HTTP_COMPRESS_MIN_SIZE: u64 = key(
+        "http_compress_min_size",
+        ValueKind::Size,
+        "256",
+        "Smallest response body compressed, in bytes (when its size is known).",
+    );
+
+    HTTP_TRUSTED_PROXIES: NetList = key(
+        "http_trusted_proxies",
+        ValueKind::NetList,
+        "",
+        "Reverse proxies (addresses, CIDR networks) whose X-Forwarded-For/Forwarded headers name the client, and which terminate TLS, so Basic authentication is accepted from them over plain HTTP; empty = none.",
+    );
+
+    HTTP_PROXY_PROTOCOL_FROM: NetList = key(
+        "http_proxy_protocol_from",
+        ValueKind::NetList,
+        "",
+        "Peers that begin every connection with a PROXY protocol v1 or v2 header (HAProxy send-proxy), which then names the client; a connection from them without one is closed. Empty = none.",
+    );
+
+    HTTP_AUTH_TIMES: u32 = key(
+        "http_auth_times",
+        int(1, 1000),
+        "10",
+        "Failed logins from one address before it is blocked for block_interval_auths.",
+    );
+
+    BLOCK_INTERVAL_AUTHS: Duration = key(
+        "block_interval_auths",
+        ValueKind::Duration,
+        "1min",
+        "How long an address is blocked after too many failed logins.",
+    );
+
+    HTTP_BASIC_AUTH_CRED_CACHING: Duration = key(
+        "http_basic_auth_cred_caching",
+        ValueKind::Duration,
+        "1min",
+        "How long a verified Basic login is remembered (as a keyed hash, never the password), so the requests of one client are not each verified again; 0 = verify every request. SIGHUP forgets them all.",
+    );
+
+    HTTP_BASIC_AUTH_CACHE_ENTRIES: usize = key(
+        "http_basic_auth_cache_entries",
+        int(1, 10_000_000),
+        "10000",
+        "Most remembered Basic logins; beyond, the oldest is forgotten first.",
+    );
+
+    HTTP_METRICS_LISTEN: Vec<BindAddr> = key(
+        "http_metrics_listen",
+        ValueKind::BindList,
+        "",
+        "Where /metrics (Prometheus text format, plain HTTP, no authentication) is served; empty = nowhere. Use an internal address.",
+    );
+
+    OXDISCO_EXONYM: Text = key(
+        "oxdisco_exonym",
+        ValueKind::String,
+        "",
+        "This node's external host name in discovery answers (Autodiscover, autoconfig); empty = its servers.extname (the row whose hostname is host_id), else host_id.",
+    );
+
+    OXDISCO_HTTPS_PORT: u16 = key(
+        "oxdisco_https_port",
+        ValueKind::Port,
+        "443",
+        "HTTPS port in the URLs discovery hands out (EWS, ActiveSync, DAV, Autodiscover); 443 is left out of the URLs.",
+    );
+
+    AUTOCONFIG_IMAP_TLS_PORT: u16 = key(
+        "autoconfig_imap_tls_port",
+        int(0, 65535),
+        "993",
+        "Implicit-TLS IMAP port that autoconfig advertises; 0 = none.",
+    );
+
+    AUTOCONFIG_IMAP_STARTTLS_PORT: u16 = key(
+        "autoconfig_imap_starttls_port",
+        int(0, 65535),
+        "143",
+        "IMAP port with STARTTLS that autoconfig advertises; 0 = none.",
+    );
+
+    AUTOCONFIG_POP3_TLS_PORT: u16 = key(
+        "autoconfig_pop3_tls_port",
+        int(0, 65535),
+        "995",
+        "Implicit-TLS POP3 port that autoconfig advertises; 0 = none.",
+    );
+
+    AUTOCONFIG_POP3_STARTTLS_PORT: u16 = key(
+        "autoconfig_pop3_starttls_port",
+        int(0, 65535),
+        "110",
+        "POP3 port with STLS that autoconfig advertises; 0 = none.",
+    );
+
+    AUTOCONFIG_SUBMISSION_HOST: Text = key(
+        "autoconfig_submission_host",
+        ValueKind::String,
+        "",
+        "Host of the SMTP submission service (Postfix) that autoconfig advertises; empty = the user's home node's external name.",
+    );
+
+    AUTOCONFIG_SUBMISSION_TLS_PORT: u16 = key(
+        "autoconfig_submission_tls_port",
+        int(0, 65535),
+        "465",
+        "Implicit-TLS submission port that autoconfig advertises; 0 = none.",
+    );
+
+    AUTOCONFIG_SUBMISSION_STARTTLS_PORT: u16 = key(
+        "autoconfig_submission_starttls_port",
+        int(0, 65535),
+        "587",
+        "Submission port with STARTTLS that autoconfig advertises; 0 = none.",
     );
 }
 

@@ -28,6 +28,8 @@ pub enum ValueKind {
     IpList,
     /// Space-separated addresses and CIDR networks; empty means `::1` only.
     HostsAllow,
+    /// Space-separated addresses and CIDR networks; empty means none.
+    NetList,
     /// `error warn info debug trace`, or gromox's 1..6.
     LogLevel,
     /// One of the listed words (any case).
@@ -52,6 +54,9 @@ impl ValueKind {
             ValueKind::IpList => "IP addresses, separated by spaces".to_string(),
             ValueKind::HostsAllow => {
                 "IP addresses and CIDR networks, separated by spaces; empty = ::1 only".to_string()
+            }
+            ValueKind::NetList => {
+                "IP addresses and CIDR networks, separated by spaces; empty = none".to_string()
             }
             ValueKind::LogLevel => "error, warn, info, debug or trace".to_string(),
             ValueKind::Choice(words) => format!("one of: {}", words.join(", ")),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::bind::{BindAddr, parse_bind_list};
 use crate::duration::parse_duration;
-use crate::hosts_allow::HostsAllow;
+use crate::hosts_allow::{HostsAllow, NetList};
 use crate::invalid::InvalidValue;
 use crate::log_level::{LogLevel, parse_log_level};
 use crate::size::parse_size;
@@ -24,6 +24,7 @@ pub(crate) enum Value {
     Ip(Option<IpAddr>),
     IpList(Vec<IpAddr>),
     HostsAllow(HostsAllow),
+    NetList(NetList),
     LogLevel(LogLevel),
     Choice(&'static str),
     BindList(Vec<BindAddr>),
@@ -49,6 +50,10 @@ pub(crate) fn parse_value(kind: ValueKind, text: &str) -> Result<Value, InvalidV
         ValueKind::HostsAllow => Value::HostsAllow(
             HostsAllow::parse(text)
                 .map_err(|error| InvalidValue::new("hosts_allow list", error.to_string()))?,
+        ),
+        ValueKind::NetList => Value::NetList(
+            NetList::parse(text)
+                .map_err(|error| InvalidValue::new("address list", error.to_string()))?,
         ),
         ValueKind::LogLevel => Value::LogLevel(parse_log_level(text)?),
         ValueKind::Choice(words) => Value::Choice(parse_choice(text, words)?),

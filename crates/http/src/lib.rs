@@ -1,17 +1,34 @@
-//! groxide-http: Autodiscover, EWS, CalDAV/CardDAV and ActiveSync over HTTP.
+//! groxide-http: the HTTP front door of a node. One server for every HTTP
+//! protocol: it owns the listeners (plain and TLS, HTTP/1.1 and HTTP/2),
+//! the PROXY protocol and forwarding headers of trusted proxies, request
+//! limits, authentication, gzip, the access log and metrics; protocol
+//! modules (account discovery today — CalDAV/CardDAV, EWS and ActiveSync
+//! are further crates) plug in as [`groxide_http_core::Mount`]s, listed in
+//! [`modules`].
 //!
-//! Not implemented in this build: the binary validates its configuration
-//! (`--check-config`) and refuses to start, so it never claims to serve a
-//! protocol it does not speak.
+//! Invariants:
+//! - **No module sees an unchecked request.** Limits, the client address
+//!   and (for mounts that declare a protocol) authentication with that
+//!   protocol's privilege bit are applied before the module's router runs.
+//! - **Proxies are believed only when listed.** A PROXY header is read
+//!   (and required) only from `http_proxy_protocol_from`; forwarding
+//!   headers only hop by hop from `http_trusted_proxies`; Basic over plain
+//!   HTTP only from a trusted proxy.
+//! - **Bounded per connection and request:** head size and time, body size
+//!   and time, idle time, connections at once; on SIGTERM in-flight
+//!   requests finish within `shutdown_timeout`.
+//! - **Logs carry no secrets:** the access log has the path without its
+//!   query, never headers or bodies.
 
-use groxide_runtime::Context;
+pub mod access;
+pub mod connection;
+mod daemon;
+pub mod forwarded;
+pub mod front;
+pub mod metrics;
+pub mod modules;
+pub mod proxy_protocol;
+pub mod server;
+pub mod settings;
 
-/// Why the daemon cannot run.
-#[derive(Debug, thiserror::Error)]
-#[error("groxide-http is not implemented in this build; nothing to serve")]
-pub struct NotImplemented;
-
-/// Refuses to start.
-pub async fn run(_ctx: Context<groxide_config::Http>) -> Result<(), NotImplemented> {
-    Err(NotImplemented)
-}
+pub use daemon::{StartError, check_config, run, tls_config};

@@ -3,9 +3,9 @@ fn main() -> std::process::ExitCode {
         groxide_runtime::DaemonSpec {
             binary: "groxide-http",
             name: "http",
-            about: "groxide-http: Autodiscover, EWS, CalDAV/CardDAV and ActiveSync over HTTP",
+            about: "groxide-http: Autodiscover, autoconfig and (as they arrive) CalDAV/CardDAV, EWS and ActiveSync over HTTP",
             file: groxide_config::Http,
-            check: groxide_runtime::no_checks,
+            check: groxide_http::check_config,
         },
         groxide_http::run,
     )

@@ -1,6 +1,6 @@
-//! Where a mail-client daemon (imap, pop3) listens and with which
+//! Where a client-facing daemon (imap, pop3, http) listens and with which
 //! certificate: the `<proto>_listen`, `<proto>_listen_tls`,
-//! `<proto>_certificate_path`, `<proto>_private_key_path` and
+//! `<proto>_certificate_path`, `<proto>_private_key_path` and (imap, pop3)
 //! `<proto>_force_tls` keys, read the same way by every such daemon.
 //!
 //! A fresh install has no certificate. Then the implicit-TLS listener that
@@ -10,8 +10,8 @@
 //! is an error, as is `*_force_tls = yes`.
 
 use crate::net::bind_tcp;
-use groxide_config::keys::{imap, pop3};
-use groxide_config::{BindAddr, Config, DaemonFile, Imap, Key, Pop3};
+use groxide_config::keys::{http, imap, pop3};
+use groxide_config::{BindAddr, Config, DaemonFile, Http, Imap, Key, Pop3};
 use groxide_rpc::tls::{load_certs, load_key};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,8 +31,9 @@ pub struct ClientKeys<F: DaemonFile> {
     pub certificate_path: Key<PathBuf, F>,
     /// `<proto>_private_key_path`.
     pub private_key_path: Key<PathBuf, F>,
-    /// `<proto>_force_tls`.
-    pub force_tls: Key<bool, F>,
+    /// `<proto>_force_tls`, for protocols that have one (HTTP has not: its
+    /// authentication decides per request whether plain HTTP may be used).
+    pub force_tls: Option<Key<bool, F>>,
 }
 
 /// groxide-imap's listen and certificate keys.
@@ -42,7 +43,7 @@ pub const IMAP_KEYS: ClientKeys<Imap> = ClientKeys {
     listen_tls: imap::IMAP_LISTEN_TLS,
     certificate_path: imap::IMAP_CERTIFICATE_PATH,
     private_key_path: imap::IMAP_PRIVATE_KEY_PATH,
-    force_tls: imap::IMAP_FORCE_TLS,
+    force_tls: Some(imap::IMAP_FORCE_TLS),
 };
 
 /// groxide-pop3's listen and certificate keys.
@@ -52,7 +53,17 @@ pub const POP3_KEYS: ClientKeys<Pop3> = ClientKeys {
     listen_tls: pop3::POP3_LISTEN_TLS,
     certificate_path: pop3::POP3_CERTIFICATE_PATH,
     private_key_path: pop3::POP3_PRIVATE_KEY_PATH,
-    force_tls: pop3::POP3_FORCE_TLS,
+    force_tls: Some(pop3::POP3_FORCE_TLS),
+};
+
+/// groxide-http's listen and certificate keys.
+pub const HTTP_KEYS: ClientKeys<Http> = ClientKeys {
+    proto: "http",
+    listen: http::HTTP_LISTEN,
+    listen_tls: http::HTTP_LISTEN_TLS,
+    certificate_path: http::HTTP_CERTIFICATE_PATH,
+    private_key_path: http::HTTP_PRIVATE_KEY_PATH,
+    force_tls: None,
 };
 
 /// One listening socket of a client protocol.
@@ -60,7 +71,7 @@ pub const POP3_KEYS: ClientKeys<Pop3> = ClientKeys {
 pub struct Listener {
     /// The socket.
     pub socket: TcpListener,
-    /// TLS from the first byte (`*_listen_tls`, ports 993 and 995).
+    /// TLS from the first byte (`*_listen_tls`, ports 993, 995 and 443).
     pub implicit_tls: bool,
 }
 
@@ -76,7 +87,7 @@ pub struct ClientListen {
 }
 
 impl ClientListen {
-    /// Reads the keys of one protocol ([`IMAP_KEYS`], [`POP3_KEYS`]). Every
+    /// Reads the keys of one protocol ([`IMAP_KEYS`], [`POP3_KEYS`], [`HTTP_KEYS`]). Every
     /// problem comes back at once, each naming its key.
     pub fn from_config<F: DaemonFile>(
         config: &Config<F>,
@@ -117,7 +128,7 @@ impl ClientListen {
                 }
             }
         }
-        if tls.is_none() && config.get(keys.force_tls) {
+        if tls.is_none() && keys.force_tls.is_some_and(|key| config.get(key)) {
             problems.push(format!(
                 "{proto}_force_tls = yes needs {proto}_certificate_path and {proto}_private_key_path"
             ));

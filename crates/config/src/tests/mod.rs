@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::schema::{config_file, int};
-use crate::{BindAddr, Choice, HostsAllow, LogLevel, Text, ValueKind};
+use crate::{BindAddr, Choice, HostsAllow, LogLevel, NetList, Text, ValueKind};
 
 config_file! {
     /// every_kind.cfg: one key of every kind, for tests.
@@ -30,6 +30,7 @@ config_file! {
     AN_IP: Option<IpAddr> = key("an_ip", ValueKind::IpAddr, "::1", "An address.");
     AN_IP_LIST: Vec<IpAddr> = key("an_ip_list", ValueKind::IpList, "", "Addresses.");
     A_HOSTS_ALLOW: HostsAllow = key("a_hosts_allow", ValueKind::HostsAllow, "", "Peers.");
+    A_NET_LIST: NetList = key("a_net_list", ValueKind::NetList, "", "Networks.");
     A_LOG_LEVEL: LogLevel = key("a_log_level", ValueKind::LogLevel, "info", "A level.");
     A_CHOICE: Choice = key("a_choice", ValueKind::Choice(&["text", "json"]), "text", "A choice.");
     A_BIND_LIST: Vec<BindAddr> = key("a_bind_list", ValueKind::BindList, "[::1]:143", "Binds.");

@@ -234,6 +234,22 @@ fn hosts_allow_values_are_checked_entry_by_entry() {
 }
 
 #[test]
+fn net_lists_are_empty_by_default_and_match_mapped_peers() {
+    let list = read(A_NET_LIST, "");
+    assert!(list.is_empty());
+    assert!(!list.contains(ip("::1")) && !list.contains(ip("127.0.0.1")));
+    let list = read(A_NET_LIST, "10.0.0.0/8 ::1 10.0.0.0/8");
+    assert_eq!(list.entries().len(), 2);
+    assert!(list.contains(ip("10.1.2.3")) && list.contains(ip("::ffff:10.1.2.3")));
+    assert!(list.contains(ip("::1")) && !list.contains(ip("192.0.2.1")));
+    check_bad(
+        "a_net_list",
+        "proxy1",
+        "invalid address list \"proxy1\" (\"proxy1\": not an IP address (hostnames are not allowed))",
+    );
+}
+
+#[test]
 fn log_levels_accept_words_and_gromox_numbers() {
     check_good(A_LOG_LEVEL, "debug", LogLevel::Debug);
     check_good(A_LOG_LEVEL, "4", LogLevel::Info);
