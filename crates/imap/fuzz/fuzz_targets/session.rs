@@ -1,10 +1,11 @@
-//! A whole IMAP session over the in-memory backend: after a LOGIN and a
-//! SELECT, the fuzzer's bytes are the client's; the session must never
-//! panic and must end when the client closes its side.
+//! A whole IMAP session over the production mailbox view (groxide-imap's
+//! `LocalBackend`: real stores in a temp dir on tmpfs, so writes are
+//! cheap): after a LOGIN and a SELECT, the fuzzer's bytes are the client's;
+//! the session must never panic and must end when the client closes its
+//! side.
 #![no_main]
 
-use groxide_imap::backend::SystemFlags;
-use groxide_imap::backend::memory::MemoryBackend;
+use groxide_imap::backend::local::LocalBackend;
 use groxide_imap::{ImapServer, Settings};
 use libfuzzer_sys::fuzz_target;
 use std::time::Duration;
@@ -17,10 +18,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     rt.block_on(async {
-        let backend = MemoryBackend::new();
+        let base = if std::path::Path::new("/dev/shm").is_dir() {
+            tempfile::tempdir_in("/dev/shm")
+        } else {
+            tempfile::tempdir()
+        };
+        let Ok(tmp) = base else {
+            return;
+        };
+        let backend = LocalBackend::new(tmp.path());
         let dir = backend.add_user("u", "p");
         for _ in 0..3 {
-            let _ = backend.deliver(&dir, "INBOX", MESSAGE, SystemFlags::default(), 1_700_000_000);
+            let _ = backend.deliver(&dir, "INBOX", MESSAGE, Default::default(), 1_700_000_000);
         }
         let settings = Settings {
             conn_timeout: Duration::from_secs(2),
