@@ -186,6 +186,27 @@ config_file! {
         "Failed logins to one account within block_interval_auths before it is blocked for that long, per daemon; 0 = no per-account limit.",
     );
 
+    AUTH_MAX_CONCURRENT_CHECKS: usize = key(
+        "auth_max_concurrent_checks",
+        int(0, 4096),
+        "0",
+        "Password checks one daemon runs at once, shared by all its protocols (each argon2id check holds ~19 MiB); 0 = two per CPU. More logins wait for a turn.",
+    );
+
+    AUTH_CHECK_WAIT: Duration = key(
+        "auth_check_wait",
+        ValueKind::Duration,
+        "5s",
+        "How long a login waits for a password-check turn before it gets a temporary error (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], HTTP 503).",
+    );
+
+    AUTH_REHASH_LEGACY: bool = key(
+        "auth_rehash_legacy",
+        ValueKind::Bool,
+        "yes",
+        "After a successful login, store a password hashed with a legacy scheme ($6$, $5$, bcrypt, $1$) again as argon2id; turn off while gromox or other tools that cannot verify argon2id share the directory.",
+    );
+
     LOG_LEVEL: LogLevel = key(
         "log_level",
         ValueKind::LogLevel,

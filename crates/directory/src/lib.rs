@@ -50,7 +50,7 @@ mod status;
 mod throttle;
 
 pub use admin::{FailoverCount, NewDomain, NewUser};
-pub use auth::{AuthError, Authenticator};
+pub use auth::{AuthError, AuthLimits, Authenticator};
 pub use cache::MAX_CACHED_ANSWERS;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::POOL_IDLE_TIMEOUT;
@@ -67,4 +67,6 @@ pub use settings::{
     MysqlTarget, SettingsError,
 };
 pub use status::{AddressStatus, DomainState, PrivilegeBits, Protocol, UserState};
-pub use throttle::{Blocked, LoginThrottle, MAX_THROTTLE_ENTRIES, ThrottlePolicy};
+pub use throttle::{
+    Attempt, Blocked, LoginThrottle, MAX_THROTTLE_ENTRIES, Refused, ThrottlePolicy,
+};

@@ -85,6 +85,32 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
+/// A hash that costs what `stored` costs to verify and matches no
+/// password: the same scheme, parameters and salt, the digest replaced by
+/// filler of the same length. Used for logins to unknown names, so they
+/// take as long as logins to the accounts whose hash this was.
+pub(crate) fn dummy_of(stored: &str) -> String {
+    let scheme = HashScheme::of(stored);
+    let Some(last) = stored.rfind('$') else {
+        return String::new();
+    };
+    let (head, digest) = stored.split_at(last + 1);
+    let (keep, replace) = match scheme {
+        // bcrypt: 22 characters of salt, then the digest.
+        HashScheme::Bcrypt if digest.len() > 22 => digest.split_at(22),
+        _ => ("", digest),
+    };
+    let filler = match scheme {
+        HashScheme::Argon2 => 'A',
+        _ => '.',
+    };
+    let mut dummy = String::with_capacity(stored.len());
+    dummy.push_str(head);
+    dummy.push_str(keep);
+    dummy.extend(std::iter::repeat_n(filler, replace.chars().count()));
+    dummy
+}
+
 /// Compares two byte strings in time that depends on their lengths only.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -239,6 +265,36 @@ mod tests {
         assert_ne!(a, b);
         assert!(verify_password("s3cret", &a));
         assert!(!verify_password("s3cret ", &a));
+    }
+
+    #[test]
+    fn a_dummy_keeps_the_scheme_and_cost_of_its_hash_and_matches_nothing() {
+        let cost = |password: &str, stored: &str| {
+            (0..3)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    let matched = verify_password(password, stored);
+                    (started.elapsed(), matched)
+                })
+                .min()
+                .unwrap()
+        };
+        for (password, stored) in VECTORS {
+            let dummy = dummy_of(stored);
+            assert_eq!(HashScheme::of(&dummy), HashScheme::of(stored), "{dummy}");
+            assert_eq!(dummy.len(), stored.len(), "{dummy}");
+            assert_ne!(&dummy, stored);
+            let (real, matched) = cost(password, stored);
+            assert!(matched);
+            let (fake, matched) = cost(password, &dummy);
+            assert!(!matched, "{dummy}");
+            // The dummy is really computed, not refused at parsing: at least
+            // half the time of the real one (less the timer's noise).
+            assert!(
+                fake + std::time::Duration::from_micros(200) >= real / 2,
+                "{stored}: real {real:?}, dummy {fake:?}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::settings::{ServerSettings, SettingsCell};
 use groxide_config::keys::{http, shared};
 use groxide_config::{BindAddr, Config, Http};
 use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
+    AuthLimits, Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock,
+    ThrottlePolicy,
 };
 use groxide_http_core::auth::{AuthScheme, Basic, CredentialCache};
 use groxide_http_core::{AuthGate, HomeNodes, Services};
@@ -92,7 +93,11 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
         ThrottlePolicy::from_config(&config, http::HTTP_AUTH_TIMES, http::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
     );
-    let authenticator = Arc::new(Authenticator::new(directory.clone(), throttle));
+    let authenticator = Arc::new(Authenticator::with_limits(
+        directory.clone(),
+        throttle,
+        AuthLimits::from_config(&config),
+    ));
     let (ttl, entries) = credential_limits(&config);
     let basic = Arc::new(Basic::new(
         authenticator,

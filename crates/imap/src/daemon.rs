@@ -10,7 +10,8 @@ use crate::settings::Settings;
 use groxide_config::keys::{imap, shared};
 use groxide_config::{Config, Imap};
 use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
+    AuthLimits, Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock,
+    ThrottlePolicy,
 };
 use groxide_midb::RoutedView;
 use groxide_routing::HomeserverLookup;
@@ -78,7 +79,11 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
         ThrottlePolicy::from_config(&config, imap::IMAP_AUTH_TIMES, imap::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
     );
-    let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
+    let auth = Arc::new(Authenticator::with_limits(
+        directory.clone(),
+        throttle,
+        AuthLimits::from_config(&config),
+    ));
     let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
     let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
     let midb = Arc::new(RoutedClient::new(

@@ -26,7 +26,8 @@ use directory_backend::DirectoryBackend;
 use groxide_config::keys::{pop3, shared};
 use groxide_config::{Config, Pop3};
 use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
+    AuthLimits, Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock,
+    ThrottlePolicy,
 };
 use groxide_midb::RoutedView;
 use groxide_routing::HomeserverLookup;
@@ -108,7 +109,11 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         ThrottlePolicy::from_config(&config, pop3::POP3_AUTH_TIMES, pop3::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
     );
-    let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
+    let auth = Arc::new(Authenticator::with_limits(
+        directory.clone(),
+        throttle,
+        AuthLimits::from_config(&config),
+    ));
     let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
     let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
     let midb = Arc::new(RoutedClient::new(
