@@ -1,9 +1,11 @@
 //! Password hashes: verifying every scheme found in gromox and grommunio
 //! directories, writing argon2id.
 
+use argon2::PasswordVerifier as _;
 use argon2::password_hash::PasswordHasher as _;
-use argon2::{Argon2, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use sha_crypt::ShaCrypt;
+use std::sync::{Mutex, PoisonError};
 
 /// Longest password checked; longer ones are refused without hashing, so a
 /// client cannot make a login cost more than this.
@@ -66,7 +68,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
     let pw = password.as_bytes();
     match HashScheme::of(stored) {
-        HashScheme::Argon2 => Argon2::default().verify_password(pw, stored).is_ok(),
+        HashScheme::Argon2 => verify_argon2(pw, stored),
         HashScheme::Sha512Crypt | HashScheme::Sha256Crypt => {
             ShaCrypt::default().verify_password(pw, stored).is_ok()
         }
@@ -74,6 +76,67 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         HashScheme::Md5Crypt => crate::md5crypt::verify(pw, stored),
         HashScheme::NoPassword | HashScheme::Unknown => false,
     }
+}
+
+/// Memory of argon2 checks, kept for the next check instead of being
+/// freed: each check needs its `m` KiB at once, and freeing and allocating
+/// tens of MiB per login leaves the allocator holding far more than the
+/// checks running at once ever use (100 parallel logins, four at a time,
+/// grew a daemon by 700 MiB with the allocator's own buffers). With reuse,
+/// memory is bounded by the checks that run at once.
+static ARGON2_MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Most buffers kept for reuse; more checks at once allocate their own.
+const ARGON2_BUFFERS_KEPT: usize = 64;
+
+/// Largest argon2 memory cost verified (4 GiB in KiB): a stored hash asking
+/// for more never matches rather than exhausting the machine.
+const ARGON2_MAX_KIB: u32 = 4 * 1024 * 1024;
+
+fn verify_argon2(password: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version {
+        Some(v) => match Version::try_from(v) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => Version::default(),
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    if params.m_cost() > ARGON2_MAX_KIB {
+        return false;
+    }
+    let blocks = params.block_count();
+    let mut memory = ARGON2_MEMORY
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    // A fresh state, as for a newly allocated buffer.
+    memory[..blocks].fill(Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut memory[..blocks])
+        .is_ok();
+    let matches = computed && constant_time_eq(&out, expected.as_bytes());
+    let mut kept = ARGON2_MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < ARGON2_BUFFERS_KEPT {
+        kept.push(memory);
+    }
+    matches
 }
 
 /// A new argon2id hash of `password` (PHC string, default parameters:

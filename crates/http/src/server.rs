@@ -8,6 +8,7 @@ use crate::connection;
 use crate::front::Front;
 use crate::metrics::Metrics;
 use crate::settings::ServerSettings;
+use groxide_runtime::admission::{Admission, Limits};
 use groxide_runtime::client_listen::Listener;
 use http::header::CONTENT_TYPE;
 use http::{Method, Response, StatusCode};
@@ -32,6 +33,7 @@ pub struct HttpServer {
     metrics: Arc<Metrics>,
     tls: RwLock<Option<TlsAcceptor>>,
     slots: Arc<Semaphore>,
+    per_address: Admission,
     slot_count: Mutex<usize>,
     next_id: AtomicU64,
     shutdown: CancellationToken,
@@ -64,6 +66,7 @@ impl HttpServer {
             metrics,
             tls: RwLock::new(tls.map(|c| TlsAcceptor::from(with_alpn(&c)))),
             slots: Arc::new(Semaphore::new(slots)),
+            per_address: Admission::default(),
             slot_count: Mutex::new(slots),
             next_id: AtomicU64::new(1),
             shutdown,
@@ -154,6 +157,28 @@ impl HttpServer {
                     continue;
                 }
             };
+            let settings = self.front.settings().get();
+            let proxy = settings.trusted_proxies.contains(peer.ip())
+                || settings.proxy_protocol_from.contains(peer.ip());
+            let limits = Limits {
+                max_total: u32::MAX,
+                max_per_ip: if proxy {
+                    u32::MAX
+                } else {
+                    settings.max_connections_per_ip
+                },
+                max_unauth: u32::MAX,
+                max_unauth_per_ip: u32::MAX,
+                login_timeout: settings.conn_timeout,
+            };
+            let address_slot = match self.per_address.connect(peer.ip(), &limits) {
+                Ok(slot) => slot,
+                Err(refusal) => {
+                    tracing::info!(%peer, "connection closed: {refusal}");
+                    drop(stream);
+                    continue;
+                }
+            };
             let tls = if listener.implicit_tls {
                 match self.tls_acceptor() {
                     Some(acceptor) => Some(acceptor),
@@ -172,6 +197,7 @@ impl HttpServer {
             tasks.spawn(async move {
                 connection::serve(front, stream, peer, tls, id, shutdown).await;
                 drop(guard);
+                drop(address_slot);
                 drop(slot);
             });
         }

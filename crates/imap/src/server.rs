@@ -117,11 +117,7 @@ impl<B: Backend> ImapServer<B> {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let settings = self.settings();
-        let slot = match self.admission.connect(
-            peer.ip(),
-            settings.max_connections,
-            settings.max_connections_per_ip,
-        ) {
+        let slot = match self.admission.connect(peer.ip(), &settings.limits()) {
             Ok(slot) => slot,
             Err(refusal) => {
                 tracing::info!(peer = %peer, "connection refused: {refusal}");
@@ -155,8 +151,7 @@ impl<B: Backend> ImapServer<B> {
         } else {
             (Box::new(stream), false)
         };
-        Session::new(self, io, peer, tls).run().await;
-        drop(slot);
+        Session::new(self, io, peer, tls, slot).run().await;
     }
 
     /// Accepts on every listener until shutdown, then waits up to `drain`

@@ -70,6 +70,13 @@ pub fn session_config(config: &Config<Pop3>) -> SessionConfig {
             .unwrap_or(usize::MAX)
             .max(64),
         max_errors: config.get(pop3::POP3_MAX_ERRORS),
+        limits: groxide_runtime::admission::Limits {
+            max_total: u32::try_from(config.get(pop3::CONTEXT_NUM)).unwrap_or(u32::MAX),
+            max_per_ip: config.get(pop3::POP3_MAX_CONNECTIONS_PER_IP),
+            max_unauth: config.get(pop3::POP3_MAX_UNAUTH_CONNECTIONS),
+            max_unauth_per_ip: config.get(pop3::POP3_MAX_UNAUTH_CONNECTIONS_PER_IP),
+            login_timeout: config.get(pop3::POP3_LOGIN_TIMEOUT),
+        },
     }
 }
 
@@ -142,13 +149,11 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     if listeners.is_empty() {
         tracing::warn!("pop3_listen and pop3_listen_tls are empty: not listening anywhere");
     }
-    let max_sessions = config.get(pop3::CONTEXT_NUM);
     let server = Pop3Server::new(
         backend,
         session_config(&config),
         config.get(pop3::POP3_SUPPORT_STLS),
         tls,
-        max_sessions,
         ctx.shutdown(),
     );
     let reload = server.clone();

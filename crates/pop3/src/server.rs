@@ -1,16 +1,18 @@
-//! Listeners: plain POP3 (with STLS) and implicit TLS, at most
-//! `context_num` sessions at once, TLS and settings swapped on SIGHUP, and a
+//! Listeners: plain POP3 (with STLS) and implicit TLS, connections admitted
+//! by the runtime's [`Admission`] (`context_num`, per address, and the
+//! smaller limits of connections not logged in, which must log in within
+//! `pop3_login_timeout`), TLS and settings swapped on SIGHUP, and a
 //! bounded drain on shutdown (a session cut off deletes nothing).
 
 use crate::maildrop::Backend;
-use crate::session::{self, Outcome, SessionConfig};
+use crate::session::{self, LoginGate, Outcome, SessionConfig};
+use groxide_runtime::admission::Admission;
 pub use groxide_runtime::client_listen::Listener;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -22,7 +24,7 @@ struct Shared<B> {
     settings: Mutex<Arc<SessionConfig>>,
     support_stls: Mutex<bool>,
     tls: Mutex<Option<Arc<rustls::ServerConfig>>>,
-    slots: Arc<Semaphore>,
+    admission: Admission,
     shutdown: CancellationToken,
 }
 
@@ -53,7 +55,6 @@ impl<B: Backend + 'static> Pop3Server<B> {
         settings: SessionConfig,
         support_stls: bool,
         tls: Option<Arc<rustls::ServerConfig>>,
-        max_sessions: usize,
         shutdown: CancellationToken,
     ) -> Pop3Server<B> {
         Pop3Server {
@@ -62,7 +63,7 @@ impl<B: Backend + 'static> Pop3Server<B> {
                 settings: Mutex::new(Arc::new(settings)),
                 support_stls: Mutex::new(support_stls),
                 tls: Mutex::new(tls),
-                slots: Arc::new(Semaphore::new(max_sessions.max(1))),
+                admission: Admission::default(),
                 shutdown,
             }),
         }
@@ -154,15 +155,25 @@ impl<B: Backend + 'static> Pop3Server<B> {
 
     async fn connection(&self, mut stream: TcpStream, addr: SocketAddr, implicit_tls: bool) {
         let peer = unmapped(addr.ip());
-        let Ok(_slot) = self.shared.slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "refusing a connection: context_num sessions are open");
-            let _ = stream
-                .write_all(b"-ERR [SYS/TEMP] too many connections; try again later\r\n")
-                .await;
-            return;
-        };
         let tls = self.tls();
         let settings = self.settings(tls.is_some());
+        let slot = match self.shared.admission.connect(peer, &settings.limits) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                tracing::info!(%peer, "refusing a connection: {refusal}");
+                let line = format!("-ERR [SYS/TEMP] {refusal}\r\n");
+                // Implicit TLS clients would not read a plain line; they are just closed.
+                if !implicit_tls {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        stream.write_all(line.as_bytes()),
+                    )
+                    .await;
+                }
+                return;
+            }
+        };
+        let mut gate = LoginGate::new(slot, settings.limits.login_timeout);
         if implicit_tls {
             let Some(tls) = tls else {
                 tracing::warn!(%peer, "implicit TLS connection but no certificate is configured");
@@ -178,11 +189,22 @@ impl<B: Backend + 'static> Pop3Server<B> {
                 true,
                 &self.shared.backend,
                 &settings,
+                &mut gate,
             )
             .await;
             return;
         }
-        match session::run(stream, peer, false, true, &self.shared.backend, &settings).await {
+        match session::run(
+            stream,
+            peer,
+            false,
+            true,
+            &self.shared.backend,
+            &settings,
+            &mut gate,
+        )
+        .await
+        {
             Outcome::Closed => {}
             Outcome::StartTls(plain) => {
                 let Some(tls) = tls else { return };
@@ -196,6 +218,7 @@ impl<B: Backend + 'static> Pop3Server<B> {
                     false,
                     &self.shared.backend,
                     &settings,
+                    &mut gate,
                 )
                 .await;
             }

@@ -7,6 +7,8 @@
 //! - signals: SIGHUP reloads the config and tells the daemon, SIGTERM/SIGINT
 //!   start a drain bounded by `shutdown_timeout`;
 //! - sd_notify READY/RELOADING/STOPPING under systemd;
+//! - admission of client connections ([`admission`]: totals, per address,
+//!   per user, and the smaller limits of connections not logged in);
 //! - where mail-client daemons listen and with which certificate
 //!   ([`client_listen`]);
 //! - the node's identity (host_id, own addresses, outgoing source address)
@@ -15,6 +17,7 @@
 //! Only daemons (through this crate) read config files and install signal
 //! handlers; libraries take typed values.
 
+pub mod admission;
 mod cli;
 pub mod client_listen;
 mod context;
