@@ -31,7 +31,6 @@
 
 mod admin;
 mod auth;
-mod cache;
 mod clock;
 mod db;
 mod directory;
@@ -51,7 +50,9 @@ mod throttle;
 
 pub use admin::{FailoverCount, NewDomain, NewUser};
 pub use auth::{AuthError, AuthLimits, Authenticator};
-pub use cache::MAX_CACHED_ANSWERS;
+/// Most answers one directory cache holds; when full, expired ones go, and
+/// if none had expired the cache is emptied (it refills from the database).
+pub const MAX_CACHED_ANSWERS: usize = 50_000;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::POOL_IDLE_TIMEOUT;
 pub use directory::Directory;

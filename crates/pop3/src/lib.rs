@@ -25,17 +25,11 @@ pub mod view_maildrop;
 use directory_backend::DirectoryBackend;
 use groxide_config::keys::{pop3, shared};
 use groxide_config::{Config, Pop3};
-use groxide_directory::{
-    AuthLimits, Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock,
-    ThrottlePolicy,
-};
+use groxide_directory::{AuthLimits, Authenticator, LoginThrottle, SystemClock, ThrottlePolicy};
 use groxide_midb::RoutedView;
-use groxide_routing::HomeserverLookup;
-use groxide_rpc::RoutedClient;
-use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, POP3_KEYS, server_tls};
-use groxide_runtime::{Context, Routing, client_options};
+use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
 use server::Pop3Server;
 use session::SessionConfig;
 use std::sync::Arc;
@@ -52,6 +46,13 @@ pub enum StartError {
     /// A listening socket could not be opened.
     #[error("{0}")]
     Listen(std::io::Error),
+}
+
+fn wiring_error(e: WiringError) -> StartError {
+    match e {
+        WiringError::Config(e) => StartError::Config(e),
+        WiringError::Directory(e) => StartError::Directory(e),
+    }
 }
 
 /// The TLS configuration of pop3.cfg, `None` when no certificate is set.
@@ -89,14 +90,6 @@ pub fn check_config(config: &Config<Pop3>) -> Vec<String> {
     problems
 }
 
-async fn open_directory(config: &Config<Pop3>) -> Result<Directory, StartError> {
-    let settings = DirectorySettings::from_config_dir(config)
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    Directory::connect(&settings)
-        .await
-        .map_err(|e| StartError::Directory(e.to_string()))
-}
-
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     let config = ctx.config();
@@ -110,8 +103,11 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         tracing::warn!("{warning}");
     }
     let tls = listen.tls.clone();
-    let directory = open_directory(&config).await?;
-    let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
+    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(wiring_error)?);
+    let Some(directory) = wiring.directory().cloned() else {
+        return Err(StartError::Directory("not connected".into()));
+    };
+    let routing = wiring.routing().clone();
     let throttle = LoginThrottle::new(
         ThrottlePolicy::from_config(&config, pop3::POP3_AUTH_TIMES, pop3::BLOCK_INTERVAL_AUTHS),
         Arc::new(SystemClock),
@@ -121,14 +117,8 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         throttle,
         AuthLimits::from_config(&config),
     ));
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
-    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let midb = Arc::new(RoutedClient::new(
-        "midb",
-        routing.midb().clone(),
-        options.clone(),
-    ));
-    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+    let midb = wiring.midb_client();
+    let exmdb = wiring.exmdb_client();
     // Stores homed on this node are read in-process (their files are here;
     // writes go to this node's exmdb); others through their node's midb.
     let local = groxide_midb::local_view(
@@ -157,19 +147,14 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         ctx.shutdown(),
     );
     let reload = server.clone();
-    let reload_directory = directory.clone();
+    let reload_wiring = wiring.clone();
     ctx.on_reload(move |cfg| {
         reload.set_settings(session_config(cfg), cfg.get(pop3::POP3_SUPPORT_STLS));
         match tls_config(cfg) {
             Ok(tls) => reload.set_tls(tls),
             Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
         }
-        reload_directory.clear_cache();
-        if let Err(e) = routing.reload(cfg) {
-            tracing::error!(error = e, "routing lists not reloaded");
-        }
-        midb.reset();
-        exmdb.routed().reset();
+        reload_wiring.reload(cfg);
         tracing::info!("reloaded");
     });
     for l in &listeners {
@@ -181,6 +166,6 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     server
         .serve(listeners, config.get(shared::SHUTDOWN_TIMEOUT))
         .await;
-    directory.close().await;
+    wiring.close().await;
     Ok(())
 }

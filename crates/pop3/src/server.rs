@@ -6,6 +6,7 @@
 
 use crate::maildrop::Backend;
 use crate::session::{self, LoginGate, Outcome, SessionConfig};
+use groxide_runtime::accept::Accepted;
 use groxide_runtime::admission::Admission;
 pub use groxide_runtime::client_listen::Listener;
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +15,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// Time a client has to complete a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -117,39 +117,22 @@ impl<B: Backend + 'static> Pop3Server<B> {
     /// Accepts on every listener until shutdown, then waits up to `drain`
     /// for open sessions.
     pub async fn serve(&self, listeners: Vec<Listener>, drain: Duration) {
-        let tracker = TaskTracker::new();
-        for l in listeners {
-            let server = self.clone();
-            let t = tracker.clone();
-            tracker.spawn(async move { server.accept_loop(l, t).await });
-        }
-        tracker.close();
-        self.shared.shutdown.cancelled().await;
-        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+        let server = self.clone();
+        let drained = groxide_runtime::accept::serve(
+            listeners,
+            None,
+            self.shared.shutdown.clone(),
+            drain,
+            move |a: Accepted| {
+                let server = server.clone();
+                async move { server.connection(a.stream, a.peer, a.implicit_tls).await }
+            },
+        )
+        .await;
+        if !drained {
             tracing::info!(
                 "sessions still open after the drain time; they are cut off (nothing is deleted)"
             );
-        }
-    }
-
-    async fn accept_loop(&self, l: Listener, tracker: TaskTracker) {
-        loop {
-            let accepted = tokio::select! {
-                _ = self.shared.shutdown.cancelled() => return,
-                a = l.socket.accept() => a,
-            };
-            let (stream, addr) = match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let server = self.clone();
-            let implicit = l.implicit_tls;
-            tracker.spawn(async move { server.connection(stream, addr, implicit).await });
         }
     }
 
