@@ -18,15 +18,17 @@
 //! `$5$`, bcrypt, `$1$`) is stored again as argon2id when
 //! [`AuthLimits::rehash_legacy`] is on.
 
+use crate::clock::SystemClock;
 use crate::db::{Columns, on_pool};
 use crate::directory::{Directory, id_param};
 use crate::error::DirectoryError;
 use crate::model::User;
 use crate::password::{HashScheme, dummy_of, hash_password, verify_password};
 use crate::status::{DomainState, Protocol};
+use crate::throttle::ThrottlePolicy;
 use crate::throttle::{Blocked, LoginThrottle, Refused};
 use groxide_config::keys::shared;
-use groxide_config::{Config, DaemonFile};
+use groxide_config::{Config, DaemonFile, Key};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -191,6 +193,22 @@ impl Authenticator {
             limits,
             dummies: Dummies::default(),
         }
+    }
+
+    /// A daemon's authenticator from its config: the throttle of its
+    /// `per_address` and `block_interval` keys (and `account_auth_times`),
+    /// the system clock, and groxide.cfg's [`AuthLimits`].
+    pub fn for_daemon<F: DaemonFile>(
+        directory: Directory,
+        config: &Config<F>,
+        per_address: Key<u32, F>,
+        block_interval: Key<Duration, F>,
+    ) -> Authenticator {
+        let throttle = LoginThrottle::new(
+            ThrottlePolicy::from_config(config, per_address, block_interval),
+            std::sync::Arc::new(SystemClock),
+        );
+        Authenticator::with_limits(directory, throttle, AuthLimits::from_config(config))
     }
 
     /// The throttle.

@@ -10,7 +10,7 @@ use crate::server::HttpServer;
 use crate::settings::{ServerSettings, SettingsCell};
 use groxide_config::keys::{http, shared};
 use groxide_config::{BindAddr, Config, Http};
-use groxide_directory::{AuthLimits, Authenticator, LoginThrottle, SystemClock, ThrottlePolicy};
+use groxide_directory::Authenticator;
 use groxide_http_core::auth::{AuthScheme, Basic, CredentialCache};
 use groxide_http_core::{AuthGate, HomeNodes, Services};
 use groxide_runtime::client_listen::{ClientListen, HTTP_KEYS, server_tls};
@@ -86,14 +86,11 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
     };
     let routing = wiring.routing().clone();
 
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, http::HTTP_AUTH_TIMES, http::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let authenticator = Arc::new(Authenticator::with_limits(
+    let authenticator = Arc::new(Authenticator::for_daemon(
         directory.clone(),
-        throttle,
-        AuthLimits::from_config(&config),
+        &config,
+        http::HTTP_AUTH_TIMES,
+        http::BLOCK_INTERVAL_AUTHS,
     ));
     let (ttl, entries) = credential_limits(&config);
     let basic = Arc::new(Basic::new(

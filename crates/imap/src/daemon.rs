@@ -9,7 +9,7 @@ use crate::server::ImapServer;
 use crate::settings::Settings;
 use groxide_config::keys::{imap, shared};
 use groxide_config::{Config, Imap};
-use groxide_directory::{AuthLimits, Authenticator, LoginThrottle, SystemClock, ThrottlePolicy};
+use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, IMAP_KEYS, server_tls};
@@ -72,14 +72,11 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     };
     let routing = wiring.routing().clone();
     let options = wiring.client_options().clone();
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, imap::IMAP_AUTH_TIMES, imap::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let auth = Arc::new(Authenticator::with_limits(
+    let auth = Arc::new(Authenticator::for_daemon(
         directory.clone(),
-        throttle,
-        AuthLimits::from_config(&config),
+        &config,
+        imap::IMAP_AUTH_TIMES,
+        imap::BLOCK_INTERVAL_AUTHS,
     ));
     let midb = wiring.midb_client();
     let exmdb = wiring.exmdb_client();

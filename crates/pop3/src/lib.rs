@@ -25,7 +25,7 @@ pub mod view_maildrop;
 use directory_backend::DirectoryBackend;
 use groxide_config::keys::{pop3, shared};
 use groxide_config::{Config, Pop3};
-use groxide_directory::{AuthLimits, Authenticator, LoginThrottle, SystemClock, ThrottlePolicy};
+use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, POP3_KEYS, server_tls};
@@ -108,14 +108,11 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         return Err(StartError::Directory("not connected".into()));
     };
     let routing = wiring.routing().clone();
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, pop3::POP3_AUTH_TIMES, pop3::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let auth = Arc::new(Authenticator::with_limits(
+    let auth = Arc::new(Authenticator::for_daemon(
         directory.clone(),
-        throttle,
-        AuthLimits::from_config(&config),
+        &config,
+        pop3::POP3_AUTH_TIMES,
+        pop3::BLOCK_INTERVAL_AUTHS,
     ));
     let midb = wiring.midb_client();
     let exmdb = wiring.exmdb_client();
