@@ -36,7 +36,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
-use groxide_http_core::{Mount, Prefix, Principal, Services};
+use groxide_http_core::{Mount, Prefix, Principal};
 use groxide_rpc::ExmdbClient;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
@@ -63,8 +63,9 @@ impl std::fmt::Debug for Ews {
 }
 
 impl Ews {
-    /// The module over the server's `services`, reaching stores through `exmdb`.
-    pub fn new(_services: &Services, exmdb: Arc<ExmdbClient>) -> Arc<Ews> {
+    /// The module, reaching stores through `exmdb` (the routed client of
+    /// this node).
+    pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Ews> {
         Arc::new(Ews {
             exmdb,
             guids: Mutex::new(HashMap::new()),

@@ -29,7 +29,7 @@ impl Modules {
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
-            ews: Ews::new(services, exmdb),
+            ews: Ews::new(exmdb),
         })
     }
 

@@ -1,0 +1,146 @@
+//! EWS in groxide-http as a process over real event, exmdb and delivery
+//! processes, driven by exchangelib (PyPI) the way its users drive it:
+//! an Account without autodiscover on a manual Configuration (Basic over
+//! HTTPS), the folder tree, the newest ten messages of the inbox, their
+//! MIME content, marking read, moving to the trash, uploading a message,
+//! and sync_items with its state carried from call to call. Mail arrives
+//! by LMTP through groxide-delivery.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_e2e::{Node, Service};
+use std::process::Command;
+
+const DOMAIN: &str = "example.test";
+const USER: &str = "demo@example.test";
+const PASSWORD: &str = "secret";
+
+/// A node with event, exmdb, midb, delivery and http, and the demo user.
+fn node(ip: &str) -> Node {
+    let mut node = Node::standalone(ip);
+    node.start_all(&Service::STORE);
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None);
+    node.start(Service::Delivery);
+    node.start(Service::Http);
+    node
+}
+
+fn deliver(node: &Node, subject: &str, date: &str) {
+    let msg = format!(
+        "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+         Date: {date}\r\nMessage-ID: <{subject}@remote.test>\r\n\r\nHello, this is {subject}.\r\n"
+    );
+    node.deliver_ok(USER, msg.as_bytes());
+}
+
+/// exchangelib against the node; prints one JSON object of what it saw.
+const EXCHANGELIB_PY: &str = r#"
+import json, sys, time
+from exchangelib import Account, Configuration, Credentials, DELEGATE, Message
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter  # self-signed test certificate
+url, user, pw, step = sys.argv[1:5]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+out = {}
+if step == "read":
+    out["api_version"] = acc.version.api_version
+    out["folders"] = sorted(f.name for f in acc.msg_folder_root.children)
+    out["inbox_total"] = acc.inbox.total_count
+    latest = list(acc.inbox.all().order_by("-datetime_received")[:10])
+    out["subjects"] = [m.subject for m in latest]
+    out["senders"] = [m.sender.email_address if m.sender else None for m in latest]
+    newest = latest[0]
+    out["mime_has_subject"] = (b"Subject: " + newest.subject.encode()) in newest.mime_content
+    out["was_read"] = newest.is_read
+    newest.is_read = True
+    newest.save(update_fields=["is_read"])
+    out["unread_after"] = sorted(m.subject for m in acc.inbox.filter(is_read=False))
+    newest.move_to_trash()
+    out["trash"] = sorted(m.subject for m in acc.trash.all())
+    out["inbox_after"] = sorted(m.subject for m in acc.inbox.all())
+    mime = (b"From: me@example.test\r\nTo: " + user.encode() + b"\r\nSubject: uploaded by exchangelib\r\n"
+            b"Date: Wed, 3 Jan 2024 10:00:00 +0000\r\nMessage-ID: <up@example.test>\r\n\r\nbody\r\n")
+    up = Message(account=acc, folder=acc.inbox, mime_content=mime)
+    up.save()
+    out["uploaded_id"] = bool(up.id)
+    out["inbox_final"] = sorted(m.subject for m in acc.inbox.all())
+elif step == "sync":
+    state = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+    acc.inbox.item_sync_state = state
+    changes = []
+    for change_type, item in acc.inbox.sync_items(max_changes_per_call=2):
+        changes.append(change_type)
+    out["changes"] = changes
+    out["state"] = acc.inbox.item_sync_state
+print(json.dumps(out))
+"#;
+
+fn exchangelib(node: &Node, args: &[&str]) -> serde_json::Value {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", EXCHANGELIB_PY, &url, USER, PASSWORD])
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exchangelib failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn exchangelib_lists_reads_marks_trashes_and_uploads() {
+    let node = node("127.0.90.1");
+    deliver(&node, "older", "Mon, 1 Jan 2024 09:00:00 +0000");
+    deliver(&node, "newest", "Mon, 1 Jan 2024 10:00:00 +0000");
+    let v = exchangelib(&node, &["read"]);
+    assert_eq!(v["api_version"], "Exchange2016", "{v}");
+    let folders = strings(&v["folders"]);
+    for f in ["Inbox", "Drafts", "Sent Items", "Deleted Items", "Junk Email"] {
+        assert!(folders.contains(&f.to_string()), "{f} in {folders:?}");
+    }
+    assert_eq!(v["inbox_total"], 2);
+    assert_eq!(strings(&v["subjects"]), ["newest", "older"]);
+    assert_eq!(v["senders"][0], "sender@remote.test");
+    assert_eq!(v["mime_has_subject"], true);
+    assert_eq!(v["was_read"], false);
+    assert_eq!(strings(&v["unread_after"]), ["older"]);
+    assert_eq!(strings(&v["trash"]), ["newest"]);
+    assert_eq!(strings(&v["inbox_after"]), ["older"]);
+    assert_eq!(v["uploaded_id"], true);
+    assert_eq!(
+        strings(&v["inbox_final"]),
+        ["older", "uploaded by exchangelib"]
+    );
+}
+
+#[test]
+fn exchangelib_sync_items_carries_its_state_across_calls() {
+    let node = node("127.0.90.2");
+    for s in ["s1", "s2", "s3"] {
+        deliver(&node, s, "Mon, 1 Jan 2024 09:00:00 +0000");
+    }
+    let first = exchangelib(&node, &["sync", ""]);
+    assert_eq!(strings(&first["changes"]), ["create", "create", "create"]);
+    let state = first["state"].as_str().unwrap().to_string();
+    let again = exchangelib(&node, &["sync", &state]);
+    assert!(again["changes"].as_array().unwrap().is_empty(), "{again}");
+    deliver(&node, "s4", "Mon, 1 Jan 2024 09:00:00 +0000");
+    let state = again["state"].as_str().unwrap().to_string();
+    let later = exchangelib(&node, &["sync", &state]);
+    assert_eq!(strings(&later["changes"]), ["create"]);
+}
