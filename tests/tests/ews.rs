@@ -70,7 +70,7 @@ elif step == "sync":
     state = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
     acc.inbox.item_sync_state = state
     changes = []
-    for change_type, item in acc.inbox.sync_items(max_changes_per_call=2):
+    for change_type, item in acc.inbox.sync_items(max_changes_returned=2):
         changes.append(change_type)
     out["changes"] = changes
     out["state"] = acc.inbox.item_sync_state

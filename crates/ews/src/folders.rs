@@ -4,7 +4,7 @@
 
 use crate::ids::{FolderKey, StoreGuid, change_key};
 use crate::items::ItemKind;
-use crate::xml::XmlWriter;
+use crate::xml::{Element, XmlWriter};
 use groxide_rpc::pb::exmdb::v1 as pb;
 
 /// Every `DistinguishedFolderIdNameType` value of the schema (up to
@@ -94,9 +94,17 @@ pub enum FolderShape {
 }
 
 impl FolderShape {
-    /// Parses `BaseShape` text.
-    pub fn parse(text: &str) -> FolderShape {
-        if text.trim() == "IdOnly" {
+    /// The shape a `FolderShape` element asks for: `IdOnly` without
+    /// `AdditionalProperties` is the id alone; anything else gets every
+    /// property this server has (a client asking for some gets them).
+    pub fn of(shape: Option<&Element>) -> FolderShape {
+        let Some(shape) = shape else {
+            return FolderShape::Full;
+        };
+        let extra = shape
+            .t("AdditionalProperties")
+            .is_some_and(|a| !a.children.is_empty());
+        if shape.t_text("BaseShape") == Some("IdOnly") && !extra {
             FolderShape::IdOnly
         } else {
             FolderShape::Full

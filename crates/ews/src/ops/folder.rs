@@ -11,10 +11,7 @@ use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::exmdb::v1 as pb;
 
 fn shape_of(op: &Element) -> FolderShape {
-    op.m("FolderShape")
-        .and_then(|s| s.t_text("BaseShape"))
-        .map(FolderShape::parse)
-        .unwrap_or(FolderShape::Full)
+    FolderShape::of(op.m("FolderShape"))
 }
 
 /// Listed subfolders of `id`.

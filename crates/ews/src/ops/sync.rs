@@ -37,11 +37,7 @@ struct HierarchyAnswer {
 }
 
 pub(crate) async fn sync_folder_hierarchy(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let shape = op
-        .m("FolderShape")
-        .and_then(|s| s.t_text("BaseShape"))
-        .map(FolderShape::parse)
-        .unwrap_or(FolderShape::Full);
+    let shape = FolderShape::of(op.m("FolderShape"));
     let r = async {
         let root = match op.m("SyncFolderId").and_then(|s| s.children.first()) {
             Some(target) => mb.resolve_folder(target).await?,
