@@ -74,6 +74,28 @@ elif step == "sync":
         changes.append(change_type)
     out["changes"] = changes
     out["state"] = acc.inbox.item_sync_state
+elif step == "folders":
+    from exchangelib import Folder
+    acc.msg_folder_root.folder_sync_state = None
+    out["hierarchy_first"] = sorted(t for t, f in acc.msg_folder_root.sync_hierarchy())[:1]
+    state = acc.msg_folder_root.folder_sync_state
+    sub = Folder(parent=acc.inbox, name="Projects")
+    sub.save()
+    out["hierarchy_after_create"] = [(t, f.name) for t, f in acc.msg_folder_root.sync_hierarchy(sync_state=state)]
+    state = acc.msg_folder_root.folder_sync_state
+    sub.name = "Projects 2024"
+    sub.save()
+    out["children"] = sorted(f.name for f in acc.inbox.children)
+    newest = acc.inbox.all().order_by("-datetime_received")[0]
+    newest.copy(to_folder=sub)
+    newest.move(to_folder=acc.junk)
+    out["in_sub"] = sorted(m.subject for m in sub.all())
+    out["in_junk"] = sorted(m.subject for m in acc.junk.all())
+    out["inbox_count"] = acc.inbox.all().count()
+    acc.junk.empty()
+    out["junk_after_empty"] = acc.junk.all().count()
+    sub.delete()
+    out["hierarchy_after_delete"] = [t for t, f in acc.msg_folder_root.sync_hierarchy(sync_state=state)]
 print(json.dumps(out))
 "#;
 
@@ -110,7 +132,13 @@ fn exchangelib_lists_reads_marks_trashes_and_uploads() {
     let v = exchangelib(&node, &["read"]);
     assert_eq!(v["api_version"], "Exchange2016", "{v}");
     let folders = strings(&v["folders"]);
-    for f in ["Inbox", "Drafts", "Sent Items", "Deleted Items", "Junk Email"] {
+    for f in [
+        "Inbox",
+        "Drafts",
+        "Sent Items",
+        "Deleted Items",
+        "Junk Email",
+    ] {
         assert!(folders.contains(&f.to_string()), "{f} in {folders:?}");
     }
     assert_eq!(v["inbox_total"], 2);
@@ -143,4 +171,25 @@ fn exchangelib_sync_items_carries_its_state_across_calls() {
     let state = again["state"].as_str().unwrap().to_string();
     let later = exchangelib(&node, &["sync", &state]);
     assert_eq!(strings(&later["changes"]), ["create"]);
+}
+
+#[test]
+fn exchangelib_manages_folders_copies_moves_and_empties() {
+    let node = node("127.0.90.3");
+    for s in ["keep", "copy-and-move"] {
+        deliver(&node, s, "Mon, 1 Jan 2024 09:00:00 +0000");
+    }
+    let v = exchangelib(&node, &["folders"]);
+    assert_eq!(strings(&v["hierarchy_first"]), ["create"], "{v}");
+    assert_eq!(
+        v["hierarchy_after_create"],
+        serde_json::json!([["create", "Projects"]])
+    );
+    assert_eq!(strings(&v["children"]), ["Projects 2024"]);
+    assert_eq!(strings(&v["in_sub"]), ["copy-and-move"]);
+    assert_eq!(strings(&v["in_junk"]), ["copy-and-move"]);
+    assert_eq!(v["inbox_count"], 1);
+    assert_eq!(v["junk_after_empty"], 0);
+    let after = strings(&v["hierarchy_after_delete"]);
+    assert!(after.contains(&"delete".to_string()), "{after:?}");
 }

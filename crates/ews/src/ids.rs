@@ -299,12 +299,32 @@ mod tests {
 
     #[test]
     fn ids_of_one_kind_are_not_taken_for_another() {
-        let f = FolderKey { store: [7; 16], folder: 13 }.encode();
-        assert_eq!(ItemKey::decode(&f).unwrap_err().code, ResponseCode::ErrorInvalidIdMalformed);
-        assert_eq!(ItemKey::decode("").unwrap_err().code, ResponseCode::ErrorInvalidIdEmpty);
-        assert_eq!(FolderKey::decode("DUMMY").unwrap_err().code, ResponseCode::ErrorInvalidIdMalformed);
-        assert_eq!(ItemSyncState::decode(&f).unwrap_err().code, ResponseCode::ErrorInvalidSyncStateData);
-        let h = HierarchySyncState { root: 9, known_cn: 5, folders: vec![10, 13, 256] };
+        let f = FolderKey {
+            store: [7; 16],
+            folder: 13,
+        }
+        .encode();
+        assert_eq!(
+            ItemKey::decode(&f).unwrap_err().code,
+            ResponseCode::ErrorInvalidIdMalformed
+        );
+        assert_eq!(
+            ItemKey::decode("").unwrap_err().code,
+            ResponseCode::ErrorInvalidIdEmpty
+        );
+        assert_eq!(
+            FolderKey::decode("DUMMY").unwrap_err().code,
+            ResponseCode::ErrorInvalidIdMalformed
+        );
+        assert_eq!(
+            ItemSyncState::decode(&f).unwrap_err().code,
+            ResponseCode::ErrorInvalidSyncStateData
+        );
+        let h = HierarchySyncState {
+            root: 9,
+            known_cn: 5,
+            folders: vec![10, 13, 256],
+        };
         assert_eq!(HierarchySyncState::decode(&h.encode()), Ok(h));
     }
 }

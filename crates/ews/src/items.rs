@@ -258,31 +258,43 @@ pub const FLAG_FLAGGED: u32 = 4;
 pub const FLAG_DRAFT: u32 = 16;
 
 fn string_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<String> {
-    props.iter().find(|p| p.tag == tag.0).and_then(|p| match &p.value {
-        Some(Value::StringValue(s)) => Some(s.clone()),
-        _ => None,
-    })
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::StringValue(s)) => Some(s.clone()),
+            _ => None,
+        })
 }
 
 fn int_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<i32> {
-    props.iter().find(|p| p.tag == tag.0).and_then(|p| match &p.value {
-        Some(Value::LongValue(v) | Value::ShortValue(v)) => Some(*v),
-        _ => None,
-    })
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::LongValue(v) | Value::ShortValue(v)) => Some(*v),
+            _ => None,
+        })
 }
 
 fn bool_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<bool> {
-    props.iter().find(|p| p.tag == tag.0).and_then(|p| match &p.value {
-        Some(Value::BoolValue(v)) => Some(*v),
-        _ => None,
-    })
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::BoolValue(v)) => Some(*v),
+            _ => None,
+        })
 }
 
 fn time_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<i64> {
-    props.iter().find(|p| p.tag == tag.0).and_then(|p| match &p.value {
-        Some(Value::SystimeValue(v)) => Some(groxide_mapi::unix_from_filetime(*v)),
-        _ => None,
-    })
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::SystimeValue(v)) => Some(groxide_mapi::unix_from_filetime(*v)),
+            _ => None,
+        })
 }
 
 fn address(
@@ -515,7 +527,11 @@ pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
                 w.open("t:Flag", &[])
                     .leaf(
                         "t:FlagStatus",
-                        if item.flagged { "Flagged" } else { "NotFlagged" },
+                        if item.flagged {
+                            "Flagged"
+                        } else {
+                            "NotFlagged"
+                        },
                     )
                     .close();
             }
@@ -579,9 +595,15 @@ mod tests {
         assert_eq!(date_time(0), "1970-01-01T00:00:00Z");
         assert_eq!(date_time(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(parse_date_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
-        assert_eq!(parse_date_time("2023-11-14T23:13:20+01:00"), Some(1_700_000_000));
+        assert_eq!(
+            parse_date_time("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_date_time("2023-11-14T22:13:20"), Some(1_700_000_000));
-        assert_eq!(parse_date_time("2023-11-14T22:13:20.123"), Some(1_700_000_000));
+        assert_eq!(
+            parse_date_time("2023-11-14T22:13:20.123"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_date_time("yesterday"), None);
     }
 

@@ -117,7 +117,8 @@ impl Ews {
         };
         let mut w = xml::XmlWriter::new();
         soap::open_envelope(&mut w);
-        let mut mailbox = mailbox::Mailbox::new(self, &principal.user.maildir, &principal.user.username);
+        let mut mailbox =
+            mailbox::Mailbox::new(self, &principal.user.maildir, &principal.user.username);
         ops::dispatch(&mut mailbox, &request, &mut w).await;
         (false, w.finish())
     }

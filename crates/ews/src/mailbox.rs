@@ -279,7 +279,10 @@ impl<'a> Mailbox<'a> {
         match stream.next().await {
             Some(Ok(e)) if e.uid == uid => Ok(e),
             Some(Err(e)) => Err(store_error(&e, ResponseCode::ErrorItemNotFound)),
-            _ => Err(EwsError::new(ResponseCode::ErrorItemNotFound, "no such item")),
+            _ => Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            )),
         }
     }
 
@@ -336,7 +339,10 @@ impl<'a> Mailbox<'a> {
         }
         .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
         let Some(pair) = reply.uids.iter().find(|m| m.source_uid == key.uid) else {
-            return Err(EwsError::new(ResponseCode::ErrorItemNotFound, "no such item"));
+            return Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            ));
         };
         let entry = self.entry(target, pair.target_uid).await?;
         Ok((
@@ -368,7 +374,10 @@ impl<'a> Mailbox<'a> {
         if reply.removed_uids.contains(&key.uid) {
             Ok(())
         } else {
-            Err(EwsError::new(ResponseCode::ErrorItemNotFound, "no such item"))
+            Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            ))
         }
     }
 

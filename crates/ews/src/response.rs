@@ -103,7 +103,8 @@ impl EwsError {
         };
         if matches!(
             code,
-            ResponseCode::ErrorInternalServerError | ResponseCode::ErrorInternalServerTransientError
+            ResponseCode::ErrorInternalServerError
+                | ResponseCode::ErrorInternalServerTransientError
         ) {
             tracing::warn!(error = %e, "EWS store request failed");
             return EwsError::new(code, "the mailbox store is unavailable; try again later");

@@ -113,10 +113,16 @@ pub fn parse_request(body: &[u8]) -> Result<SoapRequest, Fault> {
         }
     }
     let body = root.child(NS_SOAP, "Body").ok_or_else(|| {
-        Fault::client(ResponseCode::ErrorSchemaValidation, "the envelope has no Body")
+        Fault::client(
+            ResponseCode::ErrorSchemaValidation,
+            "the envelope has no Body",
+        )
     })?;
     let operation = body.children.first().cloned().ok_or_else(|| {
-        Fault::client(ResponseCode::ErrorSchemaValidation, "the Body holds no operation")
+        Fault::client(
+            ResponseCode::ErrorSchemaValidation,
+            "the Body holds no operation",
+        )
     })?;
     Ok(SoapRequest { version, operation })
 }
@@ -156,25 +162,22 @@ pub fn open_envelope(w: &mut XmlWriter) {
 /// The whole fault document.
 pub fn fault_document(fault: &Fault) -> String {
     let mut w = XmlWriter::new();
-    w.open(
-        "s:Envelope",
-        &[("xmlns:s", NS_SOAP), ("xmlns:t", NS_TYPES)],
-    )
-    .open("s:Body", &[])
-    .open("s:Fault", &[])
-    .leaf(
-        "faultcode",
-        if fault.client { "s:Client" } else { "s:Server" },
-    )
-    .leaf("faultstring", &fault.message)
-    .open("detail", &[])
-    .open(
-        "e:ResponseCode",
-        &[(
-            "xmlns:e",
-            "http://schemas.microsoft.com/exchange/services/2006/errors",
-        )],
-    );
+    w.open("s:Envelope", &[("xmlns:s", NS_SOAP), ("xmlns:t", NS_TYPES)])
+        .open("s:Body", &[])
+        .open("s:Fault", &[])
+        .leaf(
+            "faultcode",
+            if fault.client { "s:Client" } else { "s:Server" },
+        )
+        .leaf("faultstring", &fault.message)
+        .open("detail", &[])
+        .open(
+            "e:ResponseCode",
+            &[(
+                "xmlns:e",
+                "http://schemas.microsoft.com/exchange/services/2006/errors",
+            )],
+        );
     w.text(fault.code.as_str());
     w.close().open(
         "e:Message",
@@ -224,7 +227,10 @@ mod tests {
             ),
             (envelope("", ""), ResponseCode::ErrorSchemaValidation),
             (
-                envelope("<t:RequestServerVersion Version=\"Exchange1999\"/>", "<m:GetFolder/>"),
+                envelope(
+                    "<t:RequestServerVersion Version=\"Exchange1999\"/>",
+                    "<m:GetFolder/>",
+                ),
                 ResponseCode::ErrorInvalidServerVersion,
             ),
             (
@@ -234,7 +240,10 @@ mod tests {
                 ),
                 ResponseCode::ErrorImpersonateUserDenied,
             ),
-            ("<soap:Envelope".to_string(), ResponseCode::ErrorSchemaValidation),
+            (
+                "<soap:Envelope".to_string(),
+                ResponseCode::ErrorSchemaValidation,
+            ),
         ];
         for (doc, code) in table {
             let fault = parse_request(doc.as_bytes()).unwrap_err();

@@ -157,13 +157,18 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 if let Some(top) = stack.last_mut() {
                     top.text
                         .push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
-                } else if !t.xml_content(quick_xml::XmlVersion::Implicit1_0).trim().is_empty() {
+                } else if !t
+                    .xml_content(quick_xml::XmlVersion::Implicit1_0)
+                    .trim()
+                    .is_empty()
+                {
                     return Err(malformed(offset, "text outside the root element".into()));
                 }
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
+                    top.text
+                        .push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
                 }
             }
             Event::GeneralRef(r) => {
@@ -184,7 +189,10 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 }
             }
             Event::DocType(_) => {
-                return Err(malformed(offset, "document type declarations are refused".into()));
+                return Err(malformed(
+                    offset,
+                    "document type declarations are refused".into(),
+                ));
             }
             Event::Eof => break,
             _ => {}

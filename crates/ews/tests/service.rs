@@ -67,12 +67,7 @@ impl Harness {
     }
 
     async fn user(&self, name: &str) -> Session<'_> {
-        let dir = self
-            .data
-            .path()
-            .join(name)
-            .to_string_lossy()
-            .into_owned();
+        let dir = self.data.path().join(name).to_string_lossy().into_owned();
         self.client
             .create_store(xpb::CreateStoreRequest {
                 dir: dir.clone(),
@@ -138,13 +133,20 @@ fn all<'e>(e: &'e Element, name: &str) -> Vec<&'e Element> {
 }
 
 fn texts(e: &Element, name: &str) -> Vec<String> {
-    all(e, name).iter().map(|x| x.text.trim().to_string()).collect()
+    all(e, name)
+        .iter()
+        .map(|x| x.text.trim().to_string())
+        .collect()
 }
 
 impl Session<'_> {
     /// Sends one operation; returns its response messages.
     async fn call(&self, body: &str) -> Vec<Reply> {
-        let (fault, doc) = self.h.ews.answer(&self.who, envelope(body).as_bytes()).await;
+        let (fault, doc) = self
+            .h
+            .ews
+            .answer(&self.who, envelope(body).as_bytes())
+            .await;
         assert!(!fault, "fault: {doc}");
         let root = parse(doc.as_bytes()).unwrap();
         let header = root.child(NS_SOAP, "Header").unwrap();
@@ -194,7 +196,12 @@ impl Session<'_> {
     }
 
     /// FindItem in a folder, newest first: (item ids, subjects, IncludesLastItemInRange).
-    async fn find(&self, folder: &str, offset: usize, max: usize) -> (Vec<String>, Vec<String>, bool) {
+    async fn find(
+        &self,
+        folder: &str,
+        offset: usize,
+        max: usize,
+    ) -> (Vec<String>, Vec<String>, bool) {
         let r = self
             .call(&format!(
                 "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>\
@@ -217,7 +224,12 @@ impl Session<'_> {
     }
 
     /// One SyncFolderItems call: (state, last, [(change, item id)]).
-    async fn sync(&self, folder: &str, state: &str, max: usize) -> (String, bool, Vec<(String, String)>) {
+    async fn sync(
+        &self,
+        folder: &str,
+        state: &str,
+        max: usize,
+    ) -> (String, bool, Vec<(String, String)>) {
         let state = if state.is_empty() {
             String::new()
         } else {
@@ -368,8 +380,11 @@ async fn sync_folder_items_pages_creations_then_reports_updates_and_deletions() 
     let h = Harness::start().await;
     let bob = h.user("bob@example.test").await;
     for i in 0..5 {
-        bob.deliver(&message(&format!("m{i}"), "Mon, 1 Jan 2024 10:00:00 +0000"), 0)
-            .await;
+        bob.deliver(
+            &message(&format!("m{i}"), "Mon, 1 Jan 2024 10:00:00 +0000"),
+            0,
+        )
+        .await;
     }
     let mut state = String::new();
     let mut created = Vec::new();
@@ -524,7 +539,14 @@ async fn folders_are_created_renamed_and_deleted_and_the_hierarchy_sync_follows(
     let first = r[0].ok();
     assert_eq!(first.m("IncludesLastFolderInRange").unwrap().text, "true");
     let names = texts(first, "DisplayName");
-    for n in ["Inbox", "Drafts", "Sent Items", "Deleted Items", "Junk Email", "Calendar"] {
+    for n in [
+        "Inbox",
+        "Drafts",
+        "Sent Items",
+        "Deleted Items",
+        "Junk Email",
+        "Calendar",
+    ] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
     let state = first.m("SyncState").unwrap().text.clone();
@@ -536,7 +558,10 @@ async fn folders_are_created_renamed_and_deleted_and_the_hierarchy_sync_follows(
              <m:Folders><t:Folder><t:DisplayName>Projects</t:DisplayName></t:Folder></m:Folders></m:CreateFolder>"
         ))
         .await;
-    let projects = all(r[0].ok(), "FolderId")[0].attr("Id").unwrap().to_string();
+    let projects = all(r[0].ok(), "FolderId")[0]
+        .attr("Id")
+        .unwrap()
+        .to_string();
     let r = bob.call(&hierarchy(&state)).await;
     let m = r[0].ok();
     let changes = &m.m("Changes").unwrap().children;
@@ -573,7 +598,10 @@ async fn folders_are_created_renamed_and_deleted_and_the_hierarchy_sync_follows(
     let changes = &r[0].ok().m("Changes").unwrap().children;
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].name, "Delete");
-    assert_eq!(all(&changes[0], "FolderId")[0].attr("Id"), Some(projects.as_str()));
+    assert_eq!(
+        all(&changes[0], "FolderId")[0].attr("Id"),
+        Some(projects.as_str())
+    );
 
     // FindFolder Deep sees the whole visible tree; Shallow only children.
     let find = |traversal: &str| {
@@ -584,7 +612,10 @@ async fn folders_are_created_renamed_and_deleted_and_the_hierarchy_sync_follows(
     };
     let shallow = texts(bob.call(&find("Shallow")).await[0].ok(), "DisplayName");
     let deep = texts(bob.call(&find("Deep")).await[0].ok(), "DisplayName");
-    assert!(shallow.contains(&"Top of Information Store".to_string()), "{shallow:?}");
+    assert!(
+        shallow.contains(&"Top of Information Store".to_string()),
+        "{shallow:?}"
+    );
     assert!(!shallow.contains(&"Inbox".to_string()));
     assert!(deep.contains(&"Inbox".to_string()), "{deep:?}");
 }

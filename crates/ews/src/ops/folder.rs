@@ -27,17 +27,15 @@ pub(crate) struct ShownFolder {
     pub children: u64,
 }
 
-pub(crate) async fn shown(mb: &mut Mailbox<'_>, folder: pb::Folder) -> Result<ShownFolder, EwsError> {
+pub(crate) async fn shown(
+    mb: &mut Mailbox<'_>,
+    folder: pb::Folder,
+) -> Result<ShownFolder, EwsError> {
     let children = child_count(mb.folders().await?, folder.id);
     Ok(ShownFolder { folder, children })
 }
 
-fn write_folders(
-    w: &mut XmlWriter,
-    store: [u8; 16],
-    shape: FolderShape,
-    folders: &[ShownFolder],
-) {
+fn write_folders(w: &mut XmlWriter, store: [u8; 16], shape: FolderShape, folders: &[ShownFolder]) {
     w.open("m:Folders", &[]);
     for f in folders {
         write_folder(w, store, &f.folder, shape, f.children);
@@ -80,7 +78,9 @@ pub(crate) async fn find_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     };
     let (offset, max) = match op.m("IndexedPageFolderView") {
         Some(v) => (
-            v.attr("Offset").and_then(|o| o.parse().ok()).unwrap_or(0usize),
+            v.attr("Offset")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0usize),
             v.attr("MaxEntriesReturned")
                 .and_then(|o| o.parse().ok())
                 .unwrap_or(usize::MAX),
@@ -103,7 +103,7 @@ pub(crate) async fn find_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
                     .iter()
                     .filter(|f| f.parent_id == id && f.id != id && !f.hidden)
                     .collect();
-                kids.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+                kids.sort_by_key(|f| f.name.to_lowercase());
                 for k in kids {
                     if deep {
                         queue.push(k.id);
@@ -131,7 +131,10 @@ pub(crate) async fn find_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
             &[
                 ("IndexedPagingOffset", &next),
                 ("TotalItemsInView", &total),
-                ("IncludesLastItemInRange", if *last { "true" } else { "false" }),
+                (
+                    "IncludesLastItemInRange",
+                    if *last { "true" } else { "false" },
+                ),
             ],
         )
         .open("t:Folders", &[]);
@@ -143,7 +146,10 @@ pub(crate) async fn find_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
 }
 
 pub(crate) async fn create_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let parent = match mb.resolve_folder_in(op.m("ParentFolderId"), "ParentFolderId").await {
+    let parent = match mb
+        .resolve_folder_in(op.m("ParentFolderId"), "ParentFolderId")
+        .await
+    {
         Ok(p) => p,
         Err(e) => return refuse(w, "CreateFolder", e),
     };
@@ -192,7 +198,10 @@ pub(crate) async fn create_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
 }
 
 pub(crate) async fn delete_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let delete_type = op.attr("DeleteType").unwrap_or("MoveToDeletedItems").to_string();
+    let delete_type = op
+        .attr("DeleteType")
+        .unwrap_or("MoveToDeletedItems")
+        .to_string();
     let ids = match list_of(op, "FolderIds") {
         Ok(ids) => ids,
         Err(e) => return refuse(w, "DeleteFolder", e),
@@ -278,15 +287,19 @@ pub(crate) async fn update_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
                     .t("FieldURI")
                     .and_then(|f| f.attr("FieldURI"))
                     .unwrap_or_default();
+                let value = u
+                    .children
+                    .iter()
+                    .find(|c| c.ns == NS_TYPES && c.name != "FieldURI");
                 match (u.name.as_str(), field) {
                     ("SetFolderField", "folder:DisplayName") => {
-                        let name = u
-                            .children
-                            .iter()
-                            .filter(|c| c.ns == NS_TYPES && c.name != "FieldURI")
-                            .find_map(|c| c.t_text("DisplayName"))
+                        let name = value
+                            .and_then(|c| c.t_text("DisplayName"))
                             .filter(|n| !n.is_empty())
                             .ok_or_else(|| EwsError::invalid("no DisplayName to set"))?;
+                        if name == folder.name {
+                            continue;
+                        }
                         if !folder.role.is_empty() {
                             return Err(EwsError::new(
                                 ResponseCode::ErrorAccessDenied,
@@ -301,9 +314,17 @@ pub(crate) async fn update_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
                                 name: name.to_string(),
                             })
                             .await
-                            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+                            .map_err(|e| {
+                                EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound)
+                            })?;
                         mb.folders_changed();
                     }
+                    // Clients write back what they read: an unchanged class is no change.
+                    ("SetFolderField", "folder:FolderClass")
+                        if value.and_then(|c| c.t_text("FolderClass"))
+                            == Some(folder.container_class.as_str()) => {}
+                    // Properties this server does not keep are absent already.
+                    ("DeleteFolderField", _) => {}
                     (kind, field) => {
                         return Err(EwsError::unsupported(format!("{kind} of {field}")));
                     }
@@ -317,7 +338,11 @@ pub(crate) async fn update_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
     let store = mb.guid().await.unwrap_or_default();
     write_messages(w, "UpdateFolder", &results, |w, f| {
         w.open("m:Folders", &[]).open("t:Folder", &[]);
-        let id = FolderKey { store, folder: f.id }.encode();
+        let id = FolderKey {
+            store,
+            folder: f.id,
+        }
+        .encode();
         w.empty(
             "t:FolderId",
             &[("Id", &id), ("ChangeKey", &change_key(f.change_number))],

@@ -117,7 +117,8 @@ impl Restriction {
             "message:IsRead" => (CmpField::IsRead, i64::from(value.trim() == "true")),
             "item:DateTimeReceived" => (
                 CmpField::Received,
-                parse_date_time(value).ok_or_else(|| EwsError::invalid("bad date in restriction"))?,
+                parse_date_time(value)
+                    .ok_or_else(|| EwsError::invalid("bad date in restriction"))?,
             ),
             "item:Size" => (
                 CmpField::Size,
@@ -223,7 +224,9 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
     };
     let (offset, max, from_end) = match op.m("IndexedPageItemView") {
         Some(v) => (
-            v.attr("Offset").and_then(|o| o.parse().ok()).unwrap_or(0usize),
+            v.attr("Offset")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0usize),
             v.attr("MaxEntriesReturned")
                 .and_then(|o| o.parse().ok())
                 .unwrap_or(MAX_PAGE),
@@ -347,13 +350,11 @@ fn flag_updates(updates: &Element) -> Result<(u32, u32), EwsError> {
             .iter()
             .find(|c| c.ns == NS_TYPES && c.name != "FieldURI");
         match (u.name.as_str(), field) {
-            ("SetItemField", "message:IsRead") => {
-                match value.and_then(|v| v.t_text("IsRead")) {
-                    Some("true") | Some("1") => add |= FLAG_SEEN,
-                    Some("false") | Some("0") => remove |= FLAG_SEEN,
-                    _ => return Err(EwsError::invalid("IsRead needs true or false")),
-                }
-            }
+            ("SetItemField", "message:IsRead") => match value.and_then(|v| v.t_text("IsRead")) {
+                Some("true") | Some("1") => add |= FLAG_SEEN,
+                Some("false") | Some("0") => remove |= FLAG_SEEN,
+                _ => return Err(EwsError::invalid("IsRead needs true or false")),
+            },
             ("SetItemField", "item:Flag") => {
                 match value
                     .and_then(|v| v.t("Flag"))
@@ -377,7 +378,11 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     if let Some(d) = op.attr("MessageDisposition")
         && d != "SaveOnly"
     {
-        return refuse(w, "UpdateItem", EwsError::unsupported(format!("MessageDisposition {d}")));
+        return refuse(
+            w,
+            "UpdateItem",
+            EwsError::unsupported(format!("MessageDisposition {d}")),
+        );
     }
     let changes = match list_of(op, "ItemChanges") {
         Ok(c) => c,
@@ -402,7 +407,10 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
             };
             let mut entry = mb.entry(key.folder, key.uid).await?;
             if entry.message_id != key.message {
-                return Err(EwsError::new(ResponseCode::ErrorItemNotFound, "no such item"));
+                return Err(EwsError::new(
+                    ResponseCode::ErrorItemNotFound,
+                    "no such item",
+                ));
             }
             for (bits, adding) in [(add, true), (remove, false)] {
                 if bits != 0 {
@@ -419,12 +427,17 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     }
     write_messages(w, "UpdateItem", &results, |w, item| {
         write_items(w, std::slice::from_ref(item), FieldSet::id_only());
-        w.open("m:ConflictResults", &[]).leaf("t:Count", "0").close();
+        w.open("m:ConflictResults", &[])
+            .leaf("t:Count", "0")
+            .close();
     });
 }
 
 pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let delete_type = op.attr("DeleteType").unwrap_or("MoveToDeletedItems").to_string();
+    let delete_type = op
+        .attr("DeleteType")
+        .unwrap_or("MoveToDeletedItems")
+        .to_string();
     let ids = match list_of(op, "ItemIds") {
         Ok(ids) => ids,
         Err(e) => return refuse(w, "DeleteItem", e),

@@ -63,7 +63,11 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         );
         return;
     }
-    tracing::debug!(operation = op.name, version = request.version, "EWS request");
+    tracing::debug!(
+        operation = op.name,
+        version = request.version,
+        "EWS request"
+    );
     match op.name.as_str() {
         "ConvertId" => convert::convert_id(mb, op, w).await,
         "GetFolder" => folder::get_folder(mb, op, w).await,

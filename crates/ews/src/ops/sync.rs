@@ -43,7 +43,11 @@ pub(crate) async fn sync_folder_hierarchy(mb: &mut Mailbox<'_>, op: &Element, w:
             Some(target) => mb.resolve_folder(target).await?,
             None => mb.folder_by_role("ipm_subtree").await?,
         };
-        let old = match op.m("SyncState").map(|s| s.text.trim()).filter(|s| !s.is_empty()) {
+        let old = match op
+            .m("SyncState")
+            .map(|s| s.text.trim())
+            .filter(|s| !s.is_empty())
+        {
             Some(text) => {
                 let s = HierarchySyncState::decode(text)?;
                 if s.root != root.id {
@@ -66,14 +70,21 @@ pub(crate) async fn sync_folder_hierarchy(mb: &mut Mailbox<'_>, op: &Element, w:
         while !frontier.is_empty() {
             let mut next = Vec::new();
             for id in frontier {
-                for f in all.iter().filter(|f| f.parent_id == id && f.id != id && !f.hidden) {
+                for f in all
+                    .iter()
+                    .filter(|f| f.parent_id == id && f.id != id && !f.hidden)
+                {
                     subtree.push(f);
                     next.push(f.id);
                 }
             }
             frontier = next;
         }
-        let children = |id: u64| all.iter().filter(|f| f.parent_id == id && !f.hidden).count() as u64;
+        let children = |id: u64| {
+            all.iter()
+                .filter(|f| f.parent_id == id && !f.hidden)
+                .count() as u64
+        };
         let mut created = Vec::new();
         let mut updated = Vec::new();
         for f in &subtree {
@@ -129,7 +140,9 @@ pub(crate) async fn sync_folder_hierarchy(mb: &mut Mailbox<'_>, op: &Element, w:
         }
         for id in &a.deleted {
             let id = FolderKey { store, folder: *id }.encode();
-            w.open("t:Delete", &[]).empty("t:FolderId", &[("Id", &id)]).close();
+            w.open("t:Delete", &[])
+                .empty("t:FolderId", &[("Id", &id)])
+                .close();
         }
         w.close();
     });
@@ -157,17 +170,28 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
     let target = match op.m("SyncFolderId").and_then(|s| s.children.first()) {
         Some(t) => t,
         None => {
-            return refuse(w, "SyncFolderItems", EwsError::invalid("SyncFolderId is missing"));
+            return refuse(
+                w,
+                "SyncFolderItems",
+                EwsError::invalid("SyncFolderId is missing"),
+            );
         }
     };
     let r = async {
         let folder = mb.resolve_folder(target).await?;
         let kind = ItemKind::of_container_class(&folder.container_class);
         if !kind.served() {
-            return Err(EwsError::unsupported(format!("access to {} over EWS", kind.name())));
+            return Err(EwsError::unsupported(format!(
+                "access to {} over EWS",
+                kind.name()
+            )));
         }
         let store = mb.guid().await?;
-        let mut state = match op.m("SyncState").map(|s| s.text.trim()).filter(|s| !s.is_empty()) {
+        let mut state = match op
+            .m("SyncState")
+            .map(|s| s.text.trim())
+            .filter(|s| !s.is_empty())
+        {
             Some(text) => {
                 let s = ItemSyncState::decode(text)?;
                 if s.folder != folder.id || s.uidvalidity != folder.uidvalidity {
