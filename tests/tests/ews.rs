@@ -7,7 +7,9 @@
 //! by LMTP through groxide-delivery.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use groxide_e2e::cluster::NodeOptions;
 use groxide_e2e::{Node, Service};
+use std::path::Path;
 use std::process::Command;
 
 const DOMAIN: &str = "example.test";
@@ -23,6 +25,15 @@ fn node(ip: &str) -> Node {
     node.start(Service::Delivery);
     node.start(Service::Http);
     node
+}
+
+/// A node at `ip` with its data in `data`, the directory at `db` (shared
+/// between nodes) and `allow` as every RPC service's hosts_allow.
+fn node_at(ip: &str, data: &Path, db: &Path, allow: &str) -> Node {
+    let mut o = NodeOptions::standalone(ip.parse().unwrap(), data);
+    o.directory_url = format!("sqlite://{}", db.display());
+    o.allow = allow.split(' ').map(|a| a.parse().unwrap()).collect();
+    Node::new(o)
 }
 
 fn deliver(node: &Node, subject: &str, date: &str) {
@@ -192,4 +203,42 @@ fn exchangelib_manages_folders_copies_moves_and_empties() {
     assert_eq!(v["junk_after_empty"], 0);
     let after = strings(&v["hierarchy_after_delete"]);
     assert!(after.contains(&"delete".to_string()), "{after:?}");
+}
+
+#[test]
+fn a_user_homed_on_another_node_works_through_any_node() {
+    let a_ip = "127.0.90.4";
+    let b_ip = "127.0.90.5";
+    let data_a = tempfile::tempdir().unwrap();
+    let data_b = tempfile::tempdir().unwrap();
+    let db = data_b.path().join("directory.sqlite3");
+    let mut b = node_at(b_ip, data_b.path(), &db, &format!("{b_ip} {a_ip}"));
+    b.start_all(&Service::STORE);
+    b.create_domain(DOMAIN);
+    b.create_user(USER, PASSWORD, None);
+    b.start(Service::Delivery);
+    deliver(&b, "older", "Mon, 1 Jan 2024 09:00:00 +0000");
+    deliver(&b, "newest", "Mon, 1 Jan 2024 10:00:00 +0000");
+    // Node A holds no stores: its exmdb route for B's data dir is B.
+    let mut a = node_at(a_ip, data_a.path(), &db, a_ip);
+    a.config.write(
+        "exmdb_list.txt",
+        &format!(
+            "{}/ private {b_ip} {}\n",
+            data_b.path().display(),
+            b.ports.exmdb
+        ),
+    );
+    a.start(Service::Http);
+    let v = exchangelib(&a, &["read"]);
+    assert_eq!(strings(&v["subjects"]), ["newest", "older"], "{v}");
+    assert_eq!(strings(&v["trash"]), ["newest"]);
+    assert_eq!(
+        strings(&v["inbox_final"]),
+        ["older", "uploaded by exchangelib"]
+    );
+    // What A wrote is in B's store: B's own EWS sees it.
+    b.start(Service::Http);
+    let seen = exchangelib(&b, &["sync", ""]);
+    assert_eq!(strings(&seen["changes"]), ["create", "create"]);
 }
