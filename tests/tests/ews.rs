@@ -242,3 +242,99 @@ fn a_user_homed_on_another_node_works_through_any_node() {
     let seen = exchangelib(&b, &["sync", ""]);
     assert_eq!(strings(&seen["changes"]), ["create", "create"]);
 }
+
+/// curl against the node's HTTPS port: (status, body).
+fn curl(node: &Node, args: &[&str]) -> (u16, String) {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("curl")
+        .args(["-sS", "-k", "--max-time", "30", "-w", "\n%{http_code}"])
+        .args(args)
+        .arg(&url)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn bad_requests_get_soap_answers_with_the_right_status() {
+    let mut n = Node::standalone("127.0.90.6");
+    n.set("http.cfg", "http_rqbody_max_size", "64K");
+    n.start_all(&Service::STORE);
+    n.create_domain(DOMAIN);
+    n.create_user(USER, PASSWORD, None);
+    n.start(Service::Http);
+    let auth = format!("{USER}:{PASSWORD}");
+    let post = |body: &str| {
+        curl(
+            &n,
+            &[
+                "-u",
+                &auth,
+                "-H",
+                "Content-Type: text/xml; charset=utf-8",
+                "--data-binary",
+                body,
+            ],
+        )
+    };
+    let envelope = |op: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+             xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
+             xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
+             <t:RequestServerVersion Version=\"Exchange2013\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
+        )
+    };
+    // An operation this server does not know: an EWS error, HTTP 200.
+    let (code, body) = post(&envelope("<m:GetPasswordExpirationDate/>"));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("ErrorInvalidRequest"), "{body}");
+    assert!(body.contains("ServerVersionInfo"), "{body}");
+    // One it knows but does not do yet: the same, with ErrorInvalidOperation.
+    let (code, body) = post(&envelope("<m:GetUserAvailabilityRequest/>"));
+    assert_eq!(code, 200);
+    assert!(body.contains("ErrorInvalidOperation"), "{body}");
+    // Broken XML: a SOAP fault, HTTP 500 as SOAP 1.1 says.
+    let (code, body) = post("<s:Envelope xmlns:s=\"x\"><unclosed>");
+    assert_eq!(code, 500);
+    assert!(body.contains("ErrorSchemaValidation"), "{body}");
+    // Impersonation is refused as a fault naming why.
+    let (code, body) = post(&envelope("<m:GetFolder/>").replace(
+        "</s:Header>",
+        "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>x@example.test\
+         </t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></s:Header>",
+    ));
+    assert_eq!(code, 500);
+    assert!(body.contains("ErrorImpersonateUserDenied"), "{body}");
+    // Without credentials: 401 with a Basic challenge; a wrong password likewise.
+    let (code, _) = curl(&n, &["--data-binary", &envelope("<m:GetFolder/>")]);
+    assert_eq!(code, 401);
+    let (code, _) = curl(
+        &n,
+        &[
+            "-u",
+            &format!("{USER}:wrong"),
+            "--data-binary",
+            &envelope("<m:GetFolder/>"),
+        ],
+    );
+    assert_eq!(code, 401);
+    // GET is not how EWS is spoken; a body over the server's limit is 413.
+    let (code, _) = curl(&n, &["-u", &auth]);
+    assert_eq!(code, 405);
+    let big = envelope(&format!(
+        "<m:GetFolder>{}</m:GetFolder>",
+        " ".repeat(100 * 1024)
+    ));
+    let (code, _) = post(&big);
+    assert_eq!(code, 413);
+    // The daemon is still there and answers.
+    let (code, body) = post(&envelope(
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>\
+         <m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder>",
+    ));
+    assert_eq!(code, 200);
+    assert!(body.contains("NoError"), "{body}");
+}
