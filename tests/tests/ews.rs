@@ -68,6 +68,7 @@ if step == "read":
     newest.is_read = True
     newest.save(update_fields=["is_read"])
     out["unread_after"] = sorted(m.subject for m in acc.inbox.filter(is_read=False))
+    out["subject_filter"] = sorted(m.subject for m in acc.inbox.filter(subject__icontains="OLD"))
     newest.move_to_trash()
     out["trash"] = sorted(m.subject for m in acc.trash.all())
     out["inbox_after"] = sorted(m.subject for m in acc.inbox.all())
@@ -158,6 +159,7 @@ fn exchangelib_lists_reads_marks_trashes_and_uploads() {
     assert_eq!(v["mime_has_subject"], true);
     assert_eq!(v["was_read"], false);
     assert_eq!(strings(&v["unread_after"]), ["older"]);
+    assert_eq!(strings(&v["subject_filter"]), ["older"]);
     assert_eq!(strings(&v["trash"]), ["newest"]);
     assert_eq!(strings(&v["inbox_after"]), ["older"]);
     assert_eq!(v["uploaded_id"], true);

@@ -137,11 +137,13 @@ impl FieldSet {
         s
     }
 
-    /// Every property but the MIME content.
+    /// The `Default`/`AllProperties` shape: every property but the MIME
+    /// content and `Flag` (which exists only from Exchange 2013's schema
+    /// on, so it is written only when asked for by name).
     pub fn all_but_mime() -> FieldSet {
         let mut s = FieldSet::default();
         for f in Field::ALL {
-            if *f != Field::MimeContent {
+            if !matches!(*f, Field::MimeContent | Field::Flag) {
                 s.insert(*f);
             }
         }

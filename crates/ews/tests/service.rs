@@ -373,6 +373,45 @@ async fn find_item_pages_newest_first_and_get_item_gives_the_stored_bytes() {
     let mut unread = texts(r[0].ok(), "Subject");
     unread.sort();
     assert_eq!(unread, ["first", "third"]);
+
+    // Text restrictions read the messages' properties.
+    let find = |restriction: &str| {
+        format!(
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>\
+             <t:AdditionalProperties><t:FieldURI FieldURI=\"item:Subject\"/></t:AdditionalProperties></m:ItemShape>\
+             <m:Restriction>{restriction}</m:Restriction>\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>"
+        )
+    };
+    let table = [
+        (
+            "<t:Contains ContainmentMode=\"Substring\" ContainmentComparison=\"IgnoreCase\">\
+             <t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"IR\"/></t:Contains>",
+            vec!["third", "first"],
+        ),
+        (
+            "<t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/>\
+             <t:FieldURIOrConstant><t:Constant Value=\"second\"/></t:FieldURIOrConstant></t:IsEqualTo>",
+            vec!["second"],
+        ),
+        (
+            "<t:And><t:Contains ContainmentMode=\"Prefixed\" ContainmentComparison=\"Exact\">\
+             <t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"th\"/></t:Contains>\
+             <t:IsEqualTo><t:FieldURI FieldURI=\"message:IsRead\"/>\
+             <t:FieldURIOrConstant><t:Constant Value=\"false\"/></t:FieldURIOrConstant></t:IsEqualTo></t:And>",
+            vec!["third"],
+        ),
+    ];
+    for (restriction, want) in table {
+        let r = bob.call(&find(restriction)).await;
+        assert_eq!(texts(r[0].ok(), "Subject"), want, "{restriction}");
+    }
+    let r = bob
+        .call(&find(
+            "<t:Excludes><t:FieldURI FieldURI=\"item:Subject\"/><t:Bitmask Value=\"1\"/></t:Excludes>",
+        ))
+        .await;
+    assert_eq!(r[0].code(), "ErrorUnsupportedQueryFilter");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

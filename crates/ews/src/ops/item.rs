@@ -57,9 +57,81 @@ pub(crate) async fn load_item(
 #[derive(Debug, Clone, PartialEq)]
 enum Restriction {
     Cmp(CmpField, std::cmp::Ordering, bool, i64),
+    /// A text property compared with a constant (needs the message's properties).
+    Text(TextMatch),
     And(Vec<Restriction>),
     Or(Vec<Restriction>),
     Not(Box<Restriction>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct TextMatch {
+    field: TextField,
+    mode: TextMode,
+    ignore_case: bool,
+    equal: bool,
+    value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TextField {
+    Subject,
+    InternetMessageId,
+    From,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TextMode {
+    Full,
+    Substring,
+    Prefix,
+}
+
+impl TextMatch {
+    fn parse(e: &Element, mode: TextMode, equal: bool) -> Option<TextMatch> {
+        let field = match e.t("FieldURI").and_then(|f| f.attr("FieldURI"))? {
+            "item:Subject" => TextField::Subject,
+            "message:InternetMessageId" => TextField::InternetMessageId,
+            "message:From" | "message:Sender" => TextField::From,
+            _ => return None,
+        };
+        let constant = e
+            .t("FieldURIOrConstant")
+            .and_then(|c| c.t("Constant"))
+            .or_else(|| e.t("Constant"))?;
+        Some(TextMatch {
+            field,
+            mode,
+            ignore_case: mode != TextMode::Full
+                && e.attr("ContainmentComparison")
+                    .is_some_and(|c| c.contains("IgnoreCase")),
+            equal,
+            value: constant.attr("Value")?.to_string(),
+        })
+    }
+
+    fn matches(&self, item: &MessageItem) -> bool {
+        let have = match self.field {
+            TextField::Subject => item.subject.as_str(),
+            TextField::InternetMessageId => item.internet_message_id.as_str(),
+            TextField::From => item
+                .from
+                .as_ref()
+                .map(|a| a.email.as_str())
+                .unwrap_or_default(),
+        };
+        let (have, want) = if self.ignore_case {
+            (have.to_lowercase(), self.value.to_lowercase())
+        } else {
+            (have.to_string(), self.value.clone())
+        };
+        let hit = match self.mode {
+            TextMode::Full => have == want,
+            TextMode::Substring => have.contains(&want),
+            TextMode::Prefix => have.starts_with(&want),
+        };
+        hit == self.equal
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,8 +168,27 @@ impl Restriction {
                     _ => Err(EwsError::invalid("Not takes one restriction")),
                 };
             }
-            "IsEqualTo" => (Equal, true),
-            "IsNotEqualTo" => (Equal, false),
+            "Contains" => {
+                let mode = match e.attr("ContainmentMode").unwrap_or("Substring") {
+                    "FullString" => TextMode::Full,
+                    "Prefixed" => TextMode::Prefix,
+                    "Substring" => TextMode::Substring,
+                    _ => return Err(unsupported()),
+                };
+                return TextMatch::parse(e, mode, true)
+                    .map(Restriction::Text)
+                    .ok_or_else(unsupported);
+            }
+            "IsEqualTo" | "IsNotEqualTo" => {
+                if let Some(t) = TextMatch::parse(e, TextMode::Full, e.name == "IsEqualTo") {
+                    return Ok(Restriction::Text(t));
+                }
+                if e.name == "IsEqualTo" {
+                    (Equal, true)
+                } else {
+                    (Equal, false)
+                }
+            }
             "IsGreaterThan" => (Greater, true),
             "IsLessThan" => (Less, true),
             "IsGreaterThanOrEqualTo" => (Less, false),
@@ -137,11 +228,22 @@ impl Restriction {
         Ok(Restriction::Cmp(field, ord, eq, number))
     }
 
-    fn matches(&self, e: &pb::MessageEntry) -> bool {
+    /// Whether evaluating needs the messages' properties.
+    fn needs_props(&self) -> bool {
         match self {
-            Restriction::And(v) => v.iter().all(|r| r.matches(e)),
-            Restriction::Or(v) => v.iter().any(|r| r.matches(e)),
-            Restriction::Not(r) => !r.matches(e),
+            Restriction::Text(_) => true,
+            Restriction::Cmp(..) => false,
+            Restriction::And(v) | Restriction::Or(v) => v.iter().any(Restriction::needs_props),
+            Restriction::Not(r) => r.needs_props(),
+        }
+    }
+
+    fn matches(&self, e: &pb::MessageEntry, item: Option<&MessageItem>) -> bool {
+        match self {
+            Restriction::And(v) => v.iter().all(|r| r.matches(e, item)),
+            Restriction::Or(v) => v.iter().any(|r| r.matches(e, item)),
+            Restriction::Not(r) => !r.matches(e, item),
+            Restriction::Text(t) => item.is_some_and(|i| t.matches(i)),
             Restriction::Cmp(field, ord, eq, value) => {
                 let have = match field {
                     CmpField::IsRead => i64::from(e.flags & FLAG_SEEN != 0),
@@ -250,8 +352,27 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
             } else {
                 mb.list(folder.id, 1).await?
             };
+            let mut loaded = std::collections::HashMap::new();
             if let Some(r) = &restriction {
-                entries.retain(|e| r.matches(e));
+                if r.needs_props() {
+                    let mut kept = Vec::new();
+                    for e in entries {
+                        let key = ItemKey {
+                            store,
+                            folder: folder.id,
+                            message: e.message_id,
+                            uid: e.uid,
+                        };
+                        let item = load_item(mb, key, None, FieldSet::all_but_mime()).await?;
+                        if r.matches(&e, Some(&item)) {
+                            loaded.insert(e.uid, item);
+                            kept.push(e);
+                        }
+                    }
+                    entries = kept;
+                } else {
+                    entries.retain(|e| r.matches(e, None));
+                }
             }
             sort_entries(&mut entries, op)?;
             let total = entries.len();
@@ -270,7 +391,16 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
                     message: e.message_id,
                     uid: e.uid,
                 };
-                items.push(load_item(mb, key, Some(e), set).await?);
+                let item = match loaded.remove(&e.uid) {
+                    Some(mut item) => {
+                        if set.contains(Field::MimeContent) {
+                            item.mime = Some(mb.content(key.message).await?);
+                        }
+                        item
+                    }
+                    None => load_item(mb, key, Some(e), set).await?,
+                };
+                items.push(item);
             }
             let next_offset = offset + items.len();
             Ok(FoundPage {
