@@ -176,6 +176,9 @@ impl FieldSet {
             Some("IdOnly") => FieldSet::id_only(),
             _ => FieldSet::all_but_mime(),
         };
+        if shape.t_text("IncludeMimeContent") == Some("true") {
+            set.insert(Field::MimeContent);
+        }
         if let Some(extra) = shape.t("AdditionalProperties") {
             for p in &extra.children {
                 if p.ns == NS_TYPES
