@@ -664,3 +664,159 @@ async fn messages_are_created_moved_copied_marked_and_emptied() {
         .await;
     assert_eq!(r[0].code(), "ErrorInvalidOperation");
 }
+
+/// A small deterministic generator for the model test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// The server's inbox now: item id → read.
+async fn inbox_now(bob: &Session<'_>) -> std::collections::BTreeMap<String, bool> {
+    let r = bob
+        .call(
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>\
+             <t:AdditionalProperties><t:FieldURI FieldURI=\"message:IsRead\"/></t:AdditionalProperties></m:ItemShape>\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>",
+        )
+        .await;
+    let items = all(r[0].ok(), "Message");
+    items
+        .iter()
+        .map(|m| {
+            (
+                m.t("ItemId").unwrap().attr("Id").unwrap().to_string(),
+                m.t_text("IsRead") == Some("true"),
+            )
+        })
+        .collect()
+}
+
+/// One SyncFolderItems page applied to the client's model; returns (state, last).
+async fn sync_page(
+    bob: &Session<'_>,
+    state: &str,
+    max: u64,
+    model: &mut std::collections::BTreeMap<String, bool>,
+) -> (String, bool) {
+    let s = if state.is_empty() {
+        String::new()
+    } else {
+        format!("<m:SyncState>{state}</m:SyncState>")
+    };
+    let r = bob
+        .call(&format!(
+            "<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>\
+             <t:FieldURI FieldURI=\"message:IsRead\"/></t:AdditionalProperties></m:ItemShape>\
+             <m:SyncFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:SyncFolderId>{s}\
+             <m:MaxChangesReturned>{max}</m:MaxChangesReturned></m:SyncFolderItems>"
+        ))
+        .await;
+    let m = r[0].ok();
+    let changes = &m.m("Changes").unwrap().children;
+    assert!(
+        changes.len() as u64 <= max,
+        "{} changes for max {max}",
+        changes.len()
+    );
+    for c in changes {
+        let id = all(c, "ItemId")[0].attr("Id").unwrap().to_string();
+        let read = all(c, "IsRead").first().map(|e| e.text.trim() == "true");
+        match c.name.as_str() {
+            "Create" => {
+                assert!(!model.contains_key(&id), "created twice: {id}");
+                model.insert(id, read.unwrap());
+            }
+            "Update" => {
+                assert!(model.contains_key(&id), "update of an unknown item {id}");
+                model.insert(id, read.unwrap());
+            }
+            "Delete" => {
+                // A message that arrived and went within one round may be
+                // deleted without having been sent: the client ignores it.
+                model.remove(&id);
+            }
+            other => panic!("unexpected change {other}"),
+        }
+    }
+    (
+        m.m("SyncState").unwrap().text.clone(),
+        m.m("IncludesLastItemInRange").unwrap().text == "true",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_following_sync_folder_items_ends_with_the_servers_inbox() {
+    let h = Harness::start().await;
+    for seed in 1..=4u64 {
+        let bob = h.user(&format!("model{seed}@example.test")).await;
+        let mut rng = Lcg(seed);
+        let mut model = std::collections::BTreeMap::new();
+        let mut state = String::new();
+        let mut n = 0;
+        for _ in 0..40 {
+            match rng.next(6) {
+                0 | 1 => {
+                    for _ in 0..=rng.next(3) {
+                        n += 1;
+                        bob.deliver(
+                            &message(&format!("m{n}"), "Tue, 2 Jan 2024 10:00:00 +0000"),
+                            0,
+                        )
+                        .await;
+                    }
+                }
+                2 => {
+                    let now = inbox_now(&bob).await;
+                    if let Some((id, read)) = now.iter().nth(rng.next(now.len() as u64) as usize) {
+                        let r = bob
+                            .call(&format!(
+                                "<m:UpdateItem MessageDisposition=\"SaveOnly\" ConflictResolution=\"AlwaysOverwrite\">\
+                                 <m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField>\
+                                 <t:FieldURI FieldURI=\"message:IsRead\"/><t:Message><t:IsRead>{}</t:IsRead></t:Message>\
+                                 </t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>",
+                                !read
+                            ))
+                            .await;
+                        r[0].ok();
+                    }
+                }
+                3 => {
+                    let now = inbox_now(&bob).await;
+                    if let Some(id) = now.keys().nth(rng.next(now.len() as u64) as usize) {
+                        let how = if rng.next(2) == 0 {
+                            "HardDelete"
+                        } else {
+                            "MoveToDeletedItems"
+                        };
+                        let r = bob
+                            .call(&format!(
+                                "<m:DeleteItem DeleteType=\"{how}\"><m:ItemIds><t:ItemId Id=\"{id}\"/></m:ItemIds></m:DeleteItem>"
+                            ))
+                            .await;
+                        r[0].ok();
+                    }
+                }
+                _ => {
+                    let (s, _) = sync_page(&bob, &state, 1 + rng.next(4), &mut model).await;
+                    state = s;
+                }
+            }
+        }
+        for _ in 0..100 {
+            let (s, last) = sync_page(&bob, &state, 1 + rng.next(4), &mut model).await;
+            state = s;
+            if last {
+                break;
+            }
+        }
+        assert_eq!(model, inbox_now(&bob).await, "seed {seed}");
+    }
+}

@@ -267,12 +267,14 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
         relevant.sort_by_key(|(cn, _)| *cn);
         let mut take = relevant.len();
         if take > budget {
-            // Cut between change numbers, never inside one.
+            // Cut between change numbers, never inside one (every message
+            // change has its own, so a cut inside one cannot happen in
+            // practice; if it did, the page would rather be one short).
             take = budget;
             while take > 0 && relevant[take - 1].0 == relevant[take].0 {
                 take -= 1;
             }
-            if take == 0 {
+            if take == 0 && budget > 0 && changes.is_empty() {
                 let first = relevant[0].0;
                 take = relevant.iter().take_while(|(cn, _)| *cn == first).count();
             }
