@@ -19,6 +19,7 @@ use ews::empty_folder::EmptyFolder;
 use ews::get_folder::GetFolder;
 use ews::get_item::GetItem;
 use ews::mark_all_read::MarkAllItemsAsRead;
+use ews::mark_as_junk::MarkAsJunk;
 use ews::move_item::MoveItem;
 use ews::server_version::ExchangeServerVersion;
 use ews::soap::{Envelope, Header};
@@ -399,6 +400,47 @@ async fn thunderbirds_requests_parse_and_its_client_reads_every_answer() {
         ),
         "{changes:?}"
     );
+
+    // Junk: moved to Junk Email and back.
+    let (_, now) = sync_items(&bob, Some(state.clone())).await;
+    assert!(now.is_empty(), "{now:?}");
+    let r = send(
+        &bob,
+        MarkAsJunk {
+            is_junk: true,
+            move_item: true,
+            item_ids: vec![BaseItemId::ItemId {
+                id: ids[0].clone(),
+                change_key: None,
+            }],
+        },
+    )
+    .await;
+    let in_junk = success(r.into_iter().next().unwrap()).moved_item_id.id;
+    assert_ne!(in_junk, ids[0]);
+    let r = send(
+        &bob,
+        MarkAsJunk {
+            is_junk: false,
+            move_item: true,
+            item_ids: vec![BaseItemId::ItemId {
+                id: in_junk,
+                change_key: None,
+            }],
+        },
+    )
+    .await;
+    success(r.into_iter().next().unwrap());
+    let (state, changes) = sync_items(&bob, Some(state)).await;
+    let kinds: Vec<&str> = changes
+        .iter()
+        .map(|c| match c {
+            sync_folder_items::Change::Create { .. } => "create",
+            sync_folder_items::Change::Delete { .. } => "delete",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["create", "delete"], "{changes:?}");
 
     // Folder create and delete.
     let r = send(

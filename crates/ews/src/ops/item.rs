@@ -790,3 +790,38 @@ pub(crate) async fn mark_all_read(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
     }
     write_messages(w, "MarkAllItemsAsRead", &results, |_, _| {});
 }
+
+pub(crate) async fn mark_as_junk(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let is_junk = op.attr("IsJunk") == Some("true");
+    let move_item = op.attr("MoveItem") == Some("true");
+    let ids = match list_of(op, "ItemIds") {
+        Ok(ids) => ids,
+        Err(e) => return refuse(w, "MarkAsJunk", e),
+    };
+    let mut results = Vec::new();
+    for id in ids {
+        let r = async {
+            let key = mb.item_key(id).await?;
+            // No sender lists are kept: marking moves the message (when asked).
+            let target = mb
+                .folder_by_role(if is_junk { "junk" } else { "inbox" })
+                .await?;
+            if !move_item || key.folder == target.id {
+                let entry = mb.entry(key.folder, key.uid).await?;
+                return Ok((key, entry.change_number));
+            }
+            mb.copy(&key, target.id, true).await
+        }
+        .await;
+        results.push(r);
+    }
+    write_messages(w, "MarkAsJunk", &results, |w, (key, cn)| {
+        w.empty(
+            "m:MovedItemId",
+            &[
+                ("Id", &key.encode()),
+                ("ChangeKey", &crate::ids::change_key(*cn)),
+            ],
+        );
+    });
+}

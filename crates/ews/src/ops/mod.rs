@@ -25,7 +25,6 @@ const NOT_YET: &[&str] = &[
     "GetUserOofSettingsRequest",
     "SetUserOofSettingsRequest",
     "GetServerTimeZones",
-    "MarkAsJunk",
     "GetUserConfiguration",
     "GetAppManifests",
     "GetServiceConfiguration",
@@ -86,6 +85,7 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "CopyItem" => item::copy_item(mb, op, w, false).await,
         "CreateItem" => item::create_item(mb, op, w).await,
         "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
+        "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }
