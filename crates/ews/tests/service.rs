@@ -254,6 +254,7 @@ async fn find_item_pages_newest_first_and_get_item_gives_the_stored_bytes() {
     assert_eq!(texts(m, "EmailAddress")[0], "alice@remote.test");
     assert_eq!(texts(m, "DateTimeReceived"), ["2023-11-14T22:15:20Z"]);
     assert_eq!(texts(m, "ItemClass"), ["IPM.Note"]);
+    assert_eq!(texts(m, "Body"), ["Hello, third."]);
 
     // A restriction on IsRead after marking one read.
     let r = bob
