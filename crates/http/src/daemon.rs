@@ -110,7 +110,7 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
         auth: gate.clone(),
         home: home.clone(),
     };
-    let modules = Arc::new(Modules::new(&services, &config));
+    let modules = Arc::new(Modules::new(&services, &routing, &config).map_err(StartError::Config)?);
     let table = MountTable::new(modules.mounts()).map_err(StartError::Config)?;
     tracing::debug!(?table, "modules mounted");
 
