@@ -291,14 +291,14 @@ fn select_uids(
     Ok(out)
 }
 
-fn unread(flags: ImapFlags) -> i64 {
+pub(crate) fn unread(flags: ImapFlags) -> i64 {
     i64::from(!flags.contains(ImapFlags::SEEN))
 }
 
 /// Inserts the message row: takes the folder's next UID and a new change
 /// number, counts it in the folder and the store, references its content.
 #[allow(clippy::too_many_arguments)]
-fn insert_row(
+pub(crate) fn insert_row(
     ctx: &mut WriteCtx<'_>,
     folder: FolderId,
     flags: ImapFlags,
@@ -360,7 +360,7 @@ fn insert_row(
     })
 }
 
-fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
+pub(crate) fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT OR REPLACE INTO message_properties (message_id, tag, value) VALUES (?1, ?2, ?3)",
     )?;
@@ -370,7 +370,11 @@ fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
     Ok(())
 }
 
-fn store_recipients(conn: &Connection, id: MessageId, recipients: &[Vec<Prop>]) -> Result<()> {
+pub(crate) fn store_recipients(
+    conn: &Connection,
+    id: MessageId,
+    recipients: &[Vec<Prop>],
+) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT INTO recipients (message_id, position, props) VALUES (?1, ?2, ?3)",
     )?;
@@ -620,7 +624,7 @@ pub(crate) fn set_read(ctx: &mut WriteCtx<'_>, id: MessageId, read: bool) -> Res
     write_flags(ctx, &row, nf, &k)
 }
 
-fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
+pub(crate) fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
     let mut st =
         conn.prepare_cached("SELECT tag, value FROM message_properties WHERE message_id = ?1")?;
     let mut rows = st.query([id.0 as i64])?;
@@ -633,7 +637,7 @@ fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
 }
 
 /// Drops a generated MIME form: the message changed, so it is out of date.
-fn invalidate_generated(ctx: &mut WriteCtx<'_>, row: &MessageRow) -> Result<()> {
+pub(crate) fn invalidate_generated(ctx: &mut WriteCtx<'_>, row: &MessageRow) -> Result<()> {
     if row.origin == ContentOrigin::Generated
         && let Some(h) = row.entry.content_hash
     {
@@ -765,12 +769,16 @@ pub(crate) fn copy(
         for (h, len) in attachment_hashes(ctx.conn, ins.message_id)? {
             ctx.add_content_ref(&h, len)?;
         }
+        crate::items::copied(ctx, e.message_id, ins.message_id, target)?;
         out.uids.push((e.uid, ins.uid));
     }
     Ok(out)
 }
 
-fn attachment_hashes(conn: &Connection, id: MessageId) -> Result<Vec<(ContentHash, u64)>> {
+pub(crate) fn attachment_hashes(
+    conn: &Connection,
+    id: MessageId,
+) -> Result<Vec<(ContentHash, u64)>> {
     let mut st = conn.prepare_cached(
         "SELECT a.content_hash, c.size FROM attachments a JOIN content_files c ON c.hash = a.content_hash
          WHERE a.message_id = ?1 AND a.content_hash IS NOT NULL",
@@ -797,8 +805,8 @@ fn tombstone(
     cn: ChangeNumber,
 ) -> Result<()> {
     ctx.conn
-        .prepare_cached("INSERT OR REPLACE INTO message_tombstones (folder_id, uid, message_id, cn) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![folder.0 as i64, i64::from(uid.0), id.0 as i64, cn.0 as i64])?;
+        .prepare_cached("INSERT OR REPLACE INTO message_tombstones (folder_id, uid, message_id, cn, removed_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![folder.0 as i64, i64::from(uid.0), id.0 as i64, cn.0 as i64, ctx.now])?;
     ctx.conn
         .prepare_cached(
             "UPDATE folders SET highest_modseq = max(highest_modseq, ?2) WHERE folder_id = ?1",
@@ -851,6 +859,7 @@ pub(crate) fn move_to(
                 cn.0 as i64
             ])?;
         ctx.adjust_folder(target, 1, unread(e.flags), e.size as i64, cn)?;
+        crate::items::moved(ctx, e.message_id, target)?;
         ctx.event(target, ChangeKind::MessageAdded, Some(ImapUid(uid)), cn);
         out.uids.push((e.uid, ImapUid(uid)));
     }
@@ -937,6 +946,7 @@ fn erase(ctx: &mut WriteCtx<'_>, id: MessageId) -> Result<()> {
     for (h, _) in attachment_hashes(ctx.conn, id)? {
         ctx.drop_content_ref(&h)?;
     }
+    crate::items::erased(ctx, id)?;
     let i = id.0 as i64;
     ctx.conn
         .prepare_cached("DELETE FROM message_properties WHERE message_id = ?1")?

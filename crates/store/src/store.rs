@@ -73,7 +73,9 @@ pub struct NewStore {
     pub kind: StoreKind,
     /// User name (private) or domain name (public).
     pub owner: String,
-    /// Language of the folder names ("" = English; only English names exist so far).
+    /// Language of the standard folders' names, a tag such as `de` or
+    /// `de_DE` ("" or an unknown language = English; see
+    /// [`crate::folder_names::LANGUAGES`]).
     pub lang: String,
     /// Quota in bytes; 0 = none.
     pub quota_bytes: u64,
@@ -153,9 +155,10 @@ impl MessageContent {
 /// before their read began, and never write.
 pub struct StoreReader {
     dir: PathBuf,
-    files: Arc<ContentFiles>,
+    pub(crate) files: Arc<ContentFiles>,
     readers: Mutex<Vec<Connection>>,
     busy_timeout: Duration,
+    pub(crate) named: crate::named::NameCache,
 }
 
 impl std::fmt::Debug for StoreReader {
@@ -245,9 +248,9 @@ impl ReadTxn<'_> {
 /// An open store: its reader and its writer thread. Reads go through
 /// [`StoreReader`] (`Deref`); writes are the methods of `Store`.
 pub struct Store {
-    reader: StoreReader,
-    writer: Writer,
-    limits: Arc<SharedLimits>,
+    pub(crate) reader: StoreReader,
+    pub(crate) writer: Writer,
+    pub(crate) limits: Arc<SharedLimits>,
 }
 
 impl std::ops::Deref for Store {
@@ -333,6 +336,7 @@ impl StoreReader {
             files: Arc::new(ContentFiles::new(layout)),
             readers: Mutex::new(Vec::new()),
             busy_timeout,
+            named: Default::default(),
         };
         reader.with_reader(|c| {
             if !has_store_row(c)? {
@@ -355,7 +359,7 @@ impl StoreReader {
         &self.dir
     }
 
-    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self
             .readers
             .lock()
@@ -643,6 +647,7 @@ impl Store {
                 files,
                 readers: Mutex::new(Vec::new()),
                 busy_timeout: opts.busy_timeout,
+                named: Default::default(),
             },
             writer,
             limits: opts.limits.clone(),
@@ -736,7 +741,7 @@ impl Store {
                     &mut ctx,
                     FolderId(f.id),
                     parent,
-                    f.name,
+                    crate::folder_names::localized_name(f.role, &new.lang, f.name),
                     f.class,
                     Some(f.role),
                     f.hidden,
