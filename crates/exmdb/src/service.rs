@@ -41,12 +41,22 @@ type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 pub struct ExmdbService {
     stores: Arc<StoreManager>,
     resolver: Arc<Resolver>,
+    pub(crate) groupware: Arc<crate::groupware::GroupwareSettings>,
 }
 
 impl ExmdbService {
     /// A service over `stores`, serving the dirs `resolver` says are local.
     pub fn new(stores: Arc<StoreManager>, resolver: Arc<Resolver>) -> ExmdbService {
-        ExmdbService { stores, resolver }
+        ExmdbService {
+            stores,
+            resolver,
+            groupware: Arc::default(),
+        }
+    }
+
+    /// The groupware settings (changed on SIGHUP).
+    pub fn groupware_settings(&self) -> Arc<crate::groupware::GroupwareSettings> {
+        self.groupware.clone()
     }
 
     /// Checks `dir` and that this node is its home.
@@ -65,7 +75,7 @@ impl ExmdbService {
     }
 
     /// Runs `f` on the open store of `dir` on a blocking thread.
-    async fn with_store<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
+    pub(crate) async fn with_store<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -93,7 +103,7 @@ impl ExmdbService {
     /// WAL snapshots and the page cache that costs less than the two thread
     /// wake-ups of a blocking hand-off, which profiles showed as the largest
     /// single cost of these calls. Otherwise as [`Self::with_store`].
-    async fn read_small<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
+    pub(crate) async fn read_small<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -880,6 +890,81 @@ impl Exmdb for ExmdbService {
         let r = r.into_inner();
         let removed_files = self.with_store(&r.dir, |s| s.purge_content()).await?;
         Ok(Response::new(pb::PurgeContentReply { removed_files }))
+    }
+
+    // Groupware: crate::groupware.
+
+    async fn get_named_prop_ids(
+        &self,
+        r: Request<pb::GetNamedPropIdsRequest>,
+    ) -> Result<Response<pb::NamedPropIds>, Status> {
+        self.named_prop_ids(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_named_prop_names(
+        &self,
+        r: Request<pb::GetNamedPropNamesRequest>,
+    ) -> Result<Response<pb::NamedPropNames>, Status> {
+        self.named_prop_names(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn put_item(
+        &self,
+        r: Request<pb::PutItemRequest>,
+    ) -> Result<Response<pb::PutItemReply>, Status> {
+        self.put_item_impl(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_item(
+        &self,
+        r: Request<pb::MessageRequest>,
+    ) -> Result<Response<pb::GetItemReply>, Status> {
+        self.get_item_impl(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn delete_item(
+        &self,
+        r: Request<pb::DeleteItemRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        self.delete_item_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_items(
+        &self,
+        r: Request<pb::FolderRequest>,
+    ) -> Result<Response<pb::ListItemsReply>, Status> {
+        self.list_items_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn item_changes_since(
+        &self,
+        r: Request<pb::ItemChangesRequest>,
+    ) -> Result<Response<pb::ItemChangesReply>, Status> {
+        self.item_changes_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn compact_tombstones(
+        &self,
+        r: Request<pb::StoreRequest>,
+    ) -> Result<Response<pb::CompactTombstonesReply>, Status> {
+        self.compact_tombstones_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_free_busy(
+        &self,
+        r: Request<pb::GetFreeBusyRequest>,
+    ) -> Result<Response<pb::GetFreeBusyReply>, Status> {
+        self.free_busy_impl(r.into_inner()).await.map(Response::new)
     }
 }
 
