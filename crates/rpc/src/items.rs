@@ -200,6 +200,19 @@ fn item_from_pb_at(p: &pb::Item, depth: usize) -> Result<Item, String> {
     })
 }
 
+/// The iCalendar/vCard UID of an item (as the store indexes it):
+/// PidLidGlobalObjectId's for appointments, else PidNameCalendarUid.
+pub fn item_uid(item: &Item) -> String {
+    if let Some(b) = item.binary(&groxide_mapi::lids::PID_LID_GLOBAL_OBJECT_ID)
+        && let Ok(g) = groxide_pim::goid::GlobalObjectId::decode(b)
+    {
+        return g.to_uid();
+    }
+    item.str(&groxide_mapi::lids::PID_NAME_CALENDAR_UID)
+        .unwrap_or("")
+        .to_string()
+}
+
 /// An item as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemInfo {
