@@ -63,6 +63,23 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// Export a user's calendar, tasks or contacts as iCalendar or vCard.
     Export(ExportArgs),
+    /// A user's busy times from the Calendar folder (recurring series expanded).
+    Freebusy(FreebusyArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct FreebusyArgs {
+    /// The user.
+    pub username: String,
+    /// Start of the range: YYYY-MM-DD (UTC midnight) or Unix seconds.
+    #[arg(long)]
+    pub from: String,
+    /// End of the range (exclusive), as --from.
+    #[arg(long)]
+    pub to: String,
+    /// IANA zone of all-day and floating events (default: the user's, else UTC).
+    #[arg(long)]
+    pub tz: Option<String>,
 }
 
 /// The interchange formats of import and export.

@@ -68,6 +68,7 @@ async fn run(command: Command, cli_dir: &Path, json: bool) -> Result<(), Failure
         Command::Rebalance(args) => commands::cluster::rebalance(args, &setup, json).await,
         Command::Import(args) => commands::pim::import(args, &setup, json).await,
         Command::Export(args) => commands::pim::export(args, &setup, json).await,
+        Command::Freebusy(args) => commands::pim::freebusy(args, &setup, json).await,
         Command::CheckConfig | Command::Reload | Command::Timer(_) => Ok(()),
     };
     setup.directory.close().await;

@@ -11,7 +11,7 @@
 //! reads them: one VCALENDAR with each time zone once, or one card after
 //! the other.
 
-use crate::cli::{ExportArgs, ImportArgs, PimFormat};
+use crate::cli::{ExportArgs, FreebusyArgs, ImportArgs, PimFormat};
 use crate::failure::{Failure, exit};
 use crate::output::print;
 use crate::setup::Setup;
@@ -504,4 +504,101 @@ pub(crate) async fn export(args: ExportArgs, setup: &Setup, json: bool) -> Resul
         eprintln!("{}", text.trim_end());
     }
     Ok(())
+}
+
+/// A date argument: YYYY-MM-DD (UTC midnight) or Unix seconds.
+fn time_arg(what: &str, text: &str) -> Result<i64, Failure> {
+    if let Ok(s) = text.parse::<i64>() {
+        return Ok(s);
+    }
+    let bad = || {
+        Failure::new(
+            exit::USAGE,
+            format!("{what} {text:?}: give YYYY-MM-DD or Unix seconds"),
+        )
+    };
+    let mut p = text.splitn(3, '-').map(|x| x.parse::<i64>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (p.next(), p.next(), p.next()) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil date (proleptic Gregorian), Howard Hinnant's method.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+pub(crate) async fn freebusy(args: FreebusyArgs, setup: &Setup, json: bool) -> Result<(), Failure> {
+    let t = target(setup, &args.username, args.tz.as_deref()).await?;
+    let (from, to) = (time_arg("--from", &args.from)?, time_arg("--to", &args.to)?);
+    let client = setup.exmdb_client()?;
+    let zone = t.zone.map(|z| z.name().to_string()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let slots = client.free_busy(&t.dir, from, to, &zone).await?;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = |s: i32| match s {
+        1 => "tentative",
+        3 => "out of office",
+        4 => "working elsewhere",
+        _ => "busy",
+    };
+    let value = json!({
+        "user": t.owner,
+        "from": from,
+        "to": to,
+        "elapsed_ms": elapsed_ms,
+        "slots": slots.iter().map(|s| json!({
+            "start": s.start, "end": s.end, "status": status(s.status), "message_id": s.message_id,
+        })).collect::<Vec<_>>(),
+    });
+    let mut text = format!(
+        "{} busy slots of {} ({elapsed_ms:.1} ms)",
+        slots.len(),
+        t.owner
+    );
+    for s in &slots {
+        text.push_str(&format!(
+            "\n  {} – {}  {}",
+            s.start,
+            s.end,
+            status(s.status)
+        ));
+    }
+    print(json, &value, &text);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_become_utc_midnights() {
+        assert_eq!(time_arg("x", "1970-01-01").unwrap(), 0);
+        assert_eq!(time_arg("x", "2024-03-01").unwrap(), 1_709_251_200);
+        assert_eq!(time_arg("x", "2000-02-29").unwrap(), 951_782_400);
+        assert_eq!(time_arg("x", "12345").unwrap(), 12_345);
+        assert!(time_arg("x", "2024-13-01").is_err());
+        assert!(time_arg("x", "tomorrow").is_err());
+    }
+
+    #[test]
+    fn calendar_bodies_merge_with_each_zone_once() {
+        let a = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let b = a.replace("UID:a", "UID:b");
+        let mut out = Vec::new();
+        let mut zones = HashSet::new();
+        write_calendar_body(&mut out, a, &mut zones).unwrap();
+        write_calendar_body(&mut out, &b, &mut zones).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1);
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 2);
+        assert!(!text.contains("VCALENDAR") && !text.contains("VERSION"));
+    }
 }
