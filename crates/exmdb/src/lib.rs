@@ -15,6 +15,7 @@ mod errors;
 pub mod groupware;
 mod notify;
 pub mod service;
+mod streaming;
 
 use groxide_config::keys::exmdb;
 use groxide_config::{Config, ConfigFile, Exmdb};
