@@ -48,6 +48,7 @@ pub mod named;
 pub mod props;
 #[cfg(test)]
 mod query_plans;
+mod reads;
 mod schema;
 mod store;
 pub mod sync;
