@@ -43,6 +43,7 @@ pub mod ids;
 pub mod items;
 pub mod limits;
 mod manager;
+mod message_reads;
 pub mod messages;
 pub mod named;
 pub mod props;
