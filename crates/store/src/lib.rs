@@ -40,6 +40,7 @@ pub mod folder_names;
 pub mod folders;
 pub mod freebusy;
 pub mod ids;
+mod item_codec;
 pub mod items;
 pub mod limits;
 mod manager;
