@@ -792,8 +792,18 @@ impl Exmdb for ExmdbService {
     ) -> Result<Response<pb::PurgeSoftDeletedReply>, Status> {
         let r = r.into_inner();
         let age = std::time::Duration::from_secs(r.older_than_seconds);
+        // The same housekeeping forgets old groupware tombstones
+        // (`sync_tombstone_max_age`): the maintenance job does both.
+        let tombstone_age = self.groupware.tombstone_max_age();
         let (messages, folders) = self
-            .with_store(&r.dir, move |s| s.purge_soft_deleted(age))
+            .with_store(&r.dir, move |s| {
+                let purged = s.purge_soft_deleted(age)?;
+                let compacted = s.compact_tombstones(tombstone_age)?;
+                if compacted > 0 {
+                    tracing::info!(dir = %s.dir().display(), compacted, "groupware tombstones compacted");
+                }
+                Ok(purged)
+            })
             .await?;
         Ok(Response::new(pb::PurgeSoftDeletedReply {
             messages,
