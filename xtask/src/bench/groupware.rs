@@ -8,7 +8,8 @@
 //! importing the same files through its own storage (a PUT of the whole
 //! file on a new collection, the way its clients and its documentation
 //! import) with its peak memory, and a CalDAV free-busy-query of the same
-//! year, in the same run. `--debug` runs the harness on the debug
+//! year, in the same run; a Radicale request that takes longer than
+//! `--radicale-timeout` seconds (900) is reported as not done. `--debug` runs the harness on the debug
 //! binaries (a smoke test; its figures mean nothing).
 
 use crate::bench_common::{free_port, median, run_ok, wait_for};
@@ -26,6 +27,8 @@ struct Options {
     reps: usize,
     /// Use the debug binaries as built (a smoke run of the harness, no figures).
     debug: bool,
+    /// Longest a Radicale request may take before it is reported as not done.
+    radicale_timeout: u64,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -34,6 +37,7 @@ fn parse(args: &[String]) -> Result<Options> {
         contacts: 5_000,
         reps: 5,
         debug: false,
+        radicale_timeout: 900,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -43,6 +47,9 @@ fn parse(args: &[String]) -> Result<Options> {
             "--contacts" => o.contacts = value()?.parse().context("--contacts")?,
             "--reps" => o.reps = value()?.parse().context("--reps")?,
             "--debug" => o.debug = true,
+            "--radicale-timeout" => {
+                o.radicale_timeout = value()?.parse().context("--radicale-timeout")?
+            }
             other => bail!("bench groupware: unknown argument {other}"),
         }
     }
@@ -308,15 +315,17 @@ fn start_radicale(sup: &mut Supervisor, root: &Path) -> Result<String> {
     Ok(format!("http://127.0.0.1:{port}"))
 }
 
-/// `curl` a request; returns (seconds, HTTP status, body).
-fn curl(args: &[&str]) -> Result<(f64, u16, String)> {
+/// `curl` a request with a time limit; returns (seconds, HTTP status, body);
+/// status 0 when it did not finish in time.
+fn curl(timeout: u64, args: &[&str]) -> Result<(f64, u16, String)> {
     let started = Instant::now();
-    let out = run_ok(
-        Command::new("curl")
-            .args(["-s", "-u", "bench:bench", "-w", "\n%{http_code}"])
-            .args(args),
-        "curl",
-    )?;
+    let out = Command::new("curl")
+        .args(["-s", "-u", "bench:bench", "-w", "\n%{http_code}", "-m"])
+        .arg(timeout.to_string())
+        .args(args)
+        .output()
+        .context("running curl")?;
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
     let secs = started.elapsed().as_secs_f64();
     let (body, code) = out.rsplit_once('\n').unwrap_or(("", "0"));
     Ok((secs, code.trim().parse().unwrap_or(0), body.to_string()))
@@ -446,28 +455,46 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
         );
 
         let base = start_radicale(&mut sup, &root)?;
-        let (ics_r, code, body) = curl(&[
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/calendar",
-            "--data-binary",
-            &format!("@{}", ics.display()),
-            &format!("{base}/bench/calendar/"),
-        ])?;
+        let (ics_r, code, body) = curl(
+            o.radicale_timeout,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: text/calendar",
+                "--data-binary",
+                &format!("@{}", ics.display()),
+                &format!("{base}/bench/calendar/"),
+            ],
+        )?;
+        if code == 0 {
+            println!(
+                "radicale: the calendar PUT did not finish within {} s (--radicale-timeout)",
+                o.radicale_timeout
+            );
+            return Ok(());
+        }
         if code >= 300 {
             bail!("Radicale refused the calendar: {code} {body}");
         }
-        let (vcf_r, code, body) = curl(&[
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: text/vcard",
-            "--data-binary",
-            &format!("@{}", vcf.display()),
-            &format!("{base}/bench/contacts/"),
-        ])?;
-        if code >= 300 {
+        let (vcf_r, code, body) = curl(
+            o.radicale_timeout,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: text/vcard",
+                "--data-binary",
+                &format!("@{}", vcf.display()),
+                &format!("{base}/bench/contacts/"),
+            ],
+        )?;
+        if code == 0 {
+            println!(
+                "radicale: the address book PUT did not finish within {} s",
+                o.radicale_timeout
+            );
+        } else if code >= 300 {
             bail!("Radicale refused the address book: {code} {body}");
         }
         let radicale_rss = sup.pid("radicale").and_then(peak_rss);
@@ -477,17 +504,20 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
         let mut fb_code = 0;
         let mut fb_len = 0;
         for _ in 0..o.reps.max(1) {
-            let (s, code, body) = curl(&[
-                "-X",
-                "REPORT",
-                "-H",
-                "Depth: 1",
-                "-H",
-                "Content-Type: application/xml",
-                "--data-binary",
-                query,
-                &format!("{base}/bench/calendar/"),
-            ])?;
+            let (s, code, body) = curl(
+                o.radicale_timeout,
+                &[
+                    "-X",
+                    "REPORT",
+                    "-H",
+                    "Depth: 1",
+                    "-H",
+                    "Content-Type: application/xml",
+                    "--data-binary",
+                    query,
+                    &format!("{base}/bench/calendar/"),
+                ],
+            )?;
             fb.push(s * 1000.0);
             fb_code = code;
             fb_len = body.matches("FREEBUSY").count();
