@@ -8,6 +8,7 @@ use groxide_config::{Config, Exmdb};
 use groxide_e2e::cluster::{NodeOptions, Ports};
 use groxide_e2e::{ConfigDir, Node, Service};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_rpc::items::{Precondition, PutTarget};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::{Reason, owner_of, reason_of};
 use groxide_rpc::{ClientOptions, NodeAddr};
@@ -154,6 +155,78 @@ fn two_nodes_route_stores_refuse_strangers_and_name_the_owner() {
             .get_store_info(pb::StoreRequest { dir: dir3.clone() })
             .await
             .unwrap();
+
+        // Groupware calls route like the others: an appointment put through
+        // the routed client lands on node 3, its free/busy is read there,
+        // and node 2 asked directly names the owner.
+        let mut appt = groxide_pim::Item::new(groxide_pim::ItemClass::Appointment);
+        appt.set_time(
+            &groxide_mapi::lids::PID_LID_APPOINTMENT_START_WHOLE,
+            1_700_000_000,
+        );
+        appt.set_time(
+            &groxide_mapi::lids::PID_LID_APPOINTMENT_END_WHOLE,
+            1_700_003_600,
+        );
+        appt.set(
+            &groxide_mapi::lids::PID_LID_BUSY_STATUS,
+            groxide_mapi::PropValue::Long(2),
+        );
+        appt.set(
+            &groxide_mapi::lids::PID_NAME_CALENDAR_UID,
+            groxide_mapi::PropValue::Unicode("routed-1".into()),
+        );
+        let (info, created) = exmdb
+            .put_item(
+                &dir3,
+                folder_role("calendar"),
+                &appt,
+                PutTarget::ByUid,
+                Precondition::IfNoneMatch,
+            )
+            .await
+            .unwrap();
+        assert!(created);
+        let slots = exmdb
+            .free_busy(&dir3, 1_699_990_000, 1_700_100_000, "")
+            .await
+            .unwrap();
+        assert_eq!(
+            slots
+                .iter()
+                .map(|s| (s.start, s.end, s.status))
+                .collect::<Vec<_>>(),
+            vec![(1_700_000_000, 1_700_003_600, 2)]
+        );
+        let st = raw(&node2, me)
+            .get_free_busy(pb::GetFreeBusyRequest {
+                dir: dir3.clone(),
+                start: 0,
+                end: 1,
+                floating_zone: String::new(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(reason_of(&st), Some(Reason::StoreNotHere), "{st:?}");
+        // Conditions and stale tokens come back with their reasons.
+        let stale = exmdb
+            .put_item(
+                &dir3,
+                folder_role("calendar"),
+                &appt,
+                PutTarget::Message(info.message_id),
+                Precondition::IfMatch("1".into()),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(stale.reason(), Some(Reason::PreconditionFailed), "{stale}");
+        let changes = exmdb
+            .item_changes_since(&dir3, folder_role("calendar"), "")
+            .await
+            .unwrap();
+        assert_eq!(changes.changed.len(), 1);
+        let (_, back) = exmdb.get_item(&dir3, info.message_id).await.unwrap();
+        assert_eq!(back, appt);
 
         // A peer not on exmdb_hosts_allow is refused before any request runs.
         let st = raw(&node3, stranger)

@@ -17,6 +17,8 @@ mod bench_cluster;
 mod bench_common;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
+#[path = "bench/groupware.rs"]
+mod bench_groupware;
 #[path = "bench/imap.rs"]
 mod bench_imap;
 #[path = "bench/pop3.rs"]
@@ -183,6 +185,7 @@ fn bench(args: &[String]) -> Result<()> {
         "cluster" => bench_cluster::run(rest),
         "pop3" => bench_pop3::run(rest),
         "imap" => bench_imap::run(rest),
+        "groupware" => bench_groupware::run(rest),
         other => bail!(
             "bench: unknown target {other}; known: {}",
             BENCH_TARGETS.join(", ")
@@ -222,6 +225,7 @@ const BENCH_TARGETS: &[&str] = &[
     "imap",
     "pop3",
     "cluster",
+    "groupware",
 ];
 
 fn usage() -> ExitCode {

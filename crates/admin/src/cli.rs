@@ -59,6 +59,80 @@ pub(crate) enum Command {
     /// Jobs of this node's groxide-timer (deferred sends, maintenance, commands).
     #[command(subcommand)]
     Timer(TimerCommand),
+    /// Import an iCalendar (.ics) or vCard (.vcf) file into a user's store.
+    Import(ImportArgs),
+    /// Export a user's calendar, tasks or contacts as iCalendar or vCard.
+    Export(ExportArgs),
+    /// A user's busy times from the Calendar folder (recurring series expanded).
+    Freebusy(FreebusyArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct FreebusyArgs {
+    /// The user.
+    pub username: String,
+    /// Start of the range: YYYY-MM-DD (UTC midnight) or Unix seconds.
+    #[arg(long)]
+    pub from: String,
+    /// End of the range (exclusive), as --from.
+    #[arg(long)]
+    pub to: String,
+    /// IANA zone of all-day and floating events (default: the user's, else UTC).
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
+/// The interchange formats of import and export.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PimFormat {
+    /// iCalendar (RFC 5545): events, tasks, journal entries.
+    Ics,
+    /// vCard 3.0/4.0 (RFC 2426/6350): contacts and groups.
+    Vcf,
+}
+
+#[derive(Args)]
+pub(crate) struct ImportArgs {
+    /// ics or vcf.
+    #[arg(value_enum)]
+    pub format: PimFormat,
+    /// The user whose store receives the items.
+    pub username: String,
+    /// The file to read ("-" = stdin).
+    pub file: PathBuf,
+    /// Target folder: a role (calendar, contacts, tasks, notes, journal) or a
+    /// folder id. Default: by item kind (events to calendar, tasks to tasks,
+    /// journal entries to notes, cards to contacts).
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// IANA zone of floating times and all-day dates (default: the user's
+    /// timezone from the directory, else UTC).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Items stored at once (RPCs in flight).
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct ExportArgs {
+    /// ics or vcf.
+    #[arg(value_enum)]
+    pub format: PimFormat,
+    /// The user whose items are exported.
+    pub username: String,
+    /// Source folder: a role or a folder id (default: calendar for ics, contacts for vcf).
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// Write here instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// IANA zone of floating times and all-day dates (as given to the import).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// vCard version of the export: 3 or 4.
+    #[arg(long, default_value_t = 3)]
+    pub vcard_version: u8,
 }
 
 #[derive(Subcommand)]

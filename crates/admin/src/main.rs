@@ -2,7 +2,8 @@
 //!
 //! It reads groxide.cfg and mysql_adaptor.cfg of `--config-dir` for the
 //! directory and `data_path`, changes the directory, and asks groxide-exmdb
-//! on a store's home node to create or delete stores. Exit statuses are
+//! on a store's home node to create or delete stores, and to import and
+//! export groupware items. Exit statuses are
 //! listed in `--help` ([`failure::exit`]).
 
 mod cli;
@@ -65,6 +66,9 @@ async fn run(command: Command, cli_dir: &Path, json: bool) -> Result<(), Failure
         Command::Server(c) => commands::server::run(c, &setup, json).await,
         Command::Failover(args) => commands::cluster::failover(args, &setup, json).await,
         Command::Rebalance(args) => commands::cluster::rebalance(args, &setup, json).await,
+        Command::Import(args) => commands::pim::import(args, &setup, json).await,
+        Command::Export(args) => commands::pim::export(args, &setup, json).await,
+        Command::Freebusy(args) => commands::pim::freebusy(args, &setup, json).await,
         Command::CheckConfig | Command::Reload | Command::Timer(_) => Ok(()),
     };
     setup.directory.close().await;

@@ -55,4 +55,17 @@ impl Setup {
             .map_err(|e| Failure::new(exit::CONFIG, e))?;
         Ok(RoutedClient::new("exmdb", routing.exmdb().clone(), options))
     }
+
+    /// The typed exmdb client (same routing as [`Setup::exmdb`]).
+    pub(crate) fn exmdb_client(&self) -> Result<groxide_rpc::ExmdbClient, Failure> {
+        let lookup: Arc<dyn HomeserverLookup> = Arc::new(self.directory.clone());
+        let routing =
+            Routing::load(&self.config, Some(lookup)).map_err(|e| Failure::new(exit::CONFIG, e))?;
+        let options = client_options(&self.config, routing.node())
+            .map_err(|e| Failure::new(exit::CONFIG, e))?;
+        Ok(groxide_rpc::ExmdbClient::new(
+            routing.exmdb().clone(),
+            options,
+        ))
+    }
 }

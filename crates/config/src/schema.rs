@@ -372,6 +372,13 @@ config_file! {
         "exmdb_list.txt",
         "Store routing list (prefix type host port), relative to the config dir; missing = empty.",
     );
+
+    SYNC_TOMBSTONE_MAX_AGE: Duration = key(
+        "sync_tombstone_max_age",
+        ValueKind::Duration,
+        "90d",
+        "Age after which removals in calendar, contact, task and note folders are forgotten; older sync tokens then get SYNC_TOKEN_TOO_OLD.",
+    );
 }
 
 config_file! {

@@ -24,6 +24,12 @@ pub(crate) fn to_status(e: StoreError) -> Status {
             status(Code::FailedPrecondition, Reason::NotPermitted, msg)
         }
         StoreError::InvalidArgument(_) => Status::invalid_argument(msg),
+        StoreError::PreconditionFailed(_) => {
+            status(Code::FailedPrecondition, Reason::PreconditionFailed, msg)
+        }
+        StoreError::SyncTokenTooOld(_) => {
+            status(Code::FailedPrecondition, Reason::SyncTokenTooOld, msg)
+        }
         StoreError::Closed => Status::unavailable(msg),
         other => {
             tracing::error!(error = %other, "store failure");

@@ -12,8 +12,10 @@
 
 mod convert;
 mod errors;
+pub mod groupware;
 mod notify;
 pub mod service;
+mod streaming;
 
 use groxide_config::keys::exmdb;
 use groxide_config::{Config, Exmdb};
@@ -101,6 +103,11 @@ pub async fn run(ctx: Context<Exmdb>) -> Result<(), ExmdbError> {
     }
     let sweeper = spawn_idle_sweeper(stores.clone(), ctx.shutdown());
     let service = ExmdbService::new(stores.clone(), routing.exmdb().clone());
+    let groupware = service.groupware_settings();
+    groupware.set_tombstone_max_age(config.get(exmdb::SYNC_TOMBSTONE_MAX_AGE));
+    ctx.on_reload(move |cfg| {
+        groupware.set_tombstone_max_age(cfg.get(exmdb::SYNC_TOMBSTONE_MAX_AGE))
+    });
     let server = ENDPOINT.server(&ctx)?.add_service(
         ExmdbServer::new(service)
             .max_decoding_message_size(MAX_RPC_MESSAGE)

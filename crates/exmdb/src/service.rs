@@ -4,6 +4,7 @@
 
 use crate::convert;
 use crate::errors::to_status;
+use crate::streaming::{Batcher, copy_chunks, send};
 use groxide_routing::Resolver;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::pb::exmdb::v1::exmdb_server::Exmdb;
@@ -41,12 +42,22 @@ type Stream2<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 pub struct ExmdbService {
     stores: Arc<StoreManager>,
     resolver: Arc<Resolver>,
+    pub(crate) groupware: Arc<crate::groupware::GroupwareSettings>,
 }
 
 impl ExmdbService {
     /// A service over `stores`, serving the dirs `resolver` says are local.
     pub fn new(stores: Arc<StoreManager>, resolver: Arc<Resolver>) -> ExmdbService {
-        ExmdbService { stores, resolver }
+        ExmdbService {
+            stores,
+            resolver,
+            groupware: Arc::default(),
+        }
+    }
+
+    /// The groupware settings (changed on SIGHUP).
+    pub fn groupware_settings(&self) -> Arc<crate::groupware::GroupwareSettings> {
+        self.groupware.clone()
     }
 
     /// Checks `dir` and that this node is its home.
@@ -65,7 +76,7 @@ impl ExmdbService {
     }
 
     /// Runs `f` on the open store of `dir` on a blocking thread.
-    async fn with_store<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
+    pub(crate) async fn with_store<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -93,7 +104,7 @@ impl ExmdbService {
     /// WAL snapshots and the page cache that costs less than the two thread
     /// wake-ups of a blocking hand-off, which profiles showed as the largest
     /// single cost of these calls. Otherwise as [`Self::with_store`].
-    async fn read_small<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
+    pub(crate) async fn read_small<T, F>(&self, dir: &str, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -165,89 +176,6 @@ where
         .await
         .map_err(|e| Status::internal(format!("store task failed: {e}")))?
         .map_err(to_status)
-}
-
-fn send<T>(tx: &mpsc::Sender<Result<T, Status>>, item: T) -> bool {
-    tx.blocking_send(Ok(item)).is_ok()
-}
-
-/// Items of a listing per stream message: one message per item cost a
-/// thread wake-up, an HTTP/2 frame and a decode each.
-const LIST_BATCH: usize = 256;
-
-/// Gathers a listing's items into chunks of [`LIST_BATCH`] for the stream.
-struct Batcher<'a, T, C> {
-    tx: &'a mpsc::Sender<Result<C, Status>>,
-    items: Vec<T>,
-    wrap: fn(Vec<T>) -> C,
-}
-
-impl<'a, T, C> Batcher<'a, T, C> {
-    fn new(tx: &'a mpsc::Sender<Result<C, Status>>, wrap: fn(Vec<T>) -> C) -> Self {
-        Batcher {
-            tx,
-            items: Vec::new(),
-            wrap,
-        }
-    }
-
-    /// Adds one item; false once the receiver has gone.
-    fn push(&mut self, item: T) -> bool {
-        self.items.push(item);
-        self.items.len() < LIST_BATCH || self.flush()
-    }
-
-    /// Sends what is gathered (nothing when empty); false once the receiver has gone.
-    fn flush(&mut self) -> bool {
-        if self.items.is_empty() {
-            return true;
-        }
-        let chunk = std::mem::replace(&mut self.items, Vec::with_capacity(LIST_BATCH));
-        send(self.tx, (self.wrap)(chunk))
-    }
-
-    /// The items not sent yet, for a last chunk the caller completes.
-    fn into_rest(self) -> Vec<T> {
-        self.items
-    }
-}
-
-fn copy_chunks(
-    mut r: impl std::io::Read,
-    total: u64,
-    tx: &mpsc::Sender<Result<pb::ContentChunk, Status>>,
-) -> Result<(), StoreError> {
-    let mut first = true;
-    loop {
-        let mut buf = vec![0u8; READ_CHUNK];
-        let mut n = 0;
-        while n < READ_CHUNK {
-            match r.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(StoreError::Io {
-                        op: "read",
-                        path: "content".into(),
-                        source: e,
-                    });
-                }
-            }
-        }
-        if n == 0 && !first {
-            return Ok(());
-        }
-        buf.truncate(n);
-        let chunk = pb::ContentChunk {
-            data: buf,
-            total_size: if first { total } else { 0 },
-        };
-        first = false;
-        if !send(tx, chunk) || n < READ_CHUNK {
-            return Ok(());
-        }
-    }
 }
 
 fn store_kind(t: i32) -> Result<st::StoreKind, Status> {
@@ -864,8 +792,18 @@ impl Exmdb for ExmdbService {
     ) -> Result<Response<pb::PurgeSoftDeletedReply>, Status> {
         let r = r.into_inner();
         let age = std::time::Duration::from_secs(r.older_than_seconds);
+        // The same housekeeping forgets old groupware tombstones
+        // (`sync_tombstone_max_age`): the maintenance job does both.
+        let tombstone_age = self.groupware.tombstone_max_age();
         let (messages, folders) = self
-            .with_store(&r.dir, move |s| s.purge_soft_deleted(age))
+            .with_store(&r.dir, move |s| {
+                let purged = s.purge_soft_deleted(age)?;
+                let compacted = s.compact_tombstones(tombstone_age)?;
+                if compacted > 0 {
+                    tracing::info!(dir = %s.dir().display(), compacted, "groupware tombstones compacted");
+                }
+                Ok(purged)
+            })
             .await?;
         Ok(Response::new(pb::PurgeSoftDeletedReply {
             messages,
@@ -881,43 +819,86 @@ impl Exmdb for ExmdbService {
         let removed_files = self.with_store(&r.dir, |s| s.purge_content()).await?;
         Ok(Response::new(pb::PurgeContentReply { removed_files }))
     }
+
+    // Groupware: crate::groupware.
+
+    async fn get_named_prop_ids(
+        &self,
+        r: Request<pb::GetNamedPropIdsRequest>,
+    ) -> Result<Response<pb::NamedPropIds>, Status> {
+        self.named_prop_ids(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_named_prop_names(
+        &self,
+        r: Request<pb::GetNamedPropNamesRequest>,
+    ) -> Result<Response<pb::NamedPropNames>, Status> {
+        self.named_prop_names(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn put_item(
+        &self,
+        r: Request<pb::PutItemRequest>,
+    ) -> Result<Response<pb::PutItemReply>, Status> {
+        self.put_item_impl(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn get_item(
+        &self,
+        r: Request<pb::MessageRequest>,
+    ) -> Result<Response<pb::GetItemReply>, Status> {
+        self.get_item_impl(r.into_inner()).await.map(Response::new)
+    }
+
+    async fn delete_item(
+        &self,
+        r: Request<pb::DeleteItemRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        self.delete_item_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_items(
+        &self,
+        r: Request<pb::FolderRequest>,
+    ) -> Result<Response<pb::ListItemsReply>, Status> {
+        self.list_items_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn item_changes_since(
+        &self,
+        r: Request<pb::ItemChangesRequest>,
+    ) -> Result<Response<pb::ItemChangesReply>, Status> {
+        self.item_changes_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn compact_tombstones(
+        &self,
+        r: Request<pb::StoreRequest>,
+    ) -> Result<Response<pb::CompactTombstonesReply>, Status> {
+        self.compact_tombstones_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_free_busy(
+        &self,
+        r: Request<pb::GetFreeBusyRequest>,
+    ) -> Result<Response<pb::GetFreeBusyReply>, Status> {
+        self.free_busy_impl(r.into_inner()).await.map(Response::new)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listings_go_out_in_full_chunks_in_order_and_the_rest_at_the_end() {
-        let (tx, mut rx) = mpsc::channel(16);
-        let mut out = Batcher::new(&tx, |v: Vec<u32>| v);
-        for i in 0..600u32 {
-            assert!(out.push(i));
-        }
-        assert!(out.flush());
-        assert!(out.flush(), "an empty flush sends nothing");
-        drop(tx);
-        let mut chunks = Vec::new();
-        while let Ok(c) = rx.try_recv() {
-            chunks.push(c.unwrap());
-        }
-        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
-        assert_eq!(sizes, vec![LIST_BATCH, LIST_BATCH, 600 - 2 * LIST_BATCH]);
-        assert_eq!(chunks.concat(), (0..600).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn a_listing_stops_once_its_reader_is_gone() {
-        let (tx, rx) = mpsc::channel(16);
-        drop(rx);
-        let mut out = Batcher::new(&tx, |v: Vec<u32>| v);
-        let accepted = (0..LIST_BATCH as u32).take_while(|i| out.push(*i)).count();
-        assert_eq!(
-            accepted,
-            LIST_BATCH - 1,
-            "the first full chunk finds no reader"
-        );
-    }
 
     fn check(dir: &str, ok: bool) {
         assert_eq!(validate_dir(dir).is_ok(), ok, "{dir:?}");

@@ -802,4 +802,50 @@ mod tests {
         assert!(t.entries().is_empty());
         assert!(t.find("INBOX").is_none());
     }
+
+    #[test]
+    fn a_new_store_in_any_language_lists_only_its_mail_folders() {
+        for lang in ["de", "ja", ""] {
+            let tmp = tempfile::tempdir().unwrap();
+            let (store, _, _) = groxide_store::Store::create(
+                &tmp.path().join("u"),
+                &groxide_store::NewStore {
+                    kind: groxide_store::StoreKind::Private,
+                    owner: "u".into(),
+                    lang: lang.into(),
+                    quota_bytes: 0,
+                },
+                &groxide_store::OpenOptions::default(),
+            )
+            .unwrap();
+            let folders: Vec<FolderInfo> = store
+                .folders()
+                .unwrap()
+                .iter()
+                .map(FolderInfo::of_store)
+                .collect();
+            let t = MailboxTree::build(&folders);
+            let listed = names(&t);
+            // The groupware folders (Calendar, Contacts, Tasks, Notes,
+            // Journal) exist in the store but IMAP does not see them.
+            for f in store.folders().unwrap() {
+                if !is_mail_class(&f.container_class) {
+                    assert!(
+                        !listed
+                            .iter()
+                            .any(|n| n.split(' ').next() == Some(f.name.as_str())),
+                        "{lang}: {} ({}) is listed: {listed:?}",
+                        f.name,
+                        f.container_class
+                    );
+                }
+            }
+            // Mail folders of a role keep their IMAP names in every language.
+            assert!(listed.iter().any(|n| n == "INBOX"), "{lang}: {listed:?}");
+            assert!(
+                listed.iter().any(|n| n == "Sent Items \\Sent"),
+                "{lang}: {listed:?}"
+            );
+        }
+    }
 }

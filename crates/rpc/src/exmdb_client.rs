@@ -81,7 +81,7 @@ pub struct ExmdbClient {
     routed: RoutedClient,
 }
 
-fn raw(ch: Channel) -> RawClient<Channel> {
+pub(crate) fn raw(ch: Channel) -> RawClient<Channel> {
     RawClient::new(ch)
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE)
@@ -125,7 +125,7 @@ impl ExmdbClient {
         &self.routed
     }
 
-    async fn unary<Req, Resp, F, Fut>(
+    pub(crate) async fn unary<Req, Resp, F, Fut>(
         &self,
         dir: &str,
         idempotent: bool,

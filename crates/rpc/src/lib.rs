@@ -10,6 +10,7 @@ pub mod acl;
 pub mod client;
 pub mod event_publisher;
 pub mod exmdb_client;
+pub mod items;
 pub mod midb_view;
 pub mod reason;
 pub mod routed;

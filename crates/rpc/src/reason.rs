@@ -39,6 +39,11 @@ pub enum Reason {
     UnknownCte,
     /// A special use was asked for that belongs to a standard folder.
     SpecialUseTaken,
+    /// A conditional write found the item changed (If-Match) or existing
+    /// (If-None-Match).
+    PreconditionFailed,
+    /// A sync token older than the folder's compacted tombstones: sync afresh.
+    SyncTokenTooOld,
 }
 
 impl Reason {
@@ -57,6 +62,8 @@ impl Reason {
             Reason::NotPermitted => "NOT_PERMITTED",
             Reason::UnknownCte => "UNKNOWN_CTE",
             Reason::SpecialUseTaken => "SPECIAL_USE_TAKEN",
+            Reason::PreconditionFailed => "PRECONDITION_FAILED",
+            Reason::SyncTokenTooOld => "SYNC_TOKEN_TOO_OLD",
         }
     }
 
@@ -75,6 +82,8 @@ impl Reason {
             "NOT_PERMITTED" => Reason::NotPermitted,
             "UNKNOWN_CTE" => Reason::UnknownCte,
             "SPECIAL_USE_TAKEN" => Reason::SpecialUseTaken,
+            "PRECONDITION_FAILED" => Reason::PreconditionFailed,
+            "SYNC_TOKEN_TOO_OLD" => Reason::SyncTokenTooOld,
             _ => return None,
         })
     }
@@ -137,6 +146,8 @@ mod tests {
             Reason::FolderExists,
             Reason::Modified,
             Reason::NotPermitted,
+            Reason::PreconditionFailed,
+            Reason::SyncTokenTooOld,
         ] {
             assert_eq!(Reason::parse(r.as_str()), Some(r));
             assert_eq!(reason_of(&status(Code::Internal, r, "x")), Some(r));

@@ -84,6 +84,14 @@ pub enum StoreError {
     /// The request is malformed (bad name, bad property type, …).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A conditional write found the item not as the caller expected
+    /// (If-Match on a changed item, If-None-Match on an existing one).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// A sync token older than the folder's compacted tombstones: the
+    /// changes since cannot be told; the caller must sync afresh.
+    #[error("sync token too old: {0}")]
+    SyncTokenTooOld(String),
     /// The operation is not allowed on this object (e.g. deleting a standard folder).
     #[error("not permitted: {0}")]
     NotPermitted(String),

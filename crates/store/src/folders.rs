@@ -563,7 +563,7 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_sibling_free(
+pub(crate) fn check_sibling_free(
     conn: &Connection,
     parent: FolderId,
     name: &str,

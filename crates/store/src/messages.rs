@@ -7,12 +7,14 @@ use crate::events::ChangeKind;
 use crate::flags::{self, FlagOp, ImapFlags};
 use crate::folders;
 use crate::ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange, UidValidity};
-use crate::props::{
-    Prop, PropTag, PropValue, check_prop, decode_bag, encode_bag, from_sql, to_sql,
-};
+use crate::props::{Prop, PropTag, PropValue, check_prop, encode_bag, from_sql, to_sql};
 use crate::tags::*;
 use crate::tx::WriteCtx;
 use rusqlite::{Connection, OptionalExtension, params};
+
+pub(crate) use crate::message_reads::{
+    AttachmentSource, attachment_source, changes_since, list, read,
+};
 
 /// Where a message's RFC 5322 form comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +223,7 @@ pub(crate) const CHANGED_SINCE_SQL: &str = concat!(
      WHERE folder_id = ?1 AND cn > ?2 AND deleted_at IS NULL ORDER BY uid"
 );
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageEntry> {
+pub(crate) fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageEntry> {
     let keywords: String = r.get(3)?;
     let hash: Option<Vec<u8>> = r.get(7)?;
     Ok(MessageEntry {
@@ -291,14 +293,14 @@ fn select_uids(
     Ok(out)
 }
 
-fn unread(flags: ImapFlags) -> i64 {
+pub(crate) fn unread(flags: ImapFlags) -> i64 {
     i64::from(!flags.contains(ImapFlags::SEEN))
 }
 
 /// Inserts the message row: takes the folder's next UID and a new change
 /// number, counts it in the folder and the store, references its content.
 #[allow(clippy::too_many_arguments)]
-fn insert_row(
+pub(crate) fn insert_row(
     ctx: &mut WriteCtx<'_>,
     folder: FolderId,
     flags: ImapFlags,
@@ -360,7 +362,7 @@ fn insert_row(
     })
 }
 
-fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
+pub(crate) fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT OR REPLACE INTO message_properties (message_id, tag, value) VALUES (?1, ?2, ?3)",
     )?;
@@ -370,7 +372,11 @@ fn store_props(conn: &Connection, id: MessageId, props: &[Prop]) -> Result<()> {
     Ok(())
 }
 
-fn store_recipients(conn: &Connection, id: MessageId, recipients: &[Vec<Prop>]) -> Result<()> {
+pub(crate) fn store_recipients(
+    conn: &Connection,
+    id: MessageId,
+    recipients: &[Vec<Prop>],
+) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT INTO recipients (message_id, position, props) VALUES (?1, ?2, ?3)",
     )?;
@@ -620,7 +626,7 @@ pub(crate) fn set_read(ctx: &mut WriteCtx<'_>, id: MessageId, read: bool) -> Res
     write_flags(ctx, &row, nf, &k)
 }
 
-fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
+pub(crate) fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
     let mut st =
         conn.prepare_cached("SELECT tag, value FROM message_properties WHERE message_id = ?1")?;
     let mut rows = st.query([id.0 as i64])?;
@@ -633,7 +639,7 @@ fn stored_props(conn: &Connection, id: MessageId) -> Result<Vec<Prop>> {
 }
 
 /// Drops a generated MIME form: the message changed, so it is out of date.
-fn invalidate_generated(ctx: &mut WriteCtx<'_>, row: &MessageRow) -> Result<()> {
+pub(crate) fn invalidate_generated(ctx: &mut WriteCtx<'_>, row: &MessageRow) -> Result<()> {
     if row.origin == ContentOrigin::Generated
         && let Some(h) = row.entry.content_hash
     {
@@ -765,12 +771,16 @@ pub(crate) fn copy(
         for (h, len) in attachment_hashes(ctx.conn, ins.message_id)? {
             ctx.add_content_ref(&h, len)?;
         }
+        crate::items::copied(ctx, e.message_id, ins.message_id, target)?;
         out.uids.push((e.uid, ins.uid));
     }
     Ok(out)
 }
 
-fn attachment_hashes(conn: &Connection, id: MessageId) -> Result<Vec<(ContentHash, u64)>> {
+pub(crate) fn attachment_hashes(
+    conn: &Connection,
+    id: MessageId,
+) -> Result<Vec<(ContentHash, u64)>> {
     let mut st = conn.prepare_cached(
         "SELECT a.content_hash, c.size FROM attachments a JOIN content_files c ON c.hash = a.content_hash
          WHERE a.message_id = ?1 AND a.content_hash IS NOT NULL",
@@ -797,8 +807,8 @@ fn tombstone(
     cn: ChangeNumber,
 ) -> Result<()> {
     ctx.conn
-        .prepare_cached("INSERT OR REPLACE INTO message_tombstones (folder_id, uid, message_id, cn) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![folder.0 as i64, i64::from(uid.0), id.0 as i64, cn.0 as i64])?;
+        .prepare_cached("INSERT OR REPLACE INTO message_tombstones (folder_id, uid, message_id, cn, removed_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![folder.0 as i64, i64::from(uid.0), id.0 as i64, cn.0 as i64, ctx.now])?;
     ctx.conn
         .prepare_cached(
             "UPDATE folders SET highest_modseq = max(highest_modseq, ?2) WHERE folder_id = ?1",
@@ -851,6 +861,7 @@ pub(crate) fn move_to(
                 cn.0 as i64
             ])?;
         ctx.adjust_folder(target, 1, unread(e.flags), e.size as i64, cn)?;
+        crate::items::moved(ctx, e.message_id, target)?;
         ctx.event(target, ChangeKind::MessageAdded, Some(ImapUid(uid)), cn);
         out.uids.push((e.uid, ImapUid(uid)));
     }
@@ -937,6 +948,7 @@ fn erase(ctx: &mut WriteCtx<'_>, id: MessageId) -> Result<()> {
     for (h, _) in attachment_hashes(ctx.conn, id)? {
         ctx.drop_content_ref(&h)?;
     }
+    crate::items::erased(ctx, id)?;
     let i = id.0 as i64;
     ctx.conn
         .prepare_cached("DELETE FROM message_properties WHERE message_id = ?1")?
@@ -984,146 +996,4 @@ pub(crate) fn purge_soft_deleted(ctx: &mut WriteCtx<'_>, cutoff: i64) -> Result<
         folders::remove_folder_rows(ctx.conn, FolderId(*f as u64))?;
     }
     Ok((ids.len() as u64, fids.len() as u64))
-}
-
-/// Reads one message: its row, stored and computed properties, recipients
-/// and attachments. Bodies of MIME messages are not stored; the caller adds
-/// them from the content (see `Store::read_message`).
-pub(crate) fn read(conn: &Connection, id: MessageId) -> Result<MessageRecord> {
-    let row = get_row(conn, id)?;
-    let stored = stored_props(conn, id)?;
-    let mut props: Vec<Prop> = stored
-        .iter()
-        .filter(|(t, _)| !flags::is_flag_mapped(*t))
-        .cloned()
-        .collect();
-    props.extend(flags::mapped_props(
-        row.entry.flags,
-        &row.entry.keywords,
-        &stored,
-    ));
-    props.push((
-        PR_MESSAGE_SIZE,
-        PropValue::Long(i32::try_from(row.entry.size).unwrap_or(i32::MAX)),
-    ));
-    props.push((
-        PR_MESSAGE_SIZE_EXTENDED,
-        PropValue::I8(row.entry.size as i64),
-    ));
-    props.sort_by_key(|(t, _)| *t);
-    let mut recipients = Vec::new();
-    let mut st = conn
-        .prepare_cached("SELECT props FROM recipients WHERE message_id = ?1 ORDER BY position")?;
-    let mut rows = st.query([id.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        recipients.push(decode_bag(&r.get::<_, Vec<u8>>(0)?)?);
-    }
-    let mut attachments = Vec::new();
-    let mut st = conn.prepare_cached(
-        "SELECT position, props FROM attachments WHERE message_id = ?1 ORDER BY position",
-    )?;
-    let mut rows = st.query([id.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        let position = r.get::<_, i64>(0)? as u32;
-        let mut p = decode_bag(&r.get::<_, Vec<u8>>(1)?)?;
-        p.push((PR_ATTACH_NUM, PropValue::Long(position as i32)));
-        p.sort_by_key(|(t, _)| *t);
-        attachments.push(AttachmentRecord { position, props: p });
-    }
-    Ok(MessageRecord {
-        entry: row.entry,
-        folder: row.folder,
-        origin: row.origin,
-        props,
-        recipients,
-        attachments,
-    })
-}
-
-/// Where an attachment's bytes are: a content file, or a MIME part of the message.
-pub(crate) enum AttachmentSource {
-    File(ContentHash),
-    MimePart {
-        message: ContentHash,
-        part_path: String,
-    },
-}
-
-pub(crate) fn attachment_source(
-    conn: &Connection,
-    id: MessageId,
-    position: u32,
-) -> Result<AttachmentSource> {
-    let row = get_row(conn, id)?;
-    let r: Option<(Option<Vec<u8>>, Option<String>)> = conn
-        .prepare_cached("SELECT content_hash, part_path FROM attachments WHERE message_id = ?1 AND position = ?2")?
-        .query_row(params![id.0 as i64, i64::from(position)], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let missing =
-        || StoreError::InvalidArgument(format!("message {id} has no attachment {position}"));
-    match r {
-        Some((Some(h), _)) => ContentHash::from_slice(&h)
-            .map(AttachmentSource::File)
-            .ok_or_else(missing),
-        Some((None, Some(path))) => match (row.origin, row.entry.content_hash) {
-            (ContentOrigin::Original, Some(message)) => Ok(AttachmentSource::MimePart {
-                message,
-                part_path: path,
-            }),
-            _ => Err(missing()),
-        },
-        _ => Err(missing()),
-    }
-}
-
-/// Streams the live messages of `folder` with UIDs in `range`, in UID order,
-/// until `each` returns false. Bounded memory: one row at a time.
-pub(crate) fn list(
-    conn: &Connection,
-    folder: FolderId,
-    range: UidRange,
-    each: &mut dyn FnMut(MessageEntry) -> bool,
-) -> Result<()> {
-    let mut st = conn.prepare_cached(LIST_SQL)?;
-    let mut rows = st.query(params![
-        folder.0 as i64,
-        i64::from(range.first.0),
-        i64::from(range.last.0)
-    ])?;
-    while let Some(r) = rows.next()? {
-        if !each(entry_from_row(r)?) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Streams what changed in `folder` after `since`: removals first (by UID),
-/// then added or changed messages (by UID).
-pub(crate) fn changes_since(
-    conn: &Connection,
-    folder: FolderId,
-    since: ChangeNumber,
-    each: &mut dyn FnMut(MessageChange) -> bool,
-) -> Result<()> {
-    let mut st = conn.prepare_cached(REMOVED_SINCE_SQL)?;
-    let mut rows = st.query(params![folder.0 as i64, since.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        let removed = RemovedMessage {
-            uid: ImapUid(r.get::<_, i64>(0)? as u32),
-            message_id: MessageId(r.get::<_, i64>(1)? as u64),
-            cn: ChangeNumber(r.get::<_, i64>(2)? as u64),
-        };
-        if !each(MessageChange::Removed(removed)) {
-            return Ok(());
-        }
-    }
-    let mut st = conn.prepare_cached(CHANGED_SINCE_SQL)?;
-    let mut rows = st.query(params![folder.0 as i64, since.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        if !each(MessageChange::Changed(entry_from_row(r)?)) {
-            break;
-        }
-    }
-    Ok(())
 }

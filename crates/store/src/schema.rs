@@ -120,7 +120,48 @@ CREATE INDEX messages_flag_deleted ON messages(folder_id, uid) WHERE flags & 8 !
 CREATE INDEX messages_live ON messages(folder_id, uid, message_id, flags, keywords, size,
   internal_date, cn, content_hash, content_kind, deleted_at) WHERE deleted_at IS NULL;
 "#,
+    // 4 → 5: groupware. Named properties get per-store ids (0x8000–0xFFFE,
+    // never reused, so ids in property rows stay valid); groupware items
+    // keep their source object (iCalendar/vCard) and UID beside the message
+    // row; tombstones record when they were made, and a folder records up to
+    // which change number its tombstones were compacted (older sync tokens
+    // are then refused). The standard folders a store lacks are added by
+    // the hook of this step (`folders::add_missing_standard`).
+    r#"
+CREATE TABLE named_properties (
+  propid INTEGER PRIMARY KEY CHECK (propid BETWEEN 32768 AND 65534),
+  guid BLOB NOT NULL,
+  lid INTEGER,
+  name TEXT COLLATE NOCASE,
+  CHECK ((lid IS NULL) != (name IS NULL))
+);
+CREATE UNIQUE INDEX named_properties_lid ON named_properties(guid, lid) WHERE lid IS NOT NULL;
+CREATE UNIQUE INDEX named_properties_name ON named_properties(guid, name) WHERE name IS NOT NULL;
+CREATE TABLE items (
+  message_id INTEGER PRIMARY KEY,
+  folder_id INTEGER NOT NULL,
+  item_uid TEXT NOT NULL,
+  format INTEGER NOT NULL,
+  original_hash BLOB,
+  original_size INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX items_uid ON items(folder_id, item_uid);
+ALTER TABLE message_tombstones ADD COLUMN removed_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE folder_sync (
+  folder_id INTEGER PRIMARY KEY,
+  compacted_cn INTEGER NOT NULL
+);
+"#,
 ];
+
+/// Migrations that need code beside their SQL: run in the same transaction,
+/// after the SQL of the step that takes the schema to the given version.
+fn migration_hook(tx: &rusqlite::Transaction<'_>, to: u32) -> Result<()> {
+    if to == 5 {
+        crate::folder_names::add_missing_standard(tx)?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -141,6 +182,7 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
     for v in current..target.min(SCHEMA_VERSION) {
         let tx = conn.transaction()?;
         tx.execute_batch(MIGRATIONS[v as usize])?;
+        migration_hook(&tx, v + 1)?;
         tx.pragma_update(None, "user_version", v + 1)?;
         tx.commit()?;
         if v > 0 {

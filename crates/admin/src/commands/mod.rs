@@ -4,6 +4,7 @@ pub(crate) mod alias;
 pub(crate) mod altname;
 pub(crate) mod cluster;
 pub(crate) mod domain;
+pub(crate) mod pim;
 pub(crate) mod server;
 pub(crate) mod timer;
 pub(crate) mod user;

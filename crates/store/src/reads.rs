@@ -1,0 +1,204 @@
+//! The reads of a store ([`StoreReader`]): folders, messages, changes,
+//! content files. Moved out of store.rs, which keeps opening, the read
+//! pool and the writes.
+
+use crate::derive;
+use crate::error::{Result, StoreError};
+use crate::folders::{self, FolderInfo, FolderRef};
+use crate::ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange};
+use crate::messages::{
+    self, AttachmentSource, ContentOrigin, MessageChange, MessageEntry, MessageRecord,
+};
+use crate::props::{Prop, PropTag, PropValue};
+use crate::store::{HierarchyChanges, MessageContent, StoreReader};
+use crate::tags::*;
+use std::io::Read;
+use std::path::PathBuf;
+
+impl StoreReader {
+    /// Every folder with its counters, ordered by id.
+    pub fn folders(&self) -> Result<Vec<FolderInfo>> {
+        self.with_reader(folders::list)
+    }
+
+    /// Every folder with those of its properties (as [`Self::folder_props`]
+    /// gives them) whose tags are in `tags`, from one snapshot: a client
+    /// listing mailboxes with, say, their subscription state asks once, not
+    /// once per folder.
+    pub fn folders_with_props(&self, tags: &[PropTag]) -> Result<Vec<(FolderInfo, Vec<Prop>)>> {
+        self.read(|t| t.folders_with_props(tags))
+    }
+
+    /// One folder.
+    pub fn folder(&self, r: impl Into<FolderRef>) -> Result<FolderInfo> {
+        let r = r.into();
+        self.with_reader(|c| folders::get(c, folders::resolve(c, r)?))
+    }
+
+    /// A folder with what IMAP SELECT/STATUS need beyond its counters,
+    /// from one snapshot.
+    pub fn folder_with_imap_status(
+        &self,
+        r: impl Into<FolderRef>,
+    ) -> Result<(FolderInfo, folders::ImapStatus)> {
+        let r = r.into();
+        self.read(|t| t.folder_with_imap_status(r))
+    }
+
+    /// A folder's properties, stored and computed.
+    pub fn folder_props(&self, r: impl Into<FolderRef>) -> Result<Vec<Prop>> {
+        let r = r.into();
+        self.with_reader(|c| folders::props(c, folders::resolve(c, r)?))
+    }
+
+    /// Folders changed or removed after `since`.
+    pub fn hierarchy_changes_since(&self, since: ChangeNumber) -> Result<HierarchyChanges> {
+        self.with_reader(|c| {
+            let changed = folders::list(c)?
+                .into_iter()
+                .filter(|f| f.cn > since)
+                .collect();
+            let mut st = c.prepare_cached(
+                "SELECT folder_id, cn FROM folder_tombstones WHERE cn > ?1 ORDER BY cn",
+            )?;
+            let removed = st
+                .query_map([since.0 as i64], |r| {
+                    Ok((
+                        FolderId(r.get::<_, i64>(0)? as u64),
+                        ChangeNumber(r.get::<_, i64>(1)? as u64),
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(HierarchyChanges { changed, removed })
+        })
+    }
+
+    /// The message with `uid` in a folder.
+    pub fn message_id_by_uid(
+        &self,
+        folder: impl Into<FolderRef>,
+        uid: ImapUid,
+    ) -> Result<MessageId> {
+        let r = folder.into();
+        self.with_reader(|c| messages::id_by_uid(c, folders::resolve(c, r)?, uid))
+    }
+
+    /// A message: properties (PR_BODY and PR_HTML of MIME messages derived
+    /// from its content), recipients, attachments.
+    pub fn message(&self, id: MessageId) -> Result<MessageRecord> {
+        let mut rec = self.with_reader(|c| messages::read(c, id))?;
+        if rec.origin == ContentOrigin::Original
+            && let Some(h) = rec.entry.content_hash
+            && !rec
+                .props
+                .iter()
+                .any(|(t, _)| *t == PR_BODY || *t == PR_HTML)
+        {
+            let raw = self.read_file(&h)?;
+            let (text, html) = derive::mime_bodies(&raw);
+            rec.props.push((PR_BODY, PropValue::Unicode(text)));
+            if let Some(h) = html {
+                rec.props.push((PR_HTML, PropValue::Binary(h.into_bytes())));
+            }
+            rec.props.sort_by_key(|(t, _)| *t);
+        }
+        Ok(rec)
+    }
+
+    pub(crate) fn read_file(&self, h: &ContentHash) -> Result<Vec<u8>> {
+        let mut f = self.files.open(h)?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)
+            .map_err(|e| StoreError::io("read", self.files.layout().content_path(h), e))?;
+        Ok(out)
+    }
+
+    /// Streams the messages of a folder with UIDs in `range`, in UID order,
+    /// until `each` returns false. Bounded memory.
+    pub fn list_messages(
+        &self,
+        folder: impl Into<FolderRef>,
+        range: UidRange,
+        mut each: impl FnMut(MessageEntry) -> bool,
+    ) -> Result<()> {
+        let r = folder.into();
+        self.with_reader(|c| messages::list(c, folders::resolve(c, r)?, range, &mut each))
+    }
+
+    /// Streams what changed in a folder after `since`: removals, then
+    /// added or changed messages. Replaying it over the state at `since`
+    /// gives the state now (UIDs are never reused). Returns the folder's
+    /// highest MODSEQ in the same snapshot: the state the changes lead to.
+    pub fn changes_since(
+        &self,
+        folder: impl Into<FolderRef>,
+        since: ChangeNumber,
+        mut each: impl FnMut(MessageChange) -> bool,
+    ) -> Result<ChangeNumber> {
+        let r = folder.into();
+        self.with_reader(|c| {
+            let id = folders::resolve(c, r)?;
+            messages::changes_since(c, id, since, &mut each)?;
+            Ok(folders::get(c, id)?.highest_modseq)
+        })
+    }
+
+    /// The message's RFC 5322 form. A message created as properties has
+    /// one only once the store's writer generated it
+    /// ([`StoreError::NoMimeYet`] until then; [`Store::content`] generates it).
+    pub fn content(&self, id: MessageId) -> Result<MessageContent> {
+        let row = self.with_reader(|c| messages::get_row(c, id))?;
+        match row.entry.content_hash {
+            Some(h) => self.open_content(&h),
+            None => Err(StoreError::NoMimeYet(id)),
+        }
+    }
+
+    pub(crate) fn open_content(&self, hash: &ContentHash) -> Result<MessageContent> {
+        let file = self.files.open(hash)?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("stat", self.files.layout().content_path(hash), e))?
+            .len();
+        Ok(MessageContent {
+            file,
+            len,
+            hash: *hash,
+        })
+    }
+
+    /// The bytes of attachment `position` of a message.
+    pub fn attachment_content(&self, id: MessageId, position: u32) -> Result<Box<dyn Read + Send>> {
+        match self.with_reader(|c| messages::attachment_source(c, id, position))? {
+            AttachmentSource::File(h) => Ok(Box::new(self.files.open(&h)?)),
+            AttachmentSource::MimePart { message, part_path } => {
+                let raw = self.read_file(&message)?;
+                let bytes = derive::mime_attachment(&raw, &part_path).unwrap_or_default();
+                Ok(Box::new(std::io::Cursor::new(bytes)))
+            }
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check`; "ok" when the database is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with_reader(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+    }
+
+    /// Every content hash the database references (messages and attachments).
+    pub fn referenced_content(&self) -> Result<Vec<ContentHash>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare("SELECT hash FROM content_files")?;
+            let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.extend(ContentHash::from_slice(&r?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Where the content file of `hash` lives.
+    pub fn content_path(&self, hash: &ContentHash) -> PathBuf {
+        self.files.layout().content_path(hash)
+    }
+}

@@ -1,0 +1,211 @@
+//! Per-folder sync state for the groupware protocols (CalDAV/CardDAV
+//! sync-collection, EWS SyncFolderItems, ActiveSync Sync): a token names a
+//! folder, its UIDVALIDITY and a change number; the changes since a token
+//! are the folder's messages with a higher change number and its
+//! tombstones with a higher change number. Tombstones of groupware folders
+//! are compacted after an age ([`Store::compact_tombstones`]); a token
+//! older than the compaction is refused with
+//! [`StoreError::SyncTokenTooOld`], never answered with missing removals.
+//!
+//! Mail folders keep their tombstones: IMAP QRESYNC reads them and has no
+//! way to say "too old" other than a full resync it cannot be told about.
+
+use crate::error::{Result, StoreError};
+use crate::folders::{self, FolderRef};
+use crate::ids::{ChangeNumber, FolderId, ImapUid, MessageId, UidValidity};
+use crate::items::{self, ItemEntry};
+use crate::messages::{REMOVED_SINCE_SQL, RemovedMessage};
+use crate::store::{Store, StoreReader};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::fmt;
+use std::time::Duration;
+
+/// A folder's sync state: `gx1-<folder>-<uidvalidity>-<cn>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncToken {
+    /// The folder.
+    pub folder: FolderId,
+    /// Its UIDVALIDITY when the token was made (a recreated folder has another).
+    pub uidvalidity: UidValidity,
+    /// Every change up to this change number is known to the holder.
+    pub cn: ChangeNumber,
+}
+
+impl fmt::Display for SyncToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gx1-{}-{}-{}",
+            self.folder.0, self.uidvalidity.0, self.cn.0
+        )
+    }
+}
+
+impl SyncToken {
+    /// Parses a token (`None` for "", the initial sync).
+    pub fn parse(s: &str) -> Result<Option<SyncToken>> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        let bad = || StoreError::InvalidArgument(format!("not a sync token: {s:?}"));
+        let mut parts = s.strip_prefix("gx1-").ok_or_else(bad)?.split('-');
+        let mut num = || -> Result<u64> {
+            parts
+                .next()
+                .and_then(|p| p.parse::<u64>().ok())
+                .ok_or_else(bad)
+        };
+        let t = SyncToken {
+            folder: FolderId(num()?),
+            uidvalidity: UidValidity(u32::try_from(num()?).map_err(|_| bad())?),
+            cn: ChangeNumber(num()?),
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Some(t))
+    }
+}
+
+/// What changed in a folder since a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemChanges {
+    /// Items created or changed since, as they are now (all live items for
+    /// the initial sync), by UID.
+    pub changed: Vec<ItemEntry>,
+    /// Items removed since (deleted or moved away), by UID.
+    pub removed: Vec<RemovedMessage>,
+    /// The token of the state this answer brings the caller to.
+    pub token: SyncToken,
+}
+
+/// Up to which change number the folder's tombstones are compacted (0: none).
+fn compacted_cn(conn: &Connection, folder: FolderId) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT compacted_cn FROM folder_sync WHERE folder_id = ?1")?
+        .query_row([folder.0 as i64], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map_or(0, |c| c as u64))
+}
+
+impl StoreReader {
+    /// The folder's current token.
+    pub fn sync_token(&self, folder: impl Into<FolderRef>) -> Result<SyncToken> {
+        let r = folder.into();
+        self.with_reader(|c| {
+            let f = folders::get(c, folders::resolve(c, r)?)?;
+            Ok(SyncToken {
+                folder: f.id,
+                uidvalidity: f.uidvalidity,
+                cn: f.highest_modseq,
+            })
+        })
+    }
+
+    /// The changes of `folder` since `token` ("" = everything), read in one
+    /// snapshot with the new token. A token of another folder, of a
+    /// recreated folder or from before the folder's tombstone compaction is
+    /// refused: [`StoreError::SyncTokenTooOld`] for the last two, the caller
+    /// then syncs afresh with "".
+    pub fn item_changes_since(
+        &self,
+        folder: impl Into<FolderRef>,
+        token: &str,
+    ) -> Result<ItemChanges> {
+        let since = SyncToken::parse(token)?;
+        let r = folder.into();
+        self.with_reader(|c| {
+            let f = folders::get(c, folders::resolve(c, r)?)?;
+            let now = SyncToken {
+                folder: f.id,
+                uidvalidity: f.uidvalidity,
+                cn: f.highest_modseq,
+            };
+            let mut out = ItemChanges {
+                changed: Vec::new(),
+                removed: Vec::new(),
+                token: now,
+            };
+            let Some(since) = since else {
+                items::list(c, f.id, &mut |e| {
+                    out.changed.push(e);
+                    true
+                })?;
+                return Ok(out);
+            };
+            if since.folder != f.id {
+                return Err(StoreError::InvalidArgument(format!(
+                    "sync token {since} is of folder {}, not {}",
+                    since.folder, f.id
+                )));
+            }
+            if since.uidvalidity != f.uidvalidity {
+                return Err(StoreError::SyncTokenTooOld(format!(
+                    "{since}: folder {} was recreated",
+                    f.id
+                )));
+            }
+            if since.cn > now.cn {
+                return Err(StoreError::InvalidArgument(format!(
+                    "sync token {since} is newer than the folder ({now})"
+                )));
+            }
+            let compacted = compacted_cn(c, f.id)?;
+            if since.cn.0 < compacted {
+                return Err(StoreError::SyncTokenTooOld(format!(
+                    "{since}: removals up to change {compacted} are forgotten"
+                )));
+            }
+            let mut st = c.prepare_cached(REMOVED_SINCE_SQL)?;
+            let mut rows = st.query(params![f.id.0 as i64, since.cn.0 as i64])?;
+            while let Some(row) = rows.next()? {
+                out.removed.push(RemovedMessage {
+                    uid: ImapUid(row.get::<_, i64>(0)? as u32),
+                    message_id: MessageId(row.get::<_, i64>(1)? as u64),
+                    cn: ChangeNumber(row.get::<_, i64>(2)? as u64),
+                });
+            }
+            items::changed_since(c, f.id, since.cn, &mut |e| {
+                out.changed.push(e);
+                true
+            })?;
+            Ok(out)
+        })
+    }
+}
+
+impl Store {
+    /// Forgets the tombstones of groupware folders (container class IPF.*
+    /// other than IPF.Note) made more than `older_than` ago; tokens from
+    /// before them are refused from then on. Returns the tombstones removed.
+    pub fn compact_tombstones(&self, older_than: Duration) -> Result<u64> {
+        let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+        self.writer.submit((), move |ctx| {
+            let cutoff = ctx.now.saturating_sub(age);
+            let folders: Vec<(i64, i64)> = ctx
+                .conn
+                .prepare(
+                    "SELECT t.folder_id, max(t.cn) FROM message_tombstones t
+                       JOIN folders f ON f.folder_id = t.folder_id
+                     WHERE t.removed_at <= ?1 AND f.container_class LIKE 'IPF.%'
+                       AND f.container_class NOT LIKE 'IPF.Note%'
+                     GROUP BY t.folder_id",
+                )?
+                .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut removed = 0;
+            for (folder, max_cn) in folders {
+                removed += ctx.conn.execute(
+                    "DELETE FROM message_tombstones WHERE folder_id = ?1 AND cn <= ?2",
+                    params![folder, max_cn],
+                )? as u64;
+                ctx.conn.execute(
+                    "INSERT INTO folder_sync (folder_id, compacted_cn) VALUES (?1, ?2)
+                     ON CONFLICT(folder_id) DO UPDATE SET compacted_cn = max(compacted_cn, ?2)",
+                    params![folder, max_cn],
+                )?;
+            }
+            Ok(removed)
+        })
+    }
+}
