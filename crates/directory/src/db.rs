@@ -194,6 +194,14 @@ fn describe_mysql_error(error: &sqlx::Error, tls: &MysqlTls) -> String {
     let mode = tls.effective_mode();
     match error {
         sqlx::Error::Tls(e) => format!("TLS handshake failed (mysql_tls = {mode}): {e}"),
+        // rustls reports a refused handshake (an unknown CA, a name the
+        // certificate lacks, an alert from the server) through the socket.
+        sqlx::Error::Io(e)
+            if e.get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            format!("TLS handshake failed (mysql_tls = {mode}): {e}")
+        }
         sqlx::Error::Configuration(e) => format!("TLS settings unusable (mysql_tls = {mode}): {e}"),
         // ER_SECURE_TRANSPORT_REQUIRED (MariaDB 1941, MySQL 3159).
         sqlx::Error::Database(e)
@@ -202,10 +210,20 @@ fn describe_mysql_error(error: &sqlx::Error, tls: &MysqlTls) -> String {
         {
             format!("the server requires TLS (mysql_tls = {mode}): {e}")
         }
-        sqlx::Error::Database(e) if tls.cert.is_none() && e.message().contains("Access denied") => {
-            format!(
-                "{e} (no client certificate sent: an account created REQUIRE X509, SUBJECT or ISSUER needs mysql_tls_cert and mysql_tls_key)"
-            )
+        // MariaDB answers a login without TLS that needs it, or without a
+        // client certificate that needs one, as any wrong login.
+        sqlx::Error::Database(e) if e.message().contains("Access denied") => {
+            if mode == TlsMode::Off {
+                format!(
+                    "{e} (mysql_tls = off: a server with require_secure_transport = ON, or an account created REQUIRE SSL or X509, refuses connections without TLS)"
+                )
+            } else if tls.cert.is_none() {
+                format!(
+                    "{e} (no client certificate sent: an account created REQUIRE X509, SUBJECT or ISSUER needs mysql_tls_cert and mysql_tls_key)"
+                )
+            } else {
+                e.to_string()
+            }
         }
         _ => error.to_string(),
     }
