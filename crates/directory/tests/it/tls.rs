@@ -210,6 +210,19 @@ impl TlsMariadb {
         tls_lines: &str,
         files: &[(&str, &str)],
     ) -> (tempfile::TempDir, DirectorySettings) {
+        self.config_at("127.0.0.1", user, password, database, tls_lines, files)
+    }
+
+    /// [`TlsMariadb::config`] with `host` as mysql_host.
+    fn config_at(
+        &self,
+        host: &str,
+        user: &str,
+        password: &str,
+        database: &str,
+        tls_lines: &str,
+        files: &[(&str, &str)],
+    ) -> (tempfile::TempDir, DirectorySettings) {
         let dir = tempfile::tempdir_in(self.dir.path()).unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
@@ -217,7 +230,7 @@ impl TlsMariadb {
         std::fs::write(
             dir.path().join("mysql_adaptor.cfg"),
             format!(
-                "mysql_host = 127.0.0.1\nmysql_port = {}\nmysql_username = {user}\n\
+                "mysql_host = {host}\nmysql_port = {}\nmysql_username = {user}\n\
                  mysql_password = {password}\nmysql_dbname = {database}\n{tls_lines}",
                 self.port
             ),
@@ -319,7 +332,8 @@ async fn create_and_log_in(directory: Directory) {
 #[tokio::test]
 async fn mariadb_over_tls_checks_the_server_certificate_and_presents_the_client_certificate() {
     let pki = Pki::new("groxide test database CA");
-    let server = pki.issue("mariadb.test", &["127.0.0.1", "localhost"]);
+    // The server's certificate names 127.0.0.1 and mariadb.test, not localhost.
+    let server = pki.issue("mariadb.test", &["127.0.0.1", "mariadb.test"]);
     let client = pki.issue("groxide-directory", &[]);
     let stranger = Pki::new("some other CA");
     let stranger_client = stranger.issue("groxide-directory", &[]);
@@ -351,6 +365,33 @@ async fn mariadb_over_tls_checks_the_server_certificate_and_presents_the_client_
             .await
             .unwrap()
             .is_some()
+    );
+
+    // Reached as localhost, the certificate still chains to the CA
+    // (verify-ca) but does not name the host (verify-full).
+    let ca_lines = "mysql_tls_ca = ca.pem\n";
+    let (_c, settings) = db.config_at(
+        "localhost",
+        "gx",
+        "gx-pw",
+        "gx_pw",
+        ca_lines,
+        &[("ca.pem", &pki.ca_pem)],
+    );
+    connect(&settings).await.unwrap();
+    let (_c, settings) = db.config_at(
+        "localhost",
+        "gx",
+        "gx-pw",
+        "gx_pw",
+        &format!("mysql_tls = verify-full\n{ca_lines}"),
+        &[("ca.pem", &pki.ca_pem)],
+    );
+    let message = refused(&settings).await;
+    assert!(
+        message.contains("TLS handshake failed (mysql_tls = verify-full)")
+            && message.contains("not valid for name \"localhost\""),
+        "{message}"
     );
 
     // The default (prefer) takes the TLS the server offers: existing
