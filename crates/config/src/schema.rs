@@ -162,7 +162,7 @@ config_file! {
         "directory_url",
         ValueKind::String,
         "",
-        "The user directory: sqlite:///path or mysql://user:password@host:port/database; empty = the mysql_* keys of mysql_adaptor.cfg when one is set, else sqlite://<data_path>/directory.sqlite3.",
+        "The user directory: sqlite:///path or mysql://user:password@host:port/database[?ssl-mode=verify-ca&ssl-ca=/path&ssl-cert=/path&ssl-key=/path] (parameters override the mysql_tls* keys); empty = the mysql_* keys of mysql_adaptor.cfg when one is set, else sqlite://<data_path>/directory.sqlite3.",
     );
 
     DIRECTORY_CACHE_TIME: Duration = key(
@@ -1195,6 +1195,34 @@ config_file! {
         ValueKind::String,
         "email",
         "Name of the directory database (grommunio's tables).",
+    );
+
+    MYSQL_TLS: Choice = key(
+        "mysql_tls",
+        ValueKind::Choice(&["off", "prefer", "require", "verify-ca", "verify-full"]),
+        "prefer",
+        "TLS to the directory server: off; prefer = encrypt when the server offers TLS, certificate unchecked; require = encrypt or fail, certificate unchecked; verify-ca = require, and the certificate must chain to mysql_tls_ca; verify-full = verify-ca, and the certificate must name mysql_host.",
+    );
+
+    MYSQL_TLS_CA: PathBuf = key(
+        "mysql_tls_ca",
+        ValueKind::Path,
+        "",
+        "PEM file of the CA(s) that verify-ca and verify-full trust for the directory server's certificate; empty = the public web CAs built in.",
+    );
+
+    MYSQL_TLS_CERT: PathBuf = key(
+        "mysql_tls_cert",
+        ValueKind::Path,
+        "",
+        "PEM client certificate (chain) presented to the directory server, for accounts created REQUIRE X509 or SUBJECT; needs mysql_tls_key; empty = none.",
+    );
+
+    MYSQL_TLS_KEY: PathBuf = key(
+        "mysql_tls_key",
+        ValueKind::Path,
+        "",
+        "PEM private key of mysql_tls_cert; empty = none.",
     );
 
     CONNECTION_NUM: u32 = key(

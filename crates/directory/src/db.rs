@@ -2,12 +2,13 @@
 //! reading columns whatever integer or text type the table declares.
 
 use crate::error::DirectoryError;
-use crate::settings::{DirectorySettings, DirectoryUrl};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlRow};
+use crate::settings::{DirectorySettings, DirectoryUrl, MysqlTls, TlsMode};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlRow, MySqlSslMode};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{MySqlPool, Row, SqlitePool};
+use std::path::Path;
 use std::time::Duration;
 
 /// Idle time after which a pooled connection is closed (gromox: mysql_pool_idle_timeout).
@@ -88,6 +89,8 @@ impl Db {
                 if !target.password().is_empty() {
                     options = options.password(target.password());
                 }
+                options = apply_tls(options, &target.tls).map_err(unavailable)?;
+                let tls = target.tls.clone();
                 let connect = MySqlPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.connect_timeout)
@@ -102,7 +105,7 @@ impl Db {
                             settings.connect_timeout
                         ))
                     })?
-                    .map_err(|e| unavailable(e.to_string()))?;
+                    .map_err(|e| unavailable(describe_mysql_error(&e, &tls)))?;
                 Pool::Mysql(pool)
             }
         };
@@ -157,6 +160,72 @@ impl Db {
     /// Closes every connection.
     pub(crate) async fn close(&self) {
         on_pool!(&self.pool, p => p.close().await)
+    }
+}
+
+/// Sets the TLS mode and reads the CA, client certificate and key now, so
+/// that a missing or unreadable file is reported with its path.
+fn apply_tls(options: MySqlConnectOptions, tls: &MysqlTls) -> Result<MySqlConnectOptions, String> {
+    let read = |what: &str, path: &Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
+    };
+    let mut options = options.ssl_mode(match tls.effective_mode() {
+        TlsMode::Off => MySqlSslMode::Disabled,
+        TlsMode::Prefer => MySqlSslMode::Preferred,
+        TlsMode::Require => MySqlSslMode::Required,
+        TlsMode::VerifyCa => MySqlSslMode::VerifyCa,
+        TlsMode::VerifyFull => MySqlSslMode::VerifyIdentity,
+    });
+    if let Some(ca) = &tls.ca {
+        options = options.ssl_ca_from_pem(read("TLS CA file", ca)?);
+    }
+    if let Some(cert) = &tls.cert {
+        options = options.ssl_client_cert_from_pem(read("TLS client certificate", cert)?);
+    }
+    if let Some(key) = &tls.key {
+        options = options.ssl_client_key_from_pem(read("TLS client key", key)?);
+    }
+    Ok(options)
+}
+
+/// A connect error of the MariaDB/MySQL driver, with the TLS mode when TLS
+/// (or the lack of it) is the likely cause.
+fn describe_mysql_error(error: &sqlx::Error, tls: &MysqlTls) -> String {
+    let mode = tls.effective_mode();
+    match error {
+        sqlx::Error::Tls(e) => format!("TLS handshake failed (mysql_tls = {mode}): {e}"),
+        // rustls reports a refused handshake (an unknown CA, a name the
+        // certificate lacks, an alert from the server) through the socket.
+        sqlx::Error::Io(e)
+            if e.get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            format!("TLS handshake failed (mysql_tls = {mode}): {e}")
+        }
+        sqlx::Error::Configuration(e) => format!("TLS settings unusable (mysql_tls = {mode}): {e}"),
+        // ER_SECURE_TRANSPORT_REQUIRED (MariaDB 1941, MySQL 3159).
+        sqlx::Error::Database(e)
+            if matches!(e.code().as_deref(), Some("08004"))
+                || e.message().contains("secure transport") =>
+        {
+            format!("the server requires TLS (mysql_tls = {mode}): {e}")
+        }
+        // MariaDB answers a login without TLS that needs it, or without a
+        // client certificate that needs one, as any wrong login.
+        sqlx::Error::Database(e) if e.message().contains("Access denied") => {
+            if mode == TlsMode::Off {
+                format!(
+                    "{e} (mysql_tls = off: a server with require_secure_transport = ON, or an account created REQUIRE SSL or X509, refuses connections without TLS)"
+                )
+            } else if tls.cert.is_none() {
+                format!(
+                    "{e} (no client certificate sent: an account created REQUIRE X509, SUBJECT or ISSUER needs mysql_tls_cert and mysql_tls_key)"
+                )
+            } else {
+                e.to_string()
+            }
+        }
+        _ => error.to_string(),
     }
 }
 

@@ -65,7 +65,7 @@ pub use recipient::{Recipient, RecipientMatch, RecipientPolicy};
 pub use schema::{MIGRATIONS_TABLE, REQUIRED_COLUMNS, SchemaOrigin};
 pub use settings::{
     DEFAULT_MYSQL_PORT, DEFAULT_SQLITE_FILE, DirectorySettings, DirectoryUrl, MAX_URL_LEN,
-    MysqlTarget, SettingsError,
+    MysqlTarget, MysqlTls, SettingsError, TlsMode,
 };
 pub use status::{AddressStatus, DomainState, PrivilegeBits, Protocol, UserState};
 pub use throttle::{

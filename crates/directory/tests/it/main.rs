@@ -10,4 +10,5 @@ mod grommunio;
 mod injection;
 mod lookups;
 mod recipients;
+mod tls;
 mod unreachable;
