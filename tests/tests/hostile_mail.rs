@@ -238,3 +238,78 @@ fn repeated_recipients_and_retries_store_one_copy_even_across_a_restart() {
     imap.ok("NOOP").unwrap();
     assert_eq!(uids(&mut imap), vec![1, 2]);
 }
+
+/// Fetches the message over IMAP (BODY[], BINARY[], BODY[TEXT]) with
+/// Python's imaplib and over POP3 (RETR) with poplib; prints hex JSON.
+const NUL_CLIENTS: &str = r#"
+import imaplib, poplib, json, sys
+host, imap_port, pop3_port, user, password = sys.argv[1:6]
+out = {}
+M = imaplib.IMAP4(host, int(imap_port))
+M.login(user, password)
+M.select("INBOX")
+typ, data = M.uid("FETCH", "1", "(BODY.PEEK[] BODY.PEEK[TEXT])")
+out["body"] = data[0][1].hex()
+out["body_line"] = data[0][0].decode()
+out["text"] = data[1][1].hex()
+typ, data = M.uid("FETCH", "1", "(BINARY.PEEK[1] BINARY.SIZE[1])")
+out["binary_line"] = data[0][0].decode()
+out["binary"] = data[0][1].hex()
+M.logout()
+P = poplib.POP3(host, int(pop3_port))
+P.user(user)
+P.pass_(password)
+resp, lines, octets = P.retr(1)
+out["retr"] = b"\r\n".join(lines).hex()
+P.quit()
+print(json.dumps(out))
+"#;
+
+#[test]
+fn stored_nul_bytes_reach_only_binary_fetches() {
+    let mut node = node("127.0.59.3");
+    node.start(Service::Pop3);
+    let message = b"From: a@b.test\r\nSubject: nul\r\nMessage-ID: <nul@b.test>\r\n\
+Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+a\0b\r\n\0\r\n";
+    node.deliver_ok(USER, message);
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            NUL_CLIENTS,
+            &node.ip.to_string(),
+            &node.ports.imap.to_string(),
+            &node.ports.pop3.to_string(),
+            USER,
+            PASSWORD,
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hex = |k: &str| -> Vec<u8> {
+        let s = v[k].as_str().unwrap();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let body = hex("body");
+    // BODY[]: the stored bytes, NUL sent as 0x80, same length.
+    assert!(!body.contains(&0), "no NUL in BODY[]");
+    assert!(body.ends_with(b"\r\n\r\na\x80b\r\n\x80\r\n"), "{body:?}");
+    assert!(!v["body_line"].as_str().unwrap().contains("~{"), "{v}");
+    assert_eq!(hex("text"), b"a\x80b\r\n\x80\r\n");
+    // BINARY[1]: a binary literal with the NULs as stored.
+    assert!(v["binary_line"].as_str().unwrap().contains("~{"), "{v}");
+    assert_eq!(hex("binary"), b"a\0b\r\n\0\r\n");
+    // POP3 RETR: text, no NUL.
+    let retr = hex("retr");
+    assert!(!retr.contains(&0), "no NUL in RETR");
+    assert!(retr.ends_with(b"\r\n\r\na\x80b\r\n\x80"), "{retr:?}");
+}
