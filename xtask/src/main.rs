@@ -7,6 +7,7 @@
 //! - `cargo xtask test [ARGS]`: build the daemons, then run every test
 //!   (cargo nextest when installed, else cargo test).
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
+//! - `cargo xtask fuzz TARGET [--seconds N]`: one cargo-fuzz target (nightly).
 
 #[path = "bench/cluster.rs"]
 mod bench_cluster;
@@ -20,6 +21,7 @@ mod bench_imap;
 mod bench_pop3;
 mod cluster;
 mod demo;
+mod fuzz;
 mod node;
 mod node_config;
 mod proc;
@@ -230,7 +232,8 @@ fn usage() -> ExitCode {
                                     three nodes on 127.0.0.2-4 under ./var/cluster (Ctrl-C stops)\n  \
          test [ARGS]                build the daemons and run every test\n  \
          gen-etc                    rewrite etc/*.cfg from the config schemas\n  \
-         bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)"
+         bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)\n  \
+         fuzz TARGET [--seconds N]  one cargo-fuzz target on nightly (pop3_command, lmtp, mime, …)"
     );
     ExitCode::from(2)
 }
@@ -247,6 +250,7 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "gen-etc" => gen_etc(),
         "bench" => bench(rest),
+        "fuzz" => fuzz::run(&workspace_root(), rest),
         "-h" | "--help" | "help" => return usage(),
         other => {
             eprintln!("xtask: unknown command {other}");
