@@ -1,11 +1,12 @@
 //! `cargo xtask fuzz TARGET [--seconds N]`: one cargo-fuzz target on the
 //! nightly toolchain for N seconds (default 60), then libFuzzer's final
-//! statistics (executions, coverage). Seeds and what the run finds go to
-//! the target's corpus; a crash input goes to tests/fuzz/reproducers/
+//! statistics (executions, coverage). The seeds in git are read; what the
+//! run finds goes to `<target dir>/fuzz-corpus/<target>`; a crash input
+//! goes to tests/fuzz/reproducers/
 //! <target>/ (replayed on stable by `cargo test -p groxide-fuzz-harness`).
 
 use anyhow::{Context as _, Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A target: (name, fuzz crate dir, bin, seed dir under the crate).
@@ -112,15 +113,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     };
     ensure_cargo_fuzz(root)?;
     let fuzz_dir = root.join(dir);
-    // New inputs of the workspace's own crate stay in its corpus (commit
-    // the ones worth keeping); the older crates keep seeds/ read-only.
-    let corpus: PathBuf = if dir == "tests/fuzz" {
-        fuzz_dir.join(seeds)
-    } else {
-        let c = std::env::temp_dir().join(format!("groxide-fuzz-{name}"));
-        std::fs::create_dir_all(&c)?;
-        c
-    };
+    // What a run finds stays in the target dir (kept across runs); the
+    // seeds in git are read only.
+    let corpus = super::target_dir().join("fuzz-corpus").join(name);
+    std::fs::create_dir_all(&corpus)?;
     let reproducers = root.join("tests/fuzz/reproducers").join(name);
     std::fs::create_dir_all(&reproducers)?;
     let mut c = nightly_cargo(root);
@@ -130,9 +126,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         // as many inputs; debug assertions catch overflow.
         .args(["--sanitizer", "none", "--debug-assertions", bin])
         .arg(&corpus);
-    if corpus != fuzz_dir.join(seeds) {
-        c.arg(fuzz_dir.join(seeds));
-    }
+    c.arg(fuzz_dir.join(seeds));
     c.arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg(format!("-artifact_prefix={}/", reproducers.display()))
