@@ -52,70 +52,104 @@ pub fn pop3_command(data: &[u8]) {
 
 /// A whole LMTP session (the client's bytes) against the real session
 /// code over the in-memory directory and store: it ends, never panics, and
-/// leaves no spool file behind.
+/// leaves no spool file behind. The first byte `S` selects SMTP mode.
 pub fn lmtp(data: &[u8]) {
-    use groxide_delivery::testing::{MemoryDirectory, MemoryStore};
-    use groxide_delivery::{DeliveryServer, JunkRules, Protocol, SessionLimits, Settings, Spool};
-    use std::sync::Arc;
-    use std::time::Duration;
+    use std::cell::RefCell;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let directory = Arc::new(MemoryDirectory::new());
-    directory.add_user("a@x.test", "/stores/a");
-    directory.add_user("b@x.test", "/stores/b");
-    let store = Arc::new(MemoryStore::new());
-    let settings = Settings {
-        hostname: "mx.x.test".into(),
-        protocol: if data.first() == Some(&b'S') {
-            Protocol::Smtp
-        } else {
-            Protocol::Lmtp
-        },
-        limits: SessionLimits {
-            max_message_size: 64 * 1024,
-            max_recipients: 8,
-            max_command_line: 512,
-            idle_timeout: Duration::from_secs(5),
-            max_errors: 20,
-        },
-        junk_rules: JunkRules::parse("X-Spam-Flag=YES"),
-        dedup_window: Duration::from_secs(3600),
-    };
-    let server = Arc::new(
-        DeliveryServer::new(
+    thread_local! {
+        static LMTP: RefCell<Option<(tokio::runtime::Runtime, [LmtpServer; 2], usize)>> =
+            const { RefCell::new(None) };
+    }
+    LMTP.with(|cell| {
+        let mut state = cell.borrow_mut();
+        // A fresh server now and then: the in-memory store only grows.
+        if state.as_ref().is_none_or(|s| s.2 >= 512) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            *state = Some((rt, [LmtpServer::new(false), LmtpServer::new(true)], 0));
+        }
+        let Some((rt, servers, uses)) = state.as_mut() else {
+            return;
+        };
+        *uses += 1;
+        let server = servers[usize::from(data.first() == Some(&b'S'))]
+            .server
+            .clone();
+        rt.block_on(async {
+            let (client, server_side) = tokio::io::duplex(1 << 16);
+            let s = server.clone();
+            let peer = "192.0.2.1:4000".parse().unwrap();
+            let task = tokio::spawn(async move { s.serve_connection(server_side, peer).await });
+            let (mut rd, mut wr) = tokio::io::split(client);
+            let input = data.to_vec();
+            let writer = tokio::spawn(async move {
+                let _ = wr.write_all(&input).await;
+                let _ = wr.shutdown().await;
+            });
+            let mut out = Vec::new();
+            let _ = rd.read_to_end(&mut out).await;
+            task.await.unwrap();
+            let _ = writer.await;
+        });
+        assert_eq!(server.spool().file_count(), 0, "spool file left behind");
+    });
+}
+
+type MemoryServer = groxide_delivery::DeliveryServer<
+    std::sync::Arc<groxide_delivery::testing::MemoryDirectory>,
+    std::sync::Arc<groxide_delivery::testing::MemoryStore>,
+>;
+
+/// One delivery server over the in-memory directory and store.
+struct LmtpServer {
+    server: std::sync::Arc<MemoryServer>,
+    _dir: tempfile::TempDir,
+}
+
+impl LmtpServer {
+    fn new(smtp: bool) -> LmtpServer {
+        use groxide_delivery::testing::{MemoryDirectory, MemoryStore};
+        use groxide_delivery::{
+            DeliveryServer, JunkRules, Protocol, SessionLimits, Settings, Spool,
+        };
+        use std::sync::Arc;
+        use std::time::Duration;
+        let tmp = tempfile::tempdir().unwrap();
+        let directory = Arc::new(MemoryDirectory::new());
+        directory.add_user("a@x.test", "/stores/a");
+        directory.add_user("b@x.test", "/stores/b");
+        let settings = Settings {
+            hostname: "mx.x.test".into(),
+            protocol: if smtp { Protocol::Smtp } else { Protocol::Lmtp },
+            limits: SessionLimits {
+                max_message_size: 64 * 1024,
+                max_recipients: 8,
+                max_command_line: 512,
+                idle_timeout: Duration::from_secs(5),
+                max_errors: 20,
+            },
+            junk_rules: JunkRules::parse("X-Spam-Flag=YES"),
+            dedup_window: Duration::from_secs(3600),
+        };
+        let server = DeliveryServer::new(
             settings,
             directory,
-            store,
+            Arc::new(MemoryStore::new()),
             Spool::open(&tmp.path().join("spool")).unwrap(),
             None,
             tokio_util::sync::CancellationToken::new(),
         )
         .with_dedup(
             groxide_delivery::dedup::DedupDb::open(&tmp.path().join("dedup.sqlite3")).unwrap(),
-        ),
-    );
-    rt.block_on(async {
-        let (client, server_side) = tokio::io::duplex(1 << 16);
-        let s = server.clone();
-        let peer = "192.0.2.1:4000".parse().unwrap();
-        let task = tokio::spawn(async move { s.serve_connection(server_side, peer).await });
-        let (mut rd, mut wr) = tokio::io::split(client);
-        let input = data.to_vec();
-        let writer = tokio::spawn(async move {
-            let _ = wr.write_all(&input).await;
-            let _ = wr.shutdown().await;
-        });
-        let mut out = Vec::new();
-        let _ = rd.read_to_end(&mut out).await;
-        task.await.unwrap();
-        let _ = writer.await;
-    });
-    assert_eq!(server.spool().file_count(), 0, "spool file left behind");
+        );
+        LmtpServer {
+            server: Arc::new(server),
+            _dir: tmp,
+        }
+    }
 }
 
 /// A message: parsing and every derived value never panic; every section
