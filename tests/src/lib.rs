@@ -41,12 +41,18 @@ const BUILD_HINT: &str = "run `cargo build --workspace --bins` first, or run the
 /// crate it links included), so a test never passes or fails on code that
 /// is not the tree's.
 pub fn daemon_bin(name: &str) -> PathBuf {
+    workspace_bin(&format!("groxide-{name}"))
+}
+
+/// Path of the workspace binary `file` (e.g. `xtask`), checked as
+/// [`daemon_bin`] checks the daemons.
+pub fn workspace_bin(file: &str) -> PathBuf {
     static CHECKED: Mutex<Option<HashMap<String, Result<(), String>>>> = Mutex::new(None);
-    let p = bin_dir().join(format!("groxide-{name}"));
+    let p = bin_dir().join(file);
     let mut checked = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
     let verdict = checked
         .get_or_insert_with(HashMap::new)
-        .entry(name.to_string())
+        .entry(file.to_string())
         .or_insert_with(|| check_fresh(&p))
         .clone();
     if let Err(problem) = verdict {

@@ -392,7 +392,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     print_summary(&running, &users, &password);
     if let Some((name, st)) = running.sup.run_until_ctrl_c()? {
-        bail!("{name} exited unexpectedly ({st})");
+        bail!("{name} refused its configuration ({st}); the cluster is stopped");
     }
     Ok(())
 }

@@ -1,12 +1,15 @@
 //! cargo xtask — developer commands for groxide.
 //!
 //! - `cargo xtask run`: build every daemon and run a single node from a config
-//!   generated under ./var (data under ./var too); Ctrl-C stops everything.
+//!   generated under ./var (data under ./var too); a daemon that dies is
+//!   restarted with back-off; Ctrl-C stops everything.
 //! - `cargo xtask cluster [--mariadb] [--shared-storage] [--tls] [--release]`:
 //!   three nodes on 127.0.0.2-4 under ./var/cluster; Ctrl-C stops everything.
 //! - `cargo xtask test [ARGS]`: build the daemons, then run every test
 //!   (cargo nextest when installed, else cargo test).
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
+//! - `cargo xtask supervise --config-dir DIR [--pid-dir DIR] DAEMON…`: run
+//!   daemons of a config dir made elsewhere under the same supervision.
 //! - `cargo xtask fuzz TARGET [--seconds N]`: one cargo-fuzz target (nightly).
 
 #[path = "bench/cluster.rs"]
@@ -232,6 +235,8 @@ fn usage() -> ExitCode {
                                     three nodes on 127.0.0.2-4 under ./var/cluster (Ctrl-C stops)\n  \
          test [ARGS]                build the daemons and run every test\n  \
          gen-etc                    rewrite etc/*.cfg from the config schemas\n  \
+         supervise --config-dir DIR [--pid-dir DIR] DAEMON…\n  \
+                                    run a config dir's daemons, restarting those that die\n  \
          bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)\n  \
          fuzz TARGET [--seconds N]  one cargo-fuzz target on nightly (pop3_command, lmtp, mime, …)"
     );
@@ -249,6 +254,7 @@ fn main() -> ExitCode {
         "cluster" => cluster::run(rest),
         "test" => test(rest),
         "gen-etc" => gen_etc(),
+        "supervise" => proc::supervise(rest),
         "bench" => bench(rest),
         "fuzz" => fuzz::run(&workspace_root(), rest),
         "-h" | "--help" | "help" => return usage(),

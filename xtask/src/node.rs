@@ -188,7 +188,7 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("Press Ctrl-C to stop.");
 
     if let Some((name, st)) = sup.run_until_ctrl_c()? {
-        bail!("groxide-{name} exited unexpectedly ({st})");
+        bail!("groxide-{name} refused its configuration ({st}); the node is stopped");
     }
     Ok(())
 }

@@ -186,6 +186,27 @@ config_file! {
         "Failed logins to one account within block_interval_auths before it is blocked for that long, per daemon; 0 = no per-account limit.",
     );
 
+    AUTH_MAX_CONCURRENT_CHECKS: usize = key(
+        "auth_max_concurrent_checks",
+        int(0, 4096),
+        "0",
+        "Password checks one daemon runs at once, shared by all its protocols (each argon2id check holds ~19 MiB); 0 = two per CPU. More logins wait for a turn.",
+    );
+
+    AUTH_CHECK_WAIT: Duration = key(
+        "auth_check_wait",
+        ValueKind::Duration,
+        "5s",
+        "How long a login waits for a password-check turn before it gets a temporary error (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], HTTP 503).",
+    );
+
+    AUTH_REHASH_LEGACY: bool = key(
+        "auth_rehash_legacy",
+        ValueKind::Bool,
+        "yes",
+        "After a successful login, store a password hashed with a legacy scheme ($6$, $5$, bcrypt, $1$) again as argon2id; turn off while gromox or other tools that cannot verify argon2id share the directory.",
+    );
+
     LOG_LEVEL: LogLevel = key(
         "log_level",
         ValueKind::LogLevel,
@@ -756,6 +777,27 @@ config_file! {
         "Most connections from one client address.",
     );
 
+    IMAP_MAX_UNAUTH_CONNECTIONS: u32 = key(
+        "imap_max_unauth_connections",
+        int(1, 1_000_000),
+        "100",
+        "Most connections not logged in yet, at once (their own pool: they never take the places of logged-in users beyond it).",
+    );
+
+    IMAP_MAX_UNAUTH_CONNECTIONS_PER_IP: u32 = key(
+        "imap_max_unauth_connections_per_ip",
+        int(1, 100_000),
+        "10",
+        "Most connections not logged in yet from one client address.",
+    );
+
+    IMAP_LOGIN_TIMEOUT: Duration = key(
+        "imap_login_timeout",
+        ValueKind::Duration,
+        "1min",
+        "Time from connecting to logging in; a connection still not logged in is closed then, whatever it sent meanwhile (NOOP, CAPABILITY).",
+    );
+
     IMAP_RFC9051: bool = key(
         "imap_rfc9051",
         ValueKind::Bool,
@@ -852,6 +894,34 @@ config_file! {
         "Most connections served at once (gromox: contexts).",
     );
 
+    POP3_MAX_CONNECTIONS_PER_IP: u32 = key(
+        "pop3_max_connections_per_ip",
+        int(1, 100_000),
+        "100",
+        "Most connections from one client address.",
+    );
+
+    POP3_MAX_UNAUTH_CONNECTIONS: u32 = key(
+        "pop3_max_unauth_connections",
+        int(1, 1_000_000),
+        "100",
+        "Most connections not logged in yet, at once (their own pool: they never take the places of logged-in users beyond it).",
+    );
+
+    POP3_MAX_UNAUTH_CONNECTIONS_PER_IP: u32 = key(
+        "pop3_max_unauth_connections_per_ip",
+        int(1, 100_000),
+        "10",
+        "Most connections not logged in yet from one client address.",
+    );
+
+    POP3_LOGIN_TIMEOUT: Duration = key(
+        "pop3_login_timeout",
+        ValueKind::Duration,
+        "1min",
+        "Time from connecting to logging in; a connection still not logged in is closed then, whatever it sent meanwhile (NOOP, CAPA).",
+    );
+
     POP3_MAX_LINE_LENGTH: u64 = key(
         "pop3_max_line_length",
         ValueKind::Size,
@@ -946,6 +1016,13 @@ config_file! {
         int(1, 1_000_000),
         "4000",
         "Most connections served at once (gromox: contexts); further clients wait in the listen queue. Long polls (ActiveSync Ping) each hold one.",
+    );
+
+    HTTP_MAX_CONNECTIONS_PER_IP: u32 = key(
+        "http_max_connections_per_ip",
+        int(1, 1_000_000),
+        "200",
+        "Most connections from one client address; more are closed at once. Peers in http_trusted_proxies or http_proxy_protocol_from are not limited.",
     );
 
     HTTP_COMPRESS: bool = key(

@@ -9,10 +9,7 @@ use crate::spool::Spool;
 use crate::tls::starttls_config;
 use groxide_config::keys::{delivery, shared};
 use groxide_config::{BindAddr, Config, Delivery};
-use groxide_directory::{Directory, DirectorySettings};
-use groxide_routing::HomeserverLookup;
-use groxide_rpc::exmdb_client::ExmdbClient;
-use groxide_runtime::{Context, NodeIdentity, Routing, bind_tcp, client_options};
+use groxide_runtime::{Context, NodeIdentity, NodeWiring, WiringError, bind_tcp};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -78,14 +75,6 @@ fn spool_path(config: &Config<Delivery>) -> PathBuf {
     }
 }
 
-async fn open_directory(config: &Config<Delivery>) -> Result<Directory, StartError> {
-    let settings = DirectorySettings::from_config_dir(config)
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    Directory::connect(&settings)
-        .await
-        .map_err(|e| StartError::Directory(e.to_string()))
-}
-
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     let config = ctx.config();
@@ -94,11 +83,14 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     let tls = tls_config(&config).map_err(StartError::Config)?;
     let spool = Spool::open(&spool_path(&config)).map_err(StartError::Spool)?;
 
-    let directory = Arc::new(open_directory(&config).await?);
-    let lookup: Arc<dyn HomeserverLookup> = Arc::new((*directory).clone());
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
-    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(|e| match e {
+        WiringError::Config(e) => StartError::Config(e),
+        WiringError::Directory(e) => StartError::Directory(e),
+    })?);
+    let Some(directory) = wiring.directory().cloned().map(Arc::new) else {
+        return Err(StartError::Directory("not connected".into()));
+    };
+    let exmdb = wiring.exmdb_client();
     let recipients = Arc::new(DirectoryRecipients::new(
         directory.clone(),
         config.get(delivery::LDA_RECIPIENT_DELIMITER),
@@ -143,6 +135,7 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     );
 
     let reload_server = server.clone();
+    let reload_wiring = wiring.clone();
     ctx.on_reload(move |cfg| {
         let host_id = NodeIdentity::load(cfg).host_id;
         reload_server.set_settings(Settings::from_config(cfg, &host_id));
@@ -151,11 +144,9 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
             Err(e) => tracing::error!(error = e, "STARTTLS certificate not reloaded"),
         }
         recipients.set_delimiters(cfg.get(delivery::LDA_RECIPIENT_DELIMITER));
+        // The resolutions are the directory's answers: cleared with it, first.
         recipients.clear_cache();
-        if let Err(e) = routing.reload(cfg) {
-            tracing::error!(error = e, "routing lists not reloaded");
-        }
-        exmdb.routed().reset();
+        reload_wiring.reload(cfg);
         tracing::info!("reloaded");
     });
 
@@ -166,7 +157,7 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     }
     ctx.notify_ready();
     server.serve(listeners, max_connections, drain).await;
-    directory.close().await;
+    wiring.close().await;
     Ok(())
 }
 

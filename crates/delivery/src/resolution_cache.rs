@@ -1,87 +1,48 @@
 //! A short-lived cache of recipient resolutions, so a busy MTA connection
 //! does not cost a directory round trip per RCPT. Only definite answers are
 //! kept (never a temporary failure); SIGHUP clears it at once, and a lookup
-//! that raced with a clear does not put its (possibly old) answer back.
+//! that raced with a clear does not put its (possibly old) answer back
+//! (groxide-cache's [`TtlCache`], keyed by the lower-cased address).
 
 use crate::recipient::Resolution;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+pub use groxide_cache::Miss;
+use groxide_cache::TtlCache;
 use std::time::{Duration, Instant};
 
-/// Most answers kept; when full the cache starts over (bounded memory).
+/// Most answers kept; when full, expired ones go, then everything (bounded memory).
 pub const MAX_CACHED_RESOLUTIONS: usize = 20_000;
-
-#[derive(Debug, Default)]
-struct State {
-    generation: u64,
-    entries: HashMap<String, (Resolution, Instant)>,
-}
 
 /// Resolutions by lower-cased address.
 #[derive(Debug)]
 pub struct ResolutionCache {
-    ttl: Duration,
-    state: Mutex<State>,
-}
-
-/// A miss: what [`ResolutionCache::insert`] needs to know the answer is fresh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Miss {
-    generation: u64,
+    cache: TtlCache<String, Resolution>,
 }
 
 impl ResolutionCache {
     /// A cache keeping answers for `ttl` (zero = no caching).
     pub fn new(ttl: Duration) -> ResolutionCache {
         ResolutionCache {
-            ttl,
-            state: Mutex::new(State::default()),
+            cache: TtlCache::new(ttl, MAX_CACHED_RESOLUTIONS),
         }
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The cached answer for `address`, or a miss to fill.
     pub fn get(&self, address: &str, now: Instant) -> Result<Resolution, Miss> {
-        let key = address.to_ascii_lowercase();
-        let mut s = self.state();
-        match s.entries.get(&key) {
-            Some((r, since)) if now.saturating_duration_since(*since) < self.ttl => Ok(r.clone()),
-            Some(_) => {
-                s.entries.remove(&key);
-                Err(Miss {
-                    generation: s.generation,
-                })
-            }
-            None => Err(Miss {
-                generation: s.generation,
-            }),
-        }
+        self.cache.get(address.to_ascii_lowercase().as_str(), now)
     }
 
     /// Keeps a definite answer looked up after `miss`.
     pub fn insert(&self, address: &str, resolution: &Resolution, miss: Miss, now: Instant) {
-        if self.ttl.is_zero() || matches!(resolution, Resolution::TemporaryFailure(_)) {
+        if matches!(resolution, Resolution::TemporaryFailure(_)) {
             return;
         }
-        let mut s = self.state();
-        if s.generation != miss.generation {
-            return;
-        }
-        if s.entries.len() >= MAX_CACHED_RESOLUTIONS {
-            s.entries.clear();
-        }
-        s.entries
-            .insert(address.to_ascii_lowercase(), (resolution.clone(), now));
+        self.cache
+            .insert(address.to_ascii_lowercase(), resolution.clone(), miss, now);
     }
 
     /// Forgets everything (SIGHUP).
     pub fn clear(&self) {
-        let mut s = self.state();
-        s.generation += 1;
-        s.entries.clear();
+        self.cache.clear();
     }
 }
 

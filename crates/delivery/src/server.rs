@@ -6,6 +6,8 @@ use crate::recipient::RecipientResolver;
 use crate::session::{Conn, Session, SessionEnd};
 use crate::settings::Settings;
 use crate::spool::Spool;
+use groxide_runtime::accept::Accepted;
+use groxide_runtime::client_listen::Listener;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -13,7 +15,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// A delivery server: settings, a recipient resolver, a mailbox writer, the
 /// spool and (optionally) TLS.
@@ -164,46 +165,29 @@ impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
         max_connections: usize,
         drain: Duration,
     ) {
-        let tracker = TaskTracker::new();
-        let slots = Arc::new(Semaphore::new(max_connections.max(1)));
-        for listener in listeners {
-            let server = self.clone();
-            let slots = slots.clone();
-            let tasks = tracker.clone();
-            tracker.spawn(async move {
-                loop {
-                    let permit = tokio::select! {
-                        _ = server.shutdown.cancelled() => return,
-                        p = slots.clone().acquire_owned() => match p {
-                            Ok(p) => p,
-                            Err(_) => return,
-                        },
-                    };
-                    let accepted = tokio::select! {
-                        _ = server.shutdown.cancelled() => return,
-                        a = listener.accept() => a,
-                    };
-                    let (stream, peer) = match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            // EMFILE and friends: back off instead of spinning.
-                            tracing::warn!(error = %e, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            continue;
-                        }
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let server = server.clone();
-                    tasks.spawn(async move {
-                        server.serve_connection(stream, peer).await;
-                        drop(permit);
-                    });
+        let listeners = listeners
+            .into_iter()
+            .map(|socket| Listener {
+                socket,
+                implicit_tls: false,
+            })
+            .collect();
+        let server = self.clone();
+        let drained = groxide_runtime::accept::serve(
+            listeners,
+            Some(Arc::new(Semaphore::new(max_connections.max(1)))),
+            self.shutdown.clone(),
+            drain,
+            move |a: Accepted| {
+                let server = server.clone();
+                async move {
+                    server.serve_connection(a.stream, a.peer).await;
+                    drop(a.permit);
                 }
-            });
-        }
-        tracker.close();
-        self.shutdown.cancelled().await;
-        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            },
+        )
+        .await;
+        if !drained {
             tracing::warn!(?drain, "sessions still open after the drain bound");
         }
     }

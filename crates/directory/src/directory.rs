@@ -1,6 +1,5 @@
 //! The directory handle: the pool, the caches, and the lookups every daemon makes.
 
-use crate::cache::TtlCache;
 use crate::clock::{Clock, SystemClock};
 use crate::db::{Db, on_pool};
 use crate::error::DirectoryError;
@@ -8,6 +7,7 @@ use crate::model::{Alias, Altname, Domain, DomainId, Server, ServerId, StoreOwne
 use crate::rows::{self, domain_columns, user_columns};
 use crate::schema::{self, SchemaOrigin};
 use crate::settings::DirectorySettings;
+use groxide_cache::TtlCache;
 use std::sync::Arc;
 
 /// The user directory: users, domains, servers, aliases and altnames in
@@ -83,12 +83,12 @@ impl Directory {
                 db,
                 origin,
                 clock,
-                logins: TtlCache::new(ttl),
-                users: TtlCache::new(ttl),
-                alias_targets: TtlCache::new(ttl),
-                domains: TtlCache::new(ttl),
-                servers: TtlCache::new(ttl),
-                homeservers: TtlCache::new(ttl),
+                logins: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
+                users: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
+                alias_targets: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
+                domains: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
+                servers: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
+                homeservers: TtlCache::new(ttl, crate::MAX_CACHED_ANSWERS),
             }),
         })
     }

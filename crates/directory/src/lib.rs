@@ -31,7 +31,6 @@
 
 mod admin;
 mod auth;
-mod cache;
 mod clock;
 mod db;
 mod directory;
@@ -50,8 +49,10 @@ mod status;
 mod throttle;
 
 pub use admin::{FailoverCount, NewDomain, NewUser};
-pub use auth::{AuthError, Authenticator};
-pub use cache::MAX_CACHED_ANSWERS;
+pub use auth::{AuthError, AuthLimits, Authenticator};
+/// Most answers one directory cache holds; when full, expired ones go, and
+/// if none had expired the cache is emptied (it refills from the database).
+pub const MAX_CACHED_ANSWERS: usize = 50_000;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::POOL_IDLE_TIMEOUT;
 pub use directory::Directory;
@@ -67,4 +68,6 @@ pub use settings::{
     MysqlTarget, SettingsError,
 };
 pub use status::{AddressStatus, DomainState, PrivilegeBits, Protocol, UserState};
-pub use throttle::{Blocked, LoginThrottle, MAX_THROTTLE_ENTRIES, ThrottlePolicy};
+pub use throttle::{
+    Attempt, Blocked, LoginThrottle, MAX_THROTTLE_ENTRIES, Refused, ThrottlePolicy,
+};

@@ -1,9 +1,11 @@
 //! Password hashes: verifying every scheme found in gromox and grommunio
 //! directories, writing argon2id.
 
+use argon2::PasswordVerifier as _;
 use argon2::password_hash::PasswordHasher as _;
-use argon2::{Argon2, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use sha_crypt::ShaCrypt;
+use std::sync::{Mutex, PoisonError};
 
 /// Longest password checked; longer ones are refused without hashing, so a
 /// client cannot make a login cost more than this.
@@ -66,7 +68,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
     let pw = password.as_bytes();
     match HashScheme::of(stored) {
-        HashScheme::Argon2 => Argon2::default().verify_password(pw, stored).is_ok(),
+        HashScheme::Argon2 => verify_argon2(pw, stored),
         HashScheme::Sha512Crypt | HashScheme::Sha256Crypt => {
             ShaCrypt::default().verify_password(pw, stored).is_ok()
         }
@@ -76,6 +78,67 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// Memory of argon2 checks, kept for the next check instead of being
+/// freed: each check needs its `m` KiB at once, and freeing and allocating
+/// tens of MiB per login leaves the allocator holding far more than the
+/// checks running at once ever use (100 parallel logins, four at a time,
+/// grew a daemon by 700 MiB with the allocator's own buffers). With reuse,
+/// memory is bounded by the checks that run at once.
+static ARGON2_MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Most buffers kept for reuse; more checks at once allocate their own.
+const ARGON2_BUFFERS_KEPT: usize = 64;
+
+/// Largest argon2 memory cost verified (4 GiB in KiB): a stored hash asking
+/// for more never matches rather than exhausting the machine.
+const ARGON2_MAX_KIB: u32 = 4 * 1024 * 1024;
+
+fn verify_argon2(password: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version {
+        Some(v) => match Version::try_from(v) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => Version::default(),
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    if params.m_cost() > ARGON2_MAX_KIB {
+        return false;
+    }
+    let blocks = params.block_count();
+    let mut memory = ARGON2_MEMORY
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    // A fresh state, as for a newly allocated buffer.
+    memory[..blocks].fill(Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut memory[..blocks])
+        .is_ok();
+    let matches = computed && constant_time_eq(&out, expected.as_bytes());
+    let mut kept = ARGON2_MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < ARGON2_BUFFERS_KEPT {
+        kept.push(memory);
+    }
+    matches
+}
+
 /// A new argon2id hash of `password` (PHC string, default parameters:
 /// 19 MiB, 2 passes, 1 lane) with a random salt.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
@@ -83,6 +146,32 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
         .map_err(|e| HashError(e.to_string()))
+}
+
+/// A hash that costs what `stored` costs to verify and matches no
+/// password: the same scheme, parameters and salt, the digest replaced by
+/// filler of the same length. Used for logins to unknown names, so they
+/// take as long as logins to the accounts whose hash this was.
+pub(crate) fn dummy_of(stored: &str) -> String {
+    let scheme = HashScheme::of(stored);
+    let Some(last) = stored.rfind('$') else {
+        return String::new();
+    };
+    let (head, digest) = stored.split_at(last + 1);
+    let (keep, replace) = match scheme {
+        // bcrypt: 22 characters of salt, then the digest.
+        HashScheme::Bcrypt if digest.len() > 22 => digest.split_at(22),
+        _ => ("", digest),
+    };
+    let filler = match scheme {
+        HashScheme::Argon2 => 'A',
+        _ => '.',
+    };
+    let mut dummy = String::with_capacity(stored.len());
+    dummy.push_str(head);
+    dummy.push_str(keep);
+    dummy.extend(std::iter::repeat_n(filler, replace.chars().count()));
+    dummy
 }
 
 /// Compares two byte strings in time that depends on their lengths only.
@@ -239,6 +328,37 @@ mod tests {
         assert_ne!(a, b);
         assert!(verify_password("s3cret", &a));
         assert!(!verify_password("s3cret ", &a));
+    }
+
+    #[test]
+    fn a_dummy_keeps_the_scheme_and_cost_of_its_hash_and_matches_nothing() {
+        let time = |password: &str, stored: &str| {
+            let started = std::time::Instant::now();
+            let matched = verify_password(password, stored);
+            (started.elapsed(), matched)
+        };
+        for (password, stored) in VECTORS {
+            let dummy = dummy_of(stored);
+            assert_eq!(HashScheme::of(&dummy), HashScheme::of(stored), "{dummy}");
+            assert_eq!(dummy.len(), stored.len(), "{dummy}");
+            assert_ne!(&dummy, stored);
+            // Alternating runs, the fastest of each: both see the same load.
+            let (mut real, mut fake) = (std::time::Duration::MAX, std::time::Duration::MAX);
+            for _ in 0..5 {
+                let (t, matched) = time(password, stored);
+                assert!(matched);
+                real = real.min(t);
+                let (t, matched) = time(password, &dummy);
+                assert!(!matched, "{dummy}");
+                fake = fake.min(t);
+            }
+            // The dummy is really computed, not refused at parsing (which
+            // takes microseconds against milliseconds).
+            assert!(
+                fake * 10 + std::time::Duration::from_micros(200) >= real,
+                "{stored}: real {real:?}, dummy {fake:?}"
+            );
+        }
     }
 
     #[test]

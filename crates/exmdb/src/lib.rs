@@ -16,11 +16,9 @@ mod notify;
 pub mod service;
 
 use groxide_config::keys::exmdb;
-use groxide_config::{Config, ConfigFile, Exmdb};
-use groxide_directory::LazyDirectory;
-use groxide_routing::HomeserverLookup;
+use groxide_config::{Config, Exmdb};
 use groxide_rpc::pb::exmdb::v1::exmdb_server::ExmdbServer;
-use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
+use groxide_runtime::{Context, NodeWiring, Routing, RpcEndpoint, RpcServiceError};
 use groxide_store::{ManagerSettings, StoreLimits, StoreManager};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,16 +51,6 @@ pub enum ExmdbError {
     Routing(String),
 }
 
-/// The directory's homeserver lookup (connected on first use, so exmdb
-/// starts while the directory is down; routing then fails retryably).
-pub fn homeserver_lookup<F: ConfigFile>(
-    config: &Config<F>,
-) -> Result<Arc<LazyDirectory>, ExmdbError> {
-    LazyDirectory::from_config_dir(config)
-        .map(Arc::new)
-        .map_err(|e| ExmdbError::Routing(e.to_string()))
-}
-
 /// Manager settings from exmdb_provider.cfg.
 pub fn manager_settings(config: &Config<Exmdb>) -> ManagerSettings {
     ManagerSettings {
@@ -83,11 +71,12 @@ pub fn store_limits(config: &Config<Exmdb>) -> StoreLimits {
 /// Runs the daemon until shutdown.
 pub async fn run(ctx: Context<Exmdb>) -> Result<(), ExmdbError> {
     let config = ctx.config();
-    let directory = homeserver_lookup(&config)?;
-    let lookup: Arc<dyn HomeserverLookup> = directory.clone();
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(ExmdbError::Routing)?);
-    let client_opts =
-        groxide_runtime::client_options(&config, routing.node()).map_err(ExmdbError::Routing)?;
+    // The directory is connected on first use, so exmdb starts while the
+    // directory is down (routing then fails retryably).
+    let wiring =
+        Arc::new(NodeWiring::lazy(&config).map_err(|e| ExmdbError::Routing(e.to_string()))?);
+    let routing = wiring.routing().clone();
+    let client_opts = wiring.client_options().clone();
     let publisher = match Routing::local_event_node(&config) {
         Ok(node) => groxide_rpc::EventPublisher::spawn(node, &client_opts, EVENT_QUEUE),
         Err(e) => {
@@ -101,15 +90,11 @@ pub async fn run(ctx: Context<Exmdb>) -> Result<(), ExmdbError> {
         Some(Arc::new(notify::Publisher::new(publisher))),
     ));
     {
-        let routing = routing.clone();
         let stores = stores.clone();
-        let directory = directory.clone();
+        let wiring = wiring.clone();
         ctx.on_reload(move |cfg| {
             // Failover: homeservers changed in the directory apply at once.
-            directory.clear_cache();
-            if let Err(e) = routing.reload(cfg) {
-                tracing::error!(error = %e, "routing reload refused; keeping the running routes");
-            }
+            wiring.reload(cfg);
             stores.reconfigure(manager_settings(cfg), store_limits(cfg));
             tracing::info!("routing and limits reloaded");
         });

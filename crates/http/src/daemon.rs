@@ -10,14 +10,11 @@ use crate::server::HttpServer;
 use crate::settings::{ServerSettings, SettingsCell};
 use groxide_config::keys::{http, shared};
 use groxide_config::{BindAddr, Config, Http};
-use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
-};
+use groxide_directory::Authenticator;
 use groxide_http_core::auth::{AuthScheme, Basic, CredentialCache};
 use groxide_http_core::{AuthGate, HomeNodes, Services};
-use groxide_routing::HomeserverLookup;
 use groxide_runtime::client_listen::{ClientListen, HTTP_KEYS, server_tls};
-use groxide_runtime::{Context, Routing, bind_tcp};
+use groxide_runtime::{Context, NodeWiring, Routing, WiringError, bind_tcp};
 use std::sync::Arc;
 
 /// The realm of the Basic challenge.
@@ -80,19 +77,21 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
         tracing::warn!("{warning}");
     }
 
-    let directory_settings = DirectorySettings::from_config_dir(&*config)
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    let directory = Directory::connect(&directory_settings)
-        .await
-        .map_err(|e| StartError::Directory(e.to_string()))?;
-    let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
+    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(|e| match e {
+        WiringError::Config(e) => StartError::Config(e),
+        WiringError::Directory(e) => StartError::Directory(e),
+    })?);
+    let Some(directory) = wiring.directory().cloned() else {
+        return Err(StartError::Directory("not connected".into()));
+    };
+    let routing = wiring.routing().clone();
 
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, http::HTTP_AUTH_TIMES, http::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let authenticator = Arc::new(Authenticator::new(directory.clone(), throttle));
+    let authenticator = Arc::new(Authenticator::for_daemon(
+        directory.clone(),
+        &config,
+        http::HTTP_AUTH_TIMES,
+        http::BLOCK_INTERVAL_AUTHS,
+    ));
     let (ttl, entries) = credential_limits(&config);
     let basic = Arc::new(Basic::new(
         authenticator,
@@ -111,7 +110,7 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
         auth: gate.clone(),
         home: home.clone(),
     };
-    let modules = Arc::new(Modules::new(&services, &config));
+    let modules = Arc::new(Modules::new(&services, &routing, &config).map_err(StartError::Config)?);
     let table = MountTable::new(modules.mounts()).map_err(StartError::Config)?;
     tracing::debug!(?table, "modules mounted");
 
@@ -132,17 +131,14 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
     }
 
     let reload = server.clone();
-    let reload_directory = directory.clone();
+    let reload_wiring = wiring.clone();
     ctx.on_reload(move |cfg| {
         reload.set_settings(ServerSettings::from_config(cfg));
         match tls_config(cfg) {
             Ok(tls) => reload.set_tls(tls),
             Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
         }
-        reload_directory.clear_cache();
-        if let Err(e) = routing.reload(cfg) {
-            tracing::error!(error = e, "routing lists not reloaded");
-        }
+        reload_wiring.reload(cfg);
         let (ttl, entries) = credential_limits(cfg);
         basic.cache().set_limits(ttl, entries);
         gate.reset();
@@ -169,6 +165,6 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
             config.get(shared::SHUTDOWN_TIMEOUT),
         )
         .await;
-    directory.close().await;
+    wiring.close().await;
     Ok(())
 }

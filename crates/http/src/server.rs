@@ -8,6 +8,8 @@ use crate::connection;
 use crate::front::Front;
 use crate::metrics::Metrics;
 use crate::settings::ServerSettings;
+use groxide_runtime::accept::Accepted;
+use groxide_runtime::admission::{Admission, Limits};
 use groxide_runtime::client_listen::Listener;
 use http::header::CONTENT_TYPE;
 use http::{Method, Response, StatusCode};
@@ -32,6 +34,7 @@ pub struct HttpServer {
     metrics: Arc<Metrics>,
     tls: RwLock<Option<TlsAcceptor>>,
     slots: Arc<Semaphore>,
+    per_address: Admission,
     slot_count: Mutex<usize>,
     next_id: AtomicU64,
     shutdown: CancellationToken,
@@ -64,6 +67,7 @@ impl HttpServer {
             metrics,
             tls: RwLock::new(tls.map(|c| TlsAcceptor::from(with_alpn(&c)))),
             slots: Arc::new(Semaphore::new(slots)),
+            per_address: Admission::default(),
             slot_count: Mutex::new(slots),
             next_id: AtomicU64::new(1),
             shutdown,
@@ -114,67 +118,85 @@ impl HttpServer {
         metrics_listeners: Vec<TcpListener>,
         drain: Duration,
     ) {
-        let tracker = TaskTracker::new();
-        for listener in listeners {
-            let server = self.clone();
-            let tasks = tracker.clone();
-            tracker.spawn(async move { server.accept_loop(listener, tasks).await });
-        }
+        let metrics = TaskTracker::new();
         for listener in metrics_listeners {
             let server = self.clone();
-            let tasks = tracker.clone();
-            tracker.spawn(async move { server.metrics_loop(listener, tasks).await });
+            let tasks = metrics.clone();
+            metrics.spawn(async move { server.metrics_loop(listener, tasks).await });
         }
-        tracker.close();
-        self.shutdown.cancelled().await;
-        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+        metrics.close();
+        let server = self.clone();
+        let drained = groxide_runtime::accept::serve(
+            listeners,
+            Some(self.slots.clone()),
+            self.shutdown.clone(),
+            drain,
+            move |a: Accepted| {
+                let server = server.clone();
+                async move { server.connection(a).await }
+            },
+        )
+        .await;
+        let metrics_drained = tokio::time::timeout(drain, metrics.wait()).await.is_ok();
+        if !drained || !metrics_drained {
             tracing::warn!(?drain, "HTTP connections still open after the drain bound");
         }
     }
 
-    async fn accept_loop(self: Arc<Self>, listener: Listener, tasks: TaskTracker) {
-        loop {
-            let slot = tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                slot = self.slots.clone().acquire_owned() => match slot {
-                    Ok(slot) => slot,
-                    Err(_) => return,
-                },
-            };
-            let accepted = tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                a = listener.socket.accept() => a,
-            };
-            let (stream, peer) = match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let tls = if listener.implicit_tls {
-                match self.tls_acceptor() {
-                    Some(acceptor) => Some(acceptor),
-                    None => {
-                        tracing::warn!(%peer, "TLS connection but no certificate loaded");
-                        continue;
-                    }
-                }
+    /// One accepted connection: the per-address limit, TLS, then HTTP.
+    async fn connection(self: Arc<Self>, a: Accepted) {
+        let Accepted {
+            stream,
+            peer,
+            implicit_tls,
+            permit,
+        } = a;
+        let settings = self.front.settings().get();
+        let proxy = settings.trusted_proxies.contains(peer.ip())
+            || settings.proxy_protocol_from.contains(peer.ip());
+        let limits = Limits {
+            max_total: u32::MAX,
+            max_per_ip: if proxy {
+                u32::MAX
             } else {
-                None
-            };
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let front = self.front.clone();
-            let shutdown = self.shutdown.clone();
-            let guard = self.metrics.connection_opened();
-            tasks.spawn(async move {
-                connection::serve(front, stream, peer, tls, id, shutdown).await;
-                drop(guard);
-                drop(slot);
-            });
-        }
+                settings.max_connections_per_ip
+            },
+            max_unauth: u32::MAX,
+            max_unauth_per_ip: u32::MAX,
+            login_timeout: settings.conn_timeout,
+        };
+        let address_slot = match self.per_address.connect(peer.ip(), &limits) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                tracing::info!(%peer, "connection closed: {refusal}");
+                return;
+            }
+        };
+        let tls = if implicit_tls {
+            match self.tls_acceptor() {
+                Some(acceptor) => Some(acceptor),
+                None => {
+                    tracing::warn!(%peer, "TLS connection but no certificate loaded");
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let guard = self.metrics.connection_opened();
+        connection::serve(
+            self.front.clone(),
+            stream,
+            peer,
+            tls,
+            id,
+            self.shutdown.clone(),
+        )
+        .await;
+        drop(guard);
+        drop(address_slot);
+        drop(permit);
     }
 
     async fn metrics_loop(self: Arc<Self>, listener: TcpListener, tasks: TaskTracker) {

@@ -49,6 +49,8 @@ pub struct ServerSettings {
     pub prefetch_size: u64,
     /// Connections served at once (`context_num`).
     pub max_connections: usize,
+    /// Connections from one address, proxies excepted (`http_max_connections_per_ip`).
+    pub max_connections_per_ip: u32,
     /// gzip responses (`http_compress`).
     pub compress: bool,
     /// Smallest body compressed (`http_compress_min_size`).
@@ -75,6 +77,7 @@ impl ServerSettings {
             },
             prefetch_size: config.get(http::HTTP_RQBODY_PREFETCH_SIZE),
             max_connections: config.get(http::CONTEXT_NUM),
+            max_connections_per_ip: config.get(http::HTTP_MAX_CONNECTIONS_PER_IP),
             compress: config.get(http::HTTP_COMPRESS),
             compress_min_size: config.get(http::HTTP_COMPRESS_MIN_SIZE),
             trusted_proxies: config.get(http::HTTP_TRUSTED_PROXIES),

@@ -32,7 +32,7 @@
 //! CRLF line ends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -612,6 +612,90 @@ async fn mixed(args: &[String]) {
         .await;
 }
 
+/// `repeat ADDR FORMAT PASSWORD USERS CLIENTS SECONDS COMMAND`: CLIENTS
+/// sessions (over USERS users) each SELECT INBOX and send COMMAND over and
+/// over; after one warm-up second, SECONDS of measurement. Prints JSON with
+/// the rate, latency percentiles, errors and the generator's own CPU, and
+/// `WINDOW OPEN`/`WINDOW CLOSED` lines for the caller's CPU samples.
+async fn repeat(args: &[String]) {
+    let addr = Rc::new(args[0].clone());
+    let format = args[1].clone();
+    let password = Rc::new(args[2].clone());
+    let users: usize = args[3].parse().unwrap();
+    let clients: usize = args[4].parse().unwrap();
+    let seconds: f64 = args[5].parse().unwrap();
+    let command = Rc::new(args[6].clone().into_bytes());
+    let stats: Shared = Rc::default();
+    let stop: Rc<Cell<bool>> = Rc::default();
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let mut tasks = Vec::new();
+            for c in 0..clients {
+                let user = user_name(&format, c % users + 1);
+                let (addr, password, command, stats, stop) = (
+                    addr.clone(),
+                    password.clone(),
+                    command.clone(),
+                    stats.clone(),
+                    stop.clone(),
+                );
+                tasks.push(tokio::task::spawn_local(async move {
+                    let run = async {
+                        let mut c = Conn::connect(&addr).await?;
+                        if c.login(&user, &password).await? != Status::Ok {
+                            return Err(std::io::Error::other("LOGIN refused"));
+                        }
+                        if c.command(b"SELECT INBOX").await? != Status::Ok {
+                            return Err(std::io::Error::other("SELECT refused"));
+                        }
+                        while !stop.get() {
+                            let started = Instant::now();
+                            let r = c.command(&command).await;
+                            record(&stats, 0, started, &r);
+                            r?;
+                        }
+                        let _ = c.command(b"LOGOUT").await;
+                        Ok::<(), std::io::Error>(())
+                    };
+                    if let Err(e) = run.await {
+                        eprintln!("{user}: {e}");
+                        stats.borrow_mut().errors += 1;
+                    }
+                }));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let cpu_before = own_cpu_seconds();
+            stats.borrow_mut().counting = true;
+            println!("WINDOW OPEN");
+            let _ = std::io::stdout().flush();
+            let started = Instant::now();
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            stats.borrow_mut().counting = false;
+            let elapsed = started.elapsed().as_secs_f64();
+            let cpu = own_cpu_seconds() - cpu_before;
+            println!("WINDOW CLOSED");
+            let _ = std::io::stdout().flush();
+            stop.set(true);
+            for t in tasks {
+                let _ = t.await;
+            }
+            let stats = stats.borrow();
+            let mut v = stats.latencies[0].clone();
+            v.sort_unstable();
+            println!(
+                "{{\"commands\": {}, \"seconds\": {elapsed:.3}, \"rate\": {:.1}, \"p50_ms\": {:.3}, \"p90_ms\": {:.3}, \"p99_ms\": {:.3}, \"errors\": {}, \"generator_cpu_s\": {cpu:.3}}}",
+                v.len(),
+                v.len() as f64 / elapsed,
+                percentile(&v, 0.5),
+                percentile(&v, 0.9),
+                percentile(&v, 0.99),
+                stats.errors,
+            );
+        })
+        .await;
+}
+
 async fn fill(args: &[String]) {
     let addr = args[0].clone();
     let users: usize = args[1].parse().unwrap();
@@ -779,7 +863,7 @@ async fn fill_store(args: &[String]) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((mode, rest)) = args.split_first() else {
-        eprintln!("usage: imap_load mixed|fill|idle|fetchall|fill-store ...");
+        eprintln!("usage: imap_load mixed|fill|repeat|idle|fetchall|fill-store ...");
         std::process::exit(2);
     };
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -790,6 +874,7 @@ fn main() {
         match mode.as_str() {
             "mixed" => mixed(rest).await,
             "fill" => fill(rest).await,
+            "repeat" => repeat(rest).await,
             "idle" => idle(rest).await,
             "fetchall" => fetchall(rest).await,
             "fill-store" => fill_store(rest).await,

@@ -6,8 +6,12 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Bytes read from the socket at a time.
-pub const READ_CHUNK: usize = 8 * 1024;
+/// Read buffer of a connection waiting for its client: an idle session
+/// (thousands of them in IDLE) should cost kilobytes.
+const READ_SMALL: usize = 1024;
+/// Largest read buffer: a read that fills the buffer doubles it up to
+/// this, so bulk input (APPEND literals) takes few system calls.
+const READ_LARGE: usize = 64 * 1024;
 /// Output is sent once this much is buffered (and at the end of a command).
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 /// Buffers grown beyond this are released after use.
@@ -34,7 +38,8 @@ struct Deflate {
 pub struct Conn {
     stream: Option<BoxedIo>,
     out: Vec<u8>,
-    read_buf: Box<[u8]>,
+    /// Its length is the read size: between [`READ_SMALL`] and [`READ_LARGE`].
+    read_buf: Vec<u8>,
     deflate: Option<Box<Deflate>>,
 }
 
@@ -44,7 +49,7 @@ impl Conn {
         Conn {
             stream: Some(stream),
             out: Vec::new(),
-            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            read_buf: vec![0; READ_SMALL],
             deflate: None,
         }
     }
@@ -84,6 +89,14 @@ impl Conn {
         match self.deflate.as_mut() {
             None => sink(&self.read_buf[..n]),
             Some(d) => inflate(d, &self.read_buf[..n], sink)?,
+        }
+        let len = self.read_buf.len();
+        if n == len && len < READ_LARGE {
+            // The client sends faster than we read: read more at a time.
+            self.read_buf = vec![0; len * 2];
+        } else if n < len / 4 && len > READ_SMALL {
+            // The burst is over (a command line, the end of a literal).
+            self.read_buf = vec![0; READ_SMALL];
         }
         Ok(n)
     }
@@ -258,6 +271,35 @@ fn deflate(d: &mut Deflate, mut input: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bulk input is read in large pieces, and a connection that goes back
+    /// to waiting (IDLE) holds a small buffer again.
+    #[tokio::test]
+    async fn read_buffer_grows_for_bulk_input_and_shrinks_when_waiting() {
+        let (mut client, server) = tokio::io::duplex(256 * 1024);
+        let mut conn = Conn::new(Box::new(server));
+        assert_eq!(conn.read_buf.len(), READ_SMALL);
+        let literal = vec![b'x'; 200 * 1024];
+        client.write_all(&literal).await.unwrap();
+        let (mut got, mut reads, mut largest) = (Vec::new(), 0, 0);
+        while got.len() < literal.len() {
+            conn.read(&mut |b| got.extend_from_slice(b)).await.unwrap();
+            reads += 1;
+            largest = largest.max(conn.read_buf.len());
+        }
+        assert_eq!(got, literal);
+        assert_eq!(largest, READ_LARGE, "bulk input reads 64 KiB at a time");
+        assert!(reads < 12, "200 KiB took {reads} reads");
+        client.write_all(b"a1 IDLE\r\n").await.unwrap();
+        let mut line = Vec::new();
+        conn.read(&mut |b| line.extend_from_slice(b)).await.unwrap();
+        assert_eq!(line, b"a1 IDLE\r\n");
+        assert_eq!(
+            conn.read_buf.len(),
+            READ_SMALL,
+            "a waiting connection holds 1 KiB"
+        );
+    }
 
     #[test]
     fn deflated_output_inflates_back_across_many_writes() {

@@ -9,16 +9,11 @@ use crate::server::ImapServer;
 use crate::settings::Settings;
 use groxide_config::keys::{imap, shared};
 use groxide_config::{Config, Imap};
-use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
-};
+use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
-use groxide_routing::HomeserverLookup;
-use groxide_rpc::RoutedClient;
-use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, IMAP_KEYS, server_tls};
-use groxide_runtime::{Context, Routing, client_options};
+use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
 use std::sync::Arc;
 
 /// Why the daemon could not start; each names the key or file at fault.
@@ -35,6 +30,13 @@ pub enum StartError {
     Listen(std::io::Error),
 }
 
+fn wiring_error(e: WiringError) -> StartError {
+    match e {
+        WiringError::Config(e) => StartError::Config(e),
+        WiringError::Directory(e) => StartError::Directory(e),
+    }
+}
+
 /// The TLS configuration of imap.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config<Imap>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
     server_tls(config, &IMAP_KEYS)
@@ -47,14 +49,6 @@ pub fn check_config(config: &Config<Imap>) -> Vec<String> {
         .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
-}
-
-async fn open_directory(config: &Config<Imap>) -> Result<Directory, StartError> {
-    let settings = DirectorySettings::from_config_dir(config)
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    Directory::connect(&settings)
-        .await
-        .map_err(|e| StartError::Directory(e.to_string()))
 }
 
 /// Runs the daemon until shutdown.
@@ -72,21 +66,20 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     let settings = Settings::from_config(&config);
     let tls = listen.tls.clone();
 
-    let directory = open_directory(&config).await?;
-    let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, imap::IMAP_AUTH_TIMES, imap::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
-    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let midb = Arc::new(RoutedClient::new(
-        "midb",
-        routing.midb().clone(),
-        options.clone(),
+    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(wiring_error)?);
+    let Some(directory) = wiring.directory().cloned() else {
+        return Err(StartError::Directory("not connected".into()));
+    };
+    let routing = wiring.routing().clone();
+    let options = wiring.client_options().clone();
+    let auth = Arc::new(Authenticator::for_daemon(
+        directory.clone(),
+        &config,
+        imap::IMAP_AUTH_TIMES,
+        imap::BLOCK_INTERVAL_AUTHS,
     ));
-    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
+    let midb = wiring.midb_client();
+    let exmdb = wiring.exmdb_client();
     // Stores homed on this node are read in-process (their files are here;
     // writes go to this node's exmdb); others through their node's midb.
     let local = groxide_midb::local_view(
@@ -102,6 +95,8 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
         config.get(groxide_config::keys::shared::LOCAL_MAILBOX_VIEW),
     ));
     let events = EventHub::new(routing.clone(), options);
+    let reset_events = events.clone();
+    wiring.on_reload(move || reset_events.reset());
     let backend = ServiceBackend::new(auth, view, events.clone());
 
     let listeners = listen.bind().map_err(StartError::Listen)?;
@@ -112,20 +107,14 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     let server = ImapServer::new(backend, settings, tls, ctx.shutdown());
 
     let reload = server.clone();
-    let reload_directory = directory.clone();
+    let reload_wiring = wiring.clone();
     ctx.on_reload(move |cfg| {
         reload.set_settings(Settings::from_config(cfg));
         match tls_config(cfg) {
             Ok(tls) => reload.set_tls(tls),
             Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
         }
-        reload_directory.clear_cache();
-        if let Err(e) = routing.reload(cfg) {
-            tracing::error!(error = e, "routing lists not reloaded");
-        }
-        midb.reset();
-        exmdb.routed().reset();
-        events.reset();
+        reload_wiring.reload(cfg);
         tracing::info!("reloaded");
     });
 
@@ -136,6 +125,6 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     }
     ctx.notify_ready();
     server.serve(listeners, drain).await;
-    directory.close().await;
+    wiring.close().await;
     Ok(())
 }

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::conn::BoxedIo;
 use crate::session::Session;
 use crate::settings::Settings;
+use groxide_runtime::accept::Accepted;
 pub use groxide_runtime::client_listen::Listener;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -14,7 +15,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// Everything sessions share.
 pub struct ImapServer<B: Backend> {
@@ -117,11 +117,7 @@ impl<B: Backend> ImapServer<B> {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let settings = self.settings();
-        let slot = match self.admission.connect(
-            peer.ip(),
-            settings.max_connections,
-            settings.max_connections_per_ip,
-        ) {
+        let slot = match self.admission.connect(peer.ip(), &settings.limits()) {
             Ok(slot) => slot,
             Err(refusal) => {
                 tracing::info!(peer = %peer, "connection refused: {refusal}");
@@ -155,44 +151,29 @@ impl<B: Backend> ImapServer<B> {
         } else {
             (Box::new(stream), false)
         };
-        Session::new(self, io, peer, tls).run().await;
-        drop(slot);
+        Session::new(self, io, peer, tls, slot).run().await;
     }
 
     /// Accepts on every listener until shutdown, then waits up to `drain`
     /// for the sessions (each has been sent `* BYE`).
     pub async fn serve(self: Arc<Self>, listeners: Vec<Listener>, drain: Duration) {
-        let tracker = TaskTracker::new();
-        for listener in listeners {
-            let server = self.clone();
-            let tasks = tracker.clone();
-            tracker.spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        _ = server.shutdown.cancelled() => return,
-                        a = listener.socket.accept() => a,
-                    };
-                    let (stream, peer) = match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            // EMFILE and friends: back off instead of spinning.
-                            tracing::warn!(error = %e, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            continue;
-                        }
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let server = server.clone();
-                    let tls = listener.implicit_tls;
-                    tasks.spawn(async move {
-                        server.serve_connection(stream, peer, tls).await;
-                    });
+        let server = self.clone();
+        let drained = groxide_runtime::accept::serve(
+            listeners,
+            None,
+            self.shutdown.clone(),
+            drain,
+            move |a: Accepted| {
+                let server = server.clone();
+                async move {
+                    server
+                        .serve_connection(a.stream, a.peer, a.implicit_tls)
+                        .await;
                 }
-            });
-        }
-        tracker.close();
-        self.shutdown.cancelled().await;
-        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            },
+        )
+        .await;
+        if !drained {
             tracing::warn!(
                 ?drain,
                 open = self.connections(),

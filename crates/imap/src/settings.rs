@@ -30,6 +30,13 @@ pub struct Settings {
     pub max_connections_per_ip: u32,
     /// Connections served at once (`context_num`).
     pub max_connections: u32,
+    /// Connections not logged in, at once (`imap_max_unauth_connections`).
+    pub max_unauth_connections: u32,
+    /// Connections not logged in from one address (`imap_max_unauth_connections_per_ip`).
+    pub max_unauth_connections_per_ip: u32,
+    /// Time from connecting to logging in, whatever is sent meanwhile
+    /// (`imap_login_timeout`).
+    pub login_timeout: Duration,
     /// How often IDLE checks the mailbox when no change hint arrives
     /// (`imap_idle_check_interval`): covers an unreachable event service.
     pub idle_check_interval: Duration,
@@ -52,12 +59,26 @@ impl Default for Settings {
             max_connections_per_user: 50,
             max_connections_per_ip: 100,
             max_connections: 400,
+            max_unauth_connections: 100,
+            max_unauth_connections_per_ip: 10,
+            login_timeout: Duration::from_secs(60),
             idle_check_interval: Duration::from_secs(60),
         }
     }
 }
 
 impl Settings {
+    /// The connection limits of admission.
+    pub fn limits(&self) -> crate::admission::Limits {
+        crate::admission::Limits {
+            max_total: self.max_connections,
+            max_per_ip: self.max_connections_per_ip,
+            max_unauth: self.max_unauth_connections,
+            max_unauth_per_ip: self.max_unauth_connections_per_ip,
+            login_timeout: self.login_timeout,
+        }
+    }
+
     /// The settings of a loaded imap.cfg (values are validated at load).
     pub fn from_config(config: &Config<Imap>) -> Settings {
         let has_tls = !config
@@ -81,6 +102,9 @@ impl Settings {
             max_connections_per_user: config.get(imap::IMAP_MAX_CONNECTIONS_PER_USER),
             max_connections_per_ip: config.get(imap::IMAP_MAX_CONNECTIONS_PER_IP),
             max_connections: config.get(imap::CONTEXT_NUM),
+            max_unauth_connections: config.get(imap::IMAP_MAX_UNAUTH_CONNECTIONS),
+            max_unauth_connections_per_ip: config.get(imap::IMAP_MAX_UNAUTH_CONNECTIONS_PER_IP),
+            login_timeout: config.get(imap::IMAP_LOGIN_TIMEOUT),
             idle_check_interval: config.get(imap::IMAP_IDLE_CHECK_INTERVAL),
         }
     }

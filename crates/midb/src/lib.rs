@@ -51,7 +51,7 @@ use groxide_config::{Config, Midb};
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::MAX_RPC_MESSAGE;
 use groxide_rpc::pb::midb::v1::midb_server::MidbServer;
-use groxide_runtime::{Context, Routing, RpcEndpoint, RpcServiceError};
+use groxide_runtime::{Context, NodeWiring, Routing, RpcEndpoint, RpcServiceError};
 use std::sync::Arc;
 
 /// The config keys of this daemon's RPC endpoint.
@@ -102,14 +102,10 @@ pub async fn run(ctx: Context<Midb>) -> Result<(), RunError> {
     let config = ctx.config();
     // The directory's homeserver decides which stores are this node's
     // (connected on first use, so midb starts while the directory is down).
-    let directory = Arc::new(
-        groxide_directory::LazyDirectory::from_config_dir(&config)
-            .map_err(|e| RunError::Setup(e.to_string()))?,
-    );
-    let lookup: Arc<dyn groxide_routing::HomeserverLookup> = directory.clone();
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(RunError::Setup)?);
-    let opts = groxide_runtime::client_options(&config, routing.node()).map_err(RunError::Setup)?;
-    let client = Arc::new(ExmdbClient::new(routing.exmdb().clone(), opts.clone()));
+    let wiring = Arc::new(NodeWiring::lazy(&config).map_err(|e| RunError::Setup(e.to_string()))?);
+    let routing = wiring.routing().clone();
+    let opts = wiring.client_options().clone();
+    let client = wiring.exmdb_client();
     let feed: Arc<dyn ChangeFeed> = match Routing::local_event_node(&config) {
         Ok(node) => Arc::new(EventFeed::new(node, opts)),
         Err(e) => {
@@ -121,14 +117,9 @@ pub async fn run(ctx: Context<Midb>) -> Result<(), RunError> {
     let home = routing.midb().clone();
     {
         let view = view.clone();
-        let routing = routing.clone();
         ctx.on_reload(move |cfg| {
             // Failover: homeservers changed in the directory apply at once.
-            directory.clear_cache();
-            if let Err(e) = routing.reload(cfg) {
-                tracing::error!(error = %e, "routing reload refused; keeping the running routes");
-            }
-            client.routed().reset();
+            wiring.reload(cfg);
             view.reconfigure(settings(cfg));
             tracing::info!("routing and limits reloaded");
         });

@@ -241,9 +241,11 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     counting.store(true, Ordering::Relaxed);
     let start = Instant::now();
+    let cpu_before = own_cpu_seconds();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     counting.store(false, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu = own_cpu_seconds() - cpu_before;
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         let _ = t.await;
@@ -251,9 +253,19 @@ async fn main() {
     let n = ops.load(Ordering::Relaxed) as f64;
     let b = bytes.load(Ordering::Relaxed) as f64;
     println!(
-        "{{\"mode\": \"{mode}\", \"ops\": {n}, \"rate\": {:.1}, \"mbps\": {:.2}, \"errors\": {}}}",
+        "{{\"mode\": \"{mode}\", \"ops\": {n}, \"rate\": {:.1}, \"mbps\": {:.2}, \"errors\": {}, \"generator_cpu_s\": {cpu:.3}, \"seconds\": {elapsed:.3}}}",
         n / elapsed,
         b / elapsed / 1e6,
         errors.load(Ordering::Relaxed)
     );
+}
+
+/// CPU seconds (user + system) this process has used so far, from
+/// /proc/self/stat (utime and stime, in clock ticks of 1/100 s).
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }

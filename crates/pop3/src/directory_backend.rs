@@ -41,6 +41,7 @@ impl<V: MailboxView> Backend for DirectoryBackend<V> {
                 AuthError::AccountDisabled | AuthError::ProtocolNotPermitted(_) => {
                     LoginError::NotPermitted
                 }
+                AuthError::Busy => LoginError::Unavailable("too many logins in progress".into()),
                 AuthError::Unavailable(e) => LoginError::Unavailable(e.to_string()),
             })?;
         tracing::debug!(user = %account.username, dir = %account.maildir, %peer, "POP3 login");

@@ -25,16 +25,11 @@ pub mod view_maildrop;
 use directory_backend::DirectoryBackend;
 use groxide_config::keys::{pop3, shared};
 use groxide_config::{Config, Pop3};
-use groxide_directory::{
-    Authenticator, Directory, DirectorySettings, LoginThrottle, SystemClock, ThrottlePolicy,
-};
+use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
-use groxide_routing::HomeserverLookup;
-use groxide_rpc::RoutedClient;
-use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, POP3_KEYS, server_tls};
-use groxide_runtime::{Context, Routing, client_options};
+use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
 use server::Pop3Server;
 use session::SessionConfig;
 use std::sync::Arc;
@@ -53,6 +48,13 @@ pub enum StartError {
     Listen(std::io::Error),
 }
 
+fn wiring_error(e: WiringError) -> StartError {
+    match e {
+        WiringError::Config(e) => StartError::Config(e),
+        WiringError::Directory(e) => StartError::Directory(e),
+    }
+}
+
 /// The TLS configuration of pop3.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config<Pop3>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
     server_tls(config, &POP3_KEYS)
@@ -69,6 +71,13 @@ pub fn session_config(config: &Config<Pop3>) -> SessionConfig {
             .unwrap_or(usize::MAX)
             .max(64),
         max_errors: config.get(pop3::POP3_MAX_ERRORS),
+        limits: groxide_runtime::admission::Limits {
+            max_total: u32::try_from(config.get(pop3::CONTEXT_NUM)).unwrap_or(u32::MAX),
+            max_per_ip: config.get(pop3::POP3_MAX_CONNECTIONS_PER_IP),
+            max_unauth: config.get(pop3::POP3_MAX_UNAUTH_CONNECTIONS),
+            max_unauth_per_ip: config.get(pop3::POP3_MAX_UNAUTH_CONNECTIONS_PER_IP),
+            login_timeout: config.get(pop3::POP3_LOGIN_TIMEOUT),
+        },
     }
 }
 
@@ -79,14 +88,6 @@ pub fn check_config(config: &Config<Pop3>) -> Vec<String> {
         .unwrap_or_default();
     problems.extend(Routing::check(config));
     problems
-}
-
-async fn open_directory(config: &Config<Pop3>) -> Result<Directory, StartError> {
-    let settings = DirectorySettings::from_config_dir(config)
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    Directory::connect(&settings)
-        .await
-        .map_err(|e| StartError::Directory(e.to_string()))
 }
 
 /// Runs the daemon until shutdown.
@@ -102,21 +103,19 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         tracing::warn!("{warning}");
     }
     let tls = listen.tls.clone();
-    let directory = open_directory(&config).await?;
-    let lookup: Arc<dyn HomeserverLookup> = Arc::new(directory.clone());
-    let throttle = LoginThrottle::new(
-        ThrottlePolicy::from_config(&config, pop3::POP3_AUTH_TIMES, pop3::BLOCK_INTERVAL_AUTHS),
-        Arc::new(SystemClock),
-    );
-    let auth = Arc::new(Authenticator::new(directory.clone(), throttle));
-    let routing = Arc::new(Routing::load(&config, Some(lookup)).map_err(StartError::Config)?);
-    let options = client_options(&config, routing.node()).map_err(StartError::Config)?;
-    let midb = Arc::new(RoutedClient::new(
-        "midb",
-        routing.midb().clone(),
-        options.clone(),
+    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(wiring_error)?);
+    let Some(directory) = wiring.directory().cloned() else {
+        return Err(StartError::Directory("not connected".into()));
+    };
+    let routing = wiring.routing().clone();
+    let auth = Arc::new(Authenticator::for_daemon(
+        directory.clone(),
+        &config,
+        pop3::POP3_AUTH_TIMES,
+        pop3::BLOCK_INTERVAL_AUTHS,
     ));
-    let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+    let midb = wiring.midb_client();
+    let exmdb = wiring.exmdb_client();
     // Stores homed on this node are read in-process (their files are here;
     // writes go to this node's exmdb); others through their node's midb.
     let local = groxide_midb::local_view(
@@ -137,29 +136,22 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     if listeners.is_empty() {
         tracing::warn!("pop3_listen and pop3_listen_tls are empty: not listening anywhere");
     }
-    let max_sessions = config.get(pop3::CONTEXT_NUM);
     let server = Pop3Server::new(
         backend,
         session_config(&config),
         config.get(pop3::POP3_SUPPORT_STLS),
         tls,
-        max_sessions,
         ctx.shutdown(),
     );
     let reload = server.clone();
-    let reload_directory = directory.clone();
+    let reload_wiring = wiring.clone();
     ctx.on_reload(move |cfg| {
         reload.set_settings(session_config(cfg), cfg.get(pop3::POP3_SUPPORT_STLS));
         match tls_config(cfg) {
             Ok(tls) => reload.set_tls(tls),
             Err(e) => tracing::error!(error = e, "TLS certificate not reloaded"),
         }
-        reload_directory.clear_cache();
-        if let Err(e) = routing.reload(cfg) {
-            tracing::error!(error = e, "routing lists not reloaded");
-        }
-        midb.reset();
-        exmdb.routed().reset();
+        reload_wiring.reload(cfg);
         tracing::info!("reloaded");
     });
     for l in &listeners {
@@ -171,6 +163,6 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
     server
         .serve(listeners, config.get(shared::SHUTDOWN_TIMEOUT))
         .await;
-    directory.close().await;
+    wiring.close().await;
     Ok(())
 }

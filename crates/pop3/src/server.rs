@@ -1,18 +1,20 @@
-//! Listeners: plain POP3 (with STLS) and implicit TLS, at most
-//! `context_num` sessions at once, TLS and settings swapped on SIGHUP, and a
+//! Listeners: plain POP3 (with STLS) and implicit TLS, connections admitted
+//! by the runtime's [`Admission`] (`context_num`, per address, and the
+//! smaller limits of connections not logged in, which must log in within
+//! `pop3_login_timeout`), TLS and settings swapped on SIGHUP, and a
 //! bounded drain on shutdown (a session cut off deletes nothing).
 
 use crate::maildrop::Backend;
-use crate::session::{self, Outcome, SessionConfig};
+use crate::session::{self, LoginGate, Outcome, SessionConfig};
+use groxide_runtime::accept::Accepted;
+use groxide_runtime::admission::Admission;
 pub use groxide_runtime::client_listen::Listener;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// Time a client has to complete a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,7 +24,7 @@ struct Shared<B> {
     settings: Mutex<Arc<SessionConfig>>,
     support_stls: Mutex<bool>,
     tls: Mutex<Option<Arc<rustls::ServerConfig>>>,
-    slots: Arc<Semaphore>,
+    admission: Admission,
     shutdown: CancellationToken,
 }
 
@@ -53,7 +55,6 @@ impl<B: Backend + 'static> Pop3Server<B> {
         settings: SessionConfig,
         support_stls: bool,
         tls: Option<Arc<rustls::ServerConfig>>,
-        max_sessions: usize,
         shutdown: CancellationToken,
     ) -> Pop3Server<B> {
         Pop3Server {
@@ -62,7 +63,7 @@ impl<B: Backend + 'static> Pop3Server<B> {
                 settings: Mutex::new(Arc::new(settings)),
                 support_stls: Mutex::new(support_stls),
                 tls: Mutex::new(tls),
-                slots: Arc::new(Semaphore::new(max_sessions.max(1))),
+                admission: Admission::default(),
                 shutdown,
             }),
         }
@@ -116,53 +117,46 @@ impl<B: Backend + 'static> Pop3Server<B> {
     /// Accepts on every listener until shutdown, then waits up to `drain`
     /// for open sessions.
     pub async fn serve(&self, listeners: Vec<Listener>, drain: Duration) {
-        let tracker = TaskTracker::new();
-        for l in listeners {
-            let server = self.clone();
-            let t = tracker.clone();
-            tracker.spawn(async move { server.accept_loop(l, t).await });
-        }
-        tracker.close();
-        self.shared.shutdown.cancelled().await;
-        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+        let server = self.clone();
+        let drained = groxide_runtime::accept::serve(
+            listeners,
+            None,
+            self.shared.shutdown.clone(),
+            drain,
+            move |a: Accepted| {
+                let server = server.clone();
+                async move { server.connection(a.stream, a.peer, a.implicit_tls).await }
+            },
+        )
+        .await;
+        if !drained {
             tracing::info!(
                 "sessions still open after the drain time; they are cut off (nothing is deleted)"
             );
         }
     }
 
-    async fn accept_loop(&self, l: Listener, tracker: TaskTracker) {
-        loop {
-            let accepted = tokio::select! {
-                _ = self.shared.shutdown.cancelled() => return,
-                a = l.socket.accept() => a,
-            };
-            let (stream, addr) = match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let server = self.clone();
-            let implicit = l.implicit_tls;
-            tracker.spawn(async move { server.connection(stream, addr, implicit).await });
-        }
-    }
-
     async fn connection(&self, mut stream: TcpStream, addr: SocketAddr, implicit_tls: bool) {
         let peer = unmapped(addr.ip());
-        let Ok(_slot) = self.shared.slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "refusing a connection: context_num sessions are open");
-            let _ = stream
-                .write_all(b"-ERR [SYS/TEMP] too many connections; try again later\r\n")
-                .await;
-            return;
-        };
         let tls = self.tls();
         let settings = self.settings(tls.is_some());
+        let slot = match self.shared.admission.connect(peer, &settings.limits) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                tracing::info!(%peer, "refusing a connection: {refusal}");
+                let line = format!("-ERR [SYS/TEMP] {refusal}\r\n");
+                // Implicit TLS clients would not read a plain line; they are just closed.
+                if !implicit_tls {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        stream.write_all(line.as_bytes()),
+                    )
+                    .await;
+                }
+                return;
+            }
+        };
+        let mut gate = LoginGate::new(slot, settings.limits.login_timeout);
         if implicit_tls {
             let Some(tls) = tls else {
                 tracing::warn!(%peer, "implicit TLS connection but no certificate is configured");
@@ -178,11 +172,22 @@ impl<B: Backend + 'static> Pop3Server<B> {
                 true,
                 &self.shared.backend,
                 &settings,
+                &mut gate,
             )
             .await;
             return;
         }
-        match session::run(stream, peer, false, true, &self.shared.backend, &settings).await {
+        match session::run(
+            stream,
+            peer,
+            false,
+            true,
+            &self.shared.backend,
+            &settings,
+            &mut gate,
+        )
+        .await
+        {
             Outcome::Closed => {}
             Outcome::StartTls(plain) => {
                 let Some(tls) = tls else { return };
@@ -196,6 +201,7 @@ impl<B: Backend + 'static> Pop3Server<B> {
                     false,
                     &self.shared.backend,
                     &settings,
+                    &mut gate,
                 )
                 .await;
             }

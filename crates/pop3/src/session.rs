@@ -14,6 +14,7 @@ use crate::maildrop::{
 };
 use crate::sasl;
 use futures_util::StreamExt;
+use groxide_runtime::admission::{ConnectionSlot, Limits};
 use std::net::IpAddr;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -37,6 +38,10 @@ pub struct SessionConfig {
     /// Bad commands and failed logins before the connection is closed
     /// (`pop3_max_errors`).
     pub max_errors: u32,
+    /// Connection limits and the login timeout (`context_num`,
+    /// `pop3_max_connections_per_ip`, `pop3_max_unauth_connections*`,
+    /// `pop3_login_timeout`).
+    pub limits: Limits,
 }
 
 impl Default for SessionConfig {
@@ -48,6 +53,40 @@ impl Default for SessionConfig {
             idle_timeout: Duration::from_secs(180),
             max_line: 4096,
             max_errors: 10,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A connection's admission: its place (pre-login until login) and the
+/// time by which it must have logged in, whatever it sends meanwhile. Kept
+/// across STLS.
+#[derive(Debug)]
+pub struct LoginGate {
+    slot: Option<ConnectionSlot>,
+    deadline: tokio::time::Instant,
+}
+
+impl LoginGate {
+    /// The gate of an admitted connection that must log in within `timeout`.
+    pub fn new(slot: ConnectionSlot, timeout: Duration) -> LoginGate {
+        LoginGate {
+            slot: Some(slot),
+            deadline: tokio::time::Instant::now() + timeout,
+        }
+    }
+
+    /// No admission and no login deadline (tests).
+    pub fn unlimited() -> LoginGate {
+        LoginGate {
+            slot: None,
+            deadline: tokio::time::Instant::now() + Duration::from_secs(365 * 86_400),
+        }
+    }
+
+    fn logged_in(&mut self) {
+        if let Some(slot) = &mut self.slot {
+            slot.authenticated();
         }
     }
 }
@@ -120,6 +159,7 @@ struct Session<'a, S, B: Backend> {
     cfg: &'a SessionConfig,
     state: State<B::Drop>,
     errors: u32,
+    gate: &'a mut LoginGate,
 }
 
 /// Runs a session on `stream` until it ends. `tls_active`: the stream is
@@ -132,6 +172,7 @@ pub async fn run<S, B>(
     greet: bool,
     backend: &B,
     cfg: &SessionConfig,
+    gate: &mut LoginGate,
 ) -> Outcome<S>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -145,6 +186,7 @@ where
         cfg,
         state: State::Authorization { user: None },
         errors: 0,
+        gate,
     };
     if greet {
         let greeting = format!("+OK {}\r\n", s.cfg.greeting);
@@ -240,9 +282,30 @@ where
     /// A line within the idle timeout; `None` when the connection is gone
     /// or idle for too long (the caller closes it).
     async fn next_line(&mut self) -> Option<Line> {
-        match tokio::time::timeout(self.cfg.idle_timeout, self.read_line()).await {
+        let mut limit = self.cfg.idle_timeout;
+        if matches!(self.state, State::Authorization { .. }) {
+            let left = self
+                .gate
+                .deadline
+                .saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                tracing::info!(peer = %self.peer, "closing a connection that did not log in in time");
+                let _ = self.send(b"-ERR [SYS/TEMP] login timeout\r\n").await;
+                return None;
+            }
+            limit = limit.min(left);
+        }
+        match tokio::time::timeout(limit, self.read_line()).await {
             Ok(Ok(Line::Eof)) | Ok(Err(_)) => None,
             Ok(Ok(line)) => Some(line),
+            Err(_)
+                if matches!(self.state, State::Authorization { .. })
+                    && tokio::time::Instant::now() >= self.gate.deadline =>
+            {
+                tracing::info!(peer = %self.peer, "closing a connection that did not log in in time");
+                let _ = self.send(b"-ERR [SYS/TEMP] login timeout\r\n").await;
+                None
+            }
             Err(_) => {
                 tracing::debug!(peer = %self.peer, "closing an idle connection");
                 let _ = self.send(b"-ERR disconnected for inactivity\r\n").await;
@@ -449,6 +512,7 @@ where
         };
         let (count, size) = tx.totals();
         self.state = State::Transaction(tx);
+        self.gate.logged_in();
         self.errors = 0;
         self.reply(&format!(
             "+OK maildrop has {count} messages ({size} octets)\r\n"

@@ -33,7 +33,6 @@
 //! directory is reached through the [`HomeserverLookup`] trait, which the
 //! directory crate implements.
 
-mod cache;
 mod host;
 mod list_line;
 mod local_node;
@@ -41,7 +40,9 @@ mod lookup;
 mod resolver;
 mod route_table;
 
-pub use cache::MAX_CACHED_ROUTES;
+/// Most routes cached at once; when full, expired routes go, and if none
+/// had expired the whole cache is dropped (it refills from the directory).
+pub const MAX_CACHED_ROUTES: usize = 100_000;
 pub use local_node::LocalNode;
 pub use lookup::{HomeserverLookup, LookupError, LookupFuture};
 pub use resolver::{DEFAULT_LOCAL_HOST, ResolveError, Resolver, Route, RouteSource};

@@ -3,10 +3,10 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::cache::RouteCache;
 use crate::local_node::LocalNode;
 use crate::lookup::{HomeserverLookup, LookupError};
 use crate::route_table::RouteTable;
+use groxide_cache::TtlCache;
 
 /// The host a default route names unless [`Resolver::with_default_host`] says otherwise.
 pub const DEFAULT_LOCAL_HOST: &str = "::1";
@@ -73,7 +73,7 @@ pub struct Resolver {
     local: LocalNode,
     default_port: u16,
     default_host: String,
-    cache: RouteCache,
+    cache: TtlCache<String, Route>,
 }
 
 impl std::fmt::Debug for Resolver {
@@ -102,7 +102,7 @@ impl Resolver {
             local,
             default_port,
             default_host: DEFAULT_LOCAL_HOST.to_string(),
-            cache: RouteCache::new(cache_ttl),
+            cache: TtlCache::new(cache_ttl, crate::MAX_CACHED_ROUTES),
         }
     }
 
@@ -116,13 +116,13 @@ impl Resolver {
 
     /// The node that holds store `dir`.
     pub async fn resolve(&self, dir: &str) -> Result<Route, ResolveError> {
-        let generation = match self.cache.get(dir, Instant::now()) {
+        let miss = match self.cache.get(dir, Instant::now()) {
             Ok(route) => return Ok(route),
-            Err(generation) => generation,
+            Err(miss) => miss,
         };
         let route = self.resolve_uncached(dir).await?;
         self.cache
-            .insert(dir, route.clone(), generation, Instant::now());
+            .insert(dir.to_string(), route.clone(), miss, Instant::now());
         Ok(route)
     }
 
@@ -184,7 +184,8 @@ impl Resolver {
             local: self.local.is_local(host),
             source: RouteSource::Redirect,
         };
-        self.cache.put(dir, route.clone(), Instant::now());
+        self.cache
+            .put(dir.to_string(), route.clone(), Instant::now());
         route
     }
 

@@ -6,10 +6,8 @@ use crate::relay_sender::RelaySender;
 use crate::store_maintenance::ExmdbMaintenance;
 use groxide_config::keys::shared;
 use groxide_config::{Config, Timer};
-use groxide_directory::LazyDirectory;
-use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::ExmdbClient;
-use groxide_runtime::{NodeIdentity, Routing, client_options};
+use groxide_runtime::{NodeIdentity, NodeWiring};
 use groxide_submit::{SubmitOptions, Submitter};
 use std::sync::Arc;
 
@@ -18,9 +16,8 @@ pub const RELAY_KEY: &str = shared::OUTGOING_SMTP_URL.name();
 
 /// The store and relay side of the timer's jobs.
 pub struct StoreAndRelay {
-    routing: Arc<Routing>,
+    wiring: NodeWiring,
     exmdb: Arc<ExmdbClient>,
-    directory: Arc<LazyDirectory>,
     sender: Arc<RelaySender>,
 }
 
@@ -37,17 +34,12 @@ impl StoreAndRelay {
     /// Builds everything from the loaded config; the directory is connected
     /// on first use.
     pub fn load(config: &Config<Timer>) -> Result<StoreAndRelay, String> {
-        let directory =
-            Arc::new(LazyDirectory::from_config_dir(config).map_err(|e| e.to_string())?);
-        let lookup: Arc<dyn HomeserverLookup> = directory.clone();
-        let routing = Arc::new(Routing::load(config, Some(lookup))?);
-        let options = client_options(config, routing.node())?;
-        let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+        let wiring = NodeWiring::lazy(config).map_err(|e| e.to_string())?;
+        let exmdb = wiring.exmdb_client();
         let sender = Arc::new(RelaySender::new(exmdb.clone(), submitter(config)?));
         Ok(StoreAndRelay {
-            routing,
+            wiring,
             exmdb,
-            directory,
             sender,
         })
     }
@@ -64,12 +56,8 @@ impl StoreAndRelay {
 
     /// SIGHUP: list files, routes, connections, directory cache, relay.
     pub fn reload(&self, config: &Config<Timer>) {
-        // The directory first: a route resolved in between must not bring back an old homeserver.
-        self.directory.clear_cache();
-        if let Err(e) = self.routing.reload(config) {
-            tracing::error!(error = %e, "routing lists not reloaded");
-        }
-        self.exmdb.routed().reset();
+        // Directory, routing, then the exmdb client (the runtime's order).
+        self.wiring.reload(config);
         match submitter(config) {
             Ok(s) => self.sender.set_submitter(s),
             Err(e) => {

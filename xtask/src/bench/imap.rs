@@ -1,5 +1,5 @@
 //! `cargo xtask bench imap [--seconds S] [--reps R] [--idle N] [--dovecot-idle N]
-//! [--big N] [--only mixed|idle|big]`: groxide-imap (with event, exmdb and
+//! [--big N] [--only mixed|search|idle|big]`: groxide-imap (with event, exmdb and
 //! midb, release build) side by side with Dovecot's imapd in one run, with
 //! one load generator (crates/imap/examples/imap_load.rs, release; one
 //! thread, built to cost far less than either server):
@@ -15,6 +15,9 @@
 //!   children included) sampled exactly over the measuring window, and the
 //!   generator's own CPU; medians of R runs (default 3 × 20 s), the
 //!   servers alternating which goes first;
+//! - **search**: SEARCH (header, body with and without hits, flags and
+//!   date), SORT, THREAD and `UID FETCH 1:* (FLAGS)` on INBOXes of a
+//!   thousand messages, each command alone, with the same figures;
 //! - **idle**: N connections in IDLE; resident memory per connection (the
 //!   summed VmRSS of the server's processes, divided by N, and the growth
 //!   over the idle server divided by N);
@@ -307,21 +310,34 @@ fn mixed_once(
     o: &Options,
     cpu: &dyn Fn() -> CpuByProcess,
 ) -> Result<(Figures, String, CpuByProcess)> {
+    let args = [
+        "mixed".to_owned(),
+        addr.to_owned(),
+        USERS.to_string(),
+        CLIENTS_PER_USER.to_string(),
+        o.seconds.to_string(),
+        user_format.to_owned(),
+        PASSWORD.to_owned(),
+        if churn { "1" } else { "0" }.to_owned(),
+        mbox.display().to_string(),
+    ];
+    windowed_run(generator, &args, cpu)
+}
+
+/// Runs the generator with `args`; it prints `WINDOW OPEN`/`WINDOW CLOSED`
+/// around its measuring window (the server's CPU is sampled there) and a
+/// JSON line of figures.
+fn windowed_run(
+    generator: &Path,
+    args: &[String],
+    cpu: &dyn Fn() -> CpuByProcess,
+) -> Result<(Figures, String, CpuByProcess)> {
+    let mode = args.first().map_or("", String::as_str);
     let mut child = Command::new(generator)
-        .args([
-            "mixed",
-            addr,
-            &USERS.to_string(),
-            &CLIENTS_PER_USER.to_string(),
-            &o.seconds.to_string(),
-            user_format,
-            PASSWORD,
-            if churn { "1" } else { "0" },
-        ])
-        .arg(mbox)
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
-        .context("starting imap_load mixed")?;
+        .with_context(|| format!("starting imap_load {mode}"))?;
     let stdout = child.stdout.take().context("imap_load stdout")?;
     let (mut before, mut after, mut json) = (Vec::new(), Vec::new(), String::new());
     for line in BufReader::new(stdout).lines() {
@@ -334,7 +350,7 @@ fn mixed_once(
     }
     let st = child.wait()?;
     if !st.success() || after.is_empty() {
-        bail!("imap_load mixed failed ({st}): {json}");
+        bail!("imap_load {mode} failed ({st}): {json}");
     }
     let spent: CpuByProcess = before
         .iter()
@@ -371,6 +387,125 @@ fn medians(runs: &[Figures]) -> Figures {
         cpu_ms: pick(|r| r.cpu_ms),
         generator_load: pick(|r| r.generator_load),
     }
+}
+
+/// Users whose INBOX the search part fills, and the messages it adds.
+const SEARCH_USERS: usize = 4;
+const SEARCH_MESSAGES: usize = 1000;
+/// Sessions sending the same command at once (over `SEARCH_USERS` users).
+const SEARCH_CLIENTS: usize = 8;
+/// The commands the mix does not cover, each measured on its own.
+const SEARCH_COMMANDS: &[(&str, &str)] = &[
+    ("SEARCH FROM (header)", "UID SEARCH FROM \"sender7\""),
+    ("SEARCH BODY, many hits", "UID SEARCH BODY \"veniam\""),
+    ("SEARCH BODY, no hit", "UID SEARCH BODY \"xylophone\""),
+    ("SEARCH UNSEEN SINCE", "UID SEARCH UNSEEN SINCE 1-Jan-2020"),
+    ("SORT (SUBJECT)", "UID SORT (SUBJECT) UTF-8 ALL"),
+    ("SORT (REVERSE DATE)", "UID SORT (REVERSE DATE) UTF-8 ALL"),
+    ("THREAD REFERENCES", "UID THREAD REFERENCES UTF-8 ALL"),
+    ("UID FETCH 1:* (FLAGS)", "UID FETCH 1:* (FLAGS)"),
+];
+
+/// SEARCH, SORT, THREAD and whole-mailbox FETCH on INBOXes of
+/// `SEARCH_MESSAGES` (plus whatever the mix left), each command alone:
+/// rate, latency, server CPU per command, generator CPU; servers alternate.
+fn search(
+    generator: &Path,
+    root: &Path,
+    sup: &Supervisor,
+    mbox: &Path,
+    gaddr: &str,
+    dovecot_imap: &str,
+    o: &Options,
+) -> Result<()> {
+    let (gformat, dformat) = ("user{}@bench.test", "user{}");
+    println!("filling {SEARCH_USERS} mailboxes of each server with {SEARCH_MESSAGES} messages …");
+    for (addr, format) in [(gaddr, gformat), (dovecot_imap, dformat)] {
+        let mut fill = Command::new(generator);
+        fill.args([
+            "fill",
+            addr,
+            &SEARCH_USERS.to_string(),
+            format,
+            PASSWORD,
+            &SEARCH_MESSAGES.to_string(),
+        ])
+        .arg(mbox);
+        run_ok(&mut fill, "imap_load fill")?;
+    }
+    let dovecot_dir = root.join("dovecot");
+    let g_cpu = || groxide_cpu(sup);
+    let d_cpu = || {
+        vec![(
+            "dovecot",
+            dovecot_master_pid(&dovecot_dir).map_or(0.0, tree_cpu_seconds),
+        )]
+    };
+    let seconds = o.seconds.min(10.0);
+    let mut rows = Vec::new();
+    for (name, command) in SEARCH_COMMANDS {
+        let (mut gruns, mut druns) = (Vec::new(), Vec::new());
+        for rep in 0..o.reps {
+            for dovecot in [rep % 2 == 1, rep % 2 == 0] {
+                let (addr, format, cpu): (&str, &str, &dyn Fn() -> CpuByProcess) = if dovecot {
+                    (dovecot_imap, dformat, &d_cpu)
+                } else {
+                    (gaddr, gformat, &g_cpu)
+                };
+                let args = [
+                    "repeat".to_owned(),
+                    addr.to_owned(),
+                    format.to_owned(),
+                    PASSWORD.to_owned(),
+                    SEARCH_USERS.to_string(),
+                    SEARCH_CLIENTS.to_string(),
+                    seconds.to_string(),
+                    (*command).to_owned(),
+                ];
+                let (f, _, _) = windowed_run(generator, &args, cpu)?;
+                if f.errors > 0.0 {
+                    bail!("{name} against {addr}: {} errors", f.errors);
+                }
+                if dovecot {
+                    druns.push(f)
+                } else {
+                    gruns.push(f)
+                }
+            }
+        }
+        let (g, d) = (medians(&gruns), medians(&druns));
+        println!(
+            "{name}: groxide {:.0}/s {:.2} ms CPU, dovecot {:.0}/s {:.2} ms CPU",
+            g.rate, g.cpu_ms, d.rate, d.cpu_ms
+        );
+        rows.push((name, g, d));
+    }
+    println!(
+        "\nSEARCH/SORT/THREAD: {SEARCH_CLIENTS} sessions over {SEARCH_USERS} INBOXes of ≥ {SEARCH_MESSAGES} \
+         gen_mbox.py messages, each command alone; median of {} runs of {seconds} s (release; generator on \
+         the same 2 cores)\n",
+        o.reps
+    );
+    println!(
+        "| command | groxide cmd/s | p50 ms | CPU ms/cmd | generator % | dovecot cmd/s | p50 ms | CPU ms/cmd | generator % | rate ratio | CPU ratio (g/d) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (name, g, d) in rows {
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.3} | {:.0} | {:.0} | {:.2} | {:.3} | {:.0} | {:.2} | {:.2} |",
+            g.rate,
+            g.p50,
+            g.cpu_ms,
+            g.generator_load * 100.0,
+            d.rate,
+            d.p50,
+            d.cpu_ms,
+            d.generator_load * 100.0,
+            g.rate / d.rate,
+            g.cpu_ms / d.cpu_ms
+        );
+    }
+    Ok(())
 }
 
 /// Opens `n` IDLE sessions and reads the server's memory with them open.
@@ -459,8 +594,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let dformat = "user{}";
     let result = (|| -> Result<()> {
         let imap_pid = sup.pid("imap").context("groxide-imap pid")?;
-        if wants("mixed") {
-            let mbox = root.join("sample.mbox");
+        let mbox = root.join("sample.mbox");
+        if wants("mixed") || wants("search") {
             run_ok(
                 Command::new("python3")
                     .arg(Path::new(PEERS).join("gen_mbox.py"))
@@ -468,6 +603,8 @@ pub fn run(args: &[String]) -> Result<()> {
                     .arg(SAMPLE_MESSAGES.to_string()),
                 "gen_mbox.py",
             )?;
+        }
+        if wants("mixed") {
             println!("filling {USERS} mailboxes of each server with {INBOX_MESSAGES} messages …");
             for (addr, format) in [(gaddr.as_str(), gformat), (dovecot_imap, dformat)] {
                 let mut fill = Command::new(&generator);
@@ -567,6 +704,9 @@ pub fn run(args: &[String]) -> Result<()> {
                     gf.cpu_ms / df.cpu_ms
                 );
             }
+        }
+        if wants("search") {
+            search(&generator, &root, &sup, &mbox, &gaddr, dovecot_imap, &o)?;
         }
         if wants("idle") {
             let gm = idle(&generator, &gaddr, gformat, o.idle, imap_pid)?;

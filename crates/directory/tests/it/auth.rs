@@ -3,8 +3,8 @@
 
 use crate::harness::{Backend, TestDb, fixture, on_both_backends};
 use groxide_directory::{
-    AddressStatus, AuthError, Authenticator, Blocked, Clock, DomainState, LoginThrottle, Protocol,
-    ThrottlePolicy,
+    AddressStatus, AuthError, AuthLimits, Authenticator, Blocked, Clock, DomainState, HashScheme,
+    LoginThrottle, Protocol, ThrottlePolicy,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -353,6 +353,215 @@ async fn password_of(db: &TestDb, username: &str) -> String {
     }
 }
 
+/// `password` as SHA-512-crypt with 10000 rounds (glibc's crypt).
+const SHA512_10000: &str = "$6$rounds=10000$saltstring$t8jRkZue4ZqkvRTF6Ly63E8QTtoCevHn5vWVdXcomlAvhV8iTse.xlPFOmGov1eQRZLufNVYaEFrHVyRed8gC/";
+
+fn limited(
+    db: &TestDb,
+    directory: groxide_directory::Directory,
+    per_address: u32,
+    limits: AuthLimits,
+) -> Authenticator {
+    let policy = ThrottlePolicy {
+        failures_per_address: per_address,
+        failures_per_account: 0,
+        block_interval: Duration::from_secs(60),
+    };
+    Authenticator::with_limits(
+        directory,
+        LoginThrottle::new(policy, db.clock.clone() as Arc<dyn Clock>),
+        limits,
+    )
+}
+
+async fn parallel_wrong_passwords_are_throttled_as_sequential_ones_are(backend: Backend) {
+    let db = TestDb::empty(backend).await;
+    let dir = db.connect().await;
+    fixture(&dir).await;
+    let limits = AuthLimits {
+        max_checks: 4,
+        wait: Duration::from_secs(30),
+        rehash_legacy: false,
+    };
+    let auth = Arc::new(limited(&db, dir, 10, limits));
+    let attempts: Vec<_> = (0..60)
+        .map(|n| {
+            let auth = auth.clone();
+            tokio::spawn(async move {
+                auth.authenticate("bob@x.test", &format!("guess{n}"), Protocol::Pop3, client())
+                    .await
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    let mut blocked = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Err(AuthError::InvalidCredentials) => checked += 1,
+            Err(AuthError::Blocked(Blocked::Address)) => blocked += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(checked, 10, "no more password checks than the limit");
+    assert_eq!(blocked, 50);
+    let right = auth
+        .authenticate("bob@x.test", "bob-pw", Protocol::Pop3, client())
+        .await;
+    assert!(
+        matches!(right, Err(AuthError::Blocked(Blocked::Address))),
+        "the right password after the limit is refused: {right:?}"
+    );
+}
+
+async fn logins_beyond_the_check_bound_wait_then_get_a_temporary_error(backend: Backend) {
+    let db = TestDb::empty(backend).await;
+    let dir = db.connect().await;
+    fixture(&dir).await;
+    let limits = AuthLimits {
+        max_checks: 1,
+        wait: Duration::from_millis(1),
+        rehash_legacy: false,
+    };
+    let auth = Arc::new(limited(&db, dir, 0, limits));
+    let attempts: Vec<_> = (0..8)
+        .map(|n| {
+            let auth = auth.clone();
+            tokio::spawn(async move {
+                auth.authenticate(&format!("nobody{n}@x.test"), "x", Protocol::Imap, client())
+                    .await
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Err(AuthError::Busy) => busy += 1,
+            Err(AuthError::InvalidCredentials) => {}
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(
+        busy >= 1,
+        "one check at a time, 1 ms of patience: some are turned away"
+    );
+    let later = auth
+        .authenticate("bob@x.test", "bob-pw", Protocol::Imap, client())
+        .await;
+    assert!(later.is_ok(), "a busy answer counted nothing: {later:?}");
+}
+
+/// `password` as SHA-512-crypt with 1000 rounds (glibc's crypt through
+/// perl): far cheaper than argon2id in any build, as `$6$` is in release.
+const SHA512_1000: &str = "$6$rounds=1000$saltsalt$Z/J9iYO1iE9xnr8JPQL57ZWsVRtVjrUv3CiWc/wKWseqXgSqn3HFYJ/Ng7YXa8XlLj.wpdAwHOJJzuGFqBBRa0";
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+async fn unknown_names_take_as_long_as_wrong_passwords_of_legacy_accounts(backend: Backend) {
+    let db = TestDb::empty(backend).await;
+    let dir = db.connect().await;
+    fixture(&dir).await;
+    db.raw(&format!("UPDATE users SET password = '{SHA512_1000}'"))
+        .await;
+    let auth = limited(
+        &db,
+        dir,
+        0,
+        AuthLimits {
+            rehash_legacy: false,
+            ..AuthLimits::default()
+        },
+    );
+    // Alternating, so that both kinds see the same load of the machine.
+    let (mut wrong, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..21 {
+        let started = std::time::Instant::now();
+        let r = auth
+            .authenticate("bob@x.test", &format!("wrong{i}"), Protocol::Imap, client())
+            .await;
+        wrong.push(started.elapsed());
+        assert!(matches!(r, Err(AuthError::InvalidCredentials)));
+        let started = std::time::Instant::now();
+        let r = auth
+            .authenticate(
+                &format!("nobody{i}@x.test"),
+                "password",
+                Protocol::Imap,
+                client(),
+            )
+            .await;
+        unknown.push(started.elapsed());
+        assert!(matches!(r, Err(AuthError::InvalidCredentials)));
+    }
+    let (wrong, unknown) = (median(wrong), median(unknown));
+    let (fast, slow) = if wrong < unknown {
+        (wrong, unknown)
+    } else {
+        (unknown, wrong)
+    };
+    assert!(
+        slow < fast * 2,
+        "an unknown name ({unknown:?}) must cost what a wrong password ({wrong:?}) costs"
+    );
+}
+
+async fn a_legacy_hash_is_stored_again_as_argon2id_after_a_right_password(backend: Backend) {
+    let db = TestDb::empty(backend).await;
+    let dir = db.connect().await;
+    fixture(&dir).await;
+    db.raw(&format!("UPDATE users SET password = '{SHA512_10000}'"))
+        .await;
+    let keep = limited(
+        &db,
+        dir.clone(),
+        0,
+        AuthLimits {
+            rehash_legacy: false,
+            ..AuthLimits::default()
+        },
+    );
+    keep.authenticate("bob@x.test", "password", Protocol::Imap, client())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.password_of("bob@x.test").await,
+        SHA512_10000,
+        "off: kept"
+    );
+    let upgrade = limited(&db, dir, 0, AuthLimits::default());
+    upgrade
+        .authenticate("bob@x.test", "wrong", Protocol::Imap, client())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        db.password_of("bob@x.test").await,
+        SHA512_10000,
+        "a wrong password changes nothing"
+    );
+    upgrade
+        .authenticate("bob@x.test", "password", Protocol::Imap, client())
+        .await
+        .unwrap();
+    let stored = db.password_of("bob@x.test").await;
+    assert_eq!(HashScheme::of(&stored), HashScheme::Argon2, "{stored}");
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert_eq!(
+        db.password_of("alice@x.test").await,
+        SHA512_10000,
+        "only the account that logged in"
+    );
+    upgrade
+        .authenticate("bob@x.test", "password", Protocol::Imap, client())
+        .await
+        .unwrap();
+    upgrade
+        .authenticate("bob@x.test", "wrong", Protocol::Imap, client())
+        .await
+        .unwrap_err();
+}
+
 on_both_backends!(
     a_user_logs_in_by_username_altname_or_alias_with_the_right_password,
     an_unknown_user_and_a_wrong_password_get_the_same_answer,
@@ -362,4 +571,14 @@ on_both_backends!(
     repeated_failures_block_the_address_and_the_account_until_the_interval_passes,
     password_changes_and_suspensions_apply_to_the_next_login_at_once,
     new_passwords_are_stored_as_argon2id,
+    parallel_wrong_passwords_are_throttled_as_sequential_ones_are,
+    logins_beyond_the_check_bound_wait_then_get_a_temporary_error,
+    a_legacy_hash_is_stored_again_as_argon2id_after_a_right_password,
 );
+
+/// Timing on SQLite only: the backend does not choose the dummy, and the
+/// database's own latency would only blur the comparison.
+#[tokio::test]
+async fn unknown_names_take_as_long_as_wrong_passwords_of_legacy_accounts_sqlite() {
+    unknown_names_take_as_long_as_wrong_passwords_of_legacy_accounts(Backend::Sqlite).await;
+}

@@ -133,6 +133,41 @@ impl TestDb {
         }
     }
 
+    /// The stored password hash of `username`, read directly.
+    pub async fn password_of(&self, username: &str) -> String {
+        let sql = "SELECT password FROM users WHERE username = ?";
+        match &self.url {
+            DirectoryUrl::Sqlite { path } => {
+                let mut conn = SqliteConnectOptions::new()
+                    .filename(path)
+                    .connect()
+                    .await
+                    .unwrap();
+                let hash: String = sqlx::query_scalar(sql)
+                    .bind(username)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                hash
+            }
+            DirectoryUrl::Mysql(target) => {
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(server_options().database(&target.database))
+                    .await
+                    .unwrap();
+                let hash: String = sqlx::query_scalar(sql)
+                    .bind(username)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                hash
+            }
+        }
+    }
+
     /// Names of the tables that exist now.
     pub async fn tables(&self) -> Vec<String> {
         let directory_free = match &self.url {

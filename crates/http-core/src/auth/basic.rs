@@ -219,6 +219,7 @@ impl Basic {
             Err(AuthError::InvalidCredentials) => Verdict::Denied(Denial::BadCredentials),
             Err(AuthError::AccountDisabled) => Verdict::Denied(Denial::AccountDisabled),
             Err(AuthError::ProtocolNotPermitted(p)) => Verdict::Denied(Denial::NotPermitted(p)),
+            Err(AuthError::Busy) => Verdict::Denied(Denial::Busy),
             Err(AuthError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "login not checked: directory unavailable");
                 Verdict::Denied(Denial::Unavailable)

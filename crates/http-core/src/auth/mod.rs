@@ -64,6 +64,8 @@ pub enum Denial {
     Continue(HeaderValue),
     /// The directory could not be asked: 503.
     Unavailable,
+    /// Too many logins are being checked at once; nothing was checked: 503.
+    Busy,
 }
 
 /// A scheme's answer for one `Authorization` header.
@@ -237,6 +239,10 @@ impl AuthGate {
             Denial::Unavailable => refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the user directory is unavailable; try again later",
+            ),
+            Denial::Busy => refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many logins in progress; try again shortly",
             ),
         }
     }

@@ -12,17 +12,12 @@ use groxide_midb::exmdb_writes::ExmdbWrites;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// Password checks running at once per CPU: each may take tens of MiB
-/// (argon2) and a directory connection, so a login storm must queue.
-const LOGINS_PER_CPU: usize = 2;
-
 /// The view of every store, as the daemon builds it.
 pub type ServiceView = RoutedView<ExmdbWrites>;
 
 /// The backend over the directory, the mailbox view and groxide-event.
 pub struct ServiceBackend {
     auth: Arc<Authenticator>,
-    logins: tokio::sync::Semaphore,
     view: Arc<ServiceView>,
     events: Arc<EventHub>,
 }
@@ -30,13 +25,7 @@ pub struct ServiceBackend {
 impl ServiceBackend {
     /// A backend over these services.
     pub fn new(auth: Arc<Authenticator>, view: Arc<ServiceView>, events: Arc<EventHub>) -> Self {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ServiceBackend {
-            auth,
-            logins: tokio::sync::Semaphore::new(cpus * LOGINS_PER_CPU),
-            view,
-            events,
-        }
+        ServiceBackend { auth, view, events }
     }
 
     /// The event hub.
@@ -51,6 +40,7 @@ fn auth_failure(e: AuthError) -> AuthFailure {
         AuthError::InvalidCredentials => AuthFailure::InvalidCredentials,
         AuthError::AccountDisabled => AuthFailure::AccountDisabled,
         AuthError::ProtocolNotPermitted(_) => AuthFailure::ProtocolNotPermitted,
+        AuthError::Busy => AuthFailure::Unavailable("too many logins in progress".into()),
         AuthError::Unavailable(e) => AuthFailure::Unavailable(e.to_string()),
     }
 }
@@ -68,11 +58,7 @@ impl Backend for ServiceBackend {
         password: &str,
         client: IpAddr,
     ) -> Result<Account, AuthFailure> {
-        let _turn = self
-            .logins
-            .acquire()
-            .await
-            .map_err(|_| AuthFailure::Unavailable("shutting down".into()))?;
+        // The authenticator bounds the password checks running at once.
         let user = self
             .auth
             .authenticate(login, password, Protocol::Imap, client)

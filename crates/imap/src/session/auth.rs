@@ -211,6 +211,7 @@ impl<B: Backend> Session<'_, B> {
                     .await;
             }
         };
+        self.slot.authenticated();
         let watch = match backend.watch(&account.dir).await {
             Ok(w) => Some(w),
             Err(e) => {

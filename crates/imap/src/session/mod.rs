@@ -21,7 +21,7 @@ mod store;
 mod sync;
 pub mod view;
 
-use crate::admission::UserSlot;
+use crate::admission::{ConnectionSlot, UserSlot};
 use crate::backend::MailboxView as _;
 use crate::backend::{Account, Backend, EventWatch, StoreEvent, ViewError};
 use crate::capability::{CapabilityState, capabilities};
@@ -109,6 +109,10 @@ pub struct Session<'a, B: Backend> {
     selected: Option<Selected>,
     watch: Option<EventWatch>,
     append: Option<append::AppendState<crate::backend::Upload<B>>>,
+    /// This connection's place in admission (pre-login until login).
+    slot: ConnectionSlot,
+    /// When a connection not logged in by then is closed.
+    login_deadline: tokio::time::Instant,
 }
 
 fn receiver_limits(settings: &Settings, authenticated: bool) -> ReceiverLimits {
@@ -126,9 +130,17 @@ fn receiver_limits(settings: &Settings, authenticated: bool) -> ReceiverLimits {
 
 impl<'a, B: Backend> Session<'a, B> {
     /// A session on `stream` from `peer`; `tls` when the stream is TLS.
-    pub fn new(server: &'a ImapServer<B>, stream: BoxedIo, peer: SocketAddr, tls: bool) -> Self {
+    pub fn new(
+        server: &'a ImapServer<B>,
+        stream: BoxedIo,
+        peer: SocketAddr,
+        tls: bool,
+        slot: ConnectionSlot,
+    ) -> Self {
         let settings = server.settings();
         Session {
+            slot,
+            login_deadline: tokio::time::Instant::now() + settings.login_timeout,
             server,
             rx: Receiver::new(receiver_limits(&settings, false)),
             settings,
@@ -188,12 +200,21 @@ impl<'a, B: Backend> Session<'a, B> {
         }
     }
 
-    /// Time the client may stay silent.
+    /// Whether the connection is not logged in and its login time is over.
+    fn login_expired(&self) -> bool {
+        self.login.is_none() && tokio::time::Instant::now() >= self.login_deadline
+    }
+
+    /// Time the client may stay silent: before login also bounded by the
+    /// login deadline, which no command moves.
     fn idle_limit(&self) -> Duration {
         if self.login.is_some() {
             self.settings.autologout
         } else {
-            self.settings.conn_timeout
+            let left = self
+                .login_deadline
+                .saturating_duration_since(tokio::time::Instant::now());
+            self.settings.conn_timeout.min(left)
         }
     }
 
@@ -201,6 +222,10 @@ impl<'a, B: Backend> Session<'a, B> {
     async fn read_more(&mut self) -> Flow {
         self.conn.flush().await?;
         self.conn.release_buffers();
+        if self.login_expired() {
+            tracing::info!(peer = %self.peer, "closing a connection that did not log in in time");
+            return self.bye_plain("Login timeout").await;
+        }
         let limit = self.idle_limit();
         let shutdown = self.server.shutdown_token();
         let Session { conn, rx, .. } = self;
@@ -211,6 +236,10 @@ impl<'a, B: Backend> Session<'a, B> {
         };
         match read {
             None => self.bye(ResponseCode::Unavailable, "shutting down").await,
+            Some(Err(_)) if self.login_expired() => {
+                tracing::info!(peer = %self.peer, "closing a connection that did not log in in time");
+                self.bye_plain("Login timeout").await
+            }
             Some(Err(_)) => self.bye_plain("Autologout; idle for too long").await,
             Some(Ok(Ok(0))) => Err(End::Closed),
             Some(Ok(Ok(_))) => Ok(()),

@@ -3,7 +3,7 @@
 //! never a full rescan.
 
 use super::{Entry, LIST_CHUNK, StoreView};
-use crate::cache::{CachedKeys, FetchColumns};
+use crate::cache::{CachedKeys, FetchColumns, KeyColumns};
 use crate::error::MidbError;
 use crate::open_stores::OpenStore;
 use crate::search::{Derived, KeyNeeds, Matcher};
@@ -11,7 +11,8 @@ use crate::sort::{SortItem, sort};
 use crate::thread::{ThreadMessage, ordered_subject, references};
 use crate::writes::StoreWrites;
 use groxide_mailview::{
-    FolderId, SearchKey, SearchResult, SortCriterion, ThreadAlgorithm, ThreadTree, Uid, UidSet,
+    FolderId, SearchKey, SearchResult, SortCriterion, SortKey, ThreadAlgorithm, ThreadTree, Uid,
+    UidSet,
 };
 use groxide_store::{ChangeNumber, ContentHash, FolderRef, MessageChange};
 use std::collections::HashMap;
@@ -154,7 +155,7 @@ impl<W: StoreWrites> StoreView<W> {
             let (keys, headers) = if need_keys || need_header {
                 Self::with_db(&open, |db| {
                     let keys = if need_keys {
-                        db.keys(hashes.iter())?
+                        db.keys_with(hashes.iter(), KeyColumns::DATE)?
                     } else {
                         HashMap::new()
                     };
@@ -210,9 +211,16 @@ impl<W: StoreWrites> StoreView<W> {
     fn keys_of(
         open: &OpenStore,
         found: &[Entry],
+        columns: KeyColumns,
     ) -> Result<HashMap<ContentHash, CachedKeys>, MidbError> {
+        if columns == KeyColumns::NONE {
+            return Ok(HashMap::new());
+        }
         Self::with_db(open, |db| {
-            db.keys(found.iter().filter_map(|e| e.content_hash.as_ref()))
+            db.keys_with(
+                found.iter().filter_map(|e| e.content_hash.as_ref()),
+                columns,
+            )
         })
     }
 
@@ -225,7 +233,10 @@ impl<W: StoreWrites> StoreView<W> {
         key: SearchKey,
     ) -> Result<Vec<Uid>, MidbError> {
         let (open, found) = self.select(dir, folder, key, true).await?;
-        let keys = Self::keys_of(&open, &found)?;
+        let columns = criteria
+            .iter()
+            .fold(KeyColumns::NONE, |c, k| c.with(sort_columns(k.key)));
+        let keys = Self::keys_of(&open, &found, columns)?;
         let items = found
             .iter()
             .map(|e| SortItem {
@@ -251,7 +262,10 @@ impl<W: StoreWrites> StoreView<W> {
         key: SearchKey,
     ) -> Result<Vec<ThreadTree>, MidbError> {
         let (open, found) = self.select(dir, folder, key, true).await?;
-        let keys = Self::keys_of(&open, &found)?;
+        let columns = KeyColumns::SUBJECT
+            .with(KeyColumns::DATE)
+            .with(KeyColumns::THREAD);
+        let keys = Self::keys_of(&open, &found, columns)?;
         let messages: Vec<ThreadMessage> = found
             .iter()
             .map(|e| {
@@ -275,5 +289,19 @@ impl<W: StoreWrites> StoreView<W> {
             ThreadAlgorithm::References => references(&messages),
             ThreadAlgorithm::OrderedSubject => ordered_subject(&messages),
         })
+    }
+}
+
+/// The cached keys a sort criterion compares.
+fn sort_columns(key: SortKey) -> KeyColumns {
+    match key {
+        SortKey::Arrival | SortKey::Size => KeyColumns::NONE,
+        SortKey::Date => KeyColumns::DATE,
+        SortKey::Subject => KeyColumns::SUBJECT,
+        SortKey::From => KeyColumns::FROM,
+        SortKey::To => KeyColumns::TO,
+        SortKey::Cc => KeyColumns::CC,
+        SortKey::DisplayFrom => KeyColumns::DISPLAY_FROM,
+        SortKey::DisplayTo => KeyColumns::DISPLAY_TO,
     }
 }

@@ -169,8 +169,18 @@ impl Client {
 fn start_with(fake: Arc<Fake>, cfg: SessionConfig, tls_active: bool) -> Client {
     let (client, server) = tokio::io::duplex(1 << 16);
     let backend = FakeBackend { fake };
-    let session =
-        tokio::spawn(async move { run(server, PEER, tls_active, true, &backend, &cfg).await });
+    let session = tokio::spawn(async move {
+        run(
+            server,
+            PEER,
+            tls_active,
+            true,
+            &backend,
+            &cfg,
+            &mut LoginGate::unlimited(),
+        )
+        .await
+    });
     let (r, w) = tokio::io::split(client);
     Client {
         r: BufReader::new(r),
@@ -547,7 +557,18 @@ async fn force_tls_refuses_plaintext_logins_until_stls() {
     };
     // The caller wraps the stream in TLS; here it runs on as if encrypted.
     let backend = FakeBackend { fake };
-    let second = tokio::spawn(async move { run(stream, PEER, true, false, &backend, &cfg).await });
+    let second = tokio::spawn(async move {
+        run(
+            stream,
+            PEER,
+            true,
+            false,
+            &backend,
+            &cfg,
+            &mut LoginGate::unlimited(),
+        )
+        .await
+    });
     assert_eq!(
         c.cmd("PASS secret").await,
         "-ERR send USER first",

@@ -1,0 +1,638 @@
+//! Items: which kind of item a folder holds (the one place a container
+//! class picks an item handler — messages today; calendar items, contacts
+//! and tasks plug in here when the groupware store serves them), the item
+//! properties a request asks for (shapes and `FieldURI`s), and the
+//! `t:Message` element built from a stored message's MAPI properties.
+
+use crate::ids::{ItemKey, change_key};
+use crate::xml::{Element, NS_TYPES, XmlWriter};
+use base64::Engine as _;
+use groxide_mapi::tags;
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::pb::exmdb::v1::prop::Value;
+
+/// The kinds of item a folder's container class stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// `IPF.Note` and every class not named below: mail.
+    Message,
+    /// `IPF.Appointment`.
+    Calendar,
+    /// `IPF.Contact`.
+    Contact,
+    /// `IPF.Task`.
+    Task,
+    /// `IPF.StickyNote`.
+    Note,
+    /// `IPF.Journal`.
+    Journal,
+}
+
+impl ItemKind {
+    /// The kind of the items in a folder of `container_class`.
+    pub fn of_container_class(container_class: &str) -> ItemKind {
+        let is = |prefix: &str| {
+            container_class == prefix
+                || container_class
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        if is("IPF.Appointment") {
+            ItemKind::Calendar
+        } else if is("IPF.Contact") {
+            ItemKind::Contact
+        } else if is("IPF.Task") {
+            ItemKind::Task
+        } else if is("IPF.StickyNote") {
+            ItemKind::Note
+        } else if is("IPF.Journal") {
+            ItemKind::Journal
+        } else {
+            ItemKind::Message
+        }
+    }
+
+    /// Whether this server serves items of this kind over EWS yet.
+    pub fn served(self) -> bool {
+        self == ItemKind::Message
+    }
+
+    /// The kind's name in messages to clients.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Message => "messages",
+            ItemKind::Calendar => "calendar items",
+            ItemKind::Contact => "contacts",
+            ItemKind::Task => "tasks",
+            ItemKind::Note => "notes",
+            ItemKind::Journal => "journal entries",
+        }
+    }
+}
+
+macro_rules! fields {
+    ($($variant:ident = $uri:literal,)*) => {
+        /// An item property this server writes, in the schema's element
+        /// order (`ItemType`, then `MessageType`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Field { $($variant,)* }
+
+        impl Field {
+            /// Every field, in element order.
+            pub const ALL: &[Field] = &[$(Field::$variant,)*];
+
+            /// Its `FieldURI` (`item:Subject`, `message:IsRead`).
+            pub fn uri(self) -> &'static str {
+                match self { $(Field::$variant => $uri,)* }
+            }
+
+            /// The field a `FieldURI` names.
+            pub fn parse(uri: &str) -> Option<Field> {
+                match uri { $($uri => Some(Field::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+fields! {
+    MimeContent = "item:MimeContent",
+    ItemId = "item:ItemId",
+    ParentFolderId = "item:ParentFolderId",
+    ItemClass = "item:ItemClass",
+    Subject = "item:Subject",
+    Sensitivity = "item:Sensitivity",
+    Body = "item:Body",
+    DateTimeReceived = "item:DateTimeReceived",
+    Size = "item:Size",
+    Importance = "item:Importance",
+    IsSubmitted = "item:IsSubmitted",
+    IsDraft = "item:IsDraft",
+    DateTimeSent = "item:DateTimeSent",
+    DateTimeCreated = "item:DateTimeCreated",
+    DisplayCc = "item:DisplayCc",
+    DisplayTo = "item:DisplayTo",
+    HasAttachments = "item:HasAttachments",
+    LastModifiedTime = "item:LastModifiedTime",
+    Flag = "item:Flag",
+    Sender = "message:Sender",
+    ToRecipients = "message:ToRecipients",
+    CcRecipients = "message:CcRecipients",
+    BccRecipients = "message:BccRecipients",
+    ConversationTopic = "message:ConversationTopic",
+    From = "message:From",
+    InternetMessageId = "message:InternetMessageId",
+    IsRead = "message:IsRead",
+}
+
+/// The properties a request wants of each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FieldSet(u64);
+
+impl FieldSet {
+    /// Only the id.
+    pub fn id_only() -> FieldSet {
+        let mut s = FieldSet::default();
+        s.insert(Field::ItemId);
+        s
+    }
+
+    /// The `Default`/`AllProperties` shape: every property but the MIME
+    /// content and `Flag` (which exists only from Exchange 2013's schema
+    /// on, so it is written only when asked for by name).
+    pub fn all_but_mime() -> FieldSet {
+        let mut s = FieldSet::default();
+        for f in Field::ALL {
+            if !matches!(*f, Field::MimeContent | Field::Flag) {
+                s.insert(*f);
+            }
+        }
+        s
+    }
+
+    /// Adds a field.
+    pub fn insert(&mut self, f: Field) {
+        self.0 |= 1 << (f as u8);
+    }
+
+    /// Whether a field is wanted.
+    pub fn contains(&self, f: Field) -> bool {
+        self.0 & (1 << (f as u8)) != 0
+    }
+
+    /// Whether anything beyond the id (and so the message's properties) is wanted.
+    pub fn needs_props(&self) -> bool {
+        self.0 & !(1 << (Field::ItemId as u8)) != 0
+    }
+
+    /// The set an `ItemShape` element asks for: `BaseShape` plus
+    /// `AdditionalProperties` (`FieldURI`s this server does not keep are
+    /// left out of the answer, as for properties an item does not have).
+    pub fn from_shape(shape: Option<&Element>) -> FieldSet {
+        let Some(shape) = shape else {
+            return FieldSet::all_but_mime();
+        };
+        let mut set = match shape.t_text("BaseShape") {
+            Some("IdOnly") => FieldSet::id_only(),
+            _ => FieldSet::all_but_mime(),
+        };
+        if shape.t_text("IncludeMimeContent") == Some("true") {
+            set.insert(Field::MimeContent);
+        }
+        if let Some(extra) = shape.t("AdditionalProperties") {
+            for p in &extra.children {
+                if p.ns == NS_TYPES
+                    && p.name == "FieldURI"
+                    && let Some(f) = p.attr("FieldURI").and_then(Field::parse)
+                {
+                    set.insert(f);
+                }
+            }
+        }
+        set
+    }
+}
+
+/// A mailbox (`t:Mailbox`) as a message names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    /// Display name.
+    pub name: String,
+    /// SMTP address.
+    pub email: String,
+}
+
+/// What EWS shows of a stored message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageItem {
+    /// Its id.
+    pub key: Option<ItemKey>,
+    /// Its change number.
+    pub change_number: u64,
+    /// `PR_MESSAGE_CLASS`.
+    pub item_class: String,
+    /// `PR_SUBJECT`.
+    pub subject: String,
+    /// `PR_BODY`, when the store has it.
+    pub body: Option<String>,
+    /// Internal date, Unix seconds.
+    pub received: i64,
+    /// `PR_CLIENT_SUBMIT_TIME`, Unix seconds.
+    pub sent: Option<i64>,
+    /// Size in octets.
+    pub size: u64,
+    /// `PR_IMPORTANCE` (0 low, 1 normal, 2 high).
+    pub importance: i32,
+    /// `PR_SENSITIVITY` (0 normal … 3 confidential).
+    pub sensitivity: i32,
+    /// `\Draft`.
+    pub is_draft: bool,
+    /// `\Seen`.
+    pub is_read: bool,
+    /// `\Flagged`.
+    pub flagged: bool,
+    /// `PR_HASATTACH`.
+    pub has_attachments: bool,
+    /// `PR_DISPLAY_TO`.
+    pub display_to: String,
+    /// `PR_DISPLAY_CC`.
+    pub display_cc: String,
+    /// The author (`PR_SENT_REPRESENTING_*`).
+    pub from: Option<Address>,
+    /// The sender (`PR_SENDER_*`).
+    pub sender: Option<Address>,
+    /// To recipients.
+    pub to: Vec<Address>,
+    /// Cc recipients.
+    pub cc: Vec<Address>,
+    /// Bcc recipients.
+    pub bcc: Vec<Address>,
+    /// `PR_CONVERSATION_TOPIC`.
+    pub conversation_topic: String,
+    /// `PR_INTERNET_MESSAGE_ID`.
+    pub internet_message_id: String,
+    /// The RFC 5322 bytes, when asked for.
+    pub mime: Option<Vec<u8>>,
+}
+
+/// IMAP flag bits as the store keeps them.
+pub const FLAG_SEEN: u32 = 1;
+/// `\Flagged`.
+pub const FLAG_FLAGGED: u32 = 4;
+/// `\Draft`.
+pub const FLAG_DRAFT: u32 = 16;
+
+fn string_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<String> {
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::StringValue(s)) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+fn int_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<i32> {
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::LongValue(v) | Value::ShortValue(v)) => Some(*v),
+            _ => None,
+        })
+}
+
+fn bool_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<bool> {
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::BoolValue(v)) => Some(*v),
+            _ => None,
+        })
+}
+
+fn time_of(props: &[pb::Prop], tag: groxide_mapi::PropTag) -> Option<i64> {
+    props
+        .iter()
+        .find(|p| p.tag == tag.0)
+        .and_then(|p| match &p.value {
+            Some(Value::SystimeValue(v)) => Some(groxide_mapi::unix_from_filetime(*v)),
+            _ => None,
+        })
+}
+
+fn address(
+    props: &[pb::Prop],
+    name: groxide_mapi::PropTag,
+    smtp: groxide_mapi::PropTag,
+    email: groxide_mapi::PropTag,
+) -> Option<Address> {
+    let email = string_of(props, smtp)
+        .filter(|s| !s.is_empty())
+        .or_else(|| string_of(props, email))
+        .unwrap_or_default();
+    let name = string_of(props, name).unwrap_or_default();
+    (!email.is_empty() || !name.is_empty()).then_some(Address { name, email })
+}
+
+impl MessageItem {
+    /// The item of a stored message.
+    pub fn from_stored(key: ItemKey, message: &pb::Message) -> MessageItem {
+        let entry = message.entry.clone().unwrap_or_default();
+        let p = &message.props;
+        let mut item = MessageItem {
+            key: Some(key),
+            change_number: entry.change_number,
+            item_class: string_of(p, tags::PR_MESSAGE_CLASS).unwrap_or_else(|| "IPM.Note".into()),
+            subject: string_of(p, tags::PR_SUBJECT).unwrap_or_default(),
+            body: string_of(p, tags::PR_BODY),
+            received: entry.internal_date,
+            sent: time_of(p, tags::PR_CLIENT_SUBMIT_TIME),
+            size: entry.size,
+            importance: int_of(p, tags::PR_IMPORTANCE).unwrap_or(1),
+            sensitivity: int_of(p, tags::PR_SENSITIVITY).unwrap_or(0),
+            is_draft: entry.flags & FLAG_DRAFT != 0,
+            is_read: entry.flags & FLAG_SEEN != 0,
+            flagged: entry.flags & FLAG_FLAGGED != 0,
+            has_attachments: bool_of(p, tags::PR_HASATTACH).unwrap_or(false),
+            display_to: string_of(p, tags::PR_DISPLAY_TO).unwrap_or_default(),
+            display_cc: string_of(p, tags::PR_DISPLAY_CC).unwrap_or_default(),
+            from: address(
+                p,
+                tags::PR_SENT_REPRESENTING_NAME,
+                tags::PR_SENT_REPRESENTING_SMTP_ADDRESS,
+                tags::PR_SENT_REPRESENTING_EMAIL_ADDRESS,
+            ),
+            sender: address(
+                p,
+                tags::PR_SENDER_NAME,
+                tags::PR_SENDER_SMTP_ADDRESS,
+                tags::PR_SENDER_EMAIL_ADDRESS,
+            ),
+            conversation_topic: string_of(p, tags::PR_CONVERSATION_TOPIC).unwrap_or_default(),
+            internet_message_id: string_of(p, tags::PR_INTERNET_MESSAGE_ID).unwrap_or_default(),
+            ..MessageItem::default()
+        };
+        for r in &message.recipients {
+            let a = Address {
+                name: string_of(&r.props, tags::PR_DISPLAY_NAME).unwrap_or_default(),
+                email: string_of(&r.props, tags::PR_SMTP_ADDRESS)
+                    .filter(|s| !s.is_empty())
+                    .or_else(|| string_of(&r.props, tags::PR_EMAIL_ADDRESS))
+                    .unwrap_or_default(),
+            };
+            match int_of(&r.props, tags::PR_RECIPIENT_TYPE) {
+                Some(2) => item.cc.push(a),
+                Some(3) => item.bcc.push(a),
+                _ => item.to.push(a),
+            }
+        }
+        item
+    }
+
+    /// An item known only by its id and listing entry.
+    pub fn from_entry(key: ItemKey, entry: &pb::MessageEntry) -> MessageItem {
+        MessageItem {
+            key: Some(key),
+            change_number: entry.change_number,
+            item_class: "IPM.Note".into(),
+            received: entry.internal_date,
+            size: entry.size,
+            is_read: entry.flags & FLAG_SEEN != 0,
+            flagged: entry.flags & FLAG_FLAGGED != 0,
+            is_draft: entry.flags & FLAG_DRAFT != 0,
+            ..MessageItem::default()
+        }
+    }
+}
+
+/// `xs:dateTime` in UTC of Unix seconds.
+pub fn date_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+/// Parses an `xs:dateTime` into Unix seconds.
+pub fn parse_date_time(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+        .or_else(|| {
+            // Without an offset: UTC, as the schema's xs:dateTime allows.
+            time::PrimitiveDateTime::parse(
+                text.trim(),
+                &time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+                ),
+            )
+            .ok()
+            .map(|t| t.assume_utc().unix_timestamp())
+        })
+}
+
+fn write_address(w: &mut XmlWriter, a: &Address) {
+    w.open("t:Mailbox", &[]).leaf("t:Name", &a.name);
+    if !a.email.is_empty() {
+        w.leaf("t:EmailAddress", &a.email)
+            .leaf("t:RoutingType", "SMTP")
+            .leaf("t:MailboxType", "OneOff");
+    }
+    w.close();
+}
+
+fn write_addresses(w: &mut XmlWriter, element: &str, list: &[Address]) {
+    if list.is_empty() {
+        return;
+    }
+    w.open(element, &[]);
+    for a in list {
+        write_address(w, a);
+    }
+    w.close();
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+/// Writes `t:Message` with the fields of `set` the item has.
+pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
+    w.open("t:Message", &[]);
+    for f in Field::ALL {
+        if !set.contains(*f) {
+            continue;
+        }
+        match f {
+            Field::MimeContent => {
+                if let Some(mime) = &item.mime {
+                    w.open("t:MimeContent", &[("CharacterSet", "UTF-8")])
+                        .text(&base64::engine::general_purpose::STANDARD.encode(mime))
+                        .close();
+                }
+            }
+            Field::ItemId => {
+                if let Some(key) = &item.key {
+                    let ck = change_key(item.change_number);
+                    w.empty("t:ItemId", &[("Id", &key.encode()), ("ChangeKey", &ck)]);
+                }
+            }
+            Field::ParentFolderId => {
+                if let Some(key) = &item.key {
+                    w.empty("t:ParentFolderId", &[("Id", &key.folder_key().encode())]);
+                }
+            }
+            Field::ItemClass => {
+                w.leaf("t:ItemClass", &item.item_class);
+            }
+            Field::Subject => {
+                w.leaf("t:Subject", &item.subject);
+            }
+            Field::Sensitivity => {
+                let s = match item.sensitivity {
+                    1 => "Personal",
+                    2 => "Private",
+                    3 => "Confidential",
+                    _ => "Normal",
+                };
+                w.leaf("t:Sensitivity", s);
+            }
+            Field::Body => {
+                if let Some(body) = &item.body {
+                    w.open("t:Body", &[("BodyType", "Text")]).text(body).close();
+                }
+            }
+            Field::DateTimeReceived => {
+                w.leaf("t:DateTimeReceived", &date_time(item.received));
+            }
+            Field::Size => {
+                w.leaf("t:Size", &item.size.min(i32::MAX as u64).to_string());
+            }
+            Field::Importance => {
+                let s = match item.importance {
+                    0 => "Low",
+                    2 => "High",
+                    _ => "Normal",
+                };
+                w.leaf("t:Importance", s);
+            }
+            Field::IsSubmitted => {
+                w.leaf("t:IsSubmitted", "false");
+            }
+            Field::IsDraft => {
+                w.leaf("t:IsDraft", bool_text(item.is_draft));
+            }
+            Field::DateTimeSent => {
+                w.leaf(
+                    "t:DateTimeSent",
+                    &date_time(item.sent.unwrap_or(item.received)),
+                );
+            }
+            Field::DateTimeCreated => {
+                w.leaf("t:DateTimeCreated", &date_time(item.received));
+            }
+            Field::DisplayCc => {
+                w.leaf("t:DisplayCc", &item.display_cc);
+            }
+            Field::DisplayTo => {
+                w.leaf("t:DisplayTo", &item.display_to);
+            }
+            Field::HasAttachments => {
+                w.leaf("t:HasAttachments", bool_text(item.has_attachments));
+            }
+            Field::LastModifiedTime => {
+                w.leaf("t:LastModifiedTime", &date_time(item.received));
+            }
+            Field::Flag => {
+                w.open("t:Flag", &[])
+                    .leaf(
+                        "t:FlagStatus",
+                        if item.flagged {
+                            "Flagged"
+                        } else {
+                            "NotFlagged"
+                        },
+                    )
+                    .close();
+            }
+            Field::Sender => {
+                if let Some(a) = &item.sender {
+                    w.open("t:Sender", &[]);
+                    write_address(w, a);
+                    w.close();
+                }
+            }
+            Field::ToRecipients => write_addresses(w, "t:ToRecipients", &item.to),
+            Field::CcRecipients => write_addresses(w, "t:CcRecipients", &item.cc),
+            Field::BccRecipients => write_addresses(w, "t:BccRecipients", &item.bcc),
+            Field::ConversationTopic => {
+                w.leaf("t:ConversationTopic", &item.conversation_topic);
+            }
+            Field::From => {
+                if let Some(a) = &item.from {
+                    w.open("t:From", &[]);
+                    write_address(w, a);
+                    w.close();
+                }
+            }
+            Field::InternetMessageId => {
+                if !item.internet_message_id.is_empty() {
+                    w.leaf("t:InternetMessageId", &item.internet_message_id);
+                }
+            }
+            Field::IsRead => {
+                w.leaf("t:IsRead", bool_text(item.is_read));
+            }
+        }
+    }
+    w.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_classes_pick_item_kinds() {
+        let table = [
+            ("IPF.Note", ItemKind::Message),
+            ("", ItemKind::Message),
+            ("IPF.Appointment", ItemKind::Calendar),
+            ("IPF.Appointment.Birthday", ItemKind::Calendar),
+            ("IPF.AppointmentX", ItemKind::Message),
+            ("IPF.Contact.MOC.QuickContacts", ItemKind::Contact),
+            ("IPF.Task", ItemKind::Task),
+            ("IPF.StickyNote", ItemKind::Note),
+            ("IPF.Journal", ItemKind::Journal),
+        ];
+        for (class, kind) in table {
+            assert_eq!(ItemKind::of_container_class(class), kind, "{class}");
+        }
+    }
+
+    #[test]
+    fn dates_round_trip_in_utc() {
+        assert_eq!(date_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date_time(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_date_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(
+            parse_date_time("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_date_time("2023-11-14T22:13:20"), Some(1_700_000_000));
+        assert_eq!(
+            parse_date_time("2023-11-14T22:13:20.123"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_date_time("yesterday"), None);
+    }
+
+    #[test]
+    fn fields_are_written_in_schema_order() {
+        let item = MessageItem {
+            subject: "Hi & bye".into(),
+            is_read: true,
+            from: Some(Address {
+                name: "A".into(),
+                email: "a@x".into(),
+            }),
+            ..MessageItem::default()
+        };
+        let mut set = FieldSet::default();
+        set.insert(Field::IsRead);
+        set.insert(Field::Subject);
+        set.insert(Field::From);
+        let mut w = XmlWriter::new();
+        write_message(&mut w, &item, set);
+        let doc = w.finish();
+        let s = doc.find("<t:Subject>Hi &amp; bye</t:Subject>").unwrap();
+        let f = doc.find("<t:From>").unwrap();
+        let r = doc.find("<t:IsRead>true</t:IsRead>").unwrap();
+        assert!(s < f && f < r, "{doc}");
+    }
+}

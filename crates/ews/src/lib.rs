@@ -1,0 +1,160 @@
+//! Exchange Web Services for groxide-http: SOAP 1.1 at
+//! `/EWS/Exchange.asmx` (any case), authenticated by the server with the
+//! web privilege, over the user's store through the routed exmdb client.
+//!
+//! - [`xml`]: the namespace-resolving reader (names by URI, never by
+//!   prefix) and the escaping writer;
+//! - [`soap`]: the envelope (`RequestServerVersion`, `ServerVersionInfo`
+//!   of Exchange 2016, `ExchangeImpersonation` refused, SOAP faults only
+//!   for bodies that are not EWS requests);
+//! - [`response`]: response codes and the per-item `ResponseMessages`;
+//! - [`ids`]: `FolderId`/`ItemId`/`ChangeKey`/sync states, stable across
+//!   restarts and nodes;
+//! - [`folders`]: distinguished folder names and folder elements;
+//! - [`items`]: the container class → item kind map (messages today) and
+//!   the `t:Message` element;
+//! - `ops`: the operations.
+//!
+//! Invariants: every request is answered with an EWS document — an
+//! operation this server does not do gets its `…Response` with an error
+//! code, never an HTTP 500; only a body that is not a SOAP envelope (or
+//! names an unknown schema version, or asks for impersonation) is a SOAP
+//! fault. Ids of another store are refused. Writes are acknowledged after
+//! exmdb committed them. Hops: one exmdb RPC per folder list, message read
+//! or write (the store's home node is found by the routed client).
+
+pub mod folders;
+pub mod ids;
+pub mod items;
+mod mailbox;
+mod ops;
+pub mod response;
+pub mod soap;
+pub mod xml;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use groxide_directory::Protocol;
+use groxide_http_core::body::read_body;
+use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_rpc::ExmdbClient;
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderValue, Method, StatusCode};
+use ids::StoreGuid;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The endpoint path (matched without case).
+pub const ENDPOINT: &str = "/EWS/Exchange.asmx";
+
+const XML: &str = "text/xml; charset=utf-8";
+
+/// The EWS module.
+pub struct Ews {
+    exmdb: Arc<ExmdbClient>,
+    /// Mailbox GUIDs by store dir (they never change for a store).
+    guids: Mutex<HashMap<String, StoreGuid>>,
+}
+
+impl std::fmt::Debug for Ews {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ews").finish_non_exhaustive()
+    }
+}
+
+impl Ews {
+    /// The module, reaching stores through `exmdb` (the routed client of
+    /// this node).
+    pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Ews> {
+        Arc::new(Ews {
+            exmdb,
+            guids: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module's part of the server.
+    pub fn mount(self: &Arc<Self>) -> Mount {
+        Mount {
+            name: "ews",
+            prefixes: vec![Prefix::ignore_case("/EWS")],
+            auth: Some(Protocol::Web),
+            router: axum::Router::new()
+                .fallback(handle)
+                .with_state(self.clone()),
+        }
+    }
+
+    /// Forgets cached routes (SIGHUP).
+    pub fn reload(&self) {
+        self.exmdb.routed().reset();
+    }
+
+    fn cached_guid(&self, dir: &str) -> Option<StoreGuid> {
+        self.guids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(dir)
+            .copied()
+    }
+
+    fn remember_guid(&self, dir: &str, guid: StoreGuid) {
+        let mut map = self.guids.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        map.insert(dir.to_string(), guid);
+    }
+
+    /// Answers one SOAP request body for `principal`: the document and
+    /// whether it is a fault (HTTP 500).
+    pub async fn answer(&self, principal: &Principal, body: &[u8]) -> (bool, String) {
+        let request = match soap::parse_request(body) {
+            Ok(r) => r,
+            Err(fault) => {
+                tracing::debug!(code = fault.code.as_str(), reason = %fault.message, "EWS fault");
+                return (true, soap::fault_document(&fault));
+            }
+        };
+        let mut w = xml::XmlWriter::new();
+        soap::open_envelope(&mut w);
+        let mut mailbox =
+            mailbox::Mailbox::new(self, &principal.user.maildir, &principal.user.username);
+        ops::dispatch(&mut mailbox, &request, &mut w).await;
+        (false, w.finish())
+    }
+}
+
+async fn handle(State(ews): State<Arc<Ews>>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    if !path.eq_ignore_ascii_case(ENDPOINT) {
+        return (StatusCode::NOT_FOUND, "no such EWS endpoint\n").into_response();
+    }
+    if request.method() != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("POST"))],
+            "EWS takes SOAP requests by POST\n",
+        )
+            .into_response();
+    }
+    let Some(principal) = request.extensions().get::<Principal>().cloned() else {
+        // The server authenticates every request of this mount first.
+        return (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
+    };
+    let body = match read_body(request.into_body()).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let (fault, document) = ews.answer(&principal, &body).await;
+    let status = if fault {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(XML))],
+        document,
+    )
+        .into_response()
+}

@@ -1,0 +1,418 @@
+//! The authenticated user's store as the operations see it: its GUID (for
+//! ids), its folder list (read once per request), folder and item ids
+//! resolved against it, and every exmdb call with its errors turned into
+//! response codes.
+
+use crate::Ews;
+use crate::folders::role_of;
+use crate::ids::{FolderKey, ItemKey, StoreGuid};
+use crate::response::{EwsError, ResponseCode};
+use crate::xml::{Element, NS_TYPES};
+use futures_util::StreamExt;
+use groxide_rpc::exmdb_client::folder_id;
+use groxide_rpc::pb::common::v1 as cpb;
+use groxide_rpc::pb::exmdb::v1 as pb;
+
+/// One request's view of the user's store.
+pub(crate) struct Mailbox<'a> {
+    ews: &'a Ews,
+    /// The store dir.
+    pub dir: String,
+    /// The user's login name.
+    pub user: String,
+    guid: Option<StoreGuid>,
+    folders: Option<Vec<pb::Folder>>,
+}
+
+fn store_error(e: &groxide_rpc::RpcError, missing: ResponseCode) -> EwsError {
+    EwsError::from_rpc(e, missing)
+}
+
+impl<'a> Mailbox<'a> {
+    pub(crate) fn new(ews: &'a Ews, dir: &str, user: &str) -> Mailbox<'a> {
+        Mailbox {
+            ews,
+            dir: dir.to_string(),
+            user: user.to_string(),
+            guid: ews.cached_guid(dir),
+            folders: None,
+        }
+    }
+
+    pub(crate) fn exmdb(&self) -> &groxide_rpc::ExmdbClient {
+        &self.ews.exmdb
+    }
+
+    /// The store's GUID.
+    pub(crate) async fn guid(&mut self) -> Result<StoreGuid, EwsError> {
+        if let Some(g) = self.guid {
+            return Ok(g);
+        }
+        if self.dir.is_empty() {
+            return Err(EwsError::new(
+                ResponseCode::ErrorFolderNotFound,
+                "this account has no mailbox",
+            ));
+        }
+        let info = self
+            .exmdb()
+            .get_store_info(pb::StoreRequest {
+                dir: self.dir.clone(),
+            })
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?;
+        let guid: StoreGuid = info.mailbox_guid.as_slice().try_into().map_err(|_| {
+            EwsError::new(
+                ResponseCode::ErrorInternalServerError,
+                "the store has no mailbox GUID",
+            )
+        })?;
+        self.ews.remember_guid(&self.dir, guid);
+        self.guid = Some(guid);
+        Ok(guid)
+    }
+
+    /// Every folder of the store (read once per request).
+    pub(crate) async fn folders(&mut self) -> Result<&[pb::Folder], EwsError> {
+        if self.folders.is_none() {
+            let reply = self
+                .exmdb()
+                .list_folders(pb::ListFoldersRequest {
+                    dir: self.dir.clone(),
+                    prop_tags: Vec::new(),
+                })
+                .await
+                .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?;
+            self.folders = Some(reply.folders);
+        }
+        Ok(self.folders.as_deref().unwrap_or_default())
+    }
+
+    /// Forgets the folder list after a folder write.
+    pub(crate) fn folders_changed(&mut self) {
+        self.folders = None;
+    }
+
+    /// The folder with `id`.
+    pub(crate) async fn folder_by_id(&mut self, id: u64) -> Result<pb::Folder, EwsError> {
+        self.folders()
+            .await?
+            .iter()
+            .find(|f| f.id == id)
+            .cloned()
+            .ok_or_else(|| EwsError::new(ResponseCode::ErrorFolderNotFound, "no such folder"))
+    }
+
+    /// The folder with a store role.
+    pub(crate) async fn folder_by_role(&mut self, role: &str) -> Result<pb::Folder, EwsError> {
+        self.folders()
+            .await?
+            .iter()
+            .find(|f| f.role == role)
+            .cloned()
+            .ok_or_else(|| EwsError::new(ResponseCode::ErrorFolderNotFound, "no such folder"))
+    }
+
+    /// Checks that an id names this store.
+    pub(crate) async fn check_store(&mut self, store: StoreGuid) -> Result<(), EwsError> {
+        if store == self.guid().await? {
+            Ok(())
+        } else {
+            Err(EwsError::new(
+                ResponseCode::ErrorAccessDenied,
+                "the id names another user's mailbox",
+            ))
+        }
+    }
+
+    /// The folder a `t:FolderId` or `t:DistinguishedFolderId` element names.
+    pub(crate) async fn resolve_folder(&mut self, e: &Element) -> Result<pb::Folder, EwsError> {
+        if e.ns != NS_TYPES {
+            return Err(EwsError::invalid(format!("unexpected element {}", e.name)));
+        }
+        match e.name.as_str() {
+            "FolderId" => {
+                let key = FolderKey::decode(e.attr("Id").unwrap_or_default())?;
+                self.check_store(key.store).await?;
+                self.folder_by_id(key.folder).await
+            }
+            "DistinguishedFolderId" => {
+                let name = e.attr("Id").unwrap_or_default();
+                if let Some(address) = e
+                    .t("Mailbox")
+                    .and_then(|m| m.t_text("EmailAddress"))
+                    .filter(|a| !a.is_empty())
+                    && !address.eq_ignore_ascii_case(&self.user)
+                {
+                    return Err(EwsError::new(
+                        ResponseCode::ErrorAccessDenied,
+                        "access to another user's mailbox is not delegated",
+                    ));
+                }
+                match role_of(name) {
+                    Some(role) => self.folder_by_role(role).await,
+                    None => Err(EwsError::new(
+                        ResponseCode::ErrorFolderNotFound,
+                        format!("this mailbox has no {name} folder"),
+                    )),
+                }
+            }
+            other => Err(EwsError::invalid(format!("{other} is not a folder id"))),
+        }
+    }
+
+    /// The first folder named in `parent` (e.g. `ToFolderId`, `SavedItemFolderId`).
+    pub(crate) async fn resolve_folder_in(
+        &mut self,
+        parent: Option<&Element>,
+        what: &str,
+    ) -> Result<pb::Folder, EwsError> {
+        let target = parent
+            .and_then(|p| p.children.first())
+            .ok_or_else(|| EwsError::invalid(format!("{what} is missing")))?;
+        self.resolve_folder(target).await
+    }
+
+    /// Decodes an `ItemId` and checks its store.
+    pub(crate) async fn item_key(&mut self, e: &Element) -> Result<ItemKey, EwsError> {
+        let key = ItemKey::decode(e.attr("Id").unwrap_or_default())?;
+        self.check_store(key.store).await?;
+        Ok(key)
+    }
+
+    /// A message with its properties; an id whose message moved away or
+    /// was deleted is not found.
+    pub(crate) async fn read_message(&self, key: &ItemKey) -> Result<pb::Message, EwsError> {
+        let m = self
+            .exmdb()
+            .read_message(pb::MessageRequest {
+                dir: self.dir.clone(),
+                message_id: key.message,
+            })
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+        let uid = m.entry.as_ref().map(|e| e.uid).unwrap_or_default();
+        if m.folder_id != key.folder || uid != key.uid {
+            return Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "the item is no longer in that folder",
+            ));
+        }
+        Ok(m)
+    }
+
+    /// A message's RFC 5322 bytes.
+    pub(crate) async fn content(&self, message_id: u64) -> Result<Vec<u8>, EwsError> {
+        self.exmdb()
+            .read_content_all(&self.dir, message_id)
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))
+    }
+
+    /// The messages of a folder, ascending by UID, from `first_uid` on.
+    pub(crate) async fn list(
+        &self,
+        folder: u64,
+        first_uid: u32,
+    ) -> Result<Vec<pb::MessageEntry>, EwsError> {
+        let mut stream = Box::pin(
+            self.exmdb()
+                .list_messages(pb::ListMessagesRequest {
+                    dir: self.dir.clone(),
+                    folder: Some(folder_id(folder)),
+                    range: Some(cpb::UidRange {
+                        first: first_uid.max(1),
+                        last: u32::MAX,
+                    }),
+                })
+                .await
+                .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?,
+        );
+        let mut out = Vec::new();
+        while let Some(entry) = stream.next().await {
+            out.push(entry.map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?);
+        }
+        Ok(out)
+    }
+
+    /// What changed in a folder after `since`, and its highest MODSEQ.
+    pub(crate) async fn changes(
+        &self,
+        folder: u64,
+        since: u64,
+    ) -> Result<(Vec<pb::MessageChange>, u64), EwsError> {
+        let mut stream = Box::pin(
+            self.exmdb()
+                .changes_since(pb::ChangesSinceRequest {
+                    dir: self.dir.clone(),
+                    folder: Some(folder_id(folder)),
+                    since,
+                })
+                .await
+                .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?,
+        );
+        let mut out = Vec::new();
+        let mut highest = 0;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?;
+            out.extend(chunk.changes);
+            highest = highest.max(chunk.highest_modseq);
+        }
+        Ok((out, highest))
+    }
+
+    /// The listing entry of one message.
+    pub(crate) async fn entry(&self, folder: u64, uid: u32) -> Result<pb::MessageEntry, EwsError> {
+        let mut stream = Box::pin(
+            self.exmdb()
+                .list_messages(pb::ListMessagesRequest {
+                    dir: self.dir.clone(),
+                    folder: Some(folder_id(folder)),
+                    range: Some(cpb::UidRange {
+                        first: uid,
+                        last: uid,
+                    }),
+                })
+                .await
+                .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?,
+        );
+        match stream.next().await {
+            Some(Ok(e)) if e.uid == uid => Ok(e),
+            Some(Err(e)) => Err(store_error(&e, ResponseCode::ErrorItemNotFound)),
+            _ => Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            )),
+        }
+    }
+
+    /// Adds or removes flag bits of messages.
+    pub(crate) async fn set_flags(
+        &self,
+        folder: u64,
+        uids: Vec<cpb::UidRange>,
+        add: bool,
+        flags: u32,
+    ) -> Result<Vec<pb::MessageEntry>, EwsError> {
+        let mode = if add {
+            cpb::FlagMode::Add
+        } else {
+            cpb::FlagMode::Remove
+        };
+        let reply = self
+            .exmdb()
+            .set_flags(pb::SetFlagsRequest {
+                dir: self.dir.clone(),
+                folder: Some(folder_id(folder)),
+                uids,
+                mode: mode as i32,
+                flags,
+                keywords: Vec::new(),
+                unchanged_since: 0,
+            })
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+        Ok(reply.updated)
+    }
+
+    /// Copies (or moves) one message; returns the target's UIDVALIDITY-free
+    /// new key.
+    pub(crate) async fn copy(
+        &mut self,
+        key: &ItemKey,
+        target: u64,
+        remove: bool,
+    ) -> Result<(ItemKey, u64), EwsError> {
+        let request = pb::CopyMessagesRequest {
+            dir: self.dir.clone(),
+            folder: Some(folder_id(key.folder)),
+            uids: vec![cpb::UidRange {
+                first: key.uid,
+                last: key.uid,
+            }],
+            target: Some(folder_id(target)),
+        };
+        let reply = if remove {
+            self.exmdb().move_messages(request).await
+        } else {
+            self.exmdb().copy_messages(request).await
+        }
+        .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+        let Some(pair) = reply.uids.iter().find(|m| m.source_uid == key.uid) else {
+            return Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            ));
+        };
+        let entry = self.entry(target, pair.target_uid).await?;
+        Ok((
+            ItemKey {
+                store: key.store,
+                folder: target,
+                message: entry.message_id,
+                uid: entry.uid,
+            },
+            entry.change_number,
+        ))
+    }
+
+    /// Deletes one message (soft: kept until purged).
+    pub(crate) async fn delete(&self, key: &ItemKey, hard: bool) -> Result<(), EwsError> {
+        let reply = self
+            .exmdb()
+            .delete_messages(pb::DeleteMessagesRequest {
+                dir: self.dir.clone(),
+                folder: Some(folder_id(key.folder)),
+                uids: vec![cpb::UidRange {
+                    first: key.uid,
+                    last: key.uid,
+                }],
+                hard,
+            })
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+        if reply.removed_uids.contains(&key.uid) {
+            Ok(())
+        } else {
+            Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            ))
+        }
+    }
+
+    /// Stores RFC 5322 bytes in a folder.
+    pub(crate) async fn insert(
+        &mut self,
+        folder: u64,
+        raw: Vec<u8>,
+        flags: u32,
+    ) -> Result<(ItemKey, u64), EwsError> {
+        let store = self.guid().await?;
+        let size = raw.len() as u64;
+        let reply = self
+            .exmdb()
+            .insert_message_bytes(
+                pb::InsertHeader {
+                    dir: self.dir.clone(),
+                    folder: Some(folder_id(folder)),
+                    flags,
+                    keywords: Vec::new(),
+                    internal_date: 0,
+                    expected_size: size,
+                },
+                raw,
+            )
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?;
+        Ok((
+            ItemKey {
+                store,
+                folder: reply.folder_id,
+                message: reply.message_id,
+                uid: reply.uid,
+            },
+            reply.change_number,
+        ))
+    }
+}

@@ -1,0 +1,122 @@
+//! The operations, dispatched by the body's element name. Every operation
+//! answers inside its own `…Response` element; an operation this server
+//! does not do (or does not know) answers there with an error code.
+
+mod convert;
+mod folder;
+mod item;
+mod sync;
+
+use crate::mailbox::Mailbox;
+use crate::response::{EwsError, ItemResults, ResponseCode, write_messages};
+use crate::soap::SoapRequest;
+use crate::xml::{Element, NS_MESSAGES, XmlWriter};
+
+/// Operations of the EWS schema this server knows but does not do yet:
+/// they get `ErrorInvalidOperation` in their own response element.
+const NOT_YET: &[&str] = &[
+    "SendItem",
+    "GetAttachment",
+    "CreateAttachment",
+    "DeleteAttachment",
+    "ResolveNames",
+    "ExpandDL",
+    "GetUserAvailabilityRequest",
+    "GetUserOofSettingsRequest",
+    "SetUserOofSettingsRequest",
+    "GetServerTimeZones",
+    "GetUserConfiguration",
+    "GetAppManifests",
+    "GetServiceConfiguration",
+    "FindPeople",
+    "GetUserPhoto",
+    "Subscribe",
+    "Unsubscribe",
+    "GetEvents",
+    "GetStreamingEvents",
+    "AcceptItem",
+    "DeclineItem",
+    "TentativelyAcceptItem",
+    "MoveFolder",
+    "CopyFolder",
+    "GetDelegate",
+    "GetRoomLists",
+    "GetInboxRules",
+    "FindConversation",
+    "GetConversationItems",
+    "ArchiveItem",
+    "UploadItems",
+    "ExportItems",
+];
+
+pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mut XmlWriter) {
+    let op = &request.operation;
+    if op.ns != NS_MESSAGES {
+        refuse(
+            w,
+            &op.name,
+            EwsError::new(
+                ResponseCode::ErrorInvalidRequest,
+                format!("{} is not an EWS operation", op.name),
+            ),
+        );
+        return;
+    }
+    tracing::debug!(
+        operation = op.name,
+        version = request.version,
+        "EWS request"
+    );
+    match op.name.as_str() {
+        "ConvertId" => convert::convert_id(mb, op, w).await,
+        "GetFolder" => folder::get_folder(mb, op, w).await,
+        "FindFolder" => folder::find_folder(mb, op, w).await,
+        "CreateFolder" => folder::create_folder(mb, op, w).await,
+        "DeleteFolder" => folder::delete_folder(mb, op, w).await,
+        "UpdateFolder" => folder::update_folder(mb, op, w).await,
+        "EmptyFolder" => folder::empty_folder(mb, op, w).await,
+        "SyncFolderHierarchy" => sync::sync_folder_hierarchy(mb, op, w).await,
+        "SyncFolderItems" => sync::sync_folder_items(mb, op, w).await,
+        "FindItem" => item::find_item(mb, op, w).await,
+        "GetItem" => item::get_item(mb, op, w).await,
+        "UpdateItem" => item::update_item(mb, op, w).await,
+        "DeleteItem" => item::delete_item(mb, op, w).await,
+        "MoveItem" => item::copy_item(mb, op, w, true).await,
+        "CopyItem" => item::copy_item(mb, op, w, false).await,
+        "CreateItem" => item::create_item(mb, op, w).await,
+        "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
+        "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
+        name if NOT_YET.contains(&name) => {
+            refuse(w, name, EwsError::unsupported(name));
+        }
+        name => {
+            refuse(
+                w,
+                name,
+                EwsError::new(
+                    ResponseCode::ErrorInvalidRequest,
+                    format!("{name} is not an operation of this server"),
+                ),
+            );
+        }
+    }
+}
+
+/// The response element name of an operation (`GetUserOofSettingsRequest`
+/// answers in `GetUserOofSettingsResponse`).
+fn response_name(op: &str) -> &str {
+    op.strip_suffix("Request").unwrap_or(op)
+}
+
+/// Answers a whole operation with one error.
+pub(crate) fn refuse(w: &mut XmlWriter, op: &str, e: EwsError) {
+    let results: ItemResults<()> = vec![Err(e)];
+    write_messages(w, response_name(op), &results, |_, _| {});
+}
+
+/// The children of an `m:` element (e.g. `FolderIds`), or an error naming it.
+pub(crate) fn list_of<'e>(op: &'e Element, name: &str) -> Result<&'e [Element], EwsError> {
+    op.m(name)
+        .map(|e| e.children.as_slice())
+        .ok_or_else(|| EwsError::invalid(format!("{name} is missing")))
+}

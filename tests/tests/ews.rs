@@ -1,0 +1,352 @@
+//! EWS in groxide-http as a process over real event, exmdb and delivery
+//! processes, driven by exchangelib (PyPI) the way its users drive it:
+//! an Account without autodiscover on a manual Configuration (Basic over
+//! HTTPS), the folder tree, the newest ten messages of the inbox, their
+//! MIME content, marking read, moving to the trash, uploading a message,
+//! and sync_items with its state carried from call to call. Mail arrives
+//! by LMTP through groxide-delivery.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_e2e::cluster::NodeOptions;
+use groxide_e2e::{Node, Service};
+use std::path::Path;
+use std::process::Command;
+
+const DOMAIN: &str = "example.test";
+const USER: &str = "demo@example.test";
+const PASSWORD: &str = "secret";
+
+/// A node with event, exmdb, midb, delivery and http, and the demo user.
+fn node(ip: &str) -> Node {
+    let mut node = Node::standalone(ip);
+    node.start_all(&Service::STORE);
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None);
+    node.start(Service::Delivery);
+    node.start(Service::Http);
+    node
+}
+
+/// A node at `ip` with its data in `data`, the directory at `db` (shared
+/// between nodes) and `allow` as every RPC service's hosts_allow.
+fn node_at(ip: &str, data: &Path, db: &Path, allow: &str) -> Node {
+    let mut o = NodeOptions::standalone(ip.parse().unwrap(), data);
+    o.directory_url = format!("sqlite://{}", db.display());
+    o.allow = allow.split(' ').map(|a| a.parse().unwrap()).collect();
+    Node::new(o)
+}
+
+fn deliver(node: &Node, subject: &str, date: &str) {
+    let msg = format!(
+        "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+         Date: {date}\r\nMessage-ID: <{subject}@remote.test>\r\n\r\nHello, this is {subject}.\r\n"
+    );
+    node.deliver_ok(USER, msg.as_bytes());
+}
+
+/// exchangelib against the node; prints one JSON object of what it saw.
+const EXCHANGELIB_PY: &str = r#"
+import json, sys, time
+from exchangelib import Account, Configuration, Credentials, DELEGATE, Message
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter  # self-signed test certificate
+url, user, pw, step = sys.argv[1:5]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+out = {}
+if step == "read":
+    out["api_version"] = acc.version.api_version
+    out["folders"] = sorted(f.name for f in acc.msg_folder_root.children)
+    out["inbox_total"] = acc.inbox.total_count
+    latest = list(acc.inbox.all().order_by("-datetime_received")[:10])
+    out["subjects"] = [m.subject for m in latest]
+    out["senders"] = [m.sender.email_address if m.sender else None for m in latest]
+    newest = latest[0]
+    out["mime_has_subject"] = (b"Subject: " + newest.subject.encode()) in newest.mime_content
+    out["was_read"] = newest.is_read
+    newest.is_read = True
+    newest.save(update_fields=["is_read"])
+    out["unread_after"] = sorted(m.subject for m in acc.inbox.filter(is_read=False))
+    out["subject_filter"] = sorted(m.subject for m in acc.inbox.filter(subject__icontains="OLD"))
+    newest.move_to_trash()
+    out["trash"] = sorted(m.subject for m in acc.trash.all())
+    out["inbox_after"] = sorted(m.subject for m in acc.inbox.all())
+    mime = (b"From: me@example.test\r\nTo: " + user.encode() + b"\r\nSubject: uploaded by exchangelib\r\n"
+            b"Date: Wed, 3 Jan 2024 10:00:00 +0000\r\nMessage-ID: <up@example.test>\r\n\r\nbody\r\n")
+    up = Message(account=acc, folder=acc.inbox, mime_content=mime)
+    up.save()
+    out["uploaded_id"] = bool(up.id)
+    out["inbox_final"] = sorted(m.subject for m in acc.inbox.all())
+elif step == "sync":
+    state = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+    acc.inbox.item_sync_state = state
+    changes = []
+    for change_type, item in acc.inbox.sync_items(max_changes_returned=2):
+        changes.append(change_type)
+    out["changes"] = changes
+    out["state"] = acc.inbox.item_sync_state
+elif step == "folders":
+    from exchangelib import Folder
+    acc.msg_folder_root.folder_sync_state = None
+    out["hierarchy_first"] = sorted(t for t, f in acc.msg_folder_root.sync_hierarchy())[:1]
+    state = acc.msg_folder_root.folder_sync_state
+    sub = Folder(parent=acc.inbox, name="Projects")
+    sub.save()
+    out["hierarchy_after_create"] = [(t, f.name) for t, f in acc.msg_folder_root.sync_hierarchy(sync_state=state)]
+    state = acc.msg_folder_root.folder_sync_state
+    sub.name = "Projects 2024"
+    sub.save()
+    out["children"] = sorted(f.name for f in acc.inbox.children)
+    newest = acc.inbox.all().order_by("-datetime_received")[0]
+    newest.copy(to_folder=sub)
+    newest.move(to_folder=acc.junk)
+    out["in_sub"] = sorted(m.subject for m in sub.all())
+    out["in_junk"] = sorted(m.subject for m in acc.junk.all())
+    out["inbox_count"] = acc.inbox.all().count()
+    acc.junk.empty()
+    out["junk_after_empty"] = acc.junk.all().count()
+    sub.delete()
+    out["hierarchy_after_delete"] = [t for t, f in acc.msg_folder_root.sync_hierarchy(sync_state=state)]
+print(json.dumps(out))
+"#;
+
+fn exchangelib(node: &Node, args: &[&str]) -> serde_json::Value {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", EXCHANGELIB_PY, &url, USER, PASSWORD])
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exchangelib failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn exchangelib_lists_reads_marks_trashes_and_uploads() {
+    let node = node("127.0.90.1");
+    deliver(&node, "older", "Mon, 1 Jan 2024 09:00:00 +0000");
+    deliver(&node, "newest", "Mon, 1 Jan 2024 10:00:00 +0000");
+    let v = exchangelib(&node, &["read"]);
+    assert_eq!(v["api_version"], "Exchange2016", "{v}");
+    let folders = strings(&v["folders"]);
+    for f in [
+        "Inbox",
+        "Drafts",
+        "Sent Items",
+        "Deleted Items",
+        "Junk Email",
+    ] {
+        assert!(folders.contains(&f.to_string()), "{f} in {folders:?}");
+    }
+    assert_eq!(v["inbox_total"], 2);
+    assert_eq!(strings(&v["subjects"]), ["newest", "older"]);
+    assert_eq!(v["senders"][0], "sender@remote.test");
+    assert_eq!(v["mime_has_subject"], true);
+    assert_eq!(v["was_read"], false);
+    assert_eq!(strings(&v["unread_after"]), ["older"]);
+    assert_eq!(strings(&v["subject_filter"]), ["older"]);
+    assert_eq!(strings(&v["trash"]), ["newest"]);
+    assert_eq!(strings(&v["inbox_after"]), ["older"]);
+    assert_eq!(v["uploaded_id"], true);
+    assert_eq!(
+        strings(&v["inbox_final"]),
+        ["older", "uploaded by exchangelib"]
+    );
+}
+
+#[test]
+fn exchangelib_sync_items_carries_its_state_across_calls() {
+    let node = node("127.0.90.2");
+    for s in ["s1", "s2", "s3"] {
+        deliver(&node, s, "Mon, 1 Jan 2024 09:00:00 +0000");
+    }
+    let first = exchangelib(&node, &["sync", ""]);
+    assert_eq!(strings(&first["changes"]), ["create", "create", "create"]);
+    let state = first["state"].as_str().unwrap().to_string();
+    let again = exchangelib(&node, &["sync", &state]);
+    assert!(again["changes"].as_array().unwrap().is_empty(), "{again}");
+    deliver(&node, "s4", "Mon, 1 Jan 2024 09:00:00 +0000");
+    let state = again["state"].as_str().unwrap().to_string();
+    let later = exchangelib(&node, &["sync", &state]);
+    assert_eq!(strings(&later["changes"]), ["create"]);
+}
+
+#[test]
+fn exchangelib_manages_folders_copies_moves_and_empties() {
+    let node = node("127.0.90.3");
+    for s in ["keep", "copy-and-move"] {
+        deliver(&node, s, "Mon, 1 Jan 2024 09:00:00 +0000");
+    }
+    let v = exchangelib(&node, &["folders"]);
+    assert_eq!(strings(&v["hierarchy_first"]), ["create"], "{v}");
+    assert_eq!(
+        v["hierarchy_after_create"],
+        serde_json::json!([["create", "Projects"]])
+    );
+    assert_eq!(strings(&v["children"]), ["Projects 2024"]);
+    assert_eq!(strings(&v["in_sub"]), ["copy-and-move"]);
+    assert_eq!(strings(&v["in_junk"]), ["copy-and-move"]);
+    assert_eq!(v["inbox_count"], 1);
+    assert_eq!(v["junk_after_empty"], 0);
+    let after = strings(&v["hierarchy_after_delete"]);
+    assert!(after.contains(&"delete".to_string()), "{after:?}");
+}
+
+#[test]
+fn a_user_homed_on_another_node_works_through_any_node() {
+    let a_ip = "127.0.90.4";
+    let b_ip = "127.0.90.5";
+    let data_a = tempfile::tempdir().unwrap();
+    let data_b = tempfile::tempdir().unwrap();
+    let db = data_b.path().join("directory.sqlite3");
+    let mut b = node_at(b_ip, data_b.path(), &db, &format!("{b_ip} {a_ip}"));
+    b.start_all(&Service::STORE);
+    b.create_domain(DOMAIN);
+    b.create_user(USER, PASSWORD, None);
+    b.start(Service::Delivery);
+    deliver(&b, "older", "Mon, 1 Jan 2024 09:00:00 +0000");
+    deliver(&b, "newest", "Mon, 1 Jan 2024 10:00:00 +0000");
+    // Node A holds no stores: its exmdb route for B's data dir is B.
+    let mut a = node_at(a_ip, data_a.path(), &db, a_ip);
+    a.config.write(
+        "exmdb_list.txt",
+        &format!(
+            "{}/ private {b_ip} {}\n",
+            data_b.path().display(),
+            b.ports.exmdb
+        ),
+    );
+    a.start(Service::Http);
+    let v = exchangelib(&a, &["read"]);
+    assert_eq!(strings(&v["subjects"]), ["newest", "older"], "{v}");
+    assert_eq!(strings(&v["trash"]), ["newest"]);
+    assert_eq!(
+        strings(&v["inbox_final"]),
+        ["older", "uploaded by exchangelib"]
+    );
+    // What A wrote is in B's store: B's own EWS sees it.
+    b.start(Service::Http);
+    let seen = exchangelib(&b, &["sync", ""]);
+    assert_eq!(strings(&seen["changes"]), ["create", "create"]);
+}
+
+/// curl against the node's HTTPS port: (status, body).
+fn curl(node: &Node, args: &[&str]) -> (u16, String) {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("curl")
+        // HTTP/1.1: over HTTP/2 a 413 resets the upload's stream, which curl
+        // sometimes reports as a stream error instead of the status.
+        .args([
+            "-sS",
+            "-k",
+            "--http1.1",
+            "--max-time",
+            "30",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(args)
+        .arg(&url)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn bad_requests_get_soap_answers_with_the_right_status() {
+    let mut n = Node::standalone("127.0.90.6");
+    n.set("http.cfg", "http_rqbody_max_size", "64K");
+    n.start_all(&Service::STORE);
+    n.create_domain(DOMAIN);
+    n.create_user(USER, PASSWORD, None);
+    n.start(Service::Http);
+    let auth = format!("{USER}:{PASSWORD}");
+    let post = |body: &str| {
+        curl(
+            &n,
+            &[
+                "-u",
+                &auth,
+                "-H",
+                "Content-Type: text/xml; charset=utf-8",
+                "--data-binary",
+                body,
+            ],
+        )
+    };
+    let envelope = |op: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+             xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
+             xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
+             <t:RequestServerVersion Version=\"Exchange2013\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
+        )
+    };
+    // An operation this server does not know: an EWS error, HTTP 200.
+    let (code, body) = post(&envelope("<m:GetPasswordExpirationDate/>"));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("ErrorInvalidRequest"), "{body}");
+    assert!(body.contains("ServerVersionInfo"), "{body}");
+    // One it knows but does not do yet: the same, with ErrorInvalidOperation.
+    let (code, body) = post(&envelope("<m:GetUserAvailabilityRequest/>"));
+    assert_eq!(code, 200);
+    assert!(body.contains("ErrorInvalidOperation"), "{body}");
+    // Broken XML: a SOAP fault, HTTP 500 as SOAP 1.1 says.
+    let (code, body) = post("<s:Envelope xmlns:s=\"x\"><unclosed>");
+    assert_eq!(code, 500);
+    assert!(body.contains("ErrorSchemaValidation"), "{body}");
+    // Impersonation is refused as a fault naming why.
+    let (code, body) = post(&envelope("<m:GetFolder/>").replace(
+        "</s:Header>",
+        "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>x@example.test\
+         </t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></s:Header>",
+    ));
+    assert_eq!(code, 500);
+    assert!(body.contains("ErrorImpersonateUserDenied"), "{body}");
+    // Without credentials: 401 with a Basic challenge; a wrong password likewise.
+    let (code, _) = curl(&n, &["--data-binary", &envelope("<m:GetFolder/>")]);
+    assert_eq!(code, 401);
+    let (code, _) = curl(
+        &n,
+        &[
+            "-u",
+            &format!("{USER}:wrong"),
+            "--data-binary",
+            &envelope("<m:GetFolder/>"),
+        ],
+    );
+    assert_eq!(code, 401);
+    // GET is not how EWS is spoken; a body over the server's limit is 413.
+    let (code, _) = curl(&n, &["-u", &auth]);
+    assert_eq!(code, 405);
+    let big = envelope(&format!(
+        "<m:GetFolder>{}</m:GetFolder>",
+        " ".repeat(100 * 1024)
+    ));
+    let (code, _) = post(&big);
+    assert_eq!(code, 413);
+    // The daemon is still there and answers.
+    let (code, body) = post(&envelope(
+        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>\
+         <m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder>",
+    ));
+    assert_eq!(code, 200);
+    assert!(body.contains("NoError"), "{body}");
+}
