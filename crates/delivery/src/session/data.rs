@@ -20,6 +20,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// find the Message-ID (the header block, or its first part).
 const JUNK_HEADER_SCAN: usize = 64 * 1024;
 
+/// The id of a delivery that stored nothing because the mailbox already
+/// had the message (a retry).
+const DUPLICATE: &str = "duplicate";
+
 /// What receiving DATA produced.
 enum Received {
     /// The message is in the spool, with its first bytes (the header
@@ -249,7 +253,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                     return (
                         rcpt,
                         DeliveryOutcome::Delivered {
-                            id: "duplicate".into(),
+                            id: DUPLICATE.into(),
                         },
                     );
                 }
@@ -278,7 +282,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
         let mut outcomes: Vec<DeliveryOutcome> = Vec::with_capacity(firsts.len());
         // Every delivery runs to its end even if the client is gone: a
         // half-cancelled insert would only make the retry's copy a duplicate.
-        for (rcpt, &g) in tx.recipients.iter().zip(&group_of) {
+        for (i, (rcpt, &g)) in tx.recipients.iter().zip(&group_of).enumerate() {
             while outcomes.len() <= g {
                 match pending.next().await {
                     Some((_, outcome)) => outcomes.push(outcome),
@@ -289,7 +293,25 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                 break;
             };
             if self.protocol() == Protocol::Lmtp {
-                conn.reply(&recipient_reply(&rcpt.address, outcome));
+                // "delivered" only where a copy was stored: the first
+                // recipient of a mailbox, and not for a retried message.
+                let reply = match outcome {
+                    DeliveryOutcome::Delivered { id } if id == DUPLICATE => Reply::new(
+                        250,
+                        "2.1.5",
+                        format!("<{}> already delivered", rcpt.address),
+                    ),
+                    DeliveryOutcome::Delivered { .. } if firsts[g] != i => Reply::new(
+                        250,
+                        "2.1.5",
+                        format!(
+                            "<{}> delivered once with <{}>",
+                            rcpt.address, tx.recipients[firsts[g]].address
+                        ),
+                    ),
+                    o => recipient_reply(&rcpt.address, o),
+                };
+                conn.reply(&reply);
                 conn.flush().await;
             }
         }
