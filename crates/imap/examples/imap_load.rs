@@ -276,6 +276,13 @@ impl Conn {
             continued = false;
             if is_tagged {
                 let rest = &self.buf[start + tag_len..end];
+                if !rest.starts_with(b"OK") {
+                    report_failure(&format!(
+                        "{} -> {}",
+                        String::from_utf8_lossy(&self.out[..self.out.len().min(80)]).trim_end(),
+                        String::from_utf8_lossy(rest)
+                    ));
+                }
                 return Ok(if rest.starts_with(b"OK") {
                     Status::Ok
                 } else if rest.starts_with(b"NO") {
@@ -301,6 +308,16 @@ impl Conn {
         self.begin();
         let _ = write!(self.out, "LOGIN \"{user}\" \"{password}\"");
         self.send(None).await
+    }
+}
+
+/// Prints the first few failures to stderr: an error count alone does not
+/// say what went wrong.
+fn report_failure(what: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SHOWN: AtomicUsize = AtomicUsize::new(0);
+    if SHOWN.fetch_add(1, Ordering::Relaxed) < 10 {
+        eprintln!("imap_load: {what}");
     }
 }
 
@@ -477,7 +494,8 @@ async fn mixed_client(run: Rc<Run>, user: String, seed: u64) {
                         record(&run.stats, LOGIN, t, &Ok(Status::Ok));
                         conn.insert(c)
                     }
-                    Err(_) => {
+                    Err(e) => {
+                        report_failure(&format!("{user}: connect/LOGIN: {e}"));
                         run.stats.borrow_mut().errors += 1;
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
@@ -485,7 +503,8 @@ async fn mixed_client(run: Rc<Run>, user: String, seed: u64) {
                 }
             }
         };
-        if round(c, &run, &mut rng, &mut uids, &mut seq).await.is_err() {
+        if let Err(e) = round(c, &run, &mut rng, &mut uids, &mut seq).await {
+            report_failure(&format!("{user}: connection lost: {e}"));
             run.stats.borrow_mut().errors += 1;
             conn = None;
             continue;

@@ -119,7 +119,8 @@ pub fn run(args: &[String]) -> Result<()> {
         extra: vec![(
             "imap.cfg",
             format!(
-                "imap_max_connections_per_ip = {n}\nimap_max_connections_per_user = {n}\ncontext_num = {n}\n",
+                "imap_max_connections_per_ip = {n}\nimap_max_connections_per_user = {n}\ncontext_num = {n}\n\
+                 imap_max_unauth_connections = {n}\nimap_max_unauth_connections_per_ip = {n}\n",
                 n = USERS * CLIENTS_PER_USER + 100
             ),
         )],

@@ -156,11 +156,13 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
     let imap: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let (exmdb, midb, event) = (free_port()?, free_port()?, free_port()?);
     let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
+    // Churn compares SHA512-CRYPT with SHA512-CRYPT: keep the hashes as
+    // they are (by default a login re-hashes them to argon2id).
     write(
         "groxide.cfg",
         format!(
             "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
-             log_level = warn\nshutdown_timeout = 5s\n",
+             log_level = warn\nshutdown_timeout = 5s\nauth_rehash_legacy = no\n",
             d = data.display()
         ),
     )?;
@@ -187,7 +189,8 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
         "imap.cfg",
         format!(
             "imap_listen = {imap}\nimap_listen_tls =\ncontext_num = {limit}\n\
-             imap_max_connections_per_ip = {limit}\nimap_max_connections_per_user = {limit}\n"
+             imap_max_connections_per_ip = {limit}\nimap_max_connections_per_user = {limit}\n\
+             imap_max_unauth_connections = {limit}\nimap_max_unauth_connections_per_ip = {limit}\n"
         ),
     )?;
     for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {

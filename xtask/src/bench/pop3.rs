@@ -102,7 +102,12 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
     write("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
     write(
         "pop3.cfg",
-        format!("pop3_listen = {pop3}\npop3_listen_tls =\ncontext_num = 1000\n"),
+        // Every generator connection comes from 127.0.0.1, logging in at once.
+        format!(
+            "pop3_listen = {pop3}\npop3_listen_tls =\ncontext_num = 1000\n\
+             pop3_max_connections_per_ip = 1000\npop3_max_unauth_connections = 1000\n\
+             pop3_max_unauth_connections_per_ip = 1000\n"
+        ),
     )?;
     for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {
         let mut c = Command::new(bin.join(format!("groxide-{name}")));
