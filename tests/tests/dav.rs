@@ -1,0 +1,318 @@
+//! CalDAV and CardDAV in groxide-http as a process over real event, exmdb
+//! and midb processes: the python `caldav` library (PyPI) discovers the
+//! principal, lists the calendars, saves events (one recurring), searches
+//! a date range, edits and deletes; curl drives CardDAV at the protocol
+//! level (PROPFIND, PUT with preconditions, GET, sync-collection, DELETE,
+//! malformed bodies).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_e2e::{Node, Service};
+use std::process::Command;
+
+const DOMAIN: &str = "example.test";
+const USER: &str = "demo@example.test";
+const PASSWORD: &str = "secret";
+
+fn node(ip: &str) -> Node {
+    let mut node = Node::standalone(ip);
+    node.start_all(&Service::STORE);
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None);
+    node.start(Service::Http);
+    node
+}
+
+fn base(node: &Node) -> String {
+    format!("https://{}:{}", node.ip, node.ports.https)
+}
+
+const CALDAV_PY: &str = r#"
+import json, sys, datetime, warnings
+warnings.simplefilter("ignore")
+import caldav
+url, user, pw = sys.argv[1:4]
+client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
+principal = client.principal()
+out = {"principal": str(principal.url)}
+cals = principal.calendars()
+out["calendars"] = sorted(c.get_display_name() for c in cals)
+cal = [c for c in cals if str(c.url).rstrip("/").endswith("/calendar")][0]
+def ics(uid, summary, start, end, rrule=None):
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//groxide test//EN", "BEGIN:VEVENT",
+             "UID:" + uid, "DTSTAMP:20240101T000000Z", "DTSTART:" + start, "DTEND:" + end,
+             "SUMMARY:" + summary]
+    if rrule:
+        lines.append("RRULE:" + rrule)
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines)
+planning = cal.save_event(ics("ev-planning", "Planning", "20240110T100000Z", "20240110T110000Z"))
+cal.save_event(ics("ev-weekly", "Weekly sync", "20231204T090000Z", "20231204T093000Z", "FREQ=WEEKLY"))
+cal.save_event(ics("ev-february", "February", "20240215T100000Z", "20240215T110000Z"))
+out["all"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in cal.events())
+found = cal.search(start=datetime.datetime(2024, 1, 8, tzinfo=datetime.timezone.utc),
+                   end=datetime.datetime(2024, 1, 15, tzinfo=datetime.timezone.utc),
+                   event=True, expand=False)
+out["january_week"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in found)
+planning.icalendar_component["SUMMARY"] = "Planning (moved)"
+planning.save()
+again = cal.event_by_url(planning.url)
+again.load()
+out["edited"] = str(again.icalendar_component["SUMMARY"])
+planning.delete()
+out["after_delete"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in cal.events())
+print(json.dumps(out))
+"#;
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn python_caldav_discovers_saves_searches_edits_and_deletes() {
+    let node = node("127.0.93.1");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            CALDAV_PY,
+            &format!("{}/dav/", base(&node)),
+            USER,
+            PASSWORD,
+        ])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "caldav failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        v["principal"]
+            .as_str()
+            .unwrap()
+            .ends_with("/dav/principals/demo@example.test/"),
+        "{v}"
+    );
+    let cals = strings(&v["calendars"]);
+    assert!(cals.contains(&"Calendar".to_string()), "{cals:?}");
+    assert!(cals.contains(&"Tasks".to_string()), "{cals:?}");
+    assert_eq!(
+        strings(&v["all"]),
+        ["February", "Planning", "Weekly sync"],
+        "{v}"
+    );
+    assert_eq!(
+        strings(&v["january_week"]),
+        ["Planning", "Weekly sync"],
+        "{v}"
+    );
+    assert_eq!(v["edited"], "Planning (moved)");
+    assert_eq!(strings(&v["after_delete"]), ["February", "Weekly sync"]);
+}
+
+/// What curl saw: status, headers (lower-case names), body.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+fn curl(method: &str, url: &str, extra: &[&str], body: Option<&str>) -> Reply {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head");
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sk", "-u", &format!("{USER}:{PASSWORD}"), "-X", method])
+        .args(["-D", head.to_str().unwrap(), "-w", "\n%{http_code}"]);
+    for h in extra {
+        cmd.args(["-H", h]);
+    }
+    if let Some(b) = body {
+        cmd.args(["--data-binary", b]);
+    }
+    let out = cmd.arg(url).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    Reply {
+        status: status.trim().parse().unwrap(),
+        headers: std::fs::read_to_string(&head)
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn etag(r: &Reply) -> String {
+    r.headers
+        .lines()
+        .find_map(|l| l.strip_prefix("etag:"))
+        .map(|v| v.trim().to_string())
+        .expect("an ETag")
+}
+
+fn sync_token(body: &str) -> String {
+    let start = body.find("<D:sync-token>").expect("a sync-token") + "<D:sync-token>".len();
+    let end = body[start..].find('<').unwrap() + start;
+    body[start..end].to_string()
+}
+
+const CARD: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann-1\r\nFN:Ann Example\r\nN:Example;Ann;;;\r\nEMAIL;TYPE=INTERNET:ann@example.org\r\nEND:VCARD\r\n";
+
+#[test]
+fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
+    let node = node("127.0.93.2");
+    let b = base(&node);
+    let options = curl("OPTIONS", &format!("{b}/dav/"), &[], None);
+    assert_eq!(options.status, 200);
+    assert!(
+        options.headers.contains("addressbook"),
+        "{}",
+        options.headers
+    );
+    assert!(options.headers.contains("calendar-access"));
+
+    let home = format!("{b}/dav/addressbooks/{USER}/");
+    let listing = curl(
+        "PROPFIND",
+        &home,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(
+            r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/></d:prop></d:propfind>"#,
+        ),
+    );
+    assert_eq!(listing.status, 207, "{}", listing.body);
+    assert!(
+        listing
+            .body
+            .contains(&format!("/dav/addressbooks/{USER}/contacts/")),
+        "{}",
+        listing.body
+    );
+    assert!(
+        listing.body.contains("<CR:addressbook/>"),
+        "{}",
+        listing.body
+    );
+    let book = format!("{home}contacts/");
+    let token0 = sync_token(&curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#),
+    )
+    .body);
+
+    let card_url = format!("{book}ann-1.vcf");
+    let ct = "Content-Type: text/vcard; charset=utf-8";
+    let created = curl("PUT", &card_url, &[ct, "If-None-Match: *"], Some(CARD));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let tag = etag(&created);
+    let twice = curl("PUT", &card_url, &[ct, "If-None-Match: *"], Some(CARD));
+    assert_eq!(twice.status, 412, "{}", twice.body);
+    let got = curl("GET", &card_url, &[], None);
+    assert_eq!(got.status, 200);
+    assert!(got.body.contains("FN:Ann Example"), "{}", got.body);
+    assert!(got.body.contains("ann@example.org"), "{}", got.body);
+    assert_eq!(etag(&got), tag);
+
+    let stale = curl("PUT", &card_url, &[ct, "If-Match: \"999999\""], Some(CARD));
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let edited = CARD.replace("FN:Ann Example", "FN:Ann Edited");
+    let changed = curl(
+        "PUT",
+        &card_url,
+        &[ct, &format!("If-Match: {tag}")],
+        Some(&edited),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_ne!(etag(&changed), tag);
+
+    let sync = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:sync-token>{token0}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/><card:address-data/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(sync.status, 207, "{}", sync.body);
+    assert!(sync.body.contains("ann-1.vcf"), "{}", sync.body);
+    assert!(sync.body.contains("FN:Ann Edited"), "{}", sync.body);
+    let token1 = sync_token(&sync.body);
+    assert_ne!(token1, token0);
+
+    let multiget = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><card:address-data/></d:prop><d:href>/dav/addressbooks/{USER}/contacts/ann-1.vcf</d:href><d:href>/dav/addressbooks/{USER}/contacts/nobody.vcf</d:href></card:addressbook-multiget>"#
+        )),
+    );
+    assert_eq!(multiget.status, 207);
+    assert!(multiget.body.contains("FN:Ann Edited"), "{}", multiget.body);
+    assert!(multiget.body.contains("404 Not Found"), "{}", multiget.body);
+
+    let bad = curl(
+        "PUT",
+        &format!("{book}x.vcf"),
+        &[ct],
+        Some("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n"),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("valid-address-data"), "{}", bad.body);
+    let wrong_type = curl(
+        "PUT",
+        &format!("{book}y.vcf"),
+        &["Content-Type: text/calendar"],
+        Some(CARD),
+    );
+    assert_eq!(wrong_type.status, 415, "{}", wrong_type.body);
+    let other_name = curl("PUT", &format!("{book}other.vcf"), &[ct], Some(CARD));
+    assert_eq!(other_name.status, 409, "{}", other_name.body);
+    assert!(other_name.body.contains("ann-1.vcf"), "{}", other_name.body);
+
+    let deleted = curl("DELETE", &card_url, &[], None);
+    assert_eq!(deleted.status, 204);
+    assert_eq!(curl("GET", &card_url, &[], None).status, 404);
+    let after = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token1}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(after.status, 207, "{}", after.body);
+    assert!(after.body.contains("ann-1.vcf"), "{}", after.body);
+    assert!(after.body.contains("404 Not Found"), "{}", after.body);
+    let bogus = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>http://example.org/other-server/1</d:sync-token><d:sync-level>1</d:sync-level><d:prop/></d:sync-collection>"#,
+        ),
+    );
+    assert_eq!(bogus.status, 403, "{}", bogus.body);
+    assert!(bogus.body.contains("valid-sync-token"), "{}", bogus.body);
+    let other_user = curl(
+        "PROPFIND",
+        &format!("{b}/dav/calendars/someone@example.test/"),
+        &["Depth: 0"],
+        None,
+    );
+    assert_eq!(other_user.status, 403);
+    let malformed = curl(
+        "PROPFIND",
+        &book,
+        &["Depth: 0"],
+        Some("<d:propfind xmlns:d=\"DAV:\"><d:prop>"),
+    );
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+}
