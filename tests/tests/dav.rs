@@ -92,6 +92,7 @@ fn python_caldav_discovers_saves_searches_edits_and_deletes() {
         node.logs()
     );
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    eprintln!("caldav saw: {v}");
     assert!(
         v["principal"]
             .as_str()
@@ -315,4 +316,100 @@ fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
         Some("<d:propfind xmlns:d=\"DAV:\"><d:prop>"),
     );
     assert_eq!(malformed.status, 400, "{}", malformed.body);
+}
+
+fn event(uid: &str, summary: &str, start: &str, end: &str, rrule: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+         DTSTAMP:20240101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\n{rrule}\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+fn query(url: &str, start: &str, end: &str) -> Reply {
+    curl(
+        "REPORT",
+        url,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="{start}" end="{end}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#
+        )),
+    )
+}
+
+#[test]
+fn calendar_query_by_curl_expands_series_and_collections_keep_their_component() {
+    let node = node("127.0.93.3");
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let ct = "Content-Type: text/calendar; charset=utf-8";
+    for (uid, summary, start, end, rrule) in [
+        ("once", "Once", "20240110T100000Z", "20240110T110000Z", ""),
+        (
+            "weekly",
+            "Weekly",
+            "20231204T090000Z",
+            "20231204T093000Z",
+            "RRULE:FREQ=WEEKLY;COUNT=20\r\n",
+        ),
+    ] {
+        let r = curl(
+            "PUT",
+            &format!("{cal}{uid}.ics"),
+            &[ct],
+            Some(&event(uid, summary, start, end, rrule)),
+        );
+        assert_eq!(r.status, 201, "{uid}: {}", r.body);
+    }
+    // The 14th instance of the series (2024-03-04), nothing else.
+    let march = query(&cal, "20240304T000000Z", "20240305T000000Z");
+    assert_eq!(march.status, 207, "{}", march.body);
+    assert!(march.body.contains("weekly.ics"), "{}", march.body);
+    assert!(!march.body.contains("once.ics"), "{}", march.body);
+    // After the series' 20th instance (2024-04-15): nothing.
+    let may = query(&cal, "20240501T000000Z", "20240601T000000Z");
+    assert!(!may.body.contains(".ics"), "{}", may.body);
+    // Before the series began: nothing; the week of 10 January: both.
+    let before = query(&cal, "20231101T000000Z", "20231201T000000Z");
+    assert!(!before.body.contains(".ics"), "{}", before.body);
+    let january = query(&cal, "20240108T000000Z", "20240115T000000Z");
+    assert!(january.body.contains("weekly.ics") && january.body.contains("once.ics"));
+    let bad = query(&cal, "yesterday", "20240115T000000Z");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // The Tasks calendar takes VTODOs only.
+    let tasks = format!("{}/dav/calendars/{USER}/tasks/", base(&node));
+    let wrong = curl(
+        "PUT",
+        &format!("{tasks}once.ics"),
+        &[ct],
+        Some(&event(
+            "once",
+            "Once",
+            "20240110T100000Z",
+            "20240110T110000Z",
+            "",
+        )),
+    );
+    assert_eq!(wrong.status, 403, "{}", wrong.body);
+    assert!(wrong.body.contains("supported-calendar-component"));
+    let todo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\nUID:todo-1\r\n\
+                DTSTAMP:20240101T000000Z\r\nSUMMARY:Write report\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+    let put = curl("PUT", &format!("{tasks}todo-1.ics"), &[ct], Some(todo));
+    assert_eq!(put.status, 201, "{}", put.body);
+    let got = curl("GET", &format!("{tasks}todo-1.ics"), &[], None);
+    assert!(got.body.contains("SUMMARY:Write report"), "{}", got.body);
+    let broken = curl(
+        "PUT",
+        &format!("{cal}broken.ics"),
+        &[ct],
+        Some(
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:broken\r\nDTSTART:tomorrow\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+    );
+    assert_eq!(broken.status, 400, "{}", broken.body);
+    assert!(broken.body.contains("valid-calendar-data") && broken.body.contains("DTSTART"));
+    assert_eq!(
+        curl("GET", &format!("{cal}broken.ics"), &[], None).status,
+        404
+    );
 }
