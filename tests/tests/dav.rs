@@ -200,6 +200,16 @@ fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
         listing.body
     );
     let book = format!("{home}contacts/");
+    let patch = curl(
+        "PROPPATCH",
+        &book,
+        &[],
+        Some(
+            r#"<d:propertyupdate xmlns:d="DAV:" xmlns:a="http://apple.com/ns/ical/"><d:set><d:prop><a:calendar-color>#FF0000</a:calendar-color></d:prop></d:set></d:propertyupdate>"#,
+        ),
+    );
+    assert_eq!(patch.status, 207, "{}", patch.body);
+    assert!(patch.body.contains("calendar-color") && patch.body.contains("403 Forbidden"));
     let token0 = sync_token(&curl(
         "REPORT",
         &book,

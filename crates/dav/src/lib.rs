@@ -16,7 +16,8 @@
 //!
 //! - [`xml`]: namespaces, the multistatus writer, path segments;
 //! - [`path`]: request paths ↔ resources;
-//! - `propfind`: properties of every resource kind;
+//! - `propfind`: properties of every resource kind; PROPPATCH (nothing
+//!   writable yet: 207 with 403 per property);
 //! - `items`: GET/HEAD/PUT/DELETE;
 //! - `report`: calendar-/addressbook-multiget, calendar-query with a
 //!   time-range (recurrences expanded, bounded), sync-collection.
@@ -50,7 +51,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// The mount point.
 pub const ROOT: &str = "/dav";
 
-const ALLOWED: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT";
+const ALLOWED: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT";
 const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook";
 const XML_TYPE: &str = "application/xml; charset=utf-8";
 
@@ -226,7 +227,8 @@ async fn handle(State(dav): State<Arc<Dav>>, request: Request) -> Response {
         "HEAD" => items::get(&mut ctx, &target, request, true).await,
         "PUT" => items::put(&mut ctx, &target, request).await,
         "DELETE" => items::delete(&mut ctx, &target, request).await,
-        "PROPPATCH" | "MKCOL" | "MKCALENDAR" | "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
+        "PROPPATCH" => propfind::proppatch(&mut ctx, &target, request).await,
+        "MKCOL" | "MKCALENDAR" | "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
             StatusCode::FORBIDDEN,
             format!("{method} is not supported by this server yet"),
         ),

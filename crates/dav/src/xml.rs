@@ -152,6 +152,19 @@ impl Multistatus {
         self.out.push_str("</D:response>");
     }
 
+    /// A response refusing every property of `names` with `status`.
+    pub fn refused(&mut self, path: &str, names: &[PropName], status: &str) {
+        self.out.push_str("<D:response>");
+        self.out.push_str(&href(path));
+        self.out.push_str("<D:propstat><D:prop>");
+        for name in names {
+            open_tag(&mut self.out, &name.ns, &name.name, true);
+        }
+        self.out.push_str(&format!(
+            "</D:prop><D:status>HTTP/1.1 {status}</D:status></D:propstat></D:response>"
+        ));
+    }
+
     /// A response with only a status (e.g. 404 for a multiget href).
     pub fn status(&mut self, path: &str, status: &str) {
         self.out.push_str("<D:response>");
