@@ -3,7 +3,8 @@
 //! principal, lists the calendars, saves events (one recurring), searches
 //! a date range, edits and deletes; curl drives CardDAV at the protocol
 //! level (PROPFIND, PUT with preconditions, GET, sync-collection, DELETE,
-//! malformed bodies).
+//! malformed bodies); vdirsyncer (PyPI) syncs an address book and a
+//! calendar with local directories both ways.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_e2e::{Node, Service};
@@ -421,5 +422,186 @@ fn calendar_query_by_curl_expands_series_and_collections_keep_their_component() 
     assert_eq!(
         curl("GET", &format!("{cal}broken.ics"), &[], None).status,
         404
+    );
+}
+
+/// Runs vdirsyncer with `config` (its file in `dir`); asserts success.
+fn vdirsyncer(node: &Node, dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("vdirsyncer")
+        .env("VDIRSYNCER_CONFIG", dir.join("config"))
+        .args(args)
+        .output()
+        .expect("vdirsyncer");
+    assert!(
+        out.status.success(),
+        "vdirsyncer {args:?}: {}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn vdirsyncer_syncs_an_address_book_and_a_calendar_both_ways() {
+    let node = node("127.0.93.4");
+    let b = base(&node);
+    let tmp = tempfile::tempdir().unwrap();
+    let cards = tmp.path().join("cards");
+    let events = tmp.path().join("events");
+    std::fs::create_dir_all(&cards).unwrap();
+    std::fs::create_dir_all(&events).unwrap();
+    std::fs::write(
+        cards.join("local-1.vcf"),
+        CARD.replace("ann-1", "local-1")
+            .replace("Ann Example", "Local Person"),
+    )
+    .unwrap();
+    std::fs::write(
+        events.join("local-ev.ics"),
+        event(
+            "local-ev",
+            "Local event",
+            "20240301T100000Z",
+            "20240301T110000Z",
+            "",
+        ),
+    )
+    .unwrap();
+    // A second event stays (vdirsyncer refuses to sync a side that was emptied).
+    std::fs::write(
+        events.join("local-keep.ics"),
+        event(
+            "local-keep",
+            "Kept",
+            "20240302T100000Z",
+            "20240302T110000Z",
+            "",
+        ),
+    )
+    .unwrap();
+    let config = format!(
+        r#"[general]
+status_path = "{status}"
+
+[pair contacts]
+a = "contacts_local"
+b = "contacts_remote"
+collections = null
+conflict_resolution = "a wins"
+
+[storage contacts_local]
+type = "filesystem"
+path = "{cards}"
+fileext = ".vcf"
+
+[storage contacts_remote]
+type = "carddav"
+url = "{b}/dav/addressbooks/{USER}/contacts/"
+username = "{USER}"
+password = "{PASSWORD}"
+verify = "{ca}"
+
+[pair calendar]
+a = "calendar_local"
+b = "calendar_remote"
+collections = null
+conflict_resolution = "a wins"
+
+[storage calendar_local]
+type = "filesystem"
+path = "{events}"
+fileext = ".ics"
+
+[storage calendar_remote]
+type = "caldav"
+url = "{b}/dav/calendars/{USER}/calendar/"
+username = "{USER}"
+password = "{PASSWORD}"
+verify = "{ca}"
+"#,
+        status = tmp.path().join("status").display(),
+        cards = cards.display(),
+        events = events.display(),
+        ca = node.config.path().join("cert.pem").display(),
+    );
+    std::fs::write(tmp.path().join("config"), config).unwrap();
+    vdirsyncer(&node, tmp.path(), &["discover"]);
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    // Local → server.
+    let card = curl(
+        "GET",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/local-1.vcf"),
+        &[],
+        None,
+    );
+    assert_eq!(card.status, 200, "{}", card.body);
+    assert!(card.body.contains("FN:Local Person"), "{}", card.body);
+    let ev = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-ev.ics"),
+        &[],
+        None,
+    );
+    assert!(ev.body.contains("SUMMARY:Local event"), "{}", ev.body);
+    // Server → local, and a local deletion reaches the server.
+    let put = curl(
+        "PUT",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/ann-1.vcf"),
+        &["Content-Type: text/vcard"],
+        Some(CARD),
+    );
+    assert_eq!(put.status, 201);
+    std::fs::remove_file(events.join("local-ev.ics")).unwrap();
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    let local = files(&cards);
+    assert_eq!(local.len(), 2, "{local:?}");
+    let texts: Vec<String> = local
+        .iter()
+        .map(|f| std::fs::read_to_string(cards.join(f)).unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("FN:Ann Example")),
+        "{texts:?}"
+    );
+    let gone = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-ev.ics"),
+        &[],
+        None,
+    );
+    assert_eq!(gone.status, 404);
+    let kept = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-keep.ics"),
+        &[],
+        None,
+    );
+    assert_eq!(kept.status, 200);
+    // A server-side edit reaches the local copy.
+    let edited = CARD.replace("FN:Ann Example", "FN:Ann Renamed");
+    let r = curl(
+        "PUT",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/ann-1.vcf"),
+        &["Content-Type: text/vcard"],
+        Some(&edited),
+    );
+    assert_eq!(r.status, 204);
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    let texts: Vec<String> = files(&cards)
+        .iter()
+        .map(|f| std::fs::read_to_string(cards.join(f)).unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("FN:Ann Renamed")),
+        "{texts:?}"
     );
 }
