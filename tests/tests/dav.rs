@@ -605,3 +605,109 @@ verify = "{ca}"
         "{texts:?}"
     );
 }
+
+fn propfind(url: &str, depth: &str, props: &str) -> Reply {
+    curl(
+        "PROPFIND",
+        url,
+        &[&format!("Depth: {depth}"), "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/" xmlns:A="http://apple.com/ns/ical/"><D:prop>{props}</D:prop></D:propfind>"#
+        )),
+    )
+}
+
+/// The account setup Thunderbird and DAVx5 do (from their documented
+/// behaviour): well-known redirect, current-user-principal, the home sets,
+/// the homes' collections with the properties they decide by, then the
+/// first sync of a collection.
+#[test]
+fn account_setup_sequence_of_thunderbird_and_davx5() {
+    let node = node("127.0.93.5");
+    let b = base(&node);
+    let wk = curl(
+        "PROPFIND",
+        &format!("{b}/.well-known/caldav"),
+        &["Depth: 0"],
+        None,
+    );
+    assert!(matches!(wk.status, 301 | 307 | 308), "{}", wk.status);
+    assert!(wk.headers.contains("location: /dav/"), "{}", wk.headers);
+
+    let root = propfind(&format!("{b}/dav/"), "0", "<D:current-user-principal/>");
+    assert_eq!(root.status, 207, "{}", root.body);
+    let principal = format!("/dav/principals/{USER}/");
+    assert!(
+        root.body.contains(&format!(
+            "<D:current-user-principal><D:href>{principal}</D:href>"
+        )),
+        "{}",
+        root.body
+    );
+
+    let p = propfind(
+        &format!("{b}{principal}"),
+        "0",
+        "<C:calendar-home-set/><CR:addressbook-home-set/><C:calendar-user-address-set/><D:displayname/><C:schedule-inbox-URL/>",
+    );
+    assert_eq!(p.status, 207);
+    assert!(
+        p.body.contains(&format!(
+            "<C:calendar-home-set><D:href>/dav/calendars/{USER}/</D:href>"
+        )),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains(&format!(
+        "<CR:addressbook-home-set><D:href>/dav/addressbooks/{USER}/</D:href>"
+    )));
+    assert!(p.body.contains(&format!("mailto:{USER}")));
+    // Scheduling is not offered: its property is 404, the rest 200.
+    assert!(
+        p.body
+            .contains("<C:schedule-inbox-URL/></D:prop><D:status>HTTP/1.1 404"),
+        "{}",
+        p.body
+    );
+
+    let home = propfind(
+        &format!("{b}/dav/calendars/{USER}/"),
+        "1",
+        "<D:resourcetype/><D:displayname/><A:calendar-color/><C:supported-calendar-component-set/><D:current-user-privilege-set/><CS:getctag/><D:sync-token/>",
+    );
+    assert_eq!(home.status, 207);
+    let responses: Vec<&str> = home.body.split("<D:response>").skip(1).collect();
+    assert_eq!(responses.len(), 3, "home, Calendar, Tasks: {}", home.body);
+    let calendar = responses
+        .iter()
+        .find(|r| r.contains(&format!("/dav/calendars/{USER}/calendar/<")))
+        .expect("the Calendar collection");
+    assert!(calendar.contains("<C:calendar/>") && calendar.contains("<C:comp name=\"VEVENT\"/>"));
+    assert!(calendar.contains("<D:write/>"), "writable: {calendar}");
+    assert!(calendar.contains("<CS:getctag>gx1-"), "{calendar}");
+    let tasks = responses
+        .iter()
+        .find(|r| r.contains(&format!("/dav/calendars/{USER}/tasks/<")))
+        .expect("the Tasks collection");
+    assert!(tasks.contains("<C:comp name=\"VTODO\"/>"), "{tasks}");
+
+    // DAVx5: the collection's sync-token, then sync-collection from scratch.
+    let coll = format!("{b}/dav/calendars/{USER}/calendar/");
+    let token = sync_token(&propfind(&coll, "0", "<D:sync-token/>").body);
+    let first = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1"],
+        Some(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#,
+        ),
+    );
+    assert_eq!(first.status, 207);
+    assert_eq!(sync_token(&first.body), token, "{}", first.body);
+    let options = curl("OPTIONS", &coll, &[], None);
+    assert!(
+        options.headers.contains("allow:") && options.headers.contains("report"),
+        "{}",
+        options.headers
+    );
+}
