@@ -274,6 +274,9 @@ pub(crate) async fn put(ctx: &mut Ctx<'_>, target: &Target, request: Request) ->
             );
         }
         None if uid == stem => PutTarget::ByUid,
+        // A UID that cannot be a resource name ("/", very long, none): the
+        // object is stored and listed as `gx-<message id>`.
+        None if !crate::path::uid_usable(&uid) => PutTarget::ByUid,
         None => {
             return Answer::condition(
                 StatusCode::CONFLICT,

@@ -128,13 +128,19 @@ pub fn item_href(kind: Kind, user: &str, folder: &str, name: &str) -> String {
     )
 }
 
+/// Whether a UID can be a resource name (not empty, at most 200 bytes, no
+/// `/` or NUL, and not in the `gx-` names of items without one).
+pub fn uid_usable(uid: &str) -> bool {
+    !uid.is_empty() && uid.len() <= 200 && !uid.contains(['/', '\0']) && !uid.starts_with("gx-")
+}
+
 /// The resource name of an item: its UID and the extension, or
 /// `gx-<message id>` when it has no UID usable as a name.
 pub fn item_name(kind: Kind, item_uid: &str, message_id: u64) -> String {
-    if item_uid.is_empty() || item_uid.len() > 200 || item_uid.contains(['/', '\0']) {
-        format!("gx-{message_id}{}", kind.extension())
-    } else {
+    if uid_usable(item_uid) {
         format!("{item_uid}{}", kind.extension())
+    } else {
+        format!("gx-{message_id}{}", kind.extension())
     }
 }
 
@@ -190,5 +196,7 @@ mod tests {
         assert_eq!(parse_href("https://host/other/x"), None);
         assert_eq!(item_name(Kind::Calendar, "", 7), "gx-7.ics");
         assert_eq!(item_name(Kind::AddressBook, "u-1", 7), "u-1.vcf");
+        assert_eq!(item_name(Kind::Calendar, "a/b", 8), "gx-8.ics");
+        assert_eq!(item_name(Kind::Calendar, "gx-1", 9), "gx-9.ics");
     }
 }
