@@ -269,6 +269,22 @@ fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
     assert_eq!(multiget.status, 207);
     assert!(multiget.body.contains("FN:Ann Edited"), "{}", multiget.body);
     assert!(multiget.body.contains("404 Not Found"), "{}", multiget.body);
+    assert!(multiget.body.contains("VERSION:3.0"), "{}", multiget.body);
+    let v4 = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><card:address-data content-type="text/vcard" version="4.0"/></d:prop><d:href>/dav/addressbooks/{USER}/contacts/ann-1.vcf</d:href></card:addressbook-multiget>"#
+        )),
+    );
+    assert!(
+        v4.body.contains("VERSION:4.0") && v4.body.contains("FN:Ann Edited"),
+        "{}",
+        v4.body
+    );
+    let get4 = curl("GET", &card_url, &["Accept: text/vcard; version=4.0"], None);
+    assert!(get4.body.contains("VERSION:4.0"), "{}", get4.body);
 
     let bad = curl(
         "PUT",

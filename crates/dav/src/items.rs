@@ -63,14 +63,13 @@ pub(crate) async fn load(
     ctx: &Ctx<'_>,
     c: &Collection,
     info: &ItemInfo,
-    v4: bool,
 ) -> Result<(ItemInfo, String), Answer> {
     let (info, item) = ctx
         .exmdb()
         .get_item(&ctx.dir, info.message_id)
         .await
         .map_err(|e| store_error(&e))?;
-    let body = render(ctx, c, &item, v4)?;
+    let body = render(ctx, c, &item, ctx.vcard4)?;
     Ok((info, body))
 }
 
@@ -103,7 +102,8 @@ pub(crate) async fn get(
         Ok(None) => return Answer::text(StatusCode::NOT_FOUND, format!("no item {name}")),
         Err(a) => return a,
     };
-    let (info, body) = match load(ctx, &c, &info, wants_v4(&request)).await {
+    ctx.vcard4 = wants_v4(&request);
+    let (info, body) = match load(ctx, &c, &info).await {
         Ok(x) => x,
         Err(a) => return a,
     };

@@ -63,6 +63,15 @@ fn find_time_range(e: &Element) -> Option<&Element> {
     e.children.iter().find_map(find_time_range)
 }
 
+/// Whether a REPORT's `address-data` asks for vCard 4.0.
+pub(crate) fn wants_vcard4(body: &[u8]) -> bool {
+    fn find(e: &Element) -> bool {
+        (e.is(NS_CARDDAV, "address-data") && e.attr("version") == Some("4.0"))
+            || e.children.iter().any(find)
+    }
+    xml::parse(body).is_ok_and(|root| find(&root))
+}
+
 pub(crate) fn parse_report(body: &[u8]) -> Result<Report, Answer> {
     let root = xml::parse(body).map_err(|e| bad_xml(&e))?;
     let props = props_of(&root);
@@ -169,7 +178,7 @@ async fn item_response(
         other => other.clone(),
     };
     let (info, body) = match &data {
-        Some(_) => match load(ctx, c, info, false).await {
+        Some(_) => match load(ctx, c, info).await {
             Ok((i, b)) => (i, Some(b)),
             Err(a) if a.status == StatusCode::NOT_FOUND => {
                 m.status(&href, "404 Not Found");
@@ -223,6 +232,7 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
         Ok(b) => b,
         Err(e) => return Answer::text(e.status(), e.to_string()),
     };
+    ctx.vcard4 = wants_vcard4(&body);
     let report = match parse_report(&body) {
         Ok(r) => r,
         Err(a) => return a,
@@ -455,6 +465,10 @@ mod tests {
                 limit: Some(10),
             }
         );
+        assert!(!wants_vcard4(mg));
+        assert!(wants_vcard4(
+            br#"<C:addressbook-multiget xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:D="DAV:"><D:prop><C:address-data content-type="text/vcard" version="4.0"/></D:prop></C:addressbook-multiget>"#
+        ));
         let unknown = parse_report(br#"<x:expand-property xmlns:x="DAV:"/>"#)
             .err()
             .unwrap();

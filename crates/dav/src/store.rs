@@ -75,6 +75,8 @@ pub(crate) struct Ctx<'a> {
     pub dir: String,
     pub user: String,
     pub zone: Option<chrono_tz::Tz>,
+    /// The request asked for vCard 4.0 (Accept, or `address-data version`).
+    pub vcard4: bool,
     folders: Option<Vec<pb::Folder>>,
 }
 
@@ -128,6 +130,7 @@ impl<'a> Ctx<'a> {
             dir: principal.user.maildir.clone(),
             user: principal.user.username.clone(),
             zone: principal.user.timezone.parse().ok(),
+            vcard4: false,
             folders: None,
         }
     }
