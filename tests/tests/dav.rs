@@ -54,6 +54,7 @@ found = cal.search(start=datetime.datetime(2024, 1, 8, tzinfo=datetime.timezone.
                    end=datetime.datetime(2024, 1, 15, tzinfo=datetime.timezone.utc),
                    event=True, expand=False)
 out["january_week"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in found)
+out["by_uid"] = str(cal.event_by_uid("ev-weekly").icalendar_component["SUMMARY"])
 planning.icalendar_component["SUMMARY"] = "Planning (moved)"
 planning.save()
 again = cal.event_by_url(planning.url)
@@ -114,6 +115,7 @@ fn python_caldav_discovers_saves_searches_edits_and_deletes() {
         ["Planning", "Weekly sync"],
         "{v}"
     );
+    assert_eq!(v["by_uid"], "Weekly sync");
     assert_eq!(v["edited"], "Planning (moved)");
     assert_eq!(strings(&v["after_delete"]), ["February", "Weekly sync"]);
 }
@@ -286,6 +288,25 @@ fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
     let get4 = curl("GET", &card_url, &["Accept: text/vcard; version=4.0"], None);
     assert!(get4.body.contains("VERSION:4.0"), "{}", get4.body);
 
+    let card_query = |prop: &str, text: &str| {
+        curl(
+            "REPORT",
+            &book,
+            &["Depth: 1"],
+            Some(&format!(
+                r#"<c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><c:filter><c:prop-filter name="{prop}"><c:text-match match-type="contains">{text}</c:text-match></c:prop-filter></c:filter></c:addressbook-query>"#
+            )),
+        )
+    };
+    let hit = card_query("FN", "ann ed");
+    assert_eq!(hit.status, 207, "{}", hit.body);
+    assert!(hit.body.contains("ann-1.vcf"), "{}", hit.body);
+    assert!(
+        card_query("EMAIL", "EXAMPLE.ORG")
+            .body
+            .contains("ann-1.vcf")
+    );
+    assert!(!card_query("EMAIL", "nobody").body.contains(".vcf"));
     let bad = curl(
         "PUT",
         &format!("{book}x.vcf"),

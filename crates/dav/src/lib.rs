@@ -20,7 +20,8 @@
 //!   writable yet: 207 with 403 per property);
 //! - `items`: GET/HEAD/PUT/DELETE;
 //! - `report`: calendar-/addressbook-multiget, calendar-query with a
-//!   time-range (recurrences expanded, bounded), sync-collection.
+//!   time-range (recurrences expanded, bounded) and property filters,
+//!   addressbook-query, sync-collection; `filter`: prop-filter/text-match.
 //!
 //! Invariants: an item's URL is its UID, so a PUT to a name that is not
 //! the body's UID is refused (409) rather than stored where the client
@@ -31,6 +32,7 @@
 //! 4xx with a DAV error element; nothing is written. Writes are
 //! acknowledged after exmdb committed them.
 
+mod filter;
 mod items;
 pub mod path;
 mod propfind;

@@ -157,7 +157,11 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
         (NS_DAV, "supported-report-set") => match res {
             Res::Collection(c, _) => {
                 let reports: &[&str] = if c.kind == CollKind::Contacts {
-                    &["CR:addressbook-multiget", "D:sync-collection"]
+                    &[
+                        "CR:addressbook-multiget",
+                        "CR:addressbook-query",
+                        "D:sync-collection",
+                    ]
                 } else {
                     &[
                         "C:calendar-multiget",

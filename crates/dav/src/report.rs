@@ -2,6 +2,7 @@
 //! time-range (recurrences expanded from the store, bounded) and
 //! sync-collection (RFC 6578).
 
+use crate::filter::{PropFilter, parse_prop_filters, passes, properties};
 use crate::items::load;
 use crate::path::{Target, item_href, parse_href};
 use crate::propfind::{PropRequest, Res, bad_xml, prop_names, respond};
@@ -32,6 +33,15 @@ pub(crate) enum Report {
         /// The component asked for (VEVENT, VTODO) and its time range.
         component: Option<String>,
         range: Option<(i64, i64)>,
+        /// Property filters on the component (all must pass).
+        filters: Vec<PropFilter>,
+    },
+    CardQuery {
+        props: PropRequest,
+        filters: Vec<PropFilter>,
+        /// `test="anyof"` (the default) or `allof`.
+        any: bool,
+        limit: Option<usize>,
     },
     Sync {
         props: PropRequest,
@@ -91,11 +101,24 @@ pub(crate) fn parse_report(body: &[u8]) -> Result<Report, Answer> {
             let filter = root
                 .child(NS_CALDAV, "filter")
                 .ok_or_else(|| bad("calendar-query without a filter".into()))?;
-            let component = filter
+            let unsupported = |t: String| {
+                Answer::condition(StatusCode::FORBIDDEN, NS_CALDAV, "supported-filter", &t)
+            };
+            let comp = filter
                 .child(NS_CALDAV, "comp-filter")
-                .and_then(|cal| cal.child(NS_CALDAV, "comp-filter"))
+                .and_then(|cal| cal.child(NS_CALDAV, "comp-filter"));
+            let component = comp
                 .and_then(|c| c.attr("name"))
                 .map(str::to_ascii_uppercase);
+            if comp.is_some_and(|c| c.child(NS_CALDAV, "comp-filter").is_some()) {
+                return Err(unsupported(
+                    "comp-filters below VEVENT/VTODO (VALARM) are not supported".into(),
+                ));
+            }
+            let filters = match comp {
+                Some(c) => parse_prop_filters(c, NS_CALDAV).map_err(unsupported)?,
+                None => Vec::new(),
+            };
             let range = match find_time_range(filter) {
                 None => None,
                 Some(tr) => {
@@ -121,6 +144,26 @@ pub(crate) fn parse_report(body: &[u8]) -> Result<Report, Answer> {
                 props,
                 component,
                 range,
+                filters,
+            })
+        }
+        (NS_CARDDAV, "addressbook-query") => {
+            let filter = root.child(NS_CARDDAV, "filter");
+            let filters = match filter {
+                Some(f) => parse_prop_filters(f, NS_CARDDAV).map_err(|t| {
+                    Answer::condition(StatusCode::FORBIDDEN, NS_CARDDAV, "supported-filter", &t)
+                })?,
+                None => Vec::new(),
+            };
+            let limit = root
+                .child(NS_CARDDAV, "limit")
+                .and_then(|l| l.child(NS_CARDDAV, "nresults"))
+                .and_then(|n| n.text.trim().parse().ok());
+            Ok(Report::CardQuery {
+                props,
+                filters,
+                any: filter.and_then(|f| f.attr("test")) != Some("allof"),
+                limit,
             })
         }
         (NS_DAV, "sync-collection") => {
@@ -258,7 +301,25 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
             props,
             component,
             range,
-        } => query(ctx, &mut m, &c, &props, component.as_deref(), range).await,
+            filters,
+        } => {
+            query(
+                ctx,
+                &mut m,
+                &c,
+                &props,
+                component.as_deref(),
+                range,
+                &filters,
+            )
+            .await
+        }
+        Report::CardQuery {
+            props,
+            filters,
+            any,
+            limit,
+        } => card_query(ctx, &mut m, &c, &props, &filters, any, limit).await,
         Report::Sync {
             props,
             token,
@@ -303,6 +364,7 @@ async fn query(
     props: &PropRequest,
     component: Option<&str>,
     range: Option<(i64, i64)>,
+    filters: &[PropFilter],
 ) -> Result<(), Answer> {
     if c.kind == CollKind::Contacts {
         return Err(Answer::text(
@@ -330,6 +392,70 @@ async fn query(
                 continue;
             }
         }
+        if !filters.is_empty() {
+            let Some(body) = body_of(ctx, c, info).await? else {
+                continue;
+            };
+            let found = properties(&body);
+            if !filters.iter().all(|f| passes(&found, f)) {
+                continue;
+            }
+        }
+        item_response(ctx, m, c, info, props).await?;
+    }
+    Ok(())
+}
+
+/// An item's body as GET gives it; `None` when it vanished meanwhile.
+async fn body_of(ctx: &Ctx<'_>, c: &Collection, info: &ItemInfo) -> Result<Option<String>, Answer> {
+    match load(ctx, c, info).await {
+        Ok((_, b)) => Ok(Some(b)),
+        Err(a) if a.status == StatusCode::NOT_FOUND => Ok(None),
+        Err(a) => Err(a),
+    }
+}
+
+async fn card_query(
+    ctx: &Ctx<'_>,
+    m: &mut Multistatus,
+    c: &Collection,
+    props: &PropRequest,
+    filters: &[PropFilter],
+    any: bool,
+    limit: Option<usize>,
+) -> Result<(), Answer> {
+    if c.kind != CollKind::Contacts {
+        return Err(Answer::text(
+            StatusCode::FORBIDDEN,
+            "addressbook-query applies to address books",
+        ));
+    }
+    let (items, _) = ctx.items(c).await?;
+    let mut n = 0usize;
+    for info in &items {
+        if !filters.is_empty() {
+            let Some(body) = body_of(ctx, c, info).await? else {
+                continue;
+            };
+            let found = properties(&body);
+            let ok = if any {
+                filters.iter().any(|f| passes(&found, f))
+            } else {
+                filters.iter().all(|f| passes(&found, f))
+            };
+            if !ok {
+                continue;
+            }
+        }
+        if limit.is_some_and(|l| n >= l) {
+            // RFC 6352 §8.6.1: the truncated result says so with a 507.
+            m.status(
+                &crate::path::collection_href(c.kind.kind(), &ctx.user, &c.segment),
+                "507 Insufficient Storage",
+            );
+            break;
+        }
+        n += 1;
         item_response(ctx, m, c, info, props).await?;
     }
     Ok(())
@@ -428,12 +554,29 @@ mod tests {
             props,
             component,
             range,
+            filters,
         } = parse_report(q).unwrap()
         else {
             panic!("not a query")
         };
         assert_eq!(component.as_deref(), Some("VEVENT"));
         assert_eq!(range, Some((1_704_067_200, 1_706_745_600)));
+        assert!(filters.is_empty());
+        let aq = br#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop><C:filter test="allof"><C:prop-filter name="FN"><C:text-match>ann</C:text-match></C:prop-filter></C:filter><C:limit><C:nresults>5</C:nresults></C:limit></C:addressbook-query>"#;
+        let Report::CardQuery {
+            filters,
+            any,
+            limit,
+            ..
+        } = parse_report(aq).unwrap()
+        else {
+            panic!("not an addressbook-query")
+        };
+        assert_eq!((filters.len(), any, limit), (1, false, Some(5)));
+        let alarm = br#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:comp-filter name="VALARM"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+        let refused = parse_report(alarm).err().unwrap();
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("supported-filter"));
         assert_eq!(
             wants_data(&props),
             Some(PropName::new(NS_CALDAV, "calendar-data"))
