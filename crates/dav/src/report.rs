@@ -3,7 +3,7 @@
 //! sync-collection (RFC 6578).
 
 use crate::filter::{PropFilter, parse_prop_filters, passes, properties};
-use crate::items::load;
+use crate::items::render;
 use crate::path::{Target, item_href, parse_href};
 use crate::propfind::{PropRequest, Res, bad_xml, prop_names, respond};
 use crate::store::{CollKind, Collection, Ctx, store_error};
@@ -11,6 +11,7 @@ use crate::xml::{Element, Multistatus, NS_CALDAV, NS_CARDDAV, NS_DAV, PropName, 
 use crate::{Answer, xml};
 use axum::extract::Request;
 use chrono::NaiveDateTime;
+use futures_util::StreamExt;
 use groxide_http_core::body::read_body;
 use groxide_mapi::lids;
 use groxide_pim::ItemClass;
@@ -200,12 +201,40 @@ fn wants_data(props: &PropRequest) -> Option<PropName> {
     }
 }
 
-/// Writes one item's response: its properties and, when asked, its body.
-async fn item_response(
+/// Items read at once by one report.
+const CONCURRENT_READS: usize = 8;
+
+/// An item read for a report; `None` when it vanished meanwhile.
+type Loaded = Option<(ItemInfo, groxide_pim::Item)>;
+
+async fn fetch(ctx: &Ctx<'_>, message_id: u64) -> Result<Loaded, Answer> {
+    match ctx.exmdb().get_item(&ctx.dir, message_id).await {
+        Ok(x) => Ok(Some(x)),
+        Err(e) if e.reason() == Some(groxide_rpc::reason::Reason::NoSuchMessage) => Ok(None),
+        Err(e) => Err(store_error(&e)),
+    }
+}
+
+/// Reads `infos` with a few requests in flight, in order.
+async fn fetch_all(ctx: &Ctx<'_>, infos: &[&ItemInfo]) -> Result<Vec<Loaded>, Answer> {
+    let ids: Vec<u64> = infos.iter().map(|i| i.message_id).collect();
+    let reads: Vec<_> = ids.into_iter().map(|id| fetch(ctx, id)).collect();
+    futures_util::stream::iter(reads)
+        .buffered(CONCURRENT_READS)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Writes one item's response: its properties and, when asked, its body
+/// (from `loaded`, read beforehand).
+fn item_response(
     ctx: &Ctx<'_>,
     m: &mut Multistatus,
     c: &Collection,
     info: &ItemInfo,
+    loaded: Option<&(ItemInfo, groxide_pim::Item)>,
     props: &PropRequest,
 ) -> Result<(), Answer> {
     let href = item_href(c.kind.kind(), &ctx.user, &c.segment, &ctx.name_of(c, info));
@@ -220,20 +249,15 @@ async fn item_response(
         ),
         other => other.clone(),
     };
-    let (info, body) = match &data {
-        Some(_) => match load(ctx, c, info).await {
-            Ok((i, b)) => (i, Some(b)),
-            Err(a) if a.status == StatusCode::NOT_FOUND => {
-                m.status(&href, "404 Not Found");
-                return Ok(());
-            }
-            Err(a) => return Err(a),
-        },
-        None => (info.clone(), None),
-    };
-    let mut r = respond(ctx, &Res::Item(c, &info), &without);
-    if let (Some(name), Some(body)) = (data, body) {
-        r.found.push((name, Value::Text(body)));
+    let info = loaded.map(|(i, _)| i).unwrap_or(info);
+    let mut r = respond(ctx, &Res::Item(c, info), &without);
+    if let Some(name) = data {
+        let Some((_, item)) = loaded else {
+            m.status(&href, "404 Not Found");
+            return Ok(());
+        };
+        r.found
+            .push((name, Value::Text(render(ctx, c, item, ctx.vcard4)?)));
     }
     m.props(&href, &r);
     Ok(())
@@ -340,17 +364,29 @@ async fn multiget(
     hrefs: &[String],
 ) -> Result<(), Answer> {
     let (items, _) = ctx.items(c).await?;
-    for h in hrefs {
-        let found = match parse_href(h) {
+    let found: Vec<Option<&ItemInfo>> = hrefs
+        .iter()
+        .map(|h| match parse_href(h) {
             Some(Target::Item(k, u, s, name))
                 if k == c.kind.kind() && s == c.segment && u.eq_ignore_ascii_case(&ctx.user) =>
             {
                 items.iter().find(|i| ctx.name_of(c, i) == name)
             }
             _ => None,
-        };
-        match found {
-            Some(info) => item_response(ctx, m, c, info, props).await?,
+        })
+        .collect();
+    let wanted: Vec<&ItemInfo> = found.iter().flatten().copied().collect();
+    let mut loaded = if wants_data(props).is_some() {
+        fetch_all(ctx, &wanted).await?.into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
+    for (h, info) in hrefs.iter().zip(found) {
+        match info {
+            Some(info) => {
+                let l = loaded.next().flatten();
+                item_response(ctx, m, c, info, l.as_ref(), props)?;
+            }
             None => m.status(h, "404 Not Found"),
         }
     }
@@ -379,40 +415,32 @@ async fn query(
         return Ok(());
     }
     let (items, _) = ctx.items(c).await?;
-    for info in &items {
-        if let Some((start, end)) = range {
-            let (_, item) = match ctx.exmdb().get_item(&ctx.dir, info.message_id).await {
-                Ok(x) => x,
-                Err(e) if e.reason() == Some(groxide_rpc::reason::Reason::NoSuchMessage) => {
+    let all: Vec<&ItemInfo> = items.iter().collect();
+    if range.is_none() && filters.is_empty() && wants_data(props).is_none() {
+        for info in all {
+            item_response(ctx, m, c, info, None, props)?;
+        }
+        return Ok(());
+    }
+    for chunk in all.chunks(256) {
+        let loaded = fetch_all(ctx, chunk).await?;
+        for (info, l) in chunk.iter().zip(loaded) {
+            let Some(l) = l else { continue };
+            if let Some((start, end)) = range
+                && !in_range(ctx, &l.1, start, end)
+            {
+                continue;
+            }
+            if !filters.is_empty() {
+                let found = properties(&render(ctx, c, &l.1, ctx.vcard4)?);
+                if !filters.iter().all(|f| passes(&found, f)) {
                     continue;
                 }
-                Err(e) => return Err(store_error(&e)),
-            };
-            if !in_range(ctx, &item, start, end) {
-                continue;
             }
+            item_response(ctx, m, c, info, Some(&l), props)?;
         }
-        if !filters.is_empty() {
-            let Some(body) = body_of(ctx, c, info).await? else {
-                continue;
-            };
-            let found = properties(&body);
-            if !filters.iter().all(|f| passes(&found, f)) {
-                continue;
-            }
-        }
-        item_response(ctx, m, c, info, props).await?;
     }
     Ok(())
-}
-
-/// An item's body as GET gives it; `None` when it vanished meanwhile.
-async fn body_of(ctx: &Ctx<'_>, c: &Collection, info: &ItemInfo) -> Result<Option<String>, Answer> {
-    match load(ctx, c, info).await {
-        Ok((_, b)) => Ok(Some(b)),
-        Err(a) if a.status == StatusCode::NOT_FOUND => Ok(None),
-        Err(a) => Err(a),
-    }
 }
 
 async fn card_query(
@@ -431,32 +459,34 @@ async fn card_query(
         ));
     }
     let (items, _) = ctx.items(c).await?;
+    let all: Vec<&ItemInfo> = items.iter().collect();
     let mut n = 0usize;
-    for info in &items {
-        if !filters.is_empty() {
-            let Some(body) = body_of(ctx, c, info).await? else {
-                continue;
-            };
-            let found = properties(&body);
-            let ok = if any {
-                filters.iter().any(|f| passes(&found, f))
-            } else {
-                filters.iter().all(|f| passes(&found, f))
-            };
-            if !ok {
-                continue;
+    for chunk in all.chunks(256) {
+        let loaded = fetch_all(ctx, chunk).await?;
+        for (info, l) in chunk.iter().zip(loaded) {
+            let Some(l) = l else { continue };
+            if !filters.is_empty() {
+                let found = properties(&render(ctx, c, &l.1, ctx.vcard4)?);
+                let ok = if any {
+                    filters.iter().any(|f| passes(&found, f))
+                } else {
+                    filters.iter().all(|f| passes(&found, f))
+                };
+                if !ok {
+                    continue;
+                }
             }
+            if limit.is_some_and(|lim| n >= lim) {
+                // RFC 6352 §8.6.1: a truncated result says so with a 507.
+                m.status(
+                    &crate::path::collection_href(c.kind.kind(), &ctx.user, &c.segment),
+                    "507 Insufficient Storage",
+                );
+                return Ok(());
+            }
+            n += 1;
+            item_response(ctx, m, c, info, Some(&l), props)?;
         }
-        if limit.is_some_and(|l| n >= l) {
-            // RFC 6352 §8.6.1: the truncated result says so with a 507.
-            m.status(
-                &crate::path::collection_href(c.kind.kind(), &ctx.user, &c.segment),
-                "507 Insufficient Storage",
-            );
-            break;
-        }
-        n += 1;
-        item_response(ctx, m, c, info, props).await?;
     }
     Ok(())
 }
@@ -521,10 +551,17 @@ async fn sync(
             }
         }
     }
-    for info in changed {
+    for info in &changed {
         ctx.dav
             .remember_name(&ctx.dir, info.message_id, &ctx.name_of(c, info));
-        item_response(ctx, m, c, info, props).await?;
+    }
+    let loaded = if wants_data(props).is_some() {
+        fetch_all(ctx, &changed).await?
+    } else {
+        vec![None; changed.len()]
+    };
+    for (info, l) in changed.iter().zip(loaded) {
+        item_response(ctx, m, c, info, l.as_ref(), props)?;
     }
     if !token.is_empty() {
         for name in removed {
