@@ -10,6 +10,7 @@
 //! - `cargo xtask gen-etc`: rewrite etc/*.cfg from the config schemas.
 //! - `cargo xtask supervise --config-dir DIR [--pid-dir DIR] DAEMON…`: run
 //!   daemons of a config dir made elsewhere under the same supervision.
+//! - `cargo xtask fuzz TARGET [--seconds N]`: one cargo-fuzz target (nightly).
 
 #[path = "bench/cluster.rs"]
 mod bench_cluster;
@@ -25,6 +26,7 @@ mod bench_imap;
 mod bench_pop3;
 mod cluster;
 mod demo;
+mod fuzz;
 mod node;
 mod node_config;
 mod proc;
@@ -239,7 +241,8 @@ fn usage() -> ExitCode {
          gen-etc                    rewrite etc/*.cfg from the config schemas\n  \
          supervise --config-dir DIR [--pid-dir DIR] DAEMON…\n  \
                                     run a config dir's daemons, restarting those that die\n  \
-         bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)"
+         bench TARGET [ARGS]        benchmarks of one area (store, mime, imap-proto, …)\n  \
+         fuzz TARGET [--seconds N]  one cargo-fuzz target on nightly (pop3_command, lmtp, mime, …)"
     );
     ExitCode::from(2)
 }
@@ -257,6 +260,7 @@ fn main() -> ExitCode {
         "gen-etc" => gen_etc(),
         "supervise" => proc::supervise(rest),
         "bench" => bench(rest),
+        "fuzz" => fuzz::run(&workspace_root(), rest),
         "-h" | "--help" | "help" => return usage(),
         other => {
             eprintln!("xtask: unknown command {other}");

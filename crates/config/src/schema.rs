@@ -433,6 +433,13 @@ config_file! {
         "1M",
         "Most bytes of a message's decoded text kept in the search index; text past it is not found by SEARCH BODY/TEXT.",
     );
+
+    MIDB_PARSE_MEMORY_MAX: u64 = key(
+        "midb_parse_memory_max",
+        ValueKind::Size,
+        "64M",
+        "Most bytes of large messages (over 256K) held in memory at once to derive their ENVELOPE, BODYSTRUCTURE and search text; a message larger than this is parsed alone. Used by groxide-midb and by groxide-imap/pop3 for the stores they read in-process.",
+    );
 }
 
 config_file! {
@@ -665,6 +672,13 @@ config_file! {
         ValueKind::Path,
         "",
         "Directory for messages being received (one file each, removed after delivery; no fsync needed); empty = <data_path>/spool/delivery.",
+    );
+
+    LMTP_DEDUP_WINDOW: Duration = key(
+        "lmtp_dedup_window",
+        ValueKind::Duration,
+        "1d",
+        "How long a delivered message (same Message-ID and bytes) is remembered per mailbox, so a client retrying after a lost reply does not store a second copy; kept in <data_path>/delivery/dedup.sqlite3 of this node; 0 = no deduplication of retries.",
     );
 }
 

@@ -115,14 +115,24 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     let max_connections = config.get(delivery::LDA_MAX_CONNECTIONS);
     let drain = config.get(shared::SHUTDOWN_TIMEOUT);
 
-    let server = Arc::new(DeliveryServer::new(
-        settings,
-        recipients.clone(),
-        ExmdbMailboxes::new(exmdb.clone()),
-        spool,
-        tls,
-        ctx.shutdown(),
-    ));
+    let dedup = crate::dedup::DedupDb::open(
+        &config
+            .get(shared::DATA_PATH)
+            .join("delivery")
+            .join("dedup.sqlite3"),
+    )
+    .map_err(|e| StartError::Config(e.to_string()))?;
+    let server = Arc::new(
+        DeliveryServer::new(
+            settings,
+            recipients.clone(),
+            ExmdbMailboxes::new(exmdb.clone()),
+            spool,
+            tls,
+            ctx.shutdown(),
+        )
+        .with_dedup(dedup),
+    );
 
     let reload_server = server.clone();
     let reload_wiring = wiring.clone();

@@ -29,6 +29,7 @@
 //! deduplicate.
 
 mod daemon;
+pub mod dedup;
 pub mod directory_recipients;
 pub mod dot;
 pub mod exmdb_mailboxes;

@@ -25,6 +25,7 @@ pub struct DeliveryServer<R, W> {
     spool: Spool,
     tls: RwLock<Option<tokio_rustls::TlsAcceptor>>,
     shutdown: CancellationToken,
+    dedup: Option<crate::dedup::DedupDb>,
 }
 
 impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
@@ -45,7 +46,20 @@ impl<R: RecipientResolver, W: MailboxWriter> DeliveryServer<R, W> {
             spool,
             tls: RwLock::new(tls.map(tokio_rustls::TlsAcceptor::from)),
             shutdown,
+            dedup: None,
         }
+    }
+
+    /// Remembers deliveries in `db` so retried messages are not stored
+    /// twice (while `lmtp_dedup_window` is not zero).
+    pub fn with_dedup(mut self, db: crate::dedup::DedupDb) -> Self {
+        self.dedup = Some(db);
+        self
+    }
+
+    /// The duplicate database, when there is one.
+    pub fn dedup(&self) -> Option<&crate::dedup::DedupDb> {
+        self.dedup.as_ref()
     }
 
     /// The current settings (a session keeps the ones it started with).

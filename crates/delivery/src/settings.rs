@@ -54,6 +54,9 @@ pub struct Settings {
     pub limits: SessionLimits,
     /// `lda_junk_rules`.
     pub junk_rules: JunkRules,
+    /// `lmtp_dedup_window`: how long a delivered message is remembered per
+    /// mailbox to drop a retried copy; zero = not at all.
+    pub dedup_window: Duration,
 }
 
 impl Settings {
@@ -74,6 +77,7 @@ impl Settings {
                 max_errors: config.get(delivery::LDA_MAX_ERRORS),
             },
             junk_rules: JunkRules::parse(config.get(delivery::LDA_JUNK_RULES)),
+            dedup_window: config.get(delivery::LMTP_DEDUP_WINDOW),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the in-memory directory and store behind the server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use groxide_delivery::dedup::DedupDb;
 use groxide_delivery::testing::{MemoryDirectory, MemoryStore};
 use groxide_delivery::{
     DeliveryServer, JunkRules, Protocol, Resolution, SessionLimits, Settings, Spool, TargetFolder,
@@ -22,6 +23,11 @@ struct Harness {
     _spool_dir: tempfile::TempDir,
 }
 
+/// The duplicate database of a harness, in its spool's temp dir.
+fn dedup_db(dir: &std::path::Path) -> DedupDb {
+    DedupDb::open(&dir.join("dedup.sqlite3")).unwrap()
+}
+
 fn settings(protocol: Protocol) -> Settings {
     Settings {
         hostname: "mx.example.test".into(),
@@ -34,6 +40,7 @@ fn settings(protocol: Protocol) -> Settings {
             max_errors: 10,
         },
         junk_rules: JunkRules::parse("X-Spam-Flag=YES; X-MC-Relay="),
+        dedup_window: Duration::from_secs(86_400),
     }
 }
 
@@ -50,14 +57,18 @@ fn harness_with(settings: Settings, tls: Option<Arc<rustls::ServerConfig>>) -> H
     );
     let store = Arc::new(MemoryStore::new());
     let shutdown = CancellationToken::new();
-    let server = Arc::new(DeliveryServer::new(
-        settings,
-        directory.clone(),
-        store.clone(),
-        Spool::open(spool_dir.path()).unwrap(),
-        tls,
-        shutdown.clone(),
-    ));
+    directory.add_user("alice.alias@example.test", "/stores/alice");
+    let server = Arc::new(
+        DeliveryServer::new(
+            settings,
+            directory.clone(),
+            store.clone(),
+            Spool::open(&spool_dir.path().join("spool")).unwrap(),
+            tls,
+            shutdown.clone(),
+        )
+        .with_dedup(dedup_db(spool_dir.path())),
+    );
     Harness {
         server,
         directory,
@@ -471,13 +482,9 @@ async fn a_slow_store_does_not_hold_back_another_recipients_delivery() {
     assert!(r[7].starts_with("250 2.1.5 <bob@example.test>"), "{t}");
 }
 
-#[tokio::test]
-async fn a_lost_final_reply_makes_the_retry_store_exactly_one_extra_copy() {
-    let h = harness();
-    let envelope = "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n";
-    let transaction = format!("{envelope}{}", data_of(MESSAGE));
-    // The client sends the message and goes away before reading the final
-    // reply, as when Postfix loses the connection after the final dot.
+/// Sends `envelope` + `message` and goes away before reading the final
+/// reply, as when Postfix loses the connection after the final dot.
+async fn send_and_lose_the_reply(h: &Harness, envelope: &str, message: &str) {
     let (client, server_side) = tokio::io::duplex(1 << 20);
     let server = h.server.clone();
     let task = tokio::spawn(async move { server.serve_connection(server_side, peer()).await });
@@ -490,23 +497,113 @@ async fn a_lost_final_reply_makes_the_retry_store_exactly_one_extra_copy() {
         assert!(n > 0, "{seen}");
         seen.push_str(std::str::from_utf8(&buf[..n]).unwrap());
     }
-    wr.write_all(data_of(MESSAGE).as_bytes()).await.unwrap();
+    wr.write_all(data_of(message).as_bytes()).await.unwrap();
     drop(rd);
     drop(wr);
     task.await.unwrap();
+}
+
+const WITH_ID: &str =
+    "From: a@b.test\r\nMessage-ID: <retry-1@b.test>\r\nSubject: hi\r\n\r\nhello\r\n";
+
+#[tokio::test]
+async fn a_retry_after_a_lost_final_reply_stores_no_second_copy() {
+    let h = harness();
+    let envelope = "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n";
+    send_and_lose_the_reply(&h, envelope, WITH_ID).await;
     assert_eq!(h.store.messages("/stores/alice").len(), 1);
-    // Postfix retries: delivery does not deduplicate, so there are two.
+    // Postfix retries the same message: 250 for both, nothing stored twice.
     let t = h
-        .converse(format!("{transaction}QUIT\r\n").as_bytes())
+        .converse(format!("{envelope}{}QUIT\r\n", data_of(WITH_ID)).as_bytes())
+        .await;
+    check_codes(&t, &[220, 250, 250, 250, 250, 354, 250, 250, 221]);
+    assert!(
+        t.contains("250 2.1.5 <alice@example.test> already delivered\r\n"),
+        "{t}"
+    );
+    assert_eq!(h.store.messages("/stores/alice").len(), 1);
+    assert_eq!(h.store.messages("/stores/bob").len(), 1);
+    // A recipient the first attempt did not reach gets the message.
+    let t = h
+        .converse(
+            format!(
+                "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\n{}QUIT\r\n",
+                data_of(WITH_ID)
+            )
+            .as_bytes(),
+        )
         .await;
     check_codes(&t, &[220, 250, 250, 250, 354, 250, 221]);
-    let copies = h.store.messages("/stores/alice");
-    assert_eq!(copies.len(), 2);
-    let body = |m: &groxide_delivery::testing::StoredMessage| {
-        let s = String::from_utf8(m.bytes.clone()).unwrap();
-        s[s.find("From: a@b.test").unwrap()..].to_string()
-    };
-    assert_eq!(body(&copies[0]), body(&copies[1]));
+    assert_eq!(h.store.messages("/stores/carol").len(), 1);
+    // Other bytes under the same Message-ID are another message.
+    let changed = WITH_ID.replace("hello", "hello again");
+    h.converse(
+        format!(
+            "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n{}QUIT\r\n",
+            data_of(&changed)
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(h.store.messages("/stores/alice").len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_message_id_or_a_window_a_retry_stores_a_second_copy() {
+    let mut s = settings(Protocol::Lmtp);
+    s.dedup_window = Duration::ZERO;
+    for (h, message) in [(harness(), MESSAGE), (harness_with(s, None), WITH_ID)] {
+        let envelope = "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n";
+        send_and_lose_the_reply(&h, envelope, message).await;
+        let t = h
+            .converse(format!("{envelope}{}QUIT\r\n", data_of(message)).as_bytes())
+            .await;
+        check_codes(&t, &[220, 250, 250, 250, 354, 250, 221]);
+        // Duplicates are preferred to loss when nothing tells them apart.
+        assert_eq!(h.store.messages("/stores/alice").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn recipients_naming_one_mailbox_get_one_copy_and_a_reply_each() {
+    let h = harness();
+    let script = format!(
+        "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n\
+         RCPT TO:<alice@example.test>\r\nRCPT TO:<ALICE@example.test>\r\nRCPT TO:<alice.alias@example.test>\r\n\
+         RCPT TO:<alice@example.test>\r\nDATA\r\n{}QUIT\r\n",
+        data_of(MESSAGE)
+    );
+    let t = h.converse(script.as_bytes()).await;
+    // Five accepted (the limit), the sixth refused; five replies after DATA.
+    check_codes(
+        &t,
+        &[
+            220, 250, 250, 250, 250, 250, 250, 250, 452, 354, 250, 250, 250, 250, 250, 221,
+        ],
+    );
+    let r = replies(&t);
+    assert!(r[11].starts_with("250 2.1.5 <bob@example.test>"), "{t}");
+    assert!(
+        r[14].starts_with("250 2.1.5 <alice.alias@example.test> delivered once with <alice@"),
+        "{t}"
+    );
+    assert_eq!(h.store.messages("/stores/alice").len(), 1);
+    assert_eq!(h.store.messages("/stores/bob").len(), 1);
+    let a = String::from_utf8(h.store.messages("/stores/alice")[0].bytes.clone()).unwrap();
+    assert!(a.contains("Delivered-To: alice@example.test\r\n"), "{a}");
+}
+
+#[tokio::test]
+async fn one_recipient_over_quota_fails_every_rcpt_of_that_mailbox_only() {
+    let h = harness();
+    h.store.set_quota("/stores/alice", 10);
+    let script = format!(
+        "LHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n\
+         RCPT TO:<alice.alias@example.test>\r\nDATA\r\n{}QUIT\r\n",
+        data_of(MESSAGE)
+    );
+    let t = h.converse(script.as_bytes()).await;
+    check_codes(&t, &[220, 250, 250, 250, 250, 250, 354, 452, 250, 452, 221]);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_store as st;
-use groxide_store::{FolderRef, FolderRole, PropTag, PropValue};
+use groxide_store::{FolderRef, FolderRole, PropTag};
 use tonic::Status;
 
 pub(crate) fn folder_ref(sel: Option<&pb::FolderSelector>) -> Result<FolderRef, Status> {
@@ -73,52 +73,12 @@ pub(crate) fn internal_date(d: i64) -> Option<i64> {
 }
 
 pub(crate) fn prop_to_pb((tag, v): st::Prop) -> pb::Prop {
-    use pb::prop::Value;
-    let value = match v {
-        PropValue::Short(x) => Value::ShortValue(i32::from(x)),
-        PropValue::Long(x) => Value::LongValue(x),
-        PropValue::Double(x) => Value::DoubleValue(x),
-        PropValue::Bool(x) => Value::BoolValue(x),
-        PropValue::I8(x) => Value::I8Value(x),
-        PropValue::Unicode(x) => Value::StringValue(x),
-        PropValue::SysTime(x) => Value::SystimeValue(x),
-        PropValue::Clsid(x) => Value::ClsidValue(x.to_vec()),
-        PropValue::Binary(x) => Value::BinaryValue(x),
-        PropValue::MvLong(values) => Value::MvLong(pb::MvLong { values }),
-        PropValue::MvI8(values) => Value::MvI8(pb::MvI8 { values }),
-        PropValue::MvUnicode(values) => Value::MvString(pb::MvString { values }),
-        PropValue::MvBinary(values) => Value::MvBinary(pb::MvBinary { values }),
-    };
-    pb::Prop {
-        tag: tag.0,
-        value: Some(value),
-    }
+    groxide_rpc::items::prop_into_pb(tag, v)
 }
 
+/// A property from the wire, checked against its tag's type.
 pub(crate) fn prop_from_pb(p: &pb::Prop) -> Result<st::Prop, Status> {
-    use pb::prop::Value;
-    let bad =
-        || Status::invalid_argument(format!("property 0x{:08X} has no or a bad value", p.tag));
-    let v = match p.value.as_ref().ok_or_else(bad)? {
-        Value::ShortValue(x) => PropValue::Short(i16::try_from(*x).map_err(|_| bad())?),
-        Value::LongValue(x) => PropValue::Long(*x),
-        Value::DoubleValue(x) => PropValue::Double(*x),
-        Value::BoolValue(x) => PropValue::Bool(*x),
-        Value::I8Value(x) => PropValue::I8(*x),
-        Value::StringValue(x) => PropValue::Unicode(x.clone()),
-        Value::SystimeValue(x) => PropValue::SysTime(*x),
-        Value::ClsidValue(x) => {
-            PropValue::Clsid(<[u8; 16]>::try_from(x.as_slice()).map_err(|_| bad())?)
-        }
-        Value::BinaryValue(x) => PropValue::Binary(x.clone()),
-        Value::MvLong(x) => PropValue::MvLong(x.values.clone()),
-        Value::MvI8(x) => PropValue::MvI8(x.values.clone()),
-        Value::MvString(x) => PropValue::MvUnicode(x.values.clone()),
-        Value::MvBinary(x) => PropValue::MvBinary(x.values.clone()),
-    };
-    let tag = PropTag(p.tag);
-    st::props::check_prop(tag, &v).map_err(|e| Status::invalid_argument(e.to_string()))?;
-    Ok((tag, v))
+    groxide_rpc::items::prop_from_pb(p).map_err(Status::invalid_argument)
 }
 
 pub(crate) fn props_from_pb(p: &[pb::Prop]) -> Result<Vec<st::Prop>, Status> {

@@ -130,7 +130,7 @@ pub use command::{
 };
 pub use command_writer::{EncodedCommand, LiteralMode};
 pub use datetime::{ImapDate, ImapDateTime};
-pub use encode::{FetchWriter, ResponseEncoder};
+pub use encode::{FetchWriter, ResponseEncoder, without_nul};
 pub use error::{CommandError, ParseError, ReceiveError, ReceiveErrorKind, Recovery};
 pub use flag::Flag;
 pub use limits::{

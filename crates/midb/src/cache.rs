@@ -290,6 +290,34 @@ impl CacheDb {
             .map_err(|e| self.err(e))?;
         c.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(|e| self.err(e))?;
+        // Check, rebuild and stamp in one write transaction: another
+        // process opening a new file at the same moment must not see the
+        // tables before their version and drop them under this one.
+        c.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let out = self.init_schema();
+        let end = c.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        out?;
+        end.map_err(|e| self.err(e))?;
+        c.create_scalar_function(
+            "midb_contains",
+            2,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let hay: Option<String> = ctx.get(0)?;
+                let needle: String = ctx.get(1)?;
+                Ok(hay.is_some_and(|h| contains_casefolded(&h, &needle)))
+            },
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The version check and (re)creation of the tables, inside the
+    /// caller's transaction.
+    fn init_schema(&self) -> Result<(), CacheError> {
+        let c = &self.conn;
         let version: i64 = c
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -312,18 +340,6 @@ impl CacheDb {
         c.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         c.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(|e| self.err(e))?;
-        c.create_scalar_function(
-            "midb_contains",
-            2,
-            rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| {
-                let hay: Option<String> = ctx.get(0)?;
-                let needle: String = ctx.get(1)?;
-                Ok(hay.is_some_and(|h| contains_casefolded(&h, &needle)))
-            },
-        )
-        .map_err(|e| self.err(e))?;
         Ok(())
     }
 

@@ -6,6 +6,11 @@
 use groxide_mime::{MimeLimits, ParsedMessage, SectionBytes, SectionKind, SectionSpec};
 use std::ops::Range;
 
+/// Longest header block kept in the digest (for BODY[HEADER] without a
+/// file read) and indexed as text; a longer one, a hostile sender's, is
+/// read from the content file when asked for and indexed up to this size.
+pub const HEADER_CACHE_MAX: usize = groxide_mime::DEFAULT_MAX_HEADER_BLOCK_BYTES;
+
 /// Byte ranges of one MIME part in the original message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartRanges {
@@ -80,7 +85,10 @@ pub struct IndexText {
 pub struct Digest {
     /// Size in octets.
     pub size: u64,
-    /// The header block including the blank line that ends it.
+    /// The header block including the blank line that ends it. One longer
+    /// than [`HEADER_CACHE_MAX`] is kept as its whole lines within that
+    /// size plus a blank line (HEADER.FIELDS looks only there); BODY[HEADER]
+    /// then reads `parts[0].header` from the content file.
     pub header: Vec<u8>,
     /// ENVELOPE in IMAP syntax.
     pub envelope: Vec<u8>,
@@ -271,14 +279,29 @@ impl Digest {
             Some(rest) => rest.trim_start_matches('\n').to_owned(),
             None => full,
         };
-        let header = raw.get(..header_len).unwrap_or_default().to_vec();
+        let header_bytes = raw.get(..header_len).unwrap_or_default();
+        let indexed = &header_bytes[..header_len.min(HEADER_CACHE_MAX)];
+        let headers = String::from_utf8_lossy(indexed).into_owned();
+        let header = if header_len <= HEADER_CACHE_MAX {
+            header_bytes.to_vec()
+        } else {
+            // Its whole lines up to the cap, ended by a blank line: what
+            // HEADER.FIELDS looks at; BODY[HEADER] reads the file.
+            let cut = indexed
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let mut h = indexed[..cut].to_vec();
+            h.extend_from_slice(b"\r\n");
+            h
+        };
         let text = IndexText {
             subject,
             from: with_groups(from, &groups[0]),
             to: with_groups(to, &groups[1]),
             cc: with_groups(cc, &groups[2]),
             bcc: with_groups(bcc, &groups[3]),
-            headers: String::from_utf8_lossy(&header).into_owned(),
+            headers,
             body,
         };
         Digest {
@@ -370,6 +393,23 @@ inner body\r\n\
         assert!(!d.sort.subject_is_reply);
         let d = Digest::compute(b"Subject: Hello (fwd)\r\n\r\nx", 1024);
         assert!(d.sort.subject_is_reply);
+    }
+
+    #[test]
+    fn a_header_bomb_gives_a_bounded_digest_with_exact_ranges() {
+        let mut raw = b"From: a@b.test\r\nSubject: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 3 * HEADER_CACHE_MAX));
+        raw.extend_from_slice(b"\r\n\r\nthe body\r\n");
+        let d = Digest::compute(&raw, 1 << 20);
+        assert!(d.header.len() <= HEADER_CACHE_MAX + 2);
+        assert!(d.header.starts_with(b"From: a@b.test\r\n") && d.header.ends_with(b"\r\n\r\n"));
+        let root = d.part(&[]).unwrap();
+        assert_eq!(root.header.end as usize, raw.len() - b"the body\r\n".len());
+        assert_eq!(&raw[root.body.start as usize..], b"the body\r\n");
+        assert!(d.envelope.len() < 2 * groxide_mime::DEFAULT_MAX_HEADER_FIELD_BYTES);
+        assert!(d.text.headers.len() <= HEADER_CACHE_MAX);
+        assert!(d.text.subject.len() <= groxide_mime::DEFAULT_MAX_HEADER_FIELD_BYTES);
+        assert_eq!(d.sort.from, "a");
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub fn settings(config: &Config<Midb>) -> Settings {
         cache_interval: config.get(midb::MIDB_CACHE_INTERVAL),
         search_text_max: usize::try_from(config.get(midb::MIDB_SEARCH_TEXT_MAX))
             .unwrap_or(usize::MAX),
+        parse_memory_max: config.get(midb::MIDB_PARSE_MEMORY_MAX),
         ..Settings::default()
     }
 }

@@ -106,7 +106,12 @@ mod tests {
 
     fn check(headers: &str, want: &str) {
         let raw = format!("{headers}\r\n\r\nbody");
-        let block = parse_header_block(raw.as_bytes(), 0, raw.len(), 100);
+        let block = parse_header_block(
+            raw.as_bytes(),
+            0,
+            raw.len(),
+            &crate::limits::MimeLimits::default(),
+        );
         let mut out = Vec::new();
         write_envelope(
             &mut out,

@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use crate::charset::bytes_to_text;
+use crate::limits::MimeLimits;
 
 /// One header field of a header block, as byte ranges into the raw message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,15 +41,20 @@ fn is_field_name_byte(b: u8) -> bool {
 /// Splits the header block that starts at `start`, reading no further than `end`.
 ///
 /// Never fails: a line that is neither a field nor a continuation ends the
-/// block (the body then starts at that line); fields past `max_fields` are
-/// skipped but still consumed.
+/// block (the body then starts at that line); fields past
+/// `max_header_fields`, and fields that start more than
+/// `max_header_block_bytes` into the block, are skipped but still consumed;
+/// a kept field's value is cut at `max_header_field_bytes`. So a hostile
+/// header costs one scan and no memory beyond the bounds.
 pub(crate) fn parse_header_block(
     raw: &[u8],
     start: usize,
     end: usize,
-    max_fields: usize,
+    limits: &MimeLimits,
 ) -> HeaderBlock {
     let end = end.min(raw.len());
+    let keep_until = start.saturating_add(limits.max_header_block_bytes);
+    let max_value = limits.max_header_field_bytes;
     let mut fields: Vec<HeaderField> = Vec::new();
     // Whether the last field line was kept, so its continuations extend it.
     let mut last_kept = false;
@@ -82,7 +88,8 @@ pub(crate) fn parse_header_block(
                 };
             }
             if last_kept && let Some(field) = fields.last_mut() {
-                field.value.end = content_end;
+                let cap = field.value.start.saturating_add(max_value);
+                field.value.end = content_end.min(cap).max(field.value.end);
                 field.line.end = line_end;
             }
             pos = line_end;
@@ -106,11 +113,12 @@ pub(crate) fn parse_header_block(
             };
         }
         any_field = true;
-        last_kept = fields.len() < max_fields;
+        last_kept = fields.len() < limits.max_header_fields && pos < keep_until;
         if last_kept {
+            let value_start = pos + colon + 1;
             fields.push(HeaderField {
                 name: pos..name_end,
-                value: pos + colon + 1..content_end,
+                value: value_start..content_end.min(value_start.saturating_add(max_value)),
                 line: pos..line_end,
             });
         }
@@ -174,7 +182,7 @@ impl HeaderBlock {
 /// encoded words are left as they are. Meant for matching rules such as
 /// `X-Spam-Flag=YES` at delivery.
 pub fn find_header(raw: &[u8], name: &str) -> Option<String> {
-    let block = parse_header_block(raw, 0, raw.len(), crate::limits::DEFAULT_MAX_HEADER_FIELDS);
+    let block = parse_header_block(raw, 0, raw.len(), &MimeLimits::default());
     block.first_value(raw, name).map(|v| bytes_to_text(&v))
 }
 
@@ -191,7 +199,7 @@ mod tests {
     use super::*;
 
     fn names_and_values(raw: &[u8]) -> (Vec<(String, String)>, usize) {
-        let block = parse_header_block(raw, 0, raw.len(), 100);
+        let block = parse_header_block(raw, 0, raw.len(), &MimeLimits::default());
         let fields = block
             .fields
             .iter()
@@ -249,8 +257,48 @@ mod tests {
     #[test]
     fn fields_past_the_limit_are_skipped_with_their_continuations() {
         let raw = b"A: 1\r\nB: 2\r\n  more\r\nC: 3\r\n\r\nbody";
-        let block = parse_header_block(raw, 0, raw.len(), 1);
+        let limits = MimeLimits {
+            max_header_fields: 1,
+            ..MimeLimits::default()
+        };
+        let block = parse_header_block(raw, 0, raw.len(), &limits);
         assert_eq!(block.fields.len(), 1);
+        assert_eq!(&raw[block.body_start..], b"body");
+    }
+
+    #[test]
+    fn a_huge_field_is_cut_for_parsing_and_the_body_still_found() {
+        let mut raw = b"Subject: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'a', 100_000));
+        raw.extend_from_slice(b"\r\n more\r\nFrom: x@y\r\n\r\nbody");
+        let limits = MimeLimits {
+            max_header_field_bytes: 1000,
+            ..MimeLimits::default()
+        };
+        let block = parse_header_block(&raw, 0, raw.len(), &limits);
+        assert_eq!(block.fields.len(), 2);
+        assert_eq!(block.fields[0].value.len(), 1000);
+        assert_eq!(&raw[block.fields[0].line.clone()][..9], b"Subject: ");
+        assert!(raw[block.fields[0].line.clone()].ends_with(b" more\r\n"));
+        assert_eq!(
+            block.first_value(&raw, "from").as_deref(),
+            Some(&b"x@y"[..])
+        );
+        assert_eq!(&raw[block.body_start..], b"body");
+    }
+
+    #[test]
+    fn fields_past_the_block_budget_are_skipped_but_the_body_is_exact() {
+        let mut raw = b"A: 1\r\nX: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 5000));
+        raw.extend_from_slice(b"\r\nB: 2\r\n\r\nbody");
+        let limits = MimeLimits {
+            max_header_block_bytes: 4096,
+            ..MimeLimits::default()
+        };
+        let block = parse_header_block(&raw, 0, raw.len(), &limits);
+        let names: Vec<&[u8]> = block.fields.iter().map(|f| &raw[f.name.clone()]).collect();
+        assert_eq!(names, vec![&b"A"[..], b"X"]);
         assert_eq!(&raw[block.body_start..], b"body");
     }
 

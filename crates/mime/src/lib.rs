@@ -37,7 +37,8 @@ pub use address::Address;
 pub use build::{BuildError, OutgoingAttachment, OutgoingMessage, build_mime};
 pub use header::find_header;
 pub use limits::{
-    DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_PARAMS,
+    DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_HEADER_BLOCK_BYTES,
+    DEFAULT_MAX_HEADER_FIELD_BYTES, DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_PARAMS,
     DEFAULT_MAX_PARTS, DEFAULT_MAX_SEARCH_TEXT, MAX_QUOTED_STRING, MimeLimits,
 };
 pub use search::{AddressGroups, base_subject, display_sort_key, sort_address};
@@ -142,7 +143,7 @@ pub fn parse_summary(raw: &[u8]) -> MessageSummary {
 pub fn render_envelope(raw: &[u8]) -> Vec<u8> {
     // Only the header block matters; skip parsing the MIME structure.
     let limits = MimeLimits::default();
-    let block = header::parse_header_block(raw, 0, raw.len(), limits.max_header_fields);
+    let block = header::parse_header_block(raw, 0, raw.len(), &limits);
     let mut out = Vec::new();
     envelope::write_envelope(&mut out, raw, &block.fields, &limits);
     out

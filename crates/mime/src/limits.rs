@@ -15,6 +15,14 @@ pub struct MimeLimits {
     pub max_parts: usize,
     /// Most header fields kept per header block; later fields are skipped.
     pub max_header_fields: usize,
+    /// Most bytes of one header field's value that are parsed for derived
+    /// values (ENVELOPE, BODYSTRUCTURE, summary, search); the rest of the
+    /// value is ignored there. The raw bytes stay intact.
+    pub max_header_field_bytes: usize,
+    /// Most bytes of a header block in which fields are parsed; fields that
+    /// start past it are skipped (the block still ends where it ends, so
+    /// the body's position is exact).
+    pub max_header_block_bytes: usize,
     /// Most parameters kept per Content-Type or Content-Disposition field.
     pub max_params: usize,
     /// Most addresses kept per address header.
@@ -29,6 +37,10 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 pub const DEFAULT_MAX_PARTS: usize = 4096;
 /// Default for [`MimeLimits::max_header_fields`].
 pub const DEFAULT_MAX_HEADER_FIELDS: usize = 4096;
+/// Default for [`MimeLimits::max_header_field_bytes`]: 64 KiB.
+pub const DEFAULT_MAX_HEADER_FIELD_BYTES: usize = 64 * 1024;
+/// Default for [`MimeLimits::max_header_block_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_HEADER_BLOCK_BYTES: usize = 1024 * 1024;
 /// Default for [`MimeLimits::max_params`].
 pub const DEFAULT_MAX_PARAMS: usize = 64;
 /// Default for [`MimeLimits::max_addresses`].
@@ -46,6 +58,8 @@ impl Default for MimeLimits {
             max_depth: DEFAULT_MAX_DEPTH,
             max_parts: DEFAULT_MAX_PARTS,
             max_header_fields: DEFAULT_MAX_HEADER_FIELDS,
+            max_header_field_bytes: DEFAULT_MAX_HEADER_FIELD_BYTES,
+            max_header_block_bytes: DEFAULT_MAX_HEADER_BLOCK_BYTES,
             max_params: DEFAULT_MAX_PARAMS,
             max_addresses: DEFAULT_MAX_ADDRESSES,
             max_search_text: DEFAULT_MAX_SEARCH_TEXT,

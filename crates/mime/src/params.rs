@@ -45,7 +45,8 @@ fn skip_cfws(v: &[u8], mut i: usize) -> usize {
                 i += 1;
             }
         } else {
-            return i;
+            // A comment ending in a lone backslash steps past the end.
+            return i.min(v.len());
         }
     }
 }
@@ -251,6 +252,15 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         assert_eq!(got_params, want, "{value}");
+    }
+
+    #[test]
+    fn a_comment_ending_in_a_backslash_ends_the_value_without_panicking() {
+        // Found by the mime fuzz target (tests/fuzz/reproducers/mime).
+        let v = parse_param_value(b"text/plain; a=b (x\\", 8).unwrap();
+        assert_eq!((v.main.as_str(), v.sub.as_str()), ("text", "plain"));
+        assert!(parse_param_value(b"(\\", 8).is_none());
+        assert!(parse_param_value(b"attachment; name=x; (\\", 8).is_some());
     }
 
     #[test]

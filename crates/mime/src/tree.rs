@@ -103,7 +103,7 @@ fn parse_entity(
     budget: &mut usize,
 ) -> Part {
     let HeaderBlock { fields, body_start } =
-        parse_header_block(raw, range.start, range.end, limits.max_header_fields);
+        parse_header_block(raw, range.start, range.end, limits);
     let header = range.start..body_start;
     let body = body_start..range.end;
     let declared = crate::header::unfold_first(raw, &fields, "content-type")

@@ -1,7 +1,9 @@
 //! A message on the wire (RFC 1939 §3): lines end in CRLF (a bare LF of a
 //! stored message becomes CRLF), a line starting with "." gets another "."
 //! in front, and the message ends with "CRLF . CRLF". For TOP, only the
-//! header, the blank line and the first N body lines go out.
+//! header, the blank line and the first N body lines go out. POP3 is a
+//! text protocol: a stored NUL goes out as 0x80 (the stored bytes and the
+//! sizes LIST reports stay as they are).
 
 /// Turns message bytes, chunk by chunk, into their wire form.
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ impl DotStuffer {
     /// runs without a line break are copied whole.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         out.reserve(chunk.len() + chunk.len() / 32 + 4);
+        let from = out.len();
         let mut rest = chunk;
         while !rest.is_empty() && !self.done {
             if self.at_line_start && rest[0] == b'.' {
@@ -79,6 +82,13 @@ impl DotStuffer {
                     }
                     self.prev_cr = rest.last() == Some(&b'\r');
                     rest = &[];
+                }
+            }
+        }
+        if memchr::memchr(0, chunk).is_some() {
+            for b in &mut out[from..] {
+                if *b == 0 {
+                    *b = 0x80;
                 }
             }
         }
@@ -149,6 +159,7 @@ mod tests {
         check(b"trailing\r", b"trailing\r\n.\r\n");
         check(b"bare\rcr\r\n", b"bare\rcr\r\n.\r\n");
         check(b"mixed\r\n\nend", b"mixed\r\n\r\nend\r\n.\r\n");
+        check(b"nul\0in\r\n\0\r\n", b"nul\x80in\r\n\x80\r\n.\r\n");
     }
 
     #[test]

@@ -15,8 +15,13 @@ pub const MAX_EMBED_DEPTH: usize = 8;
 
 /// A property value on the wire.
 pub fn prop_to_pb(tag: PropTag, v: &PropValue) -> pb::Prop {
+    prop_into_pb(tag, v.clone())
+}
+
+/// A property value on the wire, taking the value.
+pub fn prop_into_pb(tag: PropTag, v: PropValue) -> pb::Prop {
     use pb::prop::Value;
-    let value = match v.clone() {
+    let value = match v {
         PropValue::Short(x) => Value::ShortValue(i32::from(x)),
         PropValue::Long(x) => Value::LongValue(x),
         PropValue::Double(x) => Value::DoubleValue(x),

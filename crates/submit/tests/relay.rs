@@ -386,6 +386,7 @@ mod lmtp {
                 protocol: Protocol::Lmtp,
                 limits: SessionLimits::default(),
                 junk_rules: JunkRules::default(),
+                dedup_window: std::time::Duration::ZERO,
             },
             directory,
             store.clone(),

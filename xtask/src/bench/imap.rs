@@ -704,6 +704,26 @@ pub fn run(args: &[String]) -> Result<()> {
                     gf.cpu_ms / df.cpu_ms
                 );
             }
+            // What an administrator sees afterwards: memory given back or kept.
+            std::thread::sleep(Duration::from_secs(10));
+            let rss: Vec<String> = ["imap", "midb", "exmdb", "event"]
+                .iter()
+                .filter_map(|n| {
+                    let pid = sup.pid(n)?;
+                    Some(format!(
+                        "{n} {:.1} MiB (peak {:.1})",
+                        status_kib(pid, "VmRSS:") as f64 / 1024.0,
+                        status_kib(pid, "VmHWM:") as f64 / 1024.0
+                    ))
+                })
+                .collect();
+            let (dovecot_rss, _, procs) =
+                dovecot_master_pid(&root.join("dovecot")).map_or((0, 0, 0), tree_memory_kib);
+            println!(
+                "RSS 10 s after the load: groxide {}; dovecot {:.1} MiB over {procs} processes",
+                rss.join(", "),
+                dovecot_rss as f64 / 1024.0
+            );
         }
         if wants("search") {
             search(&generator, &root, &sup, &mbox, &gaddr, dovecot_imap, &o)?;

@@ -4,6 +4,7 @@
 
 use super::conn::DataBroken;
 use super::{Conn, Flow, Session, Transaction};
+use crate::dedup::DedupKey;
 use crate::dot::DotUnstuffer;
 use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
 use crate::recipient::RecipientResolver;
@@ -15,14 +16,19 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// How much of the message start is kept to test `lda_junk_rules` (the
-/// header block, or its first part).
+/// How much of the message start is kept to test `lda_junk_rules` and to
+/// find the Message-ID (the header block, or its first part).
 const JUNK_HEADER_SCAN: usize = 64 * 1024;
+
+/// The id of a delivery that stored nothing because the mailbox already
+/// had the message (a retry).
+const DUPLICATE: &str = "duplicate";
 
 /// What receiving DATA produced.
 enum Received {
-    /// The message is in the spool.
-    Spooled(SpooledMessage, Vec<u8>),
+    /// The message is in the spool, with its first bytes (the header
+    /// block or its start) and the SHA-256 of all of it.
+    Spooled(SpooledMessage, Vec<u8>, [u8; 32]),
     /// It was larger than the limit (read to its end, nothing kept).
     TooLarge,
     /// The spool failed (read to its end, nothing kept).
@@ -85,7 +91,9 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                     &reply::try_later("local error in processing, try again later"),
                 );
             }
-            Received::Spooled(message, head) => self.deliver(conn, &tx, message, &head).await,
+            Received::Spooled(message, head, sha) => {
+                self.deliver(conn, &tx, message, &head, &sha).await;
+            }
         }
         Flow::Continue
     }
@@ -112,7 +120,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
     {
         let settings = &*self.settings;
         let max = settings.limits.max_message_size;
-        let keep_head = !settings.junk_rules.is_empty();
+        let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
         let mut spool_error = None;
         let mut writer = Some(self.server.spool().create(&tx.queue_id));
         let mut decoder = DotUnstuffer::new();
@@ -126,7 +134,8 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                 // Dropping the writer removes the partial file; keep reading.
                 writer = None;
             }
-            if keep_head && head.len() < JUNK_HEADER_SCAN {
+            sha2::Digest::update(&mut hasher, &decoded);
+            if head.len() < JUNK_HEADER_SCAN {
                 let take = decoded.len().min(JUNK_HEADER_SCAN - head.len());
                 head.extend_from_slice(&decoded[..take]);
             }
@@ -151,19 +160,28 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
             return Ok(Received::SpoolFailed("no spool file".into()));
         };
         match writer.finish().await {
-            Ok(message) => Ok(Received::Spooled(message, head)),
+            Ok(message) => Ok(Received::Spooled(
+                message,
+                head,
+                sha2::Digest::finalize(hasher).into(),
+            )),
             Err(e) => Ok(Received::SpoolFailed(e.to_string())),
         }
     }
 
-    /// Delivers to every recipient concurrently and replies in RCPT order as
-    /// the outcomes arrive. A reply is never 250 before its store committed.
+    /// Delivers once to every distinct mailbox of the accepted recipients,
+    /// concurrently, and replies per recipient in RCPT order as the outcomes
+    /// arrive (recipients that resolved to one mailbox share its outcome). A
+    /// reply is never 250 before its store committed. A message the mailbox
+    /// already got (a retry after a lost reply; see [`crate::dedup`]) is
+    /// answered 250 without storing it again.
     async fn deliver<S>(
         &self,
         conn: &mut Conn<S>,
         tx: &Transaction,
         message: SpooledMessage,
         head: &[u8],
+        sha: &[u8; 32],
     ) where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -184,18 +202,61 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
             queue_id: &tx.queue_id,
             date: &date,
         };
-        let prefixes: Vec<Vec<u8>> = tx
-            .recipients
+        // One delivery per mailbox, in order of first appearance; the
+        // first recipient naming it gives the trace fields.
+        let mut group_of = Vec::with_capacity(tx.recipients.len());
+        let mut firsts: Vec<usize> = Vec::new();
+        for (i, r) in tx.recipients.iter().enumerate() {
+            let g = firsts
+                .iter()
+                .position(|&f| tx.recipients[f].mailbox.dir == r.mailbox.dir)
+                .unwrap_or_else(|| {
+                    firsts.push(i);
+                    firsts.len() - 1
+                });
+            group_of.push(g);
+        }
+        let prefixes: Vec<Vec<u8>> = firsts
             .iter()
-            .map(|r| trace_prefix(&info, &r.address))
+            .map(|&f| trace_prefix(&info, &tx.recipients[f].address))
             .collect();
+        let message_id = groxide_mime::find_header(head, "message-id").filter(|m| !m.is_empty());
+        let dedup = self
+            .server
+            .dedup()
+            .filter(|_| !settings.dedup_window.is_zero())
+            .zip(message_id.as_deref());
+        let window = settings.dedup_window;
+        let message_id = message_id.as_deref();
         let writer = self.server.writer();
         let message = &message;
-        let mut pending: FuturesOrdered<_> = tx
-            .recipients
+        let mut pending: FuturesOrdered<_> = firsts
             .iter()
             .zip(&prefixes)
-            .map(|(rcpt, prefix)| async move {
+            .map(|(&f, prefix)| async move {
+                let rcpt = &tx.recipients[f];
+                let claim = match dedup {
+                    Some((db, id)) => Some(
+                        db.claim(DedupKey::new(&rcpt.mailbox.dir, id, sha), window)
+                            .await,
+                    ),
+                    None => None,
+                };
+                if claim.as_ref().is_some_and(|c| c.seen) {
+                    tracing::info!(
+                        queue_id = tx.queue_id,
+                        rcpt = rcpt.address,
+                        dir = rcpt.mailbox.dir,
+                        message_id,
+                        "already delivered (a retry); not stored again"
+                    );
+                    return (
+                        rcpt,
+                        DeliveryOutcome::Delivered {
+                            id: DUPLICATE.into(),
+                        },
+                    );
+                }
                 let request = DeliveryRequest {
                     mailbox: &rcpt.mailbox,
                     folder,
@@ -203,26 +264,56 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                     message,
                     queue_id: &tx.queue_id,
                 };
-                (rcpt, writer.deliver(request).await)
+                let outcome = writer.deliver(request).await;
+                if let (Some(c), DeliveryOutcome::Delivered { .. }) = (&claim, &outcome) {
+                    c.record();
+                }
+                log_outcome(
+                    tx,
+                    &rcpt.address,
+                    &rcpt.mailbox.dir,
+                    folder,
+                    message.len(),
+                    &outcome,
+                );
+                (rcpt, outcome)
             })
             .collect();
-        let mut outcomes = Vec::with_capacity(tx.recipients.len());
+        let mut outcomes: Vec<DeliveryOutcome> = Vec::with_capacity(firsts.len());
         // Every delivery runs to its end even if the client is gone: a
         // half-cancelled insert would only make the retry's copy a duplicate.
-        while let Some((rcpt, outcome)) = pending.next().await {
-            log_outcome(
-                tx,
-                &rcpt.address,
-                &rcpt.mailbox.dir,
-                folder,
-                message.len(),
-                &outcome,
-            );
+        for (i, (rcpt, &g)) in tx.recipients.iter().zip(&group_of).enumerate() {
+            while outcomes.len() <= g {
+                match pending.next().await {
+                    Some((_, outcome)) => outcomes.push(outcome),
+                    None => break,
+                }
+            }
+            let Some(outcome) = outcomes.get(g) else {
+                break;
+            };
             if self.protocol() == Protocol::Lmtp {
-                conn.reply(&recipient_reply(&rcpt.address, &outcome));
+                // "delivered" only where a copy was stored: the first
+                // recipient of a mailbox, and not for a retried message.
+                let reply = match outcome {
+                    DeliveryOutcome::Delivered { id } if id == DUPLICATE => Reply::new(
+                        250,
+                        "2.1.5",
+                        format!("<{}> already delivered", rcpt.address),
+                    ),
+                    DeliveryOutcome::Delivered { .. } if firsts[g] != i => Reply::new(
+                        250,
+                        "2.1.5",
+                        format!(
+                            "<{}> delivered once with <{}>",
+                            rcpt.address, tx.recipients[firsts[g]].address
+                        ),
+                    ),
+                    o => recipient_reply(&rcpt.address, o),
+                };
+                conn.reply(&reply);
                 conn.flush().await;
             }
-            outcomes.push(outcome);
         }
         if self.protocol() == Protocol::Smtp {
             conn.reply(&smtp_reply(&tx.queue_id, &outcomes));

@@ -7,7 +7,7 @@ use crate::num::{write_u32, write_u64};
 use crate::response::{FetchBodyName, FetchValue};
 
 use super::section::{write_binary_section, write_section};
-use super::string::{write_literal_header, write_nstring};
+use super::string::{write_binary_nstring, write_literal_header, write_nstring};
 
 /// Writes `* seq FETCH (item item ...)\r\n` piece by piece into the
 /// session's output buffer. Each method takes the buffer, so the session
@@ -101,7 +101,11 @@ impl FetchWriter {
         self.separator(out);
         write_body_name(out, name);
         out.push(b' ');
-        write_nstring(out, data, self.utf8);
+        if matches!(name, FetchBodyName::Binary { .. }) {
+            write_binary_nstring(out, data, self.utf8);
+        } else {
+            write_nstring(out, data, self.utf8);
+        }
     }
 
     /// The name of a body item and the literal header for `len` bytes

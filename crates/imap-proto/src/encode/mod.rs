@@ -7,6 +7,7 @@ pub(crate) mod section;
 pub(crate) mod string;
 
 pub use fetch_writer::FetchWriter;
+pub use string::without_nul;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

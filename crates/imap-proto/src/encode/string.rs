@@ -42,14 +42,43 @@ pub(crate) fn write_literal_header(out: &mut Vec<u8>, len: u64, binary: bool) {
     out.extend_from_slice(b"}\r\n");
 }
 
-/// Writes `bytes` as a quoted string when possible, else as a literal
-/// (binary literal `~{N}` if it holds NUL).
+/// Writes `bytes` as a quoted string when possible, else as a literal.
+/// No IMAP string may hold NUL (RFC 9051 §4.3) and a binary literal is
+/// allowed only in BINARY responses, so a NUL is sent as 0x80, as Dovecot
+/// does (the size stays the same; the stored bytes are not changed).
 pub(crate) fn write_string(out: &mut Vec<u8>, bytes: &[u8], utf8: bool) {
     if is_quotable(bytes, utf8) {
         write_quoted(out, bytes);
     } else {
-        write_literal_header(out, bytes.len() as u64, bytes.contains(&0));
-        out.extend_from_slice(bytes);
+        write_literal_header(out, bytes.len() as u64, false);
+        out.extend_from_slice(&without_nul(bytes));
+    }
+}
+
+/// `bytes` with every NUL replaced by 0x80: what a non-binary literal
+/// carries of data that holds NUL (borrowed when there is none).
+pub fn without_nul(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if bytes.contains(&0) {
+        std::borrow::Cow::Owned(
+            bytes
+                .iter()
+                .map(|&b| if b == 0 { 0x80 } else { b })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    }
+}
+
+/// BINARY section data: a binary literal `~{N}` when it holds NUL (RFC
+/// 3516), else as any string; `NIL` for none.
+pub(crate) fn write_binary_nstring(out: &mut Vec<u8>, bytes: Option<&[u8]>, utf8: bool) {
+    match bytes {
+        Some(b) if b.contains(&0) => {
+            write_literal_header(out, b.len() as u64, true);
+            out.extend_from_slice(b);
+        }
+        other => write_nstring(out, other, utf8),
     }
 }
 
@@ -113,7 +142,7 @@ mod tests {
         assert_eq!(string("Grüße".as_bytes(), false), "{7}\r\nGrüße".as_bytes());
         assert_eq!(string("Grüße".as_bytes(), true), "\"Grüße\"".as_bytes());
         assert_eq!(string(b"\xff", true), b"{1}\r\n\xff");
-        assert_eq!(string(b"a\0b", false), b"~{3}\r\na\0b");
+        assert_eq!(string(b"a\0b", false), b"{3}\r\na\x80b");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::backend::{
 use futures_util::StreamExt;
 use groxide_imap_proto::{
     Data, FetchBodyName, FetchCommand, FetchItem, FetchWriter, ImapDateTime, NumberSet, Partial,
-    ResponseCode, Section, SectionText,
+    ResponseCode, Section, SectionText, without_nul,
 };
 
 /// One FETCH item that carries message bytes.
@@ -573,7 +573,7 @@ impl<B: Backend> Session<'_, B> {
                         }
                         Some(open) => {
                             w.literal_header(out, &body.name, open.total, body.request.binary);
-                            self.stream_section(open).await?;
+                            self.stream_section(open, body.request.binary).await?;
                         }
                     }
                 }
@@ -613,7 +613,9 @@ impl<B: Backend> Session<'_, B> {
 
     /// Sends exactly the announced number of bytes of a section. A store
     /// that sends fewer breaks the literal: the connection must close.
-    async fn stream_section(&mut self, open: OpenSection) -> Result<(), Failed> {
+    /// Outside BINARY a stored NUL goes out as 0x80 (a literal may not
+    /// hold NUL; Dovecot does the same), so the size stays as announced.
+    async fn stream_section(&mut self, open: OpenSection, binary: bool) -> Result<(), Failed> {
         let OpenSection {
             total,
             first,
@@ -623,7 +625,11 @@ impl<B: Backend> Session<'_, B> {
         let mut chunk = first;
         loop {
             let take = (chunk.len() as u64).min(left) as usize;
-            self.conn.write_bytes(&chunk[..take]).await?;
+            if binary {
+                self.conn.write_bytes(&chunk[..take]).await?;
+            } else {
+                self.conn.write_bytes(&without_nul(&chunk[..take])).await?;
+            }
             left -= take as u64;
             if left == 0 {
                 return Ok(());

@@ -46,6 +46,13 @@ const PARSE_INLINE_MAX: u64 = 256 * 1024;
 /// Bytes read from a content file per piece of a streamed body.
 const READ_PIECE: usize = 256 * 1024;
 
+/// `bytes` in MiB, rounded up, at least 1 (a semaphore's permit count).
+fn mib_of(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1 << 20))
+        .unwrap_or(u32::MAX >> 4)
+        .max(1)
+}
+
 /// The tunables of a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -57,6 +64,10 @@ pub struct Settings {
     pub search_text_max: usize,
     /// How long a read waits on a locked store database.
     pub busy_timeout: Duration,
+    /// Most bytes of messages parsed at once on blocking threads
+    /// (`midb_parse_memory_max`); a larger message is parsed alone. Read
+    /// when the view is made.
+    pub parse_memory_max: u64,
 }
 
 impl Default for Settings {
@@ -66,6 +77,7 @@ impl Default for Settings {
             cache_interval: Duration::from_secs(30 * 60),
             search_text_max: 1 << 20,
             busy_timeout: Duration::from_secs(60),
+            parse_memory_max: 64 << 20,
         }
     }
 }
@@ -75,6 +87,9 @@ struct Inner<W> {
     open: OpenStores,
     feed: Arc<dyn ChangeFeed>,
     settings: Mutex<Settings>,
+    /// Budget of heavy parses in MiB: each large message takes its size.
+    parse_budget: tokio::sync::Semaphore,
+    parse_budget_mib: u32,
 }
 
 /// The IMAP/POP3 view of the stores of this node. Cheap to clone.
@@ -118,6 +133,10 @@ impl<W: StoreWrites> StoreView<W> {
                 ),
                 feed,
                 settings: Mutex::new(settings),
+                parse_budget: tokio::sync::Semaphore::new(
+                    mib_of(settings.parse_memory_max) as usize
+                ),
+                parse_budget_mib: mib_of(settings.parse_memory_max),
             }),
         }
     }
@@ -439,6 +458,16 @@ impl<W: StoreWrites> StoreView<W> {
                 let raw = Self::read_range(open, &hash, 0..u64::MAX)?;
                 Digest::compute(&raw, max)
             } else {
+                // The whole message is in memory while it is parsed: bound
+                // how many bytes of them are, so many large (or hostile)
+                // messages fetched at once cannot exhaust memory.
+                let weight = mib_of(e.size).min(self.inner.parse_budget_mib);
+                let _permit = self
+                    .inner
+                    .parse_budget
+                    .acquire_many(weight)
+                    .await
+                    .map_err(|_| MidbError::Internal("parse budget closed".into()))?;
                 let o = open.clone();
                 tokio::task::spawn_blocking(move || -> Result<Digest, MidbError> {
                     let raw = Self::read_range(&o, &hash, 0..u64::MAX)?;

@@ -140,9 +140,16 @@ impl<W: StoreWrites> StoreView<W> {
             .part_and_header(open, entry, &req.part, want_header)
             .await?;
         if want_header {
-            return Ok(match kind {
-                SectionKind::Header => Source::Bytes(header),
-                k => Source::Bytes(select(&header, k)),
+            // A header block too long for the digest is read from the file
+            // (the digest keeps its first lines, for HEADER.FIELDS).
+            let whole = part
+                .as_ref()
+                .map(|p| p.header.clone())
+                .filter(|r| r.end - r.start != header.len() as u64);
+            return Ok(match (kind, whole) {
+                (SectionKind::Header, Some(range)) => Source::Range(range),
+                (SectionKind::Header, None) => Source::Bytes(header),
+                (k, _) => Source::Bytes(select(&header, k)),
             });
         }
         let Some(part) = part else {
