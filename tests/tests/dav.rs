@@ -748,3 +748,56 @@ fn account_setup_sequence_of_thunderbird_and_davx5() {
         options.headers
     );
 }
+
+/// A removal sync-collection cannot name (here: the item was listed by a
+/// groxide-http process that has since restarted, as when another node or
+/// protocol deleted it) makes the client sync afresh rather than keep it.
+#[test]
+fn an_unnameable_removal_answers_valid_sync_token_and_a_fresh_sync_works() {
+    let mut node = node("127.0.93.6");
+    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
+    let ct = "Content-Type: text/vcard";
+    assert_eq!(
+        curl("PUT", &format!("{book}ann-1.vcf"), &[ct], Some(CARD)).status,
+        201
+    );
+    let sync = |token: &str| {
+        curl(
+            "REPORT",
+            &book,
+            &[],
+            Some(&format!(
+                r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+            )),
+        )
+    };
+    let token = sync_token(&sync("").body);
+    node.restart(Service::Http);
+    let b = base(&node);
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    // Deleted by id: this process never listed the item, so has no name for it.
+    let deleted = curl("DELETE", &format!("{book}ann-1.vcf"), &[], None);
+    assert_eq!(deleted.status, 204);
+    node.restart(Service::Http);
+    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
+    let stale = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(stale.status, 403, "{}", stale.body);
+    assert!(stale.body.contains("valid-sync-token"), "{}", stale.body);
+    let fresh = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#,
+        ),
+    );
+    assert_eq!(fresh.status, 207);
+    assert!(!fresh.body.contains("ann-1.vcf"), "{}", fresh.body);
+}
