@@ -4,6 +4,7 @@
 //! [`Mount`], reload it.
 
 use groxide_config::{Config, Http};
+use groxide_dav::Dav;
 use groxide_discovery::{Discovery, DiscoverySettings};
 use groxide_ews::Ews;
 use groxide_http_core::{Mount, Services};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub struct Modules {
     discovery: Arc<Discovery>,
     ews: Arc<Ews>,
+    dav: Arc<Dav>,
 }
 
 impl Modules {
@@ -29,13 +31,14 @@ impl Modules {
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
-            ews: Ews::new(exmdb),
+            ews: Ews::new(exmdb.clone()),
+            dav: Dav::new(exmdb),
         })
     }
 
     /// Their mounts.
     pub fn mounts(&self) -> Vec<Mount> {
-        vec![self.discovery.mount(), self.ews.mount()]
+        vec![self.discovery.mount(), self.ews.mount(), self.dav.mount()]
     }
 
     /// Applies a reloaded http.cfg (SIGHUP).
@@ -43,5 +46,6 @@ impl Modules {
         self.discovery
             .set_settings(DiscoverySettings::from_config(config));
         self.ews.reload();
+        self.dav.reload();
     }
 }

@@ -1,0 +1,241 @@
+//! CalDAV (RFC 4791) and CardDAV (RFC 6352) for groxide-http at `/dav`,
+//! authenticated by the server with the DAV privilege, over the user's
+//! store through the routed exmdb client.
+//!
+//! Namespace:
+//! - `/dav/` — the root (current-user-principal, the homes);
+//! - `/dav/principals/<user>/` — the principal;
+//! - `/dav/calendars/<user>/` — the calendar home: every IPF.Appointment
+//!   folder (VEVENT) and IPF.Task folder (VTODO) is a calendar;
+//! - `/dav/addressbooks/<user>/` — the address book home: every
+//!   IPF.Contact folder;
+//! - `<home>/<folder>/` — a folder by its store role (`calendar`,
+//!   `contacts`, `tasks`) or, without one, by its id;
+//! - `<collection>/<name>.ics|.vcf` — an item named by its iCalendar/vCard
+//!   UID (`gx-<message id>` for an item without one).
+//!
+//! - [`xml`]: namespaces, the multistatus writer, path segments;
+//! - [`path`]: request paths ↔ resources;
+//! - `propfind`: properties of every resource kind; PROPPATCH (nothing
+//!   writable yet: 207 with 403 per property);
+//! - `items`: GET/HEAD/PUT/DELETE;
+//! - `report`: calendar-/addressbook-multiget, calendar-query with a
+//!   time-range (recurrences expanded, bounded) and property filters,
+//!   addressbook-query, sync-collection; `filter`: prop-filter/text-match.
+//!
+//! Invariants: an item's URL is its UID, so a PUT to a name that is not
+//! the body's UID is refused (409) rather than stored where the client
+//! will not find it. A removal that sync-collection cannot name (the
+//! store's tombstones keep message ids, not UIDs; names are remembered for
+//! items this process listed or wrote) answers `valid-sync-token`, so the
+//! client syncs afresh instead of keeping a deleted item. Bad input is a
+//! 4xx with a DAV error element; nothing is written. Writes are
+//! acknowledged after exmdb committed them.
+
+mod filter;
+mod items;
+pub mod path;
+mod propfind;
+mod report;
+mod store;
+pub mod xml;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use groxide_directory::Protocol;
+use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_rpc::ExmdbClient;
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The mount point.
+pub const ROOT: &str = "/dav";
+
+const ALLOWED: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT";
+const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook";
+const XML_TYPE: &str = "application/xml; charset=utf-8";
+
+/// The DAV module.
+pub struct Dav {
+    exmdb: Arc<ExmdbClient>,
+    /// Resource names of items seen, by (store dir, message id): lets
+    /// sync-collection name removed items.
+    names: Mutex<HashMap<(String, u64), String>>,
+}
+
+impl std::fmt::Debug for Dav {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dav").finish_non_exhaustive()
+    }
+}
+
+impl Dav {
+    /// The module, reaching stores through `exmdb` (the routed client).
+    pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Dav> {
+        Arc::new(Dav {
+            exmdb,
+            names: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module's part of the server.
+    pub fn mount(self: &Arc<Self>) -> Mount {
+        Mount {
+            name: "dav",
+            prefixes: vec![Prefix::exact(ROOT)],
+            auth: Some(Protocol::Dav),
+            router: axum::Router::new()
+                .fallback(handle)
+                .with_state(self.clone()),
+        }
+    }
+
+    /// Forgets cached routes (SIGHUP).
+    pub fn reload(&self) {
+        self.exmdb.routed().reset();
+    }
+
+    fn remember_name(&self, dir: &str, message_id: u64, name: &str) {
+        let mut map = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() > 200_000 {
+            map.clear();
+        }
+        map.insert((dir.to_string(), message_id), name.to_string());
+    }
+
+    fn known_name(&self, dir: &str, message_id: u64) -> Option<String> {
+        self.names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(dir.to_string(), message_id))
+            .cloned()
+    }
+}
+
+/// A DAV answer: status, extra headers, body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: String,
+    content_type: Option<&'static str>,
+}
+
+impl Answer {
+    pub(crate) fn new(status: StatusCode) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+            content_type: None,
+        }
+    }
+
+    /// A plain-text error.
+    pub(crate) fn text(status: StatusCode, text: impl Into<String>) -> Answer {
+        let mut a = Answer::new(status);
+        a.body = text.into();
+        if !a.body.ends_with('\n') {
+            a.body.push('\n');
+        }
+        a.content_type = Some("text/plain; charset=utf-8");
+        a
+    }
+
+    /// An error with a DAV precondition element.
+    pub(crate) fn condition(status: StatusCode, ns: &str, cond: &str, text: &str) -> Answer {
+        let mut a = Answer::new(status);
+        a.body = xml::error_body(ns, cond, text);
+        a.content_type = Some(XML_TYPE);
+        a
+    }
+
+    pub(crate) fn multistatus(body: String) -> Answer {
+        let mut a = Answer::new(StatusCode::MULTI_STATUS);
+        a.body = body;
+        a.content_type = Some(XML_TYPE);
+        a
+    }
+
+    pub(crate) fn header(mut self, name: HeaderName, value: &str) -> Answer {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    pub(crate) fn body(mut self, body: String, content_type: &'static str) -> Answer {
+        self.body = body;
+        self.content_type = Some(content_type);
+        self
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.body).into_response();
+        if let Some(ct) = self.content_type {
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        for (k, v) in self.headers {
+            r.headers_mut().insert(k, v);
+        }
+        r
+    }
+}
+
+fn dav_headers(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert("DAV", HeaderValue::from_static(DAV_CLASSES));
+    r
+}
+
+async fn handle(State(dav): State<Arc<Dav>>, request: Request) -> Response {
+    let Some(principal) = request.extensions().get::<Principal>().cloned() else {
+        // The server authenticates every request of this mount first.
+        return (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
+    };
+    let method = request.method().clone();
+    if method == Method::OPTIONS {
+        return dav_headers(
+            (StatusCode::OK, [(ALLOW, HeaderValue::from_static(ALLOWED))]).into_response(),
+        );
+    }
+    let target = match path::parse(request.uri().path()) {
+        Ok(t) => t,
+        Err(a) => return dav_headers(a.into_response()),
+    };
+    if let Some(user) = target.user()
+        && !user.eq_ignore_ascii_case(&principal.user.username)
+    {
+        return dav_headers(
+            Answer::condition(
+                StatusCode::FORBIDDEN,
+                xml::NS_DAV,
+                "need-privileges",
+                "another user's collections are not shared with you",
+            )
+            .into_response(),
+        );
+    }
+    let mut ctx = store::Ctx::new(&dav, &principal);
+    let answer = match method.as_str() {
+        "PROPFIND" => propfind::propfind(&mut ctx, &target, request).await,
+        "REPORT" => report::report(&mut ctx, &target, request).await,
+        "GET" => items::get(&mut ctx, &target, request, false).await,
+        "HEAD" => items::get(&mut ctx, &target, request, true).await,
+        "PUT" => items::put(&mut ctx, &target, request).await,
+        "DELETE" => items::delete(&mut ctx, &target, request).await,
+        "PROPPATCH" => propfind::proppatch(&mut ctx, &target, request).await,
+        "MKCOL" | "MKCALENDAR" | "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
+            StatusCode::FORBIDDEN,
+            format!("{method} is not supported by this server yet"),
+        ),
+        _ => Answer::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+            .header(ALLOW, ALLOWED),
+    };
+    dav_headers(answer.into_response())
+}

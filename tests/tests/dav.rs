@@ -1,0 +1,803 @@
+//! CalDAV and CardDAV in groxide-http as a process over real event, exmdb
+//! and midb processes: the python `caldav` library (PyPI) discovers the
+//! principal, lists the calendars, saves events (one recurring), searches
+//! a date range, edits and deletes; curl drives CardDAV at the protocol
+//! level (PROPFIND, PUT with preconditions, GET, sync-collection, DELETE,
+//! malformed bodies); vdirsyncer (PyPI) syncs an address book and a
+//! calendar with local directories both ways.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use groxide_e2e::{Node, Service};
+use std::process::Command;
+
+const DOMAIN: &str = "example.test";
+const USER: &str = "demo@example.test";
+const PASSWORD: &str = "secret";
+
+fn node(ip: &str) -> Node {
+    let mut node = Node::standalone(ip);
+    node.start_all(&Service::STORE);
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None);
+    node.start(Service::Http);
+    node
+}
+
+fn base(node: &Node) -> String {
+    format!("https://{}:{}", node.ip, node.ports.https)
+}
+
+const CALDAV_PY: &str = r#"
+import json, sys, datetime, warnings
+warnings.simplefilter("ignore")
+import caldav
+url, user, pw = sys.argv[1:4]
+client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
+principal = client.principal()
+out = {"principal": str(principal.url)}
+cals = principal.calendars()
+out["calendars"] = sorted(c.get_display_name() for c in cals)
+cal = [c for c in cals if str(c.url).rstrip("/").endswith("/calendar")][0]
+def ics(uid, summary, start, end, rrule=None):
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//groxide test//EN", "BEGIN:VEVENT",
+             "UID:" + uid, "DTSTAMP:20240101T000000Z", "DTSTART:" + start, "DTEND:" + end,
+             "SUMMARY:" + summary]
+    if rrule:
+        lines.append("RRULE:" + rrule)
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines)
+planning = cal.save_event(ics("ev-planning", "Planning", "20240110T100000Z", "20240110T110000Z"))
+cal.save_event(ics("ev-weekly", "Weekly sync", "20231204T090000Z", "20231204T093000Z", "FREQ=WEEKLY"))
+cal.save_event(ics("ev-february", "February", "20240215T100000Z", "20240215T110000Z"))
+out["all"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in cal.events())
+found = cal.search(start=datetime.datetime(2024, 1, 8, tzinfo=datetime.timezone.utc),
+                   end=datetime.datetime(2024, 1, 15, tzinfo=datetime.timezone.utc),
+                   event=True, expand=False)
+out["january_week"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in found)
+out["by_uid"] = str(cal.event_by_uid("ev-weekly").icalendar_component["SUMMARY"])
+planning.icalendar_component["SUMMARY"] = "Planning (moved)"
+planning.save()
+again = cal.event_by_url(planning.url)
+again.load()
+out["edited"] = str(again.icalendar_component["SUMMARY"])
+planning.delete()
+out["after_delete"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in cal.events())
+print(json.dumps(out))
+"#;
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn python_caldav_discovers_saves_searches_edits_and_deletes() {
+    let node = node("127.0.93.1");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            CALDAV_PY,
+            &format!("{}/dav/", base(&node)),
+            USER,
+            PASSWORD,
+        ])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "caldav failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    eprintln!("caldav saw: {v}");
+    assert!(
+        v["principal"]
+            .as_str()
+            .unwrap()
+            .ends_with("/dav/principals/demo@example.test/"),
+        "{v}"
+    );
+    let cals = strings(&v["calendars"]);
+    assert!(cals.contains(&"Calendar".to_string()), "{cals:?}");
+    assert!(cals.contains(&"Tasks".to_string()), "{cals:?}");
+    assert_eq!(
+        strings(&v["all"]),
+        ["February", "Planning", "Weekly sync"],
+        "{v}"
+    );
+    assert_eq!(
+        strings(&v["january_week"]),
+        ["Planning", "Weekly sync"],
+        "{v}"
+    );
+    assert_eq!(v["by_uid"], "Weekly sync");
+    assert_eq!(v["edited"], "Planning (moved)");
+    assert_eq!(strings(&v["after_delete"]), ["February", "Weekly sync"]);
+}
+
+/// What curl saw: status, headers (lower-case names), body.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+fn curl(method: &str, url: &str, extra: &[&str], body: Option<&str>) -> Reply {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("head");
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sk", "-u", &format!("{USER}:{PASSWORD}"), "-X", method])
+        .args(["-D", head.to_str().unwrap(), "-w", "\n%{http_code}"]);
+    for h in extra {
+        cmd.args(["-H", h]);
+    }
+    if let Some(b) = body {
+        cmd.args(["--data-binary", b]);
+    }
+    let out = cmd.arg(url).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    Reply {
+        status: status.trim().parse().unwrap(),
+        headers: std::fs::read_to_string(&head)
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn etag(r: &Reply) -> String {
+    r.headers
+        .lines()
+        .find_map(|l| l.strip_prefix("etag:"))
+        .map(|v| v.trim().to_string())
+        .expect("an ETag")
+}
+
+fn sync_token(body: &str) -> String {
+    let start = body.find("<D:sync-token>").expect("a sync-token") + "<D:sync-token>".len();
+    let end = body[start..].find('<').unwrap() + start;
+    body[start..end].to_string()
+}
+
+const CARD: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann-1\r\nFN:Ann Example\r\nN:Example;Ann;;;\r\nEMAIL;TYPE=INTERNET:ann@example.org\r\nEND:VCARD\r\n";
+
+#[test]
+fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
+    let node = node("127.0.93.2");
+    let b = base(&node);
+    let options = curl("OPTIONS", &format!("{b}/dav/"), &[], None);
+    assert_eq!(options.status, 200);
+    assert!(
+        options.headers.contains("addressbook"),
+        "{}",
+        options.headers
+    );
+    assert!(options.headers.contains("calendar-access"));
+
+    let home = format!("{b}/dav/addressbooks/{USER}/");
+    let listing = curl(
+        "PROPFIND",
+        &home,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(
+            r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/></d:prop></d:propfind>"#,
+        ),
+    );
+    assert_eq!(listing.status, 207, "{}", listing.body);
+    assert!(
+        listing
+            .body
+            .contains(&format!("/dav/addressbooks/{USER}/contacts/")),
+        "{}",
+        listing.body
+    );
+    assert!(
+        listing.body.contains("<CR:addressbook/>"),
+        "{}",
+        listing.body
+    );
+    let book = format!("{home}contacts/");
+    let patch = curl(
+        "PROPPATCH",
+        &book,
+        &[],
+        Some(
+            r#"<d:propertyupdate xmlns:d="DAV:" xmlns:a="http://apple.com/ns/ical/"><d:set><d:prop><a:calendar-color>#FF0000</a:calendar-color></d:prop></d:set></d:propertyupdate>"#,
+        ),
+    );
+    assert_eq!(patch.status, 207, "{}", patch.body);
+    assert!(patch.body.contains("calendar-color") && patch.body.contains("403 Forbidden"));
+    let token0 = sync_token(&curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#),
+    )
+    .body);
+
+    let card_url = format!("{book}ann-1.vcf");
+    let ct = "Content-Type: text/vcard; charset=utf-8";
+    let created = curl("PUT", &card_url, &[ct, "If-None-Match: *"], Some(CARD));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let tag = etag(&created);
+    let twice = curl("PUT", &card_url, &[ct, "If-None-Match: *"], Some(CARD));
+    assert_eq!(twice.status, 412, "{}", twice.body);
+    let got = curl("GET", &card_url, &[], None);
+    assert_eq!(got.status, 200);
+    assert!(got.body.contains("FN:Ann Example"), "{}", got.body);
+    assert!(got.body.contains("ann@example.org"), "{}", got.body);
+    assert_eq!(etag(&got), tag);
+
+    let stale = curl("PUT", &card_url, &[ct, "If-Match: \"999999\""], Some(CARD));
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let edited = CARD.replace("FN:Ann Example", "FN:Ann Edited");
+    let changed = curl(
+        "PUT",
+        &card_url,
+        &[ct, &format!("If-Match: {tag}")],
+        Some(&edited),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_ne!(etag(&changed), tag);
+
+    let sync = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:sync-token>{token0}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/><card:address-data/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(sync.status, 207, "{}", sync.body);
+    assert!(sync.body.contains("ann-1.vcf"), "{}", sync.body);
+    assert!(sync.body.contains("FN:Ann Edited"), "{}", sync.body);
+    let token1 = sync_token(&sync.body);
+    assert_ne!(token1, token0);
+
+    let multiget = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><card:address-data/></d:prop><d:href>/dav/addressbooks/{USER}/contacts/ann-1.vcf</d:href><d:href>/dav/addressbooks/{USER}/contacts/nobody.vcf</d:href></card:addressbook-multiget>"#
+        )),
+    );
+    assert_eq!(multiget.status, 207);
+    assert!(multiget.body.contains("FN:Ann Edited"), "{}", multiget.body);
+    assert!(multiget.body.contains("404 Not Found"), "{}", multiget.body);
+    assert!(multiget.body.contains("VERSION:3.0"), "{}", multiget.body);
+    let v4 = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><card:address-data content-type="text/vcard" version="4.0"/></d:prop><d:href>/dav/addressbooks/{USER}/contacts/ann-1.vcf</d:href></card:addressbook-multiget>"#
+        )),
+    );
+    assert!(
+        v4.body.contains("VERSION:4.0") && v4.body.contains("FN:Ann Edited"),
+        "{}",
+        v4.body
+    );
+    let get4 = curl("GET", &card_url, &["Accept: text/vcard; version=4.0"], None);
+    assert!(get4.body.contains("VERSION:4.0"), "{}", get4.body);
+
+    let card_query = |prop: &str, text: &str| {
+        curl(
+            "REPORT",
+            &book,
+            &["Depth: 1"],
+            Some(&format!(
+                r#"<c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><c:filter><c:prop-filter name="{prop}"><c:text-match match-type="contains">{text}</c:text-match></c:prop-filter></c:filter></c:addressbook-query>"#
+            )),
+        )
+    };
+    let hit = card_query("FN", "ann ed");
+    assert_eq!(hit.status, 207, "{}", hit.body);
+    assert!(hit.body.contains("ann-1.vcf"), "{}", hit.body);
+    assert!(
+        card_query("EMAIL", "EXAMPLE.ORG")
+            .body
+            .contains("ann-1.vcf")
+    );
+    assert!(!card_query("EMAIL", "nobody").body.contains(".vcf"));
+    let bad = curl(
+        "PUT",
+        &format!("{book}x.vcf"),
+        &[ct],
+        Some("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n"),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("valid-address-data"), "{}", bad.body);
+    let wrong_type = curl(
+        "PUT",
+        &format!("{book}y.vcf"),
+        &["Content-Type: text/calendar"],
+        Some(CARD),
+    );
+    assert_eq!(wrong_type.status, 415, "{}", wrong_type.body);
+    let other_name = curl("PUT", &format!("{book}other.vcf"), &[ct], Some(CARD));
+    assert_eq!(other_name.status, 409, "{}", other_name.body);
+    assert!(other_name.body.contains("ann-1.vcf"), "{}", other_name.body);
+
+    let deleted = curl("DELETE", &card_url, &[], None);
+    assert_eq!(deleted.status, 204);
+    assert_eq!(curl("GET", &card_url, &[], None).status, 404);
+    let after = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token1}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(after.status, 207, "{}", after.body);
+    assert!(after.body.contains("ann-1.vcf"), "{}", after.body);
+    assert!(after.body.contains("404 Not Found"), "{}", after.body);
+    let bogus = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>http://example.org/other-server/1</d:sync-token><d:sync-level>1</d:sync-level><d:prop/></d:sync-collection>"#,
+        ),
+    );
+    assert_eq!(bogus.status, 403, "{}", bogus.body);
+    assert!(bogus.body.contains("valid-sync-token"), "{}", bogus.body);
+    let other_user = curl(
+        "PROPFIND",
+        &format!("{b}/dav/calendars/someone@example.test/"),
+        &["Depth: 0"],
+        None,
+    );
+    assert_eq!(other_user.status, 403);
+    let malformed = curl(
+        "PROPFIND",
+        &book,
+        &["Depth: 0"],
+        Some("<d:propfind xmlns:d=\"DAV:\"><d:prop>"),
+    );
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+}
+
+fn event(uid: &str, summary: &str, start: &str, end: &str, rrule: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+         DTSTAMP:20240101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\n{rrule}\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+fn query(url: &str, start: &str, end: &str) -> Reply {
+    curl(
+        "REPORT",
+        url,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="{start}" end="{end}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#
+        )),
+    )
+}
+
+#[test]
+fn calendar_query_by_curl_expands_series_and_collections_keep_their_component() {
+    let node = node("127.0.93.3");
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let ct = "Content-Type: text/calendar; charset=utf-8";
+    for (uid, summary, start, end, rrule) in [
+        ("once", "Once", "20240110T100000Z", "20240110T110000Z", ""),
+        (
+            "weekly",
+            "Weekly",
+            "20231204T090000Z",
+            "20231204T093000Z",
+            "RRULE:FREQ=WEEKLY;COUNT=20\r\n",
+        ),
+    ] {
+        let r = curl(
+            "PUT",
+            &format!("{cal}{uid}.ics"),
+            &[ct],
+            Some(&event(uid, summary, start, end, rrule)),
+        );
+        assert_eq!(r.status, 201, "{uid}: {}", r.body);
+    }
+    // The 14th instance of the series (2024-03-04), nothing else.
+    let march = query(&cal, "20240304T000000Z", "20240305T000000Z");
+    assert_eq!(march.status, 207, "{}", march.body);
+    assert!(march.body.contains("weekly.ics"), "{}", march.body);
+    assert!(!march.body.contains("once.ics"), "{}", march.body);
+    // After the series' 20th instance (2024-04-15): nothing.
+    let may = query(&cal, "20240501T000000Z", "20240601T000000Z");
+    assert!(!may.body.contains(".ics"), "{}", may.body);
+    // Before the series began: nothing; the week of 10 January: both.
+    let before = query(&cal, "20231101T000000Z", "20231201T000000Z");
+    assert!(!before.body.contains(".ics"), "{}", before.body);
+    let january = query(&cal, "20240108T000000Z", "20240115T000000Z");
+    assert!(january.body.contains("weekly.ics") && january.body.contains("once.ics"));
+    let bad = query(&cal, "yesterday", "20240115T000000Z");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // The Tasks calendar takes VTODOs only.
+    let tasks = format!("{}/dav/calendars/{USER}/tasks/", base(&node));
+    let wrong = curl(
+        "PUT",
+        &format!("{tasks}once.ics"),
+        &[ct],
+        Some(&event(
+            "once",
+            "Once",
+            "20240110T100000Z",
+            "20240110T110000Z",
+            "",
+        )),
+    );
+    assert_eq!(wrong.status, 403, "{}", wrong.body);
+    assert!(wrong.body.contains("supported-calendar-component"));
+    let todo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\nUID:todo-1\r\n\
+                DTSTAMP:20240101T000000Z\r\nSUMMARY:Write report\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+    let put = curl("PUT", &format!("{tasks}todo-1.ics"), &[ct], Some(todo));
+    assert_eq!(put.status, 201, "{}", put.body);
+    let got = curl("GET", &format!("{tasks}todo-1.ics"), &[], None);
+    assert!(got.body.contains("SUMMARY:Write report"), "{}", got.body);
+    let broken = curl(
+        "PUT",
+        &format!("{cal}broken.ics"),
+        &[ct],
+        Some(
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:broken\r\nDTSTART:tomorrow\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+    );
+    assert_eq!(broken.status, 400, "{}", broken.body);
+    assert!(broken.body.contains("valid-calendar-data") && broken.body.contains("DTSTART"));
+    assert_eq!(
+        curl("GET", &format!("{cal}broken.ics"), &[], None).status,
+        404
+    );
+}
+
+/// Runs vdirsyncer with `config` (its file in `dir`); asserts success.
+fn vdirsyncer(node: &Node, dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("vdirsyncer")
+        .env("VDIRSYNCER_CONFIG", dir.join("config"))
+        .args(args)
+        .output()
+        .expect("vdirsyncer");
+    assert!(
+        out.status.success(),
+        "vdirsyncer {args:?}: {}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+}
+
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn vdirsyncer_syncs_an_address_book_and_a_calendar_both_ways() {
+    let node = node("127.0.93.4");
+    let b = base(&node);
+    let tmp = tempfile::tempdir().unwrap();
+    let cards = tmp.path().join("cards");
+    let events = tmp.path().join("events");
+    std::fs::create_dir_all(&cards).unwrap();
+    std::fs::create_dir_all(&events).unwrap();
+    std::fs::write(
+        cards.join("local-1.vcf"),
+        CARD.replace("ann-1", "local-1")
+            .replace("Ann Example", "Local Person"),
+    )
+    .unwrap();
+    std::fs::write(
+        events.join("local-ev.ics"),
+        event(
+            "local-ev",
+            "Local event",
+            "20240301T100000Z",
+            "20240301T110000Z",
+            "",
+        ),
+    )
+    .unwrap();
+    // A second event stays (vdirsyncer refuses to sync a side that was emptied).
+    std::fs::write(
+        events.join("local-keep.ics"),
+        event(
+            "local-keep",
+            "Kept",
+            "20240302T100000Z",
+            "20240302T110000Z",
+            "",
+        ),
+    )
+    .unwrap();
+    let config = format!(
+        r#"[general]
+status_path = "{status}"
+
+[pair contacts]
+a = "contacts_local"
+b = "contacts_remote"
+collections = null
+conflict_resolution = "a wins"
+
+[storage contacts_local]
+type = "filesystem"
+path = "{cards}"
+fileext = ".vcf"
+
+[storage contacts_remote]
+type = "carddav"
+url = "{b}/dav/addressbooks/{USER}/contacts/"
+username = "{USER}"
+password = "{PASSWORD}"
+verify = "{ca}"
+
+[pair calendar]
+a = "calendar_local"
+b = "calendar_remote"
+collections = null
+conflict_resolution = "a wins"
+
+[storage calendar_local]
+type = "filesystem"
+path = "{events}"
+fileext = ".ics"
+
+[storage calendar_remote]
+type = "caldav"
+url = "{b}/dav/calendars/{USER}/calendar/"
+username = "{USER}"
+password = "{PASSWORD}"
+verify = "{ca}"
+"#,
+        status = tmp.path().join("status").display(),
+        cards = cards.display(),
+        events = events.display(),
+        ca = node.config.path().join("cert.pem").display(),
+    );
+    std::fs::write(tmp.path().join("config"), config).unwrap();
+    vdirsyncer(&node, tmp.path(), &["discover"]);
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    // Local → server.
+    let card = curl(
+        "GET",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/local-1.vcf"),
+        &[],
+        None,
+    );
+    assert_eq!(card.status, 200, "{}", card.body);
+    assert!(card.body.contains("FN:Local Person"), "{}", card.body);
+    let ev = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-ev.ics"),
+        &[],
+        None,
+    );
+    assert!(ev.body.contains("SUMMARY:Local event"), "{}", ev.body);
+    // Server → local, and a local deletion reaches the server.
+    let put = curl(
+        "PUT",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/ann-1.vcf"),
+        &["Content-Type: text/vcard"],
+        Some(CARD),
+    );
+    assert_eq!(put.status, 201);
+    std::fs::remove_file(events.join("local-ev.ics")).unwrap();
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    let local = files(&cards);
+    assert_eq!(local.len(), 2, "{local:?}");
+    let texts: Vec<String> = local
+        .iter()
+        .map(|f| std::fs::read_to_string(cards.join(f)).unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("FN:Ann Example")),
+        "{texts:?}"
+    );
+    let gone = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-ev.ics"),
+        &[],
+        None,
+    );
+    assert_eq!(gone.status, 404);
+    let kept = curl(
+        "GET",
+        &format!("{b}/dav/calendars/{USER}/calendar/local-keep.ics"),
+        &[],
+        None,
+    );
+    assert_eq!(kept.status, 200);
+    // A server-side edit reaches the local copy.
+    let edited = CARD.replace("FN:Ann Example", "FN:Ann Renamed");
+    let r = curl(
+        "PUT",
+        &format!("{b}/dav/addressbooks/{USER}/contacts/ann-1.vcf"),
+        &["Content-Type: text/vcard"],
+        Some(&edited),
+    );
+    assert_eq!(r.status, 204);
+    vdirsyncer(&node, tmp.path(), &["sync"]);
+    let texts: Vec<String> = files(&cards)
+        .iter()
+        .map(|f| std::fs::read_to_string(cards.join(f)).unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("FN:Ann Renamed")),
+        "{texts:?}"
+    );
+}
+
+fn propfind(url: &str, depth: &str, props: &str) -> Reply {
+    curl(
+        "PROPFIND",
+        url,
+        &[&format!("Depth: {depth}"), "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/" xmlns:A="http://apple.com/ns/ical/"><D:prop>{props}</D:prop></D:propfind>"#
+        )),
+    )
+}
+
+/// The account setup Thunderbird and DAVx5 do (from their documented
+/// behaviour): well-known redirect, current-user-principal, the home sets,
+/// the homes' collections with the properties they decide by, then the
+/// first sync of a collection.
+#[test]
+fn account_setup_sequence_of_thunderbird_and_davx5() {
+    let node = node("127.0.93.5");
+    let b = base(&node);
+    let wk = curl(
+        "PROPFIND",
+        &format!("{b}/.well-known/caldav"),
+        &["Depth: 0"],
+        None,
+    );
+    assert!(matches!(wk.status, 301 | 307 | 308), "{}", wk.status);
+    assert!(wk.headers.contains("location: /dav/"), "{}", wk.headers);
+
+    let root = propfind(&format!("{b}/dav/"), "0", "<D:current-user-principal/>");
+    assert_eq!(root.status, 207, "{}", root.body);
+    let principal = format!("/dav/principals/{USER}/");
+    assert!(
+        root.body.contains(&format!(
+            "<D:current-user-principal><D:href>{principal}</D:href>"
+        )),
+        "{}",
+        root.body
+    );
+
+    let p = propfind(
+        &format!("{b}{principal}"),
+        "0",
+        "<C:calendar-home-set/><CR:addressbook-home-set/><C:calendar-user-address-set/><D:displayname/><C:schedule-inbox-URL/>",
+    );
+    assert_eq!(p.status, 207);
+    assert!(
+        p.body.contains(&format!(
+            "<C:calendar-home-set><D:href>/dav/calendars/{USER}/</D:href>"
+        )),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains(&format!(
+        "<CR:addressbook-home-set><D:href>/dav/addressbooks/{USER}/</D:href>"
+    )));
+    assert!(p.body.contains(&format!("mailto:{USER}")));
+    // Scheduling is not offered: its property is 404, the rest 200.
+    assert!(
+        p.body
+            .contains("<C:schedule-inbox-URL/></D:prop><D:status>HTTP/1.1 404"),
+        "{}",
+        p.body
+    );
+
+    let home = propfind(
+        &format!("{b}/dav/calendars/{USER}/"),
+        "1",
+        "<D:resourcetype/><D:displayname/><A:calendar-color/><C:supported-calendar-component-set/><D:current-user-privilege-set/><CS:getctag/><D:sync-token/>",
+    );
+    assert_eq!(home.status, 207);
+    let responses: Vec<&str> = home.body.split("<D:response>").skip(1).collect();
+    assert_eq!(responses.len(), 3, "home, Calendar, Tasks: {}", home.body);
+    let calendar = responses
+        .iter()
+        .find(|r| r.contains(&format!("/dav/calendars/{USER}/calendar/<")))
+        .expect("the Calendar collection");
+    assert!(calendar.contains("<C:calendar/>") && calendar.contains("<C:comp name=\"VEVENT\"/>"));
+    assert!(calendar.contains("<D:write/>"), "writable: {calendar}");
+    assert!(calendar.contains("<CS:getctag>gx1-"), "{calendar}");
+    let tasks = responses
+        .iter()
+        .find(|r| r.contains(&format!("/dav/calendars/{USER}/tasks/<")))
+        .expect("the Tasks collection");
+    assert!(tasks.contains("<C:comp name=\"VTODO\"/>"), "{tasks}");
+
+    // DAVx5: the collection's sync-token, then sync-collection from scratch.
+    let coll = format!("{b}/dav/calendars/{USER}/calendar/");
+    let token = sync_token(&propfind(&coll, "0", "<D:sync-token/>").body);
+    let first = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1"],
+        Some(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#,
+        ),
+    );
+    assert_eq!(first.status, 207);
+    assert_eq!(sync_token(&first.body), token, "{}", first.body);
+    let options = curl("OPTIONS", &coll, &[], None);
+    assert!(
+        options.headers.contains("allow:") && options.headers.contains("report"),
+        "{}",
+        options.headers
+    );
+}
+
+/// A removal sync-collection cannot name (here: the item was listed by a
+/// groxide-http process that has since restarted, as when another node or
+/// protocol deleted it) makes the client sync afresh rather than keep it.
+#[test]
+fn an_unnameable_removal_answers_valid_sync_token_and_a_fresh_sync_works() {
+    let mut node = node("127.0.93.6");
+    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
+    let ct = "Content-Type: text/vcard";
+    assert_eq!(
+        curl("PUT", &format!("{book}ann-1.vcf"), &[ct], Some(CARD)).status,
+        201
+    );
+    let sync = |token: &str| {
+        curl(
+            "REPORT",
+            &book,
+            &[],
+            Some(&format!(
+                r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+            )),
+        )
+    };
+    let token = sync_token(&sync("").body);
+    node.restart(Service::Http);
+    let b = base(&node);
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    // Deleted by id: this process never listed the item, so has no name for it.
+    let deleted = curl("DELETE", &format!("{book}ann-1.vcf"), &[], None);
+    assert_eq!(deleted.status, 204);
+    node.restart(Service::Http);
+    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
+    let stale = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(&format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )),
+    );
+    assert_eq!(stale.status, 403, "{}", stale.body);
+    assert!(stale.body.contains("valid-sync-token"), "{}", stale.body);
+    let fresh = curl(
+        "REPORT",
+        &book,
+        &[],
+        Some(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#,
+        ),
+    );
+    assert_eq!(fresh.status, 207);
+    assert!(!fresh.body.contains("ann-1.vcf"), "{}", fresh.body);
+}
