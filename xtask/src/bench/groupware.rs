@@ -12,7 +12,7 @@
 //! `--radicale-timeout` seconds (900) is reported as not done. `--debug` runs the harness on the debug
 //! binaries (a smoke test; its figures mean nothing).
 
-use crate::bench_common::{free_port, median, run_ok, wait_for};
+use crate::bench_common::{cpu_seconds, free_port, median, run_ok, wait_for};
 use crate::proc::Supervisor;
 use crate::{cargo, target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
@@ -200,13 +200,23 @@ fn address_book(n: usize) -> String {
     s
 }
 
-/// Runs `cmd` under GNU time: (wall seconds, peak RSS in KiB when known, stdout).
-fn timed(cmd: &mut Command, what: &str) -> Result<(f64, Option<u64>, String)> {
+/// What [`timed`] measured of a client run.
+struct Timed {
+    secs: f64,
+    /// Peak RSS in KiB, when GNU time is there.
+    rss: Option<u64>,
+    /// User + system CPU seconds, when GNU time is there (else NaN).
+    cpu: f64,
+    out: String,
+}
+
+/// Runs `cmd` under GNU time.
+fn timed(cmd: &mut Command, what: &str) -> Result<Timed> {
     let report = std::env::temp_dir().join(format!("gx-bench-time-{}", std::process::id()));
     let gnu_time = Path::new("/usr/bin/time").exists();
     let mut wrapped = if gnu_time {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg("-o").arg(&report);
+        c.arg("-f").arg("%M %U %S").arg("-o").arg(&report);
         c.arg(cmd.get_program()).args(cmd.get_args());
         c
     } else {
@@ -217,11 +227,30 @@ fn timed(cmd: &mut Command, what: &str) -> Result<(f64, Option<u64>, String)> {
     let started = Instant::now();
     let out = run_ok(&mut wrapped, what)?;
     let secs = started.elapsed().as_secs_f64();
-    let rss = std::fs::read_to_string(&report)
+    let last = std::fs::read_to_string(&report)
         .ok()
-        .and_then(|t| t.trim().lines().last()?.trim().parse().ok());
+        .and_then(|t| t.trim().lines().last().map(str::to_owned))
+        .unwrap_or_default();
     let _ = std::fs::remove_file(&report);
-    Ok((secs, rss, out))
+    let f: Vec<&str> = last.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Ok(Timed {
+        secs,
+        rss: f.first().and_then(|v| v.parse().ok()),
+        cpu: match (num(1), num(2)) {
+            (Some(u), Some(s)) => u + s,
+            _ => f64::NAN,
+        },
+        out,
+    })
+}
+
+/// CPU seconds of groxide's daemons on the import path.
+fn groxide_cpu(sup: &Supervisor) -> f64 {
+    ["exmdb", "event"]
+        .iter()
+        .map(|n| sup.pid(n).map_or(0.0, |p| cpu_seconds(p, false)))
+        .sum()
 }
 
 /// VmHWM (peak RSS, KiB) of a running process.
@@ -388,7 +417,8 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
             c.arg("--config-dir").arg(&cfg).arg("--json").args(args);
             c
         };
-        let (ics_s, ics_rss, out) = timed(
+        let server_before = groxide_cpu(&sup);
+        let ics_run = timed(
             &mut admin(&[
                 "import",
                 "ics",
@@ -399,10 +429,13 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
             ]),
             "groxide-admin import ics",
         )?;
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let ics_server = groxide_cpu(&sup) - server_before;
+        let (ics_s, ics_rss) = (ics_run.secs, ics_run.rss);
+        let v: serde_json::Value = serde_json::from_str(&ics_run.out).unwrap_or_default();
         let ics_items = field_f64(&v, "imported");
         let skipped = v["skipped"].as_array().map_or(0, Vec::len);
-        let (vcf_s, vcf_rss, out) = timed(
+        let server_before = groxide_cpu(&sup);
+        let vcf_run = timed(
             &mut admin(&[
                 "import",
                 "vcf",
@@ -411,14 +444,16 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
             ]),
             "groxide-admin import vcf",
         )?;
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let vcf_server = groxide_cpu(&sup) - server_before;
+        let (vcf_s, vcf_rss) = (vcf_run.secs, vcf_run.rss);
+        let v: serde_json::Value = serde_json::from_str(&vcf_run.out).unwrap_or_default();
         let vcf_items = field_f64(&v, "imported");
         let exmdb_rss = sup.pid("exmdb").and_then(peak_rss);
         let mut rpc_ms = Vec::new();
         let mut wall_ms = Vec::new();
         let mut slots = 0;
         for _ in 0..o.reps.max(1) {
-            let (s, _, out) = timed(
+            let fb = timed(
                 &mut admin(&[
                     "freebusy",
                     "bench@bench.test",
@@ -431,9 +466,9 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
                 ]),
                 "groxide-admin freebusy",
             )?;
-            let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+            let v: serde_json::Value = serde_json::from_str(&fb.out).unwrap_or_default();
             rpc_ms.push(field_f64(&v, "elapsed_ms"));
-            wall_ms.push(s * 1000.0);
+            wall_ms.push(fb.secs * 1000.0);
             slots = v["slots"].as_array().map_or(0, Vec::len);
         }
         println!(
@@ -447,6 +482,15 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
             mib(vcf_rss)
         );
         println!("groxide: exmdb peak {}", mib(exmdb_rss));
+        // The importer (groxide-admin) converts iCalendar/vCard to items, so
+        // its CPU is part of the work; Radicale's client (curl) only sends.
+        println!(
+            "groxide CPU ms per item: ics {:.2} in exmdb+event + {:.2} in the importer, vcf {:.2} + {:.2}",
+            ics_server * 1000.0 / ics_items.max(1.0),
+            ics_run.cpu * 1000.0 / ics_items.max(1.0),
+            vcf_server * 1000.0 / vcf_items.max(1.0),
+            vcf_run.cpu * 1000.0 / vcf_items.max(1.0)
+        );
         println!(
             "groxide: free/busy of 2025: {slots} slots, {:.0} ms in exmdb (median of {}), {:.0} ms with the admin process",
             median(rpc_ms.clone()),
@@ -455,6 +499,8 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
         );
 
         let base = start_radicale(&mut sup, &root)?;
+        let radicale_cpu = || sup.pid("radicale").map_or(0.0, |p| cpu_seconds(p, false));
+        let cpu_before = radicale_cpu();
         let (ics_r, code, body) = curl(
             o.radicale_timeout,
             &[
@@ -477,6 +523,8 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
         if code >= 300 {
             bail!("Radicale refused the calendar: {code} {body}");
         }
+        let ics_radicale_cpu = radicale_cpu() - cpu_before;
+        let cpu_before = radicale_cpu();
         let (vcf_r, code, body) = curl(
             o.radicale_timeout,
             &[
@@ -497,6 +545,7 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
         } else if code >= 300 {
             bail!("Radicale refused the address book: {code} {body}");
         }
+        let vcf_radicale_cpu = radicale_cpu() - cpu_before;
         let radicale_rss = sup.pid("radicale").and_then(peak_rss);
         let query = "<?xml version=\"1.0\"?><C:free-busy-query xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\
                      <C:time-range start=\"20250101T000000Z\" end=\"20260101T000000Z\"/></C:free-busy-query>";
@@ -533,6 +582,11 @@ fn run_with(o: &Options, bin: &Path) -> Result<()> {
             o.contacts as f64 / vcf_r
         );
         println!("radicale: peak {}", mib(radicale_rss));
+        println!(
+            "radicale CPU ms per item: ics {:.2}, vcf {:.2}",
+            ics_radicale_cpu * 1000.0 / o.events as f64,
+            vcf_radicale_cpu * 1000.0 / o.contacts as f64
+        );
         if fb_code < 300 {
             println!(
                 "radicale: free-busy-query of 2025: {:.0} ms (median of {}, HTTP {fb_code}, {fb_len} FREEBUSY lines)",
