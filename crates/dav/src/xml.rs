@@ -1,10 +1,10 @@
-//! XML for DAV: request bodies are read by groxide-ews's namespace-resolving
+//! XML for DAV: request bodies are read by groxide-http-core's namespace-resolving
 //! reader (names by URI, never by prefix; depth/element limits); responses
 //! are written by [`Multistatus`], which declares the four prefixes it uses
 //! once and writes properties of any other namespace with their own
 //! `xmlns`. Every text and attribute value is escaped here.
 
-pub use groxide_ews::xml::{Element, XmlError, parse};
+pub use groxide_http_core::xml::{Element, XmlError, parse};
 use quick_xml::escape::escape;
 
 /// WebDAV.

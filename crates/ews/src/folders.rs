@@ -4,7 +4,7 @@
 
 use crate::ids::{FolderKey, StoreGuid, change_key};
 use crate::items::ItemKind;
-use crate::xml::{Element, XmlWriter};
+use crate::xml::{Element, EwsElement, XmlWriter};
 use groxide_rpc::pb::exmdb::v1 as pb;
 
 /// Every `DistinguishedFolderIdNameType` value of the schema (up to

@@ -5,7 +5,7 @@
 //! `t:Message` element built from a stored message's MAPI properties.
 
 use crate::ids::{ItemKey, change_key};
-use crate::xml::{Element, NS_TYPES, XmlWriter};
+use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 use base64::Engine as _;
 use groxide_mapi::tags;
 use groxide_rpc::pb::exmdb::v1 as pb;

@@ -7,7 +7,7 @@ use crate::Ews;
 use crate::folders::role_of;
 use crate::ids::{FolderKey, ItemKey, StoreGuid};
 use crate::response::{EwsError, ResponseCode};
-use crate::xml::{Element, NS_TYPES};
+use crate::xml::{Element, EwsElement, NS_TYPES};
 use futures_util::StreamExt;
 use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::common::v1 as cpb;

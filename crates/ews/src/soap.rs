@@ -5,7 +5,7 @@
 //! 1.1 requires, and only for requests that are not EWS requests at all).
 
 use crate::response::ResponseCode;
-use crate::xml::{Element, NS_MESSAGES, NS_SOAP, NS_TYPES, XmlError, XmlWriter, parse};
+use crate::xml::{Element, EwsElement, NS_MESSAGES, NS_SOAP, NS_TYPES, XmlError, XmlWriter, parse};
 
 /// The build we claim: Exchange 2016 (15.1) semantics.
 pub const SERVER_MAJOR: u32 = 15;

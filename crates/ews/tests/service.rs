@@ -5,7 +5,7 @@
 
 mod harness;
 
-use groxide_ews::xml::{Element, NS_SOAP, NS_TYPES, parse};
+use groxide_ews::xml::{Element, EwsElement, NS_SOAP, NS_TYPES, parse};
 use harness::{Harness, Session, envelope, message};
 
 /// One response message of an answer.

@@ -10,6 +10,7 @@
 //! - [`body`]: request bodies within the server's size and time limits;
 //! - [`home`]: a user's home node by external name ([`HomeNodes`]);
 //! - [`note`]: what a request's access-log line learns while it is handled.
+//! - [`xml`]: a namespace-resolving XML reader (bounded) and an escaping writer.
 //!
 //! Invariants: no sockets, no config files, no global state; a module
 //! cannot reach a request before the server applied its limits and, for
@@ -21,6 +22,7 @@ pub mod client;
 pub mod home;
 pub mod mount;
 pub mod note;
+pub mod xml;
 
 pub use auth::{AuthGate, AuthRejection, AuthScheme, Basic, Credentials, Principal};
 pub use body::{BodyError, BodyLimits, LimitedBody, RequestBody};

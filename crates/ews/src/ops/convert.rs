@@ -6,7 +6,7 @@
 use crate::ids::{FolderKey, ItemKey};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
-use crate::xml::{Element, NS_TYPES, XmlWriter};
+use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 
 pub(crate) async fn convert_id(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let destination = op.attr("DestinationFormat").unwrap_or("EwsId").to_string();

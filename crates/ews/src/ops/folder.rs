@@ -6,7 +6,7 @@ use crate::folders::{FolderShape, write_folder};
 use crate::ids::{FolderKey, change_key};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
-use crate::xml::{Element, NS_TYPES, XmlWriter};
+use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::exmdb::v1 as pb;
 

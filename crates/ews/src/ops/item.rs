@@ -11,7 +11,7 @@ use crate::items::{
 };
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
-use crate::xml::{Element, NS_TYPES, XmlWriter};
+use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 use base64::Engine as _;
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;

@@ -10,7 +10,7 @@ mod sync;
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ItemResults, ResponseCode, write_messages};
 use crate::soap::SoapRequest;
-use crate::xml::{Element, NS_MESSAGES, XmlWriter};
+use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.

@@ -23,7 +23,7 @@ use crate::ids::{FolderKey, HierarchySyncState, ItemKey, ItemSyncState};
 use crate::items::{FieldSet, ItemKind, MessageItem, write_message};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
-use crate::xml::{Element, XmlWriter};
+use crate::xml::{Element, EwsElement, XmlWriter};
 use groxide_rpc::pb::exmdb::v1 as pb;
 
 /// Most changes one SyncFolderItems answer carries (the schema's limit).
