@@ -5,6 +5,9 @@
 //!   Outlook schema (EWS endpoints) and the mobilesync schema (ActiveSync),
 //!   authenticated with the privilege of the protocol asked for (web resp.
 //!   ActiveSync), for the authenticated user's own address;
+//! - Autodiscover SOAP (`/autodiscover/autodiscover.svc`): `GetUserSettings`
+//!   for EWS clients (exchangelib, Outlook for Mac), authenticated with the
+//!   web privilege, answering for the authenticated user's own addresses;
 //! - Autodiscover v2 (`/autodiscover/autodiscover.json`): one URL for
 //!   `ActiveSync`, `Ews` or `AutodiscoverV1`, anonymous as clients call it;
 //! - Thunderbird autoconfig (`/.well-known/autoconfig/mail/config-v1.1.xml`,
@@ -25,6 +28,7 @@
 pub mod autoconfig;
 pub mod json;
 pub mod pox;
+pub mod soap;
 mod xml;
 
 use autoconfig::{MailServices, Provider};
@@ -215,6 +219,7 @@ async fn dispatch(
         )
             .into_response(),
         "/autodiscover/autodiscover.xml" => pox_answer(&d, &credentials, req).await,
+        "/autodiscover/autodiscover.svc" => soap_answer(&d, &credentials, req).await,
         p if p == "/autodiscover/autodiscover.json"
             || p.starts_with("/autodiscover/autodiscover.json/") =>
         {
@@ -306,6 +311,96 @@ async fn pox_answer(d: &Discovery, credentials: &Credentials, req: Request) -> R
         _ => pox::outlook_response(&user.username, &user.username, &at),
     };
     with_type(StatusCode::OK, XML, body)
+}
+
+async fn soap_answer(d: &Discovery, credentials: &Credentials, req: Request) -> Response {
+    use soap::{Operation, UserAnswer, UserFacts};
+    // exchangelib probes the authentication scheme with an anonymous POST.
+    if !credentials.present() {
+        return credentials.challenge().into_response();
+    }
+    let guess = soap::envelope_of_content_type(
+        req.headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let soap_fault = |status: StatusCode, envelope: soap::Envelope, client: bool, reason: &str| {
+        with_type(
+            status,
+            envelope.content_type(),
+            soap::fault(envelope, client, reason),
+        )
+    };
+    if *req.method() != Method::POST {
+        return method_not_allowed("POST");
+    }
+    let body = match read_body(req.into_body()).await {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let request = match soap::parse_request(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "Autodiscover SOAP request refused");
+            return soap_fault(StatusCode::BAD_REQUEST, guess, true, &e.to_string());
+        }
+    };
+    let envelope = request.envelope;
+    let (users, settings) = match request.operation {
+        Operation::GetUserSettings { users, settings } => (users, settings),
+        Operation::Unsupported(name) => {
+            tracing::debug!(operation = name, "Autodiscover SOAP operation not served");
+            return soap_fault(
+                StatusCode::BAD_REQUEST,
+                envelope,
+                true,
+                &format!("{name} is not supported by this server; GetUserSettings is"),
+            );
+        }
+    };
+    let principal = match credentials.authenticate(Protocol::Web).await {
+        Ok(p) => p,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let me = principal.user;
+    let mut answers = Vec::with_capacity(users.len());
+    for mailbox in users {
+        // Only the caller's own mailbox, by any of its login names:
+        // delegation is not served, and other addresses are not told apart.
+        let answer = match d.services.directory.user_by_login(&mailbox).await {
+            Ok(Some(found)) if found.id == me.id => match d.endpoints_of(&me).await {
+                Ok(at) => UserAnswer::Settings(UserFacts {
+                    address: me.username.clone(),
+                    display_name: me.username.clone(),
+                    at,
+                }),
+                Err(_) => {
+                    return soap_fault(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        envelope,
+                        false,
+                        "the routing of this user is unavailable; try again later",
+                    );
+                }
+            },
+            Ok(_) | Err(DirectoryError::Ambiguous { .. }) => UserAnswer::InvalidUser,
+            Err(e) => {
+                tracing::warn!(error = %e, "Autodiscover SOAP: directory unavailable");
+                return soap_fault(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    envelope,
+                    false,
+                    "the user directory is unavailable; try again later",
+                );
+            }
+        };
+        answers.push((mailbox, answer));
+    }
+    with_type(
+        StatusCode::OK,
+        envelope.content_type(),
+        soap::get_user_settings_response(envelope, &answers, &settings),
+    )
 }
 
 async fn json_answer(d: &Discovery, rest: &str, query: Option<&str>) -> Response {

@@ -384,3 +384,111 @@ async fn well_known_dav_paths_redirect_to_the_dav_root_for_every_method() {
         assert_eq!(a.headers[LOCATION], "/dav/");
     }
 }
+
+fn soap_request(users: &[&str], settings: &[&str]) -> String {
+    let users: String = users
+        .iter()
+        .map(|u| format!("<a:User><a:Mailbox>{u}</a:Mailbox></a:User>"))
+        .collect();
+    let settings: String = settings
+        .iter()
+        .map(|s| format!("<a:Setting>{s}</a:Setting>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"{}\" xmlns:a=\"{}\"><s:Body>\
+         <a:GetUserSettingsRequestMessage><a:Request><a:Users>{users}</a:Users>\
+         <a:RequestedSettings>{settings}</a:RequestedSettings></a:Request>\
+         </a:GetUserSettingsRequestMessage></s:Body></s:Envelope>",
+        soap::NS_SOAP11,
+        soap::NS_AUTODISCOVER
+    )
+}
+
+#[tokio::test]
+async fn soap_get_user_settings_answers_for_the_callers_own_mailbox_only() {
+    let w = world().await;
+    let svc = "/Autodiscover/Autodiscover.svc";
+    let body = soap_request(
+        &[
+            "bob@example.test",
+            "alice@example.test",
+            "nobody@example.test",
+        ],
+        &["ExternalEwsUrl", "AutoDiscoverSMTPAddress"],
+    );
+    // exchangelib's anonymous probe for the scheme.
+    let probe = w.send("POST", svc, None, &body).await;
+    assert_eq!(probe.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        probe.headers[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic realm=")
+    );
+    let a = w.send("POST", svc, Some("bob@example.test"), &body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let root = groxide_http_core::xml::parse(a.body.as_bytes()).unwrap();
+    let users: Vec<_> = root
+        .child(soap::NS_SOAP11, "Body")
+        .and_then(|b| b.children.first())
+        .and_then(|m| m.child(soap::NS_AUTODISCOVER, "Response"))
+        .and_then(|r| r.child(soap::NS_AUTODISCOVER, "UserResponses"))
+        .unwrap()
+        .children
+        .iter()
+        .map(|u| {
+            u.child_text(soap::NS_AUTODISCOVER, "ErrorCode")
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(users, ["NoError", "InvalidUser", "InvalidUser"]);
+    assert!(
+        a.body
+            .contains("<Value>https://mx2.example.test/EWS/Exchange.asmx</Value>"),
+        "{}",
+        a.body
+    );
+    assert!(!a.body.contains("mx1.example.test"), "{}", a.body);
+    // Without the web privilege (dave has ActiveSync only): refused.
+    let dave = w
+        .send(
+            "POST",
+            svc,
+            Some("dave@example.test"),
+            &soap_request(&["dave@example.test"], &["ExternalEwsUrl"]),
+        )
+        .await;
+    assert_eq!(dave.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn soap_errors_are_faults_never_server_errors() {
+    let w = world().await;
+    let svc = "/autodiscover/autodiscover.svc";
+    let login = Some("alice@example.test");
+    let get = w.send("GET", svc, login, "").await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    let broken = w.send("POST", svc, login, "<s:Envelope").await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert!(
+        broken.body.contains("<faultcode>s:Client</faultcode>"),
+        "{}",
+        broken.body
+    );
+    let other = format!(
+        "<s:Envelope xmlns:s=\"{}\"><s:Body><GetDomainSettingsRequestMessage xmlns=\"{}\"/>\
+         </s:Body></s:Envelope>",
+        soap::NS_SOAP11,
+        soap::NS_AUTODISCOVER
+    );
+    let unsupported = w.send("POST", svc, login, &other).await;
+    assert_eq!(unsupported.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unsupported
+            .body
+            .contains("GetDomainSettingsRequestMessage is not supported"),
+        "{}",
+        unsupported.body
+    );
+}
