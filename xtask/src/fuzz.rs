@@ -29,6 +29,7 @@ const TARGETS: &[(&str, &str, &str, &str)] = &[
     ("wbxml", "tests/fuzz", "wbxml", "corpus/wbxml"),
     ("ical", "tests/fuzz", "ical", "corpus/ical"),
     ("vcard", "tests/fuzz", "vcard", "corpus/vcard"),
+    ("xml", "tests/fuzz", "xml", "corpus/xml"),
     (
         "imap_receiver",
         "crates/imap-proto/fuzz",

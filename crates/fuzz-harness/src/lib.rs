@@ -25,6 +25,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("wbxml", wbxml),
     ("ical", ical),
     ("vcard", vcard),
+    ("xml", xml),
 ];
 
 /// A POP3 command line and a message on the wire: the parser never
@@ -266,4 +267,32 @@ pub fn vcard(data: &[u8]) {
         let _ = item_to_vcard(&item, VcardVersion::V3);
         let _ = item_to_vcard(&item, VcardVersion::V4);
     }
+}
+
+/// An HTTP request body (EWS SOAP, Autodiscover POX and SOAP, DAV): the
+/// shared namespace-resolving reader never panics and keeps its bounds,
+/// every protocol's request parser answers or refuses, and text the reader
+/// returns survives the writer's escaping and a second read unchanged.
+pub fn xml(data: &[u8]) {
+    use groxide_http_core::xml::{Element, MAX_DEPTH, MAX_ELEMENTS, XmlWriter, parse};
+    let _ = groxide_discovery::pox::parse_request(data);
+    let _ = groxide_discovery::soap::parse_request(data);
+    let _ = groxide_ews::soap::parse_request(data);
+    let Ok(root) = parse(data) else {
+        return;
+    };
+    fn walk(e: &Element, depth: usize, count: &mut usize) {
+        *count += 1;
+        assert!(depth <= MAX_DEPTH, "depth {depth} over the bound");
+        for c in &e.children {
+            walk(c, depth + 1, count);
+        }
+    }
+    let mut count = 0;
+    walk(&root, 1, &mut count);
+    assert!(count <= MAX_ELEMENTS);
+    let mut w = XmlWriter::new();
+    w.leaf("t", &root.text);
+    let again = parse(w.finish().as_bytes()).expect("the writer's own output reads back");
+    assert_eq!(again.text, root.text);
 }
