@@ -57,6 +57,7 @@ mod query_plans;
 mod reads;
 mod schema;
 mod store;
+mod store_writes;
 pub mod sync;
 pub mod tags;
 mod tx;
