@@ -4,6 +4,7 @@
 //! one groxide node each benchmark starts ([`start_bench_node`]).
 
 use crate::proc::Supervisor;
+use crate::{cargo, target_dir};
 use anyhow::{Context as _, Result, bail};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -104,6 +105,24 @@ pub fn dovecot_master_pid(dir: &Path) -> Result<u32> {
     let text = std::fs::read_to_string(dir.join("run/master.pid"))
         .context("reading Dovecot's master.pid")?;
     text.trim().parse().context("Dovecot's master.pid")
+}
+
+/// Builds the release binaries of `packages` (`cargo build --release --bins
+/// -p …`) and the load generators `examples`; returns the release directory.
+pub fn build_release(packages: &[&str], examples: &[&str]) -> Result<PathBuf> {
+    let mut c = cargo();
+    c.args(["build", "--release", "--bins"]);
+    for p in packages {
+        c.args(["-p", p]);
+    }
+    for e in examples {
+        c.args(["--example", e]);
+    }
+    let st = c.status().context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    Ok(target_dir().join("release"))
 }
 
 /// The back ends a benchmark node runs besides event and exmdb.

@@ -9,10 +9,11 @@
 //! reply). Both write to the same file system, under ./var/bench/delivery.
 
 use crate::bench_common::{
-    BenchBackends, field, free_port, launch_dovecot, median, run_ok, start_bench_node, wait_for,
+    BenchBackends, build_release, field, free_port, launch_dovecot, median, run_ok,
+    start_bench_node, wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -148,30 +149,15 @@ fn load(
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let st = cargo()
-        .args([
-            "build",
-            "--release",
-            "--bins",
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-        ])
-        .args([
-            "-p",
             "groxide-delivery",
-            "-p",
             "groxide-admin",
-            "--example",
-            "lmtp_load",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["lmtp_load"],
+    )?;
     let generator = bin.join("examples/lmtp_load");
     let root = workspace_root().join("var/bench/delivery");
     // A Dovecot left behind by an interrupted run would hold the LMTP port.

@@ -13,10 +13,11 @@
 //! binaries (a smoke test; its figures mean nothing).
 
 use crate::bench_common::{
-    BenchBackends, cpu_seconds, free_port, median, run_ok, start_bench_node, wait_for,
+    BenchBackends, build_release, cpu_seconds, free_port, median, run_ok, start_bench_node,
+    wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::{target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -328,30 +329,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let bin = target_dir().join(if o.debug { "debug" } else { "release" });
     if !o.debug {
-        build_release()?;
+        build_release(&["groxide-event", "groxide-exmdb", "groxide-admin"], &[])?;
     }
     run_with(&o, &bin)
-}
-
-fn build_release() -> Result<()> {
-    let st = cargo()
-        .args([
-            "build",
-            "--release",
-            "--bins",
-            "-p",
-            "groxide-event",
-            "-p",
-            "groxide-exmdb",
-            "-p",
-            "groxide-admin",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    Ok(())
 }
 
 fn run_with(o: &Options, bin: &Path) -> Result<()> {

@@ -28,11 +28,11 @@
 //! connection limits raised for the connection counts used here.
 
 use crate::bench_common::{
-    BenchBackends, cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median,
-    process_tree, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
+    BenchBackends, build_release, cpu_seconds, dovecot_master_pid, field, free_port,
+    launch_dovecot, median, process_tree, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -518,30 +518,16 @@ fn idle(
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let wants = |part: &str| o.only.as_deref().is_none_or(|p| p == part);
-    let st = cargo()
-        .args(["build", "--release", "--bins"])
-        .args([
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-            "-p",
             "groxide-midb",
-        ])
-        .args([
-            "-p",
             "groxide-imap",
-            "-p",
             "groxide-admin",
-            "--example",
-            "imap_load",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["imap_load"],
+    )?;
     let generator = bin.join("examples/imap_load");
     let root = workspace_root().join("var/bench/imap");
     let _ = std::fs::remove_dir_all(&root);

@@ -9,11 +9,11 @@
 //! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
 
 use crate::bench_common::{
-    BenchBackends, cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median,
-    run_ok, start_bench_node, tree_cpu_seconds, wait_for,
+    BenchBackends, build_release, cpu_seconds, dovecot_master_pid, field, free_port,
+    launch_dovecot, median, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -220,31 +220,17 @@ fn load(
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let st = cargo()
-        .args(["build", "--release", "--bins"])
-        .args([
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-            "-p",
             "groxide-midb",
-        ])
-        .args([
-            "-p",
             "groxide-delivery",
-            "-p",
             "groxide-pop3",
-            "-p",
             "groxide-admin",
-        ])
-        .args(["--example", "pop3_load"])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["pop3_load"],
+    )?;
     let generator = bin.join("examples/pop3_load");
     let root = workspace_root().join("var/bench/pop3");
     let _ = std::fs::remove_dir_all(&root);
