@@ -1,10 +1,13 @@
 //! The groxide.exmdb.v1 service over the store engine: validates each
 //! request, refuses stores whose home is another node (STORE_NOT_HERE), and
 //! runs the engine's blocking calls off the async runtime.
+//!
+//! This file holds the service, its helpers, the store-level calls and the
+//! `Exmdb` trait impl, whose methods delegate to `service/folders.rs`,
+//! `service/messages.rs`, `service/content.rs` (the byte streams) and
+//! `crate::groupware` (items, named properties, free/busy).
 
-use crate::convert;
 use crate::errors::to_status;
-use crate::streaming::{Batcher, copy_chunks, send};
 use groxide_routing::Resolver;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::pb::exmdb::v1::exmdb_server::Exmdb;
@@ -18,18 +21,16 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+mod content;
+mod folders;
+mod messages;
+
 /// Longest `dir` accepted, in bytes.
 pub const MAX_DIR_LEN: usize = 4096;
 /// Largest chunk of an InsertMessage stream.
 pub const MAX_CHUNK: usize = 64 * 1024;
 /// Size of the chunks ReadContent and ReadAttachment send.
 pub const READ_CHUNK: usize = 64 * 1024;
-/// What the insert stream hands the blocking writer.
-enum Feed {
-    Chunk(Vec<u8>),
-    End,
-}
-
 /// Items buffered between a blocking producer and a response stream.
 const STREAM_BUFFER: usize = 16;
 /// Most property tags one ListFolders may ask for.
@@ -270,331 +271,91 @@ impl Exmdb for ExmdbService {
         &self,
         r: Request<pb::ListFoldersRequest>,
     ) -> Result<Response<pb::ListFoldersReply>, Status> {
-        let r = r.into_inner();
-        if r.prop_tags.len() > MAX_PROP_TAGS {
-            return Err(Status::invalid_argument(format!(
-                "at most {MAX_PROP_TAGS} property tags per ListFolders"
-            )));
-        }
-        let tags: Vec<st::props::PropTag> =
-            r.prop_tags.iter().map(|t| st::props::PropTag(*t)).collect();
-        // Properties cost queries per folder: only the bare list is small.
-        let folders = if tags.is_empty() {
-            self.read_small(&r.dir, move |s| s.folders_with_props(&tags))
-                .await?
-        } else {
-            self.with_store(&r.dir, move |s| s.folders_with_props(&tags))
-                .await?
-        };
-        Ok(Response::new(pb::ListFoldersReply {
-            folders: folders
-                .into_iter()
-                .map(|(f, props)| pb::Folder {
-                    props: convert::props_to_pb(props),
-                    ..convert::folder(f)
-                })
-                .collect(),
-        }))
+        self.list_folders_impl(r).await
     }
 
     async fn get_folder(
         &self,
         r: Request<pb::FolderRequest>,
     ) -> Result<Response<pb::Folder>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let (info, imap) = self
-            .read_small(&r.dir, move |s| s.folder_with_imap_status(f))
-            .await?;
-        Ok(Response::new(pb::Folder {
-            deleted_count: Some(imap.deleted),
-            first_unseen_uid: Some(imap.first_unseen_uid),
-            highest_uid: Some(imap.highest_uid),
-            ..convert::folder(info)
-        }))
+        self.get_folder_impl(r).await
     }
 
     async fn get_folder_props(
         &self,
         r: Request<pb::FolderRequest>,
     ) -> Result<Response<pb::PropList>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let props = self.read_small(&r.dir, move |s| s.folder_props(f)).await?;
-        Ok(Response::new(pb::PropList {
-            props: convert::props_to_pb(props),
-        }))
+        self.get_folder_props_impl(r).await
     }
 
     async fn create_folder(
         &self,
         r: Request<pb::CreateFolderRequest>,
     ) -> Result<Response<pb::Folder>, Status> {
-        let r = r.into_inner();
-        let p = convert::folder_ref(r.parent.as_ref())?;
-        let (name, class) = (r.name, r.container_class);
-        let f = self
-            .with_store(&r.dir, move |s| s.create_folder(p, &name, &class))
-            .await?;
-        Ok(Response::new(convert::folder(f)))
+        self.create_folder_impl(r).await
     }
 
     async fn rename_folder(
         &self,
         r: Request<pb::RenameFolderRequest>,
     ) -> Result<Response<pb::Folder>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let name = r.name;
-        let info = self
-            .with_store(&r.dir, move |s| s.rename_folder(f, &name))
-            .await?;
-        Ok(Response::new(convert::folder(info)))
+        self.rename_folder_impl(r).await
     }
 
     async fn move_folder(
         &self,
         r: Request<pb::MoveFolderRequest>,
     ) -> Result<Response<pb::Folder>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let p = convert::folder_ref(r.new_parent.as_ref())?;
-        let name = (!r.new_name.is_empty()).then_some(r.new_name);
-        let info = self
-            .with_store(&r.dir, move |s| s.move_folder(f, p, name.as_deref()))
-            .await?;
-        Ok(Response::new(convert::folder(info)))
+        self.move_folder_impl(r).await
     }
 
     async fn delete_folder(
         &self,
         r: Request<pb::DeleteFolderRequest>,
     ) -> Result<Response<pb::Empty>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let hard = r.hard;
-        self.with_store(&r.dir, move |s| s.delete_folder(f, hard))
-            .await?;
-        Ok(Response::new(pb::Empty {}))
+        self.delete_folder_impl(r).await
     }
 
     async fn empty_folder(
         &self,
         r: Request<pb::EmptyFolderRequest>,
     ) -> Result<Response<pb::Empty>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let (hard, sub) = (r.hard, r.subfolders);
-        self.with_store(&r.dir, move |s| s.empty_folder(f, hard, sub))
-            .await?;
-        Ok(Response::new(pb::Empty {}))
+        self.empty_folder_impl(r).await
     }
 
     async fn set_folder_props(
         &self,
         r: Request<pb::SetFolderPropsRequest>,
     ) -> Result<Response<pb::Empty>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let set = convert::props_from_pb(&r.set)?;
-        let remove = convert::tags(&r.remove);
-        self.with_store(&r.dir, move |s| s.set_folder_props(f, set, remove))
-            .await?;
-        Ok(Response::new(pb::Empty {}))
+        self.set_folder_props_impl(r).await
     }
 
     async fn hierarchy_changes_since(
         &self,
         r: Request<pb::HierarchyChangesRequest>,
     ) -> Result<Response<pb::HierarchyChangesReply>, Status> {
-        let r = r.into_inner();
-        let since = st::ChangeNumber(r.since);
-        let c = self
-            .with_store(&r.dir, move |s| s.hierarchy_changes_since(since))
-            .await?;
-        Ok(Response::new(pb::HierarchyChangesReply {
-            changed: c.changed.into_iter().map(convert::folder).collect(),
-            removed: c
-                .removed
-                .into_iter()
-                .map(|(id, cn)| pb::RemovedFolder {
-                    id: id.0,
-                    change_number: cn.0,
-                })
-                .collect(),
-        }))
+        self.hierarchy_changes_since_impl(r).await
     }
 
     async fn insert_message(
         &self,
         r: Request<Streaming<pb::InsertMessageRequest>>,
     ) -> Result<Response<pb::InsertMessageReply>, Status> {
-        use pb::insert_message_request::Part;
-        let mut stream = r.into_inner();
-        let header = match stream.message().await? {
-            Some(pb::InsertMessageRequest {
-                part: Some(Part::Header(h)),
-            }) => h,
-            _ => {
-                return Err(Status::invalid_argument(
-                    "InsertMessage must start with a header",
-                ));
-            }
-        };
-        let path = self.local_dir(&header.dir).await?;
-        let folder = convert::folder_ref(header.folder.as_ref())?;
-        let new = st::NewMessage {
-            flags: convert::flags(header.flags)?,
-            keywords: st::flags::normalize_keywords(&header.keywords).map_err(to_status)?,
-            internal_date: convert::internal_date(header.internal_date),
-        };
-        let max = self.stores.limits().max_message_size;
-        if header.expected_size > max {
-            return Err(to_status(StoreError::TooLarge {
-                size: header.expected_size,
-                max,
-            }));
-        }
-        let expected = header.expected_size;
-        let stores = self.stores.clone();
-        // Chunks go to a blocking writer through a short queue: never the whole message in memory.
-        let (tx, mut rx) = mpsc::channel::<Feed>(4);
-        let writer =
-            tokio::task::spawn_blocking(move || -> Result<st::InsertedMessage, StoreError> {
-                let store = stores.open(&path)?;
-                let mut w = store.stage_content()?;
-                loop {
-                    match rx.blocking_recv() {
-                        Some(Feed::Chunk(chunk)) => w.write_chunk(&chunk)?,
-                        Some(Feed::End) => break,
-                        // The stream broke off: drop the staging file, store nothing.
-                        None => {
-                            return Err(StoreError::InvalidArgument(
-                                "the message stream ended early".into(),
-                            ));
-                        }
-                    }
-                }
-                let staged = w.finish()?;
-                store.insert_mime(folder, staged, new)
-            });
-        let mut feed_error = None;
-        let mut received: u64 = 0;
-        loop {
-            match stream.message().await {
-                Ok(Some(pb::InsertMessageRequest {
-                    part: Some(Part::Chunk(c)),
-                })) => {
-                    if c.len() > MAX_CHUNK {
-                        feed_error = Some(Status::invalid_argument(format!(
-                            "chunks are at most {MAX_CHUNK} bytes"
-                        )));
-                        break;
-                    }
-                    received += c.len() as u64;
-                    if tx.send(Feed::Chunk(c)).await.is_err() {
-                        // The writer stopped (too large, store error): its result says why.
-                        break;
-                    }
-                }
-                Ok(Some(pb::InsertMessageRequest {
-                    part: Some(Part::Trailer(t)),
-                })) => {
-                    if t.size != received {
-                        feed_error = Some(Status::invalid_argument(format!(
-                            "the trailer announces {} bytes but {received} arrived",
-                            t.size
-                        )));
-                    } else if expected != 0 && expected != received {
-                        feed_error = Some(Status::invalid_argument(format!(
-                            "the message was announced with {expected} bytes but has {received}"
-                        )));
-                    } else {
-                        let _ = tx.send(Feed::End).await;
-                    }
-                    break;
-                }
-                Ok(None) => {
-                    feed_error = Some(Status::invalid_argument(
-                        "the message stream ended without a trailer",
-                    ));
-                    break;
-                }
-                Ok(Some(_)) => {
-                    feed_error = Some(Status::invalid_argument(
-                        "only the first message may be a header",
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    feed_error = Some(e);
-                    break;
-                }
-            }
-        }
-        if let Some(e) = feed_error {
-            // Closing the queue without End makes the writer drop its staging file.
-            drop(tx);
-            let _ = writer.await;
-            return Err(e);
-        }
-        drop(tx);
-        let ins = writer
-            .await
-            .map_err(|e| Status::internal(format!("insert task failed: {e}")))?
-            .map_err(to_status)?;
-        tracing::debug!(
-            dir = header.dir,
-            folder = ins.folder.0,
-            uid = ins.uid.0,
-            "message inserted"
-        );
-        Ok(Response::new(convert::inserted(ins)))
+        self.insert_message_impl(r).await
     }
 
     async fn insert_mapi_message(
         &self,
         r: Request<pb::InsertMapiMessageRequest>,
     ) -> Result<Response<pb::InsertMessageReply>, Status> {
-        let r = r.into_inner();
-        let folder = convert::folder_ref(r.folder.as_ref())?;
-        let m = st::MapiMessage {
-            props: convert::props_from_pb(&r.props)?,
-            recipients: r
-                .recipients
-                .iter()
-                .map(|p| convert::props_from_pb(&p.props))
-                .collect::<Result<_, _>>()?,
-            attachments: r
-                .attachments
-                .into_iter()
-                .map(|a| {
-                    Ok(st::MapiAttachment {
-                        props: convert::props_from_pb(&a.props)?,
-                        content: a.content,
-                    })
-                })
-                .collect::<Result<_, Status>>()?,
-        };
-        let new = st::NewMessage {
-            flags: convert::flags(r.flags)?,
-            keywords: r.keywords,
-            internal_date: convert::internal_date(r.internal_date),
-        };
-        let ins = self
-            .with_store(&r.dir, move |s| s.insert_mapi(folder, m, new))
-            .await?;
-        Ok(Response::new(convert::inserted(ins)))
+        self.insert_mapi_message_impl(r).await
     }
 
     async fn read_message(
         &self,
         r: Request<pb::MessageRequest>,
     ) -> Result<Response<pb::Message>, Status> {
-        let r = r.into_inner();
-        let id = st::MessageId(r.message_id);
-        let m = self.with_store(&r.dir, move |s| s.message(id)).await?;
-        Ok(Response::new(convert::message(m)))
+        self.read_message_impl(r).await
     }
 
     type ReadContentStream = Stream2<pb::ContentChunk>;
@@ -603,24 +364,7 @@ impl Exmdb for ExmdbService {
         &self,
         r: Request<pb::ReadContentRequest>,
     ) -> Result<Response<Self::ReadContentStream>, Status> {
-        let r = r.into_inner();
-        let id = st::MessageId(r.message_id);
-        let (offset, length) = (r.offset, (r.length != 0).then_some(r.length));
-        // Open first, so a missing message is the call's error, not a stream item.
-        let path = self.local_dir(&r.dir).await?;
-        let stores = self.stores.clone();
-        let content = blocking(move || stores.open(&path)?.content(id)).await?;
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::task::spawn_blocking(move || {
-            let total = content.len();
-            let res = content
-                .reader(offset, length)
-                .and_then(|rd| copy_chunks(rd, total, &tx));
-            if let Err(e) = res {
-                let _ = tx.blocking_send(Err(to_status(e)));
-            }
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        self.read_content_impl(r).await
     }
 
     type ReadAttachmentStream = Stream2<pb::ContentChunk>;
@@ -629,109 +373,49 @@ impl Exmdb for ExmdbService {
         &self,
         r: Request<pb::ReadAttachmentRequest>,
     ) -> Result<Response<Self::ReadAttachmentStream>, Status> {
-        let r = r.into_inner();
-        let (id, pos) = (st::MessageId(r.message_id), r.position);
-        let s = self
-            .stream_from_store(&r.dir, move |s, tx| {
-                let rd = s.attachment_content(id, pos)?;
-                copy_chunks(rd, 0, tx)
-            })
-            .await?;
-        Ok(Response::new(s))
+        self.read_attachment_impl(r).await
     }
 
     async fn set_message_props(
         &self,
         r: Request<pb::SetMessagePropsRequest>,
     ) -> Result<Response<pb::MessageEntry>, Status> {
-        let r = r.into_inner();
-        let id = st::MessageId(r.message_id);
-        let set = convert::props_from_pb(&r.set)?;
-        let remove = convert::tags(&r.remove);
-        let e = self
-            .with_store(&r.dir, move |s| s.set_message_props(id, set, remove))
-            .await?;
-        Ok(Response::new(convert::entry(e)))
+        self.set_message_props_impl(r).await
     }
 
     async fn set_read_state(
         &self,
         r: Request<pb::SetReadStateRequest>,
     ) -> Result<Response<pb::MessageEntry>, Status> {
-        let r = r.into_inner();
-        let (id, read) = (st::MessageId(r.message_id), r.read);
-        let e = self
-            .with_store(&r.dir, move |s| s.set_read(id, read))
-            .await?;
-        Ok(Response::new(convert::entry(e)))
+        self.set_read_state_impl(r).await
     }
 
     async fn set_flags(
         &self,
         r: Request<pb::SetFlagsRequest>,
     ) -> Result<Response<pb::SetFlagsReply>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let op = groxide_rpc::midb_view::parse_flag_mode(r.mode)?;
-        let flags = convert::flags(r.flags)?;
-        let uids = convert::uid_ranges(&r.uids);
-        let since = (r.unchanged_since != 0).then_some(st::ChangeNumber(r.unchanged_since));
-        let kw = r.keywords;
-        let out = self
-            .with_store(&r.dir, move |s| s.set_flags(f, uids, op, flags, kw, since))
-            .await?;
-        Ok(Response::new(pb::SetFlagsReply {
-            updated: out.updated.into_iter().map(convert::entry).collect(),
-            modified: out.modified.into_iter().map(|u| u.0).collect(),
-        }))
+        self.set_flags_impl(r).await
     }
 
     async fn copy_messages(
         &self,
         r: Request<pb::CopyMessagesRequest>,
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
-        let r = r.into_inner();
-        let (f, t) = (
-            convert::folder_ref(r.folder.as_ref())?,
-            convert::folder_ref(r.target.as_ref())?,
-        );
-        let uids = convert::uid_ranges(&r.uids);
-        let out = self
-            .with_store(&r.dir, move |s| s.copy_messages(f, uids, t))
-            .await?;
-        Ok(Response::new(convert::copied(out)))
+        self.copy_messages_impl(r).await
     }
 
     async fn move_messages(
         &self,
         r: Request<pb::CopyMessagesRequest>,
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
-        let r = r.into_inner();
-        let (f, t) = (
-            convert::folder_ref(r.folder.as_ref())?,
-            convert::folder_ref(r.target.as_ref())?,
-        );
-        let uids = convert::uid_ranges(&r.uids);
-        let out = self
-            .with_store(&r.dir, move |s| s.move_messages(f, uids, t))
-            .await?;
-        Ok(Response::new(convert::copied(out)))
+        self.move_messages_impl(r).await
     }
 
     async fn delete_messages(
         &self,
         r: Request<pb::DeleteMessagesRequest>,
     ) -> Result<Response<pb::DeleteMessagesReply>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let uids = convert::uid_ranges(&r.uids);
-        let hard = r.hard;
-        let removed = self
-            .with_store(&r.dir, move |s| s.delete_messages(f, uids, hard))
-            .await?;
-        Ok(Response::new(pb::DeleteMessagesReply {
-            removed_uids: removed.into_iter().map(|u| u.0).collect(),
-        }))
+        self.delete_messages_impl(r).await
     }
 
     type ListMessagesStream = Stream2<pb::MessageEntries>;
@@ -740,20 +424,7 @@ impl Exmdb for ExmdbService {
         &self,
         r: Request<pb::ListMessagesRequest>,
     ) -> Result<Response<Self::ListMessagesStream>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let range = r
-            .range
-            .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
-        let s = self
-            .stream_from_store(&r.dir, move |s, tx| {
-                let mut out = Batcher::new(tx, |entries| pb::MessageEntries { entries });
-                s.list_messages(f, range, |e| out.push(convert::entry(e)))?;
-                out.flush();
-                Ok(())
-            })
-            .await?;
-        Ok(Response::new(s))
+        self.list_messages_impl(r).await
     }
 
     type ChangesSinceStream = Stream2<pb::MessageChanges>;
@@ -762,28 +433,7 @@ impl Exmdb for ExmdbService {
         &self,
         r: Request<pb::ChangesSinceRequest>,
     ) -> Result<Response<Self::ChangesSinceStream>, Status> {
-        let r = r.into_inner();
-        let f = convert::folder_ref(r.folder.as_ref())?;
-        let since = st::ChangeNumber(r.since);
-        let s = self
-            .stream_from_store(&r.dir, move |s, tx| {
-                let mut out = Batcher::new(tx, |changes| pb::MessageChanges {
-                    changes,
-                    highest_modseq: 0,
-                });
-                let highest = s.changes_since(f, since, |c| out.push(convert::change(c)))?;
-                let changes = out.into_rest();
-                send(
-                    tx,
-                    pb::MessageChanges {
-                        changes,
-                        highest_modseq: highest.0,
-                    },
-                );
-                Ok(())
-            })
-            .await?;
-        Ok(Response::new(s))
+        self.changes_since_impl(r).await
     }
 
     async fn purge_soft_deleted(

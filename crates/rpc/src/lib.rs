@@ -13,6 +13,7 @@ pub mod exmdb_client;
 pub mod items;
 pub mod midb_view;
 pub mod reason;
+mod remote_view;
 pub mod routed;
 pub mod server;
 pub mod timer_client;

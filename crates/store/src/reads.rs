@@ -1,6 +1,6 @@
 //! The reads of a store ([`StoreReader`]): folders, messages, changes,
-//! content files. Moved out of store.rs, which keeps opening, the read
-//! pool and the writes.
+//! content files. Moved out of store.rs, which keeps opening and the read
+//! pool; the writes are in store_writes.rs.
 
 use crate::derive;
 use crate::error::{Result, StoreError};

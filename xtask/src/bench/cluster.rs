@@ -8,10 +8,10 @@
 //! IMAP and delivery benchmarks (crates/imap/examples/imap_load.rs,
 //! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local.
 
-use crate::bench_common::{field, median, run_ok};
+use crate::bench_common::{build_release, field, median, run_ok};
 use crate::cluster::{DOMAIN, Spec};
 use crate::node_config::{PORTS, host_literal};
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -80,32 +80,19 @@ impl Runs {
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let st = cargo()
-        .args(["build", "--release", "--bins"])
-        .args([
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-timer",
-            "-p",
             "groxide-exmdb",
-        ])
-        .args([
-            "-p",
             "groxide-midb",
-            "-p",
             "groxide-delivery",
-            "-p",
             "groxide-pop3",
-        ])
-        .args(["-p", "groxide-imap", "-p", "groxide-admin"])
-        .args(["--example", "lmtp_load", "--example", "imap_load"])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+            "groxide-imap",
+            "groxide-admin",
+        ],
+        &["lmtp_load", "imap_load"],
+    )?;
     let spec = Spec {
         root: workspace_root().join("var/bench/cluster"),
         ips: (12..=14)

@@ -1,10 +1,13 @@
 //! What every side-by-side benchmark does the same way: free ports, waiting
 //! for a listener, running a load generator and reading its JSON figures,
-//! medians, and the CPU time of the processes under test (from /proc).
+//! medians, the CPU time of the processes under test (from /proc), and the
+//! one groxide node each benchmark starts ([`start_bench_node`]).
 
+use crate::proc::Supervisor;
+use crate::{cargo, target_dir};
 use anyhow::{Context as _, Result, bail};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -102,6 +105,129 @@ pub fn dovecot_master_pid(dir: &Path) -> Result<u32> {
     let text = std::fs::read_to_string(dir.join("run/master.pid"))
         .context("reading Dovecot's master.pid")?;
     text.trim().parse().context("Dovecot's master.pid")
+}
+
+/// Builds the release binaries of `packages` (`cargo build --release --bins
+/// -p …`) and the load generators `examples`; returns the release directory.
+pub fn build_release(packages: &[&str], examples: &[&str]) -> Result<PathBuf> {
+    let mut c = cargo();
+    c.args(["build", "--release", "--bins"]);
+    for p in packages {
+        c.args(["-p", p]);
+    }
+    for e in examples {
+        c.args(["--example", e]);
+    }
+    let st = c.status().context("running cargo build")?;
+    if !st.success() {
+        bail!("cargo build failed");
+    }
+    Ok(target_dir().join("release"))
+}
+
+/// The back ends a benchmark node runs besides event and exmdb.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum BenchBackends {
+    /// event and exmdb (delivery, groupware, DAV).
+    ExmdbOnly,
+    /// event, exmdb and midb (IMAP, POP3).
+    WithMidb,
+}
+
+/// One groxide node of a benchmark, under `<root>/groxide/{config,data}`:
+/// event and exmdb (and midb) running on free ports of 127.0.0.1, a SQLite
+/// directory in the data dir. The benchmark adds its front end with
+/// [`BenchNode::write_config`] and [`BenchNode::start`], and its users with
+/// [`BenchNode::admin`].
+pub struct BenchNode {
+    /// The config directory (`--config-dir` of every daemon).
+    pub config: PathBuf,
+    /// `data_path`: the stores and `directory.sqlite3`.
+    pub data: PathBuf,
+    bin: PathBuf,
+}
+
+/// Writes the node's shared config files (groxide.cfg with `global_extra`
+/// appended, exmdb_provider.cfg, event.cfg, midb.cfg), starts event, exmdb
+/// (and midb) from `bin` under `sup` and waits until they listen.
+pub fn start_bench_node(
+    sup: &mut Supervisor,
+    root: &Path,
+    bin: &Path,
+    backends: BenchBackends,
+    global_extra: &str,
+) -> Result<BenchNode> {
+    let node = BenchNode {
+        config: root.join("groxide/config"),
+        data: root.join("groxide/data"),
+        bin: bin.to_path_buf(),
+    };
+    std::fs::create_dir_all(&node.config)?;
+    std::fs::create_dir_all(&node.data)?;
+    node.write_config(
+        "groxide.cfg",
+        format!(
+            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
+             log_level = warn\nshutdown_timeout = 5s\n{global_extra}",
+            d = node.data.display()
+        ),
+    )?;
+    let (exmdb, event) = (free_port()?, free_port()?);
+    node.write_config(
+        "exmdb_provider.cfg",
+        format!(
+            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    node.write_config(
+        "event.cfg",
+        format!(
+            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
+        ),
+    )?;
+    let mut daemons = vec![("event", event), ("exmdb", exmdb)];
+    if backends == BenchBackends::WithMidb {
+        let midb = free_port()?;
+        node.write_config(
+            "midb.cfg",
+            format!(
+                "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb}\nmidb_hosts_allow = 127.0.0.1\n"
+            ),
+        )?;
+        daemons.push(("midb", midb));
+    }
+    for (name, port) in daemons {
+        node.start(sup, name, format!("127.0.0.1:{port}").parse()?)?;
+    }
+    Ok(node)
+}
+
+impl BenchNode {
+    /// Writes `<config>/<file>`.
+    pub fn write_config(&self, file: &str, text: String) -> Result<()> {
+        std::fs::write(self.config.join(file), text)
+            .with_context(|| format!("writing {}", self.config.join(file).display()))
+    }
+
+    /// Starts `groxide-<daemon>` on this node's config and waits until it
+    /// listens on `addr`.
+    pub fn start(&self, sup: &mut Supervisor, daemon: &str, addr: SocketAddr) -> Result<()> {
+        let mut c = Command::new(self.bin.join(format!("groxide-{daemon}")));
+        c.arg("--config-dir").arg(&self.config);
+        sup.spawn(daemon, c)?;
+        wait_for(addr, daemon)
+    }
+
+    /// Runs `groxide-admin <args>` on this node; its output.
+    pub fn admin(&self, args: &[&str]) -> Result<String> {
+        run_ok(
+            Command::new(self.bin.join("groxide-admin"))
+                .arg("--config-dir")
+                .arg(&self.config)
+                .args(args),
+            "groxide-admin",
+        )
+    }
 }
 
 /// The median of `v` (the upper one for an even count); NaN when empty.

@@ -8,9 +8,12 @@
 //! `mail_fsync = optimized`, its default: new mail is fsynced before the
 //! reply). Both write to the same file system, under ./var/bench/delivery.
 
-use crate::bench_common::{field, free_port, launch_dovecot, median, run_ok, wait_for};
+use crate::bench_common::{
+    BenchBackends, build_release, field, free_port, launch_dovecot, median, run_ok,
+    start_bench_node, wait_for,
+};
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -51,48 +54,10 @@ fn parse(args: &[String]) -> Result<Options> {
 
 /// One groxide node (event, exmdb, delivery) with 50 users.
 fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<SocketAddr> {
-    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
-    std::fs::create_dir_all(&cfg)?;
-    std::fs::create_dir_all(&data)?;
+    let node = start_bench_node(sup, root, bin, BenchBackends::ExmdbOnly, "")?;
     let lmtp: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let (exmdb, event) = (free_port()?, free_port()?);
-    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
-    write(
-        "groxide.cfg",
-        format!(
-            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
-             log_level = warn\nshutdown_timeout = 5s\n",
-            d = data.display()
-        ),
-    )?;
-    write(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
-    for (name, port) in [("event", event), ("exmdb", exmdb)] {
-        let mut c = Command::new(bin.join(format!("groxide-{name}")));
-        c.arg("--config-dir").arg(&cfg);
-        sup.spawn(name, c)?;
-        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
-    }
-    let admin = |args: &[&str]| {
-        run_ok(
-            Command::new(bin.join("groxide-admin"))
-                .arg("--config-dir")
-                .arg(&cfg)
-                .args(args),
-            "groxide-admin",
-        )
-    };
+    node.write_config("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
+    let admin = |args: &[&str]| node.admin(args);
     admin(&["domain", "create", "bench.test"])?;
     for i in 1..=USERS {
         admin(&[
@@ -103,10 +68,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Socket
             "pass",
         ])?;
     }
-    let mut c = Command::new(bin.join("groxide-delivery"));
-    c.arg("--config-dir").arg(&cfg);
-    sup.spawn("delivery", c)?;
-    wait_for(lmtp, "groxide-delivery")?;
+    node.start(sup, "delivery", lmtp)?;
     Ok(lmtp)
 }
 
@@ -187,30 +149,15 @@ fn load(
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let st = cargo()
-        .args([
-            "build",
-            "--release",
-            "--bins",
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-        ])
-        .args([
-            "-p",
             "groxide-delivery",
-            "-p",
             "groxide-admin",
-            "--example",
-            "lmtp_load",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["lmtp_load"],
+    )?;
     let generator = bin.join("examples/lmtp_load");
     let root = workspace_root().join("var/bench/delivery");
     // A Dovecot left behind by an interrupted run would hold the LMTP port.

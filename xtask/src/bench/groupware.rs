@@ -12,9 +12,12 @@
 //! `--radicale-timeout` seconds (900) is reported as not done. `--debug` runs the harness on the debug
 //! binaries (a smoke test; its figures mean nothing).
 
-use crate::bench_common::{cpu_seconds, free_port, median, run_ok, wait_for};
+use crate::bench_common::{
+    BenchBackends, build_release, cpu_seconds, free_port, median, run_ok, start_bench_node,
+    wait_for,
+};
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::{target_dir, workspace_root};
 use anyhow::{Context as _, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -270,50 +273,12 @@ fn mib(kib: Option<u64>) -> String {
 }
 
 /// One groxide node (event, exmdb) with the user `bench@bench.test`.
-fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<PathBuf> {
-    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
-    std::fs::create_dir_all(&cfg)?;
-    std::fs::create_dir_all(&data)?;
-    let (exmdb, event) = (free_port()?, free_port()?);
-    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
-    write(
-        "groxide.cfg",
-        format!(
-            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
-             log_level = warn\nshutdown_timeout = 5s\n",
-            d = data.display()
-        ),
-    )?;
-    write(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    for (name, port) in [("event", event), ("exmdb", exmdb)] {
-        let mut c = Command::new(bin.join(format!("groxide-{name}")));
-        c.arg("--config-dir").arg(&cfg);
-        sup.spawn(name, c)?;
-        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
-    }
-    let admin = |args: &[&str]| {
-        run_ok(
-            Command::new(bin.join("groxide-admin"))
-                .arg("--config-dir")
-                .arg(&cfg)
-                .args(args),
-            "groxide-admin",
-        )
-    };
+pub(crate) fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<PathBuf> {
+    let node = start_bench_node(sup, root, bin, BenchBackends::ExmdbOnly, "")?;
+    let admin = |args: &[&str]| node.admin(args);
     admin(&["domain", "create", "bench.test"])?;
     admin(&["user", "create", "bench@bench.test", "--password", "pass"])?;
-    Ok(cfg)
+    Ok(node.config)
 }
 
 fn field_f64(v: &serde_json::Value, k: &str) -> f64 {
@@ -321,7 +286,7 @@ fn field_f64(v: &serde_json::Value, k: &str) -> f64 {
 }
 
 /// Radicale on a free port with its own storage folder; returns its base URL.
-fn start_radicale(sup: &mut Supervisor, root: &Path) -> Result<String> {
+pub(crate) fn start_radicale(sup: &mut Supervisor, root: &Path) -> Result<String> {
     let ok = Command::new("python3")
         .args(["-c", "import radicale"])
         .status()
@@ -364,30 +329,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let bin = target_dir().join(if o.debug { "debug" } else { "release" });
     if !o.debug {
-        build_release()?;
+        build_release(&["groxide-event", "groxide-exmdb", "groxide-admin"], &[])?;
     }
     run_with(&o, &bin)
-}
-
-fn build_release() -> Result<()> {
-    let st = cargo()
-        .args([
-            "build",
-            "--release",
-            "--bins",
-            "-p",
-            "groxide-event",
-            "-p",
-            "groxide-exmdb",
-            "-p",
-            "groxide-admin",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    Ok(())
 }
 
 fn run_with(o: &Options, bin: &Path) -> Result<()> {

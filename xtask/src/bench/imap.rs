@@ -28,11 +28,11 @@
 //! connection limits raised for the connection counts used here.
 
 use crate::bench_common::{
-    cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median, process_tree,
-    run_ok, tree_cpu_seconds, wait_for,
+    BenchBackends, build_release, cpu_seconds, dovecot_master_pid, field, free_port,
+    launch_dovecot, median, process_tree, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -150,42 +150,18 @@ struct Groxide {
 
 /// One groxide node (event, exmdb, midb, imap) with the benchmark users.
 fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> Result<Groxide> {
-    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
-    std::fs::create_dir_all(&cfg)?;
-    std::fs::create_dir_all(&data)?;
-    let imap: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let (exmdb, midb, event) = (free_port()?, free_port()?, free_port()?);
-    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
     // Churn compares SHA512-CRYPT with SHA512-CRYPT: keep the hashes as
     // they are (by default a login re-hashes them to argon2id).
-    write(
-        "groxide.cfg",
-        format!(
-            "host_id = 127.0.0.1\ndata_path = {d}\ndirectory_url = sqlite://{d}/directory.sqlite3\n\
-             log_level = warn\nshutdown_timeout = 5s\nauth_rehash_legacy = no\n",
-            d = data.display()
-        ),
+    let node = start_bench_node(
+        sup,
+        root,
+        bin,
+        BenchBackends::WithMidb,
+        "auth_rehash_legacy = no\n",
     )?;
-    write(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "midb.cfg",
-        format!(
-            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb}\nmidb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
+    let imap: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let limit = o.idle.max(USERS * CLIENTS_PER_USER) + 100;
-    write(
+    node.write_config(
         "imap.cfg",
         format!(
             "imap_listen = {imap}\nimap_listen_tls =\ncontext_num = {limit}\n\
@@ -193,21 +169,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
              imap_max_unauth_connections = {limit}\nimap_max_unauth_connections_per_ip = {limit}\n"
         ),
     )?;
-    for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {
-        let mut c = Command::new(bin.join(format!("groxide-{name}")));
-        c.arg("--config-dir").arg(&cfg);
-        sup.spawn(name, c)?;
-        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
-    }
-    let admin = |args: &[&str]| {
-        run_ok(
-            Command::new(bin.join("groxide-admin"))
-                .arg("--config-dir")
-                .arg(&cfg)
-                .args(args),
-            "groxide-admin",
-        )
-    };
+    let admin = |args: &[&str]| node.admin(args);
     let store_of = |out: String| -> Result<String> {
         out.split(", store ")
             .nth(1)
@@ -233,19 +195,16 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path, o: &Options) -> 
     ])?)?;
     run_ok(
         Command::new("sqlite3")
-            .arg(data.join("directory.sqlite3"))
+            .arg(node.data.join("directory.sqlite3"))
             .arg(format!(
                 "UPDATE users SET password = '{PASSWORD_HASH}' WHERE username LIKE '%@bench.test'"
             )),
         "sqlite3 (setting the benchmark password hashes)",
     )?;
-    let mut c = Command::new(bin.join("groxide-imap"));
-    c.arg("--config-dir").arg(&cfg);
-    sup.spawn("imap", c)?;
-    wait_for(imap, "groxide-imap")?;
+    node.start(sup, "imap", imap)?;
     Ok(Groxide {
         imap,
-        config: cfg,
+        config: node.config,
         big_dir,
     })
 }
@@ -559,30 +518,16 @@ fn idle(
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let wants = |part: &str| o.only.as_deref().is_none_or(|p| p == part);
-    let st = cargo()
-        .args(["build", "--release", "--bins"])
-        .args([
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-            "-p",
             "groxide-midb",
-        ])
-        .args([
-            "-p",
             "groxide-imap",
-            "-p",
             "groxide-admin",
-            "--example",
-            "imap_load",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["imap_load"],
+    )?;
     let generator = bin.join("examples/imap_load");
     let root = workspace_root().join("var/bench/imap");
     let _ = std::fs::remove_dir_all(&root);

@@ -9,11 +9,11 @@
 //! {ARGON2ID} and groxide's very hashes, so one row compares like with like.
 
 use crate::bench_common::{
-    cpu_seconds, dovecot_master_pid, field, free_port, launch_dovecot, median, run_ok,
-    tree_cpu_seconds, wait_for,
+    BenchBackends, build_release, cpu_seconds, dovecot_master_pid, field, free_port,
+    launch_dovecot, median, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
 };
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -64,43 +64,12 @@ struct Groxide {
 
 /// One groxide node: event, exmdb, midb, delivery, pop3, with `USERS` users.
 fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxide> {
-    let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
-    std::fs::create_dir_all(&cfg)?;
-    std::fs::create_dir_all(&data)?;
-    let (exmdb, event, midb) = (free_port()?, free_port()?, free_port()?);
+    let node = start_bench_node(sup, root, bin, BenchBackends::WithMidb, "")?;
     let lmtp = format!("127.0.0.1:{}", free_port()?);
     let pop3 = format!("127.0.0.1:{}", free_port()?);
-    let directory = data.join("directory.sqlite3");
-    let write = |f: &str, t: String| std::fs::write(cfg.join(f), t);
-    write(
-        "groxide.cfg",
-        format!(
-            "host_id = 127.0.0.1\ndata_path = {}\ndirectory_url = sqlite://{}\n\
-             log_level = warn\nshutdown_timeout = 5s\n",
-            data.display(),
-            directory.display()
-        ),
-    )?;
-    write(
-        "exmdb_provider.cfg",
-        format!(
-            "listen_ip = 127.0.0.1\nexmdb_listen_port = {exmdb}\nexmdb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "midb.cfg",
-        format!(
-            "midb_listen_ip = 127.0.0.1\nmidb_listen_port = {midb}\nmidb_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write(
-        "event.cfg",
-        format!(
-            "event_listen_ip = 127.0.0.1\nevent_listen_port = {event}\nevent_hosts_allow = 127.0.0.1\n"
-        ),
-    )?;
-    write("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
-    write(
+    let directory = node.data.join("directory.sqlite3");
+    node.write_config("delivery.cfg", format!("lda_listen = {lmtp}\n"))?;
+    node.write_config(
         "pop3.cfg",
         // Every generator connection comes from 127.0.0.1, logging in at once.
         format!(
@@ -109,21 +78,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
              pop3_max_unauth_connections_per_ip = 1000\n"
         ),
     )?;
-    for (name, port) in [("event", event), ("exmdb", exmdb), ("midb", midb)] {
-        let mut c = Command::new(bin.join(format!("groxide-{name}")));
-        c.arg("--config-dir").arg(&cfg);
-        sup.spawn(name, c)?;
-        wait_for(format!("127.0.0.1:{port}").parse()?, name)?;
-    }
-    let admin = |args: &[&str]| {
-        run_ok(
-            Command::new(bin.join("groxide-admin"))
-                .arg("--config-dir")
-                .arg(&cfg)
-                .args(args),
-            "groxide-admin",
-        )
-    };
+    let admin = |args: &[&str]| node.admin(args);
     admin(&["domain", "create", "bench.test"])?;
     for i in 1..=USERS {
         admin(&[
@@ -135,10 +90,7 @@ fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<Groxid
         ])?;
     }
     for (name, addr) in [("delivery", &lmtp), ("pop3", &pop3)] {
-        let mut c = Command::new(bin.join(format!("groxide-{name}")));
-        c.arg("--config-dir").arg(&cfg);
-        sup.spawn(name, c)?;
-        wait_for(addr.parse()?, name)?;
+        node.start(sup, name, addr.parse()?)?;
     }
     Ok(Groxide {
         pop3,
@@ -268,31 +220,17 @@ fn load(
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let st = cargo()
-        .args(["build", "--release", "--bins"])
-        .args([
-            "-p",
+    let bin = build_release(
+        &[
             "groxide-event",
-            "-p",
             "groxide-exmdb",
-            "-p",
             "groxide-midb",
-        ])
-        .args([
-            "-p",
             "groxide-delivery",
-            "-p",
             "groxide-pop3",
-            "-p",
             "groxide-admin",
-        ])
-        .args(["--example", "pop3_load"])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join("release");
+        ],
+        &["pop3_load"],
+    )?;
     let generator = bin.join("examples/pop3_load");
     let root = workspace_root().join("var/bench/pop3");
     let _ = std::fs::remove_dir_all(&root);

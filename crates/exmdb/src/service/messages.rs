@@ -1,0 +1,198 @@
+//! The message calls of the exmdb service: MAPI inserts, reads, properties,
+//! flags, copy, move, delete, listings and changes.
+
+use super::{ExmdbService, Stream2};
+use crate::convert;
+use crate::streaming::{Batcher, send};
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_store::{self as st};
+use tonic::{Request, Response, Status};
+
+impl ExmdbService {
+    pub(super) async fn insert_mapi_message_impl(
+        &self,
+        r: Request<pb::InsertMapiMessageRequest>,
+    ) -> Result<Response<pb::InsertMessageReply>, Status> {
+        let r = r.into_inner();
+        let folder = convert::folder_ref(r.folder.as_ref())?;
+        let m = st::MapiMessage {
+            props: convert::props_from_pb(&r.props)?,
+            recipients: r
+                .recipients
+                .iter()
+                .map(|p| convert::props_from_pb(&p.props))
+                .collect::<Result<_, _>>()?,
+            attachments: r
+                .attachments
+                .into_iter()
+                .map(|a| {
+                    Ok(st::MapiAttachment {
+                        props: convert::props_from_pb(&a.props)?,
+                        content: a.content,
+                    })
+                })
+                .collect::<Result<_, Status>>()?,
+        };
+        let new = st::NewMessage {
+            flags: convert::flags(r.flags)?,
+            keywords: r.keywords,
+            internal_date: convert::internal_date(r.internal_date),
+        };
+        let ins = self
+            .with_store(&r.dir, move |s| s.insert_mapi(folder, m, new))
+            .await?;
+        Ok(Response::new(convert::inserted(ins)))
+    }
+
+    pub(super) async fn read_message_impl(
+        &self,
+        r: Request<pb::MessageRequest>,
+    ) -> Result<Response<pb::Message>, Status> {
+        let r = r.into_inner();
+        let id = st::MessageId(r.message_id);
+        let m = self.with_store(&r.dir, move |s| s.message(id)).await?;
+        Ok(Response::new(convert::message(m)))
+    }
+
+    pub(super) async fn set_message_props_impl(
+        &self,
+        r: Request<pb::SetMessagePropsRequest>,
+    ) -> Result<Response<pb::MessageEntry>, Status> {
+        let r = r.into_inner();
+        let id = st::MessageId(r.message_id);
+        let set = convert::props_from_pb(&r.set)?;
+        let remove = convert::tags(&r.remove);
+        let e = self
+            .with_store(&r.dir, move |s| s.set_message_props(id, set, remove))
+            .await?;
+        Ok(Response::new(convert::entry(e)))
+    }
+
+    pub(super) async fn set_read_state_impl(
+        &self,
+        r: Request<pb::SetReadStateRequest>,
+    ) -> Result<Response<pb::MessageEntry>, Status> {
+        let r = r.into_inner();
+        let (id, read) = (st::MessageId(r.message_id), r.read);
+        let e = self
+            .with_store(&r.dir, move |s| s.set_read(id, read))
+            .await?;
+        Ok(Response::new(convert::entry(e)))
+    }
+
+    pub(super) async fn set_flags_impl(
+        &self,
+        r: Request<pb::SetFlagsRequest>,
+    ) -> Result<Response<pb::SetFlagsReply>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let op = groxide_rpc::midb_view::parse_flag_mode(r.mode)?;
+        let flags = convert::flags(r.flags)?;
+        let uids = convert::uid_ranges(&r.uids);
+        let since = (r.unchanged_since != 0).then_some(st::ChangeNumber(r.unchanged_since));
+        let kw = r.keywords;
+        let out = self
+            .with_store(&r.dir, move |s| s.set_flags(f, uids, op, flags, kw, since))
+            .await?;
+        Ok(Response::new(pb::SetFlagsReply {
+            updated: out.updated.into_iter().map(convert::entry).collect(),
+            modified: out.modified.into_iter().map(|u| u.0).collect(),
+        }))
+    }
+
+    pub(super) async fn copy_messages_impl(
+        &self,
+        r: Request<pb::CopyMessagesRequest>,
+    ) -> Result<Response<pb::CopyMessagesReply>, Status> {
+        let r = r.into_inner();
+        let (f, t) = (
+            convert::folder_ref(r.folder.as_ref())?,
+            convert::folder_ref(r.target.as_ref())?,
+        );
+        let uids = convert::uid_ranges(&r.uids);
+        let out = self
+            .with_store(&r.dir, move |s| s.copy_messages(f, uids, t))
+            .await?;
+        Ok(Response::new(convert::copied(out)))
+    }
+
+    pub(super) async fn move_messages_impl(
+        &self,
+        r: Request<pb::CopyMessagesRequest>,
+    ) -> Result<Response<pb::CopyMessagesReply>, Status> {
+        let r = r.into_inner();
+        let (f, t) = (
+            convert::folder_ref(r.folder.as_ref())?,
+            convert::folder_ref(r.target.as_ref())?,
+        );
+        let uids = convert::uid_ranges(&r.uids);
+        let out = self
+            .with_store(&r.dir, move |s| s.move_messages(f, uids, t))
+            .await?;
+        Ok(Response::new(convert::copied(out)))
+    }
+
+    pub(super) async fn delete_messages_impl(
+        &self,
+        r: Request<pb::DeleteMessagesRequest>,
+    ) -> Result<Response<pb::DeleteMessagesReply>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let uids = convert::uid_ranges(&r.uids);
+        let hard = r.hard;
+        let removed = self
+            .with_store(&r.dir, move |s| s.delete_messages(f, uids, hard))
+            .await?;
+        Ok(Response::new(pb::DeleteMessagesReply {
+            removed_uids: removed.into_iter().map(|u| u.0).collect(),
+        }))
+    }
+
+    pub(super) async fn list_messages_impl(
+        &self,
+        r: Request<pb::ListMessagesRequest>,
+    ) -> Result<Response<Stream2<pb::MessageEntries>>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let range = r
+            .range
+            .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
+        let s = self
+            .stream_from_store(&r.dir, move |s, tx| {
+                let mut out = Batcher::new(tx, |entries| pb::MessageEntries { entries });
+                s.list_messages(f, range, |e| out.push(convert::entry(e)))?;
+                out.flush();
+                Ok(())
+            })
+            .await?;
+        Ok(Response::new(s))
+    }
+
+    pub(super) async fn changes_since_impl(
+        &self,
+        r: Request<pb::ChangesSinceRequest>,
+    ) -> Result<Response<Stream2<pb::MessageChanges>>, Status> {
+        let r = r.into_inner();
+        let f = convert::folder_ref(r.folder.as_ref())?;
+        let since = st::ChangeNumber(r.since);
+        let s = self
+            .stream_from_store(&r.dir, move |s, tx| {
+                let mut out = Batcher::new(tx, |changes| pb::MessageChanges {
+                    changes,
+                    highest_modseq: 0,
+                });
+                let highest = s.changes_since(f, since, |c| out.push(convert::change(c)))?;
+                let changes = out.into_rest();
+                send(
+                    tx,
+                    pb::MessageChanges {
+                        changes,
+                        highest_modseq: highest.0,
+                    },
+                );
+                Ok(())
+            })
+            .await?;
+        Ok(Response::new(s))
+    }
+}
