@@ -256,6 +256,12 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
         Ok(p) => p,
         Err(e) => return text(StatusCode::BAD_REQUEST, e.0),
     };
+    if !request::COMMANDS.contains(&params.command.as_str()) {
+        return text(
+            StatusCode::NOT_IMPLEMENTED,
+            format!("the {} command is not supported", params.command),
+        );
+    }
     if !same_user(&params.user, &principal.user.username) {
         return text(
             StatusCode::FORBIDDEN,

@@ -69,6 +69,12 @@ impl Modules {
 }
 
 /// The ActiveSync limits of http.cfg.
-fn eas_settings(_config: &Config<Http>) -> EasSettings {
-    EasSettings::default()
+fn eas_settings(config: &Config<Http>) -> EasSettings {
+    use groxide_config::keys::http;
+    EasSettings {
+        min_heartbeat: config.get(http::EAS_PING_MIN_HEARTBEAT),
+        max_heartbeat: config.get(http::EAS_PING_MAX_HEARTBEAT),
+        max_window: config.get(http::EAS_SYNC_MAX_WINDOW),
+        max_request: usize::try_from(config.get(http::HTTP_RQBODY_MAX_SIZE)).unwrap_or(usize::MAX),
+    }
 }
