@@ -74,7 +74,10 @@ impl<'a> Devices<'a> {
                 None => return Ok(None),
             },
         };
-        if let Some(f) = folders.iter().find(|f| f.parent_id == parent_id && f.name == name) {
+        if let Some(f) = folders
+            .iter()
+            .find(|f| f.parent_id == parent_id && f.name == name)
+        {
             return Ok(Some(f.id));
         }
         if !create {
@@ -116,7 +119,8 @@ impl<'a> Devices<'a> {
         let Some(container) = self.child(&mut folders, None, CONTAINER, create).await? else {
             return Ok(None);
         };
-        self.child(&mut folders, Some(container), device, create).await
+        self.child(&mut folders, Some(container), device, create)
+            .await
     }
 
     async fn props(&self, folder: u64) -> Result<Vec<pb::Prop>, RpcError> {
@@ -172,7 +176,9 @@ impl<'a> Devices<'a> {
         let mut out = Vec::new();
         for f in folders.iter().filter(|f| f.parent_id == container) {
             let props = self.props(f.id).await?;
-            if let Some(d) = binary(&props, DEVICE_TAG).and_then(|b| serde_json::from_slice(&b).ok()) {
+            if let Some(d) =
+                binary(&props, DEVICE_TAG).and_then(|b| serde_json::from_slice(&b).ok())
+            {
                 out.push(d);
             }
         }
@@ -209,8 +215,11 @@ impl<'a> Devices<'a> {
         let Some(f) = self.device_folder(device, true).await? else {
             return Err(no_root());
         };
-        self.set(f, vec![(HIERARCHY_TAG, serde_json::to_vec(h).unwrap_or_default())])
-            .await
+        self.set(
+            f,
+            vec![(HIERARCHY_TAG, serde_json::to_vec(h).unwrap_or_default())],
+        )
+        .await
     }
 
     async fn collection_folder(
@@ -223,10 +232,14 @@ impl<'a> Devices<'a> {
         let Some(container) = self.child(&mut folders, None, CONTAINER, create).await? else {
             return Ok(None);
         };
-        let Some(dev) = self.child(&mut folders, Some(container), device, create).await? else {
+        let Some(dev) = self
+            .child(&mut folders, Some(container), device, create)
+            .await?
+        else {
             return Ok(None);
         };
-        self.child(&mut folders, Some(dev), collection, create).await
+        self.child(&mut folders, Some(dev), collection, create)
+            .await
     }
 
     /// A collection's current and previous state.
@@ -260,7 +273,10 @@ impl<'a> Devices<'a> {
             return Err(no_root());
         };
         let mut set = vec![(STATE_TAG, current.encode())];
-        set.push((PREVIOUS_TAG, previous.map(CollectionState::encode).unwrap_or_default()));
+        set.push((
+            PREVIOUS_TAG,
+            previous.map(CollectionState::encode).unwrap_or_default(),
+        ));
         self.set(f, set).await
     }
 }

@@ -5,7 +5,9 @@
 //! ends when its last waiter does. After a gap (the subscription broke, a
 //! queue overflowed) waiters get [`Hint::Resync`] and look again.
 
-use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply::Event};
+use groxide_rpc::pb::event::v1::{
+    SubscribeRequest, event_client::EventClient, subscribe_reply::Event,
+};
 use groxide_rpc::{ChannelPool, ClientOptions};
 use groxide_runtime::Routing;
 use std::collections::HashMap;
@@ -93,7 +95,12 @@ impl EventHub {
         true
     }
 
-    async fn follow(self: Arc<Self>, dir: String, tx: broadcast::Sender<Hint>, ready: oneshot::Sender<()>) {
+    async fn follow(
+        self: Arc<Self>,
+        dir: String,
+        tx: broadcast::Sender<Hint>,
+        ready: oneshot::Sender<()>,
+    ) {
         let mut ready = Some(ready);
         let mut delay = RETRY_MIN;
         loop {
@@ -122,7 +129,12 @@ impl EventHub {
         ready: &mut Option<oneshot::Sender<()>>,
     ) -> Result<(), String> {
         let mut reloads = self.reloads.subscribe();
-        let route = self.routing.exmdb().resolve(dir).await.map_err(|e| e.to_string())?;
+        let route = self
+            .routing
+            .exmdb()
+            .resolve(dir)
+            .await
+            .map_err(|e| e.to_string())?;
         let node = self.routing.event_node(&route);
         let channel = self.pool.get(&node).map_err(|e| e.to_string())?;
         let mut stream = EventClient::new(channel)

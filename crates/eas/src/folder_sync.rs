@@ -51,7 +51,11 @@ pub(crate) fn folder_type(f: &pb::Folder) -> u8 {
         "journal" => 11,
         _ => match CollectionKind::of(&f.container_class) {
             CollectionKind::Mail if f.container_class.starts_with("IPF.Journal") => 16,
-            CollectionKind::Mail if f.container_class.is_empty() || f.container_class.starts_with("IPF.Note") => 12,
+            CollectionKind::Mail
+                if f.container_class.is_empty() || f.container_class.starts_with("IPF.Note") =>
+            {
+                12
+            }
             CollectionKind::Mail => 1,
             CollectionKind::Calendar => 13,
             CollectionKind::Contacts => 14,
@@ -125,7 +129,10 @@ fn folder_element(tag: FolderHierarchy, id: &str, f: &KnownFolder) -> Element {
 fn status_only(status: u8) -> Element {
     Element::with_children(
         FolderHierarchy::FolderSync,
-        [Element::with_text(FolderHierarchy::Status, status.to_string())],
+        [Element::with_text(
+            FolderHierarchy::Status,
+            status.to_string(),
+        )],
     )
 }
 
@@ -183,7 +190,10 @@ pub(crate) async fn folder_sync(
         hierarchy.folders = now.into_iter().map(|(id, f, _)| (id, f)).collect();
         ctx.devices().save_hierarchy(&device, &hierarchy).await?;
     }
-    let mut body = vec![Element::with_text(FolderHierarchy::Count, changes.len().to_string())];
+    let mut body = vec![Element::with_text(
+        FolderHierarchy::Count,
+        changes.len().to_string(),
+    )];
     body.extend(changes);
     Ok(Some(Element::with_children(
         FolderHierarchy::FolderSync,
@@ -240,7 +250,10 @@ mod tests {
         assert!(got.contains(&("18".into(), "0".into(), 7)));
         assert!(got.contains(&("256".into(), "13".into(), 12)));
         assert!(got.contains(&("257".into(), "0".into(), 13)));
-        assert!(!got.iter().any(|(id, _, _)| id == "258" || id == "1" || id == "9"));
+        assert!(
+            !got.iter()
+                .any(|(id, _, _)| id == "258" || id == "1" || id == "9")
+        );
         let inbox = got.iter().position(|g| g.0 == "13").unwrap();
         let child = got.iter().position(|g| g.0 == "256").unwrap();
         assert!(inbox < child);
@@ -248,8 +261,10 @@ mod tests {
 
     #[test]
     fn diff_names_additions_updates_and_deletions() {
-        let before: BTreeMap<String, KnownFolder> =
-            visible(&store()).into_iter().map(|(i, f, _)| (i, f)).collect();
+        let before: BTreeMap<String, KnownFolder> = visible(&store())
+            .into_iter()
+            .map(|(i, f, _)| (i, f))
+            .collect();
         let mut changed = store();
         changed.retain(|f| f.id != 0x101);
         if let Some(f) = changed.iter_mut().find(|f| f.id == 0x100) {
@@ -259,7 +274,13 @@ mod tests {
         let d = diff(&before, &visible(&changed));
         let kinds: Vec<String> = d
             .iter()
-            .map(|e| format!("{}:{}", e.tag.name(), e.child_text(FolderHierarchy::ServerId).unwrap()))
+            .map(|e| {
+                format!(
+                    "{}:{}",
+                    e.tag.name(),
+                    e.child_text(FolderHierarchy::ServerId).unwrap()
+                )
+            })
             .collect();
         assert_eq!(kinds, ["Add:259", "Update:256", "Delete:257"]);
         assert!(diff(&before, &visible(&store())).is_empty());

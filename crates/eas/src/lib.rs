@@ -126,8 +126,14 @@ impl Eas {
 
     /// Applies reloaded settings and forgets cached routes (SIGHUP).
     pub fn reload(&self, settings: EasSettings, submit_url: &str) {
-        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = settings;
-        *self.submit_url.write().unwrap_or_else(PoisonError::into_inner) = submit_url.to_string();
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings;
+        *self
+            .submit_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = submit_url.to_string();
         self.exmdb.routed().reset();
         self.hub.reset();
     }
@@ -325,7 +331,10 @@ fn status_home(command: &str) -> Option<(groxide_wbxml::Tag, groxide_wbxml::Tag)
     use groxide_wbxml::{AirSync, FolderHierarchy, GetItemEstimate, ItemOperations, Move, Ping};
     Some(match command {
         "Sync" => (AirSync::Sync.into(), AirSync::Status.into()),
-        "FolderSync" => (FolderHierarchy::FolderSync.into(), FolderHierarchy::Status.into()),
+        "FolderSync" => (
+            FolderHierarchy::FolderSync.into(),
+            FolderHierarchy::Status.into(),
+        ),
         "Ping" => (Ping::Ping.into(), Ping::Status.into()),
         "GetItemEstimate" => (
             GetItemEstimate::GetItemEstimate.into(),
@@ -390,9 +399,10 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
     {
         tracing::debug!(device = %ctx.params.device_id, status, "ActiveSync request needs provisioning");
         if ctx.params.version < Version(140) {
-            return Ok(with_server_headers(
-                text(StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN), "provision first"),
-            ));
+            return Ok(with_server_headers(text(
+                StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+                "provision first",
+            )));
         }
         return Ok(match status_home(&command) {
             Some((root, status_tag)) => wbxml(&Element::with_children(
@@ -450,7 +460,13 @@ mod tests {
 
     #[test]
     fn user_parameter_matches_the_login_in_the_forms_clients_send() {
-        for ok in ["", "demo@example.test", "DEMO@example.test", "demo", "EXAMPLE\\demo"] {
+        for ok in [
+            "",
+            "demo@example.test",
+            "DEMO@example.test",
+            "demo",
+            "EXAMPLE\\demo",
+        ] {
             assert!(same_user(ok, "demo@example.test"), "{ok}");
         }
         for bad in ["other@example.test", "other", "EXAMPLE\\other"] {

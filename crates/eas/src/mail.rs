@@ -152,12 +152,7 @@ pub(crate) fn application_data(
         .and_then(|m| m.to())
         .map(|a| {
             a.iter()
-                .map(|a| {
-                    a.name()
-                        .or(a.address())
-                        .unwrap_or_default()
-                        .to_string()
-                })
+                .map(|a| a.name().or(a.address()).unwrap_or_default().to_string())
                 .collect::<Vec<_>>()
                 .join("; ")
         })
@@ -174,8 +169,14 @@ pub(crate) fn application_data(
         Email::Read,
         if flags & SEEN != 0 { "1" } else { "0" },
     ));
-    let html = parsed.as_ref().and_then(|m| m.body_html(0)).map(|s| s.into_owned());
-    let plain = parsed.as_ref().and_then(|m| m.body_text(0)).map(|s| s.into_owned());
+    let html = parsed
+        .as_ref()
+        .and_then(|m| m.body_html(0))
+        .map(|s| s.into_owned());
+    let plain = parsed
+        .as_ref()
+        .and_then(|m| m.body_text(0))
+        .map(|s| s.into_owned());
     let body = match pref.kind {
         4 => body_element(4, &String::from_utf8_lossy(raw), pref.truncation),
         2 if html.is_some() => body_element(2, html.as_deref().unwrap_or(""), pref.truncation),
@@ -208,12 +209,18 @@ pub(crate) fn application_data(
         })
         .unwrap_or_default();
     if !attachments.is_empty() {
-        out.push(Element::with_children(AirSyncBase::Attachments, attachments));
+        out.push(Element::with_children(
+            AirSyncBase::Attachments,
+            attachments,
+        ));
     }
     out.push(Element::with_text(Email::MessageClass, "IPM.Note"));
     out.push(Element::with_text(Email::InternetCPID, "65001"));
     out.push(flag_element(flags));
-    out.push(Element::with_text(Email::ContentClass, "urn:content-classes:message"));
+    out.push(Element::with_text(
+        Email::ContentClass,
+        "urn:content-classes:message",
+    ));
     out.push(Element::with_text(
         AirSyncBase::NativeBodyType,
         if html.is_some() { "2" } else { "1" },
@@ -239,9 +246,9 @@ fn flag_element(flags: u32) -> Element {
 /// each `None` when not sent.
 pub(crate) fn requested_flags(data: &Element) -> (Option<bool>, Option<bool>) {
     let read = data.child_text(Email::Read).map(|v| v.trim() == "1");
-    let flagged = data.child(Email::Flag).map(|f| {
-        matches!(f.child_text(Email::Status).map(str::trim), Some("2"))
-    });
+    let flagged = data
+        .child(Email::Flag)
+        .map(|f| matches!(f.child_text(Email::Status).map(str::trim), Some("2")));
     (read, flagged)
 }
 
@@ -267,9 +274,15 @@ mod tests {
             },
         );
         assert_eq!(e.child_text(Email::Subject), Some("Hello there"));
-        assert_eq!(e.child_text(Email::From), Some("Alice <alice@example.test>"));
+        assert_eq!(
+            e.child_text(Email::From),
+            Some("Alice <alice@example.test>")
+        );
         assert_eq!(e.child_text(Email::Read), Some("1"));
-        assert_eq!(e.child_text(Email::DateReceived), Some("2026-12-07T10:00:00.000Z"));
+        assert_eq!(
+            e.child_text(Email::DateReceived),
+            Some("2026-12-07T10:00:00.000Z")
+        );
         assert_eq!(e.child_text(Email::DisplayTo), Some("Demo"));
         let flag = e.child(Email::Flag).unwrap();
         assert_eq!(flag.child_text(Email::Status), Some("2"));
@@ -281,10 +294,22 @@ mod tests {
 
     #[test]
     fn mime_body_is_the_message_and_truncation_respects_characters() {
-        let e = application_data(MAIL, 0, 0, BodyPreference { kind: 4, truncation: None });
+        let e = application_data(
+            MAIL,
+            0,
+            0,
+            BodyPreference {
+                kind: 4,
+                truncation: None,
+            },
+        );
         let body = body_of(&e);
         assert_eq!(body.child_text(AirSyncBase::Type), Some("4"));
-        assert!(body.child_text(AirSyncBase::Data).unwrap().starts_with("From: Alice"));
+        assert!(
+            body.child_text(AirSyncBase::Data)
+                .unwrap()
+                .starts_with("From: Alice")
+        );
         assert!(body.child(AirSyncBase::Truncated).is_none());
         assert_eq!(e.child_text(Email::Read), Some("0"));
         assert_eq!(truncate("aä", 2), "a");
@@ -305,11 +330,20 @@ mod tests {
         let p = BodyPreference::from_options(Some(&opts(
             "<airsyncbase:BodyPreference><airsyncbase:Type>2</airsyncbase:Type><airsyncbase:TruncationSize>5000</airsyncbase:TruncationSize></airsyncbase:BodyPreference>",
         )));
-        assert_eq!(p, BodyPreference { kind: 2, truncation: Some(5000) });
+        assert_eq!(
+            p,
+            BodyPreference {
+                kind: 2,
+                truncation: Some(5000)
+            }
+        );
         let p = BodyPreference::from_options(Some(&opts(
             "<MIMESupport>2</MIMESupport><airsyncbase:BodyPreference><airsyncbase:Type>4</airsyncbase:Type></airsyncbase:BodyPreference>",
         )));
         assert_eq!(p.kind, 4);
-        assert_eq!(BodyPreference::from_options(None), BodyPreference::default());
+        assert_eq!(
+            BodyPreference::from_options(None),
+            BodyPreference::default()
+        );
     }
 }

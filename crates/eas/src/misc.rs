@@ -3,13 +3,17 @@
 //! Items) and Settings (DeviceInformation, UserInformation).
 
 use crate::mail::BodyPreference;
-use crate::sync::{collection_folder, estimate, fetch_entry, item_data, message_of, server_id, state_of};
+use crate::sync::{
+    collection_folder, estimate, fetch_entry, item_data, message_of, server_id, state_of,
+};
 use crate::{Ctx, Failure, expect_root};
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_submit::{Envelope, SubmitOptions, Submitter};
-use groxide_wbxml::{AirSync, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Settings};
+use groxide_wbxml::{
+    AirSync, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Settings,
+};
 
 pub(crate) async fn get_item_estimate(
     ctx: &mut Ctx<'_>,
@@ -19,7 +23,11 @@ pub(crate) async fn get_item_estimate(
     let mut responses = Vec::new();
     let collections = request
         .child(GetItemEstimate::Collections)
-        .map(|c| c.children_named(GetItemEstimate::Collection).cloned().collect::<Vec<_>>())
+        .map(|c| {
+            c.children_named(GetItemEstimate::Collection)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     for c in collections {
         let id = c
@@ -51,7 +59,10 @@ pub(crate) async fn get_item_estimate(
             ],
         ));
     }
-    Ok(Some(Element::with_children(GetItemEstimate::GetItemEstimate, responses)))
+    Ok(Some(Element::with_children(
+        GetItemEstimate::GetItemEstimate,
+        responses,
+    )))
 }
 
 pub(crate) async fn item_operations(
@@ -68,8 +79,16 @@ pub(crate) async fn item_operations(
             ));
             continue;
         }
-        let collection = op.child_text(AirSync::CollectionId).unwrap_or("").trim().to_string();
-        let sid = op.child_text(AirSync::ServerId).unwrap_or("").trim().to_string();
+        let collection = op
+            .child_text(AirSync::CollectionId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let sid = op
+            .child_text(AirSync::ServerId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let pref = BodyPreference::from_options(op.child(ItemOperations::Options));
         let kind = collection_folder(ctx, &collection).await?.map(|(_, k)| k);
         let data = match (kind, message_of(&sid)) {
@@ -110,9 +129,21 @@ pub(crate) async fn move_items(
     let request = expect_root(document, Move::MoveItems)?;
     let mut out = Vec::new();
     for m in request.children_named(Move::Move) {
-        let src = m.child_text(Move::SrcMsgId).unwrap_or("").trim().to_string();
-        let src_fld = m.child_text(Move::SrcFldId).unwrap_or("").trim().to_string();
-        let dst_fld = m.child_text(Move::DstFldId).unwrap_or("").trim().to_string();
+        let src = m
+            .child_text(Move::SrcMsgId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let src_fld = m
+            .child_text(Move::SrcFldId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let dst_fld = m
+            .child_text(Move::DstFldId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let mut r = vec![Element::with_text(Move::SrcMsgId, &src)];
         let source = collection_folder(ctx, &src_fld).await?;
         let target = collection_folder(ctx, &dst_fld).await?;
@@ -163,7 +194,10 @@ async fn find_by_uid(ctx: &Ctx<'_>, folder: u64, uid: u32) -> Result<Option<u64>
             .list_messages(pb::ListMessagesRequest {
                 dir: ctx.dir.clone(),
                 folder: Some(folder_id(folder)),
-                range: Some(cpb::UidRange { first: uid, last: uid }),
+                range: Some(cpb::UidRange {
+                    first: uid,
+                    last: uid,
+                }),
             })
             .await?,
     );
@@ -252,7 +286,11 @@ pub(crate) async fn send_mail(
     };
     let outgoing = without_bcc(&mime);
     match submitter.send_bytes(&envelope, &outgoing).await {
-        Ok(report) if report.recipients.iter().any(|r| matches!(r.status, groxide_submit::RecipientStatus::Accepted(_))) => {}
+        Ok(report)
+            if report
+                .recipients
+                .iter()
+                .any(|r| matches!(r.status, groxide_submit::RecipientStatus::Accepted(_))) => {}
         Ok(_) => return Ok(send_status(120)),
         Err(e) => {
             tracing::warn!(error = %e, user = %ctx.user, "ActiveSync SendMail failed");

@@ -10,9 +10,9 @@ use crate::folder_sync::CollectionKind;
 use crate::mail::{body_element, eas_time};
 use base64::Engine;
 use groxide_mapi::{lids, tags};
+use groxide_pim::Item;
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
 use groxide_pim::vcard::import::parse_vcards;
-use groxide_pim::Item;
 use groxide_wbxml::{AirSync, AirSyncBase, Calendar, Contacts, Element, Tag, Tasks};
 
 /// TIME_ZONE_INFORMATION of UTC (bias 0, no daylight rule), base64.
@@ -31,7 +31,11 @@ fn compact_time(unix: i64) -> String {
 /// Reads either EAS time form.
 fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
-    for f in ["%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ"] {
+    for f in [
+        "%Y%m%dT%H%M%SZ",
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%M:%SZ",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc().timestamp());
         }
@@ -48,16 +52,26 @@ fn plain_body(item: &Item) -> Element {
 }
 
 /// The ApplicationData of a stored groupware item.
-pub(crate) fn application_data(kind: CollectionKind, item: &Item, uid: &str, version: u8) -> Element {
+pub(crate) fn application_data(
+    kind: CollectionKind,
+    item: &Item,
+    uid: &str,
+    version: u8,
+) -> Element {
     let subject = item.str(tags::PR_SUBJECT).unwrap_or("");
     let mut out = Vec::new();
     match kind {
         CollectionKind::Calendar => {
             out.push(text(Calendar::Timezone, &utc_zone()));
-            let all_day = item.bool(&lids::PID_LID_APPOINTMENT_SUB_TYPE).unwrap_or(false);
+            let all_day = item
+                .bool(&lids::PID_LID_APPOINTMENT_SUB_TYPE)
+                .unwrap_or(false);
             out.push(text(Calendar::AllDayEvent, if all_day { "1" } else { "0" }));
             out.push(plain_body(item));
-            out.push(text(Calendar::DtStamp, &compact_time(chrono::Utc::now().timestamp())));
+            out.push(text(
+                Calendar::DtStamp,
+                &compact_time(chrono::Utc::now().timestamp()),
+            ));
             if let Some(t) = item.time(&lids::PID_LID_APPOINTMENT_START_WHOLE) {
                 out.push(text(Calendar::StartTime, &compact_time(t)));
             }
@@ -78,7 +92,10 @@ pub(crate) fn application_data(kind: CollectionKind, item: &Item, uid: &str, ver
             if !uid.is_empty() {
                 out.push(text(Calendar::UID, uid));
             }
-            let busy = item.int(&lids::PID_LID_BUSY_STATUS).unwrap_or(2).clamp(0, 4);
+            let busy = item
+                .int(&lids::PID_LID_BUSY_STATUS)
+                .unwrap_or(2)
+                .clamp(0, 4);
             out.push(text(Calendar::BusyStatus, &busy.to_string()));
             out.push(text(Calendar::Sensitivity, "0"));
             out.push(text(Calendar::MeetingStatus, "0"));
@@ -94,11 +111,26 @@ pub(crate) fn application_data(kind: CollectionKind, item: &Item, uid: &str, ver
                 (Contacts::FileAs, file_as),
                 (Contacts::FirstName, s(tags::PR_GIVEN_NAME.into())),
                 (Contacts::LastName, s(tags::PR_SURNAME.into())),
-                (Contacts::Email1Address, s((&lids::PID_LID_EMAIL1_EMAIL_ADDRESS).into())),
-                (Contacts::Email2Address, s((&lids::PID_LID_EMAIL2_EMAIL_ADDRESS).into())),
-                (Contacts::MobilePhoneNumber, s(tags::PR_MOBILE_TELEPHONE_NUMBER.into())),
-                (Contacts::BusinessPhoneNumber, s(tags::PR_BUSINESS_TELEPHONE_NUMBER.into())),
-                (Contacts::HomePhoneNumber, s(tags::PR_HOME_TELEPHONE_NUMBER.into())),
+                (
+                    Contacts::Email1Address,
+                    s((&lids::PID_LID_EMAIL1_EMAIL_ADDRESS).into()),
+                ),
+                (
+                    Contacts::Email2Address,
+                    s((&lids::PID_LID_EMAIL2_EMAIL_ADDRESS).into()),
+                ),
+                (
+                    Contacts::MobilePhoneNumber,
+                    s(tags::PR_MOBILE_TELEPHONE_NUMBER.into()),
+                ),
+                (
+                    Contacts::BusinessPhoneNumber,
+                    s(tags::PR_BUSINESS_TELEPHONE_NUMBER.into()),
+                ),
+                (
+                    Contacts::HomePhoneNumber,
+                    s(tags::PR_HOME_TELEPHONE_NUMBER.into()),
+                ),
                 (Contacts::CompanyName, s(tags::PR_COMPANY_NAME.into())),
             ];
             for (tag, v) in fields {
@@ -229,11 +261,14 @@ pub(crate) fn source_object(
                 "SUMMARY:{}",
                 escape(data.child_text(Calendar::Subject).unwrap_or(""))
             ));
-            let location = data.child_text(Calendar::Location).map(str::to_string).or_else(|| {
-                data.child(AirSyncBase::Location)
-                    .and_then(|x| x.child_text(AirSyncBase::DisplayName))
-                    .map(str::to_string)
-            });
+            let location = data
+                .child_text(Calendar::Location)
+                .map(str::to_string)
+                .or_else(|| {
+                    data.child(AirSyncBase::Location)
+                        .and_then(|x| x.child_text(AirSyncBase::DisplayName))
+                        .map(str::to_string)
+                });
             if let Some(loc) = location.filter(|x| !x.is_empty()) {
                 l.push(format!("LOCATION:{}", escape(&loc)));
             }
@@ -297,7 +332,11 @@ pub(crate) fn source_object(
                 format!("FN:{}", escape(&fname)),
                 format!("N:{};{};;;", escape(&last), escape(&first)),
             ]);
-            for t in [Contacts::Email1Address, Contacts::Email2Address, Contacts::Email3Address] {
+            for t in [
+                Contacts::Email1Address,
+                Contacts::Email2Address,
+                Contacts::Email3Address,
+            ] {
                 let v = g(t);
                 // Clients send `"Name" <addr>`; the address is what counts.
                 let addr = v
@@ -331,7 +370,9 @@ pub(crate) fn source_object(
             l.push("END:VCARD".into());
         }
         CollectionKind::Mail | CollectionKind::Notes => {
-            return Err(Unusable("items of this folder cannot be created here".into()));
+            return Err(Unusable(
+                "items of this folder cannot be created here".into(),
+            ));
         }
     }
     let mut s = l.join("\r\n");
@@ -392,12 +433,22 @@ mod tests {
         let d = data(
             "<calendar:Subject>Dentist; again</calendar:Subject><calendar:StartTime>20261210T090000Z</calendar:StartTime><calendar:EndTime>20261210T093000Z</calendar:EndTime><calendar:Location>Main St</calendar:Location><airsyncbase:Body><airsyncbase:Type>1</airsyncbase:Type><airsyncbase:Data>bring card</airsyncbase:Data></airsyncbase:Body>",
         );
-        let item = item_from_data(CollectionKind::Calendar, &d, "uid-1", None, "demo@example.test").unwrap();
+        let item = item_from_data(
+            CollectionKind::Calendar,
+            &d,
+            "uid-1",
+            None,
+            "demo@example.test",
+        )
+        .unwrap();
         assert_eq!(item.str(tags::PR_SUBJECT), Some("Dentist; again"));
         assert_eq!(groxide_rpc::items::item_uid(&item), "uid-1");
         let back = application_data(CollectionKind::Calendar, &item, "uid-1", 141);
         assert_eq!(back.child_text(Calendar::Subject), Some("Dentist; again"));
-        assert_eq!(back.child_text(Calendar::StartTime), Some("20261210T090000Z"));
+        assert_eq!(
+            back.child_text(Calendar::StartTime),
+            Some("20261210T090000Z")
+        );
         assert_eq!(back.child_text(Calendar::EndTime), Some("20261210T093000Z"));
         assert_eq!(back.child_text(Calendar::Location), Some("Main St"));
         assert_eq!(back.child_text(Calendar::UID), Some("uid-1"));
@@ -414,10 +465,15 @@ mod tests {
         let back = application_data(CollectionKind::Contacts, &item, "c-1", 161);
         assert_eq!(back.child_text(Contacts::FirstName), Some("Ada"));
         assert_eq!(back.child_text(Contacts::LastName), Some("Lovelace"));
-        assert_eq!(back.child_text(Contacts::Email1Address), Some("ada@example.test"));
+        assert_eq!(
+            back.child_text(Contacts::Email1Address),
+            Some("ada@example.test")
+        );
         assert_eq!(back.child_text(Contacts::MobilePhoneNumber), Some("+44 1"));
 
-        let t = data("<tasks:Subject>File taxes</tasks:Subject><tasks:UtcDueDate>2026-12-31T12:00:00.000Z</tasks:UtcDueDate><tasks:Complete>0</tasks:Complete>");
+        let t = data(
+            "<tasks:Subject>File taxes</tasks:Subject><tasks:UtcDueDate>2026-12-31T12:00:00.000Z</tasks:UtcDueDate><tasks:Complete>0</tasks:Complete>",
+        );
         let item = item_from_data(CollectionKind::Tasks, &t, "t-1", None, "demo").unwrap();
         let back = application_data(CollectionKind::Tasks, &item, "t-1", 161);
         assert_eq!(back.child_text(Tasks::Subject), Some("File taxes"));
@@ -427,10 +483,30 @@ mod tests {
 
     #[test]
     fn unusable_items_say_why() {
-        assert!(item_from_data(CollectionKind::Calendar, &data("<calendar:Subject>x</calendar:Subject>"), "u", None, "d").is_err());
-        assert!(item_from_data(CollectionKind::Contacts, &data("<contacts:JobTitle>x</contacts:JobTitle>"), "u", None, "d").is_err());
+        assert!(
+            item_from_data(
+                CollectionKind::Calendar,
+                &data("<calendar:Subject>x</calendar:Subject>"),
+                "u",
+                None,
+                "d"
+            )
+            .is_err()
+        );
+        assert!(
+            item_from_data(
+                CollectionKind::Contacts,
+                &data("<contacts:JobTitle>x</contacts:JobTitle>"),
+                "u",
+                None,
+                "d"
+            )
+            .is_err()
+        );
         let merged = merge(
-            &data("<calendar:Subject>old</calendar:Subject><calendar:Location>L</calendar:Location>"),
+            &data(
+                "<calendar:Subject>old</calendar:Subject><calendar:Location>L</calendar:Location>",
+            ),
             &data("<calendar:Subject>new</calendar:Subject>"),
         );
         assert_eq!(merged.child_text(Calendar::Subject), Some("new"));

@@ -80,7 +80,8 @@ pub(crate) async fn ping(
         None => (None, None),
     };
     let heartbeat = heartbeat.or((device.ping_heartbeat > 0).then_some(device.ping_heartbeat));
-    let folders = folders.or((!device.ping_folders.is_empty()).then(|| device.ping_folders.clone()));
+    let folders =
+        folders.or((!device.ping_folders.is_empty()).then(|| device.ping_folders.clone()));
     let (Some(heartbeat), Some(folders)) = (heartbeat, folders) else {
         // Nothing to repeat: the device must send the full request.
         return Ok(Some(answer(3, Vec::new())));
@@ -91,7 +92,10 @@ pub(crate) async fn ping(
     if folders.len() > MAX_FOLDERS {
         return Ok(Some(answer(
             6,
-            vec![Element::with_text(Ping::MaxFolders, MAX_FOLDERS.to_string())],
+            vec![Element::with_text(
+                Ping::MaxFolders,
+                MAX_FOLDERS.to_string(),
+            )],
         )));
     }
     let wait = Duration::from_secs(heartbeat);

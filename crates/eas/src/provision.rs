@@ -54,7 +54,10 @@ fn apply_device_information(device: &mut Device, request: &Element) -> bool {
     else {
         return false;
     };
-    let get = |t: Settings| set.child_text(t).map(|s| s.chars().take(200).collect::<String>());
+    let get = |t: Settings| {
+        set.child_text(t)
+            .map(|s| s.chars().take(200).collect::<String>())
+    };
     if let Some(v) = get(Settings::Model) {
         device.model = v;
     }
@@ -106,7 +109,10 @@ pub(crate) async fn provision(
         .child(Provision::Policies)
         .and_then(|p| p.child(Provision::Policy))
     else {
-        return Ok(Some(Element::with_children(Provision::Provision, [status(2)])));
+        return Ok(Some(Element::with_children(
+            Provision::Provision,
+            [status(2)],
+        )));
     };
     let policy_type = policy.child_text(Provision::PolicyType).unwrap_or("");
     if policy_type != POLICY_TYPE {

@@ -41,7 +41,9 @@ impl Version {
             return None;
         }
         let (major, minor) = s.trim().split_once('.')?;
-        Some(Version(major.parse::<u8>().ok()? * 10 + minor.parse::<u8>().ok()?))
+        Some(Version(
+            major.parse::<u8>().ok()? * 10 + minor.parse::<u8>().ok()?,
+        ))
     }
 
     /// `"14.1"`.
@@ -77,12 +79,22 @@ pub struct Params {
 pub struct BadParams(pub String);
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 fn check_id(what: &str, v: &str) -> Result<String, BadParams> {
-    if v.is_empty() || v.len() > MAX_ID_LEN || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(BadParams(format!("{what} must be 1–{MAX_ID_LEN} letters or digits")));
+    if v.is_empty()
+        || v.len() > MAX_ID_LEN
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(BadParams(format!(
+            "{what} must be 1–{MAX_ID_LEN} letters or digits"
+        )));
     }
     Ok(v.to_string())
 }
@@ -117,7 +129,11 @@ fn command_by_code(code: u8) -> Option<&'static str> {
 /// Reads the parameters of a request from its query string and headers.
 pub fn parse(query: Option<&str>, headers: &HeaderMap) -> Result<Params, BadParams> {
     let query = query.unwrap_or("");
-    let user_agent = header(headers, "user-agent").unwrap_or("").chars().take(200).collect();
+    let user_agent = header(headers, "user-agent")
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
     let lower = query.to_ascii_lowercase();
     let plain = lower.contains("cmd=") || lower.contains("deviceid=") || lower.contains('&');
     if !query.is_empty() && !plain {
@@ -201,8 +217,11 @@ fn parse_base64(query: &str) -> Result<Params, BadParams> {
         _ => return Err(bad("PolicyKey must be 0 or 4 bytes")),
     };
     let type_len = usize::from(r.byte().ok_or_else(|| bad("too short"))?);
-    let device_type = String::from_utf8_lossy(r.take(type_len).ok_or_else(|| bad("DeviceType cut short"))?)
-        .into_owned();
+    let device_type = String::from_utf8_lossy(
+        r.take(type_len)
+            .ok_or_else(|| bad("DeviceType cut short"))?,
+    )
+    .into_owned();
     let mut user = String::new();
     let mut save_in_sent = false;
     while let Some(tag) = r.byte() {

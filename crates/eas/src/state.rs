@@ -212,14 +212,25 @@ mod tests {
         assert_eq!(CollectionState::decode(&raw[..raw.len() - 1]), None);
         assert_eq!(CollectionState::decode(&[]), None);
         assert_eq!(CollectionState::decode(&[2, 0, 0]), None);
-        assert_eq!(CollectionState::decode(&[1, 1, 1, 1, 0xFF, 0xFF, 0xFF, 0x0F]), None);
+        assert_eq!(
+            CollectionState::decode(&[1, 1, 1, 1, 0xFF, 0xFF, 0xFF, 0x0F]),
+            None
+        );
     }
 
     #[test]
     fn sync_keys_carry_generation_and_counter() {
         assert_eq!(key(0x0000_00ab, 12), "000000ab12");
         assert_eq!(parse_key("000000ab12"), Some((0xab, 12)));
-        for bad in ["0", "1", "", "zzzzzzzz1", "000000ab", "000000ab-1", "00000000123456789012345"] {
+        for bad in [
+            "0",
+            "1",
+            "",
+            "zzzzzzzz1",
+            "000000ab",
+            "000000ab-1",
+            "00000000123456789012345",
+        ] {
             assert_eq!(parse_key(bad), None, "{bad}");
         }
     }

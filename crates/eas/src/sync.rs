@@ -130,7 +130,11 @@ pub(crate) async fn item_data(
     pref: BodyPreference,
 ) -> Result<Option<Element>, Failure> {
     match kind {
-        CollectionKind::Mail => match ctx.exmdb().read_content_all(&ctx.dir, entry.message_id).await {
+        CollectionKind::Mail => match ctx
+            .exmdb()
+            .read_content_all(&ctx.dir, entry.message_id)
+            .await
+        {
             Ok(raw) => Ok(Some(mail::application_data(
                 &raw,
                 entry.flags,
@@ -154,7 +158,9 @@ pub(crate) async fn item_data(
             }
             Err(e) if e.reason() == Some(Reason::NoSuchMessage) => Ok(None),
             // Not a groupware item (a mail moved into a calendar).
-            Err(e) if e.status().map(|s| s.code()) == Some(tonic::Code::InvalidArgument) => Ok(None),
+            Err(e) if e.status().map(|s| s.code()) == Some(tonic::Code::InvalidArgument) => {
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         },
     }
@@ -224,7 +230,10 @@ async fn apply_commands(
             let mut r = vec![Element::with_text(AirSync::ClientId, client_id)];
             match result {
                 Ok(mid) => {
-                    r.push(Element::with_text(AirSync::ServerId, server_id(folder.id, mid)));
+                    r.push(Element::with_text(
+                        AirSync::ServerId,
+                        server_id(folder.id, mid),
+                    ));
                     r.push(st(AirSync::Status, status::OK));
                 }
                 Err(s) => r.push(st(AirSync::Status, s)),
@@ -238,7 +247,10 @@ async fn apply_commands(
             if outcome != status::OK {
                 responses.push(Element::with_children(
                     AirSync::Change,
-                    [Element::with_text(AirSync::ServerId, &sid), st(AirSync::Status, outcome)],
+                    [
+                        Element::with_text(AirSync::ServerId, &sid),
+                        st(AirSync::Status, outcome),
+                    ],
                 ));
             }
         } else if c.is(AirSync::Delete) {
@@ -270,7 +282,10 @@ async fn apply_commands(
 }
 
 /// The entry of a message, `None` when it is gone.
-pub(crate) async fn fetch_entry(ctx: &Ctx<'_>, mid: u64) -> Result<Option<pb::MessageEntry>, Failure> {
+pub(crate) async fn fetch_entry(
+    ctx: &Ctx<'_>,
+    mid: u64,
+) -> Result<Option<pb::MessageEntry>, Failure> {
     match ctx
         .exmdb()
         .read_message(pb::MessageRequest {
@@ -463,8 +478,16 @@ async fn sync_collection(
     c: &Element,
     request_window: Option<usize>,
 ) -> Result<Element, Failure> {
-    let key = c.child_text(AirSync::SyncKey).unwrap_or("").trim().to_string();
-    let id = c.child_text(AirSync::CollectionId).unwrap_or("").trim().to_string();
+    let key = c
+        .child_text(AirSync::SyncKey)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let id = c
+        .child_text(AirSync::CollectionId)
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let head = |k: &str, s: u8| {
         vec![
             Element::with_text(AirSync::SyncKey, k),
@@ -486,7 +509,9 @@ async fn sync_collection(
             cursor: 0,
             known: Default::default(),
         };
-        ctx.devices().save_collection(device, &id, &fresh, None).await?;
+        ctx.devices()
+            .save_collection(device, &id, &fresh, None)
+            .await?;
         return Ok(Element::with_children(
             AirSync::Collection,
             head(&fresh.key(), status::OK),
@@ -510,17 +535,26 @@ async fn sync_collection(
     let deletes_as_moves = c
         .child_text(AirSync::DeletesAsMoves)
         .is_none_or(|v| v.trim() != "0");
-    let get_changes = c
-        .child(AirSync::GetChanges)
-        .is_none_or(|g| g.children().is_empty() && !matches!(&g.content, groxide_wbxml::Content::Text(t) if t.trim() == "0"));
+    let get_changes = c.child(AirSync::GetChanges).is_none_or(|g| {
+        g.children().is_empty()
+            && !matches!(&g.content, groxide_wbxml::Content::Text(t) if t.trim() == "0")
+    });
     let mut next = base.clone();
     next.n = newest + 1;
     let mut responses = Vec::new();
     let mut client_wrote = false;
     if let Some(commands) = c.child(AirSync::Commands) {
         client_wrote = true;
-        let applied =
-            apply_commands(ctx, &folder, kind, commands, deletes_as_moves, pref, &mut next).await?;
+        let applied = apply_commands(
+            ctx,
+            &folder,
+            kind,
+            commands,
+            deletes_as_moves,
+            pref,
+            &mut next,
+        )
+        .await?;
         responses = applied.responses;
     }
     let mut commands = Vec::new();
@@ -541,7 +575,10 @@ async fn sync_collection(
                     next.known.remove(&mid);
                     commands.push(Element::with_children(
                         AirSync::Delete,
-                        [Element::with_text(AirSync::ServerId, server_id(folder.id, mid))],
+                        [Element::with_text(
+                            AirSync::ServerId,
+                            server_id(folder.id, mid),
+                        )],
                     ));
                 }
                 Outgoing::Upsert(entry) => {
@@ -557,7 +594,10 @@ async fn sync_collection(
                     commands.push(Element::with_children(
                         tag,
                         [
-                            Element::with_text(AirSync::ServerId, server_id(folder.id, entry.message_id)),
+                            Element::with_text(
+                                AirSync::ServerId,
+                                server_id(folder.id, entry.message_id),
+                            ),
                             data,
                         ],
                     ));
@@ -565,7 +605,8 @@ async fn sync_collection(
             }
         }
     }
-    let unchanged = !client_wrote && commands.is_empty() && next.cursor == base.cursor && base.n == newest;
+    let unchanged =
+        !client_wrote && commands.is_empty() && next.cursor == base.cursor && base.n == newest;
     let key_out = if unchanged {
         base.key()
     } else {
@@ -655,11 +696,11 @@ mod tests {
         let p = pending(
             &s,
             vec![
-                removed(12, 3),  // never sent: no Delete
-                removed(11, 9),  // sent: Delete
-                changed(10, 5),  // the device has this version
-                changed(13, 8),  // new
-                changed(10, 6),  // newer version
+                removed(12, 3), // never sent: no Delete
+                removed(11, 9), // sent: Delete
+                changed(10, 5), // the device has this version
+                changed(13, 8), // new
+                changed(10, 6), // newer version
             ],
         );
         let got: Vec<(u64, String)> = p
@@ -671,7 +712,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [(6, "upsert 10".into()), (8, "upsert 13".into()), (9, "del 11".into())]
+            [
+                (6, "upsert 10".into()),
+                (8, "upsert 13".into()),
+                (9, "del 11".into())
+            ]
         );
     }
 

@@ -5,8 +5,8 @@
 
 use groxide_config::{Config, Http};
 use groxide_dav::Dav;
-use groxide_eas::{Eas, EasSettings};
 use groxide_discovery::{Discovery, DiscoverySettings};
+use groxide_eas::{Eas, EasSettings};
 use groxide_ews::Ews;
 use groxide_http_core::{Mount, Services};
 use groxide_rpc::ExmdbClient;

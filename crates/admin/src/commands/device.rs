@@ -46,7 +46,11 @@ fn device_json(d: &Device) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn run(command: DeviceCommand, setup: &Setup, json_mode: bool) -> Result<(), Failure> {
+pub(crate) async fn run(
+    command: DeviceCommand,
+    setup: &Setup,
+    json_mode: bool,
+) -> Result<(), Failure> {
     let client = setup.exmdb_client()?;
     match command {
         DeviceCommand::List { username } => {
@@ -60,7 +64,11 @@ pub(crate) async fn run(command: DeviceCommand, setup: &Setup, json_mode: bool) 
                         d.device_type.clone(),
                         d.version.clone(),
                         if d.policy_key != 0 { "yes" } else { "no" }.into(),
-                        if d.wipe.is_empty() { "-".into() } else { d.wipe.clone() },
+                        if d.wipe.is_empty() {
+                            "-".into()
+                        } else {
+                            d.wipe.clone()
+                        },
                         time(d.last_seen),
                     ]
                 })
@@ -68,22 +76,46 @@ pub(crate) async fn run(command: DeviceCommand, setup: &Setup, json_mode: bool) 
             let text = if rows.is_empty() {
                 format!("{username} has no ActiveSync devices")
             } else {
-                table(&["DEVICE", "TYPE", "EAS", "PROVISIONED", "WIPE", "LAST SEEN (UTC)"], &rows)
+                table(
+                    &[
+                        "DEVICE",
+                        "TYPE",
+                        "EAS",
+                        "PROVISIONED",
+                        "WIPE",
+                        "LAST SEEN (UTC)",
+                    ],
+                    &rows,
+                )
             };
-            print(json_mode, &json!(devices.iter().map(device_json).collect::<Vec<_>>()), &text);
+            print(
+                json_mode,
+                &json!(devices.iter().map(device_json).collect::<Vec<_>>()),
+                &text,
+            );
         }
         DeviceCommand::Remove { username, device } => {
             let dir = store_of(setup, &username).await?;
             if !Devices::new(&client, &dir).remove(&device).await? {
-                return Err(Failure::new(exit::NOT_FOUND, format!("{username} has no device {device}")));
+                return Err(Failure::new(
+                    exit::NOT_FOUND,
+                    format!("{username} has no device {device}"),
+                ));
             }
-            print(json_mode, &json!({"removed": device}), &format!("removed device {device} of {username}"));
+            print(
+                json_mode,
+                &json!({"removed": device}),
+                &format!("removed device {device} of {username}"),
+            );
         }
         DeviceCommand::Wipe { username, device } => {
             let dir = store_of(setup, &username).await?;
             let devices = Devices::new(&client, &dir);
             let Some(mut d) = devices.device(&device).await? else {
-                return Err(Failure::new(exit::NOT_FOUND, format!("{username} has no device {device}")));
+                return Err(Failure::new(
+                    exit::NOT_FOUND,
+                    format!("{username} has no device {device}"),
+                ));
             };
             d.wipe = "requested".into();
             devices.save_device(&d).await?;
