@@ -90,21 +90,20 @@ fn pending(state: &CollectionState, changes: Vec<pb::MessageChange>) -> Vec<(u64
     let mut out = Vec::new();
     for c in changes {
         match c.change {
-            Some(pb::message_change::Change::Removed(r)) => {
-                if state.known.contains_key(&r.message_id) {
-                    out.push((r.change_number, Outgoing::Delete(r.message_id)));
-                }
+            Some(pb::message_change::Change::Removed(r))
+                if state.known.contains_key(&r.message_id) =>
+            {
+                out.push((r.change_number, Outgoing::Delete(r.message_id)));
             }
-            Some(pb::message_change::Change::Changed(e)) => {
+            Some(pb::message_change::Change::Changed(e))
                 if state
                     .known
                     .get(&e.message_id)
-                    .is_none_or(|held| *held < e.change_number)
-                {
-                    out.push((e.change_number, Outgoing::Upsert(e)));
-                }
+                    .is_none_or(|held| *held < e.change_number) =>
+            {
+                out.push((e.change_number, Outgoing::Upsert(e)));
             }
-            None => {}
+            _ => {}
         }
     }
     out.sort_by_key(|(cn, _)| *cn);
