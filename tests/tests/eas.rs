@@ -126,6 +126,27 @@ elif step == "calendar_again":
     out["added"] = sorted(a.fields.get("Calendar.Subject") for a in added)
     out["changed"] = sorted(a.fields.get("Calendar.Subject") for a in changed)
     out["deleted"] = len(deleted)
+elif step == "more":
+    k = c.sync_folder(inbox, "0").sync_key
+    out["estimate_before"] = c.get_item_estimate(inbox, k)
+    key, _, added, _, _ = sync_all(inbox, k, 100)
+    out["estimate_after"] = c.get_item_estimate(inbox, key)
+    moved = [a for a in added if a.fields.get("Email.Subject") == "e1"][0]
+    out["moved_to"] = c.move_item(moved.server_id, inbox, by_type[4])
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = user; m["To"] = user; m["Subject"] = "sent from the phone"
+    m.set_content("Hello from pyactivesync.")
+    c.send_mail(m)
+    out["key"] = key
+    out["sent"] = by_type[5]
+elif step == "after_restart":
+    key, _, added, _, deleted = sync_all(inbox, args["key"], 100)
+    out["added"] = sorted(a.fields.get("Email.Subject") for a in added)
+    out["deleted"] = len(deleted)
+    k = c.sync_folder(by_type[5], "0").sync_key
+    _, _, sent, _, _ = sync_all(by_type[5], k, 100)
+    out["sent_items"] = sorted(a.fields.get("Email.Subject") for a in sent)
 elif step == "ping":
     k = c.sync_folder(inbox, "0").sync_key
     key, _, _, _, _ = sync_all(inbox, k, 100)
@@ -332,6 +353,31 @@ fn ping_is_woken_by_an_lmtp_delivery_within_a_second() {
         started.elapsed()
     );
     assert!(latency < 1.0, "Ping woke {latency:.3} s after the delivery");
+}
+
+#[test]
+fn estimate_move_and_send_mail_and_state_survives_a_restart() {
+    let mut node = Node::standalone("127.0.97.6");
+    node.start_all(&Service::STORE);
+    node.create_domain(DOMAIN);
+    node.create_user(USER, PASSWORD, None);
+    node.start(Service::Delivery);
+    let relay = format!("lmtp://{}:{}", node.ip, node.ports.lmtp);
+    node.set("groxide.cfg", "outgoing_smtp_url", &relay);
+    node.start(Service::Http);
+    deliver(&node, "e1");
+    deliver(&node, "e2");
+    let v = client(&node, "more", serde_json::json!({}));
+    assert_eq!(v["estimate_before"], 2, "{v}");
+    assert_eq!(v["estimate_after"], 0, "{v}");
+    assert!(v["moved_to"].as_str().unwrap().contains(':'), "{v}");
+    // The sync state lives in the store: restarting http and exmdb loses nothing.
+    node.restart(Service::Exmdb);
+    node.restart(Service::Http);
+    let w = client(&node, "after_restart", serde_json::json!({"key": v["key"]}));
+    assert_eq!(strings(&w["added"]), ["sent from the phone"], "{w}");
+    assert_eq!(w["deleted"], 1, "the moved mail left the inbox: {w}");
+    assert_eq!(strings(&w["sent_items"]), ["sent from the phone"], "{w}");
 }
 
 fn dav(node: &Node, method: &str, path: &str, body: &str, ct: &str) -> (u16, String) {
