@@ -655,6 +655,61 @@ fn ios_transcript_folder_sync_before_provision_then_ping_without_folders() {
         ),
     );
     assert!(xml.contains("<Status>7</Status>"), "{xml}");
+
+    // Mail with iOS's options: plain text cut at 10 bytes, then the MIME
+    // form through Fetch.
+    deliver(&node, "ios1");
+    let sync0 = "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>0</SyncKey><CollectionId>13</CollectionId></Collection></Collections></Sync>";
+    let (_, xml) = raw(&node, &ios("Sync"), &h, Some(sync0));
+    let k1 = between(&xml, "<SyncKey>", "</SyncKey>").to_string();
+    assert!(
+        xml.contains("<Status>1</Status>") && !xml.contains("<Add>"),
+        "{xml}"
+    );
+    let sync1 = format!(
+        "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{k1}</SyncKey><CollectionId>13</CollectionId><DeletesAsMoves>1</DeletesAsMoves><GetChanges/><WindowSize>25</WindowSize><Options><FilterType>3</FilterType><BodyPreference xmlns=\"AirSyncBase:\"><Type>1</Type><TruncationSize>10</TruncationSize></BodyPreference></Options></Collection></Collections></Sync>"
+    );
+    let (_, xml) = raw(&node, &ios("Sync"), &h, Some(&sync1));
+    assert!(xml.contains("<Add>") && xml.contains("ios1"), "{xml}");
+    assert!(xml.contains("<Truncated>1</Truncated>"), "{xml}");
+    assert!(xml.contains("<Data>Hello, thi</Data>"), "{xml}");
+    let k2 = between(&xml, "<SyncKey>", "</SyncKey>").to_string();
+    let sid = between(&xml, "<ServerId>", "</ServerId>").to_string();
+    let fetch = format!(
+        "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{k2}</SyncKey><CollectionId>13</CollectionId><GetChanges>0</GetChanges><Options><MIMESupport>2</MIMESupport><BodyPreference xmlns=\"AirSyncBase:\"><Type>4</Type></BodyPreference></Options><Commands><Fetch><ServerId>{sid}</ServerId></Fetch></Commands></Collection></Collections></Sync>"
+    );
+    let (_, xml) = raw(&node, &ios("Sync"), &h, Some(&fetch));
+    assert!(
+        xml.contains("<Type>4</Type>") && xml.contains("Message-ID: &lt;ios1@remote.test&gt;"),
+        "{xml}"
+    );
+    // The first key is now two behind: refused, never answered with data.
+    let (_, xml) = raw(&node, &ios("Sync"), &h, Some(&sync1));
+    assert!(
+        xml.contains("<Status>3</Status>") && !xml.contains("<Add>"),
+        "{xml}"
+    );
+
+    // Remote wipe: the next command gets 140, Provision hands out the wipe,
+    // the device's acknowledgement is recorded.
+    node.admin(&["device", "wipe", USER, "ApplF17XYZ"]);
+    let (_, xml) = raw(&node, &ios("FolderSync"), &h, Some(fs0));
+    assert!(xml.contains("<Status>140</Status>"), "{xml}");
+    let (_, xml) = raw(&node, &ios("Provision"), &h, Some(p1));
+    assert!(xml.contains("RemoteWipe"), "{xml}");
+    let (_, xml) = raw(
+        &node,
+        &ios("Provision"),
+        &h,
+        Some(
+            "<Provision xmlns=\"Provision:\"><RemoteWipe><Status>1</Status></RemoteWipe></Provision>",
+        ),
+    );
+    assert!(xml.contains("RemoteWipe"), "{xml}");
+    let devices = node.admin_json(&["device", "list", USER]);
+    assert_eq!(devices[0]["id"], "ApplF17XYZ", "{devices}");
+    assert_eq!(devices[0]["wipe"], "acknowledged", "{devices}");
+    assert_eq!(devices[0]["provisioned"], false, "{devices}");
 }
 
 #[test]
