@@ -335,6 +335,10 @@ fn ping_is_woken_by_an_lmtp_delivery_within_a_second() {
     // Let the Ping reach the server and start waiting.
     std::thread::sleep(Duration::from_millis(1500));
     let started = Instant::now();
+    let before = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     deliver(&node, "wake up");
     let delivered = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -346,6 +350,8 @@ fn ping_is_woken_by_an_lmtp_delivery_within_a_second() {
     let v: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(v["status"], "2", "{v}");
     assert_eq!(strings(&v["changed"]), [v["inbox"].as_str().unwrap()]);
+    // The Ping was waiting: it answered only after the delivery began.
+    assert!(v["ping_done"].as_f64().unwrap() > before, "{v}");
     let latency = v["ping_done"].as_f64().unwrap() - delivered;
     println!(
         "Ping wake-up after the LMTP delivery was acknowledged: {:.0} ms (delivery took {:?})",

@@ -260,6 +260,45 @@ impl<'a> Devices<'a> {
         Ok((get(STATE_TAG), get(PREVIOUS_TAG)))
     }
 
+    /// Every folder of the store, each with the collection state it holds
+    /// (one RPC; what Ping reads on every wake-up).
+    pub async fn folders_with_states(&self) -> Result<Vec<pb::Folder>, RpcError> {
+        Ok(self
+            .exmdb
+            .list_folders(pb::ListFoldersRequest {
+                dir: self.dir.to_string(),
+                prop_tags: vec![STATE_TAG.0],
+            })
+            .await?
+            .folders)
+    }
+
+    /// The current collection states of `device`, by CollectionId, from a
+    /// listing of [`Devices::folders_with_states`].
+    pub fn states_in(
+        folders: &[pb::Folder],
+        device: &str,
+    ) -> std::collections::HashMap<String, CollectionState> {
+        let root = folders.iter().find(|f| f.role == "root").map(|f| f.id);
+        let container = folders
+            .iter()
+            .find(|f| Some(f.parent_id) == root && f.name == CONTAINER)
+            .map(|f| f.id);
+        let dev = folders
+            .iter()
+            .find(|f| Some(f.parent_id) == container && f.name == device)
+            .map(|f| f.id);
+        folders
+            .iter()
+            .filter(|f| dev.is_some() && Some(f.parent_id) == dev)
+            .filter_map(|f| {
+                let state =
+                    binary(&f.props, STATE_TAG).and_then(|b| CollectionState::decode(&b))?;
+                Some((f.name.clone(), state))
+            })
+            .collect()
+    }
+
     /// Writes a collection's new state, keeping the one it came from (the
     /// client may repeat a request whose answer it lost).
     pub async fn save_collection(
@@ -285,5 +324,62 @@ fn no_root() -> RpcError {
     RpcError::Input {
         service: "exmdb",
         message: "the store has no root folder".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(
+        id: u64,
+        parent: u64,
+        name: &str,
+        role: &str,
+        state: Option<&CollectionState>,
+    ) -> pb::Folder {
+        pb::Folder {
+            id,
+            parent_id: parent,
+            name: name.into(),
+            role: role.into(),
+            props: state
+                .map(|s| vec![prop_to_pb(STATE_TAG, &PropValue::Binary(s.encode()))])
+                .unwrap_or_default(),
+            ..pb::Folder::default()
+        }
+    }
+
+    #[test]
+    fn states_are_found_for_the_device_only() {
+        let mine = CollectionState {
+            generation: 1,
+            n: 2,
+            cursor: 3,
+            known: Default::default(),
+        };
+        let theirs = CollectionState {
+            n: 9,
+            ..mine.clone()
+        };
+        let folders = vec![
+            folder(1, 0, "Root", "root", None),
+            folder(9, 1, "Top", "ipm_subtree", None),
+            folder(13, 9, "13", "", None),
+            folder(0x100, 1, CONTAINER, "", None),
+            folder(0x101, 0x100, "phone", "", None),
+            folder(0x102, 0x101, "13", "", Some(&mine)),
+            folder(0x103, 0x100, "tablet", "", None),
+            folder(0x104, 0x103, "13", "", Some(&theirs)),
+            folder(0x105, 0x101, "15", "", None),
+        ];
+        let states = Devices::states_in(&folders, "phone");
+        assert_eq!(states.len(), 1);
+        assert_eq!(states.get("13"), Some(&mine));
+        assert_eq!(
+            Devices::states_in(&folders, "tablet").get("13"),
+            Some(&theirs)
+        );
+        assert!(Devices::states_in(&folders, "unknown").is_empty());
     }
 }

@@ -5,8 +5,10 @@
 //! device's own writes wake nothing), so the answer names only folders
 //! with something to sync.
 
+use crate::devices::Devices;
 use crate::events::Hint;
-use crate::sync::{collection_folder, estimate};
+use crate::folder_sync::visible;
+use crate::sync::estimate;
 use crate::{Ctx, Failure};
 use groxide_wbxml::{Element, Ping};
 use std::collections::BTreeSet;
@@ -22,20 +24,23 @@ fn answer(status: u8, extra: Vec<Element>) -> Element {
 }
 
 /// The watched folders with something to sync (`None`: a folder is no
-/// longer in the hierarchy).
+/// longer in the hierarchy). One folder listing (with the device's states)
+/// and one change query per folder.
 async fn changed(ctx: &Ctx<'_>, folders: &[String]) -> Result<Option<Vec<String>>, Failure> {
+    let all = ctx.devices().folders_with_states().await?;
+    let states = Devices::states_in(&all, &ctx.params.device_id);
+    let shown = visible(&all);
     let mut out = Vec::new();
     for id in folders {
-        let Some((folder, _)) = collection_folder(ctx, id).await? else {
+        let Some((_, _, folder)) = shown.iter().find(|(sid, _, _)| sid == id) else {
             return Ok(None);
         };
-        let (current, _) = ctx.devices().collection(&ctx.params.device_id, id).await?;
-        let Some(state) = current else {
+        let Some(state) = states.get(id) else {
             // Never synced: the device should sync it.
             out.push(id.clone());
             continue;
         };
-        if estimate(ctx, folder.id, &state).await? > 0 {
+        if estimate(ctx, folder.id, state).await? > 0 {
             out.push(id.clone());
         }
     }
