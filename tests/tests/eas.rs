@@ -475,6 +475,19 @@ fn raw(node: &Node, query: &str, headers: &[&str], xml: Option<&str>) -> (u16, S
     (code, std::fs::read_to_string(&xml_out).unwrap_or_default())
 }
 
+/// The base64 query form, URL-encoded (by coreutils' base64).
+fn base64_query(raw: &[u8]) -> String {
+    let dir = tempdir();
+    let f = dir.join("q");
+    std::fs::write(&f, raw).unwrap();
+    let out = Command::new("base64").arg("-w0").arg(&f).output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
+}
+
 fn tempdir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(
         "gx-eas-{}-{}",
@@ -502,7 +515,8 @@ fn ios(cmd: &str) -> String {
 
 #[test]
 fn ios_transcript_folder_sync_before_provision_then_ping_without_folders() {
-    let node = node("127.0.97.4");
+    let mut node = node("127.0.97.4");
+    node.start(Service::Imap);
     let ua = "User-Agent: Apple-iPhone15C2/2104.81";
     // OPTIONS: versions and commands.
     let out = Command::new("curl")
@@ -605,6 +619,41 @@ fn ios_transcript_folder_sync_before_provision_then_ping_without_folders() {
         )),
     );
     assert!(xml.contains("<Count>0</Count>"), "{xml}");
+    // A folder made by IMAP is an Add of the next FolderSync.
+    let mut imap = Imap::connect(node.addr(Service::Imap)).unwrap();
+    imap.login(USER, PASSWORD).unwrap();
+    imap.ok("CREATE \"Projects 2026\"").unwrap();
+    let (_, xml) = raw(
+        &node,
+        &ios("FolderSync"),
+        &h,
+        Some(&format!(
+            "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>{hkey}</SyncKey></FolderSync>"
+        )),
+    );
+    assert!(
+        xml.contains("<Count>1</Count>") && xml.contains("<Add>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<DisplayName>Projects 2026</DisplayName>") && xml.contains("<Type>12</Type>"),
+        "{xml}"
+    );
+
+    // Android's base64 query form: version 14.1, FolderSync, DeviceId and
+    // type, no policy key → Status 142 like the plain form.
+    let mut q = vec![141u8, 9, 0x09, 0x04, 4];
+    q.extend_from_slice(b"and1");
+    q.push(0);
+    q.push(7);
+    q.extend_from_slice(b"Android");
+    q.push(8);
+    q.push(USER.len() as u8);
+    q.extend_from_slice(USER.as_bytes());
+    let (code, xml) = raw(&node, &base64_query(&q), &[], Some(fs0));
+    assert_eq!(code, 200, "{xml}");
+    assert!(xml.contains("<Status>142</Status>"), "{xml}");
+
     // An unknown hierarchy key is Status 9.
     let (_, xml) = raw(
         &node,
@@ -726,6 +775,21 @@ fn bad_input_gets_protocol_answers_and_writes_nothing() {
     node.create_domain(DOMAIN);
     node.create_user(USER, PASSWORD, None);
     node.create_user("other@example.test", PASSWORD, None);
+    node.create_user("noeas@example.test", PASSWORD, None);
+    // Every privilege but ActiveSync's (0x400).
+    let db = node.data.join("directory.sqlite3");
+    let st = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             n=c.execute('UPDATE users SET privilege_bits=2563 WHERE username=?',(sys.argv[2],)).rowcount; \
+             c.commit(); assert n==1",
+            db.to_str().unwrap(),
+            "noeas@example.test",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
     node.start(Service::Http);
     let url = format!(
         "https://{}:{}/Microsoft-Server-ActiveSync",
@@ -795,6 +859,26 @@ fn bad_input_gets_protocol_answers_and_writes_nothing() {
         post("Cmd=Nonsense&DeviceId=bad1&DeviceType=x", b"", &[]).0,
         501
     );
+    // A user without the ActiveSync privilege is refused.
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-k",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-u",
+            &format!("noeas@example.test:{PASSWORD}"),
+        ])
+        .args([
+            "--data-binary",
+            "",
+            &format!("{url}?Cmd=FolderSync&User=noeas@example.test&DeviceId=bad2&DeviceType=x"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "403");
     // Nothing of this left a device behind.
     let devices = node.admin_json(&["device", "list", USER]);
     assert_eq!(devices.as_array().map(Vec::len), Some(0), "{devices}");
