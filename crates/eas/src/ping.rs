@@ -47,6 +47,17 @@ async fn changed(ctx: &Ctx<'_>, folders: &[String]) -> Result<Option<Vec<String>
     Ok(Some(out))
 }
 
+/// The limit a heartbeat breaks, if any ([MS-ASCMD]: Status 5 names it).
+fn heartbeat_limit(wait: Duration, min: Duration, max: Duration) -> Option<Duration> {
+    if wait < min {
+        Some(min)
+    } else if wait > max {
+        Some(max)
+    } else {
+        None
+    }
+}
+
 fn changed_answer(folders: Vec<String>) -> Element {
     answer(
         2,
@@ -104,8 +115,7 @@ pub(crate) async fn ping(
         )));
     }
     let wait = Duration::from_secs(heartbeat);
-    if wait < min || wait > max {
-        let limit = if wait < min { min } else { max };
+    if let Some(limit) = heartbeat_limit(wait, min, max) {
         return Ok(Some(answer(
             5,
             vec![Element::with_text(
@@ -151,5 +161,46 @@ pub(crate) async fn ping(
             Some(c) if !c.is_empty() => return Ok(Some(changed_answer(c))),
             Some(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeats_outside_the_limits_name_the_limit() {
+        let (min, max) = (Duration::from_secs(60), Duration::from_secs(3540));
+        let table = [
+            (5, Some(60)),
+            (59, Some(60)),
+            (60, None),
+            (480, None),
+            (3540, None),
+            (3541, Some(3540)),
+        ];
+        for (secs, want) in table {
+            assert_eq!(
+                heartbeat_limit(Duration::from_secs(secs), min, max),
+                want.map(Duration::from_secs),
+                "{secs}"
+            );
+        }
+    }
+
+    #[test]
+    fn ping_answers_carry_status_and_folders() {
+        let a = changed_answer(vec!["13".into(), "15".into()]);
+        assert_eq!(a.child_text(Ping::Status), Some("2"));
+        let folders: Vec<&str> = a
+            .child(Ping::Folders)
+            .unwrap()
+            .children_named(Ping::Folder)
+            .filter_map(|f| match &f.content {
+                groxide_wbxml::Content::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(folders, ["13", "15"]);
     }
 }

@@ -77,6 +77,39 @@ fn status(v: u8) -> Element {
     Element::with_text(Provision::Status, v.to_string())
 }
 
+/// The Policy answer of the key exchange: a temporary key with the
+/// policy document (no key sent), the final key (the temporary one sent
+/// back), or Status 5 (any other key). `device` learns the keys.
+fn policy_answer(device: &mut Device, acknowledged: Option<&str>) -> Vec<Element> {
+    let mut answer = vec![Element::with_text(Provision::PolicyType, POLICY_TYPE)];
+    match acknowledged {
+        None => {
+            device.pending_key = new_key();
+            answer.push(status(1));
+            answer.push(Element::with_text(
+                Provision::PolicyKey,
+                device.pending_key.to_string(),
+            ));
+            answer.push(Element::with_children(Provision::Data, [provision_doc()]));
+        }
+        Some(key) => {
+            let key: u32 = key.trim().parse().unwrap_or(0);
+            if key == 0 || key != device.pending_key {
+                answer.push(status(5));
+            } else {
+                device.policy_key = new_key();
+                device.pending_key = 0;
+                answer.push(status(1));
+                answer.push(Element::with_text(
+                    Provision::PolicyKey,
+                    device.policy_key.to_string(),
+                ));
+            }
+        }
+    }
+    answer
+}
+
 pub(crate) async fn provision(
     ctx: &mut Ctx<'_>,
     document: Option<Element>,
@@ -128,35 +161,7 @@ pub(crate) async fn provision(
         ));
         return Ok(Some(Element::with_children(Provision::Provision, out)));
     }
-    let acknowledged = policy.child_text(Provision::PolicyKey);
-    let mut answer = vec![Element::with_text(Provision::PolicyType, POLICY_TYPE)];
-    match acknowledged {
-        None => {
-            // Step one: the policy with a temporary key.
-            device.pending_key = new_key();
-            answer.push(status(1));
-            answer.push(Element::with_text(
-                Provision::PolicyKey,
-                device.pending_key.to_string(),
-            ));
-            answer.push(Element::with_children(Provision::Data, [provision_doc()]));
-        }
-        Some(key) => {
-            let key: u32 = key.trim().parse().unwrap_or(0);
-            if key == 0 || key != device.pending_key {
-                // Not the key handed out: the client starts over.
-                answer.push(status(5));
-            } else {
-                device.policy_key = new_key();
-                device.pending_key = 0;
-                answer.push(status(1));
-                answer.push(Element::with_text(
-                    Provision::PolicyKey,
-                    device.policy_key.to_string(),
-                ));
-            }
-        }
-    }
+    let answer = policy_answer(&mut device, policy.child_text(Provision::PolicyKey));
     ctx.devices().save_device(&device).await?;
     ctx.device = device;
     out.push(Element::with_children(
@@ -164,4 +169,44 @@ pub(crate) async fn provision(
         [Element::with_children(Provision::Policy, answer)],
     ));
     Ok(Some(Element::with_children(Provision::Provision, out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_keys_are_exchanged_in_two_steps_and_a_wrong_key_starts_over() {
+        let mut d = Device::default();
+        let first = policy_answer(&mut d, None);
+        assert!(first[1].is(Provision::Status));
+        assert_eq!(first[1].content, groxide_wbxml::Content::Text("1".into()));
+        assert!(first.iter().any(|e| e.is(Provision::Data)));
+        let temp = d.pending_key;
+        assert_ne!(temp, 0);
+        assert_eq!(d.policy_key, 0);
+
+        let wrong = policy_answer(&mut d, Some("12345"));
+        assert!(
+            wrong.iter().any(|e| e.is(Provision::Status)
+                && e.content == groxide_wbxml::Content::Text("5".into()))
+        );
+        assert_eq!(d.policy_key, 0);
+
+        let done = policy_answer(&mut d, Some(&temp.to_string()));
+        let key = done
+            .iter()
+            .find(|e| e.is(Provision::PolicyKey))
+            .and_then(|e| match &e.content {
+                groxide_wbxml::Content::Text(t) => t.parse::<u32>().ok(),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(key, d.policy_key);
+        assert_ne!(key, temp);
+        assert_eq!(d.pending_key, 0);
+        // The temporary key cannot be used twice.
+        let again = policy_answer(&mut d, Some(&temp.to_string()));
+        assert!(!again.iter().any(|e| e.is(Provision::PolicyKey)));
+    }
 }
