@@ -121,6 +121,12 @@ elif step == "calendar":
     add = c.create_contact(contacts, k2, Contact(first_name="Ada", last_name="Lovelace", email1_address="ada@example.test"))
     out["contact_status"] = add.status
     out["calendar_key"] = key
+    kt = c.sync_folder(by_type[7], "0").sync_key
+    task = [wtag("Tasks", "Subject", text="Phone task"),
+            wtag("Tasks", "UtcDueDate", text="2026-12-31T12:00:00.000Z"),
+            wtag("Tasks", "DueDate", text="2026-12-31T12:00:00.000Z")]
+    _, tstatus, _ = c._sync_add(by_type[7], kt, task, "t1")
+    out["task_status"] = tstatus
 elif step == "calendar_again":
     key, _, added, changed, deleted = sync_all(calendar, args["key"], 50)
     out["added"] = sorted(a.fields.get("Calendar.Subject") for a in added)
@@ -267,6 +273,19 @@ fn appointments_and_contacts_are_the_items_caldav_and_carddav_see() {
     assert_eq!(strings(&v["dav_events"]), ["From CalDAV"], "{v}");
     assert_eq!(v["add_status"], "1", "{v}");
     assert_eq!(v["contact_status"], "1", "{v}");
+    assert_eq!(v["task_status"], "1", "{v}");
+    let (code, body) = dav(
+        &node,
+        "REPORT",
+        "calendars/demo@example.test/tasks/",
+        "<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name=\"VCALENDAR\"/></c:filter></c:calendar-query>",
+        "application/xml",
+    );
+    assert_eq!(code, 207, "{body}");
+    assert!(
+        body.contains("BEGIN:VTODO") && body.contains("SUMMARY:Phone task"),
+        "{body}"
+    );
 
     // The phone's appointment is a CalDAV event, the contact a vCard.
     let (code, body) = dav(
