@@ -153,6 +153,10 @@ elif step == "after_restart":
     k = c.sync_folder(by_type[5], "0").sync_key
     _, _, sent, _, _ = sync_all(by_type[5], k, 100)
     out["sent_items"] = sorted(a.fields.get("Email.Subject") for a in sent)
+elif step == "keys":
+    k = c.sync_folder(inbox, "0").sync_key
+    key, _, _, _, _ = sync_all(inbox, k, 100)
+    out["key"] = key
 elif step == "ping":
     k = c.sync_folder(inbox, "0").sync_key
     key, _, _, _, _ = sync_all(inbox, k, 100)
@@ -403,6 +407,46 @@ fn estimate_move_and_send_mail_and_state_survives_a_restart() {
     assert_eq!(strings(&w["added"]), ["sent from the phone"], "{w}");
     assert_eq!(w["deleted"], 1, "the moved mail left the inbox: {w}");
     assert_eq!(strings(&w["sent_items"]), ["sent from the phone"], "{w}");
+}
+
+#[test]
+fn a_sync_with_a_heartbeat_waits_for_the_next_delivery() {
+    let node = node("127.0.97.7");
+    deliver(&node, "old");
+    let v = client(&node, "keys", serde_json::json!({}));
+    let (inbox, key) = (v["inbox"].as_str().unwrap(), v["key"].as_str().unwrap());
+    let pk = format!("X-MS-PolicyKey: {}", v["policy_key"].as_str().unwrap());
+    let q = "Cmd=Sync&User=demo%40example.test&DeviceId=e2edevice1&DeviceType=pyactivesync";
+    let h = ["MS-ASProtocolVersion: 16.1", pk.as_str()];
+    let body = |hb: u32| {
+        format!(
+            "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{key}</SyncKey><CollectionId>{inbox}</CollectionId></Collection></Collections><HeartbeatInterval>{hb}</HeartbeatInterval></Sync>"
+        )
+    };
+    // Out of range: Status 14 with the limit.
+    let (_, xml) = raw(&node, q, &h, Some(&body(5)));
+    assert!(
+        xml.contains("<Status>14</Status>") && xml.contains("<Limit>60</Limit>"),
+        "{xml}"
+    );
+    let started = Instant::now();
+    let (code, xml) = std::thread::scope(|s| {
+        let waiting = s.spawn(|| raw(&node, q, &h, Some(&body(120))));
+        std::thread::sleep(Duration::from_millis(1500));
+        deliver(&node, "pushed");
+        waiting.join().unwrap()
+    });
+    assert_eq!(code, 200);
+    assert!(
+        xml.contains("<Add>") && xml.contains("pushed") && !xml.contains(">old<"),
+        "{xml}"
+    );
+    let took = started.elapsed();
+    println!("Sync with HeartbeatInterval answered {took:?} after it was sent (delivery at 1.5 s)");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
 }
 
 fn dav(node: &Node, method: &str, path: &str, body: &str, ct: &str) -> (u16, String) {

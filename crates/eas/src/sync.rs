@@ -35,6 +35,7 @@ mod status {
     pub const OBJECT_NOT_FOUND: u8 = 8;
     pub const HIERARCHY_CHANGED: u8 = 12;
     pub const EMPTY_REQUEST: u8 = 13;
+    pub const INVALID_WAIT: u8 = 14;
 }
 
 fn st(tag: AirSync, v: u8) -> Element {
@@ -653,14 +654,96 @@ pub(crate) async fn sync(
             [st(AirSync::Status, status::EMPTY_REQUEST)],
         )));
     };
-    let mut out = Vec::new();
-    for c in collections.children_named(AirSync::Collection) {
-        out.push(sync_collection(ctx, c, window).await?);
+    // Wait (minutes) or HeartbeatInterval (seconds): hold an answer
+    // without news until something changes or the time is up.
+    let wait = match (
+        request.child_text(AirSync::Wait),
+        request.child_text(AirSync::HeartbeatInterval),
+    ) {
+        (Some(w), _) => Some(w.trim().parse::<u64>().map(|m| m.saturating_mul(60))),
+        (None, Some(h)) => Some(h.trim().parse::<u64>()),
+        (None, None) => None,
+    };
+    let wait = match wait {
+        None => None,
+        Some(Err(_)) => {
+            return Ok(Some(Element::with_children(
+                AirSync::Sync,
+                [st(AirSync::Status, status::PROTOCOL_ERROR)],
+            )));
+        }
+        Some(Ok(secs)) => {
+            let d = std::time::Duration::from_secs(secs);
+            let (min, max) = (ctx.settings.min_heartbeat, ctx.settings.max_heartbeat);
+            if d < min || d > max {
+                let limit = if d < min { min } else { max };
+                return Ok(Some(Element::with_children(
+                    AirSync::Sync,
+                    [
+                        st(AirSync::Status, status::INVALID_WAIT),
+                        Element::with_text(AirSync::Limit, limit.as_secs().to_string()),
+                    ],
+                )));
+            }
+            Some(d)
+        }
+    };
+    // Watch before looking, so a change in between still wakes us.
+    let mut hints = match wait {
+        Some(_) => Some(ctx.eas.hub.watch(&ctx.dir).await),
+        None => None,
+    };
+    let deadline = wait.map(|d| tokio::time::Instant::now() + d);
+    let ids: Vec<u64> = collections
+        .children_named(AirSync::Collection)
+        .filter_map(|c| c.child_text(AirSync::CollectionId)?.trim().parse().ok())
+        .collect();
+    loop {
+        let mut out = Vec::new();
+        for c in collections.children_named(AirSync::Collection) {
+            out.push(sync_collection(ctx, c, window).await?);
+        }
+        let news = out
+            .iter()
+            .zip(collections.children_named(AirSync::Collection))
+            .any(|(o, c)| {
+                o.child(AirSync::Commands).is_some()
+                    || o.child(AirSync::Responses).is_some()
+                    || o.child(AirSync::MoreAvailable).is_some()
+                    || o.child_text(AirSync::Status) != Some("1")
+                    || o.child_text(AirSync::SyncKey) != c.child_text(AirSync::SyncKey)
+            });
+        let (Some(rx), Some(deadline)) = (hints.as_mut(), deadline) else {
+            return Ok(Some(Element::with_children(
+                AirSync::Sync,
+                [Element::with_children(AirSync::Collections, out)],
+            )));
+        };
+        if news {
+            return Ok(Some(Element::with_children(
+                AirSync::Sync,
+                [Element::with_children(AirSync::Collections, out)],
+            )));
+        }
+        // Nothing yet: wait for a hint about one of the collections.
+        loop {
+            let hint = tokio::select! {
+                h = rx.recv() => h,
+                () = tokio::time::sleep_until(deadline) => {
+                    // No changes in time: an empty answer (the keys stay).
+                    return Ok(None);
+                }
+            };
+            match hint {
+                Ok(crate::events::Hint::Folder(f)) if f != 0 && !ids.contains(&f) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    *rx = ctx.eas.hub.watch(&ctx.dir).await;
+                    break;
+                }
+                _ => break,
+            }
+        }
     }
-    Ok(Some(Element::with_children(
-        AirSync::Sync,
-        [Element::with_children(AirSync::Collections, out)],
-    )))
 }
 
 #[cfg(test)]
