@@ -153,6 +153,14 @@ elif step == "after_restart":
     k = c.sync_folder(by_type[5], "0").sync_key
     _, _, sent, _, _ = sync_all(by_type[5], k, 100)
     out["sent_items"] = sorted(a.fields.get("Email.Subject") for a in sent)
+elif step == "folders":
+    made = c.create_folder("EAS made")
+    c.update_folder(made.id, "EAS renamed")
+    kept = c.create_folder("Keep me")
+    out["after_update"] = sorted(f.name for f in c.list_folders() if f.name.startswith(("EAS", "Keep")))
+    c.delete_folder(made.id)
+    out["after_delete"] = sorted(f.name for f in c.list_folders() if f.name.startswith(("EAS", "Keep")))
+    out["inbox_delete"] = status_of(lambda: c.delete_folder(inbox))
 elif step == "keys":
     k = c.sync_folder(inbox, "0").sync_key
     key, _, _, _, _ = sync_all(inbox, k, 100)
@@ -447,6 +455,28 @@ fn a_sync_with_a_heartbeat_waits_for_the_next_delivery() {
         took >= Duration::from_millis(1400) && took < Duration::from_secs(10),
         "{took:?}"
     );
+}
+
+#[test]
+fn folders_made_renamed_and_deleted_on_the_phone_are_imap_mailboxes() {
+    let mut node = node("127.0.97.8");
+    node.start(Service::Imap);
+    let v = client(&node, "folders", serde_json::json!({}));
+    assert_eq!(
+        strings(&v["after_update"]),
+        ["EAS renamed", "Keep me"],
+        "{v}"
+    );
+    assert_eq!(strings(&v["after_delete"]), ["Keep me"], "{v}");
+    assert!(
+        v["inbox_delete"].as_str().unwrap().contains('3'),
+        "the Inbox is a special folder: {v}"
+    );
+    let mut imap = Imap::connect(node.addr(Service::Imap)).unwrap();
+    imap.login(USER, PASSWORD).unwrap();
+    let boxes = imap.mailboxes().unwrap();
+    assert!(boxes.iter().any(|b| b == "Keep me"), "{boxes:?}");
+    assert!(!boxes.iter().any(|b| b.starts_with("EAS")), "{boxes:?}");
 }
 
 fn dav(node: &Node, method: &str, path: &str, body: &str, ct: &str) -> (u16, String) {

@@ -208,6 +208,222 @@ pub(crate) async fn folder_sync(
     )))
 }
 
+/// The hierarchy a folder command's SyncKey names, or its status 9.
+async fn held_hierarchy(
+    ctx: &Ctx<'_>,
+    request: &Element,
+) -> Result<Result<Hierarchy, u8>, Failure> {
+    let Some(key) = request.child_text(FolderHierarchy::SyncKey) else {
+        return Ok(Err(10));
+    };
+    let held = ctx.devices().hierarchy(&ctx.params.device_id).await?;
+    Ok(match (held, state::parse_key(key.trim())) {
+        (Some(h), Some((g, n))) if h.generation == g && h.n == n => Ok(h),
+        _ => Err(9),
+    })
+}
+
+/// The container class of an EAS folder type a device may create.
+fn class_of_type(kind: &str) -> Option<&'static str> {
+    Some(match kind.trim() {
+        "1" | "12" => "IPF.Note",
+        "13" => "IPF.Appointment",
+        "14" => "IPF.Contact",
+        "15" => "IPF.Task",
+        "16" => "IPF.Journal",
+        "17" => "IPF.StickyNote",
+        _ => return None,
+    })
+}
+
+fn folder_answer(root: FolderHierarchy, status: u8, extra: Vec<Element>) -> Option<Element> {
+    let mut c = vec![Element::with_text(
+        FolderHierarchy::Status,
+        status.to_string(),
+    )];
+    c.extend(extra);
+    Some(Element::with_children(root, c))
+}
+
+/// Records the store's hierarchy as the device's after its own change,
+/// under the next key.
+async fn advance(ctx: &Ctx<'_>, mut h: Hierarchy) -> Result<Element, Failure> {
+    let now = visible(&store_folders(ctx).await?);
+    h.n += 1;
+    h.folders = now.into_iter().map(|(id, f, _)| (id, f)).collect();
+    ctx.devices()
+        .save_hierarchy(&ctx.params.device_id, &h)
+        .await?;
+    Ok(Element::with_text(
+        FolderHierarchy::SyncKey,
+        state::key(h.generation, h.n),
+    ))
+}
+
+fn parent_selector(folders: &[pb::Folder], parent: &str) -> Option<pb::FolderSelector> {
+    if parent.trim() == "0" {
+        return Some(groxide_rpc::exmdb_client::folder_role("ipm_subtree"));
+    }
+    visible(folders)
+        .into_iter()
+        .find(|(id, _, _)| id == parent.trim())
+        .map(|(_, _, f)| groxide_rpc::exmdb_client::folder_id(f.id))
+}
+
+fn exists(e: &groxide_rpc::RpcError) -> bool {
+    e.reason() == Some(groxide_rpc::reason::Reason::FolderExists)
+}
+
+pub(crate) async fn folder_create(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    let request = expect_root(document, FolderHierarchy::FolderCreate)?;
+    let root = FolderHierarchy::FolderCreate;
+    let h = match held_hierarchy(ctx, &request).await? {
+        Ok(h) => h,
+        Err(s) => return Ok(folder_answer(root, s, Vec::new())),
+    };
+    let name = request
+        .child_text(FolderHierarchy::DisplayName)
+        .unwrap_or("")
+        .trim();
+    let (Some(class), false) = (
+        class_of_type(request.child_text(FolderHierarchy::Type).unwrap_or("")),
+        name.is_empty() || name.contains('/'),
+    ) else {
+        return Ok(folder_answer(root, 10, Vec::new()));
+    };
+    let folders = store_folders(ctx).await?;
+    let Some(parent) = parent_selector(
+        &folders,
+        request.child_text(FolderHierarchy::ParentId).unwrap_or("0"),
+    ) else {
+        return Ok(folder_answer(root, 5, Vec::new()));
+    };
+    let created = ctx
+        .exmdb()
+        .create_folder(pb::CreateFolderRequest {
+            dir: ctx.dir.clone(),
+            parent: Some(parent),
+            name: name.to_string(),
+            container_class: class.to_string(),
+        })
+        .await;
+    let folder = match created {
+        Ok(f) => f,
+        Err(e) if exists(&e) => return Ok(folder_answer(root, 2, Vec::new())),
+        Err(e) => return Err(e.into()),
+    };
+    let key = advance(ctx, h).await?;
+    Ok(folder_answer(
+        root,
+        1,
+        vec![
+            key,
+            Element::with_text(FolderHierarchy::ServerId, folder.id.to_string()),
+        ],
+    ))
+}
+
+pub(crate) async fn folder_update(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    let request = expect_root(document, FolderHierarchy::FolderUpdate)?;
+    let root = FolderHierarchy::FolderUpdate;
+    let h = match held_hierarchy(ctx, &request).await? {
+        Ok(h) => h,
+        Err(s) => return Ok(folder_answer(root, s, Vec::new())),
+    };
+    let folders = store_folders(ctx).await?;
+    let id = request
+        .child_text(FolderHierarchy::ServerId)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let Some((_, known, folder)) = visible(&folders).into_iter().find(|(i, _, _)| *i == id) else {
+        return Ok(folder_answer(root, 4, Vec::new()));
+    };
+    if !folder.role.is_empty() {
+        return Ok(folder_answer(root, 2, Vec::new()));
+    }
+    let name = request
+        .child_text(FolderHierarchy::DisplayName)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if name.is_empty() || name.contains('/') {
+        return Ok(folder_answer(root, 10, Vec::new()));
+    }
+    let parent_id = request
+        .child_text(FolderHierarchy::ParentId)
+        .unwrap_or("0")
+        .trim()
+        .to_string();
+    let result = if parent_id != known.parent {
+        let Some(parent) = parent_selector(&folders, &parent_id) else {
+            return Ok(folder_answer(root, 5, Vec::new()));
+        };
+        ctx.exmdb()
+            .move_folder(pb::MoveFolderRequest {
+                dir: ctx.dir.clone(),
+                folder: Some(groxide_rpc::exmdb_client::folder_id(folder.id)),
+                new_parent: Some(parent),
+                new_name: name,
+            })
+            .await
+    } else {
+        ctx.exmdb()
+            .rename_folder(pb::RenameFolderRequest {
+                dir: ctx.dir.clone(),
+                folder: Some(groxide_rpc::exmdb_client::folder_id(folder.id)),
+                name,
+            })
+            .await
+    };
+    match result {
+        Ok(_) => {}
+        Err(e) if exists(&e) => return Ok(folder_answer(root, 2, Vec::new())),
+        Err(e) => return Err(e.into()),
+    }
+    let key = advance(ctx, h).await?;
+    Ok(folder_answer(root, 1, vec![key]))
+}
+
+pub(crate) async fn folder_delete(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    let request = expect_root(document, FolderHierarchy::FolderDelete)?;
+    let root = FolderHierarchy::FolderDelete;
+    let h = match held_hierarchy(ctx, &request).await? {
+        Ok(h) => h,
+        Err(s) => return Ok(folder_answer(root, s, Vec::new())),
+    };
+    let folders = store_folders(ctx).await?;
+    let id = request
+        .child_text(FolderHierarchy::ServerId)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let Some((_, _, folder)) = visible(&folders).into_iter().find(|(i, _, _)| *i == id) else {
+        return Ok(folder_answer(root, 4, Vec::new()));
+    };
+    if !folder.role.is_empty() {
+        return Ok(folder_answer(root, 3, Vec::new()));
+    }
+    ctx.exmdb()
+        .delete_folder(pb::DeleteFolderRequest {
+            dir: ctx.dir.clone(),
+            folder: Some(groxide_rpc::exmdb_client::folder_id(folder.id)),
+            hard: false,
+        })
+        .await?;
+    let key = advance(ctx, h).await?;
+    Ok(folder_answer(root, 1, vec![key]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,10 @@ pub const VERSIONS: &[&str] = &["12.1", "14.0", "14.1", "16.0", "16.1"];
 /// The commands this server answers (MS-ASProtocolCommands).
 pub const COMMANDS: &[&str] = &[
     "Sync",
+    "FolderCreate",
+    "FolderDelete",
     "FolderSync",
+    "FolderUpdate",
     "GetItemEstimate",
     "ItemOperations",
     "MoveItems",
