@@ -144,6 +144,18 @@ elif step == "more":
     m["From"] = user; m["To"] = user; m["Subject"] = "sent from the phone"
     m.set_content("Hello from pyactivesync.")
     c.send_mail(m)
+    # SmartForward of e2 (pyactivesync has no helper; its encoder does the work).
+    e2 = [a for a in added if a.fields.get("Email.Subject") == "e2"][0]
+    f = EmailMessage()
+    f["From"] = user; f["To"] = user; f["Subject"] = "Fwd: e2"
+    f.set_content("Forwarded from the phone.")
+    w = WBXMLWriter()
+    w.tag("ComposeMail", "SmartForward", children=[
+        wtag("ComposeMail", "ClientId", text="fwd1"),
+        wtag("ComposeMail", "Source", children=[wtag("ComposeMail", "ItemId", text=e2.server_id)]),
+        wtag("ComposeMail", "SaveInSentItems"),
+        wtag("ComposeMail", "MIME", opaque=f.as_bytes().replace(b"\n", b"\r\n"))])
+    out["forward_answer"] = len(c._post("SmartForward", w.render()))
     out["key"] = key
     out["sent"] = by_type[5]
 elif step == "after_restart":
@@ -153,6 +165,11 @@ elif step == "after_restart":
     k = c.sync_folder(by_type[5], "0").sync_key
     _, _, sent, _, _ = sync_all(by_type[5], k, 100)
     out["sent_items"] = sorted(a.fields.get("Email.Subject") for a in sent)
+    fwd = [a for a in added if a.fields.get("Email.Subject") == "Fwd: e2"]
+    from pyactivesync.models import BodyType
+    mime = c.fetch_item(inbox, fwd[0].server_id, body_type=BodyType.MIME).bodies[0].data
+    mime = mime if isinstance(mime, str) else mime.decode()
+    out["forward_has_original"] = "message/rfc822" in mime and "Hello, this is e2" in mime
 elif step == "folders":
     made = c.create_folder("EAS made")
     c.update_folder(made.id, "EAS renamed")
@@ -412,9 +429,22 @@ fn estimate_move_and_send_mail_and_state_survives_a_restart() {
     node.restart(Service::Exmdb);
     node.restart(Service::Http);
     let w = client(&node, "after_restart", serde_json::json!({"key": v["key"]}));
-    assert_eq!(strings(&w["added"]), ["sent from the phone"], "{w}");
+    assert_eq!(
+        v["forward_answer"], 0,
+        "SmartForward succeeds with an empty body: {v}"
+    );
+    assert_eq!(
+        strings(&w["added"]),
+        ["Fwd: e2", "sent from the phone"],
+        "{w}"
+    );
     assert_eq!(w["deleted"], 1, "the moved mail left the inbox: {w}");
-    assert_eq!(strings(&w["sent_items"]), ["sent from the phone"], "{w}");
+    assert_eq!(w["forward_has_original"], true, "{w}");
+    assert_eq!(
+        strings(&w["sent_items"]),
+        ["Fwd: e2", "sent from the phone"],
+        "{w}"
+    );
 }
 
 #[test]

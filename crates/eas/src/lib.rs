@@ -349,6 +349,14 @@ fn status_home(command: &str) -> Option<(groxide_wbxml::Tag, groxide_wbxml::Tag)
             groxide_wbxml::ComposeMail::SendMail.into(),
             groxide_wbxml::ComposeMail::Status.into(),
         ),
+        "SmartReply" => (
+            groxide_wbxml::ComposeMail::SmartReply.into(),
+            groxide_wbxml::ComposeMail::Status.into(),
+        ),
+        "SmartForward" => (
+            groxide_wbxml::ComposeMail::SmartForward.into(),
+            groxide_wbxml::ComposeMail::Status.into(),
+        ),
         "Settings" => (
             groxide_wbxml::Settings::Settings.into(),
             groxide_wbxml::Settings::Status.into(),
@@ -427,6 +435,8 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
         "ItemOperations" => misc::item_operations(ctx, document).await?,
         "MoveItems" => misc::move_items(ctx, document).await?,
         "SendMail" => misc::send_mail(ctx, document).await?,
+        "SmartReply" => misc::smart_reply(ctx, document).await?,
+        "SmartForward" => misc::smart_forward(ctx, document).await?,
         "Settings" => misc::settings(ctx, document).await?,
         other => {
             return Ok(text(

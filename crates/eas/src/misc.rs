@@ -210,9 +210,9 @@ async fn find_by_uid(ctx: &Ctx<'_>, folder: u64, uid: u32) -> Result<Option<u64>
     Ok(None)
 }
 
-fn send_status(status: u8) -> Option<Element> {
+fn compose_status(root: ComposeMail, status: u8) -> Option<Element> {
     Some(Element::with_children(
-        ComposeMail::SendMail,
+        root,
         [Element::with_text(ComposeMail::Status, status.to_string())],
     ))
 }
@@ -258,26 +258,150 @@ fn without_bcc(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What a composed message does with the item it answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compose {
+    Send,
+    Reply,
+    Forward,
+}
+
 pub(crate) async fn send_mail(
     ctx: &mut Ctx<'_>,
     document: Option<Element>,
 ) -> Result<Option<Element>, Failure> {
-    let request = expect_root(document, ComposeMail::SendMail)?;
-    let mime: Vec<u8> = match request.child(ComposeMail::Mime).map(|m| &m.content) {
+    compose(
+        ctx,
+        expect_root(document, ComposeMail::SendMail)?,
+        Compose::Send,
+    )
+    .await
+}
+
+pub(crate) async fn smart_reply(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    compose(
+        ctx,
+        expect_root(document, ComposeMail::SmartReply)?,
+        Compose::Reply,
+    )
+    .await
+}
+
+pub(crate) async fn smart_forward(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    compose(
+        ctx,
+        expect_root(document, ComposeMail::SmartForward)?,
+        Compose::Forward,
+    )
+    .await
+}
+
+/// `message` with `original` attached as message/rfc822: the client's
+/// content headers and body become the first part.
+pub(crate) fn with_original(message: &[u8], original: &[u8]) -> Vec<u8> {
+    let split = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p + 2, p + 4))
+        .or_else(|| {
+            message
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|p| (p + 1, p + 2))
+        })
+        .unwrap_or((message.len(), message.len()));
+    let (head, body) = (&message[..split.0], &message[split.1..]);
+    let mut outer = Vec::new();
+    let mut content = Vec::new();
+    let mut in_content = false;
+    for line in head.split_inclusive(|b| *b == b'\n') {
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            in_content = line.len() > 8 && line[..8].eq_ignore_ascii_case(b"content-");
+        }
+        if in_content {
+            content.extend_from_slice(line);
+        } else if !(line.len() >= 13 && line[..13].eq_ignore_ascii_case(b"mime-version:")) {
+            outer.extend_from_slice(line);
+        }
+    }
+    if content.is_empty() {
+        content.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+    }
+    let boundary = format!("gx-fwd-{:016x}", rand::random::<u64>());
+    let mut out = outer;
+    out.extend_from_slice(
+        format!("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n")
+            .as_bytes(),
+    );
+    out.extend_from_slice(&content);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out.extend_from_slice(
+        format!("\r\n--{boundary}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n")
+            .as_bytes(),
+    );
+    out.extend_from_slice(original);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    out
+}
+
+async fn compose(
+    ctx: &mut Ctx<'_>,
+    request: Element,
+    kind: Compose,
+) -> Result<Option<Element>, Failure> {
+    let root = match kind {
+        Compose::Send => ComposeMail::SendMail,
+        Compose::Reply => ComposeMail::SmartReply,
+        Compose::Forward => ComposeMail::SmartForward,
+    };
+    let mut mime: Vec<u8> = match request.child(ComposeMail::Mime).map(|m| &m.content) {
         Some(groxide_wbxml::Content::Opaque(b)) => b.clone(),
         Some(groxide_wbxml::Content::Text(t)) => t.clone().into_bytes(),
-        _ => return Ok(send_status(103)),
+        _ => return Ok(compose_status(root, 103)),
     };
+    // The item answered: Source/ItemId (a ServerId of this server).
+    let source = match kind {
+        Compose::Send => None,
+        _ => {
+            let item = request
+                .child(ComposeMail::Source)
+                .and_then(|s| s.child_text(ComposeMail::ItemId))
+                .and_then(message_of);
+            let Some(mid) = item else {
+                return Ok(compose_status(root, 103));
+            };
+            match fetch_entry(ctx, mid).await? {
+                Some(e) => Some((e, mid)),
+                None => return Ok(compose_status(root, 150)),
+            }
+        }
+    };
+    let replace = request.child(ComposeMail::ReplaceMime).is_some();
+    if kind == Compose::Forward
+        && !replace
+        && let Some((_, mid)) = &source
+    {
+        let original = ctx.exmdb().read_content_all(&ctx.dir, *mid).await?;
+        mime = with_original(&mime, &original);
+    }
     let to = recipients(&mime);
     if to.is_empty() {
-        return Ok(send_status(103));
+        return Ok(compose_status(root, 103));
     }
     let save = request.child(ComposeMail::SaveInSentItems).is_some() || ctx.params.save_in_sent;
     let submitter = match Submitter::new(&ctx.eas.submit_url(), SubmitOptions::default()) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!(error = %e, "ActiveSync SendMail: no relay");
-            return Ok(send_status(120));
+            return Ok(compose_status(root, 120));
         }
     };
     let envelope = Envelope {
@@ -291,11 +415,40 @@ pub(crate) async fn send_mail(
                 .recipients
                 .iter()
                 .any(|r| matches!(r.status, groxide_submit::RecipientStatus::Accepted(_))) => {}
-        Ok(_) => return Ok(send_status(120)),
+        Ok(_) => return Ok(compose_status(root, 120)),
         Err(e) => {
             tracing::warn!(error = %e, user = %ctx.user, "ActiveSync SendMail failed");
-            return Ok(send_status(if e.is_temporary() { 111 } else { 120 }));
+            return Ok(compose_status(
+                root,
+                if e.is_temporary() { 111 } else { 120 },
+            ));
         }
+    }
+    if let Some((entry, _)) = &source {
+        // \Answered or $Forwarded on the original, as IMAP clients show it.
+        let flag = if kind == Compose::Reply { 2 } else { 32 };
+        ctx.exmdb()
+            .set_flags(pb::SetFlagsRequest {
+                dir: ctx.dir.clone(),
+                folder: Some(folder_id(
+                    ctx.exmdb()
+                        .read_message(pb::MessageRequest {
+                            dir: ctx.dir.clone(),
+                            message_id: entry.message_id,
+                        })
+                        .await?
+                        .folder_id,
+                )),
+                uids: vec![cpb::UidRange {
+                    first: entry.uid,
+                    last: entry.uid,
+                }],
+                mode: cpb::FlagMode::Add as i32,
+                flags: flag,
+                keywords: Vec::new(),
+                unchanged_since: 0,
+            })
+            .await?;
     }
     if save {
         ctx.exmdb()
@@ -353,6 +506,23 @@ pub(crate) async fn settings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forward_carries_the_original_as_an_attachment() {
+        let msg = b"From: a@x.test\r\nTo: b@x.test\r\nSubject: Fwd: hi\r\nMIME-Version: 1.0\r\nContent-Type: text/plain;\r\n charset=utf-8\r\n\r\nSee below.\r\n";
+        let original = b"From: c@x.test\r\nSubject: hi\r\n\r\nThe original.\r\n";
+        let out = with_original(msg, original);
+        let parsed = mail_parser::MessageParser::default().parse(&out).unwrap();
+        assert_eq!(parsed.subject(), Some("Fwd: hi"));
+        assert_eq!(
+            parsed.body_text(0).as_deref().map(str::trim),
+            Some("See below.")
+        );
+        let att = parsed.attachments().next().unwrap();
+        let inner = att.message().unwrap();
+        assert_eq!(inner.subject(), Some("hi"));
+        assert_eq!(recipients(&out), ["b@x.test"]);
+    }
 
     #[test]
     fn bcc_is_removed_and_every_recipient_is_found() {

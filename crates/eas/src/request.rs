@@ -24,6 +24,8 @@ pub const COMMANDS: &[&str] = &[
     "Provision",
     "SendMail",
     "Settings",
+    "SmartForward",
+    "SmartReply",
 ];
 
 /// Longest DeviceId and DeviceType ([MS-ASHTTP]: 32 and 16 characters;
