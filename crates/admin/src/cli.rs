@@ -65,6 +65,32 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// A user's busy times from the Calendar folder (recurring series expanded).
     Freebusy(FreebusyArgs),
+    /// A user's ActiveSync devices (state kept in the user's store).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// The devices that synced with the user's mailbox.
+    List {
+        /// The user.
+        username: String,
+    },
+    /// Forget a device and its sync state (it starts afresh on its next contact).
+    Remove {
+        /// The user.
+        username: String,
+        /// The DeviceId.
+        device: String,
+    },
+    /// Ask a device to wipe itself at its next contact (remote wipe via Provision).
+    Wipe {
+        /// The user.
+        username: String,
+        /// The DeviceId.
+        device: String,
+    },
 }
 
 #[derive(Args)]

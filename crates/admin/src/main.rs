@@ -69,6 +69,7 @@ async fn run(command: Command, cli_dir: &Path, json: bool) -> Result<(), Failure
         Command::Import(args) => commands::pim::import(args, &setup, json).await,
         Command::Export(args) => commands::pim::export(args, &setup, json).await,
         Command::Freebusy(args) => commands::pim::freebusy(args, &setup, json).await,
+        Command::Device(c) => commands::device::run(c, &setup, json).await,
         Command::CheckConfig | Command::Reload | Command::Timer(_) => Ok(()),
     };
     setup.directory.close().await;

@@ -1157,6 +1157,27 @@ config_file! {
         "587",
         "Submission port with STARTTLS that autoconfig advertises; 0 = none.",
     );
+
+    EAS_PING_MIN_HEARTBEAT: Duration = key(
+        "eas_ping_min_heartbeat",
+        ValueKind::Duration,
+        "60s",
+        "Shortest ActiveSync Ping heartbeat a device may ask for; a shorter one is answered with Status 5 and this limit.",
+    );
+
+    EAS_PING_MAX_HEARTBEAT: Duration = key(
+        "eas_ping_max_heartbeat",
+        ValueKind::Duration,
+        "59min",
+        "Longest ActiveSync Ping heartbeat a device may ask for (keep it below every proxy's idle timeout); a longer one is answered with Status 5 and this limit.",
+    );
+
+    EAS_SYNC_MAX_WINDOW: usize = key(
+        "eas_sync_max_window",
+        int(1, 100_000),
+        "512",
+        "Most items one ActiveSync Sync answer carries per collection, whatever WindowSize the device asks for.",
+    );
 }
 
 config_file! {

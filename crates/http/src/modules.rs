@@ -6,6 +6,7 @@
 use groxide_config::{Config, Http};
 use groxide_dav::Dav;
 use groxide_discovery::{Discovery, DiscoverySettings};
+use groxide_eas::{Eas, EasSettings};
 use groxide_ews::Ews;
 use groxide_http_core::{Mount, Services};
 use groxide_rpc::ExmdbClient;
@@ -18,27 +19,40 @@ pub struct Modules {
     discovery: Arc<Discovery>,
     ews: Arc<Ews>,
     dav: Arc<Dav>,
+    eas: Arc<Eas>,
 }
 
 impl Modules {
     /// Builds every module; `routing` reaches the users' stores.
     pub fn new(
         services: &Services,
-        routing: &Routing,
+        routing: &Arc<Routing>,
         config: &Config<Http>,
     ) -> Result<Modules, String> {
         let options = client_options(config, routing.node())?;
-        let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
+        let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews: Ews::new(exmdb.clone()),
-            dav: Dav::new(exmdb),
+            dav: Dav::new(exmdb.clone()),
+            eas: Eas::new(
+                exmdb,
+                routing.clone(),
+                options,
+                eas_settings(config),
+                config.get(groxide_config::keys::shared::OUTGOING_SMTP_URL),
+            ),
         })
     }
 
     /// Their mounts.
     pub fn mounts(&self) -> Vec<Mount> {
-        vec![self.discovery.mount(), self.ews.mount(), self.dav.mount()]
+        vec![
+            self.discovery.mount(),
+            self.ews.mount(),
+            self.dav.mount(),
+            self.eas.mount(),
+        ]
     }
 
     /// Applies a reloaded http.cfg (SIGHUP).
@@ -47,5 +61,20 @@ impl Modules {
             .set_settings(DiscoverySettings::from_config(config));
         self.ews.reload();
         self.dav.reload();
+        self.eas.reload(
+            eas_settings(config),
+            config.get(groxide_config::keys::shared::OUTGOING_SMTP_URL),
+        );
+    }
+}
+
+/// The ActiveSync limits of http.cfg.
+fn eas_settings(config: &Config<Http>) -> EasSettings {
+    use groxide_config::keys::http;
+    EasSettings {
+        min_heartbeat: config.get(http::EAS_PING_MIN_HEARTBEAT),
+        max_heartbeat: config.get(http::EAS_PING_MAX_HEARTBEAT),
+        max_window: config.get(http::EAS_SYNC_MAX_WINDOW),
+        max_request: usize::try_from(config.get(http::HTTP_RQBODY_MAX_SIZE)).unwrap_or(usize::MAX),
     }
 }

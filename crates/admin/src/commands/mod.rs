@@ -3,6 +3,7 @@
 pub(crate) mod alias;
 pub(crate) mod altname;
 pub(crate) mod cluster;
+pub(crate) mod device;
 pub(crate) mod domain;
 pub(crate) mod pim;
 pub(crate) mod server;

@@ -1,0 +1,502 @@
+//! Exchange ActiveSync ([MS-ASHTTP], [MS-ASCMD]) for groxide-http at
+//! `/Microsoft-Server-ActiveSync`, authenticated by the server with the
+//! ActiveSync privilege, over the user's store through the routed exmdb
+//! client. Bodies are WBXML (groxide-wbxml); items go through the same
+//! store items and conversion layer (groxide-pim) as CalDAV and EWS.
+//!
+//! - [`request`]: the request parameters (query string or base64 form);
+//! - [`state`], [`devices`]: what is remembered per device, kept in the
+//!   user's store (so any node serves the device, a restart loses nothing);
+//! - `provision`: the two-step policy key; every other command needs the
+//!   acknowledged key (HTTP 449 below 14.0, Status 142/144 from 14.0);
+//! - `folder_sync`: the hierarchy with EAS folder types, incremental by
+//!   SyncKey; `sync`: Sync of mail (`mail`) and of calendar, contacts and
+//!   tasks (`pim_items`); `ping` with the shared event subscriptions of
+//!   `events`; `misc`: GetItemEstimate, ItemOperations, MoveItems,
+//!   SendMail, Settings.
+//!
+//! Invariants: a SyncKey the server does not hold (older than the previous
+//! one, another generation) is answered with the protocol's invalid-key
+//! status, never with data computed from some other state; the new state
+//! is written (one exmdb commit) before the answer that hands out its key.
+//! Bad input (undecodable WBXML, unknown code pages, oversized bodies,
+//! elements out of place) is a 400 or the command's protocol-error status,
+//! with nothing written.
+
+pub mod devices;
+mod events;
+mod folder_sync;
+mod mail;
+mod misc;
+mod pim_items;
+mod ping;
+mod provision;
+pub mod request;
+pub mod state;
+mod sync;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use groxide_directory::Protocol;
+use groxide_http_core::body::read_body;
+use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_rpc::{ClientOptions, ExmdbClient, RpcError};
+use groxide_runtime::Routing;
+use groxide_wbxml::{Element, Limits};
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderValue, Method, StatusCode};
+use request::{Params, Version};
+use state::Device;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+/// The mount point.
+pub const ENDPOINT: &str = "/Microsoft-Server-ActiveSync";
+
+const WBXML_TYPE: &str = "application/vnd.ms-sync.wbxml";
+
+/// Limits of the module (from http.cfg).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EasSettings {
+    /// Shortest Ping heartbeat a client may ask for.
+    pub min_heartbeat: Duration,
+    /// Longest Ping heartbeat a client may ask for.
+    pub max_heartbeat: Duration,
+    /// Most items one Sync answer carries per collection.
+    pub max_window: usize,
+    /// Largest request body decoded.
+    pub max_request: usize,
+}
+
+impl Default for EasSettings {
+    fn default() -> EasSettings {
+        EasSettings {
+            min_heartbeat: Duration::from_secs(60),
+            max_heartbeat: Duration::from_secs(3540),
+            max_window: 512,
+            max_request: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// The ActiveSync module.
+pub struct Eas {
+    exmdb: Arc<ExmdbClient>,
+    settings: RwLock<EasSettings>,
+    hub: Arc<events::EventHub>,
+    submit_url: RwLock<String>,
+}
+
+impl std::fmt::Debug for Eas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Eas").finish_non_exhaustive()
+    }
+}
+
+impl Eas {
+    /// The module, reaching stores through `exmdb` (the routed client) and
+    /// change events through `routing`'s event nodes; mail is sent to
+    /// `submit_url` (`outgoing_smtp_url`).
+    pub fn new(
+        exmdb: Arc<ExmdbClient>,
+        routing: Arc<Routing>,
+        options: ClientOptions,
+        settings: EasSettings,
+        submit_url: &str,
+    ) -> Arc<Eas> {
+        Arc::new(Eas {
+            exmdb,
+            settings: RwLock::new(settings),
+            hub: events::EventHub::new(routing, options),
+            submit_url: RwLock::new(submit_url.to_string()),
+        })
+    }
+
+    /// The module's part of the server.
+    pub fn mount(self: &Arc<Self>) -> Mount {
+        Mount {
+            name: "eas",
+            prefixes: vec![Prefix::ignore_case(ENDPOINT)],
+            auth: Some(Protocol::ActiveSync),
+            router: axum::Router::new()
+                .fallback(handle)
+                .with_state(self.clone()),
+        }
+    }
+
+    /// Applies reloaded settings and forgets cached routes (SIGHUP).
+    pub fn reload(&self, settings: EasSettings, submit_url: &str) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings;
+        *self
+            .submit_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = submit_url.to_string();
+        self.exmdb.routed().reset();
+        self.hub.reset();
+    }
+
+    fn settings(&self) -> EasSettings {
+        *self.settings.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn submit_url(&self) -> String {
+        self.submit_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// One request's context.
+pub(crate) struct Ctx<'a> {
+    pub eas: &'a Eas,
+    pub dir: String,
+    pub user: String,
+    pub params: Params,
+    pub device: Device,
+    pub settings: EasSettings,
+    /// The user's zone (all-day events).
+    pub zone: Option<chrono_tz::Tz>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn exmdb(&self) -> &ExmdbClient {
+        &self.eas.exmdb
+    }
+
+    pub(crate) fn devices(&self) -> devices::Devices<'_> {
+        devices::Devices::new(&self.eas.exmdb, &self.dir)
+    }
+}
+
+/// How a command failed as a whole (not a protocol status).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The request is malformed: 400.
+    BadRequest(String),
+    /// The store could not be reached or failed: 503, retry.
+    Store(RpcError),
+}
+
+impl From<RpcError> for Failure {
+    fn from(e: RpcError) -> Failure {
+        Failure::Store(e)
+    }
+}
+
+fn text(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut t = text.into();
+    t.push('\n');
+    (status, t).into_response()
+}
+
+fn with_server_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("MS-Server-ActiveSync", HeaderValue::from_static("16.1"));
+    r
+}
+
+fn options() -> Response {
+    let mut r = StatusCode::OK.into_response();
+    let h = r.headers_mut();
+    h.insert(ALLOW, HeaderValue::from_static("OPTIONS,POST"));
+    h.insert("Public", HeaderValue::from_static("OPTIONS,POST"));
+    if let Ok(v) = HeaderValue::from_str(&request::VERSIONS.join(",")) {
+        h.insert("MS-ASProtocolVersions", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&request::COMMANDS.join(",")) {
+        h.insert("MS-ASProtocolCommands", v);
+    }
+    with_server_headers(r)
+}
+
+pub(crate) fn wbxml(root: &Element) -> Response {
+    let body = groxide_wbxml::encode(root);
+    with_server_headers(
+        (
+            StatusCode::OK,
+            [(CONTENT_TYPE, HeaderValue::from_static(WBXML_TYPE))],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// Whether the `User` parameter names the authenticated user (its full
+/// name or its local part; clients send what the user typed).
+fn same_user(param: &str, username: &str) -> bool {
+    if param.is_empty() || param.eq_ignore_ascii_case(username) {
+        return true;
+    }
+    let local = username.split('@').next().unwrap_or(username);
+    param.eq_ignore_ascii_case(local)
+        || param
+            .rsplit('\\')
+            .next()
+            .is_some_and(|p| p.eq_ignore_ascii_case(username) || p.eq_ignore_ascii_case(local))
+}
+
+async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
+    let path = request.uri().path();
+    if !path.eq_ignore_ascii_case(ENDPOINT) && !path.eq_ignore_ascii_case(&format!("{ENDPOINT}/")) {
+        return text(StatusCode::NOT_FOUND, "no such ActiveSync endpoint");
+    }
+    if request.method() == Method::OPTIONS {
+        return options();
+    }
+    if request.method() != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("OPTIONS,POST"))],
+            "ActiveSync takes commands by POST\n",
+        )
+            .into_response();
+    }
+    let Some(principal) = request.extensions().get::<Principal>().cloned() else {
+        return text(StatusCode::UNAUTHORIZED, "authentication required");
+    };
+    let params = match request::parse(request.uri().query(), request.headers()) {
+        Ok(p) => p,
+        Err(e) => return text(StatusCode::BAD_REQUEST, e.0),
+    };
+    if !request::COMMANDS.contains(&params.command.as_str()) {
+        return text(
+            StatusCode::NOT_IMPLEMENTED,
+            format!("the {} command is not supported", params.command),
+        );
+    }
+    if !same_user(&params.user, &principal.user.username) {
+        return text(
+            StatusCode::FORBIDDEN,
+            "the User parameter names another mailbox than the one logged in",
+        );
+    }
+    if principal.user.maildir.is_empty() {
+        return text(StatusCode::FORBIDDEN, "this account has no mailbox");
+    }
+    let settings = eas.settings();
+    let body = match read_body(request.into_body()).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    if body.len() > settings.max_request {
+        return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is too large");
+    }
+    let document = if body.is_empty() {
+        None
+    } else {
+        let limits = Limits {
+            max_input_bytes: settings.max_request,
+            ..Limits::default()
+        };
+        match groxide_wbxml::decode(&body, &limits) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::debug!(error = %e, command = %params.command, "undecodable WBXML");
+                return text(StatusCode::BAD_REQUEST, format!("malformed WBXML: {e}"));
+            }
+        }
+    };
+    let mut ctx = Ctx {
+        eas: &eas,
+        dir: principal.user.maildir.clone(),
+        user: principal.user.username.clone(),
+        params,
+        device: Device::default(),
+        settings,
+        zone: principal.user.timezone.parse().ok(),
+    };
+    match serve(&mut ctx, document).await {
+        Ok(r) => r,
+        Err(Failure::BadRequest(why)) => text(StatusCode::BAD_REQUEST, why),
+        Err(Failure::Store(e)) => {
+            tracing::warn!(error = %e, user = %ctx.user, command = %ctx.params.command, "ActiveSync store request failed");
+            let mut r = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mailbox store is unavailable; try again later",
+            );
+            r.headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
+    }
+}
+
+/// The top-level element and status tag of a command's answer, for
+/// answering a provisioning problem in the command's own terms.
+fn status_home(command: &str) -> Option<(groxide_wbxml::Tag, groxide_wbxml::Tag)> {
+    use groxide_wbxml::{AirSync, FolderHierarchy, GetItemEstimate, ItemOperations, Move, Ping};
+    Some(match command {
+        "Sync" => (AirSync::Sync.into(), AirSync::Status.into()),
+        "FolderSync" => (
+            FolderHierarchy::FolderSync.into(),
+            FolderHierarchy::Status.into(),
+        ),
+        "Ping" => (Ping::Ping.into(), Ping::Status.into()),
+        "GetItemEstimate" => (
+            GetItemEstimate::GetItemEstimate.into(),
+            GetItemEstimate::Status.into(),
+        ),
+        "ItemOperations" => (
+            ItemOperations::ItemOperations.into(),
+            ItemOperations::Status.into(),
+        ),
+        "MoveItems" => (Move::MoveItems.into(), Move::Status.into()),
+        "SendMail" => (
+            groxide_wbxml::ComposeMail::SendMail.into(),
+            groxide_wbxml::ComposeMail::Status.into(),
+        ),
+        "SmartReply" => (
+            groxide_wbxml::ComposeMail::SmartReply.into(),
+            groxide_wbxml::ComposeMail::Status.into(),
+        ),
+        "SmartForward" => (
+            groxide_wbxml::ComposeMail::SmartForward.into(),
+            groxide_wbxml::ComposeMail::Status.into(),
+        ),
+        "Settings" => (
+            groxide_wbxml::Settings::Settings.into(),
+            groxide_wbxml::Settings::Status.into(),
+        ),
+        _ => return None,
+    })
+}
+
+/// [MS-ASPROV] 3.2.5.1.2: the policy status of a request that is not
+/// Provision. `Some(status)`: refuse with it.
+fn policy_refusal(device: &Device, sent: Option<u32>) -> Option<u8> {
+    if device.wipe == "requested" {
+        return Some(140);
+    }
+    let sent = sent.unwrap_or(0);
+    if device.policy_key == 0 || sent == 0 {
+        return Some(142);
+    }
+    (sent != device.policy_key).then_some(144)
+}
+
+async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response, Failure> {
+    let now = chrono::Utc::now().timestamp();
+    let known = ctx.devices().device(&ctx.params.device_id).await?;
+    let fresh = known.is_none();
+    let mut device = known.unwrap_or_else(|| Device {
+        id: ctx.params.device_id.clone(),
+        first_seen: now,
+        ..Device::default()
+    });
+    let touched = fresh
+        || now - device.last_seen > 300
+        || device.device_type != ctx.params.device_type
+        || device.version != ctx.params.version.as_string();
+    device.device_type.clone_from(&ctx.params.device_type);
+    device.version = ctx.params.version.as_string();
+    if !ctx.params.user_agent.is_empty() {
+        device.user_agent.clone_from(&ctx.params.user_agent);
+    }
+    if touched {
+        device.last_seen = now;
+        ctx.devices().save_device(&device).await?;
+    }
+    ctx.device = device;
+    let command = ctx.params.command.clone();
+    if command != "Provision"
+        && let Some(status) = policy_refusal(&ctx.device, ctx.params.policy_key)
+    {
+        tracing::debug!(device = %ctx.params.device_id, status, "ActiveSync request needs provisioning");
+        if ctx.params.version < Version(140) {
+            return Ok(with_server_headers(text(
+                StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+                "provision first",
+            )));
+        }
+        return Ok(match status_home(&command) {
+            Some((root, status_tag)) => wbxml(&Element::with_children(
+                root,
+                [Element::with_text(status_tag, status.to_string())],
+            )),
+            None => with_server_headers(text(
+                StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+                "provision first",
+            )),
+        });
+    }
+    let answer = match command.as_str() {
+        "Provision" => provision::provision(ctx, document).await?,
+        "FolderSync" => folder_sync::folder_sync(ctx, document).await?,
+        "FolderCreate" => folder_sync::folder_create(ctx, document).await?,
+        "FolderUpdate" => folder_sync::folder_update(ctx, document).await?,
+        "FolderDelete" => folder_sync::folder_delete(ctx, document).await?,
+        "Sync" => sync::sync(ctx, document).await?,
+        "Ping" => ping::ping(ctx, document).await?,
+        "GetItemEstimate" => misc::get_item_estimate(ctx, document).await?,
+        "ItemOperations" => misc::item_operations(ctx, document).await?,
+        "MoveItems" => misc::move_items(ctx, document).await?,
+        "SendMail" => misc::send_mail(ctx, document).await?,
+        "SmartReply" => misc::smart_reply(ctx, document).await?,
+        "SmartForward" => misc::smart_forward(ctx, document).await?,
+        "Settings" => misc::settings(ctx, document).await?,
+        other => {
+            return Ok(text(
+                StatusCode::NOT_IMPLEMENTED,
+                format!("the {other} command is not supported"),
+            ));
+        }
+    };
+    Ok(match answer {
+        Some(root) => wbxml(&root),
+        None => with_server_headers(StatusCode::OK.into_response()),
+    })
+}
+
+/// The document's root must be `tag`.
+pub(crate) fn expect_root(
+    document: Option<Element>,
+    tag: impl Into<groxide_wbxml::Tag>,
+) -> Result<Element, Failure> {
+    let tag = tag.into();
+    match document {
+        Some(d) if d.tag == tag => Ok(d),
+        Some(d) => Err(Failure::BadRequest(format!(
+            "the body is {:?}, not {tag:?}",
+            d.tag
+        ))),
+        None => Err(Failure::BadRequest(format!("{tag:?} needs a body"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_parameter_matches_the_login_in_the_forms_clients_send() {
+        for ok in [
+            "",
+            "demo@example.test",
+            "DEMO@example.test",
+            "demo",
+            "EXAMPLE\\demo",
+        ] {
+            assert!(same_user(ok, "demo@example.test"), "{ok}");
+        }
+        for bad in ["other@example.test", "other", "EXAMPLE\\other"] {
+            assert!(!same_user(bad, "demo@example.test"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn policy_key_checks_follow_ms_asprov() {
+        let mut d = Device::default();
+        assert_eq!(policy_refusal(&d, None), Some(142));
+        d.policy_key = 99;
+        assert_eq!(policy_refusal(&d, None), Some(142));
+        assert_eq!(policy_refusal(&d, Some(0)), Some(142));
+        assert_eq!(policy_refusal(&d, Some(98)), Some(144));
+        assert_eq!(policy_refusal(&d, Some(99)), None);
+        d.wipe = "requested".into();
+        assert_eq!(policy_refusal(&d, Some(99)), Some(140));
+    }
+}
