@@ -142,12 +142,34 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     {
         c.arg(format!("-dict={}", dict.display()));
     }
+    let before = entries(&reproducers);
     let st = c.status().context("running cargo fuzz")?;
     if !st.success() {
+        let found: Vec<_> = entries(&reproducers)
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
+        if found.is_empty() {
+            bail!("fuzz target {name}: cargo fuzz failed before finding anything (build error?)");
+        }
         bail!(
-            "fuzz target {name} failed: see the crash input in {}",
-            reproducers.display()
+            "fuzz target {name} found a crash: {}",
+            found
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())
+}
+
+/// The files in `dir` now.
+fn entries(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect()
 }
