@@ -93,6 +93,20 @@ impl Item {
         }
     }
 
+    /// The exceptions of a recurring series: the exception items embedded
+    /// in its attachments, in attachment order.
+    pub fn exceptions(&self) -> Vec<&Item> {
+        self.attachments
+            .iter()
+            .filter_map(|a| match &a.content {
+                AttachmentContent::Embedded(m) if m.class == ItemClass::Exception => {
+                    Some(m.as_ref())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Sets a property.
     pub fn set(&mut self, key: impl Into<PropKey>, value: PropValue) {
         self.props.insert(key.into(), value);

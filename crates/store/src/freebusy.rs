@@ -9,7 +9,7 @@ use crate::ids::MessageId;
 use crate::store::StoreReader;
 use groxide_mapi::lids;
 use groxide_pim::recur::{self, ExpandOptions, Zone};
-use groxide_pim::{AttachmentContent, Item, ItemClass};
+use groxide_pim::{Item, ItemClass};
 
 /// Most instances one series contributes to an answer.
 pub const MAX_INSTANCES_PER_SERIES: usize = 10_000;
@@ -88,14 +88,7 @@ pub fn slots_of_item(
         ..ExpandOptions::default()
     };
     let master = status_of(item);
-    let exceptions: Vec<&Item> = item
-        .attachments
-        .iter()
-        .filter_map(|a| match &a.content {
-            AttachmentContent::Embedded(m) if m.class == ItemClass::Exception => Some(m.as_ref()),
-            _ => None,
-        })
-        .collect();
+    let exceptions: Vec<&Item> = item.exceptions();
     recur::expand(&series, from, to, &opts)
         .instances
         .into_iter()

@@ -257,14 +257,7 @@ impl Store {
         uids: Vec<UidRange>,
         target: impl Into<FolderRef>,
     ) -> Result<CopyOutcome> {
-        let (f, t) = (folder.into(), target.into());
-        self.writer.submit((), move |ctx| {
-            let (src, dst) = (
-                folders::resolve(ctx.conn, f)?,
-                folders::resolve(ctx.conn, t)?,
-            );
-            messages::copy(ctx, src, &uids, dst)
-        })
+        self.transfer(folder.into(), uids, target.into(), false)
     }
 
     /// Moves messages by UID; new UIDs in the target, tombstones in the source.
@@ -274,13 +267,27 @@ impl Store {
         uids: Vec<UidRange>,
         target: impl Into<FolderRef>,
     ) -> Result<CopyOutcome> {
-        let (f, t) = (folder.into(), target.into());
+        self.transfer(folder.into(), uids, target.into(), true)
+    }
+
+    /// Copies, or moves when `remove` is set, in one write.
+    fn transfer(
+        &self,
+        f: FolderRef,
+        uids: Vec<UidRange>,
+        t: FolderRef,
+        remove: bool,
+    ) -> Result<CopyOutcome> {
         self.writer.submit((), move |ctx| {
             let (src, dst) = (
                 folders::resolve(ctx.conn, f)?,
                 folders::resolve(ctx.conn, t)?,
             );
-            messages::move_to(ctx, src, &uids, dst)
+            if remove {
+                messages::move_to(ctx, src, &uids, dst)
+            } else {
+                messages::copy(ctx, src, &uids, dst)
+            }
         })
     }
 

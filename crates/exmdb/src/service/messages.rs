@@ -104,21 +104,22 @@ impl ExmdbService {
         &self,
         r: Request<pb::CopyMessagesRequest>,
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
-        let r = r.into_inner();
-        let (f, t) = (
-            convert::folder_ref(r.folder.as_ref())?,
-            convert::folder_ref(r.target.as_ref())?,
-        );
-        let uids = convert::uid_ranges(&r.uids);
-        let out = self
-            .with_store(&r.dir, move |s| s.copy_messages(f, uids, t))
-            .await?;
-        Ok(Response::new(convert::copied(out)))
+        self.copy_or_move(r, false).await
     }
 
     pub(super) async fn move_messages_impl(
         &self,
         r: Request<pb::CopyMessagesRequest>,
+    ) -> Result<Response<pb::CopyMessagesReply>, Status> {
+        self.copy_or_move(r, true).await
+    }
+
+    /// CopyMessages, or MoveMessages when `remove` is set: the same request
+    /// and the same answer.
+    async fn copy_or_move(
+        &self,
+        r: Request<pb::CopyMessagesRequest>,
+        remove: bool,
     ) -> Result<Response<pb::CopyMessagesReply>, Status> {
         let r = r.into_inner();
         let (f, t) = (
@@ -127,7 +128,13 @@ impl ExmdbService {
         );
         let uids = convert::uid_ranges(&r.uids);
         let out = self
-            .with_store(&r.dir, move |s| s.move_messages(f, uids, t))
+            .with_store(&r.dir, move |s| {
+                if remove {
+                    s.move_messages(f, uids, t)
+                } else {
+                    s.copy_messages(f, uids, t)
+                }
+            })
             .await?;
         Ok(Response::new(convert::copied(out)))
     }

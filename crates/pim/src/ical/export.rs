@@ -16,7 +16,7 @@
 use super::import::{ImportOptions, parse_calendar};
 use crate::error::ExportError;
 use crate::goid::GlobalObjectId;
-use crate::item::{AttachmentContent, AttendeeRole, Item, ItemClass, Recipient, ResponseStatus};
+use crate::item::{AttendeeRole, Item, ItemClass, Recipient, ResponseStatus};
 use crate::recur::Zone;
 use crate::recur::convert::rule_of_pattern;
 use crate::recur::mapi::{item_zone, zone_of_definition};
@@ -644,14 +644,7 @@ fn exception_components(
     all_day: bool,
     fl: &Zone,
 ) -> Vec<String> {
-    let embedded: Vec<&Item> = item
-        .attachments
-        .iter()
-        .filter_map(|a| match &a.content {
-            AttachmentContent::Embedded(m) if m.class == ItemClass::Exception => Some(m.as_ref()),
-            _ => None,
-        })
-        .collect();
+    let embedded: Vec<&Item> = item.exceptions();
     let mut out = Vec::new();
     for e in &arp.exceptions {
         let rid_local = time_of_minutes(e.original_start);

@@ -5,7 +5,7 @@ use super::convert::rule_of_pattern;
 use super::expand::{Override, Series, Zone};
 use super::pattern::{AppointmentRecurrencePattern, time_of_minutes};
 use crate::error::BlobError;
-use crate::item::{AttachmentContent, Item, ItemClass};
+use crate::item::Item;
 use crate::tz::windows::windows_to_iana;
 use crate::tz::{TzDefinition, TzReg};
 use groxide_mapi::{KnownProp, lids};
@@ -51,14 +51,7 @@ pub fn series_of_item(item: &Item, floating: &Zone) -> Result<Option<Series>, Bl
         return Ok(Some(series));
     };
     series.rule = Some(rule);
-    let embedded: Vec<&Item> = item
-        .attachments
-        .iter()
-        .filter_map(|a| match &a.content {
-            AttachmentContent::Embedded(m) if m.class == ItemClass::Exception => Some(m.as_ref()),
-            _ => None,
-        })
-        .collect();
+    let embedded: Vec<&Item> = item.exceptions();
     let changed_days: Vec<u32> = arp
         .exceptions
         .iter()
