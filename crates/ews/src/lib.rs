@@ -11,8 +11,11 @@
 //! - [`ids`]: `FolderId`/`ItemId`/`ChangeKey`/sync states, stable across
 //!   restarts and nodes;
 //! - [`folders`]: distinguished folder names and folder elements;
-//! - [`items`]: the container class → item kind map (messages today) and
-//!   the `t:Message` element;
+//! - [`items`]: the container class → item kind map and the `t:Message`
+//!   element;
+//! - [`groupware`]: calendar items, contacts and tasks ↔ the store's
+//!   groupware items through groxide-pim (the same conversion CalDAV and
+//!   CardDAV use), recurring series expanded for `CalendarView`;
 //! - `ops`: the operations.
 //!
 //! Invariants: every request is answered with an EWS document — an
@@ -24,6 +27,7 @@
 //! or write (the store's home node is found by the routed client).
 
 pub mod folders;
+pub mod groupware;
 pub mod ids;
 pub mod items;
 mod mailbox;
@@ -52,6 +56,9 @@ const XML: &str = "text/xml; charset=utf-8";
 /// The EWS module.
 pub struct Ews {
     exmdb: Arc<ExmdbClient>,
+    /// Other users (availability, name resolution); `None`: only the
+    /// caller is known.
+    directory: Option<groxide_directory::Directory>,
     /// Mailbox GUIDs by store dir (they never change for a store).
     guids: Mutex<HashMap<String, StoreGuid>>,
 }
@@ -68,6 +75,20 @@ impl Ews {
     pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Ews> {
         Arc::new(Ews {
             exmdb,
+            directory: None,
+            guids: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module with the user directory, so that other users' free/busy
+    /// and names can be looked up.
+    pub fn with_directory(
+        exmdb: Arc<ExmdbClient>,
+        directory: groxide_directory::Directory,
+    ) -> Arc<Ews> {
+        Arc::new(Ews {
+            exmdb,
+            directory: Some(directory),
             guids: Mutex::new(HashMap::new()),
         })
     }
@@ -117,8 +138,12 @@ impl Ews {
         };
         let mut w = xml::XmlWriter::new();
         soap::open_envelope(&mut w);
-        let mut mailbox =
-            mailbox::Mailbox::new(self, &principal.user.maildir, &principal.user.username);
+        let mut mailbox = mailbox::Mailbox::new(
+            self,
+            &principal.user.maildir,
+            &principal.user.username,
+            &principal.user.timezone,
+        );
         ops::dispatch(&mut mailbox, &request, &mut w).await;
         (false, w.finish())
     }

@@ -31,7 +31,7 @@ impl Modules {
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
-            ews: Ews::new(exmdb.clone()),
+            ews: Ews::with_directory(exmdb.clone(), services.directory.clone()),
             dav: Dav::new(exmdb),
         })
     }

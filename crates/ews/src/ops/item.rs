@@ -443,29 +443,6 @@ fn write_items(w: &mut XmlWriter, items: &[MessageItem], set: FieldSet) {
     w.close();
 }
 
-pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let set = FieldSet::from_shape(op.m("ItemShape"));
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "GetItem", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let key = mb.item_key(id).await?;
-            // The properties are read in any case: that checks the item exists.
-            let mut with_props = set;
-            with_props.insert(Field::Subject);
-            load_item(mb, key, None, with_props).await
-        }
-        .await;
-        results.push(r);
-    }
-    write_messages(w, "GetItem", &results, |w, item| {
-        write_items(w, std::slice::from_ref(item), set);
-    });
-}
-
 /// The flag changes an `ItemChange` asks for: (bits to add, bits to remove).
 fn flag_updates(updates: &Element) -> Result<(u32, u32), EwsError> {
     let mut add = 0;

@@ -4,7 +4,9 @@
 
 mod convert;
 mod folder;
+mod groupware;
 mod item;
+mod people;
 mod sync;
 
 use crate::mailbox::Mailbox;
@@ -19,12 +21,9 @@ const NOT_YET: &[&str] = &[
     "GetAttachment",
     "CreateAttachment",
     "DeleteAttachment",
-    "ResolveNames",
     "ExpandDL",
-    "GetUserAvailabilityRequest",
     "GetUserOofSettingsRequest",
     "SetUserOofSettingsRequest",
-    "GetServerTimeZones",
     "GetUserConfiguration",
     "GetAppManifests",
     "GetServiceConfiguration",
@@ -76,16 +75,19 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "UpdateFolder" => folder::update_folder(mb, op, w).await,
         "EmptyFolder" => folder::empty_folder(mb, op, w).await,
         "SyncFolderHierarchy" => sync::sync_folder_hierarchy(mb, op, w).await,
-        "SyncFolderItems" => sync::sync_folder_items(mb, op, w).await,
-        "FindItem" => item::find_item(mb, op, w).await,
-        "GetItem" => item::get_item(mb, op, w).await,
-        "UpdateItem" => item::update_item(mb, op, w).await,
-        "DeleteItem" => item::delete_item(mb, op, w).await,
+        "SyncFolderItems" => groupware::sync_folder_items(mb, op, w).await,
+        "FindItem" => groupware::find_item(mb, op, w).await,
+        "GetItem" => groupware::get_item(mb, op, w).await,
+        "UpdateItem" => groupware::update_item(mb, op, w).await,
+        "DeleteItem" => groupware::delete_item(mb, op, w).await,
         "MoveItem" => item::copy_item(mb, op, w, true).await,
         "CopyItem" => item::copy_item(mb, op, w, false).await,
-        "CreateItem" => item::create_item(mb, op, w).await,
+        "CreateItem" => groupware::create_item(mb, op, w).await,
         "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
         "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
+        "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
+        "ResolveNames" => people::resolve_names(mb, op, w).await,
+        "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }
