@@ -60,7 +60,15 @@ pub fn element_name(kind: ItemKind) -> &'static str {
 
 /// Whether a kind is served by this module.
 pub fn is_groupware(kind: ItemKind) -> bool {
-    matches!(kind, ItemKind::Calendar | ItemKind::Contact | ItemKind::Task)
+    matches!(
+        kind,
+        ItemKind::Calendar | ItemKind::Contact | ItemKind::Task
+    )
+}
+
+/// An `xs:boolean` child: `true`/`1` or `false`/`0`.
+fn flag(e: &Element, name: &str) -> bool {
+    matches!(e.t_text(name), Some("true") | Some("1"))
 }
 
 fn bad(what: impl Into<String>) -> EwsError {
@@ -123,7 +131,11 @@ fn time_line(name: &str, unix: i64, tz: Option<Tz>, all_day: bool) -> String {
     if all_day {
         format!("{name};VALUE=DATE:{}\r\n", l.format("%Y%m%d"))
     } else if let Some(tz) = tz {
-        format!("{name};TZID={}:{}\r\n", tz.name(), l.format("%Y%m%dT%H%M%S"))
+        format!(
+            "{name};TZID={}:{}\r\n",
+            tz.name(),
+            l.format("%Y%m%dT%H%M%S")
+        )
     } else {
         format!("{name}:{}\r\n", utc_stamp(unix))
     }
@@ -181,7 +193,11 @@ const MONTHS: [&str; 12] = [
 
 fn days_of(p: &Element) -> Result<Vec<&'static str>, EwsError> {
     let mut out = Vec::new();
-    for d in p.t_text("DaysOfWeek").unwrap_or_default().split_whitespace() {
+    for d in p
+        .t_text("DaysOfWeek")
+        .unwrap_or_default()
+        .split_whitespace()
+    {
         out.extend(ews_day(d)?);
     }
     Ok(out)
@@ -327,7 +343,7 @@ fn attendees(e: &Element, list: &str, role: &str, out: &mut String) {
 }
 
 fn reminder(e: &Element, out: &mut String) {
-    if e.t_text("ReminderIsSet") == Some("true") {
+    if flag(e, "ReminderIsSet") {
         let minutes: i64 = e
             .t_text("ReminderMinutesBeforeStart")
             .and_then(|m| m.parse().ok())
@@ -358,7 +374,7 @@ pub fn new_uid() -> String {
 pub fn calendar_ical(e: &Element, owner: &Owner, uid: &str) -> Result<String, EwsError> {
     let start = time_of(e, "Start")?.ok_or_else(|| bad("a calendar item needs a Start"))?;
     let end = time_of(e, "End")?.unwrap_or(start).max(start);
-    let all_day = e.t_text("IsAllDayEvent") == Some("true");
+    let all_day = flag(e, "IsAllDayEvent");
     let tz = zone_of(e, owner);
     // All-day dates are read in the zone the client meant.
     let (dtstart, dtend) = if all_day {
@@ -377,7 +393,9 @@ pub fn calendar_ical(e: &Element, owner: &Owner, uid: &str) -> Result<String, Ew
             time_line("DTEND", end, tz, false),
         )
     };
-    let mut o = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide//EWS//EN\r\nBEGIN:VEVENT\r\n");
+    let mut o = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide//EWS//EN\r\nBEGIN:VEVENT\r\n",
+    );
     o.push_str(&format!("UID:{}\r\n", esc(uid)));
     o.push_str(&format!("DTSTAMP:{}\r\n", utc_stamp(now())));
     o.push_str(&dtstart);
@@ -591,7 +609,11 @@ pub fn item_from_element(
     if e.name != expected {
         return Err(EwsError::new(
             ResponseCode::ErrorObjectTypeChanged,
-            format!("a {} cannot be stored in a folder of {}", e.name, kind.name()),
+            format!(
+                "a {} cannot be stored in a folder of {}",
+                e.name,
+                kind.name()
+            ),
         ));
     }
     let mut items = match kind {
@@ -705,7 +727,8 @@ fn write_recurrence(w: &mut XmlWriter, s: &Series) {
     w.open("t:Recurrence", &[]);
     match (rule.freq, ordinal) {
         (Freq::Weekly, _) => {
-            w.open("t:WeeklyRecurrence", &[]).leaf("t:Interval", &interval);
+            w.open("t:WeeklyRecurrence", &[])
+                .leaf("t:Interval", &interval);
             days(w);
             w.leaf("t:FirstDayOfWeek", ews_weekday(rule.wkst)).close();
         }
@@ -948,7 +971,10 @@ fn write_calendar(
     let attendees: Vec<_> = item.recipients.iter().filter(|r| !r.organizer).collect();
     w.leaf("t:IsMeeting", bool_text(!attendees.is_empty()));
     w.leaf("t:IsCancelled", "false");
-    w.leaf("t:IsRecurring", bool_text(recurring && occurrence.is_some()));
+    w.leaf(
+        "t:IsRecurring",
+        bool_text(recurring && occurrence.is_some()),
+    );
     let kind = match (recurring, occurrence) {
         (true, Some(i)) if i.changed => "Exception",
         (true, Some(_)) => "Occurrence",
@@ -962,15 +988,14 @@ fn write_calendar(
         .find(|r| r.organizer)
         .map(|r| (r.name.clone(), r.address.clone()))
         .or_else(|| {
-            item.str(tags::PR_SENT_REPRESENTING_SMTP_ADDRESS)
-                .map(|a| {
-                    (
-                        item.str(tags::PR_SENT_REPRESENTING_NAME)
-                            .unwrap_or_default()
-                            .to_string(),
-                        a.to_string(),
-                    )
-                })
+            item.str(tags::PR_SENT_REPRESENTING_SMTP_ADDRESS).map(|a| {
+                (
+                    item.str(tags::PR_SENT_REPRESENTING_NAME)
+                        .unwrap_or_default()
+                        .to_string(),
+                    a.to_string(),
+                )
+            })
         })
         .unwrap_or_else(|| (String::new(), owner.address.clone()));
     w.open("t:Organizer", &[]);
@@ -1057,7 +1082,9 @@ fn windows_zone(item: &Item, owner: &Owner) -> Option<&'static str> {
         Zone::Utc => chrono_tz::UTC,
         _ => owner.zone?,
     };
-    let year = DateTime::from_timestamp(now(), 0).unwrap_or_default().year();
+    let year = DateTime::from_timestamp(now(), 0)
+        .unwrap_or_default()
+        .year();
     groxide_pim::tz::windows_name_for(tz, year)
 }
 
@@ -1205,7 +1232,9 @@ fn write_contact(w: &mut XmlWriter, item: &Item) {
     if let Some(nick) = first("NICKNAME") {
         w.leaf("t:Nickname", &unescape(&nick.value));
     }
-    let org = first("ORG").map(|l| components(&l.value)).unwrap_or_default();
+    let org = first("ORG")
+        .map(|l| components(&l.value))
+        .unwrap_or_default();
     if let Some(c) = org.first().filter(|c| !c.is_empty()) {
         w.leaf("t:CompanyName", c);
     }
@@ -1351,8 +1380,8 @@ mod tests {
     fn a_calendar_item_round_trips_through_icalendar() {
         let e = element(
             "<t:CalendarItem><t:Subject>Review; a, b</t:Subject><t:Body BodyType=\"Text\">line1\nline2</t:Body>\
-             <t:ReminderIsSet>true</t:ReminderIsSet><t:ReminderMinutesBeforeStart>30</t:ReminderMinutesBeforeStart>\
-             <t:Start>2030-03-04T09:00:00Z</t:Start><t:End>2030-03-04T10:00:00Z</t:End>\
+             <t:ReminderIsSet>1</t:ReminderIsSet><t:ReminderMinutesBeforeStart>30</t:ReminderMinutesBeforeStart>\
+             <t:Start>2030-03-04T09:00:00Z</t:Start><t:IsAllDayEvent>0</t:IsAllDayEvent><t:End>2030-03-04T10:00:00Z</t:End>\
              <t:LegacyFreeBusyStatus>OOF</t:LegacyFreeBusyStatus><t:Location>Room 1</t:Location>\
              <t:RequiredAttendees><t:Attendee><t:Mailbox><t:Name>Bob</t:Name><t:EmailAddress>bob@example.test</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees>\
              <t:StartTimeZone Id=\"W. Europe Standard Time\"/></t:CalendarItem>",
@@ -1450,7 +1479,9 @@ mod tests {
             let r = element(&format!("<t:Recurrence>{xml}</t:Recurrence>"));
             assert_eq!(rrule(&r, false).unwrap(), want, "{xml}");
         }
-        let bad = element("<t:Recurrence><t:WeeklyRecurrence><t:DaysOfWeek>Caturday</t:DaysOfWeek></t:WeeklyRecurrence></t:Recurrence>");
+        let bad = element(
+            "<t:Recurrence><t:WeeklyRecurrence><t:DaysOfWeek>Caturday</t:DaysOfWeek></t:WeeklyRecurrence></t:Recurrence>",
+        );
         assert!(rrule(&bad, false).is_err());
     }
 
@@ -1512,8 +1543,7 @@ mod tests {
         assert_eq!(e.code, ResponseCode::ErrorObjectTypeChanged);
         let no_start = element("<t:CalendarItem><t:Subject>x</t:Subject></t:CalendarItem>");
         assert!(item_from_element(ItemKind::Calendar, &no_start, &owner(), "u").is_err());
-        let bad_time =
-            element("<t:CalendarItem><t:Start>soon</t:Start></t:CalendarItem>");
+        let bad_time = element("<t:CalendarItem><t:Start>soon</t:Start></t:CalendarItem>");
         assert!(item_from_element(ItemKind::Calendar, &bad_time, &owner(), "u").is_err());
         let bad_pct = element("<t:Task><t:PercentComplete>140</t:PercentComplete></t:Task>");
         assert!(item_from_element(ItemKind::Task, &bad_pct, &owner(), "u").is_err());

@@ -162,7 +162,9 @@ pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWrit
         w.open("m:Items", &[]);
         match found {
             Found::Mail(m) => write_message(w, m, set),
-            Found::Ware(l) => write_item(w, &l.stored, &l.item, &owner, false, l.occurrence.as_ref()),
+            Found::Ware(l) => {
+                write_item(w, &l.stored, &l.item, &owner, false, l.occurrence.as_ref())
+            }
         }
         w.close();
     });
@@ -287,7 +289,9 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
             }
             let (offset, max) = match op.m("IndexedPageItemView") {
                 Some(v) => (
-                    v.attr("Offset").and_then(|o| o.parse().ok()).unwrap_or(0usize),
+                    v.attr("Offset")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(0usize),
                     v.attr("MaxEntriesReturned")
                         .and_then(|o| o.parse().ok())
                         .unwrap_or(MAX_VIEW),
@@ -471,11 +475,14 @@ fn apply(current: &mut Element, u: &Element) -> Result<(), EwsError> {
         u.children
             .iter()
             .find(|c| c.ns == NS_TYPES && c.name != "FieldURI" && c.name != "IndexedFieldURI")
-            .and_then(|holder| holder.children.iter().find(|c| c.ns == NS_TYPES && c.name == name))
-            .cloned()
-            .ok_or_else(|| {
-                EwsError::invalid(format!("{} of {name} carries no value", u.name))
+            .and_then(|holder| {
+                holder
+                    .children
+                    .iter()
+                    .find(|c| c.ns == NS_TYPES && c.name == name)
             })
+            .cloned()
+            .ok_or_else(|| EwsError::invalid(format!("{} of {name} carries no value", u.name)))
     };
     match (u.name.as_str(), index) {
         ("SetItemField" | "AppendToItemField", None) => {
@@ -543,15 +550,11 @@ fn apply(current: &mut Element, u: &Element) -> Result<(), EwsError> {
 /// The element form of a stored item (as GetItem writes it).
 fn element_of(stored: &Stored, item: &Item, owner: &Owner) -> Result<Element, EwsError> {
     let mut w = XmlWriter::new();
-    w.open(
-        "x",
-        &[("xmlns:t", NS_TYPES)],
-    );
+    w.open("x", &[("xmlns:t", NS_TYPES)]);
     write_item(&mut w, stored, item, owner, false, None);
     let doc = w.finish();
-    let root = parse(doc.as_bytes()).map_err(|e| {
-        EwsError::new(ResponseCode::ErrorInternalServerError, e.to_string())
-    })?;
+    let root = parse(doc.as_bytes())
+        .map_err(|e| EwsError::new(ResponseCode::ErrorInternalServerError, e.to_string()))?;
     root.children
         .into_iter()
         .next()
@@ -587,15 +590,13 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     let mut results = Vec::new();
     for change in changes {
         let r = async {
-            let id = change
-                .t("ItemId")
-                .ok_or_else(|| {
-                    if change.t("OccurrenceItemId").is_some() {
-                        EwsError::unsupported("changing one occurrence of a series")
-                    } else {
-                        EwsError::invalid("ItemChange names no ItemId")
-                    }
-                })?;
+            let id = change.t("ItemId").ok_or_else(|| {
+                if change.t("OccurrenceItemId").is_some() {
+                    EwsError::unsupported("changing one occurrence of a series")
+                } else {
+                    EwsError::invalid("ItemChange names no ItemId")
+                }
+            })?;
             if OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok() {
                 return Err(EwsError::unsupported("changing one occurrence of a series"));
             }
@@ -788,7 +789,14 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
                 .open("m:Changes", &[]);
             for row in changed {
                 // The store tells changed from created only by the token.
-                w.open(if *from_scratch { "t:Create" } else { "t:Update" }, &[]);
+                w.open(
+                    if *from_scratch {
+                        "t:Create"
+                    } else {
+                        "t:Update"
+                    },
+                    &[],
+                );
                 write_item(w, &row.stored, &row.item, &owner, only_ids, None);
                 w.close();
             }

@@ -72,7 +72,8 @@ impl Change {
         let offset = (7 + self.weekday.num_days_from_sunday() as i64
             - first.weekday().num_days_from_sunday() as i64)
             % 7;
-        let mut day = first + chrono::Duration::days(offset + 7 * (i64::from(self.order.clamp(1, 5)) - 1));
+        let mut day =
+            first + chrono::Duration::days(offset + 7 * (i64::from(self.order.clamp(1, 5)) - 1));
         while day.month() != self.month {
             day -= chrono::Duration::days(7);
         }
@@ -196,7 +197,9 @@ pub(crate) async fn get_user_availability(mb: &mut Mailbox<'_>, op: &Element, w:
             return refuse(
                 w,
                 OP,
-                EwsError::invalid("the TimeWindow must end after it starts and span at most 62 days"),
+                EwsError::invalid(
+                    "the TimeWindow must end after it starts and span at most 62 days",
+                ),
             );
         }
         (Err(e), _) | (_, Err(e)) => return refuse(w, OP, e),
@@ -206,12 +209,20 @@ pub(crate) async fn get_user_availability(mb: &mut Mailbox<'_>, op: &Element, w:
         .and_then(|m| m.parse().ok())
         .filter(|m| (5..=1440).contains(m))
         .unwrap_or(30);
-    let view = options.t_text("RequestedView").unwrap_or("Detailed").to_string();
+    let view = options
+        .t_text("RequestedView")
+        .unwrap_or("Detailed")
+        .to_string();
     let merged = view.contains("Merged");
     let detailed = view.starts_with("Detailed") || view == "FreeBusy";
     let mailboxes: Vec<&Element> = op
         .m("MailboxDataArray")
-        .map(|a| a.children.iter().filter(|c| c.name == "MailboxData").collect())
+        .map(|a| {
+            a.children
+                .iter()
+                .filter(|c| c.name == "MailboxData")
+                .collect()
+        })
         .unwrap_or_default();
     if mailboxes.is_empty() || mailboxes.len() > MAX_MAILBOXES {
         return refuse(
@@ -320,7 +331,11 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
         .map(|e| e.text.trim().to_string())
         .filter(|e| !e.is_empty())
     else {
-        return refuse(w, "ResolveNames", EwsError::invalid("UnresolvedEntry is empty"));
+        return refuse(
+            w,
+            "ResolveNames",
+            EwsError::invalid("UnresolvedEntry is empty"),
+        );
     };
     let scope = op.attr("SearchScope").unwrap_or("ActiveDirectoryContacts");
     let full = op.attr("ReturnFullContactData") == Some("true");
@@ -426,7 +441,10 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
     w.close().close();
 }
 
-async fn contacts_matching(mb: &mut Mailbox<'_>, wanted: &str) -> Result<Vec<Resolution>, EwsError> {
+async fn contacts_matching(
+    mb: &mut Mailbox<'_>,
+    wanted: &str,
+) -> Result<Vec<Resolution>, EwsError> {
     let folder = mb.folder_by_role("contacts").await?;
     let store = mb.guid().await?;
     let (listed, _) = mb
@@ -462,7 +480,12 @@ async fn contacts_matching(mb: &mut Mailbox<'_>, wanted: &str) -> Result<Vec<Res
         let name = e.t_text("DisplayName").unwrap_or_default().to_string();
         let emails: Vec<String> = e
             .t("EmailAddresses")
-            .map(|l| l.children.iter().map(|c| c.text.trim().to_string()).collect())
+            .map(|l| {
+                l.children
+                    .iter()
+                    .map(|c| c.text.trim().to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         let hit = name.to_lowercase().contains(wanted)
             || emails.iter().any(|a| a.to_lowercase().starts_with(wanted));
@@ -481,31 +504,154 @@ async fn contacts_matching(mb: &mut Mailbox<'_>, wanted: &str) -> Result<Vec<Res
 /// The Windows zones GetServerTimeZones lists, with their names.
 const ZONES: &[(&str, &str)] = &[
     ("UTC", "(UTC) Coordinated Universal Time"),
-    ("GMT Standard Time", "(UTC+00:00) Dublin, Edinburgh, Lisbon, London"),
-    ("W. Europe Standard Time", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"),
-    ("Romance Standard Time", "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris"),
-    ("Central Europe Standard Time", "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague"),
+    (
+        "GMT Standard Time",
+        "(UTC+00:00) Dublin, Edinburgh, Lisbon, London",
+    ),
+    (
+        "W. Europe Standard Time",
+        "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+    ),
+    (
+        "Romance Standard Time",
+        "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris",
+    ),
+    (
+        "Central Europe Standard Time",
+        "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague",
+    ),
     ("GTB Standard Time", "(UTC+02:00) Athens, Bucharest"),
-    ("FLE Standard Time", "(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius"),
-    ("Russian Standard Time", "(UTC+03:00) Moscow, St. Petersburg"),
-    ("India Standard Time", "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi"),
-    ("China Standard Time", "(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi"),
+    (
+        "FLE Standard Time",
+        "(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius",
+    ),
+    (
+        "Russian Standard Time",
+        "(UTC+03:00) Moscow, St. Petersburg",
+    ),
+    (
+        "India Standard Time",
+        "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi",
+    ),
+    (
+        "China Standard Time",
+        "(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi",
+    ),
     ("Tokyo Standard Time", "(UTC+09:00) Osaka, Sapporo, Tokyo"),
-    ("AUS Eastern Standard Time", "(UTC+10:00) Canberra, Melbourne, Sydney"),
-    ("Eastern Standard Time", "(UTC-05:00) Eastern Time (US & Canada)"),
-    ("Central Standard Time", "(UTC-06:00) Central Time (US & Canada)"),
-    ("Mountain Standard Time", "(UTC-07:00) Mountain Time (US & Canada)"),
-    ("Pacific Standard Time", "(UTC-08:00) Pacific Time (US & Canada)"),
+    (
+        "AUS Eastern Standard Time",
+        "(UTC+10:00) Canberra, Melbourne, Sydney",
+    ),
+    (
+        "Eastern Standard Time",
+        "(UTC-05:00) Eastern Time (US & Canada)",
+    ),
+    (
+        "Central Standard Time",
+        "(UTC-06:00) Central Time (US & Canada)",
+    ),
+    (
+        "Mountain Standard Time",
+        "(UTC-07:00) Mountain Time (US & Canada)",
+    ),
+    (
+        "Pacific Standard Time",
+        "(UTC-08:00) Pacific Time (US & Canada)",
+    ),
 ];
 
-pub(crate) async fn get_server_time_zones(_mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    if op.attr("ReturnFullTimeZoneData") != Some("false") {
-        return refuse(
-            w,
-            "GetServerTimeZones",
-            EwsError::unsupported("full time zone data (ask with ReturnFullTimeZoneData=\"false\")"),
+fn duration(minutes: i32) -> String {
+    if minutes < 0 {
+        format!("-PT{}M", -minutes)
+    } else {
+        format!("PT{minutes}M")
+    }
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// Writes a zone's `t:TimeZoneDefinition` with this year's rule as its
+/// periods and one transitions group.
+fn write_definition(w: &mut XmlWriter, id: &str, name: &str, full: bool) {
+    if !full {
+        w.empty("t:TimeZoneDefinition", &[("Id", id), ("Name", name)]);
+        return;
+    }
+    let Some(tz) = groxide_pim::tz::zone_for_tzid(id) else {
+        return;
+    };
+    let year = chrono::Utc::now().year();
+    let reg = groxide_pim::tz::TzReg::of_zone(tz, year);
+    let std_id = format!("trule:Microsoft/Registry/{id}/{year}-Standard");
+    let dst_id = format!("trule:Microsoft/Registry/{id}/{year}-Daylight");
+    w.open("t:TimeZoneDefinition", &[("Id", id), ("Name", name)]);
+    w.open("t:Periods", &[]);
+    w.empty(
+        "t:Period",
+        &[
+            ("Bias", &duration(reg.bias + reg.standard_bias)),
+            ("Name", "Standard"),
+            ("Id", &std_id),
+        ],
+    );
+    if reg.has_dst() {
+        w.empty(
+            "t:Period",
+            &[
+                ("Bias", &duration(reg.bias + reg.daylight_bias)),
+                ("Name", "Daylight"),
+                ("Id", &dst_id),
+            ],
         );
     }
+    w.close();
+    w.open("t:TransitionsGroups", &[])
+        .open("t:TransitionsGroup", &[("Id", "0")]);
+    if reg.has_dst() {
+        for (to, at) in [(&dst_id, reg.daylight_date), (&std_id, reg.standard_date)] {
+            let occurrence = if at.day >= 5 {
+                "-1".to_string()
+            } else {
+                at.day.max(1).to_string()
+            };
+            w.open("t:RecurringDayTransition", &[])
+                .open("t:To", &[("Kind", "Period")])
+                .text(to)
+                .close()
+                .leaf("t:TimeOffset", &format!("PT{}H{}M", at.hour, at.minute))
+                .leaf("t:Month", &at.month.to_string())
+                .leaf("t:DayOfWeek", DAY_NAMES[usize::from(at.day_of_week.min(6))])
+                .leaf("t:Occurrence", &occurrence)
+                .close();
+        }
+    } else {
+        w.open("t:Transition", &[])
+            .open("t:To", &[("Kind", "Period")])
+            .text(&std_id)
+            .close()
+            .close();
+    }
+    w.close().close();
+    w.open("t:Transitions", &[])
+        .open("t:Transition", &[])
+        .open("t:To", &[("Kind", "Group")])
+        .text("0")
+        .close()
+        .close()
+        .close();
+    w.close();
+}
+
+pub(crate) async fn get_server_time_zones(_mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let full = op.attr("ReturnFullTimeZoneData") != Some("false");
     let ids: Vec<String> = op
         .m("Ids")
         .map(|l| {
@@ -516,13 +662,27 @@ pub(crate) async fn get_server_time_zones(_mb: &mut Mailbox<'_>, op: &Element, w
                 .collect()
         })
         .unwrap_or_default();
+    let mut zones: Vec<(String, String)> = Vec::new();
+    if ids.is_empty() {
+        zones.extend(ZONES.iter().map(|(i, n)| (i.to_string(), n.to_string())));
+    } else {
+        for id in &ids {
+            if groxide_pim::tz::zone_for_tzid(id).is_none() {
+                continue;
+            }
+            let name = ZONES
+                .iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, n)| n.to_string())
+                .unwrap_or_else(|| id.clone());
+            zones.push((id.clone(), name));
+        }
+    }
     let results = vec![Ok(())];
     write_messages(w, "GetServerTimeZones", &results, |w, ()| {
         w.open("m:TimeZoneDefinitions", &[]);
-        for (id, name) in ZONES {
-            if ids.is_empty() || ids.iter().any(|i| i == id) {
-                w.empty("t:TimeZoneDefinition", &[("Id", id), ("Name", name)]);
-            }
+        for (id, name) in &zones {
+            write_definition(w, id, name, full);
         }
         w.close();
     });
