@@ -363,6 +363,21 @@ def iso(t):
     if t is None:
         return None
     return datetime.datetime.fromtimestamp(t.timestamp(), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+if step == "imap":
+    import ssl
+    from imapclient import IMAPClient
+    host, port = url.split(":")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with IMAPClient(host, port=int(port), ssl=False) as c:
+        c.starttls(ctx)
+        c.login(user, pw)
+        c.select_folder("INBOX", readonly=True)
+        got = c.fetch(c.search(["ALL"]), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        out["inbox"] = sorted(v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()[len("Subject: "):] for v in got.values())
+    print(json.dumps(out))
+    sys.exit(0)
 if step.startswith("caldav"):
     import caldav
     client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
@@ -446,6 +461,20 @@ if step == "calendar":
     acc.calendar.item_sync_state = state
     out["sync_after_delete"] = sorted(t for t, i in acc.calendar.sync_items())
     out["after_delete"] = sorted(i.subject for i in acc.calendar.all())
+elif step == "send":
+    from exchangelib import Message
+    m = Message(account=acc, folder=acc.sent, subject="hello self", body="sent by exchangelib",
+                to_recipients=[Mailbox(email_address=user)])
+    m.send_and_save()
+    d = Message(account=acc, folder=acc.drafts, subject="draft then send", body="drafted",
+                to_recipients=[Mailbox(email_address=user)])
+    d.save()
+    out["drafts_before"] = acc.drafts.all().count()
+    d.send()
+    Message(account=acc, subject="send only", body="no copy",
+            to_recipients=[Mailbox(email_address=user)]).send(save_copy=False)
+    out["sent"] = sorted(x.subject for x in acc.sent.all())
+    out["drafts_after"] = acc.drafts.all().count()
 elif step == "view":
     out["view"] = view(1, 15)
 elif step == "contacts":
@@ -621,4 +650,45 @@ fn exchangelib_contacts_and_tasks_crud() {
     );
     assert_eq!(t["done"], serde_json::json!(["Completed", 100.0]));
     assert_eq!(t["after_delete"], 0);
+}
+
+#[test]
+fn exchangelib_sends_to_self_and_imap_sees_the_delivery() {
+    let mut node = node("127.0.90.12");
+    // The relay is this node's own LMTP (groxide-delivery).
+    node.set(
+        "http.cfg",
+        "outgoing_smtp_url",
+        &format!("lmtp://{}:{}", node.ip, node.ports.lmtp),
+    );
+    node.restart(Service::Http);
+    node.start(Service::Imap);
+    let v = groupware(&node, "/EWS/Exchange.asmx", &["send"]);
+    eprintln!("send: {v}");
+    assert_eq!(v["drafts_before"], 1);
+    assert_eq!(v["drafts_after"], 0);
+    assert_eq!(strings(&v["sent"]), ["draft then send", "hello self"]);
+    let imap = Command::new("python3")
+        .args([
+            "-c",
+            GROUPWARE_PY,
+            &format!("{}:{}", node.ip, node.ports.imap),
+            USER,
+            PASSWORD,
+            "imap",
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        imap.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&imap.stdout),
+        String::from_utf8_lossy(&imap.stderr)
+    );
+    let seen: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&imap.stdout).trim()).unwrap();
+    assert_eq!(
+        strings(&seen["inbox"]),
+        ["draft then send", "hello self", "send only"]
+    );
 }

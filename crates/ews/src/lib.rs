@@ -59,6 +59,8 @@ pub struct Ews {
     /// Other users (availability, name resolution); `None`: only the
     /// caller is known.
     directory: Option<groxide_directory::Directory>,
+    /// The relay of `outgoing_smtp_url` (SendItem, CreateItem sending).
+    submitter: Mutex<Option<Arc<groxide_submit::Submitter>>>,
     /// Mailbox GUIDs by store dir (they never change for a store).
     guids: Mutex<HashMap<String, StoreGuid>>,
 }
@@ -76,6 +78,7 @@ impl Ews {
         Arc::new(Ews {
             exmdb,
             directory: None,
+            submitter: Mutex::new(None),
             guids: Mutex::new(HashMap::new()),
         })
     }
@@ -89,6 +92,7 @@ impl Ews {
         Arc::new(Ews {
             exmdb,
             directory: Some(directory),
+            submitter: Mutex::new(None),
             guids: Mutex::new(HashMap::new()),
         })
     }
@@ -103,6 +107,21 @@ impl Ews {
                 .fallback(handle)
                 .with_state(self.clone()),
         }
+    }
+
+    /// Sets (or, with `None`, removes) the relay messages are sent through.
+    pub fn set_submitter(&self, submitter: Option<groxide_submit::Submitter>) {
+        *self
+            .submitter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = submitter.map(Arc::new);
+    }
+
+    fn submitter(&self) -> Option<Arc<groxide_submit::Submitter>> {
+        self.submitter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Forgets cached routes (SIGHUP).

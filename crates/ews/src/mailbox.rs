@@ -184,6 +184,11 @@ impl<'a> Mailbox<'a> {
         Ok(key)
     }
 
+    /// The relay, when the server has one.
+    pub(crate) fn submitter(&self) -> Option<std::sync::Arc<groxide_submit::Submitter>> {
+        self.ews.submitter()
+    }
+
     /// The owner as the groupware conversion needs it.
     pub(crate) fn owner(&self) -> crate::groupware::Owner {
         crate::groupware::Owner {

@@ -642,7 +642,11 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
         .filter(|a| !a.is_empty() && !a.contains(['\r', '\n']))
         .unwrap_or(user);
     out.push_str(&format!("From: {from}\r\n"));
-    for (header, field) in [("To", "ToRecipients"), ("Cc", "CcRecipients")] {
+    for (header, field) in [
+        ("To", "ToRecipients"),
+        ("Cc", "CcRecipients"),
+        ("Bcc", "BccRecipients"),
+    ] {
         let v = list(field);
         if !v.is_empty() {
             out.push_str(&format!("{header}: {v}\r\n"));
@@ -663,6 +667,10 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
             .format(&time::format_description::well_known::Rfc2822)
             .unwrap_or_default()
     ));
+    out.push_str(&format!(
+        "Message-ID: <{}>\r\n",
+        crate::groupware::new_uid().replace("@groxide", "@ews.groxide")
+    ));
     out.push_str("MIME-Version: 1.0\r\n");
     out.push_str(&format!(
         "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
@@ -678,18 +686,33 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
 
 pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let disposition = op.attr("MessageDisposition").unwrap_or("SaveOnly");
-    if disposition != "SaveOnly" {
-        return refuse(
-            w,
-            "CreateItem",
-            EwsError::unsupported(format!("MessageDisposition {disposition}")),
-        );
-    }
-    let folder = match op.m("SavedItemFolderId") {
-        Some(f) => mb.resolve_folder_in(Some(f), "SavedItemFolderId").await,
-        None => mb.folder_by_role("drafts").await,
+    let (send, save) = match disposition {
+        "SaveOnly" => (false, true),
+        "SendOnly" => (true, false),
+        "SendAndSaveCopy" => (true, true),
+        other => {
+            return refuse(
+                w,
+                "CreateItem",
+                EwsError::invalid(format!("MessageDisposition {other}")),
+            );
+        }
     };
-    let folder = match folder.and_then(|f| check_kind(&f).map(|()| f)) {
+    let folder = match (save, op.m("SavedItemFolderId")) {
+        (false, _) => Ok(None),
+        (true, Some(f)) => mb
+            .resolve_folder_in(Some(f), "SavedItemFolderId")
+            .await
+            .map(Some),
+        (true, None) => mb
+            .folder_by_role(if send { "sent" } else { "drafts" })
+            .await
+            .map(Some),
+    };
+    let folder = match folder.and_then(|f| match f {
+        Some(f) => check_kind(&f).map(|()| Some(f)),
+        None => Ok(None),
+    }) {
         Ok(f) => f,
         Err(e) => return refuse(w, "CreateItem", e),
     };
@@ -717,25 +740,35 @@ pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
                 }
                 None => mime_from_properties(message, &mb.user)?,
             };
+            if send {
+                super::send::submit(mb, &raw).await?;
+            }
+            let Some(folder) = &folder else {
+                return Ok(None);
+            };
             let mut flags = 0;
-            if message.t_text("IsRead") != Some("false") {
+            if send || !matches!(message.t_text("IsRead"), Some("false") | Some("0")) {
                 flags |= FLAG_SEEN;
             }
-            if folder.role == "drafts" {
+            if !send && folder.role == "drafts" {
                 flags |= FLAG_DRAFT;
             }
             let (key, cn) = mb.insert(folder.id, raw, flags).await?;
-            Ok(MessageItem {
+            Ok(Some(MessageItem {
                 key: Some(key),
                 change_number: cn,
                 ..MessageItem::default()
-            })
+            }))
         }
         .await;
         results.push(r);
     }
-    write_messages(w, "CreateItem", &results, |w, item| {
-        write_items(w, std::slice::from_ref(item), FieldSet::id_only());
+    write_messages(w, "CreateItem", &results, |w, item| match item {
+        // A sent message's copy has no id in the answer (as Exchange).
+        Some(item) if !send => write_items(w, std::slice::from_ref(item), FieldSet::id_only()),
+        _ => {
+            w.empty("m:Items", &[]);
+        }
     });
 }
 

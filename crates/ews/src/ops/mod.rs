@@ -7,6 +7,7 @@ mod folder;
 mod groupware;
 mod item;
 mod people;
+mod send;
 mod sync;
 
 use crate::mailbox::Mailbox;
@@ -17,7 +18,6 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "SendItem",
     "GetAttachment",
     "CreateAttachment",
     "DeleteAttachment",
@@ -85,6 +85,7 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "CreateItem" => groupware::create_item(mb, op, w).await,
         "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
         "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
+        "SendItem" => send::send_item(mb, op, w).await,
         "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
         "ResolveNames" => people::resolve_names(mb, op, w).await,
         "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
