@@ -667,36 +667,27 @@ pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     if !groupware {
         return item::delete_item(mb, op, w).await;
     }
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "DeleteItem", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            if id.name == "OccurrenceItemId"
-                || OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok()
-            {
-                return Err(EwsError::unsupported("deleting one occurrence of a series"));
-            }
-            let key = mb.item_key(id).await?;
-            if !is_groupware(mb.kind_of(key.folder).await?) {
-                return Err(EwsError::invalid(
-                    "one DeleteItem cannot mix mail and groupware items",
-                ));
-            }
-            // Checks the id still names the item in that folder.
-            mb.read_item(&key).await?;
-            // Groupware items are deleted for good (with the tombstone
-            // CalDAV/CardDAV and SyncFolderItems report), whatever the DeleteType.
-            mb.exmdb()
-                .delete_item(&mb.dir, key.message, None)
-                .await
-                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))
+    let results = each_of!(op, "ItemIds", w, "DeleteItem", |id| {
+        if id.name == "OccurrenceItemId"
+            || OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok()
+        {
+            return Err(EwsError::unsupported("deleting one occurrence of a series"));
         }
-        .await;
-        results.push(r);
-    }
+        let key = mb.item_key(id).await?;
+        if !is_groupware(mb.kind_of(key.folder).await?) {
+            return Err(EwsError::invalid(
+                "one DeleteItem cannot mix mail and groupware items",
+            ));
+        }
+        // Checks the id still names the item in that folder.
+        mb.read_item(&key).await?;
+        // Groupware items are deleted for good (with the tombstone
+        // CalDAV/CardDAV and SyncFolderItems report), whatever the DeleteType.
+        mb.exmdb()
+            .delete_item(&mb.dir, key.message, None)
+            .await
+            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))
+    });
     write_messages(w, "DeleteItem", &results, |_, _| {});
 }
 

@@ -2,6 +2,29 @@
 //! answers inside its own `…Response` element; an operation this server
 //! does not do (or does not know) answers there with an error code.
 
+/// The loop every operation on a list of objects shares: runs `$body`
+/// (the body of an async block, `$item` bound to each child of `op`'s
+/// `m:$list` element) and collects one result per child; a missing list
+/// answers the whole operation `$name` with an error and returns. (A macro,
+/// not an async closure: the handler's future must stay `Send`.)
+macro_rules! each_of {
+    ($op:expr, $list:expr, $w:expr, $name:expr, |$item:ident| $body:block) => {
+        match $crate::ops::list_of($op, $list) {
+            Err(e) => {
+                $crate::ops::refuse($w, $name, e);
+                return;
+            }
+            Ok(children) => {
+                let mut results = Vec::new();
+                for $item in children {
+                    results.push(async $body.await);
+                }
+                results
+            }
+        }
+    };
+}
+
 mod convert;
 mod folder;
 mod groupware;

@@ -3,7 +3,7 @@
 //! through groxide-submit; the envelope's recipients are the message's To,
 //! Cc and Bcc (the Bcc header is not sent), the sender the caller.
 
-use super::{list_of, refuse};
+use super::refuse;
 use crate::items::{FLAG_DRAFT, FLAG_SEEN};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
@@ -123,30 +123,21 @@ pub(crate) async fn send_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         Ok(t) => t,
         Err(e) => return refuse(w, "SendItem", e),
     };
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "SendItem", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let key = mb.item_key(id).await?;
-            // Reading the properties checks the id still names the message.
-            mb.read_message(&key).await?;
-            let raw = mb.content(key.message).await?;
-            submit(mb, &raw).await?;
-            match &target {
-                Some(sent) if sent.id != key.folder => {
-                    let (moved, _) = mb.copy(&key, sent.id, true).await?;
-                    fix_flags(mb, sent.id, moved.uid).await
-                }
-                Some(sent) => fix_flags(mb, sent.id, key.uid).await,
-                None => mb.delete(&key, true).await,
+    let results = each_of!(op, "ItemIds", w, "SendItem", |id| {
+        let key = mb.item_key(id).await?;
+        // Reading the properties checks the id still names the message.
+        mb.read_message(&key).await?;
+        let raw = mb.content(key.message).await?;
+        submit(mb, &raw).await?;
+        match &target {
+            Some(sent) if sent.id != key.folder => {
+                let (moved, _) = mb.copy(&key, sent.id, true).await?;
+                fix_flags(mb, sent.id, moved.uid).await
             }
+            Some(sent) => fix_flags(mb, sent.id, key.uid).await,
+            None => mb.delete(&key, true).await,
         }
-        .await;
-        results.push(r);
-    }
+    });
     write_messages(w, "SendItem", &results, |_, _| {});
 }
 
