@@ -60,7 +60,7 @@ struct Loaded {
 }
 
 enum Found {
-    Mail(MessageItem),
+    Mail(Box<MessageItem>),
     Ware(Loaded),
 }
 
@@ -153,7 +153,7 @@ pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWrit
             with_props.insert(crate::items::Field::Subject);
             item::load_item(mb, key, None, with_props)
                 .await
-                .map(Found::Mail)
+                .map(|m| Found::Mail(Box::new(m)))
         }
         .await;
         results.push(r);
