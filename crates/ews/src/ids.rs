@@ -17,6 +17,7 @@ const KIND_ITEM_SYNC: u8 = b'S';
 const KIND_HIERARCHY_SYNC: u8 = b'H';
 const KIND_OCCURRENCE: u8 = b'O';
 const KIND_GROUPWARE_SYNC: u8 = b'G';
+const KIND_ATTACHMENT: u8 = b'T';
 
 /// A store's identity in ids: its mailbox GUID.
 pub type StoreGuid = [u8; 16];
@@ -51,6 +52,50 @@ pub struct OccurrenceKey {
     pub item: ItemKey,
     /// The instance's original start (wall time as Unix seconds).
     pub original_start: i64,
+}
+
+/// A file attachment of a mail item: the item and the attachment's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentKey {
+    /// The message.
+    pub item: ItemKey,
+    /// Its position among the message's attachments.
+    pub index: u32,
+}
+
+impl AttachmentKey {
+    /// The `AttachmentId/@Id` text.
+    pub fn encode(&self) -> String {
+        let mut b = Vec::with_capacity(40);
+        b.extend_from_slice(&self.item.store);
+        b.extend_from_slice(&self.item.folder.to_be_bytes());
+        b.extend_from_slice(&self.item.message.to_be_bytes());
+        b.extend_from_slice(&self.item.uid.to_be_bytes());
+        b.extend_from_slice(&self.index.to_be_bytes());
+        encode(KIND_ATTACHMENT, &b)
+    }
+
+    /// Parses an `AttachmentId/@Id`.
+    pub fn decode(text: &str) -> Result<AttachmentKey, EwsError> {
+        let raw = decode(text, KIND_ATTACHMENT, "attachment id")?;
+        let mut f = Fields(&raw);
+        let key = (|| {
+            Some(AttachmentKey {
+                item: ItemKey {
+                    store: f.take::<16>()?,
+                    folder: f.u64()?,
+                    message: f.u64()?,
+                    uid: f.u32()?,
+                },
+                index: f.u32()?,
+            })
+        })()
+        .ok_or_else(|| malformed("attachment id"))?;
+        if !f.0.is_empty() {
+            return Err(malformed("attachment id"));
+        }
+        Ok(key)
+    }
 }
 
 /// Where a groupware folder's item sync stands: the store's sync token.

@@ -26,6 +26,7 @@
 //! exmdb committed them. Hops: one exmdb RPC per folder list, message read
 //! or write (the store's home node is found by the routed client).
 
+pub mod attachments;
 pub mod folders;
 pub mod groupware;
 pub mod ids;

@@ -29,6 +29,7 @@ macro_rules! codes {
 codes! {
     NoError,
     ErrorAccessDenied,
+    ErrorInvalidAttachmentId,
     ErrorCannotDeleteObject,
     ErrorDeleteDistinguishedFolder,
     ErrorFolderExists,

@@ -47,8 +47,17 @@ pub(crate) async fn load_item(
             MessageItem::from_stored(key, &m)
         }
     };
-    if set.contains(Field::MimeContent) {
-        item.mime = Some(mb.content(key.message).await?);
+    if set.contains(Field::MimeContent) || set.contains(Field::Attachments) {
+        let raw = mb.content(key.message).await?;
+        if set.contains(Field::Attachments) {
+            item.attachments = crate::attachments::list(&raw)
+                .into_iter()
+                .map(|a| (a.name, a.content_type, a.content.len()))
+                .collect();
+        }
+        if set.contains(Field::MimeContent) {
+            item.mime = Some(raw);
+        }
     }
     Ok(item)
 }

@@ -25,6 +25,7 @@ macro_rules! each_of {
     };
 }
 
+mod attachment;
 mod convert;
 mod folder;
 mod groupware;
@@ -41,9 +42,6 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "GetAttachment",
-    "CreateAttachment",
-    "DeleteAttachment",
     "ExpandDL",
     "GetUserOofSettingsRequest",
     "SetUserOofSettingsRequest",
@@ -109,6 +107,9 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
         "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
         "SendItem" => send::send_item(mb, op, w).await,
+        "GetAttachment" => attachment::get_attachment(mb, op, w).await,
+        "CreateAttachment" => attachment::create_attachment(mb, op, w).await,
+        "DeleteAttachment" => attachment::delete_attachment(mb, op, w).await,
         "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
         "ResolveNames" => people::resolve_names(mb, op, w).await,
         "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
