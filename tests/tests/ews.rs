@@ -350,3 +350,388 @@ fn bad_requests_get_soap_answers_with_the_right_status() {
     assert_eq!(code, 200);
     assert!(body.contains("NoError"), "{body}");
 }
+
+/// exchangelib over the calendar, contacts and tasks folders, and python
+/// caldav over the same calendar; each step prints one JSON object.
+const GROUPWARE_PY: &str = r#"
+import json, sys, datetime, warnings
+from decimal import Decimal
+warnings.simplefilter("ignore")
+url, user, pw, step = sys.argv[1:5]
+out = {}
+def iso(t):
+    if t is None:
+        return None
+    return datetime.datetime.fromtimestamp(t.timestamp(), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+if step == "imap":
+    import ssl
+    from imapclient import IMAPClient
+    host, port = url.split(":")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with IMAPClient(host, port=int(port), ssl=False) as c:
+        c.starttls(ctx)
+        c.login(user, pw)
+        c.select_folder("INBOX", readonly=True)
+        got = c.fetch(c.search(["ALL"]), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        out["inbox"] = sorted(v[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()[len("Subject: "):] for v in got.values())
+    print(json.dumps(out))
+    sys.exit(0)
+if step.startswith("caldav"):
+    import caldav
+    client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
+    cals = client.principal().calendars()
+    cal = [c for c in cals if str(c.url).rstrip("/").endswith("/calendar")][0]
+    if step == "caldav-read":
+        ev = cal.event_by_uid(sys.argv[5]).icalendar_component
+        out["summary"] = str(ev["SUMMARY"])
+        out["location"] = str(ev.get("LOCATION", ""))
+        out["rrule"] = ev["RRULE"].to_ical().decode() if "RRULE" in ev else None
+        out["start"] = iso(ev["DTSTART"].dt)
+        out["all"] = sorted(str(e.icalendar_component["SUMMARY"]) for e in cal.events())
+    else:
+        cal.save_event("\r\n".join([
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//groxide test//EN",
+            "BEGIN:VEVENT", "UID:dav-series", "DTSTAMP:20300101T000000Z",
+            "DTSTART:20300304T140000Z", "DTEND:20300304T150000Z", "SUMMARY:Daily from DAV",
+            "RRULE:FREQ=DAILY;COUNT=5", "EXDATE:20300306T140000Z", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:dav-series", "DTSTAMP:20300101T000000Z",
+            "RECURRENCE-ID:20300307T140000Z", "DTSTART:20300307T160000Z", "DTEND:20300307T170000Z",
+            "SUMMARY:Daily from DAV (moved)", "END:VEVENT", "END:VCALENDAR", ""]))
+    print(json.dumps(out))
+    sys.exit(0)
+from exchangelib import (Account, Configuration, Credentials, DELEGATE, CalendarItem, Contact,
+                         Task, Attendee, Mailbox, EWSDateTime, EWSDate, EWSTimeZone)
+from exchangelib.recurrence import Recurrence, WeeklyPattern
+from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+utc = EWSTimeZone("UTC")
+def view(a, b):
+    return [(i.subject, iso(i.start), i.type) for i in
+            acc.calendar.view(start=EWSDateTime(2030, 3, a, tzinfo=utc), end=EWSDateTime(2030, 3, b, tzinfo=utc))]
+if step == "calendar":
+    start = EWSDateTime(2030, 3, 4, 9, 0, tzinfo=utc)
+    review = CalendarItem(account=acc, folder=acc.calendar, subject="Review", start=start,
+                          end=start + datetime.timedelta(hours=1), location="Room 1", body="agenda",
+                          legacy_free_busy_status="OOF", reminder_is_set=True,
+                          reminder_minutes_before_start=30,
+                          required_attendees=[Attendee(mailbox=Mailbox(email_address="bob@example.test"), response_type="Unknown")])
+    review.save(send_meeting_invitations="SendToNone")
+    got = acc.calendar.get(id=review.id)
+    out["review"] = {"subject": got.subject, "location": got.location, "start": iso(got.start),
+                     "end": iso(got.end), "busy": got.legacy_free_busy_status, "body": str(got.body),
+                     "reminder": [got.reminder_is_set, got.reminder_minutes_before_start],
+                     "attendees": [a.mailbox.email_address for a in got.required_attendees or []],
+                     "organizer": got.organizer.email_address if got.organizer else None,
+                     "uid": got.uid, "all_day": got.is_all_day}
+    s = EWSDateTime(2030, 3, 4, 8, 0, tzinfo=utc)
+    standup = CalendarItem(account=acc, folder=acc.calendar, subject="Standup", start=s,
+                           end=s + datetime.timedelta(minutes=30),
+                           recurrence=Recurrence(pattern=WeeklyPattern(interval=1, weekdays=[1, 3]),
+                                                 start=EWSDate(2030, 3, 4), number=4))
+    standup.save(send_meeting_invitations="SendToNone")
+    series = acc.calendar.get(id=standup.id)
+    out["standup_uid"] = series.uid
+    out["standup_type"] = series.type
+    out["standup_recurrence"] = str(series.recurrence)
+    out["view"] = view(1, 15)
+    fb = list(acc.protocol.get_free_busy_info(
+        accounts=[(acc, "Required", False)], start=EWSDateTime(2030, 3, 4, tzinfo=utc),
+        end=EWSDateTime(2030, 3, 5, tzinfo=utc), merged_free_busy_interval=60,
+        requested_view="DetailedMerged"))
+    out["freebusy"] = [(iso(e.start if e.start.tzinfo else e.start.replace(tzinfo=utc)), e.busy_type)
+                       for e in fb[0].calendar_events or []]
+    out["merged"] = fb[0].merged
+    out["resolved"] = [m.email_address for m in acc.protocol.resolve_names(["demo"])]
+    review.subject = "Review (moved)"
+    review.location = None
+    review.start = start + datetime.timedelta(days=1)
+    review.end = start + datetime.timedelta(days=1, hours=1)
+    review.save(update_fields=["subject", "location", "start", "end"])
+    again = acc.calendar.get(id=review.id)
+    out["updated"] = [again.subject, again.location, iso(again.start)]
+    out["sync_first"] = sorted(t for t, i in acc.calendar.sync_items())
+    state = acc.calendar.item_sync_state
+    review.delete()
+    acc.calendar.item_sync_state = state
+    out["sync_after_delete"] = sorted(t for t, i in acc.calendar.sync_items())
+    out["after_delete"] = sorted(i.subject for i in acc.calendar.all())
+elif step == "send":
+    from exchangelib import Message
+    m = Message(account=acc, folder=acc.sent, subject="hello self", body="sent by exchangelib",
+                to_recipients=[Mailbox(email_address=user)])
+    m.send_and_save()
+    d = Message(account=acc, folder=acc.drafts, subject="draft then send", body="drafted",
+                to_recipients=[Mailbox(email_address=user)])
+    d.save()
+    out["drafts_before"] = acc.drafts.all().count()
+    d.send()
+    Message(account=acc, subject="send only", body="no copy",
+            to_recipients=[Mailbox(email_address=user)]).send(save_copy=False)
+    out["sent"] = sorted(x.subject for x in acc.sent.all())
+    out["drafts_after"] = acc.drafts.all().count()
+elif step == "attach":
+    from exchangelib import Message, FileAttachment
+    import hashlib
+    m = Message(account=acc, folder=acc.drafts, subject="with files", body="see attached")
+    m.save()
+    big = bytes((i * 7) % 256 for i in range(int(sys.argv[5])))
+    m.attach(FileAttachment(name="big.bin", content=big, content_type="application/octet-stream"))
+    # The store keeps a message as its bytes: a changed message gets a new
+    # id (CreateAttachment answers it as RootItemId; exchangelib keeps the
+    # old one), so the draft is looked up again.
+    m = acc.drafts.get(subject="with files")
+    m.attach(FileAttachment(name="note.txt", content=b"hello", content_type="text/plain"))
+    got = acc.drafts.get(subject="with files")
+    out["names"] = [a.name for a in got.attachments]
+    out["sizes"] = [a.size for a in got.attachments]
+    fetched = [a for a in got.attachments if a.name == "big.bin"][0].content
+    out["big_ok"] = hashlib.sha256(fetched).hexdigest() == hashlib.sha256(big).hexdigest()
+    got.detach([a for a in got.attachments if a.name == "big.bin"][0])
+    again = acc.drafts.get(subject="with files")
+    out["after_detach"] = [a.name for a in again.attachments]
+    out["note"] = again.attachments[0].content.decode()
+    out["subject"] = again.subject
+    out["drafts"] = acc.drafts.all().count()
+elif step == "view":
+    out["view"] = view(1, 15)
+elif step == "contacts":
+    c = Contact(account=acc, folder=acc.contacts, given_name="Ada", surname="Lovelace",
+                display_name="Ada Lovelace",
+                company_name="Analytical Engines", job_title="Analyst",
+                email_addresses=[EmailAddress(label="EmailAddress1", email="ada@example.test")],
+                phone_numbers=[PhoneNumber(label="MobilePhone", phone_number="+44 20 7946 0000")],
+                physical_addresses=[PhysicalAddress(label="Business", street="1 Engine Street",
+                                                    city="London", zipcode="N1 9GU", country="UK")])
+    c.save()
+    got = acc.contacts.get(id=c.id)
+    out["contact"] = {"given": got.given_name, "surname": got.surname, "company": got.company_name,
+                      "title": got.job_title,
+                      "emails": [e.email for e in got.email_addresses or []],
+                      "phones": [(p.label, p.phone_number) for p in got.phone_numbers or []],
+                      "city": [a.city for a in got.physical_addresses or []],
+                      "street": [a.street for a in got.physical_addresses or []]}
+    got.company_name = "Babbage & Co"
+    got.save(update_fields=["company_name"])
+    out["company_after"] = acc.contacts.get(id=c.id).company_name
+    out["listed"] = sorted(x.surname for x in acc.contacts.all())
+    got.delete()
+    out["after_delete"] = acc.contacts.all().count()
+elif step == "tasks":
+    t = Task(account=acc, folder=acc.tasks, subject="Write report",
+             due_date=EWSDate(2030, 4, 1), status="InProgress", percent_complete=Decimal(40))
+    t.save()
+    got = acc.tasks.get(id=t.id)
+    out["task"] = [got.subject, str(got.due_date), got.status, float(got.percent_complete)]
+    got.status = "Completed"
+    got.percent_complete = Decimal(100)
+    got.save(update_fields=["status", "percent_complete"])
+    done = acc.tasks.get(id=t.id)
+    out["done"] = [done.status, float(done.percent_complete)]
+    done.delete()
+    out["after_delete"] = acc.tasks.all().count()
+print(json.dumps(out, default=str))
+"#;
+
+fn groupware(node: &Node, path: &str, args: &[&str]) -> serde_json::Value {
+    let url = format!("https://{}:{}{path}", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", GROUPWARE_PY, &url, USER, PASSWORD])
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[test]
+fn exchangelib_calendar_crud_views_series_and_caldav_sees_the_same_items() {
+    let node = node("127.0.90.10");
+    let ews = "/EWS/Exchange.asmx";
+    let v = groupware(&node, ews, &["calendar"]);
+    eprintln!("exchangelib saw: {v}");
+    let r = &v["review"];
+    assert_eq!(r["subject"], "Review");
+    assert_eq!(r["location"], "Room 1");
+    assert_eq!(r["start"], "2030-03-04T09:00");
+    assert_eq!(r["end"], "2030-03-04T10:00");
+    assert_eq!(r["busy"], "OOF");
+    assert_eq!(r["body"], "agenda");
+    assert_eq!(r["reminder"], serde_json::json!([true, 30]));
+    assert_eq!(r["attendees"], serde_json::json!(["bob@example.test"]));
+    assert_eq!(r["organizer"], USER);
+    assert_eq!(r["all_day"], false);
+    assert_eq!(v["standup_type"], "RecurringMaster");
+    let recurrence = v["standup_recurrence"].as_str().unwrap();
+    assert!(
+        recurrence.contains("Monday") && recurrence.contains("Wednesday"),
+        "{recurrence}"
+    );
+    assert_eq!(
+        v["view"],
+        serde_json::json!([
+            ["Standup", "2030-03-04T08:00", "Occurrence"],
+            ["Review", "2030-03-04T09:00", "Single"],
+            ["Standup", "2030-03-06T08:00", "Occurrence"],
+            ["Standup", "2030-03-11T08:00", "Occurrence"],
+            ["Standup", "2030-03-13T08:00", "Occurrence"]
+        ])
+    );
+    assert_eq!(
+        v["freebusy"],
+        serde_json::json!([["2030-03-04T08:00", "Busy"], ["2030-03-04T09:00", "OOF"]])
+    );
+    assert_eq!(v["merged"], "000000002300000000000000");
+    assert_eq!(v["resolved"], serde_json::json!([USER]));
+    assert_eq!(
+        v["updated"],
+        serde_json::json!(["Review (moved)", null, "2030-03-05T09:00"])
+    );
+    assert_eq!(strings(&v["sync_first"]), ["create", "create"]);
+    assert_eq!(strings(&v["sync_after_delete"]), ["delete"]);
+    assert_eq!(strings(&v["after_delete"]), ["Standup"]);
+
+    // CalDAV sees the series exchangelib made: same UID, same rule.
+    let uid = v["standup_uid"].as_str().unwrap();
+    let dav = groupware(&node, "/dav/", &["caldav-read", uid]);
+    assert_eq!(dav["summary"], "Standup");
+    assert_eq!(dav["start"], "2030-03-04T08:00");
+    let rrule = dav["rrule"].as_str().unwrap();
+    assert!(
+        rrule.contains("FREQ=WEEKLY") && rrule.contains("COUNT=4") && rrule.contains("MO,WE"),
+        "{rrule}"
+    );
+    assert_eq!(strings(&dav["all"]), ["Standup"]);
+
+    // A series with a deleted and a moved instance, made over CalDAV, is
+    // expanded by exchangelib's view with both exceptions honoured.
+    groupware(&node, "/dav/", &["caldav-write"]);
+    let after = groupware(&node, ews, &["view"]);
+    let daily: Vec<_> = after["view"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x[0].as_str().unwrap().starts_with("Daily"))
+        .map(|x| {
+            (
+                x[1].as_str().unwrap().to_string(),
+                x[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let at = |t: &str, k: &str| (t.to_string(), k.to_string());
+    assert_eq!(
+        daily,
+        [
+            at("2030-03-04T14:00", "Occurrence"),
+            at("2030-03-05T14:00", "Occurrence"),
+            at("2030-03-07T16:00", "Exception"),
+            at("2030-03-08T14:00", "Occurrence"),
+        ],
+        "{after}"
+    );
+}
+
+#[test]
+fn exchangelib_contacts_and_tasks_crud() {
+    let node = node("127.0.90.11");
+    let ews = "/EWS/Exchange.asmx";
+    let c = groupware(&node, ews, &["contacts"]);
+    eprintln!("contacts: {c}");
+    let got = &c["contact"];
+    assert_eq!(got["given"], "Ada");
+    assert_eq!(got["surname"], "Lovelace");
+    assert_eq!(got["company"], "Analytical Engines");
+    assert_eq!(got["title"], "Analyst");
+    assert_eq!(got["emails"], serde_json::json!(["ada@example.test"]));
+    assert_eq!(
+        got["phones"],
+        serde_json::json!([["MobilePhone", "+44 20 7946 0000"]])
+    );
+    assert_eq!(got["city"], serde_json::json!(["London"]));
+    assert_eq!(got["street"], serde_json::json!(["1 Engine Street"]));
+    assert_eq!(c["company_after"], "Babbage & Co");
+    assert_eq!(strings(&c["listed"]), ["Lovelace"]);
+    assert_eq!(c["after_delete"], 0);
+
+    let t = groupware(&node, ews, &["tasks"]);
+    eprintln!("tasks: {t}");
+    assert_eq!(
+        t["task"],
+        serde_json::json!(["Write report", "2030-04-01", "InProgress", 40.0])
+    );
+    assert_eq!(t["done"], serde_json::json!(["Completed", 100.0]));
+    assert_eq!(t["after_delete"], 0);
+}
+
+#[test]
+fn exchangelib_sends_to_self_and_imap_sees_the_delivery() {
+    let mut node = node("127.0.90.12");
+    // The relay is this node's own LMTP (groxide-delivery).
+    node.set(
+        "http.cfg",
+        "outgoing_smtp_url",
+        &format!("lmtp://{}:{}", node.ip, node.ports.lmtp),
+    );
+    node.restart(Service::Http);
+    node.start(Service::Imap);
+    let v = groupware(&node, "/EWS/Exchange.asmx", &["send"]);
+    eprintln!("send: {v}");
+    assert_eq!(v["drafts_before"], 1);
+    assert_eq!(v["drafts_after"], 0);
+    assert_eq!(strings(&v["sent"]), ["draft then send", "hello self"]);
+    let imap = Command::new("python3")
+        .args([
+            "-c",
+            GROUPWARE_PY,
+            &format!("{}:{}", node.ip, node.ports.imap),
+            USER,
+            PASSWORD,
+            "imap",
+        ])
+        .output()
+        .expect("python3");
+    assert!(
+        imap.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&imap.stdout),
+        String::from_utf8_lossy(&imap.stderr)
+    );
+    let seen: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&imap.stdout).trim()).unwrap();
+    assert_eq!(
+        strings(&seen["inbox"]),
+        ["draft then send", "hello self", "send only"]
+    );
+}
+
+#[test]
+fn exchangelib_attaches_fetches_and_detaches_files_of_a_draft() {
+    let node = node("127.0.90.13");
+    // 3 MB: 20 MB passes too, but takes minutes in a debug build (exchangelib
+    // fetches every message's MimeContent along with GetItem).
+    let size = (3 * 1024 * 1024).to_string();
+    let v = groupware(&node, "/EWS/Exchange.asmx", &["attach", &size]);
+    eprintln!(
+        "attach: {}",
+        serde_json::json!({"names": v["names"], "after": v["after_detach"]})
+    );
+    assert_eq!(strings(&v["names"]), ["big.bin", "note.txt"]);
+    assert_eq!(v["sizes"][0], 3 * 1024 * 1024);
+    assert_eq!(v["big_ok"], true);
+    assert_eq!(strings(&v["after_detach"]), ["note.txt"]);
+    assert_eq!(v["note"], "hello");
+    assert_eq!(v["subject"], "with files");
+    assert_eq!(v["drafts"], 1);
+}

@@ -15,6 +15,9 @@ const KIND_ITEM: u8 = b'I';
 const KIND_CHANGE: u8 = b'C';
 const KIND_ITEM_SYNC: u8 = b'S';
 const KIND_HIERARCHY_SYNC: u8 = b'H';
+const KIND_OCCURRENCE: u8 = b'O';
+const KIND_GROUPWARE_SYNC: u8 = b'G';
+const KIND_ATTACHMENT: u8 = b'T';
 
 /// A store's identity in ids: its mailbox GUID.
 pub type StoreGuid = [u8; 16];
@@ -39,6 +42,69 @@ pub struct ItemKey {
     pub message: u64,
     /// Its IMAP UID in `folder`.
     pub uid: u32,
+}
+
+/// One instance of a recurring series: the series' item and the instance's
+/// original start (its RECURRENCE-ID as a wall time, in seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccurrenceKey {
+    /// The series.
+    pub item: ItemKey,
+    /// The instance's original start (wall time as Unix seconds).
+    pub original_start: i64,
+}
+
+/// A file attachment of a mail item: the item and the attachment's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentKey {
+    /// The message.
+    pub item: ItemKey,
+    /// Its position among the message's attachments.
+    pub index: u32,
+}
+
+impl AttachmentKey {
+    /// The `AttachmentId/@Id` text.
+    pub fn encode(&self) -> String {
+        let mut b = Vec::with_capacity(40);
+        b.extend_from_slice(&self.item.store);
+        b.extend_from_slice(&self.item.folder.to_be_bytes());
+        b.extend_from_slice(&self.item.message.to_be_bytes());
+        b.extend_from_slice(&self.item.uid.to_be_bytes());
+        b.extend_from_slice(&self.index.to_be_bytes());
+        encode(KIND_ATTACHMENT, &b)
+    }
+
+    /// Parses an `AttachmentId/@Id`.
+    pub fn decode(text: &str) -> Result<AttachmentKey, EwsError> {
+        let raw = decode(text, KIND_ATTACHMENT, "attachment id")?;
+        let mut f = Fields(&raw);
+        let key = (|| {
+            Some(AttachmentKey {
+                item: ItemKey {
+                    store: f.take::<16>()?,
+                    folder: f.u64()?,
+                    message: f.u64()?,
+                    uid: f.u32()?,
+                },
+                index: f.u32()?,
+            })
+        })()
+        .ok_or_else(|| malformed("attachment id"))?;
+        if !f.0.is_empty() {
+            return Err(malformed("attachment id"));
+        }
+        Ok(key)
+    }
+}
+
+/// Where a groupware folder's item sync stands: the store's sync token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupwareSyncState {
+    /// The folder.
+    pub folder: u64,
+    /// The store's token (`ItemChangesSince`).
+    pub token: String,
 }
 
 /// Where a folder's item sync stands (see `sync.rs` for the meaning).
@@ -179,6 +245,60 @@ impl ItemKey {
             store: self.store,
             folder: self.folder,
         }
+    }
+}
+
+impl OccurrenceKey {
+    /// The `ItemId/@Id` text.
+    pub fn encode(&self) -> String {
+        let mut b = Vec::with_capacity(44);
+        b.extend_from_slice(&self.item.store);
+        b.extend_from_slice(&self.item.folder.to_be_bytes());
+        b.extend_from_slice(&self.item.message.to_be_bytes());
+        b.extend_from_slice(&self.item.uid.to_be_bytes());
+        b.extend_from_slice(&self.original_start.to_be_bytes());
+        encode(KIND_OCCURRENCE, &b)
+    }
+
+    /// Parses an occurrence's `ItemId/@Id`.
+    pub fn decode(text: &str) -> Result<OccurrenceKey, EwsError> {
+        let raw = decode(text, KIND_OCCURRENCE, "item id")?;
+        let mut f = Fields(&raw);
+        let key = (|| {
+            Some(OccurrenceKey {
+                item: ItemKey {
+                    store: f.take::<16>()?,
+                    folder: f.u64()?,
+                    message: f.u64()?,
+                    uid: f.u32()?,
+                },
+                original_start: f.u64()? as i64,
+            })
+        })()
+        .ok_or_else(|| malformed("item id"))?;
+        if !f.0.is_empty() {
+            return Err(malformed("item id"));
+        }
+        Ok(key)
+    }
+}
+
+impl GroupwareSyncState {
+    /// The `SyncState` text.
+    pub fn encode(&self) -> String {
+        let mut b = Vec::with_capacity(8 + self.token.len());
+        b.extend_from_slice(&self.folder.to_be_bytes());
+        b.extend_from_slice(self.token.as_bytes());
+        encode(KIND_GROUPWARE_SYNC, &b)
+    }
+
+    /// Parses a `SyncState`.
+    pub fn decode(text: &str) -> Result<GroupwareSyncState, EwsError> {
+        let raw = decode(text, KIND_GROUPWARE_SYNC, "sync state").map_err(|_| bad_state())?;
+        let mut f = Fields(&raw);
+        let folder = f.u64().ok_or_else(bad_state)?;
+        let token = String::from_utf8(f.0.to_vec()).map_err(|_| bad_state())?;
+        Ok(GroupwareSyncState { folder, token })
     }
 }
 

@@ -103,6 +103,7 @@ fields! {
     Subject = "item:Subject",
     Sensitivity = "item:Sensitivity",
     Body = "item:Body",
+    Attachments = "item:Attachments",
     DateTimeReceived = "item:DateTimeReceived",
     Size = "item:Size",
     Importance = "item:Importance",
@@ -143,7 +144,7 @@ impl FieldSet {
     pub fn all_but_mime() -> FieldSet {
         let mut s = FieldSet::default();
         for f in Field::ALL {
-            if !matches!(*f, Field::MimeContent | Field::Flag) {
+            if !matches!(*f, Field::MimeContent | Field::Flag | Field::Attachments) {
                 s.insert(*f);
             }
         }
@@ -253,6 +254,8 @@ pub struct MessageItem {
     pub internet_message_id: String,
     /// The RFC 5322 bytes, when asked for.
     pub mime: Option<Vec<u8>>,
+    /// Its file attachments (name, content type, size), when asked for.
+    pub attachments: Vec<(String, String, usize)>,
 }
 
 /// IMAP flag bits as the store keeps them.
@@ -485,6 +488,28 @@ pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
             Field::Body => {
                 if let Some(body) = &item.body {
                     w.open("t:Body", &[("BodyType", "Text")]).text(body).close();
+                }
+            }
+            Field::Attachments => {
+                if let Some(key) = &item.key
+                    && !item.attachments.is_empty()
+                {
+                    w.open("t:Attachments", &[]);
+                    for (i, (name, ct, size)) in item.attachments.iter().enumerate() {
+                        let id = crate::ids::AttachmentKey {
+                            item: *key,
+                            index: i as u32,
+                        }
+                        .encode();
+                        w.open("t:FileAttachment", &[])
+                            .empty("t:AttachmentId", &[("Id", &id)])
+                            .leaf("t:Name", name)
+                            .leaf("t:ContentType", ct)
+                            .leaf("t:Size", &size.to_string())
+                            .leaf("t:IsInline", "false")
+                            .close();
+                    }
+                    w.close();
                 }
             }
             Field::DateTimeReceived => {

@@ -11,8 +11,11 @@
 //! - [`ids`]: `FolderId`/`ItemId`/`ChangeKey`/sync states, stable across
 //!   restarts and nodes;
 //! - [`folders`]: distinguished folder names and folder elements;
-//! - [`items`]: the container class → item kind map (messages today) and
-//!   the `t:Message` element;
+//! - [`items`]: the container class → item kind map and the `t:Message`
+//!   element;
+//! - [`groupware`]: calendar items, contacts and tasks ↔ the store's
+//!   groupware items through groxide-pim (the same conversion CalDAV and
+//!   CardDAV use), recurring series expanded for `CalendarView`;
 //! - `ops`: the operations.
 //!
 //! Invariants: every request is answered with an EWS document — an
@@ -23,7 +26,9 @@
 //! exmdb committed them. Hops: one exmdb RPC per folder list, message read
 //! or write (the store's home node is found by the routed client).
 
+pub mod attachments;
 pub mod folders;
+pub mod groupware;
 pub mod ids;
 pub mod items;
 mod mailbox;
@@ -52,6 +57,11 @@ const XML: &str = "text/xml; charset=utf-8";
 /// The EWS module.
 pub struct Ews {
     exmdb: Arc<ExmdbClient>,
+    /// Other users (availability, name resolution); `None`: only the
+    /// caller is known.
+    directory: Option<groxide_directory::Directory>,
+    /// The relay of `outgoing_smtp_url` (SendItem, CreateItem sending).
+    submitter: Mutex<Option<Arc<groxide_submit::Submitter>>>,
     /// Mailbox GUIDs by store dir (they never change for a store).
     guids: Mutex<HashMap<String, StoreGuid>>,
 }
@@ -68,6 +78,22 @@ impl Ews {
     pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Ews> {
         Arc::new(Ews {
             exmdb,
+            directory: None,
+            submitter: Mutex::new(None),
+            guids: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module with the user directory, so that other users' free/busy
+    /// and names can be looked up.
+    pub fn with_directory(
+        exmdb: Arc<ExmdbClient>,
+        directory: groxide_directory::Directory,
+    ) -> Arc<Ews> {
+        Arc::new(Ews {
+            exmdb,
+            directory: Some(directory),
+            submitter: Mutex::new(None),
             guids: Mutex::new(HashMap::new()),
         })
     }
@@ -82,6 +108,21 @@ impl Ews {
                 .fallback(handle)
                 .with_state(self.clone()),
         }
+    }
+
+    /// Sets (or, with `None`, removes) the relay messages are sent through.
+    pub fn set_submitter(&self, submitter: Option<groxide_submit::Submitter>) {
+        *self
+            .submitter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = submitter.map(Arc::new);
+    }
+
+    fn submitter(&self) -> Option<Arc<groxide_submit::Submitter>> {
+        self.submitter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Forgets cached routes (SIGHUP).
@@ -117,8 +158,12 @@ impl Ews {
         };
         let mut w = xml::XmlWriter::new();
         soap::open_envelope(&mut w);
-        let mut mailbox =
-            mailbox::Mailbox::new(self, &principal.user.maildir, &principal.user.username);
+        let mut mailbox = mailbox::Mailbox::new(
+            self,
+            &principal.user.maildir,
+            &principal.user.username,
+            &principal.user.timezone,
+        );
         ops::dispatch(&mut mailbox, &request, &mut w).await;
         (false, w.finish())
     }

@@ -6,6 +6,7 @@
 use crate::Ews;
 use crate::folders::role_of;
 use crate::ids::{FolderKey, ItemKey, StoreGuid};
+use crate::items::ItemKind;
 use crate::response::{EwsError, ResponseCode};
 use crate::xml::{Element, EwsElement, NS_TYPES};
 use futures_util::StreamExt;
@@ -20,6 +21,8 @@ pub(crate) struct Mailbox<'a> {
     pub dir: String,
     /// The user's login name.
     pub user: String,
+    /// The user's zone (IANA), "" when unknown.
+    pub timezone: String,
     guid: Option<StoreGuid>,
     folders: Option<Vec<pb::Folder>>,
 }
@@ -29,11 +32,12 @@ fn store_error(e: &groxide_rpc::RpcError, missing: ResponseCode) -> EwsError {
 }
 
 impl<'a> Mailbox<'a> {
-    pub(crate) fn new(ews: &'a Ews, dir: &str, user: &str) -> Mailbox<'a> {
+    pub(crate) fn new(ews: &'a Ews, dir: &str, user: &str, timezone: &str) -> Mailbox<'a> {
         Mailbox {
             ews,
             dir: dir.to_string(),
             user: user.to_string(),
+            timezone: timezone.to_string(),
             guid: ews.cached_guid(dir),
             folders: None,
         }
@@ -178,6 +182,87 @@ impl<'a> Mailbox<'a> {
         let key = ItemKey::decode(e.attr("Id").unwrap_or_default())?;
         self.check_store(key.store).await?;
         Ok(key)
+    }
+
+    /// The relay, when the server has one.
+    pub(crate) fn submitter(&self) -> Option<std::sync::Arc<groxide_submit::Submitter>> {
+        self.ews.submitter()
+    }
+
+    /// The owner as the groupware conversion needs it.
+    pub(crate) fn owner(&self) -> crate::groupware::Owner {
+        crate::groupware::Owner {
+            address: self.user.clone(),
+            zone: self.timezone.parse().ok(),
+        }
+    }
+
+    /// The store dir and zone of the user with `address` (the caller
+    /// without a directory).
+    pub(crate) async fn store_of(&self, address: &str) -> Result<(String, String), EwsError> {
+        if address.eq_ignore_ascii_case(&self.user) {
+            return Ok((self.dir.clone(), self.timezone.clone()));
+        }
+        let not_found = || {
+            EwsError::new(
+                ResponseCode::ErrorMailRecipientNotFound,
+                format!("{address} is not a user of this organisation"),
+            )
+        };
+        let directory = self.ews.directory.as_ref().ok_or_else(not_found)?;
+        match directory.user_by_login(address).await {
+            Ok(Some(u)) if !u.maildir.is_empty() => Ok((u.maildir, u.timezone)),
+            Ok(_) => Err(not_found()),
+            Err(e) => {
+                tracing::warn!(error = %e, "EWS directory lookup failed");
+                Err(EwsError::new(
+                    ResponseCode::ErrorInternalServerTransientError,
+                    "the directory is unavailable; try again later",
+                ))
+            }
+        }
+    }
+
+    /// The directory's users (just the caller without a directory).
+    pub(crate) async fn directory_users(&self) -> Result<Vec<groxide_directory::User>, EwsError> {
+        let Some(directory) = self.ews.directory.as_ref() else {
+            return Ok(Vec::new());
+        };
+        directory.users(None).await.map_err(|e| {
+            tracing::warn!(error = %e, "EWS directory lookup failed");
+            EwsError::new(
+                ResponseCode::ErrorInternalServerTransientError,
+                "the directory is unavailable; try again later",
+            )
+        })
+    }
+
+    /// The kind of item a folder holds.
+    pub(crate) async fn kind_of(&mut self, folder: u64) -> Result<ItemKind, EwsError> {
+        let f = self.folder_by_id(folder).await?;
+        Ok(ItemKind::of_container_class(&f.container_class))
+    }
+
+    /// A groupware item; an id whose item moved away or was deleted is
+    /// not found. (Groupware item ids carry UID 0: the message id names
+    /// the item, and a deleted item's id must be writable from its
+    /// tombstone, which keeps no UID.)
+    pub(crate) async fn read_item(
+        &self,
+        key: &ItemKey,
+    ) -> Result<(groxide_rpc::items::ItemInfo, groxide_pim::Item), EwsError> {
+        let (info, item) = self
+            .exmdb()
+            .get_item(&self.dir, key.message)
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+        if info.folder_id != key.folder {
+            return Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "the item is no longer in that folder",
+            ));
+        }
+        Ok((info, item))
     }
 
     /// A message with its properties; an id whose message moved away or

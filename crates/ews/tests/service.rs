@@ -656,14 +656,15 @@ async fn messages_are_created_moved_copied_marked_and_emptied() {
     r[0].ok();
     let drafts = bob.find("drafts", 0, 10).await.1;
     assert!(drafts.contains(&"Grüße".to_string()), "{drafts:?}");
-    // Sending is not done yet: an error, nothing stored.
+    // Without an outgoing relay, sending is refused and nothing is stored.
     let r = bob
         .call(
             "<m:CreateItem MessageDisposition=\"SendAndSaveCopy\"><m:Items><t:Message><t:Subject>x</t:Subject>\
              </t:Message></m:Items></m:CreateItem>",
         )
         .await;
-    assert_eq!(r[0].code(), "ErrorInvalidOperation");
+    assert_eq!(r[0].code(), "ErrorMessageSubmissionBlocked");
+    assert!(bob.find("sentitems", 0, 10).await.1.is_empty());
 }
 
 /// A small deterministic generator for the model test.

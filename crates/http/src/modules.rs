@@ -3,6 +3,7 @@
 //! from the [`Services`], the node's routing and http.cfg, list its
 //! [`Mount`], reload it.
 
+use groxide_config::keys::shared;
 use groxide_config::{Config, Http};
 use groxide_dav::Dav;
 use groxide_discovery::{Discovery, DiscoverySettings};
@@ -10,8 +11,25 @@ use groxide_eas::{Eas, EasSettings};
 use groxide_ews::Ews;
 use groxide_http_core::{Mount, Services};
 use groxide_rpc::ExmdbClient;
-use groxide_runtime::{Routing, client_options};
+use groxide_runtime::{NodeIdentity, Routing, client_options};
+use groxide_submit::{SubmitOptions, Submitter};
 use std::sync::Arc;
+
+/// The relay of `outgoing_smtp_url` (EWS sends through it), greeting with
+/// this node's host_id; `None`, with a warning, when the URL is unusable.
+fn submitter(config: &Config<Http>) -> Option<Submitter> {
+    let options = SubmitOptions {
+        helo_name: NodeIdentity::load(config).host_id,
+        ..SubmitOptions::default()
+    };
+    match Submitter::new(config.get(shared::OUTGOING_SMTP_URL), options) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "outgoing_smtp_url is unusable: EWS cannot send");
+            None
+        }
+    }
+}
 
 /// Every module of the server.
 #[derive(Debug)]
@@ -31,16 +49,18 @@ impl Modules {
     ) -> Result<Modules, String> {
         let options = client_options(config, routing.node())?;
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
+        let ews = Ews::with_directory(exmdb.clone(), services.directory.clone());
+        ews.set_submitter(submitter(config));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
-            ews: Ews::new(exmdb.clone()),
+            ews,
             dav: Dav::new(exmdb.clone()),
             eas: Eas::new(
                 exmdb,
                 routing.clone(),
                 options,
                 eas_settings(config),
-                config.get(groxide_config::keys::shared::OUTGOING_SMTP_URL),
+                config.get(shared::OUTGOING_SMTP_URL),
             ),
         })
     }
@@ -60,10 +80,11 @@ impl Modules {
         self.discovery
             .set_settings(DiscoverySettings::from_config(config));
         self.ews.reload();
+        self.ews.set_submitter(submitter(config));
         self.dav.reload();
         self.eas.reload(
             eas_settings(config),
-            config.get(groxide_config::keys::shared::OUTGOING_SMTP_URL),
+            config.get(shared::OUTGOING_SMTP_URL),
         );
     }
 }

@@ -87,41 +87,32 @@ pub(crate) async fn find_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
         ),
         None => (0, usize::MAX),
     };
-    let parents = match list_of(op, "ParentFolderIds") {
-        Ok(p) => p,
-        Err(e) => return refuse(w, "FindFolder", e),
-    };
-    let mut results = Vec::new();
-    for p in parents {
-        let r = async {
-            let parent = mb.resolve_folder(p).await?;
-            let all = mb.folders().await?.to_vec();
-            let mut found = Vec::new();
-            let mut queue = vec![parent.id];
-            while let Some(id) = queue.pop() {
-                let mut kids: Vec<&pb::Folder> = all
-                    .iter()
-                    .filter(|f| f.parent_id == id && f.id != id && !f.hidden)
-                    .collect();
-                kids.sort_by_key(|f| f.name.to_lowercase());
-                for k in kids {
-                    if deep {
-                        queue.push(k.id);
-                    }
-                    found.push(ShownFolder {
-                        folder: k.clone(),
-                        children: child_count(&all, k.id),
-                    });
+    let results = each_of!(op, "ParentFolderIds", w, "FindFolder", |p| {
+        let parent = mb.resolve_folder(p).await?;
+        let all = mb.folders().await?.to_vec();
+        let mut found = Vec::new();
+        let mut queue = vec![parent.id];
+        while let Some(id) = queue.pop() {
+            let mut kids: Vec<&pb::Folder> = all
+                .iter()
+                .filter(|f| f.parent_id == id && f.id != id && !f.hidden)
+                .collect();
+            kids.sort_by_key(|f| f.name.to_lowercase());
+            for k in kids {
+                if deep {
+                    queue.push(k.id);
                 }
+                found.push(ShownFolder {
+                    folder: k.clone(),
+                    children: child_count(&all, k.id),
+                });
             }
-            let total = found.len();
-            let page: Vec<ShownFolder> = found.into_iter().skip(offset).take(max).collect();
-            let next = offset + page.len();
-            Ok::<_, EwsError>((page, total, next, next >= total))
         }
-        .await;
-        results.push(r);
-    }
+        let total = found.len();
+        let page: Vec<ShownFolder> = found.into_iter().skip(offset).take(max).collect();
+        let next = offset + page.len();
+        Ok::<_, EwsError>((page, total, next, next >= total))
+    });
     let store = mb.guid().await.unwrap_or_default();
     write_messages(w, "FindFolder", &results, |w, (page, total, next, last)| {
         let total = total.to_string();
@@ -202,47 +193,38 @@ pub(crate) async fn delete_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
         .attr("DeleteType")
         .unwrap_or("MoveToDeletedItems")
         .to_string();
-    let ids = match list_of(op, "FolderIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "DeleteFolder", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let folder = mb.resolve_folder(id).await?;
-            if !folder.role.is_empty() {
-                return Err(EwsError::new(
-                    ResponseCode::ErrorDeleteDistinguishedFolder,
-                    "a distinguished folder cannot be deleted",
-                ));
-            }
-            let trash = mb.folder_by_role("trash").await?;
-            if delete_type == "MoveToDeletedItems" && !in_subtree(mb, folder.id, trash.id).await? {
-                mb.exmdb()
-                    .move_folder(pb::MoveFolderRequest {
-                        dir: mb.dir.clone(),
-                        folder: Some(folder_id(folder.id)),
-                        new_parent: Some(folder_id(trash.id)),
-                        new_name: String::new(),
-                    })
-                    .await
-                    .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
-            } else {
-                mb.exmdb()
-                    .delete_folder(pb::DeleteFolderRequest {
-                        dir: mb.dir.clone(),
-                        folder: Some(folder_id(folder.id)),
-                        hard: delete_type == "HardDelete",
-                    })
-                    .await
-                    .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
-            }
-            mb.folders_changed();
-            Ok(())
+    let results = each_of!(op, "FolderIds", w, "DeleteFolder", |id| {
+        let folder = mb.resolve_folder(id).await?;
+        if !folder.role.is_empty() {
+            return Err(EwsError::new(
+                ResponseCode::ErrorDeleteDistinguishedFolder,
+                "a distinguished folder cannot be deleted",
+            ));
         }
-        .await;
-        results.push(r);
-    }
+        let trash = mb.folder_by_role("trash").await?;
+        if delete_type == "MoveToDeletedItems" && !in_subtree(mb, folder.id, trash.id).await? {
+            mb.exmdb()
+                .move_folder(pb::MoveFolderRequest {
+                    dir: mb.dir.clone(),
+                    folder: Some(folder_id(folder.id)),
+                    new_parent: Some(folder_id(trash.id)),
+                    new_name: String::new(),
+                })
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+        } else {
+            mb.exmdb()
+                .delete_folder(pb::DeleteFolderRequest {
+                    dir: mb.dir.clone(),
+                    folder: Some(folder_id(folder.id)),
+                    hard: delete_type == "HardDelete",
+                })
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+        }
+        mb.folders_changed();
+        Ok(())
+    });
     write_messages(w, "DeleteFolder", &results, |_, _| {});
 }
 
@@ -266,75 +248,64 @@ async fn in_subtree(mb: &mut Mailbox<'_>, id: u64, ancestor: u64) -> Result<bool
 }
 
 pub(crate) async fn update_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let changes = match list_of(op, "FolderChanges") {
-        Ok(c) => c,
-        Err(e) => return refuse(w, "UpdateFolder", e),
-    };
-    let mut results = Vec::new();
-    for change in changes {
-        let r = async {
-            let target = change
+    let results = each_of!(op, "FolderChanges", w, "UpdateFolder", |change| {
+        let target = change
+            .children
+            .iter()
+            .find(|c| c.name == "FolderId" || c.name == "DistinguishedFolderId")
+            .ok_or_else(|| EwsError::invalid("FolderChange names no folder"))?;
+        let mut folder = mb.resolve_folder(target).await?;
+        let updates = change
+            .t("Updates")
+            .ok_or_else(|| EwsError::invalid("FolderChange has no Updates"))?;
+        for u in &updates.children {
+            let field = u
+                .t("FieldURI")
+                .and_then(|f| f.attr("FieldURI"))
+                .unwrap_or_default();
+            let value = u
                 .children
                 .iter()
-                .find(|c| c.name == "FolderId" || c.name == "DistinguishedFolderId")
-                .ok_or_else(|| EwsError::invalid("FolderChange names no folder"))?;
-            let mut folder = mb.resolve_folder(target).await?;
-            let updates = change
-                .t("Updates")
-                .ok_or_else(|| EwsError::invalid("FolderChange has no Updates"))?;
-            for u in &updates.children {
-                let field = u
-                    .t("FieldURI")
-                    .and_then(|f| f.attr("FieldURI"))
-                    .unwrap_or_default();
-                let value = u
-                    .children
-                    .iter()
-                    .find(|c| c.ns == NS_TYPES && c.name != "FieldURI");
-                match (u.name.as_str(), field) {
-                    ("SetFolderField", "folder:DisplayName") => {
-                        let name = value
-                            .and_then(|c| c.t_text("DisplayName"))
-                            .filter(|n| !n.is_empty())
-                            .ok_or_else(|| EwsError::invalid("no DisplayName to set"))?;
-                        if name == folder.name {
-                            continue;
-                        }
-                        if !folder.role.is_empty() {
-                            return Err(EwsError::new(
-                                ResponseCode::ErrorAccessDenied,
-                                "a distinguished folder cannot be renamed",
-                            ));
-                        }
-                        folder = mb
-                            .exmdb()
-                            .rename_folder(pb::RenameFolderRequest {
-                                dir: mb.dir.clone(),
-                                folder: Some(folder_id(folder.id)),
-                                name: name.to_string(),
-                            })
-                            .await
-                            .map_err(|e| {
-                                EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound)
-                            })?;
-                        mb.folders_changed();
+                .find(|c| c.ns == NS_TYPES && c.name != "FieldURI");
+            match (u.name.as_str(), field) {
+                ("SetFolderField", "folder:DisplayName") => {
+                    let name = value
+                        .and_then(|c| c.t_text("DisplayName"))
+                        .filter(|n| !n.is_empty())
+                        .ok_or_else(|| EwsError::invalid("no DisplayName to set"))?;
+                    if name == folder.name {
+                        continue;
                     }
-                    // Clients write back what they read: an unchanged class is no change.
-                    ("SetFolderField", "folder:FolderClass")
-                        if value.and_then(|c| c.t_text("FolderClass"))
-                            == Some(folder.container_class.as_str()) => {}
-                    // Properties this server does not keep are absent already.
-                    ("DeleteFolderField", _) => {}
-                    (kind, field) => {
-                        return Err(EwsError::unsupported(format!("{kind} of {field}")));
+                    if !folder.role.is_empty() {
+                        return Err(EwsError::new(
+                            ResponseCode::ErrorAccessDenied,
+                            "a distinguished folder cannot be renamed",
+                        ));
                     }
+                    folder = mb
+                        .exmdb()
+                        .rename_folder(pb::RenameFolderRequest {
+                            dir: mb.dir.clone(),
+                            folder: Some(folder_id(folder.id)),
+                            name: name.to_string(),
+                        })
+                        .await
+                        .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+                    mb.folders_changed();
+                }
+                // Clients write back what they read: an unchanged class is no change.
+                ("SetFolderField", "folder:FolderClass")
+                    if value.and_then(|c| c.t_text("FolderClass"))
+                        == Some(folder.container_class.as_str()) => {}
+                // Properties this server does not keep are absent already.
+                ("DeleteFolderField", _) => {}
+                (kind, field) => {
+                    return Err(EwsError::unsupported(format!("{kind} of {field}")));
                 }
             }
-            Ok(folder)
         }
-        .await;
-        results.push(r);
-    }
+        Ok(folder)
+    });
     let store = mb.guid().await.unwrap_or_default();
     write_messages(w, "UpdateFolder", &results, |w, f| {
         w.open("m:Folders", &[]).open("t:Folder", &[]);
@@ -354,28 +325,19 @@ pub(crate) async fn update_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
 pub(crate) async fn empty_folder(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let hard = op.attr("DeleteType") == Some("HardDelete");
     let subfolders = op.attr("DeleteSubFolders") == Some("true");
-    let ids = match list_of(op, "FolderIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "EmptyFolder", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let folder = mb.resolve_folder(id).await?;
-            mb.exmdb()
-                .empty_folder(pb::EmptyFolderRequest {
-                    dir: mb.dir.clone(),
-                    folder: Some(folder_id(folder.id)),
-                    hard,
-                    subfolders,
-                })
-                .await
-                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
-            mb.folders_changed();
-            Ok(())
-        }
-        .await;
-        results.push(r);
-    }
+    let results = each_of!(op, "FolderIds", w, "EmptyFolder", |id| {
+        let folder = mb.resolve_folder(id).await?;
+        mb.exmdb()
+            .empty_folder(pb::EmptyFolderRequest {
+                dir: mb.dir.clone(),
+                folder: Some(folder_id(folder.id)),
+                hard,
+                subfolders,
+            })
+            .await
+            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+        mb.folders_changed();
+        Ok(())
+    });
     write_messages(w, "EmptyFolder", &results, |_, _| {});
 }

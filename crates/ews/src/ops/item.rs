@@ -3,7 +3,7 @@
 //! (SaveOnly, from MimeContent or from properties) and
 //! MarkAllItemsAsRead.
 
-use super::{list_of, refuse};
+use super::refuse;
 use crate::ids::ItemKey;
 use crate::items::{
     FLAG_DRAFT, FLAG_FLAGGED, FLAG_SEEN, Field, FieldSet, ItemKind, MessageItem, parse_date_time,
@@ -47,8 +47,17 @@ pub(crate) async fn load_item(
             MessageItem::from_stored(key, &m)
         }
     };
-    if set.contains(Field::MimeContent) {
-        item.mime = Some(mb.content(key.message).await?);
+    if set.contains(Field::MimeContent) || set.contains(Field::Attachments) {
+        let raw = mb.content(key.message).await?;
+        if set.contains(Field::Attachments) {
+            item.attachments = crate::attachments::list(&raw)
+                .into_iter()
+                .map(|a| (a.name, a.content_type, a.content.len()))
+                .collect();
+        }
+        if set.contains(Field::MimeContent) {
+            item.mime = Some(raw);
+        }
     }
     Ok(item)
 }
@@ -336,83 +345,74 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         ),
         None => (0, MAX_PAGE, false),
     };
-    let parents = match list_of(op, "ParentFolderIds") {
-        Ok(p) => p,
-        Err(e) => return refuse(w, "FindItem", e),
-    };
-    let mut results = Vec::new();
-    for p in parents {
-        let r = async {
-            let folder = mb.resolve_folder(p).await?;
-            check_kind(&folder)?;
-            let store = mb.guid().await?;
-            let mut entries = if traversal == "Associated" {
-                // Folder-associated items are not kept for mail folders.
-                Vec::new()
-            } else {
-                mb.list(folder.id, 1).await?
-            };
-            let mut loaded = std::collections::HashMap::new();
-            if let Some(r) = &restriction {
-                if r.needs_props() {
-                    let mut kept = Vec::new();
-                    for e in entries {
-                        let key = ItemKey {
-                            store,
-                            folder: folder.id,
-                            message: e.message_id,
-                            uid: e.uid,
-                        };
-                        let item = load_item(mb, key, None, FieldSet::all_but_mime()).await?;
-                        if r.matches(&e, Some(&item)) {
-                            loaded.insert(e.uid, item);
-                            kept.push(e);
-                        }
+    let results = each_of!(op, "ParentFolderIds", w, "FindItem", |p| {
+        let folder = mb.resolve_folder(p).await?;
+        check_kind(&folder)?;
+        let store = mb.guid().await?;
+        let mut entries = if traversal == "Associated" {
+            // Folder-associated items are not kept for mail folders.
+            Vec::new()
+        } else {
+            mb.list(folder.id, 1).await?
+        };
+        let mut loaded = std::collections::HashMap::new();
+        if let Some(r) = &restriction {
+            if r.needs_props() {
+                let mut kept = Vec::new();
+                for e in entries {
+                    let key = ItemKey {
+                        store,
+                        folder: folder.id,
+                        message: e.message_id,
+                        uid: e.uid,
+                    };
+                    let item = load_item(mb, key, None, FieldSet::all_but_mime()).await?;
+                    if r.matches(&e, Some(&item)) {
+                        loaded.insert(e.uid, item);
+                        kept.push(e);
                     }
-                    entries = kept;
-                } else {
-                    entries.retain(|e| r.matches(e, None));
                 }
-            }
-            sort_entries(&mut entries, op)?;
-            let total = entries.len();
-            let range: Vec<pb::MessageEntry> = if from_end {
-                let end = total.saturating_sub(offset);
-                let start = end.saturating_sub(max);
-                entries[start..end].to_vec()
+                entries = kept;
             } else {
-                entries.into_iter().skip(offset).take(max).collect()
-            };
-            let mut items = Vec::with_capacity(range.len());
-            for e in &range {
-                let key = ItemKey {
-                    store,
-                    folder: folder.id,
-                    message: e.message_id,
-                    uid: e.uid,
-                };
-                let item = match loaded.remove(&e.uid) {
-                    Some(mut item) => {
-                        if set.contains(Field::MimeContent) {
-                            item.mime = Some(mb.content(key.message).await?);
-                        }
-                        item
-                    }
-                    None => load_item(mb, key, Some(e), set).await?,
-                };
-                items.push(item);
+                entries.retain(|e| r.matches(e, None));
             }
-            let next_offset = offset + items.len();
-            Ok(FoundPage {
-                last: next_offset >= total,
-                items,
-                total,
-                next_offset,
-            })
         }
-        .await;
-        results.push(r);
-    }
+        sort_entries(&mut entries, op)?;
+        let total = entries.len();
+        let range: Vec<pb::MessageEntry> = if from_end {
+            let end = total.saturating_sub(offset);
+            let start = end.saturating_sub(max);
+            entries[start..end].to_vec()
+        } else {
+            entries.into_iter().skip(offset).take(max).collect()
+        };
+        let mut items = Vec::with_capacity(range.len());
+        for e in &range {
+            let key = ItemKey {
+                store,
+                folder: folder.id,
+                message: e.message_id,
+                uid: e.uid,
+            };
+            let item = match loaded.remove(&e.uid) {
+                Some(mut item) => {
+                    if set.contains(Field::MimeContent) {
+                        item.mime = Some(mb.content(key.message).await?);
+                    }
+                    item
+                }
+                None => load_item(mb, key, Some(e), set).await?,
+            };
+            items.push(item);
+        }
+        let next_offset = offset + items.len();
+        Ok(FoundPage {
+            last: next_offset >= total,
+            items,
+            total,
+            next_offset,
+        })
+    });
     write_messages(w, "FindItem", &results, |w, page| {
         let total = page.total.to_string();
         let next = page.next_offset.to_string();
@@ -441,29 +441,6 @@ fn write_items(w: &mut XmlWriter, items: &[MessageItem], set: FieldSet) {
         write_message(w, item, set);
     }
     w.close();
-}
-
-pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
-    let set = FieldSet::from_shape(op.m("ItemShape"));
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "GetItem", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let key = mb.item_key(id).await?;
-            // The properties are read in any case: that checks the item exists.
-            let mut with_props = set;
-            with_props.insert(Field::Subject);
-            load_item(mb, key, None, with_props).await
-        }
-        .await;
-        results.push(r);
-    }
-    write_messages(w, "GetItem", &results, |w, item| {
-        write_items(w, std::slice::from_ref(item), set);
-    });
 }
 
 /// The flag changes an `ItemChange` asks for: (bits to add, bits to remove).
@@ -514,47 +491,38 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
             EwsError::unsupported(format!("MessageDisposition {d}")),
         );
     }
-    let changes = match list_of(op, "ItemChanges") {
-        Ok(c) => c,
-        Err(e) => return refuse(w, "UpdateItem", e),
-    };
-    let mut results = Vec::new();
-    for change in changes {
-        let r = async {
-            let id = change
-                .t("ItemId")
-                .ok_or_else(|| EwsError::invalid("ItemChange names no ItemId"))?;
-            let key = mb.item_key(id).await?;
-            let updates = change
-                .t("Updates")
-                .ok_or_else(|| EwsError::invalid("ItemChange has no Updates"))?;
-            let (add, remove) = flag_updates(updates)?;
-            let range = || {
-                vec![cpb::UidRange {
-                    first: key.uid,
-                    last: key.uid,
-                }]
-            };
-            let mut entry = mb.entry(key.folder, key.uid).await?;
-            if entry.message_id != key.message {
-                return Err(EwsError::new(
-                    ResponseCode::ErrorItemNotFound,
-                    "no such item",
-                ));
-            }
-            for (bits, adding) in [(add, true), (remove, false)] {
-                if bits != 0 {
-                    let updated = mb.set_flags(key.folder, range(), adding, bits).await?;
-                    if let Some(e) = updated.into_iter().find(|e| e.uid == key.uid) {
-                        entry = e;
-                    }
+    let results = each_of!(op, "ItemChanges", w, "UpdateItem", |change| {
+        let id = change
+            .t("ItemId")
+            .ok_or_else(|| EwsError::invalid("ItemChange names no ItemId"))?;
+        let key = mb.item_key(id).await?;
+        let updates = change
+            .t("Updates")
+            .ok_or_else(|| EwsError::invalid("ItemChange has no Updates"))?;
+        let (add, remove) = flag_updates(updates)?;
+        let range = || {
+            vec![cpb::UidRange {
+                first: key.uid,
+                last: key.uid,
+            }]
+        };
+        let mut entry = mb.entry(key.folder, key.uid).await?;
+        if entry.message_id != key.message {
+            return Err(EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "no such item",
+            ));
+        }
+        for (bits, adding) in [(add, true), (remove, false)] {
+            if bits != 0 {
+                let updated = mb.set_flags(key.folder, range(), adding, bits).await?;
+                if let Some(e) = updated.into_iter().find(|e| e.uid == key.uid) {
+                    entry = e;
                 }
             }
-            Ok(MessageItem::from_entry(key, &entry))
         }
-        .await;
-        results.push(r);
-    }
+        Ok(MessageItem::from_entry(key, &entry))
+    });
     write_messages(w, "UpdateItem", &results, |w, item| {
         write_items(w, std::slice::from_ref(item), FieldSet::id_only());
         w.open("m:ConflictResults", &[])
@@ -568,31 +536,22 @@ pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
         .attr("DeleteType")
         .unwrap_or("MoveToDeletedItems")
         .to_string();
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "DeleteItem", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let key = mb.item_key(id).await?;
-            match delete_type.as_str() {
-                "HardDelete" => mb.delete(&key, true).await,
-                "SoftDelete" => mb.delete(&key, false).await,
-                "MoveToDeletedItems" => {
-                    let trash = mb.folder_by_role("trash").await?;
-                    if key.folder == trash.id {
-                        mb.delete(&key, false).await
-                    } else {
-                        mb.copy(&key, trash.id, true).await.map(|_| ())
-                    }
+    let results = each_of!(op, "ItemIds", w, "DeleteItem", |id| {
+        let key = mb.item_key(id).await?;
+        match delete_type.as_str() {
+            "HardDelete" => mb.delete(&key, true).await,
+            "SoftDelete" => mb.delete(&key, false).await,
+            "MoveToDeletedItems" => {
+                let trash = mb.folder_by_role("trash").await?;
+                if key.folder == trash.id {
+                    mb.delete(&key, false).await
+                } else {
+                    mb.copy(&key, trash.id, true).await.map(|_| ())
                 }
-                other => Err(EwsError::invalid(format!("DeleteType {other}"))),
             }
+            other => Err(EwsError::invalid(format!("DeleteType {other}"))),
         }
-        .await;
-        results.push(r);
-    }
+    });
     write_messages(w, "DeleteItem", &results, |_, _| {});
 }
 
@@ -610,25 +569,16 @@ pub(crate) async fn copy_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         }
     };
     let return_ids = op.m("ReturnNewItemIds").map(|e| e.text.trim()) != Some("false");
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, name, e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            check_kind(&target)?;
-            let key = mb.item_key(id).await?;
-            let (new_key, cn) = mb.copy(&key, target.id, remove).await?;
-            Ok(MessageItem {
-                key: Some(new_key),
-                change_number: cn,
-                ..MessageItem::default()
-            })
-        }
-        .await;
-        results.push(r);
-    }
+    let results = each_of!(op, "ItemIds", w, name, |id| {
+        check_kind(&target)?;
+        let key = mb.item_key(id).await?;
+        let (new_key, cn) = mb.copy(&key, target.id, remove).await?;
+        Ok(MessageItem {
+            key: Some(new_key),
+            change_number: cn,
+            ..MessageItem::default()
+        })
+    });
     write_messages(w, name, &results, |w, item| {
         if return_ids {
             write_items(w, std::slice::from_ref(item), FieldSet::id_only());
@@ -665,7 +615,11 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
         .filter(|a| !a.is_empty() && !a.contains(['\r', '\n']))
         .unwrap_or(user);
     out.push_str(&format!("From: {from}\r\n"));
-    for (header, field) in [("To", "ToRecipients"), ("Cc", "CcRecipients")] {
+    for (header, field) in [
+        ("To", "ToRecipients"),
+        ("Cc", "CcRecipients"),
+        ("Bcc", "BccRecipients"),
+    ] {
         let v = list(field);
         if !v.is_empty() {
             out.push_str(&format!("{header}: {v}\r\n"));
@@ -686,6 +640,10 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
             .format(&time::format_description::well_known::Rfc2822)
             .unwrap_or_default()
     ));
+    out.push_str(&format!(
+        "Message-ID: <{}>\r\n",
+        crate::groupware::new_uid().replace("@groxide", "@ews.groxide")
+    ));
     out.push_str("MIME-Version: 1.0\r\n");
     out.push_str(&format!(
         "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
@@ -701,120 +659,118 @@ fn mime_from_properties(message: &Element, user: &str) -> Result<Vec<u8>, EwsErr
 
 pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let disposition = op.attr("MessageDisposition").unwrap_or("SaveOnly");
-    if disposition != "SaveOnly" {
-        return refuse(
-            w,
-            "CreateItem",
-            EwsError::unsupported(format!("MessageDisposition {disposition}")),
-        );
-    }
-    let folder = match op.m("SavedItemFolderId") {
-        Some(f) => mb.resolve_folder_in(Some(f), "SavedItemFolderId").await,
-        None => mb.folder_by_role("drafts").await,
+    let (send, save) = match disposition {
+        "SaveOnly" => (false, true),
+        "SendOnly" => (true, false),
+        "SendAndSaveCopy" => (true, true),
+        other => {
+            return refuse(
+                w,
+                "CreateItem",
+                EwsError::invalid(format!("MessageDisposition {other}")),
+            );
+        }
     };
-    let folder = match folder.and_then(|f| check_kind(&f).map(|()| f)) {
+    let folder = match (save, op.m("SavedItemFolderId")) {
+        (false, _) => Ok(None),
+        (true, Some(f)) => mb
+            .resolve_folder_in(Some(f), "SavedItemFolderId")
+            .await
+            .map(Some),
+        (true, None) => mb
+            .folder_by_role(if send { "sent" } else { "drafts" })
+            .await
+            .map(Some),
+    };
+    let folder = match folder.and_then(|f| match f {
+        Some(f) => check_kind(&f).map(|()| Some(f)),
+        None => Ok(None),
+    }) {
         Ok(f) => f,
         Err(e) => return refuse(w, "CreateItem", e),
     };
-    let items = match list_of(op, "Items") {
-        Ok(i) => i,
-        Err(e) => return refuse(w, "CreateItem", e),
-    };
-    let mut results = Vec::new();
-    for message in items {
-        let r = async {
-            if message.name != "Message" {
-                return Err(EwsError::unsupported(format!("creating {}", message.name)));
-            }
-            let raw = match message.t("MimeContent") {
-                Some(m) => {
-                    let text: String = m.text.split_ascii_whitespace().collect();
-                    base64::engine::general_purpose::STANDARD
-                        .decode(text)
-                        .map_err(|_| {
-                            EwsError::new(
-                                ResponseCode::ErrorMimeContentConversionFailed,
-                                "MimeContent is not base64",
-                            )
-                        })?
-                }
-                None => mime_from_properties(message, &mb.user)?,
-            };
-            let mut flags = 0;
-            if message.t_text("IsRead") != Some("false") {
-                flags |= FLAG_SEEN;
-            }
-            if folder.role == "drafts" {
-                flags |= FLAG_DRAFT;
-            }
-            let (key, cn) = mb.insert(folder.id, raw, flags).await?;
-            Ok(MessageItem {
-                key: Some(key),
-                change_number: cn,
-                ..MessageItem::default()
-            })
+    let results = each_of!(op, "Items", w, "CreateItem", |message| {
+        if message.name != "Message" {
+            return Err(EwsError::unsupported(format!("creating {}", message.name)));
         }
-        .await;
-        results.push(r);
-    }
-    write_messages(w, "CreateItem", &results, |w, item| {
-        write_items(w, std::slice::from_ref(item), FieldSet::id_only());
+        let raw = match message.t("MimeContent") {
+            Some(m) => {
+                let text: String = m.text.split_ascii_whitespace().collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| {
+                        EwsError::new(
+                            ResponseCode::ErrorMimeContentConversionFailed,
+                            "MimeContent is not base64",
+                        )
+                    })?
+            }
+            None => mime_from_properties(message, &mb.user)?,
+        };
+        if send {
+            super::send::submit(mb, &raw).await?;
+        }
+        let Some(folder) = &folder else {
+            return Ok(None);
+        };
+        let mut flags = 0;
+        if send || !matches!(message.t_text("IsRead"), Some("false") | Some("0")) {
+            flags |= FLAG_SEEN;
+        }
+        if !send && folder.role == "drafts" {
+            flags |= FLAG_DRAFT;
+        }
+        let (key, cn) = mb.insert(folder.id, raw, flags).await?;
+        Ok(Some(MessageItem {
+            key: Some(key),
+            change_number: cn,
+            ..MessageItem::default()
+        }))
+    });
+    write_messages(w, "CreateItem", &results, |w, item| match item {
+        // A sent message's copy has no id in the answer (as Exchange).
+        Some(item) if !send => write_items(w, std::slice::from_ref(item), FieldSet::id_only()),
+        _ => {
+            w.empty("m:Items", &[]);
+        }
     });
 }
 
 pub(crate) async fn mark_all_read(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let read = op.m("ReadFlag").map(|e| e.text.trim()) != Some("false");
-    let ids = match list_of(op, "FolderIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "MarkAllItemsAsRead", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let folder = mb.resolve_folder(id).await?;
-            check_kind(&folder)?;
-            mb.set_flags(
-                folder.id,
-                vec![cpb::UidRange {
-                    first: 1,
-                    last: u32::MAX,
-                }],
-                read,
-                FLAG_SEEN,
-            )
-            .await
-            .map(|_| ())
-        }
-        .await;
-        results.push(r);
-    }
+    let results = each_of!(op, "FolderIds", w, "MarkAllItemsAsRead", |id| {
+        let folder = mb.resolve_folder(id).await?;
+        check_kind(&folder)?;
+        mb.set_flags(
+            folder.id,
+            vec![cpb::UidRange {
+                first: 1,
+                last: u32::MAX,
+            }],
+            read,
+            FLAG_SEEN,
+        )
+        .await
+        .map(|_| ())
+    });
     write_messages(w, "MarkAllItemsAsRead", &results, |_, _| {});
 }
 
 pub(crate) async fn mark_as_junk(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let is_junk = op.attr("IsJunk") == Some("true");
     let move_item = op.attr("MoveItem") == Some("true");
-    let ids = match list_of(op, "ItemIds") {
-        Ok(ids) => ids,
-        Err(e) => return refuse(w, "MarkAsJunk", e),
-    };
-    let mut results = Vec::new();
-    for id in ids {
-        let r = async {
-            let key = mb.item_key(id).await?;
-            // No sender lists are kept: marking moves the message (when asked).
-            let target = mb
-                .folder_by_role(if is_junk { "junk" } else { "inbox" })
-                .await?;
-            if !move_item || key.folder == target.id {
-                let entry = mb.entry(key.folder, key.uid).await?;
-                return Ok((key, entry.change_number));
-            }
-            mb.copy(&key, target.id, true).await
+    let results = each_of!(op, "ItemIds", w, "MarkAsJunk", |id| {
+        let key = mb.item_key(id).await?;
+        // No sender lists are kept: marking moves the message (when asked).
+        let target = mb
+            .folder_by_role(if is_junk { "junk" } else { "inbox" })
+            .await?;
+        if !move_item || key.folder == target.id {
+            let entry = mb.entry(key.folder, key.uid).await?;
+            return Ok((key, entry.change_number));
         }
-        .await;
-        results.push(r);
-    }
+        mb.copy(&key, target.id, true).await
+    });
     write_messages(w, "MarkAsJunk", &results, |w, (key, cn)| {
         w.empty(
             "m:MovedItemId",

@@ -2,9 +2,36 @@
 //! answers inside its own `…Response` element; an operation this server
 //! does not do (or does not know) answers there with an error code.
 
+/// The loop every operation on a list of objects shares: runs `$body`
+/// (the body of an async block, `$item` bound to each child of `op`'s
+/// `m:$list` element) and collects one result per child; a missing list
+/// answers the whole operation `$name` with an error and returns. (A macro,
+/// not an async closure: the handler's future must stay `Send`.)
+macro_rules! each_of {
+    ($op:expr, $list:expr, $w:expr, $name:expr, |$item:ident| $body:block) => {
+        match $crate::ops::list_of($op, $list) {
+            Err(e) => {
+                $crate::ops::refuse($w, $name, e);
+                return;
+            }
+            Ok(children) => {
+                let mut results = Vec::new();
+                for $item in children {
+                    results.push(async $body.await);
+                }
+                results
+            }
+        }
+    };
+}
+
+mod attachment;
 mod convert;
 mod folder;
+mod groupware;
 mod item;
+mod people;
+mod send;
 mod sync;
 
 use crate::mailbox::Mailbox;
@@ -15,16 +42,9 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "SendItem",
-    "GetAttachment",
-    "CreateAttachment",
-    "DeleteAttachment",
-    "ResolveNames",
     "ExpandDL",
-    "GetUserAvailabilityRequest",
     "GetUserOofSettingsRequest",
     "SetUserOofSettingsRequest",
-    "GetServerTimeZones",
     "GetUserConfiguration",
     "GetAppManifests",
     "GetServiceConfiguration",
@@ -76,16 +96,23 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "UpdateFolder" => folder::update_folder(mb, op, w).await,
         "EmptyFolder" => folder::empty_folder(mb, op, w).await,
         "SyncFolderHierarchy" => sync::sync_folder_hierarchy(mb, op, w).await,
-        "SyncFolderItems" => sync::sync_folder_items(mb, op, w).await,
-        "FindItem" => item::find_item(mb, op, w).await,
-        "GetItem" => item::get_item(mb, op, w).await,
-        "UpdateItem" => item::update_item(mb, op, w).await,
-        "DeleteItem" => item::delete_item(mb, op, w).await,
+        "SyncFolderItems" => groupware::sync_folder_items(mb, op, w).await,
+        "FindItem" => groupware::find_item(mb, op, w).await,
+        "GetItem" => groupware::get_item(mb, op, w).await,
+        "UpdateItem" => groupware::update_item(mb, op, w).await,
+        "DeleteItem" => groupware::delete_item(mb, op, w).await,
         "MoveItem" => item::copy_item(mb, op, w, true).await,
         "CopyItem" => item::copy_item(mb, op, w, false).await,
-        "CreateItem" => item::create_item(mb, op, w).await,
+        "CreateItem" => groupware::create_item(mb, op, w).await,
         "MarkAllItemsAsRead" => item::mark_all_read(mb, op, w).await,
         "MarkAsJunk" => item::mark_as_junk(mb, op, w).await,
+        "SendItem" => send::send_item(mb, op, w).await,
+        "GetAttachment" => attachment::get_attachment(mb, op, w).await,
+        "CreateAttachment" => attachment::create_attachment(mb, op, w).await,
+        "DeleteAttachment" => attachment::delete_attachment(mb, op, w).await,
+        "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
+        "ResolveNames" => people::resolve_names(mb, op, w).await,
+        "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }

@@ -1,0 +1,802 @@
+//! Item operations over calendar, contacts and tasks folders: FindItem
+//! (with `CalendarView`: series expanded into their instances), GetItem
+//! (items and occurrences), CreateItem, UpdateItem, DeleteItem and
+//! SyncFolderItems. Each entry point looks at the folder (or first id) a
+//! request names and hands requests over mail folders to the mail
+//! operations.
+
+use super::{item, list_of, refuse, sync};
+use crate::groupware::{
+    Owner, Stored, element_name, find_instance, instances, is_groupware, item_from_element,
+    new_uid, write_item,
+};
+use crate::ids::{GroupwareSyncState, ItemKey, OccurrenceKey};
+use crate::items::{FieldSet, ItemKind, MessageItem, parse_date_time, write_message};
+use crate::mailbox::Mailbox;
+use crate::response::{EwsError, ResponseCode, write_messages};
+use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter, parse};
+use groxide_pim::Item;
+use groxide_pim::recur::expand::Instance;
+use groxide_rpc::items::{Precondition, PutTarget};
+use groxide_rpc::pb::exmdb::v1 as pb;
+
+/// Most instances one CalendarView returns when the request sets no limit.
+const MAX_VIEW: usize = 1000;
+
+fn selector(folder: u64) -> pb::FolderSelector {
+    pb::FolderSelector {
+        folder: Some(pb::folder_selector::Folder::Id(folder)),
+    }
+}
+
+/// Whether `op`'s first `{list}` child names a groupware folder.
+async fn names_groupware_folder(mb: &mut Mailbox<'_>, op: &Element, list: &str) -> bool {
+    let Some(first) = op.m(list).and_then(|l| l.children.first()) else {
+        return false;
+    };
+    match mb.resolve_folder(first).await {
+        Ok(f) => is_groupware(ItemKind::of_container_class(&f.container_class)),
+        Err(_) => false,
+    }
+}
+
+/// Whether an `ItemId` names an occurrence or an item of a groupware folder.
+async fn is_groupware_id(mb: &mut Mailbox<'_>, id: &Element) -> bool {
+    let text = id.attr("Id").unwrap_or_default();
+    if OccurrenceKey::decode(text).is_ok() || id.name == "OccurrenceItemId" {
+        return true;
+    }
+    match ItemKey::decode(text) {
+        Ok(k) => mb.kind_of(k.folder).await.is_ok_and(is_groupware),
+        Err(_) => false,
+    }
+}
+
+/// A groupware item read for an answer.
+struct Loaded {
+    stored: Stored,
+    item: Item,
+    occurrence: Option<Instance>,
+}
+
+enum Found {
+    Mail(Box<MessageItem>),
+    Ware(Loaded),
+}
+
+/// The item (or occurrence) an `ItemId`/`OccurrenceItemId` names.
+async fn load(mb: &mut Mailbox<'_>, id: &Element, owner: &Owner) -> Result<Loaded, EwsError> {
+    if id.name == "OccurrenceItemId" {
+        let master = ItemKey::decode(id.attr("RecurringMasterId").unwrap_or_default())?;
+        mb.check_store(master.store).await?;
+        let index: usize = id
+            .attr("InstanceIndex")
+            .and_then(|i| i.parse().ok())
+            .filter(|i| *i >= 1)
+            .ok_or_else(|| EwsError::invalid("InstanceIndex must be 1 or more"))?;
+        let (info, item) = mb.read_item(&master).await?;
+        let stored = Stored {
+            key: master,
+            change_number: info.change_number,
+        };
+        let start = item
+            .time(&groxide_mapi::lids::PID_LID_APPOINTMENT_START_WHOLE)
+            .unwrap_or_default();
+        // Instances by position from the series' start (bounded: ten years).
+        let all = instances(&item, owner, start, start + 86_400 * 3660);
+        let occurrence = all.get(index - 1).copied().ok_or_else(|| {
+            EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "the series has no instance of that index",
+            )
+        })?;
+        return Ok(Loaded {
+            stored,
+            item,
+            occurrence: Some(occurrence),
+        });
+    }
+    let text = id.attr("Id").unwrap_or_default();
+    if let Ok(o) = OccurrenceKey::decode(text) {
+        mb.check_store(o.item.store).await?;
+        let (info, item) = mb.read_item(&o.item).await?;
+        let occurrence = find_instance(&item, owner, o.original_start).ok_or_else(|| {
+            EwsError::new(
+                ResponseCode::ErrorItemNotFound,
+                "the series has no such instance any more",
+            )
+        })?;
+        return Ok(Loaded {
+            stored: Stored {
+                key: o.item,
+                change_number: info.change_number,
+            },
+            item,
+            occurrence: Some(occurrence),
+        });
+    }
+    let key = mb.item_key(id).await?;
+    let (info, item) = mb.read_item(&key).await?;
+    Ok(Loaded {
+        stored: Stored {
+            key,
+            change_number: info.change_number,
+        },
+        item,
+        occurrence: None,
+    })
+}
+
+fn id_only(op: &Element) -> bool {
+    op.m("ItemShape").and_then(|s| s.t_text("BaseShape")) == Some("IdOnly")
+        && op
+            .m("ItemShape")
+            .and_then(|s| s.t("AdditionalProperties"))
+            .is_none()
+}
+
+pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let ids = match list_of(op, "ItemIds") {
+        Ok(ids) => ids,
+        Err(e) => return refuse(w, "GetItem", e),
+    };
+    let set = FieldSet::from_shape(op.m("ItemShape"));
+    let owner = mb.owner();
+    let mut results = Vec::new();
+    for id in ids {
+        let r = async {
+            if is_groupware_id(mb, id).await {
+                return load(mb, id, &owner).await.map(Found::Ware);
+            }
+            let key = mb.item_key(id).await?;
+            let mut with_props = set;
+            with_props.insert(crate::items::Field::Subject);
+            item::load_item(mb, key, None, with_props)
+                .await
+                .map(|m| Found::Mail(Box::new(m)))
+        }
+        .await;
+        results.push(r);
+    }
+    write_messages(w, "GetItem", &results, |w, found| {
+        w.open("m:Items", &[]);
+        match found {
+            Found::Mail(m) => write_message(w, m, set),
+            Found::Ware(l) => {
+                write_item(w, &l.stored, &l.item, &owner, false, l.occurrence.as_ref())
+            }
+        }
+        w.close();
+    });
+}
+
+struct Page {
+    rows: Vec<Loaded>,
+    total: usize,
+    next_offset: Option<usize>,
+    last: bool,
+}
+
+pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    if !names_groupware_folder(mb, op, "ParentFolderIds").await {
+        return item::find_item(mb, op, w).await;
+    }
+    if op.m("Restriction").is_some() {
+        return refuse(
+            w,
+            "FindItem",
+            EwsError::new(
+                ResponseCode::ErrorUnsupportedQueryFilter,
+                "restrictions on calendar, contacts and tasks folders are not supported; use CalendarView",
+            ),
+        );
+    }
+    let only_ids = id_only(op);
+    let owner = mb.owner();
+    let parents = match list_of(op, "ParentFolderIds") {
+        Ok(p) => p,
+        Err(e) => return refuse(w, "FindItem", e),
+    };
+    let view = op.m("CalendarView");
+    let mut results = Vec::new();
+    for p in parents {
+        let r = async {
+            let folder = mb.resolve_folder(p).await?;
+            let kind = ItemKind::of_container_class(&folder.container_class);
+            if !is_groupware(kind) {
+                return Err(EwsError::invalid(
+                    "one FindItem cannot mix mail and groupware folders",
+                ));
+            }
+            let store = mb.guid().await?;
+            let (listed, _) = mb
+                .exmdb()
+                .list_items(&mb.dir, selector(folder.id))
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            let mut rows = Vec::new();
+            for info in &listed {
+                let key = ItemKey {
+                    store,
+                    folder: folder.id,
+                    message: info.message_id,
+                    uid: 0,
+                };
+                let (info, item) = match mb.exmdb().get_item(&mb.dir, info.message_id).await {
+                    Ok(x) => x,
+                    // Gone since the listing.
+                    Err(_) => continue,
+                };
+                rows.push(Loaded {
+                    stored: Stored {
+                        key,
+                        change_number: info.change_number,
+                    },
+                    item,
+                    occurrence: None,
+                });
+            }
+            if let Some(view) = view {
+                if kind != ItemKind::Calendar {
+                    return Err(EwsError::invalid("CalendarView is for calendar folders"));
+                }
+                let time = |name: &str| {
+                    view.attr(name)
+                        .and_then(parse_date_time)
+                        .ok_or_else(|| EwsError::invalid(format!("CalendarView needs {name}")))
+                };
+                let (from, to) = (time("StartDate")?, time("EndDate")?);
+                if to < from {
+                    return Err(EwsError::invalid("CalendarView ends before it starts"));
+                }
+                let max = view
+                    .attr("MaxEntriesReturned")
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(MAX_VIEW);
+                let mut out = Vec::new();
+                for row in rows {
+                    let is_series = crate::groupware::series(&row.item, &owner)
+                        .is_some_and(|s| s.rule.is_some());
+                    for i in instances(&row.item, &owner, from, to) {
+                        out.push(Loaded {
+                            stored: row.stored,
+                            item: row.item.clone(),
+                            occurrence: is_series.then_some(i),
+                        });
+                    }
+                }
+                let start_of = |l: &Loaded| {
+                    l.occurrence.map(|i| i.start).unwrap_or_else(|| {
+                        l.item
+                            .time(&groxide_mapi::lids::PID_LID_APPOINTMENT_START_WHOLE)
+                            .unwrap_or_default()
+                    })
+                };
+                out.sort_by_key(start_of);
+                let total = out.len();
+                if total > max {
+                    return Err(EwsError::new(
+                        ResponseCode::ErrorInvalidRequest,
+                        format!("the view holds {total} items, more than MaxEntriesReturned {max}"),
+                    ));
+                }
+                return Ok(Page {
+                    rows: out,
+                    total,
+                    next_offset: None,
+                    last: true,
+                });
+            }
+            let (offset, max) = match op.m("IndexedPageItemView") {
+                Some(v) => (
+                    v.attr("Offset")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(0usize),
+                    v.attr("MaxEntriesReturned")
+                        .and_then(|o| o.parse().ok())
+                        .unwrap_or(MAX_VIEW),
+                ),
+                None => (0, MAX_VIEW),
+            };
+            let total = rows.len();
+            let rows: Vec<Loaded> = rows.into_iter().skip(offset).take(max).collect();
+            let next = offset + rows.len();
+            Ok(Page {
+                rows,
+                total,
+                next_offset: Some(next),
+                last: next >= total,
+            })
+        }
+        .await;
+        results.push(r);
+    }
+    write_messages(w, "FindItem", &results, |w, page| {
+        let total = page.total.to_string();
+        let next = page.next_offset.map(|n| n.to_string());
+        let mut attrs = vec![
+            ("TotalItemsInView", total.as_str()),
+            (
+                "IncludesLastItemInRange",
+                if page.last { "true" } else { "false" },
+            ),
+        ];
+        if let Some(n) = &next {
+            attrs.insert(0, ("IndexedPagingOffset", n.as_str()));
+        }
+        w.open("m:RootFolder", &attrs).open("t:Items", &[]);
+        for row in &page.rows {
+            write_item(
+                w,
+                &row.stored,
+                &row.item,
+                &owner,
+                only_ids,
+                row.occurrence.as_ref(),
+            );
+        }
+        w.close().close();
+    });
+}
+
+/// The folder a CreateItem saves into: `SavedItemFolderId`, else the
+/// default folder of the items' kind.
+async fn target_folder(mb: &mut Mailbox<'_>, op: &Element) -> Option<Result<pb::Folder, EwsError>> {
+    if let Some(f) = op.m("SavedItemFolderId") {
+        let folder = mb.resolve_folder_in(Some(f), "SavedItemFolderId").await;
+        return match folder {
+            Ok(f) if is_groupware(ItemKind::of_container_class(&f.container_class)) => Some(Ok(f)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        };
+    }
+    let first = op.m("Items").and_then(|i| i.children.first())?;
+    let role = match first.name.as_str() {
+        "CalendarItem" => "calendar",
+        "Contact" => "contacts",
+        "Task" => "tasks",
+        _ => return None,
+    };
+    Some(mb.folder_by_role(role).await)
+}
+
+pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let folder = match target_folder(mb, op).await {
+        None => return item::create_item(mb, op, w).await,
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return refuse(w, "CreateItem", e),
+    };
+    if let Some(s) = op.attr("SendMeetingInvitations")
+        && s != "SendToNone"
+    {
+        // Meeting requests are not sent yet: saying so beats saving an
+        // invitation nobody receives.
+        return refuse(
+            w,
+            "CreateItem",
+            EwsError::unsupported(format!("SendMeetingInvitations {s}")),
+        );
+    }
+    let kind = ItemKind::of_container_class(&folder.container_class);
+    let items = match list_of(op, "Items") {
+        Ok(i) => i,
+        Err(e) => return refuse(w, "CreateItem", e),
+    };
+    let owner = mb.owner();
+    let mut results = Vec::new();
+    for e in items {
+        let r = async {
+            let store = mb.guid().await?;
+            let uid = e
+                .t_text("UID")
+                .filter(|u| !u.is_empty() && kind == ItemKind::Calendar)
+                .map(str::to_string)
+                .unwrap_or_else(new_uid);
+            let item = item_from_element(kind, e, &owner, &uid)?;
+            let (info, _) = mb
+                .exmdb()
+                .put_item(
+                    &mb.dir,
+                    selector(folder.id),
+                    &item,
+                    PutTarget::New,
+                    Precondition::None,
+                )
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            Ok(Stored {
+                key: ItemKey {
+                    store,
+                    folder: info.folder_id,
+                    message: info.message_id,
+                    uid: 0,
+                },
+                change_number: info.change_number,
+            })
+        }
+        .await;
+        results.push(r);
+    }
+    write_messages(w, "CreateItem", &results, |w, stored| {
+        w.open("m:Items", &[]);
+        write_id_element(w, kind, stored);
+        w.close();
+    });
+}
+
+fn write_id_element(w: &mut XmlWriter, kind: ItemKind, stored: &Stored) {
+    w.open(&format!("t:{}", element_name(kind)), &[]);
+    w.empty(
+        "t:ItemId",
+        &[
+            ("Id", &stored.key.encode()),
+            ("ChangeKey", &crate::ids::change_key(stored.change_number)),
+        ],
+    );
+    w.close();
+}
+
+/// The local name an update's `FieldURI`/`IndexedFieldURI` names, and the
+/// index of an indexed field.
+fn field_of(u: &Element) -> Result<(String, Option<String>), EwsError> {
+    if let Some(f) = u.t("FieldURI") {
+        let uri = f.attr("FieldURI").unwrap_or_default();
+        let name = uri.split_once(':').map(|(_, n)| n).unwrap_or(uri);
+        return Ok((name.to_string(), None));
+    }
+    if let Some(f) = u.t("IndexedFieldURI") {
+        let uri = f.attr("FieldURI").unwrap_or_default();
+        let name = uri.split_once(':').map(|(_, n)| n).unwrap_or(uri);
+        // contacts:EmailAddress → EmailAddresses, PhoneNumber →
+        // PhoneNumbers, PhysicalAddress:Street → PhysicalAddresses.
+        let (list, part) = match name.split_once(':') {
+            Some((l, p)) => (l, Some(p)),
+            None => (name, None),
+        };
+        let list = format!("{list}es").replace("Numberes", "Numbers");
+        let index = f.attr("FieldIndex").unwrap_or_default().to_string();
+        let index = match part {
+            Some(p) => format!("{index}/{p}"),
+            None => index,
+        };
+        return Ok((list, Some(index)));
+    }
+    Err(EwsError::new(
+        ResponseCode::ErrorInvalidPropertyRequest,
+        "the update names no field",
+    ))
+}
+
+/// Applies one `SetItemField`/`DeleteItemField`/`AppendToItemField` to
+/// the element form of an item.
+fn apply(current: &mut Element, u: &Element) -> Result<(), EwsError> {
+    let (name, index) = field_of(u)?;
+    let replacement = || -> Result<Element, EwsError> {
+        u.children
+            .iter()
+            .find(|c| c.ns == NS_TYPES && c.name != "FieldURI" && c.name != "IndexedFieldURI")
+            .and_then(|holder| {
+                holder
+                    .children
+                    .iter()
+                    .find(|c| c.ns == NS_TYPES && c.name == name)
+            })
+            .cloned()
+            .ok_or_else(|| EwsError::invalid(format!("{} of {name} carries no value", u.name)))
+    };
+    match (u.name.as_str(), index) {
+        ("SetItemField" | "AppendToItemField", None) => {
+            let new = replacement()?;
+            match current.children.iter_mut().find(|c| c.name == name) {
+                Some(slot) => *slot = new,
+                None => current.children.push(new),
+            }
+        }
+        ("DeleteItemField", None) => current.children.retain(|c| c.name != name),
+        (other, None) => return Err(EwsError::invalid(format!("{other} is not an update"))),
+        (kind, Some(index)) => {
+            let (key, part) = match index.split_once('/') {
+                Some((k, p)) => (k.to_string(), Some(p.to_string())),
+                None => (index.clone(), None),
+            };
+            let pos = match current.children.iter().position(|c| c.name == name) {
+                Some(p) => p,
+                None => {
+                    current.children.push(Element {
+                        ns: NS_TYPES.to_string(),
+                        name: name.clone(),
+                        ..Element::default()
+                    });
+                    current.children.len() - 1
+                }
+            };
+            let list = &mut current.children[pos];
+            let existing = list
+                .children
+                .iter()
+                .position(|c| c.attr("Key") == Some(key.as_str()));
+            if kind == "DeleteItemField" {
+                match (existing, &part) {
+                    (Some(i), None) => {
+                        list.children.remove(i);
+                    }
+                    (Some(i), Some(p)) => list.children[i].children.retain(|c| &c.name != p),
+                    (None, _) => {}
+                }
+                return Ok(());
+            }
+            let new = replacement()?;
+            let entry = new
+                .children
+                .into_iter()
+                .find(|c| c.name == "Entry")
+                .ok_or_else(|| EwsError::invalid(format!("{name} update without an Entry")))?;
+            match (existing, part) {
+                (Some(i), Some(_)) => {
+                    let slot = &mut list.children[i];
+                    for c in entry.children {
+                        slot.children.retain(|x| x.name != c.name);
+                        slot.children.push(c);
+                    }
+                }
+                (Some(i), None) => list.children[i] = entry,
+                (None, _) => list.children.push(entry),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The element form of a stored item (as GetItem writes it).
+fn element_of(stored: &Stored, item: &Item, owner: &Owner) -> Result<Element, EwsError> {
+    let mut w = XmlWriter::new();
+    w.open("x", &[("xmlns:t", NS_TYPES)]);
+    write_item(&mut w, stored, item, owner, false, None);
+    let doc = w.finish();
+    let root = parse(doc.as_bytes())
+        .map_err(|e| EwsError::new(ResponseCode::ErrorInternalServerError, e.to_string()))?;
+    root.children
+        .into_iter()
+        .next()
+        .ok_or_else(|| EwsError::new(ResponseCode::ErrorInternalServerError, "empty item"))
+}
+
+pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let first = op
+        .m("ItemChanges")
+        .and_then(|c| c.children.first())
+        .and_then(|c| c.t("ItemId"));
+    let groupware = match first {
+        Some(id) => is_groupware_id(mb, id).await,
+        None => false,
+    };
+    if !groupware {
+        return item::update_item(mb, op, w).await;
+    }
+    if let Some(s) = op.attr("SendMeetingInvitationsOrCancellations")
+        && s != "SendToNone"
+    {
+        return refuse(
+            w,
+            "UpdateItem",
+            EwsError::unsupported(format!("SendMeetingInvitationsOrCancellations {s}")),
+        );
+    }
+    let changes = match list_of(op, "ItemChanges") {
+        Ok(c) => c,
+        Err(e) => return refuse(w, "UpdateItem", e),
+    };
+    let owner = mb.owner();
+    let mut results = Vec::new();
+    for change in changes {
+        let r = async {
+            let id = change.t("ItemId").ok_or_else(|| {
+                if change.t("OccurrenceItemId").is_some() {
+                    EwsError::unsupported("changing one occurrence of a series")
+                } else {
+                    EwsError::invalid("ItemChange names no ItemId")
+                }
+            })?;
+            if OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok() {
+                return Err(EwsError::unsupported("changing one occurrence of a series"));
+            }
+            let key = mb.item_key(id).await?;
+            let (info, item) = mb.read_item(&key).await?;
+            if let Some(ck) = id.attr("ChangeKey").filter(|c| !c.is_empty())
+                && op.attr("ConflictResolution") == Some("NeverOverwrite")
+                && crate::ids::parse_change_key(ck)? != info.change_number
+            {
+                return Err(EwsError::new(
+                    ResponseCode::ErrorInvalidChangeKey,
+                    "the item changed since that change key",
+                ));
+            }
+            let kind = mb.kind_of(key.folder).await?;
+            let stored = Stored {
+                key,
+                change_number: info.change_number,
+            };
+            let mut element = element_of(&stored, &item, &owner)?;
+            let updates = change
+                .t("Updates")
+                .ok_or_else(|| EwsError::invalid("ItemChange has no Updates"))?;
+            for u in updates.children.iter().filter(|c| c.ns == NS_TYPES) {
+                apply(&mut element, u)?;
+            }
+            let uid = groxide_rpc::items::item_uid(&item);
+            let uid = if uid.is_empty() { new_uid() } else { uid };
+            let new = item_from_element(kind, &element, &owner, &uid)?;
+            let (info, _) = mb
+                .exmdb()
+                .put_item(
+                    &mb.dir,
+                    selector(key.folder),
+                    &new,
+                    PutTarget::Message(key.message),
+                    Precondition::IfMatch(info.etag.clone()),
+                )
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))?;
+            Ok((
+                kind,
+                Stored {
+                    key,
+                    change_number: info.change_number,
+                },
+            ))
+        }
+        .await;
+        results.push(r);
+    }
+    write_messages(w, "UpdateItem", &results, |w, (kind, stored)| {
+        w.open("m:Items", &[]);
+        write_id_element(w, *kind, stored);
+        w.close();
+        w.open("m:ConflictResults", &[])
+            .leaf("t:Count", "0")
+            .close();
+    });
+}
+
+pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let first = op.m("ItemIds").and_then(|c| c.children.first());
+    let groupware = match first {
+        Some(id) => is_groupware_id(mb, id).await,
+        None => false,
+    };
+    if !groupware {
+        return item::delete_item(mb, op, w).await;
+    }
+    let results = each_of!(op, "ItemIds", w, "DeleteItem", |id| {
+        if id.name == "OccurrenceItemId"
+            || OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok()
+        {
+            return Err(EwsError::unsupported("deleting one occurrence of a series"));
+        }
+        let key = mb.item_key(id).await?;
+        if !is_groupware(mb.kind_of(key.folder).await?) {
+            return Err(EwsError::invalid(
+                "one DeleteItem cannot mix mail and groupware items",
+            ));
+        }
+        // Checks the id still names the item in that folder.
+        mb.read_item(&key).await?;
+        // Groupware items are deleted for good (with the tombstone
+        // CalDAV/CardDAV and SyncFolderItems report), whatever the DeleteType.
+        mb.exmdb()
+            .delete_item(&mb.dir, key.message, None)
+            .await
+            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))
+    });
+    write_messages(w, "DeleteItem", &results, |_, _| {});
+}
+
+pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let target = op.m("SyncFolderId").and_then(|s| s.children.first());
+    let folder = match target {
+        Some(t) => mb.resolve_folder(t).await.ok(),
+        None => None,
+    };
+    let Some(folder) =
+        folder.filter(|f| is_groupware(ItemKind::of_container_class(&f.container_class)))
+    else {
+        return sync::sync_folder_items(mb, op, w).await;
+    };
+    let only_ids = id_only(op);
+    let owner = mb.owner();
+    let r = async {
+        let store = mb.guid().await?;
+        let token = match op
+            .m("SyncState")
+            .map(|s| s.text.trim())
+            .filter(|s| !s.is_empty())
+        {
+            Some(text) => {
+                let s = GroupwareSyncState::decode(text)?;
+                if s.folder != folder.id {
+                    return Err(EwsError::new(
+                        ResponseCode::ErrorInvalidSyncStateData,
+                        "the sync state belongs to another folder",
+                    ));
+                }
+                s.token
+            }
+            None => String::new(),
+        };
+        let changes = mb
+            .exmdb()
+            .item_changes_since(&mb.dir, selector(folder.id), &token)
+            .await
+            .map_err(|e| match e.reason() {
+                Some(groxide_rpc::reason::Reason::SyncTokenTooOld) => EwsError::new(
+                    ResponseCode::ErrorInvalidSyncStateData,
+                    "the sync state is too old; synchronise from scratch",
+                ),
+                _ => EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound),
+            })?;
+        let mut changed = Vec::new();
+        for info in &changes.changed {
+            let Ok((info, item)) = mb.exmdb().get_item(&mb.dir, info.message_id).await else {
+                continue;
+            };
+            changed.push(Loaded {
+                stored: Stored {
+                    key: ItemKey {
+                        store,
+                        folder: folder.id,
+                        message: info.message_id,
+                        uid: 0,
+                    },
+                    change_number: info.change_number,
+                },
+                item,
+                occurrence: None,
+            });
+        }
+        let removed: Vec<ItemKey> = changes
+            .removed
+            .iter()
+            .map(|m| ItemKey {
+                store,
+                folder: folder.id,
+                message: *m,
+                uid: 0,
+            })
+            .collect();
+        let state = GroupwareSyncState {
+            folder: folder.id,
+            token: changes.sync_token,
+        };
+        Ok((token.is_empty(), changed, removed, state.encode()))
+    }
+    .await;
+    write_messages(
+        w,
+        "SyncFolderItems",
+        &[r],
+        |w, (from_scratch, changed, removed, state)| {
+            w.leaf("m:SyncState", state)
+                .leaf("m:IncludesLastItemInRange", "true")
+                .open("m:Changes", &[]);
+            for row in changed {
+                // The store tells changed from created only by the token.
+                w.open(
+                    if *from_scratch {
+                        "t:Create"
+                    } else {
+                        "t:Update"
+                    },
+                    &[],
+                );
+                write_item(w, &row.stored, &row.item, &owner, only_ids, None);
+                w.close();
+            }
+            for key in removed {
+                w.open("t:Delete", &[])
+                    .empty("t:ItemId", &[("Id", &key.encode())])
+                    .close();
+            }
+            w.close();
+        },
+    );
+}
