@@ -43,6 +43,7 @@ pub mod ids;
 mod item_codec;
 pub mod items;
 pub mod limits;
+pub mod mail_tombstones;
 mod manager;
 mod message_reads;
 pub mod messages;
