@@ -339,7 +339,7 @@ async fn qresync_from_before_a_tombstone_compaction_reports_every_uid_gone() {
     b.cmd("b1 STORE 1 +FLAGS.SILENT (\\Deleted)").await;
     b.cmd("b2 EXPUNGE").await;
     let (uv, m) = (w.uidvalidity("INBOX"), w.modseq("INBOX"));
-    b.cmd("b3 STORE 3:4 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b3 UID STORE 3:4 +FLAGS.SILENT (\\Deleted)").await;
     b.cmd("b4 EXPUNGE").await;
     let store = w
         .backend
@@ -355,13 +355,13 @@ async fn qresync_from_before_a_tombstone_compaction_reports_every_uid_gone() {
     let out = c
         .cmd(&format!("c2 SELECT INBOX (QRESYNC ({uv} {m}))"))
         .await;
-    assert!(out.contains("\r\n* VANISHED (EARLIER) 1,3:4\r\n"), "{out}");
+    assert!(out.lines().any(|l| l == "* VANISHED (EARLIER) 1,3:4"), "{out}");
     assert!(out.contains("* 3 EXISTS"), "{out}");
     // Known UIDs narrow it, as they do for tombstones.
     let out = c
         .cmd(&format!("c3 SELECT INBOX (QRESYNC ({uv} {m} 2:6))"))
         .await;
-    assert!(out.contains("\r\n* VANISHED (EARLIER) 3:4\r\n"), "{out}");
+    assert!(out.lines().any(|l| l == "* VANISHED (EARLIER) 3:4"), "{out}");
     check(
         &c.cmd(&format!(
             "c4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m} VANISHED)"
@@ -369,15 +369,19 @@ async fn qresync_from_before_a_tombstone_compaction_reports_every_uid_gone() {
         .await,
         &["* VANISHED (EARLIER) 1,3:4", "c4 OK FETCH completed"],
     );
-    // A client that resyncs from after the compaction gets the exact answer.
+    // From after the compaction the answer is exact again.
     let now = w.modseq("INBOX");
-    b.cmd("b5 STORE 5 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b5 UID STORE 5 +FLAGS.SILENT (\\Deleted)").await;
     b.cmd("b6 EXPUNGE").await;
     check(
         &c.cmd(&format!(
             "c5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {now} VANISHED)"
         ))
         .await,
-        &["* VANISHED 5", "c5 OK FETCH completed"],
+        &[
+            "* VANISHED (EARLIER) 5",
+            "* VANISHED 5",
+            "c5 OK FETCH completed",
+        ],
     );
 }
