@@ -355,13 +355,19 @@ async fn qresync_from_before_a_tombstone_compaction_reports_every_uid_gone() {
     let out = c
         .cmd(&format!("c2 SELECT INBOX (QRESYNC ({uv} {m}))"))
         .await;
-    assert!(out.lines().any(|l| l == "* VANISHED (EARLIER) 1,3:4"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "* VANISHED (EARLIER) 1,3:4"),
+        "{out}"
+    );
     assert!(out.contains("* 3 EXISTS"), "{out}");
     // Known UIDs narrow it, as they do for tombstones.
     let out = c
         .cmd(&format!("c3 SELECT INBOX (QRESYNC ({uv} {m} 2:6))"))
         .await;
-    assert!(out.lines().any(|l| l == "* VANISHED (EARLIER) 3:4"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "* VANISHED (EARLIER) 3:4"),
+        "{out}"
+    );
     check(
         &c.cmd(&format!(
             "c4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m} VANISHED)"

@@ -14,7 +14,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn message(i: usize) -> Vec<u8> {
-    let subjects = ["Lunch", "Report", "Meeting notes", "Invoice", "Holiday plans"];
+    let subjects = [
+        "Lunch",
+        "Report",
+        "Meeting notes",
+        "Invoice",
+        "Holiday plans",
+    ];
     let prefix = ["", "Re: ", "Fwd: ", "RE: [list] "][i % 4];
     format!(
         "From: Sender {s} <sender{s}@example.test>\r\nTo: Rcpt {r} <rcpt{r}@example.test>\r\n\
@@ -77,7 +83,12 @@ async fn main() {
     let run = || async {
         match what {
             "subject" => view
-                .sort(&dir, folder, &criteria(SortKey::Subject, false), SearchKey::All)
+                .sort(
+                    &dir,
+                    folder,
+                    &criteria(SortKey::Subject, false),
+                    SearchKey::All,
+                )
                 .await
                 .unwrap()
                 .len(),
@@ -92,7 +103,11 @@ async fn main() {
                 .unwrap()
                 .len(),
             _ => view
-                .search(&dir, folder, SearchKey::Text(TextField::From, "sender7".into()))
+                .search(
+                    &dir,
+                    folder,
+                    SearchKey::Text(TextField::From, "sender7".into()),
+                )
                 .await
                 .unwrap()
                 .uids

@@ -58,10 +58,7 @@ fn a_reader_from_before_a_mail_compaction_gets_every_uid_that_is_not_live() {
     // From before the compaction: the tombstone left (1) and every UID up
     // to UIDNEXT that is not live (1..3, 6), never fewer than were removed.
     assert_eq!(late.uid.0, 7);
-    assert_eq!(
-        removals(&s.store, before),
-        (vec![1], vec![(1, 3), (6, 6)])
-    );
+    assert_eq!(removals(&s.store, before), (vec![1], vec![(1, 3), (6, 6)]));
     // From after it: the exact removals, as before.
     assert_eq!(removals(&s.store, middle), (vec![1], vec![]));
     assert_eq!(uids(&s.store, FolderRole::Inbox), vec![4, 5, 7]);

@@ -264,7 +264,9 @@ impl<W: StoreWrites> StoreView<W> {
                 .iter()
                 .map(|r| groxide_mailview::UidRange::new(r.first.0, r.last.0));
             batch.vanished = UidSet::from_ranges(
-                groxide_mailview::ranges_of(removed).into_iter().chain(forgotten),
+                groxide_mailview::ranges_of(removed)
+                    .into_iter()
+                    .chain(forgotten),
             )
             .into_ranges();
         }
