@@ -379,6 +379,13 @@ config_file! {
         "90d",
         "Age after which removals in calendar, contact, task and note folders are forgotten; older sync tokens then get SYNC_TOKEN_TOO_OLD.",
     );
+
+    MAIL_TOMBSTONE_MAX_AGE: Duration = key(
+        "mail_tombstone_max_age",
+        ValueKind::Duration,
+        "90d",
+        "Age after which removals in mail folders are forgotten; an IMAP client resyncing (QRESYNC, CHANGEDSINCE … VANISHED) from before then is told every UID that is not a live message as VANISHED (EARLIER), other sync tokens get SYNC_TOKEN_TOO_OLD.",
+    );
 }
 
 config_file! {
@@ -439,6 +446,13 @@ config_file! {
         ValueKind::Size,
         "64M",
         "Most bytes of large messages (over 256K) held in memory at once to derive their ENVELOPE, BODYSTRUCTURE and search text; a message larger than this is parsed alone. Used by groxide-midb and by groxide-imap/pop3 for the stores they read in-process.",
+    );
+
+    MIDB_SORT_INDEX_MAX: usize = key(
+        "midb_sort_index_max",
+        int(0, 100_000_000),
+        "100000",
+        "Most messages per open store whose SORT keys (UID, size, dates, base subject, first addresses) are kept in memory between SORT commands, least recently used folders dropped first; 0 keeps none (every SORT reads the keys from midb.sqlite3).",
     );
 }
 

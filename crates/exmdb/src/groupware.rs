@@ -18,16 +18,19 @@ pub const MAX_NAMES: usize = 4096;
 /// Longest free/busy range (about 10 years), so one call stays bounded.
 pub const MAX_FREEBUSY_RANGE: i64 = 10 * 366 * 86_400;
 
-/// The groupware settings of exmdb_provider.cfg.
+/// The sync settings of exmdb_provider.cfg: how long removals are kept
+/// for groupware folders and for mail folders.
 #[derive(Debug)]
 pub struct GroupwareSettings {
     tombstone_max_age: RwLock<Duration>,
+    mail_tombstone_max_age: RwLock<Duration>,
 }
 
 impl Default for GroupwareSettings {
     fn default() -> Self {
         GroupwareSettings {
             tombstone_max_age: RwLock::new(Duration::from_secs(90 * 86_400)),
+            mail_tombstone_max_age: RwLock::new(Duration::from_secs(90 * 86_400)),
         }
     }
 }
@@ -45,6 +48,22 @@ impl GroupwareSettings {
     pub fn tombstone_max_age(&self) -> Duration {
         *self
             .tombstone_max_age
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets `mail_tombstone_max_age`.
+    pub fn set_mail_tombstone_max_age(&self, d: Duration) {
+        *self
+            .mail_tombstone_max_age
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = d;
+    }
+
+    /// `mail_tombstone_max_age`.
+    pub fn mail_tombstone_max_age(&self) -> Duration {
+        *self
+            .mail_tombstone_max_age
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -213,8 +232,11 @@ impl ExmdbService {
         r: pb::StoreRequest,
     ) -> Result<pb::CompactTombstonesReply, Status> {
         let age = self.groupware.tombstone_max_age();
+        let mail_age = self.groupware.mail_tombstone_max_age();
         let removed = self
-            .with_store(&r.dir, move |s| s.compact_tombstones(age))
+            .with_store(&r.dir, move |s| {
+                Ok(s.compact_tombstones(age)? + s.compact_mail_tombstones(mail_age)?)
+            })
             .await?;
         Ok(pb::CompactTombstonesReply { removed })
     }

@@ -105,8 +105,10 @@ pub async fn run(ctx: Context<Exmdb>) -> Result<(), ExmdbError> {
     let service = ExmdbService::new(stores.clone(), routing.exmdb().clone());
     let groupware = service.groupware_settings();
     groupware.set_tombstone_max_age(config.get(exmdb::SYNC_TOMBSTONE_MAX_AGE));
+    groupware.set_mail_tombstone_max_age(config.get(exmdb::MAIL_TOMBSTONE_MAX_AGE));
     ctx.on_reload(move |cfg| {
-        groupware.set_tombstone_max_age(cfg.get(exmdb::SYNC_TOMBSTONE_MAX_AGE))
+        groupware.set_tombstone_max_age(cfg.get(exmdb::SYNC_TOMBSTONE_MAX_AGE));
+        groupware.set_mail_tombstone_max_age(cfg.get(exmdb::MAIL_TOMBSTONE_MAX_AGE));
     });
     let server = ENDPOINT.server(&ctx)?.add_service(
         ExmdbServer::new(service)

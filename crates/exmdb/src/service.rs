@@ -442,15 +442,17 @@ impl Exmdb for ExmdbService {
     ) -> Result<Response<pb::PurgeSoftDeletedReply>, Status> {
         let r = r.into_inner();
         let age = std::time::Duration::from_secs(r.older_than_seconds);
-        // The same housekeeping forgets old groupware tombstones
-        // (`sync_tombstone_max_age`): the maintenance job does both.
+        // The same housekeeping forgets old tombstones
+        // (`sync_tombstone_max_age`, `mail_tombstone_max_age`).
         let tombstone_age = self.groupware.tombstone_max_age();
+        let mail_age = self.groupware.mail_tombstone_max_age();
         let (messages, folders) = self
             .with_store(&r.dir, move |s| {
                 let purged = s.purge_soft_deleted(age)?;
-                let compacted = s.compact_tombstones(tombstone_age)?;
+                let compacted =
+                    s.compact_tombstones(tombstone_age)? + s.compact_mail_tombstones(mail_age)?;
                 if compacted > 0 {
-                    tracing::info!(dir = %s.dir().display(), compacted, "groupware tombstones compacted");
+                    tracing::info!(dir = %s.dir().display(), compacted, "tombstones compacted");
                 }
                 Ok(purged)
             })

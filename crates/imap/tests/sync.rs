@@ -330,3 +330,64 @@ async fn a_sessions_own_changes_need_no_catch_up_but_others_do() {
     );
     assert!(w.backend.changes_requests() > before);
 }
+
+#[tokio::test]
+async fn qresync_from_before_a_tombstone_compaction_reports_every_uid_gone() {
+    let w = World::new();
+    w.deliver("INBOX", 6);
+    let mut b = w.select().await;
+    b.cmd("b1 STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b2 EXPUNGE").await;
+    let (uv, m) = (w.uidvalidity("INBOX"), w.modseq("INBOX"));
+    b.cmd("b3 UID STORE 3:4 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b4 EXPUNGE").await;
+    let store = w
+        .backend
+        .stores()
+        .open(std::path::Path::new(&w.dir))
+        .unwrap();
+    assert_eq!(store.compact_mail_tombstones(Duration::ZERO).unwrap(), 3);
+    let mut c = w.login().await;
+    c.cmd("c1 ENABLE QRESYNC").await;
+    // The removals after MODSEQ m are forgotten: every UID below UIDNEXT
+    // that is not a message is reported, here also 1 (gone before m), which
+    // RFC 7162 allows; 3 and 4 are never left out.
+    let out = c
+        .cmd(&format!("c2 SELECT INBOX (QRESYNC ({uv} {m}))"))
+        .await;
+    assert!(
+        out.lines().any(|l| l == "* VANISHED (EARLIER) 1,3:4"),
+        "{out}"
+    );
+    assert!(out.contains("* 3 EXISTS"), "{out}");
+    // Known UIDs narrow it, as they do for tombstones.
+    let out = c
+        .cmd(&format!("c3 SELECT INBOX (QRESYNC ({uv} {m} 2:6))"))
+        .await;
+    assert!(
+        out.lines().any(|l| l == "* VANISHED (EARLIER) 3:4"),
+        "{out}"
+    );
+    check(
+        &c.cmd(&format!(
+            "c4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m} VANISHED)"
+        ))
+        .await,
+        &["* VANISHED (EARLIER) 1,3:4", "c4 OK FETCH completed"],
+    );
+    // From after the compaction the answer is exact again.
+    let now = w.modseq("INBOX");
+    b.cmd("b5 UID STORE 5 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("b6 EXPUNGE").await;
+    check(
+        &c.cmd(&format!(
+            "c5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {now} VANISHED)"
+        ))
+        .await,
+        &[
+            "* VANISHED (EARLIER) 5",
+            "* VANISHED 5",
+            "c5 OK FETCH completed",
+        ],
+    );
+}

@@ -175,6 +175,11 @@ impl KeyColumns {
         KeyColumns(self.0 | other.0)
     }
 
+    /// These groups without those of `other`.
+    pub fn without(self, other: KeyColumns) -> KeyColumns {
+        KeyColumns(self.0 & !other.0)
+    }
+
     /// True when every key of `other` is in `self`.
     pub fn has(self, other: KeyColumns) -> bool {
         self.0 & other.0 == other.0

@@ -36,6 +36,7 @@ pub mod routed;
 pub mod search;
 pub mod service;
 pub mod sort;
+mod sort_index;
 pub mod thread;
 pub mod view;
 pub mod writes;
@@ -81,6 +82,7 @@ pub fn settings(config: &Config<Midb>) -> Settings {
         search_text_max: usize::try_from(config.get(midb::MIDB_SEARCH_TEXT_MAX))
             .unwrap_or(usize::MAX),
         parse_memory_max: config.get(midb::MIDB_PARSE_MEMORY_MAX),
+        sort_index_max: config.get(midb::MIDB_SORT_INDEX_MAX),
         ..Settings::default()
     }
 }

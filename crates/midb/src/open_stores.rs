@@ -7,6 +7,7 @@
 //! without use.
 
 use crate::cache::{CacheDb, CacheError};
+use crate::sort_index::SortIndexes;
 use groxide_mailview::FolderId;
 use groxide_store::{StoreLayout, StoreReader};
 use std::collections::HashMap;
@@ -47,6 +48,7 @@ pub struct OpenStore {
     /// When the cache file was last seen to exist (ms since `epoch`).
     file_seen: AtomicU64,
     folder_locks: Mutex<HashMap<FolderId, Arc<tokio::sync::Mutex<()>>>>,
+    sort_indexes: Mutex<SortIndexes>,
     last_used: AtomicU64,
     feed_task: Mutex<Option<AbortHandle>>,
     epoch: Instant,
@@ -67,6 +69,11 @@ impl OpenStore {
     pub fn db(&self) -> MutexGuard<'_, CacheDb> {
         // A panic while holding the lock leaves a usable connection.
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The store's SORT indexes (short, blocking use: no await while held).
+    pub(crate) fn sort_indexes(&self) -> MutexGuard<'_, SortIndexes> {
+        self.sort_indexes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The lock serialising refreshes of one folder.
@@ -207,6 +214,7 @@ impl OpenStores {
             db: Mutex::new(db),
             file_seen: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
             folder_locks: Mutex::new(HashMap::new()),
+            sort_indexes: Mutex::new(SortIndexes::default()),
             last_used: AtomicU64::new(0),
             feed_task: Mutex::new(None),
             epoch: self.epoch,

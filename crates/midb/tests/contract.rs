@@ -332,6 +332,7 @@ contract!(
     expunge_and_changes_report_vanished_uids,
     deleting_midb_sqlite3_keeps_uids_and_flags_and_recomputes_metadata,
     search_sort_and_thread_over_a_folder,
+    sort_follows_new_expunged_and_flagged_messages,
     a_refresh_reads_only_messages_changed_since_the_last_one,
     quota_and_status_count_messages,
     a_star_range_past_the_highest_uid_names_the_highest_message,
@@ -1338,4 +1339,90 @@ async fn a_store_homed_on_another_node_is_refused_naming_its_home() {
         "{refused:?}"
     );
     assert_eq!(owner_of(&refused).as_deref(), Some("127.0.0.3:5555"));
+}
+
+async fn sort_follows_new_expunged_and_flagged_messages<V: MailboxView>(h: &Harness<V>) {
+    let dated = |d: u32| format!("Date: Mon, {d:02} Jan 2024 10:00:00 +0000\r\n");
+    h.deliver(
+        &msg("Re: beta", "Ann <ann@x.test>", &dated(3), "1"),
+        Flags::NONE,
+        0,
+    )
+    .await;
+    h.deliver(
+        &msg("alpha", "Zed <zed@x.test>", &dated(1), "2"),
+        Flags::NONE,
+        0,
+    )
+    .await;
+    h.deliver(
+        &msg("Fwd: gamma", "Bob <bob@x.test>", &dated(2), "3"),
+        Flags::NONE,
+        0,
+    )
+    .await;
+    let folder = h.inbox().await;
+    let sort = |key: SortKey, reverse: bool, search: SearchKey| {
+        let (v, dir) = (h.view.clone(), h.dir.clone());
+        async move {
+            v.sort(&dir, folder, vec![SortCriterion { key, reverse }], search)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        sort(SortKey::Subject, false, SearchKey::All).await,
+        [2, 1, 3]
+    );
+    assert_eq!(sort(SortKey::Date, true, SearchKey::All).await, [1, 3, 2]);
+    // A new message takes its place; a repeated SORT sees it.
+    h.deliver(
+        &msg("aardvark", "Cat <cat@x.test>", &dated(4), "4"),
+        Flags::NONE,
+        0,
+    )
+    .await;
+    assert_eq!(
+        sort(SortKey::Subject, false, SearchKey::All).await,
+        [4, 2, 1, 3]
+    );
+    // A flag change keeps the order; a search key narrows it.
+    h.view
+        .store_flags(
+            &h.dir,
+            folder,
+            UidSet::from_uids([2, 3]),
+            FlagChange {
+                mode: FlagMode::Add,
+                flags: Flags::SEEN,
+                keywords: vec![],
+                unchanged_since: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        sort(SortKey::Subject, false, SearchKey::All).await,
+        [4, 2, 1, 3]
+    );
+    assert_eq!(
+        sort(SortKey::Subject, true, SearchKey::FlagsUnset(Flags::SEEN)).await,
+        [1, 4]
+    );
+    // Another criterion reads its keys for every message at once.
+    assert_eq!(
+        sort(SortKey::From, false, SearchKey::All).await,
+        [1, 3, 4, 2]
+    );
+    // An expunged message is gone from the next SORT.
+    h.view
+        .expunge(&h.dir, folder, ExpungeScope::Outright(UidSet::single(2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        sort(SortKey::Subject, false, SearchKey::All).await,
+        [4, 1, 3]
+    );
+    assert_eq!(sort(SortKey::Date, true, SearchKey::All).await, [4, 1, 3]);
+    assert_eq!(sort(SortKey::From, false, SearchKey::All).await, [1, 3, 4]);
 }

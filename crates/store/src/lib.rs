@@ -44,6 +44,7 @@ pub mod ids;
 mod item_codec;
 pub mod items;
 pub mod limits;
+pub mod mail_tombstones;
 mod manager;
 mod message_copies;
 mod message_inserts;

@@ -7,13 +7,14 @@
 //! older than the compaction is refused with
 //! [`StoreError::SyncTokenTooOld`], never answered with missing removals.
 //!
-//! Mail folders keep their tombstones: IMAP QRESYNC reads them and has no
-//! way to say "too old" other than a full resync it cannot be told about.
+//! Mail folders are compacted on their own age; IMAP is then told a
+//! superset of the removals (`crate::mail_tombstones`).
 
 use crate::error::{Result, StoreError};
 use crate::folders::{self, FolderRef};
 use crate::ids::{ChangeNumber, FolderId, ImapUid, MessageId, UidValidity};
 use crate::items::{self, ItemEntry};
+use crate::mail_tombstones;
 use crate::messages::{REMOVED_SINCE_SQL, RemovedMessage};
 use crate::store::{Store, StoreReader};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -80,7 +81,7 @@ pub struct ItemChanges {
 }
 
 /// Up to which change number the folder's tombstones are compacted (0: none).
-fn compacted_cn(conn: &Connection, folder: FolderId) -> Result<u64> {
+pub(crate) fn compacted_cn(conn: &Connection, folder: FolderId) -> Result<u64> {
     Ok(conn
         .prepare_cached("SELECT compacted_cn FROM folder_sync WHERE folder_id = ?1")?
         .query_row([folder.0 as i64], |r| r.get::<_, i64>(0))
@@ -181,31 +182,11 @@ impl Store {
     pub fn compact_tombstones(&self, older_than: Duration) -> Result<u64> {
         let age = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
         self.writer.submit((), move |ctx| {
-            let cutoff = ctx.now.saturating_sub(age);
-            let folders: Vec<(i64, i64)> = ctx
-                .conn
-                .prepare(
-                    "SELECT t.folder_id, max(t.cn) FROM message_tombstones t
-                       JOIN folders f ON f.folder_id = t.folder_id
-                     WHERE t.removed_at <= ?1 AND f.container_class LIKE 'IPF.%'
-                       AND f.container_class NOT LIKE 'IPF.Note%'
-                     GROUP BY t.folder_id",
-                )?
-                .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut removed = 0;
-            for (folder, max_cn) in folders {
-                removed += ctx.conn.execute(
-                    "DELETE FROM message_tombstones WHERE folder_id = ?1 AND cn <= ?2",
-                    params![folder, max_cn],
-                )? as u64;
-                ctx.conn.execute(
-                    "INSERT INTO folder_sync (folder_id, compacted_cn) VALUES (?1, ?2)
-                     ON CONFLICT(folder_id) DO UPDATE SET compacted_cn = max(compacted_cn, ?2)",
-                    params![folder, max_cn],
-                )?;
-            }
-            Ok(removed)
+            mail_tombstones::compact(
+                ctx.conn,
+                ctx.now.saturating_sub(age),
+                mail_tombstones::GROUPWARE_FOLDERS,
+            )
         })
     }
 }

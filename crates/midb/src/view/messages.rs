@@ -243,7 +243,9 @@ impl<W: StoreWrites> StoreView<W> {
         let mut removed: Vec<Uid> = Vec::new();
         // Changes since a MODSEQ the client saw are few; everything since 0
         // streams as a listing (above).
-        let highest = open.reader().changes_since(
+        // Removals compacted away come back as every UID that is not a
+        // live message (a superset RFC 7162 allows), never as fewer.
+        let found = open.reader().mail_changes_since(
             FolderRef::Id(groxide_store::FolderId(folder)),
             ChangeNumber(since),
             |c| {
@@ -255,9 +257,20 @@ impl<W: StoreWrites> StoreView<W> {
                 true
             },
         )?;
-        removed.sort_unstable();
-        batch.vanished = groxide_mailview::ranges_of(removed);
-        batch.highest_modseq = highest.0.max(since);
+        if vanished {
+            removed.sort_unstable();
+            let forgotten = found
+                .forgotten
+                .iter()
+                .map(|r| groxide_mailview::UidRange::new(r.first.0, r.last.0));
+            batch.vanished = UidSet::from_ranges(
+                groxide_mailview::ranges_of(removed)
+                    .into_iter()
+                    .chain(forgotten),
+            )
+            .into_ranges();
+        }
+        batch.highest_modseq = found.highest_modseq.0.max(since);
         let mut pieces: Vec<Result<ChangeBatch, ViewError>> = Vec::new();
         // Split a large replay so that no single piece is huge on the wire.
         while batch.changed.len() > LIST_CHUNK {

@@ -19,6 +19,7 @@ mod messages;
 mod query;
 mod recent;
 mod section;
+mod sorted;
 mod writes;
 
 pub use contract::LocalUpload;
@@ -68,6 +69,9 @@ pub struct Settings {
     /// (`midb_parse_memory_max`); a larger message is parsed alone. Read
     /// when the view is made.
     pub parse_memory_max: u64,
+    /// Most messages whose SORT keys an open store keeps in memory, over
+    /// all its folders (`midb_sort_index_max`; 0: none kept).
+    pub sort_index_max: usize,
 }
 
 impl Default for Settings {
@@ -78,6 +82,7 @@ impl Default for Settings {
             search_text_max: 1 << 20,
             busy_timeout: Duration::from_secs(60),
             parse_memory_max: 64 << 20,
+            sort_index_max: 100_000,
         }
     }
 }

@@ -56,11 +56,12 @@ fn uid_bound(key: &SearchKey) -> UidSet {
 impl<W: StoreWrites> StoreView<W> {
     /// Brings the digests of a folder up to date: every message changed
     /// since the last processed change number gets its digest computed.
+    /// Returns the folder's UIDVALIDITY and the change number reached.
     pub(crate) async fn refresh_folder(
         &self,
         open: &Arc<OpenStore>,
         folder: FolderId,
-    ) -> Result<(), MidbError> {
+    ) -> Result<(u32, u64), MidbError> {
         let lock = open.folder_lock(folder);
         let _guard = lock.lock().await;
         let (f, _) = open
@@ -70,7 +71,7 @@ impl<W: StoreWrites> StoreView<W> {
         let since = match state {
             Some((uidvalidity, cn)) if uidvalidity == f.uidvalidity.0 => {
                 if cn >= f.highest_modseq.0 {
-                    return Ok(());
+                    return Ok((uidvalidity, f.highest_modseq.0));
                 }
                 cn
             }
@@ -114,7 +115,7 @@ impl<W: StoreWrites> StoreView<W> {
         Self::with_db(open, |db| {
             db.set_folder_state(folder, uidvalidity, highest.0)
         })?;
-        Ok(())
+        Ok((uidvalidity, highest.0))
     }
 
     /// The messages matching `key`, ascending by UID.
@@ -232,10 +233,30 @@ impl<W: StoreWrites> StoreView<W> {
         criteria: &[SortCriterion],
         key: SearchKey,
     ) -> Result<Vec<Uid>, MidbError> {
-        let (open, found) = self.select(dir, folder, key, true).await?;
         let columns = criteria
             .iter()
             .fold(KeyColumns::NONE, |c, k| c.with(sort_columns(k.key)));
+        if self.settings().sort_index_max > 0 {
+            let open = self.open(dir).await?;
+            let state = self.refresh_folder(&open, folder).await?;
+            let order = self.sorted_folder(&open, folder, state, criteria, columns)?;
+            if matches!(key, SearchKey::All) {
+                return Ok(order.to_vec());
+            }
+            let (_, found) = self.select(dir, folder, key.clone(), false).await?;
+            let matched: Vec<Uid> = found.iter().map(|e| e.uid.0).collect();
+            // `found` is ascending by UID.
+            let picked: Vec<Uid> = order
+                .iter()
+                .copied()
+                .filter(|u| matched.binary_search(u).is_ok())
+                .collect();
+            if picked.len() == matched.len() {
+                return Ok(picked);
+            }
+            // A message newer than the index matched: sort as below.
+        }
+        let (open, found) = self.select(dir, folder, key, true).await?;
         let keys = Self::keys_of(&open, &found, columns)?;
         let items = found
             .iter()
