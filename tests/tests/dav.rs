@@ -749,55 +749,145 @@ fn account_setup_sequence_of_thunderbird_and_davx5() {
     );
 }
 
-/// A removal sync-collection cannot name (here: the item was listed by a
-/// groxide-http process that has since restarted, as when another node or
-/// protocol deleted it) makes the client sync afresh rather than keep it.
+/// Clients name resources as they like (Apple and DAVx5 use a fresh UUID,
+/// Thunderbird its own id), not by the object's UID: the name is kept, every
+/// answer uses it, and a second name for the same UID is refused.
 #[test]
-fn an_unnameable_removal_answers_valid_sync_token_and_a_fresh_sync_works() {
-    let mut node = node("127.0.93.6");
-    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
-    let ct = "Content-Type: text/vcard";
-    assert_eq!(
-        curl("PUT", &format!("{book}ann-1.vcf"), &[ct], Some(CARD)).status,
-        201
+fn resources_keep_the_names_their_clients_chose() {
+    let node = node("127.0.93.7");
+    let b = base(&node);
+    let cal = format!("{b}/dav/calendars/{USER}/calendar/");
+    let ct = "Content-Type: text/calendar; charset=utf-8";
+    let name = "6F1D2A0C-APPLE-NAME.ics";
+    let url = format!("{cal}{name}");
+    let body = event(
+        "uid-not-the-name",
+        "Chosen name",
+        "20240110T100000Z",
+        "20240110T110000Z",
+        "",
     );
-    let sync = |token: &str| {
+    let put = curl("PUT", &url, &[ct, "If-None-Match: *"], Some(&body));
+    assert_eq!(put.status, 201, "{}", put.body);
+    let get = curl("GET", &url, &[], None);
+    assert_eq!(get.status, 200, "{}", get.body);
+    assert!(get.body.contains("SUMMARY:Chosen name"), "{}", get.body);
+    assert_eq!(etag(&get), etag(&put));
+    let href = format!("/dav/calendars/{USER}/calendar/{name}");
+    let listing = propfind(&cal, "1", "<D:getetag/>");
+    assert!(
+        listing.body.contains(&format!("<D:href>{href}</D:href>")),
+        "{}",
+        listing.body
+    );
+    assert!(
+        !listing.body.contains("uid-not-the-name.ics"),
+        "{}",
+        listing.body
+    );
+    let multiget = curl(
+        "REPORT",
+        &cal,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{href}</d:href></c:calendar-multiget>"#
+        )),
+    );
+    assert!(
+        multiget.body.contains("SUMMARY:Chosen name"),
+        "{}",
+        multiget.body
+    );
+    let q = query(&cal, "20240101T000000Z", "20240201T000000Z");
+    assert!(q.body.contains(&href), "{}", q.body);
+    // An edit through the name keeps it.
+    let edited = curl(
+        "PUT",
+        &url,
+        &[ct, &format!("If-Match: {}", etag(&put))],
+        Some(&body.replace("Chosen name", "Chosen name, edited")),
+    );
+    assert_eq!(edited.status, 204, "{}", edited.body);
+    assert!(
+        curl("GET", &url, &[], None)
+            .body
+            .contains("SUMMARY:Chosen name, edited")
+    );
+    // The same UID under a second name: CalDAV's no-uid-conflict, naming
+    // the resource that holds it; nothing stored.
+    let second = curl("PUT", &format!("{cal}second.ics"), &[ct], Some(&body));
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert!(second.body.contains("no-uid-conflict"), "{}", second.body);
+    assert!(
+        second.body.contains(&format!("<D:href>{href}</D:href>")),
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        curl("GET", &format!("{cal}second.ics"), &[], None).status,
+        404
+    );
+    // A name without the usual extension is a name too.
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-x\r\nFN:Bea\r\nN:;Bea;;;\r\nEND:VCARD\r\n";
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    let r = curl(
+        "PUT",
+        &format!("{book}thunderbird-1234"),
+        &["Content-Type: text/vcard"],
+        Some(card),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        curl("GET", &format!("{book}thunderbird-1234"), &[], None)
+            .body
+            .contains("FN:Bea")
+    );
+}
+
+/// The store's tombstones keep what names a removed item, so
+/// sync-collection reports every removal — even one made while another
+/// groxide-http process (another node, a restart) served the client.
+#[test]
+fn removals_are_reported_by_name_across_restarts() {
+    let mut node = node("127.0.93.6");
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let ct = "Content-Type: text/calendar";
+    for (name, uid) in [("chosen-name.ics", "uid-a"), ("uid-b.ics", "uid-b")] {
+        let r = curl(
+            "PUT",
+            &format!("{cal}{name}"),
+            &[ct],
+            Some(&event(uid, uid, "20240110T100000Z", "20240110T110000Z", "")),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let sync = |cal: &str, token: &str| {
         curl(
             "REPORT",
-            &book,
+            cal,
             &[],
             Some(&format!(
                 r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
             )),
         )
     };
-    let token = sync_token(&sync("").body);
+    let token = sync_token(&sync(&cal, "").body);
     node.restart(Service::Http);
-    let b = base(&node);
-    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
-    // Deleted by id: this process never listed the item, so has no name for it.
-    let deleted = curl("DELETE", &format!("{book}ann-1.vcf"), &[], None);
-    assert_eq!(deleted.status, 204);
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    for name in ["chosen-name.ics", "uid-b.ics"] {
+        let deleted = curl("DELETE", &format!("{cal}{name}"), &[], None);
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+    }
     node.restart(Service::Http);
-    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
-    let stale = curl(
-        "REPORT",
-        &book,
-        &[],
-        Some(&format!(
-            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
-        )),
-    );
-    assert_eq!(stale.status, 403, "{}", stale.body);
-    assert!(stale.body.contains("valid-sync-token"), "{}", stale.body);
-    let fresh = curl(
-        "REPORT",
-        &book,
-        &[],
-        Some(
-            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#,
-        ),
-    );
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let after = sync(&cal, &token);
+    assert_eq!(after.status, 207, "{}", after.body);
+    for name in ["chosen-name.ics", "uid-b.ics"] {
+        let href =
+            format!("<D:href>/dav/calendars/{USER}/calendar/{name}</D:href><D:status>HTTP/1.1 404");
+        assert!(after.body.contains(&href), "{name}: {}", after.body);
+    }
+    let fresh = sync(&cal, "");
     assert_eq!(fresh.status, 207);
-    assert!(!fresh.body.contains("ann-1.vcf"), "{}", fresh.body);
+    assert!(!fresh.body.contains(".ics"), "{}", fresh.body);
 }

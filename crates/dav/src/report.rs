@@ -363,18 +363,20 @@ async fn multiget(
     props: &PropRequest,
     hrefs: &[String],
 ) -> Result<(), Answer> {
-    let (items, _) = ctx.items(c).await?;
-    let found: Vec<Option<&ItemInfo>> = hrefs
+    // The names of this collection's hrefs ("" for any other href).
+    let names: Vec<String> = hrefs
         .iter()
         .map(|h| match parse_href(h) {
             Some(Target::Item(k, u, s, name))
                 if k == c.kind.kind() && s == c.segment && u.eq_ignore_ascii_case(&ctx.user) =>
             {
-                items.iter().find(|i| ctx.name_of(c, i) == name)
+                name
             }
-            _ => None,
+            _ => String::new(),
         })
         .collect();
+    let (items, _) = ctx.resolve(c, &names, &[]).await?;
+    let found: Vec<Option<&ItemInfo>> = items.iter().map(Option::as_ref).collect();
     let wanted: Vec<&ItemInfo> = found.iter().flatten().copied().collect();
     let mut loaded = if wants_data(props).is_some() {
         fetch_all(ctx, &wanted).await?.into_iter()
@@ -537,24 +539,19 @@ async fn sync(
             ),
         ));
     }
-    // Removed items are named by what this process saw of them; an
-    // unknown one makes the client start over (RFC 6578 §3.2).
-    let mut removed = Vec::with_capacity(changes.removed.len());
-    for id in &changes.removed {
-        match ctx.dav.known_name(&ctx.dir, *id) {
-            Some(name) => removed.push(name),
-            None if token.is_empty() => {}
-            None => {
-                return Err(invalid(
-                    "an item was removed that this server cannot name; sync afresh",
-                ));
+    // Removed items are named by their tombstones: the name their client
+    // gave them, else their UID's.
+    let removed: Vec<String> = changes
+        .removed
+        .iter()
+        .map(|r| {
+            if r.name.is_empty() {
+                crate::path::item_name(c.kind.kind(), &r.item_uid, r.message_id)
+            } else {
+                r.name.clone()
             }
-        }
-    }
-    for info in &changed {
-        ctx.dav
-            .remember_name(&ctx.dir, info.message_id, &ctx.name_of(c, info));
-    }
+        })
+        .collect();
     let loaded = if wants_data(props).is_some() {
         fetch_all(ctx, &changed).await?
     } else {

@@ -270,7 +270,7 @@ fn mib(kib: Option<u64>) -> String {
 }
 
 /// One groxide node (event, exmdb) with the user `bench@bench.test`.
-fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<PathBuf> {
+pub(crate) fn start_groxide(sup: &mut Supervisor, root: &Path, bin: &Path) -> Result<PathBuf> {
     let (cfg, data) = (root.join("groxide/config"), root.join("groxide/data"));
     std::fs::create_dir_all(&cfg)?;
     std::fs::create_dir_all(&data)?;
@@ -321,7 +321,7 @@ fn field_f64(v: &serde_json::Value, k: &str) -> f64 {
 }
 
 /// Radicale on a free port with its own storage folder; returns its base URL.
-fn start_radicale(sup: &mut Supervisor, root: &Path) -> Result<String> {
+pub(crate) fn start_radicale(sup: &mut Supervisor, root: &Path) -> Result<String> {
     let ok = Command::new("python3")
         .args(["-c", "import radicale"])
         .status()
