@@ -312,10 +312,12 @@ pub(crate) async fn propfind(ctx: &mut Ctx<'_>, target: &Target, request: Reques
                     Err(a) => return a,
                 };
                 for c in &colls {
-                    let token = match ctx.items(c).await {
-                        Ok((_, t)) => t,
-                        Err(a) => return a,
-                    };
+                    // The store's token of the folder as listed (no
+                    // listing of its items).
+                    let token = format!(
+                        "gx1-{}-{}-{}",
+                        c.folder.id, c.folder.uidvalidity, c.folder.highest_modseq
+                    );
                     m.props(
                         &collection_href(*kind, &user, &c.segment),
                         &respond(ctx, &Res::Collection(c, &token), &req),

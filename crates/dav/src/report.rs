@@ -49,6 +49,8 @@ pub(crate) enum Report {
         token: String,
         limit: Option<usize>,
     },
+    /// free-busy-query (RFC 4791 §7.10): busy times in `[start, end)`.
+    FreeBusy { start: i64, end: i64 },
 }
 
 fn props_of(root: &Element) -> PropRequest {
@@ -181,6 +183,23 @@ pub(crate) fn parse_report(body: &[u8]) -> Result<Report, Answer> {
                 token,
                 limit,
             })
+        }
+        (NS_CALDAV, "free-busy-query") => {
+            let tr = root
+                .child(NS_CALDAV, "time-range")
+                .ok_or_else(|| bad("free-busy-query without a time-range".into()))?;
+            let time = |k: &str| -> Result<i64, Answer> {
+                let s = tr
+                    .attr(k)
+                    .ok_or_else(|| bad(format!("free-busy-query time-range without {k}")))?;
+                utc_time(s)
+                    .ok_or_else(|| bad(format!("time-range {k} {s:?} is not a UTC date-time")))
+            };
+            let (start, end) = (time("start")?, time("end")?);
+            if end <= start {
+                return Err(bad("time-range end is not after its start".into()));
+            }
+            Ok(Report::FreeBusy { start, end })
         }
         (ns, name) => Err(Answer::condition(
             StatusCode::FORBIDDEN,
@@ -318,8 +337,12 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
         Ok(c) => c,
         Err(a) => return a,
     };
+    if let Report::FreeBusy { start, end } = report {
+        return free_busy(ctx, &c, start, end).await;
+    }
     let mut m = Multistatus::new();
     let result = match report {
+        Report::FreeBusy { .. } => Ok(()),
         Report::Multiget { props, hrefs } => multiget(ctx, &mut m, &c, &props, &hrefs).await,
         Report::Query {
             props,
@@ -354,6 +377,53 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
         Ok(()) => Answer::multistatus(m.finish()),
         Err(a) => a,
     }
+}
+
+/// An iCalendar UTC date-time of Unix seconds.
+fn ical_utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// free-busy-query: the store's free/busy of the user's Calendar folder
+/// (series expanded, exceptions honoured) as one VFREEBUSY (200, not a
+/// multistatus). Other calendars have none: the store computes free/busy
+/// from the standard Calendar folder, as Exchange does.
+async fn free_busy(ctx: &Ctx<'_>, c: &Collection, start: i64, end: i64) -> Answer {
+    if c.kind != CollKind::Events || c.folder.role != "calendar" {
+        return Answer::text(
+            StatusCode::FORBIDDEN,
+            "free/busy is computed from the standard calendar only: ask /dav/calendars/<user>/calendar/",
+        );
+    }
+    let zone = ctx.zone.map(|z| z.name().to_string()).unwrap_or_default();
+    let slots = match ctx.exmdb().free_busy(&ctx.dir, start, end, &zone).await {
+        Ok(s) => s,
+        Err(e) => return store_error(&e),
+    };
+    let mut out = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide//dav//EN\r\nBEGIN:VFREEBUSY\r\n\
+         DTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\n",
+        ical_utc(chrono::Utc::now().timestamp()),
+        ical_utc(start),
+        ical_utc(end)
+    );
+    for s in slots {
+        let fbtype = match s.status {
+            1 => "BUSY-TENTATIVE",
+            2 | 4 => "BUSY",
+            3 => "BUSY-UNAVAILABLE",
+            _ => continue,
+        };
+        out.push_str(&format!(
+            "FREEBUSY;FBTYPE={fbtype}:{}/{}\r\n",
+            ical_utc(s.start.max(start)),
+            ical_utc(s.end.min(end))
+        ));
+    }
+    out.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    Answer::new(StatusCode::OK).body(out, crate::items::ICS)
 }
 
 async fn multiget(
