@@ -180,6 +180,22 @@ pub fn run(args: &[String]) -> Result<()> {
         wait_for(format!("127.0.0.1:{http}").parse()?, "groxide-http")?;
         let base = start_radicale(&mut sup, &root)?;
         let radicale_addr = base.trim_start_matches("http://").to_string();
+        // Radicale makes a user's principal collection at the user's first
+        // request; the calendar goes below it.
+        Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-u",
+                "bench:pass",
+                "-X",
+                "PROPFIND",
+            ])
+            .args(["-H", "Depth: 0"])
+            .arg(format!("{base}/bench/"))
+            .status()
+            .context("curl PROPFIND")?;
         let mk = Command::new("curl")
             .args([
                 "-s",
@@ -187,9 +203,10 @@ pub fn run(args: &[String]) -> Result<()> {
                 "/dev/null",
                 "-w",
                 "%{http_code}",
-                "-X",
-                "MKCALENDAR",
+                "-u",
+                "bench:pass",
             ])
+            .args(["-X", "MKCALENDAR"])
             .arg(format!("{base}/bench/calendar/"))
             .output()
             .context("curl MKCALENDAR")?;
