@@ -177,7 +177,7 @@ fn event(i: usize, summary: &str) -> String {
     let day = 1 + (i * 7) % 28;
     let month = 1 + (i / 28) % 12;
     let hour = 8 + i % 9;
-    let rrule = if i % 5 == 0 {
+    let rrule = if i.is_multiple_of(5) {
         "RRULE:FREQ=WEEKLY;COUNT=20\r\n"
     } else {
         ""
@@ -331,14 +331,12 @@ fn main() {
                 let ok = r.status == want
                     && (phase != "sync" || find(&r.body, b"ev-9.ics").is_some())
                     && (phase != "multiget" || find(&r.body, b"BEGIN:VEVENT").is_some());
-                if !ok {
-                    if errors.fetch_add(1, Ordering::Relaxed) < 3 {
-                        eprintln!(
-                            "{phase}: HTTP {} {}",
-                            r.status,
-                            String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
-                        );
-                    }
+                if !ok && errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                    eprintln!(
+                        "{phase}: HTTP {} {}",
+                        r.status,
+                        String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+                    );
                 }
             }
             lat.lock().unwrap().extend(mine);

@@ -418,9 +418,9 @@ pub(crate) async fn mkcol(
     let class = match kind {
         Kind::Calendar => {
             if !mkcalendar
-                && !resourcetype
+                && resourcetype
                     .as_ref()
-                    .is_some_and(|r| r.child(NS_CALDAV, "calendar").is_some())
+                    .is_none_or(|r| r.child(NS_CALDAV, "calendar").is_none())
             {
                 return Answer::condition(
                     StatusCode::FORBIDDEN,
