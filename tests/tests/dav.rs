@@ -212,7 +212,21 @@ fn carddav_by_curl_puts_gets_syncs_and_refuses_bad_input() {
         ),
     );
     assert_eq!(patch.status, 207, "{}", patch.body);
-    assert!(patch.body.contains("calendar-color") && patch.body.contains("403 Forbidden"));
+    // A dead property on an address book is kept (DAVx5 and Apple set colours).
+    assert!(
+        patch.body.contains("calendar-color") && patch.body.contains("200 OK"),
+        "{}",
+        patch.body
+    );
+    let kept = curl(
+        "PROPFIND",
+        &book,
+        &["Depth: 0"],
+        Some(
+            r#"<d:propfind xmlns:d="DAV:" xmlns:a="http://apple.com/ns/ical/"><d:prop><a:calendar-color/></d:prop></d:propfind>"#,
+        ),
+    );
+    assert!(kept.body.contains(">#FF0000</"), "{}", kept.body);
     let token0 = sync_token(&curl(
         "REPORT",
         &book,
@@ -749,55 +763,390 @@ fn account_setup_sequence_of_thunderbird_and_davx5() {
     );
 }
 
-/// A removal sync-collection cannot name (here: the item was listed by a
-/// groxide-http process that has since restarted, as when another node or
-/// protocol deleted it) makes the client sync afresh rather than keep it.
+/// Clients name resources as they like (Apple and DAVx5 use a fresh UUID,
+/// Thunderbird its own id), not by the object's UID: the name is kept, every
+/// answer uses it, and a second name for the same UID is refused.
 #[test]
-fn an_unnameable_removal_answers_valid_sync_token_and_a_fresh_sync_works() {
-    let mut node = node("127.0.93.6");
-    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
-    let ct = "Content-Type: text/vcard";
-    assert_eq!(
-        curl("PUT", &format!("{book}ann-1.vcf"), &[ct], Some(CARD)).status,
-        201
+fn resources_keep_the_names_their_clients_chose() {
+    let node = node("127.0.93.7");
+    let b = base(&node);
+    let cal = format!("{b}/dav/calendars/{USER}/calendar/");
+    let ct = "Content-Type: text/calendar; charset=utf-8";
+    let name = "6F1D2A0C-APPLE-NAME.ics";
+    let url = format!("{cal}{name}");
+    let body = event(
+        "uid-not-the-name",
+        "Chosen name",
+        "20240110T100000Z",
+        "20240110T110000Z",
+        "",
     );
-    let sync = |token: &str| {
+    let put = curl("PUT", &url, &[ct, "If-None-Match: *"], Some(&body));
+    assert_eq!(put.status, 201, "{}", put.body);
+    let get = curl("GET", &url, &[], None);
+    assert_eq!(get.status, 200, "{}", get.body);
+    assert!(get.body.contains("SUMMARY:Chosen name"), "{}", get.body);
+    assert_eq!(etag(&get), etag(&put));
+    let href = format!("/dav/calendars/{USER}/calendar/{name}");
+    let listing = propfind(&cal, "1", "<D:getetag/>");
+    assert!(
+        listing.body.contains(&format!("<D:href>{href}</D:href>")),
+        "{}",
+        listing.body
+    );
+    assert!(
+        !listing.body.contains("uid-not-the-name.ics"),
+        "{}",
+        listing.body
+    );
+    let multiget = curl(
+        "REPORT",
+        &cal,
+        &["Depth: 1"],
+        Some(&format!(
+            r#"<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{href}</d:href></c:calendar-multiget>"#
+        )),
+    );
+    assert!(
+        multiget.body.contains("SUMMARY:Chosen name"),
+        "{}",
+        multiget.body
+    );
+    let q = query(&cal, "20240101T000000Z", "20240201T000000Z");
+    assert!(q.body.contains(&href), "{}", q.body);
+    // An edit through the name keeps it.
+    let edited = curl(
+        "PUT",
+        &url,
+        &[ct, &format!("If-Match: {}", etag(&put))],
+        Some(&body.replace("Chosen name", "Chosen name, edited")),
+    );
+    assert_eq!(edited.status, 204, "{}", edited.body);
+    assert!(
+        curl("GET", &url, &[], None)
+            .body
+            .contains("SUMMARY:Chosen name, edited")
+    );
+    // The same UID under a second name: CalDAV's no-uid-conflict, naming
+    // the resource that holds it; nothing stored.
+    let second = curl("PUT", &format!("{cal}second.ics"), &[ct], Some(&body));
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert!(second.body.contains("no-uid-conflict"), "{}", second.body);
+    assert!(
+        second.body.contains(&format!("<D:href>{href}</D:href>")),
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        curl("GET", &format!("{cal}second.ics"), &[], None).status,
+        404
+    );
+    // A name without the usual extension is a name too.
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-x\r\nFN:Bea\r\nN:;Bea;;;\r\nEND:VCARD\r\n";
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    let r = curl(
+        "PUT",
+        &format!("{book}thunderbird-1234"),
+        &["Content-Type: text/vcard"],
+        Some(card),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        curl("GET", &format!("{book}thunderbird-1234"), &[], None)
+            .body
+            .contains("FN:Bea")
+    );
+}
+
+/// The store's tombstones keep what names a removed item, so
+/// sync-collection reports every removal — even one made while another
+/// groxide-http process (another node, a restart) served the client.
+#[test]
+fn removals_are_reported_by_name_across_restarts() {
+    let mut node = node("127.0.93.6");
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let ct = "Content-Type: text/calendar";
+    for (name, uid) in [("chosen-name.ics", "uid-a"), ("uid-b.ics", "uid-b")] {
+        let r = curl(
+            "PUT",
+            &format!("{cal}{name}"),
+            &[ct],
+            Some(&event(uid, uid, "20240110T100000Z", "20240110T110000Z", "")),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let sync = |cal: &str, token: &str| {
         curl(
             "REPORT",
-            &book,
+            cal,
             &[],
             Some(&format!(
                 r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
             )),
         )
     };
-    let token = sync_token(&sync("").body);
+    let token = sync_token(&sync(&cal, "").body);
     node.restart(Service::Http);
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    for name in ["chosen-name.ics", "uid-b.ics"] {
+        let deleted = curl("DELETE", &format!("{cal}{name}"), &[], None);
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+    }
+    node.restart(Service::Http);
+    let cal = format!("{}/dav/calendars/{USER}/calendar/", base(&node));
+    let after = sync(&cal, &token);
+    assert_eq!(after.status, 207, "{}", after.body);
+    for name in ["chosen-name.ics", "uid-b.ics"] {
+        let href =
+            format!("<D:href>/dav/calendars/{USER}/calendar/{name}</D:href><D:status>HTTP/1.1 404");
+        assert!(after.body.contains(&href), "{name}: {}", after.body);
+    }
+    let fresh = sync(&cal, "");
+    assert_eq!(fresh.status, 207);
+    assert!(!fresh.body.contains(".ics"), "{}", fresh.body);
+}
+
+/// Calendars and address books made, changed and removed over DAV (as
+/// Apple Calendar, Thunderbird and DAVx5 do): MKCALENDAR with properties,
+/// extended MKCOL, PROPPATCH of the name, description, Apple's colour and
+/// the time zone (kept as the store's folder properties), DELETE; and
+/// free-busy-query from the store's free/busy.
+#[test]
+fn collections_are_made_patched_and_deleted_and_free_busy_answers() {
+    let node = node("127.0.93.8");
     let b = base(&node);
-    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
-    // Deleted by id: this process never listed the item, so has no name for it.
-    let deleted = curl("DELETE", &format!("{book}ann-1.vcf"), &[], None);
-    assert_eq!(deleted.status, 204);
-    node.restart(Service::Http);
-    let book = format!("{}/dav/addressbooks/{USER}/contacts/", base(&node));
-    let stale = curl(
-        "REPORT",
-        &book,
-        &[],
-        Some(&format!(
-            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
-        )),
-    );
-    assert_eq!(stale.status, 403, "{}", stale.body);
-    assert!(stale.body.contains("valid-sync-token"), "{}", stale.body);
-    let fresh = curl(
-        "REPORT",
-        &book,
-        &[],
+    let home = format!("{b}/dav/calendars/{USER}/");
+    let work = format!("{home}work-cal/");
+    let mk = curl(
+        "MKCALENDAR",
+        &work,
+        &["Content-Type: application/xml"],
         Some(
-            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#,
+            r##"<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Work</D:displayname><C:calendar-description>Office hours</C:calendar-description><A:calendar-color>#FF0000FF</A:calendar-color><C:calendar-timezone>BEGIN:VCALENDAR
+END:VCALENDAR</C:calendar-timezone><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"##,
         ),
     );
-    assert_eq!(fresh.status, 207);
-    assert!(!fresh.body.contains("ann-1.vcf"), "{}", fresh.body);
+    assert_eq!(mk.status, 201, "{}", mk.body);
+    assert_eq!(curl("MKCALENDAR", &work, &[], None).status, 405);
+    let props = "<D:resourcetype/><D:displayname/><C:calendar-description/><A:calendar-color/><C:calendar-timezone/><C:supported-calendar-component-set/><A:calendar-order/>";
+    let p = propfind(&work, "0", props);
+    assert_eq!(p.status, 207, "{}", p.body);
+    for want in [
+        "<C:calendar/>",
+        "<D:displayname>Work</D:displayname>",
+        "<C:calendar-description>Office hours</C:calendar-description>",
+        ">#FF0000FF</",
+        "BEGIN:VCALENDAR",
+        "<C:comp name=\"VEVENT\"/>",
+    ] {
+        assert!(p.body.contains(want), "{want}: {}", p.body);
+    }
+    // calendar-order was never set: 404 for it alone.
+    assert!(p.body.contains("HTTP/1.1 404"), "{}", p.body);
+    let listing = propfind(&home, "1", "<D:displayname/><D:sync-token/>");
+    // The home's listing gives each collection the token the collection
+    // itself gives.
+    let own = sync_token(&propfind(&format!("{home}calendar/"), "0", "<D:sync-token/>").body);
+    assert!(listing.body.contains(&own), "{own}: {}", listing.body);
+    assert!(
+        listing
+            .body
+            .contains(&format!("/dav/calendars/{USER}/work-cal/</D:href>")),
+        "{}",
+        listing.body
+    );
+    let ev = event("w-1", "Standup", "20240110T090000Z", "20240110T091500Z", "");
+    assert_eq!(
+        curl(
+            "PUT",
+            &format!("{work}w-1.ics"),
+            &["Content-Type: text/calendar"],
+            Some(&ev)
+        )
+        .status,
+        201
+    );
+    assert!(
+        propfind(&work, "1", "<D:getetag/>")
+            .body
+            .contains("w-1.ics"),
+        "the new calendar holds its event"
+    );
+    // PROPPATCH: all or nothing.
+    let patch = curl(
+        "PROPPATCH",
+        &work,
+        &["Content-Type: application/xml"],
+        Some(
+            r##"<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Work 2</D:displayname><A:calendar-color>#00FF00FF</A:calendar-color><A:calendar-order>3</A:calendar-order></D:prop></D:set></D:propertyupdate>"##,
+        ),
+    );
+    assert_eq!(patch.status, 207, "{}", patch.body);
+    assert!(patch.body.contains("200 OK"), "{}", patch.body);
+    let refused = curl(
+        "PROPPATCH",
+        &work,
+        &["Content-Type: application/xml"],
+        Some(
+            r##"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Never</D:displayname><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>"##,
+        ),
+    );
+    assert!(refused.body.contains("403 Forbidden"), "{}", refused.body);
+    assert!(
+        refused.body.contains("424 Failed Dependency"),
+        "{}",
+        refused.body
+    );
+    let p = propfind(&work, "0", props);
+    assert!(
+        p.body.contains("<D:displayname>Work 2</D:displayname>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains(">#00FF00FF</"), "{}", p.body);
+    assert!(p.body.contains(">3</"), "{}", p.body);
+    let remove = curl(
+        "PROPPATCH",
+        &work,
+        &["Content-Type: application/xml"],
+        Some(
+            r##"<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:remove><D:prop><A:calendar-order/></D:prop></D:remove></D:propertyupdate>"##,
+        ),
+    );
+    assert_eq!(remove.status, 207);
+    assert!(!propfind(&work, "0", props).body.contains(">3</"));
+    // A task list, and an address book by extended MKCOL.
+    let todo = curl(
+        "MKCALENDAR",
+        &format!("{home}todo/"),
+        &[],
+        Some(
+            r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#,
+        ),
+    );
+    assert_eq!(todo.status, 201, "{}", todo.body);
+    assert!(
+        propfind(
+            &format!("{home}todo/"),
+            "0",
+            "<C:supported-calendar-component-set/>"
+        )
+        .body
+        .contains("VTODO")
+    );
+    let book = format!("{b}/dav/addressbooks/{USER}/friends/");
+    let mkcol = curl(
+        "MKCOL",
+        &book,
+        &["Content-Type: application/xml"],
+        Some(
+            r#"<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype><D:displayname>Friends</D:displayname></D:prop></D:set></D:mkcol>"#,
+        ),
+    );
+    assert_eq!(mkcol.status, 201, "{}", mkcol.body);
+    let p = propfind(&book, "0", "<D:resourcetype/><D:displayname/>");
+    assert!(
+        p.body.contains("<CR:addressbook/>") && p.body.contains("Friends"),
+        "{}",
+        p.body
+    );
+    // A plain MKCOL in the calendar home says what it lacks.
+    let plain = curl("MKCOL", &format!("{home}plain/"), &[], None);
+    assert_eq!(plain.status, 403, "{}", plain.body);
+    // DELETE: a made collection goes, the standard one stays.
+    assert_eq!(curl("DELETE", &work, &[], None).status, 204);
+    assert_eq!(propfind(&work, "0", "<D:displayname/>").status, 404);
+    assert_eq!(
+        curl("DELETE", &format!("{home}calendar/"), &[], None).status,
+        403
+    );
+    // free-busy-query over the standard calendar.
+    let cal = format!("{home}calendar/");
+    let ev = event(
+        "fb-1",
+        "Busy",
+        "20240110T100000Z",
+        "20240110T110000Z",
+        "RRULE:FREQ=DAILY;COUNT=3\r\n",
+    );
+    assert_eq!(
+        curl(
+            "PUT",
+            &format!("{cal}fb-1.ics"),
+            &["Content-Type: text/calendar"],
+            Some(&ev)
+        )
+        .status,
+        201
+    );
+    let fb = curl(
+        "REPORT",
+        &cal,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(
+            r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20240111T000000Z" end="20240113T000000Z"/></C:free-busy-query>"#,
+        ),
+    );
+    assert_eq!(fb.status, 200, "{}", fb.body);
+    assert!(fb.body.contains("BEGIN:VFREEBUSY"), "{}", fb.body);
+    assert!(
+        fb.body
+            .contains("FREEBUSY;FBTYPE=BUSY:20240111T100000Z/20240111T110000Z"),
+        "{}",
+        fb.body
+    );
+    assert!(
+        fb.body.contains("20240112T100000Z/20240112T110000Z"),
+        "{}",
+        fb.body
+    );
+    assert!(!fb.body.contains("20240110T"), "{}", fb.body);
+}
+
+const MAKE_CALENDAR_PY: &str = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import caldav
+url, user, pw = sys.argv[1:4]
+client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
+principal = client.principal()
+made = principal.make_calendar(name="Made by caldav")
+made.save_event("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:py-1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240110T100000Z\r\nDTEND:20240110T110000Z\r\nSUMMARY:In the new one\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+names = sorted(c.get_display_name() for c in principal.calendars())
+events = [str(e.icalendar_component["SUMMARY"]) for e in made.events()]
+made.delete()
+after = sorted(c.get_display_name() for c in principal.calendars())
+print(json.dumps({"names": names, "events": events, "after": after}))
+"#;
+
+#[test]
+fn python_caldav_makes_and_deletes_a_calendar() {
+    let node = node("127.0.93.9");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            MAKE_CALENDAR_PY,
+            &format!("{}/dav/", base(&node)),
+            USER,
+            PASSWORD,
+        ])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "caldav failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        strings(&v["names"]).contains(&"Made by caldav".to_string()),
+        "{v}"
+    );
+    assert_eq!(strings(&v["events"]), ["In the new one"], "{v}");
+    assert!(
+        !strings(&v["after"]).contains(&"Made by caldav".to_string()),
+        "{v}"
+    );
 }

@@ -16,6 +16,8 @@
 mod bench_cluster;
 #[path = "bench/common.rs"]
 mod bench_common;
+#[path = "bench/dav.rs"]
+mod bench_dav;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
 #[path = "bench/groupware.rs"]
@@ -188,6 +190,7 @@ fn bench(args: &[String]) -> Result<()> {
         "pop3" => bench_pop3::run(rest),
         "imap" => bench_imap::run(rest),
         "groupware" => bench_groupware::run(rest),
+        "dav" => bench_dav::run(rest),
         other => bail!(
             "bench: unknown target {other}; known: {}",
             BENCH_TARGETS.join(", ")
@@ -228,6 +231,7 @@ const BENCH_TARGETS: &[&str] = &[
     "pop3",
     "cluster",
     "groupware",
+    "dav",
 ];
 
 fn usage() -> ExitCode {

@@ -173,6 +173,14 @@ pub fn run(args: &[String]) -> Result<()> {
         "    curl -k -u {user}:{pw} -d '<Autodiscover><Request><EMailAddress>{user}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>' {base}/autodiscover/autodiscover.xml"
     );
     println!(
+        "    CalDAV:   {base}/dav/calendars/{user}/ (principal {base}/dav/principals/{user}/)"
+    );
+    println!(
+        "    CardDAV:  {base}/dav/addressbooks/{user}/ (or just {base}/dav/ : clients discover the rest)"
+    );
+    println!("    EWS:      {base}/EWS/Exchange.asmx (Basic auth)");
+    println!("    curl -k -u {user}:{pw} -X PROPFIND -H 'Depth: 1' {base}/dav/calendars/{user}/");
+    println!(
         "  Thunderbird: New Account → Email; your name, {user}, password {pw}; example.test has no"
     );
     println!("    DNS, so autoconfig cannot find this server: choose \"Configure manually\":");
@@ -185,6 +193,10 @@ pub fn run(args: &[String]) -> Result<()> {
         p.pop3s
     );
     println!("    Accept the self-signed certificate when asked (Confirm Security Exception).");
+    println!(
+        "    Calendars and contacts: New Calendar → On the Network (or New Address Book → CardDAV),"
+    );
+    println!("    username {user}, location {base}/dav/ (Thunderbird finds both homes there).");
     println!("Press Ctrl-C to stop.");
 
     if let Some((name, st)) = sup.run_until_ctrl_c()? {

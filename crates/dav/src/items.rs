@@ -17,6 +17,8 @@ use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION};
 
 pub(crate) const ICS: &str = "text/calendar; charset=utf-8";
 pub(crate) const VCF: &str = "text/vcard; charset=utf-8";
+/// Longest resource name (the store's limit).
+pub(crate) const MAX_NAME_LEN: usize = 255;
 
 fn not_item() -> Answer {
     Answer::text(
@@ -201,11 +203,10 @@ pub(crate) async fn put(ctx: &mut Ctx<'_>, target: &Target, request: Request) ->
     let Target::Item(kind, _, seg, name) = target else {
         return not_item();
     };
-    let ext = kind.extension();
-    if !name.ends_with(ext) || name.len() == ext.len() {
+    if name.len() > MAX_NAME_LEN {
         return Answer::text(
             StatusCode::FORBIDDEN,
-            format!("resource names in this collection end in {ext}"),
+            format!("resource names are at most {MAX_NAME_LEN} bytes"),
         );
     }
     let c = match ctx.collection(*kind, seg).await {
@@ -253,45 +254,43 @@ pub(crate) async fn put(ctx: &mut Ctx<'_>, target: &Target, request: Request) ->
         Err(a) => return a,
     };
     let uid = item_uid(&item);
-    let stem = &name[..name.len() - ext.len()];
-    // The existing item at this name (a `gx-<id>` name or its UID).
-    let existing = match ctx.find_item(&c, name).await {
+    let ns = if *kind == Kind::Calendar {
+        NS_CALDAV
+    } else {
+        NS_CARDDAV
+    };
+    // The existing item at this name, and the one holding the UID.
+    let (mut named, holders) = match ctx
+        .resolve(&c, std::slice::from_ref(name), std::slice::from_ref(&uid))
+        .await
+    {
         Ok(x) => x,
         Err(a) => return a,
     };
-    let put_target = match &existing {
-        Some(e) if e.item_uid == uid || e.item_uid.is_empty() => PutTarget::Message(e.message_id),
-        Some(_) => {
+    let existing = named.pop().flatten();
+    let holder = holders.first();
+    let put_target = match (&existing, holder) {
+        (Some(e), _) if e.item_uid == uid || e.item_uid.is_empty() => {
+            PutTarget::Message(e.message_id)
+        }
+        (Some(_), _) => {
             return Answer::condition(
                 StatusCode::CONFLICT,
-                if *kind == Kind::Calendar {
-                    NS_CALDAV
-                } else {
-                    NS_CARDDAV
-                },
+                ns,
                 "no-uid-conflict",
                 &format!("{name} holds an object with another UID; a UID cannot change"),
             );
         }
-        None if uid == stem => PutTarget::ByUid,
-        // A UID that cannot be a resource name ("/", very long, none): the
-        // object is stored and listed as `gx-<message id>`.
-        None if !crate::path::uid_usable(&uid) => PutTarget::ByUid,
-        None => {
-            return Answer::condition(
+        (None, Some(h)) => {
+            return Answer::condition_href(
                 StatusCode::CONFLICT,
-                if *kind == Kind::Calendar {
-                    NS_CALDAV
-                } else {
-                    NS_CARDDAV
-                },
+                ns,
                 "no-uid-conflict",
-                &format!(
-                    "this server names objects by their UID: PUT this one to {}{ext}",
-                    crate::xml::encode_segment(&uid)
-                ),
+                &crate::path::item_href(*kind, &ctx.user, &c.segment, &ctx.name_of(&c, h)),
+                &format!("another resource of this collection holds UID {uid}"),
             );
         }
+        (None, None) => PutTarget::New,
     };
     let pre = if if_none_match.as_deref().map(str::trim) == Some("*") {
         if existing.is_some() {
@@ -315,12 +314,17 @@ pub(crate) async fn put(ctx: &mut Ctx<'_>, target: &Target, request: Request) ->
     };
     match ctx
         .exmdb()
-        .put_item(&ctx.dir, c.selector(), &item, put_target, pre)
+        .put_item_named(
+            &ctx.dir,
+            c.selector(),
+            &item,
+            put_target,
+            pre,
+            Some(name.as_str()),
+        )
         .await
     {
         Ok((info, created)) => {
-            ctx.dav
-                .remember_name(&ctx.dir, info.message_id, &ctx.name_of(&c, &info));
             let a = Answer::new(if created {
                 StatusCode::CREATED
             } else {

@@ -11,8 +11,9 @@
 //!   IPF.Contact folder;
 //! - `<home>/<folder>/` — a folder by its store role (`calendar`,
 //!   `contacts`, `tasks`) or, without one, by its id;
-//! - `<collection>/<name>.ics|.vcf` — an item named by its iCalendar/vCard
-//!   UID (`gx-<message id>` for an item without one).
+//! - `<collection>/<name>` — an item by the name its client gave it when
+//!   it PUT it (kept in the store), else by its iCalendar/vCard UID +
+//!   `.ics`/`.vcf` (`gx-<message id>` for an item without one).
 //!
 //! - [`xml`]: namespaces, the multistatus writer, path segments;
 //! - [`path`]: request paths ↔ resources;
@@ -23,15 +24,14 @@
 //!   time-range (recurrences expanded, bounded) and property filters,
 //!   addressbook-query, sync-collection; `filter`: prop-filter/text-match.
 //!
-//! Invariants: an item's URL is its UID, so a PUT to a name that is not
-//! the body's UID is refused (409) rather than stored where the client
-//! will not find it. A removal that sync-collection cannot name (the
-//! store's tombstones keep message ids, not UIDs; names are remembered for
-//! items this process listed or wrote) answers `valid-sync-token`, so the
-//! client syncs afresh instead of keeping a deleted item. Bad input is a
-//! 4xx with a DAV error element; nothing is written. Writes are
-//! acknowledged after exmdb committed them.
+//! Invariants: an item keeps the name it was PUT under; two names never
+//! hold the same UID in a collection (409 `no-uid-conflict` naming the
+//! holder). The store's tombstones keep a removed item's UID and name, so
+//! sync-collection names every removal (404). Bad input is a 4xx with a
+//! DAV error element; nothing is written. Writes are acknowledged after
+//! exmdb committed them.
 
+mod collections;
 mod filter;
 mod items;
 pub mod path;
@@ -47,22 +47,19 @@ use groxide_http_core::{Mount, Prefix, Principal};
 use groxide_rpc::ExmdbClient;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// The mount point.
 pub const ROOT: &str = "/dav";
 
-const ALLOWED: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT";
-const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook";
+pub(crate) const ALLOWED: &str =
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR";
+const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook, extended-mkcol";
 const XML_TYPE: &str = "application/xml; charset=utf-8";
 
 /// The DAV module.
 pub struct Dav {
     exmdb: Arc<ExmdbClient>,
-    /// Resource names of items seen, by (store dir, message id): lets
-    /// sync-collection name removed items.
-    names: Mutex<HashMap<(String, u64), String>>,
 }
 
 impl std::fmt::Debug for Dav {
@@ -74,10 +71,7 @@ impl std::fmt::Debug for Dav {
 impl Dav {
     /// The module, reaching stores through `exmdb` (the routed client).
     pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Dav> {
-        Arc::new(Dav {
-            exmdb,
-            names: Mutex::new(HashMap::new()),
-        })
+        Arc::new(Dav { exmdb })
     }
 
     /// The module's part of the server.
@@ -95,22 +89,6 @@ impl Dav {
     /// Forgets cached routes (SIGHUP).
     pub fn reload(&self) {
         self.exmdb.routed().reset();
-    }
-
-    fn remember_name(&self, dir: &str, message_id: u64, name: &str) {
-        let mut map = self.names.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() > 200_000 {
-            map.clear();
-        }
-        map.insert((dir.to_string(), message_id), name.to_string());
-    }
-
-    fn known_name(&self, dir: &str, message_id: u64) -> Option<String> {
-        self.names
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(dir.to_string(), message_id))
-            .cloned()
     }
 }
 
@@ -148,6 +126,34 @@ impl Answer {
     pub(crate) fn condition(status: StatusCode, ns: &str, cond: &str, text: &str) -> Answer {
         let mut a = Answer::new(status);
         a.body = xml::error_body(ns, cond, text);
+        a.content_type = Some(XML_TYPE);
+        a
+    }
+
+    /// An error with a DAV precondition element holding an href (as
+    /// CalDAV's `no-uid-conflict`).
+    pub(crate) fn condition_href(
+        status: StatusCode,
+        ns: &str,
+        cond: &str,
+        path: &str,
+        text: &str,
+    ) -> Answer {
+        let mut body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"{}\" \
+             xmlns:C=\"{}\" xmlns:CR=\"{}\">",
+            xml::NS_DAV,
+            xml::NS_CALDAV,
+            xml::NS_CARDDAV
+        );
+        xml::open_tag(&mut body, ns, cond, false);
+        body.push_str(&xml::href(path));
+        xml::close_tag(&mut body, ns, cond);
+        body.push_str("<D:responsedescription>");
+        body.push_str(&quick_xml::escape::escape(text));
+        body.push_str("</D:responsedescription></D:error>\n");
+        let mut a = Answer::new(status);
+        a.body = body;
         a.content_type = Some(XML_TYPE);
         a
     }
@@ -228,9 +234,16 @@ async fn handle(State(dav): State<Arc<Dav>>, request: Request) -> Response {
         "GET" => items::get(&mut ctx, &target, request, false).await,
         "HEAD" => items::get(&mut ctx, &target, request, true).await,
         "PUT" => items::put(&mut ctx, &target, request).await,
-        "DELETE" => items::delete(&mut ctx, &target, request).await,
-        "PROPPATCH" => propfind::proppatch(&mut ctx, &target, request).await,
-        "MKCOL" | "MKCALENDAR" | "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
+        "DELETE" => match &target {
+            path::Target::Collection(kind, _, seg) => {
+                collections::delete(&mut ctx, *kind, seg).await
+            }
+            _ => items::delete(&mut ctx, &target, request).await,
+        },
+        "PROPPATCH" => collections::proppatch(&mut ctx, &target, request).await,
+        "MKCOL" => collections::mkcol(&mut ctx, &target, request, false).await,
+        "MKCALENDAR" => collections::mkcol(&mut ctx, &target, request, true).await,
+        "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
             StatusCode::FORBIDDEN,
             format!("{method} is not supported by this server yet"),
         ),

@@ -90,6 +90,14 @@ fn all_names(res: &Res<'_>) -> Vec<PropName> {
             } else {
                 v.push(PropName::new(NS_CALDAV, "supported-calendar-component-set"));
             }
+            if c.description.is_some() {
+                v.push(if c.kind == CollKind::Contacts {
+                    PropName::new(NS_CARDDAV, "addressbook-description")
+                } else {
+                    PropName::new(NS_CALDAV, "calendar-description")
+                });
+            }
+            v.extend(c.dead.iter().map(|(ns, n, _)| PropName::new(ns, n)));
         }
         Res::Item(..) => v.extend([d("getetag"), d("getcontenttype")]),
     }
@@ -166,6 +174,7 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
                     &[
                         "C:calendar-multiget",
                         "C:calendar-query",
+                        "C:free-busy-query",
                         "D:sync-collection",
                     ]
                 };
@@ -211,7 +220,26 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
             Res::Item(..) => Value::Text("text/calendar; charset=utf-8".into()),
             _ => return None,
         },
-        _ => return None,
+        (NS_CALDAV, "calendar-description") | (NS_CARDDAV, "addressbook-description") => {
+            match res {
+                Res::Collection(c, _)
+                    if (c.kind == CollKind::Contacts) == (name.ns == NS_CARDDAV) =>
+                {
+                    Value::Text(c.description.clone()?)
+                }
+                _ => return None,
+            }
+        }
+        _ => match res {
+            // A dead property a client set.
+            Res::Collection(c, _) => Value::Xml(
+                c.dead
+                    .iter()
+                    .find(|(ns, n, _)| name.is(ns, n))
+                    .map(|(_, _, v)| v.clone())?,
+            ),
+            _ => return None,
+        },
     };
     Some(v)
 }
@@ -284,10 +312,12 @@ pub(crate) async fn propfind(ctx: &mut Ctx<'_>, target: &Target, request: Reques
                     Err(a) => return a,
                 };
                 for c in &colls {
-                    let token = match ctx.items(c).await {
-                        Ok((_, t)) => t,
-                        Err(a) => return a,
-                    };
+                    // The store's token of the folder as listed (no
+                    // listing of its items).
+                    let token = format!(
+                        "gx1-{}-{}-{}",
+                        c.folder.id, c.folder.uidvalidity, c.folder.highest_modseq
+                    );
                     m.props(
                         &collection_href(*kind, &user, &c.segment),
                         &respond(ctx, &Res::Collection(c, &token), &req),
@@ -335,78 +365,9 @@ pub(crate) async fn propfind(ctx: &mut Ctx<'_>, target: &Target, request: Reques
     Answer::multistatus(m.finish())
 }
 
-/// The property names a PROPPATCH body sets or removes.
-pub(crate) fn parse_proppatch(body: &[u8]) -> Result<Vec<PropName>, Answer> {
-    let root = xml::parse(body).map_err(|e| bad_xml(&e))?;
-    if !root.is(NS_DAV, "propertyupdate") {
-        return Err(Answer::text(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "expected DAV:propertyupdate, not {{{}}}{}",
-                root.ns, root.name
-            ),
-        ));
-    }
-    Ok(root
-        .children
-        .iter()
-        .filter(|c| c.is(NS_DAV, "set") || c.is(NS_DAV, "remove"))
-        .filter_map(|c| c.child(NS_DAV, "prop"))
-        .flat_map(prop_names)
-        .collect())
-}
-
-/// PROPPATCH: no property is writable yet, so every one is refused with
-/// 403 in a multistatus (RFC 4918 §9.2: all or nothing), never a bare error
-/// that makes clients give up on the account.
-pub(crate) async fn proppatch(ctx: &mut Ctx<'_>, target: &Target, request: Request) -> Answer {
-    let body = match read_body(request.into_body()).await {
-        Ok(b) => b,
-        Err(e) => return Answer::text(e.status(), e.to_string()),
-    };
-    let names = match parse_proppatch(&body) {
-        Ok(n) => n,
-        Err(a) => return a,
-    };
-    let user = ctx.user.clone();
-    let href = match target {
-        Target::Root => root_href(),
-        Target::Principal(_) => principal_href(&user),
-        Target::Home(k, _) => home_href(*k, &user),
-        Target::Collection(k, _, seg) => match ctx.collection(*k, seg).await {
-            Ok(c) => collection_href(*k, &user, &c.segment),
-            Err(a) => return a,
-        },
-        Target::Item(k, _, seg, name) => item_href(*k, &user, seg, name),
-    };
-    let mut m = Multistatus::new();
-    m.refused(&href, &names, "403 Forbidden");
-    Answer::multistatus(m.finish())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn proppatch_bodies_list_what_they_set_and_remove() {
-        let body = br#"<d:propertyupdate xmlns:d="DAV:" xmlns:a="http://apple.com/ns/ical/"><d:set><d:prop><a:calendar-color>#FF0000</a:calendar-color><d:displayname>Work</d:displayname></d:prop></d:set><d:remove><d:prop><a:calendar-order/></d:prop></d:remove></d:propertyupdate>"#;
-        assert_eq!(
-            parse_proppatch(body).unwrap(),
-            vec![
-                PropName::new("http://apple.com/ns/ical/", "calendar-color"),
-                PropName::new(NS_DAV, "displayname"),
-                PropName::new("http://apple.com/ns/ical/", "calendar-order"),
-            ]
-        );
-        assert_eq!(
-            parse_proppatch(b"<d:propfind xmlns:d=\"DAV:\"/>")
-                .err()
-                .unwrap()
-                .status,
-            StatusCode::BAD_REQUEST
-        );
-    }
 
     #[test]
     fn propfind_bodies_parse_by_namespace_not_prefix() {

@@ -49,6 +49,8 @@ pub(crate) enum Report {
         token: String,
         limit: Option<usize>,
     },
+    /// free-busy-query (RFC 4791 §7.10): busy times in `[start, end)`.
+    FreeBusy { start: i64, end: i64 },
 }
 
 fn props_of(root: &Element) -> PropRequest {
@@ -181,6 +183,23 @@ pub(crate) fn parse_report(body: &[u8]) -> Result<Report, Answer> {
                 token,
                 limit,
             })
+        }
+        (NS_CALDAV, "free-busy-query") => {
+            let tr = root
+                .child(NS_CALDAV, "time-range")
+                .ok_or_else(|| bad("free-busy-query without a time-range".into()))?;
+            let time = |k: &str| -> Result<i64, Answer> {
+                let s = tr
+                    .attr(k)
+                    .ok_or_else(|| bad(format!("free-busy-query time-range without {k}")))?;
+                utc_time(s)
+                    .ok_or_else(|| bad(format!("time-range {k} {s:?} is not a UTC date-time")))
+            };
+            let (start, end) = (time("start")?, time("end")?);
+            if end <= start {
+                return Err(bad("time-range end is not after its start".into()));
+            }
+            Ok(Report::FreeBusy { start, end })
         }
         (ns, name) => Err(Answer::condition(
             StatusCode::FORBIDDEN,
@@ -318,8 +337,12 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
         Ok(c) => c,
         Err(a) => return a,
     };
+    if let Report::FreeBusy { start, end } = report {
+        return free_busy(ctx, &c, start, end).await;
+    }
     let mut m = Multistatus::new();
     let result = match report {
+        Report::FreeBusy { .. } => Ok(()),
         Report::Multiget { props, hrefs } => multiget(ctx, &mut m, &c, &props, &hrefs).await,
         Report::Query {
             props,
@@ -356,6 +379,53 @@ pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request)
     }
 }
 
+/// An iCalendar UTC date-time of Unix seconds.
+fn ical_utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// free-busy-query: the store's free/busy of the user's Calendar folder
+/// (series expanded, exceptions honoured) as one VFREEBUSY (200, not a
+/// multistatus). Other calendars have none: the store computes free/busy
+/// from the standard Calendar folder, as Exchange does.
+async fn free_busy(ctx: &Ctx<'_>, c: &Collection, start: i64, end: i64) -> Answer {
+    if c.kind != CollKind::Events || c.folder.role != "calendar" {
+        return Answer::text(
+            StatusCode::FORBIDDEN,
+            "free/busy is computed from the standard calendar only: ask /dav/calendars/<user>/calendar/",
+        );
+    }
+    let zone = ctx.zone.map(|z| z.name().to_string()).unwrap_or_default();
+    let slots = match ctx.exmdb().free_busy(&ctx.dir, start, end, &zone).await {
+        Ok(s) => s,
+        Err(e) => return store_error(&e),
+    };
+    let mut out = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide//dav//EN\r\nBEGIN:VFREEBUSY\r\n\
+         DTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\n",
+        ical_utc(chrono::Utc::now().timestamp()),
+        ical_utc(start),
+        ical_utc(end)
+    );
+    for s in slots {
+        let fbtype = match s.status {
+            1 => "BUSY-TENTATIVE",
+            2 | 4 => "BUSY",
+            3 => "BUSY-UNAVAILABLE",
+            _ => continue,
+        };
+        out.push_str(&format!(
+            "FREEBUSY;FBTYPE={fbtype}:{}/{}\r\n",
+            ical_utc(s.start.max(start)),
+            ical_utc(s.end.min(end))
+        ));
+    }
+    out.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    Answer::new(StatusCode::OK).body(out, crate::items::ICS)
+}
+
 async fn multiget(
     ctx: &Ctx<'_>,
     m: &mut Multistatus,
@@ -363,18 +433,20 @@ async fn multiget(
     props: &PropRequest,
     hrefs: &[String],
 ) -> Result<(), Answer> {
-    let (items, _) = ctx.items(c).await?;
-    let found: Vec<Option<&ItemInfo>> = hrefs
+    // The names of this collection's hrefs ("" for any other href).
+    let names: Vec<String> = hrefs
         .iter()
         .map(|h| match parse_href(h) {
             Some(Target::Item(k, u, s, name))
                 if k == c.kind.kind() && s == c.segment && u.eq_ignore_ascii_case(&ctx.user) =>
             {
-                items.iter().find(|i| ctx.name_of(c, i) == name)
+                name
             }
-            _ => None,
+            _ => String::new(),
         })
         .collect();
+    let (items, _) = ctx.resolve(c, &names, &[]).await?;
+    let found: Vec<Option<&ItemInfo>> = items.iter().map(Option::as_ref).collect();
     let wanted: Vec<&ItemInfo> = found.iter().flatten().copied().collect();
     let mut loaded = if wants_data(props).is_some() {
         fetch_all(ctx, &wanted).await?.into_iter()
@@ -537,24 +609,19 @@ async fn sync(
             ),
         ));
     }
-    // Removed items are named by what this process saw of them; an
-    // unknown one makes the client start over (RFC 6578 §3.2).
-    let mut removed = Vec::with_capacity(changes.removed.len());
-    for id in &changes.removed {
-        match ctx.dav.known_name(&ctx.dir, *id) {
-            Some(name) => removed.push(name),
-            None if token.is_empty() => {}
-            None => {
-                return Err(invalid(
-                    "an item was removed that this server cannot name; sync afresh",
-                ));
+    // Removed items are named by their tombstones: the name their client
+    // gave them, else their UID's.
+    let removed: Vec<String> = changes
+        .removed
+        .iter()
+        .map(|r| {
+            if r.name.is_empty() {
+                crate::path::item_name(c.kind.kind(), &r.item_uid, r.message_id)
+            } else {
+                r.name.clone()
             }
-        }
-    }
-    for info in &changed {
-        ctx.dav
-            .remember_name(&ctx.dir, info.message_id, &ctx.name_of(c, info));
-    }
+        })
+        .collect();
     let loaded = if wants_data(props).is_some() {
         fetch_all(ctx, &changed).await?
     } else {

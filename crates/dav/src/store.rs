@@ -1,6 +1,10 @@
 //! One request's view of the user's store: its folders as collections,
 //! their items by resource name, and exmdb errors as DAV answers.
 
+use crate::collections::{
+    DeadProp, FOLDER_TAGS, PR_COMMENT, PR_GROXIDE_DAV_NAME, PR_GROXIDE_DAV_PROPS, decode_dead,
+    prop_bin, prop_str,
+};
 use crate::path::{Kind, item_name};
 use crate::{Answer, Dav};
 use groxide_http_core::Principal;
@@ -57,8 +61,13 @@ impl CollKind {
 pub(crate) struct Collection {
     pub folder: pb::Folder,
     pub kind: CollKind,
-    /// Its path segment: the role, else the id.
+    /// Its path segment: the role, else the name its client created it
+    /// under, else the id.
     pub segment: String,
+    /// Its description (PR_COMMENT).
+    pub description: Option<String>,
+    /// Its dead properties.
+    pub dead: Vec<DeadProp>,
 }
 
 impl Collection {
@@ -155,7 +164,7 @@ impl<'a> Ctx<'a> {
                 .exmdb()
                 .list_folders(pb::ListFoldersRequest {
                     dir: self.dir.clone(),
-                    prop_tags: Vec::new(),
+                    prop_tags: FOLDER_TAGS.to_vec(),
                 })
                 .await
                 .map_err(|e| store_error(&e))?;
@@ -176,16 +185,42 @@ impl<'a> Ctx<'a> {
                 (k.kind() == kind).then(|| Collection {
                     folder: f.clone(),
                     kind: k,
-                    segment: if f.role.is_empty() {
-                        f.id.to_string()
-                    } else {
+                    segment: if !f.role.is_empty() {
                         f.role.clone()
+                    } else if let Some(n) = prop_str(f, PR_GROXIDE_DAV_NAME) {
+                        n.to_string()
+                    } else {
+                        f.id.to_string()
                     },
+                    description: prop_str(f, PR_COMMENT).map(str::to_string),
+                    dead: prop_bin(f, PR_GROXIDE_DAV_PROPS)
+                        .map(decode_dead)
+                        .unwrap_or_default(),
                 })
             })
             .collect();
         out.sort_by_key(|c| (c.folder.role.is_empty(), c.folder.id));
         Ok(out)
+    }
+
+    /// The folder new collections of `kind` are made in: the parent of the
+    /// standard calendar (or contacts) folder.
+    pub(crate) async fn standard_parent(&mut self, kind: Kind) -> Result<u64, Answer> {
+        let role = match kind {
+            Kind::Calendar => "calendar",
+            Kind::AddressBook => "contacts",
+        };
+        self.folders()
+            .await?
+            .iter()
+            .find(|f| f.role == role)
+            .map(|f| f.parent_id)
+            .ok_or_else(|| {
+                Answer::text(
+                    StatusCode::CONFLICT,
+                    format!("this mailbox has no {role} folder to put collections beside"),
+                )
+            })
     }
 
     /// The collection a path segment names.
@@ -205,16 +240,16 @@ impl<'a> Ctx<'a> {
             .await
             .map_err(|e| store_error(&e))?;
         let items: Vec<ItemInfo> = items.into_iter().filter(|i| fits(c.kind, i)).collect();
-        for i in &items {
-            self.dav
-                .remember_name(&self.dir, i.message_id, &self.name_of(c, i));
-        }
         Ok((items, token))
     }
 
-    /// An item's resource name.
+    /// An item's resource name: the one its client gave it, else its UID's.
     pub(crate) fn name_of(&self, c: &Collection, i: &ItemInfo) -> String {
-        item_name(c.kind.kind(), &i.item_uid, i.message_id)
+        if i.name.is_empty() {
+            item_name(c.kind.kind(), &i.item_uid, i.message_id)
+        } else {
+            i.name.clone()
+        }
     }
 
     /// The item a resource name names, if any.
@@ -223,8 +258,60 @@ impl<'a> Ctx<'a> {
         c: &Collection,
         name: &str,
     ) -> Result<Option<ItemInfo>, Answer> {
-        let (items, _) = self.items(c).await?;
-        Ok(items.into_iter().find(|i| self.name_of(c, i) == name))
+        Ok(self
+            .resolve(c, std::slice::from_ref(&name.to_string()), &[])
+            .await?
+            .0
+            .pop()
+            .flatten())
+    }
+
+    /// The items `names` name (by index lookups: a name given by a client,
+    /// else the UID its default name holds; `gx-<id>` names by a listing),
+    /// and the items holding the iCalendar/vCard UIDs `uids`.
+    pub(crate) async fn resolve(
+        &self,
+        c: &Collection,
+        names: &[String],
+        uids: &[String],
+    ) -> Result<(Vec<Option<ItemInfo>>, Vec<ItemInfo>), Answer> {
+        let ext = c.kind.kind().extension();
+        let stem = |n: &str| {
+            n.strip_suffix(ext)
+                .filter(|s| crate::path::uid_usable(s))
+                .map(str::to_string)
+        };
+        let mut lookup_uids: Vec<String> = names.iter().filter_map(|n| stem(n)).collect();
+        lookup_uids.extend(uids.iter().filter(|u| !u.is_empty()).cloned());
+        let found: Vec<ItemInfo> = self
+            .exmdb()
+            .find_items(&self.dir, c.selector(), names, &lookup_uids)
+            .await
+            .map_err(|e| store_error(&e))?
+            .into_iter()
+            .filter(|i| fits(c.kind, i))
+            .collect();
+        let listed = if names.iter().any(|n| n.starts_with("gx-")) {
+            self.items(c).await?.0
+        } else {
+            Vec::new()
+        };
+        let named = names
+            .iter()
+            .map(|n| {
+                found
+                    .iter()
+                    .chain(&listed)
+                    .find(|i| self.name_of(c, i) == *n)
+                    .cloned()
+            })
+            .collect();
+        let holders = found
+            .iter()
+            .filter(|i| uids.contains(&i.item_uid))
+            .cloned()
+            .collect();
+        Ok((named, holders))
     }
 }
 

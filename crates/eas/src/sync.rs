@@ -766,6 +766,7 @@ mod tests {
                 uid: 0,
                 message_id: mid,
                 change_number: cn,
+                ..Default::default()
             })),
         }
     }

@@ -154,6 +154,7 @@ pub(crate) fn change(c: st::MessageChange) -> pb::MessageChange {
                 uid: r.uid.0,
                 message_id: r.message_id.0,
                 change_number: r.cn.0,
+                ..Default::default()
             }),
         }),
     }

@@ -77,6 +77,7 @@ fn entry(e: ItemEntry) -> pb::ItemEntry {
         uid: e.uid.0,
         change_number: e.cn.0,
         item_uid: e.item_uid,
+        name: e.name,
         message_class: e.message_class,
         size: e.size,
     }
@@ -157,8 +158,11 @@ impl ExmdbService {
             Some(pb::put_item_request::Precondition::IfMatch(e)) => Precondition::IfMatch(e),
             Some(pb::put_item_request::Precondition::IfNoneMatch(_)) => Precondition::IfNoneMatch,
         };
+        let name = r.name;
         let out = self
-            .with_store(&r.dir, move |s| s.put_item(folder, &item, target, pre))
+            .with_store(&r.dir, move |s| {
+                s.put_item_named(folder, &item, target, pre, name.as_deref())
+            })
             .await?;
         Ok(pb::PutItemReply {
             entry: Some(entry(out.entry)),
@@ -203,6 +207,25 @@ impl ExmdbService {
         })
     }
 
+    pub(crate) async fn find_items_impl(
+        &self,
+        r: pb::FindItemsRequest,
+    ) -> Result<pb::FindItemsReply, Status> {
+        if r.names.len() + r.item_uids.len() > MAX_NAMES {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_NAMES} names and UIDs in one FindItems"
+            )));
+        }
+        let folder = convert::folder_ref(r.folder.as_ref())?;
+        let (names, uids) = (r.names, r.item_uids);
+        let found = self
+            .with_store(&r.dir, move |s| s.find_items(folder, &names, &uids))
+            .await?;
+        Ok(pb::FindItemsReply {
+            items: found.into_iter().map(entry).collect(),
+        })
+    }
+
     pub(crate) async fn item_changes_impl(
         &self,
         r: pb::ItemChangesRequest,
@@ -221,6 +244,8 @@ impl ExmdbService {
                     uid: x.uid.0,
                     message_id: x.message_id.0,
                     change_number: x.cn.0,
+                    item_uid: x.item_uid,
+                    name: x.name,
                 })
                 .collect(),
             sync_token: c.token.to_string(),

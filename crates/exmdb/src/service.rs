@@ -522,6 +522,15 @@ impl Exmdb for ExmdbService {
             .map(Response::new)
     }
 
+    async fn find_items(
+        &self,
+        r: Request<pb::FindItemsRequest>,
+    ) -> Result<Response<pb::FindItemsReply>, Status> {
+        self.find_items_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn item_changes_since(
         &self,
         r: Request<pb::ItemChangesRequest>,

@@ -156,7 +156,14 @@ async fn groupware_calls_over_the_wire() {
         .item_changes_since(&dir, folder_role("tasks"), &token)
         .await
         .unwrap();
-    assert_eq!(changes.removed, vec![a.message_id]);
+    assert_eq!(
+        changes
+            .removed
+            .iter()
+            .map(|r| r.message_id)
+            .collect::<Vec<_>>(),
+        vec![a.message_id]
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     c.purge_soft_deleted(pb::PurgeSoftDeletedRequest {
         dir: dir.clone(),

@@ -82,10 +82,8 @@ impl Modules {
         self.ews.reload();
         self.ews.set_submitter(submitter(config));
         self.dav.reload();
-        self.eas.reload(
-            eas_settings(config),
-            config.get(shared::OUTGOING_SMTP_URL),
-        );
+        self.eas
+            .reload(eas_settings(config), config.get(shared::OUTGOING_SMTP_URL));
     }
 }
 

@@ -237,6 +237,8 @@ pub struct ItemInfo {
     pub message_class: String,
     /// Size as the quota counts it.
     pub size: u64,
+    /// The resource name a DAV client gave it ("" when none).
+    pub name: String,
 }
 
 impl From<pb::ItemEntry> for ItemInfo {
@@ -250,6 +252,7 @@ impl From<pb::ItemEntry> for ItemInfo {
             item_uid: e.item_uid,
             message_class: e.message_class,
             size: e.size,
+            name: e.name,
         }
     }
 }
@@ -278,13 +281,24 @@ pub enum Precondition {
     IfNoneMatch,
 }
 
+/// An item removed from a folder, as its tombstone names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RemovedItem {
+    /// Its message id.
+    pub message_id: u64,
+    /// Its iCalendar/vCard UID ("" when none).
+    pub item_uid: String,
+    /// Its resource name ("" when it had none).
+    pub name: String,
+}
+
 /// What changed in a folder since a sync token.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemChanges {
     /// Items created or changed since.
     pub changed: Vec<ItemInfo>,
-    /// Message ids of the items removed since.
-    pub removed: Vec<u64>,
+    /// The items removed since.
+    pub removed: Vec<RemovedItem>,
     /// The token to ask with next time.
     pub sync_token: String,
 }
@@ -372,6 +386,23 @@ impl ExmdbClient {
         target: PutTarget,
         pre: Precondition,
     ) -> Result<(ItemInfo, bool), RpcError> {
+        self.put_item_named(dir, folder, item, target, pre, None)
+            .await
+    }
+
+    /// [`ExmdbClient::put_item`] giving the item the resource name `name`
+    /// (unique in the folder; a new named item may not share its UID with
+    /// another: both are `PRECONDITION_FAILED`). `None` keeps the name of
+    /// a replaced item.
+    pub async fn put_item_named(
+        &self,
+        dir: &str,
+        folder: pb::FolderSelector,
+        item: &Item,
+        target: PutTarget,
+        pre: Precondition,
+        name: Option<&str>,
+    ) -> Result<(ItemInfo, bool), RpcError> {
         let req = pb::PutItemRequest {
             dir: dir.to_string(),
             folder: Some(folder),
@@ -388,6 +419,7 @@ impl ExmdbClient {
                     Some(pb::put_item_request::Precondition::IfNoneMatch(true))
                 }
             },
+            name: name.map(str::to_string),
         };
         let r = self
             .unary(
@@ -475,6 +507,32 @@ impl ExmdbClient {
         ))
     }
 
+    /// The live items of a folder named one of `names` or with one of the
+    /// iCalendar/vCard UIDs `item_uids` (index lookups, not a listing).
+    pub async fn find_items(
+        &self,
+        dir: &str,
+        folder: pb::FolderSelector,
+        names: &[String],
+        item_uids: &[String],
+    ) -> Result<Vec<ItemInfo>, RpcError> {
+        let req = pb::FindItemsRequest {
+            dir: dir.to_string(),
+            folder: Some(folder),
+            names: names.to_vec(),
+            item_uids: item_uids.to_vec(),
+        };
+        let r = self
+            .unary(
+                dir,
+                true,
+                req,
+                |mut c, r| async move { c.find_items(r).await },
+            )
+            .await?;
+        Ok(r.items.into_iter().map(ItemInfo::from).collect())
+    }
+
     /// What changed in a folder since `sync_token` ("" = everything). A
     /// token too old is an error with reason `SYNC_TOKEN_TOO_OLD`.
     pub async fn item_changes_since(
@@ -495,7 +553,15 @@ impl ExmdbClient {
             .await?;
         Ok(ItemChanges {
             changed: r.changed.into_iter().map(ItemInfo::from).collect(),
-            removed: r.removed.into_iter().map(|x| x.message_id).collect(),
+            removed: r
+                .removed
+                .into_iter()
+                .map(|x| RemovedItem {
+                    message_id: x.message_id,
+                    item_uid: x.item_uid,
+                    name: x.name,
+                })
+                .collect(),
             sync_token: r.sync_token,
         })
     }

@@ -35,6 +35,8 @@ use std::io::Read;
 /// groxide's property on the attachment row of an embedded message: the
 /// message encoded (PT_BINARY; provider-defined range, chosen by groxide).
 pub const PR_GROXIDE_EMBEDDED_ITEM: PropTag = PropTag(0x67F1_0102);
+/// Longest resource name of an item, in bytes.
+pub const MAX_NAME_LEN: usize = 255;
 /// Deepest nesting of embedded messages accepted.
 pub(crate) const MAX_EMBED_DEPTH: usize = 8;
 
@@ -92,6 +94,9 @@ pub struct ItemEntry {
     pub message_class: String,
     /// Size in bytes as the quota counts it.
     pub size: u64,
+    /// The resource name a DAV client gave it ("" when none: it is named
+    /// by its UID).
+    pub name: String,
 }
 
 impl ItemEntry {
@@ -151,6 +156,8 @@ struct Resolved {
     attachments: Vec<(Vec<Prop>, Option<Staged>)>,
     original: Option<Staged>,
     item_uid: String,
+    /// The resource name to give it (`None`: keep the one it has).
+    name: Option<String>,
     format: ItemFormat,
     size: u64,
 }
@@ -173,7 +180,8 @@ pub fn item_uid(item: &Item) -> String {
 fn entry_sql(filter: &str) -> String {
     format!(
         "SELECT m.message_id, m.folder_id, m.uid, m.cn, m.size, i.item_uid,
-           (SELECT value FROM message_properties p WHERE p.message_id = m.message_id AND p.tag = {})
+           (SELECT value FROM message_properties p WHERE p.message_id = m.message_id AND p.tag = {}),
+           i.name
          FROM messages m LEFT JOIN items i ON i.message_id = m.message_id
          WHERE m.deleted_at IS NULL AND {filter} ORDER BY m.uid",
         PR_MESSAGE_CLASS.0
@@ -193,6 +201,7 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemEntry> {
             Some(rusqlite::types::Value::Text(s)) => s,
             _ => String::new(),
         },
+        name: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
@@ -251,6 +260,32 @@ pub(crate) fn by_uid(conn: &Connection, folder: FolderId, uid: &str) -> Result<O
     Ok(id.map(|i| MessageId(i as u64)))
 }
 
+/// The live item of `folder` named `name`.
+pub(crate) fn by_name(
+    conn: &Connection,
+    folder: FolderId,
+    name: &str,
+) -> Result<Option<MessageId>> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT i.message_id FROM items i JOIN messages m ON m.message_id = i.message_id
+             WHERE i.folder_id = ?1 AND i.name = ?2 AND m.deleted_at IS NULL
+             ORDER BY i.message_id LIMIT 1",
+        )?
+        .query_row(params![folder.0 as i64, name], |r| r.get(0))
+        .optional()?;
+    Ok(id.map(|i| MessageId(i as u64)))
+}
+
+/// The resource name of a message's item row, if it has one.
+fn name_of(conn: &Connection, id: MessageId) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM items WHERE message_id = ?1")?
+        .query_row([id.0 as i64], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// The item row of a message: format and original.
 fn item_row(conn: &Connection, id: MessageId) -> Result<Option<(ItemFormat, Option<ContentHash>)>> {
     Ok(conn
@@ -278,8 +313,16 @@ pub(crate) fn erased(ctx: &mut WriteCtx<'_>, id: MessageId) -> Result<()> {
 
 /// Keeps the item row with its message when that moves.
 pub(crate) fn moved(ctx: &mut WriteCtx<'_>, id: MessageId, target: FolderId) -> Result<()> {
+    // A name the target folder already has is dropped (the item is then
+    // named by its UID there).
     ctx.conn
-        .prepare_cached("UPDATE items SET folder_id = ?2 WHERE message_id = ?1")?
+        .prepare_cached(
+            "UPDATE items SET folder_id = ?2,
+               name = CASE WHEN EXISTS (SELECT 1 FROM items o JOIN messages m ON m.message_id = o.message_id
+                   WHERE o.folder_id = ?2 AND o.name = items.name AND o.message_id != ?1
+                     AND m.deleted_at IS NULL) THEN NULL ELSE name END
+             WHERE message_id = ?1",
+        )?
         .execute(params![id.0 as i64, target.0 as i64])?;
     Ok(())
 }
@@ -384,6 +427,30 @@ fn put_in_tx(
         None => None,
     };
     check_precondition(pre, existing.as_ref())?;
+    let existing_id = existing.as_ref().map(|r| r.entry.message_id);
+    if let Some(name) = &item.name
+        && let Some(other) = by_name(ctx.conn, fid, name)?
+        && Some(other) != existing_id
+    {
+        return Err(StoreError::PreconditionFailed(format!(
+            "folder {fid} has an item named {name:?} (message {other})"
+        )));
+    }
+    if item.name.is_some()
+        && existing.is_none()
+        && !item.item_uid.is_empty()
+        && let Some(other) = by_uid(ctx.conn, fid, &item.item_uid)?
+    {
+        return Err(StoreError::PreconditionFailed(format!(
+            "folder {fid} has an item with UID {:?} (message {other})",
+            item.item_uid
+        )));
+    }
+    let name = match (&item.name, existing_id) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some(id)) => name_of(ctx.conn, id)?,
+        (None, None) => None,
+    };
     let (id, created) = match &existing {
         None => {
             ctx.check_room(1, item.size)?;
@@ -443,8 +510,8 @@ fn put_in_tx(
     }
     ctx.conn
         .prepare_cached(
-            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size, name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             id.0 as i64,
@@ -453,6 +520,7 @@ fn put_in_tx(
             item.format.code(),
             item.original.as_ref().map(|(h, _)| h.0.to_vec()),
             item.original.as_ref().map_or(0, |(_, l)| *l as i64),
+            name,
         ])?;
     Ok(PutOutcome {
         entry: entry(ctx.conn, id)?,
@@ -473,6 +541,44 @@ impl StoreReader {
                 true
             })?;
             Ok(out)
+        })
+    }
+
+    /// The live items of `folder` named one of `names` or with one of the
+    /// iCalendar/vCard UIDs `uids` (index lookups), each once, by message id.
+    pub fn find_items(
+        &self,
+        folder: impl Into<FolderRef>,
+        names: &[String],
+        uids: &[String],
+    ) -> Result<Vec<ItemEntry>> {
+        let r = folder.into();
+        self.with_reader(|c| {
+            let fid = folders::resolve(c, r)?;
+            let mut ids = BTreeSet::new();
+            let mut st = c.prepare_cached(
+                "SELECT i.message_id FROM items i JOIN messages m ON m.message_id = i.message_id
+                 WHERE i.folder_id = ?1 AND i.name = ?2 AND m.deleted_at IS NULL",
+            )?;
+            for n in names {
+                let mut rows = st.query(params![fid.0 as i64, n])?;
+                while let Some(row) = rows.next()? {
+                    ids.insert(row.get::<_, i64>(0)?);
+                }
+            }
+            let mut st = c.prepare_cached(
+                "SELECT i.message_id FROM items i JOIN messages m ON m.message_id = i.message_id
+                 WHERE i.folder_id = ?1 AND i.item_uid = ?2 AND m.deleted_at IS NULL",
+            )?;
+            for u in uids {
+                let mut rows = st.query(params![fid.0 as i64, u])?;
+                while let Some(row) = rows.next()? {
+                    ids.insert(row.get::<_, i64>(0)?);
+                }
+            }
+            ids.into_iter()
+                .map(|id| entry(c, MessageId(id as u64)))
+                .collect()
         })
     }
 
@@ -621,6 +727,29 @@ impl Store {
         target: PutTarget,
         pre: Precondition,
     ) -> Result<PutOutcome> {
+        self.put_item_named(folder, item, target, pre, None)
+    }
+
+    /// [`Store::put_item`] giving the item the resource name `name` (as a
+    /// DAV client chose it; `None` keeps the name a replaced item has).
+    /// A name is unique among a folder's live items, and a new named item
+    /// may not share its UID with another: either is
+    /// [`StoreError::PreconditionFailed`], nothing written.
+    pub fn put_item_named(
+        &self,
+        folder: impl Into<FolderRef>,
+        item: &Item,
+        target: PutTarget,
+        pre: Precondition,
+        name: Option<&str>,
+    ) -> Result<PutOutcome> {
+        if let Some(n) = name
+            && (n.is_empty() || n.len() > MAX_NAME_LEN || n.contains(['/', '\0']))
+        {
+            return Err(StoreError::InvalidArgument(format!(
+                "{n:?} is not a resource name (1 to {MAX_NAME_LEN} bytes, no '/' or NUL)"
+            )));
+        }
         if item.class == ItemClass::Exception {
             return Err(StoreError::InvalidArgument(
                 "an exception is stored inside its series, not alone".into(),
@@ -707,6 +836,7 @@ impl Store {
             attachments,
             original,
             item_uid: item_uid(item),
+            name: name.map(str::to_string),
             format: if item.original.is_some() {
                 ItemFormat::of_class(item.class)
             } else {

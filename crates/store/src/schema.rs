@@ -152,6 +152,26 @@ CREATE TABLE folder_sync (
   compacted_cn INTEGER NOT NULL
 );
 "#,
+    // 5 → 6: resource names. A groupware item may carry the name a DAV
+    // client gave it (`items.name`, NULL: named by its UID), and the
+    // tombstone of a removed item keeps its UID and name, so a sync
+    // (RFC 6578) can name what went even after the item row is purged. A
+    // trigger fills them in from the item row, which every removal path
+    // still has when it writes the tombstone (delete, move, hard delete).
+    r#"
+ALTER TABLE items ADD COLUMN name TEXT;
+CREATE INDEX items_name ON items(folder_id, name) WHERE name IS NOT NULL;
+ALTER TABLE message_tombstones ADD COLUMN item_uid TEXT;
+ALTER TABLE message_tombstones ADD COLUMN item_name TEXT;
+CREATE TRIGGER message_tombstones_item AFTER INSERT ON message_tombstones
+WHEN EXISTS (SELECT 1 FROM items WHERE message_id = NEW.message_id)
+BEGIN
+  UPDATE message_tombstones
+     SET item_uid = (SELECT item_uid FROM items WHERE message_id = NEW.message_id),
+         item_name = (SELECT name FROM items WHERE message_id = NEW.message_id)
+   WHERE folder_id = NEW.folder_id AND uid = NEW.uid;
+END;
+"#,
 ];
 
 /// Migrations that need code beside their SQL: run in the same transaction,

@@ -15,7 +15,6 @@ use crate::folders::{self, FolderRef};
 use crate::ids::{ChangeNumber, FolderId, ImapUid, MessageId, UidValidity};
 use crate::items::{self, ItemEntry};
 use crate::mail_tombstones;
-use crate::messages::{REMOVED_SINCE_SQL, RemovedMessage};
 use crate::store::{Store, StoreReader};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::fmt;
@@ -68,6 +67,27 @@ impl SyncToken {
     }
 }
 
+/// An item removed from a folder, as its tombstone names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedItem {
+    /// Its UID in the folder.
+    pub uid: ImapUid,
+    /// Its id.
+    pub message_id: MessageId,
+    /// The change number of the removal.
+    pub cn: ChangeNumber,
+    /// Its iCalendar/vCard UID ("" when it had none or was no item).
+    pub item_uid: String,
+    /// Its resource name ("" when it had none).
+    pub name: String,
+}
+
+/// Items removed from a folder after a change number, with what their
+/// tombstones keep of them.
+const REMOVED_ITEMS_SQL: &str = "SELECT uid, message_id, cn, item_uid, item_name \
+     FROM message_tombstones INDEXED BY message_tombstones_cn \
+     WHERE folder_id = ?1 AND cn > ?2 ORDER BY uid";
+
 /// What changed in a folder since a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemChanges {
@@ -75,7 +95,7 @@ pub struct ItemChanges {
     /// the initial sync), by UID.
     pub changed: Vec<ItemEntry>,
     /// Items removed since (deleted or moved away), by UID.
-    pub removed: Vec<RemovedMessage>,
+    pub removed: Vec<RemovedItem>,
     /// The token of the state this answer brings the caller to.
     pub token: SyncToken,
 }
@@ -157,13 +177,15 @@ impl StoreReader {
                     "{since}: removals up to change {compacted} are forgotten"
                 )));
             }
-            let mut st = c.prepare_cached(REMOVED_SINCE_SQL)?;
+            let mut st = c.prepare_cached(REMOVED_ITEMS_SQL)?;
             let mut rows = st.query(params![f.id.0 as i64, since.cn.0 as i64])?;
             while let Some(row) = rows.next()? {
-                out.removed.push(RemovedMessage {
+                out.removed.push(RemovedItem {
                     uid: ImapUid(row.get::<_, i64>(0)? as u32),
                     message_id: MessageId(row.get::<_, i64>(1)? as u64),
                     cn: ChangeNumber(row.get::<_, i64>(2)? as u64),
+                    item_uid: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    name: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
                 });
             }
             items::changed_since(c, f.id, since.cn, &mut |e| {

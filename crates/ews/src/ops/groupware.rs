@@ -759,7 +759,7 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
             .map(|m| ItemKey {
                 store,
                 folder: folder.id,
-                message: *m,
+                message: m.message_id,
                 uid: 0,
             })
             .collect();
