@@ -24,7 +24,6 @@
 //! with nothing written.
 
 pub mod devices;
-mod events;
 mod folder_sync;
 mod mail;
 mod misc;
@@ -40,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
 use groxide_http_core::{Mount, Prefix, Principal};
-use groxide_rpc::{ClientOptions, ExmdbClient, RpcError};
+use groxide_rpc::{ClientOptions, EventHub, ExmdbClient, HubSettings, RpcError};
 use groxide_runtime::Routing;
 use groxide_wbxml::{Element, Limits};
 use http::header::{ALLOW, CONTENT_TYPE};
@@ -83,7 +82,7 @@ impl Default for EasSettings {
 pub struct Eas {
     exmdb: Arc<ExmdbClient>,
     settings: RwLock<EasSettings>,
-    hub: Arc<events::EventHub>,
+    hub: Arc<EventHub>,
     submit_url: RwLock<String>,
 }
 
@@ -107,7 +106,15 @@ impl Eas {
         Arc::new(Eas {
             exmdb,
             settings: RwLock::new(settings),
-            hub: events::EventHub::new(routing, options),
+            hub: EventHub::new(
+                routing,
+                options,
+                HubSettings {
+                    // A waiting device is gone sooner than an IMAP session.
+                    listener_check: Duration::from_secs(10),
+                    ..HubSettings::default()
+                },
+            ),
             submit_url: RwLock::new(submit_url.to_string()),
         })
     }

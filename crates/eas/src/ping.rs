@@ -6,10 +6,10 @@
 //! with something to sync.
 
 use crate::devices::Devices;
-use crate::events::Hint;
 use crate::folder_sync::visible;
 use crate::sync::estimate;
 use crate::{Ctx, Failure};
+use groxide_rpc::event_hub::StoreEvent;
 use groxide_wbxml::{Element, Ping};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -147,9 +147,11 @@ pub(crate) async fn ping(
             () = tokio::time::sleep_until(deadline) => return Ok(Some(answer(1, Vec::new()))),
         };
         let look: Vec<String> = match hint {
-            Ok(Hint::Folder(f)) if ids.contains(&f) => vec![f.to_string()],
-            Ok(Hint::Folder(0)) | Ok(Hint::Resync) => folders.clone(),
-            Ok(Hint::Folder(_)) => continue,
+            Ok(StoreEvent::Changed { folder, .. }) if ids.contains(&folder) => {
+                vec![folder.to_string()]
+            }
+            Ok(StoreEvent::Changed { folder: 0, .. }) | Ok(StoreEvent::Resync) => folders.clone(),
+            Ok(StoreEvent::Changed { .. }) => continue,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => folders.clone(),
             Err(tokio::sync::broadcast::error::RecvError::Closed) => {
                 hints = ctx.eas.hub.watch(&ctx.dir).await;

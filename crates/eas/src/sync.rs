@@ -735,7 +735,11 @@ pub(crate) async fn sync(
                 }
             };
             match hint {
-                Ok(crate::events::Hint::Folder(f)) if f != 0 && !ids.contains(&f) => continue,
+                Ok(groxide_rpc::event_hub::StoreEvent::Changed { folder, .. })
+                    if folder != 0 && !ids.contains(&folder) =>
+                {
+                    continue;
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => {
                     *rx = ctx.eas.hub.watch(&ctx.dir).await;
                     break;

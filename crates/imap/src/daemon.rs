@@ -3,7 +3,6 @@
 //! and the event hub; SIGHUP reloads settings, certificates,
 //! routing and caches; SIGTERM stops accepting, says BYE and drains.
 
-use crate::backend::events::EventHub;
 use crate::backend::services::ServiceBackend;
 use crate::server::ImapServer;
 use crate::settings::Settings;
@@ -11,6 +10,7 @@ use groxide_config::keys::{imap, shared};
 use groxide_config::{Config, Imap};
 use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
+use groxide_rpc::event_hub::{EventHub, HubSettings};
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, IMAP_KEYS, server_tls};
 use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
@@ -94,7 +94,7 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
         routing.midb().clone(),
         config.get(groxide_config::keys::shared::LOCAL_MAILBOX_VIEW),
     ));
-    let events = EventHub::new(routing.clone(), options);
+    let events = EventHub::new(routing.clone(), options, HubSettings::default());
     let reset_events = events.clone();
     wiring.on_reload(move || reset_events.reset());
     let backend = ServiceBackend::new(auth, view, events.clone());

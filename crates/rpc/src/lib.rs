@@ -8,6 +8,7 @@
 
 pub mod acl;
 pub mod client;
+pub mod event_hub;
 pub mod event_publisher;
 pub mod exmdb_client;
 pub mod items;
@@ -21,6 +22,7 @@ pub mod tls;
 
 pub use acl::AccessList;
 pub use client::{ChannelPool, ClientOptions, NodeAddr, RpcError};
+pub use event_hub::{EventHub, EventLocator, HubSettings};
 pub use event_publisher::EventPublisher;
 pub use exmdb_client::ExmdbClient;
 pub use routed::RoutedClient;

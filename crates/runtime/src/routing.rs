@@ -8,6 +8,7 @@ use groxide_config::keys::{event, exmdb, midb, shared};
 use groxide_config::{Config, ConfigFile, DaemonFile, Event, Exmdb, Key, Midb};
 use groxide_routing::{HomeserverLookup, ListKind, Resolver, Route, RouteTable};
 use groxide_rpc::NodeAddr;
+use groxide_rpc::event_hub::{EventLocator, Located};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -127,5 +128,15 @@ impl Routing {
             default_host(c.get(event::EVENT_LISTEN_IP)),
             c.get(event::EVENT_LISTEN_PORT),
         ))
+    }
+}
+
+/// A store's events come from the event service of its exmdb home.
+impl EventLocator for Routing {
+    fn locate<'a>(&'a self, dir: &'a str) -> Located<'a> {
+        Box::pin(async move {
+            let route = self.exmdb.resolve(dir).await.map_err(|e| e.to_string())?;
+            Ok(self.event_node(&route))
+        })
     }
 }

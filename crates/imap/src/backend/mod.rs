@@ -5,7 +5,6 @@
 //! are generic over it; tests run the production view over a temp-dir
 //! store ([`local::LocalBackend`], feature `test-backend`).
 
-pub mod events;
 #[cfg(feature = "test-backend")]
 pub mod local;
 pub mod services;

@@ -4,11 +4,11 @@
 //! node's exmdb), the home node's groxide-midb for the others; change hints
 //! come from the [`EventHub`].
 
-use super::events::EventHub;
 use super::{Account, AuthFailure, Backend, EventWatch, ViewError};
 use groxide_directory::{AuthError, Authenticator, Protocol};
 use groxide_midb::RoutedView;
 use groxide_midb::exmdb_writes::ExmdbWrites;
+use groxide_rpc::event_hub::EventHub;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -71,6 +71,6 @@ impl Backend for ServiceBackend {
     }
 
     async fn watch(&self, dir: &str) -> Result<EventWatch, ViewError> {
-        self.events.watch(dir).await
+        Ok(self.events.watch(dir).await)
     }
 }
