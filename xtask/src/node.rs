@@ -178,7 +178,12 @@ pub fn run(args: &[String]) -> Result<()> {
     println!(
         "    CardDAV:  {base}/dav/addressbooks/{user}/ (or just {base}/dav/ : clients discover the rest)"
     );
-    println!("    EWS:      {base}/EWS/Exchange.asmx (Basic auth)");
+    println!(
+        "    EWS:      {base}/EWS/Exchange.asmx (Basic auth; Autodiscover SOAP at {base}/autodiscover/autodiscover.svc)"
+    );
+    println!(
+        "    ActiveSync: {base}/Microsoft-Server-ActiveSync (phones: server localhost, user {user}, SSL on)"
+    );
     println!("    curl -k -u {user}:{pw} -X PROPFIND -H 'Depth: 1' {base}/dav/calendars/{user}/");
     println!(
         "  Thunderbird: New Account → Email; your name, {user}, password {pw}; example.test has no"
