@@ -9,26 +9,9 @@ use crate::spool::Spool;
 use crate::tls::starttls_config;
 use groxide_config::keys::{delivery, shared};
 use groxide_config::{BindAddr, Config, Delivery};
-use groxide_runtime::{Context, NodeIdentity, NodeWiring, WiringError, bind_tcp};
+use groxide_runtime::{Context, NodeIdentity, NodeWiring, StartError, bind_tcp};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Why the daemon could not start; each names the key or file at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A config value cannot be used.
-    #[error("{0}")]
-    Config(String),
-    /// The directory could not be opened.
-    #[error("user directory: {0}")]
-    Directory(String),
-    /// The spool directory could not be prepared.
-    #[error("spool: {0}")]
-    Spool(std::io::Error),
-    /// A listening socket could not be opened.
-    #[error("{0}")]
-    Listen(std::io::Error),
-}
 
 /// The problems `--check-config` reports for delivery.cfg.
 pub fn check_config(config: &Config<Delivery>) -> Vec<String> {
@@ -81,12 +64,12 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     let node = NodeIdentity::load(&config);
     let settings = Settings::from_config(&config, &node.host_id);
     let tls = tls_config(&config).map_err(StartError::Config)?;
-    let spool = Spool::open(&spool_path(&config)).map_err(StartError::Spool)?;
+    let spool = Spool::open(&spool_path(&config)).map_err(|source| StartError::Files {
+        what: "spool",
+        source,
+    })?;
 
-    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(|e| match e {
-        WiringError::Config(e) => StartError::Config(e),
-        WiringError::Directory(e) => StartError::Directory(e),
-    })?);
+    let wiring = Arc::new(NodeWiring::connect(&config).await?);
     let Some(directory) = wiring.directory().cloned().map(Arc::new) else {
         return Err(StartError::Directory("not connected".into()));
     };

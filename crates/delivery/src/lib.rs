@@ -54,4 +54,5 @@ pub use server::DeliveryServer;
 pub use settings::{Protocol, SessionLimits, Settings};
 pub use spool::{Spool, SpooledMessage};
 
-pub use daemon::{StartError, check_config, run};
+pub use daemon::{check_config, run};
+pub use groxide_runtime::StartError;

@@ -4,7 +4,7 @@
 //! second, then CardDAV and CalDAV. No I/O.
 
 use crate::pox::Endpoints;
-use crate::xml::XmlWriter;
+use groxide_http_core::xml::XmlWriter;
 
 /// The ports and hosts autoconfig advertises (0 = a service not advertised).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn config(provider: &Provider<'_>, at: &Endpoints, services: &MailServices) 
     } else {
         services.submission_host.as_str()
     };
-    let mut w = XmlWriter::new();
+    let mut w = XmlWriter::indented();
     w.open("clientConfig", &[("version", "1.1")]);
     w.open("emailProvider", &[("id", provider.domain)])
         .leaf("domain", provider.domain)

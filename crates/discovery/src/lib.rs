@@ -29,7 +29,7 @@ pub mod autoconfig;
 pub mod json;
 pub mod pox;
 pub mod soap;
-mod xml;
+mod url;
 
 use autoconfig::{MailServices, Provider};
 use axum::extract::{Request, State};

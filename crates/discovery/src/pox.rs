@@ -7,9 +7,9 @@
 //! mobilesync schema the ActiveSync endpoint. Element names are matched by
 //! local name, ignoring namespaces and case, as clients differ in both.
 
-use crate::xml::{XmlWriter, https_url};
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
+use crate::url::https_url;
+use groxide_http_core::xml::XmlWriter;
+use groxide_http_core::xml::{Element, XmlError, parse};
 
 /// The namespace of every response's root element.
 pub const RESPONSE_NS: &str =
@@ -20,9 +20,6 @@ pub const OUTLOOK_SCHEMA: &str =
 /// The ActiveSync (mobilesync) response schema.
 pub const MOBILESYNC_SCHEMA: &str =
     "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
-
-/// Deepest element nesting accepted in a request (a real one has three levels).
-const MAX_DEPTH: usize = 16;
 
 /// Which response a client asked for (`AcceptableResponseSchema`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,125 +82,46 @@ impl PoxErrorCode {
     }
 }
 
-/// Parses a request body.
+/// Parses a request body with the shared XML reader (its depth and size
+/// bounds apply); names are then matched by local name, ignoring
+/// namespaces and case.
 pub fn parse_request(body: &[u8]) -> Result<PoxRequest, PoxError> {
-    let mut reader = Reader::from_reader(body);
-    let malformed = |reader: &Reader<&[u8]>, reason: String| PoxError::Malformed {
-        offset: reader.buffer_position(),
-        reason,
-    };
-    let mut path: Vec<String> = Vec::new();
-    let mut text = String::new();
-    let mut email = None;
-    let mut schema = None;
-    let mut saw_root = false;
-    let mut saw_request = false;
-    let mut buf = Vec::new();
-    loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| malformed(&reader, e.to_string()))?;
-        let in_field = path.len() == 3 && path[1].eq_ignore_ascii_case("request");
-        match event {
-            Event::Start(start) => {
-                let name = local_name(start.local_name().as_ref());
-                if path.is_empty() {
-                    check_root(saw_root, &name)?;
-                    saw_root = true;
-                }
-                if path.len() == 1 && name.eq_ignore_ascii_case("request") {
-                    saw_request = true;
-                }
-                path.push(name);
-                text.clear();
-                if path.len() > MAX_DEPTH {
-                    return Err(PoxError::NotARequest("elements nested too deeply"));
-                }
+    let root = match parse(body) {
+        Ok(root) => root,
+        Err(XmlError::Malformed { offset, reason }) => {
+            if !body.contains(&b'<') {
+                return Err(PoxError::NotARequest("no Autodiscover element"));
             }
-            Event::Empty(start) => {
-                let name = local_name(start.local_name().as_ref());
-                if path.is_empty() {
-                    check_root(saw_root, &name)?;
-                    return Err(PoxError::NotARequest("the Autodiscover element is empty"));
-                }
-                if path.len() == 1 && name.eq_ignore_ascii_case("request") {
-                    saw_request = true;
-                }
-            }
-            // Entity references arrive as their own events, between text pieces.
-            Event::Text(t) if in_field => {
-                text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0))
-            }
-            Event::CData(t) if in_field => text.push_str(&t),
-            Event::GeneralRef(r) if in_field => {
-                match r
-                    .resolve_char_ref()
-                    .map_err(|e| malformed(&reader, e.to_string()))?
-                {
-                    Some(c) => text.push(c),
-                    None => match quick_xml::escape::resolve_predefined_entity(&r) {
-                        Some(s) => text.push_str(s),
-                        None => {
-                            return Err(malformed(&reader, format!("unknown entity &{};", &*r)));
-                        }
-                    },
-                }
-            }
-            Event::End(_) => {
-                if in_field {
-                    let value = text.trim().to_string();
-                    if path[2].eq_ignore_ascii_case("emailaddress") {
-                        email = Some(value);
-                    } else if path[2].eq_ignore_ascii_case("acceptableresponseschema") {
-                        schema = Some(value);
-                    }
-                }
-                path.pop();
-            }
-            Event::Eof if !path.is_empty() => {
-                return Err(malformed(
-                    &reader,
-                    format!("<{}> is not closed", path[path.len() - 1]),
-                ));
-            }
-            Event::Eof => break,
-            // Declarations, comments, processing instructions, other text: nothing we read.
-            _ => {}
+            return Err(PoxError::Malformed { offset, reason });
         }
-        buf.clear();
+        Err(XmlError::TooLarge(what)) => return Err(PoxError::NotARequest(what)),
+    };
+    if !root.name.eq_ignore_ascii_case("autodiscover") {
+        return Err(PoxError::NotARequest(
+            "the root element is not Autodiscover",
+        ));
     }
-    if !saw_root {
-        return Err(PoxError::NotARequest("no Autodiscover element"));
-    }
-    if !saw_request {
-        return Err(PoxError::NotARequest("no Request element"));
-    }
-    let email = email
+    let named = |e: &'_ Element, name: &str| -> Option<String> {
+        e.children
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .map(|c| c.text.trim().to_string())
+    };
+    let request = root
+        .children
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("request"))
+        .ok_or(PoxError::NotARequest("no Request element"))?;
+    let email = named(request, "EMailAddress")
         .filter(|e| e.contains('@'))
         .ok_or(PoxError::NotARequest("no EMailAddress"))?;
-    let schema = match schema {
+    let schema = match named(request, "AcceptableResponseSchema") {
         Some(s) if s.eq_ignore_ascii_case(OUTLOOK_SCHEMA) => Schema::Outlook,
         Some(s) if s.eq_ignore_ascii_case(MOBILESYNC_SCHEMA) => Schema::MobileSync,
         Some(s) => Schema::Other(s),
         None => Schema::Other(String::new()),
     };
     Ok(PoxRequest { email, schema })
-}
-
-fn check_root(saw_root: bool, name: &str) -> Result<(), PoxError> {
-    if saw_root {
-        return Err(PoxError::NotARequest("more than one root element"));
-    }
-    if !name.eq_ignore_ascii_case("autodiscover") {
-        return Err(PoxError::NotARequest(
-            "the root element is not Autodiscover",
-        ));
-    }
-    Ok(())
-}
-
-fn local_name(name: &str) -> String {
-    name.to_string()
 }
 
 /// Where a user's services are, for the responses.
@@ -244,7 +162,7 @@ impl Endpoints {
 /// The Outlook-schema answer for `address` (the user's primary address).
 pub fn outlook_response(address: &str, display_name: &str, at: &Endpoints) -> String {
     let ews = at.ews();
-    let mut w = XmlWriter::new();
+    let mut w = XmlWriter::indented();
     w.open("Autodiscover", &[("xmlns", RESPONSE_NS)]);
     w.open("Response", &[("xmlns", OUTLOOK_SCHEMA)]);
     w.open("User", &[])
@@ -271,7 +189,7 @@ pub fn outlook_response(address: &str, display_name: &str, at: &Endpoints) -> St
 /// The mobilesync-schema answer for `address`.
 pub fn mobilesync_response(address: &str, display_name: &str, at: &Endpoints) -> String {
     let url = at.activesync();
-    let mut w = XmlWriter::new();
+    let mut w = XmlWriter::indented();
     w.open("Autodiscover", &[("xmlns", RESPONSE_NS)]);
     w.open("Response", &[("xmlns", MOBILESYNC_SCHEMA)]);
     w.leaf("Culture", "en:us");
@@ -292,13 +210,13 @@ pub fn mobilesync_response(address: &str, display_name: &str, at: &Endpoints) ->
 /// identifies the server.
 pub fn error_response(code: PoxErrorCode, time: &str, id: &str) -> String {
     let (number, message) = code.code_and_message();
-    let mut w = XmlWriter::new();
+    let mut w = XmlWriter::indented();
     w.open("Autodiscover", &[("xmlns", RESPONSE_NS)]);
     w.open("Response", &[]);
     w.open("Error", &[("Time", time), ("Id", id)])
         .leaf("ErrorCode", number)
         .leaf("Message", message)
-        .leaf("DebugData", "");
+        .empty("DebugData", &[]);
     w.finish()
 }
 
@@ -371,7 +289,7 @@ mod tests {
             ("<Autodiscover><Request><EMailAddress>a@b", "malformed"),
             ("<Autodiscover><Request></Autodiscover>", "malformed"),
             ("<Other><Request/></Other>", "root element"),
-            ("<Autodiscover/>", "empty"),
+            ("<Autodiscover/>", "no Request"),
             ("<Autodiscover></Autodiscover>", "no Request"),
             (
                 "<Autodiscover><Request><EMailAddress>nobody</EMailAddress></Request></Autodiscover>",
@@ -379,18 +297,18 @@ mod tests {
             ),
             (
                 "<Autodiscover><Request/></Autodiscover><Autodiscover/>",
-                "more than one root",
+                "after the root element",
             ),
             (
                 "<Autodiscover><Request/></Autodiscover><Autodiscover></Autodiscover>",
-                "more than one root",
+                "after the root element",
             ),
         ];
         for (body, want) in table {
             let err = parse_request(body.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(want), "{body:?}: {err}");
         }
-        let deep = format!("<Autodiscover>{}", "<x>".repeat(40));
+        let deep = format!("<Autodiscover>{}", "<x>".repeat(70));
         assert!(
             parse_request(deep.as_bytes())
                 .unwrap_err()

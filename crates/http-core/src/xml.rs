@@ -225,18 +225,47 @@ fn element(ns: String, start: &BytesStart<'_>, offset: u64) -> Result<Element, X
 /// Writes a document element by element; the caller names elements with
 /// the prefixes it declared on the root (EWS: `s:`, `t:`, `m:`; DAV: `d:`…).
 /// Text and attribute values are escaped here and nowhere else.
+///
+/// [`XmlWriter::new`] writes compact documents for machines;
+/// [`XmlWriter::indented`] puts every element on its own line, two spaces
+/// per level, for documents people read with curl (discovery).
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     out: String,
     open: Vec<String>,
+    indented: bool,
 }
 
 impl XmlWriter {
-    /// An empty document with the XML declaration.
+    /// An empty compact document with the XML declaration.
     pub fn new() -> XmlWriter {
         XmlWriter {
             out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
             open: Vec::new(),
+            indented: false,
+        }
+    }
+
+    /// An empty indented document with the XML declaration on its own line.
+    pub fn indented() -> XmlWriter {
+        XmlWriter {
+            out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"),
+            open: Vec::new(),
+            indented: true,
+        }
+    }
+
+    fn line_start(&mut self) {
+        if self.indented {
+            for _ in 0..self.open.len() {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    fn line_end(&mut self) {
+        if self.indented {
+            self.out.push('\n');
         }
     }
 
@@ -254,27 +283,38 @@ impl XmlWriter {
 
     /// Opens `<name attrs…>`.
     pub fn open(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
+        self.line_start();
         self.start_tag(name, attrs);
         self.out.push('>');
+        self.line_end();
         self.open.push(name.to_string());
         self
     }
 
     /// `<name attrs…/>`.
     pub fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
+        self.line_start();
         self.start_tag(name, attrs);
         self.out.push_str("/>");
+        self.line_end();
         self
     }
 
     /// `<name>text</name>`.
     pub fn leaf(&mut self, name: &str, text: &str) -> &mut Self {
-        self.start_tag(name, &[]);
+        self.leaf_with(name, &[], text)
+    }
+
+    /// `<name attrs…>text</name>`.
+    pub fn leaf_with(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> &mut Self {
+        self.line_start();
+        self.start_tag(name, attrs);
         self.out.push('>');
         self.out.push_str(&quick_xml::escape::escape(text));
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
+        self.line_end();
         self
     }
 
@@ -287,9 +327,11 @@ impl XmlWriter {
     /// Closes the innermost open element.
     pub fn close(&mut self) -> &mut Self {
         if let Some(name) = self.open.pop() {
+            self.line_start();
             self.out.push_str("</");
             self.out.push_str(&name);
             self.out.push('>');
+            self.line_end();
         }
         self
     }
@@ -360,6 +402,21 @@ mod tests {
         assert_eq!(
             w.finish(),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><m:X A=\"&quot;&lt;&amp;&gt;\"><t:S>a&lt;b&amp;c</t:S></m:X>"
+        );
+    }
+
+    #[test]
+    fn the_indented_writer_puts_each_element_on_its_own_line() {
+        let mut w = XmlWriter::indented();
+        w.open("a", &[("x", "1<\"2\">")])
+            .leaf("b", "Tom & Jerry <x>")
+            .empty("c", &[])
+            .open("d", &[])
+            .leaf_with("e", &[("k", "v")], "");
+        assert_eq!(
+            w.finish(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<a x=\"1&lt;&quot;2&quot;&gt;\">\n  \
+             <b>Tom &amp; Jerry &lt;x&gt;</b>\n  <c/>\n  <d>\n    <e k=\"v\"></e>\n  </d>\n</a>\n"
         );
     }
 

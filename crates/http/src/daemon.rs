@@ -14,25 +14,11 @@ use groxide_directory::Authenticator;
 use groxide_http_core::auth::{AuthScheme, Basic, CredentialCache};
 use groxide_http_core::{AuthGate, HomeNodes, Services};
 use groxide_runtime::client_listen::{ClientListen, HTTP_KEYS, server_tls};
-use groxide_runtime::{Context, NodeWiring, Routing, WiringError, bind_tcp};
+use groxide_runtime::{Context, NodeWiring, Routing, StartError, bind_tcp};
 use std::sync::Arc;
 
 /// The realm of the Basic challenge.
 const REALM: &str = "groxide";
-
-/// Why the daemon could not start; each names the key or file at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A config value cannot be used.
-    #[error("{0}")]
-    Config(String),
-    /// The directory could not be opened.
-    #[error("user directory: {0}")]
-    Directory(String),
-    /// A listening socket could not be opened.
-    #[error("{0}")]
-    Listen(std::io::Error),
-}
 
 /// The TLS configuration of http.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config<Http>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
@@ -77,10 +63,7 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
         tracing::warn!("{warning}");
     }
 
-    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(|e| match e {
-        WiringError::Config(e) => StartError::Config(e),
-        WiringError::Directory(e) => StartError::Directory(e),
-    })?);
+    let wiring = Arc::new(NodeWiring::connect(&config).await?);
     let Some(directory) = wiring.directory().cloned() else {
         return Err(StartError::Directory("not connected".into()));
     };

@@ -31,4 +31,5 @@ pub mod proxy_protocol;
 pub mod server;
 pub mod settings;
 
-pub use daemon::{StartError, check_config, run, tls_config};
+pub use daemon::{check_config, run, tls_config};
+pub use groxide_runtime::StartError;

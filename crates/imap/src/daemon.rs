@@ -13,29 +13,8 @@ use groxide_midb::RoutedView;
 use groxide_rpc::event_hub::{EventHub, HubSettings};
 use groxide_rpc::midb_view::RemoteView;
 use groxide_runtime::client_listen::{ClientListen, IMAP_KEYS, server_tls};
-use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
+use groxide_runtime::{Context, NodeWiring, Routing, StartError};
 use std::sync::Arc;
-
-/// Why the daemon could not start; each names the key or file at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A config value cannot be used.
-    #[error("{0}")]
-    Config(String),
-    /// The directory could not be opened.
-    #[error("user directory: {0}")]
-    Directory(String),
-    /// A listening socket could not be opened.
-    #[error("{0}")]
-    Listen(std::io::Error),
-}
-
-fn wiring_error(e: WiringError) -> StartError {
-    match e {
-        WiringError::Config(e) => StartError::Config(e),
-        WiringError::Directory(e) => StartError::Directory(e),
-    }
-}
 
 /// The TLS configuration of imap.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config<Imap>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
@@ -66,7 +45,7 @@ pub async fn run(ctx: Context<Imap>) -> Result<(), StartError> {
     let settings = Settings::from_config(&config);
     let tls = listen.tls.clone();
 
-    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(wiring_error)?);
+    let wiring = Arc::new(NodeWiring::connect(&config).await?);
     let Some(directory) = wiring.directory().cloned() else {
         return Err(StartError::Directory("not connected".into()));
     };

@@ -35,4 +35,5 @@ pub use backend::Backend;
 pub use server::{ImapServer, Listener};
 pub use settings::Settings;
 
-pub use daemon::{StartError, check_config, run, tls_config};
+pub use daemon::{check_config, run, tls_config};
+pub use groxide_runtime::StartError;

@@ -28,32 +28,12 @@ use groxide_config::{Config, Pop3};
 use groxide_directory::Authenticator;
 use groxide_midb::RoutedView;
 use groxide_rpc::midb_view::RemoteView;
+pub use groxide_runtime::StartError;
 use groxide_runtime::client_listen::{ClientListen, POP3_KEYS, server_tls};
-use groxide_runtime::{Context, NodeWiring, Routing, WiringError};
+use groxide_runtime::{Context, NodeWiring, Routing};
 use server::Pop3Server;
 use session::SessionConfig;
 use std::sync::Arc;
-
-/// Why the daemon could not start; each names the key or file at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// A config value cannot be used.
-    #[error("{0}")]
-    Config(String),
-    /// The directory could not be opened.
-    #[error("user directory: {0}")]
-    Directory(String),
-    /// A listening socket could not be opened.
-    #[error("{0}")]
-    Listen(std::io::Error),
-}
-
-fn wiring_error(e: WiringError) -> StartError {
-    match e {
-        WiringError::Config(e) => StartError::Config(e),
-        WiringError::Directory(e) => StartError::Directory(e),
-    }
-}
 
 /// The TLS configuration of pop3.cfg, `None` when no certificate is set.
 pub fn tls_config(config: &Config<Pop3>) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
@@ -103,7 +83,7 @@ pub async fn run(ctx: Context<Pop3>) -> Result<(), StartError> {
         tracing::warn!("{warning}");
     }
     let tls = listen.tls.clone();
-    let wiring = Arc::new(NodeWiring::connect(&config).await.map_err(wiring_error)?);
+    let wiring = Arc::new(NodeWiring::connect(&config).await?);
     let Some(directory) = wiring.directory().cloned() else {
         return Err(StartError::Directory("not connected".into()));
     };

@@ -31,6 +31,7 @@ mod node;
 mod notify;
 mod routing;
 mod rpc_service;
+mod start_error;
 pub mod wiring;
 
 pub use cli::{DaemonSpec, main, no_checks};
@@ -39,4 +40,5 @@ pub use net::bind_tcp;
 pub use node::{NodeIdentity, client_options, rpc_server_tls};
 pub use routing::Routing;
 pub use rpc_service::{RpcEndpoint, RpcServiceError};
-pub use wiring::{NodeDirectory, NodeWiring, WiringError};
+pub use start_error::StartError;
+pub use wiring::{NodeDirectory, NodeWiring};

@@ -8,23 +8,13 @@
 
 use crate::node::client_options;
 use crate::routing::Routing;
+use crate::start_error::StartError;
 use groxide_config::{Config, ConfigFile};
 use groxide_directory::{Directory, DirectorySettings, LazyDirectory};
 use groxide_routing::HomeserverLookup;
 use groxide_rpc::exmdb_client::ExmdbClient;
 use groxide_rpc::{ClientOptions, RoutedClient};
 use std::sync::{Arc, Mutex, PoisonError};
-
-/// Why the wiring could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum WiringError {
-    /// The config (directory settings, list files, client options) is unusable.
-    #[error("{0}")]
-    Config(String),
-    /// The directory could not be connected.
-    #[error("user directory: {0}")]
-    Directory(String),
-}
 
 /// The node's directory, connected at start or on first use.
 #[derive(Clone)]
@@ -74,20 +64,20 @@ impl std::fmt::Debug for NodeWiring {
 
 impl NodeWiring {
     /// The wiring of `config`'s directory, the user directory connected now.
-    pub async fn connect<F: ConfigFile>(config: &Config<F>) -> Result<NodeWiring, WiringError> {
+    pub async fn connect<F: ConfigFile>(config: &Config<F>) -> Result<NodeWiring, StartError> {
         let settings = DirectorySettings::from_config_dir(config)
-            .map_err(|e| WiringError::Config(e.to_string()))?;
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let directory = Directory::connect(&settings)
             .await
-            .map_err(|e| WiringError::Directory(e.to_string()))?;
+            .map_err(|e| StartError::Directory(e.to_string()))?;
         NodeWiring::with_directory(config, NodeDirectory::Connected(directory))
     }
 
     /// The wiring of `config`'s directory, the user directory connected on
     /// first use.
-    pub fn lazy<F: ConfigFile>(config: &Config<F>) -> Result<NodeWiring, WiringError> {
+    pub fn lazy<F: ConfigFile>(config: &Config<F>) -> Result<NodeWiring, StartError> {
         let directory = LazyDirectory::from_config_dir(config)
-            .map_err(|e| WiringError::Config(e.to_string()))?;
+            .map_err(|e| StartError::Config(e.to_string()))?;
         NodeWiring::with_directory(config, NodeDirectory::Lazy(Arc::new(directory)))
     }
 
@@ -95,10 +85,10 @@ impl NodeWiring {
     pub fn with_directory<F: ConfigFile>(
         config: &Config<F>,
         directory: NodeDirectory,
-    ) -> Result<NodeWiring, WiringError> {
+    ) -> Result<NodeWiring, StartError> {
         let routing =
-            Routing::load(config, Some(directory.lookup())).map_err(WiringError::Config)?;
-        let options = client_options(config, routing.node()).map_err(WiringError::Config)?;
+            Routing::load(config, Some(directory.lookup())).map_err(StartError::Config)?;
+        let options = client_options(config, routing.node()).map_err(StartError::Config)?;
         Ok(NodeWiring {
             directory,
             routing: Arc::new(routing),
