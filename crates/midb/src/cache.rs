@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// Bumped whenever the schema or the meaning of a derived column changes;
 /// a file of another version is discarded and rebuilt.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 /// How long a statement waits for a lock held by another connection.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Needles shorter than this (in characters) cannot use the trigram index.
