@@ -709,3 +709,49 @@ fn conformance_details_hold_over_the_real_daemons() {
         ["* LSUB () \"/\" \"Fruit/Peach\"", "a9 OK LSUB completed"]
     );
 }
+
+/// The re-verified issue-18 details through the real daemons, where sort
+/// keys come from midb's cache: SORT folds letters to upper case
+/// (i;ascii-casemap), the first CONDSTORE-enabling command announces
+/// HIGHESTMODSEQ, and RECURSIVEMATCH leaves out a parent whose subscribed
+/// child a pattern lists itself.
+#[test]
+fn sort_condstore_and_childinfo_hold_over_the_real_daemons() {
+    let node = ImapNode::start("127.0.0.81");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = node.store().await;
+        for subject in ["_under", "beta", "[bracket]", "Alpha"] {
+            let raw = format!("From: x@remote.test\r\nSubject: {subject}\r\n\r\nbody\r\n");
+            node.deliver(&store, raw.as_bytes()).await;
+        }
+    });
+    let mut a = Raw::login_select(&node);
+    assert_eq!(
+        a.cmd("a1", "SORT (SUBJECT) US-ASCII ALL"),
+        ["* SORT 4 2 3 1", "a1 OK SORT completed"]
+    );
+    let out = a.cmd("a2", "FETCH 1 (MODSEQ)");
+    assert!(out[0].starts_with("* OK [HIGHESTMODSEQ "), "{out:?}");
+    assert!(out[1].starts_with("* 1 FETCH (MODSEQ ("), "{out:?}");
+    let out = a.cmd("a3", "STORE 2 +FLAGS (\\Seen)");
+    assert!(out[0].contains(" MODSEQ ("), "{out:?}");
+    for (tag, command) in [
+        ("a4", "CREATE Veg/Leek"),
+        ("a5", "CREATE Veg/Kale"),
+        ("a6", "SUBSCRIBE Veg/Leek"),
+    ] {
+        let out = a.cmd(tag, command);
+        assert!(
+            out.last().unwrap().starts_with(&format!("{tag} OK")),
+            "{out:?}"
+        );
+    }
+    assert_eq!(
+        a.cmd("a7", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Veg Veg/Leek)"),
+        [
+            "* LIST (\\Subscribed) \"/\" \"Veg/Leek\"",
+            "a7 OK LIST completed"
+        ]
+    );
+}

@@ -195,7 +195,9 @@ async fn move_to_the_selected_mailbox_renumbers_the_messages() {
 
 // ---- 3. ESEARCH and SEARCHRES (RFC 4731, RFC 5182) ----
 
-/// A sequence number past EXISTS names no message, never the last one.
+/// A sequence number past EXISTS names no message, never the last one;
+/// a range ending in `*` still names the last (`7:*` is `6:7` in a
+/// mailbox of six, RFC 3501 §9).
 #[tokio::test]
 async fn numbers_past_the_end_match_nothing() {
     let w = World::new();
@@ -211,7 +213,7 @@ async fn numbers_past_the_end_match_nothing() {
     );
     check(
         &c.cmd("a3 SEARCH 7:*").await,
-        &["* SEARCH", "a3 OK SEARCH completed"],
+        &["* SEARCH 6", "a3 OK SEARCH completed"],
     );
     check(
         &c.cmd("a4 SEARCH 100:4").await,
@@ -258,7 +260,10 @@ async fn esearch_reports_the_modseq_of_what_it_returns() {
     c.cmd("a1 STORE 1 +FLAGS (\\Seen)").await;
     let fetched = c.cmd("a2 FETCH 1:3 (MODSEQ)").await;
     let modseq = |n: usize| -> u64 {
-        let line = fetched.lines().nth(n - 1).unwrap();
+        let line = fetched
+            .lines()
+            .find(|l| l.starts_with(&format!("* {n} FETCH")))
+            .unwrap();
         line.split("MODSEQ (")
             .nth(1)
             .unwrap()
@@ -309,6 +314,50 @@ async fn esearch_reports_the_modseq_of_what_it_returns() {
             .await,
         &["* ESEARCH (TAG \"a8\")", "a8 OK SEARCH completed"],
     );
+}
+
+/// FETCH MODSEQ is a CONDSTORE-enabling command (RFC 7162 §3.1): issued
+/// first while a mailbox is selected it announces the mailbox's
+/// HIGHESTMODSEQ, and from then on the FETCH answers a STORE causes carry
+/// the message's MODSEQ.
+#[tokio::test]
+async fn first_condstore_command_announces_highestmodseq_and_store_reports_modseq() {
+    let w = World::new();
+    w.deliver("INBOX", 2);
+    let mut c = w.select().await;
+    // Before CONDSTORE is on, STORE answers with flags only.
+    check(
+        &c.cmd("a1 STORE 1 +FLAGS (\\Answered)").await,
+        &["* 1 FETCH (FLAGS (\\Answered))", "a1 OK STORE completed"],
+    );
+    let fetched = c.cmd("a2 FETCH 1:2 (MODSEQ)").await;
+    let modseq_in = |line: &str| -> u64 {
+        let v = line.split("MODSEQ (").nth(1).unwrap();
+        v[..v.find(')').unwrap()].parse().unwrap()
+    };
+    let lines: Vec<&str> = fetched.lines().collect();
+    assert_eq!(lines.len(), 4, "{fetched}");
+    let highest: u64 = lines[0]
+        .strip_prefix("* OK [HIGHESTMODSEQ ")
+        .and_then(|r| r.strip_suffix("] Highest"))
+        .unwrap_or_else(|| panic!("{fetched}"))
+        .parse()
+        .unwrap();
+    assert!(lines[1].starts_with("* 1 FETCH (MODSEQ ("), "{fetched}");
+    assert!(lines[2].starts_with("* 2 FETCH (MODSEQ ("), "{fetched}");
+    assert_eq!(highest, modseq_in(lines[1]).max(modseq_in(lines[2])));
+    assert_eq!(lines[3], "a2 OK FETCH completed", "{fetched}");
+    // Announced once per session, not on every enabling command.
+    let again = c.cmd("a3 FETCH 1 (MODSEQ)").await;
+    assert!(!again.contains("HIGHESTMODSEQ"), "{again}");
+    let stored = c.cmd("a4 STORE 2 +FLAGS (\\Seen)").await;
+    let lines: Vec<&str> = stored.lines().collect();
+    assert!(
+        lines[0].starts_with("* 2 FETCH (FLAGS (\\Seen) MODSEQ ("),
+        "{stored}"
+    );
+    assert!(modseq_in(lines[0]) > highest, "{stored}");
+    assert_eq!(lines[1], "a4 OK STORE completed", "{stored}");
 }
 
 // ---- 5. SEARCH keys ----
@@ -423,6 +472,29 @@ async fn sort_and_thread_order_as_rfc5256_says() {
         let out = c.cmd(&format!("s {command}")).await;
         assert_eq!(out.lines().next().unwrap(), answer, "{command}: {out}");
     }
+}
+
+/// SORT compares under i;ascii-casemap (RFC 5256 §2.1): letters fold to
+/// upper case, so subjects starting with `[` or `_` come after every
+/// letter, whichever case the letters are in.
+#[tokio::test]
+async fn sort_folds_letters_to_upper_case() {
+    let w = World::new();
+    for subject in ["_under", "beta", "[bracket]", "Alpha", "Gamma"] {
+        let m = format!("From: x@example.test\r\nSubject: {subject}\r\n\r\nbody\r\n");
+        w.backend
+            .deliver(&w.dir, "INBOX", m.as_bytes(), Flags::NONE, now())
+            .unwrap();
+    }
+    let mut c = w.select().await;
+    check(
+        &c.cmd("s1 SORT (SUBJECT) US-ASCII ALL").await,
+        &["* SORT 4 2 5 3 1", "s1 OK SORT completed"],
+    );
+    check(
+        &c.cmd("s2 SORT (REVERSE SUBJECT) US-ASCII ALL").await,
+        &["* SORT 1 3 5 2 4", "s2 OK SORT completed"],
+    );
 }
 
 // ---- 7. SELECT, EXAMINE, STATUS ----
@@ -588,6 +660,47 @@ async fn subscriptions_outlive_mailboxes_and_list_extended_reports_them() {
         &[
             "* LIST (\\Subscribed) \"/\" \"Fruit/Banana\"",
             "l11 OK LIST completed",
+        ],
+    );
+}
+
+/// With several patterns, RECURSIVEMATCH names a parent (CHILDINFO) only
+/// for subscribed children that no pattern lists themselves; a child a
+/// pattern matches answers for itself (as Dovecot).
+#[tokio::test]
+async fn recursivematch_childinfo_only_for_children_no_pattern_lists() {
+    let w = World::new();
+    let mut c = w.login().await;
+    for name in ["Veg", "Veg/Leek", "Veg/Kale"] {
+        let r = c.cmd(&format!("c CREATE {name}")).await;
+        assert_eq!(r, "c OK CREATE completed");
+    }
+    c.cmd("s1 SUBSCRIBE Veg/Leek").await;
+    check(
+        &c.cmd("l1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Veg)")
+            .await,
+        &[
+            "* LIST () \"/\" \"Veg\" (\"CHILDINFO\" (\"SUBSCRIBED\"))",
+            "l1 OK LIST completed",
+        ],
+    );
+    check(
+        &c.cmd("l2 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Veg Veg/Leek)")
+            .await,
+        &[
+            "* LIST (\\Subscribed) \"/\" \"Veg/Leek\"",
+            "l2 OK LIST completed",
+        ],
+    );
+    // A second subscribed child outside the patterns brings the parent back.
+    c.cmd("s2 SUBSCRIBE Veg/Kale").await;
+    check(
+        &c.cmd("l3 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Veg Veg/Leek)")
+            .await,
+        &[
+            "* LIST () \"/\" \"Veg\" (\"CHILDINFO\" (\"SUBSCRIBED\"))",
+            "* LIST (\\Subscribed) \"/\" \"Veg/Leek\"",
+            "l3 OK LIST completed",
         ],
     );
 }

@@ -220,8 +220,10 @@ impl Digest {
             groups[1].first.clone(),
             groups[2].first.clone(),
         );
+        // Sort keys compare under i;ascii-casemap (RFC 5256 §2.1, RFC 4790):
+        // letters fold to upper case, so `[` and `_` sort after them.
         let sort = SortKeys {
-            base_subject: base.to_lowercase(),
+            base_subject: base.to_uppercase(),
             subject_is_reply,
             sent_date: summary.date.map(|d| d.unix_seconds),
             sent_offset_minutes: summary.date.map_or(0, |d| d.utc_offset_minutes),
@@ -229,24 +231,24 @@ impl Digest {
                 .0
                 .clone()
                 .unwrap_or_else(|| groxide_mime::sort_address(&summary.from))
-                .to_lowercase(),
+                .to_uppercase(),
             to: first_group
                 .1
                 .clone()
                 .unwrap_or_else(|| groxide_mime::sort_address(&summary.to))
-                .to_lowercase(),
+                .to_uppercase(),
             cc: first_group
                 .2
                 .unwrap_or_else(|| groxide_mime::sort_address(&summary.cc))
-                .to_lowercase(),
+                .to_uppercase(),
             display_from: first_group
                 .0
                 .unwrap_or_else(|| groxide_mime::display_sort_key(&summary.from))
-                .to_lowercase(),
+                .to_uppercase(),
             display_to: first_group
                 .1
                 .unwrap_or_else(|| groxide_mime::display_sort_key(&summary.to))
-                .to_lowercase(),
+                .to_uppercase(),
         };
         let thread = ThreadKeys {
             message_id: summary.message_id.clone(),
@@ -354,12 +356,12 @@ inner body\r\n\
         let d = Digest::compute(MIXED, 1 << 20);
         assert_eq!(d.size, MIXED.len() as u64);
         assert!(d.header.ends_with(b"\r\n\r\n"));
-        assert_eq!(d.sort.base_subject, "quarterly numbers");
+        assert_eq!(d.sort.base_subject, "QUARTERLY NUMBERS");
         assert!(d.sort.subject_is_reply);
-        assert_eq!(d.sort.from, "ann");
-        assert_eq!(d.sort.to, "bob");
-        assert_eq!(d.sort.display_from, "ann example");
-        assert_eq!(d.sort.display_to, "bob@example.test");
+        assert_eq!(d.sort.from, "ANN");
+        assert_eq!(d.sort.to, "BOB");
+        assert_eq!(d.sort.display_from, "ANN EXAMPLE");
+        assert_eq!(d.sort.display_to, "BOB@EXAMPLE.TEST");
         assert_eq!(d.sort.sent_offset_minutes, 60);
         assert_eq!(d.sort.sent_date, Some(1_704_186_000));
         assert_eq!(d.thread.message_id.as_deref(), Some("<m2@example.test>"));
@@ -389,7 +391,7 @@ inner body\r\n\
     #[test]
     fn a_subject_with_only_a_list_tag_is_not_a_reply() {
         let d = Digest::compute(b"Subject: [list] Hello\r\n\r\nx", 1024);
-        assert_eq!(d.sort.base_subject, "hello");
+        assert_eq!(d.sort.base_subject, "HELLO");
         assert!(!d.sort.subject_is_reply);
         let d = Digest::compute(b"Subject: Hello (fwd)\r\n\r\nx", 1024);
         assert!(d.sort.subject_is_reply);
@@ -409,7 +411,7 @@ inner body\r\n\
         assert!(d.envelope.len() < 2 * groxide_mime::DEFAULT_MAX_HEADER_FIELD_BYTES);
         assert!(d.text.headers.len() <= HEADER_CACHE_MAX);
         assert!(d.text.subject.len() <= groxide_mime::DEFAULT_MAX_HEADER_FIELD_BYTES);
-        assert_eq!(d.sort.from, "a");
+        assert_eq!(d.sort.from, "A");
     }
 
     #[test]

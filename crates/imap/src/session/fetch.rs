@@ -256,10 +256,10 @@ impl<B: Backend> Session<'_, B> {
         if vanished && !self.enabled.qresync {
             return Ok(Reply::bad("Enable QRESYNC before using VANISHED"));
         }
-        if changed_since.is_some() {
-            self.enabled.condstore = true;
-        }
         let mut items = items.expand();
+        if changed_since.is_some() || items.contains(&FetchItem::ModSeq) {
+            self.enable_condstore().await;
+        }
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }

@@ -94,9 +94,14 @@ impl<B: Backend> Session<'_, B> {
             if e.nonexistent && !select_subscribed {
                 continue;
             }
-            let subscribed_child = entries
-                .iter()
-                .any(|c| c.subscribed && is_child_of(&c.name, &e.name));
+            // RECURSIVEMATCH reports a parent for subscribed children the
+            // patterns do not list themselves (RFC 5258 §3.5; Dovecot: a
+            // child that a pattern also matches is its own answer).
+            let subscribed_child = entries.iter().any(|c| {
+                c.subscribed
+                    && is_child_of(&c.name, &e.name)
+                    && !patterns.iter().any(|p| p.matches(&c.name))
+            });
             let mut extended = Vec::new();
             if select_subscribed {
                 if recursive && subscribed_child {
@@ -308,7 +313,7 @@ impl<B: Backend> Session<'_, B> {
         let backend = self.server.backend().view();
         let st = backend.mailbox_status(dir, name).await?;
         if items.contains(&StatusItem::HighestModSeq) {
-            self.enabled.condstore = true;
+            self.enable_condstore().await;
         }
         let mut values = Vec::with_capacity(items.len());
         for item in items {

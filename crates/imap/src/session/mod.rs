@@ -313,6 +313,42 @@ impl<'a, B: Backend> Session<'a, B> {
         self.enc.data(self.conn.out(), data);
     }
 
+    /// Turns CONDSTORE on for the session (RFC 7162 §3.1). The first
+    /// CONDSTORE-enabling command issued while a mailbox is selected
+    /// announces the mailbox's HIGHESTMODSEQ in an untagged OK, so the
+    /// client has a point to resynchronise from (as Dovecot does). The
+    /// value is the store's current one; changes the session has not
+    /// reported yet still reach it, with their MODSEQ.
+    async fn enable_condstore(&mut self) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        let Some((name, known)) = self
+            .selected
+            .as_ref()
+            .map(|v| (v.name.clone(), v.known_modseq))
+        else {
+            return;
+        };
+        let mut highest = known;
+        if let Ok(account) = self.account()
+            && let Ok(st) = self
+                .server
+                .backend()
+                .view()
+                .mailbox_status(&account.dir, &name)
+                .await
+        {
+            highest = highest.max(st.highest_modseq);
+        }
+        self.untagged(
+            Status::Ok,
+            Some(ResponseCode::HighestModSeq(highest.max(1))),
+            "Highest",
+        );
+    }
+
     /// `* BYE [code] text`, then the session ends.
     async fn bye(&mut self, code: ResponseCode, text: &str) -> Flow {
         self.untagged(Status::Bye, Some(code), text);

@@ -42,8 +42,10 @@ fn text(bytes: &[u8]) -> Result<String, Stop> {
 }
 
 /// Sequence numbers of a SEARCH key as UID ranges. A number past the end
-/// names no message (never the last one): `7:*` in a mailbox of six matches
-/// nothing, as in Dovecot; `2:100` matches 2 to the last.
+/// names no message (never the last one): `1000` alone matches nothing.
+/// A range names the messages between its ends whichever end is larger
+/// (RFC 3501 §9, seq-range), so `7:*` in a mailbox of six is `6:7` and
+/// matches 6, and `2:100` matches 2 to the last.
 fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
     if matches!(set, SequenceSet::Saved) {
         return SearchKey::Uid(UidSet::from_uids(view.saved_search.iter().copied()));
@@ -51,13 +53,12 @@ fn seq_key(view: &Selected, set: &SequenceSet) -> SearchKey {
     let exists = view.exists();
     let mut positions = Vec::new();
     for range in set.ranges() {
-        let star = [range.start, range.end].contains(&SeqNumber::Largest);
         let numbers = [range.start, range.end].map(|n| match n {
             SeqNumber::Value(v) => v.get(),
             SeqNumber::Largest => exists,
         });
         let (lo, hi) = (numbers[0].min(numbers[1]), numbers[0].max(numbers[1]));
-        if exists == 0 || lo > exists || (star && hi > exists) {
+        if exists == 0 || lo > exists {
             continue;
         }
         positions.push((lo as usize - 1)..=(hi.min(exists) as usize - 1));
@@ -186,7 +187,7 @@ impl<B: Backend> Session<'_, B> {
             }
         };
         if uses_modseq {
-            self.enabled.condstore = true;
+            self.enable_condstore().await;
         }
         let folder = self.view()?.folder;
         let found = match self
@@ -332,7 +333,7 @@ impl<B: Backend> Session<'_, B> {
         let mut uses_modseq = false;
         let criteria = convert_all(&cmd.search, self.view()?, &mut uses_modseq)?;
         if uses_modseq {
-            self.enabled.condstore = true;
+            self.enable_condstore().await;
         }
         let order: Vec<SortCriterion> = cmd
             .criteria

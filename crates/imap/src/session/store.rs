@@ -22,7 +22,7 @@ impl<B: Backend> Session<'_, B> {
         let (bits, keywords) =
             from_wire(&flags).map_err(|e| Stop::Reply(Reply::bad(e.to_string())))?;
         if unchanged_since.is_some() {
-            self.enabled.condstore = true;
+            self.enable_condstore().await;
         }
         let view = self.view()?;
         if view.read_only {
