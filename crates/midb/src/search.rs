@@ -73,10 +73,37 @@ pub struct Matcher<'k> {
     key: &'k SearchKey,
     text: Vec<((TextField, String), HashSet<i64>)>,
     now: i64,
+    zone: DayZone,
 }
 
 fn day_of(seconds: i64) -> i64 {
     seconds.div_euclid(DAY)
+}
+
+/// The zone internal dates are compared in. RFC 3501 compares them
+/// "disregarding time and timezone"; the store keeps an instant, so the
+/// day is taken where the server is (`TZ`, else /etc/localtime), as
+/// Dovecot does. Tests fix the zone.
+#[derive(Debug, Clone, Copy)]
+pub enum DayZone {
+    /// The server's local time zone.
+    Local,
+    /// A fixed offset.
+    Fixed(chrono::FixedOffset),
+}
+
+impl DayZone {
+    fn day(self, seconds: i64) -> i64 {
+        use chrono::{Offset as _, TimeZone as _};
+        let offset = match self {
+            DayZone::Local => chrono::Local
+                .timestamp_opt(seconds, 0)
+                .single()
+                .map_or(0, |t| t.offset().fix().local_minus_utc()),
+            DayZone::Fixed(z) => z.local_minus_utc(),
+        };
+        day_of(seconds + i64::from(offset))
+    }
 }
 
 fn header_has(header: &[u8], name: &str, needle: &str) -> bool {
@@ -97,7 +124,18 @@ impl<'k> Matcher<'k> {
         text: Vec<((TextField, String), HashSet<i64>)>,
         now: i64,
     ) -> Matcher<'k> {
-        Matcher { key, text, now }
+        Matcher {
+            key,
+            text,
+            now,
+            zone: DayZone::Local,
+        }
+    }
+
+    /// The same matcher comparing internal dates in `zone`.
+    pub fn in_zone(mut self, zone: DayZone) -> Matcher<'k> {
+        self.zone = zone;
+        self
     }
 
     /// Whether the message matches.
@@ -106,11 +144,11 @@ impl<'k> Matcher<'k> {
     }
 
     fn eval(&self, key: &SearchKey, m: &MessageEntry, d: &Derived<'_>) -> bool {
-        let internal_day = day_of(m.internal_date);
+        let internal_day = || self.zone.day(m.internal_date);
         let sent_day = || match d.sent {
             Some((t, offset)) => day_of(t + i64::from(offset) * 60),
             // Without a readable Date field the internal date stands in.
-            None => internal_day,
+            None => internal_day(),
         };
         match key {
             SearchKey::All => true,
@@ -122,9 +160,9 @@ impl<'k> Matcher<'k> {
             SearchKey::FlagsUnset(f) => !m.flags.intersects(*f),
             SearchKey::Keyword(k) => m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
             SearchKey::Unkeyword(k) => !m.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)),
-            SearchKey::Before(day) => internal_day < *day,
-            SearchKey::On(day) => internal_day == *day,
-            SearchKey::Since(day) => internal_day >= *day,
+            SearchKey::Before(day) => internal_day() < *day,
+            SearchKey::On(day) => internal_day() == *day,
+            SearchKey::Since(day) => internal_day() >= *day,
             SearchKey::SentBefore(day) => sent_day() < *day,
             SearchKey::SentOn(day) => sent_day() == *day,
             SearchKey::SentSince(day) => sent_day() >= *day,
@@ -186,8 +224,17 @@ mod tests {
     const HEADER1: &[u8] = b"From: a@x\r\nX-Spam: yes please\r\nSubject: hi\r\n\r\n";
     const HEADER2: &[u8] = b"From: b@x\r\n\r\n";
 
-    /// Three messages; each case lists which of them match.
+    /// Three messages; each case lists which of them match (internal dates
+    /// compared in UTC).
     fn check(key: SearchKey, expected: [bool; 3]) {
+        check_in(utc_plus(0), key, expected);
+    }
+
+    fn utc_plus(hours: i32) -> DayZone {
+        DayZone::Fixed(chrono::FixedOffset::east_opt(hours * 3600).unwrap())
+    }
+
+    fn check_in(zone: DayZone, key: SearchKey, expected: [bool; 3]) {
         let messages = [
             msg(1, Flags::SEEN, &["$Label1"], 100, 10 * D + 5, 7),
             msg(
@@ -229,13 +276,29 @@ mod tests {
                 ((f, n), ids)
             })
             .collect();
-        let m = Matcher::new(&key, text, 12 * D);
+        let m = Matcher::new(&key, text, 12 * D).in_zone(zone);
         let got: Vec<bool> = messages
             .iter()
             .zip(&derived)
             .map(|(msg, d)| m.matches(msg, d))
             .collect();
         assert_eq!(got, expected, "{key:?}");
+    }
+
+    #[test]
+    fn internal_dates_are_compared_on_the_server_zone_day() {
+        use SearchKey::*;
+        // Internal dates: 1 is day 10 00:00:05, 2 day 11 00:00:01, 5 day 11
+        // 23:59:59 (UTC). Two hours east, 5 is already day 12; one hour
+        // west, 1 and 2 are still the day before.
+        check_in(utc_plus(2), On(12), [false, false, true]);
+        check_in(utc_plus(2), Before(12), [true, true, false]);
+        check_in(utc_plus(-1), On(9), [true, false, false]);
+        check_in(utc_plus(-1), Since(11), [false, false, true]);
+        check_in(utc_plus(-1), On(10), [false, true, false]);
+        // A message without a Date field (2) is sent "on" its internal day
+        // there too; 1's Date field keeps its own zone (day 10).
+        check_in(utc_plus(-1), SentOn(10), [true, true, false]);
     }
 
     #[test]
