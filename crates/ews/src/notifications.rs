@@ -854,14 +854,16 @@ mod tests {
         }
     }
 
-    /// The events between `before` and `after` (changes per folder),
-    /// as (event, folder, message, old folder).
+    /// An event as (element, folder, message, old folder).
+    type Shown = (&'static str, u64, u64, Option<u64>);
+
+    /// The events between `before` and `after` (changes per folder).
     fn check(
         before: &[pb::Folder],
         after: &[pb::Folder],
         changes: &[(u64, Vec<pb::MessageChange>)],
         copied: Option<(u64, ItemKey)>,
-    ) -> (Vec<(&'static str, u64, u64, Option<u64>)>, StoreMark) {
+    ) -> (Vec<Shown>, StoreMark) {
         let mark = StoreMark::of(before);
         let wanted = mark.wanted(after);
         let mut map = HashMap::new();
