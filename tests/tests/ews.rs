@@ -735,3 +735,336 @@ fn exchangelib_attaches_fetches_and_detaches_files_of_a_draft() {
     assert_eq!(v["subject"], "with files");
     assert_eq!(v["drafts"], 1);
 }
+
+/// exchangelib's subscriptions: a streaming subscription on the inbox
+/// while a message comes in by LMTP (delivered from the same script, so
+/// the time from the LMTP answer to the event is measured on one clock),
+/// then a pull subscription through a delivery, a move to the trash and
+/// Unsubscribe.
+const NOTIFY_PY: &str = r#"
+import json, smtplib, sys, threading, time
+from exchangelib import Account, Configuration, Credentials, DELEGATE
+from exchangelib.errors import EWSError
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+url, user, pw, lmtp_host, lmtp_port = sys.argv[1:6]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+out = {}
+
+def deliver(subject):
+    msg = (f"From: Sender <sender@remote.test>\r\nTo: {user}\r\nSubject: {subject}\r\n"
+           f"Message-ID: <{subject.replace(' ', '.')}@remote.test>\r\n\r\nHello.\r\n")
+    with smtplib.LMTP(lmtp_host, int(lmtp_port)) as s:
+        s.sendmail("sender@remote.test", [user], msg.encode())
+    return time.monotonic()
+
+sub = acc.inbox.subscribe_to_streaming()
+seen = {}
+def listen():
+    for n in acc.inbox.get_streaming_events(sub, connection_timeout=1):
+        for e in n.events:
+            name = type(e).__name__
+            seen.setdefault("types", []).append(name)
+            if name == "NewMailEvent" and "at" not in seen:
+                seen["at"] = time.monotonic()
+                seen["item"] = e.item_id.id
+                seen["parent_is_inbox"] = e.parent_folder_id.id == acc.inbox.id
+        if "at" in seen:
+            return
+reader = threading.Thread(target=listen, daemon=True)
+reader.start()
+delivered = deliver("streamed news")
+reader.join(timeout=30)
+out["stream_types"] = sorted(set(seen.get("types", [])))
+out["latency"] = seen["at"] - delivered if "at" in seen else None
+out["stream_subject"] = acc.inbox.get(id=seen["item"]).subject if "item" in seen else None
+out["parent_is_inbox"] = seen.get("parent_is_inbox")
+acc.inbox.unsubscribe(sub)
+
+sub, mark = acc.inbox.subscribe_to_pull(timeout=5)
+def pull():
+    global mark
+    events = []
+    for n in acc.inbox.get_events(sub, mark):
+        mark = n.events[-1].watermark if n.events else mark
+        events.extend(n.events)
+    return events
+out["pull_quiet"] = sorted({type(e).__name__ for e in pull()})
+deliver("pulled news")
+events = pull()
+out["pull_after_delivery"] = sorted({type(e).__name__ for e in events})
+new = [e for e in events if type(e).__name__ == "NewMailEvent"]
+item = acc.inbox.get(id=new[0].item_id.id)
+out["pull_subject"] = item.subject
+item.move_to_trash()
+moved = [e for e in pull() if type(e).__name__ == "MovedEvent"]
+out["moved"] = [(e.old_parent_folder_id.id == acc.inbox.id, e.parent_folder_id.id == acc.trash.id) for e in moved]
+acc.inbox.unsubscribe(sub)
+try:
+    list(acc.inbox.get_events(sub, mark))
+    out["after_unsubscribe"] = "answered"
+except EWSError as e:
+    out["after_unsubscribe"] = type(e).__name__
+print(json.dumps(out))
+"#;
+
+#[test]
+fn exchangelib_streaming_and_pull_subscriptions_see_lmtp_deliveries() {
+    let node = node("127.0.90.41");
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", NOTIFY_PY, &url, USER, PASSWORD])
+        .args([node.ip.to_string(), node.ports.lmtp.to_string()])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exchangelib failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    eprintln!("notifications: {v}");
+    let latency = v["latency"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no NewMail event streamed: {v}\n{}", node.logs()));
+    // Measured from the LMTP answer; hints make it milliseconds, the bound is generous.
+    assert!(latency < 1.0, "NewMail took {latency:.3} s");
+    assert_eq!(v["stream_subject"], "streamed news");
+    assert_eq!(v["parent_is_inbox"], true);
+    assert!(strings(&v["stream_types"]).contains(&"CreatedEvent".to_string()));
+    assert_eq!(strings(&v["pull_quiet"]), ["StatusEvent"]);
+    assert_eq!(
+        strings(&v["pull_after_delivery"]),
+        ["CreatedEvent", "ModifiedEvent", "NewMailEvent"]
+    );
+    assert_eq!(v["pull_subject"], "pulled news");
+    assert_eq!(v["moved"], serde_json::json!([[true, true]]));
+    assert_eq!(v["after_unsubscribe"], "ErrorSubscriptionNotFound");
+}
+
+/// One message an [`SmtpSink`] took: MAIL FROM, RCPT TOs and the data.
+#[derive(Debug, Clone)]
+struct Sunk {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// The address of a MAIL FROM or RCPT TO argument (`<a@b> SIZE=1` → `a@b`).
+fn address(arg: &str) -> String {
+    let arg = arg.trim();
+    let inner = arg.strip_prefix('<').unwrap_or(arg);
+    inner.split('>').next().unwrap_or("").trim().to_lowercase()
+}
+
+/// A minimal SMTP server on a free port that keeps what it is sent.
+struct SmtpSink {
+    port: u16,
+    got: std::sync::Arc<std::sync::Mutex<Vec<Sunk>>>,
+}
+
+impl SmtpSink {
+    fn start(ip: &str) -> SmtpSink {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = got.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut w = conn.try_clone().unwrap();
+                    let mut r = BufReader::new(conn);
+                    let _ = w.write_all(b"220 sink ESMTP\r\n");
+                    let mut m = Sunk {
+                        from: String::new(),
+                        to: Vec::new(),
+                        data: String::new(),
+                    };
+                    let mut line = String::new();
+                    while r.read_line(&mut line).unwrap_or(0) > 0 {
+                        let upper = line.to_ascii_uppercase();
+                        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO")
+                        {
+                            b"250 sink\r\n"
+                        } else if let Some(rest) = upper.strip_prefix("MAIL FROM:") {
+                            m.from = address(rest);
+                            b"250 ok\r\n"
+                        } else if let Some(rest) = upper.strip_prefix("RCPT TO:") {
+                            m.to.push(address(rest));
+                            b"250 ok\r\n"
+                        } else if upper.starts_with("DATA") {
+                            let _ = w.write_all(b"354 go on\r\n");
+                            let mut data = String::new();
+                            let mut l = String::new();
+                            while r.read_line(&mut l).unwrap_or(0) > 0 && l != ".\r\n" {
+                                data.push_str(&l);
+                                l.clear();
+                            }
+                            m.data = data;
+                            store.lock().unwrap().push(m.clone());
+                            m.to.clear();
+                            b"250 queued\r\n"
+                        } else if upper.starts_with("QUIT") {
+                            let _ = w.write_all(b"221 bye\r\n");
+                            return;
+                        } else {
+                            b"250 ok\r\n"
+                        };
+                        let _ = w.write_all(reply);
+                        line.clear();
+                    }
+                });
+            }
+        });
+        SmtpSink { port, got }
+    }
+
+    fn messages(&self) -> Vec<Sunk> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits (at most `limit`) until `done` holds for what was sent.
+    fn wait_for(&self, limit: std::time::Duration, done: impl Fn(&[Sunk]) -> bool) -> Vec<Sunk> {
+        let start = std::time::Instant::now();
+        loop {
+            let got = self.messages();
+            if done(&got) || start.elapsed() > limit {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// exchangelib sets and reads the automatic replies.
+const OOF_PY: &str = r#"
+import json, sys
+from exchangelib import Account, Configuration, Credentials, DELEGATE, OofSettings
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+url, user, pw, step = sys.argv[1:5]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+out = {"before": acc.oof_settings.state}
+if step == "on":
+    acc.oof_settings = OofSettings(state=OofSettings.ENABLED, external_audience="All",
+                                   internal_reply="In a meeting", external_reply="Away until Monday")
+else:
+    acc.oof_settings = OofSettings(state=OofSettings.DISABLED, internal_reply="", external_reply="")
+s = acc.oof_settings
+out["after"] = [s.state, s.external_audience, s.internal_reply, s.external_reply]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn out_of_office_set_by_exchangelib_answers_each_sender_once_and_never_lists() {
+    let mut node = node("127.0.90.42");
+    let sink = SmtpSink::start("127.0.90.42");
+    node.set(
+        "delivery.cfg",
+        "outgoing_smtp_url",
+        &format!("smtp://127.0.90.42:{}", sink.port),
+    );
+    node.restart(Service::Delivery);
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let oof = |step: &str| {
+        let out = Command::new("python3")
+            .args(["-c", OOF_PY, &url, USER, PASSWORD, step])
+            .output()
+            .expect("python3");
+        assert!(
+            out.status.success(),
+            "exchangelib failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            node.logs()
+        );
+        serde_json::from_str::<serde_json::Value>(String::from_utf8_lossy(&out.stdout).trim())
+            .unwrap()
+    };
+    let v = oof("on");
+    assert_eq!(v["before"], "Disabled");
+    assert_eq!(
+        v["after"],
+        serde_json::json!(["Enabled", "All", "In a meeting", "Away until Monday"])
+    );
+
+    let send = |from: &str, subject: &str, extra: &str| {
+        let msg = format!(
+            "From: {from}\r\nTo: {USER}\r\nSubject: {subject}\r\nMessage-ID: <{}@remote.test>\r\n{extra}\r\nHello.\r\n",
+            subject.replace(' ', ".")
+        );
+        let replies = node.deliver(from, &[USER], msg.as_bytes()).unwrap();
+        assert_eq!(replies[0].code, 250, "{replies:?}");
+    };
+    send("alice@remote.test", "first question", "");
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| !m.is_empty());
+    assert_eq!(
+        got.len(),
+        1,
+        "one reply to the first message: {got:?}\n{}",
+        node.logs()
+    );
+    let reply = &got[0];
+    assert_eq!(reply.from, "", "automatic replies go from the null sender");
+    assert_eq!(reply.to, ["alice@remote.test"]);
+    assert!(
+        reply.data.contains("Auto-Submitted: auto-replied\r\n"),
+        "{}",
+        reply.data
+    );
+    assert!(
+        reply
+            .data
+            .contains("Subject: Automatic reply: first question\r\n")
+    );
+    assert!(
+        reply
+            .data
+            .contains("In-Reply-To: <first.question@remote.test>\r\n")
+    );
+    assert!(reply.data.contains(&format!("From: {USER}\r\n")));
+
+    send("alice@remote.test", "second question", "");
+    send(
+        "list@remote.test",
+        "list post",
+        "List-Id: <dev.remote.test>\r\n",
+    );
+    send("news@remote.test", "bulk news", "Precedence: bulk\r\n");
+    send(
+        "robot@remote.test",
+        "robot",
+        "Auto-Submitted: auto-generated\r\n",
+    );
+    send("", "bounce", "");
+    // A fresh sender after them: once its reply is in, the others were decided.
+    send("erin@remote.test", "erin asks", "");
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| {
+        m.iter().any(|s| s.to == ["erin@remote.test"])
+    });
+    let later = sink.wait_for(std::time::Duration::from_millis(500), |m| {
+        m.len() > got.len()
+    });
+    let to: Vec<&str> = later.iter().map(|m| m.to[0].as_str()).collect();
+    assert_eq!(
+        to,
+        ["alice@remote.test", "erin@remote.test"],
+        "{}",
+        node.logs()
+    );
+
+    let v = oof("off");
+    assert_eq!(v["after"][0], "Disabled");
+    send("frank@remote.test", "after the holiday", "");
+    let after = sink.wait_for(std::time::Duration::from_millis(1500), |m| m.len() > 2);
+    assert_eq!(after.len(), 2, "no replies once off: {after:?}");
+}

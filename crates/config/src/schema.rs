@@ -1192,6 +1192,41 @@ config_file! {
         "512",
         "Most items one ActiveSync Sync answer carries per collection, whatever WindowSize the device asks for.",
     );
+
+    EWS_SUBSCRIPTIONS_PER_USER: usize = key(
+        "ews_subscriptions_per_user",
+        int(1, 1000),
+        "20",
+        "Most EWS notification subscriptions (pull and streaming) one mailbox may hold at once; more are refused with ErrorTooManyObjectsOpened.",
+    );
+
+    EWS_SUBSCRIPTIONS_MAX: usize = key(
+        "ews_subscriptions_max",
+        int(1, 1_000_000),
+        "10000",
+        "Most EWS notification subscriptions this server keeps at once.",
+    );
+
+    EWS_SUBSCRIPTION_MAX_EVENTS: usize = key(
+        "ews_subscription_max_events",
+        int(10, 100_000),
+        "1000",
+        "Events an EWS subscription holds until its client fetches them; beyond, the subscription ends with ErrorMissedNotificationEvents.",
+    );
+
+    EWS_STREAMING_KEEPALIVE: Duration = key(
+        "ews_streaming_keepalive",
+        ValueKind::Duration,
+        "30s",
+        "How often an EWS GetStreamingEvents connection without events says it is alive (and looks at the store without a change hint); keep it below every proxy's idle timeout.",
+    );
+
+    EWS_STREAMING_IDLE_EXPIRY: Duration = key(
+        "ews_streaming_idle_expiry",
+        ValueKind::Duration,
+        "30min",
+        "How long an EWS streaming subscription lives without a GetStreamingEvents connection.",
+    );
 }
 
 config_file! {

@@ -1,6 +1,7 @@
 //! The daemon: delivery.cfg → listeners, the directory, the routed exmdb
 //! client, the spool; SIGHUP reloads settings, TLS, routing and caches.
 
+use crate::auto_reply::AutoReplies;
 use crate::directory_recipients::DirectoryRecipients;
 use crate::exmdb_mailboxes::ExmdbMailboxes;
 use crate::server::DeliveryServer;
@@ -10,6 +11,7 @@ use crate::tls::starttls_config;
 use groxide_config::keys::{delivery, shared};
 use groxide_config::{BindAddr, Config, Delivery};
 use groxide_runtime::{Context, NodeIdentity, NodeWiring, StartError, bind_tcp};
+use groxide_submit::{SubmitOptions, Submitter};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -49,6 +51,22 @@ fn tls_config(config: &Config<Delivery>) -> Result<Option<Arc<rustls::ServerConf
 }
 
 /// `lda_spool_path`, or `<data_path>/spool/delivery`.
+/// The relay of `outgoing_smtp_url` automatic replies go through, greeting
+/// with this node's host_id; `None`, with a warning, when it is unusable.
+fn relay(config: &Config<Delivery>) -> Option<Arc<Submitter>> {
+    let options = SubmitOptions {
+        helo_name: NodeIdentity::load(config).host_id,
+        ..SubmitOptions::default()
+    };
+    match Submitter::new(config.get(shared::OUTGOING_SMTP_URL), options) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            tracing::warn!(error = %e, "outgoing_smtp_url is unusable: no automatic replies");
+            None
+        }
+    }
+}
+
 fn spool_path(config: &Config<Delivery>) -> PathBuf {
     let p = config.get(delivery::LDA_SPOOL_PATH);
     if p.as_os_str().is_empty() {
@@ -105,11 +123,16 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
             .join("dedup.sqlite3"),
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
+    let writer = Arc::new(AutoReplies::new(
+        ExmdbMailboxes::new(exmdb.clone()),
+        exmdb.clone(),
+        relay(&config),
+    ));
     let server = Arc::new(
         DeliveryServer::new(
             settings,
             recipients.clone(),
-            ExmdbMailboxes::new(exmdb.clone()),
+            writer.clone(),
             spool,
             tls,
             ctx.shutdown(),
@@ -127,6 +150,7 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
             Err(e) => tracing::error!(error = e, "STARTTLS certificate not reloaded"),
         }
         recipients.set_delimiters(cfg.get(delivery::LDA_RECIPIENT_DELIMITER));
+        writer.set_relay(relay(cfg));
         // The resolutions are the directory's answers: cleared with it, first.
         recipients.clear_cache();
         reload_wiring.reload(cfg);

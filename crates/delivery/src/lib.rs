@@ -8,6 +8,9 @@
 //! headers to a [`MailboxWriter`] (the store, through the routed exmdb
 //! client), every recipient at once.
 //!
+//! After a delivery to an Inbox, [`auto_reply::AutoReplies`] sends the
+//! user's out-of-office reply when one is due (RFC 3834 rules).
+//!
 //! Invariants:
 //! - **250 only after a durable commit.** A recipient's 250 after DATA is
 //!   sent only when its store answered that the message is committed; every
@@ -28,6 +31,7 @@
 //! second copy: delivery prefers a duplicate to a loss and does not
 //! deduplicate.
 
+pub mod auto_reply;
 mod daemon;
 pub mod dedup;
 pub mod directory_recipients;

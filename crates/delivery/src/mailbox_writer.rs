@@ -29,6 +29,10 @@ pub struct DeliveryRequest<'a> {
     pub message: &'a SpooledMessage,
     /// The transaction id (for logs).
     pub queue_id: &'a str,
+    /// The envelope sender (MAIL FROM; empty for the null sender).
+    pub reverse_path: &'a str,
+    /// The message's header block (or its first part), as received.
+    pub head: &'a [u8],
 }
 
 impl DeliveryRequest<'_> {

@@ -39,8 +39,8 @@ use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
 use groxide_http_core::{Mount, Prefix, Principal};
-use groxide_rpc::{ClientOptions, EventHub, ExmdbClient, HubSettings, RpcError};
-use groxide_runtime::Routing;
+use groxide_rpc::{EventHub, ExmdbClient, RpcError};
+use groxide_submit::Submitter;
 use groxide_wbxml::{Element, Limits};
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
@@ -83,7 +83,9 @@ pub struct Eas {
     exmdb: Arc<ExmdbClient>,
     settings: RwLock<EasSettings>,
     hub: Arc<EventHub>,
-    submit_url: RwLock<String>,
+    /// The relay of `outgoing_smtp_url` (SendMail, SmartReply, SmartForward);
+    /// `None` when the server has none.
+    submitter: RwLock<Option<Arc<Submitter>>>,
 }
 
 impl std::fmt::Debug for Eas {
@@ -94,28 +96,20 @@ impl std::fmt::Debug for Eas {
 
 impl Eas {
     /// The module, reaching stores through `exmdb` (the routed client) and
-    /// change events through `routing`'s event nodes; mail is sent to
-    /// `submit_url` (`outgoing_smtp_url`).
+    /// change events through `hub` (the server's one event hub, shared with
+    /// EWS); mail is sent through `submitter` (the relay of
+    /// `outgoing_smtp_url`, shared with EWS).
     pub fn new(
         exmdb: Arc<ExmdbClient>,
-        routing: Arc<Routing>,
-        options: ClientOptions,
+        hub: Arc<EventHub>,
         settings: EasSettings,
-        submit_url: &str,
+        submitter: Option<Arc<Submitter>>,
     ) -> Arc<Eas> {
         Arc::new(Eas {
             exmdb,
             settings: RwLock::new(settings),
-            hub: EventHub::new(
-                routing,
-                options,
-                HubSettings {
-                    // A waiting device is gone sooner than an IMAP session.
-                    listener_check: Duration::from_secs(10),
-                    ..HubSettings::default()
-                },
-            ),
-            submit_url: RwLock::new(submit_url.to_string()),
+            hub,
+            submitter: RwLock::new(submitter),
         })
     }
 
@@ -131,26 +125,26 @@ impl Eas {
         }
     }
 
-    /// Applies reloaded settings and forgets cached routes (SIGHUP).
-    pub fn reload(&self, settings: EasSettings, submit_url: &str) {
+    /// Applies reloaded settings and relay and forgets cached routes
+    /// (SIGHUP; the hub is reset by its owner).
+    pub fn reload(&self, settings: EasSettings, submitter: Option<Arc<Submitter>>) {
         *self
             .settings
             .write()
             .unwrap_or_else(PoisonError::into_inner) = settings;
         *self
-            .submit_url
+            .submitter
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = submit_url.to_string();
+            .unwrap_or_else(PoisonError::into_inner) = submitter;
         self.exmdb.routed().reset();
-        self.hub.reset();
     }
 
     fn settings(&self) -> EasSettings {
         *self.settings.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn submit_url(&self) -> String {
-        self.submit_url
+    fn submitter(&self) -> Option<Arc<Submitter>> {
+        self.submitter
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()

@@ -10,7 +10,7 @@ use crate::{Ctx, Failure, expect_root};
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
-use groxide_submit::{Envelope, SubmitOptions, Submitter};
+use groxide_submit::Envelope;
 use groxide_wbxml::{
     AirSync, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Settings,
 };
@@ -397,12 +397,9 @@ async fn compose(
         return Ok(compose_status(root, 103));
     }
     let save = request.child(ComposeMail::SaveInSentItems).is_some() || ctx.params.save_in_sent;
-    let submitter = match Submitter::new(&ctx.eas.submit_url(), SubmitOptions::default()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "ActiveSync SendMail: no relay");
-            return Ok(compose_status(root, 120));
-        }
+    let Some(submitter) = ctx.eas.submitter() else {
+        tracing::warn!("ActiveSync SendMail: outgoing_smtp_url is unusable, no relay");
+        return Ok(compose_status(root, 120));
     };
     let envelope = Envelope {
         from: ctx.user.clone(),

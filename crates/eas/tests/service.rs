@@ -140,13 +140,12 @@ async fn a_device_syncing_in_windows_between_random_changes_ends_with_the_server
         })
         .await
         .unwrap();
-    let eas = Eas::new(
-        client.clone(),
+    let hub = groxide_rpc::EventHub::new(
         routing,
         ClientOptions::default(),
-        EasSettings::default(),
-        "smtp://127.0.0.1:1",
+        groxide_rpc::HubSettings::default(),
     );
+    let eas = Eas::new(client.clone(), hub, EasSettings::default(), None);
     let principal = Principal {
         user: Arc::new(User {
             id: UserId(1),

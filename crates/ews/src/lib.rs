@@ -16,6 +16,8 @@
 //! - [`groupware`]: calendar items, contacts and tasks ↔ the store's
 //!   groupware items through groxide-pim (the same conversion CalDAV and
 //!   CardDAV use), recurring series expanded for `CalendarView`;
+//! - [`notifications`]: pull and streaming subscriptions, their events
+//!   found by comparing the store with a mark, fed by the shared event hub;
 //! - `ops`: the operations.
 //!
 //! Invariants: every request is answered with an EWS document — an
@@ -32,6 +34,7 @@ pub mod groupware;
 pub mod ids;
 pub mod items;
 mod mailbox;
+pub mod notifications;
 mod ops;
 pub mod response;
 pub mod soap;
@@ -42,8 +45,8 @@ use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
 use groxide_http_core::{Mount, Prefix, Principal};
-use groxide_rpc::ExmdbClient;
-use http::header::{ALLOW, CONTENT_TYPE};
+use groxide_rpc::{EventHub, ExmdbClient};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
 use ids::StoreGuid;
 use std::collections::HashMap;
@@ -64,6 +67,12 @@ pub struct Ews {
     submitter: Mutex<Option<Arc<groxide_submit::Submitter>>>,
     /// Mailbox GUIDs by store dir (they never change for a store).
     guids: Mutex<HashMap<String, StoreGuid>>,
+    /// The server's event hub (streaming notifications wait on it).
+    hub: Mutex<Option<Arc<EventHub>>>,
+    /// Pull and streaming subscriptions.
+    subscriptions: notifications::Subscriptions,
+    /// Copies made here (`CopiedEvent`).
+    copies: notifications::CopyNotes,
 }
 
 impl std::fmt::Debug for Ews {
@@ -81,6 +90,9 @@ impl Ews {
             directory: None,
             submitter: Mutex::new(None),
             guids: Mutex::new(HashMap::new()),
+            hub: Mutex::new(None),
+            subscriptions: notifications::Subscriptions::default(),
+            copies: notifications::CopyNotes::default(),
         })
     }
 
@@ -95,6 +107,9 @@ impl Ews {
             directory: Some(directory),
             submitter: Mutex::new(None),
             guids: Mutex::new(HashMap::new()),
+            hub: Mutex::new(None),
+            subscriptions: notifications::Subscriptions::default(),
+            copies: notifications::CopyNotes::default(),
         })
     }
 
@@ -111,11 +126,35 @@ impl Ews {
     }
 
     /// Sets (or, with `None`, removes) the relay messages are sent through.
-    pub fn set_submitter(&self, submitter: Option<groxide_submit::Submitter>) {
+    pub fn set_submitter(&self, submitter: Option<Arc<groxide_submit::Submitter>>) {
         *self
             .submitter
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = submitter.map(Arc::new);
+            .unwrap_or_else(PoisonError::into_inner) = submitter;
+    }
+
+    /// Sets the event hub streaming notifications wait on (without one, a
+    /// streaming connection looks at the store every
+    /// [`notifications::NotificationLimits::recheck`]).
+    pub fn set_event_hub(&self, hub: Arc<EventHub>) {
+        *self.hub.lock().unwrap_or_else(PoisonError::into_inner) = Some(hub);
+    }
+
+    fn event_hub(&self) -> Option<Arc<EventHub>> {
+        self.hub
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets the limits of subscriptions.
+    pub fn set_notification_limits(&self, limits: notifications::NotificationLimits) {
+        self.subscriptions.set_limits(limits);
+    }
+
+    /// Live subscriptions (metrics, tests).
+    pub fn subscriptions(&self) -> usize {
+        self.subscriptions.len()
     }
 
     fn submitter(&self) -> Option<Arc<groxide_submit::Submitter>> {
@@ -149,13 +188,13 @@ impl Ews {
     /// Answers one SOAP request body for `principal`: the document and
     /// whether it is a fault (HTTP 500).
     pub async fn answer(&self, principal: &Principal, body: &[u8]) -> (bool, String) {
-        let request = match soap::parse_request(body) {
-            Ok(r) => r,
-            Err(fault) => {
-                tracing::debug!(code = fault.code.as_str(), reason = %fault.message, "EWS fault");
-                return (true, soap::fault_document(&fault));
-            }
-        };
+        match soap::parse_request(body) {
+            Ok(request) => (false, self.answer_request(principal, &request).await),
+            Err(fault) => (true, fault_answer(&fault)),
+        }
+    }
+
+    async fn answer_request(&self, principal: &Principal, request: &soap::SoapRequest) -> String {
         let mut w = xml::XmlWriter::new();
         soap::open_envelope(&mut w);
         let mut mailbox = mailbox::Mailbox::new(
@@ -164,9 +203,55 @@ impl Ews {
             &principal.user.username,
             &principal.user.timezone,
         );
-        ops::dispatch(&mut mailbox, &request, &mut w).await;
-        (false, w.finish())
+        ops::dispatch(&mut mailbox, request, &mut w).await;
+        w.finish()
     }
+}
+
+fn fault_answer(fault: &soap::Fault) -> String {
+    tracing::debug!(code = fault.code.as_str(), reason = %fault.message, "EWS fault");
+    soap::fault_document(fault)
+}
+
+fn xml_response(status: StatusCode, document: String) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(XML))],
+        document,
+    )
+        .into_response()
+}
+
+/// GetStreamingEvents: one envelope per chunk of a response that stays
+/// open (see `ops::notify`).
+async fn streaming(ews: Arc<Ews>, principal: Principal, op: &xml::Element) -> Response {
+    let request = match ops::notify::stream_request(&ews, &principal, op) {
+        Ok(r) => r,
+        Err(document) => return xml_response(StatusCode::OK, document),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(4);
+    tokio::spawn(ops::notify::stream(ews, principal, request, tx));
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|doc| {
+            (
+                Ok::<_, std::convert::Infallible>(bytes::Bytes::from(doc)),
+                rx,
+            )
+        })
+    });
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(XML)),
+            // Each envelope must reach the client as it is written: no gzip.
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, no-transform"),
+            ),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 async fn handle(State(ews): State<Arc<Ews>>, request: Request) -> Response {
@@ -190,16 +275,11 @@ async fn handle(State(ews): State<Arc<Ews>>, request: Request) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let (fault, document) = ews.answer(&principal, &body).await;
-    let status = if fault {
-        StatusCode::INTERNAL_SERVER_ERROR
-    } else {
-        StatusCode::OK
-    };
-    (
-        status,
-        [(CONTENT_TYPE, HeaderValue::from_static(XML))],
-        document,
-    )
-        .into_response()
+    match soap::parse_request(&body) {
+        Ok(r) if r.operation.is(xml::NS_MESSAGES, "GetStreamingEvents") => {
+            streaming(ews, principal, &r.operation).await
+        }
+        Ok(r) => xml_response(StatusCode::OK, ews.answer_request(&principal, &r).await),
+        Err(fault) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, fault_answer(&fault)),
+    }
 }

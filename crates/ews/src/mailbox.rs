@@ -43,6 +43,11 @@ impl<'a> Mailbox<'a> {
         }
     }
 
+    /// The module (subscriptions, copy notes).
+    pub(crate) fn module(&self) -> &'a Ews {
+        self.ews
+    }
+
     pub(crate) fn exmdb(&self) -> &groxide_rpc::ExmdbClient {
         &self.ews.exmdb
     }
@@ -430,6 +435,9 @@ impl<'a> Mailbox<'a> {
             ));
         };
         let entry = self.entry(target, pair.target_uid).await?;
+        if !remove {
+            self.ews.copies.note(&self.dir, entry.message_id, *key);
+        }
         Ok((
             ItemKey {
                 store: key.store,

@@ -59,6 +59,14 @@ codes! {
     ErrorToFolderNotFound,
     ErrorUnsupportedPathForQuery,
     ErrorUnsupportedQueryFilter,
+    ErrorExpiredSubscription,
+    ErrorInvalidPullSubscriptionId,
+    ErrorInvalidSubscription,
+    ErrorInvalidWatermark,
+    ErrorMissedNotificationEvents,
+    ErrorSubscriptionAccessDenied,
+    ErrorSubscriptionNotFound,
+    ErrorTooManyObjectsOpened,
 }
 
 /// A per-item failure: a code and one line for the client.

@@ -413,8 +413,8 @@ async fn unknown_and_unimplemented_operations_get_ews_errors_not_faults() {
     assert_eq!(r[0].0.name, "FrobnicateResponseMessage");
     let r = bob.call("<m:GetStreamingEvents/>").await;
     assert_eq!(r[0].code(), "ErrorInvalidOperation");
-    let r = bob.call("<m:GetUserOofSettingsRequest/>").await;
-    assert_eq!(r[0].0.name, "GetUserOofSettingsResponseMessage");
+    let r = bob.call("<m:GetUserConfiguration/>").await;
+    assert_eq!(r[0].0.name, "GetUserConfigurationResponseMessage");
     let r = bob.call("<m:GetFolder/>").await;
     assert_eq!(r[0].code(), "ErrorInvalidRequest");
     // exchangelib's version probe: a dummy id, answered with an error and the version header.
@@ -821,4 +821,156 @@ async fn a_client_following_sync_folder_items_ends_with_the_servers_inbox() {
         }
         assert_eq!(model, inbox_now(&bob).await, "seed {seed}");
     }
+}
+
+/// The events of a `GetEvents` answer: (event element, ItemId or FolderId).
+fn events_of(reply: &Reply) -> Vec<(String, String)> {
+    let n = reply.ok().m("Notification").unwrap();
+    n.children
+        .iter()
+        .filter(|e| e.name.ends_with("Event"))
+        .map(|e| {
+            let id = e
+                .t("ItemId")
+                .or_else(|| e.t("FolderId"))
+                .and_then(|i| i.attr("Id"))
+                .unwrap_or("")
+                .to_string();
+            (e.name.clone(), id)
+        })
+        .collect()
+}
+
+fn last_watermark(reply: &Reply) -> String {
+    let n = reply.ok().m("Notification").unwrap();
+    texts(n, "Watermark").pop().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_subscription_reports_deliveries_moves_and_deletions_once() {
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    let inbox = bob.folder_id("inbox").await;
+    let r = bob
+        .call(
+            "<m:Subscribe><m:PullSubscriptionRequest><t:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></t:FolderIds>\
+             <t:EventTypes><t:EventType>NewMailEvent</t:EventType><t:EventType>CreatedEvent</t:EventType>\
+             <t:EventType>MovedEvent</t:EventType><t:EventType>DeletedEvent</t:EventType></t:EventTypes>\
+             <t:Timeout>10</t:Timeout></m:PullSubscriptionRequest></m:Subscribe>",
+        )
+        .await;
+    let id = r[0].ok().m("SubscriptionId").unwrap().text.clone();
+    let mut mark = r[0].ok().m("Watermark").unwrap().text.clone();
+    let get = |mark: String| {
+        let id = id.clone();
+        let bob = &bob;
+        async move {
+            bob.call(&format!(
+                "<m:GetEvents><m:SubscriptionId>{id}</m:SubscriptionId><m:Watermark>{mark}</m:Watermark></m:GetEvents>"
+            ))
+            .await
+        }
+    };
+    let r = get(mark.clone()).await;
+    assert_eq!(
+        events_of(&r[0])
+            .iter()
+            .map(|e| e.0.as_str())
+            .collect::<Vec<_>>(),
+        ["StatusEvent"]
+    );
+
+    bob.deliver(&message("hello", "Mon, 1 Jan 2024 10:00:00 +0000"), 0)
+        .await;
+    let r = get(mark.clone()).await;
+    let events = events_of(&r[0]);
+    let names: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(names, ["CreatedEvent", "NewMailEvent"]);
+    let item = events[0].1.clone();
+    // Not acknowledged: the same events again.
+    assert_eq!(events_of(&get(mark.clone()).await[0]), events);
+    mark = last_watermark(&r[0]);
+    let r = get(mark.clone()).await;
+    assert_eq!(events_of(&r[0])[0].0, "StatusEvent");
+
+    // Into the trash (a move), then a hard deletion there is out of scope.
+    let r = bob
+        .call(&format!(
+            "<m:MoveItem><m:ToFolderId><t:DistinguishedFolderId Id=\"deleteditems\"/></m:ToFolderId>\
+             <m:ItemIds><t:ItemId Id=\"{item}\"/></m:ItemIds></m:MoveItem>"
+        ))
+        .await;
+    r[0].ok();
+    let r = get(mark.clone()).await;
+    let n = r[0].ok().m("Notification").unwrap();
+    let moved = n.t("MovedEvent").expect("a MovedEvent");
+    assert_eq!(
+        moved.t("OldItemId").unwrap().attr("Id"),
+        Some(item.as_str())
+    );
+    assert_eq!(
+        moved.t("OldParentFolderId").unwrap().attr("Id"),
+        Some(inbox.as_str())
+    );
+    mark = last_watermark(&r[0]);
+
+    // Someone else's subscription id, a foreign watermark, and the end.
+    let eve = h.user("eve@example.test").await;
+    let r = eve
+        .call(&format!(
+            "<m:GetEvents><m:SubscriptionId>{id}</m:SubscriptionId><m:Watermark>{mark}</m:Watermark></m:GetEvents>"
+        ))
+        .await;
+    assert_eq!(r[0].code(), "ErrorSubscriptionAccessDenied");
+    let r = get("AAAA".into()).await;
+    assert_eq!(r[0].code(), "ErrorInvalidWatermark");
+    let r = bob
+        .call(&format!(
+            "<m:Unsubscribe><m:SubscriptionId>{id}</m:SubscriptionId></m:Unsubscribe>"
+        ))
+        .await;
+    r[0].ok();
+    assert_eq!(get(mark).await[0].code(), "ErrorSubscriptionNotFound");
+    assert_eq!(h.ews.subscriptions(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_office_settings_are_kept_in_the_store_and_only_for_the_caller() {
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    let set = "<m:SetUserOofSettingsRequest><t:Mailbox><t:Address>bob@example.test</t:Address></t:Mailbox>\
+               <t:UserOofSettings><t:OofState>Scheduled</t:OofState><t:ExternalAudience>None</t:ExternalAudience>\
+               <t:Duration><t:StartTime>2030-01-01T00:00:00Z</t:StartTime><t:EndTime>2030-01-08T00:00:00Z</t:EndTime></t:Duration>\
+               <t:InternalReply><t:Message>On leave</t:Message></t:InternalReply>\
+               <t:ExternalReply><t:Message>Away</t:Message></t:ExternalReply></t:UserOofSettings></m:SetUserOofSettingsRequest>";
+    let (fault, doc) = bob.answer(envelope(set).as_bytes()).await;
+    assert!(
+        !fault && doc.contains("<m:ResponseCode>NoError</m:ResponseCode>"),
+        "{doc}"
+    );
+    let (settings, _) = groxide_rpc::oof::read(&h.client, &bob.dir).await.unwrap();
+    assert_eq!(settings.state, groxide_rpc::oof::OofState::Scheduled);
+    assert_eq!(settings.internal_reply, "On leave");
+    assert!(settings.active(1_893_456_000) && !settings.active(1_894_060_800));
+
+    let get = "<m:GetUserOofSettingsRequest><t:Mailbox><t:Address>bob@example.test</t:Address></t:Mailbox></m:GetUserOofSettingsRequest>";
+    let (_, doc) = bob.answer(envelope(get).as_bytes()).await;
+    let root = parse(doc.as_bytes()).unwrap();
+    let response = &root.child(NS_SOAP, "Body").unwrap().children[0];
+    let s = response.t("OofSettings").expect("OofSettings");
+    assert_eq!(s.t_text("OofState"), Some("Scheduled"));
+    assert_eq!(s.t_text("ExternalAudience"), Some("None"));
+    assert_eq!(
+        s.t("Duration").unwrap().t_text("StartTime"),
+        Some("2030-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        s.t("ExternalReply").unwrap().t_text("Message"),
+        Some("Away")
+    );
+
+    let (_, doc) = bob
+        .answer(envelope(&get.replace("bob@", "eve@")).as_bytes())
+        .await;
+    assert!(doc.contains("ErrorAccessDenied"), "{doc}");
 }

@@ -121,7 +121,9 @@ pub struct ConnectionFacts {
 }
 
 /// gzip only where it pays: switched on, body large enough (when known),
-/// not already compressed media, not event streams.
+/// not already compressed media, not event streams nor other responses
+/// marked `Cache-Control: no-transform` (EWS GetStreamingEvents: gzip
+/// would hold its envelopes back until enough bytes piled up).
 #[derive(Clone)]
 struct CompressPolicy(Arc<SettingsCell>);
 
@@ -142,6 +144,15 @@ impl Predicate for CompressPolicy {
                 .and_then(|v| v.parse().ok())
         });
         if size.is_some_and(|n| n < settings.compress_min_size) {
+            return false;
+        }
+        let no_transform = response
+            .headers()
+            .get_all(http::header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains("no-transform"));
+        if no_transform {
             return false;
         }
         let content_type = response

@@ -1,7 +1,10 @@
 //! The protocol modules this server mounts. Adding a module (CalDAV/CardDAV,
 //! EWS, ActiveSync) is done here and nowhere else in this crate: build it
 //! from the [`Services`], the node's routing and http.cfg, list its
-//! [`Mount`], reload it.
+//! [`Mount`], reload it. What several modules share is built here once and
+//! handed to each: the routed exmdb client, the event hub (EWS
+//! notifications, ActiveSync Ping and Sync-with-Wait) and the relay of
+//! `outgoing_smtp_url` (EWS and ActiveSync sending).
 
 use groxide_config::keys::shared;
 use groxide_config::{Config, Http};
@@ -9,35 +12,43 @@ use groxide_dav::Dav;
 use groxide_discovery::{Discovery, DiscoverySettings};
 use groxide_eas::{Eas, EasSettings};
 use groxide_ews::Ews;
+use groxide_ews::notifications::NotificationLimits;
 use groxide_http_core::{Mount, Services};
-use groxide_rpc::ExmdbClient;
+use groxide_rpc::{EventHub, ExmdbClient, HubSettings};
 use groxide_runtime::{NodeIdentity, Routing, client_options};
 use groxide_submit::{SubmitOptions, Submitter};
 use std::sync::Arc;
 
-/// The relay of `outgoing_smtp_url` (EWS sends through it), greeting with
-/// this node's host_id; `None`, with a warning, when the URL is unusable.
-fn submitter(config: &Config<Http>) -> Option<Submitter> {
+/// The relay of `outgoing_smtp_url` (EWS and ActiveSync send through it),
+/// greeting with this node's host_id; `None`, with a warning, when the URL
+/// is unusable.
+fn submitter(config: &Config<Http>) -> Option<Arc<Submitter>> {
     let options = SubmitOptions {
         helo_name: NodeIdentity::load(config).host_id,
         ..SubmitOptions::default()
     };
     match Submitter::new(config.get(shared::OUTGOING_SMTP_URL), options) {
-        Ok(s) => Some(s),
+        Ok(s) => Some(Arc::new(s)),
         Err(e) => {
-            tracing::warn!(error = %e, "outgoing_smtp_url is unusable: EWS cannot send");
+            tracing::warn!(error = %e, "outgoing_smtp_url is unusable: EWS and ActiveSync cannot send");
             None
         }
     }
 }
 
 /// Every module of the server.
-#[derive(Debug)]
 pub struct Modules {
     discovery: Arc<Discovery>,
     ews: Arc<Ews>,
     dav: Arc<Dav>,
     eas: Arc<Eas>,
+    hub: Arc<EventHub>,
+}
+
+impl std::fmt::Debug for Modules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Modules").finish_non_exhaustive()
+    }
 }
 
 impl Modules {
@@ -49,19 +60,27 @@ impl Modules {
     ) -> Result<Modules, String> {
         let options = client_options(config, routing.node())?;
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
+        let hub = EventHub::new(
+            routing.clone(),
+            options,
+            HubSettings {
+                // A waiting device or streaming client is gone sooner than an
+                // IMAP session: its store's subscription retires sooner.
+                listener_check: std::time::Duration::from_secs(10),
+                ..HubSettings::default()
+            },
+        );
+        let relay = submitter(config);
         let ews = Ews::with_directory(exmdb.clone(), services.directory.clone());
-        ews.set_submitter(submitter(config));
+        ews.set_submitter(relay.clone());
+        ews.set_event_hub(hub.clone());
+        ews.set_notification_limits(notification_limits(config));
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
             dav: Dav::new(exmdb.clone()),
-            eas: Eas::new(
-                exmdb,
-                routing.clone(),
-                options,
-                eas_settings(config),
-                config.get(shared::OUTGOING_SMTP_URL),
-            ),
+            eas: Eas::new(exmdb, hub.clone(), eas_settings(config), relay),
+            hub,
         })
     }
 
@@ -75,15 +94,34 @@ impl Modules {
         ]
     }
 
-    /// Applies a reloaded http.cfg (SIGHUP).
+    /// Applies a reloaded http.cfg (SIGHUP): after a failover or rebalance
+    /// a store's events come from its new home.
     pub fn reload(&self, config: &Config<Http>) {
+        let relay = submitter(config);
         self.discovery
             .set_settings(DiscoverySettings::from_config(config));
         self.ews.reload();
-        self.ews.set_submitter(submitter(config));
+        self.ews.set_submitter(relay.clone());
+        self.ews
+            .set_notification_limits(notification_limits(config));
         self.dav.reload();
-        self.eas
-            .reload(eas_settings(config), config.get(shared::OUTGOING_SMTP_URL));
+        self.eas.reload(eas_settings(config), relay);
+        self.hub.reset();
+    }
+}
+
+/// The EWS notification limits of http.cfg.
+fn notification_limits(config: &Config<Http>) -> NotificationLimits {
+    use groxide_config::keys::http;
+    let keep_alive = config.get(http::EWS_STREAMING_KEEPALIVE);
+    NotificationLimits {
+        per_store: config.get(http::EWS_SUBSCRIPTIONS_PER_USER),
+        total: config.get(http::EWS_SUBSCRIPTIONS_MAX),
+        pending: config.get(http::EWS_SUBSCRIPTION_MAX_EVENTS),
+        streaming_idle: config.get(http::EWS_STREAMING_IDLE_EXPIRY),
+        keep_alive,
+        recheck: keep_alive,
+        ..NotificationLimits::default()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod event_publisher;
 pub mod exmdb_client;
 pub mod items;
 pub mod midb_view;
+pub mod oof;
 pub mod reason;
 mod remote_view;
 pub mod routed;

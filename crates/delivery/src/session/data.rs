@@ -263,6 +263,8 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                     trace_prefix: prefix,
                     message,
                     queue_id: &tx.queue_id,
+                    reverse_path: &tx.reverse_path,
+                    head,
                 };
                 let outcome = writer.deliver(request).await;
                 if let (Some(c), DeliveryOutcome::Delivered { .. }) = (&claim, &outcome) {

@@ -30,6 +30,8 @@ mod convert;
 mod folder;
 mod groupware;
 mod item;
+pub(crate) mod notify;
+mod oof;
 mod people;
 mod send;
 mod sync;
@@ -43,17 +45,11 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
     "ExpandDL",
-    "GetUserOofSettingsRequest",
-    "SetUserOofSettingsRequest",
     "GetUserConfiguration",
     "GetAppManifests",
     "GetServiceConfiguration",
     "FindPeople",
     "GetUserPhoto",
-    "Subscribe",
-    "Unsubscribe",
-    "GetEvents",
-    "GetStreamingEvents",
     "AcceptItem",
     "DeclineItem",
     "TentativelyAcceptItem",
@@ -113,6 +109,12 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
         "ResolveNames" => people::resolve_names(mb, op, w).await,
         "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
+        "Subscribe" => notify::subscribe(mb, op, w).await,
+        "GetEvents" => notify::get_events(mb, op, w).await,
+        "Unsubscribe" => notify::unsubscribe(mb, op, w).await,
+        "GetStreamingEvents" => notify::get_streaming_events_unstreamed(w),
+        "GetUserOofSettingsRequest" => oof::get_user_oof_settings(mb, op, w).await,
+        "SetUserOofSettingsRequest" => oof::set_user_oof_settings(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }
