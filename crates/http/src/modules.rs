@@ -51,7 +51,7 @@ impl Modules {
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
         let ews = Ews::with_directory(exmdb.clone(), services.directory.clone());
         ews.set_submitter(submitter(config));
-        Ok(Modules {
+        let modules = Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
             dav: Dav::new(exmdb.clone()),
@@ -62,7 +62,9 @@ impl Modules {
                 eas_settings(config),
                 config.get(shared::OUTGOING_SMTP_URL),
             ),
-        })
+        };
+        modules.eas.set_directory(services.directory.clone());
+        Ok(modules)
     }
 
     /// Their mounts.
