@@ -547,7 +547,11 @@ fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
         "{v}"
     );
     // Mail received (delivered: now) after a date; not the Date header's.
-    assert_eq!(strings(&v["found"]), ["fresh", "old news", "with file"], "{v}");
+    assert_eq!(
+        strings(&v["found"]),
+        ["fresh", "old news", "with file"],
+        "{v}"
+    );
     assert_eq!(v["attachment"], "the attached notes", "{v}");
 }
 
@@ -1091,7 +1095,11 @@ fn a_device_keeps_syncing_when_its_user_fails_over_to_another_node() {
     };
     c.node(1).deliver_ok(USER, mail(1, "before").as_bytes());
     // The phone syncs at its user's home, node 2.
-    let v = client(c.node(1), "keys", serde_json::json!({"device": "failover1"}));
+    let v = client(
+        c.node(1),
+        "keys",
+        serde_json::json!({"device": "failover1"}),
+    );
     let key = v["key"].clone();
     // Node 2 dies; its users move to node 1, where the phone now lands.
     let (ip1, ip2) = (c.node(0).ip.to_string(), c.node(1).ip.to_string());

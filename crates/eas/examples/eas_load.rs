@@ -321,9 +321,11 @@ impl Lmtp {
     /// Delivers one message; the instant its final dot was sent.
     async fn deliver(&mut self, to: &str, msg: &[u8]) -> Instant {
         let w = self.s.get_mut();
-        w.write_all(format!("MAIL FROM:<bench@remote.test>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes())
-            .await
-            .unwrap();
+        w.write_all(
+            format!("MAIL FROM:<bench@remote.test>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
         self.expect("250").await;
         self.expect("250").await;
         self.expect("354").await;

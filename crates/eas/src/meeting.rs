@@ -66,7 +66,9 @@ fn calendar_part(raw: &[u8]) -> Option<String> {
     m.parts.iter().find_map(|p| {
         let ct = p.content_type()?;
         (ct.ctype().eq_ignore_ascii_case("text")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("calendar")))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("calendar")))
         .then(|| p.text_contents().map(str::to_string))
         .flatten()
     })
@@ -95,10 +97,9 @@ fn event_lines(ics: &str, names: &[&str]) -> Vec<String> {
         } else if upper == "END:VEVENT" {
             break;
         } else if in_event
-            && names.iter().any(|n| {
-                upper.starts_with(n)
-                    && upper[n.len()..].starts_with([':', ';'])
-            })
+            && names
+                .iter()
+                .any(|n| upper.starts_with(n) && upper[n.len()..].starts_with([':', ';']))
         {
             out.push(l);
         }
@@ -139,7 +140,11 @@ pub(crate) fn reply_mail(
         subject.replace(['\r', '\n'], " ")
     ));
     ics.push_str("END:VEVENT\r\nEND:VCALENDAR\r\n");
-    let subject = format!("{}: {}", answer.prefix(), subject.replace(['\r', '\n'], " "));
+    let subject = format!(
+        "{}: {}",
+        answer.prefix(),
+        subject.replace(['\r', '\n'], " ")
+    );
     format!(
         "From: {user}\r\nTo: {organizer}\r\nSubject: {subject}\r\nDate: {}\r\n\
          Message-ID: <{:016x}.eas@groxide>\r\nMIME-Version: 1.0\r\n\
@@ -174,7 +179,9 @@ pub(crate) async fn meeting_response(
             .unwrap_or("")
             .trim()
             .to_string();
-        let answer = r.child_text(MeetingResponse::UserResponse).and_then(Answer::of);
+        let answer = r
+            .child_text(MeetingResponse::UserResponse)
+            .and_then(Answer::of);
         let send = r.child(MeetingResponse::SendResponse).is_some();
         let (st, calendar_id) = match (answer, message_of(&request_id)) {
             (Some(answer), Some(mid)) => respond(ctx, mid, answer, send).await?,
@@ -261,7 +268,10 @@ async fn respond(
             recipients: vec![organizer.clone()],
         };
         let sent = match Submitter::new(&ctx.eas.submit_url(), SubmitOptions::default()) {
-            Ok(s) => s.send_bytes(&envelope, &mail).await.map_err(|e| e.to_string()),
+            Ok(s) => s
+                .send_bytes(&envelope, &mail)
+                .await
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = sent {

@@ -3,15 +3,15 @@
 //! Items) and Settings (DeviceInformation, UserInformation).
 
 use crate::mail::{BodyPreference, attachment, parse_file_reference};
-use base64::Engine as _;
-use groxide_rpc::reason::Reason;
 use crate::sync::{
     collection_folder, estimate, fetch_entry, item_data, message_of, server_id, state_of,
 };
 use crate::{Ctx, Failure, expect_root};
+use base64::Engine as _;
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::reason::Reason;
 use groxide_submit::{Envelope, SubmitOptions, Submitter};
 use groxide_wbxml::{
     AirSync, AirSyncBase, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Search,

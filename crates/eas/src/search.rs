@@ -143,10 +143,7 @@ fn store_answer(st: u8, results: Vec<Element>, range: Option<(usize, usize, usiz
         Search::Search,
         [
             Element::with_text(Search::Status, "1"),
-            Element::with_children(
-                Search::Response,
-                [Element::with_children(Search::Store, c)],
-            ),
+            Element::with_children(Search::Response, [Element::with_children(Search::Store, c)]),
         ],
     )
 }
@@ -157,22 +154,38 @@ pub(crate) async fn search(
 ) -> Result<Option<Element>, Failure> {
     let request = expect_root(document, Search::Search)?;
     let Some(store) = request.child(Search::Store) else {
-        return Ok(Some(store_answer(status::INVALID_REQUEST, Vec::new(), None)));
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
     };
     let name = store.child_text(Search::Name).unwrap_or("").trim();
     let options = store.child(Search::Options);
     let Some(range) = parse_range(options.and_then(|o| o.child_text(Search::Range))) else {
-        return Ok(Some(store_answer(status::INVALID_REQUEST, Vec::new(), None)));
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
     };
     let Some(query) = store.child(Search::Query) else {
-        return Ok(Some(store_answer(status::INVALID_REQUEST, Vec::new(), None)));
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
     };
     if name.eq_ignore_ascii_case("GAL") {
         let text = query.text().unwrap_or("").trim().to_lowercase();
         return Ok(Some(gal(ctx, &text, range).await));
     }
     if !name.eq_ignore_ascii_case("Mailbox") {
-        return Ok(Some(store_answer(status::INVALID_REQUEST, Vec::new(), None)));
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
     }
     let mut q = Query::default();
     for c in query.children() {
@@ -353,7 +366,9 @@ mod tests {
         assert_eq!(q.before, None);
         // A class the mailbox search does not cover, or an Or, is "too complex".
         assert_eq!(
-            query("<Query xmlns=\"Search:\" xmlns:airsync=\"AirSync:\"><airsync:Class>Tasks</airsync:Class></Query>"),
+            query(
+                "<Query xmlns=\"Search:\" xmlns:airsync=\"AirSync:\"><airsync:Class>Tasks</airsync:Class></Query>"
+            ),
             Err(status::TOO_COMPLEX)
         );
         assert_eq!(

@@ -191,16 +191,14 @@ impl Phone<'_> {
             .body(Body::from(groxide_wbxml::encode(body)))
             .unwrap();
         req.extensions_mut().insert(self.world.principal.clone());
-        let resp = self
-            .world
-            .eas
-            .mount()
-            .router
-            .oneshot(req)
-            .await
-            .unwrap();
+        let resp = self.world.eas.mount().router.oneshot(req).await.unwrap();
         assert_eq!(resp.status(), 200, "{cmd}");
-        resp.into_body().collect().await.unwrap().to_bytes().to_vec()
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
     }
 
     async fn post(&self, cmd: &str, body: &Element) -> Element {
@@ -262,8 +260,11 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
         .await;
     w.deliver(&mail("Lunch", "The quarterly report is late."), base + day)
         .await;
-    w.deliver(&mail("Quarterly outlook", "No figures yet."), base + 2 * day)
-        .await;
+    w.deliver(
+        &mail("Quarterly outlook", "No figures yet."),
+        base + 2 * day,
+    )
+    .await;
     w.deliver(&mail("Holiday", "Nothing to report."), base + 3 * day)
         .await;
     let (p, folders) = w.phone("search1").await;
@@ -309,7 +310,9 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
             assert!(x.contains("<Total>2</Total>"), "{x}");
             assert!(x.contains(">Lunch</Subject>"), "{x}");
         }
-        None => eprintln!("SKIPPED the libwbxml check: wbxml2xml is not installed (libwbxml2-utils)"),
+        None => {
+            eprintln!("SKIPPED the libwbxml check: wbxml2xml is not installed (libwbxml2-utils)")
+        }
     }
     // A date bound and a range: the older of the two newer matches.
     let s = store(
@@ -328,8 +331,11 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
     assert_eq!(text(&s, Search::Range), "1-1");
     // Nothing found: an empty Result, no Total.
     let s = store(
-        &p.post("Search", &request("<FreeText>nonexistent</FreeText>", "0-9"))
-            .await,
+        &p.post(
+            "Search",
+            &request("<FreeText>nonexistent</FreeText>", "0-9"),
+        )
+        .await,
     );
     assert_eq!(text(&s, Search::Status), "1");
     assert!(s.child(Search::Total).is_none());
@@ -351,7 +357,10 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
         )
         .await;
     let fetch = d
-        .descendant(&[ItemOperations::Response.into(), ItemOperations::Fetch.into()])
+        .descendant(&[
+            ItemOperations::Response.into(),
+            ItemOperations::Fetch.into(),
+        ])
         .unwrap();
     assert_eq!(text(fetch, ItemOperations::Status), "1");
     let props = fetch.child(ItemOperations::Properties).unwrap();
@@ -361,11 +370,8 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
     );
     // An unsupported query is "too complex" (8), not an error page.
     let s = store(
-        &p.post(
-            "Search",
-            &request("<Or><FreeText>a</FreeText></Or>", "0-9"),
-        )
-        .await,
+        &p.post("Search", &request("<Or><FreeText>a</FreeText></Or>", "0-9"))
+            .await,
     );
     assert_eq!(text(&s, Search::Status), "8");
 }
@@ -406,7 +412,10 @@ async fn an_attachment_is_fetched_by_its_file_reference_and_empty_folder_content
     let att = with
         .child(AirSync::ApplicationData)
         .unwrap()
-        .descendant(&[AirSyncBase::Attachments.into(), AirSyncBase::Attachment.into()])
+        .descendant(&[
+            AirSyncBase::Attachments.into(),
+            AirSyncBase::Attachment.into(),
+        ])
         .unwrap();
     assert_eq!(text(att, AirSyncBase::DisplayName), "report.pdf");
     let reference = text(att, AirSyncBase::FileReference);
@@ -423,9 +432,12 @@ async fn an_attachment_is_fetched_by_its_file_reference_and_empty_folder_content
                     )),
                 )
                 .await;
-            d.descendant(&[ItemOperations::Response.into(), ItemOperations::Fetch.into()])
-                .unwrap()
-                .clone()
+            d.descendant(&[
+                ItemOperations::Response.into(),
+                ItemOperations::Fetch.into(),
+            ])
+            .unwrap()
+            .clone()
         }
     };
     let f = fetch(reference.clone()).await;
@@ -495,7 +507,11 @@ async fn filter_type_keeps_mail_older_than_the_window_off_the_phone() {
     // FilterType 4: two weeks.
     let key = text(&p.sync(&inbox, "0", "").await, AirSync::SyncKey);
     let c = p
-        .sync(&inbox, &key, "<Options><FilterType>4</FilterType></Options>")
+        .sync(
+            &inbox,
+            &key,
+            "<Options><FilterType>4</FilterType></Options>",
+        )
         .await;
     assert_eq!(subjects(&c), ["Ten days old", "Yesterday"]);
     // Another phone without a filter gets everything.
@@ -592,7 +608,10 @@ async fn a_change_to_a_contact_changed_elsewhere_loses_to_the_servers_version_un
 
 /// A one-message SMTP sink: its URL and what it will have received
 /// (envelope recipients, data).
-async fn smtp_sink() -> (String, tokio::sync::oneshot::Receiver<(Vec<String>, String)>) {
+async fn smtp_sink() -> (
+    String,
+    tokio::sync::oneshot::Receiver<(Vec<String>, String)>,
+) {
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
@@ -677,13 +696,18 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
                     )),
                 )
                 .await;
-            d.child(groxide_wbxml::MeetingResponse::Result).unwrap().clone()
+            d.child(groxide_wbxml::MeetingResponse::Result)
+                .unwrap()
+                .clone()
         }
     };
     let r = respond(1, true).await;
     assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
     let calendar_id = text(&r, groxide_wbxml::MeetingResponse::CalendarId);
-    assert!(calendar_id.starts_with(&format!("{calendar}:")), "{calendar_id}");
+    assert!(
+        calendar_id.starts_with(&format!("{calendar}:")),
+        "{calendar_id}"
+    );
     // The organizer got the iMIP REPLY.
     let (rcpts, data) = tokio::time::timeout(std::time::Duration::from_secs(10), received)
         .await
@@ -710,7 +734,10 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
     // Declining (no reply asked) removes it.
     let r = respond(3, false).await;
     assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
-    assert!(r.child(groxide_wbxml::MeetingResponse::CalendarId).is_none());
+    assert!(
+        r.child(groxide_wbxml::MeetingResponse::CalendarId)
+            .is_none()
+    );
     let c = p.sync(&calendar, &key, "").await;
     let cmds = commands(&c);
     assert_eq!(cmds.len(), 1);

@@ -286,7 +286,10 @@ fn sync_bench(
     g.say("QUIT")?;
     let _ = g.child.wait();
     let incremental = (median(rates), median(cpus), median(gens));
-    println!("\n| Sync of a {}-message Inbox (median of 3) | req/s | server CPU ms/item (http+exmdb+event) | generator CPU ms/item |", o.messages);
+    println!(
+        "\n| Sync of a {}-message Inbox (median of 3) | req/s | server CPU ms/item (http+exmdb+event) | generator CPU ms/item |",
+        o.messages
+    );
     println!("|---|---|---|---|");
     println!(
         "| initial, windows of 100 | {:.1} | {:.3} | {:.3} |",
@@ -335,7 +338,15 @@ fn ping_bench(
     let http = start_http(sup, node, "http-ping", o.devices)?;
     let pid = sup.pid("http-ping").context("http-ping pid")?;
     let warm = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-X", "OPTIONS", "-u", "user1@bench.test:pass"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-X",
+            "OPTIONS",
+            "-u",
+            "user1@bench.test:pass",
+        ])
         .arg(format!("http://{http}/Microsoft-Server-ActiveSync"))
         .status()
         .context("curl")?;
