@@ -182,6 +182,22 @@ elif step == "keys":
     k = c.sync_folder(inbox, "0").sync_key
     key, _, _, _, _ = sync_all(inbox, k, 100)
     out["key"] = key
+elif step == "directory":
+    out["gal"] = sorted(e.email_address for e in c.search_gal("example.test"))
+    out["gal_one"] = [(e.display_name, e.email_address) for e in c.search_gal("colleague")]
+    out["resolved"] = [(r.type, r.email_address) for r in c.resolve_recipients("colleague@example.test")]
+    out["resolved_contact"] = [(r.type, r.display_name, r.email_address) for r in c.resolve_recipients("grace")]
+    found = c.search_mailbox(inbox, date_received_after="2026-12-05T00:00:00.000Z", max_results=10)
+    out["found"] = sorted(f.get("Email.Subject") for f in found)
+    k = c.sync_folder(inbox, "0").sync_key
+    _, _, added, _, _ = sync_all(inbox, k, 100)
+    att = [a for a in added if a.fields.get("Email.Subject") == "with file"][0]
+    refs = [v for k2, v in att.fields.items() if k2.endswith("FileReference")]
+    out["attachment"] = c.fetch_attachment(refs[0]).decode() if refs else None
+elif step == "continue":
+    key, _, added, _, _ = sync_all(inbox, args["key"], 100)
+    out["added"] = sorted(a.fields.get("Email.Subject") for a in added)
+    out["key"] = key
 elif step == "ping":
     k = c.sync_folder(inbox, "0").sync_key
     key, _, _, _, _ = sync_all(inbox, k, 100)
@@ -485,6 +501,58 @@ fn a_sync_with_a_heartbeat_waits_for_the_next_delivery() {
         took >= Duration::from_millis(1400) && took < Duration::from_secs(10),
         "{took:?}"
     );
+}
+
+#[test]
+fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
+    let node = node("127.0.97.9");
+    node.create_user("colleague@example.test", "other-secret", None);
+    // A contact of the user's own, by CardDAV.
+    let vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:grace-1\r\nFN:Grace Hopper\r\nN:Hopper;Grace;;;\r\nEMAIL:grace@navy.test\r\nEND:VCARD\r\n";
+    let (code, _) = dav(
+        &node,
+        "PUT",
+        "addressbooks/demo@example.test/contacts/grace.vcf",
+        vcard,
+        "text/vcard",
+    );
+    assert_eq!(code, 201);
+    let old = "From: a@remote.test\r\nTo: demo@example.test\r\nSubject: old news\r\nDate: Mon, 1 Dec 2025 09:00:00 +0000\r\nMessage-ID: <old@r>\r\n\r\nold\r\n";
+    node.deliver_ok(USER, old.as_bytes());
+    deliver(&node, "fresh");
+    let with_file = "From: a@remote.test\r\nTo: demo@example.test\r\nSubject: with file\r\nMessage-ID: <wf@r>\r\n\
+        MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+        Content-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: text/plain; name=\"notes.txt\"\r\n\
+        Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nthe attached notes\r\n--b--\r\n";
+    node.deliver_ok(USER, with_file.as_bytes());
+    let v = client(&node, "directory", serde_json::json!({}));
+    assert_eq!(
+        strings(&v["gal"]),
+        ["colleague@example.test", "demo@example.test"],
+        "{v}"
+    );
+    assert_eq!(
+        v["gal_one"].to_string(),
+        "[[\"colleague\",\"colleague@example.test\"]]",
+        "{v}"
+    );
+    assert_eq!(
+        v["resolved"].to_string(),
+        "[[\"1\",\"colleague@example.test\"]]",
+        "{v}"
+    );
+    assert_eq!(
+        v["resolved_contact"].to_string(),
+        "[[\"2\",\"Grace Hopper\",\"grace@navy.test\"]]",
+        "{v}"
+    );
+    // Mail received (delivered: now) after a date; not the Date header's.
+    assert_eq!(
+        strings(&v["found"]),
+        ["fresh", "old news", "with file"],
+        "{v}"
+    );
+    assert_eq!(v["attachment"], "the attached notes", "{v}");
 }
 
 #[test]
@@ -1006,4 +1074,44 @@ fn bad_input_gets_protocol_answers_and_writes_nothing() {
     let devices = node.admin_json(&["device", "list", USER]);
     assert_eq!(devices.as_array().map(Vec::len), Some(0), "{devices}");
     let _ = node.running(Service::Http).expect("http still running");
+}
+
+#[test]
+fn a_device_keeps_syncing_when_its_user_fails_over_to_another_node() {
+    use groxide_e2e::cluster::Storage;
+    use groxide_e2e::{Cluster, ClusterOptions};
+    let mut c = Cluster::start(ClusterOptions {
+        storage: Storage::Shared,
+        ..ClusterOptions::new("127.0.98", 2)
+    });
+    c.start_all(&Service::ALL);
+    c.create_domain(DOMAIN);
+    c.create_user(USER, PASSWORD, 1);
+    let mail = |n: usize, subject: &str| {
+        format!(
+            "From: a@remote.test\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+             Message-ID: <{subject}.{n}@remote.test>\r\n\r\nbody\r\n"
+        )
+    };
+    c.node(1).deliver_ok(USER, mail(1, "before").as_bytes());
+    // The phone syncs at its user's home, node 2.
+    let v = client(
+        c.node(1),
+        "keys",
+        serde_json::json!({"device": "failover1"}),
+    );
+    let key = v["key"].clone();
+    // Node 2 dies; its users move to node 1, where the phone now lands.
+    let (ip1, ip2) = (c.node(0).ip.to_string(), c.node(1).ip.to_string());
+    c.node_mut(1).kill_all();
+    c.node(0).admin(&["failover", "--from", &ip2, "--to", &ip1]);
+    c.node(0).reload();
+    c.node(0).deliver_ok(USER, mail(2, "after").as_bytes());
+    let w = client(
+        c.node(0),
+        "continue",
+        serde_json::json!({"device": "failover1", "key": key}),
+    );
+    // The same sync key goes on: only the new mail, no resync.
+    assert_eq!(strings(&w["added"]), ["after"], "{w}\n{}", c.logs());
 }

@@ -5,15 +5,19 @@
 //! store items and conversion layer (groxide-pim) as CalDAV and EWS.
 //!
 //! - [`request`]: the request parameters (query string or base64 form);
-//! - [`state`], [`devices`]: what is remembered per device, kept in the
-//!   user's store (so any node serves the device, a restart loses nothing);
+//! - [`state`], [`devices`] (crate groxide-eas-state, which groxide-admin
+//!   uses too): what is remembered per device, kept in the user's store
+//!   (so any node serves the device, a restart loses nothing);
 //! - `provision`: the two-step policy key; every other command needs the
 //!   acknowledged key (HTTP 449 below 14.0, Status 142/144 from 14.0);
 //! - `folder_sync`: the hierarchy with EAS folder types, incremental by
 //!   SyncKey; `sync`: Sync of mail (`mail`) and of calendar, contacts and
-//!   tasks (`pim_items`); `ping` with the shared event subscriptions of
-//!   `events`; `misc`: GetItemEstimate, ItemOperations, MoveItems,
-//!   SendMail, Settings.
+//!   tasks (`pim_items`), FilterType windows, server-wins conflicts; `ping`
+//!   with the shared event subscriptions of `events`; `misc`:
+//!   GetItemEstimate, ItemOperations (items, attachments, search results,
+//!   EmptyFolderContents), MoveItems, SendMail, Settings; `search`:
+//!   Search of the mailbox and the GAL; `meeting`: MeetingResponse;
+//!   `resolve`: ResolveRecipients.
 //!
 //! Invariants: a SyncKey the server does not hold (older than the previous
 //! one, another generation) is answered with the protocol's invalid-key
@@ -23,16 +27,20 @@
 //! elements out of place) is a 400 or the command's protocol-error status,
 //! with nothing written.
 
-pub mod devices;
 mod folder_sync;
 mod mail;
+mod meeting;
 mod misc;
 mod pim_items;
 mod ping;
 mod provision;
 pub mod request;
-pub mod state;
+mod resolve;
+mod search;
 mod sync;
+
+/// The device state (groxide-eas-state), as this module's own.
+pub use groxide_eas_state::{devices, state};
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -83,9 +91,11 @@ pub struct Eas {
     exmdb: Arc<ExmdbClient>,
     settings: RwLock<EasSettings>,
     hub: Arc<EventHub>,
-    /// The relay of `outgoing_smtp_url` (SendMail, SmartReply, SmartForward);
-    /// `None` when the server has none.
+    /// The relay of `outgoing_smtp_url` (SendMail, SmartReply, SmartForward,
+    /// MeetingResponse); `None` when the server has none.
     submitter: RwLock<Option<Arc<Submitter>>>,
+    /// The user directory (GAL search); none in tests without one.
+    directory: RwLock<Option<groxide_directory::Directory>>,
 }
 
 impl std::fmt::Debug for Eas {
@@ -110,6 +120,7 @@ impl Eas {
             settings: RwLock::new(settings),
             hub,
             submitter: RwLock::new(submitter),
+            directory: RwLock::new(None),
         })
     }
 
@@ -139,11 +150,26 @@ impl Eas {
         self.exmdb.routed().reset();
     }
 
+    /// Gives the module the user directory (Search of the GAL).
+    pub fn set_directory(&self, directory: groxide_directory::Directory) {
+        *self
+            .directory
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(directory);
+    }
+
+    pub(crate) fn directory(&self) -> Option<groxide_directory::Directory> {
+        self.directory
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     fn settings(&self) -> EasSettings {
         *self.settings.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn submitter(&self) -> Option<Arc<Submitter>> {
+    pub(crate) fn submitter(&self) -> Option<Arc<Submitter>> {
         self.submitter
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -310,7 +336,7 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
         settings,
         zone: principal.user.timezone.parse().ok(),
     };
-    match serve(&mut ctx, document).await {
+    match Box::pin(serve(&mut ctx, document)).await {
         Ok(r) => r,
         Err(Failure::BadRequest(why)) => text(StatusCode::BAD_REQUEST, why),
         Err(Failure::Store(e)) => {
@@ -361,6 +387,18 @@ fn status_home(command: &str) -> Option<(groxide_wbxml::Tag, groxide_wbxml::Tag)
         "Settings" => (
             groxide_wbxml::Settings::Settings.into(),
             groxide_wbxml::Settings::Status.into(),
+        ),
+        "Search" => (
+            groxide_wbxml::Search::Search.into(),
+            groxide_wbxml::Search::Status.into(),
+        ),
+        "MeetingResponse" => (
+            groxide_wbxml::MeetingResponse::MeetingResponse.into(),
+            groxide_wbxml::MeetingResponse::Status.into(),
+        ),
+        "ResolveRecipients" => (
+            groxide_wbxml::ResolveRecipients::ResolveRecipients.into(),
+            groxide_wbxml::ResolveRecipients::Status.into(),
         ),
         _ => return None,
     })
@@ -424,21 +462,26 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
             )),
         });
     }
+    // Each command's future is boxed: a waiting Ping holds only its own
+    // state, not the size of the largest command's.
     let answer = match command.as_str() {
-        "Provision" => provision::provision(ctx, document).await?,
-        "FolderSync" => folder_sync::folder_sync(ctx, document).await?,
-        "FolderCreate" => folder_sync::folder_create(ctx, document).await?,
-        "FolderUpdate" => folder_sync::folder_update(ctx, document).await?,
-        "FolderDelete" => folder_sync::folder_delete(ctx, document).await?,
-        "Sync" => sync::sync(ctx, document).await?,
-        "Ping" => ping::ping(ctx, document).await?,
-        "GetItemEstimate" => misc::get_item_estimate(ctx, document).await?,
-        "ItemOperations" => misc::item_operations(ctx, document).await?,
-        "MoveItems" => misc::move_items(ctx, document).await?,
-        "SendMail" => misc::send_mail(ctx, document).await?,
-        "SmartReply" => misc::smart_reply(ctx, document).await?,
-        "SmartForward" => misc::smart_forward(ctx, document).await?,
-        "Settings" => misc::settings(ctx, document).await?,
+        "Provision" => Box::pin(provision::provision(ctx, document)).await?,
+        "FolderSync" => Box::pin(folder_sync::folder_sync(ctx, document)).await?,
+        "FolderCreate" => Box::pin(folder_sync::folder_create(ctx, document)).await?,
+        "FolderUpdate" => Box::pin(folder_sync::folder_update(ctx, document)).await?,
+        "FolderDelete" => Box::pin(folder_sync::folder_delete(ctx, document)).await?,
+        "Sync" => Box::pin(sync::sync(ctx, document)).await?,
+        "Ping" => Box::pin(ping::ping(ctx, document)).await?,
+        "GetItemEstimate" => Box::pin(misc::get_item_estimate(ctx, document)).await?,
+        "ItemOperations" => Box::pin(misc::item_operations(ctx, document)).await?,
+        "MoveItems" => Box::pin(misc::move_items(ctx, document)).await?,
+        "SendMail" => Box::pin(misc::send_mail(ctx, document)).await?,
+        "SmartReply" => Box::pin(misc::smart_reply(ctx, document)).await?,
+        "SmartForward" => Box::pin(misc::smart_forward(ctx, document)).await?,
+        "Settings" => Box::pin(misc::settings(ctx, document)).await?,
+        "Search" => Box::pin(search::search(ctx, document)).await?,
+        "MeetingResponse" => Box::pin(meeting::meeting_response(ctx, document)).await?,
+        "ResolveRecipients" => Box::pin(resolve::resolve_recipients(ctx, document)).await?,
         other => {
             return Ok(text(
                 StatusCode::NOT_IMPLEMENTED,

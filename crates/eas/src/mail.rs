@@ -73,6 +73,31 @@ impl ContentText for Element {
     }
 }
 
+/// The FileReference of a message's `index`th attachment.
+pub(crate) fn file_reference(message_id: u64, index: usize) -> String {
+    format!("{message_id}:{index}")
+}
+
+/// The message id and attachment index a FileReference names.
+pub(crate) fn parse_file_reference(s: &str) -> Option<(u64, usize)> {
+    let (m, i) = s.trim().split_once(':')?;
+    Some((m.parse().ok()?, i.parse().ok()?))
+}
+
+/// The content type and bytes of a message's `index`th attachment.
+pub(crate) fn attachment(raw: &[u8], index: usize) -> Option<(String, Vec<u8>)> {
+    let m = MessageParser::default().parse(raw)?;
+    let a = m.attachments().nth(index)?;
+    let ct = a
+        .content_type()
+        .map(|c| match c.subtype() {
+            Some(sub) => format!("{}/{sub}", c.ctype()),
+            None => c.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into());
+    Some((ct, a.contents().to_vec()))
+}
+
 /// Cuts `text` to at most `max` bytes at a character boundary.
 pub(crate) fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -111,6 +136,7 @@ pub(crate) fn eas_time(unix: i64) -> String {
 
 /// The ApplicationData of a stored mail.
 pub(crate) fn application_data(
+    message_id: u64,
     raw: &[u8],
     flags: u32,
     internal_date: i64,
@@ -196,7 +222,10 @@ pub(crate) fn application_data(
                                 AirSyncBase::DisplayName,
                                 a.attachment_name().unwrap_or("attachment"),
                             ),
-                            Element::with_text(AirSyncBase::FileReference, format!("{i}")),
+                            Element::with_text(
+                                AirSyncBase::FileReference,
+                                file_reference(message_id, i),
+                            ),
                             Element::with_text(AirSyncBase::Method, "1"),
                             Element::with_text(
                                 AirSyncBase::EstimatedDataSize,
@@ -265,6 +294,7 @@ mod tests {
     #[test]
     fn mail_application_data_has_headers_flags_and_a_truncated_body() {
         let e = application_data(
+            1,
             MAIL,
             SEEN | FLAGGED,
             0,
@@ -295,6 +325,7 @@ mod tests {
     #[test]
     fn mime_body_is_the_message_and_truncation_respects_characters() {
         let e = application_data(
+            1,
             MAIL,
             0,
             0,

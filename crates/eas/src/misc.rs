@@ -2,17 +2,20 @@
 //! MoveItems, SendMail (through groxide-submit, a copy saved to Sent
 //! Items) and Settings (DeviceInformation, UserInformation).
 
-use crate::mail::BodyPreference;
+use crate::mail::{BodyPreference, attachment, parse_file_reference};
 use crate::sync::{
     collection_folder, estimate, fetch_entry, item_data, message_of, server_id, state_of,
 };
 use crate::{Ctx, Failure, expect_root};
+use base64::Engine as _;
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::reason::Reason;
 use groxide_submit::Envelope;
 use groxide_wbxml::{
-    AirSync, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Settings,
+    AirSync, AirSyncBase, ComposeMail, Element, GetItemEstimate, ItemOperations, Move, Search,
+    Settings,
 };
 
 pub(crate) async fn get_item_estimate(
@@ -72,6 +75,10 @@ pub(crate) async fn item_operations(
     let request = expect_root(document, ItemOperations::ItemOperations)?;
     let mut out = Vec::new();
     for op in request.children() {
+        if op.is(ItemOperations::EmptyFolderContents) {
+            out.push(empty_folder_contents(ctx, op).await?);
+            continue;
+        }
         if !op.is(ItemOperations::Fetch) {
             out.push(Element::with_children(
                 ItemOperations::Fetch,
@@ -79,16 +86,26 @@ pub(crate) async fn item_operations(
             ));
             continue;
         }
-        let collection = op
-            .child_text(AirSync::CollectionId)
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        let sid = op
-            .child_text(AirSync::ServerId)
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        if let Some(reference) = op.child_text(AirSyncBase::FileReference) {
+            out.push(fetch_attachment(ctx, reference.trim()).await?);
+            continue;
+        }
+        // A search result names its item by LongId (our ServerId).
+        let long_id = op.child_text(Search::LongId).map(|l| l.trim().to_string());
+        let sid = long_id.clone().unwrap_or_else(|| {
+            op.child_text(AirSync::ServerId)
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        });
+        let collection = match &long_id {
+            Some(l) => l.split_once(':').map(|(c, _)| c).unwrap_or("").to_string(),
+            None => op
+                .child_text(AirSync::CollectionId)
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        };
         let pref = BodyPreference::from_options(op.child(ItemOperations::Options));
         let kind = collection_folder(ctx, &collection).await?.map(|(_, k)| k);
         let data = match (kind, message_of(&sid)) {
@@ -102,8 +119,13 @@ pub(crate) async fn item_operations(
             ItemOperations::Status,
             if data.is_some() { "1" } else { "6" },
         )];
-        r.push(Element::with_text(AirSync::CollectionId, &collection));
-        r.push(Element::with_text(AirSync::ServerId, &sid));
+        match long_id {
+            Some(l) => r.push(Element::with_text(Search::LongId, l)),
+            None => {
+                r.push(Element::with_text(AirSync::CollectionId, &collection));
+                r.push(Element::with_text(AirSync::ServerId, &sid));
+            }
+        }
         r.push(Element::with_text(AirSync::Class, "Email"));
         if let Some(d) = data {
             r.push(Element::with_children(
@@ -120,6 +142,73 @@ pub(crate) async fn item_operations(
             Element::with_children(ItemOperations::Response, out),
         ],
     )))
+}
+
+/// Fetch of an attachment by the FileReference a Sync gave: its content
+/// type and bytes (base64), or Status 6 when the message or part is gone.
+async fn fetch_attachment(ctx: &Ctx<'_>, reference: &str) -> Result<Element, Failure> {
+    let found = match parse_file_reference(reference) {
+        Some((mid, index)) => match ctx.exmdb().read_content_all(&ctx.dir, mid).await {
+            Ok(raw) => attachment(&raw, index),
+            Err(e) if e.reason() == Some(Reason::NoSuchMessage) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let mut r = vec![
+        Element::with_text(
+            ItemOperations::Status,
+            if found.is_some() { "1" } else { "6" },
+        ),
+        Element::with_text(AirSyncBase::FileReference, reference),
+    ];
+    if let Some((content_type, bytes)) = found {
+        r.push(Element::with_children(
+            ItemOperations::Properties,
+            [
+                Element::with_text(AirSyncBase::ContentType, content_type),
+                Element::with_text(
+                    ItemOperations::Data,
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                ),
+            ],
+        ));
+    }
+    Ok(Element::with_children(ItemOperations::Fetch, r))
+}
+
+/// EmptyFolderContents: every item of the collection is deleted (with
+/// DeleteSubFolders, its subfolders too).
+async fn empty_folder_contents(ctx: &Ctx<'_>, op: &Element) -> Result<Element, Failure> {
+    let collection = op
+        .child_text(AirSync::CollectionId)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let subfolders = op
+        .child(ItemOperations::Options)
+        .is_some_and(|o| o.child(ItemOperations::DeleteSubFolders).is_some());
+    let status = match collection_folder(ctx, &collection).await? {
+        None => "6",
+        Some((folder, _)) => {
+            ctx.exmdb()
+                .empty_folder(pb::EmptyFolderRequest {
+                    dir: ctx.dir.clone(),
+                    folder: Some(folder_id(folder.id)),
+                    hard: false,
+                    subfolders,
+                })
+                .await?;
+            "1"
+        }
+    };
+    Ok(Element::with_children(
+        ItemOperations::EmptyFolderContents,
+        [
+            Element::with_text(ItemOperations::Status, status),
+            Element::with_text(AirSync::CollectionId, collection),
+        ],
+    ))
 }
 
 pub(crate) async fn move_items(

@@ -13,7 +13,7 @@ use groxide_mapi::{lids, tags};
 use groxide_pim::Item;
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
 use groxide_pim::vcard::import::parse_vcards;
-use groxide_wbxml::{AirSync, AirSyncBase, Calendar, Contacts, Element, Tag, Tasks};
+use groxide_wbxml::{AirSync, AirSyncBase, Calendar, Contacts, Element, Notes, Tag, Tasks};
 
 /// TIME_ZONE_INFORMATION of UTC (bias 0, no daylight rule), base64.
 fn utc_zone() -> String {
@@ -158,7 +158,15 @@ pub(crate) fn application_data(
             out.push(text(Tasks::Complete, if done { "1" } else { "0" }));
             out.push(text(Tasks::Sensitivity, "0"));
         }
-        CollectionKind::Mail | CollectionKind::Notes => {
+        CollectionKind::Notes => {
+            out.push(text(Notes::Subject, subject));
+            out.push(plain_body(item));
+            out.push(text(Notes::MessageClass, "IPM.StickyNote"));
+            if let Some(t) = item.time(tags::PR_LAST_MODIFICATION_TIME) {
+                out.push(text(Notes::LastModifiedDate, &eas_time(t)));
+            }
+        }
+        CollectionKind::Mail => {
             out.push(plain_body(item));
         }
     }
@@ -388,6 +396,14 @@ pub(crate) fn item_from_data(
     zone: Option<chrono_tz::Tz>,
     owner: &str,
 ) -> Result<Item, Unusable> {
+    if kind == CollectionKind::Notes {
+        // A sticky note is no iCalendar object: subject and text.
+        let mut item = Item::new(groxide_pim::ItemClass::StickyNote);
+        let subject = data.child_text(Notes::Subject).unwrap_or("").trim();
+        item.set_str(tags::PR_SUBJECT, subject);
+        item.set_str(tags::PR_BODY, body_text(data).unwrap_or_default());
+        return Ok(item);
+    }
     let object = source_object(kind, data, uid, zone)?;
     let mut items = if kind == CollectionKind::Contacts {
         parse_vcards(object.as_bytes()).items

@@ -134,7 +134,7 @@ pub(crate) async fn ping(
     }
     // Watch first, then look: a change between the two still wakes us.
     let mut hints = ctx.eas.hub.watch(&ctx.dir).await;
-    match changed(ctx, &folders).await? {
+    match Box::pin(changed(ctx, &folders)).await? {
         None => return Ok(Some(answer(7, Vec::new()))),
         Some(c) if !c.is_empty() => return Ok(Some(changed_answer(c))),
         Some(_) => {}
@@ -158,7 +158,8 @@ pub(crate) async fn ping(
                 folders.clone()
             }
         };
-        match changed(ctx, &look).await? {
+        // Boxed: the wait above holds no store call's state.
+        match Box::pin(changed(ctx, &look)).await? {
             None => return Ok(Some(answer(7, Vec::new()))),
             Some(c) if !c.is_empty() => return Ok(Some(changed_answer(c))),
             Some(_) => {}

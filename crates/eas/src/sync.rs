@@ -34,6 +34,7 @@ mod status {
     pub const CONVERSION_ERROR: u8 = 6;
     pub const OBJECT_NOT_FOUND: u8 = 8;
     pub const HIERARCHY_CHANGED: u8 = 12;
+    pub const SERVER_WINS: u8 = 7;
     pub const EMPTY_REQUEST: u8 = 13;
     pub const INVALID_WAIT: u8 = 14;
 }
@@ -129,6 +130,53 @@ pub(crate) async fn item_data(
     entry: &pb::MessageEntry,
     pref: BodyPreference,
 ) -> Result<Option<Element>, Failure> {
+    windowed_item_data(ctx, kind, entry, pref, None).await
+}
+
+/// The days a FilterType reaches back ([MS-ASCMD] 2.2.3.71.2), for the
+/// collection kinds it applies to; `None`: no window (0, or not a value
+/// of this kind).
+pub(crate) fn filter_days(kind: CollectionKind, filter: u8) -> Option<i64> {
+    let days = match filter {
+        1 => 1,
+        2 => 3,
+        3 => 7,
+        4 => 14,
+        5 => 31,
+        6 => 92,
+        7 => 183,
+        _ => return None,
+    };
+    match (kind, filter) {
+        (CollectionKind::Mail, 1..=5) | (CollectionKind::Calendar, 4..=7) => Some(days),
+        _ => None,
+    }
+}
+
+/// Whether an appointment reaches into the window from `cutoff` on: it
+/// ends after it, or it is a series without an end before it.
+fn appointment_in_window(item: &groxide_pim::Item, cutoff: i64) -> bool {
+    use groxide_mapi::lids;
+    let recurring = item.bool(&lids::PID_LID_RECURRING).unwrap_or(false);
+    if recurring {
+        return item
+            .time(&lids::PID_LID_CLIP_END)
+            .is_none_or(|end| end >= cutoff);
+    }
+    item.time(&lids::PID_LID_APPOINTMENT_END_WHOLE)
+        .or(item.time(&lids::PID_LID_APPOINTMENT_START_WHOLE))
+        .is_none_or(|end| end >= cutoff)
+}
+
+/// [`item_data`], `None` for an appointment wholly before `cutoff` (a
+/// calendar's FilterType window).
+pub(crate) async fn windowed_item_data(
+    ctx: &Ctx<'_>,
+    kind: CollectionKind,
+    entry: &pb::MessageEntry,
+    pref: BodyPreference,
+    cutoff: Option<i64>,
+) -> Result<Option<Element>, Failure> {
     match kind {
         CollectionKind::Mail => match ctx
             .exmdb()
@@ -136,6 +184,7 @@ pub(crate) async fn item_data(
             .await
         {
             Ok(raw) => Ok(Some(mail::application_data(
+                entry.message_id,
                 &raw,
                 entry.flags,
                 entry.internal_date,
@@ -147,6 +196,11 @@ pub(crate) async fn item_data(
         _ => match ctx.exmdb().get_item(&ctx.dir, entry.message_id).await {
             Ok((info, item)) => {
                 if !fits(kind, &info.message_class) {
+                    return Ok(None);
+                }
+                if kind == CollectionKind::Calendar
+                    && cutoff.is_some_and(|c| !appointment_in_window(&item, c))
+                {
                     return Ok(None);
                 }
                 Ok(Some(pim_items::application_data(
@@ -195,6 +249,7 @@ async fn apply_commands(
     deletes_as_moves: bool,
     pref: BodyPreference,
     next: &mut CollectionState,
+    client_wins: bool,
 ) -> Result<Applied, Failure> {
     let mut responses = Vec::new();
     for c in commands.children() {
@@ -241,7 +296,9 @@ async fn apply_commands(
             responses.push(Element::with_children(AirSync::Add, r));
         } else if c.is(AirSync::Change) {
             let outcome = match (message_of(&sid), c.child(AirSync::ApplicationData)) {
-                (Some(mid), Some(data)) => change(ctx, folder, kind, mid, data, next).await?,
+                (Some(mid), Some(data)) => {
+                    change(ctx, folder, kind, mid, data, next, client_wins).await?
+                }
                 _ => status::PROTOCOL_ERROR,
             };
             if outcome != status::OK {
@@ -307,6 +364,7 @@ async fn change(
     mid: u64,
     data: &Element,
     next: &mut CollectionState,
+    client_wins: bool,
 ) -> Result<u8, Failure> {
     if kind == CollectionKind::Mail {
         let Some(entry) = fetch_entry(ctx, mid).await? else {
@@ -363,6 +421,14 @@ async fn change(
         Err(e) if e.reason() == Some(Reason::NoSuchMessage) => return Ok(status::OBJECT_NOT_FOUND),
         Err(e) => return Err(e.into()),
     };
+    // Changed on the server since the device last had it: by default
+    // (Conflict 1, or none) the server's version stands and is sent back
+    // in this answer; with Conflict 0 the client's change is applied.
+    let held = next.known.get(&mid).copied();
+    if !client_wins && held.is_some_and(|h| h < info.change_number) {
+        tracing::debug!(mid, "ActiveSync Change refused: the server's version wins");
+        return Ok(status::SERVER_WINS);
+    }
     let base = pim_items::application_data(kind, &item, &info.item_uid, ctx.params.version.0);
     let merged = pim_items::merge(&base, data);
     let uid = if info.item_uid.is_empty() {
@@ -532,6 +598,11 @@ async fn sync_collection(
         .or(request_window)
         .unwrap_or(DEFAULT_WINDOW)
         .clamp(1, ctx.settings.max_window);
+    // Conflict ([MS-ASCMD] 2.2.3.34): 0 the client's change wins, 1 (the
+    // default) the server's.
+    let client_wins = options
+        .and_then(|o| o.child_text(AirSync::Conflict))
+        .is_some_and(|v| v.trim() == "0");
     let deletes_as_moves = c
         .child_text(AirSync::DeletesAsMoves)
         .is_none_or(|v| v.trim() != "0");
@@ -539,6 +610,12 @@ async fn sync_collection(
         g.children().is_empty()
             && !matches!(&g.content, groxide_wbxml::Content::Text(t) if t.trim() == "0")
     });
+    // FilterType: mail received, appointments ending, within the window.
+    let cutoff = options
+        .and_then(|o| o.child_text(AirSync::FilterType))
+        .and_then(|f| f.trim().parse::<u8>().ok())
+        .and_then(|f| filter_days(kind, f))
+        .map(|days| chrono::Utc::now().timestamp() - days * 86_400);
     let mut next = base.clone();
     next.n = newest + 1;
     let mut responses = Vec::new();
@@ -553,6 +630,7 @@ async fn sync_collection(
             deletes_as_moves,
             pref,
             &mut next,
+            client_wins,
         )
         .await?;
         responses = applied.responses;
@@ -562,6 +640,16 @@ async fn sync_collection(
     if get_changes {
         let (changes, highest) = folder_changes(ctx, folder.id, base.cursor).await?;
         let mut todo = pending(&next, changes);
+        if let (Some(cutoff), CollectionKind::Mail) = (cutoff, kind) {
+            // Older mail the device does not hold is never sent; what it
+            // holds stays until it is removed.
+            todo.retain(|(_, c)| match c {
+                Outgoing::Upsert(e) => {
+                    e.internal_date >= cutoff || next.known.contains_key(&e.message_id)
+                }
+                Outgoing::Delete(_) => true,
+            });
+        }
         if todo.len() > window {
             more = true;
             next.cursor = todo[window].0.saturating_sub(1).max(base.cursor);
@@ -582,7 +670,11 @@ async fn sync_collection(
                     ));
                 }
                 Outgoing::Upsert(entry) => {
-                    let Some(data) = item_data(ctx, kind, &entry, pref).await? else {
+                    // An item the device holds is kept current whatever its date.
+                    let held = next.known.contains_key(&entry.message_id);
+                    let cutoff = cutoff.filter(|_| !held);
+                    let data = windowed_item_data(ctx, kind, &entry, pref, cutoff).await?;
+                    let Some(data) = data else {
                         continue;
                     };
                     let tag = if next.known.contains_key(&entry.message_id) {

@@ -75,13 +75,15 @@ impl Modules {
         ews.set_submitter(relay.clone());
         ews.set_event_hub(hub.clone());
         ews.set_notification_limits(notification_limits(config));
-        Ok(Modules {
+        let modules = Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
             dav: Dav::new(exmdb.clone()),
             eas: Eas::new(exmdb, hub.clone(), eas_settings(config), relay),
             hub,
-        })
+        };
+        modules.eas.set_directory(services.directory.clone());
+        Ok(modules)
     }
 
     /// Their mounts.

@@ -212,10 +212,22 @@ impl BenchNode {
     /// Starts `groxide-<daemon>` on this node's config and waits until it
     /// listens on `addr`.
     pub fn start(&self, sup: &mut Supervisor, daemon: &str, addr: SocketAddr) -> Result<()> {
+        self.start_as(sup, daemon, daemon, addr)
+    }
+
+    /// Starts `groxide-<daemon>` as the supervisor's `name` (a second
+    /// instance of one daemon) and waits until it listens on `addr`.
+    pub fn start_as(
+        &self,
+        sup: &mut Supervisor,
+        name: &str,
+        daemon: &str,
+        addr: SocketAddr,
+    ) -> Result<()> {
         let mut c = Command::new(self.bin.join(format!("groxide-{daemon}")));
         c.arg("--config-dir").arg(&self.config);
-        sup.spawn(daemon, c)?;
-        wait_for(addr, daemon)
+        sup.spawn(name, c)?;
+        wait_for(addr, name)
     }
 
     /// Runs `groxide-admin <args>` on this node; its output.

@@ -6,8 +6,8 @@ use crate::cli::DeviceCommand;
 use crate::failure::{Failure, exit};
 use crate::output::{print, table};
 use crate::setup::Setup;
-use groxide_eas::devices::Devices;
-use groxide_eas::state::Device;
+use groxide_eas_state::devices::Devices;
+use groxide_eas_state::state::Device;
 use serde_json::json;
 
 async fn store_of(setup: &Setup, username: &str) -> Result<String, Failure> {

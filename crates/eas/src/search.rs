@@ -1,0 +1,404 @@
+//! Search ([MS-ASCMD] 2.2.1.16) of the Mailbox store (the user's mail
+//! folders: FreeText, Class, CollectionId, GreaterThan/LessThan of
+//! DateReceived, combined by And; newest first, Range and Total) and of
+//! the GAL (the directory's users whose address contains the query).
+//!
+//! A mailbox search reads the messages of the folders it covers: the
+//! dates from the message list, FreeText from each candidate's subject,
+//! addresses and text body (every word must occur, case-insensitively).
+//! Results carry the item's ServerId as LongId, which ItemOperations
+//! Fetch accepts.
+
+use crate::folder_sync::{CollectionKind, store_folders, visible};
+use crate::mail::{self, BodyPreference};
+use crate::sync::server_id;
+use crate::{Ctx, Failure, expect_root};
+use futures_util::StreamExt;
+use groxide_rpc::exmdb_client::folder_id;
+use groxide_rpc::pb::exmdb::v1 as pb;
+use groxide_rpc::reason::Reason;
+use groxide_wbxml::{AirSync, Element, Email, GAL, Search};
+use mail_parser::MessageParser;
+
+/// Search store status codes.
+mod status {
+    pub const OK: u8 = 1;
+    pub const INVALID_REQUEST: u8 = 2;
+    pub const SERVER_ERROR: u8 = 3;
+    pub const TOO_COMPLEX: u8 = 8;
+}
+
+/// Most results one answer carries, whatever Range asks.
+const MAX_RANGE: usize = 100;
+
+/// A mailbox query, flattened: every condition must hold.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Query {
+    /// Lower-cased words that must all occur.
+    pub words: Vec<String>,
+    /// The collections searched (empty: every mail folder).
+    pub collections: Vec<String>,
+    /// Received after (Unix seconds, exclusive).
+    pub after: Option<i64>,
+    /// Received before (exclusive).
+    pub before: Option<i64>,
+}
+
+/// A date of the form EAS sends (`2026-12-07T09:00:00.000Z`).
+fn parse_date(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+/// Adds one query element to `q`; `Err(status)` for what is not supported.
+pub(crate) fn add_condition(q: &mut Query, e: &Element) -> Result<(), u8> {
+    if e.is(Search::And) {
+        for c in e.children() {
+            add_condition(q, c)?;
+        }
+        Ok(())
+    } else if e.is(Search::FreeText) {
+        let text = e.text().unwrap_or("");
+        q.words
+            .extend(text.split_whitespace().map(str::to_lowercase));
+        Ok(())
+    } else if e.is(AirSync::Class) {
+        match e.text().map(str::trim) {
+            Some("Email") => Ok(()),
+            _ => Err(status::TOO_COMPLEX),
+        }
+    } else if e.is(AirSync::CollectionId) {
+        q.collections
+            .push(e.text().unwrap_or("").trim().to_string());
+        Ok(())
+    } else if e.is(Search::GreaterThan) || e.is(Search::LessThan) {
+        if e.child(Email::DateReceived).is_none() {
+            return Err(status::TOO_COMPLEX);
+        }
+        let when = e
+            .child_text(Search::Value)
+            .and_then(parse_date)
+            .ok_or(status::INVALID_REQUEST)?;
+        if e.is(Search::GreaterThan) {
+            q.after = Some(q.after.map_or(when, |a| a.max(when)));
+        } else {
+            q.before = Some(q.before.map_or(when, |b| b.min(when)));
+        }
+        Ok(())
+    } else {
+        Err(status::TOO_COMPLEX)
+    }
+}
+
+/// `0-9` → (0, 9), at most [`MAX_RANGE`] long.
+pub(crate) fn parse_range(s: Option<&str>) -> Option<(usize, usize)> {
+    let Some(s) = s else {
+        return Some((0, MAX_RANGE - 1));
+    };
+    let (a, b) = s.trim().split_once('-')?;
+    let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
+    (a <= b).then_some((a, b.min(a + MAX_RANGE - 1)))
+}
+
+/// Whether every word occurs in the message's subject, addresses or text.
+fn matches_words(raw: &[u8], words: &[String]) -> bool {
+    if words.is_empty() {
+        return true;
+    }
+    let Some(m) = MessageParser::default().parse(raw) else {
+        return false;
+    };
+    let mut hay = String::new();
+    for h in ["Subject", "From", "To", "Cc"] {
+        if let Some(v) = m.header_raw(h) {
+            hay.push_str(v);
+            hay.push('\n');
+        }
+    }
+    for i in 0..m.text_body.len() {
+        if let Some(t) = m.body_text(i) {
+            hay.push_str(&t);
+            hay.push('\n');
+        }
+    }
+    let hay = hay.to_lowercase();
+    words.iter().all(|w| hay.contains(w.as_str()))
+}
+
+fn store_answer(st: u8, results: Vec<Element>, range: Option<(usize, usize, usize)>) -> Element {
+    let mut c = vec![Element::with_text(Search::Status, st.to_string())];
+    if results.is_empty() {
+        if st == status::OK {
+            c.push(Element::empty(Search::Result));
+        }
+    } else {
+        c.extend(results);
+    }
+    if let Some((a, b, total)) = range {
+        c.push(Element::with_text(Search::Range, format!("{a}-{b}")));
+        c.push(Element::with_text(Search::Total, total.to_string()));
+    }
+    Element::with_children(
+        Search::Search,
+        [
+            Element::with_text(Search::Status, "1"),
+            Element::with_children(Search::Response, [Element::with_children(Search::Store, c)]),
+        ],
+    )
+}
+
+pub(crate) async fn search(
+    ctx: &mut Ctx<'_>,
+    document: Option<Element>,
+) -> Result<Option<Element>, Failure> {
+    let request = expect_root(document, Search::Search)?;
+    let Some(store) = request.child(Search::Store) else {
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
+    };
+    let name = store.child_text(Search::Name).unwrap_or("").trim();
+    let options = store.child(Search::Options);
+    let Some(range) = parse_range(options.and_then(|o| o.child_text(Search::Range))) else {
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
+    };
+    let Some(query) = store.child(Search::Query) else {
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
+    };
+    if name.eq_ignore_ascii_case("GAL") {
+        let text = query.text().unwrap_or("").trim().to_lowercase();
+        return Ok(Some(gal(ctx, &text, range).await));
+    }
+    if !name.eq_ignore_ascii_case("Mailbox") {
+        return Ok(Some(store_answer(
+            status::INVALID_REQUEST,
+            Vec::new(),
+            None,
+        )));
+    }
+    let mut q = Query::default();
+    for c in query.children() {
+        if let Err(st) = add_condition(&mut q, c) {
+            return Ok(Some(store_answer(st, Vec::new(), None)));
+        }
+    }
+    let deep = options.is_some_and(|o| o.child(Search::DeepTraversal).is_some());
+    let pref = BodyPreference::from_options(options);
+    Ok(Some(mailbox(ctx, &q, deep, range, pref).await?))
+}
+
+/// The mail folders `q` covers: (collection id, folder id).
+async fn folders_of(ctx: &Ctx<'_>, q: &Query, deep: bool) -> Result<Vec<(String, u64)>, Failure> {
+    let all = store_folders(ctx).await?;
+    let shown = visible(&all);
+    let mail: Vec<(String, u64, u64)> = shown
+        .iter()
+        .filter(|(_, _, f)| CollectionKind::of(&f.container_class) == CollectionKind::Mail)
+        .map(|(sid, _, f)| (sid.clone(), f.id, f.parent_id))
+        .collect();
+    if q.collections.is_empty() {
+        return Ok(mail.into_iter().map(|(s, id, _)| (s, id)).collect());
+    }
+    let mut out: Vec<(String, u64)> = mail
+        .iter()
+        .filter(|(s, _, _)| q.collections.contains(s))
+        .map(|(s, id, _)| (s.clone(), *id))
+        .collect();
+    if deep {
+        let mut i = 0;
+        while let Some(&(_, parent)) = out.get(i) {
+            for (s, id, p) in &mail {
+                if *p == parent && !out.iter().any(|(_, o)| o == id) {
+                    out.push((s.clone(), *id));
+                }
+            }
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+async fn mailbox(
+    ctx: &Ctx<'_>,
+    q: &Query,
+    deep: bool,
+    (first, last): (usize, usize),
+    pref: BodyPreference,
+) -> Result<Element, Failure> {
+    let folders = folders_of(ctx, q, deep).await?;
+    // Candidates by date, newest first.
+    let mut candidates: Vec<(String, pb::MessageEntry)> = Vec::new();
+    for (sid, fid) in &folders {
+        let mut s = Box::pin(
+            ctx.exmdb()
+                .list_messages(pb::ListMessagesRequest {
+                    dir: ctx.dir.clone(),
+                    folder: Some(folder_id(*fid)),
+                    range: None,
+                })
+                .await?,
+        );
+        while let Some(e) = s.next().await {
+            let e = e?;
+            if q.after.is_some_and(|a| e.internal_date <= a)
+                || q.before.is_some_and(|b| e.internal_date >= b)
+            {
+                continue;
+            }
+            candidates.push((sid.clone(), e));
+        }
+    }
+    candidates.sort_by(|a, b| {
+        b.1.internal_date
+            .cmp(&a.1.internal_date)
+            .then(b.1.message_id.cmp(&a.1.message_id))
+    });
+    let mut total = 0;
+    let mut results = Vec::new();
+    for (sid, e) in candidates {
+        let raw = match ctx.exmdb().read_content_all(&ctx.dir, e.message_id).await {
+            Ok(r) => r,
+            Err(err) if err.reason() == Some(Reason::NoSuchMessage) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        if !matches_words(&raw, &q.words) {
+            continue;
+        }
+        if total >= first && total <= last {
+            let collection: u64 = sid.parse().unwrap_or(0);
+            let data = mail::application_data(e.message_id, &raw, e.flags, e.internal_date, pref);
+            results.push(Element::with_children(
+                Search::Result,
+                [
+                    Element::with_text(AirSync::Class, "Email"),
+                    Element::with_text(Search::LongId, server_id(collection, e.message_id)),
+                    Element::with_text(AirSync::CollectionId, &sid),
+                    Element::with_children(Search::Properties, data.children().iter().cloned()),
+                ],
+            ));
+        }
+        total += 1;
+    }
+    let range = (!results.is_empty()).then(|| (first, first + results.len() - 1, total));
+    Ok(store_answer(status::OK, results, range))
+}
+
+/// A GAL entry's elements.
+fn gal_properties(address: &str) -> Vec<Element> {
+    let local = address.split('@').next().unwrap_or(address);
+    vec![
+        Element::with_text(GAL::DisplayName, local),
+        Element::with_text(GAL::Alias, local),
+        Element::with_text(GAL::EmailAddress, address),
+    ]
+}
+
+async fn gal(ctx: &Ctx<'_>, text: &str, (first, last): (usize, usize)) -> Element {
+    let Some(directory) = ctx.eas.directory() else {
+        return store_answer(status::OK, Vec::new(), None);
+    };
+    let mut users = match directory.users(None).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(error = %e, "ActiveSync GAL search: directory unavailable");
+            return store_answer(status::SERVER_ERROR, Vec::new(), None);
+        }
+    };
+    users.retain(|u| !text.is_empty() && u.username.to_lowercase().contains(text));
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    let total = users.len();
+    let results: Vec<Element> = users
+        .iter()
+        .skip(first)
+        .take(last + 1 - first)
+        .map(|u| {
+            Element::with_children(
+                Search::Result,
+                [Element::with_children(
+                    Search::Properties,
+                    gal_properties(&u.username),
+                )],
+            )
+        })
+        .collect();
+    let range = (!results.is_empty()).then(|| (first, first + results.len() - 1, total));
+    store_answer(status::OK, results, range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use groxide_wbxml::Limits;
+
+    fn query(xml: &str) -> Result<Query, u8> {
+        let e = Element::from_xml(xml, &Limits::default()).unwrap();
+        let mut q = Query::default();
+        for c in e.children() {
+            add_condition(&mut q, c)?;
+        }
+        Ok(q)
+    }
+
+    #[test]
+    fn mailbox_queries_flatten_into_conditions() {
+        let q = query(
+            "<Query xmlns=\"Search:\" xmlns:airsync=\"AirSync:\" xmlns:email=\"Email:\"><And>\
+             <airsync:Class>Email</airsync:Class><airsync:CollectionId>13</airsync:CollectionId>\
+             <FreeText>Quarterly  Report</FreeText>\
+             <GreaterThan><email:DateReceived/><Value>2026-12-01T00:00:00.000Z</Value></GreaterThan>\
+             </And></Query>",
+        )
+        .unwrap();
+        assert_eq!(q.words, ["quarterly", "report"]);
+        assert_eq!(q.collections, ["13"]);
+        assert_eq!(q.after, Some(1_796_083_200));
+        assert_eq!(q.before, None);
+        // A class the mailbox search does not cover, or an Or, is "too complex".
+        assert_eq!(
+            query(
+                "<Query xmlns=\"Search:\" xmlns:airsync=\"AirSync:\"><airsync:Class>Tasks</airsync:Class></Query>"
+            ),
+            Err(status::TOO_COMPLEX)
+        );
+        assert_eq!(
+            query("<Query xmlns=\"Search:\"><Or><FreeText>a</FreeText></Or></Query>"),
+            Err(status::TOO_COMPLEX)
+        );
+        assert_eq!(
+            query(
+                "<Query xmlns=\"Search:\" xmlns:email=\"Email:\"><LessThan><email:DateReceived/><Value>yesterday</Value></LessThan></Query>"
+            ),
+            Err(status::INVALID_REQUEST)
+        );
+    }
+
+    #[test]
+    fn ranges_are_bounded() {
+        assert_eq!(parse_range(Some("0-9")), Some((0, 9)));
+        assert_eq!(parse_range(Some("5-5")), Some((5, 5)));
+        assert_eq!(parse_range(Some("0-100000")), Some((0, MAX_RANGE - 1)));
+        assert_eq!(parse_range(Some("9-0")), None);
+        assert_eq!(parse_range(Some("x")), None);
+        assert_eq!(parse_range(None), Some((0, MAX_RANGE - 1)));
+    }
+
+    #[test]
+    fn free_text_needs_every_word_anywhere_in_the_message() {
+        let raw = b"From: Ada <ada@example.test>\r\nTo: bob@example.test\r\nSubject: Quarterly figures\r\n\r\nThe report is attached.\r\n";
+        assert!(matches_words(raw, &["quarterly".into(), "report".into()]));
+        assert!(matches_words(raw, &["ada@example".into()]));
+        assert!(!matches_words(raw, &["quarterly".into(), "budget".into()]));
+        assert!(matches_words(raw, &[]));
+    }
+}
