@@ -20,6 +20,8 @@ mod bench_common;
 mod bench_dav;
 #[path = "bench/delivery.rs"]
 mod bench_delivery;
+#[path = "bench/ews.rs"]
+mod bench_ews;
 #[path = "bench/groupware.rs"]
 mod bench_groupware;
 #[path = "bench/imap.rs"]
@@ -191,6 +193,7 @@ fn bench(args: &[String]) -> Result<()> {
         "imap" => bench_imap::run(rest),
         "groupware" => bench_groupware::run(rest),
         "dav" => bench_dav::run(rest),
+        "ews" => bench_ews::run(rest),
         other => bail!(
             "bench: unknown target {other}; known: {}",
             BENCH_TARGETS.join(", ")
@@ -232,6 +235,7 @@ const BENCH_TARGETS: &[&str] = &[
     "cluster",
     "groupware",
     "dav",
+    "ews",
 ];
 
 fn usage() -> ExitCode {

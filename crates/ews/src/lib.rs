@@ -16,6 +16,9 @@
 //! - [`groupware`]: calendar items, contacts and tasks ↔ the store's
 //!   groupware items through groxide-pim (the same conversion CalDAV and
 //!   CardDAV use), recurring series expanded for `CalendarView`;
+//! - [`restriction`]: FindItem's `Restriction`, `SortOrder` and
+//!   `IndexedPageItemView` over the common item properties, for mail and
+//!   groupware folders alike;
 //! - `ops`: the operations.
 //!
 //! Invariants: every request is answered with an EWS document — an
@@ -34,6 +37,7 @@ pub mod items;
 mod mailbox;
 mod ops;
 pub mod response;
+pub mod restriction;
 pub mod soap;
 pub mod xml;
 

@@ -31,8 +31,11 @@ mod folder;
 mod groupware;
 mod item;
 mod people;
+mod persona;
 mod send;
+mod startup;
 mod sync;
+mod user_config;
 
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ItemResults, ResponseCode, write_messages};
@@ -42,14 +45,8 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "ExpandDL",
     "GetUserOofSettingsRequest",
     "SetUserOofSettingsRequest",
-    "GetUserConfiguration",
-    "GetAppManifests",
-    "GetServiceConfiguration",
-    "FindPeople",
-    "GetUserPhoto",
     "Subscribe",
     "Unsubscribe",
     "GetEvents",
@@ -113,6 +110,16 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "GetUserAvailabilityRequest" => people::get_user_availability(mb, op, w).await,
         "ResolveNames" => people::resolve_names(mb, op, w).await,
         "GetServerTimeZones" => people::get_server_time_zones(mb, op, w).await,
+        // Start-up questions of Outlook for Mac and Evolution.
+        "GetAppManifests" => startup::get_app_manifests(mb, op, w).await,
+        "GetServiceConfiguration" => startup::get_service_configuration(mb, op, w).await,
+        "GetUserPhoto" => startup::get_user_photo(mb, op, w).await,
+        "GetUserConfiguration" => user_config::get_user_configuration(mb, op, w).await,
+        "CreateUserConfiguration" => user_config::put_user_configuration(mb, op, w, false).await,
+        "UpdateUserConfiguration" => user_config::put_user_configuration(mb, op, w, true).await,
+        "DeleteUserConfiguration" => user_config::delete_user_configuration(mb, op, w).await,
+        "FindPeople" => persona::find_people(mb, op, w).await,
+        "ExpandDL" => persona::expand_dl(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }

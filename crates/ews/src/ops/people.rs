@@ -318,11 +318,11 @@ pub(crate) async fn get_user_availability(mb: &mut Mailbox<'_>, op: &Element, w:
     w.close().close();
 }
 
-struct Resolution {
-    name: String,
-    email: String,
+pub(super) struct Resolution {
+    pub(super) name: String,
+    pub(super) email: String,
     mailbox_type: &'static str,
-    contact: Option<(crate::groupware::Stored, groxide_pim::Item)>,
+    pub(super) contact: Option<(crate::groupware::Stored, groxide_pim::Item)>,
 }
 
 pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
@@ -441,7 +441,9 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
     w.close().close();
 }
 
-async fn contacts_matching(
+/// The caller's contacts whose name contains `wanted` or one of whose
+/// addresses starts with it ("" matches every contact).
+pub(super) async fn contacts_matching(
     mb: &mut Mailbox<'_>,
     wanted: &str,
 ) -> Result<Vec<Resolution>, EwsError> {
