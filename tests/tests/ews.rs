@@ -186,6 +186,287 @@ fn exchangelib_sync_items_carries_its_state_across_calls() {
     assert_eq!(strings(&later["changes"]), ["create"]);
 }
 
+/// exchangelib's QuerySet over mail and groupware folders (`filter`, `Q`,
+/// `exclude`, `order_by`, slicing, `count`), paged SyncFolderItems of a
+/// calendar, and what Outlook-style clients ask at start-up (user
+/// configurations, FindPeople, ExpandDL); one JSON object per step.
+const QUERY_PY: &str = r#"
+import json, sys, datetime, warnings
+warnings.simplefilter("ignore")
+from exchangelib import (Account, Configuration, Credentials, DELEGATE, Q, CalendarItem, Contact,
+                         EWSDateTime, EWSTimeZone)
+from exchangelib.errors import ErrorItemNotFound, ErrorNameResolutionNoResults
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+url, user, pw, step = sys.argv[1:5]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+utc = EWSTimeZone("UTC")
+out = {}
+def s(qs):
+    return sorted(i.subject for i in qs)
+if step == "mail":
+    ib = acc.inbox
+    g = ib.get(subject="gamma alpha")
+    g.is_read = True
+    g.save(update_fields=["is_read"])
+    for m in ib.filter(subject__in=["alpha report", "beta notes", "delta", "epsilon"]):
+        m.is_read = False
+        m.save(update_fields=["is_read"])
+    out["eq"] = s(ib.filter(subject="alpha report"))
+    out["eq_other_case"] = s(ib.filter(subject="ALPHA REPORT"))
+    out["contains"] = s(ib.filter(subject__contains="alpha"))
+    out["icontains"] = s(ib.filter(subject__icontains="ALPHA"))
+    out["startswith"] = s(ib.filter(subject__istartswith="gam"))
+    out["sender"] = s(ib.filter(sender="ann@remote.test"))
+    out["sent_after"] = s(ib.filter(datetime_sent__gt=EWSDateTime(2024, 1, 3, 12, 0, tzinfo=utc)))
+    out["received"] = [ib.filter(datetime_received__gt=EWSDateTime(2020, 1, 1, tzinfo=utc)).count(),
+                       ib.filter(datetime_received__lt=EWSDateTime(2020, 1, 1, tzinfo=utc)).count()]
+    out["unread"] = s(ib.filter(is_read=False))
+    out["attachments"] = s(ib.filter(has_attachments=True))
+    out["high"] = s(ib.filter(importance="High"))
+    out["not_low"] = s(ib.filter(importance__in=["Normal", "High"]))
+    out["or"] = s(ib.filter(Q(subject="delta") | Q(subject="epsilon")))
+    out["exclude"] = s(ib.exclude(sender="bob@remote.test"))
+    out["and"] = s(ib.filter(sender="ann@remote.test", is_read=False))
+    out["by_subject"] = list(ib.all().order_by("subject").values_list("subject", flat=True))
+    out["by_sent_desc"] = list(ib.all().order_by("-datetime_sent").values_list("subject", flat=True))
+    out["by_sender_then_subject"] = list(ib.all().order_by("sender", "-subject").values_list("subject", flat=True))
+    out["slice"] = list(ib.all().order_by("subject").values_list("subject", flat=True)[1:3])
+    out["filtered_slice"] = list(ib.filter(subject__contains="a").order_by("-subject").values_list("subject", flat=True)[1:3])
+    out["count"] = ib.all().count()
+    out["filtered_count"] = ib.filter(subject__contains="a").count()
+elif step == "groupware":
+    cal = acc.calendar
+    base = EWSDateTime(2031, 5, 1, 9, 0, tzinfo=utc)
+    for i, subject in enumerate(["Standup", "Budget review", "Lunch", "Budget close", "Retro"]):
+        CalendarItem(account=acc, folder=cal, subject=subject, start=base + datetime.timedelta(days=i),
+                     end=base + datetime.timedelta(days=i, hours=1)).save()
+    out["contains"] = s(cal.filter(subject__contains="Budget"))
+    out["after"] = s(cal.filter(start__gt=base + datetime.timedelta(days=2, hours=2)))
+    out["window"] = s(cal.filter(start__gte=base + datetime.timedelta(days=1), end__lte=base + datetime.timedelta(days=2, hours=1)))
+    out["exclude"] = s(cal.exclude(subject="Lunch"))
+    out["or"] = s(cal.filter(Q(subject="Lunch") | Q(subject__startswith="Retro")))
+    out["by_start_desc"] = list(cal.all().order_by("-start").values_list("subject", flat=True))
+    out["slice"] = list(cal.all().order_by("start").values_list("subject", flat=True)[1:3])
+    out["count"] = cal.filter(subject__startswith="Budget").count()
+    for name in ["Zoe Zed", "Adam Ant", "Mia Moe"]:
+        first, last = name.split()
+        Contact(account=acc, folder=acc.contacts, given_name=first, surname=last, display_name=name).save()
+    out["contacts_sorted"] = list(acc.contacts.all().order_by("display_name").values_list("display_name", flat=True))
+    out["contacts_filtered"] = sorted(c.display_name for c in acc.contacts.filter(display_name__contains="a"))
+    # SyncFolderItems of the calendar, two changes per page.
+    cal.item_sync_state = None
+    first = [t for t, i in cal.sync_items(max_changes_returned=2)]
+    state = cal.item_sync_state
+    out["sync_first"] = first
+    lunch = cal.get(subject="Lunch")
+    lunch.delete()
+    retro = cal.get(subject="Retro")
+    retro.location = "Room 9"
+    retro.save(update_fields=["location"])
+    out["sync_next"] = sorted(t for t, i in cal.sync_items(sync_state=state, max_changes_returned=1))
+    state = cal.item_sync_state
+    out["sync_quiet"] = [t for t, i in cal.sync_items(sync_state=state, max_changes_returned=1)]
+elif step == "startup":
+    cal = acc.calendar
+    try:
+        cal.get_user_configuration(name="CategoryList")
+        out["missing"] = "found"
+    except ErrorItemNotFound:
+        out["missing"] = "ErrorItemNotFound"
+    xml = b'<?xml version="1.0"?><categories default="Red"><category name="Red" color="0"/></categories>'
+    cal.create_user_configuration(name="CategoryList", xml_data=xml, dictionary={"Version": 2, "Owner": "me"})
+    got = cal.get_user_configuration(name="CategoryList")
+    out["xml"] = got.xml_data.decode()
+    out["dictionary"] = sorted((str(k), str(v)) for k, v in (got.dictionary or {}).items())
+    cal.update_user_configuration(name="CategoryList", xml_data=b"<categories/>")
+    again = cal.get_user_configuration(name="CategoryList")
+    out["xml_after_update"] = again.xml_data.decode()
+    out["dictionary_kept"] = sorted(str(k) for k in (again.dictionary or {}))
+    cal.delete_user_configuration(name="CategoryList")
+    try:
+        cal.get_user_configuration(name="CategoryList")
+        out["after_delete"] = "found"
+    except ErrorItemNotFound:
+        out["after_delete"] = "ErrorItemNotFound"
+    Contact(account=acc, folder=acc.contacts, given_name="Grace", surname="Hopper", display_name="Grace Hopper",
+            email_addresses=[__import__("exchangelib.indexed_properties", fromlist=["EmailAddress"]).EmailAddress(email="grace@navy.test")]).save()
+    # Display names only: complex persona fields make exchangelib call GetPersona.
+    out["people"] = list(acc.contacts.people().values_list("display_name", flat=True))
+    try:
+        acc.protocol.expand_dl("team@" + user.split("@")[1])
+        out["expand"] = "expanded"
+    except ErrorNameResolutionNoResults:
+        out["expand"] = "ErrorNameResolutionNoResults"
+print(json.dumps(out, default=str))
+"#;
+
+fn query(node: &Node, step: &str) -> serde_json::Value {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", QUERY_PY, &url, USER, PASSWORD, step])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exchangelib failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[test]
+fn exchangelib_filters_sorts_and_slices_the_inbox() {
+    let node = node("127.0.90.40");
+    let mail = |subject: &str, from: &str, day: u32, extra: &str, body: &str| {
+        let msg = format!(
+            "From: {from}\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+             Date: Mon, {day} Jan 2024 09:00:00 +0000\r\nMessage-ID: <{day}@remote.test>\r\n{extra}\r\n{body}"
+        );
+        node.deliver_ok(USER, msg.as_bytes());
+    };
+    mail(
+        "alpha report",
+        "Ann <ann@remote.test>",
+        1,
+        "Importance: High\r\n",
+        "a\r\n",
+    );
+    mail(
+        "beta notes",
+        "Bob <bob@remote.test>",
+        2,
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+        "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n\
+         Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=notes.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n",
+    );
+    mail("gamma alpha", "Ann <ann@remote.test>", 3, "", "g\r\n");
+    mail(
+        "delta",
+        "Carol <carol@remote.test>",
+        4,
+        "Importance: Low\r\n",
+        "d\r\n",
+    );
+    mail("epsilon", "Bob <bob@remote.test>", 5, "", "e\r\n");
+    let v = query(&node, "mail");
+    eprintln!("{v}");
+    assert_eq!(strings(&v["eq"]), ["alpha report"]);
+    assert_eq!(strings(&v["eq_other_case"]), ["alpha report"]);
+    assert_eq!(strings(&v["contains"]), ["alpha report", "gamma alpha"]);
+    assert_eq!(strings(&v["icontains"]), ["alpha report", "gamma alpha"]);
+    assert_eq!(strings(&v["startswith"]), ["gamma alpha"]);
+    assert_eq!(strings(&v["sender"]), ["alpha report", "gamma alpha"]);
+    assert_eq!(strings(&v["sent_after"]), ["delta", "epsilon"]);
+    assert_eq!(v["received"], serde_json::json!([5, 0]));
+    assert_eq!(
+        strings(&v["unread"]),
+        ["alpha report", "beta notes", "delta", "epsilon"]
+    );
+    assert_eq!(strings(&v["attachments"]), ["beta notes"]);
+    assert_eq!(strings(&v["high"]), ["alpha report"]);
+    assert_eq!(
+        strings(&v["not_low"]),
+        ["alpha report", "beta notes", "epsilon", "gamma alpha"]
+    );
+    assert_eq!(strings(&v["or"]), ["delta", "epsilon"]);
+    assert_eq!(
+        strings(&v["exclude"]),
+        ["alpha report", "delta", "gamma alpha"]
+    );
+    assert_eq!(strings(&v["and"]), ["alpha report"]);
+    assert_eq!(
+        strings(&v["by_subject"]),
+        [
+            "alpha report",
+            "beta notes",
+            "delta",
+            "epsilon",
+            "gamma alpha"
+        ]
+    );
+    assert_eq!(
+        strings(&v["by_sent_desc"]),
+        [
+            "epsilon",
+            "delta",
+            "gamma alpha",
+            "beta notes",
+            "alpha report"
+        ]
+    );
+    // Sorted by the sender's name, then subject descending.
+    assert_eq!(
+        strings(&v["by_sender_then_subject"]),
+        [
+            "gamma alpha",
+            "alpha report",
+            "epsilon",
+            "beta notes",
+            "delta"
+        ]
+    );
+    assert_eq!(strings(&v["slice"]), ["beta notes", "delta"]);
+    assert_eq!(strings(&v["filtered_slice"]), ["delta", "beta notes"]);
+    assert_eq!(v["count"], 5);
+    assert_eq!(v["filtered_count"], 4);
+}
+
+#[test]
+fn exchangelib_queries_and_pages_calendar_and_contacts() {
+    let node = node("127.0.90.41");
+    let v = query(&node, "groupware");
+    eprintln!("{v}");
+    assert_eq!(strings(&v["contains"]), ["Budget close", "Budget review"]);
+    assert_eq!(strings(&v["after"]), ["Budget close", "Retro"]);
+    assert_eq!(strings(&v["window"]), ["Budget review", "Lunch"]);
+    assert_eq!(
+        strings(&v["exclude"]),
+        ["Budget close", "Budget review", "Retro", "Standup"]
+    );
+    assert_eq!(strings(&v["or"]), ["Lunch", "Retro"]);
+    assert_eq!(
+        strings(&v["by_start_desc"]),
+        ["Retro", "Budget close", "Lunch", "Budget review", "Standup"]
+    );
+    assert_eq!(strings(&v["slice"]), ["Budget review", "Lunch"]);
+    assert_eq!(v["count"], 2);
+    assert_eq!(
+        strings(&v["contacts_sorted"]),
+        ["Adam Ant", "Mia Moe", "Zoe Zed"]
+    );
+    assert_eq!(strings(&v["contacts_filtered"]), ["Adam Ant", "Mia Moe"]);
+    assert_eq!(strings(&v["sync_first"]), ["create"; 5]);
+    assert_eq!(strings(&v["sync_next"]), ["delete", "update"]);
+    assert!(v["sync_quiet"].as_array().unwrap().is_empty(), "{v}");
+}
+
+#[test]
+fn exchangelib_keeps_user_configurations_and_finds_people() {
+    let node = node("127.0.90.42");
+    let v = query(&node, "startup");
+    eprintln!("{v}");
+    assert_eq!(v["missing"], "ErrorItemNotFound");
+    assert!(
+        v["xml"].as_str().unwrap().contains("category name=\"Red\""),
+        "{v}"
+    );
+    assert_eq!(
+        v["dictionary"],
+        serde_json::json!([["Owner", "me"], ["Version", "2"]])
+    );
+    assert_eq!(v["xml_after_update"], "<categories/>");
+    assert_eq!(strings(&v["dictionary_kept"]), ["Owner", "Version"]);
+    assert_eq!(v["after_delete"], "ErrorItemNotFound");
+    assert_eq!(strings(&v["people"]), ["Grace Hopper"]);
+    assert_eq!(v["expand"], "ErrorNameResolutionNoResults");
+}
+
 #[test]
 fn exchangelib_manages_folders_copies_moves_and_empties() {
     let node = node("127.0.90.3");

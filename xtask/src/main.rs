@@ -22,6 +22,8 @@ mod bench_dav;
 mod bench_delivery;
 #[path = "bench/eas.rs"]
 mod bench_eas;
+#[path = "bench/ews.rs"]
+mod bench_ews;
 #[path = "bench/groupware.rs"]
 mod bench_groupware;
 #[path = "bench/imap.rs"]
@@ -194,6 +196,7 @@ fn bench(args: &[String]) -> Result<()> {
         "groupware" => bench_groupware::run(rest),
         "dav" => bench_dav::run(rest),
         "eas" => bench_eas::run(rest),
+        "ews" => bench_ews::run(rest),
         other => bail!(
             "bench: unknown target {other}; known: {}",
             BENCH_TARGETS.join(", ")
@@ -236,6 +239,7 @@ const BENCH_TARGETS: &[&str] = &[
     "groupware",
     "dav",
     "eas",
+    "ews",
 ];
 
 fn usage() -> ExitCode {

@@ -103,8 +103,26 @@ impl AttachmentKey {
 pub struct GroupwareSyncState {
     /// The folder.
     pub folder: u64,
-    /// The store's token (`ItemChangesSince`).
+    /// The store's token (`ItemChangesSince`): what the client has.
     pub token: String,
+    /// A round of pages in progress (MaxChangesReturned cut the changes).
+    pub round: Option<GroupwareRound>,
+}
+
+/// Where a paged groupware sync round stands. The round re-reads the
+/// changes since the state's token on every page and ends with the token
+/// read on its first page (changes after that come again next round):
+/// removals go first by message id, then changed items by change number.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupwareRound {
+    /// The token the round ends with.
+    pub end_token: String,
+    /// Removals of message ids up to this one were sent.
+    pub removed_after: u64,
+    /// Every removal was sent.
+    pub removals_done: bool,
+    /// Changed items up to this change number were sent.
+    pub changed_after: u64,
 }
 
 /// Where a folder's item sync stands (see `sync.rs` for the meaning).
@@ -286,8 +304,19 @@ impl OccurrenceKey {
 impl GroupwareSyncState {
     /// The `SyncState` text.
     pub fn encode(&self) -> String {
-        let mut b = Vec::with_capacity(8 + self.token.len());
+        let mut b = Vec::with_capacity(32 + self.token.len());
         b.extend_from_slice(&self.folder.to_be_bytes());
+        match &self.round {
+            None => b.push(0),
+            Some(r) => {
+                b.push(1);
+                b.extend_from_slice(&r.removed_after.to_be_bytes());
+                b.push(u8::from(r.removals_done));
+                b.extend_from_slice(&r.changed_after.to_be_bytes());
+                b.extend_from_slice(&(r.end_token.len() as u32).to_be_bytes());
+                b.extend_from_slice(r.end_token.as_bytes());
+            }
+        }
         b.extend_from_slice(self.token.as_bytes());
         encode(KIND_GROUPWARE_SYNC, &b)
     }
@@ -297,8 +326,31 @@ impl GroupwareSyncState {
         let raw = decode(text, KIND_GROUPWARE_SYNC, "sync state").map_err(|_| bad_state())?;
         let mut f = Fields(&raw);
         let folder = f.u64().ok_or_else(bad_state)?;
+        let round = match f.take::<1>().ok_or_else(bad_state)? {
+            [0] => None,
+            [1] => {
+                let removed_after = f.u64().ok_or_else(bad_state)?;
+                let [done] = f.take::<1>().ok_or_else(bad_state)?;
+                let changed_after = f.u64().ok_or_else(bad_state)?;
+                let len = f.u32().ok_or_else(bad_state)? as usize;
+                let (end, rest) = f.0.split_at_checked(len).ok_or_else(bad_state)?;
+                let end_token = String::from_utf8(end.to_vec()).map_err(|_| bad_state())?;
+                f.0 = rest;
+                Some(GroupwareRound {
+                    end_token,
+                    removed_after,
+                    removals_done: done != 0,
+                    changed_after,
+                })
+            }
+            _ => return Err(bad_state()),
+        };
         let token = String::from_utf8(f.0.to_vec()).map_err(|_| bad_state())?;
-        Ok(GroupwareSyncState { folder, token })
+        Ok(GroupwareSyncState {
+            folder,
+            token,
+            round,
+        })
     }
 }
 
@@ -410,7 +462,15 @@ mod tests {
         }
 
         #[test]
+        fn groupware_sync_states_round_trip(folder in any::<u64>(), token in ".{0,40}", end in ".{0,40}", removed in any::<u64>(), changed in any::<u64>(), done in any::<bool>(), paged in any::<bool>()) {
+            let round = paged.then(|| GroupwareRound { end_token: end, removed_after: removed, removals_done: done, changed_after: changed });
+            let s = GroupwareSyncState { folder, token, round };
+            prop_assert_eq!(GroupwareSyncState::decode(&s.encode()), Ok(s));
+        }
+
+        #[test]
         fn any_text_decodes_or_is_refused_without_panic(text in ".{0,80}") {
+            let _ = GroupwareSyncState::decode(&text);
             let _ = FolderKey::decode(&text);
             let _ = ItemKey::decode(&text);
             let _ = HierarchySyncState::decode(&text);

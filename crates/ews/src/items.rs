@@ -156,6 +156,11 @@ impl FieldSet {
         self.0 |= 1 << (f as u8);
     }
 
+    /// Leaves a field out.
+    pub fn remove(&mut self, f: Field) {
+        self.0 &= !(1 << (f as u8));
+    }
+
     /// Whether a field is wanted.
     pub fn contains(&self, f: Field) -> bool {
         self.0 & (1 << (f as u8)) != 0

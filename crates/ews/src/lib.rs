@@ -18,6 +18,9 @@
 //!   CardDAV use), recurring series expanded for `CalendarView`;
 //! - [`notifications`]: pull and streaming subscriptions, their events
 //!   found by comparing the store with a mark, fed by the shared event hub;
+//! - [`restriction`]: FindItem's `Restriction`, `SortOrder` and
+//!   `IndexedPageItemView` over the common item properties, for mail and
+//!   groupware folders alike;
 //! - `ops`: the operations.
 //!
 //! Invariants: every request is answered with an EWS document — an
@@ -37,6 +40,7 @@ mod mailbox;
 pub mod notifications;
 mod ops;
 pub mod response;
+pub mod restriction;
 pub mod soap;
 pub mod xml;
 

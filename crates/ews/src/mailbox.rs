@@ -14,6 +14,9 @@ use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
 
+/// Most messages one ReadMessages call asks for (exmdb's limit is 1000).
+const READ_BATCH: usize = 500;
+
 /// One request's view of the user's store.
 pub(crate) struct Mailbox<'a> {
     ews: &'a Ews,
@@ -289,6 +292,53 @@ impl<'a> Mailbox<'a> {
             ));
         }
         Ok(m)
+    }
+
+    /// Messages with their properties, read in batches (one RPC per
+    /// [`READ_BATCH`] ids): one entry per key, `None` for a message that
+    /// was deleted or moved away (or whose UID no longer matches).
+    /// `bodies`: derive PR_BODY/PR_HTML of MIME messages.
+    pub(crate) async fn read_messages(
+        &self,
+        keys: &[ItemKey],
+        bodies: bool,
+    ) -> Result<Vec<Option<pb::Message>>, EwsError> {
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(READ_BATCH) {
+            let reply = self
+                .exmdb()
+                .read_messages(pb::ReadMessagesRequest {
+                    dir: self.dir.clone(),
+                    message_ids: chunk.iter().map(|k| k.message).collect(),
+                    bodies,
+                })
+                .await
+                .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+            for m in reply.messages {
+                let id = m.entry.as_ref().map(|e| e.message_id).unwrap_or_default();
+                found.insert(id, m);
+            }
+        }
+        // Two ids may name one message (an old id and its moved one).
+        let mut wanted: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        for k in keys {
+            *wanted.entry(k.message).or_default() += 1;
+        }
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let left = wanted.entry(k.message).or_default();
+                *left = left.saturating_sub(1);
+                let m = if *left == 0 {
+                    found.remove(&k.message)
+                } else {
+                    found.get(&k.message).cloned()
+                };
+                m.filter(|m| {
+                    m.folder_id == k.folder && m.entry.as_ref().map(|e| e.uid) == Some(k.uid)
+                })
+            })
+            .collect())
     }
 
     /// A message's RFC 5322 bytes.

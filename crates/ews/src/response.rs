@@ -47,6 +47,7 @@ codes! {
     ErrorInvalidServerVersion,
     ErrorInvalidSyncStateData,
     ErrorItemNotFound,
+    ErrorItemSave,
     ErrorMessageSizeExceeded,
     ErrorMessageSubmissionBlocked,
     ErrorMailRecipientNotFound,

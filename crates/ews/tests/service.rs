@@ -413,8 +413,9 @@ async fn unknown_and_unimplemented_operations_get_ews_errors_not_faults() {
     assert_eq!(r[0].0.name, "FrobnicateResponseMessage");
     let r = bob.call("<m:GetStreamingEvents/>").await;
     assert_eq!(r[0].code(), "ErrorInvalidOperation");
-    let r = bob.call("<m:GetUserConfiguration/>").await;
-    assert_eq!(r[0].0.name, "GetUserConfigurationResponseMessage");
+    let r = bob.call("<m:GetRoomLists/>").await;
+    assert_eq!(r[0].0.name, "GetRoomListsResponseMessage");
+    assert_eq!(r[0].code(), "ErrorInvalidOperation");
     let r = bob.call("<m:GetFolder/>").await;
     assert_eq!(r[0].code(), "ErrorInvalidRequest");
     // exchangelib's version probe: a dummy id, answered with an error and the version header.

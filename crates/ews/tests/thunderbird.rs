@@ -500,3 +500,54 @@ async fn thunderbirds_requests_parse_and_its_client_reads_every_answer() {
         .count();
     assert_eq!(deletes, 2, "{changes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thunderbirds_paged_find_item_reads_every_page_from_either_end() {
+    use ews::find_item::{FindItem, Traversal};
+    use ews::{BasePoint, View};
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    for i in 0..7 {
+        bob.deliver(
+            &message(&format!("page {i}"), "Mon, 1 Jan 2024 09:00:00 +0000"),
+            1_700_000_000 + i,
+        )
+        .await;
+    }
+    let page = |offset: usize, base_point: BasePoint| FindItem {
+        traversal: Traversal::Shallow,
+        item_shape: ItemShape {
+            base_shape: BaseShape::IdOnly,
+            ..ItemShape::default()
+        },
+        view: Some(View::IndexedPageItemView {
+            max_entries_returned: Some(3),
+            base_point,
+            offset,
+        }),
+        parent_folder_ids: vec![BaseFolderId::new_distinguished("inbox")],
+    };
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let r = send(&bob, page(offset, BasePoint::Beginning)).await;
+        let root = success(r.into_iter().next().unwrap()).root_folder;
+        assert_eq!(root.total_items_in_view, Some(7));
+        let ids: Vec<String> = root.items.inner.iter().map(item_id).collect();
+        assert!(ids.len() <= 3);
+        seen.extend(ids);
+        offset = root.indexed_paging_offset.unwrap();
+        if root.includes_last_item_in_range == Some(true) {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 7);
+    // From the end: the oldest three, the last page of the view.
+    let r = send(&bob, page(0, BasePoint::End)).await;
+    let root = success(r.into_iter().next().unwrap()).root_folder;
+    let ids: Vec<String> = root.items.inner.iter().map(item_id).collect();
+    assert_eq!(ids, seen[4..]);
+    assert_eq!(root.includes_last_item_in_range, Some(false));
+}

@@ -358,6 +358,13 @@ impl Exmdb for ExmdbService {
         self.read_message_impl(r).await
     }
 
+    async fn read_messages(
+        &self,
+        r: Request<pb::ReadMessagesRequest>,
+    ) -> Result<Response<pb::ReadMessagesReply>, Status> {
+        self.read_messages_impl(r).await
+    }
+
     type ReadContentStream = Stream2<pb::ContentChunk>;
 
     async fn read_content(

@@ -422,6 +422,9 @@ impl ExmdbClient {
         /// Properties, recipients, attachments of a message.
         read_message, pb::MessageRequest, pb::Message, true);
     unary!(
+        /// Several messages in one read (missing ones left out).
+        read_messages, pb::ReadMessagesRequest, pb::ReadMessagesReply, true);
+    unary!(
         /// Sets/removes message properties.
         set_message_props, pb::SetMessagePropsRequest, pb::MessageEntry, false);
     unary!(

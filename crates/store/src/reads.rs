@@ -86,7 +86,35 @@ impl StoreReader {
     /// A message: properties (PR_BODY and PR_HTML of MIME messages derived
     /// from its content), recipients, attachments.
     pub fn message(&self, id: MessageId) -> Result<MessageRecord> {
-        let mut rec = self.with_reader(|c| messages::read(c, id))?;
+        let rec = self.with_reader(|c| messages::read(c, id))?;
+        self.with_bodies(rec)
+    }
+
+    /// Several messages in one read snapshot, in the order asked; ids of
+    /// messages that do not exist (any more) are left out. With `bodies`
+    /// false, PR_BODY and PR_HTML of MIME messages are not derived (no
+    /// content file is read or parsed), for listings that show no body.
+    pub fn messages(&self, ids: &[MessageId], bodies: bool) -> Result<Vec<MessageRecord>> {
+        let recs = self.with_reader(|c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                match messages::read(c, *id) {
+                    Ok(rec) => out.push(rec),
+                    Err(StoreError::NoSuchMessage(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(out)
+        })?;
+        if !bodies {
+            return Ok(recs);
+        }
+        recs.into_iter().map(|r| self.with_bodies(r)).collect()
+    }
+
+    /// Adds PR_BODY and PR_HTML derived from the content of a MIME message
+    /// that has none stored.
+    fn with_bodies(&self, mut rec: MessageRecord) -> Result<MessageRecord> {
         if rec.origin == ContentOrigin::Original
             && let Some(h) = rec.entry.content_hash
             && !rec

@@ -10,10 +10,11 @@ use crate::groupware::{
     Owner, Stored, element_name, find_instance, instances, is_groupware, item_from_element,
     new_uid, write_item,
 };
-use crate::ids::{GroupwareSyncState, ItemKey, OccurrenceKey};
+use crate::ids::{GroupwareRound, GroupwareSyncState, ItemKey, OccurrenceKey};
 use crate::items::{FieldSet, ItemKind, MessageItem, parse_date_time, write_message};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
+use crate::restriction::{ItemValues, PageView, Path, Restriction, SortOrder, Value};
 use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter, parse};
 use groxide_pim::Item;
 use groxide_pim::recur::expand::Instance;
@@ -49,6 +50,47 @@ async fn is_groupware_id(mb: &mut Mailbox<'_>, id: &Element) -> bool {
     match ItemKey::decode(text) {
         Ok(k) => mb.kind_of(k.folder).await.is_ok_and(is_groupware),
         Err(_) => false,
+    }
+}
+
+/// A groupware item as a restriction or sort reads it.
+struct WareView<'a>(&'a Item);
+
+impl ItemValues for WareView<'_> {
+    fn value(&self, path: Path) -> Option<Value> {
+        use groxide_mapi::lids;
+        use groxide_mapi::tags;
+        let i = self.0;
+        let time = |tag| i.time(tag).map(Value::Time);
+        match path {
+            Path::Subject => Some(Value::Text(
+                i.str(tags::PR_SUBJECT).unwrap_or_default().to_string(),
+            )),
+            Path::Received => time(tags::PR_MESSAGE_DELIVERY_TIME)
+                .or_else(|| time(tags::PR_CREATION_TIME))
+                .or_else(|| time(tags::PR_LAST_MODIFICATION_TIME)),
+            Path::Created => time(tags::PR_CREATION_TIME),
+            Path::Modified => time(tags::PR_LAST_MODIFICATION_TIME),
+            Path::Importance => Some(Value::Int(i.int(tags::PR_IMPORTANCE).unwrap_or(1))),
+            Path::HasAttachments => Some(Value::Bool(i.bool(tags::PR_HASATTACH).unwrap_or(false))),
+            Path::ItemClass => Some(Value::Text(i.class.message_class().to_string())),
+            Path::Start => i
+                .time(&lids::PID_LID_APPOINTMENT_START_WHOLE)
+                .map(Value::Time),
+            Path::End => i
+                .time(&lids::PID_LID_APPOINTMENT_END_WHOLE)
+                .map(Value::Time),
+            Path::DisplayName => i
+                .str(tags::PR_DISPLAY_NAME)
+                .map(|n| Value::Text(n.to_string())),
+            // Read state, flags, size and senders are mail's.
+            Path::From
+            | Path::Sent
+            | Path::IsRead
+            | Path::Size
+            | Path::Flagged
+            | Path::InternetMessageId => None,
+        }
     }
 }
 
@@ -142,22 +184,57 @@ pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWrit
     };
     let set = FieldSet::from_shape(op.m("ItemShape"));
     let owner = mb.owner();
-    let mut results = Vec::new();
+    // Groupware items are read one by one; mail items after the loop, in
+    // batched reads (`None` marks their places).
+    let mut results: Vec<Option<Result<Found, EwsError>>> = Vec::new();
+    let mut mail: Vec<(usize, ItemKey)> = Vec::new();
     for id in ids {
-        let r = async {
-            if is_groupware_id(mb, id).await {
-                return load(mb, id, &owner).await.map(Found::Ware);
-            }
-            let key = mb.item_key(id).await?;
-            let mut with_props = set;
-            with_props.insert(crate::items::Field::Subject);
-            item::load_item(mb, key, None, with_props)
-                .await
-                .map(|m| Found::Mail(Box::new(m)))
+        if is_groupware_id(mb, id).await {
+            results.push(Some(load(mb, id, &owner).await.map(Found::Ware)));
+            continue;
         }
-        .await;
-        results.push(r);
+        match mb.item_key(id).await {
+            Ok(key) => {
+                mail.push((results.len(), key));
+                results.push(None);
+            }
+            Err(e) => results.push(Some(Err(e))),
+        }
     }
+    if !mail.is_empty() {
+        // The message is always read: that is what checks the id.
+        let mut with_props = set;
+        with_props.insert(crate::items::Field::Subject);
+        let keys: Vec<ItemKey> = mail.iter().map(|(_, k)| *k).collect();
+        match item::load_items(mb, &keys, None, with_props).await {
+            Ok(items) => {
+                for ((i, _), item) in mail.iter().zip(items) {
+                    results[*i] = Some(item.map(|m| Found::Mail(Box::new(m))).ok_or_else(|| {
+                        EwsError::new(
+                            ResponseCode::ErrorItemNotFound,
+                            "the item is no longer in that folder",
+                        )
+                    }));
+                }
+            }
+            Err(e) => {
+                for (i, _) in &mail {
+                    results[*i] = Some(Err(e.clone()));
+                }
+            }
+        }
+    }
+    let results: Vec<Result<Found, EwsError>> = results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(EwsError::new(
+                    ResponseCode::ErrorInternalServerError,
+                    "the item was not read",
+                ))
+            })
+        })
+        .collect();
     write_messages(w, "GetItem", &results, |w, found| {
         w.open("m:Items", &[]);
         match found {
@@ -181,16 +258,25 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
     if !names_groupware_folder(mb, op, "ParentFolderIds").await {
         return item::find_item(mb, op, w).await;
     }
-    if op.m("Restriction").is_some() {
+    let restriction = match op.m("Restriction").and_then(|r| r.children.first()) {
+        Some(r) => match Restriction::parse(r) {
+            Ok(r) => Some(r),
+            Err(e) => return refuse(w, "FindItem", e),
+        },
+        None => None,
+    };
+    let order = match SortOrder::parse(op) {
+        Ok(o) => o,
+        Err(e) => return refuse(w, "FindItem", e),
+    };
+    if op.m("CalendarView").is_some() && (restriction.is_some() || !order.0.is_empty()) {
         return refuse(
             w,
             "FindItem",
-            EwsError::new(
-                ResponseCode::ErrorUnsupportedQueryFilter,
-                "restrictions on calendar, contacts and tasks folders are not supported; use CalendarView",
-            ),
+            EwsError::invalid("a CalendarView takes no Restriction or SortOrder"),
         );
     }
+    let page_view = PageView::parse(op, MAX_VIEW);
     let only_ids = id_only(op);
     let owner = mb.owner();
     let parents = match list_of(op, "ParentFolderIds") {
@@ -287,25 +373,27 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
                     last: true,
                 });
             }
-            let (offset, max) = match op.m("IndexedPageItemView") {
-                Some(v) => (
-                    v.attr("Offset")
-                        .and_then(|o| o.parse().ok())
-                        .unwrap_or(0usize),
-                    v.attr("MaxEntriesReturned")
-                        .and_then(|o| o.parse().ok())
-                        .unwrap_or(MAX_VIEW),
-                ),
-                None => (0, MAX_VIEW),
-            };
+            let mut rows = rows;
+            if let Some(r) = &restriction {
+                rows.retain(|row| r.matches(&WareView(&row.item)));
+            }
+            if !order.0.is_empty() {
+                rows.sort_by(|a, b| order.compare(&WareView(&a.item), &WareView(&b.item)));
+            }
             let total = rows.len();
-            let rows: Vec<Loaded> = rows.into_iter().skip(offset).take(max).collect();
-            let next = offset + rows.len();
+            let range = page_view.range(total);
+            let first = range.start;
+            let rows: Vec<Loaded> = rows.into_iter().skip(first).take(range.len()).collect();
+            let next = page_view.offset + rows.len();
             Ok(Page {
                 rows,
                 total,
                 next_offset: Some(next),
-                last: next >= total,
+                last: if page_view.from_end {
+                    first == 0
+                } else {
+                    next >= total
+                },
             })
         }
         .await;
@@ -691,6 +779,9 @@ pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     write_messages(w, "DeleteItem", &results, |_, _| {});
 }
 
+/// Most changes one groupware SyncFolderItems answer carries (the schema's limit).
+const MAX_CHANGES: usize = 512;
+
 pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let target = op.m("SyncFolderId").and_then(|s| s.children.first());
     let folder = match target {
@@ -704,9 +795,14 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
     };
     let only_ids = id_only(op);
     let owner = mb.owner();
+    let max = op
+        .m("MaxChangesReturned")
+        .and_then(|m| m.text.trim().parse::<usize>().ok())
+        .unwrap_or(MAX_CHANGES)
+        .clamp(1, MAX_CHANGES);
     let r = async {
         let store = mb.guid().await?;
-        let token = match op
+        let state = match op
             .m("SyncState")
             .map(|s| s.text.trim())
             .filter(|s| !s.is_empty())
@@ -719,13 +815,17 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
                         "the sync state belongs to another folder",
                     ));
                 }
-                s.token
+                s
             }
-            None => String::new(),
+            None => GroupwareSyncState {
+                folder: folder.id,
+                token: String::new(),
+                round: None,
+            },
         };
         let changes = mb
             .exmdb()
-            .item_changes_since(&mb.dir, selector(folder.id), &token)
+            .item_changes_since(&mb.dir, selector(folder.id), &state.token)
             .await
             .map_err(|e| match e.reason() {
                 Some(groxide_rpc::reason::Reason::SyncTokenTooOld) => EwsError::new(
@@ -734,12 +834,57 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
                 ),
                 _ => EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound),
             })?;
-        let mut changed = Vec::new();
-        for info in &changes.changed {
+        let mut round = state.round.clone().unwrap_or_else(|| GroupwareRound {
+            end_token: changes.sync_token.clone(),
+            ..GroupwareRound::default()
+        });
+        // This page: removals by message id, then changes by change number,
+        // each after the round's cursor.
+        let mut removed: Vec<u64> = changes
+            .removed
+            .iter()
+            .map(|m| m.message_id)
+            .filter(|m| !round.removals_done && *m > round.removed_after)
+            .collect();
+        removed.sort_unstable();
+        removed.dedup();
+        let mut changed: Vec<&groxide_rpc::items::ItemInfo> = changes
+            .changed
+            .iter()
+            .filter(|i| i.change_number > round.changed_after)
+            .collect();
+        changed.sort_by_key(|i| (i.change_number, i.message_id));
+        let mut budget = max;
+        let removed_page: Vec<u64> = removed.iter().take(budget).copied().collect();
+        budget -= removed_page.len();
+        if removed_page.len() == removed.len() {
+            round.removals_done = true;
+        }
+        if let Some(last) = removed_page.last() {
+            round.removed_after = *last;
+        }
+        let mut changed_page = Vec::new();
+        if round.removals_done {
+            // Never cut inside one change number (each item change has its own).
+            let mut take = changed.len().min(budget);
+            while take > 0
+                && take < changed.len()
+                && changed[take - 1].change_number == changed[take].change_number
+            {
+                take -= 1;
+            }
+            changed_page = changed[..take].to_vec();
+            if let Some(last) = changed_page.last() {
+                round.changed_after = last.change_number;
+            }
+        }
+        let complete = round.removals_done && changed_page.len() == changed.len();
+        let mut rows = Vec::new();
+        for info in changed_page {
             let Ok((info, item)) = mb.exmdb().get_item(&mb.dir, info.message_id).await else {
                 continue;
             };
-            changed.push(Loaded {
+            rows.push(Loaded {
                 stored: Stored {
                     key: ItemKey {
                         store,
@@ -753,30 +898,42 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
                 occurrence: None,
             });
         }
-        let removed: Vec<ItemKey> = changes
-            .removed
-            .iter()
-            .map(|m| ItemKey {
+        let removed_keys: Vec<ItemKey> = removed_page
+            .into_iter()
+            .map(|message| ItemKey {
                 store,
                 folder: folder.id,
-                message: m.message_id,
+                message,
                 uid: 0,
             })
             .collect();
-        let state = GroupwareSyncState {
-            folder: folder.id,
-            token: changes.sync_token,
+        let from_scratch = state.token.is_empty();
+        let next = if complete {
+            GroupwareSyncState {
+                folder: folder.id,
+                token: round.end_token,
+                round: None,
+            }
+        } else {
+            GroupwareSyncState {
+                folder: folder.id,
+                token: state.token,
+                round: Some(round),
+            }
         };
-        Ok((token.is_empty(), changed, removed, state.encode()))
+        Ok((from_scratch, rows, removed_keys, next.encode(), complete))
     }
     .await;
     write_messages(
         w,
         "SyncFolderItems",
         &[r],
-        |w, (from_scratch, changed, removed, state)| {
+        |w, (from_scratch, changed, removed, state, complete)| {
             w.leaf("m:SyncState", state)
-                .leaf("m:IncludesLastItemInRange", "true")
+                .leaf(
+                    "m:IncludesLastItemInRange",
+                    if *complete { "true" } else { "false" },
+                )
                 .open("m:Changes", &[]);
             for row in changed {
                 // The store tells changed from created only by the token.

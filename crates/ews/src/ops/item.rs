@@ -6,11 +6,11 @@
 use super::refuse;
 use crate::ids::ItemKey;
 use crate::items::{
-    FLAG_DRAFT, FLAG_FLAGGED, FLAG_SEEN, Field, FieldSet, ItemKind, MessageItem, parse_date_time,
-    write_message,
+    FLAG_DRAFT, FLAG_FLAGGED, FLAG_SEEN, Field, FieldSet, ItemKind, MessageItem, write_message,
 };
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
+use crate::restriction::{ItemValues, PageView, Path, Restriction, SortOrder, Value};
 use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 use base64::Engine as _;
 use groxide_rpc::pb::common::v1 as cpb;
@@ -32,288 +32,91 @@ fn check_kind(folder: &pb::Folder) -> Result<(), EwsError> {
     }
 }
 
-/// Builds what EWS shows of a message, reading its properties and MIME
-/// content only when `set` needs them.
-pub(crate) async fn load_item(
+/// Builds what EWS shows of many messages at once: their properties in
+/// batched reads (PR_BODY derived only when `set` shows it), their MIME
+/// content one read each when `set` needs it. One result per key, `None`
+/// for a message gone since it was listed; with `entries`, a set that
+/// needs no properties is answered from the listing alone.
+pub(crate) async fn load_items(
     mb: &Mailbox<'_>,
-    key: ItemKey,
-    entry: Option<&pb::MessageEntry>,
+    keys: &[ItemKey],
+    entries: Option<&[&pb::MessageEntry]>,
     set: FieldSet,
-) -> Result<MessageItem, EwsError> {
-    let mut item = match entry {
-        Some(e) if !set.needs_props() => MessageItem::from_entry(key, e),
-        _ => {
-            let m = mb.read_message(&key).await?;
-            MessageItem::from_stored(key, &m)
-        }
+) -> Result<Vec<Option<MessageItem>>, EwsError> {
+    let mut items: Vec<Option<MessageItem>> = match entries {
+        Some(es) if !set.needs_props() => keys
+            .iter()
+            .zip(es)
+            .map(|(k, e)| Some(MessageItem::from_entry(*k, e)))
+            .collect(),
+        _ => mb
+            .read_messages(keys, set.contains(Field::Body))
+            .await?
+            .into_iter()
+            .zip(keys)
+            .map(|(m, k)| m.map(|m| MessageItem::from_stored(*k, &m)))
+            .collect(),
     };
     if set.contains(Field::MimeContent) || set.contains(Field::Attachments) {
-        let raw = mb.content(key.message).await?;
-        if set.contains(Field::Attachments) {
-            item.attachments = crate::attachments::list(&raw)
-                .into_iter()
-                .map(|a| (a.name, a.content_type, a.content.len()))
-                .collect();
-        }
-        if set.contains(Field::MimeContent) {
-            item.mime = Some(raw);
+        for item in items.iter_mut().flatten() {
+            let Some(key) = item.key else { continue };
+            let raw = mb.content(key.message).await?;
+            if set.contains(Field::Attachments) {
+                item.attachments = crate::attachments::list(&raw)
+                    .into_iter()
+                    .map(|a| (a.name, a.content_type, a.content.len()))
+                    .collect();
+            }
+            if set.contains(Field::MimeContent) {
+                item.mime = Some(raw);
+            }
         }
     }
-    Ok(item)
+    Ok(items)
 }
 
-/// A comparison of `FindItem`'s restriction over a listing entry.
-#[derive(Debug, Clone, PartialEq)]
-enum Restriction {
-    Cmp(CmpField, std::cmp::Ordering, bool, i64),
-    /// A text property compared with a constant (needs the message's properties).
-    Text(TextMatch),
-    And(Vec<Restriction>),
-    Or(Vec<Restriction>),
-    Not(Box<Restriction>),
+/// A mail item as a restriction or sort reads it: the listing entry, and
+/// the message's properties when they were loaded.
+struct MailView<'a> {
+    entry: &'a pb::MessageEntry,
+    item: Option<&'a MessageItem>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct TextMatch {
-    field: TextField,
-    mode: TextMode,
-    ignore_case: bool,
-    equal: bool,
-    value: String,
+/// The paths a listing entry tells without reading the message.
+fn from_entry_alone(p: Path) -> bool {
+    matches!(
+        p,
+        Path::Received | Path::Created | Path::IsRead | Path::Flagged | Path::Size
+    )
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum TextField {
-    Subject,
-    InternetMessageId,
-    From,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum TextMode {
-    Full,
-    Substring,
-    Prefix,
-}
-
-impl TextMatch {
-    fn parse(e: &Element, mode: TextMode, equal: bool) -> Option<TextMatch> {
-        let field = match e.t("FieldURI").and_then(|f| f.attr("FieldURI"))? {
-            "item:Subject" => TextField::Subject,
-            "message:InternetMessageId" => TextField::InternetMessageId,
-            "message:From" | "message:Sender" => TextField::From,
-            _ => return None,
-        };
-        let constant = e
-            .t("FieldURIOrConstant")
-            .and_then(|c| c.t("Constant"))
-            .or_else(|| e.t("Constant"))?;
-        Some(TextMatch {
-            field,
-            mode,
-            ignore_case: mode != TextMode::Full
-                && e.attr("ContainmentComparison")
-                    .is_some_and(|c| c.contains("IgnoreCase")),
-            equal,
-            value: constant.attr("Value")?.to_string(),
-        })
-    }
-
-    fn matches(&self, item: &MessageItem) -> bool {
-        let have = match self.field {
-            TextField::Subject => item.subject.as_str(),
-            TextField::InternetMessageId => item.internet_message_id.as_str(),
-            TextField::From => item
+impl ItemValues for MailView<'_> {
+    fn value(&self, path: Path) -> Option<Value> {
+        let e = self.entry;
+        match path {
+            Path::Received | Path::Created => return Some(Value::Time(e.internal_date)),
+            Path::IsRead => return Some(Value::Bool(e.flags & FLAG_SEEN != 0)),
+            Path::Flagged => return Some(Value::Bool(e.flags & FLAG_FLAGGED != 0)),
+            Path::Size => return Some(Value::Int(e.size as i64)),
+            _ => {}
+        }
+        let i = self.item?;
+        match path {
+            Path::Subject => Some(Value::Text(i.subject.clone())),
+            Path::From => i
                 .from
                 .as_ref()
-                .map(|a| a.email.as_str())
-                .unwrap_or_default(),
-        };
-        let (have, want) = if self.ignore_case {
-            (have.to_lowercase(), self.value.to_lowercase())
-        } else {
-            (have.to_string(), self.value.clone())
-        };
-        let hit = match self.mode {
-            TextMode::Full => have == want,
-            TextMode::Substring => have.contains(&want),
-            TextMode::Prefix => have.starts_with(&want),
-        };
-        hit == self.equal
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum CmpField {
-    IsRead,
-    Flagged,
-    Received,
-    Size,
-}
-
-impl Restriction {
-    fn parse(e: &Element) -> Result<Restriction, EwsError> {
-        use std::cmp::Ordering::*;
-        let unsupported = || {
-            EwsError::new(
-                ResponseCode::ErrorUnsupportedQueryFilter,
-                format!("the restriction {} is not supported", e.name),
-            )
-        };
-        let sub = |e: &Element| -> Result<Vec<Restriction>, EwsError> {
-            e.children
-                .iter()
-                .filter(|c| c.ns == NS_TYPES)
-                .map(Restriction::parse)
-                .collect()
-        };
-        let (ord, eq) = match e.name.as_str() {
-            "And" => return Ok(Restriction::And(sub(e)?)),
-            "Or" => return Ok(Restriction::Or(sub(e)?)),
-            "Not" => {
-                let mut inner = sub(e)?;
-                return match (inner.pop(), inner.is_empty()) {
-                    (Some(r), true) => Ok(Restriction::Not(Box::new(r))),
-                    _ => Err(EwsError::invalid("Not takes one restriction")),
-                };
-            }
-            "Contains" => {
-                let mode = match e.attr("ContainmentMode").unwrap_or("Substring") {
-                    "FullString" => TextMode::Full,
-                    "Prefixed" => TextMode::Prefix,
-                    "Substring" => TextMode::Substring,
-                    _ => return Err(unsupported()),
-                };
-                return TextMatch::parse(e, mode, true)
-                    .map(Restriction::Text)
-                    .ok_or_else(unsupported);
-            }
-            "IsEqualTo" | "IsNotEqualTo" => {
-                if let Some(t) = TextMatch::parse(e, TextMode::Full, e.name == "IsEqualTo") {
-                    return Ok(Restriction::Text(t));
-                }
-                if e.name == "IsEqualTo" {
-                    (Equal, true)
-                } else {
-                    (Equal, false)
-                }
-            }
-            "IsGreaterThan" => (Greater, true),
-            "IsLessThan" => (Less, true),
-            "IsGreaterThanOrEqualTo" => (Less, false),
-            "IsLessThanOrEqualTo" => (Greater, false),
-            _ => return Err(unsupported()),
-        };
-        let uri = e
-            .t("FieldURI")
-            .and_then(|f| f.attr("FieldURI"))
-            .ok_or_else(unsupported)?;
-        let value = e
-            .t("FieldURIOrConstant")
-            .and_then(|c| c.t("Constant"))
-            .and_then(|c| c.attr("Value"))
-            .ok_or_else(unsupported)?;
-        let (field, number) = match uri {
-            "message:IsRead" => (CmpField::IsRead, i64::from(value.trim() == "true")),
-            "item:DateTimeReceived" => (
-                CmpField::Received,
-                parse_date_time(value)
-                    .ok_or_else(|| EwsError::invalid("bad date in restriction"))?,
-            ),
-            "item:Size" => (
-                CmpField::Size,
-                value
-                    .trim()
-                    .parse()
-                    .map_err(|_| EwsError::invalid("bad size in restriction"))?,
-            ),
-            _ => {
-                return Err(EwsError::new(
-                    ResponseCode::ErrorUnsupportedPathForQuery,
-                    format!("restrictions on {uri} are not supported"),
-                ));
-            }
-        };
-        Ok(Restriction::Cmp(field, ord, eq, number))
-    }
-
-    /// Whether evaluating needs the messages' properties.
-    fn needs_props(&self) -> bool {
-        match self {
-            Restriction::Text(_) => true,
-            Restriction::Cmp(..) => false,
-            Restriction::And(v) | Restriction::Or(v) => v.iter().any(Restriction::needs_props),
-            Restriction::Not(r) => r.needs_props(),
+                .or(i.sender.as_ref())
+                .map(|a| Value::Address(a.name.clone(), a.email.clone())),
+            Path::Sent => i.sent.map(Value::Time),
+            Path::HasAttachments => Some(Value::Bool(i.has_attachments)),
+            Path::Importance => Some(Value::Int(i64::from(i.importance))),
+            Path::ItemClass => Some(Value::Text(i.item_class.clone())),
+            Path::InternetMessageId => (!i.internet_message_id.is_empty())
+                .then(|| Value::Text(i.internet_message_id.clone())),
+            _ => None,
         }
     }
-
-    fn matches(&self, e: &pb::MessageEntry, item: Option<&MessageItem>) -> bool {
-        match self {
-            Restriction::And(v) => v.iter().all(|r| r.matches(e, item)),
-            Restriction::Or(v) => v.iter().any(|r| r.matches(e, item)),
-            Restriction::Not(r) => !r.matches(e, item),
-            Restriction::Text(t) => item.is_some_and(|i| t.matches(i)),
-            Restriction::Cmp(field, ord, eq, value) => {
-                let have = match field {
-                    CmpField::IsRead => i64::from(e.flags & FLAG_SEEN != 0),
-                    CmpField::Flagged => i64::from(e.flags & FLAG_FLAGGED != 0),
-                    CmpField::Received => e.internal_date,
-                    CmpField::Size => e.size as i64,
-                };
-                (have.cmp(value) == *ord) == *eq
-            }
-        }
-    }
-}
-
-/// Sort keys FindItem can order by without reading every message.
-fn sort_entries(entries: &mut [pb::MessageEntry], op: &Element) -> Result<(), EwsError> {
-    let mut keys: Vec<(CmpField, bool)> = Vec::new();
-    if let Some(order) = op.m("SortOrder") {
-        for fo in order.children.iter().filter(|c| c.name == "FieldOrder") {
-            let desc = fo.attr("Order") == Some("Descending");
-            let uri = fo
-                .t("FieldURI")
-                .and_then(|f| f.attr("FieldURI"))
-                .unwrap_or_default();
-            let field = match uri {
-                "item:DateTimeReceived" | "item:DateTimeSent" | "item:DateTimeCreated" => {
-                    CmpField::Received
-                }
-                "item:Size" => CmpField::Size,
-                "message:IsRead" => CmpField::IsRead,
-                "item:Flag" => CmpField::Flagged,
-                other => {
-                    return Err(EwsError::new(
-                        ResponseCode::ErrorUnsupportedPathForQuery,
-                        format!("sorting by {other} is not supported"),
-                    ));
-                }
-            };
-            keys.push((field, desc));
-        }
-    }
-    if keys.is_empty() {
-        keys.push((CmpField::Received, true));
-    }
-    let value = |e: &pb::MessageEntry, f: CmpField| match f {
-        CmpField::IsRead => i64::from(e.flags & FLAG_SEEN != 0),
-        CmpField::Flagged => i64::from(e.flags & FLAG_FLAGGED != 0),
-        CmpField::Received => e.internal_date,
-        CmpField::Size => e.size as i64,
-    };
-    entries.sort_by(|a, b| {
-        for (f, desc) in &keys {
-            let o = value(a, *f).cmp(&value(b, *f));
-            let o = if *desc { o.reverse() } else { o };
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
-        }
-        // Newest arrival first among equals, for a stable order.
-        b.uid.cmp(&a.uid)
-    });
-    Ok(())
 }
 
 struct FoundPage {
@@ -333,81 +136,99 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         },
         None => None,
     };
-    let (offset, max, from_end) = match op.m("IndexedPageItemView") {
-        Some(v) => (
-            v.attr("Offset")
-                .and_then(|o| o.parse().ok())
-                .unwrap_or(0usize),
-            v.attr("MaxEntriesReturned")
-                .and_then(|o| o.parse().ok())
-                .unwrap_or(MAX_PAGE),
-            v.attr("BasePoint") == Some("End"),
-        ),
-        None => (0, MAX_PAGE, false),
+    let order = match SortOrder::parse(op) {
+        Ok(o) => o,
+        Err(e) => return refuse(w, "FindItem", e),
     };
+    let view = PageView::parse(op, MAX_PAGE);
+    let needs_props = restriction
+        .as_ref()
+        .is_some_and(|r| r.reads(&from_entry_alone))
+        || order.reads(&from_entry_alone);
     let results = each_of!(op, "ParentFolderIds", w, "FindItem", |p| {
         let folder = mb.resolve_folder(p).await?;
         check_kind(&folder)?;
         let store = mb.guid().await?;
-        let mut entries = if traversal == "Associated" {
+        let entries = if traversal == "Associated" {
             // Folder-associated items are not kept for mail folders.
             Vec::new()
         } else {
             mb.list(folder.id, 1).await?
         };
-        let mut loaded = std::collections::HashMap::new();
-        if let Some(r) = &restriction {
-            if r.needs_props() {
-                let mut kept = Vec::new();
-                for e in entries {
-                    let key = ItemKey {
-                        store,
-                        folder: folder.id,
-                        message: e.message_id,
-                        uid: e.uid,
-                    };
-                    let item = load_item(mb, key, None, FieldSet::all_but_mime()).await?;
-                    if r.matches(&e, Some(&item)) {
-                        loaded.insert(e.uid, item);
-                        kept.push(e);
-                    }
-                }
-                entries = kept;
-            } else {
-                entries.retain(|e| r.matches(e, None));
-            }
-        }
-        sort_entries(&mut entries, op)?;
-        let total = entries.len();
-        let range: Vec<pb::MessageEntry> = if from_end {
-            let end = total.saturating_sub(offset);
-            let start = end.saturating_sub(max);
-            entries[start..end].to_vec()
-        } else {
-            entries.into_iter().skip(offset).take(max).collect()
+        let key_of = |e: &pb::MessageEntry| ItemKey {
+            store,
+            folder: folder.id,
+            message: e.message_id,
+            uid: e.uid,
         };
-        let mut items = Vec::with_capacity(range.len());
-        for e in &range {
-            let key = ItemKey {
-                store,
-                folder: folder.id,
-                message: e.message_id,
-                uid: e.uid,
-            };
-            let item = match loaded.remove(&e.uid) {
-                Some(mut item) => {
-                    if set.contains(Field::MimeContent) {
-                        item.mime = Some(mb.content(key.message).await?);
-                    }
-                    item
-                }
-                None => load_item(mb, key, Some(e), set).await?,
-            };
-            items.push(item);
+        // The properties are read only when the restriction or the sort
+        // needs them (batched reads over the folder, no bodies).
+        let mut rows: Vec<(pb::MessageEntry, Option<MessageItem>)> = if needs_props {
+            let keys: Vec<ItemKey> = entries.iter().map(&key_of).collect();
+            let mut listing = FieldSet::all_but_mime();
+            listing.remove(Field::Body);
+            let loaded = load_items(mb, &keys, None, listing).await?;
+            entries
+                .into_iter()
+                .zip(loaded)
+                // A message gone since the listing is no longer in the view.
+                .filter_map(|(e, item)| item.map(|i| (e, Some(i))))
+                .collect()
+        } else {
+            entries.into_iter().map(|e| (e, None)).collect()
+        };
+        if let Some(r) = &restriction {
+            rows.retain(|(e, item)| {
+                r.matches(&MailView {
+                    entry: e,
+                    item: item.as_ref(),
+                })
+            });
         }
-        let next_offset = offset + items.len();
+        rows.sort_by(|(ea, ia), (eb, ib)| {
+            let (a, b) = (
+                MailView {
+                    entry: ea,
+                    item: ia.as_ref(),
+                },
+                MailView {
+                    entry: eb,
+                    item: ib.as_ref(),
+                },
+            );
+            if order.0.is_empty() {
+                // Newest arrival first, as Exchange lists a folder.
+                eb.internal_date.cmp(&ea.internal_date)
+            } else {
+                order.compare(&a, &b)
+            }
+            // Newest arrival first among equals, for a stable order.
+            .then_with(|| eb.uid.cmp(&ea.uid))
+        });
+        let total = rows.len();
+        let range = view.range(total);
+        let first = range.start;
+        let page: Vec<&pb::MessageEntry> = rows
+            .iter()
+            .skip(first)
+            .take(range.len())
+            .map(|(e, _)| e)
+            .collect();
+        let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
+        let items: Vec<MessageItem> = load_items(mb, &keys, Some(&page), set)
+            .await?
+            .into_iter()
+            .zip(&page)
+            // Gone since the listing: shown by its id alone.
+            .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
+            .collect();
+        let next_offset = view.offset + items.len();
         Ok(FoundPage {
-            last: next_offset >= total,
+            last: if view.from_end {
+                first == 0
+            } else {
+                next_offset >= total
+            },
             items,
             total,
             next_offset,

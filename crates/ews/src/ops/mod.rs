@@ -33,8 +33,11 @@ mod item;
 pub(crate) mod notify;
 mod oof;
 mod people;
+mod persona;
 mod send;
+mod startup;
 mod sync;
+mod user_config;
 
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ItemResults, ResponseCode, write_messages};
@@ -44,12 +47,6 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "ExpandDL",
-    "GetUserConfiguration",
-    "GetAppManifests",
-    "GetServiceConfiguration",
-    "FindPeople",
-    "GetUserPhoto",
     "AcceptItem",
     "DeclineItem",
     "TentativelyAcceptItem",
@@ -115,6 +112,16 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "GetStreamingEvents" => notify::get_streaming_events_unstreamed(w),
         "GetUserOofSettingsRequest" => oof::get_user_oof_settings(mb, op, w).await,
         "SetUserOofSettingsRequest" => oof::set_user_oof_settings(mb, op, w).await,
+        // Start-up questions of Outlook for Mac and Evolution.
+        "GetAppManifests" => startup::get_app_manifests(mb, op, w).await,
+        "GetServiceConfiguration" => startup::get_service_configuration(mb, op, w).await,
+        "GetUserPhoto" => startup::get_user_photo(mb, op, w).await,
+        "GetUserConfiguration" => user_config::get_user_configuration(mb, op, w).await,
+        "CreateUserConfiguration" => user_config::put_user_configuration(mb, op, w, false).await,
+        "UpdateUserConfiguration" => user_config::put_user_configuration(mb, op, w, true).await,
+        "DeleteUserConfiguration" => user_config::delete_user_configuration(mb, op, w).await,
+        "FindPeople" => persona::find_people(mb, op, w).await,
+        "ExpandDL" => persona::expand_dl(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));
         }

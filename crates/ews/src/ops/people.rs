@@ -318,11 +318,11 @@ pub(crate) async fn get_user_availability(mb: &mut Mailbox<'_>, op: &Element, w:
     w.close().close();
 }
 
-struct Resolution {
-    name: String,
-    email: String,
+pub(super) struct Resolution {
+    pub(super) name: String,
+    pub(super) email: String,
     mailbox_type: &'static str,
-    contact: Option<(crate::groupware::Stored, groxide_pim::Item)>,
+    pub(super) contact: Option<(crate::groupware::Stored, groxide_pim::Item)>,
 }
 
 pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
@@ -418,10 +418,7 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
             w.close();
             if full && let Some((stored, item)) = &r.contact {
                 // The contact's own fields, as GetItem writes them.
-                let mut inner = XmlWriter::new();
-                write_item(&mut inner, stored, item, &owner, false, None);
-                let doc = inner.finish();
-                if let Ok(e) = crate::xml::parse(doc.as_bytes()) {
+                if let Some(e) = item_element(stored, item, &owner) {
                     w.open("t:Contact", &[]);
                     for c in &e.children {
                         if matches!(
@@ -441,7 +438,23 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
     w.close().close();
 }
 
-async fn contacts_matching(
+/// A groupware item's element as GetItem writes it, read back (the
+/// element's `t:` prefix declared on a wrapper, so the reader resolves it).
+fn item_element(
+    stored: &crate::groupware::Stored,
+    item: &groxide_pim::Item,
+    owner: &crate::groupware::Owner,
+) -> Option<Element> {
+    let mut doc = XmlWriter::new();
+    doc.open("t:Items", &[("xmlns:t", NS_TYPES)]);
+    write_item(&mut doc, stored, item, owner, false, None);
+    let root = crate::xml::parse(doc.finish().as_bytes()).ok()?;
+    root.children.into_iter().next()
+}
+
+/// The caller's contacts whose name contains `wanted` or one of whose
+/// addresses starts with it ("" matches every contact).
+pub(super) async fn contacts_matching(
     mb: &mut Mailbox<'_>,
     wanted: &str,
 ) -> Result<Vec<Resolution>, EwsError> {
@@ -472,9 +485,7 @@ async fn contacts_matching(
             },
             change_number: info.change_number,
         };
-        let mut doc = XmlWriter::new();
-        write_item(&mut doc, &stored, &item, &owner, false, None);
-        let Ok(e) = crate::xml::parse(doc.finish().as_bytes()) else {
+        let Some(e) = item_element(&stored, &item, &owner) else {
             continue;
         };
         let name = e.t_text("DisplayName").unwrap_or_default().to_string();

@@ -16,7 +16,7 @@
 //! Nothing is lost: every message reaches the client as created once, and
 //! a change after that is reported at least once (a few twice).
 
-use super::item::load_item;
+use super::item::load_items;
 use super::{folder::ShownFolder, refuse};
 use crate::folders::{FolderShape, write_folder};
 use crate::ids::{FolderKey, HierarchySyncState, ItemKey, ItemSyncState};
@@ -222,9 +222,14 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
 
         // Creations, in UID order.
         let new = mb.list(folder.id, state.sent_uid.saturating_add(1)).await?;
-        for e in new.iter().take(max) {
-            let item = load_item(mb, key_of(e.message_id, e.uid), Some(e), set).await?;
-            changes.push(ItemChange::Create(item));
+        let page: Vec<&pb::MessageEntry> = new.iter().take(max).collect();
+        let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e.message_id, e.uid)).collect();
+        let loaded = load_items(mb, &keys, Some(&page), set).await?;
+        for (e, item) in page.iter().zip(loaded) {
+            // A message gone since the listing: its removal follows.
+            if let Some(item) = item {
+                changes.push(ItemChange::Create(item));
+            }
             state.sent_uid = e.uid;
         }
         if new.len() > max {
@@ -280,15 +285,27 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
             }
         }
         let complete = take == relevant.len();
-        for (cn, c) in relevant.into_iter().take(take) {
+        let relevant: Vec<(u64, pb::MessageChange)> = relevant.into_iter().take(take).collect();
+        let changed: Vec<&pb::MessageEntry> = relevant
+            .iter()
+            .filter_map(|(_, c)| match &c.change {
+                Some(pb::message_change::Change::Changed(e)) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let keys: Vec<ItemKey> = changed
+            .iter()
+            .map(|e| key_of(e.message_id, e.uid))
+            .collect();
+        let mut loaded = load_items(mb, &keys, Some(&changed), set)
+            .await?
+            .into_iter();
+        for (cn, c) in relevant {
             match c.change {
-                Some(pb::message_change::Change::Changed(e)) => {
-                    let item = load_item(mb, key_of(e.message_id, e.uid), Some(&e), set).await;
-                    match item {
-                        Ok(item) => changes.push(ItemChange::Update(item)),
-                        // Moved or deleted since the listing: its removal follows.
-                        Err(e) if e.code == ResponseCode::ErrorItemNotFound => {}
-                        Err(e) => return Err(e),
+                Some(pb::message_change::Change::Changed(_)) => {
+                    // Moved or deleted since the listing: its removal follows.
+                    if let Some(Some(item)) = loaded.next() {
+                        changes.push(ItemChange::Update(item));
                     }
                 }
                 Some(pb::message_change::Change::Removed(r)) => {

@@ -8,6 +8,9 @@ use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_store::{self as st};
 use tonic::{Request, Response, Status};
 
+/// Most messages one ReadMessages call reads.
+const MAX_READ_MESSAGES: usize = 1000;
+
 impl ExmdbService {
     pub(super) async fn insert_mapi_message_impl(
         &self,
@@ -52,6 +55,27 @@ impl ExmdbService {
         let id = st::MessageId(r.message_id);
         let m = self.with_store(&r.dir, move |s| s.message(id)).await?;
         Ok(Response::new(convert::message(m)))
+    }
+
+    pub(super) async fn read_messages_impl(
+        &self,
+        r: Request<pb::ReadMessagesRequest>,
+    ) -> Result<Response<pb::ReadMessagesReply>, Status> {
+        let r = r.into_inner();
+        if r.message_ids.len() > MAX_READ_MESSAGES {
+            return Err(Status::invalid_argument(format!(
+                "ReadMessages takes at most {MAX_READ_MESSAGES} ids, not {}",
+                r.message_ids.len()
+            )));
+        }
+        let ids: Vec<st::MessageId> = r.message_ids.iter().map(|id| st::MessageId(*id)).collect();
+        let bodies = r.bodies;
+        let ms = self
+            .with_store(&r.dir, move |s| s.messages(&ids, bodies))
+            .await?;
+        Ok(Response::new(pb::ReadMessagesReply {
+            messages: ms.into_iter().map(convert::message).collect(),
+        }))
     }
 
     pub(super) async fn set_message_props_impl(
