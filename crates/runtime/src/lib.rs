@@ -19,6 +19,16 @@
 //!
 //! Only daemons (through this crate) read config files and install signal
 //! handlers; libraries take typed values.
+//!
+//! Every daemon allocates with mimalloc (declared here, so each binary that
+//! links this crate gets it): glibc's malloc kept what a burst had used —
+//! argon2id's 19 MiB blocks, SQLite page caches freed on many threads — in
+//! its per-thread arenas, so an idle daemon stayed at its peak RSS; mimalloc
+//! returns freed pages to the OS shortly after (see docs/operations.md).
+
+/// The allocator of every groxide daemon (see the crate documentation).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accept;
 pub mod admission;
