@@ -21,10 +21,10 @@
 //! handlers; libraries take typed values.
 //!
 //! Every daemon allocates with mimalloc (declared here, so each binary that
-//! links this crate gets it): glibc's malloc kept what a burst had used —
-//! argon2id's 19 MiB blocks, SQLite page caches freed on many threads — in
-//! its per-thread arenas, so an idle daemon stayed at its peak RSS; mimalloc
-//! returns freed pages to the OS shortly after (see docs/operations.md).
+//! links this crate gets it): with glibc's malloc what a burst had used —
+//! argon2id's 19 MiB blocks, SQLite page caches freed on many threads —
+//! stayed in its per-thread arenas and an idle daemon kept its peak RSS;
+//! mimalloc purges freed pages back to the OS after a short delay.
 
 /// The allocator of every groxide daemon (see the crate documentation).
 #[global_allocator]
