@@ -21,6 +21,11 @@
 //! - `imap_load idle ADDR CONNECTIONS USERS USER_FORMAT PASSWORD`: opens
 //!   CONNECTIONS sessions in IDLE on INBOX, prints `READY n`, holds them
 //!   until stdin closes.
+//! - `imap_load idlewake IMAP_ADDR LMTP_ADDR USER PASSWORD COUNT`: one
+//!   session IDLEs on USER's INBOX at IMAP_ADDR while COUNT messages are
+//!   delivered to USER over LMTP at LMTP_ADDR, one at a time; prints the
+//!   wake-up latency (from the LMTP acknowledgement of a message to its
+//!   `* n EXISTS`) as p50/p99/max ms.
 //! - `imap_load fetchall ADDR USER PASSWORD`: one `UID FETCH 1:* (UID
 //!   FLAGS)`; prints lines received and seconds.
 //! - `imap_load fill-store CONFIG_DIR STORE_DIR COUNT PARALLEL`: inserts
@@ -810,6 +815,75 @@ async fn idle(args: &[String]) {
     drop(held);
 }
 
+/// The last line of an LMTP/SMTP reply (continuation lines skipped).
+async fn lmtp_reply(c: &mut Conn) -> std::io::Result<String> {
+    loop {
+        let (s, e) = c.line().await?;
+        let l = &c.buf[s..e];
+        if l.len() < 4 || l[3] != b'-' {
+            return Ok(String::from_utf8_lossy(l).into_owned());
+        }
+    }
+}
+
+async fn idlewake(args: &[String]) {
+    let (imap, lmtp, user, password) = (&args[0], &args[1], &args[2], &args[3]);
+    let count: usize = args[4].parse().unwrap();
+    let mut idler = Conn::connect(imap).await.unwrap();
+    assert_eq!(idler.login(user, password).await.unwrap(), Status::Ok);
+    assert_eq!(idler.command(b"SELECT INBOX").await.unwrap(), Status::Ok);
+    idler.s.write_all(b"i IDLE\r\n").await.unwrap();
+    let (s, e) = idler.line().await.unwrap();
+    assert!(idler.buf[s..e].starts_with(b"+"), "IDLE refused");
+    // LMTP: Conn's line reader works for any CRLF protocol; the greeting
+    // is not "* OK", so it is read here.
+    let stream = TcpStream::connect(lmtp).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut l = Conn {
+        s: stream,
+        buf: vec![0; 4096],
+        pos: 0,
+        len: 0,
+        tag: 0,
+        out: Vec::new(),
+        scratch: Vec::new(),
+    };
+    assert!(lmtp_reply(&mut l).await.unwrap().starts_with("220"));
+    l.s.write_all(b"LHLO bench\r\n").await.unwrap();
+    assert!(lmtp_reply(&mut l).await.unwrap().starts_with("250"));
+    let mut waits = Vec::with_capacity(count);
+    for i in 0..count {
+        let msg = format!("MAIL FROM:<wake@bench.test>\r\nRCPT TO:<{user}>\r\nDATA\r\n");
+        l.s.write_all(msg.as_bytes()).await.unwrap();
+        for _ in 0..3 {
+            let r = lmtp_reply(&mut l).await.unwrap();
+            assert!(r.starts_with('2') || r.starts_with('3'), "LMTP: {r}");
+        }
+        let body = format!(
+            "From: wake@bench.test\r\nTo: {user}\r\nSubject: wake {i}\r\n\r\nwake {i}\r\n.\r\n"
+        );
+        l.s.write_all(body.as_bytes()).await.unwrap();
+        let r = lmtp_reply(&mut l).await.unwrap();
+        assert!(r.starts_with("250"), "LMTP DATA: {r}");
+        let acked = Instant::now();
+        loop {
+            let (s, e) = idler.line().await.unwrap();
+            if idler.buf[s..e].ends_with(b" EXISTS") {
+                break;
+            }
+        }
+        waits.push(acked.elapsed().as_micros() as u32);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    waits.sort_unstable();
+    println!(
+        "{{\"wakeups\": {count}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}}}",
+        percentile(&waits, 0.50),
+        percentile(&waits, 0.99),
+        waits.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+}
+
 async fn fetchall(args: &[String]) {
     let mut c = Conn::connect(&args[0]).await.unwrap();
     assert_eq!(c.login(&args[1], &args[2]).await.unwrap(), Status::Ok);
@@ -896,6 +970,7 @@ fn main() {
             "repeat" => repeat(rest).await,
             "idle" => idle(rest).await,
             "fetchall" => fetchall(rest).await,
+            "idlewake" => idlewake(rest).await,
             "fill-store" => fill_store(rest).await,
             other => {
                 eprintln!("unknown mode {other}");

@@ -9,48 +9,81 @@
 //!       each connection logs in once as one user and RETRs that user's
 //!       messages round and round: messages/s and MB/s;
 //!   pop3_load login POP3_ADDR CONNECTIONS SECONDS USERS LOGIN_SUFFIX
-//!       each connection loops connect, USER, PASS, STAT, QUIT: logins/s.
+//!       each connection loops connect, USER, PASS, STAT, QUIT: logins/s;
+//!   pop3_load badlogin POP3_ADDR CONNECTIONS 0 0 LOGIN_SUFFIX
+//!       CONNECTIONS connections at once each try one login of an unknown
+//!       user (nosuch<i><LOGIN_SUFFIX>) and QUIT: every password check
+//!       fails (ops = logins refused with -ERR).
 //! Logins are user<i><LOGIN_SUFFIX> with password `pass`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const PASSWORD: &str = "pass";
 
+/// One POP3 connection with its own read buffer: replies are found with
+/// memchr/memmem in place, never copied line by line, so the generator costs
+/// far less than either server.
 struct Conn {
-    io: BufReader<TcpStream>,
-    line: Vec<u8>,
+    s: TcpStream,
+    buf: Vec<u8>,
+    /// Start of the unread bytes in `buf`.
+    at: usize,
+    end: memchr::memmem::Finder<'static>,
 }
+
+/// Read buffer per connection.
+const BUF: usize = 256 * 1024;
 
 impl Conn {
     async fn open(addr: &str) -> std::io::Result<Conn> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
         let mut c = Conn {
-            io: BufReader::with_capacity(256 * 1024, s),
-            line: Vec::new(),
+            s,
+            buf: Vec::with_capacity(BUF),
+            at: 0,
+            end: memchr::memmem::Finder::new(b"\r\n.\r\n"),
         };
         c.reply().await?;
         Ok(c)
     }
 
-    async fn reply(&mut self) -> std::io::Result<String> {
-        self.line.clear();
-        self.io.read_until(b'\n', &mut self.line).await?;
-        let l = String::from_utf8_lossy(&self.line).into_owned();
-        if l.is_empty() {
+    /// Reads more bytes; drops what was consumed first.
+    async fn fill(&mut self) -> std::io::Result<()> {
+        if self.at > 0 {
+            self.buf.drain(..self.at);
+            self.at = 0;
+        }
+        if self.buf.capacity() - self.buf.len() < BUF / 4 {
+            self.buf.reserve(BUF);
+        }
+        if self.s.read_buf(&mut self.buf).await? == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        Ok(l)
+        Ok(())
+    }
+
+    async fn reply(&mut self) -> std::io::Result<String> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.at..]) {
+                let l = String::from_utf8_lossy(&self.buf[self.at..self.at + i + 1]).into_owned();
+                self.at += i + 1;
+                return Ok(l);
+            }
+            self.fill().await?;
+        }
     }
 
     async fn cmd(&mut self, c: &str) -> std::io::Result<String> {
-        self.io.get_mut().write_all(c.as_bytes()).await?;
-        self.io.get_mut().write_all(b"\r\n").await?;
+        let mut line = Vec::with_capacity(c.len() + 2);
+        line.extend_from_slice(c.as_bytes());
+        line.extend_from_slice(b"\r\n");
+        self.s.write_all(&line).await?;
         let r = self.reply().await?;
         if !r.starts_with("+OK") {
             return Err(std::io::Error::other(format!("{c}: {r}")));
@@ -58,19 +91,28 @@ impl Conn {
         Ok(r)
     }
 
-    /// Reads a multi-line body; returns its byte count.
+    /// Reads a multi-line body up to its ".CRLF" line; returns its byte
+    /// count (every line before the terminator, CRLF included).
     async fn body(&mut self) -> std::io::Result<u64> {
         let mut n = 0u64;
         loop {
-            self.line.clear();
-            let k = self.io.read_until(b'\n', &mut self.line).await?;
-            if k == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            let rest = &self.buf[self.at..];
+            if n == 0 && rest.starts_with(b".\r\n") {
+                self.at += 3;
+                return Ok(0);
             }
-            if self.line == b".\r\n" {
+            // The terminator is CRLF "." CRLF; a body ends with CRLF.
+            if let Some(i) = self.end.find(rest) {
+                n += i as u64 + 2;
+                self.at += i + 5;
                 return Ok(n);
             }
-            n += k as u64;
+            // Keep the last 4 bytes: a terminator may straddle two reads.
+            let keep = rest.len().min(4);
+            let done = rest.len() - keep;
+            n += done as u64;
+            self.at += done;
+            self.fill().await?;
         }
     }
 
@@ -157,7 +199,8 @@ async fn deliver(addr: &str, mbox: &str, users: usize, domain: &str, per_user: u
     );
 }
 
-#[tokio::main]
+// One thread: the generator must not compete with the servers for the two cores.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: pop3_load deliver LMTP MBOX USERS DOMAIN PER_USER | retr|login POP3 CONNECTIONS SECONDS USERS LOGIN_SUFFIX";
@@ -175,6 +218,10 @@ async fn main() {
             args[6].parse().unwrap(),
         )
         .await;
+        return;
+    }
+    if mode == "badlogin" {
+        bad_logins(&args[2], args[3].parse().unwrap(), &args[6]).await;
         return;
     }
     let addr = Arc::new(args[2].clone());
@@ -257,6 +304,37 @@ async fn main() {
         n / elapsed,
         b / elapsed / 1e6,
         errors.load(Ordering::Relaxed)
+    );
+}
+
+/// `n` failed logins at once (unknown users: the server still checks a
+/// dummy hash, as for any unknown name).
+async fn bad_logins(addr: &str, n: usize, suffix: &str) {
+    let start = Instant::now();
+    let cpu_before = own_cpu_seconds();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (addr, user) = (addr.to_owned(), format!("nosuch{i}{suffix}"));
+            tokio::spawn(async move {
+                let mut c = Conn::open(&addr).await?;
+                c.cmd(&format!("USER {user}")).await?;
+                let r = c.cmd(&format!("PASS {PASSWORD}")).await;
+                let _ = c.cmd("QUIT").await;
+                Ok::<bool, std::io::Error>(r.is_err())
+            })
+        })
+        .collect();
+    let (mut refused, mut errors) = (0u64, 0u64);
+    for t in tasks {
+        match t.await {
+            Ok(Ok(true)) => refused += 1,
+            _ => errors += 1,
+        }
+    }
+    println!(
+        "{{\"mode\": \"badlogin\", \"ops\": {refused}, \"errors\": {errors}, \"generator_cpu_s\": {:.3}, \"seconds\": {:.3}}}",
+        own_cpu_seconds() - cpu_before,
+        start.elapsed().as_secs_f64()
     );
 }
 

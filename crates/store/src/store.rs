@@ -22,11 +22,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Read connections kept open per store when idle. A busy mailbox (a phone,
-/// a desktop client and webmail, each with several connections) reads from
-/// many threads at once; a connection opened for one read and dropped costs
-/// an open, a schema parse and its statement cache.
-pub const MAX_IDLE_READERS: usize = 16;
+/// Read connections kept open per store when idle, in each process that
+/// reads it. A busy mailbox (a phone, a desktop client and webmail, each
+/// with several connections) reads from several threads at once; a
+/// connection opened for one read and dropped costs an open, a schema parse
+/// and its statement cache. More than the threads that read at once in the
+/// common case, few enough that a burst leaves little behind: each idle one
+/// keeps its page cache (up to `READER_CACHE_KIB`) and statements.
+pub const MAX_IDLE_READERS: usize = 8;
 
 /// How a store is opened.
 #[derive(Clone)]
@@ -573,5 +576,55 @@ impl Store {
         let layout = StoreLayout::new(dir);
         let conn = open_connection(&layout.database(), opts.busy_timeout)?;
         Store::start(dir, layout, conn, opts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// Holds `depth` read connections at once (nested reads), recording
+    /// each one's page cache bound.
+    fn nest(r: &StoreReader, depth: usize, caches: &mut Vec<i64>) {
+        if depth == 0 {
+            return;
+        }
+        r.with_reader(|c| {
+            caches.push(c.query_row("PRAGMA cache_size", [], |row| row.get(0))?);
+            nest(r, depth - 1, caches);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// What a burst of parallel reads leaves behind in a daemon: at most
+    /// `MAX_IDLE_READERS` idle connections, each with the bounded cache.
+    fn burst_leaves_small_pool(reader: &StoreReader) {
+        let mut caches = Vec::new();
+        nest(reader, 3 * MAX_IDLE_READERS, &mut caches);
+        assert_eq!(caches.len(), 3 * MAX_IDLE_READERS);
+        assert!(
+            caches.iter().all(|&c| c == -schema::READER_CACHE_KIB),
+            "cache sizes {caches:?}"
+        );
+        let idle = reader.readers.lock().unwrap().len();
+        assert_eq!(idle, MAX_IDLE_READERS, "idle read connections kept");
+    }
+
+    #[test]
+    fn a_burst_of_parallel_reads_leaves_a_bounded_pool_of_small_caches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let new = NewStore {
+            kind: StoreKind::Private,
+            owner: "pool@example.org".into(),
+            lang: String::new(),
+            quota_bytes: 0,
+        };
+        let dir = tmp.path().join("s");
+        let (store, _, _) = Store::create(&dir, &new, &OpenOptions::default()).unwrap();
+        // The writer's own readers (exmdb) and another daemon's (midb, imap, pop3).
+        burst_leaves_small_pool(&store);
+        burst_leaves_small_pool(&StoreReader::open(&dir, Duration::from_secs(5)).unwrap());
     }
 }

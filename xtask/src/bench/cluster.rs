@@ -7,6 +7,9 @@
 //! 1), alternating run by run, with the IMAP and LMTP load generators of the
 //! IMAP and delivery benchmarks (crates/imap/examples/imap_load.rs,
 //! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local.
+//! Also the IDLE wake-up latency: from the LMTP acknowledgement of a message
+//! to the `* n EXISTS` of a session idling on that INBOX, with IDLE and
+//! LMTP at the home node, and with IDLE at node 2 and LMTP at node 3.
 
 use crate::bench_common::{build_release, field, median, run_ok};
 use crate::cluster::{DOMAIN, Spec};
@@ -27,6 +30,8 @@ const INBOX_MESSAGES: usize = 100;
 const LMTP_CONNECTIONS: &[usize] = &[4, 16];
 const LMTP_SIZE: usize = 10 * 1024;
 const PASSWORD: &str = "pass";
+/// Messages delivered one at a time to an IDLE session, per run.
+const IDLE_WAKEUPS: usize = 50;
 
 struct Options {
     seconds: f64,
@@ -159,6 +164,45 @@ pub fn run(args: &[String]) -> Result<()> {
         format!("IMAP mix, {} sessions (cmds/s)", USERS * CLIENTS_PER_USER),
         imap[0].medians(),
         imap[1].medians(),
+    ));
+    // IDLE wake-up: an IMAP session in IDLE on user1's INBOX (homed on node
+    // 1), a message delivered over LMTP; from the LMTP acknowledgement to
+    // the session's EXISTS. Local: IDLE and LMTP at node 1; across nodes:
+    // IDLE at node 2, LMTP at node 3.
+    let mut idle = [Runs::default(), Runs::default()];
+    let idle_user = format!("user1@{DOMAIN}");
+    for _ in 0..o.reps {
+        for (slot, imap_node, lmtp_node) in [(0, local, local), (1, remote, 2)] {
+            let out = run_ok(
+                Command::new(&imap_load).args([
+                    "idlewake",
+                    &imap_of(imap_node),
+                    &cluster.lmtp(lmtp_node),
+                    &idle_user,
+                    PASSWORD,
+                    &IDLE_WAKEUPS.to_string(),
+                ]),
+                "imap_load idlewake",
+            )?;
+            println!(
+                "IDLE wake-up, IMAP at node {}, LMTP at node {}: {}",
+                imap_node + 1,
+                lmtp_node + 1,
+                out.trim()
+            );
+            // rate = wake-ups measured; the latency columns carry the figures.
+            idle[slot].add(&format!(
+                "{{\"rate\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"errors\": 0}}",
+                field(&out, "max_ms"),
+                field(&out, "p50_ms"),
+                field(&out, "p99_ms")
+            ))?;
+        }
+    }
+    rows.push((
+        format!("IDLE wake-up after LMTP, {IDLE_WAKEUPS} messages (max ms)"),
+        idle[0].medians(),
+        idle[1].medians(),
     ));
     for &conns in LMTP_CONNECTIONS {
         let mut lmtp = [Runs::default(), Runs::default()];

@@ -107,11 +107,37 @@ pub fn dovecot_master_pid(dir: &Path) -> Result<u32> {
     text.trim().parse().context("Dovecot's master.pid")
 }
 
+/// The mail daemons and load generators every mail benchmark (imap, pop3,
+/// delivery, cluster) builds, whichever it needs: Cargo unifies features
+/// over the packages of one build (the generators bring their crates'
+/// dev-dependencies), so building a different subset per benchmark rebuilt
+/// every dependency with other features on each switch.
+const MAIL_PACKAGES: &[&str] = &[
+    "groxide-event",
+    "groxide-timer",
+    "groxide-exmdb",
+    "groxide-midb",
+    "groxide-delivery",
+    "groxide-pop3",
+    "groxide-imap",
+    "groxide-admin",
+];
+const MAIL_EXAMPLES: &[&str] = &["imap_load", "pop3_load", "lmtp_load"];
+
 /// Builds the release binaries of `packages` (`cargo build --release --bins
 /// -p …`) and the load generators `examples`; returns the release directory.
+/// A benchmark among the mail ones builds all of [`MAIL_PACKAGES`] and
+/// [`MAIL_EXAMPLES`] too.
 pub fn build_release(packages: &[&str], examples: &[&str]) -> Result<PathBuf> {
     let mut c = cargo();
     c.args(["build", "--release", "--bins"]);
+    let mail = packages.iter().all(|p| MAIL_PACKAGES.contains(p))
+        && examples.iter().all(|e| MAIL_EXAMPLES.contains(e));
+    let (packages, examples) = if mail {
+        (MAIL_PACKAGES, MAIL_EXAMPLES)
+    } else {
+        (packages, examples)
+    };
     for p in packages {
         c.args(["-p", p]);
     }
@@ -246,6 +272,19 @@ impl BenchNode {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// A /proc/PID/status field in KiB (VmRSS:, VmHWM:); 0 when unreadable.
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Clock ticks of /proc/PID/stat (USER_HZ; 100 on Linux).

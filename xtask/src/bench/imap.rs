@@ -29,7 +29,8 @@
 
 use crate::bench_common::{
     BenchBackends, build_release, cpu_seconds, dovecot_master_pid, field, free_port,
-    launch_dovecot, median, process_tree, run_ok, start_bench_node, tree_cpu_seconds, wait_for,
+    launch_dovecot, median, process_tree, run_ok, start_bench_node, status_kib, tree_cpu_seconds,
+    wait_for,
 };
 use crate::proc::Supervisor;
 use crate::workspace_root;
@@ -88,19 +89,6 @@ fn parse(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
-}
-
-/// A /proc/PID/status field in KiB.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// CPU seconds of the groxide daemons, by name.
@@ -723,22 +711,38 @@ pub fn run(args: &[String]) -> Result<()> {
                 "imap_load fill-store",
             )?;
             println!("filled in {:.0} s", t.elapsed().as_secs_f64());
-            let rss = status_kib(imap_pid, "VmRSS:");
-            // Reset the peak so VmHWM shows this request's high-water mark.
-            std::fs::write(format!("/proc/{imap_pid}/clear_refs"), "5")?;
+            // Reset the peaks so VmHWM shows this request's high-water mark.
+            let daemons: Vec<(&str, u32)> = ["imap", "midb"]
+                .iter()
+                .filter_map(|n| Some((*n, sup.pid(n)?)))
+                .collect();
+            let mut before = Vec::new();
+            for (_, pid) in &daemons {
+                before.push(status_kib(*pid, "VmRSS:"));
+                std::fs::write(format!("/proc/{pid}/clear_refs"), "5")?;
+            }
             let out = run_ok(
                 Command::new(&generator).args(["fetchall", &gaddr, "big@bench.test", PASSWORD]),
                 "imap_load fetchall",
             )?;
-            let hwm = status_kib(imap_pid, "VmHWM:");
             println!("\nUID FETCH 1:* (UID FLAGS) on {} messages: {out}", o.big);
-            println!(
-                "groxide-imap RSS before {:.1} MiB, peak during SELECT+FETCH {:.1} MiB, growth {:.1} MiB ({:.1} bytes/message)",
-                rss as f64 / 1024.0,
-                hwm as f64 / 1024.0,
-                hwm.saturating_sub(rss) as f64 / 1024.0,
-                hwm.saturating_sub(rss) as f64 * 1024.0 / o.big as f64
-            );
+            let peaks: Vec<u64> = daemons
+                .iter()
+                .map(|(_, pid)| status_kib(*pid, "VmHWM:"))
+                .collect();
+            // What an administrator sees afterwards.
+            std::thread::sleep(Duration::from_secs(10));
+            for (((name, pid), rss), hwm) in daemons.iter().zip(before).zip(peaks) {
+                println!(
+                    "groxide-{name} RSS before {:.1} MiB, peak during SELECT+FETCH {:.1} MiB, growth {:.1} MiB \
+                     ({:.1} bytes/message), {:.1} MiB 10 s after",
+                    rss as f64 / 1024.0,
+                    hwm as f64 / 1024.0,
+                    hwm.saturating_sub(rss) as f64 / 1024.0,
+                    hwm.saturating_sub(rss) as f64 * 1024.0 / o.big as f64,
+                    status_kib(*pid, "VmRSS:") as f64 / 1024.0
+                );
+            }
         }
         Ok(())
     })();
