@@ -19,16 +19,6 @@
 //!
 //! Only daemons (through this crate) read config files and install signal
 //! handlers; libraries take typed values.
-//!
-//! Every daemon allocates with mimalloc (declared here, so each binary that
-//! links this crate gets it): with glibc's malloc what a burst had used —
-//! argon2id's 19 MiB blocks, SQLite page caches freed on many threads —
-//! stayed in its per-thread arenas and an idle daemon kept its peak RSS;
-//! mimalloc purges freed pages back to the OS after a short delay.
-
-/// The allocator of every groxide daemon (see the crate documentation).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod accept;
 pub mod admission;
