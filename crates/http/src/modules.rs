@@ -54,7 +54,7 @@ impl Modules {
         Ok(Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
-            dav: Dav::new(exmdb.clone()),
+            dav: Dav::with_directory(exmdb.clone(), services.directory.clone()),
             eas: Eas::new(
                 exmdb,
                 routing.clone(),
