@@ -1197,8 +1197,10 @@ fn items_come_back_as_put_from_get_and_multiget() {
     let data_start = mg.body.find("<C:calendar-data>").expect("calendar-data")
         + "<C:calendar-data>".len();
     let data_end = mg.body[data_start..].find("</C:calendar-data>").unwrap() + data_start;
-    assert_eq!(&mg.body[data_start..data_end], body);
-    assert!(mg.body.contains(&etag(&put)), "{}", mg.body);
+    // CR travels as a character reference in XML text.
+    assert_eq!(mg.body[data_start..data_end].replace("&#13;", "\r"), body);
+    let tag = etag(&put).replace('"', "&quot;");
+    assert!(mg.body.contains(&format!("<D:getetag>{tag}</D:getetag>")), "{}", mg.body);
     assert!(mg.body.contains("none.ics</D:href><D:status>HTTP/1.1 404"), "{}", mg.body);
 }
 
@@ -1294,6 +1296,7 @@ fn copy_and_move_carry_items_between_calendars() {
 fn the_gal_lists_the_domains_users_read_only() {
     let node = node("127.0.93.12");
     node.create_user("bob@example.test", "pw-bob", None);
+    node.create_domain("other.test");
     node.create_user("carol@other.test", "pw-carol", None);
     let b = base(&node);
     let home = format!("{b}/dav/addressbooks/{USER}/");
