@@ -1194,14 +1194,22 @@ fn items_come_back_as_put_from_get_and_multiget() {
         )),
     );
     assert_eq!(mg.status, 207, "{}", mg.body);
-    let data_start = mg.body.find("<C:calendar-data>").expect("calendar-data")
-        + "<C:calendar-data>".len();
+    let data_start =
+        mg.body.find("<C:calendar-data>").expect("calendar-data") + "<C:calendar-data>".len();
     let data_end = mg.body[data_start..].find("</C:calendar-data>").unwrap() + data_start;
     // CR travels as a character reference in XML text.
     assert_eq!(mg.body[data_start..data_end].replace("&#13;", "\r"), body);
     let tag = etag(&put).replace('"', "&quot;");
-    assert!(mg.body.contains(&format!("<D:getetag>{tag}</D:getetag>")), "{}", mg.body);
-    assert!(mg.body.contains("none.ics</D:href><D:status>HTTP/1.1 404"), "{}", mg.body);
+    assert!(
+        mg.body.contains(&format!("<D:getetag>{tag}</D:getetag>")),
+        "{}",
+        mg.body
+    );
+    assert!(
+        mg.body.contains("none.ics</D:href><D:status>HTTP/1.1 404"),
+        "{}",
+        mg.body
+    );
 }
 
 /// COPY and MOVE of items (RFC 4918 §9.8–9.9) between a user's calendars:
@@ -1217,11 +1225,19 @@ fn copy_and_move_carry_items_between_calendars() {
     assert_eq!(curl("MKCALENDAR", &work, &[], None).status, 201);
     let ct = "Content-Type: text/calendar";
     let a = event("uid-a", "Alpha", "20240110T100000Z", "20240110T110000Z", "");
-    assert_eq!(curl("PUT", &format!("{cal}a.ics"), &[ct], Some(&a)).status, 201);
+    assert_eq!(
+        curl("PUT", &format!("{cal}a.ics"), &[ct], Some(&a)).status,
+        201
+    );
     let token = sync_token(&sync_report(&cal, "").body);
     let dest = |url: &str| format!("Destination: {url}");
 
-    let copy = curl("COPY", &format!("{cal}a.ics"), &[&dest(&format!("{work}a-copy.ics"))], None);
+    let copy = curl(
+        "COPY",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}a-copy.ics"))],
+        None,
+    );
     assert_eq!(copy.status, 201, "{}", copy.body);
     let got = curl("GET", &format!("{work}a-copy.ics"), &[], None);
     assert!(got.body.contains("SUMMARY:Alpha"), "{}", got.body);
@@ -1235,18 +1251,39 @@ fn copy_and_move_carry_items_between_calendars() {
     );
     assert_eq!(kept.status, 412, "{}", kept.body);
     // Two names for one UID in a collection: no-uid-conflict naming the holder.
-    let twice = curl("COPY", &format!("{cal}a.ics"), &[&dest(&format!("{cal}b.ics"))], None);
+    let twice = curl(
+        "COPY",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{cal}b.ics"))],
+        None,
+    );
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert!(twice.body.contains("no-uid-conflict"), "{}", twice.body);
     assert!(twice.body.contains("calendar/a.ics"), "{}", twice.body);
     let c = event("uid-c", "Gamma", "20240111T100000Z", "20240111T110000Z", "");
-    assert_eq!(curl("PUT", &format!("{work}c.ics"), &[ct], Some(&c)).status, 201);
-    let clash = curl("MOVE", &format!("{cal}a.ics"), &[&dest(&format!("{work}c.ics"))], None);
+    assert_eq!(
+        curl("PUT", &format!("{work}c.ics"), &[ct], Some(&c)).status,
+        201
+    );
+    let clash = curl(
+        "MOVE",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}c.ics"))],
+        None,
+    );
     assert_eq!(clash.status, 409, "{}", clash.body);
     assert!(clash.body.contains("work/a-copy.ics"), "{}", clash.body);
-    assert_eq!(curl("DELETE", &format!("{work}a-copy.ics"), &[], None).status, 204);
+    assert_eq!(
+        curl("DELETE", &format!("{work}a-copy.ics"), &[], None).status,
+        204
+    );
     // MOVE over an item of another UID (Overwrite: T by default): 204.
-    let mv = curl("MOVE", &format!("{cal}a.ics"), &[&dest(&format!("{work}c.ics"))], None);
+    let mv = curl(
+        "MOVE",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}c.ics"))],
+        None,
+    );
     assert_eq!(mv.status, 204, "{}", mv.body);
     let moved = curl("GET", &format!("{work}c.ics"), &[], None);
     assert!(moved.body.contains("SUMMARY:Alpha"), "{}", moved.body);
@@ -1261,18 +1298,34 @@ fn copy_and_move_carry_items_between_calendars() {
     );
     // Refused: a rename inside a collection, the wrong kind, another
     // server, a missing collection, a missing source.
-    let rename = curl("MOVE", &format!("{work}c.ics"), &[&dest(&format!("{work}d.ics"))], None);
+    let rename = curl(
+        "MOVE",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{work}d.ics"))],
+        None,
+    );
     assert_eq!(rename.status, 403, "{}", rename.body);
     let to_book = curl(
         "COPY",
         &format!("{work}c.ics"),
-        &[&dest(&format!("{b}/dav/addressbooks/{USER}/contacts/c.vcf"))],
+        &[&dest(&format!(
+            "{b}/dav/addressbooks/{USER}/contacts/c.vcf"
+        ))],
         None,
     );
     assert_eq!(to_book.status, 403, "{}", to_book.body);
-    let tasks = curl("COPY", &format!("{work}c.ics"), &[&dest(&format!("{home}tasks/c.ics"))], None);
+    let tasks = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{home}tasks/c.ics"))],
+        None,
+    );
     assert_eq!(tasks.status, 403, "{}", tasks.body);
-    assert!(tasks.body.contains("supported-calendar-component"), "{}", tasks.body);
+    assert!(
+        tasks.body.contains("supported-calendar-component"),
+        "{}",
+        tasks.body
+    );
     let away = curl(
         "COPY",
         &format!("{work}c.ics"),
@@ -1280,9 +1333,19 @@ fn copy_and_move_carry_items_between_calendars() {
         None,
     );
     assert_eq!(away.status, 502, "{}", away.body);
-    let nowhere = curl("COPY", &format!("{work}c.ics"), &[&dest(&format!("{home}nope/c.ics"))], None);
+    let nowhere = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{home}nope/c.ics"))],
+        None,
+    );
     assert_eq!(nowhere.status, 409, "{}", nowhere.body);
-    let missing = curl("COPY", &format!("{cal}gone.ics"), &[&dest(&format!("{work}x.ics"))], None);
+    let missing = curl(
+        "COPY",
+        &format!("{cal}gone.ics"),
+        &[&dest(&format!("{work}x.ics"))],
+        None,
+    );
     assert_eq!(missing.status, 404, "{}", missing.body);
     let no_dest = curl("COPY", &format!("{work}c.ics"), &[], None);
     assert_eq!(no_dest.status, 400, "{}", no_dest.body);
@@ -1303,14 +1366,24 @@ fn the_gal_lists_the_domains_users_read_only() {
     let gal = format!("{home}gal/");
     let listing = propfind(&home, "1", "<D:resourcetype/><D:displayname/>");
     assert!(
-        listing.body.contains(&format!("/dav/addressbooks/{USER}/gal/</D:href>")),
+        listing
+            .body
+            .contains(&format!("/dav/addressbooks/{USER}/gal/</D:href>")),
         "{}",
         listing.body
     );
-    assert!(listing.body.contains("Global Address List"), "{}", listing.body);
+    assert!(
+        listing.body.contains("Global Address List"),
+        "{}",
+        listing.body
+    );
     let p = propfind(&gal, "1", "<D:getetag/><D:current-user-privilege-set/>");
     assert_eq!(p.status, 207, "{}", p.body);
-    assert!(p.body.contains("<D:read/>") && !p.body.contains("<D:write/>"), "{}", p.body);
+    assert!(
+        p.body.contains("<D:read/>") && !p.body.contains("<D:write/>"),
+        "{}",
+        p.body
+    );
     let hrefs: Vec<&str> = p.body.matches(".vcf</D:href>").collect();
     assert_eq!(hrefs.len(), 2, "demo and bob, not carol: {}", p.body);
     assert!(!p.body.contains("carol"), "{}", p.body);
@@ -1318,9 +1391,12 @@ fn the_gal_lists_the_domains_users_read_only() {
         .body
         .split("<D:href>")
         .filter_map(|s| s.split("</D:href>").next())
-        .find(|h| h.ends_with(".vcf") && {
-            let card = curl("GET", &format!("{b}{h}"), &[], None);
-            card.body.contains("EMAIL;TYPE=INTERNET,PREF:bob@example.test")
+        .find(|h| {
+            h.ends_with(".vcf") && {
+                let card = curl("GET", &format!("{b}{h}"), &[], None);
+                card.body
+                    .contains("EMAIL;TYPE=INTERNET,PREF:bob@example.test")
+            }
         })
         .expect("bob's card")
         .to_string();
@@ -1328,10 +1404,16 @@ fn the_gal_lists_the_domains_users_read_only() {
         "REPORT",
         &gal,
         &["Depth: 1", "Content-Type: application/xml"],
-        Some(r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter><C:prop-filter name="EMAIL"><C:text-match>bob@</C:text-match></C:prop-filter></C:filter></C:addressbook-query>"#),
+        Some(
+            r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter><C:prop-filter name="EMAIL"><C:text-match>bob@</C:text-match></C:prop-filter></C:filter></C:addressbook-query>"#,
+        ),
     );
     assert_eq!(q.status, 207, "{}", q.body);
-    assert!(q.body.contains(&bob_href) && !q.body.contains("FN:demo"), "{}", q.body);
+    assert!(
+        q.body.contains(&bob_href) && !q.body.contains("FN:demo"),
+        "{}",
+        q.body
+    );
     let mg = curl(
         "REPORT",
         &gal,
@@ -1340,7 +1422,11 @@ fn the_gal_lists_the_domains_users_read_only() {
             r#"<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data version="4.0"/></D:prop><D:href>{bob_href}</D:href></C:addressbook-multiget>"#
         )),
     );
-    assert!(mg.body.contains("VERSION:4.0") && mg.body.contains("bob@example.test"), "{}", mg.body);
+    assert!(
+        mg.body.contains("VERSION:4.0") && mg.body.contains("bob@example.test"),
+        "{}",
+        mg.body
+    );
     let first = sync_report(&gal, "");
     let token = sync_token(&first.body);
     assert!(first.body.contains(&bob_href), "{}", first.body);
@@ -1350,9 +1436,21 @@ fn the_gal_lists_the_domains_users_read_only() {
     // Writes: 403 with need-privileges, nothing changes.
     let card = CARD;
     for (method, url, extra, body) in [
-        ("PUT", format!("{gal}new.vcf"), vec!["Content-Type: text/vcard"], Some(card)),
+        (
+            "PUT",
+            format!("{gal}new.vcf"),
+            vec!["Content-Type: text/vcard"],
+            Some(card),
+        ),
         ("DELETE", format!("{b}{bob_href}"), vec![], None),
-        ("PROPPATCH", gal.clone(), vec![], Some(r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#)),
+        (
+            "PROPPATCH",
+            gal.clone(),
+            vec![],
+            Some(
+                r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#,
+            ),
+        ),
         ("MOVE", format!("{b}{bob_href}"), vec![], None),
     ] {
         let mut h: Vec<String> = extra.iter().map(|s| s.to_string()).collect();

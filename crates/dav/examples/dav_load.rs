@@ -363,7 +363,10 @@ fn main() {
                         ),
                         207,
                     ),
-                    "sync0" => (c.request("REPORT", &coll, xml, sync_body("").as_bytes()), 207),
+                    "sync0" => (
+                        c.request("REPORT", &coll, xml, sync_body("").as_bytes()),
+                        207,
+                    ),
                     "propfind" => (
                         c.request(
                             "PROPFIND",

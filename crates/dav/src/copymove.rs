@@ -39,10 +39,7 @@ fn overwrite(request: &Request) -> Result<bool, Answer> {
 }
 
 /// The item the `Destination` header names.
-fn destination(
-    ctx: &Ctx<'_>,
-    request: &Request,
-) -> Result<(Kind, String, String), Answer> {
+fn destination(ctx: &Ctx<'_>, request: &Request) -> Result<(Kind, String, String), Answer> {
     let Some(d) = request
         .headers()
         .get("Destination")
@@ -173,7 +170,11 @@ pub(crate) async fn copy_or_move(
     };
     let uid = item_uid(&item);
     let (mut named, holders) = match ctx
-        .resolve(&dst, std::slice::from_ref(&dname), std::slice::from_ref(&uid))
+        .resolve(
+            &dst,
+            std::slice::from_ref(&dname),
+            std::slice::from_ref(&uid),
+        )
         .await
     {
         Ok(x) => x,
@@ -187,10 +188,7 @@ pub(crate) async fn copy_or_move(
         );
     }
     let existing_id = existing.as_ref().map(|e| e.message_id);
-    if let Some(h) = holders
-        .iter()
-        .find(|h| Some(h.message_id) != existing_id)
-    {
+    if let Some(h) = holders.iter().find(|h| Some(h.message_id) != existing_id) {
         let ns = if *kind == Kind::Calendar {
             NS_CALDAV
         } else {
@@ -245,9 +243,7 @@ pub(crate) async fn copy_or_move(
     if existing.is_some() {
         Answer::new(StatusCode::NO_CONTENT)
     } else {
-        Answer::new(StatusCode::CREATED).header(
-            LOCATION,
-            &item_href(dkind, &ctx.user, &dst.segment, &dname),
-        )
+        Answer::new(StatusCode::CREATED)
+            .header(LOCATION, &item_href(dkind, &ctx.user, &dst.segment, &dname))
     }
 }

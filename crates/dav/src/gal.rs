@@ -195,9 +195,16 @@ mod tests {
         assert_eq!(g.entries.len(), 2);
         let (info, card) = &g.entries[0];
         assert!(card.contains("\r\nFN:ann@d.test\r\n"), "{card}");
-        assert!(card.contains("EMAIL;TYPE=INTERNET,PREF:ann@d.test"), "{card}");
+        assert!(
+            card.contains("EMAIL;TYPE=INTERNET,PREF:ann@d.test"),
+            "{card}"
+        );
         assert_eq!(info.item_uid, "gal-1");
-        assert!(g.entries[1].1.contains("FN:desk\\;1@d.test"), "{}", g.entries[1].1);
+        assert!(
+            g.entries[1].1.contains("FN:desk\\;1@d.test"),
+            "{}",
+            g.entries[1].1
+        );
         let parsed = groxide_pim::vcard::import::parse_vcards(card.as_bytes());
         assert!(matches!(parsed.items.as_slice(), [Ok(_)]));
         // Same users, same tags; a change changes the entry's and the token.

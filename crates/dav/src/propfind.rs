@@ -253,11 +253,7 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
 }
 
 /// The response of one resource for `req`.
-pub(crate) fn respond<'n>(
-    ctx: &Ctx<'_>,
-    res: &Res<'_>,
-    req: &'n PropRequest,
-) -> PropResponse<'n> {
+pub(crate) fn respond<'n>(ctx: &Ctx<'_>, res: &Res<'_>, req: &'n PropRequest) -> PropResponse<'n> {
     let mut r = PropResponse::default();
     match req {
         PropRequest::Names => {

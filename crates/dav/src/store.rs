@@ -264,11 +264,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An item's resource name: the one its client gave it, else its UID's.
-    pub(crate) fn name_of<'i>(
-        &self,
-        c: &Collection,
-        i: &'i ItemInfo,
-    ) -> std::borrow::Cow<'i, str> {
+    pub(crate) fn name_of<'i>(&self, c: &Collection, i: &'i ItemInfo) -> std::borrow::Cow<'i, str> {
         if i.name.is_empty() {
             std::borrow::Cow::Owned(item_name(c.kind.kind(), &i.item_uid, i.message_id))
         } else {

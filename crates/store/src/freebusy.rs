@@ -5,8 +5,8 @@
 
 use crate::error::Result;
 use crate::folders::{FolderRef, FolderRole};
-use crate::items::ItemEntry;
 use crate::ids::MessageId;
+use crate::items::ItemEntry;
 use crate::store::StoreReader;
 use groxide_mapi::lids;
 use groxide_pim::recur::{self, ExpandOptions, Zone};

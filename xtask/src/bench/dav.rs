@@ -240,8 +240,22 @@ pub fn run(args: &[String]) -> Result<()> {
             bail!("Radicale refused MKCALENDAR: {code}");
         }
         let mkcol = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "bench:pass"])
-            .args(["-X", "MKCOL", "-H", "Content-Type: application/xml", "--data"])
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-u",
+                "bench:pass",
+            ])
+            .args([
+                "-X",
+                "MKCOL",
+                "-H",
+                "Content-Type: application/xml",
+                "--data",
+            ])
             .arg(
                 "<?xml version=\"1.0\"?><D:mkcol xmlns:D=\"DAV:\" \
                  xmlns:CR=\"urn:ietf:params:xml:ns:carddav\"><D:set><D:prop>\
