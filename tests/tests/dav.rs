@@ -1150,3 +1150,344 @@ fn python_caldav_makes_and_deletes_a_calendar() {
         "{v}"
     );
 }
+
+fn sync_report(url: &str, token: &str) -> Reply {
+    curl(
+        "REPORT",
+        url,
+        &["Content-Type: application/xml"],
+        Some(&format!(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+        )),
+    )
+}
+
+/// A multiget and a GET give back the object as its client PUT it, byte
+/// for byte (properties groxide has no MAPI home for, line order and
+/// folding included), with the ETag of its change number.
+#[test]
+fn items_come_back_as_put_from_get_and_multiget() {
+    let node = node("127.0.93.10");
+    let b = base(&node);
+    let cal = format!("{b}/dav/calendars/{USER}/calendar/");
+    let body = "BEGIN:VCALENDAR\r\nPRODID:-//Odd Client//EN\r\nVERSION:2.0\r\nX-WR-CALNAME:Mine\r\n\
+                BEGIN:VEVENT\r\nSUMMARY:Kept as is\r\nUID:kept-1\r\nX-ODD-CLIENT-STATE:7;a=b\r\n\
+                DTSTAMP:20240101T000000Z\r\nDTSTART:20240110T100000Z\r\nDTEND:20240110T110000Z\r\n\
+                DESCRIPTION:a long line that the client folded at an odd place in the\r\n  middle\r\n\
+                END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let put = curl(
+        "PUT",
+        &format!("{cal}kept.ics"),
+        &["Content-Type: text/calendar"],
+        Some(body),
+    );
+    assert_eq!(put.status, 201, "{}", put.body);
+    let get = curl("GET", &format!("{cal}kept.ics"), &[], None);
+    assert_eq!(get.body, body);
+    assert_eq!(etag(&get), etag(&put));
+    let mg = curl(
+        "REPORT",
+        &cal,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>/dav/calendars/{USER}/calendar/kept.ics</D:href><D:href>/dav/calendars/{USER}/calendar/none.ics</D:href></C:calendar-multiget>"#
+        )),
+    );
+    assert_eq!(mg.status, 207, "{}", mg.body);
+    let data_start =
+        mg.body.find("<C:calendar-data>").expect("calendar-data") + "<C:calendar-data>".len();
+    let data_end = mg.body[data_start..].find("</C:calendar-data>").unwrap() + data_start;
+    // CR travels as a character reference in XML text.
+    assert_eq!(mg.body[data_start..data_end].replace("&#13;", "\r"), body);
+    let tag = etag(&put).replace('"', "&quot;");
+    assert!(
+        mg.body.contains(&format!("<D:getetag>{tag}</D:getetag>")),
+        "{}",
+        mg.body
+    );
+    assert!(
+        mg.body.contains("none.ics</D:href><D:status>HTTP/1.1 404"),
+        "{}",
+        mg.body
+    );
+}
+
+/// COPY and MOVE of items (RFC 4918 §9.8–9.9) between a user's calendars:
+/// Destination and Overwrite, UID conflicts, kinds that do not mix, and a
+/// move that sync clients of the source see as a removal.
+#[test]
+fn copy_and_move_carry_items_between_calendars() {
+    let node = node("127.0.93.11");
+    let b = base(&node);
+    let home = format!("{b}/dav/calendars/{USER}/");
+    let cal = format!("{home}calendar/");
+    let work = format!("{home}work/");
+    assert_eq!(curl("MKCALENDAR", &work, &[], None).status, 201);
+    let ct = "Content-Type: text/calendar";
+    let a = event("uid-a", "Alpha", "20240110T100000Z", "20240110T110000Z", "");
+    assert_eq!(
+        curl("PUT", &format!("{cal}a.ics"), &[ct], Some(&a)).status,
+        201
+    );
+    let token = sync_token(&sync_report(&cal, "").body);
+    let dest = |url: &str| format!("Destination: {url}");
+
+    let copy = curl(
+        "COPY",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}a-copy.ics"))],
+        None,
+    );
+    assert_eq!(copy.status, 201, "{}", copy.body);
+    let got = curl("GET", &format!("{work}a-copy.ics"), &[], None);
+    assert!(got.body.contains("SUMMARY:Alpha"), "{}", got.body);
+    assert_eq!(curl("GET", &format!("{cal}a.ics"), &[], None).status, 200);
+    // An existing destination with Overwrite: F.
+    let kept = curl(
+        "COPY",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}a-copy.ics")), "Overwrite: F"],
+        None,
+    );
+    assert_eq!(kept.status, 412, "{}", kept.body);
+    // Two names for one UID in a collection: no-uid-conflict naming the holder.
+    let twice = curl(
+        "COPY",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{cal}b.ics"))],
+        None,
+    );
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert!(twice.body.contains("no-uid-conflict"), "{}", twice.body);
+    assert!(twice.body.contains("calendar/a.ics"), "{}", twice.body);
+    let c = event("uid-c", "Gamma", "20240111T100000Z", "20240111T110000Z", "");
+    assert_eq!(
+        curl("PUT", &format!("{work}c.ics"), &[ct], Some(&c)).status,
+        201
+    );
+    let clash = curl(
+        "MOVE",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}c.ics"))],
+        None,
+    );
+    assert_eq!(clash.status, 409, "{}", clash.body);
+    assert!(clash.body.contains("work/a-copy.ics"), "{}", clash.body);
+    assert_eq!(
+        curl("DELETE", &format!("{work}a-copy.ics"), &[], None).status,
+        204
+    );
+    // MOVE over an item of another UID (Overwrite: T by default): 204.
+    let mv = curl(
+        "MOVE",
+        &format!("{cal}a.ics"),
+        &[&dest(&format!("{work}c.ics"))],
+        None,
+    );
+    assert_eq!(mv.status, 204, "{}", mv.body);
+    let moved = curl("GET", &format!("{work}c.ics"), &[], None);
+    assert!(moved.body.contains("SUMMARY:Alpha"), "{}", moved.body);
+    assert_eq!(curl("GET", &format!("{cal}a.ics"), &[], None).status, 404);
+    let since = sync_report(&cal, &token);
+    assert!(
+        since.body.contains(&format!(
+            "<D:href>/dav/calendars/{USER}/calendar/a.ics</D:href><D:status>HTTP/1.1 404"
+        )),
+        "{}",
+        since.body
+    );
+    // Refused: a rename inside a collection, the wrong kind, another
+    // server, a missing collection, a missing source.
+    let rename = curl(
+        "MOVE",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{work}d.ics"))],
+        None,
+    );
+    assert_eq!(rename.status, 403, "{}", rename.body);
+    let to_book = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &[&dest(&format!(
+            "{b}/dav/addressbooks/{USER}/contacts/c.vcf"
+        ))],
+        None,
+    );
+    assert_eq!(to_book.status, 403, "{}", to_book.body);
+    let tasks = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{home}tasks/c.ics"))],
+        None,
+    );
+    assert_eq!(tasks.status, 403, "{}", tasks.body);
+    assert!(
+        tasks.body.contains("supported-calendar-component"),
+        "{}",
+        tasks.body
+    );
+    let away = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &["Destination: https://elsewhere.test/other/c.ics"],
+        None,
+    );
+    assert_eq!(away.status, 502, "{}", away.body);
+    let nowhere = curl(
+        "COPY",
+        &format!("{work}c.ics"),
+        &[&dest(&format!("{home}nope/c.ics"))],
+        None,
+    );
+    assert_eq!(nowhere.status, 409, "{}", nowhere.body);
+    let missing = curl(
+        "COPY",
+        &format!("{cal}gone.ics"),
+        &[&dest(&format!("{work}x.ics"))],
+        None,
+    );
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let no_dest = curl("COPY", &format!("{work}c.ics"), &[], None);
+    assert_eq!(no_dest.status, 400, "{}", no_dest.body);
+}
+
+/// The domain's users as the read-only address book `gal`: listed in the
+/// home, read by PROPFIND, GET, multiget, query and sync; every write
+/// refused with 403 and need-privileges; a directory change makes an old
+/// sync token invalid.
+#[test]
+fn the_gal_lists_the_domains_users_read_only() {
+    let node = node("127.0.93.12");
+    node.create_user("bob@example.test", "pw-bob", None);
+    node.create_domain("other.test");
+    node.create_user("carol@other.test", "pw-carol", None);
+    let b = base(&node);
+    let home = format!("{b}/dav/addressbooks/{USER}/");
+    let gal = format!("{home}gal/");
+    let listing = propfind(&home, "1", "<D:resourcetype/><D:displayname/>");
+    assert!(
+        listing
+            .body
+            .contains(&format!("/dav/addressbooks/{USER}/gal/</D:href>")),
+        "{}",
+        listing.body
+    );
+    assert!(
+        listing.body.contains("Global Address List"),
+        "{}",
+        listing.body
+    );
+    let p = propfind(&gal, "1", "<D:getetag/><D:current-user-privilege-set/>");
+    assert_eq!(p.status, 207, "{}", p.body);
+    assert!(
+        p.body.contains("<D:read/>") && !p.body.contains("<D:write/>"),
+        "{}",
+        p.body
+    );
+    let hrefs: Vec<&str> = p.body.matches(".vcf</D:href>").collect();
+    assert_eq!(hrefs.len(), 2, "demo and bob, not carol: {}", p.body);
+    assert!(!p.body.contains("carol"), "{}", p.body);
+    let bob_href = p
+        .body
+        .split("<D:href>")
+        .filter_map(|s| s.split("</D:href>").next())
+        .find(|h| {
+            h.ends_with(".vcf") && {
+                let card = curl("GET", &format!("{b}{h}"), &[], None);
+                card.body
+                    .contains("EMAIL;TYPE=INTERNET,PREF:bob@example.test")
+            }
+        })
+        .expect("bob's card")
+        .to_string();
+    let q = curl(
+        "REPORT",
+        &gal,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(
+            r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter><C:prop-filter name="EMAIL"><C:text-match>bob@</C:text-match></C:prop-filter></C:filter></C:addressbook-query>"#,
+        ),
+    );
+    assert_eq!(q.status, 207, "{}", q.body);
+    assert!(
+        q.body.contains(&bob_href) && !q.body.contains("FN:demo"),
+        "{}",
+        q.body
+    );
+    let mg = curl(
+        "REPORT",
+        &gal,
+        &["Content-Type: application/xml"],
+        Some(&format!(
+            r#"<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data version="4.0"/></D:prop><D:href>{bob_href}</D:href></C:addressbook-multiget>"#
+        )),
+    );
+    assert!(
+        mg.body.contains("VERSION:4.0") && mg.body.contains("bob@example.test"),
+        "{}",
+        mg.body
+    );
+    let first = sync_report(&gal, "");
+    let token = sync_token(&first.body);
+    assert!(first.body.contains(&bob_href), "{}", first.body);
+    let again = sync_report(&gal, &token);
+    assert_eq!(sync_token(&again.body), token);
+    assert!(!again.body.contains(".vcf"), "{}", again.body);
+    // Writes: 403 with need-privileges, nothing changes.
+    let card = CARD;
+    for (method, url, extra, body) in [
+        (
+            "PUT",
+            format!("{gal}new.vcf"),
+            vec!["Content-Type: text/vcard"],
+            Some(card),
+        ),
+        ("DELETE", format!("{b}{bob_href}"), vec![], None),
+        (
+            "PROPPATCH",
+            gal.clone(),
+            vec![],
+            Some(
+                r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#,
+            ),
+        ),
+        ("MOVE", format!("{b}{bob_href}"), vec![], None),
+    ] {
+        let mut h: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        h.push(format!("Destination: {home}contacts/bob.vcf"));
+        let hr: Vec<&str> = h.iter().map(String::as_str).collect();
+        let r = curl(method, &url, &hr, body);
+        assert_eq!(r.status, 403, "{method}: {}", r.body);
+        assert!(r.body.contains("need-privileges"), "{method}: {}", r.body);
+    }
+    let into = curl(
+        "PUT",
+        &format!("{home}contacts/ann.vcf"),
+        &["Content-Type: text/vcard"],
+        Some(card),
+    );
+    assert_eq!(into.status, 201, "{}", into.body);
+    let copy_in = curl(
+        "COPY",
+        &format!("{home}contacts/ann.vcf"),
+        &[&format!("Destination: {gal}ann.vcf")],
+        None,
+    );
+    assert_eq!(copy_in.status, 403, "{}", copy_in.body);
+    // Copying a GAL entry into one's own address book is a read of it.
+    let copy_out = curl(
+        "COPY",
+        &format!("{b}{bob_href}"),
+        &[&format!("Destination: {home}contacts/bob.vcf")],
+        None,
+    );
+    assert_eq!(copy_out.status, 201, "{}", copy_out.body);
+    assert_eq!(sync_token(&sync_report(&gal, "").body), token);
+    // A new user changes the GAL: the old token is refused, a fresh sync works.
+    node.create_user("dave@example.test", "pw-dave", None);
+    let stale = sync_report(&gal, &token);
+    assert_eq!(stale.status, 403, "{}", stale.body);
+    assert!(stale.body.contains("valid-sync-token"), "{}", stale.body);
+    let all = propfind(&gal, "1", "<D:getetag/>");
+    assert_eq!(all.body.matches(".vcf</D:href>").count(), 3, "{}", all.body);
+}

@@ -4,16 +4,26 @@
 //! into one reusable buffer per client. It reports its own CPU seconds so the
 //! benchmark can show what the generator cost.
 //!
-//! `dav_load PHASE HOST:PORT COLLECTION_PATH USER PASSWORD CLIENTS COUNT EVENTS`
+//! `dav_load PHASE HOST:PORT COLLECTION_PATH USER PASSWORD CLIENTS COUNT EVENTS [FIRST]`
 //!
-//! - `put`: PUTs COUNT new events `ev-<i>.ics` (i from 0; their UIDs are not
-//!   their names, as Apple and DAVx5 name resources), 20 % weekly series;
+//! - `put`: PUTs COUNT new events `ev-<i>.ics` (i from FIRST, default 0;
+//!   their UIDs are not their names, as Apple and DAVx5 name resources),
+//!   20 % weekly series;
+//! - `cards`: PUTs COUNT new vCards `c-<i>.vcf` (i from FIRST) into the
+//!   address book COLLECTION_PATH;
 //! - `propfind`: COUNT × PROPFIND Depth 1 (getetag, getcontenttype) of the
 //!   collection;
 //! - `multiget`: COUNT × calendar-multiget of 100 of the EVENTS events with
 //!   their data;
+//! - `query`: COUNT × calendar-query of the VEVENTs in one month (March
+//!   2025, series expanded), getetag;
+//! - `sync0`: COUNT × sync-collection from the empty token (getetag);
 //! - `sync`: takes the collection's sync token, changes 10 events, then
 //!   COUNT × sync-collection from that token (10 changes each).
+//!
+//! - `files-events` / `files-cards`: writes COUNT events (cards) as files
+//!   `ev-<i>.ics` (`c-<i>.vcf`) into the directory COLLECTION_PATH (how the
+//!   benchmark fills Radicale's file storage with the same data), untimed.
 //!
 //! The timed part is between the lines `WINDOW OPEN` and `WINDOW CLOSED`
 //! (the benchmark samples the servers' CPU there); then one JSON line:
@@ -172,6 +182,16 @@ impl Client {
     }
 }
 
+/// Contact `i`: UID `card-<i>@groxide.test`.
+fn card(i: usize) -> String {
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-{i}@groxide.test\r\nFN:Person {i}\r\n\
+         N:{i};Person;;;\r\nEMAIL;TYPE=INTERNET:person{i}@example.org\r\n\
+         TEL;TYPE=CELL:+49 30 {i:07}\r\nORG:Company {}\r\nEND:VCARD\r\n",
+        i % 50
+    )
+}
+
 /// Event `i`: UID `bench-<i>@groxide.test`, 20 % weekly series.
 fn event(i: usize, summary: &str) -> String {
     let day = 1 + (i * 7) % 28;
@@ -210,9 +230,9 @@ fn sync_body(token: &str) -> String {
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    if a.len() != 8 {
+    if a.len() != 8 && a.len() != 9 {
         eprintln!(
-            "usage: dav_load put|propfind|multiget|sync HOST:PORT COLLECTION USER PASSWORD CLIENTS COUNT EVENTS"
+            "usage: dav_load put|cards|propfind|multiget|query|sync0|sync HOST:PORT COLLECTION USER PASSWORD CLIENTS COUNT EVENTS [FIRST]"
         );
         std::process::exit(2);
     }
@@ -226,6 +246,9 @@ fn main() {
     let clients: usize = a[5].parse().unwrap();
     let count: usize = a[6].parse().unwrap();
     let events: usize = a[7].parse().unwrap();
+    let first: usize = a.get(8).map_or(0, |f| f.parse().unwrap());
+    let vcf = "Content-Type: text/vcard; charset=utf-8\r\n";
+    let query = "<?xml version=\"1.0\" encoding=\"utf-8\"?><C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter name=\"VEVENT\"><C:time-range start=\"20250301T000000Z\" end=\"20250401T000000Z\"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>";
     let ics = "Content-Type: text/calendar; charset=utf-8\r\n";
     let xml = "Content-Type: application/xml; charset=utf-8\r\n";
 
@@ -239,6 +262,20 @@ fn main() {
     }
     multiget.push_str("</C:calendar-multiget>");
     let propfind = "<?xml version=\"1.0\" encoding=\"utf-8\"?><D:propfind xmlns:D=\"DAV:\"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>";
+
+    if phase == "files-events" || phase == "files-cards" {
+        let dir = std::path::Path::new(&coll);
+        std::fs::create_dir_all(dir).unwrap();
+        for i in first..first + count {
+            let (name, body) = if phase == "files-events" {
+                (format!("ev-{i}.ics"), event(i, "Meeting"))
+            } else {
+                (format!("c-{i}.vcf"), card(i))
+            };
+            std::fs::write(dir.join(name), body).unwrap();
+        }
+        return;
+    }
 
     // Before the window: the sync phase's token and its 10 changes.
     let mut sync_token = String::new();
@@ -287,6 +324,7 @@ fn main() {
             pass.clone(),
         );
         let multiget = multiget.clone();
+        let query = query.to_string();
         let sync = sync_body(&sync_token);
         threads.push(std::thread::spawn(move || {
             let mut c = Client::new(&addr, &user, &pass);
@@ -301,11 +339,33 @@ fn main() {
                     "put" => (
                         c.request(
                             "PUT",
-                            &format!("{coll}ev-{i}.ics"),
+                            &format!("{coll}ev-{}.ics", first + i),
                             ics,
-                            event(i, "Meeting").as_bytes(),
+                            event(first + i, "Meeting").as_bytes(),
                         ),
                         201,
+                    ),
+                    "cards" => (
+                        c.request(
+                            "PUT",
+                            &format!("{coll}c-{}.vcf", first + i),
+                            vcf,
+                            card(first + i).as_bytes(),
+                        ),
+                        201,
+                    ),
+                    "query" => (
+                        c.request(
+                            "REPORT",
+                            &coll,
+                            &format!("Depth: 1\r\n{xml}"),
+                            query.as_bytes(),
+                        ),
+                        207,
+                    ),
+                    "sync0" => (
+                        c.request("REPORT", &coll, xml, sync_body("").as_bytes()),
+                        207,
                     ),
                     "propfind" => (
                         c.request(
@@ -330,6 +390,8 @@ fn main() {
                 mine.push(t.elapsed().as_secs_f64() * 1000.0);
                 let ok = r.status == want
                     && (phase != "sync" || find(&r.body, b"ev-9.ics").is_some())
+                    && (phase != "sync0" || find(&r.body, b"ev-9.ics").is_some())
+                    && (phase != "query" || find(&r.body, b".ics").is_some())
                     && (phase != "multiget" || find(&r.body, b"BEGIN:VEVENT").is_some());
                 if !ok && errors.fetch_add(1, Ordering::Relaxed) < 3 {
                     eprintln!(

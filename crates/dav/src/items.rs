@@ -11,7 +11,7 @@ use groxide_pim::ical::import::{ImportOptions, parse_calendar};
 use groxide_pim::vcard::export::{VcardVersion, item_to_vcard};
 use groxide_pim::vcard::import::parse_vcards;
 use groxide_pim::{Item, ItemClass};
-use groxide_rpc::items::{ItemInfo, Precondition, PutTarget, item_uid};
+use groxide_rpc::items::{ItemInfo, Precondition, PutTarget, ReadItem, item_uid};
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION};
 
@@ -66,13 +66,16 @@ pub(crate) async fn load(
     c: &Collection,
     info: &ItemInfo,
 ) -> Result<(ItemInfo, String), Answer> {
-    let (info, item) = ctx
-        .exmdb()
-        .get_item(&ctx.dir, info.message_id)
-        .await
-        .map_err(|e| store_error(&e))?;
-    let body = render(ctx, c, &item, ctx.vcard4)?;
-    Ok((info, body))
+    let read = crate::report::fetch_all(ctx, c, &[info], false)
+        .await?
+        .pop()
+        .flatten()
+        .ok_or_else(|| Answer::text(StatusCode::NOT_FOUND, "no such item"))?;
+    let body = crate::report::body_of(ctx, c, &read)?;
+    match read {
+        ReadItem::Source(info, _) | ReadItem::Item(info, _, _) => Ok((info, body)),
+        ReadItem::Missing(_) => Err(Answer::text(StatusCode::NOT_FOUND, "no such item")),
+    }
 }
 
 fn wants_v4(request: &Request) -> bool {

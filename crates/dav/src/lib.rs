@@ -19,7 +19,7 @@
 //! - [`path`]: request paths ↔ resources;
 //! - `propfind`: properties of every resource kind; PROPPATCH (nothing
 //!   writable yet: 207 with 403 per property);
-//! - `items`: GET/HEAD/PUT/DELETE;
+//! - `items`: GET/HEAD/PUT/DELETE; `copymove`: COPY and MOVE of items;
 //! - `report`: calendar-/addressbook-multiget, calendar-query with a
 //!   time-range (recurrences expanded, bounded) and property filters,
 //!   addressbook-query, sync-collection; `filter`: prop-filter/text-match.
@@ -32,7 +32,9 @@
 //! exmdb committed them.
 
 mod collections;
+mod copymove;
 mod filter;
+mod gal;
 mod items;
 pub mod path;
 mod propfind;
@@ -53,13 +55,15 @@ use std::sync::Arc;
 pub const ROOT: &str = "/dav";
 
 pub(crate) const ALLOWED: &str =
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR";
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCOL, MKCALENDAR, COPY, MOVE";
 const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook, extended-mkcol";
 const XML_TYPE: &str = "application/xml; charset=utf-8";
 
 /// The DAV module.
 pub struct Dav {
     exmdb: Arc<ExmdbClient>,
+    /// The user directory (the GAL address book); none: no GAL.
+    directory: Option<groxide_directory::Directory>,
 }
 
 impl std::fmt::Debug for Dav {
@@ -71,7 +75,22 @@ impl std::fmt::Debug for Dav {
 impl Dav {
     /// The module, reaching stores through `exmdb` (the routed client).
     pub fn new(exmdb: Arc<ExmdbClient>) -> Arc<Dav> {
-        Arc::new(Dav { exmdb })
+        Arc::new(Dav {
+            exmdb,
+            directory: None,
+        })
+    }
+
+    /// The module with the user directory, which adds the domain's users
+    /// as the read-only address book `gal` to every address book home.
+    pub fn with_directory(
+        exmdb: Arc<ExmdbClient>,
+        directory: groxide_directory::Directory,
+    ) -> Arc<Dav> {
+        Arc::new(Dav {
+            exmdb,
+            directory: Some(directory),
+        })
     }
 
     /// The module's part of the server.
@@ -193,6 +212,29 @@ impl IntoResponse for Answer {
     }
 }
 
+/// Whether a request would write into the GAL (its target, or a
+/// COPY/MOVE destination, is there; a MOVE out of it writes it too).
+fn writes_gal(method: &Method, target: &path::Target, request: &Request) -> bool {
+    let in_gal = |t: &path::Target| match t {
+        path::Target::Collection(path::Kind::AddressBook, _, seg)
+        | path::Target::Item(path::Kind::AddressBook, _, seg, _) => seg == gal::SEGMENT,
+        _ => false,
+    };
+    match method.as_str() {
+        "GET" | "HEAD" | "PROPFIND" | "REPORT" | "OPTIONS" => false,
+        "COPY" | "MOVE" => {
+            (method.as_str() == "MOVE" && in_gal(target))
+                || request
+                    .headers()
+                    .get("Destination")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(path::parse_href)
+                    .is_some_and(|d| in_gal(&d))
+        }
+        _ => in_gal(target),
+    }
+}
+
 fn dav_headers(mut r: Response) -> Response {
     r.headers_mut()
         .insert("DAV", HeaderValue::from_static(DAV_CLASSES));
@@ -228,6 +270,9 @@ async fn handle(State(dav): State<Arc<Dav>>, request: Request) -> Response {
         );
     }
     let mut ctx = store::Ctx::new(&dav, &principal);
+    if writes_gal(&method, &target, &request) {
+        return dav_headers(gal::read_only().into_response());
+    }
     let answer = match method.as_str() {
         "PROPFIND" => propfind::propfind(&mut ctx, &target, request).await,
         "REPORT" => report::report(&mut ctx, &target, request).await,
@@ -243,7 +288,9 @@ async fn handle(State(dav): State<Arc<Dav>>, request: Request) -> Response {
         "PROPPATCH" => collections::proppatch(&mut ctx, &target, request).await,
         "MKCOL" => collections::mkcol(&mut ctx, &target, request, false).await,
         "MKCALENDAR" => collections::mkcol(&mut ctx, &target, request, true).await,
-        "COPY" | "MOVE" | "LOCK" | "UNLOCK" => Answer::text(
+        "COPY" => copymove::copy_or_move(&mut ctx, &target, request, false).await,
+        "MOVE" => copymove::copy_or_move(&mut ctx, &target, request, true).await,
+        "LOCK" | "UNLOCK" => Answer::text(
             StatusCode::FORBIDDEN,
             format!("{method} is not supported by this server yet"),
         ),

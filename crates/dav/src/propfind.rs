@@ -11,6 +11,7 @@ use groxide_http_core::body::read_body;
 use groxide_rpc::items::ItemInfo;
 use http::StatusCode;
 use quick_xml::escape::escape;
+use std::borrow::Cow;
 
 /// What a PROPFIND (or a REPORT's `prop`) asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +149,14 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
         (NS_DAV, "principal-collection-set") if !is_item => {
             Value::Xml(href(&format!("{}principals/", root_href())))
         }
-        (NS_DAV, "current-user-privilege-set") => Value::Xml(privileges()),
+        (NS_DAV, "current-user-privilege-set") => match res {
+            Res::Collection(c, _) | Res::Item(c, _) if c.gal.is_some() => Value::Xml(
+                "<D:privilege><D:read/></D:privilege>\
+                 <D:privilege><D:read-current-user-privilege-set/></D:privilege>"
+                    .into(),
+            ),
+            _ => Value::Xml(privileges()),
+        },
         (NS_CALDAV, "calendar-home-set") if !is_item => {
             Value::Xml(href(&home_href(Kind::Calendar, user)))
         }
@@ -245,27 +253,27 @@ pub(crate) fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<Val
 }
 
 /// The response of one resource for `req`.
-pub(crate) fn respond(ctx: &Ctx<'_>, res: &Res<'_>, req: &PropRequest) -> PropResponse {
+pub(crate) fn respond<'n>(ctx: &Ctx<'_>, res: &Res<'_>, req: &'n PropRequest) -> PropResponse<'n> {
     let mut r = PropResponse::default();
     match req {
         PropRequest::Names => {
             r.found = all_names(res)
                 .into_iter()
-                .map(|n| (n, Value::Empty))
+                .map(|n| (Cow::Owned(n), Value::Empty))
                 .collect();
         }
         PropRequest::All => {
             for n in all_names(res) {
                 if let Some(v) = value(ctx, res, &n) {
-                    r.found.push((n, v));
+                    r.found.push((Cow::Owned(n), v));
                 }
             }
         }
         PropRequest::Props(names) => {
             for n in names {
                 match value(ctx, res, n) {
-                    Some(v) => r.found.push((n.clone(), v)),
-                    None => r.missing.push(n.clone()),
+                    Some(v) => r.found.push((Cow::Borrowed(n), v)),
+                    None => r.missing.push(Cow::Borrowed(n)),
                 }
             }
         }
@@ -314,10 +322,13 @@ pub(crate) async fn propfind(ctx: &mut Ctx<'_>, target: &Target, request: Reques
                 for c in &colls {
                     // The store's token of the folder as listed (no
                     // listing of its items).
-                    let token = format!(
-                        "gx1-{}-{}-{}",
-                        c.folder.id, c.folder.uidvalidity, c.folder.highest_modseq
-                    );
+                    let token = match &c.gal {
+                        Some(g) => g.token.clone(),
+                        None => format!(
+                            "gx1-{}-{}-{}",
+                            c.folder.id, c.folder.uidvalidity, c.folder.highest_modseq
+                        ),
+                    };
                     m.props(
                         &collection_href(*kind, &user, &c.segment),
                         &respond(ctx, &Res::Collection(c, &token), &req),
@@ -339,11 +350,13 @@ pub(crate) async fn propfind(ctx: &mut Ctx<'_>, target: &Target, request: Reques
                 &respond(ctx, &Res::Collection(&c, &token), &req),
             );
             if depth > 0 {
+                let prefix = collection_href(*kind, &user, &c.segment);
+                let mut href = String::with_capacity(prefix.len() + 64);
                 for i in &items {
-                    m.props(
-                        &item_href(*kind, &user, &c.segment, &ctx.name_of(&c, i)),
-                        &respond(ctx, &Res::Item(&c, i), &req),
-                    );
+                    href.clear();
+                    href.push_str(&prefix);
+                    crate::xml::push_segment(&mut href, &ctx.name_of(&c, i));
+                    m.props(&href, &respond(ctx, &Res::Item(&c, i), &req));
                 }
             }
         }

@@ -11,12 +11,8 @@ use crate::xml::{Element, Multistatus, NS_CALDAV, NS_CARDDAV, NS_DAV, PropName, 
 use crate::{Answer, xml};
 use axum::extract::Request;
 use chrono::NaiveDateTime;
-use futures_util::StreamExt;
 use groxide_http_core::body::read_body;
-use groxide_mapi::lids;
-use groxide_pim::ItemClass;
-use groxide_pim::recur::{ExpandOptions, Zone, expand, mapi::series_of_item};
-use groxide_rpc::items::ItemInfo;
+use groxide_rpc::items::{ItemInfo, ReadItem};
 use http::StatusCode;
 
 /// Most hrefs in one multiget.
@@ -220,30 +216,111 @@ fn wants_data(props: &PropRequest) -> Option<PropName> {
     }
 }
 
-/// Items read at once by one report.
-const CONCURRENT_READS: usize = 8;
+/// Items asked of the store in one batched read.
+const READ_BATCH: usize = 256;
 
-/// An item read for a report; `None` when it vanished meanwhile.
-type Loaded = Option<(ItemInfo, groxide_pim::Item)>;
+/// An item read for a report: its source object as stored when that still
+/// is the item, else the item; `None` when it vanished meanwhile.
+type Loaded = Option<ReadItem>;
 
-async fn fetch(ctx: &Ctx<'_>, message_id: u64) -> Result<Loaded, Answer> {
-    match ctx.exmdb().get_item(&ctx.dir, message_id).await {
-        Ok(x) => Ok(Some(x)),
-        Err(e) if e.reason() == Some(groxide_rpc::reason::Reason::NoSuchMessage) => Ok(None),
-        Err(e) => Err(store_error(&e)),
+/// Reads `infos` in order with batched store reads; `with_items`: their
+/// properties too (to filter on them).
+pub(crate) async fn fetch_all(
+    ctx: &Ctx<'_>,
+    c: &Collection,
+    infos: &[&ItemInfo],
+    with_items: bool,
+) -> Result<Vec<Loaded>, Answer> {
+    if let Some(g) = &c.gal {
+        return Ok(infos
+            .iter()
+            .map(|i| {
+                g.card(i.message_id)
+                    .map(|card| ReadItem::Source((*i).clone(), card.as_bytes().to_vec()))
+            })
+            .collect());
+    }
+    let mut out = Vec::with_capacity(infos.len());
+    for chunk in infos.chunks(READ_BATCH) {
+        let ids: Vec<u64> = chunk.iter().map(|i| i.message_id).collect();
+        let read = ctx
+            .exmdb()
+            .get_items(&ctx.dir, &ids, with_items)
+            .await
+            .map_err(|e| store_error(&e))?;
+        out.extend(read.into_iter().map(|r| match r {
+            ReadItem::Missing(_) => None,
+            r => Some(r),
+        }));
+    }
+    Ok(out)
+}
+
+/// The entry of a read item.
+fn info_of(r: &ReadItem) -> Option<&ItemInfo> {
+    match r {
+        ReadItem::Missing(_) => None,
+        ReadItem::Source(i, _) | ReadItem::Item(i, _, _) => Some(i),
     }
 }
 
-/// Reads `infos` with a few requests in flight, in order.
-async fn fetch_all(ctx: &Ctx<'_>, infos: &[&ItemInfo]) -> Result<Vec<Loaded>, Answer> {
-    let ids: Vec<u64> = infos.iter().map(|i| i.message_id).collect();
-    let reads: Vec<_> = ids.into_iter().map(|id| fetch(ctx, id)).collect();
-    futures_util::stream::iter(reads)
-        .buffered(CONCURRENT_READS)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
+/// The body of a read item in the collection's format: its source object
+/// as stored while that still is the item (in the vCard version asked
+/// for), else written afresh from its properties.
+pub(crate) fn body_of(ctx: &Ctx<'_>, c: &Collection, r: &ReadItem) -> Result<String, Answer> {
+    let source = match r {
+        ReadItem::Missing(_) => return Err(Answer::text(StatusCode::NOT_FOUND, "no such item")),
+        ReadItem::Source(_, s) => Some(s.as_slice()),
+        ReadItem::Item(_, item, true) => item.original.as_deref(),
+        ReadItem::Item(_, _, false) => None,
+    };
+    if let Some(s) = source
+        && (c.kind != CollKind::Contacts || vcard_is_v4(s) == ctx.vcard4)
+        && let Ok(text) = std::str::from_utf8(s)
+    {
+        return Ok(text.to_string());
+    }
+    match r {
+        ReadItem::Item(_, item, _) => render(ctx, c, item, ctx.vcard4),
+        ReadItem::Source(_, s) => {
+            // A vCard asked for in the other version: converted through
+            // the item it holds.
+            let item = crate::items::parse_body(c.kind, s, ctx.zone, &ctx.user)?;
+            render(ctx, c, &item, ctx.vcard4)
+        }
+        ReadItem::Missing(_) => Err(Answer::text(StatusCode::NOT_FOUND, "no such item")),
+    }
+}
+
+/// Whether a vCard is version 4.0.
+fn vcard_is_v4(card: &[u8]) -> bool {
+    card.windows(11)
+        .take(4096)
+        .any(|w| w.eq_ignore_ascii_case(b"VERSION:4.0"))
+}
+
+/// What a report asks of each item: its properties besides the body
+/// (`rest`), and the body's property name when it asks for the body.
+pub(crate) struct Asked {
+    data: Option<PropName>,
+    rest: PropRequest,
+}
+
+impl Asked {
+    pub(crate) fn of(props: &PropRequest) -> Asked {
+        let data = wants_data(props);
+        let rest = match props {
+            PropRequest::Props(names) => PropRequest::Props(
+                names
+                    .iter()
+                    .filter(|n| Some(*n) != data.as_ref())
+                    .cloned()
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        Asked { data, rest }
+    }
 }
 
 /// Writes one item's response: its properties and, when asked, its body
@@ -253,64 +330,24 @@ fn item_response(
     m: &mut Multistatus,
     c: &Collection,
     info: &ItemInfo,
-    loaded: Option<&(ItemInfo, groxide_pim::Item)>,
-    props: &PropRequest,
+    loaded: Option<&ReadItem>,
+    asked: &Asked,
 ) -> Result<(), Answer> {
     let href = item_href(c.kind.kind(), &ctx.user, &c.segment, &ctx.name_of(c, info));
-    let data = wants_data(props);
-    let without: PropRequest = match props {
-        PropRequest::Props(names) => PropRequest::Props(
-            names
-                .iter()
-                .filter(|n| Some(*n) != data.as_ref())
-                .cloned()
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    let info = loaded.map(|(i, _)| i).unwrap_or(info);
-    let mut r = respond(ctx, &Res::Item(c, info), &without);
-    if let Some(name) = data {
-        let Some((_, item)) = loaded else {
+    let info = loaded.and_then(info_of).unwrap_or(info);
+    let mut r = respond(ctx, &Res::Item(c, info), &asked.rest);
+    if let Some(name) = &asked.data {
+        let Some(l) = loaded else {
             m.status(&href, "404 Not Found");
             return Ok(());
         };
-        r.found
-            .push((name, Value::Text(render(ctx, c, item, ctx.vcard4)?)));
+        r.found.push((
+            std::borrow::Cow::Borrowed(name),
+            Value::Text(body_of(ctx, c, l)?),
+        ));
     }
     m.props(&href, &r);
     Ok(())
-}
-
-/// Whether an item has an instance in `[start, end)`.
-fn in_range(ctx: &Ctx<'_>, item: &groxide_pim::Item, start: i64, end: i64) -> bool {
-    if item.class == ItemClass::Task {
-        let s = item.time(&lids::PID_LID_TASK_START_DATE);
-        let d = item.time(&lids::PID_LID_TASK_DUE_DATE);
-        return match (s.or(d), d.or(s)) {
-            (Some(s), Some(d)) => s < end && d.max(s) >= start,
-            // Neither start nor due: a task in every range (RFC 4791 §9.9).
-            _ => true,
-        };
-    }
-    let floating = match ctx.zone {
-        Some(z) => Zone::Iana(z),
-        None => Zone::Utc,
-    };
-    match series_of_item(item, &floating) {
-        Ok(Some(series)) => {
-            let opts = ExpandOptions {
-                max_instances: 1,
-                floating: floating.clone(),
-                ..ExpandOptions::default()
-            };
-            !expand(&series, start, end, &opts).instances.is_empty()
-        }
-        // No start: not in any range. A broken recurrence blob: shown
-        // rather than hidden.
-        Ok(None) => false,
-        Err(_) => true,
-    }
 }
 
 pub(crate) async fn report(ctx: &mut Ctx<'_>, target: &Target, request: Request) -> Answer {
@@ -433,6 +470,7 @@ async fn multiget(
     props: &PropRequest,
     hrefs: &[String],
 ) -> Result<(), Answer> {
+    let asked = Asked::of(props);
     // The names of this collection's hrefs ("" for any other href).
     let names: Vec<String> = hrefs
         .iter()
@@ -449,7 +487,7 @@ async fn multiget(
     let found: Vec<Option<&ItemInfo>> = items.iter().map(Option::as_ref).collect();
     let wanted: Vec<&ItemInfo> = found.iter().flatten().copied().collect();
     let mut loaded = if wants_data(props).is_some() {
-        fetch_all(ctx, &wanted).await?.into_iter()
+        fetch_all(ctx, c, &wanted, false).await?.into_iter()
     } else {
         Vec::new().into_iter()
     };
@@ -457,7 +495,7 @@ async fn multiget(
         match info {
             Some(info) => {
                 let l = loaded.next().flatten();
-                item_response(ctx, m, c, info, l.as_ref(), props)?;
+                item_response(ctx, m, c, info, l.as_ref(), &asked)?;
             }
             None => m.status(h, "404 Not Found"),
         }
@@ -474,6 +512,7 @@ async fn query(
     range: Option<(i64, i64)>,
     filters: &[PropFilter],
 ) -> Result<(), Answer> {
+    let asked = Asked::of(props);
     if c.kind == CollKind::Contacts {
         return Err(Answer::text(
             StatusCode::FORBIDDEN,
@@ -486,30 +525,39 @@ async fn query(
         // A VTODO query on an event calendar (or the reverse) finds nothing.
         return Ok(());
     }
-    let (items, _) = ctx.items(c).await?;
+    // The store filters by time (series expanded there, nothing sent that
+    // does not match).
+    let items = match range {
+        Some((start, end)) => {
+            let zone = ctx.zone.map(|z| z.name().to_string()).unwrap_or_default();
+            ctx.exmdb()
+                .list_items_in_range(&ctx.dir, c.selector(), start, end, &zone)
+                .await
+                .map_err(|e| store_error(&e))?
+                .into_iter()
+                .filter(|i| crate::store::fits(c.kind, i))
+                .collect()
+        }
+        None => ctx.items(c).await?.0,
+    };
     let all: Vec<&ItemInfo> = items.iter().collect();
-    if range.is_none() && filters.is_empty() && wants_data(props).is_none() {
+    if filters.is_empty() && wants_data(props).is_none() {
         for info in all {
-            item_response(ctx, m, c, info, None, props)?;
+            item_response(ctx, m, c, info, None, &asked)?;
         }
         return Ok(());
     }
-    for chunk in all.chunks(256) {
-        let loaded = fetch_all(ctx, chunk).await?;
+    for chunk in all.chunks(READ_BATCH) {
+        let loaded = fetch_all(ctx, c, chunk, false).await?;
         for (info, l) in chunk.iter().zip(loaded) {
             let Some(l) = l else { continue };
-            if let Some((start, end)) = range
-                && !in_range(ctx, &l.1, start, end)
-            {
-                continue;
-            }
             if !filters.is_empty() {
-                let found = properties(&render(ctx, c, &l.1, ctx.vcard4)?);
+                let found = properties(&body_of(ctx, c, &l)?);
                 if !filters.iter().all(|f| passes(&found, f)) {
                     continue;
                 }
             }
-            item_response(ctx, m, c, info, Some(&l), props)?;
+            item_response(ctx, m, c, info, Some(&l), &asked)?;
         }
     }
     Ok(())
@@ -524,6 +572,7 @@ async fn card_query(
     any: bool,
     limit: Option<usize>,
 ) -> Result<(), Answer> {
+    let asked = Asked::of(props);
     if c.kind != CollKind::Contacts {
         return Err(Answer::text(
             StatusCode::FORBIDDEN,
@@ -533,12 +582,12 @@ async fn card_query(
     let (items, _) = ctx.items(c).await?;
     let all: Vec<&ItemInfo> = items.iter().collect();
     let mut n = 0usize;
-    for chunk in all.chunks(256) {
-        let loaded = fetch_all(ctx, chunk).await?;
+    for chunk in all.chunks(READ_BATCH) {
+        let loaded = fetch_all(ctx, c, chunk, false).await?;
         for (info, l) in chunk.iter().zip(loaded) {
             let Some(l) = l else { continue };
             if !filters.is_empty() {
-                let found = properties(&render(ctx, c, &l.1, ctx.vcard4)?);
+                let found = properties(&body_of(ctx, c, &l)?);
                 let ok = if any {
                     filters.iter().any(|f| passes(&found, f))
                 } else {
@@ -557,7 +606,7 @@ async fn card_query(
                 return Ok(());
             }
             n += 1;
-            item_response(ctx, m, c, info, Some(&l), props)?;
+            item_response(ctx, m, c, info, Some(&l), &asked)?;
         }
     }
     Ok(())
@@ -571,12 +620,35 @@ async fn sync(
     token: &str,
     limit: Option<usize>,
 ) -> Result<(), Answer> {
+    let asked = Asked::of(props);
     let invalid =
         |why: &str| Answer::condition(StatusCode::FORBIDDEN, NS_DAV, "valid-sync-token", why);
-    if !token.is_empty() && !token.starts_with("gx1-") {
+    if !token.is_empty() && !token.starts_with("gx1-") && c.gal.is_none() {
         return Err(invalid(
             "this sync token was not given out by this collection",
         ));
+    }
+    if let Some(g) = &c.gal {
+        // No change numbers in the directory: the current token has no
+        // changes, any other is refused (the client syncs afresh).
+        if !token.is_empty() && token != g.token {
+            return Err(invalid(
+                "the global address list changed; sync afresh with an empty token",
+            ));
+        }
+        if token.is_empty() {
+            let all: Vec<&ItemInfo> = g.entries.iter().map(|(i, _)| i).collect();
+            let loaded = if wants_data(props).is_some() {
+                fetch_all(ctx, c, &all, false).await?
+            } else {
+                vec![None; all.len()]
+            };
+            for (info, l) in all.iter().zip(loaded) {
+                item_response(ctx, m, c, info, l.as_ref(), &asked)?;
+            }
+        }
+        m.sync_token(&g.token);
+        return Ok(());
     }
     let changes = match ctx
         .exmdb()
@@ -623,12 +695,12 @@ async fn sync(
         })
         .collect();
     let loaded = if wants_data(props).is_some() {
-        fetch_all(ctx, &changed).await?
+        fetch_all(ctx, c, &changed, false).await?
     } else {
         vec![None; changed.len()]
     };
     for (info, l) in changed.iter().zip(loaded) {
-        item_response(ctx, m, c, info, l.as_ref(), props)?;
+        item_response(ctx, m, c, info, l.as_ref(), &asked)?;
     }
     if !token.is_empty() {
         for name in removed {

@@ -68,6 +68,9 @@ pub(crate) struct Collection {
     pub description: Option<String>,
     /// Its dead properties.
     pub dead: Vec<DeadProp>,
+    /// The GAL's entries, when it is the domain's read-only GAL (not a
+    /// folder).
+    pub gal: Option<std::sync::Arc<crate::gal::Gal>>,
 }
 
 impl Collection {
@@ -86,6 +89,8 @@ pub(crate) struct Ctx<'a> {
     pub zone: Option<chrono_tz::Tz>,
     /// The request asked for vCard 4.0 (Accept, or `address-data version`).
     pub vcard4: bool,
+    /// The user's domain (whose users the GAL lists).
+    pub domain: groxide_directory::DomainId,
     folders: Option<Vec<pb::Folder>>,
 }
 
@@ -140,6 +145,7 @@ impl<'a> Ctx<'a> {
             user: principal.user.username.clone(),
             zone: principal.user.timezone.parse().ok(),
             vcard4: false,
+            domain: principal.user.domain_id,
             folders: None,
         }
     }
@@ -196,10 +202,18 @@ impl<'a> Ctx<'a> {
                     dead: prop_bin(f, PR_GROXIDE_DAV_PROPS)
                         .map(decode_dead)
                         .unwrap_or_default(),
+                    gal: None,
                 })
             })
             .collect();
         out.sort_by_key(|c| (c.folder.role.is_empty(), c.folder.id));
+        // The GAL last: a folder a client named `gal` before stays first.
+        if kind == Kind::AddressBook
+            && !out.iter().any(|c| c.segment == crate::gal::SEGMENT)
+            && let Some(g) = crate::gal::read(self).await?
+        {
+            out.push(crate::gal::collection(g));
+        }
         Ok(out)
     }
 
@@ -234,6 +248,12 @@ impl<'a> Ctx<'a> {
 
     /// The items of a collection and its sync token.
     pub(crate) async fn items(&self, c: &Collection) -> Result<(Vec<ItemInfo>, String), Answer> {
+        if let Some(g) = &c.gal {
+            return Ok((
+                g.entries.iter().map(|(i, _)| i.clone()).collect(),
+                g.token.clone(),
+            ));
+        }
         let (items, token) = self
             .exmdb()
             .list_items(&self.dir, c.selector())
@@ -244,11 +264,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// An item's resource name: the one its client gave it, else its UID's.
-    pub(crate) fn name_of(&self, c: &Collection, i: &ItemInfo) -> String {
+    pub(crate) fn name_of<'i>(&self, c: &Collection, i: &'i ItemInfo) -> std::borrow::Cow<'i, str> {
         if i.name.is_empty() {
-            item_name(c.kind.kind(), &i.item_uid, i.message_id)
+            std::borrow::Cow::Owned(item_name(c.kind.kind(), &i.item_uid, i.message_id))
         } else {
-            i.name.clone()
+            std::borrow::Cow::Borrowed(i.name.as_str())
         }
     }
 
@@ -281,6 +301,24 @@ impl<'a> Ctx<'a> {
                 .filter(|s| crate::path::uid_usable(s))
                 .map(str::to_string)
         };
+        if let Some(g) = &c.gal {
+            let named = names
+                .iter()
+                .map(|n| {
+                    g.entries
+                        .iter()
+                        .find(|(i, _)| self.name_of(c, i) == *n)
+                        .map(|(i, _)| i.clone())
+                })
+                .collect();
+            let holders = g
+                .entries
+                .iter()
+                .filter(|(i, _)| uids.contains(&i.item_uid))
+                .map(|(i, _)| i.clone())
+                .collect();
+            return Ok((named, holders));
+        }
         let mut lookup_uids: Vec<String> = names.iter().filter_map(|n| stem(n)).collect();
         lookup_uids.extend(uids.iter().filter(|u| !u.is_empty()).cloned());
         let found: Vec<ItemInfo> = self
@@ -318,11 +356,15 @@ impl<'a> Ctx<'a> {
 /// Whether an item belongs in a collection of this kind (a folder may
 /// hold items of other classes, e.g. mail moved into it).
 pub(crate) fn fits(kind: CollKind, i: &ItemInfo) -> bool {
-    let c = i.message_class.to_ascii_lowercase();
+    let c = i.message_class.as_bytes();
+    let is = |prefix: &str| {
+        c.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
     match kind {
-        CollKind::Events => c.starts_with("ipm.appointment"),
-        CollKind::Tasks => c.starts_with("ipm.task"),
-        CollKind::Contacts => c.starts_with("ipm.contact") || c.starts_with("ipm.distlist"),
+        CollKind::Events => is("ipm.appointment"),
+        CollKind::Tasks => is("ipm.task"),
+        CollKind::Contacts => is("ipm.contact") || is("ipm.distlist"),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub use groxide_http_core::xml::{Element, XmlError, parse};
 use quick_xml::escape::escape;
+use std::borrow::Cow;
 
 /// WebDAV.
 pub const NS_DAV: &str = "DAV:";
@@ -64,34 +65,61 @@ pub enum Value {
 /// Opens `{ns}name` on `out` (with an `xmlns` for a foreign namespace).
 pub fn open_tag(out: &mut String, ns: &str, name: &str, empty: bool) {
     let end = if empty { "/>" } else { ">" };
+    out.push('<');
     match prefix_of(ns) {
-        Some(p) => out.push_str(&format!("<{p}:{name}{end}")),
-        None if ns.is_empty() => out.push_str(&format!("<{name}{end}")),
-        None => out.push_str(&format!("<X:{name} xmlns:X=\"{}\"{end}", escape(ns))),
+        Some(p) => {
+            out.push_str(p);
+            out.push(':');
+            out.push_str(name);
+        }
+        None if ns.is_empty() => out.push_str(name),
+        None => {
+            out.push_str("X:");
+            out.push_str(name);
+            out.push_str(" xmlns:X=\"");
+            out.push_str(&escape(ns));
+            out.push('"');
+        }
     }
+    out.push_str(end);
 }
 
 /// Closes `{ns}name`.
 pub fn close_tag(out: &mut String, ns: &str, name: &str) {
+    out.push_str("</");
     match prefix_of(ns) {
-        Some(p) => out.push_str(&format!("</{p}:{name}>")),
-        None if ns.is_empty() => out.push_str(&format!("</{name}>")),
-        None => out.push_str(&format!("</X:{name}>")),
+        Some(p) => {
+            out.push_str(p);
+            out.push(':');
+        }
+        None if ns.is_empty() => {}
+        None => out.push_str("X:"),
     }
+    out.push_str(name);
+    out.push('>');
 }
 
 /// `<D:href>` of an already percent-encoded path.
 pub fn href(path: &str) -> String {
-    format!("<D:href>{}</D:href>", escape(path))
+    let mut out = String::with_capacity(path.len() + 20);
+    push_href(&mut out, path);
+    out
+}
+
+/// Writes `<D:href>` of an already percent-encoded path.
+pub fn push_href(out: &mut String, path: &str) {
+    out.push_str("<D:href>");
+    out.push_str(&escape(path));
+    out.push_str("</D:href>");
 }
 
 /// One `<D:response>`: found properties and missing ones (404).
 #[derive(Debug, Default)]
-pub struct PropResponse {
+pub struct PropResponse<'n> {
     /// Properties with values (200).
-    pub found: Vec<(PropName, Value)>,
+    pub found: Vec<(Cow<'n, PropName>, Value)>,
     /// Properties the resource does not have (404).
-    pub missing: Vec<PropName>,
+    pub missing: Vec<Cow<'n, PropName>>,
 }
 
 /// A 207 multistatus body being written.
@@ -118,9 +146,9 @@ impl Multistatus {
     }
 
     /// A response with properties for `path`.
-    pub fn props(&mut self, path: &str, r: &PropResponse) {
+    pub fn props(&mut self, path: &str, r: &PropResponse<'_>) {
         self.out.push_str("<D:response>");
-        self.out.push_str(&href(path));
+        push_href(&mut self.out, path);
         if !r.found.is_empty() || r.missing.is_empty() {
             self.out.push_str("<D:propstat><D:prop>");
             for (name, value) in &r.found {
@@ -155,7 +183,7 @@ impl Multistatus {
     /// A response refusing every property of `names` with `status`.
     pub fn refused(&mut self, path: &str, names: &[PropName], status: &str) {
         self.out.push_str("<D:response>");
-        self.out.push_str(&href(path));
+        push_href(&mut self.out, path);
         self.out.push_str("<D:propstat><D:prop>");
         for name in names {
             open_tag(&mut self.out, &name.ns, &name.name, true);
@@ -168,7 +196,7 @@ impl Multistatus {
     /// A response with only a status (e.g. 404 for a multiget href).
     pub fn status(&mut self, path: &str, status: &str) {
         self.out.push_str("<D:response>");
-        self.out.push_str(&href(path));
+        push_href(&mut self.out, path);
         self.out.push_str(&format!(
             "<D:status>HTTP/1.1 {status}</D:status></D:response>"
         ));
@@ -205,14 +233,22 @@ pub fn error_body(ns: &str, condition: &str, description: &str) -> String {
 /// sub-delims stay as they are).
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    push_segment(&mut out, s);
+    out
+}
+
+/// Percent-encodes a path segment onto `out`.
+pub fn push_segment(out: &mut String, s: &str) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~@+=:!$&'()*,;".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 /// Decodes `%XX` escapes of a path segment; `None` for a bad escape or a
@@ -246,12 +282,18 @@ mod tests {
             &PropResponse {
                 found: vec![
                     (
-                        PropName::new(NS_DAV, "displayname"),
+                        Cow::Owned(PropName::new(NS_DAV, "displayname")),
                         Value::Text("R&D <team>".into()),
                     ),
-                    (PropName::new(NS_CS, "getctag"), Value::Text("gx1-5".into())),
+                    (
+                        Cow::Owned(PropName::new(NS_CS, "getctag")),
+                        Value::Text("gx1-5".into()),
+                    ),
                 ],
-                missing: vec![PropName::new("http://apple.com/ns/ical/", "calendar-color")],
+                missing: vec![Cow::Owned(PropName::new(
+                    "http://apple.com/ns/ical/",
+                    "calendar-color",
+                ))],
             },
         );
         m.status("/dav/x.ics", "404 Not Found");

@@ -8,13 +8,16 @@ use crate::service::ExmdbService;
 use groxide_rpc::items::{item_from_pb, item_to_pb, name_from_pb, name_to_pb};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_store::MessageId;
-use groxide_store::items::{ItemEntry, Precondition, PutTarget};
+use groxide_store::items::{ItemEntry, ItemRead, Precondition, PutTarget};
 use std::sync::RwLock;
 use std::time::Duration;
 use tonic::Status;
 
 /// Most names or ids one named-property call may carry.
 pub const MAX_NAMES: usize = 4096;
+/// Bytes of item bodies after which a GetItems reply ends (the client asks
+/// again for the rest), well below the RPC message limit.
+const GET_ITEMS_BUDGET: u64 = 8 * 1024 * 1024;
 /// Longest free/busy range (about 10 years), so one call stays bounded.
 pub const MAX_FREEBUSY_RANGE: i64 = 10 * 366 * 86_400;
 
@@ -182,6 +185,47 @@ impl ExmdbService {
         })
     }
 
+    pub(crate) async fn get_items_impl(
+        &self,
+        r: pb::GetItemsRequest,
+    ) -> Result<pb::GetItemsReply, Status> {
+        if r.message_ids.len() > MAX_NAMES {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_NAMES} items in one GetItems"
+            )));
+        }
+        let ids: Vec<MessageId> = r.message_ids.iter().copied().map(MessageId).collect();
+        let with_items = r.with_items;
+        let read = self
+            .with_store(&r.dir, move |s| {
+                s.read_items(&ids, with_items, GET_ITEMS_BUDGET)
+            })
+            .await?;
+        Ok(pb::GetItemsReply {
+            items: read
+                .into_iter()
+                .map(|x| match x {
+                    ItemRead::Missing(id) => pb::ReadItem {
+                        message_id: id.0,
+                        ..pb::ReadItem::default()
+                    },
+                    ItemRead::Source(e, bytes) => pb::ReadItem {
+                        message_id: e.message_id.0,
+                        entry: Some(entry(e)),
+                        source: Some(bytes),
+                        item: None,
+                    },
+                    ItemRead::Item(e, item, current) => pb::ReadItem {
+                        message_id: e.message_id.0,
+                        entry: Some(entry(e)),
+                        source: if current { item.original.clone() } else { None },
+                        item: Some(item_to_pb(&item)),
+                    },
+                })
+                .collect(),
+        })
+    }
+
     pub(crate) async fn delete_item_impl(
         &self,
         r: pb::DeleteItemRequest,
@@ -204,6 +248,28 @@ impl ExmdbService {
         Ok(pb::ListItemsReply {
             items: c.changed.into_iter().map(entry).collect(),
             sync_token: c.token.to_string(),
+        })
+    }
+
+    pub(crate) async fn list_items_in_range_impl(
+        &self,
+        r: pb::ListItemsInRangeRequest,
+    ) -> Result<pb::ListItemsReply, Status> {
+        if r.end <= r.start {
+            return Err(Status::invalid_argument(format!(
+                "range [{}, {}) is empty",
+                r.start, r.end
+            )));
+        }
+        let folder = convert::folder_ref(r.folder.as_ref())?;
+        let zone = floating_zone(&r.floating_zone)?;
+        let (start, end) = (r.start, r.end);
+        let found = self
+            .with_store(&r.dir, move |s| s.items_in_range(folder, start, end, &zone))
+            .await?;
+        Ok(pb::ListItemsReply {
+            items: found.into_iter().map(entry).collect(),
+            sync_token: String::new(),
         })
     }
 
@@ -276,14 +342,7 @@ impl ExmdbService {
                 r.start, r.end
             )));
         }
-        let zone = if r.floating_zone.is_empty() {
-            groxide_pim::recur::Zone::Utc
-        } else {
-            let tz: chrono_tz::Tz = r.floating_zone.parse().map_err(|_| {
-                Status::invalid_argument(format!("unknown time zone {:?}", r.floating_zone))
-            })?;
-            groxide_pim::recur::Zone::Iana(tz)
-        };
+        let zone = floating_zone(&r.floating_zone)?;
         let (start, end) = (r.start, r.end);
         let slots = self
             .with_store(&r.dir, move |s| s.free_busy(start, end, &zone))
@@ -300,4 +359,15 @@ impl ExmdbService {
                 .collect(),
         })
     }
+}
+
+/// The zone of all-day and floating events a request names ("" = UTC).
+fn floating_zone(name: &str) -> Result<groxide_pim::recur::Zone, Status> {
+    if name.is_empty() {
+        return Ok(groxide_pim::recur::Zone::Utc);
+    }
+    let tz: chrono_tz::Tz = name
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("unknown time zone {name:?}")))?;
+    Ok(groxide_pim::recur::Zone::Iana(tz))
 }

@@ -511,6 +511,22 @@ impl Exmdb for ExmdbService {
         self.get_item_impl(r.into_inner()).await.map(Response::new)
     }
 
+    async fn list_items_in_range(
+        &self,
+        r: Request<pb::ListItemsInRangeRequest>,
+    ) -> Result<Response<pb::ListItemsReply>, Status> {
+        self.list_items_in_range_impl(r.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_items(
+        &self,
+        r: Request<pb::GetItemsRequest>,
+    ) -> Result<Response<pb::GetItemsReply>, Status> {
+        self.get_items_impl(r.into_inner()).await.map(Response::new)
+    }
+
     async fn delete_item(
         &self,
         r: Request<pb::DeleteItemRequest>,

@@ -78,7 +78,7 @@ impl Modules {
         let modules = Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
-            dav: Dav::new(exmdb.clone()),
+            dav: Dav::with_directory(exmdb.clone(), services.directory.clone()),
             eas: Eas::new(exmdb, hub.clone(), eas_settings(config), relay),
             hub,
         };

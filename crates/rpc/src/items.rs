@@ -257,6 +257,18 @@ impl From<pb::ItemEntry> for ItemInfo {
     }
 }
 
+/// One item of [`ExmdbClient::get_items`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadItem {
+    /// No such item (any more).
+    Missing(u64),
+    /// The item's source object (iCalendar/vCard), which still is the item.
+    Source(ItemInfo, Vec<u8>),
+    /// The item with its source object, if any, in `original` (`true`:
+    /// that object still is the item and may be served as it is).
+    Item(ItemInfo, Item, bool),
+}
+
 /// Which item a put replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PutTarget {
@@ -461,6 +473,58 @@ impl ExmdbClient {
         Ok((entry.into(), item))
     }
 
+    /// The items `message_ids`, in order, for a client that serves their
+    /// source objects (CalDAV, CardDAV): as many GetItems calls as the
+    /// store's reply budget needs. An item whose source object still is
+    /// the item comes as [`ReadItem::Source`] (its properties only when
+    /// `with_items`).
+    pub async fn get_items(
+        &self,
+        dir: &str,
+        message_ids: &[u64],
+        with_items: bool,
+    ) -> Result<Vec<ReadItem>, RpcError> {
+        let mut out = Vec::with_capacity(message_ids.len());
+        while out.len() < message_ids.len() {
+            let req = pb::GetItemsRequest {
+                dir: dir.to_string(),
+                message_ids: message_ids[out.len()..].to_vec(),
+                with_items,
+            };
+            let r = self
+                .unary(
+                    dir,
+                    true,
+                    req,
+                    |mut c, r| async move { c.get_items(r).await },
+                )
+                .await?;
+            if r.items.is_empty() {
+                return Err(decode_err("GetItems read none of the items".into()));
+            }
+            for x in r.items {
+                let Some(entry) = x.entry else {
+                    out.push(ReadItem::Missing(x.message_id));
+                    continue;
+                };
+                let item = x
+                    .item
+                    .as_ref()
+                    .map(item_from_pb)
+                    .transpose()
+                    .map_err(decode_err)?;
+                out.push(match (x.source, item) {
+                    (Some(s), None) => ReadItem::Source(entry.into(), s),
+                    (source, Some(item)) => ReadItem::Item(entry.into(), item, source.is_some()),
+                    (None, None) => {
+                        return Err(decode_err("GetItems gave an entry without body".into()));
+                    }
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes an item, if its etag is `if_match` when given.
     pub async fn delete_item(
         &self,
@@ -505,6 +569,32 @@ impl ExmdbClient {
             r.items.into_iter().map(ItemInfo::from).collect(),
             r.sync_token,
         ))
+    }
+
+    /// The live items of a folder with an instance in `[start, end)` (Unix
+    /// seconds); all-day and floating events in `floating_zone` (IANA, ""
+    /// = UTC).
+    pub async fn list_items_in_range(
+        &self,
+        dir: &str,
+        folder: pb::FolderSelector,
+        start: i64,
+        end: i64,
+        floating_zone: &str,
+    ) -> Result<Vec<ItemInfo>, RpcError> {
+        let req = pb::ListItemsInRangeRequest {
+            dir: dir.to_string(),
+            folder: Some(folder),
+            start,
+            end,
+            floating_zone: floating_zone.to_string(),
+        };
+        let r = self
+            .unary(dir, true, req, |mut c, r| async move {
+                c.list_items_in_range(r).await
+            })
+            .await?;
+        Ok(r.items.into_iter().map(ItemInfo::from).collect())
     }
 
     /// The live items of a folder named one of `names` or with one of the

@@ -4,8 +4,9 @@
 //! own busy status where it has one.
 
 use crate::error::Result;
-use crate::folders::FolderRole;
+use crate::folders::{FolderRef, FolderRole};
 use crate::ids::MessageId;
+use crate::items::ItemEntry;
 use crate::store::StoreReader;
 use groxide_mapi::lids;
 use groxide_pim::recur::{self, ExpandOptions, Zone};
@@ -114,6 +115,32 @@ pub fn slots_of_item(
 }
 
 impl StoreReader {
+    /// The live items of `folder` with an instance in `[from, to)` (Unix
+    /// seconds; a CalDAV time-range filter,
+    /// [`groxide_pim::recur::mapi::occurs_in`]), by UID, read without their
+    /// source objects; all-day and floating ones in `floating`.
+    pub fn items_in_range(
+        &self,
+        folder: impl Into<FolderRef>,
+        from: i64,
+        to: i64,
+        floating: &Zone,
+    ) -> Result<Vec<ItemEntry>> {
+        let mut out = Vec::new();
+        for e in self.list_items(folder)? {
+            let item = match self.get_item_without_original(e.message_id) {
+                Ok(i) => i,
+                // Removed since the listing.
+                Err(crate::StoreError::NoSuchMessage(_)) => continue,
+                Err(err) => return Err(err),
+            };
+            if groxide_pim::recur::mapi::occurs_in(&item, from, to, floating) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     /// The busy slots of the Calendar folder overlapping `[from, to)` (Unix
     /// seconds), by start; free time is left out. All-day and floating
     /// events are read in `floating` (the owner's zone).

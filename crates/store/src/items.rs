@@ -111,6 +111,18 @@ pub fn etag_of(cn: ChangeNumber) -> String {
     format!("{}", cn.0)
 }
 
+/// One item of a batched read ([`StoreReader::read_items`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemRead {
+    /// No such live message.
+    Missing(MessageId),
+    /// The item's source object, which still is the item.
+    Source(ItemEntry, Vec<u8>),
+    /// The item with its source object, if any (`true`: that object still
+    /// is the item and may be served as it is).
+    Item(ItemEntry, Item, bool),
+}
+
 /// The condition a write of an item is made under.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Precondition {
@@ -451,6 +463,15 @@ fn put_in_tx(
         (None, Some(id)) => name_of(ctx.conn, id)?,
         (None, None) => None,
     };
+    // The properties come from a new source object unless the put carries
+    // the one the item has (a read-modify-write of its properties).
+    let kept_source = match (&existing, &item.original) {
+        (Some(row), Some((h, _))) => {
+            item_row(ctx.conn, row.entry.message_id)?.and_then(|(_, o)| o) == Some(*h)
+        }
+        _ => false,
+    };
+    let from_source = item.original.is_some() && !kept_source;
     let (id, created) = match &existing {
         None => {
             ctx.check_room(1, item.size)?;
@@ -510,8 +531,9 @@ fn put_in_tx(
     }
     ctx.conn
         .prepare_cached(
-            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size, name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size, name, source_cn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                     CASE WHEN ?8 THEN (SELECT cn FROM messages WHERE message_id = ?1) END)",
         )?
         .execute(params![
             id.0 as i64,
@@ -521,6 +543,7 @@ fn put_in_tx(
             item.original.as_ref().map(|(h, _)| h.0.to_vec()),
             item.original.as_ref().map_or(0, |(_, l)| *l as i64),
             name,
+            from_source,
         ])?;
     Ok(PutOutcome {
         entry: entry(ctx.conn, id)?,
@@ -599,6 +622,71 @@ impl StoreReader {
     /// properties has no original).
     pub fn get_item(&self, id: MessageId) -> Result<(ItemEntry, Item)> {
         self.read_item(id, true)
+    }
+
+    /// Reads the items `ids` for a client that wants their source objects
+    /// (CalDAV, CardDAV), in order, until the bodies read pass `budget`
+    /// bytes (at least one is read; the caller asks again for the rest).
+    /// An item whose source object still is the item (no change since the
+    /// put that stored it) is read as that object alone — no properties
+    /// decoded — unless `with_items`; any other as its [`Item`].
+    pub fn read_items(
+        &self,
+        ids: &[MessageId],
+        with_items: bool,
+        budget: u64,
+    ) -> Result<Vec<ItemRead>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut used = 0u64;
+        for &id in ids {
+            if used >= budget && !out.is_empty() {
+                break;
+            }
+            let current = self.with_reader(|c| {
+                let hash: Option<Vec<u8>> = c
+                    .prepare_cached(
+                        "SELECT i.original_hash FROM items i JOIN messages m ON m.message_id = i.message_id
+                         WHERE i.message_id = ?1 AND m.deleted_at IS NULL AND i.source_cn = m.cn",
+                    )?
+                    .query_row([id.0 as i64], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                match hash.as_deref().and_then(ContentHash::from_slice) {
+                    Some(h) => Ok(Some((entry(c, id)?, h))),
+                    None => Ok(None),
+                }
+            });
+            let source = match current {
+                Ok(Some((e, h))) => match self.read_content_file(&h) {
+                    Ok(bytes) => Some((e, bytes)),
+                    // Replaced since (its old source swept): read it afresh.
+                    Err(_) => None,
+                },
+                Ok(None) => None,
+                Err(StoreError::NoSuchMessage(_)) => {
+                    out.push(ItemRead::Missing(id));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let read = match source {
+                Some((entry, bytes)) if !with_items => {
+                    used += bytes.len() as u64;
+                    ItemRead::Source(entry, bytes)
+                }
+                source => match self.read_item(id, true) {
+                    Ok((entry, item)) => {
+                        used += entry.size;
+                        let current = source.is_some_and(|(e, _)| e.cn == entry.cn);
+                        ItemRead::Item(entry, item, current)
+                    }
+                    Err(StoreError::NoSuchMessage(_)) => ItemRead::Missing(id),
+                    Err(e) => return Err(e),
+                },
+            };
+            out.push(read);
+        }
+        Ok(out)
     }
 
     /// The item without its original object (what free/busy reads).

@@ -172,6 +172,14 @@ BEGIN
    WHERE folder_id = NEW.folder_id AND uid = NEW.uid;
 END;
 "#,
+    // 6 → 7: whether an item's source object still is the item. A put whose
+    // properties were derived from a new source object records its change
+    // number (`items.source_cn`); while the message's change number is that
+    // one, readers may serve the source object as it is (CalDAV, CardDAV)
+    // instead of writing it afresh from the properties. NULL: not current.
+    r#"
+ALTER TABLE items ADD COLUMN source_cn INTEGER;
+"#,
 ];
 
 /// Migrations that need code beside their SQL: run in the same transaction,

@@ -134,3 +134,77 @@ fn tombstones_name_removed_items_after_purge_and_move() {
             .any(|e| e.message_id == there.entry.message_id && e.name == "moved.ics")
     );
 }
+
+#[test]
+fn a_source_object_is_served_as_stored_only_while_nothing_changed_the_item() {
+    use groxide_store::items::ItemRead;
+    let t = private_store();
+    let s = &t.store;
+    let a = put(s, "uid-a", Some("a.ics"), PutTarget::New).unwrap();
+    let b = put(s, "uid-b", None, PutTarget::New).unwrap();
+    let (ida, idb) = (a.entry.message_id, b.entry.message_id);
+    let gone = MessageId(999_999);
+    let read = s.read_items(&[ida, gone, idb], false, u64::MAX).unwrap();
+    assert!(
+        matches!(&read[0], ItemRead::Source(e, bytes) if e.message_id == ida
+            && std::str::from_utf8(bytes).unwrap().contains("SUMMARY:uid-a")),
+        "{read:?}"
+    );
+    assert_eq!(read[1], ItemRead::Missing(gone));
+    assert!(matches!(&read[2], ItemRead::Source(e, _) if e.message_id == idb));
+    // With properties asked for, the item comes whole, marked current.
+    let whole = s.read_items(&[ida], true, u64::MAX).unwrap();
+    assert!(
+        matches!(&whole[0], ItemRead::Item(e, i, true) if e.cn == a.entry.cn && i.original.is_some())
+    );
+    // A change of its properties by another path: the source is stale.
+    s.set_message_props(
+        ida,
+        vec![(
+            groxide_store::tags::PR_SUBJECT,
+            PropValue::Unicode("renamed".into()),
+        )],
+        vec![],
+    )
+    .unwrap();
+    let stale = s.read_items(&[ida], false, u64::MAX).unwrap();
+    assert!(
+        matches!(&stale[0], ItemRead::Item(e, i, false) if e.cn > a.entry.cn
+            && i.str(groxide_mapi::tags::PR_SUBJECT) == Some("renamed")),
+        "{stale:?}"
+    );
+    // A read-modify-write carrying the source it had: still stale.
+    let (_, mut item) = s.get_item(idb).unwrap();
+    item.set(
+        groxide_mapi::tags::PR_SUBJECT,
+        groxide_mapi::PropValue::Unicode("edited".into()),
+    );
+    s.put_item(
+        FolderRole::Calendar,
+        &item,
+        PutTarget::Message(idb),
+        Precondition::None,
+    )
+    .unwrap();
+    let kept = s.read_items(&[idb], false, u64::MAX).unwrap();
+    assert!(matches!(&kept[0], ItemRead::Item(_, _, false)), "{kept:?}");
+    // A new source object makes it current again.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:uid-b\r\n\
+               DTSTAMP:20240101T000000Z\r\nDTSTART:20240110T100000Z\r\nSUMMARY:again\r\n\
+               END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let again = parse_calendar(ics.as_bytes(), &ImportOptions::default())
+        .items
+        .remove(0)
+        .unwrap();
+    s.put_item(
+        FolderRole::Calendar,
+        &again,
+        PutTarget::Message(idb),
+        Precondition::None,
+    )
+    .unwrap();
+    let fresh = s.read_items(&[idb], false, u64::MAX).unwrap();
+    assert!(matches!(&fresh[0], ItemRead::Source(..)), "{fresh:?}");
+    // The budget ends a reply early, after at least one item.
+    assert_eq!(s.read_items(&[ida, idb], false, 1).unwrap().len(), 1);
+}

@@ -89,6 +89,37 @@ pub fn series_of_item(item: &Item, floating: &Zone) -> Result<Option<Series>, Bl
     }
     Ok(Some(series))
 }
+/// Whether an item has an instance in `[start, end)` (Unix seconds), as a
+/// CalDAV time-range filter asks (RFC 4791 §9.9): an appointment's series
+/// expanded (all-day and floating ones in `floating`); a task by its start
+/// and due dates, one with neither in every range. An appointment without
+/// a start is in none; one whose recurrence blob is broken in every range
+/// (shown rather than hidden).
+pub fn occurs_in(item: &Item, start: i64, end: i64, floating: &Zone) -> bool {
+    if item.class == crate::ItemClass::Task {
+        let s = item.time(&lids::PID_LID_TASK_START_DATE);
+        let d = item.time(&lids::PID_LID_TASK_DUE_DATE);
+        return match (s.or(d), d.or(s)) {
+            (Some(s), Some(d)) => s < end && d.max(s) >= start,
+            _ => true,
+        };
+    }
+    match series_of_item(item, floating) {
+        Ok(Some(series)) => {
+            let opts = super::expand::ExpandOptions {
+                max_instances: 1,
+                floating: floating.clone(),
+                ..super::expand::ExpandOptions::default()
+            };
+            !super::expand::expand(&series, start, end, &opts)
+                .instances
+                .is_empty()
+        }
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 /// The zone of an item's series or start (from its TZDEFINITION).
 pub fn item_zone(item: &Item, recur: bool) -> Zone {
     let keys: &[&KnownProp] = if recur {
