@@ -239,6 +239,15 @@ struct Applied {
     responses: Vec<Element>,
 }
 
+/// How a collection's client commands are applied (its Options).
+#[derive(Debug, Clone, Copy)]
+struct ApplyRules {
+    /// DeletesAsMoves: a Delete moves the item to Deleted Items.
+    deletes_as_moves: bool,
+    /// `Conflict 0`: the client's change wins over the server's.
+    client_wins: bool,
+}
+
 /// Applies the client's Commands to the store; `next` learns what the
 /// device now holds.
 async fn apply_commands(
@@ -246,11 +255,14 @@ async fn apply_commands(
     folder: &pb::Folder,
     kind: CollectionKind,
     commands: &Element,
-    deletes_as_moves: bool,
+    rules: ApplyRules,
     pref: BodyPreference,
     next: &mut CollectionState,
-    client_wins: bool,
 ) -> Result<Applied, Failure> {
+    let ApplyRules {
+        deletes_as_moves,
+        client_wins,
+    } = rules;
     let mut responses = Vec::new();
     for c in commands.children() {
         let sid = c.child_text(AirSync::ServerId).unwrap_or("").to_string();
@@ -622,17 +634,11 @@ async fn sync_collection(
     let mut client_wrote = false;
     if let Some(commands) = c.child(AirSync::Commands) {
         client_wrote = true;
-        let applied = apply_commands(
-            ctx,
-            &folder,
-            kind,
-            commands,
+        let rules = ApplyRules {
             deletes_as_moves,
-            pref,
-            &mut next,
             client_wins,
-        )
-        .await?;
+        };
+        let applied = apply_commands(ctx, &folder, kind, commands, rules, pref, &mut next).await?;
         responses = applied.responses;
     }
     let mut commands = Vec::new();

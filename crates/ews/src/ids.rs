@@ -463,7 +463,7 @@ mod tests {
 
         #[test]
         fn groupware_sync_states_round_trip(folder in any::<u64>(), token in ".{0,40}", end in ".{0,40}", removed in any::<u64>(), changed in any::<u64>(), done in any::<bool>(), paged in any::<bool>()) {
-            let round = paged.then(|| GroupwareRound { end_token: end, removed_after: removed, removals_done: done, changed_after: changed });
+            let round = paged.then_some(GroupwareRound { end_token: end, removed_after: removed, removals_done: done, changed_after: changed });
             let s = GroupwareSyncState { folder, token, round };
             prop_assert_eq!(GroupwareSyncState::decode(&s.encode()), Ok(s));
         }

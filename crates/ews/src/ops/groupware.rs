@@ -373,7 +373,6 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
                     last: true,
                 });
             }
-            let mut rows = rows;
             if let Some(r) = &restriction {
                 rows.retain(|row| r.matches(&WareView(&row.item)));
             }
