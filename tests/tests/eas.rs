@@ -1084,7 +1084,6 @@ fn a_device_keeps_syncing_when_its_user_fails_over_to_another_node() {
         storage: Storage::Shared,
         ..ClusterOptions::new("127.0.98", 2)
     });
-    c.start_all(&Service::ALL);
     c.create_domain(DOMAIN);
     c.create_user(USER, PASSWORD, 1);
     let mail = |n: usize, subject: &str| {
