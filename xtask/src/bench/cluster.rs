@@ -85,19 +85,7 @@ impl Runs {
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-timer",
-            "groxide-exmdb",
-            "groxide-midb",
-            "groxide-delivery",
-            "groxide-pop3",
-            "groxide-imap",
-            "groxide-admin",
-        ],
-        &["lmtp_load", "imap_load"],
-    )?;
+    let bin = build_release()?;
     let spec = Spec {
         root: workspace_root().join("var/bench/cluster"),
         ips: (12..=14)

@@ -107,48 +107,27 @@ pub fn dovecot_master_pid(dir: &Path) -> Result<u32> {
     text.trim().parse().context("Dovecot's master.pid")
 }
 
-/// The mail daemons and load generators every mail benchmark (imap, pop3,
-/// delivery, cluster) builds, whichever it needs: Cargo unifies features
-/// over the packages of one build (the generators bring their crates'
-/// dev-dependencies), so building a different subset per benchmark rebuilt
-/// every dependency with other features on each switch.
-const MAIL_PACKAGES: &[&str] = &[
-    "groxide-event",
-    "groxide-timer",
-    "groxide-exmdb",
-    "groxide-midb",
-    "groxide-delivery",
-    "groxide-pop3",
-    "groxide-imap",
-    "groxide-admin",
-];
-const MAIL_EXAMPLES: &[&str] = &["imap_load", "pop3_load", "lmtp_load"];
-
-/// Builds the release binaries of `packages` (`cargo build --release --bins
-/// -p …`) and the load generators `examples`; returns the release directory.
-/// A benchmark among the mail ones builds all of [`MAIL_PACKAGES`] and
-/// [`MAIL_EXAMPLES`] too.
-pub fn build_release(packages: &[&str], examples: &[&str]) -> Result<PathBuf> {
+/// Builds every binary and example of the workspace in `profile` ("release"
+/// or "debug") and returns its directory. Every benchmark builds this same
+/// set: Cargo unifies features over the packages of one build (the load
+/// generators bring their crates' dev-dependencies), so a per-benchmark
+/// subset rebuilt every dependency with other features on each switch.
+pub fn build_all(profile: &str) -> Result<PathBuf> {
     let mut c = cargo();
-    c.args(["build", "--release", "--bins"]);
-    let mail = packages.iter().all(|p| MAIL_PACKAGES.contains(p))
-        && examples.iter().all(|e| MAIL_EXAMPLES.contains(e));
-    let (packages, examples) = if mail {
-        (MAIL_PACKAGES, MAIL_EXAMPLES)
-    } else {
-        (packages, examples)
-    };
-    for p in packages {
-        c.args(["-p", p]);
-    }
-    for e in examples {
-        c.args(["--example", e]);
+    c.args(["build", "--workspace", "--bins", "--examples"]);
+    if profile == "release" {
+        c.arg("--release");
     }
     let st = c.status().context("running cargo build")?;
     if !st.success() {
         bail!("cargo build failed");
     }
-    Ok(target_dir().join("release"))
+    Ok(target_dir().join(profile))
+}
+
+/// [`build_all`] in release, as every benchmark but a `--debug` one runs.
+pub fn build_release() -> Result<PathBuf> {
+    build_all("release")
 }
 
 /// The back ends a benchmark node runs besides event and exmdb.

@@ -31,7 +31,7 @@
 use crate::bench_common::{cpu_seconds, field, free_port, wait_for};
 use crate::bench_groupware::{start_groxide, start_radicale};
 use crate::proc::Supervisor;
-use crate::{cargo, target_dir, workspace_root};
+use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -166,21 +166,7 @@ fn phase(generator: &Path, s: &Server, l: &Load<'_>) -> Result<Figures> {
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let profile = if o.debug { "debug" } else { "release" };
-    let mut c = cargo();
-    c.arg("build");
-    if !o.debug {
-        c.arg("--release");
-    }
-    let st = c
-        .args(["--bins", "-p", "groxide-event", "-p", "groxide-exmdb"])
-        .args(["-p", "groxide-admin", "-p", "groxide-http"])
-        .args(["-p", "groxide-dav", "--example", "dav_load"])
-        .status()
-        .context("running cargo build")?;
-    if !st.success() {
-        bail!("cargo build failed");
-    }
-    let bin = target_dir().join(profile);
+    let bin = crate::bench_common::build_all(profile)?;
     let generator = bin.join("examples/dav_load");
     let root = workspace_root().join("var/bench/dav");
     let _ = std::fs::remove_dir_all(&root);

@@ -149,15 +149,7 @@ fn load(
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-exmdb",
-            "groxide-delivery",
-            "groxide-admin",
-        ],
-        &["lmtp_load"],
-    )?;
+    let bin = build_release()?;
     let generator = bin.join("examples/lmtp_load");
     let root = workspace_root().join("var/bench/delivery");
     // A Dovecot left behind by an interrupted run would hold the LMTP port.

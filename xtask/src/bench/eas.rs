@@ -440,17 +440,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if open_file_limit().is_some_and(|l| l < need) {
         bail!("bench eas: {need} open files are needed; raise the limit (ulimit -n {need})");
     }
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-exmdb",
-            "groxide-delivery",
-            "groxide-admin",
-            "groxide-http",
-            "groxide-eas",
-        ],
-        &["eas_load"],
-    )?;
+    let bin = build_release()?;
     let generator = bin.join("examples/eas_load");
     let root = workspace_root().join("var/bench/eas");
     let _ = std::fs::remove_dir_all(&root);

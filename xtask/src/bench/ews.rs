@@ -194,30 +194,7 @@ fn print_row(line: &str, phase: &str, f: &Figures) {
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-exmdb",
-            "groxide-midb",
-            "groxide-http",
-            "groxide-imap",
-            "groxide-admin",
-        ],
-        &[],
-    )?;
-    // The generator is an example of groxide-ews (not a binary package).
-    let mut c = crate::cargo();
-    c.args([
-        "build",
-        "--release",
-        "-p",
-        "groxide-ews",
-        "--example",
-        "ews_load",
-    ]);
-    if !c.status().context("running cargo build")?.success() {
-        bail!("cargo build of ews_load failed");
-    }
+    let bin = build_release()?;
     let generator = bin.join("examples/ews_load");
     let root = workspace_root().join("var/bench/ews");
     let _ = std::fs::remove_dir_all(&root);

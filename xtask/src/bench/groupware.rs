@@ -329,7 +329,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let bin = target_dir().join(if o.debug { "debug" } else { "release" });
     if !o.debug {
-        build_release(&["groxide-event", "groxide-exmdb", "groxide-admin"], &[])?;
+        build_release()?;
     }
     run_with(&o, &bin)
 }

@@ -506,16 +506,7 @@ fn idle(
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
     let wants = |part: &str| o.only.as_deref().is_none_or(|p| p == part);
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-exmdb",
-            "groxide-midb",
-            "groxide-imap",
-            "groxide-admin",
-        ],
-        &["imap_load"],
-    )?;
+    let bin = build_release()?;
     let generator = bin.join("examples/imap_load");
     let root = workspace_root().join("var/bench/imap");
     let _ = std::fs::remove_dir_all(&root);

@@ -339,17 +339,7 @@ fn bad_login_burst(generator: &Path, sup: &Supervisor, pop3: &str) -> Result<Str
 
 pub fn run(args: &[String]) -> Result<()> {
     let o = parse(args)?;
-    let bin = build_release(
-        &[
-            "groxide-event",
-            "groxide-exmdb",
-            "groxide-midb",
-            "groxide-delivery",
-            "groxide-pop3",
-            "groxide-admin",
-        ],
-        &["pop3_load"],
-    )?;
+    let bin = build_release()?;
     let generator = bin.join("examples/pop3_load");
     let root = workspace_root().join("var/bench/pop3");
     let _ = std::fs::remove_dir_all(&root);
