@@ -8,15 +8,13 @@
 
 use crate::sync::{message_of, server_id};
 use crate::{Ctx, Failure, expect_root};
-use groxide_mapi::{PropValue, lids};
-use groxide_pim::Item;
+use groxide_pim::ical::imip::{self, Answer, calendar_part};
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
 use groxide_rpc::exmdb_client::folder_role;
 use groxide_rpc::items::{Precondition, PutTarget, item_uid};
 use groxide_rpc::reason::Reason;
 use groxide_submit::Envelope;
 use groxide_wbxml::{Element, MeetingResponse};
-use mail_parser::{MessageParser, MimeHeaders};
 
 /// MeetingResponse status codes.
 mod status {
@@ -25,135 +23,14 @@ mod status {
     pub const MAILBOX_ERROR: u8 = 3;
 }
 
-/// The user's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Answer {
-    Accept,
-    Tentative,
-    Decline,
-}
-
-impl Answer {
-    fn of(v: &str) -> Option<Answer> {
-        match v.trim() {
-            "1" => Some(Answer::Accept),
-            "2" => Some(Answer::Tentative),
-            "3" => Some(Answer::Decline),
-            _ => None,
-        }
+/// The user's answer of a `UserResponse` value.
+fn answer_of(v: &str) -> Option<Answer> {
+    match v.trim() {
+        "1" => Some(Answer::Accept),
+        "2" => Some(Answer::Tentative),
+        "3" => Some(Answer::Decline),
+        _ => None,
     }
-
-    fn partstat(self) -> &'static str {
-        match self {
-            Answer::Accept => "ACCEPTED",
-            Answer::Tentative => "TENTATIVE",
-            Answer::Decline => "DECLINED",
-        }
-    }
-
-    fn prefix(self) -> &'static str {
-        match self {
-            Answer::Accept => "Accepted",
-            Answer::Tentative => "Tentative",
-            Answer::Decline => "Declined",
-        }
-    }
-}
-
-/// The text/calendar part of a mail.
-fn calendar_part(raw: &[u8]) -> Option<String> {
-    let m = MessageParser::default().parse(raw)?;
-    m.parts.iter().find_map(|p| {
-        let ct = p.content_type()?;
-        (ct.ctype().eq_ignore_ascii_case("text")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("calendar")))
-        .then(|| p.text_contents().map(str::to_string))
-        .flatten()
-    })
-}
-
-/// The unfolded lines of the first VEVENT that `names` start (DTSTART,
-/// DTEND, SEQUENCE, RECURRENCE-ID), as they were.
-fn event_lines(ics: &str, names: &[&str]) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for l in ics.split('\n') {
-        let l = l.trim_end_matches('\r');
-        if (l.starts_with(' ') || l.starts_with('\t')) && !lines.is_empty() {
-            if let Some(last) = lines.last_mut() {
-                last.push_str(&l[1..]);
-            }
-        } else {
-            lines.push(l.to_string());
-        }
-    }
-    let mut out = Vec::new();
-    let mut in_event = false;
-    for l in lines {
-        let upper = l.to_ascii_uppercase();
-        if upper == "BEGIN:VEVENT" {
-            in_event = true;
-        } else if upper == "END:VEVENT" {
-            break;
-        } else if in_event
-            && names
-                .iter()
-                .any(|n| upper.starts_with(n) && upper[n.len()..].starts_with([':', ';']))
-        {
-            out.push(l);
-        }
-    }
-    out
-}
-
-/// The iMIP REPLY mail from `user` to `organizer`.
-pub(crate) fn reply_mail(
-    user: &str,
-    organizer: &str,
-    uid: &str,
-    subject: &str,
-    request_ics: &str,
-    answer: Answer,
-) -> Vec<u8> {
-    let now = chrono::Utc::now();
-    let mut ics = String::from(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//groxide//ActiveSync//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n",
-    );
-    ics.push_str(&format!("UID:{uid}\r\n"));
-    ics.push_str(&format!("DTSTAMP:{}\r\n", now.format("%Y%m%dT%H%M%SZ")));
-    for l in event_lines(
-        request_ics,
-        &["DTSTART", "DTEND", "SEQUENCE", "RECURRENCE-ID"],
-    ) {
-        ics.push_str(&l);
-        ics.push_str("\r\n");
-    }
-    ics.push_str(&format!("ORGANIZER:mailto:{organizer}\r\n"));
-    ics.push_str(&format!(
-        "ATTENDEE;PARTSTAT={}:mailto:{user}\r\n",
-        answer.partstat()
-    ));
-    ics.push_str(&format!(
-        "SUMMARY:{}: {}\r\n",
-        answer.prefix(),
-        subject.replace(['\r', '\n'], " ")
-    ));
-    ics.push_str("END:VEVENT\r\nEND:VCALENDAR\r\n");
-    let subject = format!(
-        "{}: {}",
-        answer.prefix(),
-        subject.replace(['\r', '\n'], " ")
-    );
-    format!(
-        "From: {user}\r\nTo: {organizer}\r\nSubject: {subject}\r\nDate: {}\r\n\
-         Message-ID: <{:016x}.eas@groxide>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/calendar; charset=utf-8; method=REPLY\r\n\
-         Content-Transfer-Encoding: 8bit\r\n\r\n{ics}",
-        now.to_rfc2822(),
-        rand::random::<u64>()
-    )
-    .into_bytes()
 }
 
 fn result(request_id: &str, st: u8, calendar_id: Option<String>) -> Element {
@@ -181,7 +58,7 @@ pub(crate) async fn meeting_response(
             .to_string();
         let answer = r
             .child_text(MeetingResponse::UserResponse)
-            .and_then(Answer::of);
+            .and_then(answer_of);
         let send = r.child(MeetingResponse::SendResponse).is_some();
         let (st, calendar_id) = match (answer, message_of(&request_id)) {
             (Some(answer), Some(mid)) => respond(ctx, mid, answer, send).await?,
@@ -250,7 +127,7 @@ async fn respond(
             None
         }
         Answer::Accept | Answer::Tentative => {
-            mark(&mut item, answer);
+            imip::answer_item(&mut item, &ctx.user, answer);
             let target = existing
                 .first()
                 .map_or(PutTarget::New, |e| PutTarget::Message(e.message_id));
@@ -262,7 +139,16 @@ async fn respond(
         }
     };
     if send && ctx.params.version.0 >= 160 && !organizer.is_empty() {
-        let mail = reply_mail(&ctx.user, &organizer, &uid, &subject, &ics, answer);
+        let mail = imip::reply_mail(
+            &ctx.user,
+            &organizer,
+            &uid,
+            &subject,
+            &ics,
+            answer,
+            chrono::Utc::now(),
+            &format!("{:016x}.eas@groxide", rand::random::<u64>()),
+        );
         let envelope = Envelope {
             from: ctx.user.clone(),
             recipients: vec![organizer.clone()],
@@ -280,50 +166,4 @@ async fn respond(
         }
     }
     Ok((status::OK, calendar_id))
-}
-
-/// The user's answer on the appointment: busy or tentative, accepted or
-/// tentatively accepted.
-fn mark(item: &mut Item, answer: Answer) {
-    let (busy, response) = match answer {
-        Answer::Tentative => (1, 2),
-        _ => (2, 3),
-    };
-    item.set(&lids::PID_LID_BUSY_STATUS, PropValue::Long(busy));
-    item.set(&lids::PID_LID_RESPONSE_STATUS, PropValue::Long(response));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const REQUEST: &str = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\n\
-        BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\n\
-        END:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:meet-1\r\nSEQUENCE:2\r\n\
-        DTSTART:20261215T140000Z\r\nDTEND:20261215T1\r\n 50000Z\r\nSUMMARY:Planning\r\n\
-        ORGANIZER:mailto:boss@remote.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-
-    #[test]
-    fn the_reply_names_the_event_and_the_users_answer() {
-        let mail = reply_mail(
-            "demo@example.test",
-            "boss@remote.test",
-            "meet-1",
-            "Planning",
-            REQUEST,
-            Answer::Tentative,
-        );
-        let text = String::from_utf8(mail).unwrap();
-        assert!(text.contains("To: boss@remote.test\r\n"));
-        assert!(text.contains("Subject: Tentative: Planning\r\n"));
-        assert!(text.contains("method=REPLY"));
-        assert!(text.contains("METHOD:REPLY\r\n"));
-        assert!(text.contains("UID:meet-1\r\n"));
-        assert!(text.contains("ATTENDEE;PARTSTAT=TENTATIVE:mailto:demo@example.test\r\n"));
-        // The event's own times (unfolded), not the time zone's.
-        assert!(text.contains("DTSTART:20261215T140000Z\r\n"));
-        assert!(text.contains("DTEND:20261215T150000Z\r\n"));
-        assert!(text.contains("SEQUENCE:2\r\n"));
-        assert!(!text.contains("19700101"));
-    }
 }

@@ -5,6 +5,7 @@
 //! request names and hands requests over mail folders to the mail
 //! operations.
 
+use super::meeting::{self, Invitations};
 use super::{item, list_of, refuse, sync};
 use crate::groupware::{
     Owner, Stored, element_name, find_instance, instances, is_groupware, item_from_element,
@@ -447,23 +448,92 @@ async fn target_folder(mb: &mut Mailbox<'_>, op: &Element) -> Option<Result<pb::
     Some(mb.folder_by_role(role).await)
 }
 
+/// CreateItem of meeting response objects (`AcceptItem`, …): see
+/// [`meeting`]. A sent response's copy has no id in the answer (as
+/// Exchange); a saved one (SaveOnly) is a draft, answered as a message.
+async fn create_responses(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    let (send, save) = match op.attr("MessageDisposition") {
+        Some("SaveOnly") => (false, true),
+        Some("SendOnly") => (true, false),
+        Some("SendAndSaveCopy") => (true, true),
+        Some(other) => {
+            return refuse(
+                w,
+                "CreateItem",
+                EwsError::invalid(format!("MessageDisposition {other}")),
+            );
+        }
+        None => {
+            return refuse(
+                w,
+                "CreateItem",
+                EwsError::new(
+                    ResponseCode::ErrorMessageDispositionRequired,
+                    "a meeting response needs a MessageDisposition",
+                ),
+            );
+        }
+    };
+    let folder = match (save, op.m("SavedItemFolderId")) {
+        (false, _) => Ok(None),
+        (true, Some(f)) => mb
+            .resolve_folder_in(Some(f), "SavedItemFolderId")
+            .await
+            .map(Some),
+        (true, None) => mb
+            .folder_by_role(if send { "sent" } else { "drafts" })
+            .await
+            .map(Some),
+    };
+    let folder = match folder {
+        Ok(Some(f)) if is_groupware(ItemKind::of_container_class(&f.container_class)) => {
+            return refuse(
+                w,
+                "CreateItem",
+                EwsError::invalid("a meeting response is saved in a mail folder"),
+            );
+        }
+        Ok(f) => f.map(|f| f.id),
+        Err(e) => return refuse(w, "CreateItem", e),
+    };
+    let results = each_of!(op, "Items", w, "CreateItem", |e| {
+        meeting::respond(mb, e, send, folder).await
+    });
+    write_messages(w, "CreateItem", &results, |w, saved| match saved {
+        Some((key, cn)) if !send => {
+            w.open("m:Items", &[]).open("t:Message", &[]);
+            w.empty(
+                "t:ItemId",
+                &[
+                    ("Id", &key.encode()),
+                    ("ChangeKey", &crate::ids::change_key(*cn)),
+                ],
+            );
+            w.close().close();
+        }
+        _ => {
+            w.empty("m:Items", &[]);
+        }
+    });
+}
+
 pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
+    if op
+        .m("Items")
+        .and_then(|i| i.children.first())
+        .is_some_and(|e| meeting::answer_of(e).is_some())
+    {
+        return create_responses(mb, op, w).await;
+    }
     let folder = match target_folder(mb, op).await {
         None => return item::create_item(mb, op, w).await,
         Some(Ok(f)) => f,
         Some(Err(e)) => return refuse(w, "CreateItem", e),
     };
-    if let Some(s) = op.attr("SendMeetingInvitations")
-        && s != "SendToNone"
-    {
-        // Meeting requests are not sent yet: saying so beats saving an
-        // invitation nobody receives.
-        return refuse(
-            w,
-            "CreateItem",
-            EwsError::unsupported(format!("SendMeetingInvitations {s}")),
-        );
-    }
+    let invitations = match Invitations::parse(op.attr("SendMeetingInvitations")) {
+        Ok(i) => i,
+        Err(e) => return refuse(w, "CreateItem", e),
+    };
     let kind = ItemKind::of_container_class(&folder.container_class);
     let items = match list_of(op, "Items") {
         Ok(i) => i,
@@ -480,6 +550,17 @@ pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
                 .map(str::to_string)
                 .unwrap_or_else(new_uid);
             let item = item_from_element(kind, e, &owner, &uid)?;
+            let invite = if invitations.sends()
+                && kind == ItemKind::Calendar
+                && meeting::organised_by(&item, &owner.address)
+            {
+                meeting::attendees(&item, &owner.address)
+            } else {
+                Vec::new()
+            };
+            if !invite.is_empty() {
+                meeting::check_relay(mb)?;
+            }
             let (info, _) = mb
                 .exmdb()
                 .put_item(
@@ -491,6 +572,15 @@ pub(crate) async fn create_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
                 )
                 .await
                 .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            meeting::send_scheduling(
+                mb,
+                &item,
+                groxide_pim::ical::imip::Method::Request,
+                meeting::sequence(&item),
+                invite,
+                invitations,
+            )
+            .await?;
             Ok(Stored {
                 key: ItemKey {
                     store,
@@ -660,15 +750,10 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     if !groupware {
         return item::update_item(mb, op, w).await;
     }
-    if let Some(s) = op.attr("SendMeetingInvitationsOrCancellations")
-        && s != "SendToNone"
-    {
-        return refuse(
-            w,
-            "UpdateItem",
-            EwsError::unsupported(format!("SendMeetingInvitationsOrCancellations {s}")),
-        );
-    }
+    let invitations = match Invitations::parse(op.attr("SendMeetingInvitationsOrCancellations")) {
+        Ok(i) => i,
+        Err(e) => return refuse(w, "UpdateItem", e),
+    };
     let changes = match list_of(op, "ItemChanges") {
         Ok(c) => c,
         Err(e) => return refuse(w, "UpdateItem", e),
@@ -712,7 +797,32 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
             }
             let uid = groxide_rpc::items::item_uid(&item);
             let uid = if uid.is_empty() { new_uid() } else { uid };
-            let new = item_from_element(kind, &element, &owner, &uid)?;
+            let mut new = item_from_element(kind, &element, &owner, &uid)?;
+            // An update the attendees are sent raises the SEQUENCE; the
+            // new and the remaining attendees get the REQUEST, the removed
+            // ones a CANCEL.
+            let old_sequence = meeting::sequence(&item);
+            let (invite, removed) = if invitations.sends()
+                && kind == ItemKind::Calendar
+                && meeting::organised_by(&new, &owner.address)
+            {
+                let invite = meeting::attendees(&new, &owner.address);
+                let removed: Vec<String> = meeting::attendees(&item, &owner.address)
+                    .into_iter()
+                    .filter(|a| !invite.iter().any(|i| i.eq_ignore_ascii_case(a)))
+                    .collect();
+                (invite, removed)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            let resend = !invite.is_empty() || !removed.is_empty();
+            let sequence = old_sequence + i64::from(resend);
+            if kind == ItemKind::Calendar {
+                meeting::set_sequence(&mut new, sequence);
+            }
+            if resend {
+                meeting::check_relay(mb)?;
+            }
             let (info, _) = mb
                 .exmdb()
                 .put_item(
@@ -724,6 +834,11 @@ pub(crate) async fn update_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
                 )
                 .await
                 .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))?;
+            use groxide_pim::ical::imip::Method;
+            meeting::send_scheduling(mb, &new, Method::Request, sequence, invite, invitations)
+                .await?;
+            meeting::send_scheduling(mb, &item, Method::Cancel, sequence, removed, invitations)
+                .await?;
             Ok((
                 kind,
                 Stored {
@@ -754,6 +869,11 @@ pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
     if !groupware {
         return item::delete_item(mb, op, w).await;
     }
+    let cancellations = match Invitations::parse(op.attr("SendMeetingCancellations")) {
+        Ok(i) => i,
+        Err(e) => return refuse(w, "DeleteItem", e),
+    };
+    let user = mb.user.clone();
     let results = each_of!(op, "ItemIds", w, "DeleteItem", |id| {
         if id.name == "OccurrenceItemId"
             || OccurrenceKey::decode(id.attr("Id").unwrap_or_default()).is_ok()
@@ -767,13 +887,31 @@ pub(crate) async fn delete_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlW
             ));
         }
         // Checks the id still names the item in that folder.
-        mb.read_item(&key).await?;
+        let (_, item) = mb.read_item(&key).await?;
+        // A meeting the user organised is called off for its attendees.
+        let cancel = if cancellations.sends() && meeting::organised_by(&item, &user) {
+            meeting::attendees(&item, &user)
+        } else {
+            Vec::new()
+        };
+        if !cancel.is_empty() {
+            meeting::check_relay(mb)?;
+        }
         // Groupware items are deleted for good (with the tombstone
         // CalDAV/CardDAV and SyncFolderItems report), whatever the DeleteType.
         mb.exmdb()
             .delete_item(&mb.dir, key.message, None)
             .await
-            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))
+            .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorItemNotFound))?;
+        meeting::send_scheduling(
+            mb,
+            &item,
+            groxide_pim::ical::imip::Method::Cancel,
+            meeting::sequence(&item) + 1,
+            cancel,
+            cancellations,
+        )
+        .await
     });
     write_messages(w, "DeleteItem", &results, |_, _| {});
 }

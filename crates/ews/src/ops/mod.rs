@@ -30,6 +30,7 @@ mod convert;
 mod folder;
 mod groupware;
 mod item;
+mod meeting;
 pub(crate) mod notify;
 mod oof;
 mod people;
@@ -47,9 +48,6 @@ use crate::xml::{Element, EwsElement, NS_MESSAGES, XmlWriter};
 /// Operations of the EWS schema this server knows but does not do yet:
 /// they get `ErrorInvalidOperation` in their own response element.
 const NOT_YET: &[&str] = &[
-    "AcceptItem",
-    "DeclineItem",
-    "TentativelyAcceptItem",
     "MoveFolder",
     "CopyFolder",
     "GetDelegate",

@@ -12,6 +12,7 @@
 //! when the item has an original, merges it: see [`export`] for the rule.
 
 pub mod export;
+pub mod imip;
 pub mod import;
 pub(crate) mod semantic;
 
