@@ -1349,3 +1349,273 @@ fn out_of_office_set_by_exchangelib_answers_each_sender_once_and_never_lists() {
     let after = sink.wait_for(std::time::Duration::from_millis(1500), |m| m.len() > 2);
     assert_eq!(after.len(), 2, "no replies once off: {after:?}");
 }
+
+/// exchangelib as organizer and as attendee of meetings (the relay is an
+/// [`SmtpSink`]); each step prints one JSON object.
+const MEETING_PY: &str = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+url, user, pw, step = sys.argv[1:5]
+out = {}
+if step == "caldav":
+    import caldav
+    client = caldav.DAVClient(url=url, username=user, password=pw, ssl_verify_cert=False)
+    cal = [c for c in client.principal().calendars() if str(c.url).rstrip("/").endswith("/calendar")][0]
+    out["events"] = []
+    for e in cal.events():
+        ev = e.icalendar_component
+        atts = ev.get("ATTENDEE", [])
+        if not isinstance(atts, list):
+            atts = [atts]
+        mine = [a.params.get("PARTSTAT") for a in atts if str(a).lower() == "mailto:" + user]
+        out["events"].append([str(ev["UID"]), str(ev["SUMMARY"]), mine])
+    print(json.dumps(out))
+    sys.exit(0)
+from exchangelib import (Account, Configuration, Credentials, DELEGATE, CalendarItem, Attendee, Mailbox,
+                         EWSDateTime, EWSTimeZone)
+from exchangelib.items import AcceptItem, DeclineItem, SEND_TO_ALL_AND_SAVE_COPY, SEND_ONLY_TO_ALL
+from exchangelib.properties import ReferenceItemId
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+utc = EWSTimeZone("UTC")
+def calendar():
+    return sorted([i.subject, i.my_response_type, i.legacy_free_busy_status] for i in acc.calendar.all())
+def answer(cls, item):
+    try:
+        cls(account=acc, reference_item_id=ReferenceItemId(id=item.id, changekey=item.changekey)).send()
+        return "ok"
+    except Exception as e:
+        return type(e).__name__
+if step == "organize":
+    item = CalendarItem(account=acc, folder=acc.calendar, subject="Planning",
+                        start=EWSDateTime(2030, 5, 6, 10, 0, tzinfo=utc), end=EWSDateTime(2030, 5, 6, 11, 0, tzinfo=utc),
+                        required_attendees=[Attendee(mailbox=Mailbox(email_address="bob@remote.test"), response_type="Unknown")])
+    item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+    item = acc.calendar.get(id=item.id)
+    out["attendees"] = [a.mailbox.email_address for a in item.required_attendees]
+    item.location = "Room 2"
+    item.save(update_fields=["location"], send_meeting_invitations=SEND_ONLY_TO_ALL)
+    out["sent"] = sorted(m.subject for m in acc.sent.all())
+    # A meeting the user organised cannot be answered by the user.
+    out["accept_own"] = answer(AcceptItem, item)
+    item.delete(send_meeting_cancellations=SEND_ONLY_TO_ALL)
+    out["calendar"] = calendar()
+elif step == "accept":
+    req = acc.inbox.get(subject="Budget review")
+    out["accept"] = answer(AcceptItem, req)
+    out["calendar"] = calendar()
+elif step == "decline":
+    item = [i for i in acc.calendar.all() if i.subject == "Budget review"][0]
+    item.decline()
+    out["calendar"] = calendar()
+elif step == "bad":
+    plain = acc.inbox.get(subject="just mail")
+    out["accept_mail"] = answer(AcceptItem, plain)
+    out["decline_mail"] = answer(DeclineItem, plain)
+    lone = CalendarItem(account=acc, folder=acc.calendar, subject="Alone",
+                        start=EWSDateTime(2030, 5, 7, 10, 0, tzinfo=utc), end=EWSDateTime(2030, 5, 7, 11, 0, tzinfo=utc))
+    lone.save()
+    out["accept_lone"] = answer(AcceptItem, lone)
+    out["calendar"] = calendar()
+print(json.dumps(out))
+"#;
+
+fn meeting(node: &Node, path: &str, step: &str) -> serde_json::Value {
+    let url = format!("https://{}:{}{path}", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", MEETING_PY, &url, USER, PASSWORD, step])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+/// The unfolded iCalendar lines of a sunk iMIP mail.
+fn ical_lines(data: &str) -> Vec<String> {
+    let body = data.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let mut lines: Vec<String> = Vec::new();
+    for l in body.split("\r\n") {
+        if let Some(rest) = l.strip_prefix(' ') {
+            if let Some(last) = lines.last_mut() {
+                last.push_str(rest);
+            }
+        } else {
+            lines.push(l.to_string());
+        }
+    }
+    lines
+}
+
+/// A node whose http relays to a fresh sink.
+fn meeting_node(ip: &str) -> (Node, SmtpSink) {
+    let mut node = node(ip);
+    let sink = SmtpSink::start(ip);
+    node.set(
+        "http.cfg",
+        "outgoing_smtp_url",
+        &format!("smtp://{ip}:{}", sink.port),
+    );
+    node.restart(Service::Http);
+    (node, sink)
+}
+
+#[test]
+fn exchangelib_organizes_a_meeting_and_the_attendee_gets_request_update_and_cancel() {
+    let (node, sink) = meeting_node("127.0.90.50");
+    let v = meeting(&node, "/EWS/Exchange.asmx", "organize");
+    eprintln!("organize: {v}");
+    assert_eq!(strings(&v["attendees"]), ["bob@remote.test"]);
+    assert_eq!(v["accept_own"], "ErrorInvalidItemForOperationAcceptItem");
+    // SendToAllAndSaveCopy kept the invitation in Sent Items.
+    assert_eq!(strings(&v["sent"]), ["Planning"]);
+    assert_eq!(v["calendar"], serde_json::json!([]));
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| m.len() >= 3);
+    assert_eq!(got.len(), 3, "request, update, cancel: {got:?}");
+    let methods: Vec<(String, String, Vec<String>)> = got
+        .iter()
+        .map(|m| {
+            let lines = ical_lines(&m.data);
+            let get = |name: &str| {
+                lines
+                    .iter()
+                    .find(|l| l.starts_with(&format!("{name}:")))
+                    .map(|l| l[name.len() + 1..].to_string())
+                    .unwrap_or_default()
+            };
+            assert_eq!(m.from, USER);
+            assert_eq!(m.to, ["bob@remote.test"]);
+            assert!(
+                m.data
+                    .contains("Content-Type: text/calendar; charset=utf-8; method="),
+                "{}",
+                m.data
+            );
+            assert!(
+                lines.iter().any(|l| l.starts_with("ATTENDEE")
+                    && l.to_lowercase().ends_with(":mailto:bob@remote.test")),
+                "{}",
+                m.data
+            );
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("ORGANIZER") && l.ends_with(&format!(":mailto:{USER}"))),
+                "{}",
+                m.data
+            );
+            (
+                get("METHOD"),
+                get("SEQUENCE"),
+                vec![get("LOCATION"), get("STATUS")],
+            )
+        })
+        .collect();
+    assert_eq!(methods[0].0, "REQUEST");
+    assert_eq!(methods[0].1, "0");
+    assert_eq!(methods[1].0, "REQUEST");
+    assert_eq!(methods[1].1, "1", "an update raises the SEQUENCE");
+    assert_eq!(methods[1].2[0], "Room 2");
+    assert_eq!(methods[2].0, "CANCEL");
+    assert_eq!(methods[2].1, "2");
+    assert_eq!(methods[2].2[1], "CANCELLED");
+}
+
+const BUDGET_REQUEST: &str = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
+    Subject: Budget review\r\nMessage-ID: <budget@remote.test>\r\nMIME-Version: 1.0\r\n\
+    Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\n\
+    Content-Type: text/plain\r\n\r\nYou are invited.\r\n--b\r\n\
+    Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
+    BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//remote//EN\r\nMETHOD:REQUEST\r\n\
+    BEGIN:VEVENT\r\nUID:budget-2030@remote.test\r\nDTSTAMP:20300101T000000Z\r\nSEQUENCE:3\r\n\
+    DTSTART:20300610T090000Z\r\nDTEND:20300610T100000Z\r\nSUMMARY:Budget review\r\n\
+    ORGANIZER;CN=Boss:mailto:boss@remote.test\r\n\
+    ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo@example.test\r\n\
+    ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@remote.test\r\n\
+    END:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n";
+
+/// The REPLY the sink holds last: (recipients, the attendee line).
+fn last_reply(sink: &SmtpSink, count: usize) -> (Vec<String>, String, String) {
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| m.len() >= count);
+    assert_eq!(got.len(), count, "{got:?}");
+    let m = got.last().unwrap();
+    let lines = ical_lines(&m.data);
+    assert!(lines.contains(&"METHOD:REPLY".to_string()), "{}", m.data);
+    assert!(lines.contains(&"UID:budget-2030@remote.test".to_string()));
+    assert!(lines.contains(&"SEQUENCE:3".to_string()));
+    let attendee = lines
+        .iter()
+        .find(|l| l.starts_with("ATTENDEE"))
+        .cloned()
+        .unwrap_or_default();
+    let subject = m
+        .data
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap_or_default()
+        .to_string();
+    (m.to.clone(), attendee, subject)
+}
+
+#[test]
+fn exchangelib_accepts_a_delivered_request_then_declines_it_and_the_organizer_hears() {
+    let (node, sink) = meeting_node("127.0.90.51");
+    node.deliver_ok(USER, BUDGET_REQUEST.as_bytes());
+    let v = meeting(&node, "/EWS/Exchange.asmx", "accept");
+    eprintln!("accept: {v}");
+    assert_eq!(v["accept"], "ok");
+    assert_eq!(
+        v["calendar"],
+        serde_json::json!([["Budget review", "Accept", "Busy"]])
+    );
+    let (to, attendee, subject) = last_reply(&sink, 1);
+    assert_eq!(to, ["boss@remote.test"]);
+    assert_eq!(
+        attendee,
+        format!("ATTENDEE;PARTSTAT=ACCEPTED:mailto:{USER}")
+    );
+    assert_eq!(subject, "Accepted: Budget review");
+    // CalDAV sees the booked event with the user's answer.
+    let dav = meeting(&node, "/dav/", "caldav");
+    eprintln!("caldav: {dav}");
+    assert_eq!(
+        dav["events"],
+        serde_json::json!([["budget-2030@remote.test", "Budget review", ["ACCEPTED"]]])
+    );
+
+    let v = meeting(&node, "/EWS/Exchange.asmx", "decline");
+    assert_eq!(v["calendar"], serde_json::json!([]));
+    let (to, attendee, subject) = last_reply(&sink, 2);
+    assert_eq!(to, ["boss@remote.test"]);
+    assert_eq!(
+        attendee,
+        format!("ATTENDEE;PARTSTAT=DECLINED:mailto:{USER}")
+    );
+    assert_eq!(subject, "Declined: Budget review");
+}
+
+#[test]
+fn answering_what_is_no_meeting_is_refused_and_writes_nothing() {
+    let (node, sink) = meeting_node("127.0.90.52");
+    deliver(&node, "just mail", "Mon, 1 Jan 2029 10:00:00 +0000");
+    let v = meeting(&node, "/EWS/Exchange.asmx", "bad");
+    eprintln!("bad: {v}");
+    assert_eq!(v["accept_mail"], "ErrorInvalidItemForOperationAcceptItem");
+    assert_eq!(v["decline_mail"], "ErrorInvalidItemForOperationDeclineItem");
+    assert_eq!(v["accept_lone"], "ErrorInvalidItemForOperationAcceptItem");
+    // Only the appointment the step made itself, unanswered.
+    assert_eq!(
+        v["calendar"],
+        serde_json::json!([["Alone", "Organizer", "Busy"]])
+    );
+    let got = sink.wait_for(std::time::Duration::from_millis(500), |m| !m.is_empty());
+    assert!(got.is_empty(), "nothing sent: {got:?}");
+}

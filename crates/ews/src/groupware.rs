@@ -982,6 +982,22 @@ fn write_calendar(
         _ => "Single",
     };
     w.leaf("t:CalendarItemType", kind);
+    // The owner's own answer: stored on a meeting they were invited to;
+    // an appointment of their own (or without answer) is theirs.
+    let mine = item
+        .int(&lids::PID_LID_RESPONSE_STATUS)
+        .map(ResponseStatus::from_code)
+        .filter(|r| {
+            matches!(
+                r,
+                ResponseStatus::Accepted
+                    | ResponseStatus::Tentative
+                    | ResponseStatus::Declined
+                    | ResponseStatus::NotResponded
+            )
+        })
+        .unwrap_or(ResponseStatus::Organized);
+    w.leaf("t:MyResponseType", response_type(mine));
     let organizer = item
         .recipients
         .iter()

@@ -12,7 +12,8 @@
 //! (then it is saved as a draft, which SendItem sends). The iMIP mails
 //! are groxide-pim's (`ical::imip`, the same ActiveSync's MeetingResponse
 //! sends), through the outgoing relay. A reference that is no meeting is
-//! `ErrorInvalidItemForOperation`, with nothing written.
+//! `ErrorInvalidItemForOperation…` (the answer's own code), with nothing
+//! written.
 
 use super::send::submit;
 use crate::groupware::new_uid;
@@ -103,8 +104,15 @@ pub(crate) fn parse_response(e: &Element) -> Result<ResponseObject, EwsError> {
     Ok(ResponseObject { answer, reference })
 }
 
-fn not_a_meeting(what: impl Into<String>) -> EwsError {
-    EwsError::new(ResponseCode::ErrorInvalidItemForOperation, what)
+/// The schema's code for a response object whose reference is no meeting
+/// (it has one per answer).
+fn not_a_meeting(answer: Answer, what: impl Into<String>) -> EwsError {
+    let code = match answer {
+        Answer::Accept => ResponseCode::ErrorInvalidItemForOperationAcceptItem,
+        Answer::Tentative => ResponseCode::ErrorInvalidItemForOperationTentative,
+        Answer::Decline => ResponseCode::ErrorInvalidItemForOperationDeclineItem,
+    };
+    EwsError::new(code, what)
 }
 
 fn internal(e: impl std::fmt::Display) -> EwsError {
@@ -228,7 +236,11 @@ struct Meeting {
 
 /// Reads the meeting `reference` names: a calendar item of the user's, or
 /// a mail whose text/calendar part is a REQUEST.
-async fn meeting_of(mb: &mut Mailbox<'_>, reference: &Element) -> Result<Meeting, EwsError> {
+async fn meeting_of(
+    mb: &mut Mailbox<'_>,
+    reference: &Element,
+    answer: Answer,
+) -> Result<Meeting, EwsError> {
     let id = reference.attr("Id").unwrap_or_default();
     if OccurrenceKey::decode(id).is_ok() {
         return Err(EwsError::unsupported(
@@ -250,19 +262,23 @@ async fn meeting_of(mb: &mut Mailbox<'_>, reference: &Element) -> Result<Meeting
             (item, ics, vec![key.message], calendar)
         }
         ItemKind::Contact | ItemKind::Task => {
-            return Err(not_a_meeting(format!(
-                "a {} is not a meeting",
-                crate::groupware::element_name(kind)
-            )));
+            return Err(not_a_meeting(
+                answer,
+                format!(
+                    "a {} is not a meeting",
+                    crate::groupware::element_name(kind)
+                ),
+            ));
         }
         _ => {
             // A mail: checks the id still names it, then reads its content.
             mb.read_message(&key).await?;
             let raw = mb.content(key.message).await?;
             let ics = imip::calendar_part(&raw)
-                .ok_or_else(|| not_a_meeting("the message carries no meeting request"))?;
+                .ok_or_else(|| not_a_meeting(answer, "the message carries no meeting request"))?;
             if imip::calendar_method(&ics).as_deref() != Some("REQUEST") {
                 return Err(not_a_meeting(
+                    answer,
                     "the message's calendar part is no meeting request (METHOD:REQUEST)",
                 ));
             }
@@ -278,7 +294,7 @@ async fn meeting_of(mb: &mut Mailbox<'_>, reference: &Element) -> Result<Meeting
             .items
             .into_iter()
             .find_map(Result::ok)
-            .ok_or_else(|| not_a_meeting("the meeting request cannot be read"))?;
+            .ok_or_else(|| not_a_meeting(answer, "the meeting request cannot be read"))?;
             let calendar = folder_role("calendar");
             let uid = item_uid(&item);
             let existing = if uid.is_empty() {
@@ -297,12 +313,13 @@ async fn meeting_of(mb: &mut Mailbox<'_>, reference: &Element) -> Result<Meeting
     };
     let uid = item_uid(&item);
     if uid.is_empty() {
-        return Err(not_a_meeting("the meeting has no UID"));
+        return Err(not_a_meeting(answer, "the meeting has no UID"));
     }
     let organizer = organizer(&item, &user)
-        .ok_or_else(|| not_a_meeting("the item is no meeting: it has no attendees"))?;
+        .ok_or_else(|| not_a_meeting(answer, "the item is no meeting: it has no attendees"))?;
     if organizer.eq_ignore_ascii_case(&user) {
         return Err(not_a_meeting(
+            answer,
             "the user organised this meeting and cannot answer it",
         ));
     }
@@ -329,7 +346,7 @@ pub(crate) async fn respond(
     save_in: Option<u64>,
 ) -> Result<Saved, EwsError> {
     let response = parse_response(e)?;
-    let mut meeting = meeting_of(mb, &response.reference).await?;
+    let mut meeting = meeting_of(mb, &response.reference, response.answer).await?;
     if send {
         check_relay(mb)?;
     }
