@@ -127,7 +127,12 @@ async fn respond(
             None
         }
         Answer::Accept | Answer::Tentative => {
-            imip::answer_item(&mut item, &ctx.user, answer);
+            imip::answer_item(
+                &mut item,
+                &ctx.user,
+                answer,
+                &groxide_pim::ical::ExportOptions::default(),
+            );
             let target = existing
                 .first()
                 .map_or(PutTarget::New, |e| PutTarget::Message(e.message_id));

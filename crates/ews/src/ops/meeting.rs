@@ -367,7 +367,12 @@ pub(crate) async fn respond(
             }
         }
         Answer::Accept | Answer::Tentative => {
-            imip::answer_item(&mut meeting.item, &user, response.answer);
+            imip::answer_item(
+                &mut meeting.item,
+                &user,
+                response.answer,
+                &export_options(mb),
+            );
             let target = meeting
                 .existing
                 .first()

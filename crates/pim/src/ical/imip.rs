@@ -13,6 +13,7 @@
 //! - [`mail`]: the RFC 5322 message, `Content-Type: text/calendar;
 //!   method=…`, To the recipients.
 
+use super::export::{ExportOptions, item_to_ical};
 use crate::item::{Item, ResponseStatus};
 use groxide_mapi::{PropValue, lids};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -342,8 +343,10 @@ pub fn reply_mail(
 
 /// The answer on the attendee's own copy of the appointment: busy or
 /// tentative, PidLidResponseStatus, and the attendee's own recipient
-/// (`user`, when listed) answering so.
-pub fn answer_item(item: &mut Item, user: &str, answer: Answer) {
+/// (`user`, when listed) answering so; the kept original iCalendar is
+/// written again with the answer (CalDAV serves it), `opts` as the item
+/// was imported with.
+pub fn answer_item(item: &mut Item, user: &str, answer: Answer, opts: &ExportOptions) {
     let busy = match answer {
         Answer::Accept => 2,
         Answer::Tentative => 1,
@@ -360,6 +363,11 @@ pub fn answer_item(item: &mut Item, user: &str, answer: Answer) {
         .filter(|r| !r.organizer && r.address.eq_ignore_ascii_case(user))
     {
         r.response = answer.response();
+    }
+    if item.original.is_some()
+        && let Ok(ics) = item_to_ical(item, opts)
+    {
+        item.original = Some(ics.into_bytes());
     }
 }
 
@@ -424,6 +432,41 @@ mod tests {
         assert_eq!(sequence_of(&cancel), 3);
         assert!(cancel.contains("STATUS:CANCELLED\r\n"));
         assert!(!cancel.contains("CONFIRMED"));
+    }
+
+    #[test]
+    fn the_answer_is_on_the_attendees_copy_and_its_icalendar() {
+        let opts = super::super::ImportOptions {
+            owner: Some("demo@example.test".into()),
+            ..Default::default()
+        };
+        let request = REQUEST.replace(
+            "ORGANIZER:mailto:boss@remote.test\r\n",
+            "ORGANIZER:mailto:boss@remote.test\r\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:demo@example.test\r\n",
+        );
+        let mut items = super::super::parse_calendar(request.as_bytes(), &opts).items;
+        let Some(Ok(mut item)) = items.pop() else {
+            panic!("the request reads");
+        };
+        let export = ExportOptions {
+            owner: opts.owner.clone(),
+            ..Default::default()
+        };
+        answer_item(&mut item, "demo@example.test", Answer::Accept, &export);
+        assert_eq!(
+            item.int(&lids::PID_LID_RESPONSE_STATUS),
+            Some(i64::from(ResponseStatus::Accepted.code()))
+        );
+        assert_eq!(item.int(&lids::PID_LID_BUSY_STATUS), Some(2));
+        let me = item
+            .recipients
+            .iter()
+            .find(|r| r.address == "demo@example.test");
+        assert_eq!(me.map(|r| r.response), Some(ResponseStatus::Accepted));
+        let original =
+            String::from_utf8(item.original.clone().unwrap_or_default()).unwrap_or_default();
+        assert!(original.contains("PARTSTAT=ACCEPTED"), "{original}");
+        assert!(!original.contains("NEEDS-ACTION"), "{original}");
     }
 
     #[test]
