@@ -43,24 +43,39 @@ pub(crate) async fn load_items(
     entries: Option<&[&pb::MessageEntry]>,
     set: FieldSet,
 ) -> Result<Vec<Option<MessageItem>>, EwsError> {
+    let wants_content = set.contains(Field::MimeContent) || set.contains(Field::Attachments);
     let mut items: Vec<Option<MessageItem>> = match entries {
         Some(es) if !set.needs_props() => keys
             .iter()
             .zip(es)
             .map(|(k, e)| Some(MessageItem::from_entry(*k, e)))
             .collect(),
-        _ => mb
-            .read_messages(keys, set.contains(Field::Body))
-            .await?
-            .into_iter()
-            .zip(keys)
-            .map(|(m, k)| m.map(|m| MessageItem::from_stored(*k, &m)))
-            .collect(),
+        _ => {
+            let with = mb
+                .read_messages(keys, set.contains(Field::Body), wants_content)
+                .await?;
+            let mut items = Vec::with_capacity(with.len());
+            for (m, k) in with.into_iter().zip(keys) {
+                items.push(m.map(|(m, bytes)| {
+                    let mut item = MessageItem::from_stored(*k, &m);
+                    if wants_content {
+                        item.mime = bytes;
+                    }
+                    item
+                }));
+            }
+            items
+        }
     };
-    if set.contains(Field::MimeContent) || set.contains(Field::Attachments) {
+    if wants_content {
         for item in items.iter_mut().flatten() {
             let Some(key) = item.key else { continue };
-            let raw = mb.content(key.message).await?;
+            // Read with the properties, or alone when the batch's budget
+            // left it out.
+            let raw = match item.mime.take() {
+                Some(raw) => raw,
+                None => mb.content(key.message).await?,
+            };
             if set.contains(Field::Attachments) {
                 item.attachments = crate::attachments::list(&raw)
                     .into_iter()
@@ -153,7 +168,7 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
             // Folder-associated items are not kept for mail folders.
             Vec::new()
         } else {
-            mb.list(folder.id, 1).await?
+            mb.list(folder.id, 1, 0).await?
         };
         let key_of = |e: &pb::MessageEntry| ItemKey {
             store,
