@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
+use std::sync::Arc;
 
 /// Most messages one ReadMessages call asks for (exmdb's limit is 1000).
 const READ_BATCH: usize = 500;
@@ -382,6 +383,30 @@ impl<'a> Mailbox<'a> {
             out.push(entry.map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?);
         }
         Ok(out)
+    }
+
+    /// The folder's messages in Exchange's default view order (newest
+    /// arrival first, then highest UID), shared with other requests while
+    /// the folder's state is the same (see [`crate::Listings`]).
+    pub(crate) async fn newest_first(
+        &self,
+        folder: &pb::Folder,
+    ) -> Result<Arc<Vec<pb::MessageEntry>>, EwsError> {
+        let stamp = crate::ListingStamp::of(folder);
+        if let Some(hit) = self.ews.listings.get(&self.dir, folder.id, stamp) {
+            return Ok(hit);
+        }
+        let mut entries = self.list(folder.id, 1, 0).await?;
+        entries.sort_by(|a, b| {
+            b.internal_date
+                .cmp(&a.internal_date)
+                .then_with(|| b.uid.cmp(&a.uid))
+        });
+        let entries = Arc::new(entries);
+        self.ews
+            .listings
+            .put(&self.dir, folder.id, stamp, entries.clone());
+        Ok(entries)
     }
 
     /// What changed in a folder after `since`, and its highest MODSEQ.

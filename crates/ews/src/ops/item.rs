@@ -160,10 +160,46 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         .as_ref()
         .is_some_and(|r| r.reads(&from_entry_alone))
         || order.reads(&from_entry_alone);
+    // The default view of a folder (newest arrival first, as Exchange
+    // lists one and as clients ask by DateTimeReceived descending): a page
+    // of the shared listing.
+    let newest_first = order.0.is_empty() || order.0 == [(Path::Received, true)];
+    let plain = restriction.is_none() && newest_first && traversal != "Associated";
     let results = each_of!(op, "ParentFolderIds", w, "FindItem", |p| {
         let folder = mb.resolve_folder(p).await?;
         check_kind(&folder)?;
         let store = mb.guid().await?;
+        if plain {
+            let listing = mb.newest_first(&folder).await?;
+            let key_of = |e: &pb::MessageEntry| ItemKey {
+                store,
+                folder: folder.id,
+                message: e.message_id,
+                uid: e.uid,
+            };
+            let total = listing.len();
+            let range = view.range(total);
+            let first = range.start;
+            let page: Vec<&pb::MessageEntry> = listing[range].iter().collect();
+            let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
+            let items: Vec<MessageItem> = load_items(mb, &keys, Some(&page), set)
+                .await?
+                .into_iter()
+                .zip(&page)
+                .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
+                .collect();
+            let next_offset = view.offset + items.len();
+            return Ok(FoundPage {
+                last: if view.from_end {
+                    first == 0
+                } else {
+                    next_offset >= total
+                },
+                items,
+                total,
+                next_offset,
+            });
+        }
         let entries = if traversal == "Associated" {
             // Folder-associated items are not kept for mail folders.
             Vec::new()
