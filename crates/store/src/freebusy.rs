@@ -4,10 +4,10 @@
 //! own busy status where it has one.
 
 use crate::error::Result;
-use crate::folders::{FolderRef, FolderRole};
-use crate::ids::MessageId;
-use crate::items::ItemEntry;
-use crate::store::StoreReader;
+use crate::folders::{self, FolderRef, FolderRole};
+use crate::ids::{ChangeNumber, MessageId};
+use crate::items::{self, ItemEntry};
+use crate::store::{Store, StoreReader};
 use groxide_mapi::lids;
 use groxide_pim::recur::{self, ExpandOptions, Zone};
 use groxide_pim::{Item, ItemClass};
@@ -114,11 +114,16 @@ pub fn slots_of_item(
         .collect()
 }
 
+/// Time index bounds learned by a query: message, its change number when
+/// read, its bounds.
+type Learned = Vec<(MessageId, ChangeNumber, (i64, i64))>;
+
 impl StoreReader {
     /// The live items of `folder` with an instance in `[from, to)` (Unix
     /// seconds; a CalDAV time-range filter,
     /// [`groxide_pim::recur::mapi::occurs_in`]), by UID, read without their
-    /// source objects; all-day and floating ones in `floating`.
+    /// source objects; all-day and floating ones in `floating`. Only the
+    /// candidates of the time index are read ([`crate::schema`], step 8).
     pub fn items_in_range(
         &self,
         folder: impl Into<FolderRef>,
@@ -126,39 +131,149 @@ impl StoreReader {
         to: i64,
         floating: &Zone,
     ) -> Result<Vec<ItemEntry>> {
-        let mut out = Vec::new();
-        for e in self.list_items(folder)? {
-            let item = match self.get_item_without_original(e.message_id) {
-                Ok(i) => i,
-                // Removed since the listing.
-                Err(crate::StoreError::NoSuchMessage(_)) => continue,
-                Err(err) => return Err(err),
-            };
-            if groxide_pim::recur::mapi::occurs_in(&item, from, to, floating) {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        self.items_in_range_learning(folder.into(), from, to, floating)
+            .map(|(out, _)| out)
     }
 
     /// The busy slots of the Calendar folder overlapping `[from, to)` (Unix
     /// seconds), by start; free time is left out. All-day and floating
-    /// events are read in `floating` (the owner's zone).
+    /// events are read in `floating` (the owner's zone). Only the
+    /// candidates of the time index are read.
     pub fn free_busy(&self, from: i64, to: i64, floating: &Zone) -> Result<Vec<BusySlot>> {
-        let mut out = Vec::new();
-        for e in self.list_items(FolderRole::Calendar)? {
-            if ItemClass::from_message_class(&e.message_class) != Some(ItemClass::Appointment) {
+        self.free_busy_learning(from, to, floating)
+            .map(|(out, _)| out)
+    }
+
+    /// The candidates of `folder` for `[from, to)`, each read with `read`
+    /// (which sees the item as decoded); the bounds of those whose bounds
+    /// were not known are returned to be written back.
+    fn read_candidates(
+        &self,
+        folder: FolderRef,
+        from: i64,
+        to: i64,
+        wanted: impl Fn(&ItemEntry) -> bool,
+        mut read: impl FnMut(ItemEntry, &Item),
+    ) -> Result<Learned> {
+        let candidates = self.with_reader(|c| {
+            let fid = folders::resolve(c, folder)?;
+            items::range_candidates(c, fid, from, to)
+        })?;
+        let mut learned = Vec::new();
+        for (e, unknown) in candidates {
+            if !wanted(&e) {
                 continue;
             }
-            let item = match self.get_item_without_original(e.message_id) {
+            let (current, item) = match self.get_item_without_original(e.message_id) {
                 Ok(i) => i,
                 // Removed since the listing.
                 Err(crate::StoreError::NoSuchMessage(_)) => continue,
                 Err(err) => return Err(err),
             };
-            out.extend(slots_of_item(&item, e.message_id, from, to, floating));
+            #[cfg(test)]
+            tests::DECODED.with(|d| d.set(d.get() + 1));
+            if unknown {
+                learned.push((
+                    current.message_id,
+                    current.cn,
+                    recur::mapi::occurrence_bounds(&item),
+                ));
+            }
+            read(e, &item);
         }
+        Ok(learned)
+    }
+
+    fn items_in_range_learning(
+        &self,
+        folder: FolderRef,
+        from: i64,
+        to: i64,
+        floating: &Zone,
+    ) -> Result<(Vec<ItemEntry>, Learned)> {
+        let mut out = Vec::new();
+        let learned = self.read_candidates(
+            folder,
+            from,
+            to,
+            |_| true,
+            |e, item| {
+                if recur::mapi::occurs_in(item, from, to, floating) {
+                    out.push(e);
+                }
+            },
+        )?;
+        Ok((out, learned))
+    }
+
+    fn free_busy_learning(
+        &self,
+        from: i64,
+        to: i64,
+        floating: &Zone,
+    ) -> Result<(Vec<BusySlot>, Learned)> {
+        let mut out = Vec::new();
+        let learned = self.read_candidates(
+            FolderRole::Calendar.into(),
+            from,
+            to,
+            |e| ItemClass::from_message_class(&e.message_class) == Some(ItemClass::Appointment),
+            |e, item| out.extend(slots_of_item(item, e.message_id, from, to, floating)),
+        )?;
         out.sort();
+        Ok((out, learned))
+    }
+}
+
+impl Store {
+    /// [`StoreReader::items_in_range`], writing back the time index bounds
+    /// of the items it had to read for want of them (rows of an older
+    /// store, items changed over MAPI), so the next query reads only
+    /// candidates. A failed write-back is logged, not returned: the answer
+    /// stands.
+    pub fn items_in_range(
+        &self,
+        folder: impl Into<FolderRef>,
+        from: i64,
+        to: i64,
+        floating: &Zone,
+    ) -> Result<Vec<ItemEntry>> {
+        let (out, learned) = self
+            .reader
+            .items_in_range_learning(folder.into(), from, to, floating)?;
+        self.learn_ranges(learned);
         Ok(out)
+    }
+
+    /// [`StoreReader::free_busy`], writing back bounds as
+    /// [`Store::items_in_range`] does.
+    pub fn free_busy(&self, from: i64, to: i64, floating: &Zone) -> Result<Vec<BusySlot>> {
+        let (out, learned) = self.reader.free_busy_learning(from, to, floating)?;
+        self.learn_ranges(learned);
+        Ok(out)
+    }
+
+    fn learn_ranges(&self, learned: Learned) {
+        if learned.is_empty() {
+            return;
+        }
+        let n = learned.len();
+        match self
+            .writer
+            .submit((), move |ctx| items::learn_ranges(ctx, &learned))
+        {
+            Ok(written) => tracing::debug!(read = n, written, "time index bounds written back"),
+            Err(e) => tracing::warn!(error = %e, "time index bounds not written back"),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Items decoded by time range queries on this thread.
+        pub(crate) static DECODED: Cell<usize> = const { Cell::new(0) };
     }
 }
