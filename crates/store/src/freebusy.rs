@@ -238,9 +238,9 @@ impl Store {
         to: i64,
         floating: &Zone,
     ) -> Result<Vec<ItemEntry>> {
-        let (out, learned) = self
-            .reader
-            .items_in_range_learning(folder.into(), from, to, floating)?;
+        let (out, learned) =
+            self.reader
+                .items_in_range_learning(folder.into(), from, to, floating)?;
         self.learn_ranges(learned);
         Ok(out)
     }

@@ -3,8 +3,8 @@
 
 use super::convert::rule_of_pattern;
 use super::expand::{ExpandOptions, Override, Series, Zone};
-use super::rule::Until;
 use super::pattern::{AppointmentRecurrencePattern, time_of_minutes};
+use super::rule::Until;
 use crate::error::BlobError;
 use crate::item::Item;
 use crate::tz::windows::windows_to_iana;
@@ -176,7 +176,8 @@ pub fn occurrence_bounds(item: &Item) -> (i64, i64) {
             floating: Zone::Utc,
             ..ExpandOptions::default()
         };
-        let all = super::expand::expand(&series, lo.saturating_sub(FLOATING_MARGIN), i64::MAX, &opts);
+        let all =
+            super::expand::expand(&series, lo.saturating_sub(FLOATING_MARGIN), i64::MAX, &opts);
         // An instance near UNTIL may be in or out depending on the zone's
         // offsets (daylight saving): UNTIL itself bounds every instance.
         if let Some(u) = series.rule.as_ref().and_then(|r| r.until) {
