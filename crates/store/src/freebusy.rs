@@ -270,10 +270,110 @@ impl Store {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use crate::items::{Precondition, PutTarget};
+    use crate::{FolderRole, NewStore, OpenOptions, Store, StoreKind};
+    use groxide_pim::ical::{ImportOptions, parse_calendar};
+    use groxide_pim::recur::Zone;
     use std::cell::Cell;
 
     thread_local! {
         /// Items decoded by time range queries on this thread.
         pub(crate) static DECODED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn decoded() -> usize {
+        DECODED.with(Cell::get)
+    }
+
+    /// One event per day from 1 January 2020 (`days` of them, UTC), plus
+    /// three on 15 January 2025.
+    fn calendar(days: i64) -> String {
+        let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n");
+        let day0 = 1_577_836_800; // 2020-01-01
+        let mut ev = |uid: String, start: i64| {
+            let f = |t: i64| {
+                let d = t.div_euclid(86_400);
+                let secs = t.rem_euclid(86_400);
+                // civil from days (proleptic Gregorian)
+                let z = d + 719_468;
+                let era = z.div_euclid(146_097);
+                let doe = z - era * 146_097;
+                let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+                let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+                let mp = (5 * doy + 2) / 153;
+                let day = doy - (153 * mp + 2) / 5 + 1;
+                let month = if mp < 10 { mp + 3 } else { mp - 9 };
+                let year = yoe + era * 400 + i64::from(month <= 2);
+                format!(
+                    "{year:04}{month:02}{day:02}T{:02}{:02}00Z",
+                    secs / 3600,
+                    secs % 3600 / 60
+                )
+            };
+            ics.push_str(&format!(
+                "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nSUMMARY:{uid}\r\n\
+                 DTSTART:{}\r\nDTEND:{}\r\nEND:VEVENT\r\n",
+                f(start),
+                f(start + 3600)
+            ));
+        };
+        for d in 0..days {
+            ev(format!("old-{d}"), day0 + d * 86_400 + 9 * 3600);
+        }
+        for h in 0..3 {
+            ev(format!("now-{h}"), 1_736_931_600 + h * 3600); // 2025-01-15 09:00
+        }
+        ics.push_str("END:VCALENDAR\r\n");
+        ics
+    }
+
+    #[test]
+    fn a_time_range_query_decodes_only_the_candidates_of_the_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let new = NewStore {
+            kind: StoreKind::Private,
+            owner: "a@example.org".into(),
+            lang: String::new(),
+            quota_bytes: 0,
+        };
+        let (store, _, _) =
+            Store::create(&tmp.path().join("a"), &new, &OpenOptions::default()).unwrap();
+        const OLD: i64 = 300;
+        let items = parse_calendar(calendar(OLD).as_bytes(), &ImportOptions::default()).items;
+        assert_eq!(items.len(), OLD as usize + 3);
+        for i in items {
+            store
+                .put_item(
+                    FolderRole::Calendar,
+                    &i.unwrap(),
+                    PutTarget::ByUid,
+                    Precondition::None,
+                )
+                .unwrap();
+        }
+        // 2025-01-15, the whole day.
+        let (from, to) = (1_736_899_200, 1_736_985_600);
+        let before = decoded();
+        let found = store
+            .items_in_range(FolderRole::Calendar, from, to, &Zone::Utc)
+            .unwrap();
+        let mut uids: Vec<&str> = found.iter().map(|e| e.item_uid.as_str()).collect();
+        uids.sort_unstable();
+        assert_eq!(uids, ["now-0", "now-1", "now-2"]);
+        assert_eq!(decoded() - before, 3, "items decoded for 3 in range");
+
+        let before = decoded();
+        let slots = store.free_busy(from, to, &Zone::Utc).unwrap();
+        assert_eq!(slots.len(), 3);
+        assert_eq!(decoded() - before, 3, "items decoded for free/busy");
+
+        // A range holding them all reads them all.
+        let before = decoded();
+        let all = store
+            .items_in_range(FolderRole::Calendar, 0, to, &Zone::Utc)
+            .unwrap();
+        assert_eq!(all.len(), OLD as usize + 3);
+        assert_eq!(decoded() - before, OLD as usize + 3);
     }
 }
