@@ -127,7 +127,8 @@ pub fn occurs_in(item: &Item, start: i64, end: i64, floating: &Zone) -> bool {
 pub const FLOATING_MARGIN: i64 = 2 * 86_400;
 
 /// Most instances [`occurrence_bounds`] walks to find the end of a bounded
-/// series; one with more is taken as unbounded.
+/// series (a tenth of it for each of the offsets a floating one is read
+/// in); one with more is taken as unbounded.
 pub const BOUNDS_MAX_INSTANCES: usize = 20_000;
 
 /// Bounds of every instance an item can have, as a store's time index
@@ -166,41 +167,79 @@ pub fn occurrence_bounds(item: &Item) -> (i64, i64) {
             hi = hi.max(e.max(s));
         }
     }
+    let floating = series.all_day || series.zone == Zone::Floating;
     if series.rule.as_ref().is_some_and(|r| !r.is_bounded()) {
         hi = i64::MAX;
+    } else if let Some(end) = last_end(&series, lo, &Zone::Utc, BOUNDS_MAX_INSTANCES) {
+        hi = hi.max(end);
+        // A floating series' local start moves with the zone it is read in,
+        // and with it the days its pattern matches: a COUNT may then end a
+        // period later. Read it in every offset a zone can have (−12 h to
+        // +14 h, a quarter of an hour apart; the date of the start only
+        // changes at one of them).
+        if floating && series.rule.is_some() {
+            for q in (-12 * 4)..=(14 * 4) {
+                let view = Zone::Fixed(q * 15);
+                let end = match series_of_item(item, &view) {
+                    Ok(Some(s)) => last_end(&s, lo, &view, BOUNDS_MAX_INSTANCES / 10),
+                    _ => None,
+                };
+                match end {
+                    Some(e) => hi = hi.max(e),
+                    None => {
+                        hi = i64::MAX;
+                        break;
+                    }
+                }
+            }
+        }
     } else {
-        // Every instance, from a little before the first (the walk seeks
-        // back by a margin of its own) to wherever the rule ends.
-        let opts = ExpandOptions {
-            max_instances: BOUNDS_MAX_INSTANCES,
-            floating: Zone::Utc,
-            ..ExpandOptions::default()
-        };
-        let all =
-            super::expand::expand(&series, lo.saturating_sub(FLOATING_MARGIN), i64::MAX, &opts);
-        // An instance near UNTIL may be in or out depending on the zone's
-        // offsets (daylight saving): UNTIL itself bounds every instance.
-        if let Some(u) = series.rule.as_ref().and_then(|r| r.until) {
-            let until = match u {
-                Until::Utc(t) => t.and_utc().timestamp(),
-                Until::Local(t) => series.zone.to_utc(t, &utc),
-                Until::Date(d) => series
-                    .zone
-                    .to_utc(d.and_hms_opt(23, 59, 59).unwrap_or_default(), &utc),
-            };
-            hi = hi.max(until.saturating_add(series.duration.max(0)));
-        }
-        if all.truncated {
-            hi = i64::MAX;
-        } else if let Some(e) = all.instances.iter().map(|i| i.end.max(i.start)).max() {
-            hi = hi.max(e);
-        }
+        hi = i64::MAX;
     }
-    if series.all_day || series.zone == Zone::Floating {
+    // An instance near UNTIL may be in or out depending on the zone's
+    // offsets (daylight saving): UNTIL itself bounds every instance.
+    if let Some(u) = series.rule.as_ref().and_then(|r| r.until) {
+        let until = match u {
+            Until::Utc(t) => t.and_utc().timestamp(),
+            Until::Local(t) => series.zone.to_utc(t, &utc),
+            Until::Date(d) => series
+                .zone
+                .to_utc(d.and_hms_opt(23, 59, 59).unwrap_or_default(), &utc),
+        };
+        hi = hi.max(until.saturating_add(series.duration.max(0)));
+    }
+    if floating {
         lo = lo.saturating_sub(FLOATING_MARGIN);
         hi = hi.saturating_add(FLOATING_MARGIN);
     }
     (lo, hi)
+}
+
+/// The latest end of any instance of a bounded series read in `view`
+/// (every instance walked, from a little before `from`); `None` when it has
+/// more than `max` instances.
+fn last_end(series: &Series, from: i64, view: &Zone, max: usize) -> Option<i64> {
+    let opts = ExpandOptions {
+        max_instances: max,
+        floating: view.clone(),
+        ..ExpandOptions::default()
+    };
+    let all = super::expand::expand(
+        series,
+        from.saturating_sub(FLOATING_MARGIN),
+        i64::MAX,
+        &opts,
+    );
+    if all.truncated {
+        return None;
+    }
+    Some(
+        all.instances
+            .iter()
+            .map(|i| i.end.max(i.start))
+            .max()
+            .unwrap_or(i64::MIN),
+    )
 }
 
 /// The zone of an item's series or start (from its TZDEFINITION).
