@@ -81,6 +81,7 @@ async fn folder_messages(client: &ExmdbClient, dir: &str, role: &str) -> Vec<Vec
     let mut list = Box::pin(
         client
             .list_messages(pb::ListMessagesRequest {
+                limit: 0,
                 dir: dir.to_string(),
                 folder: Some(folder_role(role)),
                 range: None,

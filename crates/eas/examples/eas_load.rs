@@ -38,6 +38,7 @@ use groxide_wbxml::{AirSync, Element, FolderHierarchy, Limits, Ping, Provision};
 use std::collections::HashMap;
 use std::io::BufRead as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
@@ -491,49 +492,79 @@ async fn run_ping(
     let t0 = Instant::now();
     // (user, answered at, Ping status or an error)
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant, String)>();
-    let sent = Arc::new(Semaphore::new(0));
+    // Devices whose latest Ping is written and not answered.
+    let held = Arc::new(AtomicUsize::new(0));
+    // When the last 503 came, in ms since t0 (0: none yet).
+    let last_busy = Arc::new(AtomicU64::new(0));
+    let retried = Arc::new(AtomicUsize::new(0));
     let open = Arc::new(Semaphore::new(256));
     for (u, req) in requests {
-        let (tx, sent, open, http) = (tx.clone(), sent.clone(), open.clone(), http.to_string());
+        let (tx, open, http) = (tx.clone(), open.clone(), http.to_string());
+        let (held, last_busy, retried) = (held.clone(), last_busy.clone(), retried.clone());
         tokio::spawn(async move {
-            let permit = open.acquire_owned().await.unwrap();
-            let s = TcpStream::connect(&http).await;
-            let mut s = match s {
-                Ok(s) => BufReader::new(s),
-                Err(e) => {
-                    drop(permit);
-                    sent.add_permits(1);
-                    let _ = tx.send((u, Instant::now(), format!("connect: {e}")));
+            // As a phone does: a 503 (a login storm queued past
+            // auth_check_wait) is retried after its Retry-After.
+            loop {
+                let permit = open.clone().acquire_owned().await.unwrap();
+                let s = TcpStream::connect(&http).await;
+                let mut s = match s {
+                    Ok(s) => BufReader::new(s),
+                    Err(e) => {
+                        drop(permit);
+                        let _ = tx.send((u, Instant::now(), format!("connect: {e}")));
+                        return;
+                    }
+                };
+                let w = s.get_mut().write_all(&req).await;
+                drop(permit);
+                if let Err(e) = w {
+                    let _ = tx.send((u, Instant::now(), format!("write: {e}")));
                     return;
                 }
-            };
-            let w = s.get_mut().write_all(&req).await;
-            drop(req);
-            drop(permit);
-            sent.add_permits(1);
-            if let Err(e) = w {
-                let _ = tx.send((u, Instant::now(), format!("write: {e}")));
+                held.fetch_add(1, Ordering::SeqCst);
+                let r = read_response(&mut s).await;
+                held.fetch_sub(1, Ordering::SeqCst);
+                let at = Instant::now();
+                let what = match r {
+                    Ok((503, _, _)) => {
+                        let ms = at.duration_since(t0).as_millis() as u64;
+                        last_busy.fetch_max(ms.max(1), Ordering::SeqCst);
+                        retried.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                    Ok((200, b, _)) => groxide_wbxml::decode(&b, &Limits::default())
+                        .ok()
+                        .and_then(|d| d.child_text(Ping::Status).map(str::to_string))
+                        .unwrap_or_else(|| "undecodable".into()),
+                    Ok((st, _, _)) => format!("HTTP {st}"),
+                    Err(e) => format!("read: {e}"),
+                };
+                let _ = tx.send((u, at, what));
                 return;
             }
-            let r = read_response(&mut s).await;
-            let at = Instant::now();
-            let what = match r {
-                Ok((200, b, _)) => groxide_wbxml::decode(&b, &Limits::default())
-                    .ok()
-                    .and_then(|d| d.child_text(Ping::Status).map(str::to_string))
-                    .unwrap_or_else(|| "undecodable".into()),
-                Ok((st, _, _)) => format!("HTTP {st}"),
-                Err(e) => format!("read: {e}"),
-            };
-            let _ = tx.send((u, at, what));
         });
     }
     drop(tx);
-    let total = devs.len() as u32;
-    let _all = sent.acquire_many(total).await.unwrap();
+    let total = devs.len();
+    // Every Ping is held once every device's latest attempt is written and
+    // no 503 came for longer than a login may wait (auth_check_wait, 5 s).
+    let quiet = Duration::from_secs(6);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let busy = Duration::from_millis(last_busy.load(Ordering::SeqCst));
+        if held.load(Ordering::SeqCst) >= total && t0.elapsed() > busy + quiet {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(600) {
+            println!("NOT ALL HELD after 600 s: {}", held.load(Ordering::SeqCst));
+            break;
+        }
+    }
+    let busy_s = last_busy.load(Ordering::SeqCst) as f64 / 1000.0;
     println!(
-        "PINGS SENT {{\"devices\": {total}, \"seconds\": {:.3}, \"generator_cpu_s\": {:.3}}}",
-        t0.elapsed().as_secs_f64(),
+        "PINGS SENT {{\"devices\": {total}, \"seconds\": {busy_s:.3}, \"retried_after_503\": {}, \"generator_cpu_s\": {:.3}}}",
+        retried.load(Ordering::Relaxed),
         cpu_seconds() - cpu0
     );
     assert_eq!(lines.recv().await.as_deref(), Some("MEASURE"));

@@ -6,12 +6,16 @@
 //! client asks (SendResponse), the iMIP REPLY goes to the organizer by
 //! mail through the outgoing relay (before 16.0 the client sends it).
 
+use crate::folder_sync::{CollectionKind, store_folders};
 use crate::sync::{message_of, server_id};
 use crate::{Ctx, Failure, expect_root};
+use groxide_pim::ical::export::{ExportOptions, item_to_ical};
 use groxide_pim::ical::imip::{self, Answer, calendar_part};
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
-use groxide_rpc::exmdb_client::folder_role;
+use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::items::{Precondition, PutTarget, item_uid};
+use groxide_rpc::pb::common::v1 as cpb;
+use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::Reason;
 use groxide_submit::Envelope;
 use groxide_wbxml::{Element, MeetingResponse};
@@ -72,34 +76,118 @@ pub(crate) async fn meeting_response(
     )))
 }
 
-/// Answers the request in mail `mid`: (status, CalendarId).
+/// What a RequestId names: a meeting request mail (its folder and the
+/// folder's role) or an appointment in a calendar folder.
+enum Target {
+    Mail { folder: u64, role: String, uid: u32 },
+    Appointment { folder: u64 },
+}
+
+/// Where the item `mid` is, and what it is; `None` when it is gone.
+async fn target_of(ctx: &Ctx<'_>, mid: u64) -> Result<Option<Target>, Failure> {
+    let message = match ctx
+        .exmdb()
+        .read_message(pb::MessageRequest {
+            dir: ctx.dir.clone(),
+            message_id: mid,
+        })
+        .await
+    {
+        Ok(m) => m,
+        Err(e) if e.reason() == Some(Reason::NoSuchMessage) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let folders = store_folders(ctx).await?;
+    let Some(folder) = folders.iter().find(|f| f.id == message.folder_id) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        if CollectionKind::of(&folder.container_class) == CollectionKind::Calendar {
+            Target::Appointment { folder: folder.id }
+        } else {
+            Target::Mail {
+                folder: folder.id,
+                role: folder.role.clone(),
+                uid: message.entry.map_or(0, |e| e.uid),
+            }
+        },
+    ))
+}
+
+/// Answers the request `mid` (a mail carrying a meeting request, or the
+/// appointment itself): (status, CalendarId). A request mail then goes to
+/// Deleted Items (from Deleted Items: it is deleted), as Exchange does; an
+/// appointment stays where it is.
 async fn respond(
     ctx: &Ctx<'_>,
     mid: u64,
     answer: Answer,
     send: bool,
 ) -> Result<(u8, Option<String>), Failure> {
-    let raw = match ctx.exmdb().read_content_all(&ctx.dir, mid).await {
-        Ok(r) => r,
-        Err(e) if e.reason() == Some(Reason::NoSuchMessage) => {
-            return Ok((status::INVALID_REQUEST, None));
+    let Some(target) = target_of(ctx, mid).await? else {
+        return Ok((status::INVALID_REQUEST, None));
+    };
+    let (mut item, ics, calendar, existing) = match &target {
+        Target::Mail { .. } => {
+            let raw = match ctx.exmdb().read_content_all(&ctx.dir, mid).await {
+                Ok(r) => r,
+                Err(e) if e.reason() == Some(Reason::NoSuchMessage) => {
+                    return Ok((status::INVALID_REQUEST, None));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(ics) = calendar_part(&raw) else {
+                return Ok((status::INVALID_REQUEST, None));
+            };
+            let Some(item) = parse_calendar(ics.as_bytes(), &ImportOptions::default())
+                .items
+                .into_iter()
+                .find_map(Result::ok)
+            else {
+                return Ok((status::INVALID_REQUEST, None));
+            };
+            let uid = item_uid(&item);
+            if uid.is_empty() {
+                return Ok((status::INVALID_REQUEST, None));
+            }
+            let calendar = folder_role("calendar");
+            let existing: Vec<u64> = ctx
+                .exmdb()
+                .find_items(&ctx.dir, calendar.clone(), &[], std::slice::from_ref(&uid))
+                .await?
+                .into_iter()
+                .map(|e| e.message_id)
+                .collect();
+            (item, ics, calendar, existing)
         }
-        Err(e) => return Err(e.into()),
-    };
-    let Some(ics) = calendar_part(&raw) else {
-        return Ok((status::INVALID_REQUEST, None));
-    };
-    let Some(mut item) = parse_calendar(ics.as_bytes(), &ImportOptions::default())
-        .items
-        .into_iter()
-        .find_map(Result::ok)
-    else {
-        return Ok((status::INVALID_REQUEST, None));
+        Target::Appointment { folder } => {
+            let item = match ctx.exmdb().get_item(&ctx.dir, mid).await {
+                Ok((_, item)) => item,
+                Err(e) if e.reason() == Some(Reason::NoSuchMessage) => {
+                    return Ok((status::INVALID_REQUEST, None));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            // Only a meeting someone else organizes can be answered.
+            let organized_elsewhere = item
+                .recipients
+                .iter()
+                .any(|r| r.organizer && !r.address.eq_ignore_ascii_case(&ctx.user));
+            if !organized_elsewhere || item_uid(&item).is_empty() {
+                return Ok((status::INVALID_REQUEST, None));
+            }
+            let ics = item_to_ical(
+                &item,
+                &ExportOptions {
+                    floating_zone: ctx.zone,
+                    owner: Some(ctx.user.clone()),
+                },
+            )
+            .unwrap_or_default();
+            (item, ics, folder_id(*folder), vec![mid])
+        }
     };
     let uid = item_uid(&item);
-    if uid.is_empty() {
-        return Ok((status::INVALID_REQUEST, None));
-    }
     let organizer = item
         .recipients
         .iter()
@@ -110,15 +198,10 @@ async fn respond(
         .str(groxide_mapi::tags::PR_SUBJECT)
         .unwrap_or("")
         .to_string();
-    let calendar = folder_role("calendar");
-    let existing = ctx
-        .exmdb()
-        .find_items(&ctx.dir, calendar.clone(), &[], std::slice::from_ref(&uid))
-        .await?;
     let calendar_id = match answer {
         Answer::Decline => {
             for e in &existing {
-                match ctx.exmdb().delete_item(&ctx.dir, e.message_id, None).await {
+                match ctx.exmdb().delete_item(&ctx.dir, *e, None).await {
                     Ok(()) => {}
                     Err(e) if e.reason() == Some(Reason::NoSuchMessage) => {}
                     Err(e) => return Err(e.into()),
@@ -135,7 +218,7 @@ async fn respond(
             );
             let target = existing
                 .first()
-                .map_or(PutTarget::New, |e| PutTarget::Message(e.message_id));
+                .map_or(PutTarget::New, |e| PutTarget::Message(*e));
             let (info, _) = ctx
                 .exmdb()
                 .put_item(&ctx.dir, calendar, &item, target, Precondition::None)
@@ -166,9 +249,50 @@ async fn respond(
             None => Err("outgoing_smtp_url is unusable, no relay".to_string()),
         };
         if let Err(e) = sent {
+            // The request stays in place so that the user can answer again.
             tracing::warn!(error = %e, user = %ctx.user, "ActiveSync meeting reply not sent");
             return Ok((status::MAILBOX_ERROR, calendar_id));
         }
     }
+    if let Target::Mail { folder, role, uid } = &target
+        && let Err(e) = put_away(ctx, *folder, role, *uid).await
+    {
+        tracing::warn!(error = %e, user = %ctx.user, "ActiveSync: answered meeting request not moved to Deleted Items");
+        return Ok((status::MAILBOX_ERROR, calendar_id));
+    }
     Ok((status::OK, calendar_id))
+}
+
+/// Moves the answered request mail (uid `uid` in `folder`) to Deleted
+/// Items, or deletes it when it is there already.
+async fn put_away(
+    ctx: &Ctx<'_>,
+    folder: u64,
+    role: &str,
+    uid: u32,
+) -> Result<(), groxide_rpc::RpcError> {
+    let uids = vec![cpb::UidRange {
+        first: uid,
+        last: uid,
+    }];
+    if role == "trash" {
+        ctx.exmdb()
+            .delete_messages(pb::DeleteMessagesRequest {
+                dir: ctx.dir.clone(),
+                folder: Some(folder_id(folder)),
+                uids,
+                hard: false,
+            })
+            .await?;
+    } else {
+        ctx.exmdb()
+            .move_messages(pb::CopyMessagesRequest {
+                dir: ctx.dir.clone(),
+                folder: Some(folder_id(folder)),
+                uids,
+                target: Some(folder_role("trash")),
+            })
+            .await?;
+    }
+    Ok(())
 }

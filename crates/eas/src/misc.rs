@@ -281,6 +281,7 @@ async fn find_by_uid(ctx: &Ctx<'_>, folder: u64, uid: u32) -> Result<Option<u64>
     let mut s = Box::pin(
         ctx.exmdb()
             .list_messages(pb::ListMessagesRequest {
+                limit: 0,
                 dir: ctx.dir.clone(),
                 folder: Some(folder_id(folder)),
                 range: Some(cpb::UidRange {

@@ -29,7 +29,7 @@ fn compact_time(unix: i64) -> String {
 }
 
 /// Reads either EAS time form.
-fn parse_time(s: &str) -> Option<i64> {
+pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     for f in [
         "%Y%m%dT%H%M%SZ",

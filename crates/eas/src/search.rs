@@ -243,6 +243,7 @@ async fn mailbox(
         let mut s = Box::pin(
             ctx.exmdb()
                 .list_messages(pb::ListMessagesRequest {
+                    limit: 0,
                     dir: ctx.dir.clone(),
                     folder: Some(folder_id(*fid)),
                     range: None,

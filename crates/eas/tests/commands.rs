@@ -214,7 +214,7 @@ impl Phone<'_> {
             .post(
                 "Sync",
                 &xml(&format!(
-                    "<Sync xmlns=\"AirSync:\" xmlns:airsyncbase=\"AirSyncBase:\" xmlns:contacts=\"Contacts:\" xmlns:notes=\"Notes:\">\
+                    "<Sync xmlns=\"AirSync:\" xmlns:airsyncbase=\"AirSyncBase:\" xmlns:contacts=\"Contacts:\" xmlns:notes=\"Notes:\" xmlns:calendar=\"Calendar:\">\
                      <Collections><Collection><SyncKey>{key}</SyncKey>\
                      <CollectionId>{collection}</CollectionId>{inner}</Collection></Collections></Sync>"
                 )),
@@ -662,7 +662,7 @@ async fn smtp_sink() -> (
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_declining_removes_it() {
+async fn accepting_a_meeting_request_books_it_replies_and_moves_the_request_to_deleted_items() {
     let (relay, received) = smtp_sink().await;
     let w = world_with_relay(&relay).await;
     let invitation = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
@@ -678,13 +678,22 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
     let (mut p, folders) = w.phone("meet1").await;
     p.version = "16.1";
     let inbox = folder(&folders, "2");
+    let deleted = folder(&folders, "4");
     let calendar = folder(&folders, "8");
     let key = text(&p.sync(&inbox, "0", "").await, AirSync::SyncKey);
     let c = p.sync(&inbox, &key, "").await;
+    let mut inbox_key = text(&c, AirSync::SyncKey);
     let request_id = text(&commands(&c)[0], AirSync::ServerId);
-    let respond = |answer: u8, send: bool| {
-        let request_id = request_id.clone();
-        let inbox = inbox.clone();
+    // The phone holds Deleted Items (empty) and the calendar (empty).
+    let key = text(&p.sync(&deleted, "0", "").await, AirSync::SyncKey);
+    let c = p.sync(&deleted, &key, "").await;
+    assert!(commands(&c).is_empty(), "{c:?}");
+    let mut deleted_key = text(&c, AirSync::SyncKey);
+    let key = text(&p.sync(&calendar, "0", "").await, AirSync::SyncKey);
+    let c = p.sync(&calendar, &key, "").await;
+    assert!(commands(&c).is_empty(), "{c:?}");
+    let mut calendar_key = text(&c, AirSync::SyncKey);
+    let respond = |answer: u8, send: bool, collection: String, id: String| {
         let p = &p;
         async move {
             let send = if send { "<SendResponse/>" } else { "" };
@@ -693,8 +702,8 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
                     "MeetingResponse",
                     &xml(&format!(
                         "<MeetingResponse xmlns=\"MeetingResponse:\"><Request>\
-                         <UserResponse>{answer}</UserResponse><CollectionId>{inbox}</CollectionId>\
-                         <RequestId>{request_id}</RequestId>{send}</Request></MeetingResponse>"
+                         <UserResponse>{answer}</UserResponse><CollectionId>{collection}</CollectionId>\
+                         <RequestId>{id}</RequestId>{send}</Request></MeetingResponse>"
                     )),
                 )
                 .await;
@@ -703,7 +712,7 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
                 .clone()
         }
     };
-    let r = respond(1, true).await;
+    let r = respond(1, true, inbox.clone(), request_id.clone()).await;
     assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
     let calendar_id = text(&r, groxide_wbxml::MeetingResponse::CalendarId);
     assert!(
@@ -723,40 +732,126 @@ async fn accepting_a_meeting_request_books_it_and_replies_to_the_organizer_decli
         data.contains("ATTENDEE;PARTSTAT=ACCEPTED:mailto:demo"),
         "{data}"
     );
+    // The request left the Inbox: the phone's next Inbox Sync deletes it…
+    let raw = p
+        .post_raw(
+            "Sync",
+            &xml(&format!(
+                "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{inbox_key}</SyncKey>\
+                 <CollectionId>{inbox}</CollectionId></Collection></Collections></Sync>"
+            )),
+        )
+        .await;
+    let d = groxide_wbxml::decode(&raw, &Limits::default()).unwrap();
+    let c = d
+        .descendant(&[AirSync::Collections.into(), AirSync::Collection.into()])
+        .unwrap()
+        .clone();
+    inbox_key = text(&c, AirSync::SyncKey);
+    let cmds = commands(&c);
+    assert_eq!(cmds.len(), 1, "{c:?}");
+    assert!(cmds[0].is(AirSync::Delete));
+    assert_eq!(text(&cmds[0], AirSync::ServerId), request_id);
+    match wbxml2xml(&raw) {
+        Some(x) => assert!(
+            x.contains(&format!(
+                "<Delete><ServerId>{request_id}</ServerId></Delete>"
+            )),
+            "{x}"
+        ),
+        None => {
+            eprintln!("SKIPPED the libwbxml check: wbxml2xml is not installed (libwbxml2-utils)")
+        }
+    }
+    // … and Deleted Items shows it.
+    let c = p.sync(&deleted, &deleted_key, "").await;
+    deleted_key = text(&c, AirSync::SyncKey);
+    let cmds = commands(&c);
+    assert_eq!(cmds.len(), 1, "{c:?}");
+    assert!(cmds[0].is(AirSync::Add));
+    let moved_id = text(&cmds[0], AirSync::ServerId);
+    assert!(moved_id.starts_with(&format!("{deleted}:")), "{moved_id}");
+    assert_eq!(
+        text(
+            cmds[0].child(AirSync::ApplicationData).unwrap(),
+            groxide_wbxml::Email::Subject
+        ),
+        "Planning"
+    );
     // The calendar shows the appointment, busy.
-    let key = text(&p.sync(&calendar, "0", "").await, AirSync::SyncKey);
-    let c = p.sync(&calendar, &key, "").await;
-    let key = text(&c, AirSync::SyncKey);
+    let c = p.sync(&calendar, &calendar_key, "").await;
+    calendar_key = text(&c, AirSync::SyncKey);
     let added = commands(&c);
     assert_eq!(added.len(), 1, "{c:?}");
     assert_eq!(text(&added[0], AirSync::ServerId), calendar_id);
     let data = added[0].child(AirSync::ApplicationData).unwrap();
     assert_eq!(text(data, groxide_wbxml::Calendar::Subject), "Planning");
     assert_eq!(text(data, groxide_wbxml::Calendar::BusyStatus), "2");
-    // Declining (no reply asked) removes it.
-    let r = respond(3, false).await;
+    // Answering from the calendar item (tentative) changes the appointment
+    // and moves nothing.
+    let r = respond(2, false, calendar.clone(), calendar_id.clone()).await;
+    assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
+    assert_eq!(
+        text(&r, groxide_wbxml::MeetingResponse::CalendarId),
+        calendar_id
+    );
+    let c = p.sync(&calendar, &calendar_key, "").await;
+    calendar_key = text(&c, AirSync::SyncKey);
+    let cmds = commands(&c);
+    assert_eq!(cmds.len(), 1, "{c:?}");
+    assert!(cmds[0].is(AirSync::Change));
+    assert_eq!(text(&cmds[0], AirSync::ServerId), calendar_id);
+    let data = cmds[0].child(AirSync::ApplicationData).unwrap();
+    assert_eq!(text(data, groxide_wbxml::Calendar::BusyStatus), "1");
+    let c = p.sync(&calendar, &calendar_key, "").await;
+    assert!(commands(&c).is_empty(), "{c:?}");
+    let c = p.sync(&deleted, &deleted_key, "").await;
+    assert!(commands(&c).is_empty(), "{c:?}");
+    let c = p.sync(&inbox, &inbox_key, "").await;
+    assert!(commands(&c).is_empty(), "{c:?}");
+    // An appointment nobody else organizes is no meeting request.
+    let own = p
+        .sync(
+            &calendar,
+            &calendar_key,
+            "<Commands><Add><ClientId>own1</ClientId><ApplicationData>\
+             <calendar:Subject>Dentist</calendar:Subject>\
+             <calendar:StartTime>20261216T090000Z</calendar:StartTime>\
+             <calendar:EndTime>20261216T100000Z</calendar:EndTime>\
+             </ApplicationData></Add></Commands>",
+        )
+        .await;
+    calendar_key = text(&own, AirSync::SyncKey);
+    let own_id = own
+        .descendant(&[AirSync::Responses.into(), AirSync::Add.into()])
+        .map(|a| text(a, AirSync::ServerId))
+        .unwrap();
+    let r = respond(1, false, calendar.clone(), own_id).await;
+    assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "2");
+    // Declining from Deleted Items removes the appointment and deletes the
+    // request.
+    let r = respond(3, false, deleted.clone(), moved_id.clone()).await;
     assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
     assert!(
         r.child(groxide_wbxml::MeetingResponse::CalendarId)
             .is_none()
     );
-    let c = p.sync(&calendar, &key, "").await;
+    let c = p.sync(&calendar, &calendar_key, "").await;
     let cmds = commands(&c);
-    assert_eq!(cmds.len(), 1);
+    assert_eq!(cmds.len(), 1, "{c:?}");
     assert!(cmds[0].is(AirSync::Delete));
-    // A RequestId that names no meeting request: status 2.
-    let d = p
-        .post(
-            "MeetingResponse",
-            &xml(&format!(
-                "<MeetingResponse xmlns=\"MeetingResponse:\"><Request><UserResponse>1</UserResponse>\
-                 <CollectionId>{inbox}</CollectionId><RequestId>{inbox}:999999</RequestId>\
-                 </Request></MeetingResponse>"
-            )),
-        )
-        .await;
-    let r = d.child(groxide_wbxml::MeetingResponse::Result).unwrap();
-    assert_eq!(text(r, groxide_wbxml::MeetingResponse::Status), "2");
+    assert_eq!(text(&cmds[0], AirSync::ServerId), calendar_id);
+    let c = p.sync(&deleted, &deleted_key, "").await;
+    let cmds = commands(&c);
+    assert_eq!(cmds.len(), 1, "{c:?}");
+    assert!(cmds[0].is(AirSync::Delete));
+    assert_eq!(text(&cmds[0], AirSync::ServerId), moved_id);
+    // The request is gone: answering it again is status 2, as is a
+    // RequestId that names nothing.
+    for id in [moved_id, format!("{inbox}:999999")] {
+        let r = respond(1, false, inbox.clone(), id).await;
+        assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "2");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -815,4 +910,170 @@ async fn a_note_made_on_one_phone_syncs_to_another_and_its_change_comes_back() {
     assert_eq!(text(data, groxide_wbxml::Notes::Subject), "Shopping today");
     let body = data.child(AirSyncBase::Body).unwrap();
     assert_eq!(text(body, AirSyncBase::Data), "milk, bread");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_recipients_with_availability_gives_a_colleagues_merged_free_busy() {
+    use groxide_directory::{Directory, DirectorySettings, DirectoryUrl, NewDomain, NewUser};
+    use groxide_rpc::items::{Precondition, PutTarget};
+    let w = world().await;
+    // A directory: the phone's user, Ada with her own store, and Adam.
+    let directory = Directory::connect(&DirectorySettings::new(DirectoryUrl::Sqlite {
+        path: w._data.path().join("directory.sqlite3"),
+    }))
+    .await
+    .unwrap();
+    directory
+        .create_domain(&NewDomain {
+            domainname: "example.test".into(),
+            homedir: String::new(),
+            homeserver: ServerId::ANY,
+            max_user: 0,
+            title: "Example".into(),
+        })
+        .await
+        .unwrap();
+    let ada_dir = w._data.path().join("ada").to_string_lossy().into_owned();
+    w.client
+        .create_store(xpb::CreateStoreRequest {
+            dir: ada_dir.clone(),
+            r#type: xpb::StoreType::Private as i32,
+            owner: "ada@example.test".into(),
+            lang: String::new(),
+            quota_bytes: 0,
+        })
+        .await
+        .unwrap();
+    let adam_dir = w._data.path().join("adam").to_string_lossy().into_owned();
+    for (name, dir) in [
+        ("demo@example.test", w.dir.clone()),
+        ("ada@example.test", ada_dir.clone()),
+        ("adam@example.test", adam_dir),
+    ] {
+        directory
+            .create_user(&NewUser::new(name.to_string(), dir), Some("pw"))
+            .await
+            .unwrap();
+    }
+    w.eas.set_directory(directory);
+    // Ada: busy 09:00–10:00, tentative 10:30–11:30 (UTC) on 15 December.
+    for (uid, start, end, busy) in [
+        ("b1", "090000", "100000", ""),
+        (
+            "t1",
+            "103000",
+            "113000",
+            "X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE\r\n",
+        ),
+    ] {
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n\
+             UID:{uid}\r\nDTSTAMP:20261201T090000Z\r\nDTSTART:20261215T{start}Z\r\n\
+             DTEND:20261215T{end}Z\r\nSUMMARY:{uid}\r\n{busy}END:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let item = groxide_pim::ical::parse_calendar(
+            ics.as_bytes(),
+            &groxide_pim::ical::ImportOptions::default(),
+        )
+        .items
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+        w.client
+            .put_item(
+                &ada_dir,
+                folder_role("calendar"),
+                &item,
+                PutTarget::New,
+                Precondition::None,
+            )
+            .await
+            .unwrap();
+    }
+    let (p, _) = w.phone("resolve1").await;
+    let request = |to: &[&str], availability: &str| {
+        let to: String = to.iter().map(|t| format!("<To>{t}</To>")).collect();
+        xml(&format!(
+            "<ResolveRecipients xmlns=\"ResolveRecipients:\">{to}<Options>\
+             <Availability>{availability}</Availability></Options></ResolveRecipients>"
+        ))
+    };
+    let range =
+        |start: &str, end: &str| format!("<StartTime>{start}</StartTime><EndTime>{end}</EndTime>");
+    use groxide_wbxml::ResolveRecipients as RR;
+    let raw = p
+        .post_raw(
+            "ResolveRecipients",
+            &request(
+                &["ada@example.test", "ad", "nobody@remote.test"],
+                &range("2026-12-15T08:00:00.000Z", "2026-12-15T12:00:00.000Z"),
+            ),
+        )
+        .await;
+    let d = groxide_wbxml::decode(&raw, &Limits::default()).unwrap();
+    assert_eq!(text(&d, RR::Status), "1");
+    let responses: Vec<&Element> = d.children_named(RR::Response).collect();
+    assert_eq!(responses.len(), 3);
+    // Ada, one match: her free/busy, a digit per half hour from 08:00.
+    assert_eq!(text(responses[0], RR::Status), "1");
+    let ada = responses[0].child(RR::Recipient).unwrap();
+    assert_eq!(text(ada, RR::EmailAddress), "ada@example.test");
+    let availability = ada.child(RR::Availability).unwrap();
+    assert_eq!(text(availability, RR::Status), "1");
+    assert_eq!(text(availability, RR::MergedFreeBusy), "00220110");
+    // Ambiguous: candidates, but no free/busy for any of them.
+    assert_eq!(text(responses[1], RR::Status), "2");
+    assert!(
+        responses[1]
+            .children_named(RR::Recipient)
+            .all(|r| r.child(RR::Availability).is_none())
+    );
+    // Nobody of that name.
+    assert_eq!(text(responses[2], RR::Status), "4");
+    assert!(responses[2].child(RR::Recipient).is_none());
+    match wbxml2xml(&raw) {
+        Some(x) => assert!(x.contains(">00220110<"), "{x}"),
+        None => {
+            eprintln!("SKIPPED the libwbxml check: wbxml2xml is not installed (libwbxml2-utils)")
+        }
+    }
+    // Without EndTime: seven days, 336 half hours.
+    let d = p
+        .post(
+            "ResolveRecipients",
+            &request(
+                &["ada@example.test"],
+                "<StartTime>2026-12-15T08:00:00.000Z</StartTime>",
+            ),
+        )
+        .await;
+    let merged = d
+        .descendant(&[
+            RR::Response.into(),
+            RR::Recipient.into(),
+            RR::Availability.into(),
+        ])
+        .map(|a| text(a, RR::MergedFreeBusy))
+        .unwrap();
+    assert_eq!(merged.len(), 336);
+    assert!(merged.starts_with("00220110"), "{merged}");
+    // Ranges the spec refuses: under 30 minutes, ending before the start,
+    // over 42 days, an unreadable time or none: Status 5, nothing resolved.
+    for availability in [
+        range("2026-12-15T08:00:00.000Z", "2026-12-15T08:20:00.000Z"),
+        range("2026-12-15T08:00:00.000Z", "2026-12-14T08:00:00.000Z"),
+        range("2026-12-15T08:00:00.000Z", "2027-01-27T08:00:00.000Z"),
+        range("tomorrow", "2026-12-16T08:00:00.000Z"),
+        "<EndTime>2026-12-16T08:00:00.000Z</EndTime>".to_string(),
+    ] {
+        let d = p
+            .post(
+                "ResolveRecipients",
+                &request(&["ada@example.test"], &availability),
+            )
+            .await;
+        assert_eq!(text(&d, RR::Status), "5", "{availability}");
+        assert!(d.child(RR::Response).is_none(), "{availability}");
+    }
 }

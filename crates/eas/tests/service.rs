@@ -214,6 +214,7 @@ async fn a_device_syncing_in_windows_between_random_changes_ends_with_the_server
                 use futures_util::StreamExt;
                 let s = client
                     .list_messages(xpb::ListMessagesRequest {
+                        limit: 0,
                         dir: dir.clone(),
                         folder: Some(folder_role("inbox")),
                         range: None,
@@ -297,6 +298,7 @@ async fn a_device_syncing_in_windows_between_random_changes_ends_with_the_server
             use futures_util::StreamExt;
             let s = client
                 .list_messages(xpb::ListMessagesRequest {
+                    limit: 0,
                     dir: dir.clone(),
                     folder: Some(folder_role("inbox")),
                     range: None,

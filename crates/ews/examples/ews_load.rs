@@ -289,8 +289,24 @@ impl Imap {
     }
 
     fn finish(&mut self) -> std::io::Result<bool> {
+        // The tagged line ends the answer: after untagged lines, or first
+        // in the buffer when there are none (LOGIN, SELECT of nothing).
         let tag = format!("\r\na{} ", self.tag);
-        self.read_until(tag.as_bytes())?;
+        let first = format!("a{} ", self.tag);
+        self.buf.clear();
+        loop {
+            let from = self.buf.len().saturating_sub(self.chunk.len() + tag.len());
+            let tagged = self.buf.starts_with(first.as_bytes())
+                || find_from(&self.buf, tag.as_bytes(), from).is_some();
+            if tagged && self.buf.ends_with(b"\r\n") {
+                break;
+            }
+            let n = self.conn.read(&mut self.chunk)?;
+            if n == 0 {
+                return Err(std::io::Error::other("IMAP connection closed"));
+            }
+            self.buf.extend_from_slice(&self.chunk[..n]);
+        }
         let ok = format!("\r\na{} OK", self.tag);
         let at_start = format!("a{} OK", self.tag);
         Ok(find_from(&self.buf, ok.as_bytes(), 0).is_some()

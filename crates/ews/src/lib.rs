@@ -77,6 +77,64 @@ pub struct Ews {
     subscriptions: notifications::Subscriptions,
     /// Copies made here (`CopiedEvent`).
     copies: notifications::CopyNotes,
+    /// Folder listings for FindItem paging.
+    listings: Listings,
+}
+
+/// What identifies a folder's state: any append, removal, flag or other
+/// message change moves one of them (every message change takes a new
+/// MODSEQ; the count and UIDNEXT catch the rest).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ListingStamp {
+    uidvalidity: u32,
+    uidnext: u32,
+    highest_modseq: u64,
+    message_count: u64,
+}
+
+impl ListingStamp {
+    pub(crate) fn of(f: &groxide_rpc::pb::exmdb::v1::Folder) -> ListingStamp {
+        ListingStamp {
+            uidvalidity: f.uidvalidity,
+            uidnext: f.uidnext,
+            highest_modseq: f.highest_modseq,
+            message_count: f.message_count,
+        }
+    }
+}
+
+type Listing = Arc<Vec<groxide_rpc::pb::exmdb::v1::MessageEntry>>;
+
+/// Folder listings in the default view order, by (store dir, folder),
+/// each valid for one [`ListingStamp`]: paging through a large folder with
+/// FindItem lists it once, not once per page. Bounded by the entries held
+/// in all ([`Listings::MAX_ENTRIES`]); past that it starts over.
+#[derive(Default)]
+pub(crate) struct Listings {
+    map: Mutex<HashMap<(String, u64), (ListingStamp, Listing)>>,
+}
+
+impl Listings {
+    const MAX_ENTRIES: usize = 200_000;
+
+    pub(crate) fn get(&self, dir: &str, folder: u64, stamp: ListingStamp) -> Option<Listing> {
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(dir.to_string(), folder))
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, l)| l.clone())
+    }
+
+    pub(crate) fn put(&self, dir: &str, folder: u64, stamp: ListingStamp, listing: Listing) {
+        if listing.len() > Self::MAX_ENTRIES {
+            return;
+        }
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let held: usize = map.values().map(|(_, l)| l.len()).sum();
+        if held + listing.len() > Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert((dir.to_string(), folder), (stamp, listing));
+    }
 }
 
 impl std::fmt::Debug for Ews {
@@ -97,6 +155,7 @@ impl Ews {
             hub: Mutex::new(None),
             subscriptions: notifications::Subscriptions::default(),
             copies: notifications::CopyNotes::default(),
+            listings: Listings::default(),
         })
     }
 
@@ -114,6 +173,7 @@ impl Ews {
             hub: Mutex::new(None),
             subscriptions: notifications::Subscriptions::default(),
             copies: notifications::CopyNotes::default(),
+            listings: Listings::default(),
         })
     }
 

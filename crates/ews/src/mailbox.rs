@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use groxide_rpc::exmdb_client::folder_id;
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
+use std::sync::Arc;
 
 /// Most messages one ReadMessages call asks for (exmdb's limit is 1000).
 const READ_BATCH: usize = 500;
@@ -298,25 +299,31 @@ impl<'a> Mailbox<'a> {
     /// [`READ_BATCH`] ids): one entry per key, `None` for a message that
     /// was deleted or moved away (or whose UID no longer matches).
     /// `bodies`: derive PR_BODY/PR_HTML of MIME messages.
+    /// With `contents`, each message's RFC 5322 bytes too, from the same
+    /// batched reads where they fit in a reply (`None`: read it with
+    /// [`Mailbox::content`]).
     pub(crate) async fn read_messages(
         &self,
         keys: &[ItemKey],
         bodies: bool,
-    ) -> Result<Vec<Option<pb::Message>>, EwsError> {
+        contents: bool,
+    ) -> Result<Vec<Option<(pb::Message, Option<Vec<u8>>)>>, EwsError> {
         let mut found = std::collections::HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(READ_BATCH) {
             let reply = self
                 .exmdb()
                 .read_messages(pb::ReadMessagesRequest {
+                    contents,
                     dir: self.dir.clone(),
                     message_ids: chunk.iter().map(|k| k.message).collect(),
                     bodies,
                 })
                 .await
                 .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;
+            let mut bytes = reply.contents.into_iter();
             for m in reply.messages {
                 let id = m.entry.as_ref().map(|e| e.message_id).unwrap_or_default();
-                found.insert(id, m);
+                found.insert(id, (m, bytes.next()));
             }
         }
         // Two ids may name one message (an old id and its moved one).
@@ -334,7 +341,7 @@ impl<'a> Mailbox<'a> {
                 } else {
                     found.get(&k.message).cloned()
                 };
-                m.filter(|m| {
+                m.filter(|(m, _)| {
                     m.folder_id == k.folder && m.entry.as_ref().map(|e| e.uid) == Some(k.uid)
                 })
             })
@@ -350,14 +357,17 @@ impl<'a> Mailbox<'a> {
     }
 
     /// The messages of a folder, ascending by UID, from `first_uid` on.
+    /// At most `limit` of them (0: all).
     pub(crate) async fn list(
         &self,
         folder: u64,
         first_uid: u32,
+        limit: u32,
     ) -> Result<Vec<pb::MessageEntry>, EwsError> {
         let mut stream = Box::pin(
             self.exmdb()
                 .list_messages(pb::ListMessagesRequest {
+                    limit,
                     dir: self.dir.clone(),
                     folder: Some(folder_id(folder)),
                     range: Some(cpb::UidRange {
@@ -373,6 +383,30 @@ impl<'a> Mailbox<'a> {
             out.push(entry.map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?);
         }
         Ok(out)
+    }
+
+    /// The folder's messages in Exchange's default view order (newest
+    /// arrival first, then highest UID), shared with other requests while
+    /// the folder's state is the same (see [`crate::Listings`]).
+    pub(crate) async fn newest_first(
+        &self,
+        folder: &pb::Folder,
+    ) -> Result<Arc<Vec<pb::MessageEntry>>, EwsError> {
+        let stamp = crate::ListingStamp::of(folder);
+        if let Some(hit) = self.ews.listings.get(&self.dir, folder.id, stamp) {
+            return Ok(hit);
+        }
+        let mut entries = self.list(folder.id, 1, 0).await?;
+        entries.sort_by(|a, b| {
+            b.internal_date
+                .cmp(&a.internal_date)
+                .then_with(|| b.uid.cmp(&a.uid))
+        });
+        let entries = Arc::new(entries);
+        self.ews
+            .listings
+            .put(&self.dir, folder.id, stamp, entries.clone());
+        Ok(entries)
     }
 
     /// What changed in a folder after `since`, and its highest MODSEQ.
@@ -406,6 +440,7 @@ impl<'a> Mailbox<'a> {
         let mut stream = Box::pin(
             self.exmdb()
                 .list_messages(pb::ListMessagesRequest {
+                    limit: 0,
                     dir: self.dir.clone(),
                     folder: Some(folder_id(folder)),
                     range: Some(cpb::UidRange {

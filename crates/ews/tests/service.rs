@@ -320,6 +320,56 @@ async fn find_item_pages_newest_first_and_get_item_gives_the_stored_bytes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_item_pages_follow_arrivals_and_removals_between_pages() {
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    for (i, s) in ["first", "second", "third"].iter().enumerate() {
+        bob.deliver(
+            &message(s, "Mon, 1 Jan 2024 10:00:00 +0000"),
+            1_700_000_000 + i as i64 * 60,
+        )
+        .await;
+    }
+    // Read page by page: the pages share one listing of the folder.
+    assert_eq!(bob.find("inbox", 0, 2).await.1, ["third", "second"]);
+    assert_eq!(bob.find("inbox", 2, 2).await.1, ["first"]);
+    // A new arrival is on the first page at once, and the paging goes on
+    // over four.
+    bob.deliver(
+        &message("fourth", "Mon, 1 Jan 2024 10:00:00 +0000"),
+        1_700_000_000 + 3 * 60,
+    )
+    .await;
+    let (_, subjects, last) = bob.find("inbox", 0, 2).await;
+    assert_eq!(subjects, ["fourth", "third"]);
+    assert!(!last);
+    let (ids, subjects, last) = bob.find("inbox", 2, 2).await;
+    assert_eq!(subjects, ["second", "first"]);
+    assert!(last);
+    // A removal leaves the pages at once.
+    let r = bob
+        .call(&format!(
+            "<m:DeleteItem DeleteType=\"HardDelete\"><m:ItemIds><t:ItemId Id=\"{}\"/></m:ItemIds></m:DeleteItem>",
+            ids[0]
+        ))
+        .await;
+    r[0].ok();
+    let (_, subjects, last) = bob.find("inbox", 2, 2).await;
+    assert_eq!(subjects, ["first"]);
+    assert!(last);
+    // Without a SortOrder the view is the same (Exchange's default).
+    let r = bob
+        .call(
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>\
+             <t:AdditionalProperties><t:FieldURI FieldURI=\"item:Subject\"/></t:AdditionalProperties></m:ItemShape>\
+             <m:IndexedPageItemView MaxEntriesReturned=\"10\" Offset=\"0\" BasePoint=\"Beginning\"/>\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>",
+        )
+        .await;
+    assert_eq!(texts(r[0].ok(), "Subject"), ["fourth", "third", "first"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_folder_items_pages_creations_then_reports_updates_and_deletions() {
     let h = Harness::start().await;
     let bob = h.user("bob@example.test").await;

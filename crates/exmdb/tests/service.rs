@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use groxide_config::{Event, Exmdb};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_id, folder_role};
 use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
+use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::{Reason, owner_of, reason_of};
 use groxide_rpc::{ClientOptions, NodeAddr};
@@ -277,6 +278,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
     );
     let mut listed = Box::pin(
         c.list_messages(pb::ListMessagesRequest {
+            limit: 0,
             dir: dir.clone(),
             folder: Some(folder_role("trash")),
             range: None,
@@ -291,6 +293,47 @@ async fn the_exmdb_service_end_to_end_in_process() {
         uids.push(e.uid);
     }
     assert_eq!(uids, vec![1, 2, 3]);
+    // A limited listing: the lowest UIDs of the range, no more.
+    let mut ids = Vec::new();
+    for (range, limit, want) in [(None, 2, vec![1, 2]), (Some((2, u32::MAX)), 1, vec![2])] {
+        let listed = c
+            .list_messages(pb::ListMessagesRequest {
+                limit,
+                dir: dir.clone(),
+                folder: Some(folder_role("trash")),
+                range: range.map(|(first, last)| cpb::UidRange { first, last }),
+            })
+            .await
+            .unwrap();
+        let entries: Vec<pb::MessageEntry> = listed.map(Result::unwrap).collect().await;
+        assert_eq!(entries.iter().map(|e| e.uid).collect::<Vec<_>>(), want);
+        ids = entries.iter().map(|e| e.message_id).collect();
+    }
+    // ReadMessages with contents: each message's bytes, as ReadContent gives them.
+    let reply = c
+        .read_messages(pb::ReadMessagesRequest {
+            dir: dir.clone(),
+            message_ids: ids.clone(),
+            bodies: false,
+            contents: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(reply.messages.len(), 1);
+    assert_eq!(
+        reply.contents,
+        vec![c.read_content_all(&dir, ids[0]).await.unwrap()]
+    );
+    let without = c
+        .read_messages(pb::ReadMessagesRequest {
+            dir: dir.clone(),
+            message_ids: ids,
+            bodies: false,
+            contents: false,
+        })
+        .await
+        .unwrap();
+    assert!(without.contents.is_empty());
 
     // Unknown folder and message: NOT_FOUND with reasons.
     let err = c

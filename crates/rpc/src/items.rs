@@ -328,6 +328,34 @@ pub struct BusySlot {
     pub message_id: u64,
 }
 
+/// The free/busy of `[start, end)` in intervals of `step` seconds (the
+/// last one may be shorter): per interval the status of the slots touching
+/// it that ranks highest by `rank` (0: does not count), `None` where none
+/// counts. Both EWS's and ActiveSync's MergedFreeBusy are written from it.
+pub fn merge_free_busy(
+    slots: &[BusySlot],
+    start: i64,
+    end: i64,
+    step: i64,
+    rank: impl Fn(i32) -> u8,
+) -> Vec<Option<i32>> {
+    if step <= 0 || end <= start {
+        return Vec::new();
+    }
+    let n = (end - start + step - 1) / step;
+    (0..n)
+        .map(|i| {
+            let a = start + i * step;
+            let b = (a + step).min(end);
+            slots
+                .iter()
+                .filter(|s| s.start < b && s.end > a && rank(s.status) > 0)
+                .max_by_key(|s| rank(s.status))
+                .map(|s| s.status)
+        })
+        .collect()
+}
+
 fn decode_err(e: String) -> RpcError {
     RpcError::Input {
         service: "exmdb",
@@ -757,5 +785,30 @@ mod tests {
             kind: Some(pb::prop_name::Kind::Lid(1)),
         };
         assert!(name_from_pb(&p).is_err());
+    }
+
+    #[test]
+    fn merged_free_busy_takes_the_highest_ranked_status_per_interval() {
+        let slot = |start, end, status| BusySlot {
+            start,
+            end,
+            status,
+            message_id: 1,
+        };
+        // Busy 0–60, tentative 45–90 (overlapping the second interval),
+        // free 90–120 counted as nothing, out of office 130–131.
+        let slots = [
+            slot(0, 60, 2),
+            slot(45, 90, 1),
+            slot(90, 120, 0),
+            slot(130, 131, 3),
+        ];
+        let rank = |s: i32| s.clamp(0, 3) as u8;
+        let m = merge_free_busy(&slots, 0, 150, 30, rank);
+        assert_eq!(m, [Some(2), Some(2), Some(1), None, Some(3)]);
+        // A shorter last interval; nothing for an empty or inverted range.
+        assert_eq!(merge_free_busy(&slots, 0, 40, 30, rank).len(), 2);
+        assert!(merge_free_busy(&slots, 10, 10, 30, rank).is_empty());
+        assert!(merge_free_busy(&slots, 0, 10, 0, rank).is_empty());
     }
 }

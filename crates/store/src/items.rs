@@ -172,6 +172,8 @@ struct Resolved {
     name: Option<String>,
     format: ItemFormat,
     size: u64,
+    /// Bounds of its instances (the time index, `items.range_start/end`).
+    range: (i64, i64),
 }
 
 /// The iCalendar/vCard UID of an item: PidLidGlobalObjectId's for
@@ -190,10 +192,15 @@ pub fn item_uid(item: &Item) -> String {
 // ----- rows -----
 
 fn entry_sql(filter: &str) -> String {
+    entry_sql_with("", filter)
+}
+
+/// [`entry_sql`] selecting `extra` (", expr…") after the entry's columns.
+fn entry_sql_with(extra: &str, filter: &str) -> String {
     format!(
         "SELECT m.message_id, m.folder_id, m.uid, m.cn, m.size, i.item_uid,
            (SELECT value FROM message_properties p WHERE p.message_id = m.message_id AND p.tag = {}),
-           i.name
+           i.name{extra}
          FROM messages m LEFT JOIN items i ON i.message_id = m.message_id
          WHERE m.deleted_at IS NULL AND {filter} ORDER BY m.uid",
         PR_MESSAGE_CLASS.0
@@ -239,6 +246,50 @@ pub(crate) fn list(
         }
     }
     Ok(())
+}
+
+/// The live messages of a folder that may have an instance in `[from,
+/// to)` (Unix seconds), by UID: those whose time index bounds overlap it
+/// (`range_start < to AND range_end >= from`) and those whose bounds are
+/// not known (no item row, or NULL bounds). With each, whether it has an
+/// item row whose bounds are to be written back.
+pub(crate) fn range_candidates(
+    conn: &Connection,
+    folder: FolderId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(ItemEntry, bool)>> {
+    let sql = entry_sql_with(
+        ", i.message_id IS NOT NULL AND (i.range_start IS NULL OR i.range_end IS NULL)",
+        "m.folder_id = ?1 AND (i.range_start IS NULL OR i.range_end IS NULL
+           OR (i.range_start < ?3 AND i.range_end >= ?2))",
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut rows = st.query(params![folder.0 as i64, from, to])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((entry_from_row(r)?, r.get::<_, bool>(8)?));
+    }
+    Ok(out)
+}
+
+/// Writes back the time index bounds of items read by a time range query
+/// whose bounds were not known: each only if it did not change since it was
+/// read (its change number is still `cn`) and its bounds are still unknown.
+pub(crate) fn learn_ranges(
+    ctx: &mut WriteCtx<'_>,
+    learned: &[(MessageId, ChangeNumber, (i64, i64))],
+) -> Result<usize> {
+    let mut st = ctx.conn.prepare_cached(
+        "UPDATE items SET range_start = ?2, range_end = ?3
+         WHERE message_id = ?1 AND (range_start IS NULL OR range_end IS NULL)
+           AND EXISTS (SELECT 1 FROM messages m WHERE m.message_id = ?1 AND m.cn = ?4)",
+    )?;
+    let mut n = 0;
+    for (id, cn, (start, end)) in learned {
+        n += st.execute(params![id.0 as i64, start, end, cn.0 as i64])?;
+    }
+    Ok(n)
 }
 
 /// The live items of a folder changed after `since`, by UID.
@@ -323,7 +374,20 @@ pub(crate) fn erased(ctx: &mut WriteCtx<'_>, id: MessageId) -> Result<()> {
     Ok(())
 }
 
-/// Keeps the item row with its message when that moves.
+/// Forgets the time index bounds of a message whose properties changed
+/// other than by a put (MAPI): it is a candidate of every time range query
+/// until one reads it and writes them back.
+pub(crate) fn range_unknown(conn: &Connection, id: MessageId) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE items SET range_start = NULL, range_end = NULL
+         WHERE message_id = ?1 AND range_start IS NOT NULL",
+    )?
+    .execute([id.0 as i64])?;
+    Ok(())
+}
+
+/// Keeps the item row with its message when that moves (with its time
+/// index bounds: the item is the same).
 pub(crate) fn moved(ctx: &mut WriteCtx<'_>, id: MessageId, target: FolderId) -> Result<()> {
     // A name the target folder already has is dropped (the item is then
     // named by its UID there).
@@ -349,8 +413,10 @@ pub(crate) fn copied(
     let n = ctx
         .conn
         .prepare_cached(
-            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size)
-             SELECT ?2, ?3, item_uid, format, original_hash, original_size FROM items WHERE message_id = ?1",
+            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size,
+                                range_start, range_end)
+             SELECT ?2, ?3, item_uid, format, original_hash, original_size, range_start, range_end
+             FROM items WHERE message_id = ?1",
         )?
         .execute(params![from.0 as i64, to.0 as i64, target.0 as i64])?;
     if n > 0
@@ -531,9 +597,10 @@ fn put_in_tx(
     }
     ctx.conn
         .prepare_cached(
-            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size, name, source_cn)
+            "INSERT INTO items (message_id, folder_id, item_uid, format, original_hash, original_size, name, source_cn,
+                                range_start, range_end)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-                     CASE WHEN ?8 THEN (SELECT cn FROM messages WHERE message_id = ?1) END)",
+                     CASE WHEN ?8 THEN (SELECT cn FROM messages WHERE message_id = ?1) END, ?9, ?10)",
         )?
         .execute(params![
             id.0 as i64,
@@ -544,6 +611,8 @@ fn put_in_tx(
             item.original.as_ref().map_or(0, |(_, l)| *l as i64),
             name,
             from_source,
+            item.range.0,
+            item.range.1,
         ])?;
     Ok(PutOutcome {
         entry: entry(ctx.conn, id)?,
@@ -689,9 +758,10 @@ impl StoreReader {
         Ok(out)
     }
 
-    /// The item without its original object (what free/busy reads).
-    pub(crate) fn get_item_without_original(&self, id: MessageId) -> Result<Item> {
-        self.read_item(id, false).map(|(_, i)| i)
+    /// The item without its original object (what free/busy reads), with
+    /// its entry as of the same read.
+    pub(crate) fn get_item_without_original(&self, id: MessageId) -> Result<(ItemEntry, Item)> {
+        self.read_item(id, false)
     }
 
     fn read_item(&self, id: MessageId, with_original: bool) -> Result<(ItemEntry, Item)> {
@@ -931,6 +1001,7 @@ impl Store {
                 ItemFormat::None
             },
             size,
+            range: groxide_pim::recur::mapi::occurrence_bounds(item),
         };
         let r = folder.into();
         self.writer.submit(staged, move |ctx| {

@@ -157,6 +157,7 @@ pub(crate) fn set_props(
     }
     remove_prop_rows(ctx.conn, id, remove)?;
     invalidate_generated(ctx, &row)?;
+    crate::items::range_unknown(ctx.conn, id)?;
     write_flags(ctx, &row, fl, &keywords)
 }
 

@@ -180,6 +180,21 @@ END;
     r#"
 ALTER TABLE items ADD COLUMN source_cn INTEGER;
 "#,
+    // 7 → 8: the time index. An item row records the bounds of every
+    // instance its item can have (`range_start`, `range_end`, Unix seconds,
+    // as `groxide_pim::recur::mapi::occurrence_bounds` gives them); a time
+    // range query (CalDAV calendar-query, free/busy) reads only the items
+    // whose bounds overlap the range. NULL: not known (rows of older
+    // stores, items whose properties were changed over MAPI): such an item
+    // is always a candidate, and the query that reads it writes its
+    // bounds back. No index: a message of the folder without an item row
+    // (made over MAPI) is a candidate too, so the query walks the folder's
+    // live messages (`messages_live`) and looks each one's bounds up by
+    // message id; an index on the bounds could not spare that walk.
+    r#"
+ALTER TABLE items ADD COLUMN range_start INTEGER;
+ALTER TABLE items ADD COLUMN range_end INTEGER;
+"#,
 ];
 
 /// Migrations that need code beside their SQL: run in the same transaction,

@@ -39,6 +39,17 @@ impl Store {
         }
     }
 
+    /// All bytes of a message's content opened with [`Store::content`].
+    pub fn read_content(&self, content: MessageContent) -> Result<Vec<u8>> {
+        let hash = content.hash();
+        let mut bytes = Vec::with_capacity(usize::try_from(content.len()).unwrap_or(0));
+        content
+            .reader(0, None)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io("read", self.files.layout().content_path(&hash), e))?;
+        Ok(bytes)
+    }
+
     fn generate_content(&self, id: MessageId) -> Result<ContentHash> {
         let rec = self.with_reader(|c| messages::read(c, id))?;
         let mut attachments = Vec::with_capacity(rec.attachments.len());

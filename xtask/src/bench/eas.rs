@@ -376,9 +376,10 @@ fn ping_bench(
     let arrival_cpu = cpu() - cpu0;
     let per_device = (held.saturating_sub(before)) as f64 / o.devices as f64 / 1024.0;
     println!(
-        "{} Pings sent in {:.2} s (generator CPU {:.2} s); groxide-http RSS {:.1} MiB before, {:.1} MiB with every Ping held: {per_device:.2} KiB per waiting device; server CPU for their arrival {:.3} ms/Ping",
+        "{} Pings held (the last 503 of the login storm at {:.2} s, {} retries after 503; generator CPU {:.2} s); groxide-http RSS {:.1} MiB before, {:.1} MiB with every Ping held: {per_device:.2} KiB per waiting device; server CPU for their arrival {:.3} ms/Ping",
         o.devices,
         field(sent_json, "seconds"),
+        field(sent_json, "retried_after_503"),
         field(sent_json, "generator_cpu_s"),
         before as f64 / 1048576.0,
         held as f64 / 1048576.0,

@@ -213,7 +213,13 @@ pub fn run(args: &[String]) -> Result<()> {
         )?;
         node.write_config(
             "imap.cfg",
-            format!("imap_listen = {imap}\nimap_listen_tls =\n"),
+            // The generator's clients all log in as one user from one
+            // address: the per-user and per-address limits must let them.
+            format!(
+                "imap_listen = {imap}\nimap_listen_tls =\n\
+                 imap_max_connections_per_ip = 1000\nimap_max_connections_per_user = 1000\n\
+                 imap_max_unauth_connections_per_ip = 1000\n"
+            ),
         )?;
         node.admin(&["domain", "create", "bench.test"])?;
         node.admin(&["user", "create", USER, "--password", PASSWORD])?;

@@ -43,24 +43,39 @@ pub(crate) async fn load_items(
     entries: Option<&[&pb::MessageEntry]>,
     set: FieldSet,
 ) -> Result<Vec<Option<MessageItem>>, EwsError> {
+    let wants_content = set.contains(Field::MimeContent) || set.contains(Field::Attachments);
     let mut items: Vec<Option<MessageItem>> = match entries {
         Some(es) if !set.needs_props() => keys
             .iter()
             .zip(es)
             .map(|(k, e)| Some(MessageItem::from_entry(*k, e)))
             .collect(),
-        _ => mb
-            .read_messages(keys, set.contains(Field::Body))
-            .await?
-            .into_iter()
-            .zip(keys)
-            .map(|(m, k)| m.map(|m| MessageItem::from_stored(*k, &m)))
-            .collect(),
+        _ => {
+            let with = mb
+                .read_messages(keys, set.contains(Field::Body), wants_content)
+                .await?;
+            let mut items = Vec::with_capacity(with.len());
+            for (m, k) in with.into_iter().zip(keys) {
+                items.push(m.map(|(m, bytes)| {
+                    let mut item = MessageItem::from_stored(*k, &m);
+                    if wants_content {
+                        item.mime = bytes;
+                    }
+                    item
+                }));
+            }
+            items
+        }
     };
-    if set.contains(Field::MimeContent) || set.contains(Field::Attachments) {
+    if wants_content {
         for item in items.iter_mut().flatten() {
             let Some(key) = item.key else { continue };
-            let raw = mb.content(key.message).await?;
+            // Read with the properties, or alone when the batch's budget
+            // left it out.
+            let raw = match item.mime.take() {
+                Some(raw) => raw,
+                None => mb.content(key.message).await?,
+            };
             if set.contains(Field::Attachments) {
                 item.attachments = crate::attachments::list(&raw)
                     .into_iter()
@@ -145,15 +160,51 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         .as_ref()
         .is_some_and(|r| r.reads(&from_entry_alone))
         || order.reads(&from_entry_alone);
+    // The default view of a folder (newest arrival first, as Exchange
+    // lists one and as clients ask by DateTimeReceived descending): a page
+    // of the shared listing.
+    let newest_first = order.0.is_empty() || order.0 == [(Path::Received, true)];
+    let plain = restriction.is_none() && newest_first && traversal != "Associated";
     let results = each_of!(op, "ParentFolderIds", w, "FindItem", |p| {
         let folder = mb.resolve_folder(p).await?;
         check_kind(&folder)?;
         let store = mb.guid().await?;
+        if plain {
+            let listing = mb.newest_first(&folder).await?;
+            let key_of = |e: &pb::MessageEntry| ItemKey {
+                store,
+                folder: folder.id,
+                message: e.message_id,
+                uid: e.uid,
+            };
+            let total = listing.len();
+            let range = view.range(total);
+            let first = range.start;
+            let page: Vec<&pb::MessageEntry> = listing[range].iter().collect();
+            let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
+            let items: Vec<MessageItem> = load_items(mb, &keys, Some(&page), set)
+                .await?
+                .into_iter()
+                .zip(&page)
+                .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
+                .collect();
+            let next_offset = view.offset + items.len();
+            return Ok(FoundPage {
+                last: if view.from_end {
+                    first == 0
+                } else {
+                    next_offset >= total
+                },
+                items,
+                total,
+                next_offset,
+            });
+        }
         let entries = if traversal == "Associated" {
             // Folder-associated items are not kept for mail folders.
             Vec::new()
         } else {
-            mb.list(folder.id, 1).await?
+            mb.list(folder.id, 1, 0).await?
         };
         let key_of = |e: &pb::MessageEntry| ItemKey {
             store,

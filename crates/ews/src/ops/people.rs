@@ -250,26 +250,22 @@ pub(crate) async fn get_user_availability(mb: &mut Mailbox<'_>, op: &Element, w:
                 .filter(|s| s.status != 0)
                 .map(|s| (s.start, s.end, s.status))
                 .collect();
-            let merged = merged.then(|| {
-                let n = ((end - start) + interval * 60 - 1) / (interval * 60);
-                (0..n)
-                    .map(|i| {
-                        let (a, b) = (start + i * interval * 60, start + (i + 1) * interval * 60);
-                        let worst = events
-                            .iter()
-                            .filter(|(s, e, _)| *s < b && *e > a)
-                            .map(|(_, _, st)| *st)
-                            .max_by_key(|st| match st {
-                                3 => 4,
-                                2 => 3,
-                                4 => 2,
-                                1 => 1,
-                                _ => 0,
-                            });
-                        char::from(worst.map(merged_digit).unwrap_or(b'0'))
+            let merged =
+                merged.then(|| {
+                    groxide_rpc::items::merge_free_busy(&slots, start, end, interval * 60, |st| {
+                        match st {
+                            3 => 4,
+                            2 => 3,
+                            4 => 2,
+                            1 => 1,
+                            0 => 0,
+                            _ => 3,
+                        }
                     })
+                    .into_iter()
+                    .map(|worst| char::from(worst.map(merged_digit).unwrap_or(b'0')))
                     .collect()
-            });
+                });
             Ok(FreeBusy {
                 merged,
                 detailed,

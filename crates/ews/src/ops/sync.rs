@@ -221,7 +221,11 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
         let mut changes = Vec::new();
 
         // Creations, in UID order.
-        let new = mb.list(folder.id, state.sent_uid.saturating_add(1)).await?;
+        // One more than a page tells whether more follow.
+        let limit = u32::try_from(max + 1).unwrap_or(u32::MAX);
+        let new = mb
+            .list(folder.id, state.sent_uid.saturating_add(1), limit)
+            .await?;
         let page: Vec<&pb::MessageEntry> = new.iter().take(max).collect();
         let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e.message_id, e.uid)).collect();
         let loaded = load_items(mb, &keys, Some(&page), set).await?;

@@ -69,12 +69,21 @@ impl ExmdbService {
             )));
         }
         let ids: Vec<st::MessageId> = r.message_ids.iter().map(|id| st::MessageId(*id)).collect();
-        let bodies = r.bodies;
-        let ms = self
-            .with_store(&r.dir, move |s| s.messages(&ids, bodies))
+        let (bodies, want_contents) = (r.bodies, r.contents);
+        let (ms, contents) = self
+            .with_store(&r.dir, move |s| {
+                let ms = s.messages(&ids, bodies)?;
+                let contents = if want_contents {
+                    contents_within_budget(s, &ms)?
+                } else {
+                    Vec::new()
+                };
+                Ok((ms, contents))
+            })
             .await?;
         Ok(Response::new(pb::ReadMessagesReply {
             messages: ms.into_iter().map(convert::message).collect(),
+            contents,
         }))
     }
 
@@ -188,10 +197,15 @@ impl ExmdbService {
         let range = r
             .range
             .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
+        // 0: no limit.
+        let mut left = if r.limit == 0 { u64::MAX } else { u64::from(r.limit) };
         let s = self
             .stream_from_store(&r.dir, move |s, tx| {
                 let mut out = Batcher::new(tx, |entries| pb::MessageEntries { entries });
-                s.list_messages(f, range, |e| out.push(convert::entry(e)))?;
+                s.list_messages(f, range, |e| {
+                    left -= 1;
+                    out.push(convert::entry(e)) && left > 0
+                })?;
                 out.flush();
                 Ok(())
             })
@@ -226,4 +240,31 @@ impl ExmdbService {
             .await?;
         Ok(Response::new(s))
     }
+}
+
+/// What one ReadMessages reply carries of message contents, in all.
+const READ_MESSAGES_CONTENT_BUDGET: u64 = 8 * 1024 * 1024;
+
+/// The RFC 5322 forms of `ms`, in order, as long as they fit in
+/// [`READ_MESSAGES_CONTENT_BUDGET`] together (the caller reads the rest one
+/// by one). A message removed since it was read ends the list early too.
+fn contents_within_budget(
+    s: &st::Store,
+    ms: &[st::MessageRecord],
+) -> Result<Vec<Vec<u8>>, st::StoreError> {
+    let mut budget = READ_MESSAGES_CONTENT_BUDGET;
+    let mut out = Vec::with_capacity(ms.len());
+    for m in ms {
+        let content = match s.content(m.entry.message_id) {
+            Ok(c) => c,
+            Err(st::StoreError::NoSuchMessage(_)) => break,
+            Err(e) => return Err(e),
+        };
+        if content.len() > budget {
+            break;
+        }
+        budget -= content.len();
+        out.push(s.read_content(content)?);
+    }
+    Ok(out)
 }

@@ -2,8 +2,9 @@
 //! protocol that expands a stored item use, without its original.
 
 use super::convert::rule_of_pattern;
-use super::expand::{Override, Series, Zone};
+use super::expand::{ExpandOptions, Override, Series, Zone};
 use super::pattern::{AppointmentRecurrencePattern, time_of_minutes};
+use super::rule::Until;
 use crate::error::BlobError;
 use crate::item::Item;
 use crate::tz::windows::windows_to_iana;
@@ -118,6 +119,127 @@ pub fn occurs_in(item: &Item, start: i64, end: i64, floating: &Zone) -> bool {
         Ok(None) => false,
         Err(_) => true,
     }
+}
+
+/// How far an instance of an all-day or floating series may lie from its
+/// UTC reading in another floating zone: more than any zone's offset
+/// (−12 h … +14 h) plus a daylight-saving shift, with room to spare.
+pub const FLOATING_MARGIN: i64 = 2 * 86_400;
+
+/// Most instances [`occurrence_bounds`] walks to find the end of a bounded
+/// series (a tenth of it for each of the offsets a floating one is read
+/// in); one with more is taken as unbounded.
+pub const BOUNDS_MAX_INSTANCES: usize = 20_000;
+
+/// Bounds of every instance an item can have, as a store's time index
+/// keeps them: `(start, end)` in Unix seconds such that, for every range
+/// `[from, to)` and every floating zone, [`occurs_in`] can only be true
+/// when `start < to && end >= from` (`end` is inclusive: an instance of no
+/// length at `from` is in the range). An unbounded series ends at
+/// `i64::MAX`; an item in every range (a task without dates, a broken
+/// recurrence blob) is `(i64::MIN, i64::MAX)`; one in none (an appointment
+/// without a start, a contact) is `(i64::MAX, i64::MIN)`. All-day and
+/// floating series are widened by [`FLOATING_MARGIN`] on both sides, since
+/// the floating zone is only known when a query is made.
+pub fn occurrence_bounds(item: &Item) -> (i64, i64) {
+    const ALWAYS: (i64, i64) = (i64::MIN, i64::MAX);
+    const NEVER: (i64, i64) = (i64::MAX, i64::MIN);
+    if item.class == crate::ItemClass::Task {
+        let s = item.time(&lids::PID_LID_TASK_START_DATE);
+        let d = item.time(&lids::PID_LID_TASK_DUE_DATE);
+        return match (s.or(d), d.or(s)) {
+            (Some(s), Some(d)) => (s, d.max(s)),
+            _ => ALWAYS,
+        };
+    }
+    let utc = Zone::Utc;
+    let series = match series_of_item(item, &utc) {
+        Ok(Some(s)) => s,
+        Ok(None) => return NEVER,
+        Err(_) => return ALWAYS,
+    };
+    let first = series.zone.to_utc(series.start, &utc);
+    let mut lo = first;
+    let mut hi = first.saturating_add(series.duration.max(0));
+    for o in &series.overrides {
+        if let Some((s, e)) = o.new_times {
+            lo = lo.min(s);
+            hi = hi.max(e.max(s));
+        }
+    }
+    let floating = series.all_day || series.zone == Zone::Floating;
+    if series.rule.as_ref().is_some_and(|r| !r.is_bounded()) {
+        hi = i64::MAX;
+    } else if let Some(end) = last_end(&series, lo, &Zone::Utc, BOUNDS_MAX_INSTANCES) {
+        hi = hi.max(end);
+        // A floating series' local start moves with the zone it is read in,
+        // and with it the days its pattern matches: a COUNT may then end a
+        // period later. Read it in every offset a zone can have (−12 h to
+        // +14 h, a quarter of an hour apart; the date of the start only
+        // changes at one of them).
+        if floating && series.rule.is_some() {
+            for q in (-12 * 4)..=(14 * 4) {
+                let view = Zone::Fixed(q * 15);
+                let end = match series_of_item(item, &view) {
+                    Ok(Some(s)) => last_end(&s, lo, &view, BOUNDS_MAX_INSTANCES / 10),
+                    _ => None,
+                };
+                match end {
+                    Some(e) => hi = hi.max(e),
+                    None => {
+                        hi = i64::MAX;
+                        break;
+                    }
+                }
+            }
+        }
+    } else {
+        hi = i64::MAX;
+    }
+    // An instance near UNTIL may be in or out depending on the zone's
+    // offsets (daylight saving): UNTIL itself bounds every instance.
+    if let Some(u) = series.rule.as_ref().and_then(|r| r.until) {
+        let until = match u {
+            Until::Utc(t) => t.and_utc().timestamp(),
+            Until::Local(t) => series.zone.to_utc(t, &utc),
+            Until::Date(d) => series
+                .zone
+                .to_utc(d.and_hms_opt(23, 59, 59).unwrap_or_default(), &utc),
+        };
+        hi = hi.max(until.saturating_add(series.duration.max(0)));
+    }
+    if floating {
+        lo = lo.saturating_sub(FLOATING_MARGIN);
+        hi = hi.saturating_add(FLOATING_MARGIN);
+    }
+    (lo, hi)
+}
+
+/// The latest end of any instance of a bounded series read in `view`
+/// (every instance walked, from a little before `from`); `None` when it has
+/// more than `max` instances.
+fn last_end(series: &Series, from: i64, view: &Zone, max: usize) -> Option<i64> {
+    let opts = ExpandOptions {
+        max_instances: max,
+        floating: view.clone(),
+        ..ExpandOptions::default()
+    };
+    let all = super::expand::expand(
+        series,
+        from.saturating_sub(FLOATING_MARGIN),
+        i64::MAX,
+        &opts,
+    );
+    if all.truncated {
+        return None;
+    }
+    Some(
+        all.instances
+            .iter()
+            .map(|i| i.end.max(i.start))
+            .max()
+            .unwrap_or(i64::MIN),
+    )
 }
 
 /// The zone of an item's series or start (from its TZDEFINITION).
