@@ -7,8 +7,8 @@
 use futures_util::StreamExt;
 use groxide_config::{Event, Exmdb};
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_id, folder_role};
-use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
 use groxide_rpc::pb::common::v1 as cpb;
+use groxide_rpc::pb::event::v1::{SubscribeRequest, event_client::EventClient, subscribe_reply};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::{Reason, owner_of, reason_of};
 use groxide_rpc::{ClientOptions, NodeAddr};

@@ -198,7 +198,11 @@ impl ExmdbService {
             .range
             .map_or(st::UidRange::ALL, |u| st::UidRange::new(u.first, u.last));
         // 0: no limit.
-        let mut left = if r.limit == 0 { u64::MAX } else { u64::from(r.limit) };
+        let mut left = if r.limit == 0 {
+            u64::MAX
+        } else {
+            u64::from(r.limit)
+        };
         let s = self
             .stream_from_store(&r.dir, move |s, tx| {
                 let mut out = Batcher::new(tx, |entries| pb::MessageEntries { entries });
