@@ -1491,3 +1491,255 @@ fn the_gal_lists_the_domains_users_read_only() {
     let all = propfind(&gal, "1", "<D:getetag/>");
     assert_eq!(all.body.matches(".vcf</D:href>").count(), 3, "{}", all.body);
 }
+
+/// The account setup and first sync Apple Calendar and Apple Contacts
+/// (iOS/macOS) do, from their documented behaviour: well-known redirects,
+/// a principal PROPFIND with CalendarServer properties groxide does not
+/// have (404 in their own propstat, never an error), the homes with
+/// Apple's collection properties, colour and order set by PROPPATCH and
+/// read back, creation with `If-None-Match: *`, sync-collection then
+/// multiget, and updates with `If-Match`.
+#[test]
+fn account_setup_and_first_sync_of_apple_calendar_and_contacts() {
+    let node = node("127.0.93.13");
+    let b = base(&node);
+    for (well_known, home) in [("caldav", "calendars"), ("carddav", "addressbooks")] {
+        let wk = curl(
+            "PROPFIND",
+            &format!("{b}/.well-known/{well_known}"),
+            &["Depth: 0"],
+            None,
+        );
+        assert!(matches!(wk.status, 301 | 307 | 308), "{}", wk.status);
+        let p = propfind(
+            &format!("{b}/dav/principals/{USER}/"),
+            "0",
+            "<D:current-user-principal/><D:principal-URL/><D:displayname/><C:calendar-home-set/>\
+             <CR:addressbook-home-set/><C:calendar-user-address-set/><CS:email-address-set/>\
+             <CS:dropbox-home-URL/><CS:notification-URL/><C:schedule-outbox-URL/><D:supported-report-set/>",
+        );
+        assert_eq!(p.status, 207, "{}", p.body);
+        assert!(
+            p.body.contains(&format!("/dav/{home}/{USER}/</D:href>")),
+            "{}",
+            p.body
+        );
+        // What groxide does not have is a 404 beside the 200s.
+        assert!(p.body.contains("HTTP/1.1 200"), "{}", p.body);
+        assert!(
+            p.body.contains("<CS:dropbox-home-URL/>") && p.body.contains("HTTP/1.1 404"),
+            "{}",
+            p.body
+        );
+    }
+
+    // Apple Calendar: the home with the properties it shows and sorts by.
+    let home = propfind(
+        &format!("{b}/dav/calendars/{USER}/"),
+        "1",
+        "<D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/><A:calendar-color/>\
+         <A:calendar-order/><C:supported-calendar-component-set/><C:calendar-description/>\
+         <D:current-user-privilege-set/><D:owner/><CS:pushkey/><D:quota-available-bytes/>\
+         <D:quota-used-bytes/><C:calendar-timezone/><C:schedule-calendar-transp/>",
+    );
+    assert_eq!(home.status, 207, "{}", home.body);
+    assert!(
+        home.body
+            .contains(&format!("<D:href>/dav/calendars/{USER}/calendar/</D:href>")),
+        "{}",
+        home.body
+    );
+    let coll = format!("{b}/dav/calendars/{USER}/calendar/");
+    let patch = curl(
+        "PROPPATCH",
+        &coll,
+        &["Content-Type: application/xml"],
+        Some(
+            r##"<?xml version="1.0" encoding="UTF-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><A:calendar-color>#FF2968FF</A:calendar-color><A:calendar-order>3</A:calendar-order></D:prop></D:set></D:propertyupdate>"##,
+        ),
+    );
+    assert_eq!(patch.status, 207, "{}", patch.body);
+    assert!(patch.body.contains("HTTP/1.1 200"), "{}", patch.body);
+    let back = propfind(&coll, "0", "<A:calendar-color/><A:calendar-order/>");
+    assert!(back.body.contains("#FF2968FF"), "{}", back.body);
+    assert!(back.body.contains(">3</"), "{}", back.body);
+
+    // A new event under a fresh UUID name, created only if absent.
+    let token = sync_token(&propfind(&coll, "0", "<D:sync-token/>").body);
+    let href = format!("/dav/calendars/{USER}/calendar/6F0C1B1E-9D2B-4B43-9E2A-3C0D1A5E7F11.ics");
+    let ics = event(
+        "6F0C1B1E-9D2B-4B43-9E2A-3C0D1A5E7F11",
+        "Dentist",
+        "20240312T090000Z",
+        "20240312T100000Z",
+        "",
+    );
+    let put = |extra: &[&str], body: &str| {
+        let mut headers = vec!["Content-Type: text/calendar; charset=utf-8"];
+        headers.extend_from_slice(extra);
+        curl("PUT", &format!("{b}{href}"), &headers, Some(body))
+    };
+    let created = put(&["If-None-Match: *"], &ics);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let first_etag = etag(&created);
+    assert_eq!(put(&["If-None-Match: *"], &ics).status, 412);
+    // The first sync from the token of before: the new resource by name.
+    let sync = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:sync-collection>"#
+        )),
+    );
+    assert_eq!(sync.status, 207, "{}", sync.body);
+    assert!(sync.body.contains(&href), "{}", sync.body);
+    let multiget = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>{href}</D:href></C:calendar-multiget>"#
+        )),
+    );
+    assert_eq!(multiget.status, 207, "{}", multiget.body);
+    assert!(multiget.body.contains("SUMMARY:Dentist"), "{}", multiget.body);
+    // An edit with the ETag it knows; a stale one is refused.
+    let edited = event(
+        "6F0C1B1E-9D2B-4B43-9E2A-3C0D1A5E7F11",
+        "Dentist (moved)",
+        "20240313T090000Z",
+        "20240313T100000Z",
+        "",
+    );
+    let updated = put(&[&format!("If-Match: {first_etag}")], &edited);
+    assert!(matches!(updated.status, 200 | 204), "{}", updated.status);
+    assert_eq!(
+        put(&[&format!("If-Match: {first_etag}")], &ics).status,
+        412,
+        "a stale ETag"
+    );
+
+    // Apple Contacts: the address books, then a card made and synced.
+    let books = propfind(
+        &format!("{b}/dav/addressbooks/{USER}/"),
+        "1",
+        "<D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/><CR:max-resource-size/>\
+         <D:supported-report-set/><D:current-user-privilege-set/>",
+    );
+    assert_eq!(books.status, 207, "{}", books.body);
+    assert!(books.body.contains("<CR:addressbook/>"), "{}", books.body);
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    let card_href = format!("/dav/addressbooks/{USER}/contacts/0B5D7E7C-1A3F-4E2B-8F5C-2D6A9B3C4E5F.vcf");
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nPRODID:-//Apple Inc.//iPhone OS 17.0//EN\r\n\
+                UID:0B5D7E7C-1A3F-4E2B-8F5C-2D6A9B3C4E5F\r\nN:Appleseed;Johnny;;;\r\n\
+                FN:Johnny Appleseed\r\nEMAIL;type=INTERNET;type=HOME;type=pref:johnny@example.org\r\n\
+                TEL;type=CELL;type=VOICE;type=pref:+1 555 0100\r\nEND:VCARD\r\n";
+    let made = curl(
+        "PUT",
+        &format!("{b}{card_href}"),
+        &["Content-Type: text/vcard; charset=utf-8", "If-None-Match: *"],
+        Some(card),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let got = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data/></D:prop><D:href>{card_href}</D:href></CR:addressbook-multiget>"#
+        )),
+    );
+    assert_eq!(got.status, 207, "{}", got.body);
+    assert!(got.body.contains("FN:Johnny Appleseed"), "{}", got.body);
+    assert!(got.body.contains("johnny@example.org"), "{}", got.body);
+}
+
+/// What Evolution does with a CalDAV calendar and a CardDAV address book
+/// (from its documented behaviour): OPTIONS for the DAV classes, a Depth 0
+/// PROPFIND of the collection, a calendar-query for every VEVENT's ETag
+/// (no time range), then multiget of what it lacks; for contacts a Depth 1
+/// PROPFIND of ETags and addressbook-multiget.
+#[test]
+fn evolution_checks_the_dav_classes_then_lists_etags_and_fetches_by_multiget() {
+    let node = node("127.0.93.14");
+    let b = base(&node);
+    let coll = format!("{b}/dav/calendars/{USER}/calendar/");
+    let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
+    for (url, class) in [(&coll, "calendar-access"), (&book, "addressbook")] {
+        let o = curl("OPTIONS", url, &[], None);
+        assert!(o.status < 300, "{}", o.status);
+        let dav = o
+            .headers
+            .lines()
+            .find(|l| l.starts_with("dav:"))
+            .unwrap_or_default();
+        assert!(dav.contains(class), "{}", o.headers);
+    }
+    let c = propfind(
+        &coll,
+        "0",
+        "<D:resourcetype/><D:displayname/><CS:getctag/><A:calendar-color/><C:supported-calendar-component-set/>",
+    );
+    assert_eq!(c.status, 207, "{}", c.body);
+    assert!(c.body.contains("<C:calendar/>"), "{}", c.body);
+    for (uid, summary, start) in [
+        ("evo-1", "Standup", "20240401T090000Z"),
+        ("evo-2", "Review", "20240402T140000Z"),
+    ] {
+        let end = start.replace("T09", "T10").replace("T14", "T15");
+        let r = curl(
+            "PUT",
+            &format!("{coll}{uid}.ics"),
+            &["Content-Type: text/calendar", "If-None-Match: *"],
+            Some(&event(uid, summary, start, &end, "")),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let q = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(
+            r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>"#,
+        ),
+    );
+    assert_eq!(q.status, 207, "{}", q.body);
+    assert_eq!(q.body.matches("<D:getetag>").count(), 2, "{}", q.body);
+    assert!(!q.body.contains("BEGIN:VCALENDAR"), "ETags only: {}", q.body);
+    let m = curl(
+        "REPORT",
+        &coll,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>/dav/calendars/{USER}/calendar/evo-1.ics</D:href><D:href>/dav/calendars/{USER}/calendar/evo-2.ics</D:href></C:calendar-multiget>"#
+        )),
+    );
+    assert_eq!(m.status, 207, "{}", m.body);
+    assert!(
+        m.body.contains("SUMMARY:Standup") && m.body.contains("SUMMARY:Review"),
+        "{}",
+        m.body
+    );
+
+    let r = curl(
+        "PUT",
+        &format!("{book}evo-card.vcf"),
+        &["Content-Type: text/vcard", "If-None-Match: *"],
+        Some(CARD),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let list = propfind(&book, "1", "<D:getetag/><D:getcontenttype/>");
+    assert_eq!(list.status, 207, "{}", list.body);
+    assert!(list.body.contains("evo-card.vcf"), "{}", list.body);
+    let cards = curl(
+        "REPORT",
+        &book,
+        &["Depth: 1", "Content-Type: application/xml"],
+        Some(&format!(
+            r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data/></D:prop><D:href>/dav/addressbooks/{USER}/contacts/evo-card.vcf</D:href></CR:addressbook-multiget>"#
+        )),
+    );
+    assert_eq!(cards.status, 207, "{}", cards.body);
+    assert!(cards.body.contains("FN:Ann Example"), "{}", cards.body);
+}
