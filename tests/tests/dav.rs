@@ -1603,7 +1603,11 @@ fn account_setup_and_first_sync_of_apple_calendar_and_contacts() {
         )),
     );
     assert_eq!(multiget.status, 207, "{}", multiget.body);
-    assert!(multiget.body.contains("SUMMARY:Dentist"), "{}", multiget.body);
+    assert!(
+        multiget.body.contains("SUMMARY:Dentist"),
+        "{}",
+        multiget.body
+    );
     // An edit with the ETag it knows; a stale one is refused.
     let edited = event(
         "6F0C1B1E-9D2B-4B43-9E2A-3C0D1A5E7F11",
@@ -1630,7 +1634,8 @@ fn account_setup_and_first_sync_of_apple_calendar_and_contacts() {
     assert_eq!(books.status, 207, "{}", books.body);
     assert!(books.body.contains("<CR:addressbook/>"), "{}", books.body);
     let book = format!("{b}/dav/addressbooks/{USER}/contacts/");
-    let card_href = format!("/dav/addressbooks/{USER}/contacts/0B5D7E7C-1A3F-4E2B-8F5C-2D6A9B3C4E5F.vcf");
+    let card_href =
+        format!("/dav/addressbooks/{USER}/contacts/0B5D7E7C-1A3F-4E2B-8F5C-2D6A9B3C4E5F.vcf");
     let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nPRODID:-//Apple Inc.//iPhone OS 17.0//EN\r\n\
                 UID:0B5D7E7C-1A3F-4E2B-8F5C-2D6A9B3C4E5F\r\nN:Appleseed;Johnny;;;\r\n\
                 FN:Johnny Appleseed\r\nEMAIL;type=INTERNET;type=HOME;type=pref:johnny@example.org\r\n\
@@ -1638,7 +1643,10 @@ fn account_setup_and_first_sync_of_apple_calendar_and_contacts() {
     let made = curl(
         "PUT",
         &format!("{b}{card_href}"),
-        &["Content-Type: text/vcard; charset=utf-8", "If-None-Match: *"],
+        &[
+            "Content-Type: text/vcard; charset=utf-8",
+            "If-None-Match: *",
+        ],
         Some(card),
     );
     assert_eq!(made.status, 201, "{}", made.body);
@@ -1706,7 +1714,11 @@ fn evolution_checks_the_dav_classes_then_lists_etags_and_fetches_by_multiget() {
     );
     assert_eq!(q.status, 207, "{}", q.body);
     assert_eq!(q.body.matches("<D:getetag>").count(), 2, "{}", q.body);
-    assert!(!q.body.contains("BEGIN:VCALENDAR"), "ETags only: {}", q.body);
+    assert!(
+        !q.body.contains("BEGIN:VCALENDAR"),
+        "ETags only: {}",
+        q.body
+    );
     let m = curl(
         "REPORT",
         &coll,
