@@ -95,15 +95,20 @@ pub fn run(args: &[String]) -> Result<()> {
         mariadb: None,
         tls: false,
         log_level: "warn",
-        // 20 sessions per user from one address: above the defaults.
-        extra: vec![(
-            "imap.cfg",
-            format!(
-                "imap_max_connections_per_ip = {n}\nimap_max_connections_per_user = {n}\ncontext_num = {n}\n\
+        // 20 sessions per user from one address: above the defaults; the
+        // 400 sessions' first logins queue for their password checks as
+        // Dovecot's do, instead of getting [UNAVAILABLE] after 5 s.
+        extra: vec![
+            ("groxide.cfg", "auth_check_wait = 60s\n".to_string()),
+            (
+                "imap.cfg",
+                format!(
+                    "imap_max_connections_per_ip = {n}\nimap_max_connections_per_user = {n}\ncontext_num = {n}\n\
                  imap_max_unauth_connections = {n}\nimap_max_unauth_connections_per_ip = {n}\n",
-                n = USERS * CLIENTS_PER_USER + 100
+                    n = USERS * CLIENTS_PER_USER + 100
+                ),
             ),
-        )],
+        ],
     };
     let cluster = crate::cluster::start(spec, &bin)?;
     cluster.admin(0, &["domain", "create", DOMAIN])?;
@@ -115,16 +120,28 @@ pub fn run(args: &[String]) -> Result<()> {
     let user_format = format!("user{{}}@{DOMAIN}");
     let imap_load = bin.join("examples/imap_load");
     let lmtp_load = bin.join("examples/lmtp_load");
+    // The messages the IMAP benchmark uses (gen_mbox.py of the peers), for
+    // the fill and for the mix's APPENDs.
+    let mbox = workspace_root().join("var/bench/cluster-sample.mbox");
+    run_ok(
+        Command::new("python3")
+            .arg(Path::new("/work/shared/peers").join("gen_mbox.py"))
+            .arg(&mbox)
+            .arg("500"),
+        "gen_mbox.py",
+    )?;
     println!("filling {USERS} mailboxes with {INBOX_MESSAGES} messages each …");
     run_ok(
-        Command::new(&imap_load).args([
-            "fill",
-            &imap_of(local),
-            &USERS.to_string(),
-            &user_format,
-            PASSWORD,
-            &INBOX_MESSAGES.to_string(),
-        ]),
+        Command::new(&imap_load)
+            .args([
+                "fill",
+                &imap_of(local),
+                &USERS.to_string(),
+                &user_format,
+                PASSWORD,
+                &INBOX_MESSAGES.to_string(),
+            ])
+            .arg(&mbox),
         "imap_load fill",
     )?;
 
@@ -133,16 +150,18 @@ pub fn run(args: &[String]) -> Result<()> {
     for _ in 0..o.reps {
         for (slot, node) in [(0, local), (1, remote)] {
             let out = run_ok(
-                Command::new(&imap_load).args([
-                    "mixed",
-                    &imap_of(node),
-                    &USERS.to_string(),
-                    &CLIENTS_PER_USER.to_string(),
-                    &o.seconds.to_string(),
-                    &user_format,
-                    PASSWORD,
-                    "0",
-                ]),
+                Command::new(&imap_load)
+                    .args([
+                        "mixed",
+                        &imap_of(node),
+                        &USERS.to_string(),
+                        &CLIENTS_PER_USER.to_string(),
+                        &o.seconds.to_string(),
+                        &user_format,
+                        PASSWORD,
+                        "0",
+                    ])
+                    .arg(&mbox),
                 "imap_load mixed",
             )?;
             imap[slot].add(&out)?;
