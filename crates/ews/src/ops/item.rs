@@ -141,6 +141,38 @@ struct FoundPage {
     last: bool,
 }
 
+/// One FindItem page: `page` (the view's entries from `first` of `total`)
+/// loaded with the shape's fields.
+async fn found_page(
+    mb: &Mailbox<'_>,
+    page: &[&pb::MessageEntry],
+    key_of: &(dyn Fn(&pb::MessageEntry) -> ItemKey + Sync),
+    total: usize,
+    first: usize,
+    view: &PageView,
+    set: FieldSet,
+) -> Result<FoundPage, EwsError> {
+    let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
+    let items: Vec<MessageItem> = load_items(mb, &keys, Some(page), set)
+        .await?
+        .into_iter()
+        .zip(page)
+        // Gone since the listing: shown by its id alone.
+        .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
+        .collect();
+    let next_offset = view.offset + items.len();
+    Ok(FoundPage {
+        last: if view.from_end {
+            first == 0
+        } else {
+            next_offset >= total
+        },
+        items,
+        total,
+        next_offset,
+    })
+}
+
 pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWriter) {
     let set = FieldSet::from_shape(op.m("ItemShape"));
     let traversal = op.attr("Traversal").unwrap_or("Shallow").to_string();
@@ -169,48 +201,25 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         let folder = mb.resolve_folder(p).await?;
         check_kind(&folder)?;
         let store = mb.guid().await?;
+        let key_of = |e: &pb::MessageEntry| ItemKey {
+            store,
+            folder: folder.id,
+            message: e.message_id,
+            uid: e.uid,
+        };
         if plain {
             let listing = mb.newest_first(&folder).await?;
-            let key_of = |e: &pb::MessageEntry| ItemKey {
-                store,
-                folder: folder.id,
-                message: e.message_id,
-                uid: e.uid,
-            };
             let total = listing.len();
             let range = view.range(total);
             let first = range.start;
             let page: Vec<&pb::MessageEntry> = listing[range].iter().collect();
-            let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
-            let items: Vec<MessageItem> = load_items(mb, &keys, Some(&page), set)
-                .await?
-                .into_iter()
-                .zip(&page)
-                .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
-                .collect();
-            let next_offset = view.offset + items.len();
-            return Ok(FoundPage {
-                last: if view.from_end {
-                    first == 0
-                } else {
-                    next_offset >= total
-                },
-                items,
-                total,
-                next_offset,
-            });
+            return found_page(mb, &page, &key_of, total, first, &view, set).await;
         }
         let entries = if traversal == "Associated" {
             // Folder-associated items are not kept for mail folders.
             Vec::new()
         } else {
             mb.list(folder.id, 1, 0).await?
-        };
-        let key_of = |e: &pb::MessageEntry| ItemKey {
-            store,
-            folder: folder.id,
-            message: e.message_id,
-            uid: e.uid,
         };
         // The properties are read only when the restriction or the sort
         // needs them (batched reads over the folder, no bodies).
@@ -265,25 +274,7 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
             .take(range.len())
             .map(|(e, _)| e)
             .collect();
-        let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
-        let items: Vec<MessageItem> = load_items(mb, &keys, Some(&page), set)
-            .await?
-            .into_iter()
-            .zip(&page)
-            // Gone since the listing: shown by its id alone.
-            .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
-            .collect();
-        let next_offset = view.offset + items.len();
-        Ok(FoundPage {
-            last: if view.from_end {
-                first == 0
-            } else {
-                next_offset >= total
-            },
-            items,
-            total,
-            next_offset,
-        })
+        found_page(mb, &page, &key_of, total, first, &view, set).await
     });
     write_messages(w, "FindItem", &results, |w, page| {
         let total = page.total.to_string();
