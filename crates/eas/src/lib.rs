@@ -305,7 +305,8 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
         return text(StatusCode::FORBIDDEN, "this account has no mailbox");
     }
     let settings = eas.settings();
-    let body = match read_body(request.into_body()).await {
+    // Boxed: a waiting Ping's future does not carry the body reader's.
+    let body = match Box::pin(read_body(request.into_body())).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
@@ -327,6 +328,10 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
             }
         }
     };
+    // The body's bytes may share the connection's 8 KiB read buffer, and
+    // a Ping waits for minutes: nothing of the request outlives its
+    // decoding.
+    drop(body);
     let mut ctx = Ctx {
         eas: &eas,
         dir: principal.user.maildir.clone(),
@@ -336,6 +341,7 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
         settings,
         zone: principal.user.timezone.parse().ok(),
     };
+    drop(principal);
     match Box::pin(serve(&mut ctx, document)).await {
         Ok(r) => r,
         Err(Failure::BadRequest(why)) => text(StatusCode::BAD_REQUEST, why),
@@ -419,7 +425,9 @@ fn policy_refusal(device: &Device, sent: Option<u32>) -> Option<u8> {
 
 async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response, Failure> {
     let now = chrono::Utc::now().timestamp();
-    let known = ctx.devices().device(&ctx.params.device_id).await?;
+    // The store calls are boxed (a tonic call's state is kilobytes): the
+    // serving future lives as long as a Ping waits.
+    let known = Box::pin(ctx.devices().device(&ctx.params.device_id)).await?;
     let fresh = known.is_none();
     let mut device = known.unwrap_or_else(|| Device {
         id: ctx.params.device_id.clone(),
@@ -437,7 +445,7 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
     }
     if touched {
         device.last_seen = now;
-        ctx.devices().save_device(&device).await?;
+        Box::pin(ctx.devices().save_device(&device)).await?;
     }
     ctx.device = device;
     let command = ctx.params.command.clone();
@@ -528,6 +536,56 @@ mod tests {
         }
         for bad in ["other@example.test", "other", "EXAMPLE\\other"] {
             assert!(!same_user(bad, "demo@example.test"), "{bad}");
+        }
+    }
+
+    /// What a waiting Ping holds is mostly the size of the futures it
+    /// waits in (each boxed once per request): the handler's, the serving
+    /// one's and the Ping's own. They must not grow with the largest
+    /// command's state (see the boxing in `serve`).
+    #[tokio::test]
+    async fn a_waiting_pings_futures_stay_small() {
+        let local = groxide_testkit::LocalNode::new();
+        let exmdb = local
+            .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
+            .await;
+        let routing = Arc::new(groxide_runtime::Routing::load(&exmdb.config(), None).unwrap());
+        let client = Arc::new(ExmdbClient::new(
+            routing.exmdb().clone(),
+            groxide_rpc::ClientOptions::default(),
+        ));
+        let hub = EventHub::new(
+            routing,
+            groxide_rpc::ClientOptions::default(),
+            groxide_rpc::HubSettings::default(),
+        );
+        let eas = Eas::new(client, hub, EasSettings::default(), None);
+        let handler = handle(State(eas.clone()), Request::new(axum::body::Body::empty()));
+        let mut ctx = Ctx {
+            eas: &eas,
+            dir: String::new(),
+            user: String::new(),
+            params: request::parse(
+                Some("Cmd=Ping&User=u&DeviceId=d&DeviceType=t"),
+                &http::HeaderMap::new(),
+            )
+            .unwrap(),
+            device: Device::default(),
+            settings: EasSettings::default(),
+            zone: None,
+        };
+        let serving = std::mem::size_of_val(&serve(&mut ctx, None));
+        let pinging = std::mem::size_of_val(&ping::ping(&mut ctx, None));
+        let sizes = [
+            ("handle", std::mem::size_of_val(&handler), 1536),
+            ("serve", serving, 1024),
+            ("ping", pinging, 1024),
+        ];
+        for (name, size, most) in sizes {
+            assert!(
+                size <= most,
+                "the {name} future takes {size} bytes (at most {most})"
+            );
         }
     }
 

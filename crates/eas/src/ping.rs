@@ -75,7 +75,6 @@ pub(crate) async fn ping(
     document: Option<Element>,
 ) -> Result<Option<Element>, Failure> {
     let (min, max) = (ctx.settings.min_heartbeat, ctx.settings.max_heartbeat);
-    let mut device = ctx.device.clone();
     let (heartbeat, folders) = match &document {
         Some(d) if d.is(Ping::Ping) => {
             let heartbeat = match d.child_text(Ping::HeartbeatInterval) {
@@ -95,9 +94,11 @@ pub(crate) async fn ping(
         Some(_) => return Ok(Some(answer(4, Vec::new()))),
         None => (None, None),
     };
-    let heartbeat = heartbeat.or((device.ping_heartbeat > 0).then_some(device.ping_heartbeat));
-    let folders =
-        folders.or((!device.ping_folders.is_empty()).then(|| device.ping_folders.clone()));
+    // The wait below may last an hour: keep only what was read from it.
+    drop(document);
+    let known = &ctx.device;
+    let heartbeat = heartbeat.or((known.ping_heartbeat > 0).then_some(known.ping_heartbeat));
+    let folders = folders.or((!known.ping_folders.is_empty()).then(|| known.ping_folders.clone()));
     let (Some(heartbeat), Some(folders)) = (heartbeat, folders) else {
         // Nothing to repeat: the device must send the full request.
         return Ok(Some(answer(3, Vec::new())));
@@ -126,10 +127,11 @@ pub(crate) async fn ping(
     }
     let unique: BTreeSet<String> = folders.iter().cloned().collect();
     let folders: Vec<String> = unique.into_iter().collect();
-    if device.ping_folders != folders || device.ping_heartbeat != heartbeat {
+    if ctx.device.ping_folders != folders || ctx.device.ping_heartbeat != heartbeat {
+        let mut device = ctx.device.clone();
         device.ping_folders.clone_from(&folders);
         device.ping_heartbeat = heartbeat;
-        ctx.devices().save_device(&device).await?;
+        Box::pin(ctx.devices().save_device(&device)).await?;
         ctx.device = device;
     }
     // Watch first, then look: a change between the two still wakes us.

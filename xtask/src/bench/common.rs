@@ -229,7 +229,22 @@ impl BenchNode {
         daemon: &str,
         addr: SocketAddr,
     ) -> Result<()> {
-        let mut c = Command::new(self.bin.join(format!("groxide-{daemon}")));
+        let bin = self.bin.join(format!("groxide-{daemon}"));
+        // `GROXIDE_BENCH_WRAP=<name>=<program> [args]` runs that one daemon
+        // under a profiler (heaptrack, perf record, valgrind …); its RSS and
+        // CPU figures are then the wrapper's, not the daemon's.
+        let wrap = std::env::var("GROXIDE_BENCH_WRAP").ok().and_then(|w| {
+            let (who, cmd) = w.split_once('=')?;
+            (who == name).then(|| cmd.split_whitespace().map(String::from).collect::<Vec<_>>())
+        });
+        let mut c = match wrap.as_deref() {
+            Some([program, args @ ..]) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&bin);
+                c
+            }
+            _ => Command::new(&bin),
+        };
         c.arg("--config-dir").arg(&self.config);
         sup.spawn(name, c)?;
         wait_for(addr, name)
