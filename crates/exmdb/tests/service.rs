@@ -316,6 +316,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
             message_ids: ids.clone(),
             bodies: false,
             contents: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -327,13 +328,37 @@ async fn the_exmdb_service_end_to_end_in_process() {
     let without = c
         .read_messages(pb::ReadMessagesRequest {
             dir: dir.clone(),
-            message_ids: ids,
+            message_ids: ids.clone(),
             bodies: false,
             contents: false,
+            ..Default::default()
         })
         .await
         .unwrap();
     assert!(without.contents.is_empty());
+    assert!(without.messages[0].props.len() > 2);
+    // A selection: only the asked tags the message has, no recipients.
+    let subject = groxide_mapi::tags::PR_SUBJECT.0;
+    let selected = c
+        .read_messages(pb::ReadMessagesRequest {
+            dir: dir.clone(),
+            message_ids: ids,
+            only_tags: true,
+            tags: vec![subject, groxide_mapi::tags::PR_DISPLAY_BCC.0],
+            skip_recipients: true,
+            skip_attachments: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let m = &selected.messages[0];
+    let full_subject = without.messages[0].props.iter().find(|p| p.tag == subject);
+    assert_eq!(
+        m.props.iter().collect::<Vec<_>>(),
+        vec![full_subject.unwrap()]
+    );
+    assert!(m.recipients.is_empty() && m.attachments.is_empty());
+    assert_eq!(m.entry, without.messages[0].entry);
 
     // Unknown folder and message: NOT_FOUND with reasons.
     let err = c
