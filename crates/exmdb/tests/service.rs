@@ -338,13 +338,17 @@ async fn the_exmdb_service_end_to_end_in_process() {
     assert!(without.contents.is_empty());
     assert!(without.messages[0].props.len() > 2);
     // A selection: only the asked tags the message has, no recipients.
-    let subject = groxide_mapi::tags::PR_SUBJECT.0;
+    let asked = [
+        groxide_mapi::tags::PR_SUBJECT.0,
+        groxide_mapi::tags::PR_DISPLAY_BCC.0,
+        groxide_mapi::tags::PR_START_DATE.0,
+    ];
     let selected = c
         .read_messages(pb::ReadMessagesRequest {
             dir: dir.clone(),
             message_ids: ids,
             only_tags: true,
-            tags: vec![subject, groxide_mapi::tags::PR_DISPLAY_BCC.0],
+            tags: asked.to_vec(),
             skip_recipients: true,
             skip_attachments: true,
             ..Default::default()
@@ -352,11 +356,13 @@ async fn the_exmdb_service_end_to_end_in_process() {
         .await
         .unwrap();
     let m = &selected.messages[0];
-    let full_subject = without.messages[0].props.iter().find(|p| p.tag == subject);
-    assert_eq!(
-        m.props.iter().collect::<Vec<_>>(),
-        vec![full_subject.unwrap()]
-    );
+    let want: Vec<&pb::Prop> = without.messages[0]
+        .props
+        .iter()
+        .filter(|p| asked.contains(&p.tag))
+        .collect();
+    assert!(want.iter().any(|p| p.tag == asked[0]));
+    assert_eq!(m.props.iter().collect::<Vec<_>>(), want);
     assert!(m.recipients.is_empty() && m.attachments.is_empty());
     assert_eq!(m.entry, without.messages[0].entry);
 
