@@ -40,6 +40,25 @@ fn three_messages(s: &TempStore) -> Vec<MessageId> {
         .store
         .insert_mapi(FolderRole::Drafts, mapi, NewMessage::default())
         .unwrap();
+    // Replied to all, then forwarded: the icon follows the stored verb, so
+    // a read of the icon alone needs that row too.
+    s.store
+        .set_message_props(
+            a.message_id,
+            vec![(PR_LAST_VERB_EXECUTED, PropValue::Long(EXCHIVERB_REPLYTOALL))],
+            vec![],
+        )
+        .unwrap();
+    s.store
+        .set_flags(
+            FolderRole::Drafts,
+            vec![UidRange::ALL],
+            FlagOp::Add,
+            ImapFlags::FORWARDED,
+            vec![],
+            None,
+        )
+        .unwrap();
     let b = insert(&s.store, FolderRole::Inbox, &message(1));
     s.store
         .set_flags(
@@ -83,6 +102,11 @@ fn a_selected_read_returns_exactly_the_asked_tags_with_the_full_reads_values() {
             t
         };
         assert!(every_tag.contains(&PR_ICON_INDEX) && every_tag.contains(&PR_BODY));
+        assert_eq!(
+            prop(&full[0].props, PR_ICON_INDEX),
+            Some(&PropValue::Long(ICON_MAIL_REPLIED)),
+            "the stored verb decides the icon"
+        );
         let mut selections: Vec<Vec<PropTag>> = every_tag.iter().map(|t| vec![*t]).collect();
         selections.extend([
             vec![],
