@@ -6,7 +6,6 @@
 
 use crate::ids::{ItemKey, change_key};
 use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
-use base64::Engine as _;
 use groxide_mapi::tags;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::pb::exmdb::v1::prop::Value;
@@ -166,9 +165,32 @@ impl FieldSet {
         self.0 & (1 << (f as u8)) != 0
     }
 
-    /// Whether anything beyond the id (and so the message's properties) is wanted.
-    pub fn needs_props(&self) -> bool {
-        self.0 & !(1 << (Field::ItemId as u8)) != 0
+    /// What the store must read of each message to write these fields
+    /// ([`MessageItem::from_stored`] reads nothing else): the MAPI tags,
+    /// whether the recipients, whether bodies are derived. The other
+    /// fields come from the listing entry, the id or the content.
+    pub fn store_selection(&self) -> StoreSelection {
+        let mut tags = Vec::new();
+        for f in Field::ALL {
+            if self.contains(*f) {
+                tags.extend(f.tags().iter().map(|t| t.0));
+            }
+        }
+        StoreSelection {
+            tags,
+            recipients: self.contains(Field::ToRecipients)
+                || self.contains(Field::CcRecipients)
+                || self.contains(Field::BccRecipients),
+            bodies: self.contains(Field::Body),
+        }
+    }
+
+    /// Whether a listing entry alone tells every field (no property,
+    /// recipient or content is needed).
+    pub fn entry_alone(&self) -> bool {
+        !self.contains(Field::MimeContent)
+            && !self.contains(Field::Attachments)
+            && self.store_selection().is_empty()
     }
 
     /// The set an `ItemShape` element asks for: `BaseShape` plus
@@ -196,6 +218,70 @@ impl FieldSet {
             }
         }
         set
+    }
+}
+
+impl Field {
+    /// The MAPI properties [`MessageItem::from_stored`] builds this field
+    /// from (none: the field comes from the listing entry, the id, the
+    /// recipients or the content).
+    pub fn tags(self) -> &'static [groxide_mapi::PropTag] {
+        match self {
+            Field::ItemClass => &[tags::PR_MESSAGE_CLASS],
+            Field::Subject => &[tags::PR_SUBJECT],
+            Field::Sensitivity => &[tags::PR_SENSITIVITY],
+            Field::Body => &[tags::PR_BODY],
+            Field::Importance => &[tags::PR_IMPORTANCE],
+            Field::DateTimeSent => &[tags::PR_CLIENT_SUBMIT_TIME],
+            Field::DisplayCc => &[tags::PR_DISPLAY_CC],
+            Field::DisplayTo => &[tags::PR_DISPLAY_TO],
+            Field::HasAttachments => &[tags::PR_HASATTACH],
+            Field::Sender => &[
+                tags::PR_SENDER_NAME,
+                tags::PR_SENDER_SMTP_ADDRESS,
+                tags::PR_SENDER_EMAIL_ADDRESS,
+            ],
+            Field::From => &[
+                tags::PR_SENT_REPRESENTING_NAME,
+                tags::PR_SENT_REPRESENTING_SMTP_ADDRESS,
+                tags::PR_SENT_REPRESENTING_EMAIL_ADDRESS,
+            ],
+            Field::ConversationTopic => &[tags::PR_CONVERSATION_TOPIC],
+            Field::InternetMessageId => &[tags::PR_INTERNET_MESSAGE_ID],
+            Field::MimeContent
+            | Field::ItemId
+            | Field::ParentFolderId
+            | Field::Attachments
+            | Field::DateTimeReceived
+            | Field::Size
+            | Field::IsSubmitted
+            | Field::IsDraft
+            | Field::DateTimeCreated
+            | Field::LastModifiedTime
+            | Field::Flag
+            | Field::ToRecipients
+            | Field::CcRecipients
+            | Field::BccRecipients
+            | Field::IsRead => &[],
+        }
+    }
+}
+
+/// What a ReadMessages call reads of each message for a [`FieldSet`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreSelection {
+    /// The property tags (only these are read).
+    pub tags: Vec<u32>,
+    /// Read the recipients.
+    pub recipients: bool,
+    /// Derive PR_BODY of MIME messages from their content.
+    pub bodies: bool,
+}
+
+impl StoreSelection {
+    /// Whether nothing of the message beyond its row is needed.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty() && !self.recipients
     }
 }
 
@@ -327,7 +413,8 @@ fn address(
 impl MessageItem {
     /// The item of a stored message.
     pub fn from_stored(key: ItemKey, message: &pb::Message) -> MessageItem {
-        let entry = message.entry.clone().unwrap_or_default();
+        let no_entry = pb::MessageEntry::default();
+        let entry = message.entry.as_ref().unwrap_or(&no_entry);
         let p = &message.props;
         let mut item = MessageItem {
             key: Some(key),
@@ -395,15 +482,29 @@ impl MessageItem {
     }
 }
 
-/// `xs:dateTime` in UTC of Unix seconds.
+/// `xs:dateTime` in UTC of Unix seconds (RFC 3339, whole seconds, `Z`;
+/// the epoch for times outside the years 0–9999). Written by hand: it is
+/// called a few times per item of every listing.
 pub fn date_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
+    use std::fmt::Write as _;
+    let Some(t) = time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+        .filter(|t| (0..=9999).contains(&t.year()))
+    else {
+        return "1970-01-01T00:00:00Z".into();
+    };
+    let mut out = String::with_capacity(20);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    out
 }
 
 /// Parses an `xs:dateTime` into Unix seconds.
@@ -460,7 +561,7 @@ pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
             Field::MimeContent => {
                 if let Some(mime) = &item.mime {
                     w.open("t:MimeContent", &[("CharacterSet", "UTF-8")])
-                        .text(&base64::engine::general_purpose::STANDARD.encode(mime))
+                        .base64(mime)
                         .close();
                 }
             }
@@ -626,6 +727,36 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_written_as_rfc3339_formats_them() {
+        let rfc3339 = |unix: i64| {
+            time::OffsetDateTime::from_unix_timestamp(unix)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+        };
+        for unix in [
+            0,
+            1,
+            -1,
+            59,
+            951_782_400,
+            1_700_000_000,
+            4_102_444_799,
+            -62_167_219_200,
+            -62_167_219_201,
+            253_402_300_799,
+            253_402_300_800,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(date_time(unix), rfc3339(unix), "{unix}");
+        }
+    }
+
+    #[test]
     fn dates_round_trip_in_utc() {
         assert_eq!(date_time(0), "1970-01-01T00:00:00Z");
         assert_eq!(date_time(1_700_000_000), "2023-11-14T22:13:20Z");
@@ -640,6 +771,127 @@ mod tests {
             Some(1_700_000_000)
         );
         assert_eq!(parse_date_time("yesterday"), None);
+    }
+
+    /// A message with a value for every tag groxide knows (strings name
+    /// their tag, numbers are 2, flags true) and one recipient of each kind.
+    fn message_with_every_property() -> pb::Message {
+        let props = tags::ALL
+            .iter()
+            .filter_map(|(name, tag)| {
+                let value = match tag.0 & 0xFFFF {
+                    0x0002 => Value::ShortValue(2),
+                    0x0003 => Value::LongValue(2),
+                    0x000B => Value::BoolValue(true),
+                    0x001F => Value::StringValue(format!("{name}@example.org")),
+                    0x0040 => Value::SystimeValue(133_000_000_000_000_000),
+                    _ => return None,
+                };
+                Some(pb::Prop {
+                    tag: tag.0,
+                    value: Some(value),
+                })
+            })
+            .collect();
+        let recipients = (1..=3)
+            .map(|kind| pb::PropList {
+                props: vec![
+                    pb::Prop {
+                        tag: tags::PR_RECIPIENT_TYPE.0,
+                        value: Some(Value::LongValue(kind)),
+                    },
+                    pb::Prop {
+                        tag: tags::PR_DISPLAY_NAME.0,
+                        value: Some(Value::StringValue(format!("R{kind}"))),
+                    },
+                    pb::Prop {
+                        tag: tags::PR_SMTP_ADDRESS.0,
+                        value: Some(Value::StringValue(format!("r{kind}@example.org"))),
+                    },
+                ],
+            })
+            .collect();
+        pb::Message {
+            entry: Some(pb::MessageEntry {
+                uid: 7,
+                message_id: 9,
+                flags: FLAG_SEEN | FLAG_FLAGGED,
+                size: 1234,
+                internal_date: 1_700_000_000,
+                change_number: 42,
+                ..pb::MessageEntry::default()
+            }),
+            folder_id: 3,
+            props,
+            recipients,
+            ..pb::Message::default()
+        }
+    }
+
+    fn written(message: &pb::Message, set: FieldSet) -> String {
+        let key = ItemKey {
+            store: [1; 16],
+            folder: 3,
+            message: 9,
+            uid: 7,
+        };
+        let mut w = XmlWriter::new();
+        write_message(&mut w, &MessageItem::from_stored(key, message), set);
+        w.finish()
+    }
+
+    #[test]
+    fn a_shape_written_from_its_store_selection_is_the_shape_written_from_everything() {
+        let full = message_with_every_property();
+        let mut sets: Vec<FieldSet> = Field::ALL
+            .iter()
+            .map(|f| {
+                let mut s = FieldSet::id_only();
+                s.insert(*f);
+                s
+            })
+            .collect();
+        let mut all = FieldSet::all_but_mime();
+        sets.push(all);
+        all.insert(Field::Flag);
+        sets.push(all);
+        for set in sets {
+            let sel = set.store_selection();
+            let mut selected = full.clone();
+            selected.props.retain(|p| sel.tags.contains(&p.tag));
+            if !sel.recipients {
+                selected.recipients.clear();
+            }
+            let want = written(&full, set);
+            assert_eq!(written(&selected, set), want, "{set:?}");
+            assert_eq!(
+                set.entry_alone(),
+                written(
+                    &pb::Message {
+                        props: Vec::new(),
+                        recipients: Vec::new(),
+                        ..full.clone()
+                    },
+                    set
+                ) == want
+                    && !set.contains(Field::MimeContent)
+                    && !set.contains(Field::Attachments),
+                "{set:?}: entry alone"
+            );
+        }
+        // The Default shape of a message shows what a mail list needs.
+        let default = written(&full, FieldSet::all_but_mime());
+        for shown in [
+            "<t:Subject>PR_SUBJECT@example.org</t:Subject>",
+            "<t:From><t:Mailbox><t:Name>PR_SENT_REPRESENTING_NAME@example.org</t:Name>",
+            "<t:ToRecipients><t:Mailbox><t:Name>R1</t:Name>",
+            "<t:CcRecipients><t:Mailbox><t:Name>R2</t:Name>",
+            "<t:HasAttachments>true</t:HasAttachments>",
+            "<t:DateTimeReceived>2023-11-14T22:13:20Z</t:DateTimeReceived>",
+            "<t:Body BodyType=\"Text\">PR_BODY@example.org</t:Body>",
+        ] {
+            assert!(default.contains(shown), "{shown} missing from {default}");
+        }
     }
 
     #[test]

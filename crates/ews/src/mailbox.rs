@@ -6,7 +6,7 @@
 use crate::Ews;
 use crate::folders::role_of;
 use crate::ids::{FolderKey, ItemKey, StoreGuid};
-use crate::items::ItemKind;
+use crate::items::{ItemKind, StoreSelection};
 use crate::response::{EwsError, ResponseCode};
 use crate::xml::{Element, EwsElement, NS_TYPES};
 use futures_util::StreamExt;
@@ -295,17 +295,18 @@ impl<'a> Mailbox<'a> {
         Ok(m)
     }
 
-    /// Messages with their properties, read in batches (one RPC per
-    /// [`READ_BATCH`] ids): one entry per key, `None` for a message that
-    /// was deleted or moved away (or whose UID no longer matches).
-    /// `bodies`: derive PR_BODY/PR_HTML of MIME messages.
+    /// Messages with the properties and recipients `sel` names (never
+    /// their attachments' properties: EWS lists attachments from the
+    /// content), read in batches (one RPC per [`READ_BATCH`] ids): one
+    /// entry per key, `None` for a message that was deleted or moved away
+    /// (or whose UID no longer matches).
     /// With `contents`, each message's RFC 5322 bytes too, from the same
     /// batched reads where they fit in a reply (`None`: read it with
     /// [`Mailbox::content`]).
     pub(crate) async fn read_messages(
         &self,
         keys: &[ItemKey],
-        bodies: bool,
+        sel: &StoreSelection,
         contents: bool,
     ) -> Result<Vec<Option<(pb::Message, Option<Vec<u8>>)>>, EwsError> {
         let mut found = std::collections::HashMap::with_capacity(keys.len());
@@ -316,7 +317,11 @@ impl<'a> Mailbox<'a> {
                     contents,
                     dir: self.dir.clone(),
                     message_ids: chunk.iter().map(|k| k.message).collect(),
-                    bodies,
+                    bodies: sel.bodies,
+                    only_tags: true,
+                    tags: sel.tags.clone(),
+                    skip_recipients: !sel.recipients,
+                    skip_attachments: true,
                 })
                 .await
                 .map_err(|e| store_error(&e, ResponseCode::ErrorItemNotFound))?;

@@ -319,6 +319,141 @@ async fn find_item_pages_newest_first_and_get_item_gives_the_stored_bytes() {
     assert_eq!(r[0].code(), "ErrorUnsupportedQueryFilter");
 }
 
+/// The named element children of the first item in a response message.
+fn item_fields(m: &Element) -> Vec<String> {
+    let item = all(m, "Message")[0];
+    item.children.iter().map(|c| c.name.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shape_shows_the_properties_it_names_and_no_more() {
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    let raw = "From: Alice Sender <alice@remote.test>\r\nTo: Bob <bob@example.test>\r\n\
+        Cc: Carol <carol@remote.test>\r\nSubject: with a file\r\n\
+        Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <file@remote.test>\r\n\
+        MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+        --b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n\
+        --b\r\nContent-Type: application/octet-stream\r\n\
+        Content-Disposition: attachment; filename=\"a.bin\"\r\n\r\nxyz\r\n--b--\r\n";
+    bob.deliver(raw.as_bytes(), 1_700_000_000).await;
+    let (ids, _, _) = bob.find("inbox", 0, 1).await;
+    let shape = |base: &str, extra: &[&str]| {
+        let extra: String = extra
+            .iter()
+            .map(|f| format!("<t:FieldURI FieldURI=\"{f}\"/>"))
+            .collect();
+        format!(
+            "<m:ItemShape><t:BaseShape>{base}</t:BaseShape>\
+             <t:AdditionalProperties>{extra}</t:AdditionalProperties></m:ItemShape>"
+        )
+    };
+    let get = |shape: String| {
+        format!(
+            "<m:GetItem>{shape}<m:ItemIds><t:ItemId Id=\"{}\"/></m:ItemIds></m:GetItem>",
+            ids[0]
+        )
+    };
+
+    let r = bob.call(&get(shape("Default", &[]))).await;
+    let m = r[0].ok();
+    assert_eq!(texts(m, "Subject"), ["with a file"]);
+    assert_eq!(
+        texts(all(m, "From")[0], "EmailAddress"),
+        ["alice@remote.test"]
+    );
+    assert_eq!(
+        texts(all(m, "ToRecipients")[0], "EmailAddress"),
+        ["bob@example.test"]
+    );
+    assert_eq!(texts(all(m, "CcRecipients")[0], "Name"), ["Carol"]);
+    assert_eq!(texts(m, "HasAttachments"), ["true"]);
+    assert_eq!(texts(m, "DateTimeReceived"), ["2023-11-14T22:13:20Z"]);
+    assert_eq!(texts(m, "DateTimeSent"), ["2024-01-01T10:00:00Z"]);
+    assert_eq!(texts(m, "InternetMessageId"), ["<file@remote.test>"]);
+    assert_eq!(texts(m, "Body"), ["See the file."]);
+    assert_eq!(texts(m, "DisplayTo"), ["Bob"]);
+
+    // IdOnly: the id and nothing else; an extra property: that one too.
+    let r = bob.call(&get(shape("IdOnly", &[]))).await;
+    assert_eq!(item_fields(r[0].ok()), ["ItemId"]);
+    let r = bob.call(&get(shape("IdOnly", &["item:Body"]))).await;
+    assert_eq!(item_fields(r[0].ok()), ["ItemId", "Body"]);
+    assert_eq!(texts(r[0].ok(), "Body"), ["See the file."]);
+    let r = bob
+        .call(&get(shape(
+            "IdOnly",
+            &["message:ToRecipients", "item:Attachments"],
+        )))
+        .await;
+    assert_eq!(
+        item_fields(r[0].ok()),
+        ["ItemId", "Attachments", "ToRecipients"]
+    );
+    assert_eq!(texts(r[0].ok(), "Name"), ["a.bin", "Bob"]);
+
+    // FindItem and SyncFolderItems show the same properties for a shape.
+    let list = shape(
+        "IdOnly",
+        &[
+            "item:Subject",
+            "message:From",
+            "item:DateTimeReceived",
+            "message:IsRead",
+            "item:Size",
+            "item:HasAttachments",
+        ],
+    );
+    let want = [
+        "ItemId",
+        "Subject",
+        "DateTimeReceived",
+        "Size",
+        "HasAttachments",
+        "From",
+        "IsRead",
+    ];
+    let r = bob
+        .call(&format!(
+            "<m:FindItem Traversal=\"Shallow\">{list}\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>"
+        ))
+        .await;
+    assert_eq!(item_fields(r[0].ok()), want);
+    assert_eq!(texts(r[0].ok(), "HasAttachments"), ["true"]);
+    let r = bob
+        .call(&format!(
+            "<m:SyncFolderItems>{list}\
+             <m:SyncFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:SyncFolderId>\
+             <m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>"
+        ))
+        .await;
+    assert_eq!(item_fields(r[0].ok()), want);
+    assert_eq!(texts(r[0].ok(), "Subject"), ["with a file"]);
+    let r = bob
+        .call(
+            "<m:SyncFolderItems><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>\
+             <m:SyncFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:SyncFolderId>\
+             <m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>",
+        )
+        .await;
+    assert_eq!(
+        texts(all(r[0].ok(), "ToRecipients")[0], "EmailAddress"),
+        ["bob@example.test"]
+    );
+    // IdOnly with entry fields alone: answered from the listing, same fields.
+    let r = bob
+        .call(&format!(
+            "<m:SyncFolderItems>{}\
+             <m:SyncFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:SyncFolderId>\
+             <m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>",
+            shape("IdOnly", &["message:IsRead", "item:Size"])
+        ))
+        .await;
+    assert_eq!(item_fields(r[0].ok()), ["ItemId", "Size", "IsRead"]);
+    assert_eq!(texts(r[0].ok(), "IsRead"), ["false"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_item_pages_follow_arrivals_and_removals_between_pages() {
     let h = Harness::start().await;

@@ -316,6 +316,7 @@ async fn the_exmdb_service_end_to_end_in_process() {
             message_ids: ids.clone(),
             bodies: false,
             contents: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -327,13 +328,43 @@ async fn the_exmdb_service_end_to_end_in_process() {
     let without = c
         .read_messages(pb::ReadMessagesRequest {
             dir: dir.clone(),
-            message_ids: ids,
+            message_ids: ids.clone(),
             bodies: false,
             contents: false,
+            ..Default::default()
         })
         .await
         .unwrap();
     assert!(without.contents.is_empty());
+    assert!(without.messages[0].props.len() > 2);
+    // A selection: only the asked tags the message has, no recipients.
+    let asked = [
+        groxide_mapi::tags::PR_SUBJECT.0,
+        groxide_mapi::tags::PR_DISPLAY_BCC.0,
+        groxide_mapi::tags::PR_START_DATE.0,
+    ];
+    let selected = c
+        .read_messages(pb::ReadMessagesRequest {
+            dir: dir.clone(),
+            message_ids: ids,
+            only_tags: true,
+            tags: asked.to_vec(),
+            skip_recipients: true,
+            skip_attachments: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let m = &selected.messages[0];
+    let want: Vec<&pb::Prop> = without.messages[0]
+        .props
+        .iter()
+        .filter(|p| asked.contains(&p.tag))
+        .collect();
+    assert!(want.iter().any(|p| p.tag == asked[0]));
+    assert_eq!(m.props.iter().collect::<Vec<_>>(), want);
+    assert!(m.recipients.is_empty() && m.attachments.is_empty());
+    assert_eq!(m.entry, without.messages[0].entry);
 
     // Unknown folder and message: NOT_FOUND with reasons.
     let err = c

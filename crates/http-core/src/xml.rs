@@ -232,7 +232,10 @@ fn element(ns: String, start: &BytesStart<'_>, offset: u64) -> Result<Element, X
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     out: String,
-    open: Vec<String>,
+    /// The names of the open elements, one after another (no allocation
+    /// per element); `open` holds where each begins.
+    open_names: String,
+    open: Vec<usize>,
     indented: bool,
 }
 
@@ -241,6 +244,7 @@ impl XmlWriter {
     pub fn new() -> XmlWriter {
         XmlWriter {
             out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
+            open_names: String::new(),
             open: Vec::new(),
             indented: false,
         }
@@ -250,6 +254,7 @@ impl XmlWriter {
     pub fn indented() -> XmlWriter {
         XmlWriter {
             out: String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"),
+            open_names: String::new(),
             open: Vec::new(),
             indented: true,
         }
@@ -287,7 +292,8 @@ impl XmlWriter {
         self.start_tag(name, attrs);
         self.out.push('>');
         self.line_end();
-        self.open.push(name.to_string());
+        self.open.push(self.open_names.len());
+        self.open_names.push_str(name);
         self
     }
 
@@ -324,12 +330,22 @@ impl XmlWriter {
         self
     }
 
+    /// Standard base64 (RFC 4648, padded, no line breaks) of `bytes` as
+    /// the text inside the open element, encoded in place (its alphabet
+    /// needs no escaping).
+    pub fn base64(&mut self, bytes: &[u8]) -> &mut Self {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut self.out);
+        self
+    }
+
     /// Closes the innermost open element.
     pub fn close(&mut self) -> &mut Self {
-        if let Some(name) = self.open.pop() {
+        if let Some(start) = self.open.pop() {
             self.line_start();
             self.out.push_str("</");
-            self.out.push_str(&name);
+            self.out.push_str(&self.open_names[start..]);
+            self.open_names.truncate(start);
             self.out.push('>');
             self.line_end();
         }
@@ -402,6 +418,22 @@ mod tests {
         assert_eq!(
             w.finish(),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><m:X A=\"&quot;&lt;&amp;&gt;\"><t:S>a&lt;b&amp;c</t:S></m:X>"
+        );
+    }
+
+    #[test]
+    fn nested_elements_close_in_order_and_base64_text_is_encoded_in_place() {
+        let mut w = XmlWriter::new();
+        w.open("m:Outer", &[])
+            .open("t:Inner", &[])
+            .base64(b"\x00\xffhi<&>")
+            .close()
+            .open("t:Next", &[])
+            .text("x");
+        assert_eq!(
+            w.finish(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><m:Outer><t:Inner>AP9oaTwmPg==</t:Inner>\
+             <t:Next>x</t:Next></m:Outer>"
         );
     }
 

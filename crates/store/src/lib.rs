@@ -76,7 +76,8 @@ pub use limits::StoreLimits;
 pub use manager::{ManagerSettings, StoreManager};
 pub use messages::{
     AttachmentRecord, ContentOrigin, CopyOutcome, FlagsOutcome, InsertedMessage, MapiAttachment,
-    MapiMessage, MessageChange, MessageEntry, MessageRecord, NewMessage, RemovedMessage,
+    MapiMessage, MessageChange, MessageEntry, MessageRecord, MessageSelection, NewMessage,
+    RemovedMessage,
 };
 pub use props::{Prop, PropTag, PropType, PropValue};
 pub use schema::SCHEMA_VERSION;

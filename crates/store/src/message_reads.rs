@@ -8,9 +8,10 @@ use crate::flags;
 use crate::ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange};
 use crate::messages::{
     AttachmentRecord, CHANGED_SINCE_SQL, ContentOrigin, LIST_SQL, MessageChange, MessageEntry,
-    MessageRecord, REMOVED_SINCE_SQL, RemovedMessage, entry_from_row, get_row, stored_props,
+    MessageRecord, MessageSelection, REMOVED_SINCE_SQL, RemovedMessage, entry_from_row, get_row,
+    stored_props,
 };
-use crate::props::{Prop, PropValue, decode_bag};
+use crate::props::{Prop, PropTag, PropValue, decode_bag, from_sql};
 use crate::tags::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,45 +19,127 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// and attachments. Bodies of MIME messages are not stored; the caller adds
 /// them from the content (see `Store::read_message`).
 pub(crate) fn read(conn: &Connection, id: MessageId) -> Result<MessageRecord> {
+    read_selected(conn, id, &MessageSelection::everything(false), None)
+}
+
+/// The `SELECT tag, value` of a message's stored properties whose tags
+/// are in `tags` (`?1` = the message id), for [`read_selected`].
+/// Tags are integers, written into the statement as literals.
+pub(crate) fn selected_props_sql(tags: &[PropTag]) -> String {
+    let mut sql = String::from(
+        "SELECT tag, value FROM message_properties WHERE message_id = ?1 AND tag IN (",
+    );
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&t.0.to_string());
+    }
+    sql.push(')');
+    sql
+}
+
+/// The stored tags a read for `asked` must look at: those asked, plus the
+/// stored flag-mapped tags when a flag-mapped one is asked (its value is
+/// computed from them), plus both bodies when one is asked (a stored one
+/// decides whether the other is derived). Sorted, without duplicates.
+pub(crate) fn tags_to_read(asked: &[PropTag]) -> Vec<PropTag> {
+    let mut out: Vec<PropTag> = asked.to_vec();
+    if asked.iter().any(|t| flags::is_flag_mapped(*t)) {
+        out.extend([
+            PR_MESSAGE_FLAGS,
+            PR_FLAG_STATUS,
+            PR_LAST_VERB_EXECUTED,
+            PR_ICON_INDEX,
+            PR_GROXIDE_KEYWORDS,
+        ]);
+    }
+    if asked.iter().any(|t| *t == PR_BODY || *t == PR_HTML) {
+        out.extend([PR_BODY, PR_HTML]);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Reads one message as `sel` asks: with `sel.tags`, only the stored rows
+/// of [`tags_to_read`] (through `props_st`, the statement of
+/// [`selected_props_sql`] over them; `None` when the list is empty) and
+/// the computed tags asked; recipients and attachments only when asked.
+/// The properties may hold a few tags more than asked (see
+/// [`tags_to_read`]): the caller drops them after deriving bodies.
+pub(crate) fn read_selected(
+    conn: &Connection,
+    id: MessageId,
+    sel: &MessageSelection,
+    props_st: Option<&mut rusqlite::Statement<'_>>,
+) -> Result<MessageRecord> {
     let row = get_row(conn, id)?;
-    let stored = stored_props(conn, id)?;
+    let stored = match (&sel.tags, props_st) {
+        (None, _) => stored_props(conn, id)?,
+        (Some(_), None) => Vec::new(),
+        (Some(_), Some(st)) => {
+            let mut rows = st.query([id.0 as i64])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let tag = PropTag(r.get::<_, i64>(0)? as u32);
+                out.push((tag, from_sql(tag, r.get_ref(1)?)?));
+            }
+            out
+        }
+    };
     let mut props: Vec<Prop> = stored
         .iter()
         .filter(|(t, _)| !flags::is_flag_mapped(*t))
         .cloned()
         .collect();
-    props.extend(flags::mapped_props(
-        row.entry.flags,
-        &row.entry.keywords,
-        &stored,
-    ));
-    props.push((
-        PR_MESSAGE_SIZE,
-        PropValue::Long(i32::try_from(row.entry.size).unwrap_or(i32::MAX)),
-    ));
-    props.push((
-        PR_MESSAGE_SIZE_EXTENDED,
-        PropValue::I8(row.entry.size as i64),
-    ));
+    let mapped_wanted = match &sel.tags {
+        None => true,
+        Some(t) => t.iter().any(|t| flags::is_flag_mapped(*t)),
+    };
+    if mapped_wanted {
+        props.extend(flags::mapped_props(
+            row.entry.flags,
+            &row.entry.keywords,
+            &stored,
+        ));
+    }
+    if sel.wants(PR_MESSAGE_SIZE) {
+        props.push((
+            PR_MESSAGE_SIZE,
+            PropValue::Long(i32::try_from(row.entry.size).unwrap_or(i32::MAX)),
+        ));
+    }
+    if sel.wants(PR_MESSAGE_SIZE_EXTENDED) {
+        props.push((
+            PR_MESSAGE_SIZE_EXTENDED,
+            PropValue::I8(row.entry.size as i64),
+        ));
+    }
     props.sort_by_key(|(t, _)| *t);
     let mut recipients = Vec::new();
-    let mut st = conn
-        .prepare_cached("SELECT props FROM recipients WHERE message_id = ?1 ORDER BY position")?;
-    let mut rows = st.query([id.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        recipients.push(decode_bag(&r.get::<_, Vec<u8>>(0)?)?);
+    if sel.recipients {
+        let mut st = conn.prepare_cached(
+            "SELECT props FROM recipients WHERE message_id = ?1 ORDER BY position",
+        )?;
+        let mut rows = st.query([id.0 as i64])?;
+        while let Some(r) = rows.next()? {
+            recipients.push(decode_bag(&r.get::<_, Vec<u8>>(0)?)?);
+        }
     }
     let mut attachments = Vec::new();
-    let mut st = conn.prepare_cached(
-        "SELECT position, props FROM attachments WHERE message_id = ?1 ORDER BY position",
-    )?;
-    let mut rows = st.query([id.0 as i64])?;
-    while let Some(r) = rows.next()? {
-        let position = r.get::<_, i64>(0)? as u32;
-        let mut p = decode_bag(&r.get::<_, Vec<u8>>(1)?)?;
-        p.push((PR_ATTACH_NUM, PropValue::Long(position as i32)));
-        p.sort_by_key(|(t, _)| *t);
-        attachments.push(AttachmentRecord { position, props: p });
+    if sel.attachments {
+        let mut st = conn.prepare_cached(
+            "SELECT position, props FROM attachments WHERE message_id = ?1 ORDER BY position",
+        )?;
+        let mut rows = st.query([id.0 as i64])?;
+        while let Some(r) = rows.next()? {
+            let position = r.get::<_, i64>(0)? as u32;
+            let mut p = decode_bag(&r.get::<_, Vec<u8>>(1)?)?;
+            p.push((PR_ATTACH_NUM, PropValue::Long(position as i32)));
+            p.sort_by_key(|(t, _)| *t);
+            attachments.push(AttachmentRecord { position, props: p });
+        }
     }
     Ok(MessageRecord {
         entry: row.entry,

@@ -8,7 +8,7 @@
 use crate::error::{Result, StoreError};
 use crate::flags::{self, ImapFlags};
 use crate::ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange, UidValidity};
-use crate::props::Prop;
+use crate::props::{Prop, PropTag};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(crate) use crate::message_copies::{attachment_hashes, copy};
@@ -16,7 +16,8 @@ pub(crate) use crate::message_inserts::{
     DerivedMessage, insert_mapi, insert_mime, insert_row, mapi_size, store_props, store_recipients,
 };
 pub(crate) use crate::message_reads::{
-    AttachmentSource, attachment_source, changes_since, list, read,
+    AttachmentSource, attachment_source, changes_since, list, read, read_selected,
+    selected_props_sql, tags_to_read,
 };
 pub(crate) use crate::message_removals::{
     delete_all_in_folder, delete_message, delete_uids, move_to, purge_soft_deleted,
@@ -146,6 +147,41 @@ pub struct MessageRecord {
     pub recipients: Vec<Vec<Prop>>,
     /// Attachments.
     pub attachments: Vec<AttachmentRecord>,
+}
+
+/// Which parts of messages a read returns
+/// ([`StoreReader::messages_selected`](crate::store::StoreReader::messages_selected)):
+/// a caller that shows a few properties reads only those rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSelection {
+    /// `None`: every property. `Some(tags)`: only these, those the message
+    /// has (stored or computed); an empty list reads none.
+    pub tags: Option<Vec<PropTag>>,
+    /// Read the recipients.
+    pub recipients: bool,
+    /// Read the attachments' properties.
+    pub attachments: bool,
+    /// Derive PR_BODY and PR_HTML of MIME messages from their content
+    /// (when the selection's tags include one of them).
+    pub bodies: bool,
+}
+
+impl MessageSelection {
+    /// Every property, the recipients and the attachments, as
+    /// [`StoreReader::message`](crate::store::StoreReader::message) reads them.
+    pub fn everything(bodies: bool) -> MessageSelection {
+        MessageSelection {
+            tags: None,
+            recipients: true,
+            attachments: true,
+            bodies,
+        }
+    }
+
+    /// Whether a property of this tag is returned.
+    pub fn wants(&self, tag: PropTag) -> bool {
+        self.tags.as_ref().is_none_or(|t| t.contains(&tag))
+    }
 }
 
 /// The outcome of a flag change.

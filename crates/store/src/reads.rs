@@ -8,6 +8,7 @@ use crate::folders::{self, FolderInfo, FolderRef};
 use crate::ids::{ChangeNumber, ContentHash, FolderId, ImapUid, MessageId, UidRange};
 use crate::messages::{
     self, AttachmentSource, ContentOrigin, MessageChange, MessageEntry, MessageRecord,
+    MessageSelection,
 };
 use crate::props::{Prop, PropTag, PropValue};
 use crate::store::{HierarchyChanges, MessageContent, StoreReader};
@@ -95,10 +96,30 @@ impl StoreReader {
     /// false, PR_BODY and PR_HTML of MIME messages are not derived (no
     /// content file is read or parsed), for listings that show no body.
     pub fn messages(&self, ids: &[MessageId], bodies: bool) -> Result<Vec<MessageRecord>> {
+        self.messages_selected(ids, &MessageSelection::everything(bodies))
+    }
+
+    /// [`Self::messages`] reading only what `sel` asks: the property rows
+    /// of its tags (one indexed lookup per tag, not the whole property
+    /// list), recipients and attachments only when asked, bodies derived
+    /// only when asked and one of PR_BODY/PR_HTML is selected. The values
+    /// are those of a full read.
+    pub fn messages_selected(
+        &self,
+        ids: &[MessageId],
+        sel: &MessageSelection,
+    ) -> Result<Vec<MessageRecord>> {
+        let to_read = sel.tags.as_deref().map(messages::tags_to_read);
         let recs = self.with_reader(|c| {
+            // One statement for the batch: its tag list differs by caller,
+            // so it is not kept in the connection's statement cache.
+            let mut props_st = match &to_read {
+                Some(t) if !t.is_empty() => Some(c.prepare(&messages::selected_props_sql(t))?),
+                _ => None,
+            };
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                match messages::read(c, *id) {
+                match messages::read_selected(c, *id, sel, props_st.as_mut()) {
                     Ok(rec) => out.push(rec),
                     Err(StoreError::NoSuchMessage(_)) => {}
                     Err(e) => return Err(e),
@@ -106,10 +127,17 @@ impl StoreReader {
             }
             Ok(out)
         })?;
-        if !bodies {
-            return Ok(recs);
-        }
-        recs.into_iter().map(|r| self.with_bodies(r)).collect()
+        let bodies = sel.bodies && (sel.wants(PR_BODY) || sel.wants(PR_HTML));
+        recs.into_iter()
+            .map(|r| {
+                let mut r = if bodies { self.with_bodies(r)? } else { r };
+                if sel.tags.is_some() {
+                    // Tags read or computed only to compute the asked ones.
+                    r.props.retain(|(t, _)| sel.wants(*t));
+                }
+                Ok(r)
+            })
+            .collect()
     }
 
     /// Adds PR_BODY and PR_HTML derived from the content of a MIME message

@@ -203,11 +203,10 @@ pub(crate) async fn get_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWrit
         }
     }
     if !mail.is_empty() {
-        // The message is always read: that is what checks the id.
-        let mut with_props = set;
-        with_props.insert(crate::items::Field::Subject);
+        // Without listing entries the message is always read (just its
+        // row for IdOnly): that is what checks the id.
         let keys: Vec<ItemKey> = mail.iter().map(|(_, k)| *k).collect();
-        match item::load_items(mb, &keys, None, with_props).await {
+        match item::load_items(mb, &keys, None, set).await {
             Ok(items) => {
                 for ((i, _), item) in mail.iter().zip(items) {
                     results[*i] = Some(item.map(|m| Found::Mail(Box::new(m))).ok_or_else(|| {

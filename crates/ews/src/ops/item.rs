@@ -32,11 +32,13 @@ fn check_kind(folder: &pb::Folder) -> Result<(), EwsError> {
     }
 }
 
-/// Builds what EWS shows of many messages at once: their properties in
-/// batched reads (PR_BODY derived only when `set` shows it), their MIME
-/// content one read each when `set` needs it. One result per key, `None`
-/// for a message gone since it was listed; with `entries`, a set that
-/// needs no properties is answered from the listing alone.
+/// Builds what EWS shows of many messages at once: the properties and
+/// recipients `set` shows, in batched reads of just those (PR_BODY derived
+/// only when `set` shows it), and their MIME content, in the same reads
+/// while a reply has room, when `set` needs it. One result per key, `None`
+/// for a message gone since it was listed; with `entries`, a set that the
+/// listing entries tell alone is answered without reading (without
+/// `entries` the messages are always read: that checks the ids).
 pub(crate) async fn load_items(
     mb: &Mailbox<'_>,
     keys: &[ItemKey],
@@ -45,14 +47,14 @@ pub(crate) async fn load_items(
 ) -> Result<Vec<Option<MessageItem>>, EwsError> {
     let wants_content = set.contains(Field::MimeContent) || set.contains(Field::Attachments);
     let mut items: Vec<Option<MessageItem>> = match entries {
-        Some(es) if !set.needs_props() => keys
+        Some(es) if set.entry_alone() => keys
             .iter()
             .zip(es)
             .map(|(k, e)| Some(MessageItem::from_entry(*k, e)))
             .collect(),
         _ => {
             let with = mb
-                .read_messages(keys, set.contains(Field::Body), wants_content)
+                .read_messages(keys, &set.store_selection(), wants_content)
                 .await?;
             let mut items = Vec::with_capacity(with.len());
             for (m, k) in with.into_iter().zip(keys) {
@@ -103,6 +105,26 @@ fn from_entry_alone(p: Path) -> bool {
         p,
         Path::Received | Path::Created | Path::IsRead | Path::Flagged | Path::Size
     )
+}
+
+impl MailView<'_> {
+    /// The fields whose properties [`ItemValues::value`] reads of a loaded item.
+    fn fields() -> FieldSet {
+        let mut set = FieldSet::default();
+        for f in [
+            Field::Subject,
+            Field::From,
+            Field::Sender,
+            Field::DateTimeSent,
+            Field::HasAttachments,
+            Field::Importance,
+            Field::ItemClass,
+            Field::InternetMessageId,
+        ] {
+            set.insert(f);
+        }
+        set
+    }
 }
 
 impl ItemValues for MailView<'_> {
@@ -225,9 +247,7 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         // needs them (batched reads over the folder, no bodies).
         let mut rows: Vec<(pb::MessageEntry, Option<MessageItem>)> = if needs_props {
             let keys: Vec<ItemKey> = entries.iter().map(&key_of).collect();
-            let mut listing = FieldSet::all_but_mime();
-            listing.remove(Field::Body);
-            let loaded = load_items(mb, &keys, None, listing).await?;
+            let loaded = load_items(mb, &keys, None, MailView::fields()).await?;
             entries
                 .into_iter()
                 .zip(loaded)

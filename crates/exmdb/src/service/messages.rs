@@ -69,10 +69,16 @@ impl ExmdbService {
             )));
         }
         let ids: Vec<st::MessageId> = r.message_ids.iter().map(|id| st::MessageId(*id)).collect();
-        let (bodies, want_contents) = (r.bodies, r.contents);
+        let sel = st::MessageSelection {
+            tags: r.only_tags.then(|| convert::tags(&r.tags)),
+            recipients: !r.skip_recipients,
+            attachments: !r.skip_attachments,
+            bodies: r.bodies,
+        };
+        let want_contents = r.contents;
         let (ms, contents) = self
             .with_store(&r.dir, move |s| {
-                let ms = s.messages(&ids, bodies)?;
+                let ms = s.messages_selected(&ids, &sel)?;
                 let contents = if want_contents {
                     contents_within_budget(s, &ms)?
                 } else {
