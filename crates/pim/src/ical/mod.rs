@@ -13,6 +13,7 @@
 
 pub mod export;
 pub mod imip;
+pub mod scheduling;
 pub mod import;
 pub(crate) mod semantic;
 
