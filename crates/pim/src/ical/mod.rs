@@ -13,8 +13,8 @@
 
 pub mod export;
 pub mod imip;
-pub mod scheduling;
 pub mod import;
+pub mod scheduling;
 pub(crate) mod semantic;
 
 pub use export::{ExportOptions, item_to_ical};

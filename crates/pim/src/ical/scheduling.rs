@@ -214,7 +214,11 @@ fn event_of(ics: &str, user: &str) -> Result<Item, Skip> {
         owner: Some(user.to_string()),
         ..ImportOptions::default()
     };
-    match parse_calendar(ics.as_bytes(), &opts).items.into_iter().next() {
+    match parse_calendar(ics.as_bytes(), &opts)
+        .items
+        .into_iter()
+        .next()
+    {
         Some(Ok(item)) if item.class == ItemClass::Appointment => Ok(item),
         Some(Ok(_)) => Err(Skip::Unreadable("not a VEVENT".into())),
         Some(Err(e)) => Err(Skip::Unreadable(e.to_string())),
@@ -246,7 +250,12 @@ fn apply_checked(
     }
 }
 
-fn request(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) -> Result<Item, Skip> {
+fn request(
+    arrival: &Arrival,
+    sender: &str,
+    user: &str,
+    stored: Option<&Item>,
+) -> Result<Item, Skip> {
     if arrival.organizer.is_empty() || arrival.organizer != sender {
         return Err(Skip::NotFromOrganizer);
     }
@@ -315,7 +324,12 @@ fn reply(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) -> 
     Ok(item)
 }
 
-fn cancel(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) -> Result<Item, Skip> {
+fn cancel(
+    arrival: &Arrival,
+    sender: &str,
+    user: &str,
+    stored: Option<&Item>,
+) -> Result<Item, Skip> {
     let stored = stored.ok_or(Skip::NoSuchEvent)?;
     let organizer = organizer_of(stored);
     if organizer == user {
@@ -346,14 +360,15 @@ fn cancel(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) ->
         }
         Some(rid) => {
             if stored.get(&lids::PID_LID_APPOINTMENT_RECUR).is_none() {
-                return Err(Skip::Unsupported("a cancelled occurrence of a single event"));
+                return Err(Skip::Unsupported(
+                    "a cancelled occurrence of a single event",
+                ));
             }
             let opts = ExportOptions {
                 owner: Some(user.to_string()),
                 ..ExportOptions::default()
             };
-            let ics =
-                item_to_ical(stored, &opts).map_err(|e| Skip::Unreadable(e.to_string()))?;
+            let ics = item_to_ical(stored, &opts).map_err(|e| Skip::Unreadable(e.to_string()))?;
             let mut item = event_of(&without_occurrence(&ics, rid), user)?;
             // The store keeps what iCalendar does not carry.
             for key in [&lids::PID_LID_INTENDED_BUSY_STATUS] {
@@ -491,7 +506,10 @@ mod tests {
         let ics = original(&item);
         assert!(!ics.contains("METHOD"), "{ics}");
         assert!(ics.contains("UID:meet-1"), "{ics}");
-        assert!(ics.contains("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"), "{ics}");
+        assert!(
+            ics.contains("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"),
+            "{ics}"
+        );
         assert!(ics.contains("PARTSTAT=NEEDS-ACTION"), "{ics}");
     }
 
@@ -679,7 +697,8 @@ mod tests {
         assert_eq!(Arrival::read(&no_uid), Err(ArrivalError::NoUid));
         assert_eq!(Arrival::read("garbage"), Err(ArrivalError::NoMethod));
         // A REQUEST whose event does not read changes nothing.
-        let broken = request(0, "x").replace("DTSTART:20261215T140000Z\r\n", "DTSTART:tomorrow\r\n");
+        let broken =
+            request(0, "x").replace("DTSTART:20261215T140000Z\r\n", "DTSTART:tomorrow\r\n");
         assert!(matches!(
             apply(&arrival(&broken), BOSS, DEMO, None),
             Outcome::Unchanged(Skip::Unreadable(_))
