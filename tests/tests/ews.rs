@@ -1678,7 +1678,8 @@ fn meeting_in(node: &Node, user: &str, step: &str, other: &str) -> serde_json::V
 }
 
 #[test]
-fn a_delivered_invitation_is_in_the_attendees_calendar_and_the_delivered_answer_in_the_organizers() {
+fn a_delivered_invitation_is_in_the_attendees_calendar_and_the_delivered_answer_in_the_organizers()
+{
     let (node, sink) = meeting_node("127.0.90.53");
     let boss = "boss@example.test";
     node.create_user(boss, PASSWORD, None);
@@ -1722,10 +1723,7 @@ fn a_delivered_invitation_is_in_the_attendees_calendar_and_the_delivered_answer_
     assert_eq!(replies[0].code, 250, "{replies:?}");
     let v = meeting_in(&node, boss, "organizer", USER);
     eprintln!("organizer: {v}");
-    assert_eq!(
-        v["answers"],
-        serde_json::json!([[USER, "Accept"]])
-    );
+    assert_eq!(v["answers"], serde_json::json!([[USER, "Accept"]]));
     assert_eq!(
         v["replies"],
         serde_json::json!([["MeetingResponse", "IPM.Schedule.Meeting.Resp.Pos"]])
