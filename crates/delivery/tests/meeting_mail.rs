@@ -4,6 +4,8 @@
 //! a stranger's REPLY and a malformed calendar part change no calendar —
 //! and every one of them is delivered.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use groxide_delivery::exmdb_mailboxes::ExmdbMailboxes;
 use groxide_delivery::meeting_mail::MeetingMail;
 use groxide_delivery::{

@@ -719,10 +719,8 @@ fn write_meeting_field(w: &mut XmlWriter, f: Field, request: bool, m: &MeetingIn
         Field::IsAllDayEvent => {
             w.leaf("t:IsAllDayEvent", bool_text(m.all_day));
         }
-        Field::Location => {
-            if !m.location.is_empty() {
-                w.leaf("t:Location", &m.location);
-            }
+        Field::Location if !m.location.is_empty() => {
+            w.leaf("t:Location", &m.location);
         }
         Field::IsCancelled => {
             w.leaf("t:IsCancelled", bool_text(m.cancelled));
