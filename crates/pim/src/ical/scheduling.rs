@@ -81,10 +81,9 @@ pub enum Outcome {
 /// The address of a `mailto:` URI (or of a bare address), lower-cased.
 fn address_of(value: &str) -> String {
     let v = value.trim();
-    let v = if v.len() >= 7 && v[..7].eq_ignore_ascii_case("mailto:") {
-        &v[7..]
-    } else {
-        v
+    let v = match (v.get(..7), v.get(7..)) {
+        (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("mailto:") => rest,
+        _ => v,
     };
     v.trim().to_ascii_lowercase()
 }
