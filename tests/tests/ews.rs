@@ -1619,3 +1619,113 @@ fn answering_what_is_no_meeting_is_refused_and_writes_nothing() {
     let got = sink.wait_for(std::time::Duration::from_millis(500), |m| !m.is_empty());
     assert!(got.is_empty(), "nothing sent: {got:?}");
 }
+
+/// exchangelib as the organizer (`invite`, `organizer`) and as the
+/// attendee (`attendee`) of a meeting between two users of one node.
+const MEETING_IN_PY: &str = r#"
+import json, sys
+from exchangelib import (Account, Configuration, Credentials, DELEGATE, CalendarItem, Attendee, Mailbox,
+                         EWSDateTime, EWSTimeZone)
+from exchangelib.items import AcceptItem, MeetingRequest, SEND_TO_ALL_AND_SAVE_COPY
+from exchangelib.properties import ReferenceItemId
+from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
+from exchangelib.transport import BASIC
+BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+url, user, pw, step, other = sys.argv[1:6]
+config = Configuration(service_endpoint=url, credentials=Credentials(user, pw), auth_type=BASIC)
+acc = Account(user, config=config, autodiscover=False, access_type=DELEGATE)
+utc = EWSTimeZone("UTC")
+out = {}
+def calendar():
+    return sorted([i.subject, i.my_response_type, i.legacy_free_busy_status] for i in acc.calendar.all())
+if step == "invite":
+    item = CalendarItem(account=acc, folder=acc.calendar, subject="Roadmap", location="Room 7",
+                        start=EWSDateTime(2030, 9, 2, 10, 0, tzinfo=utc), end=EWSDateTime(2030, 9, 2, 11, 0, tzinfo=utc),
+                        required_attendees=[Attendee(mailbox=Mailbox(email_address=other), response_type="Unknown")])
+    item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+elif step == "attendee":
+    out["calendar"] = calendar()
+    req = acc.inbox.get(subject="Roadmap")
+    out["kind"] = type(req).__name__
+    out["request"] = [req.item_class, req.meeting_request_type, str(req.start), req.location,
+                      req.organizer.email_address if req.organizer else None]
+    cal = [i for i in acc.calendar.all() if i.subject == "Roadmap"][0]
+    out["associated"] = req.associated_calendar_item_id is not None and req.associated_calendar_item_id.id == cal.id
+    AcceptItem(account=acc, reference_item_id=ReferenceItemId(id=req.id, changekey=req.changekey)).send()
+    out["after"] = calendar()
+elif step == "organizer":
+    out["calendar"] = calendar()
+    item = [i for i in acc.calendar.all() if i.subject == "Roadmap"][0]
+    out["answers"] = sorted([a.mailbox.email_address, a.response_type] for a in item.required_attendees)
+    out["replies"] = sorted([type(m).__name__, m.item_class] for m in acc.inbox.all())
+print(json.dumps(out))
+"#;
+
+fn meeting_in(node: &Node, user: &str, step: &str, other: &str) -> serde_json::Value {
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", node.ip, node.ports.https);
+    let out = Command::new("python3")
+        .args(["-c", MEETING_IN_PY, &url, user, PASSWORD, step, other])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        node.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[test]
+fn a_delivered_invitation_is_in_the_attendees_calendar_and_the_delivered_answer_in_the_organizers()
+{
+    let (node, sink) = meeting_node("127.0.90.53");
+    let boss = "boss@example.test";
+    node.create_user(boss, PASSWORD, None);
+    // The organizer invites; the relay (the sink) gets the REQUEST, which
+    // the MTA hands back to this node's LMTP for the local attendee.
+    meeting_in(&node, boss, "invite", USER);
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| !m.is_empty());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].to, [USER]);
+    let replies = node.deliver(boss, &[USER], got[0].data.as_bytes()).unwrap();
+    assert_eq!(replies[0].code, 250, "{replies:?}");
+
+    let v = meeting_in(&node, USER, "attendee", boss);
+    eprintln!("attendee: {v}");
+    assert_eq!(
+        v["calendar"],
+        serde_json::json!([["Roadmap", "NoResponseReceived", "Tentative"]])
+    );
+    assert_eq!(v["kind"], "MeetingRequest");
+    assert_eq!(
+        v["request"],
+        serde_json::json!([
+            "IPM.Schedule.Meeting.Request",
+            "NewMeetingRequest",
+            "2030-09-02 10:00:00+00:00",
+            "Room 7",
+            boss
+        ])
+    );
+    assert_eq!(v["associated"], true);
+    assert_eq!(
+        v["after"],
+        serde_json::json!([["Roadmap", "Accept", "Busy"]])
+    );
+
+    // The attendee's REPLY, delivered to the organizer.
+    let got = sink.wait_for(std::time::Duration::from_secs(10), |m| m.len() >= 2);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].to, [boss]);
+    let replies = node.deliver(USER, &[boss], got[1].data.as_bytes()).unwrap();
+    assert_eq!(replies[0].code, 250, "{replies:?}");
+    let v = meeting_in(&node, boss, "organizer", USER);
+    eprintln!("organizer: {v}");
+    assert_eq!(v["answers"], serde_json::json!([[USER, "Accept"]]));
+    assert_eq!(
+        v["replies"],
+        serde_json::json!([["MeetingResponse", "IPM.Schedule.Meeting.Resp.Pos"]])
+    );
+}

@@ -653,6 +653,13 @@ config_file! {
         "Most recipients in one transaction.",
     );
 
+    LDA_MEETING_MAX_LENGTH: u64 = key(
+        "lda_meeting_max_length",
+        ValueKind::Size,
+        "1M",
+        "Largest delivered message whose meeting request, reply or cancellation (iMIP) updates the recipient's calendar; larger ones are stored as plain mail.",
+    );
+
     SMTP_MODE: bool = key(
         "smtp_mode",
         ValueKind::Bool,

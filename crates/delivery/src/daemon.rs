@@ -4,6 +4,7 @@
 use crate::auto_reply::AutoReplies;
 use crate::directory_recipients::DirectoryRecipients;
 use crate::exmdb_mailboxes::ExmdbMailboxes;
+use crate::meeting_mail::MeetingMail;
 use crate::server::DeliveryServer;
 use crate::settings::Settings;
 use crate::spool::Spool;
@@ -124,7 +125,11 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Config(e.to_string()))?;
     let writer = Arc::new(AutoReplies::new(
-        ExmdbMailboxes::new(exmdb.clone()),
+        MeetingMail::new(
+            ExmdbMailboxes::new(exmdb.clone()),
+            exmdb.clone(),
+            config.get(delivery::LDA_MEETING_MAX_LENGTH),
+        ),
         exmdb.clone(),
         relay(&config),
     ));
@@ -151,6 +156,9 @@ pub async fn run(ctx: Context<Delivery>) -> Result<(), StartError> {
         }
         recipients.set_delimiters(cfg.get(delivery::LDA_RECIPIENT_DELIMITER));
         writer.set_relay(relay(cfg));
+        writer
+            .inner()
+            .set_max_length(cfg.get(delivery::LDA_MEETING_MAX_LENGTH));
         // The resolutions are the directory's answers: cleared with it, first.
         recipients.clear_cache();
         reload_wiring.reload(cfg);

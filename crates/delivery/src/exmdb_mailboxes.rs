@@ -106,6 +106,7 @@ impl MailboxWriter for ExmdbMailboxes {
                 Ok(reply) => {
                     return DeliveryOutcome::Delivered {
                         id: format!("uid {} in folder {}", reply.uid, reply.folder_id),
+                        message_id: Some(reply.message_id),
                     };
                 }
                 Err(InsertError::Body(what)) => {

@@ -9,7 +9,9 @@
 //! client), every recipient at once.
 //!
 //! After a delivery to an Inbox, [`auto_reply::AutoReplies`] sends the
-//! user's out-of-office reply when one is due (RFC 3834 rules).
+//! user's out-of-office reply when one is due (RFC 3834 rules), and
+//! [`meeting_mail::MeetingMail`] applies meeting mail (iMIP) to the user's
+//! calendar — after the message is stored, never changing its outcome.
 //!
 //! Invariants:
 //! - **250 only after a durable commit.** A recipient's 250 after DATA is
@@ -39,6 +41,7 @@ pub mod dot;
 pub mod exmdb_mailboxes;
 pub mod junk;
 pub mod mailbox_writer;
+pub mod meeting_mail;
 pub mod recipient;
 pub mod reply;
 pub mod resolution_cache;

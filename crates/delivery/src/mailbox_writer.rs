@@ -49,6 +49,9 @@ pub enum DeliveryOutcome {
     Delivered {
         /// The store's name for the new message (for logs), e.g. its IMAP UID.
         id: String,
+        /// The new message's id in the store (`None` when nothing new was
+        /// stored: a retry the mailbox already had, or a store without ids).
+        message_id: Option<u64>,
     },
     /// The mailbox is over its quota (452 4.2.2; the client retries).
     OverQuota,

@@ -162,6 +162,7 @@ impl MailboxWriter for MemoryStore {
         });
         DeliveryOutcome::Delivered {
             id: list.len().to_string(),
+            message_id: None,
         }
     }
 }

@@ -658,7 +658,7 @@ fn write_mailbox(w: &mut XmlWriter, name: &str, email: &str) {
     w.close();
 }
 
-fn response_type(r: ResponseStatus) -> &'static str {
+pub(crate) fn response_type(r: ResponseStatus) -> &'static str {
     match r {
         ResponseStatus::Organized => "Organizer",
         ResponseStatus::Tentative => "Tentative",

@@ -123,6 +123,18 @@ fields! {
     From = "message:From",
     InternetMessageId = "message:InternetMessageId",
     IsRead = "message:IsRead",
+    AssociatedCalendarItemId = "meeting:AssociatedCalendarItemId",
+    ResponseType = "meeting:ResponseType",
+    Uid = "calendar:UID",
+    MeetingRequestType = "meetingRequest:MeetingRequestType",
+    IntendedFreeBusyStatus = "meetingRequest:IntendedFreeBusyStatus",
+    Start = "calendar:Start",
+    End = "calendar:End",
+    IsAllDayEvent = "calendar:IsAllDayEvent",
+    Location = "calendar:Location",
+    IsCancelled = "calendar:IsCancelled",
+    IsRecurring = "calendar:IsRecurring",
+    Organizer = "calendar:Organizer",
 }
 
 /// The properties a request wants of each item.
@@ -294,6 +306,51 @@ pub struct Address {
     pub email: String,
 }
 
+/// The element a mail's message class makes it ([MS-OXWSMTGS]): a
+/// meeting request, response or cancellation, else `t:Message`.
+pub fn message_element(item_class: &str) -> &'static str {
+    let c = item_class.to_ascii_lowercase();
+    if c.starts_with("ipm.schedule.meeting.request") {
+        "t:MeetingRequest"
+    } else if c.starts_with("ipm.schedule.meeting.resp.") {
+        "t:MeetingResponse"
+    } else if c.starts_with("ipm.schedule.meeting.canceled") {
+        "t:MeetingCancellation"
+    } else {
+        "t:Message"
+    }
+}
+
+/// What a meeting message shows of its meeting: the event its
+/// text/calendar part names and the calendar item with that UID.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeetingInfo {
+    /// The calendar item with the meeting's UID and its change number.
+    pub calendar_item: Option<(ItemKey, u64)>,
+    /// The meeting's UID.
+    pub uid: String,
+    /// The user's answer on the calendar item (`ResponseTypeType`).
+    pub response_type: &'static str,
+    /// `NewMeetingRequest` (SEQUENCE 0) or `FullUpdate`.
+    pub request_type: &'static str,
+    /// The busy status the organizer meant (`LegacyFreeBusyType`).
+    pub intended_busy: &'static str,
+    /// Start, Unix seconds.
+    pub start: Option<i64>,
+    /// End, Unix seconds.
+    pub end: Option<i64>,
+    /// An all-day event.
+    pub all_day: bool,
+    /// Its location ("" when none).
+    pub location: String,
+    /// Cancelled by the organizer.
+    pub cancelled: bool,
+    /// A recurring series.
+    pub recurring: bool,
+    /// The organizer.
+    pub organizer: Option<Address>,
+}
+
 /// What EWS shows of a stored message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageItem {
@@ -343,6 +400,8 @@ pub struct MessageItem {
     pub conversation_topic: String,
     /// `PR_INTERNET_MESSAGE_ID`.
     pub internet_message_id: String,
+    /// The meeting of a meeting message, when it was read.
+    pub meeting: Option<MeetingInfo>,
     /// The RFC 5322 bytes, when asked for.
     pub mime: Option<Vec<u8>>,
     /// Its file attachments (name, content type, size), when asked for.
@@ -552,7 +611,8 @@ fn bool_text(b: bool) -> &'static str {
 
 /// Writes `t:Message` with the fields of `set` the item has.
 pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
-    w.open("t:Message", &[]);
+    let element = message_element(&item.item_class);
+    w.open(element, &[]);
     for f in Field::ALL {
         if !set.contains(*f) {
             continue;
@@ -699,9 +759,85 @@ pub fn write_message(w: &mut XmlWriter, item: &MessageItem, set: FieldSet) {
             Field::IsRead => {
                 w.leaf("t:IsRead", bool_text(item.is_read));
             }
+            Field::AssociatedCalendarItemId
+            | Field::ResponseType
+            | Field::Uid
+            | Field::MeetingRequestType
+            | Field::IntendedFreeBusyStatus
+            | Field::Start
+            | Field::End
+            | Field::IsAllDayEvent
+            | Field::Location
+            | Field::IsCancelled
+            | Field::IsRecurring
+            | Field::Organizer => {
+                if let Some(m) = &item.meeting
+                    && element != "t:Message"
+                {
+                    write_meeting_field(w, *f, element == "t:MeetingRequest", m);
+                }
+            }
         }
     }
     w.close();
+}
+
+/// One field of `MeetingMessageType` (every meeting message) or of
+/// `MeetingRequestMessageType` (`request` only).
+fn write_meeting_field(w: &mut XmlWriter, f: Field, request: bool, m: &MeetingInfo) {
+    match f {
+        Field::AssociatedCalendarItemId => {
+            if let Some((key, cn)) = &m.calendar_item {
+                w.empty(
+                    "t:AssociatedCalendarItemId",
+                    &[("Id", &key.encode()), ("ChangeKey", &change_key(*cn))],
+                );
+            }
+        }
+        Field::ResponseType => {
+            w.leaf("t:ResponseType", m.response_type);
+        }
+        Field::Uid => {
+            w.leaf("t:UID", &m.uid);
+        }
+        _ if !request => {}
+        Field::MeetingRequestType => {
+            w.leaf("t:MeetingRequestType", m.request_type);
+        }
+        Field::IntendedFreeBusyStatus => {
+            w.leaf("t:IntendedFreeBusyStatus", m.intended_busy);
+        }
+        Field::Start => {
+            if let Some(t) = m.start {
+                w.leaf("t:Start", &date_time(t));
+            }
+        }
+        Field::End => {
+            if let Some(t) = m.end {
+                w.leaf("t:End", &date_time(t));
+            }
+        }
+        Field::IsAllDayEvent => {
+            w.leaf("t:IsAllDayEvent", bool_text(m.all_day));
+        }
+        Field::Location if !m.location.is_empty() => {
+            w.leaf("t:Location", &m.location);
+        }
+        Field::IsCancelled => {
+            w.leaf("t:IsCancelled", bool_text(m.cancelled));
+        }
+        Field::IsRecurring => {
+            w.leaf("t:IsRecurring", bool_text(m.recurring));
+        }
+        Field::Organizer => {
+            if let Some(a) = &m.organizer {
+                w.open("t:Organizer", &[]);
+                write_address(w, a);
+                w.close();
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -892,6 +1028,76 @@ mod tests {
         ] {
             assert!(default.contains(shown), "{shown} missing from {default}");
         }
+    }
+
+    #[test]
+    fn meeting_mail_is_written_as_its_meeting_element_with_the_meeting_last() {
+        let meeting = MeetingInfo {
+            calendar_item: Some((
+                ItemKey {
+                    store: crate::ids::StoreGuid::default(),
+                    folder: 9,
+                    message: 42,
+                    uid: 0,
+                },
+                7,
+            )),
+            uid: "meet-1".into(),
+            response_type: "NoResponseReceived",
+            request_type: "NewMeetingRequest",
+            intended_busy: "Busy",
+            start: Some(1_700_000_000),
+            end: Some(1_700_003_600),
+            location: "Room 2".into(),
+            organizer: Some(Address {
+                name: "Boss".into(),
+                email: "boss@x".into(),
+            }),
+            ..MeetingInfo::default()
+        };
+        let write = |class: &str| {
+            let item = MessageItem {
+                item_class: class.into(),
+                subject: "Planning".into(),
+                meeting: Some(meeting.clone()),
+                ..MessageItem::default()
+            };
+            let mut w = XmlWriter::new();
+            write_message(&mut w, &item, FieldSet::all_but_mime());
+            w.finish()
+        };
+        let doc = write("IPM.Schedule.Meeting.Request");
+        assert!(doc.contains("?><t:MeetingRequest>"), "{doc}");
+        let order = [
+            "<t:IsRead>",
+            "<t:AssociatedCalendarItemId ",
+            "<t:ResponseType>NoResponseReceived<",
+            "<t:UID>meet-1<",
+            "<t:MeetingRequestType>NewMeetingRequest<",
+            "<t:IntendedFreeBusyStatus>Busy<",
+            "<t:Start>2023-11-14T22:13:20Z<",
+            "<t:End>",
+            "<t:Location>Room 2<",
+            "<t:Organizer><t:Mailbox><t:Name>Boss<",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|e| doc.find(e).unwrap_or_else(|| panic!("{e} in {doc}")))
+            .collect();
+        assert!(at.windows(2).all(|p| p[0] < p[1]), "{doc}");
+        // Responses and cancellations carry the meeting message's fields only.
+        for (class, element) in [
+            ("IPM.Schedule.Meeting.Resp.Pos", "<t:MeetingResponse>"),
+            ("IPM.Schedule.Meeting.Canceled", "<t:MeetingCancellation>"),
+        ] {
+            let doc = write(class);
+            assert!(doc.contains(&format!("?>{element}")), "{doc}");
+            assert!(doc.contains("<t:AssociatedCalendarItemId "), "{doc}");
+            assert!(!doc.contains("<t:Start>"), "{doc}");
+        }
+        let doc = write("IPM.Note");
+        assert!(doc.contains("?><t:Message>"), "{doc}");
+        assert!(!doc.contains("AssociatedCalendarItemId"), "{doc}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groxide_pim::goid::GlobalObjectId;
+use groxide_pim::ical::scheduling;
 use groxide_pim::ical::{
     ExportOptions, ImportOptions, compare_calendars, item_to_ical, parse_calendar,
 };
@@ -30,6 +31,31 @@ fn corpus_files() -> Vec<Vec<u8>> {
     out
 }
 
+/// An arriving iMIP message of every method made of the text, applied
+/// as the organizer's and as an attendee's, with and without a stored event.
+fn exercise_scheduling(text: &str) {
+    let stored = parse_calendar(text.as_bytes(), &ImportOptions::default())
+        .items
+        .into_iter()
+        .find_map(Result::ok);
+    for method in ["REQUEST", "REPLY", "CANCEL"] {
+        let ics = format!("BEGIN:VCALENDAR\r\nMETHOD:{method}\r\n{text}");
+        for ics in [text, ics.as_str()] {
+            let Ok(arrival) = scheduling::Arrival::read(ics) else {
+                continue;
+            };
+            let _ = arrival.message_class();
+            for user in ["a@x.test", "ü@x.test"] {
+                let _ = scheduling::apply(&arrival, &arrival.organizer, user, stored.as_ref());
+                let _ = scheduling::apply(&arrival, "mailtoü:a@x.test", user, None);
+            }
+            if let Some(rid) = &arrival.recurrence_id {
+                let _ = scheduling::without_occurrence(text, rid);
+            }
+        }
+    }
+}
+
 /// Everything a caller can do with input bytes.
 fn exercise(input: &[u8]) {
     let opts = ImportOptions {
@@ -52,6 +78,7 @@ fn exercise(input: &[u8]) {
             );
         }
     }
+    exercise_scheduling(&String::from_utf8_lossy(input));
     for item in parse_vcards(input).items.into_iter().flatten() {
         for v in [VcardVersion::V3, VcardVersion::V4] {
             if let Ok(out) = item_to_vcard(&item, v) {

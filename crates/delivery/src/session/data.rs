@@ -254,6 +254,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                         rcpt,
                         DeliveryOutcome::Delivered {
                             id: DUPLICATE.into(),
+                            message_id: None,
                         },
                     );
                 }
@@ -298,7 +299,7 @@ impl<R: RecipientResolver, W: MailboxWriter> Session<'_, R, W> {
                 // "delivered" only where a copy was stored: the first
                 // recipient of a mailbox, and not for a retried message.
                 let reply = match outcome {
-                    DeliveryOutcome::Delivered { id } if id == DUPLICATE => Reply::new(
+                    DeliveryOutcome::Delivered { id, .. } if id == DUPLICATE => Reply::new(
                         250,
                         "2.1.5",
                         format!("<{}> already delivered", rcpt.address),
@@ -333,7 +334,7 @@ fn log_outcome(
 ) {
     let queue_id = tx.queue_id.as_str();
     match outcome {
-        DeliveryOutcome::Delivered { id } => {
+        DeliveryOutcome::Delivered { id, .. } => {
             tracing::info!(queue_id, rcpt, dir, ?folder, size, id, "delivered");
         }
         DeliveryOutcome::OverQuota => tracing::info!(queue_id, rcpt, dir, "deferred: over quota"),

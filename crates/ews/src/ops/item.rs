@@ -66,6 +66,7 @@ pub(crate) async fn load_items(
                     item
                 }));
             }
+            super::meeting_mail::load_meetings(mb, &mut items, set).await;
             items
         }
     };

@@ -31,6 +31,7 @@ mod folder;
 mod groupware;
 mod item;
 mod meeting;
+mod meeting_mail;
 pub(crate) mod notify;
 mod oof;
 mod people;

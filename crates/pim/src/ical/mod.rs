@@ -14,6 +14,7 @@
 pub mod export;
 pub mod imip;
 pub mod import;
+pub mod scheduling;
 pub(crate) mod semantic;
 
 pub use export::{ExportOptions, item_to_ical};
