@@ -260,6 +260,20 @@ impl Field {
             ],
             Field::ConversationTopic => &[tags::PR_CONVERSATION_TOPIC],
             Field::InternetMessageId => &[tags::PR_INTERNET_MESSAGE_ID],
+            // The message class says whether the mail is meeting mail; the
+            // meeting itself is read from its content and the calendar.
+            Field::AssociatedCalendarItemId
+            | Field::ResponseType
+            | Field::Uid
+            | Field::MeetingRequestType
+            | Field::IntendedFreeBusyStatus
+            | Field::Start
+            | Field::End
+            | Field::IsAllDayEvent
+            | Field::Location
+            | Field::IsCancelled
+            | Field::IsRecurring
+            | Field::Organizer => &[tags::PR_MESSAGE_CLASS],
             Field::MimeContent
             | Field::ItemId
             | Field::ParentFolderId
@@ -1000,6 +1014,18 @@ mod tests {
             }
             let want = written(&full, set);
             assert_eq!(written(&selected, set), want, "{set:?}");
+            // Whether mail is meeting mail is its class: a meeting field is
+            // never told by the listing entry (this message is plain mail,
+            // so its meeting fields write nothing either way).
+            let meeting = Field::ALL
+                .iter()
+                .skip_while(|f| **f != Field::AssociatedCalendarItemId)
+                .any(|f| set.contains(*f));
+            if meeting {
+                assert!(!set.entry_alone(), "{set:?}: needs the message class");
+                assert!(set.store_selection().tags.contains(&tags::PR_MESSAGE_CLASS.0));
+                continue;
+            }
             assert_eq!(
                 set.entry_alone(),
                 written(
