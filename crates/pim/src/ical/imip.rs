@@ -95,7 +95,7 @@ pub fn calendar_part(raw: &[u8]) -> Option<String> {
 }
 
 /// The content lines of an iCalendar text, unfolded.
-fn unfold(ics: &str) -> Vec<String> {
+pub(crate) fn unfold(ics: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for l in ics.split('\n') {
         let l = l.trim_end_matches('\r');

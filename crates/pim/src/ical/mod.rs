@@ -14,6 +14,7 @@
 pub mod export;
 pub mod imip;
 pub mod import;
+pub mod occurrence;
 pub mod scheduling;
 pub(crate) mod semantic;
 

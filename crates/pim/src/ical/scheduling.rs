@@ -4,7 +4,10 @@
 //! says, normally NEEDS-ACTION) and a later one with a higher SEQUENCE
 //! replaces it; a REPLY sets the answering attendee's PARTSTAT on the
 //! organizer's event; a CANCEL marks the attendee's copy cancelled or
-//! removes the named occurrence.
+//! removes the named occurrence. A REQUEST or REPLY with a RECURRENCE-ID
+//! concerns one occurrence of a series the recipient has: it changes
+//! that occurrence's override (made from the series when there is none,
+//! `ical::occurrence`), each override ordered by its own SEQUENCE.
 //!
 //! Pure rules, no store: [`Arrival::read`] reads the scheduling object,
 //! [`apply`] decides from it, the sender and the stored event (if any)
@@ -15,8 +18,8 @@
 
 use super::export::{ExportOptions, item_to_ical};
 use super::imip::{Method, calendar_method, event_lines};
-use super::import::{ImportOptions, parse_calendar};
-use crate::item::{Item, ItemClass, ResponseStatus};
+use super::occurrence::{self, OccurrenceError};
+use crate::item::{Item, ResponseStatus};
 use groxide_mapi::{PropValue, lids};
 
 /// Why an iMIP message could not be read.
@@ -58,8 +61,11 @@ pub enum Skip {
     NotFromAttendee,
     /// The stored event is newer (REQUEST: not older) than the message.
     Stale,
-    /// No stored event with that UID (REPLY, CANCEL).
+    /// No stored event with that UID (REPLY, CANCEL; a REQUEST for one
+    /// occurrence of a series the user does not have).
     NoSuchEvent,
+    /// The stored series has no instance at the RECURRENCE-ID.
+    NoSuchOccurrence,
     /// A REQUEST or CANCEL for a meeting the user organises, or a REPLY
     /// to one the user does not.
     NotTheUsersRole,
@@ -79,7 +85,7 @@ pub enum Outcome {
 }
 
 /// The address of a `mailto:` URI (or of a bare address), lower-cased.
-fn address_of(value: &str) -> String {
+pub(crate) fn address_of(value: &str) -> String {
     let v = value.trim();
     let v = match (v.get(..7), v.get(7..)) {
         (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("mailto:") => rest,
@@ -90,7 +96,7 @@ fn address_of(value: &str) -> String {
 
 /// A content line split at its first ':' outside quotes: (name and
 /// parameters, value).
-fn split_line(line: &str) -> (&str, &str) {
+pub(crate) fn split_line(line: &str) -> (&str, &str) {
     let mut quoted = false;
     for (i, c) in line.char_indices() {
         match c {
@@ -103,7 +109,7 @@ fn split_line(line: &str) -> (&str, &str) {
 }
 
 /// The value of parameter `name` of a content line's name part.
-fn param(head: &str, name: &str) -> Option<String> {
+pub(crate) fn param(head: &str, name: &str) -> Option<String> {
     head.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim()
@@ -209,20 +215,101 @@ fn refresh_original(item: &mut Item, user: &str) {
 
 /// The event of an iCalendar object, read as `user`'s.
 fn event_of(ics: &str, user: &str) -> Result<Item, Skip> {
-    let opts = ImportOptions {
+    occurrence::appointment_of(ics, user, None).map_err(Skip::Unreadable)
+}
+
+/// The occurrence of the stored series a RECURRENCE-ID line names: its
+/// original start, the series' iCalendar (as `user`'s) and its duration.
+fn occurrence_of(
+    stored: &Item,
+    rid: &str,
+    user: &str,
+) -> Result<(chrono::NaiveDateTime, String, chrono::Duration), Skip> {
+    let original_start = occurrence::original_start_of_line(stored, rid)
+        .ok_or_else(|| Skip::Unreadable(format!("a RECURRENCE-ID that does not read: {rid}")))?;
+    let duration = occurrence::instance_of(stored, original_start, None).map_err(|e| match e {
+        OccurrenceError::NotASeries => Skip::Unsupported("an occurrence of a single event"),
+        OccurrenceError::NoSuchInstance(_) => Skip::NoSuchOccurrence,
+        OccurrenceError::Unreadable(why) => Skip::Unreadable(why),
+    })?;
+    let opts = ExportOptions {
         owner: Some(user.to_string()),
-        ..ImportOptions::default()
+        ..ExportOptions::default()
     };
-    match parse_calendar(ics.as_bytes(), &opts)
-        .items
-        .into_iter()
-        .next()
-    {
-        Some(Ok(item)) if item.class == ItemClass::Appointment => Ok(item),
-        Some(Ok(_)) => Err(Skip::Unreadable("not a VEVENT".into())),
-        Some(Err(e)) => Err(Skip::Unreadable(e.to_string())),
-        None => Err(Skip::Unreadable("no event".into())),
+    let ics = item_to_ical(stored, &opts).map_err(|e| Skip::Unreadable(e.to_string()))?;
+    Ok((original_start, ics, duration))
+}
+
+/// The series re-read after one occurrence changed; the store keeps what
+/// iCalendar does not carry.
+fn series_again(ics: &str, user: &str, stored: &Item) -> Result<Item, Skip> {
+    let mut item = event_of(ics, user)?;
+    for key in [&lids::PID_LID_INTENDED_BUSY_STATUS] {
+        if let Some(v) = stored.get(key) {
+            item.set(key, v.clone());
+        }
     }
+    Ok(item)
+}
+
+/// A REQUEST for one occurrence (the sender checked as the organizer):
+/// the override of that instance in the user's copy of the series, kept
+/// tentative until answered; only a SEQUENCE above the override's (or,
+/// without one yet, not below the series') changes it.
+fn request_occurrence(
+    arrival: &Arrival,
+    rid: &str,
+    user: &str,
+    stored: Option<&Item>,
+) -> Result<Item, Skip> {
+    let stored = stored.ok_or(Skip::NoSuchEvent)?;
+    if organizer_of(stored) != arrival.organizer {
+        return Err(Skip::NotFromOrganizer);
+    }
+    let (original_start, ics, _) = occurrence_of(stored, rid, user)?;
+    let sequence = occurrence::occurrence_sequence(&ics, original_start);
+    let known = occurrence::has_override(&ics, original_start);
+    if arrival.sequence < sequence || (known && arrival.sequence <= sequence) {
+        return Err(Skip::Stale);
+    }
+    let free = event_lines(&arrival.text, &["X-MICROSOFT-CDO-BUSYSTATUS"])
+        .iter()
+        .any(|l| split_line(l).1.trim().eq_ignore_ascii_case("FREE"));
+    let changed = occurrence::with_override(
+        &ics,
+        original_start,
+        &arrival.text,
+        (!free).then_some("TENTATIVE"),
+    )
+    .ok_or_else(|| Skip::Unreadable("the stored series has no master event".into()))?;
+    series_again(&changed, user, stored)
+}
+
+/// A REPLY for one occurrence (the sender checked as the attendee it
+/// names): that attendee's PARTSTAT on the occurrence's override, made
+/// from the series when there is none; an answer older than the
+/// occurrence (its SEQUENCE) changes nothing.
+fn reply_occurrence(
+    arrival: &Arrival,
+    rid: &str,
+    (attendee, partstat): (&str, &str),
+    user: &str,
+    stored: &Item,
+) -> Result<Item, Skip> {
+    if !matches!(
+        partstat,
+        "ACCEPTED" | "DECLINED" | "TENTATIVE" | "NEEDS-ACTION"
+    ) {
+        return Err(Skip::Unsupported("a PARTSTAT that is no answer"));
+    }
+    let (original_start, ics, duration) = occurrence_of(stored, rid, user)?;
+    if arrival.sequence < occurrence::occurrence_sequence(&ics, original_start) {
+        return Err(Skip::Stale);
+    }
+    let changed =
+        occurrence::with_partstat(&ics, original_start, duration, attendee, partstat, None)
+            .ok_or(Skip::NotFromAttendee)?;
+    series_again(&changed, user, stored)
 }
 
 /// What `arrival`, sent by `sender` (the mail's From address) to `user`,
@@ -261,8 +348,8 @@ fn request(
     if arrival.organizer == user {
         return Err(Skip::NotTheUsersRole);
     }
-    if arrival.recurrence_id.is_some() {
-        return Err(Skip::Unsupported("a request for one occurrence"));
+    if let Some(rid) = &arrival.recurrence_id {
+        return request_occurrence(arrival, rid, user, stored);
     }
     if let Some(s) = stored {
         if organizer_of(s) != arrival.organizer {
@@ -297,11 +384,17 @@ fn reply(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) -> 
     if attendee != sender {
         return Err(Skip::NotFromAttendee);
     }
+    if let Some(rid) = &arrival.recurrence_id {
+        return reply_occurrence(
+            arrival,
+            rid,
+            (attendee.as_str(), partstat.as_str()),
+            user,
+            stored,
+        );
+    }
     if arrival.sequence < sequence_of(stored) {
         return Err(Skip::Stale);
-    }
-    if arrival.recurrence_id.is_some() {
-        return Err(Skip::Unsupported("a reply for one occurrence"));
     }
     let response = match partstat.as_str() {
         "ACCEPTED" => ResponseStatus::Accepted,
@@ -684,6 +777,170 @@ mod tests {
         assert!(occurs(15));
         assert!(!occurs(22));
         assert!(occurs(29));
+    }
+
+    fn weekly(ics: &str) -> String {
+        ics.replace(
+            "DTEND:20261215T150000Z\r\n",
+            "DTEND:20261215T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n",
+        )
+    }
+
+    /// `ics` as a message about the occurrence of 22 December only.
+    fn for_occurrence(ics: &str, rid: &str) -> String {
+        ics.replacen(
+            "UID:meet-1\r\n",
+            &format!("UID:meet-1\r\nRECURRENCE-ID:{rid}\r\n"),
+            1,
+        )
+    }
+
+    fn day(d: u32, h: u32) -> i64 {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, d)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    }
+
+    fn starts_at(item: &Item, d: u32, h: u32) -> bool {
+        crate::recur::mapi::occurs_in(item, day(d, h), day(d, h) + 60, &Zone::Utc)
+    }
+
+    /// The VEVENT of `ics` whose RECURRENCE-ID is `rid`, unfolded.
+    fn override_block(ics: &str, rid: &str) -> String {
+        let ics = ics.replace("\r\n ", "");
+        ics.split("BEGIN:VEVENT")
+            .find(|b| b.contains(&format!("RECURRENCE-ID:{rid}")))
+            .map(|b| b.split("END:VEVENT").next().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no override {rid} in {ics}"))
+    }
+
+    #[test]
+    fn a_request_for_one_occurrence_updates_only_that_occurrence() {
+        let series = stored(apply(
+            &arrival(&weekly(&request(0, "Weekly"))),
+            BOSS,
+            DEMO,
+            None,
+        ));
+        let moved = |sequence: i64| {
+            for_occurrence(&request(sequence, "Moved"), "20261222T140000Z")
+                .replace("DTSTART:20261215T140000Z", "DTSTART:20261222T160000Z")
+                .replace("DTEND:20261215T150000Z", "DTEND:20261222T170000Z")
+        };
+        let item = stored(apply(&arrival(&moved(1)), BOSS, DEMO, Some(&series)));
+        assert!(starts_at(&item, 15, 14));
+        assert!(starts_at(&item, 22, 16));
+        assert!(!starts_at(&item, 22, 14));
+        assert!(starts_at(&item, 29, 14));
+        let block = override_block(&original(&item), "20261222T140000Z");
+        assert!(block.contains("SUMMARY:Moved"), "{block}");
+        assert!(
+            block.contains("X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"),
+            "{block}"
+        );
+        assert_eq!(item.str(groxide_mapi::tags::PR_SUBJECT), Some("Weekly"));
+        // The same message again, or an older one, changes nothing.
+        for sequence in [0, 1] {
+            assert_eq!(
+                apply(&arrival(&moved(sequence)), BOSS, DEMO, Some(&item)),
+                Outcome::Unchanged(Skip::Stale),
+                "SEQUENCE {sequence}"
+            );
+        }
+        let again = stored(apply(&arrival(&moved(2)), BOSS, DEMO, Some(&item)));
+        assert!(starts_at(&again, 22, 16));
+        // Not from the organizer, no series, no such instance.
+        assert_eq!(
+            apply(&arrival(&moved(5)), "mallory@evil.test", DEMO, Some(&item)),
+            Outcome::Unchanged(Skip::NotFromOrganizer)
+        );
+        assert_eq!(
+            apply(&arrival(&moved(5)), BOSS, DEMO, None),
+            Outcome::Unchanged(Skip::NoSuchEvent)
+        );
+        let nowhere = for_occurrence(&request(5, "x"), "20261223T140000Z");
+        assert_eq!(
+            apply(&arrival(&nowhere), BOSS, DEMO, Some(&item)),
+            Outcome::Unchanged(Skip::NoSuchOccurrence)
+        );
+    }
+
+    #[test]
+    fn a_reply_for_one_occurrence_sets_the_answer_on_that_occurrence_only() {
+        let text = weekly(&request(0, "Weekly")).replace("METHOD:REQUEST\r\n", "");
+        let event = event_of(&text, BOSS).unwrap();
+        let answer = for_occurrence(&reply(DEMO, "DECLINED", 0), "20261222T140000Z");
+        let item = stored(apply(&arrival(&answer), DEMO, BOSS, Some(&event)));
+        let ics = original(&item);
+        let block = override_block(&ics, "20261222T140000Z");
+        assert!(
+            block.contains(&format!("PARTSTAT=DECLINED:mailto:{DEMO}")),
+            "{block}"
+        );
+        // Made from the series: the instance's own times, its attendees.
+        assert!(block.contains("DTSTART:20261222T140000Z"), "{block}");
+        assert!(block.contains("DTEND:20261222T150000Z"), "{block}");
+        assert!(block.contains("carol@example.test"), "{block}");
+        assert!(!block.contains("RRULE"), "{block}");
+        assert!(starts_at(&item, 22, 14));
+        // The series and its other instances keep the attendee's answer.
+        let demo = item.recipients.iter().find(|r| r.address == DEMO).unwrap();
+        assert_eq!(demo.response, ResponseStatus::NotResponded);
+        assert_eq!(ics.matches("PARTSTAT=DECLINED").count(), 1, "{ics}");
+        // Redelivered: the same calendar.
+        let twice = stored(apply(&arrival(&answer), DEMO, BOSS, Some(&item)));
+        assert_eq!(original(&twice), ics);
+        // Only the attendee named may answer for itself.
+        assert_eq!(
+            apply(&arrival(&answer), "mallory@evil.test", BOSS, Some(&event)),
+            Outcome::Unchanged(Skip::NotFromAttendee)
+        );
+    }
+
+    #[test]
+    fn a_stale_reply_is_judged_by_the_sequence_of_its_occurrence() {
+        // The organizer moved the 29th (SEQUENCE 2); the series is at 0.
+        let text = weekly(&request(0, "Weekly")).replace("METHOD:REQUEST\r\n", "");
+        let moved = for_occurrence(&request(2, "Moved"), "20261229T140000Z")
+            .replace("DTSTART:20261215T140000Z", "DTSTART:20261229T160000Z")
+            .replace("DTEND:20261215T150000Z", "DTEND:20261229T170000Z");
+        let vevent = |ics: &str| {
+            let start = ics.find("BEGIN:VEVENT").unwrap();
+            let end = ics.find("END:VEVENT").unwrap() + "END:VEVENT\r\n".len();
+            ics[start..end].to_string()
+        };
+        let both = text.replace("END:VCALENDAR", &format!("{}END:VCALENDAR", vevent(&moved)));
+        let event = event_of(&both, BOSS).unwrap();
+        let on = |rid: &str, sequence| for_occurrence(&reply(DEMO, "ACCEPTED", sequence), rid);
+        assert_eq!(
+            apply(
+                &arrival(&on("20261229T140000Z", 1)),
+                DEMO,
+                BOSS,
+                Some(&event)
+            ),
+            Outcome::Unchanged(Skip::Stale)
+        );
+        let item = stored(apply(
+            &arrival(&on("20261222T140000Z", 1)),
+            DEMO,
+            BOSS,
+            Some(&event),
+        ));
+        let block = override_block(&original(&item), "20261222T140000Z");
+        assert!(block.contains("PARTSTAT=ACCEPTED"), "{block}");
+        let item = stored(apply(
+            &arrival(&on("20261229T140000Z", 2)),
+            DEMO,
+            BOSS,
+            Some(&event),
+        ));
+        let block = override_block(&original(&item), "20261229T140000Z");
+        assert!(block.contains("PARTSTAT=ACCEPTED"), "{block}");
+        assert!(block.contains("DTSTART:20261229T160000Z"), "{block}");
     }
 
     #[test]
