@@ -314,3 +314,137 @@ async fn a_malformed_calendar_part_is_delivered_as_plain_mail() {
     }
     assert!(node.calendar(&demo).await.is_empty());
 }
+
+fn weekly(ics: &str) -> String {
+    ics.replace(
+        "DTEND:20261215T150000Z\r\n",
+        "DTEND:20261215T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n",
+    )
+}
+
+/// `ics` as a message about the occurrence of 22 December only.
+fn on_the_22nd(ics: &str) -> String {
+    ics.replacen(
+        "UID:meet-7@example.test\r\n",
+        "UID:meet-7@example.test\r\nRECURRENCE-ID:20261222T140000Z\r\n",
+        1,
+    )
+}
+
+fn starts_at(item: &groxide_pim::Item, day: u32, hour: u32) -> bool {
+    // 2026-12-01T00:00:00Z.
+    const DECEMBER: i64 = 1_796_083_200;
+    let at = DECEMBER + i64::from(day - 1) * 86_400 + i64::from(hour) * 3_600;
+    groxide_pim::recur::mapi::occurs_in(item, at, at + 60, &groxide_pim::recur::Zone::Utc)
+}
+
+fn original(item: &groxide_pim::Item) -> String {
+    String::from_utf8(item.original.clone().unwrap_or_default())
+        .unwrap()
+        .replace("\r\n ", "")
+}
+
+#[tokio::test]
+async fn a_request_for_one_occurrence_moves_only_that_occurrence_of_the_attendees_series() {
+    let node = Node::start().await;
+    let demo = node.user(DEMO).await;
+    let series = weekly(&event(Some("REQUEST"), 0, "Weekly"));
+    node.deliver(&demo, BOSS, &mail(BOSS, DEMO, "REQUEST", &series))
+        .await;
+    let before = node.calendar(&demo).await;
+    assert_eq!(before.len(), 1);
+
+    let moved = on_the_22nd(&event(Some("REQUEST"), 1, "Moved"))
+        .replace("DTSTART:20261215T140000Z", "DTSTART:20261222T160000Z")
+        .replace("DTEND:20261215T150000Z", "DTEND:20261222T170000Z");
+    let mid = node
+        .deliver(&demo, BOSS, &mail(BOSS, DEMO, "REQUEST", &moved))
+        .await;
+    assert_eq!(
+        node.class_of(&demo, mid).await,
+        "IPM.Schedule.Meeting.Request"
+    );
+    let after = node.calendar(&demo).await;
+    assert_eq!(after.len(), 1, "the same series, no second item");
+    assert_eq!(after[0].message_id, before[0].message_id);
+    assert!(after[0].change_number > before[0].change_number);
+    let item = item_of(&node, &demo, &after[0]).await;
+    assert_eq!(item.str(groxide_mapi::tags::PR_SUBJECT), Some("Weekly"));
+    assert!(starts_at(&item, 15, 14));
+    assert!(starts_at(&item, 22, 16));
+    assert!(!starts_at(&item, 22, 14));
+    assert!(starts_at(&item, 29, 14));
+
+    // Redelivered, or from someone else: nothing changes.
+    node.deliver(&demo, BOSS, &mail(BOSS, DEMO, "REQUEST", &moved))
+        .await;
+    let other = moved.replace("SEQUENCE:1", "SEQUENCE:5");
+    node.deliver(
+        &demo,
+        "mallory@evil.test",
+        &mail("mallory@evil.test", DEMO, "REQUEST", &other),
+    )
+    .await;
+    assert_eq!(node.calendar(&demo).await, after);
+}
+
+#[tokio::test]
+async fn a_reply_for_one_occurrence_answers_only_that_occurrence_of_the_organizers_series() {
+    let node = Node::start().await;
+    let boss = node.user(BOSS).await;
+    let own = weekly(&event(None, 0, "Weekly"));
+    let opts = ImportOptions {
+        owner: Some(BOSS.into()),
+        ..ImportOptions::default()
+    };
+    let item = parse_calendar(own.as_bytes(), &opts)
+        .items
+        .remove(0)
+        .unwrap();
+    node.client
+        .put_item(
+            &boss.dir,
+            folder_role("calendar"),
+            &item,
+            PutTarget::New,
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+
+    // A stranger answers the occurrence in the attendee's name.
+    let declined = on_the_22nd(&reply(DEMO, "DECLINED"));
+    node.deliver(
+        &boss,
+        "mallory@evil.test",
+        &mail("mallory@evil.test", BOSS, "REPLY", &declined),
+    )
+    .await;
+    let item = item_of(&node, &boss, &node.calendar(&boss).await[0]).await;
+    assert!(!original(&item).contains("RECURRENCE-ID"));
+
+    let mid = node
+        .deliver(&boss, DEMO, &mail(DEMO, BOSS, "REPLY", &declined))
+        .await;
+    assert_eq!(
+        node.class_of(&boss, mid).await,
+        "IPM.Schedule.Meeting.Resp.Neg"
+    );
+    let cal = node.calendar(&boss).await;
+    assert_eq!(cal.len(), 1);
+    let item = item_of(&node, &boss, &cal[0]).await;
+    // The series' answer stays; the 22nd carries the decline.
+    let demo = item.recipients.iter().find(|r| r.address == DEMO).unwrap();
+    assert_eq!(demo.response, ResponseStatus::NotResponded);
+    let ics = original(&item);
+    let block = ics
+        .split("BEGIN:VEVENT")
+        .find(|b| b.contains("RECURRENCE-ID:20261222T140000Z"))
+        .unwrap_or_else(|| panic!("no override: {ics}"));
+    assert!(
+        block.contains(&format!("PARTSTAT=DECLINED:mailto:{DEMO}")),
+        "{block}"
+    );
+    assert!(block.contains("DTSTART:20261222T140000Z"), "{block}");
+    assert!(starts_at(&item, 22, 14), "the occurrence stays booked");
+}
