@@ -5,6 +5,10 @@
 //! status) or, on a decline, removed; from protocol 16.0 on, when the
 //! client asks (SendResponse), the iMIP REPLY goes to the organizer by
 //! mail through the outgoing relay (before 16.0 the client sends it).
+//! With an InstanceId (the start of one occurrence of a series) only that
+//! occurrence is answered: the user's copy of the series gets an override
+//! with the answer (groxide-pim's `ical::occurrence`, shared with EWS),
+//! nothing is removed, and the REPLY names the occurrence (RECURRENCE-ID).
 
 use crate::folder_sync::{CollectionKind, store_folders};
 use crate::sync::{message_of, server_id};
@@ -12,6 +16,7 @@ use crate::{Ctx, Failure, expect_root};
 use groxide_pim::ical::export::{ExportOptions, item_to_ical};
 use groxide_pim::ical::imip::{self, Answer, calendar_part};
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
+use groxide_pim::ical::occurrence::{answer_occurrence, original_start_of_utc};
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::items::{Precondition, PutTarget, item_uid};
 use groxide_rpc::pb::common::v1 as cpb;
@@ -64,8 +69,15 @@ pub(crate) async fn meeting_response(
             .child_text(MeetingResponse::UserResponse)
             .and_then(answer_of);
         let send = r.child(MeetingResponse::SendResponse).is_some();
-        let (st, calendar_id) = match (answer, message_of(&request_id)) {
-            (Some(answer), Some(mid)) => respond(ctx, mid, answer, send).await?,
+        // An InstanceId that does not read is refused, not taken as the series.
+        let instance = r
+            .child_text(MeetingResponse::InstanceId)
+            .map(crate::pim_items::parse_time);
+        let (st, calendar_id) = match (answer, message_of(&request_id), instance) {
+            (_, _, Some(None)) => (status::INVALID_REQUEST, None),
+            (Some(answer), Some(mid), instance) => {
+                respond(ctx, mid, answer, send, instance.flatten()).await?
+            }
             _ => (status::INVALID_REQUEST, None),
         };
         out.push(result(&request_id, st, calendar_id));
@@ -117,17 +129,19 @@ async fn target_of(ctx: &Ctx<'_>, mid: u64) -> Result<Option<Target>, Failure> {
 /// Answers the request `mid` (a mail carrying a meeting request, or the
 /// appointment itself): (status, CalendarId). A request mail then goes to
 /// Deleted Items (from Deleted Items: it is deleted), as Exchange does; an
-/// appointment stays where it is.
+/// appointment stays where it is. `instance` (Unix seconds): only the
+/// occurrence of the series starting then is answered.
 async fn respond(
     ctx: &Ctx<'_>,
     mid: u64,
     answer: Answer,
     send: bool,
+    instance: Option<i64>,
 ) -> Result<(u8, Option<String>), Failure> {
     let Some(target) = target_of(ctx, mid).await? else {
         return Ok((status::INVALID_REQUEST, None));
     };
-    let (mut item, ics, calendar, existing) = match &target {
+    let (mut item, mut ics, calendar, existing) = match &target {
         Target::Mail { .. } => {
             let raw = match ctx.exmdb().read_content_all(&ctx.dir, mid).await {
                 Ok(r) => r,
@@ -198,8 +212,51 @@ async fn respond(
         .str(groxide_mapi::tags::PR_SUBJECT)
         .unwrap_or("")
         .to_string();
-    let calendar_id = match answer {
-        Answer::Decline => {
+    let calendar_id = match (answer, instance) {
+        (_, Some(at)) => {
+            // The user's copy of the series: the stored one, else the request's.
+            let series = match (&target, existing.first()) {
+                (Target::Mail { .. }, Some(e)) => match ctx.exmdb().get_item(&ctx.dir, *e).await {
+                    Ok((_, stored)) => stored,
+                    Err(e) if e.reason() == Some(Reason::NoSuchMessage) => item,
+                    Err(e) => return Err(e.into()),
+                },
+                _ => item,
+            };
+            let opts = ExportOptions {
+                floating_zone: ctx.zone,
+                owner: Some(ctx.user.clone()),
+            };
+            let answered = original_start_of_utc(&series, at, ctx.zone)
+                .ok_or_else(|| "the meeting has no start".to_string())
+                .and_then(|start| {
+                    answer_occurrence(&series, &ctx.user, start, answer, &opts)
+                        .map_err(|e| e.to_string())
+                });
+            let answered = match answered {
+                Ok(a) => a,
+                Err(why) => {
+                    tracing::info!(user = %ctx.user, error = why, "ActiveSync: no such occurrence to answer");
+                    return Ok((status::INVALID_REQUEST, None));
+                }
+            };
+            ics = answered.occurrence;
+            let target = existing
+                .first()
+                .map_or(PutTarget::New, |e| PutTarget::Message(*e));
+            let (info, _) = ctx
+                .exmdb()
+                .put_item(
+                    &ctx.dir,
+                    calendar,
+                    &answered.item,
+                    target,
+                    Precondition::None,
+                )
+                .await?;
+            Some(server_id(info.folder_id, info.message_id))
+        }
+        (Answer::Decline, None) => {
             for e in &existing {
                 match ctx.exmdb().delete_item(&ctx.dir, *e, None).await {
                     Ok(()) => {}
@@ -209,7 +266,7 @@ async fn respond(
             }
             None
         }
-        Answer::Accept | Answer::Tentative => {
+        (Answer::Accept | Answer::Tentative, None) => {
             imip::answer_item(
                 &mut item,
                 &ctx.user,

@@ -855,6 +855,118 @@ async fn accepting_a_meeting_request_books_it_replies_and_moves_the_request_to_d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declining_one_occurrence_by_instance_id_answers_only_that_occurrence() {
+    let (relay, received) = smtp_sink().await;
+    let w = world_with_relay(&relay).await;
+    // The test world's user is "demo", which is also its address.
+    let invitation = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
+        Subject: Standup\r\nMessage-ID: <inv2@remote.test>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
+        BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n\
+        BEGIN:VEVENT\r\nUID:standup-1@remote.test\r\nSEQUENCE:2\r\nDTSTAMP:20261201T090000Z\r\n\
+        DTSTART:20261215T140000Z\r\nDTEND:20261215T143000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n\
+        SUMMARY:Standup\r\nORGANIZER:mailto:boss@remote.test\r\n\
+        ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n";
+    w.deliver(invitation, 0).await;
+    let (mut p, folders) = w.phone("occ1").await;
+    p.version = "16.1";
+    let inbox = folder(&folders, "2");
+    let calendar = folder(&folders, "8");
+    let key = text(&p.sync(&inbox, "0", "").await, AirSync::SyncKey);
+    let c = p.sync(&inbox, &key, "").await;
+    let request_id = text(&commands(&c)[0], AirSync::ServerId);
+    let respond = |answer: u8, instance: Option<&str>, send: bool, collection: &str, id: &str| {
+        let p = &p;
+        let instance = instance
+            .map(|i| format!("<InstanceId>{i}</InstanceId>"))
+            .unwrap_or_default();
+        let send = if send { "<SendResponse/>" } else { "" };
+        let body = format!(
+            "<MeetingResponse xmlns=\"MeetingResponse:\"><Request>\
+             <UserResponse>{answer}</UserResponse><CollectionId>{collection}</CollectionId>\
+             <RequestId>{id}</RequestId>{instance}{send}</Request></MeetingResponse>"
+        );
+        async move {
+            let d = p.post("MeetingResponse", &xml(&body)).await;
+            d.child(groxide_wbxml::MeetingResponse::Result)
+                .unwrap()
+                .clone()
+        }
+    };
+    // The series is accepted (no reply sent).
+    let r = respond(1, None, false, &inbox, &request_id).await;
+    assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
+    let calendar_id = text(&r, groxide_wbxml::MeetingResponse::CalendarId);
+    // No instance starts then, or the time does not read: refused.
+    for instance in ["2026-12-23T14:00:00.000Z", "next week"] {
+        let r = respond(3, Some(instance), true, &calendar, &calendar_id).await;
+        assert_eq!(
+            text(&r, groxide_wbxml::MeetingResponse::Status),
+            "2",
+            "{instance}"
+        );
+    }
+    // The phone declines the 22nd only.
+    let r = respond(
+        3,
+        Some("2026-12-22T14:00:00.000Z"),
+        true,
+        &calendar,
+        &calendar_id,
+    )
+    .await;
+    assert_eq!(text(&r, groxide_wbxml::MeetingResponse::Status), "1");
+    assert_eq!(
+        text(&r, groxide_wbxml::MeetingResponse::CalendarId),
+        calendar_id
+    );
+    let (rcpts, data) = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rcpts, ["boss@remote.test"]);
+    assert!(data.contains("Subject: Declined: Standup"), "{data}");
+    assert!(data.contains("RECURRENCE-ID:20261222T140000Z"), "{data}");
+    assert!(data.contains("DTSTART:20261222T140000Z"), "{data}");
+    assert!(data.contains("SEQUENCE:2"), "{data}");
+    assert!(
+        data.contains("ATTENDEE;PARTSTAT=DECLINED:mailto:demo\r\n"),
+        "{data}"
+    );
+    assert!(!data.contains("RRULE"), "{data}");
+    // The series stays accepted and booked; the 22nd carries the decline.
+    let (items, _) = w
+        .client
+        .list_items(&w.dir, folder_role("calendar"))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    let (_, item) = w
+        .client
+        .get_item(&w.dir, items[0].message_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        item.int(&groxide_mapi::lids::PID_LID_RESPONSE_STATUS),
+        Some(i64::from(groxide_pim::ResponseStatus::Accepted.code()))
+    );
+    let ics = String::from_utf8(item.original.clone().unwrap_or_default())
+        .unwrap()
+        .replace("\r\n ", "");
+    let block = ics
+        .split("BEGIN:VEVENT")
+        .find(|b| b.contains("RECURRENCE-ID:20261222T140000Z"))
+        .unwrap_or_else(|| panic!("no override: {ics}"));
+    assert!(
+        block.contains("PARTSTAT=DECLINED:mailto:demo\r\n"),
+        "{block}"
+    );
+    assert!(block.contains("X-MICROSOFT-CDO-BUSYSTATUS:FREE"), "{block}");
+    assert_eq!(ics.matches("PARTSTAT=DECLINED").count(), 1, "{ics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_made_on_one_phone_syncs_to_another_and_its_change_comes_back() {
     let w = world().await;
     let (a, folders) = w.phone("notesA").await;

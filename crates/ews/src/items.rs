@@ -1023,7 +1023,11 @@ mod tests {
                 .any(|f| set.contains(*f));
             if meeting {
                 assert!(!set.entry_alone(), "{set:?}: needs the message class");
-                assert!(set.store_selection().tags.contains(&tags::PR_MESSAGE_CLASS.0));
+                assert!(
+                    set.store_selection()
+                        .tags
+                        .contains(&tags::PR_MESSAGE_CLASS.0)
+                );
                 continue;
             }
             assert_eq!(

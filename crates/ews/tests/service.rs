@@ -1160,3 +1160,108 @@ async fn out_of_office_settings_are_kept_in_the_store_and_only_for_the_caller() 
         .await;
     assert!(doc.contains("ErrorAccessDenied"), "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declining_one_occurrence_keeps_the_series_and_drafts_a_reply_for_that_occurrence() {
+    use groxide_pim::ical::{ImportOptions, parse_calendar};
+    use groxide_rpc::exmdb_client::folder_role;
+    use groxide_rpc::items::{Precondition, PutTarget};
+    const DEMO: &str = "demo@example.test";
+    let h = Harness::start().await;
+    let demo = h.user(DEMO).await;
+    let series = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n\
+        UID:standup-9@remote.test\r\nSEQUENCE:1\r\nDTSTAMP:20261201T090000Z\r\n\
+        DTSTART:20261215T140000Z\r\nDTEND:20261215T143000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n\
+        SUMMARY:Standup\r\nORGANIZER:mailto:boss@remote.test\r\n\
+        ATTENDEE;PARTSTAT=ACCEPTED:mailto:demo@example.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let item = parse_calendar(
+        series.as_bytes(),
+        &ImportOptions {
+            owner: Some(DEMO.into()),
+            ..ImportOptions::default()
+        },
+    )
+    .items
+    .remove(0)
+    .unwrap();
+    h.client
+        .put_item(
+            &demo.dir,
+            folder_role("calendar"),
+            &item,
+            PutTarget::New,
+            Precondition::None,
+        )
+        .await
+        .unwrap();
+    let view = |from: &str, to: &str| {
+        format!(
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>\
+             <m:CalendarView StartDate=\"{from}\" EndDate=\"{to}\"/>\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds></m:FindItem>"
+        )
+    };
+    let r = demo
+        .call(&view("2026-12-22T00:00:00Z", "2026-12-23T00:00:00Z"))
+        .await;
+    let ids: Vec<String> = all(r[0].ok(), "ItemId")
+        .iter()
+        .map(|e| e.attr("Id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 1);
+
+    let r = demo
+        .call(&format!(
+            "<m:CreateItem MessageDisposition=\"SaveOnly\"><m:Items><t:DeclineItem>\
+             <t:ReferenceItemId Id=\"{}\"/></t:DeclineItem></m:Items></m:CreateItem>",
+            ids[0]
+        ))
+        .await;
+    let draft = all(r[0].ok(), "ItemId")[0].attr("Id").unwrap().to_string();
+    let r = demo
+        .call(&format!(
+            "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>\
+             <t:FieldURI FieldURI=\"item:MimeContent\"/></t:AdditionalProperties></m:ItemShape>\
+             <m:ItemIds><t:ItemId Id=\"{draft}\"/></m:ItemIds></m:GetItem>"
+        ))
+        .await;
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&texts(r[0].ok(), "MimeContent")[0])
+        .unwrap();
+    let reply = String::from_utf8_lossy(&bytes);
+    assert!(reply.contains("METHOD:REPLY"), "{reply}");
+    assert!(reply.contains("RECURRENCE-ID:20261222T140000Z"), "{reply}");
+    assert!(
+        reply.contains("ATTENDEE;PARTSTAT=DECLINED:mailto:demo@example.test"),
+        "{reply}"
+    );
+    assert!(!reply.contains("RRULE"), "{reply}");
+
+    // The series stays, every occurrence still in the calendar; only the
+    // 22nd carries the decline.
+    let r = demo
+        .call(&view("2026-12-01T00:00:00Z", "2027-01-31T00:00:00Z"))
+        .await;
+    assert_eq!(all(r[0].ok(), "ItemId").len(), 4);
+    let (items, _) = h
+        .client
+        .list_items(&demo.dir, folder_role("calendar"))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    let (_, item) = h
+        .client
+        .get_item(&demo.dir, items[0].message_id)
+        .await
+        .unwrap();
+    let ics = String::from_utf8(item.original.clone().unwrap_or_default())
+        .unwrap()
+        .replace("\r\n ", "");
+    let block = ics
+        .split("BEGIN:VEVENT")
+        .find(|b| b.contains("RECURRENCE-ID:20261222T140000Z"))
+        .unwrap_or_else(|| panic!("no override: {ics}"));
+    assert!(block.contains("PARTSTAT=DECLINED"), "{block}");
+    assert_eq!(ics.matches("PARTSTAT=ACCEPTED").count(), 1, "{ics}");
+}

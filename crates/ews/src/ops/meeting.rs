@@ -13,7 +13,11 @@
 //! are groxide-pim's (`ical::imip`, the same ActiveSync's MeetingResponse
 //! sends), through the outgoing relay. A reference that is no meeting is
 //! `ErrorInvalidItemForOperation…` (the answer's own code), with nothing
-//! written.
+//! written. A `ReferenceItemId` that is an occurrence id (FindItem's
+//! CalendarView, GetItem of an occurrence) answers that occurrence only:
+//! the series gets an override with the answer (groxide-pim's
+//! `ical::occurrence`, as ActiveSync's InstanceId), a decline removes
+//! nothing, and the REPLY carries the occurrence's RECURRENCE-ID.
 
 use super::send::submit;
 use crate::groupware::new_uid;
@@ -25,6 +29,7 @@ use crate::xml::{Element, EwsElement, NS_TYPES};
 use groxide_mapi::{PropValue, lids, tags};
 use groxide_pim::Item;
 use groxide_pim::ical::imip::{self, Answer, Method};
+use groxide_pim::ical::occurrence::answer_occurrence;
 use groxide_pim::ical::{ExportOptions, ImportOptions, item_to_ical, parse_calendar};
 use groxide_rpc::exmdb_client::folder_role;
 use groxide_rpc::items::{Precondition, PutTarget, item_uid};
@@ -232,6 +237,9 @@ struct Meeting {
     /// calendar new copies go to.
     existing: Vec<u64>,
     calendar: groxide_rpc::pb::exmdb::v1::FolderSelector,
+    /// The occurrence answered (its original start, the series' wall
+    /// time), when the reference is one occurrence of the series `item`.
+    occurrence: Option<chrono::NaiveDateTime>,
 }
 
 /// Reads the meeting `reference` names: a calendar item of the user's, or
@@ -242,13 +250,23 @@ async fn meeting_of(
     answer: Answer,
 ) -> Result<Meeting, EwsError> {
     let id = reference.attr("Id").unwrap_or_default();
-    if OccurrenceKey::decode(id).is_ok() {
-        return Err(EwsError::unsupported(
-            "answering one occurrence of a series",
+    let (key, occurrence) = match OccurrenceKey::decode(id) {
+        Ok(o) => {
+            mb.check_store(o.item.store).await?;
+            let start = chrono::DateTime::from_timestamp(o.original_start, 0)
+                .ok_or_else(|| EwsError::invalid("the occurrence id names no time"))?
+                .naive_utc();
+            (o.item, Some(start))
+        }
+        Err(_) => (mb.item_key(reference).await?, None),
+    };
+    let kind = mb.kind_of(key.folder).await?;
+    if occurrence.is_some() && kind != ItemKind::Calendar {
+        return Err(not_a_meeting(
+            answer,
+            "an occurrence id names a calendar item",
         ));
     }
-    let key = mb.item_key(reference).await?;
-    let kind = mb.kind_of(key.folder).await?;
     let user = mb.user.clone();
     let (item, ics, existing, calendar) = match kind {
         ItemKind::Calendar => {
@@ -330,6 +348,7 @@ async fn meeting_of(
         organizer,
         existing,
         calendar,
+        occurrence,
     })
 }
 
@@ -356,8 +375,33 @@ pub(crate) async fn respond(
         .str(tags::PR_SUBJECT)
         .unwrap_or_default()
         .to_string();
-    match response.answer {
-        Answer::Decline => {
+    match (response.answer, meeting.occurrence) {
+        (_, Some(start)) => {
+            let answered = answer_occurrence(
+                &meeting.item,
+                &user,
+                start,
+                response.answer,
+                &export_options(mb),
+            )
+            .map_err(|e| EwsError::new(ResponseCode::ErrorItemNotFound, e.to_string()))?;
+            let target = meeting
+                .existing
+                .first()
+                .map_or(PutTarget::New, |m| PutTarget::Message(*m));
+            mb.exmdb()
+                .put_item(
+                    &mb.dir,
+                    meeting.calendar.clone(),
+                    &answered.item,
+                    target,
+                    Precondition::None,
+                )
+                .await
+                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            meeting.ics = answered.occurrence;
+        }
+        (Answer::Decline, None) => {
             for m in &meeting.existing {
                 match mb.exmdb().delete_item(&mb.dir, *m, None).await {
                     Ok(()) => {}
@@ -366,7 +410,7 @@ pub(crate) async fn respond(
                 }
             }
         }
-        Answer::Accept | Answer::Tentative => {
+        (Answer::Accept | Answer::Tentative, None) => {
             imip::answer_item(
                 &mut meeting.item,
                 &user,
