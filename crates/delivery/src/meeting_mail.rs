@@ -3,7 +3,8 @@
 //! the default Calendar as tentative (a later one with a higher SEQUENCE
 //! updates it), a REPLY sets the attendee's answer on the organizer's
 //! event, a CANCEL marks the attendee's copy cancelled or removes the
-//! occurrence. The rules (who may change what, SEQUENCE order) are
+//! occurrence; a REQUEST or REPLY for one occurrence (RECURRENCE-ID)
+//! changes that occurrence's override in the same series item. The rules (who may change what, SEQUENCE order) are
 //! groxide-pim's `ical::scheduling`; the calendar item is written with the
 //! store's PutItem, as CalDAV and EWS write theirs, so every client sees
 //! the change on its next sync. The mail itself gets the message class of
