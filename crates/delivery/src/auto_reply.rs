@@ -10,15 +10,19 @@
 //! `List-Id`; MAILER-DAEMON, `owner-…` and `…-request` addresses; mail
 //! filed as junk; a retry the mailbox already had. Senders of the user's own
 //! domain get the internal reply; others the external one when the
-//! audience is `All` (`Known` is answered as `None`: this server does not
-//! match senders against contacts). The sender is recorded in the store
+//! audience is `All`, or when it is `Known` and the sender's address is one
+//! of the e-mail addresses of a contact in the user's default Contacts
+//! folder (compared without regard to case, as Exchange does; a store
+//! error there sends no reply). The sender is recorded in the store
 //! before the reply is sent, so a failed send never turns into two replies.
 
 use crate::mailbox_writer::{DeliveryOutcome, DeliveryRequest, MailboxWriter, TargetFolder};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use groxide_rpc::ExmdbClient;
-use groxide_rpc::oof::{ExternalAudience, OofSettings};
+use groxide_rpc::exmdb_client::folder_role;
+use groxide_rpc::items::ReadItem;
+use groxide_rpc::oof::{Answered, ExternalAudience, OofSettings};
+use groxide_rpc::{ExmdbClient, RpcError};
 use groxide_submit::{Envelope, Submitter};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -80,17 +84,101 @@ fn domain(address: &str) -> &str {
     address.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// The reply text for `sender`, if that sender gets one.
-pub fn reply_text<'s>(settings: &'s OofSettings, sender: &str, user: &str) -> Option<&'s str> {
-    let text = if domain(sender).eq_ignore_ascii_case(domain(user)) {
-        &settings.internal_reply
+/// Which reply a sender gets, as far as the settings alone tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyText<'s> {
+    /// This text.
+    Send(&'s str),
+    /// This text, if the sender is one of the user's contacts (an outsider
+    /// while the audience is `Known`).
+    IfContact(&'s str),
+    /// None.
+    Nothing,
+}
+
+/// The reply text for `sender`, as far as the settings tell.
+pub fn reply_text<'s>(settings: &'s OofSettings, sender: &str, user: &str) -> ReplyText<'s> {
+    let (text, known_only) = if domain(sender).eq_ignore_ascii_case(domain(user)) {
+        (&settings.internal_reply, false)
     } else {
         match settings.external_audience {
-            ExternalAudience::All => &settings.external_reply,
-            ExternalAudience::Known | ExternalAudience::None => return None,
+            ExternalAudience::All => (&settings.external_reply, false),
+            ExternalAudience::Known => (&settings.external_reply, true),
+            ExternalAudience::None => return ReplyText::Nothing,
         }
     };
-    (!text.trim().is_empty()).then_some(text.as_str())
+    match (text.trim().is_empty(), known_only) {
+        (true, _) => ReplyText::Nothing,
+        (false, false) => ReplyText::Send(text),
+        (false, true) => ReplyText::IfContact(text),
+    }
+}
+
+/// Most contacts read to find a sender (a larger folder is read this far).
+const MAX_CONTACTS: usize = 5000;
+
+/// The e-mail addresses of a contact (its three slots, [MS-OXOCNTC]
+/// 2.2.1.2).
+fn contact_addresses(item: &groxide_pim::Item) -> impl Iterator<Item = &str> {
+    use groxide_mapi::lids;
+    [
+        &lids::PID_LID_EMAIL1_EMAIL_ADDRESS,
+        &lids::PID_LID_EMAIL2_EMAIL_ADDRESS,
+        &lids::PID_LID_EMAIL3_EMAIL_ADDRESS,
+    ]
+    .into_iter()
+    .filter_map(|p| item.str(p))
+    .map(str::trim)
+}
+
+/// Whether `sender` is an e-mail address of a contact in the default
+/// Contacts folder of the store `dir`.
+pub async fn is_contact(exmdb: &ExmdbClient, dir: &str, sender: &str) -> Result<bool, RpcError> {
+    let sender = sender.trim().trim_start_matches('<').trim_end_matches('>');
+    let (listed, _) = exmdb.list_items(dir, folder_role("contacts")).await?;
+    let ids: Vec<u64> = listed
+        .iter()
+        .filter(|i| {
+            let class = i.message_class.to_ascii_lowercase();
+            class == "ipm.contact" || class.starts_with("ipm.contact.")
+        })
+        .take(MAX_CONTACTS)
+        .map(|i| i.message_id)
+        .collect();
+    for chunk in ids.chunks(100) {
+        for read in exmdb.get_items(dir, chunk, true).await? {
+            if let ReadItem::Item(_, item, _) = read
+                && contact_addresses(&item).any(|a| a.eq_ignore_ascii_case(sender))
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The reply `sender` gets from the store `dir` of `user` now, if any:
+/// the settings decide, and for an outsider under `Known` the user's
+/// contacts. A sender `answered` in this period gets none (and its
+/// contacts are not read).
+pub async fn reply_for(
+    exmdb: &ExmdbClient,
+    dir: &str,
+    settings: &OofSettings,
+    answered: &Answered,
+    sender: &str,
+    user: &str,
+) -> Result<Option<String>, RpcError> {
+    let already = answered.period == settings.period
+        && answered.senders.contains(&sender.to_ascii_lowercase());
+    Ok(match reply_text(settings, sender, user) {
+        _ if already => None,
+        ReplyText::Nothing => None,
+        ReplyText::Send(text) => Some(text.to_string()),
+        ReplyText::IfContact(text) => is_contact(exmdb, dir, sender)
+            .await?
+            .then(|| text.to_string()),
+    })
 }
 
 /// A header value, as an encoded word when it is not plain ASCII.
@@ -183,8 +271,13 @@ async fn answer(exmdb: Arc<ExmdbClient>, relay: Arc<Submitter>, p: Pending) {
     if !settings.active(now) {
         return;
     }
-    let Some(text) = reply_text(&settings, &p.sender, &p.user) else {
-        return;
+    let text = match reply_for(&exmdb, &p.dir, &settings, &answered, &p.sender, &p.user).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(dir = p.dir, error = %e, "automatic reply: contacts unreadable");
+            return;
+        }
     };
     if !answered.add(settings.period, &p.sender) {
         tracing::debug!(
@@ -201,7 +294,7 @@ async fn answer(exmdb: Arc<ExmdbClient>, relay: Arc<Submitter>, p: Pending) {
         &p.head,
         &p.user,
         &p.sender,
-        text,
+        &text,
         &crate::trace::now_rfc5322(),
     );
     let envelope = Envelope {
@@ -323,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn insiders_get_the_internal_reply_and_outsiders_only_when_all_may() {
+    fn insiders_get_the_internal_reply_and_outsiders_as_the_audience_says() {
         let mut s = OofSettings {
             state: OofState::Enabled,
             internal_reply: "in".into(),
@@ -332,12 +425,17 @@ mod tests {
             ..OofSettings::default()
         };
         let user = "bob@example.test";
-        assert_eq!(reply_text(&s, "carol@example.test", user), Some("in"));
-        assert_eq!(reply_text(&s, "alice@remote.test", user), Some("out"));
+        let (carol, alice) = ("carol@example.test", "alice@remote.test");
+        assert_eq!(reply_text(&s, carol, user), ReplyText::Send("in"));
+        assert_eq!(reply_text(&s, alice, user), ReplyText::Send("out"));
+        s.external_audience = ExternalAudience::Known;
+        assert_eq!(reply_text(&s, alice, user), ReplyText::IfContact("out"));
+        assert_eq!(reply_text(&s, carol, user), ReplyText::Send("in"));
         s.external_audience = ExternalAudience::None;
-        assert_eq!(reply_text(&s, "alice@remote.test", user), None);
+        assert_eq!(reply_text(&s, alice, user), ReplyText::Nothing);
+        assert_eq!(reply_text(&s, carol, user), ReplyText::Send("in"));
         s.internal_reply = " ".into();
-        assert_eq!(reply_text(&s, "carol@example.test", user), None);
+        assert_eq!(reply_text(&s, carol, user), ReplyText::Nothing);
     }
 
     #[test]
