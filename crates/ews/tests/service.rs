@@ -1265,3 +1265,118 @@ async fn declining_one_occurrence_keeps_the_series_and_drafts_a_reply_for_that_o
     assert!(block.contains("PARTSTAT=DECLINED"), "{block}");
     assert_eq!(ics.matches("PARTSTAT=ACCEPTED").count(), 1, "{ics}");
 }
+
+/// The body's response element of one answer that is no fault.
+async fn body_of(s: &Session<'_>, body: &str) -> Element {
+    let (fault, doc) = s.answer(envelope(body).as_bytes()).await;
+    assert!(!fault, "fault: {doc}");
+    let root = parse(doc.as_bytes()).unwrap();
+    root.child(NS_SOAP, "Body").unwrap().children[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_persona_answers_a_found_persona_with_its_contact_fields_and_unknown_ids_not_found() {
+    let h = Harness::start().await;
+    let bob = h.user("bob@example.test").await;
+    let made = bob
+        .call(
+            "<m:CreateItem><m:SavedItemFolderId><t:DistinguishedFolderId Id=\"contacts\"/></m:SavedItemFolderId>\
+             <m:Items><t:Contact><t:GivenName>Ada</t:GivenName><t:CompanyName>Analytical Engines</t:CompanyName>\
+             <t:EmailAddresses><t:Entry Key=\"EmailAddress1\">ada@partner.test</t:Entry>\
+             <t:Entry Key=\"EmailAddress2\">ada@home.test</t:Entry></t:EmailAddresses>\
+             <t:PhoneNumbers><t:Entry Key=\"MobilePhone\">+1 555 0100</t:Entry></t:PhoneNumbers>\
+             <t:JobTitle>Mathematician</t:JobTitle><t:Surname>Lovelace</t:Surname></t:Contact></m:Items></m:CreateItem>",
+        )
+        .await;
+    made[0].ok();
+
+    let people = body_of(
+        &bob,
+        "<m:FindPeople><m:IndexedPageItemView MaxEntriesReturned=\"10\" Offset=\"0\" BasePoint=\"Beginning\"/>\
+         <m:ParentFolderId><t:DistinguishedFolderId Id=\"contacts\"/></m:ParentFolderId>\
+         <m:QueryString>ada</m:QueryString></m:FindPeople>",
+    )
+    .await;
+    let ids: Vec<&str> = all(&people, "PersonaId")
+        .iter()
+        .filter_map(|p| p.attr("Id"))
+        .collect();
+    assert_eq!(ids.len(), 1, "{people:#?}");
+
+    let answer = body_of(
+        &bob,
+        &format!(
+            "<m:GetPersona><m:PersonaId Id=\"{}\"/></m:GetPersona>",
+            ids[0]
+        ),
+    )
+    .await;
+    assert_eq!(answer.name, "GetPersonaResponseMessage");
+    assert_eq!(answer.attr("ResponseClass"), Some("Success"));
+    let reply = Reply(answer);
+    let persona = reply.ok().m("Persona").expect("Persona");
+    assert_eq!(persona.t("PersonaId").unwrap().attr("Id"), Some(ids[0]));
+    let display = persona.t_text("DisplayName").unwrap_or_default();
+    assert!(
+        display.contains("Ada") && display.contains("Lovelace"),
+        "{persona:#?}"
+    );
+    assert_eq!(persona.t_text("Title"), Some("Mathematician"));
+    assert_eq!(persona.t_text("CompanyName"), Some("Analytical Engines"));
+    assert_eq!(
+        persona.t("EmailAddress").unwrap().t_text("EmailAddress"),
+        Some("ada@partner.test")
+    );
+    let addresses: Vec<String> = persona
+        .t("EmailAddresses")
+        .unwrap()
+        .children
+        .iter()
+        .map(|a| a.t_text("EmailAddress").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(addresses, ["ada@partner.test", "ada@home.test"]);
+    let mobile = persona.t("PhoneNumber").unwrap();
+    assert_eq!(mobile.t_text("Number"), Some("+1 555 0100"));
+    assert_eq!(mobile.t_text("Type"), Some("Mobile"));
+    assert_eq!(
+        texts(persona.t("MobilePhones").unwrap(), "Number"),
+        ["+1 555 0100"]
+    );
+    assert_eq!(
+        texts(persona.t("CompanyNames").unwrap(), "Value"),
+        ["Analytical Engines"]
+    );
+    assert_eq!(
+        texts(persona.t("Titles").unwrap(), "Value"),
+        ["Mathematician"]
+    );
+
+    // Not a persona: a mail item's id, another store's, nonsense, a
+    // directory user nobody has; each is ErrorItemNotFound, never a fault.
+    bob.deliver(&message("hello", "Mon, 7 Dec 2026 10:00:00 +0000"), 1)
+        .await;
+    let (mail, _, _) = bob.find("inbox", 0, 10).await;
+    let carol = h.user("carol@example.test").await;
+    let foreign = body_of(
+        &carol,
+        &format!(
+            "<m:GetPersona><m:PersonaId Id=\"{}\"/></m:GetPersona>",
+            ids[0]
+        ),
+    )
+    .await;
+    assert_eq!(Reply(foreign).code(), "ErrorItemNotFound");
+    let nobody = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "directory:nobody@example.test",
+    );
+    for id in [mail[0].as_str(), "bm9uc2Vuc2U=", "%%%", nobody.as_str()] {
+        let answer = body_of(
+            &bob,
+            &format!("<m:GetPersona><m:PersonaId Id=\"{id}\"/></m:GetPersona>"),
+        )
+        .await;
+        assert_eq!(answer.attr("ResponseClass"), Some("Error"), "{id}");
+        assert_eq!(Reply(answer).code(), "ErrorItemNotFound", "{id}");
+    }
+}

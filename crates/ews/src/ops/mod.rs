@@ -120,6 +120,7 @@ pub(crate) async fn dispatch(mb: &mut Mailbox<'_>, request: &SoapRequest, w: &mu
         "UpdateUserConfiguration" => user_config::put_user_configuration(mb, op, w, true).await,
         "DeleteUserConfiguration" => user_config::delete_user_configuration(mb, op, w).await,
         "FindPeople" => persona::find_people(mb, op, w).await,
+        "GetPersona" => persona::get_persona(mb, op, w).await,
         "ExpandDL" => persona::expand_dl(mb, op, w).await,
         name if NOT_YET.contains(&name) => {
             refuse(w, name, EwsError::unsupported(name));

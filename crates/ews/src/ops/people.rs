@@ -436,7 +436,7 @@ pub(crate) async fn resolve_names(mb: &mut Mailbox<'_>, op: &Element, w: &mut Xm
 
 /// A groupware item's element as GetItem writes it, read back (the
 /// element's `t:` prefix declared on a wrapper, so the reader resolves it).
-fn item_element(
+pub(super) fn item_element(
     stored: &crate::groupware::Stored,
     item: &groxide_pim::Item,
     owner: &crate::groupware::Owner,
