@@ -8,16 +8,10 @@
 
 use groxide_delivery::auto_reply::{AutoReplies, reply_for};
 use groxide_delivery::exmdb_mailboxes::ExmdbMailboxes;
-use groxide_delivery::{
-    DeliveryOutcome, DeliveryRequest, Mailbox, MailboxWriter, Spool, TargetFolder,
-};
-use groxide_rpc::ClientOptions;
-use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_delivery::{DeliveryOutcome, DeliveryRequest, Mailbox, MailboxWriter, TargetFolder};
+use groxide_rpc::exmdb_client::folder_role;
 use groxide_rpc::items::{Precondition, PutTarget};
 use groxide_rpc::oof::{ExternalAudience, OofSettings, OofState};
-use groxide_rpc::pb::exmdb::v1 as pb;
-use groxide_runtime::Routing;
-use groxide_testkit::{InProcess, LocalNode};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -30,50 +24,14 @@ const STRANGER: &str = "eve@elsewhere.test";
 /// Of demo's own domain.
 const COLLEAGUE: &str = "carol@example.test";
 
-struct Node {
-    _local: LocalNode,
-    _exmdb: InProcess<groxide_config::Exmdb>,
-    data: tempfile::TempDir,
-    spool: Spool,
-    client: Arc<ExmdbClient>,
-}
+mod common;
+use common::StoreNode as Node;
 
 impl Node {
-    async fn start() -> Node {
-        let local = LocalNode::new();
-        let exmdb = local
-            .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
-            .await;
-        let routing = Routing::load(&exmdb.config(), None).unwrap();
-        let client = Arc::new(ExmdbClient::new(
-            routing.exmdb().clone(),
-            ClientOptions::default(),
-        ));
-        let data = tempfile::tempdir().unwrap();
-        let spool = Spool::open(&data.path().join("spool")).unwrap();
-        Node {
-            _local: local,
-            _exmdb: exmdb,
-            spool,
-            client,
-            data,
-        }
-    }
-
     /// Demo's store, with Ada among its contacts and out-of-office
     /// replies on for `audience`.
     async fn demo(&self, audience: ExternalAudience) -> Mailbox {
-        let dir = self.data.path().join(DEMO).to_string_lossy().into_owned();
-        self.client
-            .create_store(pb::CreateStoreRequest {
-                dir: dir.clone(),
-                r#type: pb::StoreType::Private as i32,
-                owner: DEMO.into(),
-                lang: String::new(),
-                quota_bytes: 0,
-            })
-            .await
-            .unwrap();
+        let dir = self.create_store(DEMO).await;
         let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada-1\r\nFN:Ada Lovelace\r\n\
             N:Lovelace;Ada;;;\r\nEMAIL;TYPE=home:ada@home.test\r\n\
             EMAIL;TYPE=work:Ada@Partner.test\r\nEND:VCARD\r\n";

@@ -8,68 +8,45 @@
 
 use groxide_delivery::exmdb_mailboxes::ExmdbMailboxes;
 use groxide_delivery::meeting_mail::MeetingMail;
-use groxide_delivery::{
-    DeliveryOutcome, DeliveryRequest, Mailbox, MailboxWriter, Spool, TargetFolder,
-};
+use groxide_delivery::{DeliveryOutcome, DeliveryRequest, Mailbox, MailboxWriter, TargetFolder};
 use groxide_mapi::lids;
 use groxide_pim::ResponseStatus;
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
-use groxide_rpc::ClientOptions;
-use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_rpc::exmdb_client::folder_role;
 use groxide_rpc::items::{ItemInfo, Precondition, PutTarget};
 use groxide_rpc::pb::exmdb::v1 as pb;
-use groxide_runtime::Routing;
-use groxide_testkit::{InProcess, LocalNode};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const BOSS: &str = "boss@example.test";
 const DEMO: &str = "demo@example.test";
 
+mod common;
+use common::StoreNode;
+
 struct Node {
-    _local: LocalNode,
-    _exmdb: InProcess<groxide_config::Exmdb>,
-    data: tempfile::TempDir,
-    spool: Spool,
-    client: Arc<ExmdbClient>,
+    store: StoreNode,
     writer: MeetingMail<ExmdbMailboxes>,
+}
+
+impl std::ops::Deref for Node {
+    type Target = StoreNode;
+    fn deref(&self) -> &StoreNode {
+        &self.store
+    }
 }
 
 impl Node {
     async fn start() -> Node {
-        let local = LocalNode::new();
-        let exmdb = local
-            .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
-            .await;
-        let routing = Routing::load(&exmdb.config(), None).unwrap();
-        let client = Arc::new(ExmdbClient::new(
-            routing.exmdb().clone(),
-            ClientOptions::default(),
-        ));
-        let data = tempfile::tempdir().unwrap();
-        let spool = Spool::open(&data.path().join("spool")).unwrap();
+        let store = StoreNode::start().await;
+        let client = store.client.clone();
         Node {
-            _local: local,
-            _exmdb: exmdb,
-            spool,
-            writer: MeetingMail::new(ExmdbMailboxes::new(client.clone()), client.clone(), 1 << 20),
-            client,
-            data,
+            writer: MeetingMail::new(ExmdbMailboxes::new(client.clone()), client, 1 << 20),
+            store,
         }
     }
 
     async fn user(&self, name: &str) -> Mailbox {
-        let dir = self.data.path().join(name).to_string_lossy().into_owned();
-        self.client
-            .create_store(pb::CreateStoreRequest {
-                dir: dir.clone(),
-                r#type: pb::StoreType::Private as i32,
-                owner: name.into(),
-                lang: String::new(),
-                quota_bytes: 0,
-            })
-            .await
-            .unwrap();
+        let dir = self.create_store(name).await;
         Mailbox {
             user: name.into(),
             dir,

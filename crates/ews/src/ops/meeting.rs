@@ -352,6 +352,26 @@ async fn meeting_of(
     })
 }
 
+/// Writes the user's answered copy of the meeting: over the copy the
+/// calendar has, else as a new item of the calendar.
+async fn store_answer(mb: &Mailbox<'_>, meeting: &Meeting, item: &Item) -> Result<(), EwsError> {
+    let target = meeting
+        .existing
+        .first()
+        .map_or(PutTarget::New, |m| PutTarget::Message(*m));
+    mb.exmdb()
+        .put_item(
+            &mb.dir,
+            meeting.calendar.clone(),
+            item,
+            target,
+            Precondition::None,
+        )
+        .await
+        .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+    Ok(())
+}
+
 /// The saved copy of a response: its id and change number.
 pub(crate) type Saved = Option<(crate::ids::ItemKey, u64)>;
 
@@ -385,20 +405,7 @@ pub(crate) async fn respond(
                 &export_options(mb),
             )
             .map_err(|e| EwsError::new(ResponseCode::ErrorItemNotFound, e.to_string()))?;
-            let target = meeting
-                .existing
-                .first()
-                .map_or(PutTarget::New, |m| PutTarget::Message(*m));
-            mb.exmdb()
-                .put_item(
-                    &mb.dir,
-                    meeting.calendar.clone(),
-                    &answered.item,
-                    target,
-                    Precondition::None,
-                )
-                .await
-                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            store_answer(mb, &meeting, &answered.item).await?;
             meeting.ics = answered.occurrence;
         }
         (Answer::Decline, None) => {
@@ -417,20 +424,7 @@ pub(crate) async fn respond(
                 response.answer,
                 &export_options(mb),
             );
-            let target = meeting
-                .existing
-                .first()
-                .map_or(PutTarget::New, |m| PutTarget::Message(*m));
-            mb.exmdb()
-                .put_item(
-                    &mb.dir,
-                    meeting.calendar.clone(),
-                    &meeting.item,
-                    target,
-                    Precondition::None,
-                )
-                .await
-                .map_err(|e| EwsError::from_rpc(&e, ResponseCode::ErrorFolderNotFound))?;
+            store_answer(mb, &meeting, &meeting.item).await?;
         }
     }
     let raw = imip::reply_mail(

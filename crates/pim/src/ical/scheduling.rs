@@ -488,17 +488,7 @@ pub fn without_occurrence(ics: &str, rid_line: &str) -> String {
     );
     let same_instance = |line: &str| split_line(line).1.trim() == value.trim();
     // Unfold first so that property lines are whole.
-    let mut lines: Vec<String> = Vec::new();
-    for l in ics.split('\n') {
-        let l = l.trim_end_matches('\r');
-        if (l.starts_with(' ') || l.starts_with('\t')) && !lines.is_empty() {
-            if let Some(last) = lines.last_mut() {
-                last.push_str(&l[1..]);
-            }
-        } else if !l.is_empty() {
-            lines.push(l.to_string());
-        }
-    }
+    let lines = super::imip::unfold(ics);
     let mut out = String::with_capacity(ics.len() + exdate.len());
     let mut i = 0;
     while i < lines.len() {
