@@ -146,6 +146,14 @@ impl Supervisor {
             .map(Child::id)
     }
 
+    /// The process ids of every running child.
+    pub fn pids(&self) -> Vec<u32> {
+        self.children
+            .iter()
+            .filter_map(|s| s.child.as_ref().map(Child::id))
+            .collect()
+    }
+
     /// The name of a child that has exited, if any (during start-up).
     pub fn exited(&mut self) -> Option<(String, String)> {
         for s in &mut self.children {

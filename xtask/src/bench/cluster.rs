@@ -6,14 +6,18 @@
 //! (remote: IMAP at node 2 → midb at node 1, LMTP at node 2 → exmdb at node
 //! 1), alternating run by run, with the IMAP and LMTP load generators of the
 //! IMAP and delivery benchmarks (crates/imap/examples/imap_load.rs,
-//! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local.
+//! crates/delivery/examples/lmtp_load.rs). Medians and the ratio remote/local,
+//! with the server CPU per operation (every daemon of the three nodes,
+//! from /proc, over the generator's run) and the generator's own CPU per
+//! operation (what this process reaped from it).
 //! Also the IDLE wake-up latency: from the LMTP acknowledgement of a message
 //! to the `* n EXISTS` of a session idling on that INBOX, with IDLE and
 //! LMTP at the home node, and with IDLE at node 2 and LMTP at node 3.
 
-use crate::bench_common::{build_release, field, median, run_ok};
+use crate::bench_common::{build_release, cpu_seconds, field, median, run_ok};
 use crate::cluster::{DOMAIN, Spec};
 use crate::node_config::{PORTS, host_literal};
+use crate::proc::Supervisor;
 use crate::workspace_root;
 use anyhow::{Context as _, Result, bail};
 use std::net::{IpAddr, Ipv4Addr};
@@ -61,26 +65,65 @@ struct Runs {
     rate: Vec<f64>,
     p50: Vec<f64>,
     p99: Vec<f64>,
+    /// Server and generator CPU per operation, ms.
+    server_ms: Vec<f64>,
+    generator_ms: Vec<f64>,
 }
 
+/// The medians of a node's runs: rate, p50, p99, server and generator CPU
+/// ms per operation.
+type Medians = (f64, f64, f64, f64, f64);
+
 impl Runs {
-    fn add(&mut self, json: &str) -> Result<()> {
+    fn add(&mut self, json: &str, cpu: Cpu) -> Result<()> {
         if field(json, "errors") > 0.0 {
             bail!("the load generator saw errors: {json}");
         }
         self.rate.push(field(json, "rate"));
         self.p50.push(field(json, "p50_ms"));
         self.p99.push(field(json, "p99_ms"));
+        let ops = cpu.ops.max(1.0);
+        self.server_ms.push(cpu.server_s * 1000.0 / ops);
+        self.generator_ms.push(cpu.generator_s * 1000.0 / ops);
         Ok(())
     }
 
-    fn medians(&self) -> (f64, f64, f64) {
+    fn medians(&self) -> Medians {
         (
             median(self.rate.clone()),
             median(self.p50.clone()),
             median(self.p99.clone()),
+            median(self.server_ms.clone()),
+            median(self.generator_ms.clone()),
         )
     }
+}
+
+/// CPU seconds of one generator run: every daemon of the cluster, and the
+/// generator itself; `ops` the operations it made.
+#[derive(Clone, Copy)]
+struct Cpu {
+    server_s: f64,
+    generator_s: f64,
+    ops: f64,
+}
+
+/// Runs a load generator to its end; its output and the CPU it and the
+/// cluster's daemons used meanwhile (`ops` from the output's `field`).
+fn measured(sup: &Supervisor, cmd: &mut Command, what: &str, ops: &str) -> Result<(String, Cpu)> {
+    let pids = sup.pids();
+    let servers = || pids.iter().map(|p| cpu_seconds(*p, false)).sum::<f64>();
+    let me = std::process::id();
+    // What this process reaped of its children: the generator, once waited for.
+    let reaped = || cpu_seconds(me, true) - cpu_seconds(me, false);
+    let (s0, g0) = (servers(), reaped());
+    let out = run_ok(cmd, what)?;
+    let cpu = Cpu {
+        server_s: servers() - s0,
+        generator_s: reaped() - g0,
+        ops: field(&out, ops),
+    };
+    Ok((out, cpu))
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -149,7 +192,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut imap = [Runs::default(), Runs::default()];
     for _ in 0..o.reps {
         for (slot, node) in [(0, local), (1, remote)] {
-            let out = run_ok(
+            let (out, cpu) = measured(
+                &cluster.sup,
                 Command::new(&imap_load)
                     .args([
                         "mixed",
@@ -163,8 +207,9 @@ pub fn run(args: &[String]) -> Result<()> {
                     ])
                     .arg(&mbox),
                 "imap_load mixed",
+                "commands",
             )?;
-            imap[slot].add(&out)?;
+            imap[slot].add(&out, cpu)?;
         }
     }
     rows.push((
@@ -180,7 +225,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let idle_user = format!("user1@{DOMAIN}");
     for _ in 0..o.reps {
         for (slot, imap_node, lmtp_node) in [(0, local, local), (1, remote, 2)] {
-            let out = run_ok(
+            let (out, cpu) = measured(
+                &cluster.sup,
                 Command::new(&imap_load).args([
                     "idlewake",
                     &imap_of(imap_node),
@@ -190,6 +236,7 @@ pub fn run(args: &[String]) -> Result<()> {
                     &IDLE_WAKEUPS.to_string(),
                 ]),
                 "imap_load idlewake",
+                "wakeups",
             )?;
             println!(
                 "IDLE wake-up, IMAP at node {}, LMTP at node {}: {}",
@@ -198,12 +245,15 @@ pub fn run(args: &[String]) -> Result<()> {
                 out.trim()
             );
             // rate = wake-ups measured; the latency columns carry the figures.
-            idle[slot].add(&format!(
-                "{{\"rate\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"errors\": 0}}",
-                field(&out, "max_ms"),
-                field(&out, "p50_ms"),
-                field(&out, "p99_ms")
-            ))?;
+            idle[slot].add(
+                &format!(
+                    "{{\"rate\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"errors\": 0}}",
+                    field(&out, "max_ms"),
+                    field(&out, "p50_ms"),
+                    field(&out, "p99_ms")
+                ),
+                cpu,
+            )?;
         }
     }
     rows.push((
@@ -215,7 +265,8 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut lmtp = [Runs::default(), Runs::default()];
         for _ in 0..o.reps {
             for (slot, node) in [(0, local), (1, remote)] {
-                let out = run_ok(
+                let (out, cpu) = measured(
+                    &cluster.sup,
                     Command::new(&lmtp_load).args([
                         &cluster.lmtp(node),
                         &conns.to_string(),
@@ -226,8 +277,9 @@ pub fn run(args: &[String]) -> Result<()> {
                         "1",
                     ]),
                     "lmtp_load",
+                    "deliveries",
                 )?;
-                lmtp[slot].add(&out)?;
+                lmtp[slot].add(&out, cpu)?;
             }
         }
         rows.push((
@@ -241,7 +293,7 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-type Row = (String, (f64, f64, f64), (f64, f64, f64));
+type Row = (String, Medians, Medians);
 
 fn print_table(rows: &[Row], o: &Options, bin: &Path) {
     println!(
@@ -252,13 +304,14 @@ fn print_table(rows: &[Row], o: &Options, bin: &Path) {
         bin.display()
     );
     println!(
-        "| workload | at the home node | p50 / p99 ms | at another node | p50 / p99 ms | remote / local |"
+        "| workload | at the home node | p50 / p99 ms | server · generator CPU ms/op | at another node | p50 / p99 ms | server · generator CPU ms/op | remote / local | server CPU remote / local |"
     );
-    println!("|---|---|---|---|---|---|");
-    for (name, (lr, l50, l99), (rr, r50, r99)) in rows {
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (name, (lr, l50, l99, ls, lg), (rr, r50, r99, rs, rg)) in rows {
         println!(
-            "| {name} | {lr:.0} | {l50:.1} / {l99:.1} | {rr:.0} | {r50:.1} / {r99:.1} | {:.2} |",
-            rr / lr
+            "| {name} | {lr:.0} | {l50:.1} / {l99:.1} | {ls:.3} · {lg:.3} | {rr:.0} | {r50:.1} / {r99:.1} | {rs:.3} · {rg:.3} | {:.2} | {:.2} |",
+            rr / lr,
+            rs / ls
         );
     }
 }

@@ -401,11 +401,16 @@ fn ping_bench(
         held as f64 / 1048576.0,
         arrival_cpu * 1000.0 / o.devices as f64
     );
+    // The wake-up rounds' server CPU: the deliveries and what they wake.
+    let round_cpu = server_cpu(sup, &["http-ping", "exmdb", "event", "delivery"]);
+    let round_cpu0 = round_cpu();
     g.say("MEASURE")?;
     let (mut p50s, mut p99s, mut gens, mut missing) = (Vec::new(), Vec::new(), Vec::new(), 0.0);
+    let mut woken_total = 0.0;
     for _ in 0..o.rounds {
         let json = g.line()?;
         let (woken, expected) = (field(&json, "woken"), field(&json, "expected"));
+        woken_total += woken;
         println!(
             "wake-up round: {woken}/{expected} devices woken, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, wrong answers {}",
             field(&json, "p50_ms"),
@@ -420,6 +425,8 @@ fn ping_bench(
     }
     let unexpected = g.line()?;
     println!("{unexpected}");
+    let per_wake_ms = (round_cpu() - round_cpu0) * 1000.0 / woken_total.max(1.0);
+    let gen_round = median(gens);
     let held_after = rss_bytes(pid).unwrap_or(0);
     drop(g.stdin);
     let _ = g.child.wait();
@@ -438,12 +445,15 @@ fn ping_bench(
     );
     println!("| devices not woken within 15 s | {missing} | 0 |");
     println!(
+        "| server CPU per woken device (http + exmdb + event + delivery, the delivery included) | {per_wake_ms:.3} ms | |"
+    );
+    println!(
         "| groxide-http RSS after the rounds | {:.1} MiB | |",
         held_after as f64 / 1048576.0
     );
     println!(
-        "| generator CPU per wake-up round | {:.3} s | |",
-        median(gens)
+        "| generator CPU per wake-up round | {gen_round:.3} s ({:.3} ms per woken device) | |",
+        gen_round * 1000.0 / o.wakes.max(1) as f64
     );
     if missing > 0.0 {
         bail!("{missing} devices were not woken");
