@@ -275,7 +275,7 @@ async fn answer(exmdb: Arc<ExmdbClient>, relay: Arc<Submitter>, p: Pending) {
         Ok(Some(text)) => text,
         Ok(None) => return,
         Err(e) => {
-            tracing::warn!(dir = p.dir, error = %e, "automatic reply: contacts unreadable");
+            tracing::warn!(dir = p.dir, error = %e, "automatic reply: the Contacts folder could not be read (the Known audience needs it); not sent");
             return;
         }
     };

@@ -68,9 +68,28 @@ fn mentions_calendar(bytes: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(NEEDLE))
 }
 
+/// Whether a message with this header block may carry a calendar part:
+/// its own type is text/calendar or multipart (no Content-Type is
+/// text/plain). Most mail is told apart without reading its body.
+fn may_be_meeting_mail(head: &[u8]) -> bool {
+    match groxide_mime::find_header(head, "content-type") {
+        Some(t) => {
+            let t = t.trim_start().to_ascii_lowercase();
+            t.starts_with("multipart/") || t.starts_with("text/calendar")
+        }
+        // Only the first part of a huge header block: the field may follow.
+        None => {
+            !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.windows(2).any(|w| w == b"\n\n")
+        }
+    }
+}
+
 /// The message as received, when it is small enough and may carry a
 /// calendar part.
 async fn read_message(request: &DeliveryRequest<'_>, max_length: u64) -> Option<Vec<u8>> {
+    if !may_be_meeting_mail(request.head) {
+        return None;
+    }
     if request.message.len() > max_length {
         tracing::debug!(
             queue_id = request.queue_id,
@@ -86,7 +105,7 @@ async fn read_message(request: &DeliveryRequest<'_>, max_length: u64) -> Option<
             Ok(Some(piece)) => raw.extend_from_slice(&piece),
             Ok(None) => break,
             Err(e) => {
-                tracing::warn!(queue_id = request.queue_id, error = %e, "meeting mail: spool unreadable");
+                tracing::warn!(queue_id = request.queue_id, error = %e, "meeting mail: the delivered message could not be read back from the spool; calendar not updated, the mail is delivered");
                 return None;
             }
         }
@@ -125,7 +144,7 @@ pub async fn process(
     let arrival = match Arrival::read(&ics) {
         Ok(a) => a,
         Err(e) => {
-            tracing::info!(dir, error = %e, "calendar part is no meeting message; plain mail");
+            tracing::info!(dir, error = %e, "meeting mail: the text/calendar part is not an iMIP meeting message; delivered as plain mail");
             return Ok(Processed::PlainMail);
         }
     };
@@ -161,7 +180,7 @@ pub async fn process(
                 tracing::info!(
                     dir,
                     error = why,
-                    "meeting mail's event does not read; plain mail"
+                    "meeting mail: its event could not be read; delivered as plain mail"
                 );
                 return Ok(Processed::PlainMail);
             }
@@ -216,7 +235,7 @@ impl<W: MailboxWriter> MailboxWriter for MeetingMail<W> {
                 queue_id = request.queue_id,
                 dir,
                 result = ?done,
-                "meeting mail applied to the calendar"
+                "meeting mail: calendar processed (result says whether it changed)"
             ),
             Err(e) => tracing::warn!(
                 queue_id = request.queue_id,
@@ -232,6 +251,23 @@ impl<W: MailboxWriter> MailboxWriter for MeetingMail<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_multipart_or_calendar_mail_is_read_back() {
+        let plain = b"From: a@b.test\r\nContent-Type: text/plain\r\n\r\n";
+        let none = b"From: a@b.test\r\nSubject: hi\r\n\r\n";
+        let mixed = b"From: a@b.test\r\nContent-Type: Multipart/Mixed;\r\n boundary=x\r\n\r\n";
+        let ics = b"Content-Type: text/calendar; method=REQUEST\r\n\r\n";
+        let cut = b"From: a@b.test\r\nX-Long: aaaa";
+        assert!(!may_be_meeting_mail(plain));
+        assert!(!may_be_meeting_mail(none));
+        assert!(may_be_meeting_mail(mixed));
+        assert!(may_be_meeting_mail(ics));
+        assert!(
+            may_be_meeting_mail(cut),
+            "a cut header block may name its type later"
+        );
+    }
 
     #[test]
     fn only_messages_that_name_text_calendar_are_read_further() {

@@ -18,8 +18,7 @@ use groxide_rpc::exmdb_client::folder_role;
 fn wants_meeting(set: FieldSet) -> bool {
     Field::ALL
         .iter()
-        .skip_while(|f| **f != Field::AssociatedCalendarItemId)
-        .any(|f| set.contains(*f))
+        .any(|f| f.is_meeting() && set.contains(*f))
 }
 
 fn free_busy(v: Option<i64>) -> &'static str {
