@@ -16,7 +16,7 @@ pub(crate) use crate::message_inserts::{
     DerivedMessage, insert_mapi, insert_mime, insert_row, mapi_size, store_props, store_recipients,
 };
 pub(crate) use crate::message_reads::{
-    AttachmentSource, attachment_source, changes_since, list, read, read_selected,
+    AttachmentSource, attachment_source, changes_since, list, read, read_selected, read_tags_batch,
     selected_props_sql, tags_to_read,
 };
 pub(crate) use crate::message_removals::{

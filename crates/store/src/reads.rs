@@ -111,6 +111,30 @@ impl StoreReader {
     ) -> Result<Vec<MessageRecord>> {
         let to_read = sel.tags.as_deref().map(messages::tags_to_read);
         let recs = self.with_reader(|c| {
+            if let Some(t) = &to_read
+                && !sel.recipients
+                && !sel.attachments
+            {
+                // A listing's page: one statement for the batch.
+                let mut found = messages::read_tags_batch(c, ids, t, sel)?;
+                // An id asked twice gets its record twice.
+                let mut left: std::collections::HashMap<MessageId, usize> =
+                    std::collections::HashMap::with_capacity(ids.len());
+                for id in ids {
+                    *left.entry(*id).or_default() += 1;
+                }
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let n = left.entry(*id).or_default();
+                    *n -= 1;
+                    out.extend(if *n == 0 {
+                        found.remove(id)
+                    } else {
+                        found.get(id).cloned()
+                    });
+                }
+                return Ok(out);
+            }
             // One statement for the batch: its tag list differs by caller,
             // so it is not kept in the connection's statement cache.
             let mut props_st = match &to_read {

@@ -1,5 +1,5 @@
 //! `cargo xtask bench ews [--messages N] [--clients C] [--seconds S]
-//! [--runs R]`: EWS of groxide-http against the same mailbox read through
+//! [--runs R] [--only LINE,…]`: EWS of groxide-http against the same mailbox read through
 //! groxide-imap, in one run on one node (event, exmdb, midb, http, imap;
 //! release build), with one load generator (crates/ews/examples/ews_load.rs,
 //! release; C client threads, default 16; blocking sockets and reused
@@ -45,6 +45,8 @@ struct Options {
     clients: usize,
     seconds: f64,
     runs: usize,
+    /// The lines to run (all when empty).
+    only: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -53,6 +55,7 @@ fn parse(args: &[String]) -> Result<Options> {
         clients: 16,
         seconds: 10.0,
         runs: 3,
+        only: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -62,6 +65,12 @@ fn parse(args: &[String]) -> Result<Options> {
             "--clients" => o.clients = value()?.parse().context("a number")?,
             "--seconds" => o.seconds = value()?.parse().context("a number")?,
             "--runs" => o.runs = value()?.parse().context("a number")?,
+            "--only" => {
+                o.only = value()?.split(',').map(str::to_string).collect();
+                if let Some(bad) = o.only.iter().find(|l| !LINES.iter().any(|x| x.0 == *l)) {
+                    bail!("bench ews: no line {bad} (lines: sync, find, mime, create)");
+                }
+            }
             other => bail!("bench ews: unknown argument {other}"),
         }
     }
@@ -70,6 +79,14 @@ fn parse(args: &[String]) -> Result<Options> {
     }
     Ok(o)
 }
+
+/// The lines: (name, EWS phase, IMAP phase of the generator).
+const LINES: [(&str, &str, &str); 4] = [
+    ("sync", "sync", "imap-sync"),
+    ("find", "find", "imap-sync"),
+    ("mime", "getmime", "imap-body"),
+    ("create", "create", "imap-append"),
+];
 
 /// What one run of a phase measured.
 #[derive(Debug, Clone, Default)]
@@ -267,14 +284,11 @@ pub fn run(args: &[String]) -> Result<()> {
             messages: o.messages,
             cpu: &cpu,
         };
-        let lines = [
-            ("sync", "sync", "imap-sync"),
-            ("find", "find", "imap-sync"),
-            ("mime", "getmime", "imap-body"),
-            ("create", "create", "imap-append"),
-        ];
         let mut results = Vec::new();
-        for (line, ews, imap_phase) in lines {
+        for &(line, ews, imap_phase) in LINES
+            .iter()
+            .filter(|l| o.only.is_empty() || o.only.iter().any(|x| x == l.0))
+        {
             let (mut e, mut i) = (Vec::new(), Vec::new());
             for run in 0..o.runs {
                 if run % 2 == 0 {

@@ -10,6 +10,8 @@ use tonic::{Request, Response, Status};
 
 /// Most messages one ReadMessages call reads.
 const MAX_READ_MESSAGES: usize = 1000;
+/// Most ids of a tag-only ReadMessages read on the calling task (a page).
+const SMALL_READ_MESSAGES: usize = 200;
 
 impl ExmdbService {
     pub(super) async fn insert_mapi_message_impl(
@@ -76,17 +78,29 @@ impl ExmdbService {
             bodies: r.bodies,
         };
         let want_contents = r.contents;
-        let (ms, contents) = self
-            .with_store(&r.dir, move |s| {
-                let ms = s.messages_selected(&ids, &sel)?;
-                let contents = if want_contents {
-                    contents_within_budget(s, &ms)?
-                } else {
-                    Vec::new()
-                };
-                Ok((ms, contents))
-            })
-            .await?;
+        // A listing's page (a few tags, no recipients, attachments, bodies
+        // or contents) is one short statement: read on this task rather
+        // than pay the two thread wake-ups of a blocking hand-off.
+        let small = sel.tags.is_some()
+            && !sel.recipients
+            && !sel.attachments
+            && !r.bodies
+            && !want_contents
+            && ids.len() <= SMALL_READ_MESSAGES;
+        let read = move |s: &st::Store| {
+            let ms = s.messages_selected(&ids, &sel)?;
+            let contents = if want_contents {
+                contents_within_budget(s, &ms)?
+            } else {
+                Vec::new()
+            };
+            Ok((ms, contents))
+        };
+        let (ms, contents) = if small {
+            self.read_small(&r.dir, read).await?
+        } else {
+            self.with_store(&r.dir, read).await?
+        };
         Ok(Response::new(pb::ReadMessagesReply {
             messages: ms.into_iter().map(convert::message).collect(),
             contents,
