@@ -25,6 +25,7 @@ pub mod connection;
 mod daemon;
 pub mod forwarded;
 pub mod front;
+pub mod long_poll;
 pub mod metrics;
 pub mod modules;
 pub mod proxy_protocol;
