@@ -21,7 +21,7 @@ use http::HeaderValue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -139,6 +139,37 @@ struct Server {
 
 impl Server {
     async fn start(config: &str) -> Server {
+        Server::start_with(config, None).await
+    }
+
+    /// A server with a self-signed certificate for `localhost` (ALPN `h2`
+    /// and `http/1.1`, as the daemon offers them), and a client config
+    /// that trusts it.
+    async fn start_tls() -> (Server, rustls::ClientConfig) {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let cert = ck.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut server_cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key)
+            .unwrap();
+        server_cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let client_cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_cfg));
+        (Server::start_with("", Some(acceptor)).await, client_cfg)
+    }
+
+    async fn start_with(config: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         let config =
             Config::<Http>::from_str_for_tests(std::path::Path::new("/etc/groxide"), "", config)
                 .unwrap()
@@ -183,7 +214,7 @@ impl Server {
                     f.clone(),
                     stream,
                     peer,
-                    None,
+                    tls.clone(),
                     id,
                     s.clone(),
                 ));
@@ -246,7 +277,7 @@ impl Answer {
 }
 
 /// Reads one answer (by Content-Length or chunked); `None` at end of stream.
-async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Answer> {
+async fn read_answer(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> Option<Answer> {
     loop {
         let mut slots = [httparse::EMPTY_HEADER; 64];
         let mut parsed = httparse::Response::new(&mut slots);
@@ -311,7 +342,7 @@ async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Answer
     }
 }
 
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) {
+async fn fill(stream: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) {
     let mut chunk = [0u8; 4096];
     let n = stream.read(&mut chunk).await.unwrap();
     assert!(n > 0, "the stream ended within an answer");
@@ -429,6 +460,44 @@ async fn other_requests_and_http2_are_served_by_hyper_as_before() {
         .unwrap()
         .unwrap();
     assert_eq!(frame[3], 0x04, "a SETTINGS frame: {frame:?}");
+}
+
+#[tokio::test]
+async fn pings_over_tls_take_the_native_path_unless_alpn_chose_h2() {
+    let (server, client_cfg) = Server::start_tls().await;
+    let connect = |alpn: &[u8]| {
+        let mut cfg = client_cfg.clone();
+        cfg.alpn_protocols = vec![alpn.to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+        let addr = server.addr;
+        async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            connector.connect(name, tcp).await.unwrap()
+        }
+    };
+    let mut s = connect(b"http/1.1").await;
+    s.write_all(ping_request("", "tls").as_bytes())
+        .await
+        .unwrap();
+    s.flush().await.unwrap();
+    server.pings_waiting(1).await;
+    server.release(1);
+    let a = read_answer(&mut s, &mut Vec::new()).await.unwrap();
+    assert_eq!((a.status, &a.body[ANSWER.len()..]), (200, &b"tls"[..]));
+    assert_eq!(server.metrics.native_requests(), 1);
+    let mut h2 = connect(b"h2").await;
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    h2.flush().await.unwrap();
+    let mut frame = [0u8; 9];
+    tokio::time::timeout(Duration::from_secs(5), h2.read_exact(&mut frame))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(frame[3], 0x04, "a SETTINGS frame: {frame:?}");
+    assert_eq!(server.metrics.native_requests(), 1);
 }
 
 #[tokio::test]
