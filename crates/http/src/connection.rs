@@ -31,7 +31,8 @@ pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// A stream that first replays bytes already read from it (those that
-/// followed the PROXY header).
+/// followed the PROXY header, or the start of a request the native Ping
+/// path hands to hyper).
 pub struct Rewind<S> {
     prefix: Vec<u8>,
     read: usize,

@@ -646,6 +646,37 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_judged_without_panic(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+        ) {
+            let _ = parse_head(&bytes, MAX_BODY);
+            let mut ping = format!("POST {PING} HTTP/1.1\r\n").into_bytes();
+            ping.extend_from_slice(&bytes);
+            let _ = parse_head(&ping, MAX_BODY);
+        }
+
+        /// A Ping head arriving in pieces is never handed to hyper early.
+        #[test]
+        fn every_prefix_of_a_ping_head_waits_for_more(
+            agent in "[ -~]{0,80}",
+            cut in 0usize..1000,
+        ) {
+            let text = format!(
+                "POST {PING} HTTP/1.1\r\nUser-Agent: {agent}\r\nContent-Length: 5\r\n\r\n"
+            );
+            let whole = text.len();
+            let cut = 1 + cut % (whole - 1);
+            proptest::prop_assert!(
+                matches!(head(&text[..cut]), Head::Partial),
+                "{:?}",
+                &text[..cut]
+            );
+            proptest::prop_assert!(matches!(head(&text), Head::Ping(_)));
+        }
+    }
+
     #[test]
     fn the_parsed_request_owns_its_bytes() {
         let text = format!("POST {PING} HTTP/1.1\r\nX-MS-PolicyKey: 7\r\n\r\n");
