@@ -174,13 +174,12 @@ pub async fn serve(
         }
         None => (Box::new(stream), false, false),
     };
-    let activity = Arc::new(Activity::default());
     let facts = Arc::new(ConnectionFacts {
         peer,
         origin,
         tls: is_tls,
         id,
-        activity: activity.clone(),
+        activity: Arc::new(Activity::default()),
     });
     // HTTP/1 requests are read natively while they are Pings (small while
     // they wait); hyper serves the rest of the connection.
