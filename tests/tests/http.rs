@@ -398,9 +398,27 @@ fn metrics_count_requests_by_protocol_and_status_on_their_own_listener() {
         &url,
     ]);
     assert_eq!(ok.code, 200);
+    // An ActiveSync Ping over HTTP/1.1 is read on the native path, one
+    // over HTTP/2 by hyper; both are challenged alike.
+    let ping = https(
+        &node,
+        "/Microsoft-Server-ActiveSync?Cmd=Ping&User=alice&DeviceId=e2e1&DeviceType=test",
+    );
+    for version in ["--http1.1", "--http2"] {
+        let r = curl(&[version, "-d", "x", &ping]);
+        assert_eq!(r.code, 401, "{version}: {r:?}");
+        assert!(
+            r.headers
+                .to_ascii_lowercase()
+                .contains("www-authenticate: basic"),
+            "{r:?}"
+        );
+    }
     let metrics_url = format!("http://{}:{}/metrics", node.ip, node.ports.http_metrics);
     // The metrics of a request are written when its response is done.
     let want = [
+        "groxide_http_requests_total{protocol=\"eas\",status=\"401\"} 2",
+        "groxide_http_native_requests_total 1",
         "groxide_http_requests_total{protocol=\"discovery\",status=\"401\"} 2",
         "groxide_http_requests_total{protocol=\"discovery\",status=\"200\"} 1",
         "groxide_http_requests_total{protocol=\"none\",status=\"404\"} 1",

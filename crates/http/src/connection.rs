@@ -1,13 +1,17 @@
 //! One client connection: the PROXY header (from the peers that send
-//! one), the TLS handshake (ALPN `h2` and `http/1.1`), then HTTP/1.1 or
-//! HTTP/2 (by ALPN, or by the HTTP/2 preface on plain connections) until
+//! one), the TLS handshake (ALPN `h2` and `http/1.1`), then HTTP/1 requests
+//! on the native path while they are ActiveSync Pings ([`long_poll`]),
+//! then hyper for the rest: HTTP/1.1 or HTTP/2 (by ALPN, or by the HTTP/2
+//! preface on plain connections) until
 //! the client leaves, the connection has been idle for `http_conn_timeout`
 //! with no request in flight, or the server drains (in-flight requests
 //! finish; HTTP/2 gets GOAWAY).
 
 use crate::access::Activity;
 use crate::front::{ConnectionFacts, Front};
+use crate::long_poll;
 use crate::proxy_protocol::{self, ProxyHeader};
+use crate::settings::ServerSettings;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::convert::Infallible;
@@ -27,7 +31,8 @@ pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// A stream that first replays bytes already read from it (those that
-/// followed the PROXY header).
+/// followed the PROXY header, or the start of a request the native Ping
+/// path hands to hyper).
 pub struct Rewind<S> {
     prefix: Vec<u8>,
     read: usize,
@@ -98,7 +103,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
 }
 
 /// Returns once the connection has had no request in flight for `timeout`.
-async fn idle(activity: &Activity, timeout: Duration) {
+pub(crate) async fn idle(activity: &Activity, timeout: Duration) {
     loop {
         let wait = match activity.idle_since() {
             Some(since) => {
@@ -126,10 +131,12 @@ pub async fn serve(
     let settings = front.settings().get();
     let _ = stream.set_nodelay(true);
     let (origin, replay) = if settings.proxy_protocol_from.contains(peer.ip()) {
-        match tokio::time::timeout(
+        // Boxed, as the TLS handshake: steps before the requests must not
+        // size the connection's future for as long as a Ping waits.
+        match Box::pin(tokio::time::timeout(
             settings.header_timeout,
             proxy_protocol::read_header(&mut stream),
-        )
+        ))
         .await
         {
             Ok(Ok((ProxyHeader::Proxied { source, .. }, rest))) => (source.ip(), rest),
@@ -147,10 +154,14 @@ pub async fn serve(
         (peer.ip(), Vec::new())
     };
     let stream = Rewind::new(replay, stream);
-    let (io, is_tls): (Box<dyn Io>, bool) = match tls {
+    let (mut io, is_tls, h2): (Box<dyn Io>, bool, bool) = match tls {
         Some(acceptor) => {
-            match tokio::time::timeout(settings.header_timeout, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => (Box::new(tls), true),
+            let handshake = tokio::time::timeout(settings.header_timeout, acceptor.accept(stream));
+            match Box::pin(handshake).await {
+                Ok(Ok(tls)) => {
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                    (Box::new(tls), true, h2)
+                }
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
                     return;
@@ -161,16 +172,47 @@ pub async fn serve(
                 }
             }
         }
-        None => (Box::new(stream), false),
+        None => (Box::new(stream), false, false),
     };
-    let activity = Arc::new(Activity::default());
     let facts = Arc::new(ConnectionFacts {
         peer,
         origin,
         tls: is_tls,
         id,
-        activity: activity.clone(),
+        activity: Arc::new(Activity::default()),
     });
+    // HTTP/1 requests are read natively while they are Pings (small while
+    // they wait); hyper serves the rest of the connection.
+    let replay = if h2 {
+        Vec::new()
+    } else {
+        match long_poll::serve(&front, &facts, &mut io, &settings, &shutdown).await {
+            long_poll::Outcome::Closed => return,
+            long_poll::Outcome::Hyper(replay) => replay,
+        }
+    };
+    // Boxed: a connection waiting on the native path does not carry
+    // hyper's connection state.
+    Box::pin(serve_hyper(
+        front,
+        facts,
+        Rewind::new(replay, io),
+        &settings,
+        shutdown,
+    ))
+    .await;
+}
+
+/// Serves the rest of a connection with hyper (HTTP/1.1 or HTTP/2).
+async fn serve_hyper(
+    front: Arc<Front>,
+    facts: Arc<ConnectionFacts>,
+    io: Rewind<Box<dyn Io>>,
+    settings: &ServerSettings,
+    shutdown: CancellationToken,
+) {
+    let peer = facts.peer;
+    let activity = facts.activity.clone();
     let service = hyper::service::service_fn(move |req| {
         let front = front.clone();
         let facts = facts.clone();

@@ -295,6 +295,11 @@ impl Front {
         &self.settings
     }
 
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// Answers one request of connection `conn`.
     pub async fn handle<B>(&self, conn: &ConnectionFacts, req: Request<B>) -> Response<FrontBody>
     where

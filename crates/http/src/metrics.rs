@@ -1,6 +1,7 @@
 //! Request metrics in the Prometheus text format (version 0.0.4): requests
 //! by protocol (the module's name) and status, request duration histograms
-//! by protocol, open connections and requests in flight. One registry per
+//! by protocol, open connections, requests in flight and requests served
+//! on the native long-poll path (ActiveSync Ping). One registry per
 //! server, no process-global state.
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ pub struct Metrics {
     connections_open: AtomicI64,
     connections_total: AtomicU64,
     in_flight: AtomicI64,
+    native: AtomicU64,
 }
 
 impl Metrics {
@@ -67,6 +69,16 @@ impl Metrics {
     /// A request's response ended (or was dropped).
     pub fn request_ended(&self) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A request was read on the native long-poll path, not by hyper.
+    pub fn native_request(&self) {
+        self.native.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many requests were read on the native long-poll path.
+    pub fn native_requests(&self) -> u64 {
+        self.native.load(Ordering::Relaxed)
     }
 
     /// How many requests of `protocol` ended with `status`.
@@ -139,6 +151,13 @@ impl Metrics {
             "groxide_http_requests_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP groxide_http_native_requests_total Requests read on the native long-poll path (ActiveSync Ping) rather than by hyper.\n");
+        out.push_str("# TYPE groxide_http_native_requests_total counter\n");
+        let _ = writeln!(
+            out,
+            "groxide_http_native_requests_total {}",
+            self.native.load(Ordering::Relaxed)
+        );
         out
     }
 }
@@ -166,6 +185,7 @@ mod tests {
         m.request_done("discovery", 401, Duration::from_millis(1));
         m.request_done("none", 404, Duration::from_secs(60));
         let conn = m.connection_opened();
+        m.native_request();
         let text = m.render();
         for line in [
             "groxide_http_requests_total{protocol=\"discovery\",status=\"200\"} 2",
@@ -179,6 +199,7 @@ mod tests {
             "groxide_http_request_duration_seconds_count{protocol=\"discovery\"} 3",
             "groxide_http_connections 1",
             "groxide_http_connections_total 1",
+            "groxide_http_native_requests_total 1",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
         }
