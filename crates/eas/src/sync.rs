@@ -208,6 +208,8 @@ pub(crate) async fn windowed_item_data(
                     &item,
                     &info.item_uid,
                     ctx.params.version.0,
+                    zone(ctx),
+                    &ctx.user,
                 )))
             }
             Err(e) if e.reason() == Some(Reason::NoSuchMessage) => Ok(None),
@@ -441,7 +443,14 @@ async fn change(
         tracing::debug!(mid, "ActiveSync Change refused: the server's version wins");
         return Ok(status::SERVER_WINS);
     }
-    let base = pim_items::application_data(kind, &item, &info.item_uid, ctx.params.version.0);
+    let base = pim_items::application_data(
+        kind,
+        &item,
+        &info.item_uid,
+        ctx.params.version.0,
+        zone(ctx),
+        &ctx.user,
+    );
     let merged = pim_items::merge(&base, data);
     let uid = if info.item_uid.is_empty() {
         pim_items::new_uid()
