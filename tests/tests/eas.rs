@@ -339,6 +339,19 @@ elif step in ("recurring_dav", "recurring_phone"):
             wtag("AirSync", "ApplicationData", children=[wtag("Calendar", "Subject", text="Weekly sync, renamed")])])]
         answer = sync_raw(calendar, key, change)
         out["change_status"] = [t for n, t, _ in walk(answer, "AirSync.Status")]
+        # 16.1: one week deleted, another moved, by InstanceId.
+        key = [t for n, t, _ in walk(answer, "AirSync.SyncKey")][0]
+        one = [wtag("AirSync", "Delete", children=[
+                   wtag("AirSync", "ServerId", text=sid),
+                   wtag("AirSyncBase", "InstanceId", text="20261102T080000Z")]),
+               wtag("AirSync", "Change", children=[
+                   wtag("AirSync", "ServerId", text=sid),
+                   wtag("AirSyncBase", "InstanceId", text="20261109T080000Z"),
+                   wtag("AirSync", "ApplicationData", children=[
+                       wtag("Calendar", "StartTime", text="20261109T090000Z"),
+                       wtag("Calendar", "EndTime", text="20261109T100000Z")])])]
+        answer = sync_raw(calendar, key, one)
+        out["instance_status"] = [t for n, t, _ in walk(answer, "AirSync.Status")]
 print(json.dumps(out))
 "##;
 
@@ -1339,6 +1352,29 @@ fn a_caldav_weekly_meeting_with_a_moved_and_a_deleted_week_shows_so_on_the_phone
     );
     assert!(
         calendar_report(&node, Some(("20261026T080000Z", "20261026T083000Z"))).contains("weekly-1")
+    );
+    // The phone deleted 2 November and moved 9 November to 10:00 (one
+    // instance each, by InstanceId); the series stays.
+    assert!(
+        strings(&v["instance_status"]).iter().all(|s| s == "1"),
+        "{v}"
+    );
+    let on = |s: &str, e: &str| calendar_report(&node, Some((s, e))).contains("weekly-1");
+    assert!(
+        !on("20261102T000000Z", "20261103T000000Z"),
+        "2 November deleted"
+    );
+    assert!(
+        !on("20261109T080000Z", "20261109T083000Z"),
+        "9 November moved"
+    );
+    assert!(
+        on("20261109T090000Z", "20261109T093000Z"),
+        "9 November at 10:00"
+    );
+    assert!(
+        on("20261005T070000Z", "20261005T073000Z"),
+        "the series stays"
     );
 }
 

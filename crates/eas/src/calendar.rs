@@ -270,11 +270,24 @@ pub(crate) fn appointment_fields(
     if !uid.is_empty() {
         out.push(text(Calendar::UID, uid));
     }
-    out.push(text(
-        Calendar::MeetingStatus,
-        meeting_status(item, owner).to_string(),
-    ));
+    let status = meeting_status(item, owner);
+    out.push(text(Calendar::MeetingStatus, status.to_string()));
     out.extend(attendees(item));
+    if let Some(c) = item
+        .strings(&lids::PID_NAME_KEYWORDS)
+        .filter(|c| !c.is_empty())
+    {
+        let list = c.iter().map(|c| text(Calendar::Category, c.as_str()));
+        out.push(Element::with_children(Calendar::Categories, list));
+    }
+    // The user's own answer to a meeting (14.0+).
+    if version >= 140 && status != 0 {
+        let r = item
+            .int(&lids::PID_LID_RESPONSE_STATUS)
+            .unwrap_or(0)
+            .clamp(0, 5);
+        out.push(text(Calendar::ResponseType, r.to_string()));
+    }
     let Some(series) = series else { return out };
     let Some(rule) = &series.rule else { return out };
     let series_zone = if series.zone == Zone::Floating || series.all_day {
@@ -666,6 +679,20 @@ pub(crate) fn event_object(
         l.push("STATUS:CANCELLED".into());
     }
     attendee_lines(data, owner, &mut l);
+    let categories: Vec<String> = data
+        .child(Calendar::Categories)
+        .map(|c| {
+            c.children_named(Calendar::Category)
+                .filter_map(|c| c.text())
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(escape)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !categories.is_empty() {
+        l.push(format!("CATEGORIES:{}", categories.join(",")));
+    }
     let mut overrides: Vec<Vec<String>> = Vec::new();
     if let Some(r) = data.child(Calendar::Recurrence) {
         let mut rule = rule_of_recurrence(r)?;
@@ -749,6 +776,82 @@ pub(crate) fn event_object(
     let mut s = l.join("\r\n");
     s.push_str("\r\n");
     Ok(s)
+}
+
+/// The fields of one instance a 16.x Change may carry into its Exception.
+fn exception_field(e: &Element) -> bool {
+    [
+        Tag::from(Calendar::Subject),
+        Calendar::StartTime.into(),
+        Calendar::EndTime.into(),
+        Calendar::Location.into(),
+        AirSyncBase::Location.into(),
+        AirSyncBase::Body.into(),
+        Calendar::BusyStatus.into(),
+        Calendar::AllDayEvent.into(),
+        Calendar::Reminder.into(),
+    ]
+    .contains(&e.tag)
+}
+
+fn original_of(x: &Element) -> Option<i64> {
+    x.child_text(Calendar::ExceptionStartTime)
+        .or_else(|| x.child_text(AirSyncBase::InstanceId))
+        .and_then(parse_time)
+}
+
+/// A 16.x Change or Delete of one instance of a series (the command's
+/// `InstanceId`) as a change of the series: `base` (the series as the
+/// device has it) with that instance's Exception replaced by one with
+/// `fields` over its previous fields, or by a deleted one when `fields`
+/// is `None`.
+pub(crate) fn with_instance(
+    base: &Element,
+    instance_id: &str,
+    fields: Option<&Element>,
+) -> Result<Element, Unusable> {
+    if base.child(Calendar::Recurrence).is_none() {
+        return Err(Unusable("InstanceId names an instance of no series".into()));
+    }
+    let at =
+        parse_time(instance_id).ok_or_else(|| Unusable(format!("InstanceId {instance_id:?}")))?;
+    let old: Vec<Element> = base
+        .child(Calendar::Exceptions)
+        .map(|e| e.children_named(Calendar::Exception).cloned().collect())
+        .unwrap_or_default();
+    let previous = old.iter().find(|x| original_of(x) == Some(at));
+    let mut x = vec![text(AirSyncBase::InstanceId, compact_time(at))];
+    match fields {
+        None => x.push(text(Calendar::Deleted, "1")),
+        Some(f) => {
+            let new: Vec<&Element> = f.children().iter().filter(|c| exception_field(c)).collect();
+            if let Some(p) = previous.filter(|p| p.child_text(Calendar::Deleted) != Some("1")) {
+                x.extend(
+                    p.children()
+                        .iter()
+                        .filter(|c| exception_field(c) && !new.iter().any(|n| n.tag == c.tag))
+                        .cloned(),
+                );
+            }
+            x.extend(new.into_iter().cloned());
+        }
+    }
+    let mut list: Vec<Element> = old
+        .into_iter()
+        .filter(|o| original_of(o) != Some(at))
+        .collect();
+    list.push(Element::with_children(Calendar::Exception, x));
+    let mut out: Vec<Element> = base
+        .children()
+        .iter()
+        .filter(|c| !c.is(Calendar::Exceptions))
+        .cloned()
+        .collect();
+    out.push(Element::with_children(Calendar::Exceptions, list));
+    Ok(Element::with_children(
+        groxide_wbxml::AirSync::ApplicationData,
+        out,
+    ))
 }
 
 #[cfg(test)]
@@ -916,6 +1019,40 @@ END:VCALENDAR
         assert_eq!(ex[0].child_text(Calendar::ExceptionStartTime), None);
     }
 
+    #[test]
+    fn invitations_show_as_received_meetings_with_the_users_answer() {
+        let base = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:m\nDTSTAMP:20261001T000000Z\n\
+            DTSTART:20261005T090000Z\nDTEND:20261005T100000Z\nSUMMARY:Invite\n\
+            ORGANIZER:mailto:boss@example.test\n\
+            ATTENDEE;PARTSTAT=TENTATIVE:mailto:demo@example.test\nEXTRA\nEND:VEVENT\nEND:VCALENDAR\n";
+        for (extra, status, response) in [("X-A:1", "3", "2"), ("STATUS:CANCELLED", "7", "2")] {
+            let d = on_the_phone(&import(&base.replace("EXTRA", extra)), 161);
+            assert_eq!(
+                d.child_text(Calendar::MeetingStatus),
+                Some(status),
+                "{extra}"
+            );
+            assert_eq!(
+                d.child_text(Calendar::ResponseType),
+                Some(response),
+                "{extra}"
+            );
+            assert_eq!(
+                d.child_text(Calendar::OrganizerEmail),
+                Some("boss@example.test")
+            );
+        }
+        let plain = import(
+            "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:p\nDTSTAMP:20261001T000000Z\n\
+             DTSTART:20261005T090000Z\nSUMMARY:Alone\nCLASS:CONFIDENTIAL\nEND:VEVENT\nEND:VCALENDAR\n",
+        );
+        let d = on_the_phone(&plain, 141);
+        assert_eq!(d.child_text(Calendar::MeetingStatus), Some("0"));
+        assert_eq!(d.child_text(Calendar::ResponseType), None);
+        assert_eq!(d.child_text(Calendar::Sensitivity), Some("3"));
+        assert!(d.child(Calendar::Recurrence).is_none());
+    }
+
     fn data(xml: &str) -> Element {
         Element::from_xml(
             &format!(
@@ -939,6 +1076,7 @@ END:VCALENDAR
              <calendar:StartTime>20261023T080000Z</calendar:StartTime><calendar:EndTime>20261023T083000Z</calendar:EndTime>\
              <calendar:Subject>Standup</calendar:Subject><calendar:Sensitivity>2</calendar:Sensitivity><calendar:Reminder>5</calendar:Reminder>\
              <calendar:OrganizerEmail>demo@example.test</calendar:OrganizerEmail>\
+             <calendar:Categories><calendar:Category>Team</calendar:Category><calendar:Category>Daily, short</calendar:Category></calendar:Categories>\
              <calendar:Attendees><calendar:Attendee><calendar:Email>ada@example.test</calendar:Email><calendar:Name>Ada</calendar:Name><calendar:AttendeeType>1</calendar:AttendeeType></calendar:Attendee></calendar:Attendees>\
              <calendar:Recurrence><calendar:Type>0</calendar:Type><calendar:Interval>1</calendar:Interval><calendar:Occurrences>5</calendar:Occurrences></calendar:Recurrence>\
              <calendar:Exceptions>\
@@ -1017,6 +1155,16 @@ END:VCALENDAR
         assert_eq!(ex[1].child_text(Calendar::Subject), Some("Standup (late)"));
         assert_eq!(back.child_text(Calendar::Sensitivity), Some("2"));
         assert_eq!(back.child_text(Calendar::Reminder), Some("5"));
+        let cats: Vec<&str> = back
+            .child(Calendar::Categories)
+            .unwrap()
+            .children_named(Calendar::Category)
+            .filter_map(Element::text)
+            .collect();
+        assert_eq!(cats, ["Team", "Daily, short"]);
+        // The user organises it, so their answer is "organizer".
+        assert_eq!(back.child_text(Calendar::MeetingStatus), Some("1"));
+        assert_eq!(back.child_text(Calendar::ResponseType), Some("1"));
     }
 
     #[test]
@@ -1040,6 +1188,84 @@ END:VCALENDAR
         );
         let ex = exceptions(&on_the_phone(&new, 141)).len();
         assert_eq!(ex, 2);
+    }
+
+    #[test]
+    fn an_all_day_yearly_series_from_the_phone_stays_on_its_date() {
+        let d = data(&format!(
+            "<calendar:Timezone>{}</calendar:Timezone><calendar:AllDayEvent>1</calendar:AllDayEvent>\
+             <calendar:StartTime>20261223T230000Z</calendar:StartTime><calendar:EndTime>20261224T230000Z</calendar:EndTime>\
+             <calendar:Subject>Christmas Eve</calendar:Subject>\
+             <calendar:Recurrence><calendar:Type>5</calendar:Type><calendar:DayOfMonth>24</calendar:DayOfMonth><calendar:MonthOfYear>12</calendar:MonthOfYear><calendar:Until>20301223T230000Z</calendar:Until></calendar:Recurrence>\
+             <calendar:Exceptions><calendar:Exception><calendar:Deleted>1</calendar:Deleted><calendar:ExceptionStartTime>20271223T230000Z</calendar:ExceptionStartTime></calendar:Exception></calendar:Exceptions>",
+            berlin_blob()
+        ));
+        let ics = event_object(&d, "x-1", BERLIN, OWNER).unwrap();
+        for want in [
+            "DTSTART;VALUE=DATE:20261224",
+            "DTEND;VALUE=DATE:20261225",
+            "RRULE:FREQ=YEARLY;UNTIL=20301224;BYMONTHDAY=24;BYMONTH=12",
+            "EXDATE;VALUE=DATE:20271224",
+        ] {
+            assert!(ics.contains(want), "{want} in {ics}");
+        }
+        let item = item_from_data(CollectionKind::Calendar, &d, "x-1", BERLIN, OWNER).unwrap();
+        let back = on_the_phone(&item, 141);
+        assert_eq!(back.child_text(Calendar::AllDayEvent), Some("1"));
+        assert_eq!(
+            back.child_text(Calendar::StartTime),
+            Some("20261223T230000Z")
+        );
+        let r = back.child(Calendar::Recurrence).unwrap();
+        assert_eq!(r.child_text(Calendar::Type), Some("5"));
+        assert_eq!(r.child_text(Calendar::MonthOfYear), Some("12"));
+        assert_eq!(r.child_text(Calendar::Until), Some("20301223T230000Z"));
+        let ex = exceptions(&back);
+        assert_eq!(ex.len(), 1);
+        assert_eq!(
+            ex[0].child_text(Calendar::ExceptionStartTime),
+            Some("20271223T230000Z")
+        );
+    }
+
+    #[test]
+    fn a_16_change_or_delete_of_one_instance_becomes_an_exception_of_the_series() {
+        let item = import(WEEKLY);
+        let base = application_data(CollectionKind::Calendar, &item, "wk-1", 161, BERLIN, OWNER);
+        // 26 October at 09:00 CET moved to 13:00 CET; 2 November deleted;
+        // the already moved 19th renamed (it stays at 11:00).
+        let moved = data(
+            "<calendar:StartTime>20261026T120000Z</calendar:StartTime><calendar:EndTime>20261026T130000Z</calendar:EndTime>",
+        );
+        let step = with_instance(&base, "20261026T080000Z", Some(&moved)).unwrap();
+        let step = with_instance(&step, "20261102T080000Z", None).unwrap();
+        let renamed = data("<calendar:Subject>Renamed</calendar:Subject>");
+        let step = with_instance(&step, "20261019T070000Z", Some(&renamed)).unwrap();
+        let new = item_from_data(CollectionKind::Calendar, &step, "wk-1", BERLIN, OWNER).unwrap();
+        assert_eq!(
+            new.str(tags::PR_SUBJECT),
+            Some("Weekly"),
+            "the series keeps its subject"
+        );
+        assert_eq!(
+            instances(&new),
+            [
+                (utc("20261005T070000Z"), false),
+                (utc("20261019T090000Z"), true),
+                (utc("20261026T120000Z"), true),
+                (utc("20261109T080000Z"), false),
+            ]
+        );
+        let phone = on_the_phone(&new, 161);
+        let ex = exceptions(&phone);
+        let renamed = ex
+            .iter()
+            .find(|x| x.child_text(AirSyncBase::InstanceId) == Some("20261019T070000Z"))
+            .unwrap();
+        assert_eq!(renamed.child_text(Calendar::Subject), Some("Renamed"));
+        assert!(with_instance(&base, "yesterday", None).is_err());
+        let single = data("<calendar:Subject>x</calendar:Subject>");
+        assert!(with_instance(&single, "20261026T080000Z", None).is_err());
     }
 
     #[test]
