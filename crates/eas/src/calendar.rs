@@ -405,14 +405,16 @@ fn rule_of_recurrence(r: &Element) -> Result<RecurRule, Unusable> {
     };
     let mut rule = match kind {
         0 if dow.is_none() => RecurRule::new(Freq::Daily),
+        // Days, day of the month and month left out mean the start's, as
+        // in an RRULE without BYDAY/BYMONTHDAY/BYMONTH.
         0 | 1 => {
             let mut rule = RecurRule::new(Freq::Weekly);
-            rule.by_day = days_of_mask(need(dow, "DayOfWeek")?, None);
+            rule.by_day = dow.map(|d| days_of_mask(d, None)).unwrap_or_default();
             rule
         }
         2 => {
             let mut rule = RecurRule::new(Freq::Monthly);
-            rule.by_month_day = vec![need(mday, "DayOfMonth")? as i8];
+            rule.by_month_day = mday.map(|d| d as i8).into_iter().collect();
             rule
         }
         3 => {
@@ -426,8 +428,8 @@ fn rule_of_recurrence(r: &Element) -> Result<RecurRule, Unusable> {
         }
         5 => {
             let mut rule = RecurRule::new(Freq::Yearly);
-            rule.by_month = vec![need(month, "MonthOfYear")? as u8];
-            rule.by_month_day = vec![need(mday, "DayOfMonth")? as i8];
+            rule.by_month = month.map(|m| m as u8).into_iter().collect();
+            rule.by_month_day = mday.map(|d| d as i8).into_iter().collect();
             rule
         }
         6 => {
@@ -1302,6 +1304,37 @@ END:VCALENDAR
                 .unwrap();
             let back = recurrence(&got, start, None, 141).unwrap();
             assert_eq!(rule_of_recurrence(&back).unwrap(), got, "{xml}");
+        }
+    }
+
+    #[test]
+    fn extreme_but_well_formed_items_convert_without_panicking() {
+        for xml in [
+            "<calendar:StartTime>99991231T235959Z</calendar:StartTime><calendar:Recurrence><calendar:Type>6</calendar:Type><calendar:DayOfWeek>127</calendar:DayOfWeek><calendar:WeekOfMonth>5</calendar:WeekOfMonth><calendar:MonthOfYear>2</calendar:MonthOfYear><calendar:Interval>999</calendar:Interval></calendar:Recurrence>",
+            "<calendar:StartTime>16010101T000000Z</calendar:StartTime><calendar:Recurrence><calendar:Type>0</calendar:Type><calendar:Until>00010101T000000Z</calendar:Until></calendar:Recurrence>",
+            "<calendar:StartTime>20261023T080000Z</calendar:StartTime><calendar:AllDayEvent>1</calendar:AllDayEvent><calendar:Recurrence><calendar:Type>1</calendar:Type><calendar:Occurrences>999999</calendar:Occurrences></calendar:Recurrence><calendar:Exceptions><calendar:Exception><calendar:ExceptionStartTime>20261023T080000Z</calendar:ExceptionStartTime><calendar:StartTime>20001023T080000Z</calendar:StartTime><calendar:EndTime>19991023T080000Z</calendar:EndTime><calendar:AllDayEvent>0</calendar:AllDayEvent></calendar:Exception></calendar:Exceptions>",
+        ] {
+            let d = data(&format!(
+                "<calendar:Timezone>{}</calendar:Timezone>{xml}",
+                berlin_blob()
+            ));
+            if let Ok(item) = item_from_data(CollectionKind::Calendar, &d, "u", BERLIN, OWNER) {
+                on_the_phone(&item, 141);
+                on_the_phone(&item, 161);
+            }
+        }
+    }
+
+    #[test]
+    fn left_out_days_and_months_mean_the_starts() {
+        for (xml, rule) in [
+            ("<calendar:Type>1</calendar:Type>", "FREQ=WEEKLY"),
+            ("<calendar:Type>2</calendar:Type>", "FREQ=MONTHLY"),
+            ("<calendar:Type>5</calendar:Type>", "FREQ=YEARLY"),
+        ] {
+            let r = data(&format!("<calendar:Recurrence>{xml}</calendar:Recurrence>"));
+            let got = rule_of_recurrence(r.child(Calendar::Recurrence).unwrap()).unwrap();
+            assert_eq!(got, RecurRule::parse(rule).unwrap(), "{xml}");
         }
     }
 
