@@ -342,6 +342,9 @@ pub(crate) fn appointment_fields(
             if let Some(a) = e.all_day {
                 x.push(text(Calendar::AllDayEvent, if a { "1" } else { "0" }));
             }
+            if let Some(m) = e.reminder {
+                x.push(text(Calendar::Reminder, m.max(0).to_string()));
+            }
             Element::with_children(Calendar::Exception, x)
         })
         .collect();

@@ -110,6 +110,9 @@ pub struct InstanceException {
     pub all_day: Option<bool>,
     /// Body, when it differs.
     pub body: Option<String>,
+    /// Reminder minutes before the start, when the instance's reminder is
+    /// on and differs from the series'.
+    pub reminder: Option<i64>,
 }
 
 /// The deleted and changed instances of an appointment's series, by
@@ -175,6 +178,18 @@ pub fn exceptions_of_item(
             }),
             all_day: info.and_then(|i| i.subtype).map(|s| s != 0),
             body: tag_differs(groxide_mapi::tags::PR_BODY),
+            reminder: info.and_then(|i| {
+                let on = i
+                    .reminder_set
+                    .map(|s| s != 0)
+                    .unwrap_or_else(|| item.bool(&lids::PID_LID_REMINDER_SET) == Some(true));
+                let delta = i
+                    .reminder_delta
+                    .map(i64::from)
+                    .or_else(|| item.int(&lids::PID_LID_REMINDER_DELTA));
+                (on && (i.reminder_set.is_some() || i.reminder_delta.is_some()))
+                    .then(|| delta.unwrap_or(15))
+            }),
         });
     }
     out.sort_by_key(|e| e.original_start);
@@ -405,7 +420,8 @@ mod tests {
             BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20261001T000000Z\r\n\
             RECURRENCE-ID;TZID=Europe/Berlin:20261022T090000\r\n\
             DTSTART;TZID=Europe/Berlin:20261022T140000\r\nDTEND;TZID=Europe/Berlin:20261022T150000\r\n\
-            SUMMARY:Daily\r\nLOCATION:There\r\nDESCRIPTION:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+            SUMMARY:Daily\r\nLOCATION:There\r\nDESCRIPTION:moved\r\n\
+            BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-PT30M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let item = parse_calendar(ics.as_bytes(), &ImportOptions::default())
             .items
             .pop()
@@ -423,6 +439,7 @@ mod tests {
         assert_eq!(ex[0].location.as_deref(), Some("There"));
         assert_eq!(ex[0].subject, None);
         assert_eq!(ex[0].body.as_deref(), Some("moved"));
+        assert_eq!(ex[0].reminder, Some(30));
         // 26 October (after the change to CET): 09:00 CET deleted.
         assert_eq!(
             ex[1],
