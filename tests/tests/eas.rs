@@ -5,7 +5,10 @@
 //! phone and seen by IMAP, a stale SyncKey refused, an appointment made on
 //! the phone and seen by CalDAV, an event PUT by CalDAV seen by the next
 //! Sync, a contact both ways, Ping woken by an LMTP delivery (latency
-//! printed). Transcript tests replay what iOS sends (FolderSync before
+//! printed), a CalDAV weekly meeting with a moved and a deleted week shown
+//! on the phone at the right local times across a DST change (the phone's
+//! view computed from the Timezone blob and Recurrence it gets) and a
+//! phone's daily series with exceptions seen by CalDAV. Transcript tests replay what iOS sends (FolderSync before
 //! Provision, Ping without folders) and bad input at the protocol level.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,7 +41,7 @@ fn deliver(node: &Node, subject: &str) {
 }
 
 /// pyactivesync against the node; each step prints one JSON object.
-const CLIENT_PY: &str = r#"
+const CLIENT_PY: &str = r##"
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 from pyactivesync import Client
@@ -47,12 +50,20 @@ from pyactivesync._wbxml import WBXMLWriter, wtag
 from pyactivesync import _codepages as cp
 # pyactivesync 0.17 has no Calendar page; add MS-ASWBXML code page 4 (the
 # tokens the spec lists) so its own encoder and decoder handle it.
-cp.CODEPAGES["Calendar"] = {"Timezone": 0x05, "AllDayEvent": 0x06, "Body": 0x0B, "BusyStatus": 0x0D,
-    "DtStamp": 0x11, "EndTime": 0x12, "Location": 0x17, "MeetingStatus": 0x18, "Sensitivity": 0x25,
-    "Subject": 0x26, "StartTime": 0x27, "UID": 0x28}
+cp.CODEPAGES["Calendar"] = {"Timezone": 0x05, "AllDayEvent": 0x06, "Attendees": 0x07, "Attendee": 0x08,
+    "Email": 0x09, "Name": 0x0A, "Body": 0x0B, "BusyStatus": 0x0D,
+    "DtStamp": 0x11, "EndTime": 0x12, "Exception": 0x13, "Exceptions": 0x14, "Deleted": 0x15,
+    "ExceptionStartTime": 0x16, "Location": 0x17, "MeetingStatus": 0x18, "OrganizerEmail": 0x19,
+    "OrganizerName": 0x1A, "Recurrence": 0x1B, "Type": 0x1C, "Until": 0x1D, "Occurrences": 0x1E,
+    "Interval": 0x1F, "DayOfWeek": 0x20, "DayOfMonth": 0x21, "WeekOfMonth": 0x22, "MonthOfYear": 0x23,
+    "Reminder": 0x24, "Sensitivity": 0x25, "Subject": 0x26, "StartTime": 0x27, "UID": 0x28,
+    "AttendeeStatus": 0x29, "AttendeeType": 0x2A, "FirstDayOfWeek": 0x39}
 cp.PAGE_INDEX["Calendar"] = 4
 cp.PAGE_ORDER[4] = "Calendar"
 cp.REVERSE[4] = {t: n for n, t in cp.CODEPAGES["Calendar"].items()}
+# Nor the AirSyncBase tokens of 16.x calendar items.
+cp.CODEPAGES["AirSyncBase"].update({"Location": 0x20, "InstanceId": 0x2D})
+cp.REVERSE[cp.PAGE_INDEX["AirSyncBase"]] = {t: n for n, t in cp.CODEPAGES["AirSyncBase"].items()}
 server, user, pw, step = sys.argv[1:5]
 args = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
 c = Client(server, user, pw, device_id=args.get("device", "e2edevice1"), verify_ssl=False, timeout=120)
@@ -206,8 +217,143 @@ elif step == "ping":
     out["ping_done"] = time.time()
     out["status"] = r.status
     out["changed"] = r.changed_folder_ids
+elif step in ("recurring_dav", "recurring_phone"):
+    import base64, struct, datetime as dt
+    from pyactivesync._wbxml import WBXMLReader
+    D = dt.timedelta
+    def tree(nodes):
+        return [(n, next((t for n2, t, _ in ch if n2 == "#text"), None), tree(ch))
+                for n, _, ch in nodes if not n.startswith("#")]
+    def kids(node, name):
+        return [k for k in node[2] if k[0] == name]
+    def val(node, name):
+        k = kids(node, name)
+        return k[0][1] if k else None
+    def sync_raw(fid, key, commands=None):
+        coll = [wtag("AirSync", "SyncKey", text=key), wtag("AirSync", "CollectionId", text=fid)]
+        if commands:
+            coll += [wtag("AirSync", "GetChanges", text="0"), wtag("AirSync", "Commands", children=commands)]
+        else:
+            coll.append(wtag("AirSync", "WindowSize", text="50"))
+        w = WBXMLWriter()
+        w.tag("AirSync", "Sync", children=[wtag("AirSync", "Collections", children=[
+            wtag("AirSync", "Collection", children=coll)])])
+        nodes = tree(WBXMLReader(c._post("Sync", w.render())).parse())
+        return nodes
+    def walk(nodes, name):
+        for n in nodes:
+            if n[0] == name:
+                yield n
+            yield from walk(n[2], name)
+    def when(s):
+        return dt.datetime.strptime(s, "%Y%m%dT%H%M%SZ")
+    # TIME_ZONE_INFORMATION as a phone reads it: bias, names, SYSTEMTIME rules.
+    def zone(blob):
+        b = base64.b64decode(blob)
+        z = {"bias": struct.unpack_from("<i", b, 0)[0],
+             "standard_name": b[4:68].decode("utf-16-le").split("\0")[0],
+             "standard": struct.unpack_from("<8H", b, 68), "standard_bias": struct.unpack_from("<i", b, 84)[0],
+             "daylight_name": b[88:152].decode("utf-16-le").split("\0")[0],
+             "daylight": struct.unpack_from("<8H", b, 152), "daylight_bias": struct.unpack_from("<i", b, 168)[0]}
+        return z
+    def nth(year, st):
+        first = dt.date(year, st[1], 1)
+        d = first + D(days=(st[2] - (first.weekday() + 1) % 7) % 7 + 7 * (st[3] - 1))
+        while d.month != st[1]:
+            d -= D(days=7)
+        return dt.datetime.combine(d, dt.time(st[4], st[5]))
+    def offset(z, utc):
+        std, dst = -(z["bias"] + z["standard_bias"]), -(z["bias"] + z["daylight_bias"])
+        if z["standard"][1] == 0:
+            return std
+        on = nth(utc.year, z["daylight"]) - D(minutes=std)
+        off = nth(utc.year, z["standard"]) - D(minutes=dst)
+        return dst if on <= utc < off else std
+    def local(z, utc):
+        return utc + D(minutes=offset(z, utc))
+    def utc_of(z, loc):
+        for off in (-(z["bias"] + z["daylight_bias"]), -(z["bias"] + z["standard_bias"])):
+            if offset(z, loc - D(minutes=off)) == off:
+                return loc - D(minutes=off)
+        return loc
+    k = c.sync_folder(calendar, "0").sync_key
+    if step == "recurring_phone":
+        # Daily at 10:00 Berlin time from 23 October 2026, five times, across
+        # the end of daylight time (25 October): the 24th deleted, the 26th
+        # moved to 15:00. Timezone written here with struct, as a phone does.
+        name = lambda s: s.encode("utf-16-le").ljust(64, b"\0")
+        blob = (struct.pack("<i", -60) + name("W. Europe Standard Time") + struct.pack("<8H", 0, 10, 0, 5, 3, 0, 0, 0)
+                + struct.pack("<i", 0) + name("W. Europe Daylight Time") + struct.pack("<8H", 0, 3, 0, 5, 2, 0, 0, 0)
+                + struct.pack("<i", -60))
+        data = [wtag("Calendar", "Timezone", text=base64.b64encode(blob).decode()),
+                wtag("Calendar", "AllDayEvent", text="0"),
+                wtag("Calendar", "StartTime", text="20261023T080000Z"),
+                wtag("Calendar", "EndTime", text="20261023T083000Z"),
+                wtag("Calendar", "Subject", text="Phone standup"),
+                wtag("Calendar", "Reminder", text="5"),
+                wtag("Calendar", "Recurrence", children=[
+                    wtag("Calendar", "Type", text="0"), wtag("Calendar", "Interval", text="1"),
+                    wtag("Calendar", "Occurrences", text="5")]),
+                wtag("Calendar", "Exceptions", children=[
+                    wtag("Calendar", "Exception", children=[
+                        wtag("Calendar", "Deleted", text="1"),
+                        wtag("AirSyncBase", "InstanceId", text="20261024T080000Z")]),
+                    wtag("Calendar", "Exception", children=[
+                        wtag("AirSyncBase", "InstanceId", text="20261026T090000Z"),
+                        wtag("Calendar", "StartTime", text="20261026T140000Z"),
+                        wtag("Calendar", "EndTime", text="20261026T143000Z"),
+                        wtag("Calendar", "Subject", text="Phone standup (late)")])])]
+        _, status, _ = c._sync_add(calendar, k, data, "rp1")
+        out["add_status"] = status
+    else:
+        nodes = sync_raw(calendar, k)
+        key = [t for n, t, _ in walk(nodes, "AirSync.SyncKey")][0]
+        adds = list(walk(nodes, "AirSync.Add"))
+        item = [a for a in adds if val(kids(a, "AirSync.ApplicationData")[0], "Calendar.Subject") == "Weekly sync"][0]
+        app = kids(item, "AirSync.ApplicationData")[0]
+        z = zone(val(app, "Calendar.Timezone"))
+        out["zone"] = [z["standard_name"], z["bias"], z["daylight_bias"], list(z["standard"][1:5]), list(z["daylight"][1:5])]
+        rec = kids(app, "Calendar.Recurrence")[0]
+        out["recurrence"] = {n.split(".")[1]: t for n, t, _ in rec[2]}
+        exs = [{n.split(".")[1]: t for n, t, _ in e[2]} for e in walk(app[2], "Calendar.Exception")]
+        out["exceptions"] = exs
+        out["meeting_status"] = val(app, "Calendar.MeetingStatus")
+        out["attendees"] = sorted(val(a, "Calendar.Email") for a in walk(app[2], "Calendar.Attendee"))
+        # What the phone's calendar shows: weekly at the start's local time.
+        start, end = when(val(app, "Calendar.StartTime")), when(val(app, "Calendar.EndTime"))
+        first = local(z, start)
+        shown = []
+        for i in range(int(out["recurrence"]["Occurrences"])):
+            orig = utc_of(z, first + D(weeks=i))
+            ex = [e for e in exs if when(e.get("InstanceId") or e["ExceptionStartTime"]) == orig]
+            if ex and ex[0].get("Deleted") == "1":
+                continue
+            s = when(ex[0]["StartTime"]) if ex else orig
+            subject = ex[0].get("Subject", "Weekly sync") if ex else "Weekly sync"
+            shown.append(f"{local(z, s):%Y-%m-%d %H:%M} {subject}")
+        out["shown"] = shown
+        # A Change that only renames the series.
+        sid = val(item, "AirSync.ServerId")
+        change = [wtag("AirSync", "Change", children=[
+            wtag("AirSync", "ServerId", text=sid),
+            wtag("AirSync", "ApplicationData", children=[wtag("Calendar", "Subject", text="Weekly sync, renamed")])])]
+        answer = sync_raw(calendar, key, change)
+        out["change_status"] = [t for n, t, _ in walk(answer, "AirSync.Status")]
+        # 16.1: one week deleted, another moved, by InstanceId.
+        key = [t for n, t, _ in walk(answer, "AirSync.SyncKey")][0]
+        one = [wtag("AirSync", "Delete", children=[
+                   wtag("AirSync", "ServerId", text=sid),
+                   wtag("AirSyncBase", "InstanceId", text="20261102T080000Z")]),
+               wtag("AirSync", "Change", children=[
+                   wtag("AirSync", "ServerId", text=sid),
+                   wtag("AirSyncBase", "InstanceId", text="20261109T080000Z"),
+                   wtag("AirSync", "ApplicationData", children=[
+                       wtag("Calendar", "StartTime", text="20261109T090000Z"),
+                       wtag("Calendar", "EndTime", text="20261109T100000Z")])])]
+        answer = sync_raw(calendar, key, one)
+        out["instance_status"] = [t for n, t, _ in walk(answer, "AirSync.Status")]
 print(json.dumps(out))
-"#;
+"##;
 
 fn client(node: &Node, step: &str, args: serde_json::Value) -> serde_json::Value {
     let out = Command::new("python3")
@@ -1113,4 +1259,148 @@ fn a_device_keeps_syncing_when_its_user_fails_over_to_another_node() {
     );
     // The same sync key goes on: only the new mail, no resync.
     assert_eq!(strings(&w["added"]), ["after"], "{w}\n{}", c.logs());
+}
+
+fn calendar_report(node: &Node, range: Option<(&str, &str)>) -> String {
+    let filter = match range {
+        Some((s, e)) => format!(
+            "<c:comp-filter name=\"VEVENT\"><c:time-range start=\"{s}\" end=\"{e}\"/></c:comp-filter>"
+        ),
+        None => String::new(),
+    };
+    let (code, body) = dav(
+        node,
+        "REPORT",
+        "calendars/demo@example.test/calendar/",
+        &format!(
+            "<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name=\"VCALENDAR\">{filter}</c:comp-filter></c:filter></c:calendar-query>"
+        ),
+        "application/xml",
+    );
+    assert_eq!(code, 207, "{body}");
+    body
+}
+
+#[test]
+fn a_caldav_weekly_meeting_with_a_moved_and_a_deleted_week_shows_so_on_the_phone() {
+    let node = node("127.0.97.10");
+    // Mondays 09:00 Berlin time from 5 October 2026, six times, across the
+    // end of daylight time on 25 October; the 12th deleted, the 19th moved
+    // to 11:00.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+        BEGIN:VEVENT\r\nUID:weekly-1\r\nDTSTAMP:20261001T000000Z\r\n\
+        DTSTART;TZID=Europe/Berlin:20261005T090000\r\nDTEND;TZID=Europe/Berlin:20261005T100000\r\n\
+        SUMMARY:Weekly sync\r\nRRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=6\r\n\
+        EXDATE;TZID=Europe/Berlin:20261012T090000\r\n\
+        ORGANIZER;CN=Demo:mailto:demo@example.test\r\n\
+        ATTENDEE;CN=Ada;PARTSTAT=ACCEPTED:mailto:ada@example.test\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:weekly-1\r\nDTSTAMP:20261001T000000Z\r\n\
+        RECURRENCE-ID;TZID=Europe/Berlin:20261019T090000\r\n\
+        DTSTART;TZID=Europe/Berlin:20261019T110000\r\nDTEND;TZID=Europe/Berlin:20261019T120000\r\n\
+        SUMMARY:Weekly sync (moved)\r\nORGANIZER;CN=Demo:mailto:demo@example.test\r\n\
+        ATTENDEE;CN=Ada;PARTSTAT=ACCEPTED:mailto:ada@example.test\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+    let (code, body) = dav(
+        &node,
+        "PUT",
+        "calendars/demo@example.test/calendar/weekly-1.ics",
+        ics,
+        "text/calendar",
+    );
+    assert_eq!(code, 201, "{body}");
+    let v = client(&node, "recurring_dav", serde_json::json!({}));
+    // The phone shows each week at 09:00 local time, also after the change
+    // to winter time; the 12th is gone and the 19th is at 11:00.
+    assert_eq!(
+        strings(&v["shown"]),
+        [
+            "2026-10-05 09:00 Weekly sync",
+            "2026-10-19 11:00 Weekly sync (moved)",
+            "2026-10-26 09:00 Weekly sync",
+            "2026-11-02 09:00 Weekly sync",
+            "2026-11-09 09:00 Weekly sync",
+        ],
+        "{v}"
+    );
+    assert_eq!(v["recurrence"]["Type"], "1", "{v}");
+    assert_eq!(v["recurrence"]["DayOfWeek"], "2", "{v}");
+    assert_eq!(v["exceptions"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(
+        v["zone"],
+        serde_json::json!([
+            "W. Europe Standard Time",
+            -60,
+            -60,
+            [10, 0, 5, 3],
+            [3, 0, 5, 2]
+        ]),
+        "{v}"
+    );
+    assert_eq!(v["meeting_status"], "1", "{v}");
+    assert_eq!(strings(&v["attendees"]), ["ada@example.test"], "{v}");
+    // Renaming on the phone (a Change with only the Subject) keeps the series.
+    assert!(strings(&v["change_status"]).iter().all(|s| s == "1"), "{v}");
+    let body = calendar_report(&node, None);
+    assert!(body.contains("SUMMARY:Weekly sync\\, renamed"), "{body}");
+    assert!(body.contains("RRULE:FREQ=WEEKLY"), "{body}");
+    assert!(body.contains("EXDATE"), "{body}");
+    assert!(body.contains("RECURRENCE-ID"), "{body}");
+    // 12 October (deleted) has nothing; 26 October has 09:00 CET.
+    assert!(
+        !calendar_report(&node, Some(("20261012T000000Z", "20261013T000000Z")))
+            .contains("weekly-1")
+    );
+    assert!(
+        calendar_report(&node, Some(("20261026T080000Z", "20261026T083000Z"))).contains("weekly-1")
+    );
+    // The phone deleted 2 November and moved 9 November to 10:00 (one
+    // instance each, by InstanceId); the series stays.
+    assert!(
+        strings(&v["instance_status"]).iter().all(|s| s == "1"),
+        "{v}"
+    );
+    let on = |s: &str, e: &str| calendar_report(&node, Some((s, e))).contains("weekly-1");
+    assert!(
+        !on("20261102T000000Z", "20261103T000000Z"),
+        "2 November deleted"
+    );
+    assert!(
+        !on("20261109T080000Z", "20261109T083000Z"),
+        "9 November moved"
+    );
+    assert!(
+        on("20261109T090000Z", "20261109T093000Z"),
+        "9 November at 10:00"
+    );
+    assert!(
+        on("20261005T070000Z", "20261005T073000Z"),
+        "the series stays"
+    );
+}
+
+#[test]
+fn a_phone_daily_series_with_exceptions_is_a_caldav_rrule_with_exdate_and_recurrence_id() {
+    let node = node("127.0.97.11");
+    let v = client(&node, "recurring_phone", serde_json::json!({}));
+    assert_eq!(v["add_status"], "1", "{v}");
+    let body = calendar_report(&node, None);
+    assert!(body.contains("SUMMARY:Phone standup"), "{body}");
+    assert!(body.contains("RRULE:FREQ=DAILY;COUNT=5"), "{body}");
+    assert!(body.contains("EXDATE"), "{body}");
+    assert!(body.contains("RECURRENCE-ID"), "{body}");
+    assert!(body.contains("SUMMARY:Phone standup (late)"), "{body}");
+    // A CalDAV client's day views: 10:00 local every day, in summer time
+    // (08:00Z) on the 23rd and in winter time (09:00Z) from the 25th; the
+    // 24th empty; the 26th at 15:00 local (14:00Z) only.
+    let has = |s: &str, e: &str| calendar_report(&node, Some((s, e))).contains("Phone standup");
+    assert!(has("20261023T080000Z", "20261023T081500Z"));
+    assert!(!has("20261024T000000Z", "20261025T000000Z"), "deleted day");
+    assert!(has("20261025T090000Z", "20261025T091500Z"));
+    assert!(
+        !has("20261025T080000Z", "20261025T083000Z"),
+        "an hour early"
+    );
+    assert!(!has("20261026T090000Z", "20261026T093000Z"), "moved away");
+    assert!(has("20261026T140000Z", "20261026T141500Z"));
+    assert!(has("20261027T090000Z", "20261027T091500Z"));
 }

@@ -27,6 +27,7 @@
 //! elements out of place) is a 400 or the command's protocol-error status,
 //! with nothing written.
 
+mod calendar;
 mod folder_sync;
 mod mail;
 mod meeting;

@@ -8,20 +8,14 @@
 
 use crate::folder_sync::CollectionKind;
 use crate::mail::{body_element, eas_time};
-use base64::Engine;
 use groxide_mapi::{lids, tags};
 use groxide_pim::Item;
 use groxide_pim::ical::import::{ImportOptions, parse_calendar};
 use groxide_pim::vcard::import::parse_vcards;
-use groxide_wbxml::{AirSync, AirSyncBase, Calendar, Contacts, Element, Notes, Tag, Tasks};
-
-/// TIME_ZONE_INFORMATION of UTC (bias 0, no daylight rule), base64.
-fn utc_zone() -> String {
-    base64::engine::general_purpose::STANDARD.encode([0u8; 172])
-}
+use groxide_wbxml::{AirSync, AirSyncBase, Contacts, Element, Notes, Tag, Tasks};
 
 /// `20261207T100000Z`, the compact form MS-ASCAL uses.
-fn compact_time(unix: i64) -> String {
+pub(crate) fn compact_time(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .unwrap_or_default()
         .format("%Y%m%dT%H%M%SZ")
@@ -57,48 +51,14 @@ pub(crate) fn application_data(
     item: &Item,
     uid: &str,
     version: u8,
+    floating: Option<chrono_tz::Tz>,
+    owner: &str,
 ) -> Element {
     let subject = item.str(tags::PR_SUBJECT).unwrap_or("");
     let mut out = Vec::new();
     match kind {
         CollectionKind::Calendar => {
-            out.push(text(Calendar::Timezone, &utc_zone()));
-            let all_day = item
-                .bool(&lids::PID_LID_APPOINTMENT_SUB_TYPE)
-                .unwrap_or(false);
-            out.push(text(Calendar::AllDayEvent, if all_day { "1" } else { "0" }));
-            out.push(plain_body(item));
-            out.push(text(
-                Calendar::DtStamp,
-                &compact_time(chrono::Utc::now().timestamp()),
-            ));
-            if let Some(t) = item.time(&lids::PID_LID_APPOINTMENT_START_WHOLE) {
-                out.push(text(Calendar::StartTime, &compact_time(t)));
-            }
-            if let Some(t) = item.time(&lids::PID_LID_APPOINTMENT_END_WHOLE) {
-                out.push(text(Calendar::EndTime, &compact_time(t)));
-            }
-            out.push(text(Calendar::Subject, subject));
-            if let Some(l) = item.str(&lids::PID_LID_LOCATION) {
-                if version >= 160 {
-                    out.push(Element::with_children(
-                        AirSyncBase::Location,
-                        [text(AirSyncBase::DisplayName, l)],
-                    ));
-                } else {
-                    out.push(text(Calendar::Location, l));
-                }
-            }
-            if !uid.is_empty() {
-                out.push(text(Calendar::UID, uid));
-            }
-            let busy = item
-                .int(&lids::PID_LID_BUSY_STATUS)
-                .unwrap_or(2)
-                .clamp(0, 4);
-            out.push(text(Calendar::BusyStatus, &busy.to_string()));
-            out.push(text(Calendar::Sensitivity, "0"));
-            out.push(text(Calendar::MeetingStatus, "0"));
+            out = crate::calendar::appointment_fields(item, uid, version, floating, owner);
         }
         CollectionKind::Contacts => {
             let s = |k: groxide_mapi::PropKey| item.str(k).unwrap_or("");
@@ -187,7 +147,7 @@ pub(crate) fn merge(base: &Element, change: &Element) -> Element {
 }
 
 /// iCalendar/vCard TEXT escaping.
-fn escape(v: &str) -> String {
+pub(crate) fn escape(v: &str) -> String {
     let mut o = String::with_capacity(v.len());
     for c in v.chars() {
         match c {
@@ -208,14 +168,6 @@ fn body_text(data: &Element) -> Option<String> {
         .map(str::to_string)
 }
 
-fn all_day_date(unix: i64, zone: Option<chrono_tz::Tz>) -> String {
-    let utc = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default();
-    match zone {
-        Some(z) => utc.with_timezone(&z).format("%Y%m%d").to_string(),
-        None => utc.format("%Y%m%d").to_string(),
-    }
-}
-
 /// Why a client's item cannot be stored (answered with Sync status 6).
 #[derive(Debug)]
 pub(crate) struct Unusable(pub String);
@@ -226,68 +178,12 @@ pub(crate) fn source_object(
     data: &Element,
     uid: &str,
     zone: Option<chrono_tz::Tz>,
+    owner: &str,
 ) -> Result<String, Unusable> {
     let mut l: Vec<String> = Vec::new();
     let now = compact_time(chrono::Utc::now().timestamp());
     match kind {
-        CollectionKind::Calendar => {
-            let start = data
-                .child_text(Calendar::StartTime)
-                .and_then(parse_time)
-                .ok_or_else(|| Unusable("an appointment needs a StartTime".into()))?;
-            let end = data
-                .child_text(Calendar::EndTime)
-                .and_then(parse_time)
-                .unwrap_or(start + 3600)
-                .max(start);
-            let all_day = data.child_text(Calendar::AllDayEvent).map(str::trim) == Some("1");
-            let uid = data
-                .child_text(Calendar::UID)
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or(uid);
-            l.extend([
-                "BEGIN:VCALENDAR".into(),
-                "VERSION:2.0".into(),
-                "PRODID:-//groxide//ActiveSync//EN".into(),
-                "BEGIN:VEVENT".into(),
-                format!("UID:{}", escape(uid)),
-                format!("DTSTAMP:{now}"),
-            ]);
-            if all_day {
-                let s = all_day_date(start, zone);
-                let mut e = all_day_date(end, zone);
-                if e <= s {
-                    e = all_day_date(start + 86_400, zone);
-                }
-                l.push(format!("DTSTART;VALUE=DATE:{s}"));
-                l.push(format!("DTEND;VALUE=DATE:{e}"));
-            } else {
-                l.push(format!("DTSTART:{}", compact_time(start)));
-                l.push(format!("DTEND:{}", compact_time(end)));
-            }
-            l.push(format!(
-                "SUMMARY:{}",
-                escape(data.child_text(Calendar::Subject).unwrap_or(""))
-            ));
-            let location = data
-                .child_text(Calendar::Location)
-                .map(str::to_string)
-                .or_else(|| {
-                    data.child(AirSyncBase::Location)
-                        .and_then(|x| x.child_text(AirSyncBase::DisplayName))
-                        .map(str::to_string)
-                });
-            if let Some(loc) = location.filter(|x| !x.is_empty()) {
-                l.push(format!("LOCATION:{}", escape(&loc)));
-            }
-            if let Some(b) = body_text(data).filter(|b| !b.is_empty()) {
-                l.push(format!("DESCRIPTION:{}", escape(&b)));
-            }
-            if data.child_text(Calendar::BusyStatus).map(str::trim) == Some("0") {
-                l.push("TRANSP:TRANSPARENT".into());
-            }
-            l.extend(["END:VEVENT".into(), "END:VCALENDAR".into()]);
-        }
+        CollectionKind::Calendar => return crate::calendar::event_object(data, uid, zone, owner),
         CollectionKind::Tasks => {
             l.extend([
                 "BEGIN:VCALENDAR".into(),
@@ -404,7 +300,7 @@ pub(crate) fn item_from_data(
         item.set_str(tags::PR_BODY, body_text(data).unwrap_or_default());
         return Ok(item);
     }
-    let object = source_object(kind, data, uid, zone)?;
+    let object = source_object(kind, data, uid, zone, owner)?;
     let mut items = if kind == CollectionKind::Contacts {
         parse_vcards(object.as_bytes()).items
     } else {
@@ -433,6 +329,7 @@ pub(crate) fn new_uid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use groxide_wbxml::Calendar;
 
     fn data(xml: &str) -> Element {
         Element::from_xml(
@@ -459,7 +356,14 @@ mod tests {
         .unwrap();
         assert_eq!(item.str(tags::PR_SUBJECT), Some("Dentist; again"));
         assert_eq!(groxide_rpc::items::item_uid(&item), "uid-1");
-        let back = application_data(CollectionKind::Calendar, &item, "uid-1", 141);
+        let back = application_data(
+            CollectionKind::Calendar,
+            &item,
+            "uid-1",
+            141,
+            None,
+            "demo@example.test",
+        );
         assert_eq!(back.child_text(Calendar::Subject), Some("Dentist; again"));
         assert_eq!(
             back.child_text(Calendar::StartTime),
@@ -468,7 +372,14 @@ mod tests {
         assert_eq!(back.child_text(Calendar::EndTime), Some("20261210T093000Z"));
         assert_eq!(back.child_text(Calendar::Location), Some("Main St"));
         assert_eq!(back.child_text(Calendar::UID), Some("uid-1"));
-        let v16 = application_data(CollectionKind::Calendar, &item, "uid-1", 161);
+        let v16 = application_data(
+            CollectionKind::Calendar,
+            &item,
+            "uid-1",
+            161,
+            None,
+            "demo@example.test",
+        );
         assert!(v16.child(AirSyncBase::Location).is_some());
     }
 
@@ -478,7 +389,7 @@ mod tests {
             "<contacts:FirstName>Ada</contacts:FirstName><contacts:LastName>Lovelace</contacts:LastName><contacts:Email1Address>\"Ada\" &lt;ada@example.test&gt;</contacts:Email1Address><contacts:MobilePhoneNumber>+44 1</contacts:MobilePhoneNumber>",
         );
         let item = item_from_data(CollectionKind::Contacts, &d, "c-1", None, "demo").unwrap();
-        let back = application_data(CollectionKind::Contacts, &item, "c-1", 161);
+        let back = application_data(CollectionKind::Contacts, &item, "c-1", 161, None, "demo");
         assert_eq!(back.child_text(Contacts::FirstName), Some("Ada"));
         assert_eq!(back.child_text(Contacts::LastName), Some("Lovelace"));
         assert_eq!(
@@ -491,7 +402,7 @@ mod tests {
             "<tasks:Subject>File taxes</tasks:Subject><tasks:UtcDueDate>2026-12-31T12:00:00.000Z</tasks:UtcDueDate><tasks:Complete>0</tasks:Complete>",
         );
         let item = item_from_data(CollectionKind::Tasks, &t, "t-1", None, "demo").unwrap();
-        let back = application_data(CollectionKind::Tasks, &item, "t-1", 161);
+        let back = application_data(CollectionKind::Tasks, &item, "t-1", 161, None, "demo");
         assert_eq!(back.child_text(Tasks::Subject), Some("File taxes"));
         assert_eq!(back.child_text(Tasks::Complete), Some("0"));
         assert!(back.child_text(Tasks::UtcDueDate).is_some());

@@ -12,16 +12,16 @@
 
 use crate::folder_sync::{CollectionKind, store_folders, visible};
 use crate::mail::{self, BodyPreference};
-use crate::pim_items;
 use crate::state::{self, CollectionState};
 use crate::{Ctx, Failure};
+use crate::{calendar, pim_items};
 use futures_util::StreamExt;
 use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::items::{Precondition, PutTarget};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::Reason;
-use groxide_wbxml::{AirSync, Element};
+use groxide_wbxml::{AirSync, AirSyncBase, Element};
 
 /// WindowSize when the client sends none ([MS-ASCMD]: 100).
 const DEFAULT_WINDOW: usize = 100;
@@ -208,6 +208,8 @@ pub(crate) async fn windowed_item_data(
                     &item,
                     &info.item_uid,
                     ctx.params.version.0,
+                    zone(ctx),
+                    &ctx.user,
                 )))
             }
             Err(e) if e.reason() == Some(Reason::NoSuchMessage) => Ok(None),
@@ -307,9 +309,14 @@ async fn apply_commands(
             }
             responses.push(Element::with_children(AirSync::Add, r));
         } else if c.is(AirSync::Change) {
+            let instance = c.child_text(AirSyncBase::InstanceId);
             let outcome = match (message_of(&sid), c.child(AirSync::ApplicationData)) {
                 (Some(mid), Some(data)) => {
-                    change(ctx, folder, kind, mid, data, next, client_wins).await?
+                    let edit = match instance {
+                        Some(id) => Edit::Instance(id, Some(data)),
+                        None => Edit::Fields(data),
+                    };
+                    change(ctx, folder, kind, mid, edit, next, client_wins).await?
                 }
                 _ => status::PROTOCOL_ERROR,
             };
@@ -323,9 +330,28 @@ async fn apply_commands(
                 ));
             }
         } else if c.is(AirSync::Delete) {
-            if let Some(mid) = message_of(&sid) {
-                delete(ctx, folder, kind, mid, deletes_as_moves).await?;
-                next.known.remove(&mid);
+            let instance = c.child_text(AirSyncBase::InstanceId);
+            match (message_of(&sid), instance) {
+                // 16.x: one instance of a series, which stays.
+                (Some(mid), Some(id)) if kind == CollectionKind::Calendar => {
+                    let outcome =
+                        change(ctx, folder, kind, mid, Edit::Instance(id, None), next, true)
+                            .await?;
+                    if outcome != status::OK {
+                        responses.push(Element::with_children(
+                            AirSync::Delete,
+                            [
+                                Element::with_text(AirSync::ServerId, &sid),
+                                st(AirSync::Status, outcome),
+                            ],
+                        ));
+                    }
+                }
+                (Some(mid), _) => {
+                    delete(ctx, folder, kind, mid, deletes_as_moves).await?;
+                    next.known.remove(&mid);
+                }
+                (None, _) => {}
             }
         } else if c.is(AirSync::Fetch) {
             let found = match message_of(&sid) {
@@ -369,16 +395,29 @@ pub(crate) async fn fetch_entry(
     }
 }
 
+/// What a client's Change does to an item.
+#[derive(Clone, Copy)]
+enum Edit<'a> {
+    /// Sets the fields it carries.
+    Fields(&'a Element),
+    /// Changes (with fields) or deletes (without) one instance of a series
+    /// (16.x `InstanceId`).
+    Instance(&'a str, Option<&'a Element>),
+}
+
 async fn change(
     ctx: &Ctx<'_>,
     folder: &pb::Folder,
     kind: CollectionKind,
     mid: u64,
-    data: &Element,
+    edit: Edit<'_>,
     next: &mut CollectionState,
     client_wins: bool,
 ) -> Result<u8, Failure> {
-    if kind == CollectionKind::Mail {
+    if matches!(edit, Edit::Instance(..)) && kind != CollectionKind::Calendar {
+        return Ok(status::PROTOCOL_ERROR);
+    }
+    if let (CollectionKind::Mail, Edit::Fields(data)) = (kind, edit) {
         let Some(entry) = fetch_entry(ctx, mid).await? else {
             return Ok(status::OBJECT_NOT_FOUND);
         };
@@ -441,8 +480,24 @@ async fn change(
         tracing::debug!(mid, "ActiveSync Change refused: the server's version wins");
         return Ok(status::SERVER_WINS);
     }
-    let base = pim_items::application_data(kind, &item, &info.item_uid, ctx.params.version.0);
-    let merged = pim_items::merge(&base, data);
+    let base = pim_items::application_data(
+        kind,
+        &item,
+        &info.item_uid,
+        ctx.params.version.0,
+        zone(ctx),
+        &ctx.user,
+    );
+    let merged = match edit {
+        Edit::Fields(data) => pim_items::merge(&base, data),
+        Edit::Instance(id, fields) => match calendar::with_instance(&base, id, fields) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(reason = %e.0, "ActiveSync instance change refused");
+                return Ok(status::CONVERSION_ERROR);
+            }
+        },
+    };
     let uid = if info.item_uid.is_empty() {
         pim_items::new_uid()
     } else {

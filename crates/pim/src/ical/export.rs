@@ -263,7 +263,8 @@ fn merge_component(o: &Block, f: &Block, unchanged: &[bool]) -> String {
     out
 }
 
-fn tzid_of(z: &Zone) -> Option<String> {
+/// The TZID a zone is written under (`None` for UTC and floating times).
+pub fn tzid_of(z: &Zone) -> Option<String> {
     match z {
         Zone::Iana(tz) => Some(tz.name().to_owned()),
         Zone::Rules(d) => Some(d.key_name.clone()),
@@ -290,8 +291,9 @@ fn day_code(dow: u16) -> &'static str {
     ["SU", "MO", "TU", "WE", "TH", "FR", "SA"][usize::from(dow.min(6))]
 }
 
-/// A VTIMEZONE for a zone, from its rules in `year`.
-fn vtimezone(z: &Zone, year: i32, out: &mut String) {
+/// Appends a VTIMEZONE for a zone, from its rules in `year`, under
+/// [`tzid_of`] (nothing for UTC and floating times).
+pub fn vtimezone(z: &Zone, year: i32, out: &mut String) {
     let (Some(id), reg) = (
         tzid_of(z),
         match z {

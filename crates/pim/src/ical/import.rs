@@ -236,25 +236,7 @@ fn zone_of_vtimezone(tzid: &str, tz: &Block) -> Zone {
     let Some(reg) = reg_of_vtimezone(tz) else {
         return Zone::Utc;
     };
-    let year = 2024;
-    for (_, iana) in crate::tz::windows::WINDOWS_TO_IANA {
-        if let Ok(z) = iana.parse::<chrono_tz::Tz>()
-            && TzReg::of_zone(z, year) == reg
-        {
-            return Zone::Iana(z);
-        }
-    }
-    if !reg.has_dst() {
-        return Zone::Fixed(reg.standard_offset());
-    }
-    Zone::Rules(TzDefinition {
-        key_name: tzid.to_owned(),
-        rules: vec![crate::tz::TzRule {
-            flags: crate::tz::tzdef::TZRULE_FLAG_EFFECTIVE_TZREG,
-            start_year: 1601,
-            reg,
-        }],
-    })
+    crate::tz::zone_of_rules(&reg, tzid, 2024)
 }
 
 /// The yearly rules of a VTIMEZONE's latest STANDARD and DAYLIGHT parts.

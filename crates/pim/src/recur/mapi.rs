@@ -90,6 +90,112 @@ pub fn series_of_item(item: &Item, floating: &Zone) -> Result<Option<Series>, Bl
     }
     Ok(Some(series))
 }
+/// A deleted or changed instance of a stored series, with what differs
+/// from the series, as clients that list exceptions (ActiveSync) show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InstanceException {
+    /// The instance's original start, Unix seconds.
+    pub original_start: i64,
+    /// The instance is cancelled; the other fields are empty.
+    pub deleted: bool,
+    /// New start and end, Unix seconds (changed instances).
+    pub times: Option<(i64, i64)>,
+    /// Subject, when it differs.
+    pub subject: Option<String>,
+    /// Location, when it differs.
+    pub location: Option<String>,
+    /// Busy status, when it differs.
+    pub busy_status: Option<i64>,
+    /// All-day flag, when it differs.
+    pub all_day: Option<bool>,
+    /// Body, when it differs.
+    pub body: Option<String>,
+    /// Reminder minutes before the start, when the instance's reminder is
+    /// on and differs from the series'.
+    pub reminder: Option<i64>,
+}
+
+/// The deleted and changed instances of an appointment's series, by
+/// original start: [`series_of_item`]'s EXDATEs and overrides, each
+/// override with the fields its ExceptionInfo or embedded exception
+/// message changes. Empty for a single appointment.
+pub fn exceptions_of_item(
+    item: &Item,
+    floating: &Zone,
+) -> Result<Vec<InstanceException>, BlobError> {
+    let Some(series) = series_of_item(item, floating)? else {
+        return Ok(vec![]);
+    };
+    if series.rule.is_none() {
+        return Ok(vec![]);
+    }
+    let arp = item
+        .binary(&lids::PID_LID_APPOINTMENT_RECUR)
+        .map(AppointmentRecurrencePattern::decode)
+        .transpose()?;
+    let infos = arp.map(|a| a.exceptions).unwrap_or_default();
+    let embedded: Vec<&Item> = item.exceptions();
+    let mut out: Vec<InstanceException> = series
+        .exdates
+        .iter()
+        .map(|x| InstanceException {
+            original_start: series.zone.to_utc(*x, floating),
+            deleted: true,
+            ..InstanceException::default()
+        })
+        .collect();
+    for o in &series.overrides {
+        let original_start = series.zone.to_utc(o.original_start, floating);
+        let info = infos
+            .iter()
+            .find(|e| time_of_minutes(e.original_start) == o.original_start);
+        let m = embedded
+            .iter()
+            .find(|m| m.time(&lids::PID_LID_EXCEPTION_REPLACE_TIME) == Some(original_start));
+        let differs = |key: &KnownProp| {
+            m.and_then(|m| m.str(key))
+                .filter(|v| Some(*v) != item.str(key))
+                .map(str::to_owned)
+        };
+        let tag_differs = |tag: groxide_mapi::PropTag| {
+            m.and_then(|m| m.str(tag))
+                .filter(|v| Some(*v) != item.str(tag))
+                .map(str::to_owned)
+        };
+        out.push(InstanceException {
+            original_start,
+            deleted: false,
+            times: o.new_times,
+            subject: info
+                .and_then(|i| i.subject.clone())
+                .or_else(|| tag_differs(groxide_mapi::tags::PR_SUBJECT)),
+            location: info
+                .and_then(|i| i.location.clone())
+                .or_else(|| differs(&lids::PID_LID_LOCATION)),
+            busy_status: info.and_then(|i| i.busy_status).map(i64::from).or_else(|| {
+                m.and_then(|m| m.int(&lids::PID_LID_BUSY_STATUS))
+                    .filter(|b| Some(*b) != item.int(&lids::PID_LID_BUSY_STATUS))
+            }),
+            all_day: info.and_then(|i| i.subtype).map(|s| s != 0),
+            body: tag_differs(groxide_mapi::tags::PR_BODY),
+            reminder: info.and_then(|i| {
+                let on = i
+                    .reminder_set
+                    .map(|s| s != 0)
+                    .unwrap_or_else(|| item.bool(&lids::PID_LID_REMINDER_SET) == Some(true));
+                let delta = i
+                    .reminder_delta
+                    .map(i64::from)
+                    .or_else(|| item.int(&lids::PID_LID_REMINDER_DELTA));
+                (on && (i.reminder_set.is_some() || i.reminder_delta.is_some()))
+                    .then(|| delta.unwrap_or(15))
+            }),
+        });
+    }
+    out.sort_by_key(|e| e.original_start);
+    Ok(out)
+}
+
 /// Whether an item has an instance in `[start, end)` (Unix seconds), as a
 /// CalDAV time-range filter asks (RFC 4791 §9.9): an appointment's series
 /// expanded (all-day and floating ones in `floating`); a task by its start
@@ -290,4 +396,64 @@ pub fn zone_of_definition(def: TzDefinition) -> Zone {
         return Zone::Iana(tz);
     }
     Zone::Rules(def)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ical::import::{ImportOptions, parse_calendar};
+
+    fn utc(s: &str) -> i64 {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    }
+
+    #[test]
+    fn exceptions_of_a_series_list_deleted_and_changed_instances_with_what_differs() {
+        let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+            BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20261001T000000Z\r\n\
+            DTSTART;TZID=Europe/Berlin:20261020T090000\r\nDTEND;TZID=Europe/Berlin:20261020T100000\r\n\
+            SUMMARY:Daily\r\nLOCATION:Here\r\nRRULE:FREQ=DAILY;COUNT=10\r\n\
+            EXDATE;TZID=Europe/Berlin:20261026T090000\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20261001T000000Z\r\n\
+            RECURRENCE-ID;TZID=Europe/Berlin:20261022T090000\r\n\
+            DTSTART;TZID=Europe/Berlin:20261022T140000\r\nDTEND;TZID=Europe/Berlin:20261022T150000\r\n\
+            SUMMARY:Daily\r\nLOCATION:There\r\nDESCRIPTION:moved\r\n\
+            BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-PT30M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let item = parse_calendar(ics.as_bytes(), &ImportOptions::default())
+            .items
+            .pop()
+            .unwrap()
+            .unwrap();
+        let ex = exceptions_of_item(&item, &Zone::Utc).unwrap();
+        assert_eq!(ex.len(), 2, "{ex:?}");
+        // 22 October: 09:00 CEST moved to 14:00 CEST, at another place.
+        assert_eq!(ex[0].original_start, utc("20261022T070000Z"));
+        assert!(!ex[0].deleted);
+        assert_eq!(
+            ex[0].times,
+            Some((utc("20261022T120000Z"), utc("20261022T130000Z")))
+        );
+        assert_eq!(ex[0].location.as_deref(), Some("There"));
+        assert_eq!(ex[0].subject, None);
+        assert_eq!(ex[0].body.as_deref(), Some("moved"));
+        assert_eq!(ex[0].reminder, Some(30));
+        // 26 October (after the change to CET): 09:00 CET deleted.
+        assert_eq!(
+            ex[1],
+            InstanceException {
+                original_start: utc("20261026T080000Z"),
+                deleted: true,
+                ..InstanceException::default()
+            }
+        );
+        let single = parse_calendar(
+            ics.replace("RRULE:FREQ=DAILY;COUNT=10\r\n", "").as_bytes(),
+            &ImportOptions::default(),
+        );
+        let first = single.items.into_iter().next().unwrap().unwrap();
+        assert!(exceptions_of_item(&first, &Zone::Utc).unwrap().is_empty());
+    }
 }

@@ -1,13 +1,16 @@
 //! Time zones: Windows key names ↔ IANA names ([`windows`]), the binary
-//! TZREG/TZDEFINITION structures ([`tzdef`]), and resolving an iCalendar
+//! TZREG/TZDEFINITION structures ([`tzdef`]), ActiveSync's
+//! TIME_ZONE_INFORMATION ([`tzinfo`]), and resolving an iCalendar
 //! TZID to a zone of the tz database (chrono-tz).
 
 pub mod tzdef;
+pub mod tzinfo;
 pub mod windows;
 
 use chrono_tz::Tz;
 use std::str::FromStr;
 pub use tzdef::{SystemTime, TzDefinition, TzReg, TzRule};
+pub use tzinfo::{TimeZoneInformation, zone_of_rules};
 
 /// The IANA zone of a TZID: an IANA name (any case), a Windows key name,
 /// or one of the other spellings calcard knows (Outlook's display names,

@@ -35,7 +35,7 @@ pub struct SystemTime {
 }
 
 impl SystemTime {
-    fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         for v in [
             self.year,
             self.month,
@@ -50,7 +50,7 @@ impl SystemTime {
         }
     }
 
-    fn read(r: &mut Reader<'_>) -> Result<SystemTime, BlobError> {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<SystemTime, BlobError> {
         Ok(SystemTime {
             year: r.u16()?,
             month: r.u16()?,
