@@ -295,8 +295,10 @@ impl Field {
             | Field::IsCancelled
             | Field::IsRecurring
             | Field::Organizer => &[tags::PR_MESSAGE_CLASS],
+            // The id's element is named by the class (`t:Message`,
+            // `t:MeetingRequest`, …), IdOnly included.
+            Field::ItemId => &[tags::PR_MESSAGE_CLASS],
             Field::MimeContent
-            | Field::ItemId
             | Field::ParentFolderId
             | Field::Attachments
             | Field::DateTimeReceived
@@ -1040,7 +1042,7 @@ mod tests {
             // so its meeting fields write nothing either way).
             let meeting = Field::ALL
                 .iter()
-                .any(|f| f.is_meeting() && set.contains(*f));
+                .any(|f| (f.is_meeting() || *f == Field::ItemId) && set.contains(*f));
             if meeting {
                 assert!(!set.entry_alone(), "{set:?}: needs the message class");
                 assert!(
@@ -1077,6 +1079,30 @@ mod tests {
             "<t:Body BodyType=\"Text\">PR_BODY@example.org</t:Body>",
         ] {
             assert!(default.contains(shown), "{shown} missing from {default}");
+        }
+    }
+
+    #[test]
+    fn an_id_only_listing_names_meeting_mail_by_its_element() {
+        let id_only = FieldSet::id_only();
+        let sel = id_only.store_selection();
+        assert!(sel.tags.contains(&tags::PR_MESSAGE_CLASS.0), "{sel:?}");
+        assert!(!id_only.entry_alone());
+        for (class, element) in [
+            ("IPM.Note", "<t:Message>"),
+            ("IPM.Schedule.Meeting.Request", "<t:MeetingRequest>"),
+            ("IPM.Schedule.Meeting.Resp.Pos", "<t:MeetingResponse>"),
+            ("IPM.Schedule.Meeting.Canceled", "<t:MeetingCancellation>"),
+        ] {
+            let message = pb::Message {
+                props: vec![pb::Prop {
+                    tag: tags::PR_MESSAGE_CLASS.0,
+                    value: Some(Value::StringValue(class.into())),
+                }],
+                ..message_with_every_property()
+            };
+            let doc = written(&message, id_only);
+            assert!(doc.contains(element), "{class}: {doc}");
         }
     }
 

@@ -88,7 +88,7 @@ pub(crate) fn read_selected(
             out
         }
     };
-    let mut rec = assemble(row, &stored, sel);
+    let mut rec = assemble(row, stored, sel);
     if sel.recipients {
         let mut st = conn.prepare_cached(
             "SELECT props FROM recipients WHERE message_id = ?1 ORDER BY position",
@@ -118,23 +118,21 @@ pub(crate) fn read_selected(
 /// A message's record from its row and the stored property rows read for
 /// `sel`: the stored ones, the flag-mapped and size tags computed when
 /// asked; recipients and attachments empty (the caller reads them).
-fn assemble(row: MessageRow, stored: &[Prop], sel: &MessageSelection) -> MessageRecord {
-    let mut props: Vec<Prop> = stored
-        .iter()
-        .filter(|(t, _)| !flags::is_flag_mapped(*t))
-        .cloned()
-        .collect();
+fn assemble(row: MessageRow, stored: Vec<Prop>, sel: &MessageSelection) -> MessageRecord {
     let mapped_wanted = match &sel.tags {
         None => true,
         Some(t) => t.iter().any(|t| flags::is_flag_mapped(*t)),
     };
-    if mapped_wanted {
-        props.extend(flags::mapped_props(
-            row.entry.flags,
-            &row.entry.keywords,
-            stored,
-        ));
-    }
+    let mapped = if mapped_wanted {
+        flags::mapped_props(row.entry.flags, &row.entry.keywords, &stored)
+    } else {
+        Vec::new()
+    };
+    let mut props: Vec<Prop> = stored
+        .into_iter()
+        .filter(|(t, _)| !flags::is_flag_mapped(*t))
+        .collect();
+    props.extend(mapped);
     if sel.wants(PR_MESSAGE_SIZE) {
         props.push((
             PR_MESSAGE_SIZE,
@@ -200,7 +198,7 @@ pub(crate) fn read_tags_batch(
         let id = MessageId(r.get::<_, i64>(1)? as u64);
         if current.as_ref().map(|(row, _)| row.entry.message_id) != Some(id) {
             if let Some((row, stored)) = current.take() {
-                out.insert(row.entry.message_id, assemble(row, &stored, sel));
+                out.insert(row.entry.message_id, assemble(row, stored, sel));
             }
             current = Some((
                 MessageRow {
@@ -220,7 +218,7 @@ pub(crate) fn read_tags_batch(
         }
     }
     if let Some((row, stored)) = current.take() {
-        out.insert(row.entry.message_id, assemble(row, &stored, sel));
+        out.insert(row.entry.message_id, assemble(row, stored, sel));
     }
     Ok(out)
 }
