@@ -833,6 +833,24 @@ async fn a_body_above_the_prefetch_size_is_streamed_natively_and_one_over_the_li
     assert_eq!(server.metrics.native_requests(), 2);
 }
 
+#[tokio::test]
+async fn an_anonymous_streamed_body_is_refused_before_it_is_read_and_the_connection_closes() {
+    let server = Server::start("").await;
+    let mut s = server.connect().await;
+    let anonymous =
+        request("SendMail", &"x".repeat(1 << 20)).replace("Authorization: Token good\r\n", "");
+    let head = anonymous.find("\r\n\r\n").unwrap() + 4;
+    // The head and the first 20 KB of a 1 MiB body; the rest never comes.
+    s.write_all(&anonymous.as_bytes()[..head + 20_000])
+        .await
+        .unwrap();
+    let a = read_answer(&mut s, &mut Vec::new()).await.unwrap();
+    assert_eq!(a.status, 401);
+    assert_eq!(a.header("connection"), Some("close"));
+    assert!(closed(&mut s).await);
+    assert_eq!(server.metrics.native_requests(), 1);
+}
+
 /// `value` once it has stayed the same for 300 ms.
 async fn settled(value: impl Fn() -> usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
