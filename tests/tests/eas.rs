@@ -14,6 +14,7 @@
 
 use groxide_e2e::clients::Imap;
 use groxide_e2e::{Node, Service};
+use sha2::Digest as _;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -68,6 +69,16 @@ server, user, pw, step = sys.argv[1:5]
 args = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
 c = Client(server, user, pw, device_id=args.get("device", "e2edevice1"), verify_ssl=False, timeout=120)
 c._transport.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify_ssl=False
+if args.get("http1"):
+    # urllib3-future speaks HTTP/2 by default; a phone on OkHttp or iOS
+    # often keeps one HTTP/1.1 connection instead.
+    import requests
+    from urllib3 import HttpVersion
+    class Http1(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *a, **kw):
+            kw["disabled_svn"] = {HttpVersion.h2, HttpVersion.h3}
+            super().init_poolmanager(*a, **kw)
+    c._transport.session.mount("https://", Http1())
 out = {"policy_key": c.provision()}
 folders = c.list_folders()
 by_type = {int(f.type): f.id for f in folders}
@@ -204,7 +215,9 @@ elif step == "directory":
     _, _, added, _, _ = sync_all(inbox, k, 100)
     att = [a for a in added if a.fields.get("Email.Subject") == "with file"][0]
     refs = [v for k2, v in att.fields.items() if k2.endswith("FileReference")]
-    out["attachment"] = c.fetch_attachment(refs[0]).decode() if refs else None
+    data = c.fetch_attachment(refs[0]) if refs else b""
+    import hashlib
+    out["attachment"] = {"len": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 elif step == "continue":
     key, _, added, _, _ = sync_all(inbox, args["key"], 100)
     out["added"] = sorted(a.fields.get("Email.Subject") for a in added)
@@ -666,12 +679,25 @@ fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
     let old = "From: a@remote.test\r\nTo: demo@example.test\r\nSubject: old news\r\nDate: Mon, 1 Dec 2025 09:00:00 +0000\r\nMessage-ID: <old@r>\r\n\r\nold\r\n";
     node.deliver_ok(USER, old.as_bytes());
     deliver(&node, "fresh");
-    let with_file = "From: a@remote.test\r\nTo: demo@example.test\r\nSubject: with file\r\nMessage-ID: <wf@r>\r\n\
+    // A 3 MiB attachment: its ItemOperations answer is written by the
+    // native HTTP/1 path frame by frame.
+    let mut notes = String::from("the attached notes\r\n");
+    for i in 0.. {
+        if notes.len() >= 3 << 20 {
+            break;
+        }
+        notes.push_str(&format!(
+            "line {i:07} of the notes, long enough to make megabytes\r\n"
+        ));
+    }
+    let with_file = format!(
+        "From: a@remote.test\r\nTo: demo@example.test\r\nSubject: with file\r\nMessage-ID: <wf@r>\r\n\
         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
         Content-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: text/plain; name=\"notes.txt\"\r\n\
-        Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nthe attached notes\r\n--b--\r\n";
+        Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\n{notes}\r\n--b--\r\n"
+    );
     node.deliver_ok(USER, with_file.as_bytes());
-    let v = client(&node, "directory", serde_json::json!({}));
+    let v = client(&node, "directory", serde_json::json!({"http1": true}));
     assert_eq!(
         strings(&v["gal"]),
         ["colleague@example.test", "demo@example.test"],
@@ -698,7 +724,43 @@ fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
         ["fresh", "old news", "with file"],
         "{v}"
     );
-    assert_eq!(v["attachment"], "the attached notes", "{v}");
+    let sha = sha2::Sha256::digest(notes.as_bytes());
+    assert_eq!(v["attachment"]["len"], notes.len(), "{v}");
+    assert_eq!(v["attachment"]["sha256"], format!("{sha:x}"), "{v}");
+    // pyactivesync, held to HTTP/1.1, sends all its commands on one
+    // kept-alive connection: every one was read on the native path.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = metrics(&node);
+        let eas: u64 = text
+            .lines()
+            .filter(|l| l.starts_with("groxide_http_requests_total{protocol=\"eas\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        let native = text
+            .lines()
+            .find_map(|l| l.strip_prefix("groxide_http_native_requests_total "))
+            .and_then(|n| n.parse::<u64>().ok());
+        if eas > 0 && native == Some(eas) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ActiveSync requests {eas}, native {native:?}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The node's Prometheus text (`http_metrics_listen`).
+fn metrics(node: &Node) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect((node.ip, node.ports.http_metrics)).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: m\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
 }
 
 #[test]

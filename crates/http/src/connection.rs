@@ -1,6 +1,6 @@
 //! One client connection: the PROXY header (from the peers that send
 //! one), the TLS handshake (ALPN `h2` and `http/1.1`), then HTTP/1 requests
-//! on the native path while they are ActiveSync Pings ([`long_poll`]),
+//! on the native path while they are ActiveSync requests ([`native`]),
 //! then hyper for the rest: HTTP/1.1 or HTTP/2 (by ALPN, or by the HTTP/2
 //! preface on plain connections) until
 //! the client leaves, the connection has been idle for `http_conn_timeout`
@@ -9,7 +9,7 @@
 
 use crate::access::Activity;
 use crate::front::{ConnectionFacts, Front};
-use crate::long_poll;
+use crate::native;
 use crate::proxy_protocol::{self, ProxyHeader};
 use crate::settings::ServerSettings;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -31,7 +31,7 @@ pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 /// A stream that first replays bytes already read from it (those that
-/// followed the PROXY header, or the start of a request the native Ping
+/// followed the PROXY header, or the start of a request the native
 /// path hands to hyper).
 pub struct Rewind<S> {
     prefix: Vec<u8>,
@@ -181,14 +181,14 @@ pub async fn serve(
         id,
         activity: Arc::new(Activity::default()),
     });
-    // HTTP/1 requests are read natively while they are Pings (small while
-    // they wait); hyper serves the rest of the connection.
+    // HTTP/1 requests are read natively while they are ActiveSync's (small
+    // while they wait); hyper serves the rest of the connection.
     let replay = if h2 {
         Vec::new()
     } else {
-        match long_poll::serve(&front, &facts, &mut io, &settings, &shutdown).await {
-            long_poll::Outcome::Closed => return,
-            long_poll::Outcome::Hyper(replay) => replay,
+        match native::serve(&front, &facts, &mut io, &settings, &shutdown).await {
+            native::Outcome::Closed => return,
+            native::Outcome::Hyper(replay) => replay,
         }
     };
     // Boxed: a connection waiting on the native path does not carry

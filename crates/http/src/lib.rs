@@ -17,9 +17,10 @@
 //! - **Bounded per connection and request:** head size and time, body size
 //!   and time, idle time, connections at once; on SIGTERM in-flight
 //!   requests finish within `shutdown_timeout`.
-//! - **A waiting ActiveSync Ping holds no buffer:** HTTP/1 Pings are read
-//!   and answered on the native path ([`long_poll`]), everything else by
-//!   hyper, through the same [`front::Front`].
+//! - **A waiting ActiveSync request holds no buffer:** HTTP/1 ActiveSync
+//!   requests (Ping, a Sync that waits, and every other command of such a
+//!   connection) are read and answered on the native path ([`native`]),
+//!   everything else by hyper, through the same [`front::Front`].
 //! - **Logs carry no secrets:** the access log has the path without its
 //!   query, never headers or bodies.
 
@@ -28,9 +29,9 @@ pub mod connection;
 mod daemon;
 pub mod forwarded;
 pub mod front;
-pub mod long_poll;
 pub mod metrics;
 pub mod modules;
+pub mod native;
 pub mod proxy_protocol;
 pub mod server;
 pub mod settings;

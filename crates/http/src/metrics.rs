@@ -1,7 +1,7 @@
 //! Request metrics in the Prometheus text format (version 0.0.4): requests
 //! by protocol (the module's name) and status, request duration histograms
 //! by protocol, open connections, requests in flight and requests served
-//! on the native long-poll path (ActiveSync Ping). One registry per
+//! on the native HTTP/1 path (ActiveSync). One registry per
 //! server, no process-global state.
 
 use std::collections::BTreeMap;
@@ -71,12 +71,12 @@ impl Metrics {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A request was read on the native long-poll path, not by hyper.
+    /// A request was read on the native ActiveSync path, not by hyper.
     pub fn native_request(&self) {
         self.native.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// How many requests were read on the native long-poll path.
+    /// How many requests were read on the native ActiveSync path.
     pub fn native_requests(&self) -> u64 {
         self.native.load(Ordering::Relaxed)
     }
@@ -151,7 +151,7 @@ impl Metrics {
             "groxide_http_requests_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP groxide_http_native_requests_total Requests read on the native long-poll path (ActiveSync Ping) rather than by hyper.\n");
+        out.push_str("# HELP groxide_http_native_requests_total Requests read on the native HTTP/1 path (ActiveSync) rather than by hyper.\n");
         out.push_str("# TYPE groxide_http_native_requests_total counter\n");
         let _ = writeln!(
             out,

@@ -1,10 +1,13 @@
-//! The native path of ActiveSync Ping (`groxide_http::long_poll`) over
-//! real loopback TCP, through `connection::serve` and the real `Front`
+//! The native path of ActiveSync (`groxide_http::native`) over real
+//! loopback TCP, through `connection::serve` and the real `Front`
 //! (limits, authentication, access log, metrics): a stand-in ActiveSync
-//! module holds each Ping until the test releases it, so what the
-//! connection does while a Ping waits can be observed. Answers are
-//! compared with hyper's for the same request, and every other kind of
-//! request, HTTP/2 and malformed input must behave as hyper makes them.
+//! module holds each Ping (and each Sync with `<Wait>`) until the test
+//! releases it, so what the connection does while a request waits can be
+//! observed, and streams ItemOperations answers of any size piece by
+//! piece, counting what it produced. Answers are compared with hyper's
+//! for the same request (sent with a chunked body, which only hyper
+//! takes), and every other kind of request, HTTP/2 and malformed input
+//! must behave as hyper makes them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::extract::{Request, State};
@@ -76,14 +79,21 @@ impl AuthScheme for Token {
     }
 }
 
-/// The stand-in ActiveSync module: a Ping waits for a permit of
-/// `release`; other commands answer at once.
+/// The stand-in ActiveSync module: a Ping, or a Sync whose body has
+/// `<Wait>`, waits for a permit of `release`; ItemOperations answers
+/// `Size=N` pieces of 1 MiB (piece `i` is all byte `i`) from a task that
+/// makes each only when the last was taken, with a `Content-Length`
+/// unless `Framing=chunked`; other commands answer at once.
 struct Module {
     release: Semaphore,
-    /// Pings that started.
+    /// Requests that started waiting.
     started: AtomicUsize,
-    /// Pings waiting now (their handler not yet ended or dropped).
+    /// Requests waiting now (their handler not yet ended or dropped).
     waiting: AtomicUsize,
+    /// Download pieces made so far.
+    produced: AtomicUsize,
+    /// Download tasks still running.
+    downloads: AtomicUsize,
 }
 
 struct Waiting<'a>(&'a Module);
@@ -92,6 +102,63 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.waiting.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+struct Downloading(Arc<Module>);
+
+impl Drop for Downloading {
+    fn drop(&mut self) {
+        self.0.downloads.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+const PIECE: usize = 1 << 20;
+
+/// A response body fed by a channel.
+struct Pieces(tokio::sync::mpsc::Receiver<bytes::Bytes>);
+
+impl http_body::Body for Pieces {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|piece| piece.map(|p| Ok(http_body::Frame::data(p))))
+    }
+}
+
+fn download(module: &Arc<Module>, query: &str) -> Response {
+    let size: usize = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Size="))
+        .unwrap_or("0")
+        .parse()
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    module.downloads.fetch_add(1, Ordering::SeqCst);
+    let guard = Downloading(module.clone());
+    tokio::spawn(async move {
+        for i in 0..size {
+            let piece = bytes::Bytes::from(vec![i as u8; PIECE]);
+            if tx.send(piece).await.is_err() {
+                break;
+            }
+            guard.0.produced.fetch_add(1, Ordering::SeqCst);
+        }
+        drop(guard);
+    });
+    let mut response = axum::body::Body::new(Pieces(rx)).into_response();
+    if !query.contains("Framing=chunked") {
+        response.headers_mut().insert(
+            http::header::CONTENT_LENGTH,
+            HeaderValue::from(size * PIECE),
+        );
+    }
+    response
 }
 
 async fn active_sync(State(module): State<Arc<Module>>, request: Request) -> Response {
@@ -103,12 +170,21 @@ async fn active_sync(State(module): State<Arc<Module>>, request: Request) -> Res
     if request.method() == http::Method::OPTIONS {
         return (http::StatusCode::OK, [("MS-ASProtocolVersions", "14.1")]).into_response();
     }
-    let ping = request.uri().query().unwrap_or("").contains("Cmd=Ping");
-    let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+    let query = request.uri().query().unwrap_or("").to_string();
+    let command = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Cmd="))
+        .unwrap_or("")
+        .to_string();
+    let body = axum::body::to_bytes(request.into_body(), 64 << 20)
         .await
         .unwrap();
-    if !ping {
-        return format!("sync for {user}, {} bytes", body.len()).into_response();
+    if command == "ItemOperations" {
+        return download(&module, &query);
+    }
+    let waits = command == "Ping" || (command == "Sync" && body.windows(6).any(|w| w == b"<Wait>"));
+    if !waits {
+        return format!("{command} for {user}, {} bytes", body.len()).into_response();
     }
     module.started.fetch_add(1, Ordering::SeqCst);
     module.waiting.fetch_add(1, Ordering::SeqCst);
@@ -178,6 +254,8 @@ impl Server {
             release: Semaphore::new(0),
             started: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
+            produced: AtomicUsize::new(0),
+            downloads: AtomicUsize::new(0),
         });
         let mounts = vec![
             Mount {
@@ -257,6 +335,42 @@ fn ping_request(extra: &str, body: &str) -> String {
          MS-ASProtocolVersion: 14.1\r\n{extra}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// A request of `command` with `body` (`OPTIONS` for "OPTIONS"), as a
+/// phone sends it.
+fn request(command: &str, body: &str) -> String {
+    if command == "OPTIONS" {
+        return "OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: test\r\n\
+                Authorization: Token good\r\n\r\n"
+            .into();
+    }
+    ping_request("", body).replace("Cmd=Ping", &format!("Cmd={command}"))
+}
+
+/// `request` with its body sent chunked: a request only hyper takes.
+fn by_hyper(request: &str) -> String {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    let head: Vec<&str> = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .collect();
+    let chunk = if body.is_empty() {
+        String::new()
+    } else {
+        format!("{:x}\r\n{body}\r\n", body.len())
+    };
+    format!(
+        "{}\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}0\r\n\r\n",
+        head.join("\r\n")
+    )
+}
+
+/// The headers of an answer without `Date`, sorted.
+fn without_date(h: &[(String, String)]) -> Vec<(String, String)> {
+    let mut h: Vec<_> = h.iter().filter(|(n, _)| n != "date").cloned().collect();
+    h.sort();
+    h
 }
 
 #[derive(Debug)]
@@ -393,11 +507,6 @@ async fn a_native_ping_gets_the_answer_hyper_gives() {
     let mut wanted = ANSWER.to_vec();
     wanted.extend_from_slice(b"wbxml-body");
     assert_eq!((a.status, &a.body), (200, &wanted));
-    let without_date = |h: &[(String, String)]| {
-        let mut h: Vec<_> = h.iter().filter(|(n, _)| n != "date").cloned().collect();
-        h.sort();
-        h
-    };
     assert_eq!(without_date(&a.headers), without_date(&b.headers));
     assert_eq!((b.status, &b.body), (200, &wanted));
     assert_eq!(
@@ -431,23 +540,12 @@ async fn an_unauthenticated_ping_is_challenged_and_the_connection_stays_open() {
 }
 
 #[tokio::test]
-async fn other_requests_and_http2_are_served_by_hyper_as_before() {
+async fn other_paths_chunked_bodies_and_http2_are_served_by_hyper_as_before() {
     let server = Server::start("").await;
-    let options = ask(
-        &server,
-        "OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: t\r\nAuthorization: Token good\r\n\r\n",
-    )
-    .await;
-    assert_eq!(options.status, 200);
-    assert_eq!(options.header("ms-asprotocolversions"), Some("14.1"));
     let page = ask(&server, "GET /page HTTP/1.1\r\nHost: t\r\n\r\n").await;
     assert_eq!((page.status, page.body.as_slice()), (200, &b"a page\n"[..]));
-    let sync = ask(
-        &server,
-        &ping_request("", "abc").replace("Cmd=Ping", "Cmd=Sync"),
-    )
-    .await;
-    assert_eq!(sync.body, b"sync for demo@example.test, 3 bytes");
+    let sync = ask(&server, &by_hyper(&request("Sync", "abc"))).await;
+    assert_eq!(sync.body, b"Sync for demo@example.test, 3 bytes");
     assert_eq!(server.metrics.native_requests(), 0);
     // HTTP/2 with prior knowledge: the server's first frame is SETTINGS.
     let mut h2 = server.connect().await;
@@ -501,7 +599,7 @@ async fn pings_over_tls_take_the_native_path_unless_alpn_chose_h2() {
 }
 
 #[tokio::test]
-async fn a_ping_then_a_sync_on_one_connection_are_both_answered() {
+async fn a_connection_handed_to_hyper_stays_with_hyper() {
     let server = Server::start("").await;
     let mut s = server.connect().await;
     let mut buf = Vec::new();
@@ -509,11 +607,13 @@ async fn a_ping_then_a_sync_on_one_connection_are_both_answered() {
     server.pings_waiting(1).await;
     server.release(1);
     assert_eq!(read_answer(&mut s, &mut buf).await.unwrap().status, 200);
-    let sync = ping_request("", "ab").replace(PING, SYNC);
-    s.write_all(sync.as_bytes()).await.unwrap();
+    // A chunked Sync is hyper's: it has the connection now, and serves a
+    // Ping too.
+    s.write_all(by_hyper(&request("Sync", "ab")).as_bytes())
+        .await
+        .unwrap();
     let a = read_answer(&mut s, &mut buf).await.unwrap();
-    assert_eq!(a.body, b"sync for demo@example.test, 2 bytes");
-    // hyper has the connection now, and serves a Ping too.
+    assert_eq!(a.body, b"Sync for demo@example.test, 2 bytes");
     s.write_all(ping_request("", "").as_bytes()).await.unwrap();
     server.pings_waiting(1).await;
     server.release(1);
@@ -541,7 +641,7 @@ async fn a_request_pipelined_behind_a_waiting_ping_is_answered_after_it() {
     let first = read_answer(&mut s, &mut buf).await.unwrap();
     assert_eq!(first.body[ANSWER.len()..], *b"p");
     let second = read_answer(&mut s, &mut buf).await.unwrap();
-    assert_eq!(second.body, b"sync for demo@example.test, 4 bytes");
+    assert_eq!(second.body, b"Sync for demo@example.test, 4 bytes");
 }
 
 #[tokio::test]
@@ -636,6 +736,212 @@ async fn malformed_heads_get_hypers_answers_or_a_clean_close() {
     assert!(closed(&mut s).await);
     assert_eq!(server.module.started.load(Ordering::SeqCst), 0);
     assert_eq!(server.metrics.native_requests(), 0);
+}
+
+#[tokio::test]
+async fn an_active_sync_session_stays_native_and_every_answer_is_hypers() {
+    let server = Server::start("").await;
+    let mut phone = server.connect().await;
+    let mut buf = Vec::new();
+    let steps = [
+        ("OPTIONS", ""),
+        ("Provision", "<Provision/>"),
+        ("FolderSync", "<FolderSync>0</FolderSync>"),
+        ("Sync", "<Sync>1</Sync>"),
+        ("Ping", "<Ping/>"),
+        ("Sync", "<Sync>2</Sync>"),
+    ];
+    for (i, (command, body)) in steps.into_iter().enumerate() {
+        let native = request(command, body);
+        let mut hyper = server.connect().await;
+        phone.write_all(native.as_bytes()).await.unwrap();
+        hyper.write_all(by_hyper(&native).as_bytes()).await.unwrap();
+        if command == "Ping" {
+            server.pings_waiting(2).await;
+            server.release(2);
+        }
+        let a = read_answer(&mut phone, &mut buf).await.unwrap();
+        let b = read_answer(&mut hyper, &mut Vec::new()).await.unwrap();
+        assert_eq!(a.status, 200, "{command}: {a:?}");
+        assert_eq!(
+            (a.status, without_date(&a.headers), &a.body),
+            (b.status, without_date(&b.headers), &b.body),
+            "{command}: native and hyper answers differ"
+        );
+        assert_eq!(
+            server.metrics.native_requests(),
+            i as u64 + 1,
+            "{command} was not read natively"
+        );
+    }
+    assert_eq!(server.metrics.count("eas", 200), 12);
+}
+
+#[tokio::test]
+async fn a_sync_that_waits_is_held_natively_and_ends_when_the_client_leaves() {
+    let server = Server::start("").await;
+    let mut s = server.connect().await;
+    let waiting_sync = request("Sync", "<Sync><Wait>5</Wait></Sync>");
+    s.write_all(waiting_sync.as_bytes()).await.unwrap();
+    server.pings_waiting(1).await;
+    assert_eq!(server.metrics.native_requests(), 1);
+    server.release(1);
+    let mut buf = Vec::new();
+    let a = read_answer(&mut s, &mut buf).await.unwrap();
+    assert_eq!(a.body[ANSWER.len()..], *b"<Sync><Wait>5</Wait></Sync>");
+    s.write_all(waiting_sync.as_bytes()).await.unwrap();
+    server.pings_waiting(1).await;
+    assert_eq!(server.metrics.native_requests(), 2);
+    drop(s);
+    server.pings_waiting(0).await;
+    eventually(|| {
+        server
+            .metrics
+            .render()
+            .lines()
+            .any(|l| l == "groxide_http_requests_in_flight 0")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_above_the_prefetch_size_is_streamed_natively_and_one_over_the_limit_is_hypers() {
+    let server = Server::start("http_rqbody_max_size = 4M\n").await;
+    let (mut r, mut w) = server.connect().await.into_split();
+    // A Ping pipelined right behind the body is read as the next request.
+    let both = request("Sync", &"x".repeat(3 << 20)) + &ping_request("", "next");
+    let writer = tokio::spawn(async move {
+        w.write_all(both.as_bytes()).await.unwrap();
+        w
+    });
+    let mut buf = Vec::new();
+    let a = read_answer(&mut r, &mut buf).await.unwrap();
+    assert_eq!(a.body, b"Sync for demo@example.test, 3145728 bytes");
+    server.pings_waiting(1).await;
+    server.release(1);
+    let a = read_answer(&mut r, &mut buf).await.unwrap();
+    assert_eq!(a.body[ANSWER.len()..], *b"next");
+    assert_eq!(server.metrics.native_requests(), 2);
+    drop(writer.await.unwrap());
+    // Declared over http_rqbody_max_size: hyper's 413, and the close.
+    let over = request("Sync", "").replace("Content-Length: 0", "Content-Length: 5000000");
+    let mut s = server.connect().await;
+    s.write_all(over.as_bytes()).await.unwrap();
+    let a = read_answer(&mut s, &mut Vec::new()).await.unwrap();
+    assert_eq!(a.status, 413);
+    assert!(closed(&mut s).await);
+    assert_eq!(server.metrics.native_requests(), 2);
+}
+
+#[tokio::test]
+async fn an_anonymous_streamed_body_is_refused_before_it_is_read_and_the_connection_closes() {
+    let server = Server::start("").await;
+    let mut s = server.connect().await;
+    let anonymous =
+        request("SendMail", &"x".repeat(1 << 20)).replace("Authorization: Token good\r\n", "");
+    let head = anonymous.find("\r\n\r\n").unwrap() + 4;
+    // The head and the first 20 KB of a 1 MiB body; the rest never comes.
+    s.write_all(&anonymous.as_bytes()[..head + 20_000])
+        .await
+        .unwrap();
+    let a = read_answer(&mut s, &mut Vec::new()).await.unwrap();
+    assert_eq!(a.status, 401);
+    assert_eq!(a.header("connection"), Some("close"));
+    assert!(closed(&mut s).await);
+    assert_eq!(server.metrics.native_requests(), 1);
+}
+
+/// `value` once it has stayed the same for 300 ms.
+async fn settled(value: impl Fn() -> usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = value();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = value();
+        if now == last {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "still changing after 10 s");
+        last = now;
+    }
+}
+
+fn download_request(pieces: usize, framing: &str) -> String {
+    request(
+        "ItemOperations",
+        "<ItemOperations><Fetch/></ItemOperations>",
+    )
+    .replace(
+        "Cmd=ItemOperations",
+        &format!("Cmd=ItemOperations&Size={pieces}&Framing={framing}"),
+    )
+}
+
+#[tokio::test]
+async fn a_multi_megabyte_download_is_streamed_as_the_client_reads_and_arrives_intact() {
+    const PIECES: usize = 32;
+    for framing in ["length", "chunked"] {
+        let server = Server::start("").await;
+        let mut s = server.connect().await;
+        s.write_all(download_request(PIECES, framing).as_bytes())
+            .await
+            .unwrap();
+        // The client reads nothing yet: pieces are made only as the socket
+        // takes them (its buffers hold a few MiB), not all up front.
+        let made = settled(|| server.module.produced.load(Ordering::SeqCst)).await;
+        assert!(
+            made < PIECES / 2,
+            "{framing}: {made} of {PIECES} pieces made before the client read"
+        );
+        let a = read_answer(&mut s, &mut Vec::new()).await.unwrap();
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body.len(), PIECES * PIECE, "{framing}");
+        for (i, piece) in a.body.chunks(PIECE).enumerate() {
+            assert!(piece.iter().all(|&b| b == i as u8), "{framing}: piece {i}");
+        }
+        match framing {
+            "length" => assert_eq!(a.header("content-length"), Some("33554432")),
+            _ => assert_eq!(a.header("transfer-encoding"), Some("chunked")),
+        }
+        assert_eq!(server.metrics.native_requests(), 1);
+        // hyper frames the same answer the same way.
+        let small = download_request(2, framing);
+        let native = ask(&server, &small).await;
+        let hyper = ask(&server, &by_hyper(&small)).await;
+        assert_eq!(
+            (without_date(&native.headers), native.body),
+            (without_date(&hyper.headers), hyper.body),
+            "{framing}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_download_ends_the_request_and_its_task() {
+    let server = Server::start("").await;
+    let mut s = server.connect().await;
+    s.write_all(download_request(48, "length").as_bytes())
+        .await
+        .unwrap();
+    let mut got = 0;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while got < 2 * PIECE {
+        got += s.read(&mut chunk).await.unwrap();
+    }
+    drop(s);
+    eventually(|| server.module.downloads.load(Ordering::SeqCst) == 0).await;
+    eventually(|| {
+        server
+            .metrics
+            .render()
+            .lines()
+            .any(|l| l == "groxide_http_requests_in_flight 0")
+    })
+    .await;
+    assert!(server.module.produced.load(Ordering::SeqCst) < 48);
+    // The server serves the next client as before.
+    let a = ask(&server, &request("FolderSync", "")).await;
+    assert_eq!(a.body, b"FolderSync for demo@example.test, 0 bytes");
 }
 
 /// What a waiting Ping holds besides the module's own futures: the
