@@ -22,11 +22,13 @@ use crate::{Ctx, Failure, expect_root};
 use futures_util::StreamExt;
 use groxide_mailview::{MailboxView, SearchKey, TextField};
 use groxide_rpc::exmdb_client::folder_id;
+use groxide_rpc::midb_view::RemoteView;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::Reason;
 use groxide_wbxml::{AirSync, Element, Email, GAL, Search};
 use mail_parser::MessageParser;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Search store status codes.
@@ -261,9 +263,16 @@ fn text_criteria(words: &[String]) -> SearchKey {
 
 /// The UIDs of folder `fid` whose header or body contains every word,
 /// from midb's index; `None` when midb is absent or does not answer (the
-/// caller reads the messages itself).
-async fn indexed_matches(ctx: &Ctx<'_>, fid: u64, words: &[String]) -> Option<HashSet<u32>> {
-    let Some(midb) = ctx.eas.midb() else {
+/// caller reads the messages itself). A midb that did not answer is not
+/// asked again in this search (`midb` becomes `None`), so an unreachable
+/// node costs one connect timeout, not one per folder.
+async fn indexed_matches(
+    ctx: &Ctx<'_>,
+    midb: &mut Option<Arc<RemoteView>>,
+    fid: u64,
+    words: &[String],
+) -> Option<HashSet<u32>> {
+    let Some(view) = midb.as_ref() else {
         if !ctx.eas.scan_logged.swap(true, Ordering::Relaxed) {
             tracing::info!(
                 "ActiveSync Search without midb: FreeText reads every candidate message"
@@ -271,9 +280,10 @@ async fn indexed_matches(ctx: &Ctx<'_>, fid: u64, words: &[String]) -> Option<Ha
         }
         return None;
     };
-    match midb.search(&ctx.dir, fid, text_criteria(words)).await {
+    match view.search(&ctx.dir, fid, text_criteria(words)).await {
         Ok(r) => Some(r.uids.into_iter().collect()),
         Err(e) => {
+            *midb = None;
             if !ctx.eas.scan_logged.swap(true, Ordering::Relaxed) {
                 tracing::info!(dir = %ctx.dir, folder = fid, error = %e,
                     "midb did not answer an ActiveSync Search: reading the messages instead");
@@ -290,6 +300,7 @@ async fn indexed_matches(ctx: &Ctx<'_>, fid: u64, words: &[String]) -> Option<Ha
 /// those midb rules out dropped.
 async fn folder_candidates(
     ctx: &Ctx<'_>,
+    midb: &mut Option<Arc<RemoteView>>,
     q: &Query,
     collection: &str,
     fid: u64,
@@ -321,7 +332,7 @@ async fn folder_candidates(
     let indexed = if q.words.is_empty() {
         None
     } else {
-        indexed_matches(ctx, fid, &q.words).await
+        indexed_matches(ctx, midb, fid, &q.words).await
     };
     let matched = q.words.is_empty() || indexed.is_some();
     Ok(entries
@@ -352,9 +363,10 @@ async fn mailbox(
     pref: BodyPreference,
 ) -> Result<Element, Failure> {
     let folders = folders_of(ctx, q, deep).await?;
+    let mut midb = ctx.eas.midb();
     let mut candidates: Vec<Candidate> = Vec::new();
     for (sid, fid) in &folders {
-        candidates.extend(folder_candidates(ctx, q, sid, *fid).await?);
+        candidates.extend(folder_candidates(ctx, &mut midb, q, sid, *fid).await?);
     }
     // Newest first.
     candidates.sort_by(|a, b| {
