@@ -1466,3 +1466,102 @@ fn a_phone_daily_series_with_exceptions_is_a_caldav_rrule_with_exdate_and_recurr
     assert!(has("20261026T140000Z", "20261026T141500Z"));
     assert!(has("20261027T090000Z", "20261027T091500Z"));
 }
+
+/// Provisions a raw device (`DeviceId=<device>`, 14.1): its headers and the
+/// Inbox's ServerId.
+fn raw_phone(node: &Node, device: &str) -> (Vec<String>, String) {
+    let q = format!("Cmd=Provision&User=demo%40example.test&DeviceId={device}&DeviceType=test");
+    let policy = |ack: &str| {
+        format!(
+            "<Provision xmlns=\"Provision:\"><Policies><Policy>\
+             <PolicyType>MS-EAS-Provisioning-WBXML</PolicyType>{ack}</Policy></Policies></Provision>"
+        )
+    };
+    let v = "MS-ASProtocolVersion: 14.1";
+    let (_, xml) = raw(node, &q, &[v, "X-MS-PolicyKey: 0"], Some(&policy("")));
+    let temp = between(&xml, "<PolicyKey>", "</PolicyKey>").to_string();
+    let ack = format!("<PolicyKey>{temp}</PolicyKey><Status>1</Status>");
+    let temp_header = format!("X-MS-PolicyKey: {temp}");
+    let (_, xml) = raw(node, &q, &[v, &temp_header], Some(&policy(&ack)));
+    let key = between(&xml, "<PolicyKey>", "</PolicyKey>").to_string();
+    let headers = vec![v.to_string(), format!("X-MS-PolicyKey: {key}")];
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let (_, xml) = raw(
+        node,
+        &q.replace("Cmd=Provision", "Cmd=FolderSync"),
+        &h,
+        Some("<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>"),
+    );
+    let inbox = xml
+        .split("<Add>")
+        .find(|a| a.contains("<Type>2</Type>"))
+        .map(|a| between(a, "<ServerId>", "</ServerId>").to_string())
+        .unwrap_or_else(|| panic!("no Inbox in {xml}"));
+    (headers, inbox)
+}
+
+#[test]
+fn free_text_search_of_a_big_inbox_pages_newest_first_with_midb_and_without() {
+    let mut node = node("127.0.97.12");
+    // 150 messages by LMTP; every fifth is about a zebra invoice.
+    for i in 0..150 {
+        let (subject, text) = if i % 5 == 0 {
+            (format!("match {i}"), "The Zebra INVOICE is attached.")
+        } else {
+            (format!("other {i}"), "Nothing to see.")
+        };
+        let msg = format!(
+            "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+             Message-ID: <big{i}@remote.test>\r\n\r\n{text}\r\n"
+        );
+        node.deliver_ok(USER, msg.as_bytes());
+    }
+    let (headers, inbox) = raw_phone(&node, "bigsearch");
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let search = |node: &Node, range: &str| {
+        let (code, xml) = raw(
+            node,
+            "Cmd=Search&User=demo%40example.test&DeviceId=bigsearch&DeviceType=test",
+            &h,
+            Some(&format!(
+                "<Search xmlns=\"Search:\" xmlns:airsync=\"AirSync:\"><Store><Name>Mailbox</Name>\
+                 <Query><And><airsync:Class>Email</airsync:Class>\
+                 <airsync:CollectionId>{inbox}</airsync:CollectionId>\
+                 <FreeText>zebra invoice</FreeText></And></Query>\
+                 <Options><Range>{range}</Range></Options></Store></Search>"
+            )),
+        );
+        assert_eq!(code, 200, "{xml}");
+        let subjects: Vec<String> = xml
+            .split("<Subject xmlns=\"Email:\">")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap_or("").to_string())
+            .collect();
+        (
+            subjects,
+            between(&xml, "<Range>", "</Range>").to_string(),
+            between(&xml, "<Total>", "</Total>").to_string(),
+        )
+    };
+    let expected = |from: usize, to: usize| -> Vec<String> {
+        (0..150)
+            .rev()
+            .filter(|i| i % 5 == 0)
+            .skip(from)
+            .take(to - from)
+            .map(|i| format!("match {i}"))
+            .collect()
+    };
+    // Newest first, Total of every match, pages by Range (through midb).
+    let (subjects, range, total) = search(&node, "0-9");
+    assert_eq!(subjects, expected(0, 10));
+    assert_eq!((range.as_str(), total.as_str()), ("0-9", "30"));
+    let (subjects, range, total) = search(&node, "25-34");
+    assert_eq!(subjects, expected(25, 30));
+    assert_eq!((range.as_str(), total.as_str()), ("25-29", "30"));
+    // Without midb the phone gets the same answer (http reads the messages).
+    node.kill(Service::Midb);
+    let (subjects, range, total) = search(&node, "0-9");
+    assert_eq!(subjects, expected(0, 10));
+    assert_eq!((range.as_str(), total.as_str()), ("0-9", "30"));
+}

@@ -1,7 +1,8 @@
 //! Exchange ActiveSync ([MS-ASHTTP], [MS-ASCMD]) for groxide-http at
 //! `/Microsoft-Server-ActiveSync`, authenticated by the server with the
 //! ActiveSync privilege, over the user's store through the routed exmdb
-//! client. Bodies are WBXML (groxide-wbxml); items go through the same
+//! client (and, for mailbox Search, the routed midb client when the server
+//! has one). Bodies are WBXML (groxide-wbxml); items go through the same
 //! store items and conversion layer (groxide-pim) as CalDAV and EWS.
 //!
 //! - [`request`]: the request parameters (query string or base64 form);
@@ -48,6 +49,7 @@ use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
 use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_rpc::midb_view::RemoteView;
 use groxide_rpc::{EventHub, ExmdbClient, RpcError};
 use groxide_submit::Submitter;
 use groxide_wbxml::{Element, Limits};
@@ -55,6 +57,7 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
 use request::{Params, Version};
 use state::Device;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -97,6 +100,11 @@ pub struct Eas {
     submitter: RwLock<Option<Arc<Submitter>>>,
     /// The user directory (GAL search); none in tests without one.
     directory: RwLock<Option<groxide_directory::Directory>>,
+    /// The stores' midb views (mailbox Search answers from their index);
+    /// none: Search reads the messages itself.
+    midb: RwLock<Option<Arc<RemoteView>>>,
+    /// Whether a Search has already logged that it reads messages itself.
+    pub(crate) scan_logged: AtomicBool,
 }
 
 impl std::fmt::Debug for Eas {
@@ -122,6 +130,8 @@ impl Eas {
             hub,
             submitter: RwLock::new(submitter),
             directory: RwLock::new(None),
+            midb: RwLock::new(None),
+            scan_logged: AtomicBool::new(false),
         })
     }
 
@@ -149,6 +159,23 @@ impl Eas {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = submitter;
         self.exmdb.routed().reset();
+        if let Some(midb) = self.midb() {
+            midb.routed().reset();
+        }
+    }
+
+    /// Gives the module the stores' midb views: mailbox Search asks their
+    /// index instead of reading every message (and falls back to reading
+    /// them when midb does not answer).
+    pub fn set_midb(&self, midb: Arc<RemoteView>) {
+        *self.midb.write().unwrap_or_else(PoisonError::into_inner) = Some(midb);
+    }
+
+    pub(crate) fn midb(&self) -> Option<Arc<RemoteView>> {
+        self.midb
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Gives the module the user directory (Search of the GAL).

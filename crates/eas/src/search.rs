@@ -3,22 +3,33 @@
 //! DateReceived, combined by And; newest first, Range and Total) and of
 //! the GAL (the directory's users whose address contains the query).
 //!
-//! A mailbox search reads the messages of the folders it covers: the
-//! dates from the message list, FreeText from each candidate's subject,
-//! addresses and text body (every word must occur, case-insensitively).
-//! Results carry the item's ServerId as LongId, which ItemOperations
-//! Fetch accepts.
+//! A mailbox search takes the candidates and their dates from each
+//! folder's message list (the date bounds are exact times, so they are
+//! applied here, not as midb's day-granular SINCE/BEFORE). FreeText is
+//! answered by the store's midb (IMAP SEARCH TEXT, one key per word,
+//! ANDed: every word occurs, case-insensitively, as a substring of the
+//! header or the body text) from its index, so Total costs no message
+//! reads and only the messages of the asked Range are read. Where midb is
+//! not configured or does not answer, the folder's candidates are read and
+//! checked here instead (subject, addresses and text body), which reads
+//! every candidate. Results carry the item's ServerId as LongId, which
+//! ItemOperations Fetch accepts.
 
 use crate::folder_sync::{CollectionKind, store_folders, visible};
 use crate::mail::{self, BodyPreference};
 use crate::sync::server_id;
 use crate::{Ctx, Failure, expect_root};
 use futures_util::StreamExt;
+use groxide_mailview::{MailboxView, SearchKey, TextField};
 use groxide_rpc::exmdb_client::folder_id;
+use groxide_rpc::midb_view::RemoteView;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use groxide_rpc::reason::Reason;
 use groxide_wbxml::{AirSync, Element, Email, GAL, Search};
 use mail_parser::MessageParser;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Search store status codes.
 mod status {
@@ -229,6 +240,121 @@ async fn folders_of(ctx: &Ctx<'_>, q: &Query, deep: bool) -> Result<Vec<(String,
     Ok(out)
 }
 
+/// A candidate of a mailbox search.
+struct Candidate {
+    /// The collection (ServerId of the folder) it is in.
+    collection: String,
+    entry: pb::MessageEntry,
+    /// Whether midb's index already says it matches the FreeText words;
+    /// otherwise its content must be read to decide.
+    matched: bool,
+}
+
+/// The midb criteria of the FreeText words: every word in the header or
+/// the body (IMAP TEXT), ANDed.
+fn text_criteria(words: &[String]) -> SearchKey {
+    SearchKey::And(
+        words
+            .iter()
+            .map(|w| SearchKey::Text(TextField::Text, w.clone()))
+            .collect(),
+    )
+}
+
+/// The UIDs of folder `fid` whose header or body contains every word,
+/// from midb's index; `None` when midb is absent or does not answer (the
+/// caller reads the messages itself). A midb that did not answer is not
+/// asked again in this search (`midb` becomes `None`), so an unreachable
+/// node costs one connect timeout, not one per folder.
+async fn indexed_matches(
+    ctx: &Ctx<'_>,
+    midb: &mut Option<Arc<RemoteView>>,
+    fid: u64,
+    words: &[String],
+) -> Option<HashSet<u32>> {
+    let Some(view) = midb.as_ref() else {
+        if !ctx.eas.scan_logged.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                "ActiveSync Search without midb: FreeText reads every candidate message"
+            );
+        }
+        return None;
+    };
+    match view.search(&ctx.dir, fid, text_criteria(words)).await {
+        Ok(r) => Some(r.uids.into_iter().collect()),
+        Err(e) => {
+            *midb = None;
+            if !ctx.eas.scan_logged.swap(true, Ordering::Relaxed) {
+                tracing::info!(dir = %ctx.dir, folder = fid, error = %e,
+                    "midb did not answer an ActiveSync Search: reading the messages instead");
+            } else {
+                tracing::debug!(dir = %ctx.dir, folder = fid, error = %e,
+                    "midb did not answer an ActiveSync Search: reading the messages instead");
+            }
+            None
+        }
+    }
+}
+
+/// The candidates of folder `fid`: its messages inside the date bounds,
+/// those midb rules out dropped.
+async fn folder_candidates(
+    ctx: &Ctx<'_>,
+    midb: &mut Option<Arc<RemoteView>>,
+    q: &Query,
+    collection: &str,
+    fid: u64,
+) -> Result<Vec<Candidate>, Failure> {
+    let mut s = Box::pin(
+        ctx.exmdb()
+            .list_messages(pb::ListMessagesRequest {
+                limit: 0,
+                dir: ctx.dir.clone(),
+                folder: Some(folder_id(fid)),
+                range: None,
+            })
+            .await?,
+    );
+    let mut entries = Vec::new();
+    while let Some(e) = s.next().await {
+        let e = e?;
+        if q.after.is_some_and(|a| e.internal_date <= a)
+            || q.before.is_some_and(|b| e.internal_date >= b)
+        {
+            continue;
+        }
+        entries.push(e);
+    }
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    // No words: every dated candidate matches without reading anything.
+    let indexed = if q.words.is_empty() {
+        None
+    } else {
+        indexed_matches(ctx, midb, fid, &q.words).await
+    };
+    let matched = q.words.is_empty() || indexed.is_some();
+    Ok(entries
+        .into_iter()
+        .filter(|e| indexed.as_ref().is_none_or(|uids| uids.contains(&e.uid)))
+        .map(|entry| Candidate {
+            collection: collection.to_string(),
+            entry,
+            matched,
+        })
+        .collect())
+}
+
+/// A message's content; `None` when it is gone (deleted meanwhile).
+async fn content(ctx: &Ctx<'_>, message_id: u64) -> Result<Option<Vec<u8>>, Failure> {
+    match ctx.exmdb().read_content_all(&ctx.dir, message_id).await {
+        Ok(r) => Ok(Some(r)),
+        Err(err) if err.reason() == Some(Reason::NoSuchMessage) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 async fn mailbox(
     ctx: &Ctx<'_>,
     q: &Query,
@@ -237,54 +363,44 @@ async fn mailbox(
     pref: BodyPreference,
 ) -> Result<Element, Failure> {
     let folders = folders_of(ctx, q, deep).await?;
-    // Candidates by date, newest first.
-    let mut candidates: Vec<(String, pb::MessageEntry)> = Vec::new();
+    let mut midb = ctx.eas.midb();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for (sid, fid) in &folders {
-        let mut s = Box::pin(
-            ctx.exmdb()
-                .list_messages(pb::ListMessagesRequest {
-                    limit: 0,
-                    dir: ctx.dir.clone(),
-                    folder: Some(folder_id(*fid)),
-                    range: None,
-                })
-                .await?,
-        );
-        while let Some(e) = s.next().await {
-            let e = e?;
-            if q.after.is_some_and(|a| e.internal_date <= a)
-                || q.before.is_some_and(|b| e.internal_date >= b)
-            {
-                continue;
-            }
-            candidates.push((sid.clone(), e));
-        }
+        candidates.extend(folder_candidates(ctx, &mut midb, q, sid, *fid).await?);
     }
+    // Newest first.
     candidates.sort_by(|a, b| {
-        b.1.internal_date
-            .cmp(&a.1.internal_date)
-            .then(b.1.message_id.cmp(&a.1.message_id))
+        b.entry
+            .internal_date
+            .cmp(&a.entry.internal_date)
+            .then(b.entry.message_id.cmp(&a.entry.message_id))
     });
     let mut total = 0;
     let mut results = Vec::new();
-    for (sid, e) in candidates {
-        let raw = match ctx.exmdb().read_content_all(&ctx.dir, e.message_id).await {
-            Ok(r) => r,
-            Err(err) if err.reason() == Some(Reason::NoSuchMessage) => continue,
-            Err(err) => return Err(err.into()),
+    for c in candidates {
+        let in_range = total >= first && total <= last;
+        // A match midb vouches for is read only when its result is sent.
+        let raw = if c.matched && !in_range {
+            None
+        } else {
+            match content(ctx, c.entry.message_id).await? {
+                Some(raw) => Some(raw),
+                None => continue,
+            }
         };
-        if !matches_words(&raw, &q.words) {
+        if !c.matched && !raw.as_deref().is_some_and(|r| matches_words(r, &q.words)) {
             continue;
         }
-        if total >= first && total <= last {
-            let collection: u64 = sid.parse().unwrap_or(0);
+        if let Some(raw) = raw.filter(|_| in_range) {
+            let e = &c.entry;
+            let collection: u64 = c.collection.parse().unwrap_or(0);
             let data = mail::application_data(e.message_id, &raw, e.flags, e.internal_date, pref);
             results.push(Element::with_children(
                 Search::Result,
                 [
                     Element::with_text(AirSync::Class, "Email"),
                     Element::with_text(Search::LongId, server_id(collection, e.message_id)),
-                    Element::with_text(AirSync::CollectionId, &sid),
+                    Element::with_text(AirSync::CollectionId, &c.collection),
                     Element::with_children(Search::Properties, data.children().iter().cloned()),
                 ],
             ));
@@ -392,6 +508,18 @@ mod tests {
         assert_eq!(parse_range(Some("9-0")), None);
         assert_eq!(parse_range(Some("x")), None);
         assert_eq!(parse_range(None), Some((0, MAX_RANGE - 1)));
+    }
+
+    #[test]
+    fn free_text_asks_midb_for_every_word_in_header_or_body() {
+        let words = ["quarterly".to_string(), "report".to_string()];
+        assert_eq!(
+            text_criteria(&words),
+            SearchKey::And(vec![
+                SearchKey::Text(TextField::Text, "quarterly".into()),
+                SearchKey::Text(TextField::Text, "report".into()),
+            ])
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Search, ItemOperations (attachments by FileReference, search results by
 //! LongId, EmptyFolderContents), FilterType and server-wins conflicts of
-//! the ActiveSync module over an in-process groxide-exmdb, driven through
+//! the ActiveSync module over an in-process groxide-exmdb (and, for the
+//! indexed mailbox Search, groxide-event and groxide-midb), driven through
 //! its router with WBXML bodies. Requests are written in EAS XML and
 //! encoded by groxide-wbxml; the Search answer is also decoded by
 //! libwbxml's `wbxml2xml` (libwbxml2-utils) as an independent reader.
@@ -11,8 +12,11 @@ use base64::Engine as _;
 use groxide_directory::{AddressStatus, DomainId, PrivilegeBits, ServerId, User, UserId};
 use groxide_eas::{Eas, EasSettings};
 use groxide_http_core::Principal;
+use groxide_routing::{ListKind, Resolver, RouteTable};
 use groxide_rpc::ClientOptions;
+use groxide_rpc::RoutedClient;
 use groxide_rpc::exmdb_client::{ExmdbClient, folder_role};
+use groxide_rpc::midb_view::RemoteView;
 use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_runtime::Routing;
 use groxide_testkit::LocalNode;
@@ -21,6 +25,8 @@ use groxide_wbxml::{
 };
 use http_body_util::BodyExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
 struct World {
@@ -52,15 +58,84 @@ async fn world() -> World {
 }
 
 async fn world_with_relay(relay: &str) -> World {
+    world_with(relay, false, None).await
+}
+
+/// Forwards 127.0.0.1:(returned port) to `target`, adding the bytes that
+/// come back from `target` to `bytes`.
+async fn counting_proxy(target: u16, bytes: Arc<AtomicU64>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let bytes = bytes.clone();
+            tokio::spawn(async move {
+                let Ok(outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await
+                else {
+                    return;
+                };
+                let (mut from_client, mut to_client) = inbound.into_split();
+                let (mut from_server, mut to_server) = outbound.into_split();
+                let up = tokio::io::copy(&mut from_client, &mut to_server);
+                let down = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(n) = from_server.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        if to_client.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::join!(up, down);
+            });
+        }
+    });
+    port
+}
+
+/// A world whose module reaches exmdb directly, or through a proxy that
+/// counts what exmdb sends it into `exmdb_bytes`; with `midb`, event and
+/// midb run too and the module's Search asks midb's index.
+async fn world_with(relay: &str, midb: bool, exmdb_bytes: Option<Arc<AtomicU64>>) -> World {
     let local = LocalNode::new();
+    if midb {
+        local
+            .start(groxide_event::ENDPOINT, groxide_event::run)
+            .await;
+    }
     let exmdb = local
         .start(groxide_exmdb::ENDPOINT, groxide_exmdb::run)
         .await;
+    if midb {
+        local.start(groxide_midb::ENDPOINT, groxide_midb::run).await;
+    }
     let routing = Arc::new(Routing::load(&exmdb.config(), None).unwrap());
     let client = Arc::new(ExmdbClient::new(
         routing.exmdb().clone(),
         ClientOptions::default(),
     ));
+    let module_client = match exmdb_bytes {
+        Some(bytes) => {
+            let port = counting_proxy(local.exmdb_port, bytes).await;
+            let via_proxy = Resolver::new(
+                RouteTable::parse("", ListKind::Exmdb, std::path::Path::new("exmdb_list.txt"))
+                    .unwrap(),
+                None,
+                groxide_routing::LocalNode::new("test", vec!["127.0.0.1".parse().unwrap()]),
+                port,
+                std::time::Duration::from_secs(60),
+            )
+            .with_default_host("127.0.0.1");
+            Arc::new(ExmdbClient::new(
+                Arc::new(via_proxy),
+                ClientOptions::default(),
+            ))
+        }
+        None => client.clone(),
+    };
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().join("demo").to_string_lossy().into_owned();
     client
@@ -74,14 +149,21 @@ async fn world_with_relay(relay: &str) -> World {
         .await
         .unwrap();
     let hub = groxide_rpc::EventHub::new(
-        routing,
+        routing.clone(),
         ClientOptions::default(),
         groxide_rpc::HubSettings::default(),
     );
     let submitter = groxide_submit::Submitter::new(relay, groxide_submit::SubmitOptions::default())
         .ok()
         .map(Arc::new);
-    let eas = Eas::new(client.clone(), hub, EasSettings::default(), submitter);
+    let eas = Eas::new(module_client, hub, EasSettings::default(), submitter);
+    if midb {
+        eas.set_midb(Arc::new(RemoteView::new(Arc::new(RoutedClient::new(
+            "midb",
+            routing.midb().clone(),
+            ClientOptions::default(),
+        )))));
+    }
     let principal = Principal {
         user: Arc::new(User {
             id: UserId(1),
@@ -376,6 +458,131 @@ async fn search_finds_mail_by_words_folder_and_date_newest_first_and_fetches_by_
             .await,
     );
     assert_eq!(text(&s, Search::Status), "8");
+}
+
+/// Messages in a big inbox: every seventh speaks of a zebra invoice, one
+/// more only of a zebra; each carries this much filler text.
+const BIG_INBOX: u32 = 300;
+const FILLER: usize = 6 * 1024;
+
+/// Fills the inbox of `w`: message `i` arrives a minute after `i - 1`.
+async fn fill_big_inbox(w: &World) {
+    let base = 1_796_083_200;
+    let filler = "lorem ipsum dolor sit amet\r\n".repeat(FILLER / 28);
+    for i in 0..BIG_INBOX {
+        let (subject, words) = match i {
+            _ if i % 7 == 0 => (format!("Match {i}"), "the ZEBRA Invoice is due"),
+            150 => ("Half 150".to_string(), "a zebra without paperwork"),
+            _ => (format!("Other {i}"), "nothing of interest"),
+        };
+        w.deliver(
+            &mail(&subject, &format!("{words}\r\n{filler}")),
+            base + i64::from(i) * 60,
+        )
+        .await;
+    }
+}
+
+/// The subjects, Range and Total of a FreeText Search of the inbox.
+async fn search_inbox(
+    p: &Phone<'_>,
+    inbox: &str,
+    words: &str,
+    range: &str,
+) -> (Vec<String>, String, String) {
+    let d = p
+        .post(
+            "Search",
+            &xml(&format!(
+                "<Search xmlns=\"Search:\" xmlns:airsync=\"AirSync:\" xmlns:airsyncbase=\"AirSyncBase:\">\
+                 <Store><Name>Mailbox</Name><Query><And>\
+                 <airsync:Class>Email</airsync:Class><airsync:CollectionId>{inbox}</airsync:CollectionId>\
+                 <FreeText>{words}</FreeText></And></Query><Options><Range>{range}</Range>\
+                 <airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type>\
+                 <airsyncbase:TruncationSize>100</airsyncbase:TruncationSize></airsyncbase:BodyPreference>\
+                 </Options></Store></Search>"
+            )),
+        )
+        .await;
+    let s = d
+        .descendant(&[Search::Response.into(), Search::Store.into()])
+        .unwrap();
+    assert_eq!(text(s, Search::Status), "1");
+    let results: Vec<&Element> = s.children_named(Search::Result).collect();
+    for r in &results {
+        if r.child(Search::Properties).is_some() {
+            assert_eq!(text(r, AirSync::CollectionId), inbox);
+            assert!(!text(r, Search::LongId).is_empty());
+        }
+    }
+    let subjects = results
+        .iter()
+        .filter_map(|r| r.child(Search::Properties))
+        .map(|p| text(p, groxide_wbxml::Email::Subject))
+        .collect();
+    (subjects, text(s, Search::Range), text(s, Search::Total))
+}
+
+fn matches(range: std::ops::Range<usize>) -> Vec<String> {
+    let newest_first: Vec<u32> = (0..BIG_INBOX).rev().filter(|i| i % 7 == 0).collect();
+    newest_first[range]
+        .iter()
+        .map(|i| format!("Match {i}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_of_a_big_inbox_answers_from_midbs_index_and_reads_only_the_pages_messages() {
+    let exmdb_bytes = Arc::new(AtomicU64::new(0));
+    let w = world_with("smtp://127.0.0.1:1", true, Some(exmdb_bytes.clone())).await;
+    fill_big_inbox(&w).await;
+    let (p, folders) = w.phone("bigsearch").await;
+    let inbox = folder(&folders, "2");
+    let all_mail = u64::from(BIG_INBOX) * FILLER as u64;
+
+    // The first page: both words (any case), newest first, Total of all.
+    exmdb_bytes.store(0, Ordering::Relaxed);
+    let (subjects, range, total) = search_inbox(&p, &inbox, "zebra INVOICE", "0-4").await;
+    let read = exmdb_bytes.load(Ordering::Relaxed);
+    assert_eq!(subjects, matches(0..5));
+    assert_eq!((range.as_str(), total.as_str()), ("0-4", "43"));
+    // Only the page's five messages came from exmdb (plus the listing).
+    eprintln!("search of {BIG_INBOX} messages: {read} bytes from exmdb ({all_mail} bytes of mail)");
+    assert!(read < 12 * FILLER as u64, "{read} bytes read from exmdb");
+
+    // Later pages, and the last one cut short.
+    let (subjects, range, total) = search_inbox(&p, &inbox, "zebra invoice", "5-9").await;
+    assert_eq!(subjects, matches(5..10));
+    assert_eq!((range.as_str(), total.as_str()), ("5-9", "43"));
+    let (subjects, range, total) = search_inbox(&p, &inbox, "zebra invoice", "40-49").await;
+    assert_eq!(subjects, matches(40..43));
+    assert_eq!((range.as_str(), total.as_str()), ("40-42", "43"));
+    // One word alone finds the one more message that has only it.
+    let (subjects, _, total) = search_inbox(&p, &inbox, "zebra", "19-21").await;
+    assert_eq!(total, "44");
+    assert_eq!(subjects, ["Match 161", "Match 154", "Half 150"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_without_midb_reads_the_messages_and_finds_the_same() {
+    let exmdb_bytes = Arc::new(AtomicU64::new(0));
+    let w = world_with("smtp://127.0.0.1:1", false, Some(exmdb_bytes.clone())).await;
+    fill_big_inbox(&w).await;
+    let (p, folders) = w.phone("scansearch").await;
+    let inbox = folder(&folders, "2");
+    exmdb_bytes.store(0, Ordering::Relaxed);
+    let (subjects, range, total) = search_inbox(&p, &inbox, "zebra INVOICE", "0-4").await;
+    assert_eq!(subjects, matches(0..5));
+    assert_eq!((range.as_str(), total.as_str()), ("0-4", "43"));
+    // Without an index every candidate is read.
+    let read = exmdb_bytes.load(Ordering::Relaxed);
+    assert!(
+        read > u64::from(BIG_INBOX) * FILLER as u64,
+        "{read} bytes read from exmdb"
+    );
+    let (subjects, range, _) = search_inbox(&p, &inbox, "zebra invoice", "40-49").await;
+    assert_eq!(subjects, matches(40..43));
+    assert_eq!(range, "40-42");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,9 @@
 //! [`Mount`], reload it. What several modules share is built here once and
 //! handed to each: the routed exmdb client, the event hub (EWS
 //! notifications, ActiveSync Ping and Sync-with-Wait) and the relay of
-//! `outgoing_smtp_url` (EWS and ActiveSync sending).
+//! `outgoing_smtp_url` (EWS and ActiveSync sending). ActiveSync also gets
+//! the routed midb client (routed like groxide-imap's: homeserver, then
+//! midb_list.txt), whose index answers its mailbox Search.
 
 use groxide_config::keys::shared;
 use groxide_config::{Config, Http};
@@ -14,7 +16,8 @@ use groxide_eas::{Eas, EasSettings};
 use groxide_ews::Ews;
 use groxide_ews::notifications::NotificationLimits;
 use groxide_http_core::{Mount, Services};
-use groxide_rpc::{EventHub, ExmdbClient, HubSettings};
+use groxide_rpc::midb_view::RemoteView;
+use groxide_rpc::{EventHub, ExmdbClient, HubSettings, RoutedClient};
 use groxide_runtime::{NodeIdentity, Routing, client_options};
 use groxide_submit::{SubmitOptions, Submitter};
 use std::sync::Arc;
@@ -60,6 +63,11 @@ impl Modules {
     ) -> Result<Modules, String> {
         let options = client_options(config, routing.node())?;
         let exmdb = Arc::new(ExmdbClient::new(routing.exmdb().clone(), options.clone()));
+        let midb = Arc::new(RoutedClient::new(
+            "midb",
+            routing.midb().clone(),
+            options.clone(),
+        ));
         let hub = EventHub::new(
             routing.clone(),
             options,
@@ -83,6 +91,7 @@ impl Modules {
             hub,
         };
         modules.eas.set_directory(services.directory.clone());
+        modules.eas.set_midb(Arc::new(RemoteView::new(midb)));
         Ok(modules)
     }
 

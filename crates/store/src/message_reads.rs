@@ -183,14 +183,14 @@ pub(crate) fn read_tags_batch(
     let tags_json = list(&mut to_read.iter().map(|t| u64::from(t.0)));
     // Rows come grouped by message (the IN list is walked in rowid order,
     // each message's property rows by their primary key).
-    let mut st = conn.prepare_cached(concat!(
+    let mut st = conn.prepare_cached(
         "SELECT m.uid, m.message_id, m.flags, m.keywords, m.size, m.internal_date, m.cn, \
          m.content_hash, m.folder_id, m.content_kind, p.tag, p.value \
          FROM messages m LEFT JOIN message_properties p \
          ON p.message_id = m.message_id AND p.tag IN (SELECT value FROM json_each(?2)) \
          WHERE m.message_id IN (SELECT value FROM json_each(?1)) AND m.deleted_at IS NULL \
-         ORDER BY m.message_id"
-    ))?;
+         ORDER BY m.message_id",
+    )?;
     let mut rows = st.query(params![ids_json, tags_json])?;
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     let mut current: Option<(MessageRow, Vec<Prop>)> = None;
