@@ -412,7 +412,12 @@ impl TzDefinition {
         recur: bool,
     ) -> TzDefinition {
         let first = effective_year.clamp(1601, 1990);
-        let last = effective_year.clamp(2037, 9999);
+        // The rules of every year after the tz database's last are those
+        // of its last (`TzReg::of_zone`): looking further finds no change
+        // and cost an event in the year 4048 two thousand years of looks.
+        let last = effective_year
+            .clamp(2037, 9999)
+            .min(crate::recur::expand::LAST_TZDB_YEAR);
         let mut rules: Vec<TzRule> = Vec::new();
         for y in first..=last {
             let reg = TzReg::of_zone(tz, y);
@@ -682,6 +687,22 @@ mod tests {
         assert_eq!(&b[14..18], &[0, 0, 10, 0]);
         assert_eq!(TzReg::decode_struct(&b).unwrap(), europe_berlin());
         assert!(TzReg::decode_struct(&b[..47]).is_err());
+    }
+
+    #[test]
+    fn a_far_future_event_gets_the_rules_of_the_last_tz_database_year() {
+        // A fuzzer's event in the year 4048 made the definition look at
+        // every year up to it; the rules past the database's last year
+        // are its rules, so the definition is the same as for that year
+        // (and as one looked up year by year would be).
+        let last = crate::recur::expand::LAST_TZDB_YEAR;
+        for zone in [chrono_tz::Europe::Berlin, chrono_tz::America::Santiago] {
+            let far = TzDefinition::of_zone(zone, "k", 4048, true);
+            let at_last = TzDefinition::of_zone(zone, "k", last, true);
+            assert_eq!(far, at_last, "{zone}");
+            assert_eq!(far.effective().unwrap().reg, TzReg::of_zone(zone, 4048));
+            assert_eq!(far.rule_for_year(9999).unwrap().reg, TzReg::of_zone(zone, 9999));
+        }
     }
 
     #[test]
