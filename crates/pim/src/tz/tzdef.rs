@@ -259,6 +259,33 @@ impl TzReg {
     /// the end of the year, without daylight time.
     pub fn of_zone(tz: chrono_tz::Tz, year: i32) -> TzReg {
         let year = year.min(crate::recur::expand::LAST_TZDB_YEAR);
+        // A zone's definition looks at a century of years, each 366 offset
+        // look-ups: every calendar item written would pay that again.
+        // The answer depends only on (zone, year), so it is kept; the
+        // cache is bounded (cleared when full; a refill costs one pass).
+        type Cache = std::collections::HashMap<(chrono_tz::Tz, i32), TzReg>;
+        static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+        const MAX_CACHED: usize = 50_000;
+        let cache = CACHE.get_or_init(Default::default);
+        let lock = || {
+            cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(reg) = lock().get(&(tz, year)) {
+            return *reg;
+        }
+        let reg = TzReg::compute(tz, year);
+        let mut c = lock();
+        if c.len() >= MAX_CACHED {
+            c.clear();
+        }
+        c.insert((tz, year), reg);
+        reg
+    }
+
+    /// [`Self::of_zone`] without the cache.
+    fn compute(tz: chrono_tz::Tz, year: i32) -> TzReg {
         let offset_at =
             |t: NaiveDateTime| tz.offset_from_utc_datetime(&t).fix().local_minus_utc() / 60;
         let mut transitions: Vec<(NaiveDateTime, i32, i32)> = Vec::new();
@@ -701,7 +728,10 @@ mod tests {
             let at_last = TzDefinition::of_zone(zone, "k", last, true);
             assert_eq!(far, at_last, "{zone}");
             assert_eq!(far.effective().unwrap().reg, TzReg::of_zone(zone, 4048));
-            assert_eq!(far.rule_for_year(9999).unwrap().reg, TzReg::of_zone(zone, 9999));
+            assert_eq!(
+                far.rule_for_year(9999).unwrap().reg,
+                TzReg::of_zone(zone, 9999)
+            );
         }
     }
 
