@@ -137,22 +137,9 @@ fn recurrence(
             days.iter().map(|d| weekday_bit(d.weekday)).sum()
         }
     };
-    let ordinal = rule
-        .by_day
-        .first()
-        .and_then(|d| d.ordinal)
-        .map(i32::from)
-        .or_else(|| rule.by_set_pos.first().copied());
-    let month_day = rule
-        .by_month_day
-        .first()
-        .map(|d| i32::from(*d))
-        .unwrap_or(start.day() as i32);
-    let month = rule
-        .by_month
-        .first()
-        .map(|m| u32::from(*m))
-        .unwrap_or(start.month());
+    let ordinal = rule.weekday_ordinal();
+    let month_day = rule.month_day(start.date());
+    let month = rule.month(start.date());
     // (Type, DayOfWeek, WeekOfMonth, DayOfMonth, MonthOfYear)
     let (kind, dow, week, mday, moy) = match (rule.freq, ordinal) {
         (Freq::Daily, _) if rule.by_day.is_empty() => (0, None, None, None, None),

@@ -705,25 +705,9 @@ fn write_recurrence(w: &mut XmlWriter, s: &Series) {
         };
         w.leaf("t:DaysOfWeek", &list.join(" "));
     };
-    let ordinal = rule
-        .by_day
-        .first()
-        .and_then(|d| d.ordinal)
-        .map(i32::from)
-        .or_else(|| rule.by_set_pos.first().copied());
-    let month_day = rule
-        .by_month_day
-        .first()
-        .map(|d| i32::from(*d))
-        .unwrap_or(s.start.day() as i32)
-        .max(1)
-        .to_string();
-    let month = rule
-        .by_month
-        .first()
-        .map(|m| usize::from(*m))
-        .unwrap_or(s.start.month() as usize)
-        .clamp(1, 12);
+    let ordinal = rule.weekday_ordinal();
+    let month_day = rule.month_day(s.start.date()).max(1).to_string();
+    let month = rule.month(s.start.date()) as usize;
     w.open("t:Recurrence", &[]);
     match (rule.freq, ordinal) {
         (Freq::Weekly, _) => {

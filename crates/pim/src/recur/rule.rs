@@ -4,7 +4,7 @@
 
 use crate::error::ParseErrorKind;
 use calcard::icalendar::{ICalendarFrequency, ICalendarRecurrenceRule, ICalendarWeekday};
-use chrono::{NaiveDateTime, Weekday};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Weekday};
 use std::fmt;
 
 /// FREQ.
@@ -103,6 +103,35 @@ impl RecurRule {
     /// Whether the rule ends (COUNT or UNTIL).
     pub fn is_bounded(&self) -> bool {
         self.count.is_some() || self.until.is_some()
+    }
+
+    /// The "n-th weekday" of a relative monthly or yearly pattern: the first
+    /// BYDAY ordinal, else the first BYSETPOS (`BYDAY=TU;BYSETPOS=2`).
+    pub fn weekday_ordinal(&self) -> Option<i32> {
+        self.by_day
+            .first()
+            .and_then(|d| d.ordinal)
+            .map(i32::from)
+            .or_else(|| self.by_set_pos.first().copied())
+    }
+
+    /// The day of the month an absolute pattern falls on: the first
+    /// BYMONTHDAY (may be negative: −1 is the last day), else the start's.
+    pub fn month_day(&self, start: NaiveDate) -> i32 {
+        self.by_month_day
+            .first()
+            .map(|d| i32::from(*d))
+            .unwrap_or(start.day() as i32)
+    }
+
+    /// The month (1…12) a yearly pattern falls in: the first BYMONTH, else
+    /// the start's.
+    pub fn month(&self, start: NaiveDate) -> u32 {
+        self.by_month
+            .first()
+            .map(|m| u32::from(*m))
+            .unwrap_or(start.month())
+            .clamp(1, 12)
     }
 
     /// Converts calcard's parsed rule, checking ranges.
@@ -377,6 +406,19 @@ impl fmt::Display for RecurRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patterns_anchor_comes_from_its_parts_or_else_from_the_start() {
+        let start = NaiveDate::from_ymd_opt(2026, 5, 19).unwrap();
+        let r = RecurRule::parse("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=3").unwrap();
+        assert_eq!(r.weekday_ordinal(), Some(3));
+        let r = RecurRule::parse("FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10").unwrap();
+        assert_eq!((r.weekday_ordinal(), r.month(start)), (Some(-1), 10));
+        let r = RecurRule::parse("FREQ=MONTHLY;BYMONTHDAY=-1").unwrap();
+        assert_eq!((r.weekday_ordinal(), r.month_day(start)), (None, -1));
+        let r = RecurRule::parse("FREQ=YEARLY").unwrap();
+        assert_eq!((r.month_day(start), r.month(start)), (19, 5));
+    }
 
     #[test]
     fn rules_parse_and_print_canonically() {
