@@ -45,7 +45,7 @@ pub mod xml;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
-use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_http_core::{Mount, Prefix, Principal, Serve};
 use groxide_rpc::ExmdbClient;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
@@ -99,9 +99,11 @@ impl Dav {
             name: "dav",
             prefixes: vec![Prefix::exact(ROOT)],
             auth: Some(Protocol::Dav),
-            router: axum::Router::new()
-                .fallback(handle)
-                .with_state(self.clone()),
+            serve: Serve::Router(
+                axum::Router::new()
+                    .fallback(handle)
+                    .with_state(self.clone()),
+            ),
         }
     }
 

@@ -39,7 +39,7 @@ use groxide_config::{Config, Http};
 use groxide_directory::{DirectoryError, Protocol, User};
 use groxide_http_core::auth::Credentials;
 use groxide_http_core::body::read_body;
-use groxide_http_core::{Mount, Prefix, Services};
+use groxide_http_core::{Mount, Prefix, Serve, Services};
 use http::header::{ALLOW, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 use pox::{Endpoints, PoxErrorCode, Schema};
@@ -130,9 +130,11 @@ impl Discovery {
                 Prefix::exact("/.well-known/carddav"),
             ],
             auth: None,
-            router: axum::Router::new()
-                .fallback(dispatch)
-                .with_state(self.clone()),
+            serve: Serve::Router(
+                axum::Router::new()
+                    .fallback(dispatch)
+                    .with_state(self.clone()),
+            ),
         }
     }
 

@@ -16,7 +16,6 @@ use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http_body_util::BodyExt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use tower::ServiceExt;
 
 const PW: &str = "secret";
 const OUTLOOK_REQ: &str =
@@ -25,7 +24,7 @@ const OUTLOOK_REQ: &str =
 struct World {
     _dir: tempfile::TempDir,
     gate: Arc<AuthGate>,
-    router: axum::Router,
+    serve: groxide_http_core::Serve,
 }
 
 async fn world() -> World {
@@ -103,11 +102,11 @@ async fn world() -> World {
             submission_starttls_port: 587,
         },
     };
-    let router = Discovery::new(services, settings).mount().router;
+    let serve = Discovery::new(services, settings).mount().serve;
     World {
         _dir: dir,
         gate,
-        router,
+        serve,
     }
 }
 
@@ -136,7 +135,7 @@ impl World {
             req = req.header(AUTHORIZATION, format!("Basic {token}"));
         }
         let req = req.body(Body::from(body.to_string())).unwrap();
-        let response = self.router.clone().oneshot(req).await.unwrap();
+        let response = self.serve.call(req).await;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();

@@ -44,17 +44,17 @@ mod sync;
 /// The device state (groxide-eas-state), as this module's own.
 pub use groxide_eas_state::{devices, state};
 
-use axum::extract::{Request, State};
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
-use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_http_core::{Answer, Mount, Prefix, Principal, Serve};
 use groxide_rpc::midb_view::RemoteView;
 use groxide_rpc::{EventHub, ExmdbClient, RpcError};
 use groxide_submit::Submitter;
 use groxide_wbxml::{Element, Limits};
 use http::header::{ALLOW, CONTENT_TYPE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, Request, StatusCode};
 use request::{Params, Version};
 use state::Device;
 use std::sync::atomic::AtomicBool;
@@ -135,15 +135,16 @@ impl Eas {
         })
     }
 
-    /// The module's part of the server.
+    /// The module's part of the server. Its requests come straight from
+    /// the server ([`Serve::Direct`]), with no router between: a waiting
+    /// Ping holds this module's futures only.
     pub fn mount(self: &Arc<Self>) -> Mount {
+        let eas = self.clone();
         Mount {
             name: "eas",
             prefixes: vec![Prefix::ignore_case(ENDPOINT)],
             auth: Some(Protocol::ActiveSync),
-            router: axum::Router::new()
-                .fallback(handle)
-                .with_state(self.clone()),
+            serve: Serve::Direct(Arc::new(move |request| answer(eas.clone(), request))),
         }
     }
 
@@ -294,52 +295,81 @@ fn same_user(param: &str, username: &str) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case(username) || p.eq_ignore_ascii_case(local))
 }
 
-async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
+/// One request. What it asks is worked out in a boxed step whose state
+/// (the request, its body, the decoder's) is gone before the command runs;
+/// then the command runs with only its context: a Ping that waits for an
+/// hour holds that and its own wait.
+fn answer(eas: Arc<Eas>, request: Request<Body>) -> Answer {
+    let prepared = Box::pin(prepare(eas.settings(), request));
+    Box::pin(async move {
+        // Only the boxed run is held across its await (a `match` over the
+        // prepared result would keep the result's room in this future).
+        let running = match prepared.await {
+            Ok(job) => Box::pin(run(eas, Box::new(job))),
+            Err(refused) => return refused,
+        };
+        running.await
+    })
+}
+
+/// A command to run: whom it is for, its parameters and its document.
+struct Job {
+    dir: String,
+    user: String,
+    params: Params,
+    settings: EasSettings,
+    zone: Option<chrono_tz::Tz>,
+    document: Option<Element>,
+}
+
+/// Checks the request and decodes its body.
+async fn prepare(settings: EasSettings, request: Request<Body>) -> Result<Job, Response> {
     let path = request.uri().path();
     if !path.eq_ignore_ascii_case(ENDPOINT) && !path.eq_ignore_ascii_case(&format!("{ENDPOINT}/")) {
-        return text(StatusCode::NOT_FOUND, "no such ActiveSync endpoint");
+        return Err(text(StatusCode::NOT_FOUND, "no such ActiveSync endpoint"));
     }
     if request.method() == Method::OPTIONS {
-        return options();
+        return Err(options());
     }
     if request.method() != Method::POST {
-        return (
+        return Err((
             StatusCode::METHOD_NOT_ALLOWED,
             [(ALLOW, HeaderValue::from_static("OPTIONS,POST"))],
             "ActiveSync takes commands by POST\n",
         )
-            .into_response();
+            .into_response());
     }
     let Some(principal) = request.extensions().get::<Principal>().cloned() else {
-        return text(StatusCode::UNAUTHORIZED, "authentication required");
+        return Err(text(StatusCode::UNAUTHORIZED, "authentication required"));
     };
     let params = match request::parse(request.uri().query(), request.headers()) {
         Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, e.0),
+        Err(e) => return Err(text(StatusCode::BAD_REQUEST, e.0)),
     };
     if !request::COMMANDS.contains(&params.command.as_str()) {
-        return text(
+        return Err(text(
             StatusCode::NOT_IMPLEMENTED,
             format!("the {} command is not supported", params.command),
-        );
+        ));
     }
     if !same_user(&params.user, &principal.user.username) {
-        return text(
+        return Err(text(
             StatusCode::FORBIDDEN,
             "the User parameter names another mailbox than the one logged in",
-        );
+        ));
     }
     if principal.user.maildir.is_empty() {
-        return text(StatusCode::FORBIDDEN, "this account has no mailbox");
+        return Err(text(StatusCode::FORBIDDEN, "this account has no mailbox"));
     }
-    let settings = eas.settings();
-    // Boxed: a waiting Ping's future does not carry the body reader's.
-    let body = match Box::pin(read_body(request.into_body())).await {
+    let body = match read_body(request.into_body()).await {
         Ok(b) => b,
-        Err(e) => return e.into_response(),
+        Err(e) => return Err(e.into_response()),
     };
     if body.len() > settings.max_request {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is too large");
+        return Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request is too large",
+        ));
     }
     let document = if body.is_empty() {
         None
@@ -352,24 +382,46 @@ async fn handle(State(eas): State<Arc<Eas>>, request: Request) -> Response {
             Ok(d) => Some(d),
             Err(e) => {
                 tracing::debug!(error = %e, command = %params.command, "undecodable WBXML");
-                return text(StatusCode::BAD_REQUEST, format!("malformed WBXML: {e}"));
+                return Err(text(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed WBXML: {e}"),
+                ));
             }
         }
     };
-    // The body's bytes may share the connection's 8 KiB read buffer, and
-    // a Ping waits for minutes: nothing of the request outlives its
-    // decoding.
-    drop(body);
-    let mut ctx = Ctx {
-        eas: &eas,
+    Ok(Job {
         dir: principal.user.maildir.clone(),
         user: principal.user.username.clone(),
-        params,
-        device: Device::default(),
-        settings,
         zone: principal.user.timezone.parse().ok(),
+        params,
+        settings,
+        document,
+    })
+}
+
+/// Runs a prepared command. (The job comes boxed and is taken apart in a
+/// block, so this future holds the context only, not the job beside it.)
+async fn run(eas: Arc<Eas>, job: Box<Job>) -> Response {
+    let (mut ctx, document) = {
+        let Job {
+            dir,
+            user,
+            params,
+            settings,
+            zone,
+            document,
+        } = *job;
+        let ctx = Ctx {
+            eas: &eas,
+            dir,
+            user,
+            params,
+            device: Device::default(),
+            settings,
+            zone,
+        };
+        (ctx, document)
     };
-    drop(principal);
     match Box::pin(serve(&mut ctx, document)).await {
         Ok(r) => r,
         Err(Failure::BadRequest(why)) => text(StatusCode::BAD_REQUEST, why),
@@ -451,10 +503,11 @@ fn policy_refusal(device: &Device, sent: Option<u32>) -> Option<u8> {
     (sent != device.policy_key).then_some(144)
 }
 
-async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response, Failure> {
+/// Records the device's visit (its state loaded into `ctx.device`, saved
+/// when something changed) and checks its provisioning: `Some` answer
+/// refuses the command.
+async fn admit(ctx: &mut Ctx<'_>) -> Result<Option<Response>, Failure> {
     let now = chrono::Utc::now().timestamp();
-    // The store calls are boxed (a tonic call's state is kilobytes): the
-    // serving future lives as long as a Ping waits.
     let known = Box::pin(ctx.devices().device(&ctx.params.device_id)).await?;
     let fresh = known.is_none();
     let mut device = known.unwrap_or_else(|| Device {
@@ -476,18 +529,18 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
         Box::pin(ctx.devices().save_device(&device)).await?;
     }
     ctx.device = device;
-    let command = ctx.params.command.clone();
+    let command = ctx.params.command.as_str();
     if command != "Provision"
         && let Some(status) = policy_refusal(&ctx.device, ctx.params.policy_key)
     {
         tracing::debug!(device = %ctx.params.device_id, status, "ActiveSync request needs provisioning");
         if ctx.params.version < Version(140) {
-            return Ok(with_server_headers(text(
+            return Ok(Some(with_server_headers(text(
                 StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
                 "provision first",
-            )));
+            ))));
         }
-        return Ok(match status_home(&command) {
+        return Ok(Some(match status_home(command) {
             Some((root, status_tag)) => wbxml(&Element::with_children(
                 root,
                 [Element::with_text(status_tag, status.to_string())],
@@ -496,8 +549,18 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
                 StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
                 "provision first",
             )),
-        });
+        }));
     }
+    Ok(None)
+}
+
+async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response, Failure> {
+    // Boxed: the device records it handles are not kept in this future
+    // while the command (a Ping) waits.
+    if let Some(refused) = Box::pin(admit(ctx)).await? {
+        return Ok(refused);
+    }
+    let command = ctx.params.command.clone();
     // Each command's future is boxed: a waiting Ping holds only its own
     // state, not the size of the largest command's.
     let answer = match command.as_str() {
@@ -568,9 +631,10 @@ mod tests {
     }
 
     /// What a waiting Ping holds is mostly the size of the futures it
-    /// waits in (each boxed once per request): the handler's, the serving
-    /// one's and the Ping's own. They must not grow with the largest
-    /// command's state (see the boxing in `serve`).
+    /// waits in (each boxed once per request): the answer's, the run's
+    /// (its context), the serving one's and the Ping's own. They must not
+    /// grow with the request's or the largest command's state (see the
+    /// boxing in `answer` and `serve`).
     #[tokio::test]
     async fn a_waiting_pings_futures_stay_small() {
         let local = groxide_testkit::LocalNode::new();
@@ -588,16 +652,26 @@ mod tests {
             groxide_rpc::HubSettings::default(),
         );
         let eas = Eas::new(client, hub, EasSettings::default(), None);
-        let handler = handle(State(eas.clone()), Request::new(axum::body::Body::empty()));
+        let answering = answer(eas.clone(), Request::new(Body::empty()));
+        let params = request::parse(
+            Some("Cmd=Ping&User=u&DeviceId=d&DeviceType=t"),
+            &http::HeaderMap::new(),
+        )
+        .unwrap();
+        let job = Job {
+            dir: String::new(),
+            user: String::new(),
+            params: params.clone(),
+            settings: EasSettings::default(),
+            zone: None,
+            document: None,
+        };
+        let running = std::mem::size_of_val(&run(eas.clone(), Box::new(job)));
         let mut ctx = Ctx {
             eas: &eas,
             dir: String::new(),
             user: String::new(),
-            params: request::parse(
-                Some("Cmd=Ping&User=u&DeviceId=d&DeviceType=t"),
-                &http::HeaderMap::new(),
-            )
-            .unwrap(),
+            params,
             device: Device::default(),
             settings: EasSettings::default(),
             zone: None,
@@ -605,10 +679,12 @@ mod tests {
         let serving = std::mem::size_of_val(&serve(&mut ctx, None));
         let pinging = std::mem::size_of_val(&ping::ping(&mut ctx, None));
         let sizes = [
-            ("handle", std::mem::size_of_val(&handler), 1536),
-            ("serve", serving, 1024),
-            ("ping", pinging, 1024),
+            ("answer", std::mem::size_of_val(&*answering), 64),
+            ("run", running, 640),
+            ("serve", serving, 256),
+            ("ping", pinging, 640),
         ];
+        eprintln!("{sizes:?}");
         for (name, size, most) in sizes {
             assert!(
                 size <= most,

@@ -27,7 +27,6 @@ use http_body_util::BodyExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 
 struct World {
     _local: LocalNode,
@@ -275,7 +274,7 @@ impl Phone<'_> {
             .body(Body::from(groxide_wbxml::encode(body)))
             .unwrap();
         req.extensions_mut().insert(self.world.principal.clone());
-        let resp = self.world.eas.mount().router.oneshot(req).await.unwrap();
+        let resp = self.world.eas.mount().serve.call(req).await;
         assert_eq!(resp.status(), 200, "{cmd}");
         resp.into_body()
             .collect()

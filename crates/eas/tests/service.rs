@@ -19,10 +19,9 @@ use groxide_wbxml::{AirSync, Element, FolderHierarchy, Limits, Provision};
 use http_body_util::BodyExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 struct Phone {
-    router: axum::Router,
+    serve: groxide_http_core::Serve,
     principal: Principal,
     key: String,
 }
@@ -39,7 +38,7 @@ impl Phone {
             .body(Body::from(groxide_wbxml::encode(body)))
             .unwrap();
         req.extensions_mut().insert(self.principal.clone());
-        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let resp = self.serve.call(req).await;
         let status = resp.status().as_u16();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let doc =
@@ -161,7 +160,7 @@ async fn a_device_syncing_in_windows_between_random_changes_ends_with_the_server
         scheme: "Basic",
     };
     let mut phone = Phone {
-        router: eas.mount().router,
+        serve: eas.mount().serve,
         principal,
         key: "0".into(),
     };

@@ -48,7 +48,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use groxide_directory::Protocol;
 use groxide_http_core::body::read_body;
-use groxide_http_core::{Mount, Prefix, Principal};
+use groxide_http_core::{Mount, Prefix, Principal, Serve};
 use groxide_rpc::{EventHub, ExmdbClient};
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode};
@@ -183,9 +183,11 @@ impl Ews {
             name: "ews",
             prefixes: vec![Prefix::ignore_case("/EWS")],
             auth: Some(Protocol::Web),
-            router: axum::Router::new()
-                .fallback(handle)
-                .with_state(self.clone()),
+            serve: Serve::Router(
+                axum::Router::new()
+                    .fallback(handle)
+                    .with_state(self.clone()),
+            ),
         }
     }
 

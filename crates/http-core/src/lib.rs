@@ -28,5 +28,5 @@ pub use auth::{AuthGate, AuthRejection, AuthScheme, Basic, Credentials, Principa
 pub use body::{BodyError, BodyLimits, LimitedBody, RequestBody};
 pub use client::ClientInfo;
 pub use home::{HomeError, HomeNodes};
-pub use mount::{Mount, Prefix, Services};
+pub use mount::{Answer, Mount, Prefix, Serve, Services};
 pub use note::RequestNote;

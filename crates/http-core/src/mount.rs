@@ -1,15 +1,22 @@
 //! How a protocol module plugs into groxide-http: it hands the server a
 //! [`Mount`] — a name, the path prefixes it owns, the protocol whose
 //! privilege every request needs (or none, when the module authenticates
-//! itself through [`crate::auth::Credentials`]), and an axum router that
-//! receives requests with their full path. The server owns everything
+//! itself through [`crate::auth::Credentials`]), and how its requests
+//! reach it ([`Serve`]: an axum router, or one function for modules whose
+//! requests wait long), with their full path. The server owns everything
 //! around it (listeners, TLS, limits, client addresses, authentication,
 //! compression, access log, metrics), so a module is only its protocol.
 
 use crate::auth::AuthGate;
 use crate::home::HomeNodes;
+use axum::body::Body;
+use axum::response::Response;
 use groxide_directory::{Directory, Protocol};
+use http::Request;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use tower::ServiceExt as _;
 
 /// A path prefix a module owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +78,42 @@ pub struct Mount {
     /// handlers take a [`crate::auth::Principal`]. `None`: the module
     /// decides per request (anonymous discovery, or [`crate::auth::Credentials`]).
     pub auth: Option<Protocol>,
-    /// The module's routes; requests keep their full path.
-    pub router: axum::Router,
+    /// How requests reach the module; they keep their full path.
+    pub serve: Serve,
+}
+
+/// A module's answer to one request, as [`Serve::Direct`] makes it.
+pub type Answer = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// How a mount's requests reach its module.
+#[derive(Clone)]
+pub enum Serve {
+    /// Routes of axum (extractors, per-path handlers).
+    Router(axum::Router),
+    /// One function for every request of the mount, with no routing or
+    /// extraction layer between: while a request waits (ActiveSync's Ping
+    /// holds its connection for up to an hour) the server holds only the
+    /// module's own future, sized by the module.
+    Direct(Arc<dyn Fn(Request<Body>) -> Answer + Send + Sync>),
+}
+
+impl Serve {
+    /// Answers `req`. The answer is boxed whatever the variant, so a caller
+    /// that waits on it holds one pointer, not a router's state.
+    pub fn call(&self, req: Request<Body>) -> Answer {
+        match self {
+            Serve::Router(router) => {
+                let router = router.clone();
+                Box::pin(async move {
+                    match router.oneshot(req).await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                })
+            }
+            Serve::Direct(f) => f(req),
+        }
+    }
 }
 
 impl std::fmt::Debug for Mount {
@@ -81,7 +122,14 @@ impl std::fmt::Debug for Mount {
             .field("name", &self.name)
             .field("prefixes", &self.prefixes)
             .field("auth", &self.auth)
-            .finish_non_exhaustive()
+            .field(
+                "serve",
+                &match self.serve {
+                    Serve::Router(_) => "router",
+                    Serve::Direct(_) => "direct",
+                },
+            )
+            .finish()
     }
 }
 

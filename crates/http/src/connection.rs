@@ -214,9 +214,8 @@ async fn serve_hyper(
     let peer = facts.peer;
     let activity = facts.activity.clone();
     let service = hyper::service::service_fn(move |req| {
-        let front = front.clone();
-        let facts = facts.clone();
-        async move { Ok::<_, Infallible>(front.handle(&facts, req).await) }
+        let answer = front.handle(&facts, req);
+        async move { Ok::<_, Infallible>(answer.await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

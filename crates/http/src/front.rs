@@ -21,7 +21,9 @@ use axum::response::IntoResponse;
 use groxide_directory::Protocol;
 use groxide_http_core::auth::authenticate_parts;
 use groxide_http_core::body::read_body;
-use groxide_http_core::{AuthGate, BodyError, ClientInfo, LimitedBody, Mount, Prefix, RequestNote};
+use groxide_http_core::{
+    AuthGate, BodyError, ClientInfo, LimitedBody, Mount, Prefix, RequestNote, Serve,
+};
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
@@ -29,7 +31,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 use tower_http::compression::{Compression, CompressionBody, CompressionLayer, Predicate};
 
 /// The module name of requests no mount serves.
@@ -39,7 +41,7 @@ const NO_MODULE: &str = "none";
 struct Mounted {
     name: &'static str,
     auth: Option<Protocol>,
-    router: axum::Router,
+    serve: Serve,
 }
 
 /// The mounts, found by the longest matching prefix.
@@ -86,7 +88,7 @@ impl MountTable {
             mounted.push(Mounted {
                 name: mount.name,
                 auth: mount.auth,
-                router: mount.router,
+                serve: mount.serve,
             });
         }
         // Longest first, so the first match is the most specific.
@@ -188,17 +190,28 @@ impl Service<Request<Body>> for Router {
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let table = self.table.clone();
-        let settings = self.settings.get();
-        Box::pin(async move { Ok(route(&table, &settings, req).await) })
+        // The steps before the module are boxed apart: while the module's
+        // answer is awaited (a Ping waits for up to an hour) this future
+        // holds only that answer, not the request or those steps' state.
+        let admitted = Box::pin(route(self.table.clone(), self.settings.get(), req));
+        Box::pin(async move {
+            let answer = match admitted.await {
+                Ok(answer) => answer,
+                Err(refused) => return Ok(refused),
+            };
+            Ok(answer.await)
+        })
     }
 }
 
+/// Everything before the module: the mount, the body limits, the
+/// prefetch, authentication. `Ok`: the module's answer, to be awaited;
+/// `Err`: the server's own answer.
 async fn route(
-    table: &MountTable,
-    settings: &ServerSettings,
+    table: Arc<MountTable>,
+    settings: Arc<ServerSettings>,
     req: Request<Body>,
-) -> Response<Body> {
+) -> Result<groxide_http_core::Answer, Response<Body>> {
     let note = req.extensions().get::<Arc<RequestNote>>().cloned();
     let set_module = |name| {
         if let Some(note) = &note {
@@ -207,11 +220,11 @@ async fn route(
     };
     if req.uri().path() == "/health" {
         set_module("health");
-        return (StatusCode::OK, "ok\n").into_response();
+        return Err((StatusCode::OK, "ok\n").into_response());
     }
     let Some(mount) = table.find(req.uri().path()) else {
         set_module(NO_MODULE);
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        return Err((StatusCode::NOT_FOUND, "not found\n").into_response());
     };
     set_module(mount.name);
     let declared: Option<u64> = req
@@ -221,7 +234,7 @@ async fn route(
         .and_then(|v| v.trim().parse().ok());
     let max_size = settings.body.max_size;
     if declared.is_some_and(|n| n > max_size) {
-        return BodyError::TooLarge { limit: max_size }.into_response();
+        return Err(BodyError::TooLarge { limit: max_size }.into_response());
     }
     // A small body is taken whole now: answering before the client has
     // sent it (a 401) would reset a stream or connection it is still
@@ -230,7 +243,7 @@ async fn route(
         let (parts, body) = req.into_parts();
         match read_body(body).await {
             Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
-            Err(e) => return e.into_response(),
+            Err(e) => return Err(e.into_response()),
         }
     } else {
         req
@@ -238,17 +251,12 @@ async fn route(
     let req = match mount.auth {
         Some(protocol) => {
             let (mut parts, body) = req.into_parts();
-            if let Err(refused) = authenticate_parts(&mut parts, protocol).await {
-                return refused;
-            }
+            authenticate_parts(&mut parts, protocol).await?;
             Request::from_parts(parts, body)
         }
         None => req,
     };
-    match mount.router.clone().oneshot(req).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    Ok(mount.serve.call(req))
 }
 
 /// The response body type of the client-facing server.
@@ -300,8 +308,15 @@ impl Front {
         &self.metrics
     }
 
-    /// Answers one request of connection `conn`.
-    pub async fn handle<B>(&self, conn: &ConnectionFacts, req: Request<B>) -> Response<FrontBody>
+    /// Answers one request of connection `conn`. The request is taken
+    /// apart and handed to the pipeline before the returned future runs,
+    /// so that future holds the pipeline's answer and the access-log
+    /// record only (a Ping waits in it for up to an hour).
+    pub fn handle<B>(
+        &self,
+        conn: &ConnectionFacts,
+        req: Request<B>,
+    ) -> impl Future<Output = Response<FrontBody>> + Send + use<B>
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -338,24 +353,27 @@ impl Front {
         parts.extensions.insert(note);
         parts.extensions.insert(self.gate.clone());
         let body = Body::new(LimitedBody::new(Body::new(body), settings.body));
-        let req = Request::from_parts(parts, body);
-        let mut response = match self.service.clone().oneshot(req).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        let status = response.status();
-        // An unread body cannot be skipped on HTTP/1: close after the answer.
-        if matches!(
-            status,
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
-        ) && matches!(version, Version::HTTP_10 | Version::HTTP_11)
-        {
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
+        // Always ready (the router is); `call` starts the pipeline now.
+        let answer = self.service.clone().call(Request::from_parts(parts, body));
+        async move {
+            let mut response = match answer.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let status = response.status();
+            // An unread body cannot be skipped on HTTP/1: close after the answer.
+            if matches!(
+                status,
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+            ) && matches!(version, Version::HTTP_10 | Version::HTTP_11)
+            {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            done.status = status.as_u16();
+            response.map(|body| LoggedBody::new(body, done))
         }
-        done.status = status.as_u16();
-        response.map(|body| LoggedBody::new(body, done))
     }
 }
 
@@ -433,13 +451,13 @@ mod tests {
                 name: "dav",
                 prefixes: vec![Prefix::exact("/dav")],
                 auth: Some(Protocol::Dav),
-                router: axum::Router::new().fallback(whoami),
+                serve: Serve::Router(axum::Router::new().fallback(whoami)),
             },
             Mount {
                 name: "eas",
                 prefixes: vec![Prefix::exact("/eas")],
                 auth: Some(Protocol::ActiveSync),
-                router: axum::Router::new().fallback(whoami),
+                serve: Serve::Router(axum::Router::new().fallback(whoami)),
             },
         ];
         Front::new(
@@ -511,12 +529,40 @@ mod tests {
         assert_eq!(status, 404);
     }
 
+    /// A request that waits long (ActiveSync's Ping) holds the front's
+    /// futures for as long: the handling one and the routing one must stay
+    /// a few hundred bytes, not carry the reading, authenticating or
+    /// routing steps' state (boxed in `route`).
+    #[tokio::test]
+    async fn the_fronts_futures_stay_small_while_a_module_answers() {
+        let f = front("");
+        let conn = ConnectionFacts {
+            peer: "192.0.2.1:4000".parse().unwrap(),
+            origin: "192.0.2.1".parse().unwrap(),
+            tls: false,
+            id: 1,
+            activity: Arc::new(Activity::default()),
+        };
+        let handling = std::mem::size_of_val(&f.handle(&conn, Request::new(Body::empty())));
+        let mut router = Router {
+            table: Arc::new(MountTable::new(vec![]).unwrap()),
+            settings: f.settings.clone(),
+        };
+        let routing = std::mem::size_of_val(&*router.call(Request::new(Body::empty())));
+        eprintln!("handle {handling} route {routing}");
+        assert!(
+            handling <= 320,
+            "the handling future takes {handling} bytes"
+        );
+        assert!(routing <= 64, "the routing future takes {routing} bytes");
+    }
+
     fn mount(name: &'static str, prefixes: Vec<Prefix>) -> Mount {
         Mount {
             name,
             prefixes,
             auth: None,
-            router: axum::Router::new(),
+            serve: Serve::Router(axum::Router::new()),
         }
     }
 

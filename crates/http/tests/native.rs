@@ -19,7 +19,7 @@ use groxide_http::front::{Front, MountTable};
 use groxide_http::metrics::Metrics;
 use groxide_http::settings::{ServerSettings, SettingsCell};
 use groxide_http_core::auth::{AuthFuture, AuthScheme, Denial, Verdict};
-use groxide_http_core::{AuthGate, ClientInfo, Mount, Prefix, Principal};
+use groxide_http_core::{AuthGate, ClientInfo, Mount, Prefix, Principal, Serve};
 use http::HeaderValue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -262,15 +262,17 @@ impl Server {
                 name: "eas",
                 prefixes: vec![Prefix::ignore_case("/Microsoft-Server-ActiveSync")],
                 auth: Some(Protocol::ActiveSync),
-                router: axum::Router::new()
-                    .fallback(active_sync)
-                    .with_state(module.clone()),
+                serve: Serve::Router(
+                    axum::Router::new()
+                        .fallback(active_sync)
+                        .with_state(module.clone()),
+                ),
             },
             Mount {
                 name: "page",
                 prefixes: vec![Prefix::exact("/page")],
                 auth: None,
-                router: axum::Router::new().fallback(|| async { "a page\n" }),
+                serve: Serve::Router(axum::Router::new().fallback(|| async { "a page\n" })),
             },
         ];
         let metrics = Arc::new(Metrics::default());
