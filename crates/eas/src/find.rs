@@ -189,7 +189,7 @@ fn mail_result(hit: &Hit) -> Element {
 }
 
 /// A GAL result: the user's names and address.
-fn gal_result(address: &String) -> Element {
+fn gal_result(address: &str) -> Element {
     Element::with_children(
         Find::Result,
         [Element::with_children(
@@ -226,7 +226,7 @@ pub(crate) async fn find(
             page_answer(&page, mail_result)
         }
         Criterion::Gal { text, range } => match search::gal(ctx, &text, range).await {
-            Ok(page) => page_answer(&page, gal_result),
+            Ok(page) => page_answer(&page, |a: &String| gal_result(a)),
             Err(DirectoryUnavailable) => refusal(status::RETRY_LATER),
         },
     }))
@@ -392,7 +392,7 @@ mod tests {
             total: 0,
         };
         assert_eq!(
-            flat(&page_answer(&none, gal_result)),
+            flat(&page_answer(&none, |a: &String| gal_result(a))),
             "<Find xmlns=\"Find:\" xmlns:itemoperations=\"ItemOperations:\"><Status>1</Status>\
              <Response><itemoperations:Store>Mailbox</itemoperations:Store><Status>1</Status>\
              <Total>0</Total></Response></Find>"
