@@ -117,7 +117,7 @@ pub(crate) fn range_pair(s: &str) -> Option<(usize, usize)> {
 
 /// One answer's page of a range: at most [`MAX_RANGE`] long.
 pub(crate) fn page_of((a, b): (usize, usize)) -> (usize, usize) {
-    (a, b.min(a + MAX_RANGE - 1))
+    (a, b.min(a.saturating_add(MAX_RANGE - 1)))
 }
 
 /// The default page: the first [`MAX_RANGE`] results.
@@ -540,7 +540,7 @@ pub(crate) async fn gal(
     let items = users
         .into_iter()
         .skip(first)
-        .take(last + 1 - first)
+        .take(last - first + 1)
         .map(|u| u.username)
         .collect();
     Ok(Page {
@@ -605,6 +605,9 @@ mod tests {
         assert_eq!(parse_range(Some("9-0")), None);
         assert_eq!(parse_range(Some("x")), None);
         assert_eq!(parse_range(None), Some((0, MAX_RANGE - 1)));
+        // A first index near the largest number neither overflows nor panics.
+        let huge = format!("{}-{}", usize::MAX - 1, usize::MAX);
+        assert_eq!(parse_range(Some(&huge)), Some((usize::MAX - 1, usize::MAX)));
     }
 
     #[test]
