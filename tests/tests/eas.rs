@@ -8,7 +8,8 @@
 //! printed), a CalDAV weekly meeting with a moved and a deleted week shown
 //! on the phone at the right local times across a DST change (the phone's
 //! view computed from the Timezone blob and Recurrence it gets) and a
-//! phone's daily series with exceptions seen by CalDAV. Transcript tests replay what iOS sends (FolderSync before
+//! phone's daily series with exceptions seen by CalDAV; a 16.1 Find of
+//! the mailbox and of the GAL. Transcript tests replay what iOS sends (FolderSync before
 //! Provision, Ping without folders) and bad input at the protocol level.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -218,6 +219,27 @@ elif step == "directory":
     data = c.fetch_attachment(refs[0]) if refs else b""
     import hashlib
     out["attachment"] = {"len": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+elif step == "find":
+    from pyactivesync._wbxml import WBXMLReader, find, text_of
+    answers = []
+    post = c._post
+    def keep(*a, **kw):
+        r = post(*a, **kw)
+        answers.append(r)
+        return r
+    c._post = keep
+    def found(r):
+        # pyactivesync counts the page; the server's Total is read from the answer.
+        return {"subjects": sorted(i.fields.get("Email.Subject") for i in r.items),
+                "previews": sorted(i.fields.get("Find.Preview") for i in r.items),
+                "ids": [(i.collection_id, i.server_id.split(":")[0] if i.server_id else None) for i in r.items],
+                "range": r.range,
+                "total": text_of(find(WBXMLReader(answers[-1]).parse(), "Find.Total"))}
+    out["find"] = found(c.find_mailbox(args["word"], folder_id=inbox))
+    out["page"] = found(c.find_mailbox(args["word"], folder_id=inbox, max_results=1))
+    out["everywhere"] = found(c.find_mailbox(args["word"]))
+    out["gal"] = [(i.fields.get("GAL.DisplayName"), i.fields.get("GAL.EmailAddress"))
+                  for i in c.find_gal(args["gal"]).items]
 elif step == "continue":
     key, _, added, _, _ = sync_all(inbox, args["key"], 100)
     out["added"] = sorted(a.fields.get("Email.Subject") for a in added)
@@ -750,6 +772,73 @@ fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn find_of_a_word_gets_exactly_the_mails_that_have_it_and_find_of_the_gal_a_user() {
+    let node = node("127.0.97.13");
+    node.create_user("colleague@example.test", "other-secret", None);
+    // Five mails; "aardvark" is in the subject of one, the body of
+    // another (in capitals), and nowhere in the other three.
+    for (subject, body) in [
+        ("aardvark sighting", "Seen at dawn."),
+        ("weekly notes", "The AARDVARK report is attached."),
+        ("lunch", "Soup at noon."),
+        ("aardwolf", "Not the same animal."),
+        ("budget", "Numbers and more numbers."),
+    ] {
+        let msg = format!(
+            "From: Sender <sender@remote.test>\r\nTo: {USER}\r\nSubject: {subject}\r\n\
+             Message-ID: <{}@remote.test>\r\n\r\n{body}\r\n",
+            subject.replace(' ', ".")
+        );
+        node.deliver_ok(USER, msg.as_bytes());
+    }
+    let v = client(
+        &node,
+        "find",
+        serde_json::json!({"word": "aardvark", "gal": "colleague"}),
+    );
+    let find = &v["find"];
+    assert_eq!(
+        strings(&find["subjects"]),
+        ["aardvark sighting", "weekly notes"],
+        "{v}"
+    );
+    assert_eq!(
+        (&find["range"], &find["total"]),
+        (&"0-1".into(), &"2".into()),
+        "{v}"
+    );
+    assert_eq!(
+        strings(&find["previews"]),
+        ["Seen at dawn.", "The AARDVARK report is attached."],
+        "{v}"
+    );
+    // Each result names the inbox as its collection and in its ServerId.
+    let inbox = v["inbox"].as_str().unwrap();
+    for id in find["ids"].as_array().unwrap() {
+        assert_eq!(id, &serde_json::json!([inbox, inbox]), "{v}");
+    }
+    // A page of one: Total still counts both.
+    let page = &v["page"];
+    assert_eq!(strings(&page["subjects"]).len(), 1, "{v}");
+    assert_eq!(
+        (&page["range"], &page["total"]),
+        (&"0-0".into(), &"2".into()),
+        "{v}"
+    );
+    // Without a folder every mail folder is searched: the same two.
+    assert_eq!(
+        strings(&v["everywhere"]["subjects"]),
+        ["aardvark sighting", "weekly notes"],
+        "{v}"
+    );
+    assert_eq!(
+        v["gal"].to_string(),
+        "[[\"colleague\",\"colleague@example.test\"]]",
+        "{v}"
+    );
 }
 
 /// The node's Prometheus text (`http_metrics_listen`).

@@ -17,7 +17,8 @@
 //!   with the shared event subscriptions of `events`; `misc`:
 //!   GetItemEstimate, ItemOperations (items, attachments, search results,
 //!   EmptyFolderContents), MoveItems, SendMail, Settings; `search`:
-//!   Search of the mailbox and the GAL; `meeting`: MeetingResponse;
+//!   Search of the mailbox and the GAL, whose search path `find` (the
+//!   16.1 Find command) shares; `meeting`: MeetingResponse;
 //!   `resolve`: ResolveRecipients.
 //!
 //! Invariants: a SyncKey the server does not hold (older than the previous
@@ -29,6 +30,7 @@
 //! with nothing written.
 
 mod calendar;
+mod find;
 mod folder_sync;
 mod mail;
 mod meeting;
@@ -478,6 +480,10 @@ fn status_home(command: &str) -> Option<(groxide_wbxml::Tag, groxide_wbxml::Tag)
             groxide_wbxml::Search::Search.into(),
             groxide_wbxml::Search::Status.into(),
         ),
+        "Find" => (
+            groxide_wbxml::Find::Find.into(),
+            groxide_wbxml::Find::Status.into(),
+        ),
         "MeetingResponse" => (
             groxide_wbxml::MeetingResponse::MeetingResponse.into(),
             groxide_wbxml::MeetingResponse::Status.into(),
@@ -579,6 +585,7 @@ async fn serve(ctx: &mut Ctx<'_>, document: Option<Element>) -> Result<Response,
         "SmartForward" => Box::pin(misc::smart_forward(ctx, document)).await?,
         "Settings" => Box::pin(misc::settings(ctx, document)).await?,
         "Search" => Box::pin(search::search(ctx, document)).await?,
+        "Find" => Box::pin(find::find(ctx, document)).await?,
         "MeetingResponse" => Box::pin(meeting::meeting_response(ctx, document)).await?,
         "ResolveRecipients" => Box::pin(resolve::resolve_recipients(ctx, document)).await?,
         other => {

@@ -4,7 +4,7 @@
 //! prefers (plain text, HTML or the MIME message, truncated).
 
 use groxide_wbxml::{AirSyncBase, Element, Email};
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::{Address, Message, MessageParser, MimeHeaders};
 
 /// \Seen, \Flagged in the store's flag bits.
 pub(crate) const SEEN: u32 = 1;
@@ -134,6 +134,59 @@ pub(crate) fn eas_time(unix: i64) -> String {
         .to_string()
 }
 
+/// A header's raw value on one line (`None`: absent).
+pub(crate) fn header_line(m: &Message<'_>, name: &str) -> Option<String> {
+    m.header_raw(name)
+        .map(|v| v.trim().replace(['\r', '\n'], ""))
+}
+
+/// The names (or, without one, the addresses) of an address list,
+/// `; `-separated, as DisplayTo shows them.
+pub(crate) fn display_names(list: Option<&Address<'_>>) -> String {
+    list.map(|a| {
+        a.iter()
+            .map(|a| a.name().or(a.address()).unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+    .unwrap_or_default()
+}
+
+/// The Importance header as EAS numbers it: 0 low, 1 normal, 2 high.
+pub(crate) fn importance(m: Option<&Message<'_>>) -> &'static str {
+    match m
+        .and_then(|m| header_line(m, "Importance"))
+        .map(|v| v.to_ascii_lowercase())
+    {
+        Some(v) if v == "high" => "2",
+        Some(v) if v == "low" => "0",
+        _ => "1",
+    }
+}
+
+/// The time DateReceived shows: the Date header, else the delivery time.
+pub(crate) fn date_received(m: Option<&Message<'_>>, internal_date: i64) -> i64 {
+    m.and_then(|m| m.date())
+        .map_or(internal_date, |d| d.to_timestamp())
+}
+
+/// The first `max` characters of the text body, white space runs as one
+/// space (a search result's preview).
+pub(crate) fn preview(m: &Message<'_>, max: usize) -> String {
+    let text = m.body_text(0).unwrap_or_default();
+    let mut out = String::new();
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.chars().count() >= max {
+            break;
+        }
+    }
+    out.chars().take(max).collect()
+}
+
 /// The ApplicationData of a stored mail.
 pub(crate) fn application_data(
     message_id: u64,
@@ -144,12 +197,7 @@ pub(crate) fn application_data(
 ) -> Element {
     let parsed = MessageParser::default().parse(raw);
     let mut out = Vec::new();
-    let header = |name: &str| -> Option<String> {
-        parsed
-            .as_ref()
-            .and_then(|m| m.header_raw(name))
-            .map(|v| v.trim().replace(['\r', '\n'], ""))
-    };
+    let header = |name: &str| parsed.as_ref().and_then(|m| header_line(m, name));
     if let Some(v) = header("To") {
         out.push(Element::with_text(Email::To, v));
     }
@@ -168,29 +216,19 @@ pub(crate) fn application_data(
     if let Some(v) = header("Reply-To") {
         out.push(Element::with_text(Email::ReplyTo, v));
     }
-    let date = parsed
-        .as_ref()
-        .and_then(|m| m.date())
-        .map_or(internal_date, |d| d.to_timestamp());
-    out.push(Element::with_text(Email::DateReceived, eas_time(date)));
-    let display_to = parsed
-        .as_ref()
-        .and_then(|m| m.to())
-        .map(|a| {
-            a.iter()
-                .map(|a| a.name().or(a.address()).unwrap_or_default().to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default();
-    out.push(Element::with_text(Email::DisplayTo, display_to));
+    out.push(Element::with_text(
+        Email::DateReceived,
+        eas_time(date_received(parsed.as_ref(), internal_date)),
+    ));
+    out.push(Element::with_text(
+        Email::DisplayTo,
+        display_names(parsed.as_ref().and_then(|m| m.to())),
+    ));
     out.push(Element::with_text(Email::ThreadTopic, &subject));
-    let importance = match header("Importance").map(|v| v.to_ascii_lowercase()) {
-        Some(v) if v == "high" => "2",
-        Some(v) if v == "low" => "0",
-        _ => "1",
-    };
-    out.push(Element::with_text(Email::Importance, importance));
+    out.push(Element::with_text(
+        Email::Importance,
+        importance(parsed.as_ref()),
+    ));
     out.push(Element::with_text(
         Email::Read,
         if flags & SEEN != 0 { "1" } else { "0" },

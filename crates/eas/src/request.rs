@@ -17,6 +17,7 @@ pub const COMMANDS: &[&str] = &[
     "FolderDelete",
     "FolderSync",
     "FolderUpdate",
+    "Find",
     "GetItemEstimate",
     "ItemOperations",
     "MeetingResponse",

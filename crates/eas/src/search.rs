@@ -55,6 +55,14 @@ pub(crate) struct Query {
     pub before: Option<i64>,
 }
 
+impl Query {
+    /// Adds the words of a FreeText (split at white space, lower-cased).
+    pub(crate) fn add_words(&mut self, text: &str) {
+        self.words
+            .extend(text.split_whitespace().map(str::to_lowercase));
+    }
+}
+
 /// A date of the form EAS sends (`2026-12-07T09:00:00.000Z`).
 fn parse_date(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s.trim())
@@ -70,9 +78,7 @@ pub(crate) fn add_condition(q: &mut Query, e: &Element) -> Result<(), u8> {
         }
         Ok(())
     } else if e.is(Search::FreeText) {
-        let text = e.text().unwrap_or("");
-        q.words
-            .extend(text.split_whitespace().map(str::to_lowercase));
+        q.add_words(e.text().unwrap_or(""));
         Ok(())
     } else if e.is(AirSync::Class) {
         match e.text().map(str::trim) {
@@ -102,14 +108,27 @@ pub(crate) fn add_condition(q: &mut Query, e: &Element) -> Result<(), u8> {
     }
 }
 
-/// `0-9` → (0, 9), at most [`MAX_RANGE`] long.
-pub(crate) fn parse_range(s: Option<&str>) -> Option<(usize, usize)> {
-    let Some(s) = s else {
-        return Some((0, MAX_RANGE - 1));
-    };
+/// `0-9` → (0, 9): a zero-based first and last index, first ≤ last.
+pub(crate) fn range_pair(s: &str) -> Option<(usize, usize)> {
     let (a, b) = s.trim().split_once('-')?;
-    let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
-    (a <= b).then_some((a, b.min(a + MAX_RANGE - 1)))
+    let (a, b): (usize, usize) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a <= b).then_some((a, b))
+}
+
+/// One answer's page of a range: at most [`MAX_RANGE`] long.
+pub(crate) fn page_of((a, b): (usize, usize)) -> (usize, usize) {
+    (a, b.min(a.saturating_add(MAX_RANGE - 1)))
+}
+
+/// The default page: the first [`MAX_RANGE`] results.
+pub(crate) const DEFAULT_RANGE: (usize, usize) = (0, MAX_RANGE - 1);
+
+/// Search's Range: `0-9` → (0, 9), at most [`MAX_RANGE`] long.
+pub(crate) fn parse_range(s: Option<&str>) -> Option<(usize, usize)> {
+    match s {
+        None => Some(DEFAULT_RANGE),
+        Some(s) => range_pair(s).map(page_of),
+    }
 }
 
 /// Whether every word occurs in the message's subject, addresses or text.
@@ -188,8 +207,26 @@ pub(crate) async fn search(
         )));
     };
     if name.eq_ignore_ascii_case("GAL") {
-        let text = query.text().unwrap_or("").trim().to_lowercase();
-        return Ok(Some(gal(ctx, &text, range).await));
+        let answer = match gal(ctx, query.text().unwrap_or(""), range).await {
+            Ok(page) => {
+                let results = page
+                    .items
+                    .iter()
+                    .map(|address| {
+                        Element::with_children(
+                            Search::Result,
+                            [Element::with_children(
+                                Search::Properties,
+                                gal_properties(address),
+                            )],
+                        )
+                    })
+                    .collect();
+                store_answer(status::OK, results, page.range())
+            }
+            Err(DirectoryUnavailable) => store_answer(status::SERVER_ERROR, Vec::new(), None),
+        };
+        return Ok(Some(answer));
     }
     if !name.eq_ignore_ascii_case("Mailbox") {
         return Ok(Some(store_answer(
@@ -206,7 +243,57 @@ pub(crate) async fn search(
     }
     let deep = options.is_some_and(|o| o.child(Search::DeepTraversal).is_some());
     let pref = BodyPreference::from_options(options);
-    Ok(Some(mailbox(ctx, &q, deep, range, pref).await?))
+    let page = mailbox(ctx, &q, deep, range).await?;
+    let results = page
+        .items
+        .iter()
+        .map(|hit| {
+            let e = &hit.entry;
+            let collection: u64 = hit.collection.parse().unwrap_or(0);
+            let data =
+                mail::application_data(e.message_id, &hit.raw, e.flags, e.internal_date, pref);
+            Element::with_children(
+                Search::Result,
+                [
+                    Element::with_text(AirSync::Class, "Email"),
+                    Element::with_text(Search::LongId, server_id(collection, e.message_id)),
+                    Element::with_text(AirSync::CollectionId, &hit.collection),
+                    Element::with_children(Search::Properties, data.children().iter().cloned()),
+                ],
+            )
+        })
+        .collect();
+    Ok(Some(store_answer(status::OK, results, page.range())))
+}
+
+/// One page of a search's results and how many there are in all.
+#[derive(Debug)]
+pub(crate) struct Page<T> {
+    /// The results of the asked range, in order.
+    pub items: Vec<T>,
+    /// The index of the first.
+    pub first: usize,
+    /// How many results the search has.
+    pub total: usize,
+}
+
+impl<T> Page<T> {
+    /// (first, last, total) of a page with results; `None` when empty.
+    pub(crate) fn range(&self) -> Option<(usize, usize, usize)> {
+        (!self.items.is_empty())
+            .then(|| (self.first, self.first + self.items.len() - 1, self.total))
+    }
+}
+
+/// A message a mailbox search found, with its content (read because it
+/// is in the asked range).
+#[derive(Debug)]
+pub(crate) struct Hit {
+    /// The collection (ServerId of the folder) it is in.
+    pub collection: String,
+    pub entry: pb::MessageEntry,
+    /// The stored RFC 5322 message.
+    pub raw: Vec<u8>,
 }
 
 /// The mail folders `q` covers: (collection id, folder id).
@@ -355,13 +442,15 @@ async fn content(ctx: &Ctx<'_>, message_id: u64) -> Result<Option<Vec<u8>>, Fail
     }
 }
 
-async fn mailbox(
+/// The mailbox search of Search and Find: the messages of the folders `q`
+/// covers that match it, newest first; those of the range `(first, last)`
+/// are read and returned, the others only counted.
+pub(crate) async fn mailbox(
     ctx: &Ctx<'_>,
     q: &Query,
     deep: bool,
     (first, last): (usize, usize),
-    pref: BodyPreference,
-) -> Result<Element, Failure> {
+) -> Result<Page<Hit>, Failure> {
     let folders = folders_of(ctx, q, deep).await?;
     let mut midb = ctx.eas.midb();
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -376,7 +465,7 @@ async fn mailbox(
             .then(b.entry.message_id.cmp(&a.entry.message_id))
     });
     let mut total = 0;
-    let mut results = Vec::new();
+    let mut items = Vec::new();
     for c in candidates {
         let in_range = total >= first && total <= last;
         // A match midb vouches for is read only when its result is sent.
@@ -392,27 +481,23 @@ async fn mailbox(
             continue;
         }
         if let Some(raw) = raw.filter(|_| in_range) {
-            let e = &c.entry;
-            let collection: u64 = c.collection.parse().unwrap_or(0);
-            let data = mail::application_data(e.message_id, &raw, e.flags, e.internal_date, pref);
-            results.push(Element::with_children(
-                Search::Result,
-                [
-                    Element::with_text(AirSync::Class, "Email"),
-                    Element::with_text(Search::LongId, server_id(collection, e.message_id)),
-                    Element::with_text(AirSync::CollectionId, &c.collection),
-                    Element::with_children(Search::Properties, data.children().iter().cloned()),
-                ],
-            ));
+            items.push(Hit {
+                collection: c.collection,
+                entry: c.entry,
+                raw,
+            });
         }
         total += 1;
     }
-    let range = (!results.is_empty()).then(|| (first, first + results.len() - 1, total));
-    Ok(store_answer(status::OK, results, range))
+    Ok(Page {
+        items,
+        first,
+        total,
+    })
 }
 
 /// A GAL entry's elements.
-fn gal_properties(address: &str) -> Vec<Element> {
+pub(crate) fn gal_properties(address: &str) -> Vec<Element> {
     let local = address.split('@').next().unwrap_or(address);
     vec![
         Element::with_text(GAL::DisplayName, local),
@@ -421,36 +506,48 @@ fn gal_properties(address: &str) -> Vec<Element> {
     ]
 }
 
-async fn gal(ctx: &Ctx<'_>, text: &str, (first, last): (usize, usize)) -> Element {
+/// The directory could not be read (a GAL search's server error).
+#[derive(Debug)]
+pub(crate) struct DirectoryUnavailable;
+
+/// The GAL search of Search and Find: the addresses of the directory's
+/// users that contain `text` (without case), sorted, the range
+/// `(first, last)` of them. No directory: nothing found.
+pub(crate) async fn gal(
+    ctx: &Ctx<'_>,
+    text: &str,
+    (first, last): (usize, usize),
+) -> Result<Page<String>, DirectoryUnavailable> {
+    let text = text.trim().to_lowercase();
+    let empty = Page {
+        items: Vec::new(),
+        first,
+        total: 0,
+    };
     let Some(directory) = ctx.eas.directory() else {
-        return store_answer(status::OK, Vec::new(), None);
+        return Ok(empty);
     };
     let mut users = match directory.users(None).await {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(error = %e, "ActiveSync GAL search: directory unavailable");
-            return store_answer(status::SERVER_ERROR, Vec::new(), None);
+            return Err(DirectoryUnavailable);
         }
     };
-    users.retain(|u| !text.is_empty() && u.username.to_lowercase().contains(text));
+    users.retain(|u| !text.is_empty() && u.username.to_lowercase().contains(&text));
     users.sort_by(|a, b| a.username.cmp(&b.username));
     let total = users.len();
-    let results: Vec<Element> = users
-        .iter()
+    let items = users
+        .into_iter()
         .skip(first)
-        .take(last + 1 - first)
-        .map(|u| {
-            Element::with_children(
-                Search::Result,
-                [Element::with_children(
-                    Search::Properties,
-                    gal_properties(&u.username),
-                )],
-            )
-        })
+        .take(last - first + 1)
+        .map(|u| u.username)
         .collect();
-    let range = (!results.is_empty()).then(|| (first, first + results.len() - 1, total));
-    store_answer(status::OK, results, range)
+    Ok(Page {
+        items,
+        first,
+        total,
+    })
 }
 
 #[cfg(test)]
@@ -508,6 +605,9 @@ mod tests {
         assert_eq!(parse_range(Some("9-0")), None);
         assert_eq!(parse_range(Some("x")), None);
         assert_eq!(parse_range(None), Some((0, MAX_RANGE - 1)));
+        // A first index near the largest number neither overflows nor panics.
+        let huge = format!("{}-{}", usize::MAX - 1, usize::MAX);
+        assert_eq!(parse_range(Some(&huge)), Some((usize::MAX - 1, usize::MAX)));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Search, ItemOperations (attachments by FileReference, search results by
+//! Search and Find, ItemOperations (attachments by FileReference, search results by
 //! LongId, EmptyFolderContents), FilterType and server-wins conflicts of
 //! the ActiveSync module over an in-process groxide-exmdb (and, for the
 //! indexed mailbox Search, groxide-event and groxide-midb), driven through
@@ -21,7 +21,7 @@ use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_runtime::Routing;
 use groxide_testkit::LocalNode;
 use groxide_wbxml::{
-    AirSync, AirSyncBase, Element, FolderHierarchy, ItemOperations, Limits, Provision, Search,
+    AirSync, AirSyncBase, Element, Find, FolderHierarchy, ItemOperations, Limits, Provision, Search,
 };
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -560,6 +560,103 @@ async fn search_of_a_big_inbox_answers_from_midbs_index_and_reads_only_the_pages
     let (subjects, _, total) = search_inbox(&p, &inbox, "zebra", "19-21").await;
     assert_eq!(total, "44");
     assert_eq!(subjects, ["Match 161", "Match 154", "Half 150"]);
+}
+
+/// The subjects, Range, Total and statuses (Find's, the Response's) of a
+/// 16.1 Find of `words` in the inbox.
+async fn find_inbox(
+    p: &Phone<'_>,
+    inbox: &str,
+    words: &str,
+    range: &str,
+) -> (Vec<String>, String, String, String, String) {
+    let d = p
+        .post(
+            "Find",
+            &xml(&format!(
+                "<Find xmlns=\"Find:\" xmlns:airsync=\"AirSync:\"><SearchId>5f0e</SearchId>\
+                 <ExecuteSearch><MailBoxSearchCriterion><Query><FreeText>{words}</FreeText>\
+                 <airsync:Class>Email</airsync:Class><airsync:CollectionId>{inbox}</airsync:CollectionId>\
+                 </Query><Options><Range>{range}</Range></Options></MailBoxSearchCriterion>\
+                 </ExecuteSearch></Find>"
+            )),
+        )
+        .await;
+    let Some(r) = d.child(Find::Response) else {
+        return (
+            Vec::new(),
+            String::new(),
+            String::new(),
+            text(&d, Find::Status),
+            String::new(),
+        );
+    };
+    assert_eq!(text(r, ItemOperations::Store), "Mailbox");
+    let results: Vec<&Element> = r.children_named(Find::Result).collect();
+    for x in &results {
+        assert_eq!(text(x, AirSync::Class), "Email");
+        assert_eq!(text(x, AirSync::CollectionId), inbox);
+        assert!(text(x, AirSync::ServerId).starts_with(&format!("{inbox}:")));
+    }
+    let subjects = results
+        .iter()
+        .filter_map(|x| x.child(Find::Properties))
+        .map(|p| text(p, groxide_wbxml::Email::Subject))
+        .collect();
+    (
+        subjects,
+        text(r, Find::Range),
+        text(r, Find::Total),
+        text(&d, Find::Status),
+        text(r, Find::Status),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_pages_like_search_from_midbs_index_and_refuses_old_clients_and_bad_requests() {
+    let exmdb_bytes = Arc::new(AtomicU64::new(0));
+    let w = world_with("smtp://127.0.0.1:1", true, Some(exmdb_bytes.clone())).await;
+    fill_big_inbox(&w).await;
+    let (mut p, folders) = w.phone("bigfind").await;
+    let inbox = folder(&folders, "2");
+    p.version = "16.1";
+    // The same pages and Total as Search, reading only the page's mail.
+    exmdb_bytes.store(0, Ordering::Relaxed);
+    let (subjects, range, total, st, response_st) =
+        find_inbox(&p, &inbox, "zebra INVOICE", "0-4").await;
+    let read = exmdb_bytes.load(Ordering::Relaxed);
+    assert_eq!((st.as_str(), response_st.as_str()), ("1", "1"));
+    assert_eq!(subjects, matches(0..5));
+    assert_eq!((range.as_str(), total.as_str()), ("0-4", "43"));
+    assert!(read < 12 * FILLER as u64, "{read} bytes read from exmdb");
+    let (subjects, range, total, _, _) = find_inbox(&p, &inbox, "zebra invoice", "40-49").await;
+    assert_eq!(subjects, matches(40..43));
+    assert_eq!((range.as_str(), total.as_str()), ("40-42", "43"));
+    assert_eq!(
+        search_inbox(&p, &inbox, "zebra", "19-21").await.0,
+        find_inbox(&p, &inbox, "zebra", "19-21").await.0
+    );
+    // Nothing found: no Result, no Range, Total 0.
+    let (subjects, range, total, st, _) = find_inbox(&p, &inbox, "okapi", "0-9").await;
+    assert_eq!(
+        (subjects.len(), range.as_str(), total.as_str(), st.as_str()),
+        (0, "", "0", "1")
+    );
+    // A Range past 999 is a protocol error (2), with no Response.
+    let (subjects, _, _, st, _) = find_inbox(&p, &inbox, "zebra", "0-1000").await;
+    assert_eq!((subjects.len(), st.as_str()), (0, "2"));
+    let d = p
+        .post(
+            "Find",
+            &xml("<Find xmlns=\"Find:\"><SearchId>1</SearchId><ExecuteSearch/></Find>"),
+        )
+        .await;
+    assert_eq!(text(&d, Find::Status), "2");
+    assert!(d.child(Find::Response).is_none());
+    // Find is a 16.1 command: a 16.0 client gets the common status 138.
+    p.version = "16.0";
+    let (subjects, _, _, st, _) = find_inbox(&p, &inbox, "zebra", "0-9").await;
+    assert_eq!((subjects.len(), st.as_str()), (0, "138"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
