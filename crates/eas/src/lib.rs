@@ -62,9 +62,17 @@ use state::Device;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The mount point.
 pub const ENDPOINT: &str = "/Microsoft-Server-ActiveSync";
+
+/// Most commands worked on at once (a command that waits, a Ping or a
+/// Sync with Wait, gives its turn back while it waits). Thousands of
+/// phones reconnecting at once (after a restart) are worked through this
+/// many at a time: what their work takes (store answers, encoders) is
+/// bounded, and once they wait they hold only their wait.
+pub const ACTIVE_COMMANDS: usize = 32;
 
 const WBXML_TYPE: &str = "application/vnd.ms-sync.wbxml";
 
@@ -107,6 +115,8 @@ pub struct Eas {
     midb: RwLock<Option<Arc<RemoteView>>>,
     /// Whether a Search has already logged that it reads messages itself.
     pub(crate) scan_logged: AtomicBool,
+    /// Turns of work ([`ACTIVE_COMMANDS`]).
+    active: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Eas {
@@ -134,6 +144,7 @@ impl Eas {
             directory: RwLock::new(None),
             midb: RwLock::new(None),
             scan_logged: AtomicBool::new(false),
+            active: Arc::new(Semaphore::new(ACTIVE_COMMANDS)),
         })
     }
 
@@ -218,6 +229,8 @@ pub(crate) struct Ctx<'a> {
     pub settings: EasSettings,
     /// The user's zone (all-day events).
     pub zone: Option<chrono_tz::Tz>,
+    /// The command's turn of work, while it works (see [`ACTIVE_COMMANDS`]).
+    pub turn: Option<OwnedSemaphorePermit>,
 }
 
 impl Ctx<'_> {
@@ -227,6 +240,19 @@ impl Ctx<'_> {
 
     pub(crate) fn devices(&self) -> devices::Devices<'_> {
         devices::Devices::new(&self.eas.exmdb, &self.dir)
+    }
+
+    /// Takes a turn of work (waits while [`ACTIVE_COMMANDS`] others work).
+    pub(crate) async fn work(&mut self) {
+        if self.turn.is_none() {
+            // The semaphore is never closed.
+            self.turn = self.eas.active.clone().acquire_owned().await.ok();
+        }
+    }
+
+    /// Gives the turn back: the command waits for a change now.
+    pub(crate) fn rest(&mut self) {
+        self.turn = None;
     }
 }
 
@@ -421,9 +447,12 @@ async fn run(eas: Arc<Eas>, job: Box<Job>) -> Response {
             device: Device::default(),
             settings,
             zone,
+            turn: None,
         };
         (ctx, document)
     };
+    // Boxed: the queue's state is not kept in this future.
+    Box::pin(ctx.work()).await;
     match Box::pin(serve(&mut ctx, document)).await {
         Ok(r) => r,
         Err(Failure::BadRequest(why)) => text(StatusCode::BAD_REQUEST, why),
@@ -682,6 +711,7 @@ mod tests {
             device: Device::default(),
             settings: EasSettings::default(),
             zone: None,
+            turn: None,
         };
         let serving = std::mem::size_of_val(&serve(&mut ctx, None));
         let pinging = std::mem::size_of_val(&ping::ping(&mut ctx, None));

@@ -47,6 +47,17 @@ async fn changed(ctx: &Ctx<'_>, folders: &[String]) -> Result<Option<Vec<String>
     Ok(Some(out))
 }
 
+/// [`changed`] in a turn of work, given back after.
+async fn look_working(
+    ctx: &mut Ctx<'_>,
+    folders: &[String],
+) -> Result<Option<Vec<String>>, Failure> {
+    ctx.work().await;
+    let found = changed(ctx, folders).await;
+    ctx.rest();
+    found
+}
+
 /// The limit a heartbeat breaks, if any ([MS-ASCMD]: Status 5 names it).
 fn heartbeat_limit(wait: Duration, min: Duration, max: Duration) -> Option<Duration> {
     if wait < min {
@@ -143,6 +154,7 @@ pub(crate) async fn ping(
     }
     let ids: BTreeSet<u64> = folders.iter().filter_map(|f| f.parse().ok()).collect();
     let deadline = tokio::time::Instant::from_std(Instant::now() + wait);
+    ctx.rest();
     loop {
         let hint = tokio::select! {
             h = hints.recv() => h,
@@ -161,7 +173,7 @@ pub(crate) async fn ping(
             }
         };
         // Boxed: the wait above holds no store call's state.
-        match Box::pin(changed(ctx, &look)).await? {
+        match Box::pin(look_working(ctx, &look)).await? {
             None => return Ok(Some(answer(7, Vec::new()))),
             Some(c) if !c.is_empty() => return Ok(Some(changed_answer(c))),
             Some(_) => {}

@@ -878,7 +878,9 @@ pub(crate) async fn sync(
                 [Element::with_children(AirSync::Collections, out)],
             )));
         }
-        // Nothing yet: wait for a hint about one of the collections.
+        // Nothing yet: wait for a hint about one of the collections,
+        // without a turn of work.
+        ctx.rest();
         loop {
             let hint = tokio::select! {
                 h = rx.recv() => h,
@@ -900,6 +902,7 @@ pub(crate) async fn sync(
                 _ => break,
             }
         }
+        ctx.work().await;
     }
 }
 

@@ -21,7 +21,8 @@ use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_runtime::Routing;
 use groxide_testkit::LocalNode;
 use groxide_wbxml::{
-    AirSync, AirSyncBase, Element, Find, FolderHierarchy, ItemOperations, Limits, Provision, Search,
+    AirSync, AirSyncBase, Element, Find, FolderHierarchy, ItemOperations, Limits, Ping, Provision,
+    Search,
 };
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -1491,4 +1492,76 @@ async fn resolve_recipients_with_availability_gives_a_colleagues_merged_free_bus
         assert_eq!(text(&d, RR::Status), "5", "{availability}");
         assert!(d.child(RR::Response).is_none(), "{availability}");
     }
+}
+
+/// A waiting command gives its turn of work back: with more Pings waiting
+/// than there are turns (`ACTIVE_COMMANDS`), another device's FolderSync
+/// is answered at once, and one delivery wakes every Ping with the Inbox.
+#[tokio::test]
+async fn more_waiting_pings_than_turns_of_work_leave_room_and_all_wake() {
+    let w = world_with("smtp://127.0.0.1:1", true, None).await;
+    let (phone, folders) = w.phone("waiter").await;
+    let inbox = folder(&folders, "2");
+    let first = phone.sync(&inbox, "0", "").await;
+    let key = text(&first, AirSync::SyncKey);
+    phone.sync(&inbox, &key, "").await;
+    let ping = xml(&format!(
+        "<Ping xmlns=\"Ping:\"><HeartbeatInterval>120</HeartbeatInterval><Folders><Folder>\
+         <Id>{inbox}</Id><Class>Email</Class></Folder></Folders></Ping>"
+    ));
+    let waiting = groxide_eas::ACTIVE_COMMANDS + 8;
+    let pings = (0..waiting).map(|_| phone.post("Ping", &ping));
+    let rest = async {
+        // Every Ping is waiting (none can answer before the delivery).
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        let (other, _) = tokio::time::timeout(std::time::Duration::from_secs(5), w.phone("other"))
+            .await
+            .expect("a FolderSync waited behind the waiting Pings");
+        drop(other);
+        w.deliver(&mail("wake", "up"), 1_700_000_000).await;
+    };
+    let (answers, ()) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        tokio::join!(join_all(pings), rest)
+    })
+    .await
+    .expect("the delivery woke every Ping");
+    assert_eq!(answers.len(), waiting);
+    for a in answers {
+        assert_eq!(text(&a, Ping::Status), "2");
+        let changed: Vec<String> = a
+            .child(Ping::Folders)
+            .unwrap()
+            .children_named(Ping::Folder)
+            .map(|f| match &f.content {
+                groxide_wbxml::Content::Text(t) => t.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(changed, std::slice::from_ref(&inbox));
+    }
+}
+
+/// Polls every future to its end (the tests' own join_all, without the
+/// futures crate).
+async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
