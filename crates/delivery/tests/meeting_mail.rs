@@ -365,6 +365,47 @@ async fn a_request_for_one_occurrence_moves_only_that_occurrence_of_the_attendee
     assert_eq!(node.calendar(&demo).await, after);
 }
 
+/// Added to one meeting of a series only: the attendee's calendar gets
+/// that meeting as a single appointment (it used to get nothing), and the
+/// organizer's cancellation of it cancels it.
+#[tokio::test]
+async fn a_request_for_one_occurrence_of_a_series_the_attendee_lacks_is_one_appointment() {
+    let node = Node::start().await;
+    let demo = node.user(DEMO).await;
+    let only = on_the_22nd(&event(Some("REQUEST"), 1, "This week only"))
+        .replace("DTSTART:20261215T140000Z", "DTSTART:20261222T160000Z")
+        .replace("DTEND:20261215T150000Z", "DTEND:20261222T170000Z");
+    let mid = node
+        .deliver(&demo, BOSS, &mail(BOSS, DEMO, "REQUEST", &only))
+        .await;
+    assert_eq!(
+        node.class_of(&demo, mid).await,
+        "IPM.Schedule.Meeting.Request"
+    );
+    let cal = node.calendar(&demo).await;
+    assert_eq!(cal.len(), 1, "the occurrence is in the calendar");
+    let item = item_of(&node, &demo, &cal[0]).await;
+    assert_eq!(
+        item.str(groxide_mapi::tags::PR_SUBJECT),
+        Some("This week only")
+    );
+    assert!(starts_at(&item, 22, 16));
+    assert!(!starts_at(&item, 15, 14) && !starts_at(&item, 29, 14));
+
+    let cancel = only
+        .replace("METHOD:REQUEST", "METHOD:CANCEL")
+        .replace("SEQUENCE:1", "SEQUENCE:2\r\nSTATUS:CANCELLED");
+    node.deliver(&demo, BOSS, &mail(BOSS, DEMO, "CANCEL", &cancel))
+        .await;
+    let cal = node.calendar(&demo).await;
+    assert_eq!(cal.len(), 1);
+    let item = item_of(&node, &demo, &cal[0]).await;
+    let flags = item
+        .int(&lids::PID_LID_APPOINTMENT_STATE_FLAGS)
+        .unwrap_or(0);
+    assert_eq!(flags & 0x4, 0x4, "cancelled");
+}
+
 #[tokio::test]
 async fn a_reply_for_one_occurrence_answers_only_that_occurrence_of_the_organizers_series() {
     let node = Node::start().await;

@@ -62,7 +62,8 @@ pub enum Skip {
     /// The stored event is newer (REQUEST: not older) than the message.
     Stale,
     /// No stored event with that UID (REPLY, CANCEL; a REQUEST for one
-    /// occurrence of a series the user does not have).
+    /// occurrence of a series the user does not have that is not one
+    /// event alone).
     NoSuchEvent,
     /// The stored series has no instance at the RECURRENCE-ID.
     NoSuchOccurrence,
@@ -262,9 +263,19 @@ fn request_occurrence(
     user: &str,
     stored: Option<&Item>,
 ) -> Result<Item, Skip> {
-    let stored = stored.ok_or(Skip::NoSuchEvent)?;
+    let Some(stored) = stored else {
+        return lone_occurrence(arrival, user);
+    };
     if organizer_of(stored) != arrival.organizer {
         return Err(Skip::NotFromOrganizer);
+    }
+    if !is_series(stored) {
+        // The user's copy is such a lone occurrence: a newer message
+        // replaces it.
+        if arrival.sequence <= sequence_of(stored) {
+            return Err(Skip::Stale);
+        }
+        return lone_occurrence(arrival, user);
     }
     let (original_start, ics, _) = occurrence_of(stored, rid, user)?;
     let sequence = occurrence::occurrence_sequence(&ics, original_start);
@@ -359,8 +370,13 @@ fn request(
             return Err(Skip::Stale);
         }
     }
-    let mut item = event_of(&arrival.text, user)?;
-    // Tentative until the user answers; what the organizer meant is kept.
+    invited(&arrival.text, user)
+}
+
+/// The user's copy of an invitation: the event of `ics`, tentative until
+/// the user answers (what the organizer meant is kept).
+fn invited(ics: &str, user: &str) -> Result<Item, Skip> {
+    let mut item = event_of(ics, user)?;
     let intended = item.int(&lids::PID_LID_BUSY_STATUS).unwrap_or(2);
     item.set(
         &lids::PID_LID_INTENDED_BUSY_STATUS,
@@ -371,6 +387,36 @@ fn request(
     }
     refresh_original(&mut item, user);
     Ok(item)
+}
+
+/// An invitation to one occurrence of a series the user does not have
+/// (added to that meeting only): a single appointment at the occurrence's
+/// time, as Exchange makes one. Only a message with one VEVENT reads so.
+fn lone_occurrence(arrival: &Arrival, user: &str) -> Result<Item, Skip> {
+    let lines = super::imip::unfold(&arrival.text);
+    let events = lines
+        .iter()
+        .filter(|l| l.eq_ignore_ascii_case("BEGIN:VEVENT"))
+        .count();
+    if events != 1 {
+        return Err(Skip::NoSuchEvent);
+    }
+    let mut text = String::with_capacity(arrival.text.len());
+    for l in &lines {
+        let upper = l.to_ascii_uppercase();
+        let rid = upper.strip_prefix("RECURRENCE-ID");
+        if rid.is_some_and(|rest| rest.starts_with(':') || rest.starts_with(';')) {
+            continue;
+        }
+        text.push_str(l);
+        text.push_str("\r\n");
+    }
+    invited(&text, user)
+}
+
+/// Whether `item` is a recurring series.
+fn is_series(item: &Item) -> bool {
+    item.get(&lids::PID_LID_APPOINTMENT_RECUR).is_some()
 }
 
 fn reply(arrival: &Arrival, sender: &str, user: &str, stored: Option<&Item>) -> Result<Item, Skip> {
@@ -433,7 +479,9 @@ fn cancel(
     if arrival.sequence < sequence_of(stored) {
         return Err(Skip::Stale);
     }
-    match &arrival.recurrence_id {
+    // A single event cancelled by occurrence is a lone occurrence (see
+    // `lone_occurrence`): the event itself is cancelled.
+    match arrival.recurrence_id.as_ref().filter(|_| is_series(stored)) {
         None => {
             let mut item = stored.clone();
             let flags = item
@@ -451,11 +499,6 @@ fn cancel(
             Ok(item)
         }
         Some(rid) => {
-            if stored.get(&lids::PID_LID_APPOINTMENT_RECUR).is_none() {
-                return Err(Skip::Unsupported(
-                    "a cancelled occurrence of a single event",
-                ));
-            }
             let opts = ExportOptions {
                 owner: Some(user.to_string()),
                 ..ExportOptions::default()
@@ -807,6 +850,64 @@ mod tests {
             .unwrap_or_else(|| panic!("no override {rid} in {ics}"))
     }
 
+    /// Invited to one occurrence only: a single tentative appointment at
+    /// the occurrence's time, replaced by a newer message about it and
+    /// cancelled by a CANCEL of it.
+    #[test]
+    fn a_request_for_one_occurrence_of_an_unknown_series_is_a_single_appointment() {
+        let only = |sequence: i64, at: &str| {
+            for_occurrence(&request(sequence, "Just this week"), "20261222T140000Z")
+                .replace(
+                    "DTSTART:20261215T140000Z",
+                    &format!("DTSTART:20261222T{at}00Z"),
+                )
+                .replace("DTEND:20261215T150000Z", "DTEND:20261222T180000Z")
+        };
+        let item = stored(apply(&arrival(&only(1, "1400")), BOSS, DEMO, None));
+        assert!(!is_series(&item));
+        assert!(starts_at(&item, 22, 14));
+        assert!(!starts_at(&item, 15, 14));
+        assert_eq!(
+            item.str(groxide_mapi::tags::PR_SUBJECT),
+            Some("Just this week")
+        );
+        assert_eq!(item.int(&lids::PID_LID_BUSY_STATUS), Some(1));
+        assert!(!original(&item).contains("RECURRENCE-ID"));
+        assert_eq!(
+            apply(&arrival(&only(1, "1400")), BOSS, DEMO, Some(&item)),
+            Outcome::Unchanged(Skip::Stale)
+        );
+        assert_eq!(
+            apply(
+                &arrival(&only(2, "1500")),
+                "mallory@evil.test",
+                DEMO,
+                Some(&item)
+            ),
+            Outcome::Unchanged(Skip::NotFromOrganizer)
+        );
+        let moved = stored(apply(&arrival(&only(2, "1500")), BOSS, DEMO, Some(&item)));
+        assert!(starts_at(&moved, 22, 15));
+        assert!(!starts_at(&moved, 22, 14));
+        let cancel = only(3, "1500")
+            .replace("METHOD:REQUEST", "METHOD:CANCEL")
+            .replace("SEQUENCE:3", "SEQUENCE:3\r\nSTATUS:CANCELLED");
+        let cancelled = stored(apply(&arrival(&cancel), BOSS, DEMO, Some(&moved)));
+        let flags = cancelled
+            .int(&lids::PID_LID_APPOINTMENT_STATE_FLAGS)
+            .unwrap_or(0);
+        assert_eq!(flags & 0x4, 0x4, "cancelled");
+        // Two VEVENTs about occurrences: not one event alone.
+        let two = only(1, "1400").replace(
+            "END:VCALENDAR",
+            "BEGIN:VEVENT\r\nUID:meet-1\r\nRECURRENCE-ID:20261229T140000Z\r\nDTSTART:20261229T140000Z\r\nDTEND:20261229T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR",
+        );
+        assert_eq!(
+            apply(&arrival(&two), BOSS, DEMO, None),
+            Outcome::Unchanged(Skip::NoSuchEvent)
+        );
+    }
+
     #[test]
     fn a_request_for_one_occurrence_updates_only_that_occurrence() {
         let series = stored(apply(
@@ -847,10 +948,12 @@ mod tests {
             apply(&arrival(&moved(5)), "mallory@evil.test", DEMO, Some(&item)),
             Outcome::Unchanged(Skip::NotFromOrganizer)
         );
-        assert_eq!(
-            apply(&arrival(&moved(5)), BOSS, DEMO, None),
-            Outcome::Unchanged(Skip::NoSuchEvent)
-        );
+        assert!(!is_series(&stored(apply(
+            &arrival(&moved(5)),
+            BOSS,
+            DEMO,
+            None
+        ))));
         let nowhere = for_occurrence(&request(5, "x"), "20261223T140000Z");
         assert_eq!(
             apply(&arrival(&nowhere), BOSS, DEMO, Some(&item)),
