@@ -254,6 +254,16 @@ impl Ctx<'_> {
     pub(crate) fn rest(&mut self) {
         self.turn = None;
     }
+
+    /// Awaits `wait`, a wait on another server (the SMTP relay), without a
+    /// turn of work, and takes a turn again after: a slow or unreachable
+    /// relay does not stop every phone's commands.
+    pub(crate) async fn off_turn<T>(&mut self, wait: impl Future<Output = T>) -> T {
+        self.rest();
+        let out = wait.await;
+        self.work().await;
+        out
+    }
 }
 
 /// How a command failed as a whole (not a protocol status).

@@ -496,7 +496,10 @@ async fn compose(
         recipients: to,
     };
     let outgoing = without_bcc(&mime);
-    match submitter.send_bytes(&envelope, &outgoing).await {
+    match ctx
+        .off_turn(submitter.send_bytes(&envelope, &outgoing))
+        .await
+    {
         Ok(report)
             if report
                 .recipients

@@ -21,8 +21,8 @@ use groxide_rpc::pb::exmdb::v1 as xpb;
 use groxide_runtime::Routing;
 use groxide_testkit::LocalNode;
 use groxide_wbxml::{
-    AirSync, AirSyncBase, Element, Find, FolderHierarchy, ItemOperations, Limits, Ping, Provision,
-    Search,
+    AirSync, AirSyncBase, ComposeMail, Element, Find, FolderHierarchy, ItemOperations, Limits,
+    Ping, Provision, Search,
 };
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -1564,4 +1564,46 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     })
     .await;
     out.into_iter().flatten().collect()
+}
+
+/// Sending waits on the relay without a turn of work: with more SendMails
+/// stuck on a relay that never answers than there are turns, another
+/// device's FolderSync is answered at once.
+#[tokio::test]
+async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
+    // Accepts connections and never sends its greeting.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = format!("smtp://{}", silent.local_addr().unwrap());
+    let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = silent.accept().await {
+            keep.lock().await.push(s);
+        }
+    });
+    let w = world_with_relay(&relay).await;
+    let (phone, _) = w.phone("sender").await;
+    let send = Element::with_children(
+        ComposeMail::SendMail,
+        [
+            Element::with_text(ComposeMail::ClientId, "1"),
+            Element::with_opaque(
+                ComposeMail::Mime,
+                b"From: demo\r\nTo: friend@example.test\r\nSubject: hi\r\n\r\nhi\r\n".to_vec(),
+            ),
+        ],
+    );
+    let sends = (0..groxide_eas::ACTIVE_COMMANDS + 4).map(|_| phone.post_raw("SendMail", &send));
+    tokio::select! {
+        _ = join_all(sends) => panic!("the silent relay answered"),
+        other = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            // Every SendMail is waiting on the relay.
+            while held.lock().await.len() < groxide_eas::ACTIVE_COMMANDS + 4 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            w.phone("other").await
+        }) => {
+            other.expect("a FolderSync waited behind SendMails stuck on the relay");
+        }
+    }
 }
