@@ -1200,6 +1200,13 @@ config_file! {
         "Most items one ActiveSync Sync answer carries per collection, whatever WindowSize the device asks for.",
     );
 
+    EWS_ITEM_CACHE_SIZE: u64 = key(
+        "ews_item_cache_size",
+        ValueKind::Size,
+        "64M",
+        "Memory for EWS items as FindItem and SyncFolderItems show them, kept while a message is unchanged: a page of items already shown is copied, not read from the store and written again. 0 turns it off.",
+    );
+
     EWS_SUBSCRIPTIONS_PER_USER: usize = key(
         "ews_subscriptions_per_user",
         int(1, 1000),

@@ -177,6 +177,11 @@ impl FieldSet {
         self.0 & (1 << (f as u8)) != 0
     }
 
+    /// The set as one number (one bit per field), for keys.
+    pub fn bits(&self) -> u64 {
+        self.0
+    }
+
     /// What the store must read of each message to write these fields
     /// ([`MessageItem::from_stored`] reads nothing else): the MAPI tags,
     /// whether the recipients, whether bodies are derived. The other

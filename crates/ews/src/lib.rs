@@ -35,6 +35,7 @@ pub mod attachments;
 pub mod folders;
 pub mod groupware;
 pub mod ids;
+mod item_cache;
 pub mod items;
 mod mailbox;
 pub mod notifications;
@@ -79,6 +80,8 @@ pub struct Ews {
     copies: notifications::CopyNotes,
     /// Folder listings for FindItem paging.
     listings: Listings,
+    /// Items as listings show them, written once.
+    items: item_cache::ItemCache,
 }
 
 /// What identifies a folder's state: any append, removal, flag or other
@@ -156,6 +159,7 @@ impl Ews {
             subscriptions: notifications::Subscriptions::default(),
             copies: notifications::CopyNotes::default(),
             listings: Listings::default(),
+            items: item_cache::ItemCache::new(item_cache::DEFAULT_BUDGET),
         })
     }
 
@@ -174,6 +178,7 @@ impl Ews {
             subscriptions: notifications::Subscriptions::default(),
             copies: notifications::CopyNotes::default(),
             listings: Listings::default(),
+            items: item_cache::ItemCache::new(item_cache::DEFAULT_BUDGET),
         })
     }
 
@@ -211,6 +216,12 @@ impl Ews {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Sets the bytes kept of items as listings show them
+    /// (`ews_item_cache_size`; 0: none), dropping what is kept.
+    pub fn set_item_cache_size(&self, bytes: usize) {
+        self.items.set_budget(bytes);
     }
 
     /// Sets the limits of subscriptions.

@@ -1380,3 +1380,121 @@ async fn get_persona_answers_a_found_persona_with_its_contact_fields_and_unknown
         assert_eq!(Reply(answer).code(), "ErrorItemNotFound", "{id}");
     }
 }
+
+/// The answer of a module that keeps no items, to the same request.
+async fn answered_afresh(fresh: &groxide_ews::Ews, bob: &Session<'_>, body: &str) -> String {
+    let (fault, doc) = fresh.answer(&bob.who, envelope(body).as_bytes()).await;
+    assert!(!fault, "{doc}");
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_from_kept_items_read_exactly_as_written_afresh_after_every_change() {
+    let h = Harness::start().await;
+    let bob = h.user("kept@example.test").await;
+    // The same store through a module that writes every item afresh.
+    let fresh = groxide_ews::Ews::new(h.client.clone());
+    fresh.set_item_cache_size(0);
+    for i in 0..6 {
+        bob.deliver(
+            &message(&format!("m{i}"), "Tue, 2 Jan 2024 10:00:00 +0000"),
+            1_700_000_000 + i,
+        )
+        .await;
+    }
+    let shape = "<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>\
+                 <t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURI FieldURI=\"message:From\"/>\
+                 <t:FieldURI FieldURI=\"item:DateTimeReceived\"/><t:FieldURI FieldURI=\"message:IsRead\"/>\
+                 <t:FieldURI FieldURI=\"item:Size\"/><t:FieldURI FieldURI=\"item:HasAttachments\"/>\
+                 <t:FieldURI FieldURI=\"item:Flag\"/></t:AdditionalProperties></m:ItemShape>";
+    let find = format!(
+        "<m:FindItem Traversal=\"Shallow\">{shape}<m:IndexedPageItemView MaxEntriesReturned=\"100\" \
+         Offset=\"0\" BasePoint=\"Beginning\"/><m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/>\
+         </m:ParentFolderIds></m:FindItem>"
+    );
+    let sync = format!(
+        "<m:SyncFolderItems>{shape}<m:SyncFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:SyncFolderId>\
+         <m:MaxChangesReturned>100</m:MaxChangesReturned></m:SyncFolderItems>"
+    );
+    let same = |what: &'static str| {
+        let (find, sync) = (&find, &sync);
+        let (bob, fresh) = (&bob, &fresh);
+        async move {
+            for body in [find, sync] {
+                // Twice: the second answer comes from the kept items.
+                for _ in 0..2 {
+                    let (_, kept) = bob.h.ews.answer(&bob.who, envelope(body).as_bytes()).await;
+                    assert_eq!(kept, answered_afresh(fresh, bob, body).await, "{what}");
+                }
+            }
+        }
+    };
+    same("as delivered").await;
+    let ids: Vec<String> = {
+        let r = bob.call(&find).await;
+        all(r[0].ok(), "ItemId")
+            .iter()
+            .map(|e| e.attr("Id").unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids.len(), 6);
+    let update = |id: &str, field: &str, value: &str| {
+        format!(
+            "<m:UpdateItem MessageDisposition=\"SaveOnly\" ConflictResolution=\"AlwaysOverwrite\">\
+             <m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField>\
+             <t:FieldURI FieldURI=\"{field}\"/><t:Message>{value}</t:Message>\
+             </t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"
+        )
+    };
+    bob.call(&update(
+        &ids[0],
+        "message:IsRead",
+        "<t:IsRead>true</t:IsRead>",
+    ))
+    .await[0]
+        .ok();
+    same("one read").await;
+    let r = bob.call(&find).await;
+    let read: Vec<String> = texts(r[0].ok(), "IsRead");
+    assert_eq!(
+        read[0], "true",
+        "the kept item was not shown after it changed"
+    );
+    bob.call(&update(
+        &ids[1],
+        "item:Flag",
+        "<t:Flag><t:FlagStatus>Flagged</t:FlagStatus></t:Flag>",
+    ))
+    .await[0]
+        .ok();
+    same("one flagged").await;
+    bob.call(&format!(
+        "<m:MoveItem><m:ToFolderId><t:DistinguishedFolderId Id=\"junkemail\"/></m:ToFolderId>\
+         <m:ItemIds><t:ItemId Id=\"{}\"/></m:ItemIds></m:MoveItem>",
+        ids[2]
+    ))
+    .await[0]
+        .ok();
+    same("one moved away").await;
+    // Moved back: the same message under a new UID.
+    let r = bob
+        .call(
+            "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>\
+             <m:ParentFolderIds><t:DistinguishedFolderId Id=\"junkemail\"/></m:ParentFolderIds></m:FindItem>",
+        )
+        .await;
+    let junk = all(r[0].ok(), "ItemId")[0].attr("Id").unwrap().to_string();
+    bob.call(&format!(
+        "<m:MoveItem><m:ToFolderId><t:DistinguishedFolderId Id=\"inbox\"/></m:ToFolderId>\
+         <m:ItemIds><t:ItemId Id=\"{junk}\"/></m:ItemIds></m:MoveItem>"
+    ))
+    .await[0]
+        .ok();
+    same("moved back").await;
+    bob.deliver(
+        &message("late", "Tue, 2 Jan 2024 11:00:00 +0000"),
+        1_700_000_100,
+    )
+    .await;
+    same("one more delivered").await;
+}

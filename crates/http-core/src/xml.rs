@@ -260,6 +260,23 @@ impl XmlWriter {
         }
     }
 
+    /// An empty compact writer without the XML declaration, for a run of
+    /// elements written once and [`XmlWriter::splice`]d into documents
+    /// later (EWS keeps items written so).
+    pub fn fragment() -> XmlWriter {
+        XmlWriter::default()
+    }
+
+    /// Appends `fragment`: the [`XmlWriter::finish`] of a
+    /// [`XmlWriter::fragment`] writer, so balanced and escaped already.
+    /// In an indented document it sits on one line.
+    pub fn splice(&mut self, fragment: &str) -> &mut Self {
+        self.line_start();
+        self.out.push_str(fragment);
+        self.line_end();
+        self
+    }
+
     fn line_start(&mut self) {
         if self.indented {
             for _ in 0..self.open.len() {
@@ -409,6 +426,25 @@ mod tests {
             parse(doc.as_bytes()),
             Err(XmlError::TooLarge("elements nested too deeply"))
         );
+    }
+
+    #[test]
+    fn a_spliced_fragment_reads_as_if_written_in_place() {
+        let mut f = XmlWriter::fragment();
+        f.open("t:I", &[("Id", "a&b")]).leaf("t:S", "<x>");
+        let f = f.finish();
+        assert_eq!(f, "<t:I Id=\"a&amp;b\"><t:S>&lt;x&gt;</t:S></t:I>");
+        let mut spliced = XmlWriter::new();
+        spliced.open("m:Items", &[]).splice(&f).splice(&f);
+        let mut direct = XmlWriter::new();
+        direct.open("m:Items", &[]);
+        for _ in 0..2 {
+            direct
+                .open("t:I", &[("Id", "a&b")])
+                .leaf("t:S", "<x>")
+                .close();
+        }
+        assert_eq!(spliced.finish(), direct.finish());
     }
 
     #[test]

@@ -83,6 +83,7 @@ impl Modules {
         ews.set_submitter(relay.clone());
         ews.set_event_hub(hub.clone());
         ews.set_notification_limits(notification_limits(config));
+        ews.set_item_cache_size(item_cache_size(config));
         let modules = Modules {
             discovery: Discovery::new(services.clone(), DiscoverySettings::from_config(config)),
             ews,
@@ -115,6 +116,7 @@ impl Modules {
         self.ews.set_submitter(relay.clone());
         self.ews
             .set_notification_limits(notification_limits(config));
+        self.ews.set_item_cache_size(item_cache_size(config));
         self.dav.reload();
         self.eas.reload(eas_settings(config), relay);
         self.hub.reset();
@@ -134,6 +136,12 @@ fn notification_limits(config: &Config<Http>) -> NotificationLimits {
         recheck: keep_alive,
         ..NotificationLimits::default()
     }
+}
+
+/// The bytes of EWS items kept as listings show them.
+fn item_cache_size(config: &Config<Http>) -> usize {
+    usize::try_from(config.get(groxide_config::keys::http::EWS_ITEM_CACHE_SIZE))
+        .unwrap_or(usize::MAX)
 }
 
 /// The ActiveSync limits of http.cfg.

@@ -5,8 +5,10 @@
 
 use super::refuse;
 use crate::ids::ItemKey;
+use crate::item_cache::ItemStamp;
 use crate::items::{
-    FLAG_DRAFT, FLAG_FLAGGED, FLAG_SEEN, Field, FieldSet, ItemKind, MessageItem, write_message,
+    FLAG_DRAFT, FLAG_FLAGGED, FLAG_SEEN, Field, FieldSet, ItemKind, MessageItem, message_element,
+    write_message,
 };
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
@@ -15,6 +17,7 @@ use crate::xml::{Element, EwsElement, NS_TYPES, XmlWriter};
 use base64::Engine as _;
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
+use std::sync::Arc;
 
 /// Most items one FindItem page returns when the request sets no limit.
 const MAX_PAGE: usize = 1000;
@@ -93,6 +96,57 @@ pub(crate) async fn load_items(
     Ok(items)
 }
 
+/// What a listing page shows of each message, written: `keys` with their
+/// listing `entries`, shown with `set`. Items kept in the module's item
+/// cache since they last changed are copied from it; the others are read
+/// (as [`load_items`] reads them), written and kept. `None` for a message
+/// gone since it was listed.
+pub(crate) async fn written_items(
+    mb: &Mailbox<'_>,
+    keys: &[ItemKey],
+    entries: &[&pb::MessageEntry],
+    set: FieldSet,
+) -> Result<Vec<Option<Arc<str>>>, EwsError> {
+    let write = |item: &MessageItem| -> Arc<str> {
+        let mut w = XmlWriter::fragment();
+        write_message(&mut w, item, set);
+        Arc::from(w.finish())
+    };
+    let cache = &mb.module().items;
+    if !cache.keeps(set) {
+        return Ok(load_items(mb, keys, Some(entries), set)
+            .await?
+            .iter()
+            .map(|i| i.as_ref().map(write))
+            .collect());
+    }
+    let stamps: Vec<ItemStamp> = keys
+        .iter()
+        .zip(entries)
+        .map(|(k, e)| ItemStamp::of(k, e, set))
+        .collect();
+    let mut out = cache.get_all(&stamps);
+    let missing: Vec<usize> = (0..out.len()).filter(|i| out[*i].is_none()).collect();
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let miss_keys: Vec<ItemKey> = missing.iter().map(|i| keys[*i]).collect();
+    let miss_entries: Vec<&pb::MessageEntry> = missing.iter().map(|i| entries[*i]).collect();
+    let loaded = load_items(mb, &miss_keys, Some(&miss_entries), set).await?;
+    let mut kept = Vec::with_capacity(missing.len());
+    for (i, item) in missing.into_iter().zip(loaded) {
+        let Some(item) = item else { continue };
+        let xml = write(&item);
+        // Meeting mail shows what the calendar holds now: written afresh.
+        if item.meeting.is_none() && message_element(&item.item_class) == "t:Message" {
+            kept.push((stamps[i], xml.clone()));
+        }
+        out[i] = Some(xml);
+    }
+    cache.put_all(kept);
+    Ok(out)
+}
+
 /// A mail item as a restriction or sort reads it: the listing entry, and
 /// the message's properties when they were loaded.
 struct MailView<'a> {
@@ -158,7 +212,8 @@ impl ItemValues for MailView<'_> {
 }
 
 struct FoundPage {
-    items: Vec<MessageItem>,
+    /// The items, written.
+    items: Vec<Arc<str>>,
     total: usize,
     next_offset: usize,
     last: bool,
@@ -176,12 +231,18 @@ async fn found_page(
     set: FieldSet,
 ) -> Result<FoundPage, EwsError> {
     let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e)).collect();
-    let items: Vec<MessageItem> = load_items(mb, &keys, Some(page), set)
+    let items: Vec<Arc<str>> = written_items(mb, &keys, page, set)
         .await?
         .into_iter()
         .zip(page)
         // Gone since the listing: shown by its id alone.
-        .map(|(item, e)| item.unwrap_or_else(|| MessageItem::from_entry(key_of(e), e)))
+        .map(|(item, e)| {
+            item.unwrap_or_else(|| {
+                let mut w = XmlWriter::fragment();
+                write_message(&mut w, &MessageItem::from_entry(key_of(e), e), set);
+                Arc::from(w.finish())
+            })
+        })
         .collect();
     let next_offset = view.offset + items.len();
     Ok(FoundPage {
@@ -313,7 +374,7 @@ pub(crate) async fn find_item(mb: &mut Mailbox<'_>, op: &Element, w: &mut XmlWri
         )
         .open("t:Items", &[]);
         for item in &page.items {
-            write_message(w, item, set);
+            w.splice(item);
         }
         w.close().close();
     });

@@ -16,15 +16,16 @@
 //! Nothing is lost: every message reaches the client as created once, and
 //! a change after that is reported at least once (a few twice).
 
-use super::item::load_items;
+use super::item::written_items;
 use super::{folder::ShownFolder, refuse};
 use crate::folders::{FolderShape, write_folder};
 use crate::ids::{FolderKey, HierarchySyncState, ItemKey, ItemSyncState};
-use crate::items::{FieldSet, ItemKind, MessageItem, write_message};
+use crate::items::{FieldSet, ItemKind};
 use crate::mailbox::Mailbox;
 use crate::response::{EwsError, ResponseCode, write_messages};
 use crate::xml::{Element, EwsElement, XmlWriter};
 use groxide_rpc::pb::exmdb::v1 as pb;
+use std::sync::Arc;
 
 /// Most changes one SyncFolderItems answer carries (the schema's limit).
 const MAX_CHANGES: usize = 512;
@@ -149,8 +150,10 @@ pub(crate) async fn sync_folder_hierarchy(mb: &mut Mailbox<'_>, op: &Element, w:
 }
 
 enum ItemChange {
-    Create(MessageItem),
-    Update(MessageItem),
+    /// The item, written.
+    Create(Arc<str>),
+    /// The item, written.
+    Update(Arc<str>),
     Delete(ItemKey),
 }
 
@@ -228,7 +231,7 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
             .await?;
         let page: Vec<&pb::MessageEntry> = new.iter().take(max).collect();
         let keys: Vec<ItemKey> = page.iter().map(|e| key_of(e.message_id, e.uid)).collect();
-        let loaded = load_items(mb, &keys, Some(&page), set).await?;
+        let loaded = written_items(mb, &keys, &page, set).await?;
         for (e, item) in page.iter().zip(loaded) {
             // A message gone since the listing: its removal follows.
             if let Some(item) = item {
@@ -301,9 +304,7 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
             .iter()
             .map(|e| key_of(e.message_id, e.uid))
             .collect();
-        let mut loaded = load_items(mb, &keys, Some(&changed), set)
-            .await?
-            .into_iter();
+        let mut loaded = written_items(mb, &keys, &changed, set).await?.into_iter();
         for (cn, c) in relevant {
             match c.change {
                 Some(pb::message_change::Change::Changed(_)) => {
@@ -343,14 +344,10 @@ pub(crate) async fn sync_folder_items(mb: &mut Mailbox<'_>, op: &Element, w: &mu
         for c in &a.changes {
             match c {
                 ItemChange::Create(item) => {
-                    w.open("t:Create", &[]);
-                    write_message(w, item, set);
-                    w.close();
+                    w.open("t:Create", &[]).splice(item).close();
                 }
                 ItemChange::Update(item) => {
-                    w.open("t:Update", &[]);
-                    write_message(w, item, set);
-                    w.close();
+                    w.open("t:Update", &[]).splice(item).close();
                 }
                 ItemChange::Delete(key) => {
                     w.open("t:Delete", &[])
