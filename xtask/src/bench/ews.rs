@@ -1,5 +1,5 @@
 //! `cargo xtask bench ews [--messages N] [--clients C] [--seconds S]
-//! [--runs R] [--only LINE,…]`: EWS of groxide-http against the same mailbox read through
+//! [--runs R] [--only LINE,…] [--item-cache SIZE]`: EWS of groxide-http against the same mailbox read through
 //! groxide-imap, in one run on one node (event, exmdb, midb, http, imap;
 //! release build), with one load generator (crates/ews/examples/ews_load.rs,
 //! release; C client threads, default 16; blocking sockets and reused
@@ -22,6 +22,10 @@
 //! of the R runs. Then EWS CPU per item ÷ IMAP CPU per item for each line
 //! (the issue's target: ≤ 2), and where the EWS CPU went (by daemon, in
 //! the run of median total).
+//!
+//! `--item-cache SIZE` sets groxide-http's `ews_item_cache_size` (default
+//! 64M; `0` writes every item afresh from the store, as a first sync of
+//! messages no listing has shown yet).
 
 use crate::bench_common::{
     BenchBackends, build_release, cpu_seconds, field, free_port, median, start_bench_node,
@@ -47,6 +51,8 @@ struct Options {
     runs: usize,
     /// The lines to run (all when empty).
     only: Vec<String>,
+    /// groxide-http's `ews_item_cache_size` (its default when `None`).
+    item_cache: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -56,6 +62,7 @@ fn parse(args: &[String]) -> Result<Options> {
         seconds: 10.0,
         runs: 3,
         only: Vec::new(),
+        item_cache: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -71,6 +78,7 @@ fn parse(args: &[String]) -> Result<Options> {
                     bail!("bench ews: no line {bad} (lines: sync, find, mime, create)");
                 }
             }
+            "--item-cache" => o.item_cache = Some(value()?.clone()),
             other => bail!("bench ews: unknown argument {other}"),
         }
     }
@@ -226,7 +234,13 @@ pub fn run(args: &[String]) -> Result<()> {
         // without TLS too, so neither side pays for encryption.
         node.write_config(
             "http.cfg",
-            format!("http_listen = {http}\nhttp_listen_tls =\nhttp_trusted_proxies = 127.0.0.1\n"),
+            format!(
+                "http_listen = {http}\nhttp_listen_tls =\nhttp_trusted_proxies = 127.0.0.1\n{}",
+                o.item_cache
+                    .as_ref()
+                    .map(|c| format!("ews_item_cache_size = {c}\n"))
+                    .unwrap_or_default()
+            ),
         )?;
         node.write_config(
             "imap.cfg",
@@ -244,8 +258,13 @@ pub fn run(args: &[String]) -> Result<()> {
         node.start(&mut sup, "imap", imap)?;
 
         println!(
-            "ews bench: {} messages in the inbox, {} clients, {} × {} s per phase, release build",
-            o.messages, o.clients, o.runs, o.seconds
+            "ews bench: {} messages in the inbox, {} clients, {} × {} s per phase, release build, \
+             ews_item_cache_size {}",
+            o.messages,
+            o.clients,
+            o.runs,
+            o.seconds,
+            o.item_cache.as_deref().unwrap_or("64M (default)")
         );
         let t = Instant::now();
         let fill = crate::bench_common::run_ok(
