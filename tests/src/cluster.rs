@@ -355,6 +355,29 @@ impl Node {
         SocketAddr::new(self.ip, self.ports.of(service))
     }
 
+    /// groxide-http's Prometheus text (`http_metrics_listen`).
+    pub fn metrics(&self) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect((self.ip, self.ports.http_metrics))
+            .expect("the metrics listener");
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: m\r\n\r\n")
+            .expect("a metrics request");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("the metrics");
+        text
+    }
+
+    /// The value of metric `name` (a line without labels), if shown.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics().lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+    }
+
     /// Starts `service` and waits until it listens.
     pub fn start(&mut self, service: Service) {
         assert!(

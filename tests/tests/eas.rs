@@ -753,7 +753,7 @@ fn gal_search_resolve_recipients_mailbox_search_and_attachment_fetch() {
     // kept-alive connection: every one was read on the native path.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let text = metrics(&node);
+        let text = node.metrics();
         let eas: u64 = text
             .lines()
             .filter(|l| l.starts_with("groxide_http_requests_total{protocol=\"eas\""))
@@ -839,17 +839,6 @@ fn find_of_a_word_gets_exactly_the_mails_that_have_it_and_find_of_the_gal_a_user
         "[[\"colleague\",\"colleague@example.test\"]]",
         "{v}"
     );
-}
-
-/// The node's Prometheus text (`http_metrics_listen`).
-fn metrics(node: &Node) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect((node.ip, node.ports.http_metrics)).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: m\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    text
 }
 
 #[test]

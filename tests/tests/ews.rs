@@ -1729,3 +1729,80 @@ fn a_delivered_invitation_is_in_the_attendees_calendar_and_the_delivered_answer_
         serde_json::json!([["MeetingResponse", "IPM.Schedule.Meeting.Resp.Pos"]])
     );
 }
+
+#[test]
+fn a_listing_shown_again_comes_from_the_item_cache_and_changes_show_at_once() {
+    let n = node("127.0.90.9");
+    for i in 0..5 {
+        deliver(&n, &format!("cached {i}"), "Mon, 1 Jan 2024 09:00:00 +0000");
+    }
+    let auth = format!("{USER}:{PASSWORD}");
+    let post = |op: &str| {
+        let body = format!(
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+             xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
+             xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
+             <t:RequestServerVersion Version=\"Exchange2016\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
+        );
+        let (code, body) = curl(
+            &n,
+            &[
+                "-u",
+                &auth,
+                "-H",
+                "Content-Type: text/xml; charset=utf-8",
+                "--data-binary",
+                &body,
+            ],
+        );
+        assert_eq!(code, 200, "{body}");
+        body
+    };
+    let find = "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>\
+                <t:AdditionalProperties><t:FieldURI FieldURI=\"item:Subject\"/>\
+                <t:FieldURI FieldURI=\"message:IsRead\"/></t:AdditionalProperties></m:ItemShape>\
+                <m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:ParentFolderIds></m:FindItem>";
+    let hits = || {
+        n.metric("groxide_http_ews_item_cache_hits_total")
+            .unwrap_or(-1.0)
+    };
+    let first = post(find);
+    assert_eq!(
+        first.matches("<t:IsRead>false</t:IsRead>").count(),
+        5,
+        "{first}"
+    );
+    assert_eq!(hits(), 0.0);
+    let again = post(find);
+    assert_eq!(again, first);
+    assert_eq!(hits(), 5.0, "the second listing came from the cache");
+    assert_eq!(
+        n.metric("groxide_http_ews_item_cache_items"),
+        Some(5.0),
+        "{}",
+        n.metrics()
+    );
+    // Marked read: the next listing shows it at once.
+    let id = first
+        .split("<t:ItemId Id=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    post(&format!(
+        "<m:UpdateItem MessageDisposition=\"SaveOnly\" ConflictResolution=\"AlwaysOverwrite\">\
+         <m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField>\
+         <t:FieldURI FieldURI=\"message:IsRead\"/><t:Message><t:IsRead>true</t:IsRead></t:Message>\
+         </t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"
+    ));
+    let after = post(find);
+    assert_eq!(
+        after.matches("<t:IsRead>true</t:IsRead>").count(),
+        1,
+        "{after}"
+    );
+    assert_eq!(hits(), 9.0, "the four unchanged items came from the cache");
+    // ActiveSync's turns of work are shown too.
+    assert_eq!(n.metric("groxide_http_eas_max_active_commands"), Some(32.0));
+    assert_eq!(n.metric("groxide_http_eas_commands_working"), Some(0.0));
+}

@@ -1200,6 +1200,13 @@ config_file! {
         "Most items one ActiveSync Sync answer carries per collection, whatever WindowSize the device asks for.",
     );
 
+    EAS_MAX_ACTIVE_COMMANDS: usize = key(
+        "eas_max_active_commands",
+        int(1, 100_000),
+        "32",
+        "Most ActiveSync commands worked on at once; more wait for a turn (a waiting Ping or Sync holds none). Thousands of phones reconnecting together are worked through this many at a time.",
+    );
+
     EWS_ITEM_CACHE_SIZE: u64 = key(
         "ews_item_cache_size",
         ValueKind::Size,

@@ -59,7 +59,7 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, StatusCode};
 use request::{Params, Version};
 use state::Device;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -67,11 +67,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The mount point.
 pub const ENDPOINT: &str = "/Microsoft-Server-ActiveSync";
 
-/// Most commands worked on at once (a command that waits, a Ping or a
-/// Sync with Wait, gives its turn back while it waits). Thousands of
-/// phones reconnecting at once (after a restart) are worked through this
-/// many at a time: what their work takes (store answers, encoders) is
-/// bounded, and once they wait they hold only their wait.
+/// Most commands worked on at once by default (`eas_max_active_commands`;
+/// a command that waits, a Ping or a Sync with Wait, gives its turn back
+/// while it waits). Thousands of phones reconnecting at once (after a
+/// restart) are worked through this many at a time: what their work takes
+/// (store answers, encoders) is bounded, and once they wait they hold only
+/// their wait.
 pub const ACTIVE_COMMANDS: usize = 32;
 
 const WBXML_TYPE: &str = "application/vnd.ms-sync.wbxml";
@@ -87,6 +88,8 @@ pub struct EasSettings {
     pub max_window: usize,
     /// Largest request body decoded.
     pub max_request: usize,
+    /// Most commands worked on at once (see [`ACTIVE_COMMANDS`]).
+    pub max_active: usize,
 }
 
 impl Default for EasSettings {
@@ -96,6 +99,7 @@ impl Default for EasSettings {
             max_heartbeat: Duration::from_secs(3540),
             max_window: 512,
             max_request: 32 * 1024 * 1024,
+            max_active: ACTIVE_COMMANDS,
         }
     }
 }
@@ -115,8 +119,12 @@ pub struct Eas {
     midb: RwLock<Option<Arc<RemoteView>>>,
     /// Whether a Search has already logged that it reads messages itself.
     pub(crate) scan_logged: AtomicBool,
-    /// Turns of work ([`ACTIVE_COMMANDS`]).
-    active: Arc<Semaphore>,
+    /// Turns of work (`max_active` of the settings; a reload with another
+    /// number puts a new semaphore here, and turns taken from the old one
+    /// go back to it).
+    active: RwLock<Arc<Semaphore>>,
+    /// Commands that found every turn taken and waited for one.
+    turn_waits: AtomicU64,
 }
 
 impl std::fmt::Debug for Eas {
@@ -144,7 +152,8 @@ impl Eas {
             directory: RwLock::new(None),
             midb: RwLock::new(None),
             scan_logged: AtomicBool::new(false),
-            active: Arc::new(Semaphore::new(ACTIVE_COMMANDS)),
+            active: RwLock::new(Arc::new(Semaphore::new(settings.max_active.max(1)))),
+            turn_waits: AtomicU64::new(0),
         })
     }
 
@@ -164,6 +173,11 @@ impl Eas {
     /// Applies reloaded settings and relay and forgets cached routes
     /// (SIGHUP; the hub is reset by its owner).
     pub fn reload(&self, settings: EasSettings, submitter: Option<Arc<Submitter>>) {
+        let mut active = self.active.write().unwrap_or_else(PoisonError::into_inner);
+        if self.settings().max_active != settings.max_active {
+            *active = Arc::new(Semaphore::new(settings.max_active.max(1)));
+        }
+        drop(active);
         *self
             .settings
             .write()
@@ -207,6 +221,43 @@ impl Eas {
             .clone()
     }
 
+    /// Appends the module's metrics (Prometheus text format): its turns
+    /// of work, taken and waited for.
+    pub fn write_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let max = self.settings().max_active.max(1);
+        let free = self
+            .active
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .available_permits();
+        for (name, kind, help, value) in [
+            (
+                "groxide_http_eas_commands_working",
+                "gauge",
+                "ActiveSync commands holding a turn of work now (waiting Pings and Syncs hold none).",
+                max.saturating_sub(free) as u64,
+            ),
+            (
+                "groxide_http_eas_max_active_commands",
+                "gauge",
+                "eas_max_active_commands.",
+                max as u64,
+            ),
+            (
+                "groxide_http_eas_turn_waits_total",
+                "counter",
+                "ActiveSync commands that found every turn of work taken and waited for one.",
+                self.turn_waits.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    }
+
     fn settings(&self) -> EasSettings {
         *self.settings.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -242,11 +293,27 @@ impl Ctx<'_> {
         devices::Devices::new(&self.eas.exmdb, &self.dir)
     }
 
-    /// Takes a turn of work (waits while [`ACTIVE_COMMANDS`] others work).
+    /// Takes a turn of work (waits while `max_active` others work).
     pub(crate) async fn work(&mut self) {
         if self.turn.is_none() {
-            // The semaphore is never closed.
-            self.turn = self.eas.active.clone().acquire_owned().await.ok();
+            let turns = self
+                .eas
+                .active
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            self.turn = match turns.clone().try_acquire_owned() {
+                Ok(turn) => Some(turn),
+                Err(_) => {
+                    self.eas.turn_waits.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(
+                        user = self.user,
+                        "every turn of work is taken: the command waits for one"
+                    );
+                    // The semaphore is never closed.
+                    turns.acquire_owned().await.ok()
+                }
+            };
         }
     }
 

@@ -21,7 +21,7 @@ use crate::ids::ItemKey;
 use crate::items::{Field, FieldSet};
 use groxide_rpc::pb::exmdb::v1 as pb;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a kept item's XML was written from.
@@ -66,6 +66,21 @@ pub(crate) struct ItemCache {
     /// Most bytes held in all (0: nothing is kept).
     budget: AtomicUsize,
     state: Mutex<Generations>,
+    /// Items found kept, since the start.
+    hits: AtomicU64,
+    /// Items looked for and not found, since the start.
+    misses: AtomicU64,
+}
+
+/// What the cache holds and has done, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct CacheFigures {
+    pub hits: u64,
+    pub misses: u64,
+    pub items: usize,
+    /// Bytes of the newer generation (the older holds at most as many).
+    pub bytes: usize,
+    pub budget: usize,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +102,8 @@ impl ItemCache {
         ItemCache {
             budget: AtomicUsize::new(budget),
             state: Mutex::new(Generations::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -114,7 +131,7 @@ impl ItemCache {
     pub(crate) fn get_all(&self, stamps: &[ItemStamp]) -> Vec<Option<Arc<str>>> {
         let budget = self.budget();
         let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        stamps
+        let found: Vec<Option<Arc<str>>> = stamps
             .iter()
             .map(|s| {
                 if let Some(x) = g.newer.get(s) {
@@ -125,7 +142,25 @@ impl ItemCache {
                 g.insert(*s, x.clone(), budget);
                 Some(x)
             })
-            .collect()
+            .collect();
+        drop(g);
+        let hits = found.iter().filter(|x| x.is_some()).count() as u64;
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses
+            .fetch_add(found.len() as u64 - hits, Ordering::Relaxed);
+        found
+    }
+
+    /// What it holds and has done.
+    pub(crate) fn figures(&self) -> CacheFigures {
+        let g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        CacheFigures {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            items: g.newer.len() + g.older.len(),
+            bytes: g.newer_bytes,
+            budget: self.budget(),
+        }
     }
 
     /// Keeps written items.
@@ -196,6 +231,9 @@ mod tests {
             c.get_all(&[stamp(1, 10), stamp(1, 11), stamp(2, 10)]),
             vec![Some(Arc::from("<t:Message/>")), None, None]
         );
+        let f = c.figures();
+        assert_eq!((f.hits, f.misses, f.items), (1, 2, 1));
+        assert_eq!(f.bytes, "<t:Message/>".len() + OVERHEAD);
     }
 
     #[test]

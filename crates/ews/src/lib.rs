@@ -224,6 +224,50 @@ impl Ews {
         self.items.set_budget(bytes);
     }
 
+    /// Appends the module's metrics (Prometheus text format): what the
+    /// item cache holds and how often it answered.
+    pub fn write_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let f = self.items.figures();
+        for (name, kind, help, value) in [
+            (
+                "groxide_http_ews_item_cache_hits_total",
+                "counter",
+                "Items of FindItem and SyncFolderItems answers copied from the item cache.",
+                f.hits as f64,
+            ),
+            (
+                "groxide_http_ews_item_cache_misses_total",
+                "counter",
+                "Items of FindItem and SyncFolderItems answers read from the store and written.",
+                f.misses as f64,
+            ),
+            (
+                "groxide_http_ews_item_cache_items",
+                "gauge",
+                "Items the item cache holds now.",
+                f.items as f64,
+            ),
+            (
+                "groxide_http_ews_item_cache_bytes",
+                "gauge",
+                "Bytes of the item cache's newer half (the older holds at most as many).",
+                f.bytes as f64,
+            ),
+            (
+                "groxide_http_ews_item_cache_budget_bytes",
+                "gauge",
+                "ews_item_cache_size.",
+                f.budget as f64,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    }
+
     /// Sets the limits of subscriptions.
     pub fn set_notification_limits(&self, limits: notifications::NotificationLimits) {
         self.subscriptions.set_limits(limits);

@@ -98,6 +98,7 @@ pub async fn run(ctx: Context<Http>) -> Result<(), StartError> {
     tracing::debug!(?table, "modules mounted");
 
     let metrics = Arc::new(Metrics::default());
+    modules.add_metrics(&metrics);
     let settings = Arc::new(SettingsCell::new(ServerSettings::from_config(&config)));
     let front = Arc::new(Front::new(table, gate.clone(), metrics.clone(), settings));
     let server = HttpServer::new(front, metrics, listen.tls.clone(), ctx.shutdown());

@@ -28,17 +28,36 @@ struct Requests {
     durations: BTreeMap<&'static str, Histogram>,
 }
 
+/// Writes a module's own metrics into the exposition.
+pub type MetricsSource = Box<dyn Fn(&mut String) + Send + Sync>;
+
 /// The server's metrics.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Metrics {
     requests: Mutex<Requests>,
     connections_open: AtomicI64,
     connections_total: AtomicU64,
     in_flight: AtomicI64,
     native: AtomicU64,
+    /// The modules' metrics, written after the server's.
+    sources: Mutex<Vec<MetricsSource>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }
 
 impl Metrics {
+    /// Adds a module's metrics to the exposition.
+    pub fn add_source(&self, source: MetricsSource) {
+        self.sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(source);
+    }
+
     /// Counts a finished request of `protocol` with `status` that took `duration`.
     pub fn request_done(&self, protocol: &'static str, status: u16, duration: Duration) {
         let secs = duration.as_secs_f64();
@@ -158,6 +177,14 @@ impl Metrics {
             "groxide_http_native_requests_total {}",
             self.native.load(Ordering::Relaxed)
         );
+        for source in self
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            source(&mut out);
+        }
         out
     }
 }

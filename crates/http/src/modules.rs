@@ -106,6 +106,14 @@ impl Modules {
         ]
     }
 
+    /// Adds the modules' own metrics to the server's.
+    pub fn add_metrics(&self, metrics: &crate::metrics::Metrics) {
+        let ews = self.ews.clone();
+        metrics.add_source(Box::new(move |out| ews.write_metrics(out)));
+        let eas = self.eas.clone();
+        metrics.add_source(Box::new(move |out| eas.write_metrics(out)));
+    }
+
     /// Applies a reloaded http.cfg (SIGHUP): after a failover or rebalance
     /// a store's events come from its new home.
     pub fn reload(&self, config: &Config<Http>) {
@@ -152,5 +160,6 @@ fn eas_settings(config: &Config<Http>) -> EasSettings {
         max_heartbeat: config.get(http::EAS_PING_MAX_HEARTBEAT),
         max_window: config.get(http::EAS_SYNC_MAX_WINDOW),
         max_request: usize::try_from(config.get(http::HTTP_RQBODY_MAX_SIZE)).unwrap_or(usize::MAX),
+        max_active: config.get(http::EAS_MAX_ACTIVE_COMMANDS),
     }
 }
