@@ -91,6 +91,55 @@ pub enum CacheError {
     },
 }
 
+impl CacheError {
+    /// Whether the file itself is broken (not a database, or corrupt), so
+    /// that it is rebuilt; a busy lock or failing I/O is not.
+    fn is_corruption(&self) -> bool {
+        matches!(
+            self,
+            CacheError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            )
+        )
+    }
+}
+
+/// One opener's turn at a cache file: an exclusive `flock` of the file
+/// (created empty when missing: SQLite takes an empty file for a new
+/// database), held until dropped. `flock` locks are apart from SQLite's
+/// own `fcntl` locks on Linux, so the two never meet.
+struct OpenTurn {
+    _file: std::fs::File,
+    /// The file was empty: nobody has written a schema into it yet.
+    new_file: bool,
+}
+
+impl OpenTurn {
+    fn take(path: &Path) -> Result<OpenTurn, CacheError> {
+        let io = |source| CacheError::Io {
+            path: path.into(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        let new_file = file.metadata().map_err(io)?.len() == 0;
+        Ok(OpenTurn {
+            _file: file,
+            new_file,
+        })
+    }
+}
+
 /// The FTS columns a SEARCH text key looks in.
 fn columns(field: TextField) -> &'static [&'static str] {
     match field {
@@ -225,20 +274,46 @@ fn path_text(path: &[u32]) -> String {
 
 impl CacheDb {
     /// Opens (creating or rebuilding as needed) the cache at `path`.
+    ///
+    /// Openers take turns, in this process and in others (midb, and imap
+    /// or pop3 reading stores in-process): each holds an exclusive `flock`
+    /// of the file from before it looks at it until its schema is written.
+    /// So a new file's leftover WAL is removed, and a corrupt file replaced,
+    /// by one of them alone, never under another's connection (sixteen
+    /// clients logging in at once used to remove each other's new files).
     pub fn open(path: &Path) -> Result<CacheDb, CacheError> {
-        if !path.exists() {
+        let turn = OpenTurn::take(path)?;
+        if turn.new_file {
             // A WAL left behind by a deleted file must not be replayed into the new one.
-            Self::remove_files(path)?;
+            Self::remove_wal(path)?;
         }
         match Self::try_open(path) {
             Ok(db) => Ok(db),
-            Err(e) => {
-                // A cache that cannot be opened is thrown away and rebuilt.
+            Err(e) if e.is_corruption() => {
+                // A cache that cannot be read is thrown away and rebuilt.
                 tracing::warn!(path = %path.display(), error = %e, "midb cache unusable; rebuilding");
                 Self::remove_files(path)?;
+                drop(turn);
+                let _turn = OpenTurn::take(path)?;
                 Self::try_open(path)
             }
+            // Busy or failing storage: the file stays for the next try.
+            Err(e) => Err(e),
         }
+    }
+
+    fn remove_wal(path: &Path) -> Result<(), CacheError> {
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(CacheError::Io { path: p, source }),
+            }
+        }
+        Ok(())
     }
 
     /// An in-memory cache (tests).
@@ -820,6 +895,38 @@ mod tests {
 Subject: Quarterly R\xc3\x84KSM\xc3\x96RG\xc3\x85S\r\nX-Tag: alpha\r\n\r\nThe numbers are in.\r\n";
     const B: &[u8] = b"From: Carl <carl@example.test>\r\nCc: ann@example.test\r\n\
 Subject: lunch\r\n\r\nPizza at noon? 100% sure\r\n";
+
+    #[test]
+    fn many_openers_of_a_new_file_at_once_all_get_the_same_whole_cache() {
+        // Sixteen IMAP clients logging in at once each open the store's new
+        // cache file: every connection must see the tables and one file.
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("midb.sqlite3");
+            let start = std::sync::Barrier::new(8);
+            let claimed: Vec<Result<u32, String>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8u32)
+                    .map(|i| {
+                        let (path, start) = (&path, &start);
+                        s.spawn(move || {
+                            start.wait();
+                            let mut db = CacheDb::open(path).map_err(|e| e.to_string())?;
+                            db.claim_recent(1, 7, 0, Some(i + 1))
+                                .map_err(|e| e.to_string())?;
+                            Ok(i + 1)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for c in &claimed {
+                assert!(c.is_ok(), "round {round}: {c:?}");
+            }
+            // Every claim went into the one file everybody opens now.
+            let mut db = CacheDb::open(&path).unwrap();
+            assert_eq!(db.claim_recent(1, 7, 0, None).unwrap(), 8, "round {round}");
+        }
+    }
 
     #[test]
     fn fts5_trigram_is_compiled_in() {
