@@ -132,7 +132,7 @@ async fn target_of(ctx: &Ctx<'_>, mid: u64) -> Result<Option<Target>, Failure> {
 /// appointment stays where it is. `instance` (Unix seconds): only the
 /// occurrence of the series starting then is answered.
 async fn respond(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     mid: u64,
     answer: Answer,
     send: bool,
@@ -298,9 +298,11 @@ async fn respond(
             from: ctx.user.clone(),
             recipients: vec![organizer.clone()],
         };
+        // The relay's answer is awaited without a turn of work: a slow or
+        // silent relay does not stop other phones' commands.
         let sent = match ctx.eas.submitter() {
-            Some(s) => s
-                .send_bytes(&envelope, &mail)
+            Some(s) => ctx
+                .off_turn(s.send_bytes(&envelope, &mail))
                 .await
                 .map_err(|e| e.to_string()),
             None => Err("outgoing_smtp_url is unusable, no relay".to_string()),

@@ -1607,3 +1607,53 @@ async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meeting_replies_stuck_on_a_silent_relay_leave_room_for_other_commands() {
+    // Accepts connections and never sends its greeting.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = format!("smtp://{}", silent.local_addr().unwrap());
+    let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = silent.accept().await {
+            keep.lock().await.push(s);
+        }
+    });
+    let w = world_with_relay(&relay).await;
+    let invitation = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
+        Subject: Planning\r\nMessage-ID: <inv9@remote.test>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
+        BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n\
+        BEGIN:VEVENT\r\nUID:planning-9@remote.test\r\nDTSTAMP:20261201T090000Z\r\n\
+        DTSTART:20261215T140000Z\r\nDTEND:20261215T150000Z\r\nSUMMARY:Planning\r\n\
+        ORGANIZER:mailto:boss@remote.test\r\n\
+        ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo@example.test\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n";
+    w.deliver(invitation, 0).await;
+    let (mut p, folders) = w.phone("meet9").await;
+    p.version = "16.1";
+    let inbox = folder(&folders, "2");
+    let key = text(&p.sync(&inbox, "0", "").await, AirSync::SyncKey);
+    let c = p.sync(&inbox, &key, "").await;
+    let request_id = text(&commands(&c)[0], AirSync::ServerId);
+    let body = xml(&format!(
+        "<MeetingResponse xmlns=\"MeetingResponse:\"><Request>\
+         <UserResponse>1</UserResponse><CollectionId>{inbox}</CollectionId>\
+         <RequestId>{request_id}</RequestId><SendResponse/></Request></MeetingResponse>"
+    ));
+    let n = groxide_eas::ACTIVE_COMMANDS + 4;
+    let replies = (0..n).map(|_| p.post_raw("MeetingResponse", &body));
+    tokio::select! {
+        _ = join_all(replies) => panic!("the silent relay answered"),
+        other = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            // Every reply is waiting on the relay.
+            while held.lock().await.len() < n {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            w.phone("other").await
+        }) => {
+            other.expect("a FolderSync waited behind meeting replies stuck on the relay");
+        }
+    }
+}
