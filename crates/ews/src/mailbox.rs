@@ -10,7 +10,7 @@ use crate::items::{ItemKind, StoreSelection};
 use crate::response::{EwsError, ResponseCode};
 use crate::xml::{Element, EwsElement, NS_TYPES};
 use futures_util::StreamExt;
-use groxide_rpc::exmdb_client::folder_id;
+use groxide_rpc::exmdb_client::{folder_id, folder_role};
 use groxide_rpc::pb::common::v1 as cpb;
 use groxide_rpc::pb::exmdb::v1 as pb;
 use std::sync::Arc;
@@ -29,6 +29,9 @@ pub(crate) struct Mailbox<'a> {
     pub timezone: String,
     guid: Option<StoreGuid>,
     folders: Option<Vec<pb::Folder>>,
+    /// Folders read one by one before (or without) the whole list: a
+    /// listing names one folder, and reads just that one.
+    single: Vec<pb::Folder>,
 }
 
 fn store_error(e: &groxide_rpc::RpcError, missing: ResponseCode) -> EwsError {
@@ -44,6 +47,7 @@ impl<'a> Mailbox<'a> {
             timezone: timezone.to_string(),
             guid: ews.cached_guid(dir),
             folders: None,
+            single: Vec::new(),
         }
     }
 
@@ -104,26 +108,48 @@ impl<'a> Mailbox<'a> {
     /// Forgets the folder list after a folder write.
     pub(crate) fn folders_changed(&mut self) {
         self.folders = None;
+        self.single.clear();
     }
 
     /// The folder with `id`.
     pub(crate) async fn folder_by_id(&mut self, id: u64) -> Result<pb::Folder, EwsError> {
-        self.folders()
-            .await?
-            .iter()
-            .find(|f| f.id == id)
-            .cloned()
-            .ok_or_else(|| EwsError::new(ResponseCode::ErrorFolderNotFound, "no such folder"))
+        self.folder_where(|f| f.id == id, || folder_id(id)).await
     }
 
     /// The folder with a store role.
     pub(crate) async fn folder_by_role(&mut self, role: &str) -> Result<pb::Folder, EwsError> {
-        self.folders()
-            .await?
-            .iter()
-            .find(|f| f.role == role)
-            .cloned()
-            .ok_or_else(|| EwsError::new(ResponseCode::ErrorFolderNotFound, "no such folder"))
+        self.folder_where(|f| f.role == role, || folder_role(role))
+            .await
+    }
+
+    /// The folder `is` picks: from the folder list when this request read
+    /// it, else from the folders read alone, else read alone now (one
+    /// folder, not the list: FindItem and SyncFolderItems name one).
+    async fn folder_where(
+        &mut self,
+        is: impl Fn(&pb::Folder) -> bool,
+        selector: impl FnOnce() -> pb::FolderSelector,
+    ) -> Result<pb::Folder, EwsError> {
+        let missing = || EwsError::new(ResponseCode::ErrorFolderNotFound, "no such folder");
+        if let Some(all) = &self.folders {
+            return all.iter().find(|f| is(f)).cloned().ok_or_else(missing);
+        }
+        if let Some(f) = self.single.iter().find(|f| is(f)) {
+            return Ok(f.clone());
+        }
+        if self.dir.is_empty() {
+            return Err(missing());
+        }
+        let f = self
+            .exmdb()
+            .get_folder(pb::FolderRequest {
+                dir: self.dir.clone(),
+                folder: Some(selector()),
+            })
+            .await
+            .map_err(|e| store_error(&e, ResponseCode::ErrorFolderNotFound))?;
+        self.single.push(f.clone());
+        Ok(f)
     }
 
     /// Checks that an id names this store.

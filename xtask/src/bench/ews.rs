@@ -23,6 +23,10 @@
 //! (the issue's target: ≤ 2), and where the EWS CPU went (by daemon, in
 //! the run of median total).
 //!
+//! For the listing phases, the share of items groxide-http copied from its
+//! item cache in the window is printed under the EWS row (from its
+//! metrics).
+//!
 //! `--item-cache SIZE` sets groxide-http's `ews_item_cache_size` (default
 //! 64M; `0` writes every item afresh from the store, as a first sync of
 //! messages no listing has shown yet).
@@ -110,6 +114,9 @@ struct Figures {
     generator_per_request: f64,
     /// Server CPU seconds of the window, by daemon.
     by_daemon: Vec<(&'static str, f64)>,
+    /// Share of listed items groxide-http copied from its item cache in
+    /// the window (EWS listing phases only).
+    cache_hits: Option<f64>,
 }
 
 struct Target<'a> {
@@ -120,6 +127,31 @@ struct Target<'a> {
     seconds: f64,
     messages: usize,
     cpu: &'a dyn Fn() -> Vec<(&'static str, f64)>,
+    /// groxide-http's metrics listener.
+    metrics: SocketAddr,
+}
+
+/// groxide-http's item cache counters: (hits, misses).
+fn cache_counters(metrics: SocketAddr) -> Option<(f64, f64)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&metrics, Duration::from_secs(2)).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: m\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let value = |name: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    Some((
+        value("groxide_http_ews_item_cache_hits_total")?,
+        value("groxide_http_ews_item_cache_misses_total")?,
+    ))
 }
 
 fn run_phase(t: &Target<'_>, phase: &str) -> Result<Figures> {
@@ -143,14 +175,27 @@ fn run_phase(t: &Target<'_>, phase: &str) -> Result<Figures> {
         .context("starting ews_load")?;
     let stdout = child.stdout.take().context("ews_load stdout")?;
     let (mut before, mut after, mut json) = (None, None, String::new());
+    let (mut cache_before, mut cache_after) = (None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         match line.as_str() {
-            "WINDOW OPEN" => before = Some((t.cpu)()),
-            "WINDOW CLOSED" => after = Some((t.cpu)()),
+            "WINDOW OPEN" => {
+                before = Some((t.cpu)());
+                cache_before = cache_counters(t.metrics);
+            }
+            "WINDOW CLOSED" => {
+                after = Some((t.cpu)());
+                cache_after = cache_counters(t.metrics);
+            }
             _ => json = line,
         }
     }
+    let cache_hits = match (cache_before, cache_after) {
+        (Some((h0, m0)), Some((h1, m1))) if (h1 - h0) + (m1 - m0) > 0.0 => {
+            Some((h1 - h0) / ((h1 - h0) + (m1 - m0)))
+        }
+        _ => None,
+    };
     let st = child.wait()?;
     let (Some(before), Some(after)) = (before, after) else {
         bail!("ews_load {phase} failed ({st}): {json}");
@@ -176,6 +221,7 @@ fn run_phase(t: &Target<'_>, phase: &str) -> Result<Figures> {
         cpu_per_item: total * 1000.0 / items,
         generator_per_request: field(&json, "generator_cpu_s") * 1000.0 / requests,
         by_daemon,
+        cache_hits,
     })
 }
 
@@ -199,6 +245,10 @@ fn medians(runs: &[Figures]) -> Figures {
         cpu_per_item,
         generator_per_request: m(|f| f.generator_per_request),
         by_daemon,
+        cache_hits: {
+            let shares: Vec<f64> = runs.iter().filter_map(|f| f.cache_hits).collect();
+            (!shares.is_empty()).then(|| median(shares))
+        },
     }
 }
 
@@ -215,6 +265,13 @@ fn print_row(line: &str, phase: &str, f: &Figures) {
         f.cpu_per_item,
         f.generator_per_request
     );
+    if let Some(h) = f.cache_hits {
+        println!(
+            "{:<20} items copied from groxide-http's item cache: {:.1} %",
+            "",
+            h * 100.0
+        );
+    }
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -230,12 +287,14 @@ pub fn run(args: &[String]) -> Result<()> {
         let node = start_bench_node(&mut sup, &root, &bin, BenchBackends::WithMidb, "")?;
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let imap: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         // Plain HTTP from 127.0.0.1 as from a TLS-terminating proxy; IMAP
         // without TLS too, so neither side pays for encryption.
         node.write_config(
             "http.cfg",
             format!(
-                "http_listen = {http}\nhttp_listen_tls =\nhttp_trusted_proxies = 127.0.0.1\n{}",
+                "http_listen = {http}\nhttp_listen_tls =\nhttp_trusted_proxies = 127.0.0.1\n\
+                 http_metrics_listen = {metrics}\n{}",
                 o.item_cache
                     .as_ref()
                     .map(|c| format!("ews_item_cache_size = {c}\n"))
@@ -302,6 +361,7 @@ pub fn run(args: &[String]) -> Result<()> {
             seconds: o.seconds,
             messages: o.messages,
             cpu: &cpu,
+            metrics,
         };
         let mut results = Vec::new();
         for &(line, ews, imap_phase) in LINES
