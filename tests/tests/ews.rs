@@ -550,6 +550,32 @@ fn curl(node: &Node, args: &[&str]) -> (u16, String) {
     (code.trim().parse().unwrap_or(0), body.to_string())
 }
 
+/// A SOAP envelope around one EWS operation, for schema `version`.
+fn soap_envelope(version: &str, op: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+         xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
+         xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
+         <t:RequestServerVersion Version=\"{version}\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
+    )
+}
+
+/// POSTs `body` to the node's EWS endpoint as the demo user: (status, body).
+fn post_as_demo(node: &Node, body: &str) -> (u16, String) {
+    let auth = format!("{USER}:{PASSWORD}");
+    curl(
+        node,
+        &[
+            "-u",
+            &auth,
+            "-H",
+            "Content-Type: text/xml; charset=utf-8",
+            "--data-binary",
+            body,
+        ],
+    )
+}
+
 #[test]
 fn bad_requests_get_soap_answers_with_the_right_status() {
     let mut n = Node::standalone("127.0.90.6");
@@ -558,28 +584,8 @@ fn bad_requests_get_soap_answers_with_the_right_status() {
     n.create_domain(DOMAIN);
     n.create_user(USER, PASSWORD, None);
     n.start(Service::Http);
-    let auth = format!("{USER}:{PASSWORD}");
-    let post = |body: &str| {
-        curl(
-            &n,
-            &[
-                "-u",
-                &auth,
-                "-H",
-                "Content-Type: text/xml; charset=utf-8",
-                "--data-binary",
-                body,
-            ],
-        )
-    };
-    let envelope = |op: &str| {
-        format!(
-            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
-             xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
-             xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
-             <t:RequestServerVersion Version=\"Exchange2013\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
-        )
-    };
+    let post = |body: &str| post_as_demo(&n, body);
+    let envelope = |op: &str| soap_envelope("Exchange2013", op);
     // An operation this server does not know: an EWS error, HTTP 200.
     let (code, body) = post(&envelope("<m:GetPasswordExpirationDate/>"));
     assert_eq!(code, 200, "{body}");
@@ -615,7 +621,7 @@ fn bad_requests_get_soap_answers_with_the_right_status() {
     );
     assert_eq!(code, 401);
     // GET is not how EWS is spoken; a body over the server's limit is 413.
-    let (code, _) = curl(&n, &["-u", &auth]);
+    let (code, _) = curl(&n, &["-u", &format!("{USER}:{PASSWORD}")]);
     assert_eq!(code, 405);
     let big = envelope(&format!(
         "<m:GetFolder>{}</m:GetFolder>",
@@ -1736,25 +1742,8 @@ fn a_listing_shown_again_comes_from_the_item_cache_and_changes_show_at_once() {
     for i in 0..5 {
         deliver(&n, &format!("cached {i}"), "Mon, 1 Jan 2024 09:00:00 +0000");
     }
-    let auth = format!("{USER}:{PASSWORD}");
     let post = |op: &str| {
-        let body = format!(
-            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
-             xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" \
-             xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><s:Header>\
-             <t:RequestServerVersion Version=\"Exchange2016\"/></s:Header><s:Body>{op}</s:Body></s:Envelope>"
-        );
-        let (code, body) = curl(
-            &n,
-            &[
-                "-u",
-                &auth,
-                "-H",
-                "Content-Type: text/xml; charset=utf-8",
-                "--data-binary",
-                &body,
-            ],
-        );
+        let (code, body) = post_as_demo(&n, &soap_envelope("Exchange2016", op));
         assert_eq!(code, 200, "{body}");
         body
     };

@@ -965,20 +965,27 @@ async fn smtp_sink() -> (
     (url, rx)
 }
 
+/// A REQUEST from boss@remote.test to demo for "Planning" on 15 December
+/// 2026, UID `planning-<n>@remote.test`.
+fn planning_invitation(n: u32) -> String {
+    format!(
+        "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
+        Subject: Planning\r\nMessage-ID: <inv{n}@remote.test>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
+        BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n\
+        BEGIN:VEVENT\r\nUID:planning-{n}@remote.test\r\nDTSTAMP:20261201T090000Z\r\n\
+        DTSTART:20261215T140000Z\r\nDTEND:20261215T150000Z\r\nSUMMARY:Planning\r\n\
+        ORGANIZER:mailto:boss@remote.test\r\n\
+        ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo@example.test\r\n\
+        END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepting_a_meeting_request_books_it_replies_and_moves_the_request_to_deleted_items() {
     let (relay, received) = smtp_sink().await;
     let w = world_with_relay(&relay).await;
-    let invitation = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
-        Subject: Planning\r\nMessage-ID: <inv1@remote.test>\r\nMIME-Version: 1.0\r\n\
-        Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
-        BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n\
-        BEGIN:VEVENT\r\nUID:planning-1@remote.test\r\nDTSTAMP:20261201T090000Z\r\n\
-        DTSTART:20261215T140000Z\r\nDTEND:20261215T150000Z\r\nSUMMARY:Planning\r\n\
-        ORGANIZER:mailto:boss@remote.test\r\n\
-        ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo@example.test\r\n\
-        END:VEVENT\r\nEND:VCALENDAR\r\n";
-    w.deliver(invitation, 0).await;
+    w.deliver(&planning_invitation(1), 0).await;
     let (mut p, folders) = w.phone("meet1").await;
     p.version = "16.1";
     let inbox = folder(&folders, "2");
@@ -1621,16 +1628,7 @@ async fn meeting_replies_stuck_on_a_silent_relay_leave_room_for_other_commands()
         }
     });
     let w = world_with_relay(&relay).await;
-    let invitation = "From: Boss <boss@remote.test>\r\nTo: demo@example.test\r\n\
-        Subject: Planning\r\nMessage-ID: <inv9@remote.test>\r\nMIME-Version: 1.0\r\n\
-        Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n\
-        BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\n\
-        BEGIN:VEVENT\r\nUID:planning-9@remote.test\r\nDTSTAMP:20261201T090000Z\r\n\
-        DTSTART:20261215T140000Z\r\nDTEND:20261215T150000Z\r\nSUMMARY:Planning\r\n\
-        ORGANIZER:mailto:boss@remote.test\r\n\
-        ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:demo@example.test\r\n\
-        END:VEVENT\r\nEND:VCALENDAR\r\n";
-    w.deliver(invitation, 0).await;
+    w.deliver(&planning_invitation(9), 0).await;
     let (mut p, folders) = w.phone("meet9").await;
     p.version = "16.1";
     let inbox = folder(&folders, "2");

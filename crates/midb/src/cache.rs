@@ -302,18 +302,9 @@ impl CacheDb {
         }
     }
 
+    /// Removes a WAL and its index left behind by a deleted file.
     fn remove_wal(path: &Path) -> Result<(), CacheError> {
-        for suffix in ["-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            let p = PathBuf::from(p);
-            match std::fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(CacheError::Io { path: p, source }),
-            }
-        }
-        Ok(())
+        Self::remove_with(path, &["-wal", "-shm"])
     }
 
     /// An in-memory cache (tests).
@@ -329,7 +320,12 @@ impl CacheDb {
     }
 
     fn remove_files(path: &Path) -> Result<(), CacheError> {
-        for suffix in ["", "-wal", "-shm"] {
+        Self::remove_with(path, &["", "-wal", "-shm"])
+    }
+
+    /// Removes `path` with each of `suffixes` appended, where it exists.
+    fn remove_with(path: &Path, suffixes: &[&str]) -> Result<(), CacheError> {
+        for suffix in suffixes {
             let mut p = path.as_os_str().to_owned();
             p.push(suffix);
             let p = PathBuf::from(p);
