@@ -107,11 +107,7 @@ pub(crate) async fn written_items(
     entries: &[&pb::MessageEntry],
     set: FieldSet,
 ) -> Result<Vec<Option<Arc<str>>>, EwsError> {
-    let write = |item: &MessageItem| -> Arc<str> {
-        let mut w = XmlWriter::fragment();
-        write_message(&mut w, item, set);
-        Arc::from(w.finish())
-    };
+    let write = |item: &MessageItem| written(item, set);
     let cache = &mb.module().items;
     if !cache.keeps(set) {
         return Ok(load_items(mb, keys, Some(entries), set)
@@ -145,6 +141,13 @@ pub(crate) async fn written_items(
     }
     cache.put_all(kept);
     Ok(out)
+}
+
+/// An item's XML as `set` shows it, for [`XmlWriter::splice`].
+fn written(item: &MessageItem, set: FieldSet) -> Arc<str> {
+    let mut w = XmlWriter::fragment();
+    write_message(&mut w, item, set);
+    Arc::from(w.finish())
 }
 
 /// A mail item as a restriction or sort reads it: the listing entry, and
@@ -237,11 +240,7 @@ async fn found_page(
         .zip(page)
         // Gone since the listing: shown by its id alone.
         .map(|(item, e)| {
-            item.unwrap_or_else(|| {
-                let mut w = XmlWriter::fragment();
-                write_message(&mut w, &MessageItem::from_entry(key_of(e), e), set);
-                Arc::from(w.finish())
-            })
+            item.unwrap_or_else(|| written(&MessageItem::from_entry(key_of(e), e), set))
         })
         .collect();
     let next_offset = view.offset + items.len();
