@@ -1573,12 +1573,9 @@ async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> V
     out.into_iter().flatten().collect()
 }
 
-/// Sending waits on the relay without a turn of work: with more SendMails
-/// stuck on a relay that never answers than there are turns, another
-/// device's FolderSync is answered at once.
-#[tokio::test]
-async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
-    // Accepts connections and never sends its greeting.
+/// A relay that accepts connections and never sends its greeting: its
+/// URL, and the connections it holds.
+async fn silent_relay() -> (String, Arc<tokio::sync::Mutex<Vec<tokio::net::TcpStream>>>) {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let relay = format!("smtp://{}", silent.local_addr().unwrap());
     let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
@@ -1588,6 +1585,15 @@ async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
             keep.lock().await.push(s);
         }
     });
+    (relay, held)
+}
+
+/// Sending waits on the relay without a turn of work: with more SendMails
+/// stuck on a relay that never answers than there are turns, another
+/// device's FolderSync is answered at once.
+#[tokio::test]
+async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
+    let (relay, held) = silent_relay().await;
     let w = world_with_relay(&relay).await;
     let (phone, _) = w.phone("sender").await;
     let send = Element::with_children(
@@ -1617,16 +1623,7 @@ async fn send_mails_stuck_on_a_silent_relay_leave_room_for_other_commands() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meeting_replies_stuck_on_a_silent_relay_leave_room_for_other_commands() {
-    // Accepts connections and never sends its greeting.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = format!("smtp://{}", silent.local_addr().unwrap());
-    let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let keep = held.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = silent.accept().await {
-            keep.lock().await.push(s);
-        }
-    });
+    let (relay, held) = silent_relay().await;
     let w = world_with_relay(&relay).await;
     w.deliver(&planning_invitation(9), 0).await;
     let (mut p, folders) = w.phone("meet9").await;
